@@ -1,0 +1,163 @@
+package io.tern.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+
+/**
+ * Streaming MQTT decoder: bytes in any split, one {@link MqttPacket} out per packet.
+ *
+ * <p>It reads the fixed header and the remaining length first, and refuses a packet larger than the
+ * maximum as soon as its length is known, before buffering its body, so a peer can make it hold at
+ * most {@code maxPacketSize} bytes. A malformed packet is not thrown: the decoder emits the {@link
+ * MqttDecodeException} downstream as a message (so the connection can answer with the right
+ * CONNACK or DISCONNECT reason code) and then discards everything else it receives.
+ *
+ * <p>On the server side the version is learned from the first CONNECT; a client passes it in. Not
+ * sharable: one instance per channel.
+ *
+ * <pre>{@code
+ * pipeline.addLast(new MqttDecoder(1024 * 1024)); // server: version from CONNECT
+ * }</pre>
+ */
+public final class MqttDecoder extends ByteToMessageDecoder {
+  /** The largest packet the protocol can express: 1 + 4 + 268,435,455 bytes. */
+  public static final int PROTOCOL_MAX_PACKET_SIZE = 268_435_460;
+
+  private final int maxPacketSize;
+  private MqttVersion version;
+  private boolean failed;
+
+  /** A server-side decoder: the version comes from the CONNECT it decodes. */
+  public MqttDecoder(int maxPacketSize) {
+    this(maxPacketSize, null);
+  }
+
+  /** A decoder for a known protocol version (client side). */
+  public MqttDecoder(int maxPacketSize, MqttVersion version) {
+    if (maxPacketSize < 2) {
+      throw new IllegalArgumentException("maxPacketSize " + maxPacketSize);
+    }
+    this.maxPacketSize = maxPacketSize;
+    this.version = version;
+  }
+
+  /** The protocol version packets are decoded as, or {@code null} before the CONNECT. */
+  public MqttVersion version() {
+    return version;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    try {
+      MqttPacket packet = decode(in, version, maxPacketSize);
+      if (packet != null) {
+        if (version == null && packet instanceof Connect) {
+          version = ((Connect) packet).version();
+        }
+        out.add(packet);
+      }
+    } catch (MqttDecodeException e) {
+      failed = true;
+      in.skipBytes(in.readableBytes());
+      out.add(e);
+    }
+  }
+
+  /**
+   * Decodes one packet from the readable bytes of {@code in}, consuming them, or returns {@code null}
+   * and consumes nothing when the packet is not complete yet.
+   *
+   * @param version the version for every packet but CONNECT (which carries its own); {@code null}
+   *     stands for MQTT 3.1.1 until the CONNECT is known
+   * @throws MqttDecodeException when the bytes break the protocol
+   */
+  public static MqttPacket decode(ByteBuf in, MqttVersion version, int maxPacketSize) {
+    int start = in.readerIndex();
+    int available = in.readableBytes();
+    if (available < 1) {
+      return null;
+    }
+    int firstByte = in.getUnsignedByte(start);
+    PacketType type = checkFixedHeader(firstByte, version);
+    // Remaining Length: a Variable Byte Integer of at most four bytes (section 2.1.4).
+    int remaining = 0;
+    int multiplier = 1;
+    int headerLength = 1;
+    while (true) {
+      if (headerLength >= available) {
+        return null;
+      }
+      int b = in.getUnsignedByte(start + headerLength);
+      headerLength++;
+      remaining += (b & 0x7F) * multiplier;
+      if ((b & 0x80) == 0) {
+        if (b == 0 && headerLength > 2) {
+          throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version,
+              "remaining length is not encoded in the minimum number of bytes"); // MQTT-1.5.5-1
+        }
+        break;
+      }
+      if (headerLength == 5) {
+        throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version,
+            "remaining length is longer than four bytes");
+      }
+      multiplier *= 128;
+    }
+    long total = (long) headerLength + remaining;
+    if (total > maxPacketSize) {
+      throw new MqttDecodeException(ReasonCodes.PACKET_TOO_LARGE, type, version,
+          type + " of " + total + " bytes exceeds the maximum packet size " + maxPacketSize);
+    }
+    if (available < total) {
+      return null;
+    }
+    ByteBuf body = in.slice(start + headerLength, remaining);
+    in.skipBytes((int) total);
+    MqttVersion v = version == null ? MqttVersion.V3_1_1 : version;
+    try {
+      return PacketReader.read(type, firstByte, body, v);
+    } catch (MqttDecodeException e) {
+      throw e.in(type, type == PacketType.CONNECT ? e.version() : v);
+    }
+  }
+
+  /** The packet type, after the checks of the first byte's flags (section 2.1.3). */
+  private static PacketType checkFixedHeader(int firstByte, MqttVersion version) {
+    PacketType type = PacketType.of(firstByte >> 4);
+    int flags = firstByte & 0x0F;
+    if (type == null) {
+      throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, null, version, "reserved packet type 0");
+    }
+    if (type == PacketType.AUTH && version != null && !version.isV5()) {
+      throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, null, version,
+          "packet type 15 is reserved before MQTT 5.0");
+    }
+    switch (type) {
+      case PUBLISH:
+        if ((flags & 0x06) == 0x06) {
+          throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version, "PUBLISH with QoS 3"); // MQTT-3.3.1-4
+        }
+        break;
+      case PUBREL:
+      case SUBSCRIBE:
+      case UNSUBSCRIBE:
+        if (flags != 0x02) {
+          throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version,
+              type + " fixed header flags must be 0010"); // MQTT-3.6.1-1, MQTT-3.8.1-1, MQTT-3.10.1-1
+        }
+        break;
+      default:
+        if (flags != 0) {
+          throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version,
+              type + " fixed header flags must be 0000"); // MQTT-2.2.2-2
+        }
+    }
+    return type;
+  }
+}

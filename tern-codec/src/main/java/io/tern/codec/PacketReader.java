@@ -1,0 +1,478 @@
+package io.tern.codec;
+
+import static io.tern.codec.MqttDecodeException.malformed;
+import static io.tern.codec.MqttDecodeException.protocolError;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads the variable header and payload of one packet whose fixed header and remaining length have
+ * been checked. Every read is bounds-checked against the packet body: a length that runs past the
+ * body is a Malformed Packet, never an {@link IndexOutOfBoundsException}.
+ */
+final class PacketReader {
+  private final ByteBuf body;
+  private final MqttVersion version;
+
+  private PacketReader(ByteBuf body, MqttVersion version) {
+    this.body = body;
+    this.version = version;
+  }
+
+  /** Decodes the body of a packet whose first byte is {@code firstByte}. */
+  static MqttPacket read(PacketType type, int firstByte, ByteBuf body, MqttVersion version) {
+    PacketReader r = new PacketReader(body, version);
+    MqttPacket p;
+    switch (type) {
+      case CONNECT: return r.connect(); // checks its own trailing bytes: its version is its own
+      case CONNACK: p = r.connAck(); break;
+      case PUBLISH: p = r.publish(firstByte); break;
+      case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: p = r.pubAckFamily(type); break;
+      case SUBSCRIBE: p = r.subscribe(); break;
+      case SUBACK: p = r.subAck(); break;
+      case UNSUBSCRIBE: p = r.unsubscribe(); break;
+      case UNSUBACK: p = r.unsubAck(); break;
+      case PINGREQ: r.empty(type); p = PingReq.INSTANCE; break;
+      case PINGRESP: r.empty(type); p = PingResp.INSTANCE; break;
+      case DISCONNECT: p = r.disconnect(); break;
+      case AUTH: p = r.auth(); break;
+      default: throw new AssertionError(type);
+    }
+    if (body.isReadable()) {
+      throw malformed(type + " has " + body.readableBytes() + " bytes after its last field");
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- packets
+
+  private Connect connect() {
+    String protocolName = utf8("protocol name");
+    int level = u8();
+    MqttVersion v = MqttVersion.of(protocolName, level);
+    if (v == null) {
+      if ("MQTT".equals(protocolName) || "MQIsdp".equals(protocolName)) {
+        // MQTT-3.1.2-2: answered with CONNACK 0x01 (v3) / 0x84 (v5), then closed.
+        throw new MqttDecodeException(ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION, PacketType.CONNECT, null,
+            "unsupported protocol level " + level + " for " + protocolName);
+      }
+      // MQTT-3.1.2-1: not MQTT at all; the server closes without CONNACK.
+      throw new MqttDecodeException(ReasonCodes.PROTOCOL_ERROR, PacketType.CONNECT, null,
+          "unknown protocol name '" + protocolName + "'");
+    }
+    try {
+      return connectBody(v);
+    } catch (MqttDecodeException e) {
+      throw e.in(PacketType.CONNECT, v);
+    }
+  }
+
+  private Connect connectBody(MqttVersion v) {
+    int flags = u8();
+    if ((flags & 0x01) != 0) {
+      throw malformed("CONNECT reserved flag is set"); // MQTT-3.1.2-3
+    }
+    boolean cleanStart = (flags & 0x02) != 0;
+    boolean willFlag = (flags & 0x04) != 0;
+    int willQos = (flags >> 3) & 0x03;
+    boolean willRetain = (flags & 0x20) != 0;
+    boolean passwordFlag = (flags & 0x40) != 0;
+    boolean usernameFlag = (flags & 0x80) != 0;
+    if (willQos == 3) {
+      throw malformed("CONNECT Will QoS is 3"); // MQTT-3.1.2-14
+    }
+    if (!willFlag && (willQos != 0 || willRetain)) {
+      throw malformed("CONNECT Will QoS or Will Retain set without Will Flag"); // MQTT-3.1.2-13, -15
+    }
+    if (!v.isV5() && passwordFlag && !usernameFlag) {
+      throw malformed("CONNECT Password Flag set without User Name Flag"); // MQTT-3.1.2-22
+    }
+    int keepAlive = u16();
+    MqttProperties props = v.isV5() ? properties(PacketType.CONNECT, false) : MqttProperties.EMPTY;
+    String clientId = utf8("client identifier");
+    Will will = null;
+    if (willFlag) {
+      MqttProperties willProps = v.isV5() ? properties(PacketType.CONNECT, true) : MqttProperties.EMPTY;
+      String willTopic = utf8("will topic");
+      if (!Topics.isValidName(willTopic)) {
+        throw new MqttDecodeException(ReasonCodes.TOPIC_NAME_INVALID, "invalid will topic '" + willTopic + "'");
+      }
+      byte[] willPayload = binary("will payload");
+      will = new Will(willTopic, willPayload, willQos, willRetain, willProps);
+    }
+    String username = usernameFlag ? utf8("user name") : null;
+    byte[] password = passwordFlag ? binary("password") : null;
+    if (body.isReadable()) {
+      throw malformed("CONNECT has " + body.readableBytes() + " bytes after its last field");
+    }
+    return new Connect(v, clientId, cleanStart, keepAlive, username, password, will, props);
+  }
+
+  private ConnAck connAck() {
+    int flags = u8();
+    if ((flags & 0xFE) != 0) {
+      throw malformed("CONNACK reserved flags are set"); // MQTT-3.2.2-1
+    }
+    int reasonCode = u8();
+    MqttProperties props = version.isV5() ? properties(PacketType.CONNACK, false) : MqttProperties.EMPTY;
+    return new ConnAck((flags & 0x01) != 0, reasonCode, props);
+  }
+
+  private Publish publish(int firstByte) {
+    boolean dup = (firstByte & 0x08) != 0;
+    int qos = (firstByte >> 1) & 0x03;
+    boolean retain = (firstByte & 0x01) != 0;
+    if (qos == 0 && dup) {
+      throw malformed("PUBLISH QoS 0 with DUP set"); // MQTT-3.3.1-2
+    }
+    String topic = utf8("topic name");
+    int packetId = qos > 0 ? packetId() : 0;
+    MqttProperties props = version.isV5() ? properties(PacketType.PUBLISH, false) : MqttProperties.EMPTY;
+    if (topic.isEmpty()) {
+      // MQTT 5.0 allows an empty topic when a Topic Alias stands for it (section 3.3.2.3.4).
+      if (!version.isV5() || props.topicAlias() == null) {
+        throw new MqttDecodeException(version.isV5() ? ReasonCodes.PROTOCOL_ERROR : ReasonCodes.TOPIC_NAME_INVALID,
+            "PUBLISH with an empty topic name" + (version.isV5() ? " and no Topic Alias" : ""));
+      }
+    } else if (!Topics.isValidName(topic)) {
+      throw new MqttDecodeException(ReasonCodes.TOPIC_NAME_INVALID,
+          "PUBLISH topic name contains a wildcard: '" + topic + "'"); // MQTT-3.3.2-2
+    }
+    byte[] payload = new byte[body.readableBytes()];
+    body.readBytes(payload);
+    return new Publish(topic, qos, retain, dup, packetId, payload, props);
+  }
+
+  private MqttPacket pubAckFamily(PacketType type) {
+    int packetId = packetId();
+    int reasonCode = ReasonCodes.SUCCESS;
+    MqttProperties props = MqttProperties.EMPTY;
+    if (version.isV5()) {
+      if (body.isReadable()) {
+        reasonCode = u8();
+        if (body.isReadable()) {
+          props = properties(type, false);
+        }
+      }
+    }
+    switch (type) {
+      case PUBACK: return new PubAck(packetId, reasonCode, props);
+      case PUBREC: return new PubRec(packetId, reasonCode, props);
+      case PUBREL: return new PubRel(packetId, reasonCode, props);
+      default: return new PubComp(packetId, reasonCode, props);
+    }
+  }
+
+  private Subscribe subscribe() {
+    int packetId = packetId();
+    MqttProperties props = version.isV5() ? properties(PacketType.SUBSCRIBE, false) : MqttProperties.EMPTY;
+    List<Subscription> subs = new ArrayList<>(2);
+    while (body.isReadable()) {
+      String filter = utf8("topic filter");
+      int options = u8();
+      int qos = options & 0x03;
+      if (qos == 3) {
+        throw malformed("SUBSCRIBE requested QoS 3 for '" + filter + "'"); // MQTT-3.8.3-4 (3.1.1)
+      }
+      if (!Topics.isValidFilter(filter)) {
+        throw new MqttDecodeException(ReasonCodes.TOPIC_FILTER_INVALID, "invalid topic filter '" + filter + "'");
+      }
+      if (version.isV5()) {
+        if ((options & 0xC0) != 0) {
+          throw malformed("SUBSCRIBE options reserved bits are set"); // MQTT-3.8.3-5
+        }
+        boolean noLocal = (options & 0x04) != 0;
+        boolean retainAsPublished = (options & 0x08) != 0;
+        int retainHandling = (options >> 4) & 0x03;
+        if (retainHandling == 3) {
+          throw protocolError("SUBSCRIBE Retain Handling is 3");
+        }
+        if (noLocal && Topics.isShared(filter)) {
+          throw protocolError("No Local set on shared subscription '" + filter + "'"); // MQTT-3.8.3-4
+        }
+        subs.add(new Subscription(filter, qos, noLocal, retainAsPublished, retainHandling));
+      } else {
+        if ((options & 0xFC) != 0) {
+          throw malformed("SUBSCRIBE requested QoS byte has reserved bits set"); // MQTT-3-8.3-4
+        }
+        subs.add(new Subscription(filter, qos));
+      }
+    }
+    if (subs.isEmpty()) {
+      throw protocolError("SUBSCRIBE with no topic filter"); // MQTT-3.8.3-3
+    }
+    return new Subscribe(packetId, subs, props);
+  }
+
+  private SubAck subAck() {
+    int packetId = packetId();
+    MqttProperties props = version.isV5() ? properties(PacketType.SUBACK, false) : MqttProperties.EMPTY;
+    List<Integer> codes = new ArrayList<>(2);
+    while (body.isReadable()) {
+      codes.add(u8());
+    }
+    if (codes.isEmpty()) {
+      throw protocolError("SUBACK with no return code");
+    }
+    return new SubAck(packetId, codes, props);
+  }
+
+  private Unsubscribe unsubscribe() {
+    int packetId = packetId();
+    MqttProperties props = version.isV5() ? properties(PacketType.UNSUBSCRIBE, false) : MqttProperties.EMPTY;
+    List<String> filters = new ArrayList<>(2);
+    while (body.isReadable()) {
+      String filter = utf8("topic filter");
+      if (!Topics.isValidFilter(filter)) {
+        throw new MqttDecodeException(ReasonCodes.TOPIC_FILTER_INVALID, "invalid topic filter '" + filter + "'");
+      }
+      filters.add(filter);
+    }
+    if (filters.isEmpty()) {
+      throw protocolError("UNSUBSCRIBE with no topic filter"); // MQTT-3.10.3-2
+    }
+    return new Unsubscribe(packetId, filters, props);
+  }
+
+  private UnsubAck unsubAck() {
+    int packetId = packetId();
+    if (!version.isV5()) {
+      return new UnsubAck(packetId, List.of(), MqttProperties.EMPTY);
+    }
+    MqttProperties props = properties(PacketType.UNSUBACK, false);
+    List<Integer> codes = new ArrayList<>(2);
+    while (body.isReadable()) {
+      codes.add(u8());
+    }
+    if (codes.isEmpty()) {
+      throw protocolError("UNSUBACK with no reason code");
+    }
+    return new UnsubAck(packetId, codes, props);
+  }
+
+  private void empty(PacketType type) {
+    if (body.isReadable()) {
+      throw malformed(type + " must have no body");
+    }
+  }
+
+  private Disconnect disconnect() {
+    if (!version.isV5()) {
+      empty(PacketType.DISCONNECT);
+      return Disconnect.NORMAL;
+    }
+    if (!body.isReadable()) {
+      return Disconnect.NORMAL;
+    }
+    int reasonCode = u8();
+    MqttProperties props = body.isReadable() ? properties(PacketType.DISCONNECT, false) : MqttProperties.EMPTY;
+    return new Disconnect(reasonCode, props);
+  }
+
+  private Auth auth() {
+    if (!body.isReadable()) {
+      return new Auth(ReasonCodes.SUCCESS, MqttProperties.EMPTY);
+    }
+    int reasonCode = u8();
+    MqttProperties props = body.isReadable() ? properties(PacketType.AUTH, false) : MqttProperties.EMPTY;
+    return new Auth(reasonCode, props);
+  }
+
+  // ---------------------------------------------------------------- properties
+
+  private MqttProperties properties(PacketType type, boolean will) {
+    int length = varint("property length");
+    need(length, "properties");
+    if (length == 0) {
+      return MqttProperties.EMPTY;
+    }
+    int end = body.readerIndex() + length;
+    Object[] values = new Object[Property.MAX_ID + 1];
+    List<UserProperty> userProps = null;
+    List<Integer> subIds = null;
+    long seen = 0;
+    while (body.readerIndex() < end) {
+      int id = varint("property identifier");
+      Property p = Property.of(id);
+      if (p == null) {
+        throw malformed(String.format("unknown property identifier 0x%02X", id));
+      }
+      if (will ? !p.isWillProperty() : !p.allowedIn(type)) {
+        throw malformed(p + " is not allowed in " + (will ? "Will Properties" : type.toString()));
+      }
+      if (!p.repeatable(type)) {
+        long bit = 1L << id;
+        if ((seen & bit) != 0) {
+          throw protocolError(p + " appears more than once");
+        }
+        seen |= bit;
+      }
+      switch (p.type()) {
+        case BYTE: {
+          int v = u8();
+          if (v > 1) { // every byte property is a 0/1 flag, Maximum QoS included
+            throw protocolError(p + " must be 0 or 1, was " + v);
+          }
+          values[id] = v;
+          break;
+        }
+        case TWO_BYTE_INT: {
+          int v = u16();
+          if (v == 0 && p == Property.RECEIVE_MAXIMUM) {
+            throw protocolError("Receive Maximum is 0");
+          }
+          values[id] = v;
+          break;
+        }
+        case FOUR_BYTE_INT: {
+          long v = u32();
+          if (v == 0 && p == Property.MAXIMUM_PACKET_SIZE) {
+            throw protocolError("Maximum Packet Size is 0");
+          }
+          values[id] = v;
+          break;
+        }
+        case VARIABLE_BYTE_INT: {
+          int v = varint(p.toString());
+          if (v == 0) {
+            throw protocolError("Subscription Identifier is 0"); // the only varint property
+          }
+          if (subIds == null) {
+            subIds = new ArrayList<>(1);
+          }
+          subIds.add(v);
+          break;
+        }
+        case UTF8_STRING: {
+          String v = utf8(p.toString());
+          if (p == Property.RESPONSE_TOPIC && !Topics.isValidName(v)) {
+            throw protocolError("Response Topic is not a valid topic name"); // MQTT-3.3.2-14
+          }
+          values[id] = v;
+          break;
+        }
+        case BINARY:
+          values[id] = binary(p.toString());
+          break;
+        case UTF8_PAIR: {
+          String name = utf8("user property name");
+          String value = utf8("user property value");
+          if (userProps == null) {
+            userProps = new ArrayList<>(2);
+          }
+          userProps.add(new UserProperty(name, value));
+          break;
+        }
+        default:
+          throw new AssertionError(p);
+      }
+      if (body.readerIndex() > end) {
+        throw malformed(p + " runs past the end of the properties");
+      }
+    }
+    return MqttProperties.of(values, userProps, subIds);
+  }
+
+  // ---------------------------------------------------------------- fields
+
+  private void need(int n, String what) {
+    if (n < 0 || body.readableBytes() < n) {
+      throw malformed(what + " runs past the end of the packet");
+    }
+  }
+
+  private int u8() {
+    need(1, "byte field");
+    return body.readUnsignedByte();
+  }
+
+  private int u16() {
+    need(2, "two byte integer");
+    return body.readUnsignedShort();
+  }
+
+  private long u32() {
+    need(4, "four byte integer");
+    return body.readUnsignedInt();
+  }
+
+  private int packetId() {
+    int id = u16();
+    if (id == 0) {
+      throw protocolError("packet identifier 0"); // MQTT-2.2.1-3 / MQTT-2.3.1-1
+    }
+    return id;
+  }
+
+  private int varint(String what) {
+    int value = 0;
+    int multiplier = 1;
+    for (int i = 0; i < 4; i++) {
+      int b = u8();
+      value += (b & 0x7F) * multiplier;
+      if ((b & 0x80) == 0) {
+        if (b == 0 && i > 0) {
+          throw malformed(what + " is not encoded in the minimum number of bytes"); // MQTT-1.5.5-1
+        }
+        return value;
+      }
+      multiplier *= 128;
+    }
+    throw malformed(what + " is longer than four bytes");
+  }
+
+  private byte[] binary(String what) {
+    int len = u16();
+    need(len, what);
+    byte[] b = new byte[len];
+    body.readBytes(b);
+    return b;
+  }
+
+  /** A UTF-8 Encoded String (section 1.5.4): well-formed, no U+0000, no surrogates. */
+  private String utf8(String what) {
+    int len = u16();
+    need(len, what);
+    int start = body.readerIndex();
+    boolean ascii = true;
+    for (int i = start, end = start + len; i < end; i++) {
+      byte b = body.getByte(i);
+      if (b == 0) {
+        throw malformed(what + " contains U+0000"); // MQTT-1.5.4-2
+      }
+      if (b < 0) {
+        ascii = false;
+      }
+    }
+    String s;
+    if (ascii) {
+      s = body.toString(start, len, StandardCharsets.US_ASCII);
+    } else {
+      // The JDK's decoder rejects overlong forms, encoded surrogates (MQTT-1.5.4-1) and bad sequences.
+      ByteBuffer nio = body.nioBufferCount() == 1 ? body.nioBuffer(start, len) : ByteBuffer.wrap(copy(start, len));
+      try {
+        s = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(nio)
+            .toString();
+      } catch (CharacterCodingException e) {
+        throw malformed(what + " is not well-formed UTF-8");
+      }
+    }
+    body.skipBytes(len);
+    return s;
+  }
+
+  private byte[] copy(int start, int len) {
+    byte[] b = new byte[len];
+    body.getBytes(start, b);
+    return b;
+  }
+}
