@@ -1,0 +1,147 @@
+package io.tern.broker;
+
+import io.tern.broker.internal.BrokerCore;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.Publish;
+import io.tern.codec.Topics;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An MQTT broker, embeddable in a few lines and as many times per JVM as you like.
+ *
+ * <pre>{@code
+ * Broker broker = Broker.builder()
+ *     .listener(Listener.tcp("127.0.0.1", 0))   // 0: any free port
+ *     .build()
+ *     .start();
+ * int port = broker.port();
+ * broker.publish("device/1/cmd", "on".getBytes(UTF_8), 1, false);
+ * broker.stop();
+ * }</pre>
+ *
+ * <p>Thread-safe: {@link #publish} may be called from any thread.
+ */
+public final class Broker implements AutoCloseable {
+  private final BrokerConfig config;
+  private final BrokerCore core;
+  private volatile boolean started;
+
+  private Broker(BrokerConfig config) {
+    this.config = config;
+    this.core = new BrokerCore(config);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Binds every listener. Throws if one cannot be bound (nothing stays bound then). */
+  public synchronized Broker start() {
+    if (started) {
+      throw new IllegalStateException("already started");
+    }
+    core.transport().start();
+    started = true;
+    return this;
+  }
+
+  /**
+   * Stops the broker: stops accepting, closes every connection (v5 clients get DISCONNECT 0x8B),
+   * stops its threads. Idempotent.
+   */
+  public synchronized void stop() {
+    if (!started) {
+      return;
+    }
+    started = false;
+    core.transport().stop();
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  public boolean isRunning() {
+    return started;
+  }
+
+  public BrokerConfig config() {
+    return config;
+  }
+
+  /** The bound port of the first listener (the real one when configured as 0). */
+  public int port() {
+    return core.transport().port(config.listeners().get(0).name());
+  }
+
+  /** The bound port of the named listener. */
+  public int port(String listenerName) {
+    return core.transport().port(listenerName);
+  }
+
+  /** Bound ports by listener name. */
+  public Map<String, Integer> ports() {
+    return core.transport().ports();
+  }
+
+  /**
+   * Publishes a message from inside the process, as if a client had sent it: retained if asked,
+   * delivered to every matching subscription at {@code min(qos, granted QoS)}.
+   *
+   * @throws IllegalArgumentException for an invalid topic name or QoS
+   */
+  public void publish(String topic, byte[] payload, int qos, boolean retain) {
+    Objects.requireNonNull(payload, "payload");
+    if (!Topics.isValidName(topic)) {
+      throw new IllegalArgumentException("invalid topic name: '" + topic + "'");
+    }
+    core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), MqttProperties.EMPTY));
+  }
+
+  /** A QoS 0, non-retained publish. */
+  public void publish(String topic, byte[] payload) {
+    publish(topic, payload, 0, false);
+  }
+
+  /** Counters since start. */
+  public Stats stats() {
+    return new Stats(core.stats().connectionsCurrent(), core.stats().connectionsTotal(), core.sessionCount(),
+        core.subscriptionCount(), core.retainedCount(), core.stats().messagesReceived(),
+        core.stats().messagesSent(), core.stats().messagesDropped(), core.stats().protocolErrors());
+  }
+
+  /** A snapshot of the broker's counters. */
+  public record Stats(
+      long connections, long connectionsTotal, int sessions, int subscriptions, int retainedMessages,
+      long messagesReceived, long messagesSent, long messagesDropped, long protocolErrors) {}
+
+  /** Builds a {@link Broker}. */
+  public static final class Builder {
+    private BrokerConfig.Builder config = BrokerConfig.builder();
+
+    private Builder() {}
+
+    /** Starts from a complete configuration (replaces what was set before). */
+    public Builder config(BrokerConfig c) {
+      this.config = c.toBuilder();
+      return this;
+    }
+
+    public Builder listener(Listener listener) {
+      config.listener(listener);
+      return this;
+    }
+
+    /** Changes settings of the configuration being built. */
+    public Builder configure(java.util.function.Consumer<BrokerConfig.Builder> change) {
+      change.accept(config);
+      return this;
+    }
+
+    public Broker build() {
+      return new Broker(config.build());
+    }
+  }
+}

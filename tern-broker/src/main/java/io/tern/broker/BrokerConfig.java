@@ -1,0 +1,225 @@
+package io.tern.broker;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Every setting of a broker, immutable and validated when built: listeners and the limits that
+ * bound what one client can make the broker hold.
+ *
+ * <pre>{@code
+ * BrokerConfig config = BrokerConfig.builder()
+ *     .listener(Listener.tcp(1883))
+ *     .maxPacketSize(256 * 1024)
+ *     .maxQueuedMessages(10_000)
+ *     .build();
+ * }</pre>
+ */
+public final class BrokerConfig {
+  private final List<Listener> listeners;
+  private final int maxPacketSize;
+  private final int maxInflight;
+  private final int maxQueuedMessages;
+  private final boolean queueQos0WhenOffline;
+  private final DropPolicy dropPolicy;
+  private final Duration connectTimeout;
+  private final int maxClientIdLength;
+  private final boolean allowEmptyClientId;
+  private final int maxQos;
+  private final int ioThreads;
+
+  private BrokerConfig(Builder b) {
+    this.listeners = List.copyOf(b.listeners.isEmpty() ? List.of(Listener.tcp(1883)) : b.listeners);
+    this.maxPacketSize = b.maxPacketSize;
+    this.maxInflight = b.maxInflight;
+    this.maxQueuedMessages = b.maxQueuedMessages;
+    this.queueQos0WhenOffline = b.queueQos0WhenOffline;
+    this.dropPolicy = b.dropPolicy;
+    this.connectTimeout = b.connectTimeout;
+    this.maxClientIdLength = b.maxClientIdLength;
+    this.allowEmptyClientId = b.allowEmptyClientId;
+    this.maxQos = b.maxQos;
+    this.ioThreads = b.ioThreads;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The defaults: one TCP listener on 0.0.0.0:1883. */
+  public static BrokerConfig defaults() {
+    return builder().build();
+  }
+
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.listeners.addAll(listeners);
+    b.maxPacketSize = maxPacketSize;
+    b.maxInflight = maxInflight;
+    b.maxQueuedMessages = maxQueuedMessages;
+    b.queueQos0WhenOffline = queueQos0WhenOffline;
+    b.dropPolicy = dropPolicy;
+    b.connectTimeout = connectTimeout;
+    b.maxClientIdLength = maxClientIdLength;
+    b.allowEmptyClientId = allowEmptyClientId;
+    b.maxQos = maxQos;
+    b.ioThreads = ioThreads;
+    return b;
+  }
+
+  /** Listeners to bind; one TCP listener on 0.0.0.0:1883 when none was given. */
+  public List<Listener> listeners() {
+    return listeners;
+  }
+
+  /** Largest packet accepted, in bytes, fixed header included; larger ones close the connection. */
+  public int maxPacketSize() {
+    return maxPacketSize;
+  }
+
+  /** Unacknowledged QoS 1/2 messages the broker sends to one client before waiting for acks. */
+  public int maxInflight() {
+    return maxInflight;
+  }
+
+  /** Messages one session may have queued (waiting to be sent) before {@link #dropPolicy()} applies. */
+  public int maxQueuedMessages() {
+    return maxQueuedMessages;
+  }
+
+  /** Whether QoS 0 messages are queued for an offline persistent session (off: they are dropped). */
+  public boolean queueQos0WhenOffline() {
+    return queueQos0WhenOffline;
+  }
+
+  public DropPolicy dropPolicy() {
+    return dropPolicy;
+  }
+
+  /** How long a new connection may take to send its CONNECT before it is closed. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** Longest client identifier accepted (MQTT 3.1 clients are further held to 23 characters). */
+  public int maxClientIdLength() {
+    return maxClientIdLength;
+  }
+
+  /** Whether a client may connect with an empty client id (and Clean Session) to get a generated one. */
+  public boolean allowEmptyClientId() {
+    return allowEmptyClientId;
+  }
+
+  /** Highest QoS granted to subscriptions (0, 1 or 2). */
+  public int maxQos() {
+    return maxQos;
+  }
+
+  /** Event loop threads serving connections; 0 means one per available processor. */
+  public int ioThreads() {
+    return ioThreads;
+  }
+
+  /** Builds a {@link BrokerConfig}; {@link #build()} checks every value. */
+  public static final class Builder {
+    private final List<Listener> listeners = new ArrayList<>();
+    private int maxPacketSize = 1024 * 1024;
+    private int maxInflight = 32;
+    private int maxQueuedMessages = 1000;
+    private boolean queueQos0WhenOffline = false;
+    private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private int maxClientIdLength = 65535;
+    private boolean allowEmptyClientId = true;
+    private int maxQos = 2;
+    private int ioThreads = 0;
+
+    private Builder() {}
+
+    public Builder listener(Listener listener) {
+      listeners.add(Objects.requireNonNull(listener));
+      return this;
+    }
+
+    /** Replaces the listeners. */
+    public Builder listeners(List<Listener> list) {
+      listeners.clear();
+      listeners.addAll(list);
+      return this;
+    }
+
+    public Builder maxPacketSize(int bytes) {
+      this.maxPacketSize = bytes;
+      return this;
+    }
+
+    public Builder maxInflight(int messages) {
+      this.maxInflight = messages;
+      return this;
+    }
+
+    public Builder maxQueuedMessages(int messages) {
+      this.maxQueuedMessages = messages;
+      return this;
+    }
+
+    public Builder queueQos0WhenOffline(boolean queue) {
+      this.queueQos0WhenOffline = queue;
+      return this;
+    }
+
+    public Builder dropPolicy(DropPolicy policy) {
+      this.dropPolicy = Objects.requireNonNull(policy);
+      return this;
+    }
+
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = Objects.requireNonNull(timeout);
+      return this;
+    }
+
+    public Builder maxClientIdLength(int chars) {
+      this.maxClientIdLength = chars;
+      return this;
+    }
+
+    public Builder allowEmptyClientId(boolean allow) {
+      this.allowEmptyClientId = allow;
+      return this;
+    }
+
+    public Builder maxQos(int qos) {
+      this.maxQos = qos;
+      return this;
+    }
+
+    public Builder ioThreads(int threads) {
+      this.ioThreads = threads;
+      return this;
+    }
+
+    public BrokerConfig build() {
+      check(maxPacketSize >= 16 && maxPacketSize <= 268_435_460, "max packet size must be 16..268435460 bytes");
+      check(maxInflight >= 1 && maxInflight <= 65535, "max inflight must be 1..65535");
+      check(maxQueuedMessages >= 0, "max queued messages must be >= 0");
+      check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect timeout must be positive");
+      check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
+      check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");
+      check(ioThreads >= 0, "io threads must be >= 0");
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (Listener l : listeners) {
+        check(names.add(l.name()), "duplicate listener name " + l.name());
+      }
+      return new BrokerConfig(this);
+    }
+
+    private static void check(boolean ok, String message) {
+      if (!ok) {
+        throw new IllegalArgumentException(message);
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package io.tern.broker.internal;
+
+import io.tern.broker.BrokerConfig;
+import io.tern.codec.Publish;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The broker's shared state and the path of a message: retained store, subscription trie, session
+ * registry and the routing of a PUBLISH to the sessions it matches. Internal: the public face is
+ * {@link io.tern.broker.Broker}.
+ */
+public final class BrokerCore {
+  private final BrokerConfig config;
+  private final SubscriptionTrie subscriptions = new SubscriptionTrie();
+  private final RetainedStore retained = new RetainedStore();
+  private final SessionRegistry registry;
+  private final BrokerStats stats = new BrokerStats();
+  private final Transport transport;
+
+  public BrokerCore(BrokerConfig config) {
+    this.config = config;
+    this.registry = new SessionRegistry(this);
+    this.transport = new Transport(this);
+  }
+
+  public BrokerConfig config() {
+    return config;
+  }
+
+  SubscriptionTrie subscriptions() {
+    return subscriptions;
+  }
+
+  RetainedStore retained() {
+    return retained;
+  }
+
+  SessionRegistry registry() {
+    return registry;
+  }
+
+  public BrokerStats stats() {
+    return stats;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  public int sessionCount() {
+    return registry.size();
+  }
+
+  public int subscriptionCount() {
+    return subscriptions.size();
+  }
+
+  public int retainedCount() {
+    return retained.size();
+  }
+
+  /** Publishes a message from inside the process (no client): any thread. */
+  public void publish(Publish publish) {
+    route(new Message(publish, null, System.nanoTime()), new MatchCollector());
+  }
+
+  /**
+   * The path of one application message: the retained store first (so a subscriber arriving now
+   * sees it), then every matching session, once each, at the QoS it was granted.
+   */
+  void route(Message m, MatchCollector matches) {
+    stats.messagesReceived.increment();
+    if (m.retain()) {
+      retained.put(m);
+    }
+    matches.clear();
+    subscriptions.match(m.topic(), matches);
+    int n = matches.size();
+    if (n == 0) {
+      return;
+    }
+    if (!matches.hasOverlaps()) {
+      for (int i = 0; i < n; i++) {
+        Subscriber s = matches.get(i);
+        if (s.noLocal() && s.session().clientId.equals(m.origin())) {
+          continue;
+        }
+        List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+        deliver(s.session(), m, s.qos(), s.retainAsPublished(), ids);
+      }
+    } else {
+      routeMerged(m, matches);
+    }
+    matches.clear();
+  }
+
+  /** Several subscriptions of one session matched: one delivery at the highest QoS, all ids. */
+  private void routeMerged(Message m, MatchCollector matches) {
+    Map<Session, Merged> merged = new LinkedHashMap<>();
+    for (int i = 0; i < matches.size(); i++) {
+      Subscriber s = matches.get(i);
+      if (s.noLocal() && s.session().clientId.equals(m.origin())) {
+        continue;
+      }
+      Merged g = merged.computeIfAbsent(s.session(), k -> new Merged());
+      g.qos = Math.max(g.qos, s.qos());
+      g.retainAsPublished |= s.retainAsPublished();
+      if (s.subscriptionId() != 0) {
+        g.ids.add(s.subscriptionId());
+      }
+    }
+    for (Map.Entry<Session, Merged> e : merged.entrySet()) {
+      Merged g = e.getValue();
+      deliver(e.getKey(), m, g.qos, g.retainAsPublished, g.ids.isEmpty() ? List.of() : List.copyOf(g.ids));
+    }
+  }
+
+  private static final class Merged {
+    int qos;
+    boolean retainAsPublished;
+    final List<Integer> ids = new ArrayList<>(2);
+  }
+
+  private void deliver(Session session, Message m, int grantedQos, boolean retainAsPublished, List<Integer> ids) {
+    int qos = Math.min(m.qos(), grantedQos);
+    // MQTT-3.3.1-9: a message sent because of an established subscription has RETAIN 0 (v5: unless
+    // Retain As Published).
+    boolean retain = retainAsPublished && m.retain();
+    session.enqueue(new Delivery(m, qos, retain, ids));
+  }
+
+  /** Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8). */
+  void sendRetained(Session session, Subscriber s) {
+    retained.match(s.filter(), m -> {
+      List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+      session.enqueue(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids));
+    });
+  }
+}

@@ -1,0 +1,69 @@
+package io.tern.broker.internal;
+
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+
+/**
+ * The subscribers one publish reaches, merged per session: a session with several matching
+ * subscriptions gets one delivery at the highest granted QoS, with every subscription identifier
+ * (MQTT-3.3.4-2, v5 section 3.3.4). Reused for each publish by its owner (a connection on its event
+ * loop): no allocation on the steady path but the final merge of overlapping subscriptions.
+ */
+final class MatchCollector {
+  private Subscriber[] items = new Subscriber[16];
+  private int size;
+  private IdentityHashMap<Session, Integer> index;
+
+  void clear() {
+    if (size > 0) {
+      Arrays.fill(items, 0, size, null);
+      size = 0;
+    }
+  }
+
+  void addAll(Subscriber[] subs) {
+    if (subs.length == 0) {
+      return;
+    }
+    if (size + subs.length > items.length) {
+      items = Arrays.copyOf(items, Math.max(items.length * 2, size + subs.length));
+    }
+    System.arraycopy(subs, 0, items, size, subs.length);
+    size += subs.length;
+  }
+
+  int size() {
+    return size;
+  }
+
+  Subscriber get(int i) {
+    return items[i];
+  }
+
+  /** True when some session matched more than once: the caller must then merge per session. */
+  boolean hasOverlaps() {
+    if (size < 2) {
+      return false;
+    }
+    if (size <= 8) {
+      for (int i = 0; i < size; i++) {
+        for (int j = i + 1; j < size; j++) {
+          if (items[i].session() == items[j].session()) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    if (index == null) {
+      index = new IdentityHashMap<>();
+    }
+    index.clear();
+    boolean overlap = false;
+    for (int i = 0; i < size && !overlap; i++) {
+      overlap = index.put(items[i].session(), i) != null;
+    }
+    index.clear();
+    return overlap;
+  }
+}

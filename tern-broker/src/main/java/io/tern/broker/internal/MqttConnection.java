@@ -1,0 +1,484 @@
+package io.tern.broker.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.tern.broker.Listener;
+import io.tern.codec.ConnAck;
+import io.tern.codec.Connect;
+import io.tern.codec.Disconnect;
+import io.tern.codec.MqttDecodeException;
+import io.tern.codec.MqttEncoder;
+import io.tern.codec.MqttPacket;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.MqttVersion;
+import io.tern.codec.PingResp;
+import io.tern.codec.Property;
+import io.tern.codec.PubAck;
+import io.tern.codec.PubComp;
+import io.tern.codec.PubRec;
+import io.tern.codec.PubRel;
+import io.tern.codec.Publish;
+import io.tern.codec.ReasonCodes;
+import io.tern.codec.SubAck;
+import io.tern.codec.Subscribe;
+import io.tern.codec.Subscription;
+import io.tern.codec.Topics;
+import io.tern.codec.UnsubAck;
+import io.tern.codec.Unsubscribe;
+import io.tern.codec.Will;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The protocol state machine of one network connection: CONNECT rules, keep alive, inbound QoS
+ * flows, and the reaction to every violation. Runs on its channel's event loop only, so it needs
+ * no locks; the session it is bound to belongs to the same loop while the connection lives.
+ */
+final class MqttConnection extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
+
+  /** MQTT 3.1 limits client identifiers to 23 characters (3.1 spec, CONNECT payload). */
+  private static final int V3_1_MAX_CLIENT_ID = 23;
+
+  private enum State { AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED }
+
+  private final BrokerCore core;
+  private final Listener listener;
+  private final MqttEncoder encoder;
+  private final MatchCollector matches = new MatchCollector();
+
+  private ChannelHandlerContext ctx;
+  private Channel channel;
+  private State state = State.AWAIT_CONNECT;
+  private ScheduledFuture<?> connectTimeout;
+  /** Packets that arrived after CONNECT while the session was being prepared. */
+  private List<Object> pending;
+
+  private MqttVersion version;
+  private String clientId;
+  private boolean cleanStart;
+  private boolean persistent;
+  private Will will;
+  private Session session;
+  private String closeReason;
+
+  MqttConnection(BrokerCore core, Listener listener, MqttEncoder encoder) {
+    this.core = core;
+    this.listener = listener;
+    this.encoder = encoder;
+  }
+
+  // ------------------------------------------------------------------ Netty events
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.channel = ctx.channel();
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    core.stats().connectionsTotal.increment();
+    core.stats().connectionsCurrent.incrementAndGet();
+    long timeoutMs = core.config().connectTimeout().toMillis();
+    connectTimeout = ctx.executor().schedule(() -> {
+      if (state == State.AWAIT_CONNECT) {
+        log.info("Connection from {} closed: no CONNECT within {} ms", remote(), timeoutMs);
+        closeReason = "connect timeout";
+        ctx.close();
+      }
+    }, timeoutMs, TimeUnit.MILLISECONDS);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (state == State.CLOSED) {
+      return; // packets are plain objects: nothing to release
+    }
+    if (state == State.CONNECTING) {
+      pending.add(msg);
+      return;
+    }
+    dispatch(msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    ctx.flush();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (channel.isWritable() && session != null && state == State.CONNECTED) {
+      session.pump();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      log.info("Client {} from {}: keep alive timeout, closing", clientId, remote());
+      disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof IOException) {
+      closeReason = "network error: " + cause.getMessage();
+      log.debug("Client {} from {}: {}", clientId, remote(), cause.toString());
+    } else {
+      closeReason = "internal error: " + cause;
+      log.warn("Client {} from {}: unexpected error, closing the connection", clientId, remote(), cause);
+    }
+    ctx.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    onClosed();
+    ctx.fireChannelInactive();
+  }
+
+  // ------------------------------------------------------------------ packets
+
+  private void dispatch(Object msg) {
+    if (msg instanceof MqttDecodeException e) {
+      onDecodeError(e);
+      return;
+    }
+    MqttPacket packet = (MqttPacket) msg;
+    if (state == State.AWAIT_CONNECT) {
+      if (packet instanceof Connect c) {
+        onConnect(c);
+      } else {
+        violation(ReasonCodes.PROTOCOL_ERROR, "first packet is " + packet.type() + ", not CONNECT"); // MQTT-3.1.0-1
+      }
+      return;
+    }
+    switch (packet.type()) {
+      case PUBLISH: onPublish((Publish) packet); break;
+      case PUBACK: session.onPubAck(((PubAck) packet).packetId()); break;
+      case PUBREC: {
+        PubRec r = (PubRec) packet;
+        session.onPubRec(r.packetId(), ReasonCodes.isError(r.reasonCode()));
+        break;
+      }
+      case PUBREL: onPubRel((PubRel) packet); break;
+      case PUBCOMP: session.onPubComp(((PubComp) packet).packetId()); break;
+      case SUBSCRIBE: onSubscribe((Subscribe) packet); break;
+      case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
+      case PINGREQ: ctx.write(PingResp.INSTANCE, ctx.voidPromise()); break;
+      case DISCONNECT: onDisconnect((Disconnect) packet); break;
+      case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
+      default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
+    }
+  }
+
+  private void onDecodeError(MqttDecodeException e) {
+    if (state == State.AWAIT_CONNECT && e.packetType() == io.tern.codec.PacketType.CONNECT) {
+      core.stats().protocolErrors.increment();
+      log.info("Connection from {} refused: bad CONNECT: {}", remote(), e.getMessage());
+      closeReason = "bad CONNECT";
+      if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
+        // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
+        encoder.setVersion(MqttVersion.V3_1_1);
+        ctx.writeAndFlush(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))
+            .addListener(ChannelFutureListener.CLOSE);
+      } else if (e.version() == MqttVersion.V5) {
+        encoder.setVersion(MqttVersion.V5);
+        ctx.writeAndFlush(new ConnAck(false, e.reasonCode())).addListener(ChannelFutureListener.CLOSE);
+      } else {
+        ctx.close(); // MQTT-3.1.4-1: close without CONNACK
+      }
+      return;
+    }
+    violation(e.reasonCode(), e.getMessage());
+  }
+
+  private void onConnect(Connect c) {
+    connectTimeout.cancel(false);
+    version = c.version();
+    encoder.setVersion(version);
+    cleanStart = c.cleanStart();
+    boolean v5 = version.isV5();
+    String id = c.clientId();
+    boolean assigned = false;
+    if (id.isEmpty()) {
+      if (version == MqttVersion.V3_1 || (!v5 && !cleanStart) || !core.config().allowEmptyClientId()) {
+        refuse(ReasonCodes.CLIENT_IDENTIFIER_NOT_VALID, "empty client id" + (cleanStart ? "" : " without clean session"));
+        return; // MQTT-3.1.3-8
+      }
+      id = "tern-" + UUID.randomUUID();
+      assigned = true;
+    } else if ((version == MqttVersion.V3_1 && id.length() > V3_1_MAX_CLIENT_ID)
+        || id.length() > core.config().maxClientIdLength()) {
+      refuse(ReasonCodes.CLIENT_IDENTIFIER_NOT_VALID, "client id of " + id.length() + " characters");
+      return;
+    }
+    clientId = id;
+    will = c.will();
+    long sessionExpiry = c.properties().getLong(Property.SESSION_EXPIRY_INTERVAL, 0);
+    persistent = v5 ? sessionExpiry > 0 : !cleanStart;
+    if (c.keepAlive() > 0) {
+      // MQTT-3.1.2-24: one and a half times the keep alive without a packet ends the connection.
+      long idleMs = c.keepAlive() * 1500L;
+      ctx.pipeline().addFirst("keepalive", new IdleStateHandler(idleMs, 0, 0, TimeUnit.MILLISECONDS));
+    }
+    state = State.CONNECTING;
+    pending = new ArrayList<>(4);
+    channel.config().setAutoRead(false);
+    boolean assignedId = assigned;
+    core.registry().connect(id, cleanStart, persistent, channel.eventLoop(),
+        (s, present) -> sessionReady(s, present, assignedId));
+  }
+
+  private void refuse(int reasonCode, String why) {
+    core.stats().protocolErrors.increment();
+    log.info("Connection from {} refused: {} ({})", remote(), why, ReasonCodes.describe(reasonCode));
+    closeReason = why;
+    int code = version.isV5() ? reasonCode : ReasonCodes.toV3ConnAck(reasonCode);
+    ctx.writeAndFlush(new ConnAck(false, code)).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void sessionReady(Session s, boolean present, boolean assignedId) {
+    session = s;
+    if (state != State.CONNECTING || !channel.isActive()) {
+      // The client went away while its session was prepared.
+      s.attach(this, persistent);
+      publishWill();
+      s.detach(this);
+      return;
+    }
+    state = State.CONNECTED;
+    MqttProperties props = MqttProperties.EMPTY;
+    if (version.isV5()) {
+      MqttProperties.Builder b = MqttProperties.builder()
+          .set(Property.MAXIMUM_PACKET_SIZE, (long) core.config().maxPacketSize())
+          .set(Property.TOPIC_ALIAS_MAXIMUM, 0)
+          .set(Property.SHARED_SUBSCRIPTION_AVAILABLE, 0);
+      if (core.config().maxQos() < 2) {
+        b.set(Property.MAXIMUM_QOS, core.config().maxQos());
+      }
+      if (assignedId) {
+        b.set(Property.ASSIGNED_CLIENT_IDENTIFIER, clientId);
+      }
+      props = b.build();
+    }
+    // MQTT-3.2.2-1..3: session present only when a session is resumed.
+    ctx.write(new ConnAck(present && !cleanStart, ReasonCodes.SUCCESS, props), ctx.voidPromise());
+    log.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
+        clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
+    s.attach(this, persistent);
+    ctx.flush();
+    List<Object> queued = pending;
+    pending = null;
+    channel.config().setAutoRead(true);
+    for (Object msg : queued) {
+      if (state != State.CONNECTED) {
+        break;
+      }
+      dispatch(msg);
+    }
+    ctx.flush();
+  }
+
+  private int keepAliveOf() {
+    IdleStateHandler h = ctx.pipeline().get(IdleStateHandler.class);
+    return h == null ? 0 : (int) (h.getReaderIdleTimeInMillis() / 1500);
+  }
+
+  private void onPublish(Publish p) {
+    if (p.qos() > core.config().maxQos()) {
+      violation(ReasonCodes.QOS_NOT_SUPPORTED, "PUBLISH with QoS " + p.qos() + " above the maximum");
+      return;
+    }
+    if (version.isV5()) {
+      if (p.properties().topicAlias() != null) {
+        violation(ReasonCodes.TOPIC_ALIAS_INVALID, "Topic Alias used but Topic Alias Maximum is 0");
+        return;
+      }
+      if (!p.properties().subscriptionIdentifiers().isEmpty()) {
+        violation(ReasonCodes.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription Identifier"); // MQTT-3.3.4-6
+        return;
+      }
+    }
+    Message m = new Message(p.withDelivery(p.qos(), p.retain(), false, 0), clientId, System.nanoTime());
+    switch (p.qos()) {
+      case 0:
+        core.route(m, matches);
+        break;
+      case 1:
+        core.route(m, matches);
+        ctx.write(new PubAck(p.packetId()), ctx.voidPromise());
+        break;
+      default:
+        // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
+        if (session.receivedQos2(p.packetId())) {
+          core.route(m, matches);
+        }
+        ctx.write(new PubRec(p.packetId()), ctx.voidPromise());
+    }
+  }
+
+  private void onPubRel(PubRel r) {
+    boolean known = session.releasedQos2(r.packetId());
+    int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
+    ctx.write(new PubComp(r.packetId(), code, MqttProperties.EMPTY), ctx.voidPromise());
+  }
+
+  private void onSubscribe(Subscribe s) {
+    List<Integer> codes = new ArrayList<>(s.subscriptions().size());
+    List<Subscriber> retainedFor = new ArrayList<>(s.subscriptions().size());
+    int subscriptionId = s.properties().subscriptionIdentifiers().isEmpty()
+        ? 0 : s.properties().subscriptionIdentifiers().get(0);
+    for (Subscription sub : s.subscriptions()) {
+      if (version.isV5() && Topics.isShared(sub.filter())) {
+        codes.add(ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED);
+        continue;
+      }
+      int granted = Math.min(sub.qos(), core.config().maxQos());
+      Subscriber entry = new Subscriber(session, sub.filter(), granted, sub.noLocal(), sub.retainAsPublished(),
+          sub.retainHandling(), subscriptionId);
+      boolean isNew = session.subscribe(entry);
+      codes.add(granted);
+      // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (v5 3.8.3.1).
+      if (sub.retainHandling() == 0 || (sub.retainHandling() == 1 && isNew)) {
+        retainedFor.add(entry);
+      }
+    }
+    ctx.write(new SubAck(s.packetId(), codes, MqttProperties.EMPTY), ctx.voidPromise());
+    for (Subscriber entry : retainedFor) {
+      core.sendRetained(session, entry); // queued behind the SUBACK
+    }
+  }
+
+  private void onUnsubscribe(Unsubscribe u) {
+    List<Integer> codes = new ArrayList<>(u.filters().size());
+    for (String filter : u.filters()) {
+      codes.add(session.unsubscribe(filter) ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
+    }
+    ctx.write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY),
+        ctx.voidPromise());
+  }
+
+  private void onDisconnect(Disconnect d) {
+    // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it to be sent.
+    if (!(version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
+      will = null;
+    }
+    closeReason = "client DISCONNECT";
+    ctx.close();
+  }
+
+  // ------------------------------------------------------------------ ending
+
+  /** A protocol violation: one log line, v5 DISCONNECT with the reason, close (the will is sent). */
+  private void violation(int reasonCode, String why) {
+    core.stats().protocolErrors.increment();
+    log.info("Client {} from {}: protocol violation, closing: {} ({})",
+        clientId == null ? "(before CONNECT)" : clientId, remote(), why, ReasonCodes.describe(reasonCode));
+    disconnect(reasonCode, "protocol violation: " + why);
+  }
+
+  /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
+  private void disconnect(int reasonCode, String why) {
+    closeReason = why;
+    if (state == State.CONNECTED && version.isV5()) {
+      ctx.writeAndFlush(new Disconnect(reasonCode)).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
+  }
+
+  /** Another connection took this client id over. On this connection's loop. */
+  void takeOver() {
+    closeReason = "session taken over";
+    if (state == State.CONNECTED) {
+      log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
+      if (version.isV5()) {
+        ctx.writeAndFlush(new Disconnect(ReasonCodes.SESSION_TAKEN_OVER));
+      }
+    }
+    onClosed();
+    ctx.close();
+  }
+
+  /** The broker is stopping. On this connection's loop. */
+  void serverShutdown() {
+    disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
+  }
+
+  private void onClosed() {
+    State previous = state;
+    if (previous == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    core.stats().connectionsCurrent.decrementAndGet();
+    if (connectTimeout != null) {
+      connectTimeout.cancel(false);
+    }
+    if (previous == State.CONNECTED) {
+      publishWill();
+      session.detach(this);
+      log.info("Client {} from {} disconnected: {}", clientId, remote(), closeReason == null ? "connection lost" : closeReason);
+    }
+    // CONNECTING: sessionReady sees the closed state and lets the session go.
+  }
+
+  private void publishWill() {
+    Will w = will;
+    will = null;
+    if (w == null) {
+      return;
+    }
+    MqttProperties props = w.properties();
+    if (props.has(Property.WILL_DELAY_INTERVAL)) {
+      props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
+    }
+    Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
+    core.route(new Message(p, clientId, System.nanoTime()), matches);
+  }
+
+  // ------------------------------------------------------------------ used by the session
+
+  boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  void write(Object packet) {
+    ctx.write(packet, ctx.voidPromise());
+  }
+
+  void writeAndFlush(Object packet) {
+    ctx.writeAndFlush(packet, ctx.voidPromise());
+  }
+
+  void flush() {
+    ctx.flush();
+  }
+
+  String clientId() {
+    return clientId;
+  }
+
+  private SocketAddress remote() {
+    return channel == null ? null : channel.remoteAddress();
+  }
+}

@@ -1,0 +1,135 @@
+package io.tern.broker.internal;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Retained messages, one per topic, in a trie of topic levels so that a subscription's filter
+ * visits only the branches it can match.
+ *
+ * <p>Concurrency: reads ({@link #match}, {@link #get}) are lock-free and see each node's message as
+ * of some moment during the call; writes serialize on a lock so that empty branches can be pruned
+ * safely.
+ */
+final class RetainedStore {
+  private final Node root = new Node(null, null);
+  private final Object writeLock = new Object();
+  private final AtomicInteger count = new AtomicInteger();
+
+  private static final class Node {
+    final Node parent;
+    final String key;
+    final ConcurrentHashMap<String, Node> children = new ConcurrentHashMap<>(4);
+    volatile Message message;
+
+    Node(Node parent, String key) {
+      this.parent = parent;
+      this.key = key;
+    }
+  }
+
+  int size() {
+    return count.get();
+  }
+
+  /**
+   * Stores the message as the topic's retained message, or clears the topic when its payload is
+   * empty (MQTT-3.3.1-10, -11).
+   */
+  void put(Message message) {
+    String topic = message.topic();
+    boolean clear = message.publish().payload().length == 0;
+    synchronized (writeLock) {
+      Node node = root;
+      for (String level : TopicLevels.split(topic)) {
+        if (clear) {
+          node = node.children.get(level);
+          if (node == null) {
+            return;
+          }
+        } else {
+          Node n = node;
+          node = n.children.computeIfAbsent(level, k -> new Node(n, k));
+        }
+      }
+      Message previous = node.message;
+      node.message = clear ? null : message;
+      if (previous == null && !clear) {
+        count.incrementAndGet();
+      } else if (previous != null && clear) {
+        count.decrementAndGet();
+        prune(node);
+      }
+    }
+  }
+
+  private static void prune(Node node) {
+    while (node.parent != null && node.message == null && node.children.isEmpty()) {
+      node.parent.children.remove(node.key, node);
+      node = node.parent;
+    }
+  }
+
+  /** The retained message of exactly this topic, or null. */
+  Message get(String topic) {
+    Node node = root;
+    for (String level : TopicLevels.split(topic)) {
+      node = node.children.get(level);
+      if (node == null) {
+        return null;
+      }
+    }
+    return node.message;
+  }
+
+  /** Visits every retained message whose topic matches the filter ($-topics per MQTT-4.7.2-1). */
+  void match(String filter, Consumer<Message> visitor) {
+    match(root, TopicLevels.split(filter), 0, visitor);
+  }
+
+  private static void match(Node node, String[] levels, int i, Consumer<Message> visitor) {
+    if (i == levels.length) {
+      Message m = node.message;
+      if (m != null) {
+        visitor.accept(m);
+      }
+      return;
+    }
+    String level = levels[i];
+    if (level.equals("#")) {
+      Message m = node.message; // "a/#" matches "a" itself
+      if (m != null && i > 0) {
+        visitor.accept(m);
+      }
+      for (Node child : node.children.values()) {
+        if (i == 0 && child.key.startsWith("$")) {
+          continue;
+        }
+        visitAll(child, visitor);
+      }
+    } else if (level.equals("+")) {
+      for (Node child : node.children.values()) {
+        if (i == 0 && child.key.startsWith("$")) {
+          continue;
+        }
+        match(child, levels, i + 1, visitor);
+      }
+    } else {
+      Node child = node.children.get(level);
+      if (child != null) {
+        match(child, levels, i + 1, visitor);
+      }
+    }
+  }
+
+  private static void visitAll(Node node, Consumer<Message> visitor) {
+    Message m = node.message;
+    if (m != null) {
+      visitor.accept(m);
+    }
+    for (Node child : node.children.values()) {
+      visitAll(child, visitor);
+    }
+  }
+}

@@ -1,0 +1,358 @@
+package io.tern.broker.internal;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.internal.PlatformDependent;
+import io.tern.broker.DropPolicy;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.Publish;
+import io.tern.codec.PubRel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The state of one client id that can outlive a connection: subscriptions, the outbound queue, the
+ * in-flight window with its packet ids, and the inbound QoS 2 packet ids awaiting PUBREL.
+ *
+ * <p><b>Threading.</b> A session belongs to one event loop at a time ({@link #loop}), the loop of
+ * its current connection or of its last one. All fields below "loop-owned" are read and written on
+ * that loop only. Other threads hand messages over through {@link #enqueue}, which puts them in a
+ * lock-free multi-producer mailbox and schedules one drain task per batch. When a client reconnects
+ * on another loop, {@link SessionRegistry} moves the session: the old loop detaches it and writes
+ * the new loop into {@link #loop}; tasks that land on the old loop afterwards follow it.
+ */
+final class Session {
+  final String clientId;
+  private final BrokerCore core;
+  volatile EventLoop loop;
+  /** Set once the session is discarded; a resume that finds it set starts a new session. */
+  volatile boolean terminated;
+  private volatile boolean online;
+
+  // ---- cross-thread hand-off
+  private final Queue<Delivery> mailbox = PlatformDependent.newMpscQueue();
+  /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
+  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final AtomicLong dropped = new AtomicLong();
+  private final Runnable drainTask = this::drain;
+
+  // ---- loop-owned
+  private boolean persistent;
+  private MqttConnection connection;
+  private final Map<String, Subscriber> subscriptions = new HashMap<>();
+  private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+  private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
+  private final Set<Integer> inboundQos2 = new HashSet<>();
+  private int nextPacketId = 1;
+  private int maxInflight;
+
+  Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent) {
+    this.clientId = clientId;
+    this.core = core;
+    this.loop = loop;
+    this.persistent = persistent;
+    this.maxInflight = core.config().maxInflight();
+  }
+
+  /** Runs the task on the session's loop, following the session if it moves meanwhile. */
+  void runOnLoop(Runnable task) {
+    EventLoop l = loop;
+    if (l.inEventLoop()) {
+      task.run();
+    } else {
+      l.execute(() -> runOnLoop(task));
+    }
+  }
+
+  boolean isOnline() {
+    return online;
+  }
+
+  long droppedCount() {
+    return dropped.get();
+  }
+
+  // ------------------------------------------------------------------ delivery, any thread
+
+  /** Hands a message to this session from any thread. Never blocks; drops by policy when full. */
+  void enqueue(Delivery d) {
+    if (terminated) {
+      return;
+    }
+    if (d.qos() == 0 && !online && !core.config().queueQos0WhenOffline()) {
+      return; // QoS 0 to an offline session is not stored (MQTT-3.1.2-5 leaves it optional)
+    }
+    int max = core.config().maxQueuedMessages();
+    int p = pending.incrementAndGet();
+    // DROP_OLDEST trims on the loop; the mailbox may briefly hold up to twice the bound meanwhile.
+    if (p > max && (core.config().dropPolicy() == DropPolicy.DROP_NEW || p > 2 * max)) {
+      pending.decrementAndGet();
+      drop();
+      return;
+    }
+    mailbox.offer(d);
+    if (drainScheduled.compareAndSet(false, true)) {
+      try {
+        loop.execute(drainTask);
+      } catch (RejectedExecutionException e) {
+        drainScheduled.set(false); // the broker is stopping
+      }
+    }
+  }
+
+  private void drop() {
+    dropped.incrementAndGet();
+    core.stats().messagesDropped.increment();
+  }
+
+  private void drain() {
+    EventLoop l = loop;
+    if (!l.inEventLoop()) {
+      l.execute(drainTask);
+      return;
+    }
+    drainScheduled.set(false);
+    Delivery d;
+    while ((d = mailbox.poll()) != null) {
+      queue.addLast(d);
+    }
+    if (terminated) {
+      discardQueued();
+      return;
+    }
+    int max = core.config().maxQueuedMessages();
+    while (queue.size() > max) {
+      queue.pollFirst();
+      pending.decrementAndGet();
+      drop();
+    }
+    if (connection != null) {
+      pump();
+    } else if (!core.config().queueQos0WhenOffline()) {
+      dropQueuedQos0();
+    }
+  }
+
+  private void dropQueuedQos0() {
+    Iterator<Delivery> it = queue.iterator();
+    while (it.hasNext()) {
+      if (it.next().qos() == 0) {
+        it.remove();
+        pending.decrementAndGet();
+      }
+    }
+  }
+
+  /**
+   * Sends queued messages while the channel is writable and the in-flight window has room, then
+   * flushes once. Order is kept: a QoS 0 message waits behind a QoS 1 message that waits for room.
+   */
+  void pump() {
+    MqttConnection c = connection;
+    if (c == null) {
+      return;
+    }
+    boolean wrote = false;
+    while (!queue.isEmpty() && c.isWritable()) {
+      Delivery d = queue.peekFirst();
+      int qos = d.qos();
+      if (qos > 0 && inflight.size() >= maxInflight) {
+        break;
+      }
+      queue.pollFirst();
+      pending.decrementAndGet();
+      int packetId = 0;
+      if (qos > 0) {
+        packetId = nextPacketId();
+        inflight.put(packetId, new Outbound(d, packetId));
+      }
+      c.write(toPublish(d, false, packetId));
+      core.stats().messagesSent.increment();
+      wrote = true;
+    }
+    if (wrote) {
+      c.flush();
+    }
+  }
+
+  private static Publish toPublish(Delivery d, boolean dup, int packetId) {
+    Publish p = d.message().publish();
+    if (!d.subscriptionIds().isEmpty()) {
+      MqttProperties.Builder b = p.properties().toBuilder();
+      for (int id : d.subscriptionIds()) {
+        b.subscriptionIdentifier(id);
+      }
+      p = p.withProperties(b.build());
+    }
+    return p.withDelivery(d.qos(), d.retain(), dup, packetId);
+  }
+
+  private int nextPacketId() {
+    // The window is at most 65535, so a free id exists; ids in flight are skipped (MQTT-2.2.1-3).
+    while (true) {
+      int id = nextPacketId;
+      nextPacketId = id == 65535 ? 1 : id + 1;
+      if (!inflight.containsKey(id)) {
+        return id;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ acks from the client, on loop
+
+  void onPubAck(int packetId) {
+    Outbound o = inflight.get(packetId);
+    if (o != null && o.delivery.qos() == 1) {
+      inflight.remove(packetId);
+      pump();
+    }
+  }
+
+  /** PUBREC: the client has the message; answer PUBREL (also for an id we no longer know). */
+  void onPubRec(int packetId, boolean failed) {
+    Outbound o = inflight.get(packetId);
+    if (o != null && o.delivery.qos() == 2) {
+      if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
+        inflight.remove(packetId);
+        pump();
+        return;
+      }
+      o.released = true;
+    }
+    if (!failed) {
+      connection.writeAndFlush(new PubRel(packetId));
+    }
+  }
+
+  void onPubComp(int packetId) {
+    Outbound o = inflight.get(packetId);
+    if (o != null && o.released) {
+      inflight.remove(packetId);
+      pump();
+    }
+  }
+
+  /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
+  boolean receivedQos2(int packetId) {
+    return inboundQos2.add(packetId);
+  }
+
+  /** Inbound PUBREL: forgets the packet id; true when it was known. */
+  boolean releasedQos2(int packetId) {
+    return inboundQos2.remove(packetId);
+  }
+
+  int inboundQos2Count() {
+    return inboundQos2.size();
+  }
+
+  // ------------------------------------------------------------------ subscriptions, on loop
+
+  /** Adds or replaces a subscription; true when it is new for this session. */
+  boolean subscribe(Subscriber s) {
+    subscriptions.put(s.filter(), s);
+    return core.subscriptions().subscribe(s);
+  }
+
+  boolean unsubscribe(String filter) {
+    if (subscriptions.remove(filter) == null) {
+      return false;
+    }
+    core.subscriptions().unsubscribe(this, filter);
+    return true;
+  }
+
+  int subscriptionCount() {
+    return subscriptions.size();
+  }
+
+  // ------------------------------------------------------------------ connection life, on loop
+
+  /**
+   * Binds the session to a new connection: unacknowledged messages are sent again first, in order,
+   * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue.
+   */
+  void attach(MqttConnection c, boolean persistentNow) {
+    this.connection = c;
+    this.persistent = persistentNow;
+    this.online = true;
+    if (!inflight.isEmpty()) {
+      for (Outbound o : inflight.values()) {
+        if (o.released) {
+          c.write(new PubRel(o.packetId));
+        } else {
+          c.write(toPublish(o.delivery, true, o.packetId));
+        }
+      }
+      c.flush();
+    }
+    pump();
+  }
+
+  /** The connection ended. A non-persistent session ends with it. */
+  void detach(MqttConnection c) {
+    if (connection != c) {
+      return;
+    }
+    connection = null;
+    online = false;
+    if (!persistent) {
+      terminate();
+    } else if (!core.config().queueQos0WhenOffline()) {
+      dropQueuedQos0();
+    }
+  }
+
+  MqttConnection connection() {
+    return connection;
+  }
+
+  /** Discards the session: subscriptions, queues, in-flight state. On loop. */
+  void terminate() {
+    if (terminated) {
+      return;
+    }
+    terminated = true;
+    online = false;
+    for (String filter : new ArrayList<>(subscriptions.keySet())) {
+      core.subscriptions().unsubscribe(this, filter);
+    }
+    subscriptions.clear();
+    inflight.clear();
+    inboundQos2.clear();
+    discardQueued();
+    core.registry().removeIfSame(clientId, this);
+  }
+
+  private void discardQueued() {
+    queue.clear();
+    while (mailbox.poll() != null) {
+      // dropped with the session
+    }
+    pending.set(0);
+  }
+
+  int queuedCount() {
+    return pending.get();
+  }
+
+  int inflightCount() {
+    return inflight.size();
+  }
+
+  List<Subscriber> subscriptionList() {
+    return new ArrayList<>(subscriptions.values());
+  }
+}

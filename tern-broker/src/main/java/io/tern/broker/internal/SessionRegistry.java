@@ -1,0 +1,103 @@
+package io.tern.broker.internal;
+
+import io.netty.channel.EventLoop;
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Who owns which client id: the map from client id to session, and the connect protocol that hands
+ * a session from one connection (and event loop) to the next.
+ *
+ * <p>The decision (new session, replace, resume) is one atomic {@code compute} on the map; the work
+ * that follows (closing the previous connection, moving the session to the new connection's loop)
+ * runs on the loop that owns the session at that moment, so it needs no locks. A cluster-wide
+ * implementation would replace this class.
+ */
+final class SessionRegistry {
+  /** Called on the new connection's loop once its session is ready. */
+  interface Ready {
+    void sessionReady(Session session, boolean sessionPresent);
+  }
+
+  private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+  private final BrokerCore core;
+
+  SessionRegistry(BrokerCore core) {
+    this.core = core;
+  }
+
+  Session get(String clientId) {
+    return sessions.get(clientId);
+  }
+
+  Collection<Session> all() {
+    return sessions.values();
+  }
+
+  int size() {
+    return sessions.size();
+  }
+
+  void removeIfSame(String clientId, Session session) {
+    sessions.remove(clientId, session);
+  }
+
+  /**
+   * Connects {@code connection} (running on {@code loop}) to the session of {@code clientId}.
+   *
+   * <ul>
+   *   <li>No session, or a clean start: a new session; an existing one is discarded and its
+   *       connection, if any, taken over (closed, its will published).
+   *   <li>A persistent session exists and the client asks to resume it: its connection, if any, is
+   *       taken over, the session moves to {@code loop}, session present is set.
+   * </ul>
+   *
+   * {@code ready} runs on {@code loop} after the previous owner has let go.
+   */
+  void connect(String clientId, boolean cleanStart, boolean persistent, EventLoop loop, Ready ready) {
+    Session[] replaced = new Session[1];
+    boolean[] created = new boolean[1];
+    Session session = sessions.compute(clientId, (id, old) -> {
+      if (old == null || cleanStart || old.terminated) {
+        replaced[0] = old;
+        created[0] = true;
+        return new Session(id, core, loop, persistent);
+      }
+      return old;
+    });
+    if (created[0]) {
+      Session old = replaced[0];
+      if (old == null) {
+        loop.execute(() -> ready.sessionReady(session, false));
+      } else {
+        old.runOnLoop(() -> {
+          MqttConnection previous = old.connection();
+          if (previous != null) {
+            previous.takeOver();
+          }
+          old.terminate();
+          loop.execute(() -> ready.sessionReady(session, false));
+        });
+      }
+      return;
+    }
+    session.runOnLoop(() -> {
+      if (session.terminated) { // discarded while we were on our way: start again
+        connect(clientId, cleanStart, persistent, loop, ready);
+        return;
+      }
+      MqttConnection previous = session.connection();
+      if (previous != null) {
+        previous.takeOver(); // detaches the session from it
+      }
+      session.loop = loop;
+      loop.execute(() -> {
+        if (session.terminated) {
+          connect(clientId, cleanStart, persistent, loop, ready);
+        } else {
+          ready.sessionReady(session, true);
+        }
+      });
+    });
+  }
+}
