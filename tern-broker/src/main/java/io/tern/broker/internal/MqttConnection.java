@@ -259,10 +259,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void sessionReady(Session s, boolean present, boolean assignedId) {
     session = s;
     if (state != State.CONNECTING || !channel.isActive()) {
-      // The client went away while its session was prepared.
-      s.attach(this, persistent);
+      // The client went away while its session was prepared: as if it had connected and dropped.
       publishWill();
-      s.detach(this);
+      s.release(persistent);
       return;
     }
     state = State.CONNECTED;

@@ -315,6 +315,14 @@ final class Session {
     }
   }
 
+  /** A connection that never attached went away: a non-persistent session ends here. */
+  void release(boolean persistentNow) {
+    this.persistent = persistentNow;
+    if (!persistent && connection == null) {
+      terminate();
+    }
+  }
+
   MqttConnection connection() {
     return connection;
   }

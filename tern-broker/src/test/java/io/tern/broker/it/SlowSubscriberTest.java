@@ -1,0 +1,58 @@
+package io.tern.broker.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A subscriber that stops reading must not stall publishers nor other subscribers. */
+class SlowSubscriberTest {
+  @RegisterExtension final TestBroker tb = new TestBroker();
+
+  @Test
+  void subscriberThatNeverReadsQueuesToItsBoundThenDropsWhileOthersAreServed() throws Exception {
+    tb.start(b -> b.maxQueuedMessages(100));
+    try (Socket stuck = new Socket("127.0.0.1", tb.port())) {
+      stuck.setReceiveBufferSize(4096);
+      OutputStream out = stuck.getOutputStream();
+      // CONNECT "stuck" (3.1.1, clean), then SUBSCRIBE "load/#" QoS 1; never read anything.
+      out.write(new byte[] {0x10, 0x11, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x00, 0x00, 0x05,
+          's', 't', 'u', 'c', 'k'});
+      out.write(new byte[] {(byte) 0x82, 0x0b, 0x00, 0x01, 0x00, 0x06, 'l', 'o', 'a', 'd', '/', '#', 0x01});
+      out.flush();
+      InputStream in = stuck.getInputStream();
+      await().atMost(Duration.ofSeconds(5)).until(() -> tb.broker().stats().subscriptions() == 1);
+
+      MqttClient fast = new MqttClient(tb.uri(), "fast", new MemoryPersistence());
+      MqttConnectOptions o = new MqttConnectOptions();
+      o.setMaxInflight(1000);
+      fast.connect(o);
+      AtomicInteger received = new AtomicInteger();
+      fast.subscribe("load/#", 1, (t, m) -> received.incrementAndGet());
+
+      MqttClient pub = new MqttClient(tb.uri(), "pub", new MemoryPersistence());
+      pub.connect(o);
+      byte[] payload = new byte[8 * 1024];
+      int n = 3000; // 24 MB towards a subscriber that reads nothing
+      for (int i = 0; i < n; i++) {
+        pub.publish("load/" + (i % 10), payload, 1, false);
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> received.get() == n);
+      assertThat(tb.broker().stats().messagesDropped()).isGreaterThan(n / 2);
+      assertThat(in.available()).isGreaterThanOrEqualTo(0); // the stuck socket is still open
+      pub.disconnect();
+      fast.disconnect();
+      pub.close();
+      fast.close();
+    }
+  }
+}
