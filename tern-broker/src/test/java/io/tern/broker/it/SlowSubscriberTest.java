@@ -20,7 +20,7 @@ class SlowSubscriberTest {
 
   @Test
   void subscriberThatNeverReadsQueuesToItsBoundThenDropsWhileOthersAreServed() throws Exception {
-    tb.start(b -> b.maxQueuedMessages(100));
+    tb.start(b -> b.maxQueuedMessages(1000));
     try (Socket stuck = new Socket("127.0.0.1", tb.port())) {
       stuck.setReceiveBufferSize(4096);
       OutputStream out = stuck.getOutputStream();
@@ -37,17 +37,23 @@ class SlowSubscriberTest {
       o.setMaxInflight(1000);
       fast.connect(o);
       AtomicInteger received = new AtomicInteger();
-      fast.subscribe("load/#", 1, (t, m) -> received.incrementAndGet());
+      // QoS 0: a Paho QoS 1 subscriber is clocked by its own PUBACKs, which Paho sends under Nagle,
+      // and may lag past the queue bound on its own; that drop is correct but not what this tests.
+      fast.subscribe("load/#", 0, (t, m) -> received.incrementAndGet());
 
       MqttClient pub = new MqttClient(tb.uri(), "pub", new MemoryPersistence());
       pub.connect(o);
-      byte[] payload = new byte[8 * 1024];
-      int n = 3000; // 24 MB towards a subscriber that reads nothing
+      // 2 KiB: Paho v3 writes a larger PUBLISH in two segments without TCP_NODELAY, and Nagle with
+      // delayed ACKs then costs ~40 ms per publish against any broker (seen with Mosquitto too).
+      byte[] payload = new byte[2 * 1024];
+      int n = 6000; // 12 MB towards a subscriber that reads nothing
       for (int i = 0; i < n; i++) {
         pub.publish("load/" + (i % 10), payload, 1, false);
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> received.get() == n);
-      assertThat(tb.broker().stats().messagesDropped()).isGreaterThan(n / 2);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(received.get()).isEqualTo(n));
+      // The stuck session holds at most 1000 queued + 32 in flight; kernel and Netty buffers take a
+      // few MB more. Everything else for it is dropped, and counted.
+      assertThat(tb.broker().stats().messagesDropped()).isGreaterThan(n / 4);
       assertThat(in.available()).isGreaterThanOrEqualTo(0); // the stuck socket is still open
       pub.disconnect();
       fast.disconnect();
