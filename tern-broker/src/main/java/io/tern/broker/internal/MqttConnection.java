@@ -244,7 +244,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     pending = new ArrayList<>(4);
     channel.config().setAutoRead(false);
     boolean assignedId = assigned;
-    core.registry().connect(id, cleanStart, persistent, channel.eventLoop(),
+    core.registry().connect(id, cleanStart, persistent, channel.eventLoop(), this,
         (s, present) -> sessionReady(s, present, assignedId));
   }
 
@@ -257,6 +257,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void sessionReady(Session s, boolean present, boolean assignedId) {
+    if (s.terminated || s.claimant != this) {
+      // A newer connection with the same client id took the session while this one was being
+      // prepared: this connection lost the race and is taken over before it started.
+      closeReason = "session taken over";
+      log.info("Client {} from {}: session taken over while connecting", clientId, remote());
+      if (state == State.CONNECTING) {
+        state = State.CLOSED;
+        core.stats().connectionsCurrent.decrementAndGet();
+      }
+      publishWill();
+      ctx.close();
+      return;
+    }
     session = s;
     if (state != State.CONNECTING || !channel.isActive()) {
       // The client went away while its session was prepared: as if it had connected and dropped.

@@ -38,6 +38,12 @@ final class Session {
   volatile EventLoop loop;
   /** Set once the session is discarded; a resume that finds it set starts a new session. */
   volatile boolean terminated;
+  /**
+   * The connection the registry last handed this session to. A connection whose CONNECT is still
+   * being processed checks it is still the claimant before attaching: when several connections
+   * race for one client id, only the last one handed the session wins.
+   */
+  volatile Object claimant;
   private volatile boolean online;
 
   // ---- cross-thread hand-off
@@ -58,8 +64,9 @@ final class Session {
   private int nextPacketId = 1;
   private int maxInflight;
 
-  Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent) {
+  Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
     this.clientId = clientId;
+    this.claimant = claimant;
     this.core = core;
     this.loop = loop;
     this.persistent = persistent;

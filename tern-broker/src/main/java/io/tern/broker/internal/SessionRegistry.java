@@ -52,16 +52,17 @@ final class SessionRegistry {
    *       taken over, the session moves to {@code loop}, session present is set.
    * </ul>
    *
-   * {@code ready} runs on {@code loop} after the previous owner has let go.
+   * {@code ready} runs on {@code loop} after the previous owner has let go; it must check that the
+   * session's {@link Session#claimant} is still {@code claimant} (a later connect may have won).
    */
-  void connect(String clientId, boolean cleanStart, boolean persistent, EventLoop loop, Ready ready) {
+  void connect(String clientId, boolean cleanStart, boolean persistent, EventLoop loop, Object claimant, Ready ready) {
     Session[] replaced = new Session[1];
     boolean[] created = new boolean[1];
     Session session = sessions.compute(clientId, (id, old) -> {
       if (old == null || cleanStart || old.terminated) {
         replaced[0] = old;
         created[0] = true;
-        return new Session(id, core, loop, persistent);
+        return new Session(id, core, loop, persistent, claimant);
       }
       return old;
     });
@@ -83,17 +84,18 @@ final class SessionRegistry {
     }
     session.runOnLoop(() -> {
       if (session.terminated) { // discarded while we were on our way: start again
-        connect(clientId, cleanStart, persistent, loop, ready);
+        connect(clientId, cleanStart, persistent, loop, claimant, ready);
         return;
       }
       MqttConnection previous = session.connection();
       if (previous != null) {
         previous.takeOver(); // detaches the session from it
       }
+      session.claimant = claimant;
       session.loop = loop;
       loop.execute(() -> {
-        if (session.terminated) {
-          connect(clientId, cleanStart, persistent, loop, ready);
+        if (session.terminated && session.claimant == claimant) {
+          connect(clientId, cleanStart, persistent, loop, claimant, ready);
         } else {
           ready.sessionReady(session, true);
         }

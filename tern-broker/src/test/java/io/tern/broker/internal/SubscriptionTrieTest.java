@@ -18,7 +18,7 @@ class SubscriptionTrieTest {
   private final SubscriptionTrie trie = new SubscriptionTrie();
 
   private Session session(String id) {
-    return new Session(id, core, null, false);
+    return new Session(id, core, null, false, null);
   }
 
   private Subscriber sub(Session s, String filter, int qos) {
