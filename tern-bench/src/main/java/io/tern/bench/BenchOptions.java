@@ -18,6 +18,7 @@ import java.util.Locale;
  * @param batch the most messages a publisher encodes into one buffer between two flushes
  * @param brokerPid the broker's process id, when known, to report its CPU use over the measured
  *     window (Linux only); 0 when unknown
+ * @param sendBuffer SO_SNDBUF of every connection in bytes; 0 leaves it to the kernel's autotuning
  */
 public record BenchOptions(
     Scenario scenario,
@@ -43,7 +44,8 @@ public record BenchOptions(
     String topicPrefix,
     String username,
     String password,
-    long brokerPid) {
+    long brokerPid,
+    int sendBuffer) {
 
   /** Bounds that keep one run finite in memory and time, whatever the arguments. */
   static final int MAX_CLIENTS = 5_000;
@@ -79,6 +81,7 @@ public record BenchOptions(
       "  --connect-timeout S   per connection [5]",
       "  --json FILE           also append the JSON result line to FILE",
       "  --broker-pid PID      report this process's CPU use over the measured window",
+      "  --sndbuf BYTES        SO_SNDBUF per connection; 0 = kernel autotuning [65536]",
       "  --topic-prefix P      first topic level [bench]",
       "  --username U, --password P   credentials for every client",
       "  --quiet               no progress lines on stderr",
@@ -125,6 +128,7 @@ public record BenchOptions(
     String username = null;
     String password = null;
     long brokerPid = 0;
+    int sendBuffer = 64 * 1024;
 
     List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
     for (int i = 0; i < rest.size(); i++) {
@@ -170,6 +174,7 @@ public record BenchOptions(
         case "connect-timeout": connectTimeout = doubleArg(name, value, 0.1, 120); break;
         case "json": jsonFile = value; break;
         case "broker-pid": brokerPid = longArg(name, value, 0, Long.MAX_VALUE); break;
+        case "sndbuf": sendBuffer = intArg(name, value, 0, 64 * 1024 * 1024); break;
         case "topic-prefix": topicPrefix = value; break;
         case "username": username = value; break;
         case "password": password = value; break;
@@ -193,7 +198,7 @@ public record BenchOptions(
     }
     return new BenchOptions(scenario, host, port, p, s, qos, payload, duration, warmup, rate, label, threads,
         transport, window, batch, version, grace, connectTimeout, jsonFile, quiet, topicPrefix, username, password,
-        brokerPid);
+        brokerPid, sendBuffer);
   }
 
   private static int intArg(String name, String value, int min, int max) throws UsageException {

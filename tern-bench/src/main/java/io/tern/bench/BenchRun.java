@@ -134,7 +134,7 @@ final class BenchRun {
     }
     publishers.forEach(p -> p.start(start, windowStart, windowEnd));
 
-    long[] cpu = watch(start, windowStart, windowEnd, subscribers, publishers);
+    CpuMeter.Reading[] cpu = watch(start, windowStart, windowEnd, subscribers, publishers);
 
     // Drain: publishers wait for their last acks, subscribers for their last deliveries.
     awaitQuietly(publishers.stream().map(p -> p.finished).toList(), graceEnd - System.nanoTime());
@@ -190,6 +190,12 @@ final class BenchRun {
             ch.pipeline().addLast(new MqttDecoder(maxPacket, o.version()), new MqttEncoder(o.version()), client);
           }
         });
+    if (o.sendBuffer() > 0) {
+      // Bounds the bytes queued in the kernel for a broker that reads slower than we write: with the
+      // default autotuning a loopback socket holds megabytes, and at full rate the latency would
+      // mostly measure the generator's own send buffers.
+      b.option(ChannelOption.SO_SNDBUF, o.sendBuffer());
+    }
     ChannelFuture f = b.connect(o.host(), o.port());
     f.addListener(done -> {
       if (!done.isSuccess()) {
@@ -201,31 +207,22 @@ final class BenchRun {
     });
   }
 
-  /** Prints a progress line a second until the window ends; returns the CPU readings at its edges. */
-  private long[] watch(long start, long windowStart, long windowEnd, List<Subscriber> subscribers,
+  /** Prints a progress line a second until the window ends; returns the readings at its edges. */
+  private CpuMeter.Reading[] watch(long start, long windowStart, long windowEnd, List<Subscriber> subscribers,
       List<Publisher> publishers) throws InterruptedException {
-    long genBefore = -1;
-    long brokerBefore = -1;
-    long genAfter;
-    long brokerAfter;
-    boolean inWindow = false;
+    CpuMeter.Reading before = null;
     long lastSent = 0;
     long lastGot = 0;
     long lastTick = start;
     long nextTick = start + SECOND;
     while (true) {
-      long wakeAt = Math.min(nextTick, inWindow ? windowEnd : windowStart);
-      sleepUntil(wakeAt);
+      sleepUntil(Math.min(nextTick, before == null ? windowStart : windowEnd));
       long now = System.nanoTime();
-      if (!inWindow && now >= windowStart) {
-        genBefore = CpuMeter.selfNanos();
-        brokerBefore = CpuMeter.processNanos(o.brokerPid());
-        inWindow = true;
+      if (before == null && now >= windowStart) {
+        before = CpuMeter.Reading.take(o.brokerPid());
       }
       if (now >= windowEnd) {
-        genAfter = CpuMeter.selfNanos();
-        brokerAfter = CpuMeter.processNanos(o.brokerPid());
-        break;
+        return new CpuMeter.Reading[] {before, CpuMeter.Reading.take(o.brokerPid())};
       }
       if (now >= nextTick) {
         long sent = publishers.stream().mapToLong(p -> p.progress.get()).sum();
@@ -239,7 +236,6 @@ final class BenchRun {
         nextTick += SECOND;
       }
     }
-    return new long[] {genBefore, genAfter, brokerBefore, brokerAfter};
   }
 
   /** Waits until the subscribers have every message owed, go quiet (QoS 0), or the grace ends. */
@@ -263,7 +259,7 @@ final class BenchRun {
   }
 
   private RunResult result(Transport transport, long windowNanos, Publisher.Stats[] pubStats,
-      List<Subscriber.Stats> subStats, long[] cpu, List<Subscriber> subscribers, List<Publisher> publishers) {
+      List<Subscriber.Stats> subStats, CpuMeter.Reading[] cpu, List<Subscriber> subscribers, List<Publisher> publishers) {
     long sent = 0;
     long unacked = 0;
     for (Publisher.Stats p : pubStats) {
@@ -295,10 +291,17 @@ final class BenchRun {
     if (errors.size() > 5) {
       err.println("... and " + (errors.size() - 5) + " more client error(s)");
     }
-    long wall = windowNanos;
+    CpuMeter.Reading a = cpu[0];
+    CpuMeter.Reading b = cpu[1];
+    long wall = b.wallNanos() - a.wallNanos();
+    Double gen = CpuMeter.percent(a.selfCpu(), b.selfCpu(), wall);
+    Double broker = CpuMeter.percent(a.brokerCpu(), b.brokerCpu(), wall);
+    Double machine = CpuMeter.percent(a.machineCpu(), b.machineCpu(), wall);
+    // What the rest of the machine took: a busy neighbour makes a run's figures worth less.
+    Double other = machine == null || gen == null || broker == null ? null : Math.max(0, machine - gen - broker);
     return new RunResult(o, transport.name(), windowNanos / (double) SECOND, sent, delivered, expected, lost,
-        lostOverall, duplicates, outOfOrder, unexpected, unacked, latency, CpuMeter.percent(cpu[0], cpu[1], wall),
-        CpuMeter.percent(cpu[2], cpu[3], wall), errors.size());
+        lostOverall, duplicates, outOfOrder, unexpected, unacked, latency, gen, broker, other,
+        b.gcMillis() - a.gcMillis(), errors.size());
   }
 
   private static void addError(Set<String> errors, BenchClient c) {

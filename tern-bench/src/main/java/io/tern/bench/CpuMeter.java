@@ -1,6 +1,7 @@
 package io.tern.bench;
 
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,37 @@ final class CpuMeter {
       return ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND);
     } catch (IOException | RuntimeException e) {
       return -1;
+    }
+  }
+
+  /**
+   * CPU time all processes of the machine spent in user and kernel mode (not interrupts, not idle),
+   * in nanoseconds, from the first line of /proc/stat; -1 when unknown.
+   */
+  static long machineNanos() {
+    try {
+      String line = Files.readAllLines(Path.of("/proc/stat")).get(0);
+      String[] f = line.trim().split("\\s+");
+      long ticks = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]); // user nice system
+      return ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Milliseconds this JVM's collectors have spent collecting so far. */
+  static long gcMillis() {
+    long total = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      total += Math.max(0, gc.getCollectionTime());
+    }
+    return total;
+  }
+
+  /** One reading of every counter, taken at an edge of the measured window. */
+  record Reading(long wallNanos, long selfCpu, long brokerCpu, long machineCpu, long gcMillis) {
+    static Reading take(long brokerPid) {
+      return new Reading(System.nanoTime(), selfNanos(), processNanos(brokerPid), machineNanos(), CpuMeter.gcMillis());
     }
   }
 

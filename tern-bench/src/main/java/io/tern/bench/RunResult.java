@@ -16,6 +16,9 @@ import org.HdrHistogram.Histogram;
  * @param lost of those, the ones never delivered, even after the drain
  * @param lostOverall the same over the whole run, warmup included
  * @param brokerCpuPct the broker's CPU over the window in percent of one core, null when unknown
+ * @param otherCpuPct what every other process of the machine used over the window, in percent of one
+ *     core; null when the broker's pid was not given
+ * @param generatorGcMillis the generator's garbage collection time inside the window
  */
 record RunResult(
     BenchOptions options,
@@ -33,6 +36,8 @@ record RunResult(
     Histogram latency,
     Double generatorCpuPct,
     Double brokerCpuPct,
+    Double otherCpuPct,
+    long generatorGcMillis,
     int errors) {
 
   double sentPerSecond() {
@@ -70,10 +75,10 @@ record RunResult(
             fmt(percentileMicros(50)), fmt(percentileMicros(99)), fmt(percentileMicros(99.9)),
             fmt(micros(latency.getMaxValue())));
     return String.format(Locale.ROOT,
-        "%s %s qos%d %s %dB%s: sent %,.0f/s delivered %,.0f/s lost %,d (%.2f%%) dup %,d ooo %,d | %s | cpu gen %s broker %s%s",
+        "%s %s qos%d %s %dB%s: sent %,.0f/s delivered %,.0f/s lost %,d (%.2f%%) dup %,d ooo %,d | %s | cpu gen %s broker %s other %s | gen gc %d ms%s",
         o.scenario().id(), o.label(), o.qos(), shape, o.payload(), o.rate() > 0 ? " @" + o.rate() + "/s" : "",
         sentPerSecond(), deliveredPerSecond(), lost, lostPercent(), duplicates, outOfOrder, lat,
-        pct(generatorCpuPct), pct(brokerCpuPct), errors > 0 ? " | " + errors + " client error(s)" : "");
+        pct(generatorCpuPct), pct(brokerCpuPct), pct(otherCpuPct), generatorGcMillis, errors > 0 ? " | " + errors + " client error(s)" : "");
   }
 
   private static String fmt(Double v) {
@@ -116,6 +121,8 @@ record RunResult(
     m.put("mean_us", latency.getTotalCount() == 0 ? null : micros(latency.getMean()));
     m.put("gen_cpu_pct", round1(generatorCpuPct));
     m.put("broker_cpu_pct", round1(brokerCpuPct));
+    m.put("other_cpu_pct", round1(otherCpuPct));
+    m.put("gen_gc_ms", generatorGcMillis);
     m.put("errors", errors);
     m.put("mqtt", o.versionName());
     m.put("transport", transport);
