@@ -83,6 +83,8 @@ final class MarkdownReport {
         row(md, e.getKey().substring("version_".length()), e.getValue());
       }
     }
+    row(md, "Broker limits", meta.get("limits"));
+    row(md, "Generator JVM", meta.get("generator_jvm") == null ? null : "`" + meta.get("generator_jvm") + "`");
     row(md, "Rounds", meta.get("rounds") == null ? null
         : meta.get("rounds") + " per broker, alternating; each table shows a broker's best round by delivered msg/s");
     row(md, "Command", meta.get("command") == null ? null : "`" + meta.get("command") + "`");
