@@ -21,6 +21,8 @@ import java.util.Objects;
 final class MarkdownReport {
   /** The broker whose ratio to the others the report is for. */
   static final String SUBJECT = "tern";
+  /** Past this share of a core taken by other processes, a round is flagged as disturbed. */
+  static final double DISTURBED_PCT = 25;
 
   private MarkdownReport() {}
 
@@ -147,6 +149,18 @@ final class MarkdownReport {
           String.join(" / ", rounds)));
     }
     md.append('\n');
+
+    List<String> disturbed = new ArrayList<>();
+    for (Map.Entry<String, Map<String, Object>> e : best.entrySet()) {
+      Object other = e.getValue().get("other_cpu_pct");
+      if (other != null && num(other).doubleValue() > DISTURBED_PCT) {
+        disturbed.add(String.format(Locale.ROOT, "%s %.0f%%", e.getKey(), num(other).doubleValue()));
+      }
+    }
+    if (!disturbed.isEmpty()) {
+      md.append("⚠ Other processes used much of the machine during these rounds (").append(String.join(", ", disturbed))
+          .append(" of a core): their figures are lower and noisier than on a quiet machine.\n\n");
+    }
 
     Map<String, Object> subject = best.get(SUBJECT);
     String peer = null;

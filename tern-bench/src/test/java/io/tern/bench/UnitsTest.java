@@ -125,6 +125,15 @@ class UnitsTest {
         "**hivemq**: not installed", "## fanin, QoS 0: 8 publishers → 1 subscriber, 64 B payload, as fast as possible");
     assertThat(md).contains("| tern | 120,000 | 120,000 |").contains("100,000 / 120,000"); // best of the two rounds
     assertThat(md).contains("Tern ÷ best peer (mosquitto): delivered msg/s **×1.50**", "p99 latency **×1.13**");
+    assertThat(md).doesNotContain("⚠");
+  }
+
+  @Test
+  void reportFlagsRoundsDisturbedByOtherProcesses() {
+    Map<String, Object> r = new LinkedHashMap<>(result("mosquitto", 80_000, 400.0));
+    r.put("other_cpu_pct", 90.0);
+    assertThat(MarkdownReport.render(List.of(r), "x.jsonl"))
+        .contains("| 90% |", "⚠ Other processes used much of the machine during these rounds (mosquitto 90% of a core)");
   }
 
   private static Map<String, Object> result(String label, long rate, double p99) {
