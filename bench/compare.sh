@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# Compares Tern with other MQTT brokers on this machine, with the tern-bench load generator.
+#
+# For each round, for each broker in turn: start it on a fresh loopback port, wait for the port,
+# run every scenario against it, stop it by PID. Rounds alternate the brokers (tern, mosquitto,
+# tern, mosquitto, ...) so a slow spell of the machine hits all of them alike. Results go to
+# bench/results/<UTC time>.jsonl and BENCHMARKS.md is rebuilt from them (each broker's best round).
+#
+# A broker whose jar or binary is missing is skipped with a message, so the script runs with
+# whatever is installed. Adding a broker = writing its three broker_<name>_* functions below.
+#
+# Usage: bench/compare.sh [--brokers "tern mosquitto"] [--rounds N] [--duration S] [--warmup S]
+#                         [--run "fanin --qos 2 ..."]... [--quick] [--port N] [--no-report]
+# Environment: BROKERS, ROUNDS, DURATION, WARMUP, PORT_BASE, GEN_JVM_OPTS, TERN_JVM_OPTS,
+#              TERN_JAR, MOSQUITTO (binary), RESULTS_DIR, REPORT_OUT, MAX_INFLIGHT, MAX_QUEUED, QUIET_MAX_PCT, QUIET_WAIT_S
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+COMMAND="bench/compare.sh${*:+ $*}"
+
+BROKERS=${BROKERS:-"tern mosquitto"}
+ROUNDS=${ROUNDS:-2}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+PORT_BASE=${PORT_BASE:-18830}
+# The generator's JVM: a young generation big enough that it rarely collects inside a run, so its own
+# pauses stay out of the latencies it measures.
+GEN_JVM_OPTS=${GEN_JVM_OPTS:-"-XX:+UseParallelGC -Xms1g -Xmx1g -Xmn600m -XX:+AlwaysPreTouch"}
+TERN_JVM_OPTS=${TERN_JVM_OPTS:-""}
+MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+# The same delivery limits for every broker, raised so none is capped by its defaults: with 100 in
+# flight per subscriber, mosquitto dropped QoS 1 messages once the subscriber's queue filled.
+MAX_INFLIGHT=${MAX_INFLIGHT:-1000}
+MAX_QUEUED=${MAX_QUEUED:-1000000}
+# Before each run, wait (at most QUIET_WAIT_S) until other processes use less than QUIET_MAX_PCT of a core.
+QUIET_MAX_PCT=${QUIET_MAX_PCT:-25}
+QUIET_WAIT_S=${QUIET_WAIT_S:-10}
+REPORT=1
+REPORT_OUT=${REPORT_OUT:-BENCHMARKS.md}
+RUNS=()
+DEFAULT_RUNS=(
+  "fanin --qos 0 --publishers 8 --subscribers 1 --payload 64"
+  "fanin --qos 1 --publishers 8 --subscribers 1 --payload 64"
+)
+
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --brokers) BROKERS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --port) PORT_BASE=$2; shift 2 ;;
+    --run) RUNS+=("$2"); shift 2 ;;
+    --quick) ROUNDS=1; DURATION=3; WARMUP=1; shift ;;
+    --no-report) REPORT=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 1 ;;
+  esac
+done
+[ ${#RUNS[@]} -eq 0 ] && RUNS=("${DEFAULT_RUNS[@]}")
+
+BENCH_JAR=tern-bench/target/tern-bench.jar
+RESULTS_DIR=${RESULTS_DIR:-bench/results}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$RESULTS_DIR/$STAMP.jsonl
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-compare.XXXXXX")
+mkdir -p "$RESULTS_DIR"
+
+log() { echo "[compare] $*" >&2; }
+
+# JSON string literal of $1.
+json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/ }
+  s=${s//$'\n'/ }
+  printf '"%s"' "$s"
+}
+
+# ------------------------------------------------------------------------------------------------
+# Broker hooks. For a broker NAME:
+#   broker_NAME_check            prints why it cannot run and returns 1, or returns 0
+#   broker_NAME_version          prints one line: what is being measured
+#   broker_NAME_start PORT DIR   starts it in the background listening on 127.0.0.1:PORT (files
+#                                under DIR), with `exec` so that $! is the broker itself
+# The script stops every broker the same way: SIGTERM to that PID, SIGKILL after 5 s.
+# ------------------------------------------------------------------------------------------------
+
+TERN_JAR=${TERN_JAR:-tern-server/target/tern.jar}
+
+broker_tern_check() {
+  [ -f "$TERN_JAR" ] || { echo "$TERN_JAR not found (build tern-server first)"; return 1; }
+}
+broker_tern_version() {
+  echo "tern $(git rev-parse --short HEAD 2>/dev/null || echo '?') (jar of $(date -u -r "$TERN_JAR" +%Y-%m-%dT%H:%MZ))"
+}
+broker_tern_start() {
+  local port=$1 dir=$2
+  # Keys as in tern.yaml (docs/configuration.md); --bind and --port override the first listener.
+  printf 'limits:\n  max_inflight: %s\n  max_queued_messages: %s\nlog:\n  level: warn\n' \
+    "$MAX_INFLIGHT" "$MAX_QUEUED" >"$dir/tern.yaml"
+  # shellcheck disable=SC2086
+  ( ulimit -n "$(ulimit -Hn)"
+    exec java $TERN_JVM_OPTS -jar "$TERN_JAR" --config "$dir/tern.yaml" --bind 127.0.0.1 --port "$port"
+  ) >"$dir/broker.log" 2>&1 &
+}
+
+broker_mosquitto_check() {
+  [ -x "$MOSQUITTO" ] || { echo "$MOSQUITTO not found (apt-get install mosquitto)"; return 1; }
+}
+broker_mosquitto_version() {
+  "$MOSQUITTO" -h 2>&1 | head -1
+}
+broker_mosquitto_start() {
+  local port=$1 dir=$2
+  # Its defaults are 1000 queued and 20 in flight per client. TCP_NODELAY, as the JVM brokers have it.
+  printf '%s\n' "listener $port 127.0.0.1" "allow_anonymous true" "persistence false" "max_connections -1" \
+    "max_queued_messages $MAX_QUEUED" "max_queued_bytes 0" "max_inflight_messages $MAX_INFLIGHT" \
+    "set_tcp_nodelay true" "log_dest stderr" "log_type error" "log_type warning" >"$dir/mosquitto.conf"
+  ( ulimit -n "$(ulimit -Hn)"; exec "$MOSQUITTO" -c "$dir/mosquitto.conf" ) >"$dir/broker.log" 2>&1 &
+}
+
+# HiveMQ CE: unpack hivemq-ce-<version>.zip, point HIVEMQ_HOME at it, then write its start hook:
+# a conf/config.xml with a tcp-listener on 127.0.0.1:$port, and `exec "$HIVEMQ_HOME/bin/run.sh"`.
+broker_hivemq_check() {
+  [ -n "${HIVEMQ_HOME:-}" ] && [ -x "${HIVEMQ_HOME}/bin/run.sh" ] \
+    || { echo "HIVEMQ_HOME is not set to an unpacked HiveMQ CE"; return 1; }
+  echo "its start hook is not written yet (bench/compare.sh, broker_hivemq_start)"; return 1
+}
+broker_hivemq_version() { echo "hivemq-ce ($HIVEMQ_HOME)"; }
+broker_hivemq_start() { return 1; }
+
+# Moquette: point MOQUETTE_HOME at an unpacked distribution, then write its start hook: a
+# config/moquette.conf with `host 127.0.0.1` and `port $port`, and `exec "$MOQUETTE_HOME/bin/moquette.sh"`.
+broker_moquette_check() {
+  [ -n "${MOQUETTE_HOME:-}" ] && [ -d "${MOQUETTE_HOME}" ] \
+    || { echo "MOQUETTE_HOME is not set to an unpacked Moquette distribution"; return 1; }
+  echo "its start hook is not written yet (bench/compare.sh, broker_moquette_start)"; return 1
+}
+broker_moquette_version() { echo "moquette ($MOQUETTE_HOME)"; }
+broker_moquette_start() { return 1; }
+
+# ------------------------------------------------------------------------------------------------
+
+BROKER_PID=""
+
+stop_broker() {
+  [ -n "$BROKER_PID" ] || return 0
+  if kill -0 "$BROKER_PID" 2>/dev/null; then
+    kill -TERM "$BROKER_PID" 2>/dev/null
+    for _ in $(seq 50); do
+      kill -0 "$BROKER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$BROKER_PID" 2>/dev/null; then
+      log "broker $BROKER_PID ignored SIGTERM for 5 s: SIGKILL"
+      kill -KILL "$BROKER_PID" 2>/dev/null
+    fi
+  fi
+  wait "$BROKER_PID" 2>/dev/null
+  BROKER_PID=""
+}
+
+cleanup() {
+  stop_broker
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# Waits until 127.0.0.1:$1 accepts connections (true) or 20 s pass or the broker dies (false).
+wait_for_port() {
+  local port=$1
+  for _ in $(seq 200); do
+    kill -0 "$BROKER_PID" 2>/dev/null || return 1
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# Percent of one core that processes used over one second (user + nice + system, from /proc/stat).
+busy_pct() {
+  local a b
+  a=$(awk '/^cpu /{print $2+$3+$4}' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu /{print $2+$3+$4}' /proc/stat)
+  echo $(( (b - a) * 100 / $(getconf CLK_TCK) ))
+}
+
+wait_for_quiet() {
+  local waited=0 busy
+  busy=$(busy_pct)
+  while [ "$busy" -gt "$QUIET_MAX_PCT" ] && [ "$waited" -lt "$QUIET_WAIT_S" ]; do
+    log "machine busy (${busy}% of a core used by other processes): waiting"
+    waited=$((waited + 1))
+    busy=$(busy_pct)
+  done
+  [ "$busy" -gt "$QUIET_MAX_PCT" ] && log "still busy (${busy}%); running anyway: see the 'other CPU' column"
+  return 0
+}
+
+# ------------------------------------------------------------------------------------------------
+
+if [ ! -f "$BENCH_JAR" ] || [ -n "$(find tern-bench/src/main tern-bench/pom.xml tern-codec/src/main \
+    -newer "$BENCH_JAR" -print -quit 2>/dev/null)" ]; then
+  log "building $BENCH_JAR"
+  mvn -B -q -pl tern-bench -am package -DskipTests || { log "build failed"; exit 1; }
+fi
+
+ACTIVE=()
+SKIPS=()
+for b in $BROKERS; do
+  if ! declare -F "broker_${b}_check" >/dev/null; then
+    log "unknown broker '$b' (known: tern mosquitto hivemq moquette)"
+    exit 1
+  fi
+  if reason=$("broker_${b}_check"); then
+    ACTIVE+=("$b")
+  else
+    log "skipping $b: $reason"
+    SKIPS+=("{\"type\":\"skip\",\"broker\":$(json_str "$b"),\"reason\":$(json_str "$reason")}")
+  fi
+done
+if [ ${#ACTIVE[@]} -eq 0 ]; then
+  log "no broker to run"
+  exit 1
+fi
+
+{
+  printf '{"type":"meta","date":%s,"command":%s,"machine":%s,"cpu":%s,"memory":%s,"kernel":%s,"java":%s,"rounds":%s,"generator_jvm":%s,"limits":%s' \
+    "$(json_str "$(date -u '+%Y-%m-%d %H:%M UTC')")" \
+    "$(json_str "$COMMAND")" \
+    "$(json_str "$(nproc) cores")" \
+    "$(json_str "$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)")" \
+    "$(json_str "$(awk '/^MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)")" \
+    "$(json_str "$(uname -sr)")" \
+    "$(json_str "$(java -version 2>&1 | head -1)")" \
+    "$ROUNDS" \
+    "$(json_str "$GEN_JVM_OPTS")" \
+    "$(json_str "every broker: $MAX_INFLIGHT QoS 1/2 messages in flight and $MAX_QUEUED queued per client")"
+  for b in "${ACTIVE[@]}"; do
+    printf ',"version_%s":%s' "$b" "$(json_str "$("broker_${b}_version")")"
+  done
+  printf '}\n'
+  for s in ${SKIPS[@]+"${SKIPS[@]}"}; do echo "$s"; done
+} >"$RESULTS"
+
+TOTAL_RUNS=$(( ROUNDS * ${#ACTIVE[@]} * ${#RUNS[@]} ))
+log "$TOTAL_RUNS runs: ${ACTIVE[*]} x ${#RUNS[@]} scenario(s) x $ROUNDS round(s), ${DURATION}s each after ${WARMUP}s warmup"
+log "results: $RESULTS"
+
+port=$PORT_BASE
+failures=0
+for round in $(seq "$ROUNDS"); do
+  for b in "${ACTIVE[@]}"; do
+    dir=$WORK/$b-$round
+    mkdir -p "$dir"
+    port=$((port + 1))
+    log "round $round: starting $b on 127.0.0.1:$port"
+    "broker_${b}_start" "$port" "$dir"
+    BROKER_PID=$!
+    if ! wait_for_port "$port"; then
+      log "$b did not listen on $port; its log:"
+      tail -20 "$dir/broker.log" >&2
+      echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":\"start\",\"exit\":\"no listener\"}" >>"$RESULTS"
+      failures=$((failures + 1))
+      stop_broker
+      continue
+    fi
+    for args in "${RUNS[@]}"; do
+      wait_for_quiet
+      log "round $round: $b: $args"
+      # shellcheck disable=SC2086
+      timeout --kill-after=5 $(( ${DURATION%.*} + ${WARMUP%.*} + 60 )) \
+        java $GEN_JVM_OPTS -jar "$BENCH_JAR" $args --duration "$DURATION" --warmup "$WARMUP" \
+          --host 127.0.0.1 --port "$port" --label "$b" --broker-pid "$BROKER_PID" --json "$RESULTS" --quiet \
+        | grep -v '^{'
+      code=${PIPESTATUS[0]}
+      if [ "$code" -ne 0 ]; then
+        log "$b: '$args' exited with $code"
+        echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "$args"),\"exit\":$code}" >>"$RESULTS"
+        failures=$((failures + 1))
+      fi
+      if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+        log "$b died during the run; its log:"
+        tail -20 "$dir/broker.log" >&2
+        break
+      fi
+    done
+    stop_broker
+  done
+done
+
+if [ "$REPORT" -eq 1 ]; then
+  java -jar "$BENCH_JAR" report "$RESULTS" --out "$REPORT_OUT" && log "wrote $REPORT_OUT"
+fi
+log "done: $RESULTS ($failures run(s) without a clean result)"
+[ "$failures" -eq 0 ]
