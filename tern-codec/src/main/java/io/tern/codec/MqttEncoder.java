@@ -59,6 +59,33 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
     return 1 + varintSize(remaining) + remaining;
   }
 
+  /**
+   * Writes a PUBLISH of {@code message} as sent to one receiver, with that receiver's QoS, RETAIN,
+   * DUP and packet id, without building a packet per receiver: the broker's delivery path calls this
+   * for every subscriber of a message. The message's own flags and packet id are ignored.
+   */
+  public static void encodePublish(
+      Publish message, int qos, boolean retain, boolean dup, int packetId, MqttVersion version, ByteBuf out) {
+    if (qos > 0 && (packetId < 1 || packetId > 0xFFFF)) {
+      throw new IllegalArgumentException("QoS " + qos + " PUBLISH needs a packet id in 1..65535");
+    }
+    boolean v5 = version.isV5();
+    byte[] payload = message.payload();
+    int remaining = utf8Size(message.topic()) + (qos > 0 ? 2 : 0)
+        + (v5 ? propertiesSize(message.properties()) : 0) + payload.length;
+    out.ensureWritable(1 + varintSize(remaining) + remaining);
+    out.writeByte(0x30 | (dup && qos > 0 ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0));
+    writeVarint(out, remaining);
+    writeUtf8(out, message.topic());
+    if (qos > 0) {
+      out.writeShort(packetId);
+    }
+    if (v5) {
+      writeProperties(out, message.properties());
+    }
+    out.writeBytes(payload);
+  }
+
   /** Writes one packet at the writer index of {@code out}. */
   public static void encode(MqttPacket packet, MqttVersion version, ByteBuf out) {
     boolean v5 = version.isV5();

@@ -64,14 +64,14 @@ public final class BrokerCore {
 
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
-    route(new Message(publish, null, System.nanoTime()), new MatchCollector());
+    route(new Message(publish, null, System.nanoTime()), new MatchCollector(), DeliverySink.DIRECT);
   }
 
   /**
    * The path of one application message: the retained store first (so a subscriber arriving now
    * sees it), then every matching session, once each, at the QoS it was granted.
    */
-  void route(Message m, MatchCollector matches) {
+  void route(Message m, MatchCollector matches, DeliverySink sink) {
     stats.messagesReceived.increment();
     if (m.retain()) {
       retained.put(m);
@@ -89,16 +89,16 @@ public final class BrokerCore {
           continue;
         }
         List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-        deliver(s.session(), m, s.qos(), s.retainAsPublished(), ids);
+        deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids);
       }
     } else {
-      routeMerged(m, matches);
+      routeMerged(m, matches, sink);
     }
     matches.clear();
   }
 
   /** Several subscriptions of one session matched: one delivery at the highest QoS, all ids. */
-  private void routeMerged(Message m, MatchCollector matches) {
+  private void routeMerged(Message m, MatchCollector matches, DeliverySink sink) {
     Map<Session, Merged> merged = new LinkedHashMap<>();
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
@@ -114,7 +114,7 @@ public final class BrokerCore {
     }
     for (Map.Entry<Session, Merged> e : merged.entrySet()) {
       Merged g = e.getValue();
-      deliver(e.getKey(), m, g.qos, g.retainAsPublished, g.ids.isEmpty() ? List.of() : List.copyOf(g.ids));
+      deliver(sink, e.getKey(), m, g.qos, g.retainAsPublished, g.ids.isEmpty() ? List.of() : List.copyOf(g.ids));
     }
   }
 
@@ -124,12 +124,13 @@ public final class BrokerCore {
     final List<Integer> ids = new ArrayList<>(2);
   }
 
-  private void deliver(Session session, Message m, int grantedQos, boolean retainAsPublished, List<Integer> ids) {
+  private static void deliver(
+      DeliverySink sink, Session session, Message m, int grantedQos, boolean retainAsPublished, List<Integer> ids) {
     int qos = Math.min(m.qos(), grantedQos);
     // MQTT-3.3.1-9: a message sent because of an established subscription has RETAIN 0 (v5: unless
     // Retain As Published).
     boolean retain = retainAsPublished && m.retain();
-    session.enqueue(new Delivery(m, qos, retain, ids));
+    sink.deliver(session, new Delivery(m, qos, retain, ids));
   }
 
   /** Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8). */

@@ -1,5 +1,6 @@
 package io.tern.broker.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -57,6 +58,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private final Listener listener;
   private final MqttEncoder encoder;
   private final MatchCollector matches = new MatchCollector();
+  private final DeliveryBatcher batcher = new DeliveryBatcher();
+  /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
+  private ByteBuf pendingOut;
 
   private ChannelHandlerContext ctx;
   private Channel channel;
@@ -116,7 +120,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    ctx.flush();
+    // Messages go to their sessions before the acks of this read leave (acked means handed over).
+    batcher.flush();
+    flush();
   }
 
   @Override
@@ -183,7 +189,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case PUBCOMP: session.onPubComp(((PubComp) packet).packetId()); break;
       case SUBSCRIBE: onSubscribe((Subscribe) packet); break;
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
-      case PINGREQ: ctx.write(PingResp.INSTANCE, ctx.voidPromise()); break;
+      case PINGREQ: write(PingResp.INSTANCE); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
@@ -333,25 +339,25 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     Message m = new Message(p.withDelivery(p.qos(), p.retain(), false, 0), clientId, System.nanoTime());
     switch (p.qos()) {
       case 0:
-        core.route(m, matches);
+        core.route(m, matches, batcher);
         break;
       case 1:
-        core.route(m, matches);
-        ctx.write(new PubAck(p.packetId()), ctx.voidPromise());
+        core.route(m, matches, batcher);
+        write(new PubAck(p.packetId()));
         break;
       default:
         // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
         if (session.receivedQos2(p.packetId())) {
-          core.route(m, matches);
+          core.route(m, matches, batcher);
         }
-        ctx.write(new PubRec(p.packetId()), ctx.voidPromise());
+        write(new PubRec(p.packetId()));
     }
   }
 
   private void onPubRel(PubRel r) {
     boolean known = session.releasedQos2(r.packetId());
     int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
-    ctx.write(new PubComp(r.packetId(), code, MqttProperties.EMPTY), ctx.voidPromise());
+    write(new PubComp(r.packetId(), code, MqttProperties.EMPTY));
   }
 
   private void onSubscribe(Subscribe s) {
@@ -374,7 +380,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         retainedFor.add(entry);
       }
     }
-    ctx.write(new SubAck(s.packetId(), codes, MqttProperties.EMPTY), ctx.voidPromise());
+    write(new SubAck(s.packetId(), codes, MqttProperties.EMPTY));
     for (Subscriber entry : retainedFor) {
       core.sendRetained(session, entry); // queued behind the SUBACK
     }
@@ -385,8 +391,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     for (String filter : u.filters()) {
       codes.add(session.unsubscribe(filter) ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
     }
-    ctx.write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY),
-        ctx.voidPromise());
+    write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
   }
 
   private void onDisconnect(Disconnect d) {
@@ -412,6 +417,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void disconnect(int reasonCode, String why) {
     closeReason = why;
     if (state == State.CONNECTED && version.isV5()) {
+      writePendingOut();
       ctx.writeAndFlush(new Disconnect(reasonCode)).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.close();
@@ -424,6 +430,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (state == State.CONNECTED) {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {
+        writePendingOut();
         ctx.writeAndFlush(new Disconnect(ReasonCodes.SESSION_TAKEN_OVER));
       }
     }
@@ -443,6 +450,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
+    batcher.flush(); // what this connection routed before it closed still goes out
+    releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
     }
@@ -465,7 +474,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
     }
     Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
-    core.route(new Message(p, clientId, System.nanoTime()), matches);
+    core.route(new Message(p, clientId, System.nanoTime()), matches, DeliverySink.DIRECT);
   }
 
   // ------------------------------------------------------------------ used by the session
@@ -474,16 +483,61 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return channel.isWritable();
   }
 
+  /**
+   * Encodes a delivery straight into a buffer shared by consecutive PUBLISHes, written to the
+   * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
+   */
+  void writePublish(Delivery d, boolean dup, int packetId) {
+    Publish message = d.message().publish();
+    if (!d.subscriptionIds().isEmpty()) {
+      MqttProperties.Builder b = message.properties().toBuilder();
+      for (int id : d.subscriptionIds()) {
+        b.subscriptionIdentifier(id);
+      }
+      message = message.withProperties(b.build());
+    }
+    ByteBuf out = pendingOut;
+    if (out == null) {
+      out = ctx.alloc().ioBuffer(4096);
+      pendingOut = out;
+    }
+    MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, version, out);
+    if (out.readableBytes() >= 16 * 1024) {
+      pendingOut = null;
+      ctx.write(out, ctx.voidPromise());
+    }
+  }
+
+  /** Writes a packet after any PUBLISHes encoded before it, keeping the order of the wire. */
   void write(Object packet) {
+    writePendingOut();
     ctx.write(packet, ctx.voidPromise());
   }
 
   void writeAndFlush(Object packet) {
-    ctx.writeAndFlush(packet, ctx.voidPromise());
+    write(packet);
+    ctx.flush();
   }
 
   void flush() {
+    writePendingOut();
     ctx.flush();
+  }
+
+  private void writePendingOut() {
+    ByteBuf out = pendingOut;
+    if (out != null) {
+      pendingOut = null;
+      ctx.write(out, ctx.voidPromise());
+    }
+  }
+
+  private void releasePendingOut() {
+    ByteBuf out = pendingOut;
+    if (out != null) {
+      pendingOut = null;
+      out.release();
+    }
   }
 
   String clientId() {

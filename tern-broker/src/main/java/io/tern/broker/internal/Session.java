@@ -3,8 +3,6 @@ package io.tern.broker.internal;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import io.tern.broker.DropPolicy;
-import io.tern.codec.MqttProperties;
-import io.tern.codec.Publish;
 import io.tern.codec.PubRel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -47,7 +45,8 @@ final class Session {
   private volatile boolean online;
 
   // ---- cross-thread hand-off
-  private final Queue<Delivery> mailbox = PlatformDependent.newMpscQueue();
+  /** Holds a {@link Delivery} or a {@code List<Delivery>} batch per entry. */
+  private final Queue<Object> mailbox = PlatformDependent.newMpscQueue();
   /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -95,22 +94,63 @@ final class Session {
 
   /** Hands a message to this session from any thread. Never blocks; drops by policy when full. */
   void enqueue(Delivery d) {
+    if (terminated || !accepts(d)) {
+      return;
+    }
+    if (admit(1) == 1) {
+      mailbox.offer(d);
+      scheduleDrain();
+    }
+  }
+
+  /**
+   * Hands a batch to this session from any thread: one mailbox entry, one counter update and at
+   * most one wake-up for the whole batch. The list is taken over by the session.
+   */
+  void enqueueAll(ArrayList<Delivery> batch) {
     if (terminated) {
       return;
     }
-    if (d.qos() == 0 && !online && !core.config().queueQos0WhenOffline()) {
-      return; // QoS 0 to an offline session is not stored (MQTT-3.1.2-5 leaves it optional)
+    if (!online && !core.config().queueQos0WhenOffline()) {
+      batch.removeIf(d -> d.qos() == 0);
     }
-    int max = core.config().maxQueuedMessages();
-    int p = pending.incrementAndGet();
-    // DROP_OLDEST trims on the loop; the mailbox may briefly hold up to twice the bound meanwhile.
-    if (p > max && (core.config().dropPolicy() == DropPolicy.DROP_NEW || p > 2 * max)) {
-      pending.decrementAndGet();
-      drop();
+    int n = batch.size();
+    if (n == 0) {
       return;
     }
-    mailbox.offer(d);
-    if (drainScheduled.compareAndSet(false, true)) {
+    int accepted = admit(n);
+    if (accepted == 0) {
+      return;
+    }
+    // DROP_NEW keeps the oldest: the first {@code accepted} of the batch.
+    mailbox.offer(accepted == n ? batch : new ArrayList<>(batch.subList(0, accepted)));
+    scheduleDrain();
+  }
+
+  private boolean accepts(Delivery d) {
+    // QoS 0 to an offline session is not stored unless configured (MQTT-3.1.2-5 leaves it optional).
+    return d.qos() > 0 || online || core.config().queueQos0WhenOffline();
+  }
+
+  /** Counts {@code n} messages in against the bound; returns how many may be queued. */
+  private int admit(int n) {
+    int max = core.config().maxQueuedMessages();
+    // DROP_OLDEST trims on the loop; the mailbox may briefly hold up to twice the bound meanwhile.
+    int limit = core.config().dropPolicy() == DropPolicy.DROP_NEW ? max : 2 * max;
+    int p = pending.addAndGet(n);
+    int over = p - limit;
+    if (over <= 0) {
+      return n;
+    }
+    int refused = Math.min(over, n);
+    pending.addAndGet(-refused);
+    drop(refused);
+    return n - refused;
+  }
+
+  private void scheduleDrain() {
+    // Test before the CAS: many publisher loops hammer this flag while a drain is pending.
+    if (!drainScheduled.get() && drainScheduled.compareAndSet(false, true)) {
       try {
         loop.execute(drainTask);
       } catch (RejectedExecutionException e) {
@@ -119,9 +159,9 @@ final class Session {
     }
   }
 
-  private void drop() {
-    dropped.incrementAndGet();
-    core.stats().messagesDropped.increment();
+  private void drop(int n) {
+    dropped.addAndGet(n);
+    core.stats().messagesDropped.add(n);
   }
 
   private void drain() {
@@ -131,9 +171,15 @@ final class Session {
       return;
     }
     drainScheduled.set(false);
-    Delivery d;
-    while ((d = mailbox.poll()) != null) {
-      queue.addLast(d);
+    Object o;
+    while ((o = mailbox.poll()) != null) {
+      if (o instanceof Delivery d) {
+        queue.addLast(d);
+      } else {
+        @SuppressWarnings("unchecked")
+        List<Delivery> batch = (List<Delivery>) o;
+        queue.addAll(batch);
+      }
     }
     if (terminated) {
       discardQueued();
@@ -143,7 +189,7 @@ final class Session {
     while (queue.size() > max) {
       queue.pollFirst();
       pending.decrementAndGet();
-      drop();
+      drop(1);
     }
     if (connection != null) {
       pump();
@@ -185,25 +231,13 @@ final class Session {
         packetId = nextPacketId();
         inflight.put(packetId, new Outbound(d, packetId));
       }
-      c.write(toPublish(d, false, packetId));
+      c.writePublish(d, false, packetId);
       core.stats().messagesSent.increment();
       wrote = true;
     }
     if (wrote) {
       c.flush();
     }
-  }
-
-  private static Publish toPublish(Delivery d, boolean dup, int packetId) {
-    Publish p = d.message().publish();
-    if (!d.subscriptionIds().isEmpty()) {
-      MqttProperties.Builder b = p.properties().toBuilder();
-      for (int id : d.subscriptionIds()) {
-        b.subscriptionIdentifier(id);
-      }
-      p = p.withProperties(b.build());
-    }
-    return p.withDelivery(d.qos(), d.retain(), dup, packetId);
   }
 
   private int nextPacketId() {
@@ -300,7 +334,7 @@ final class Session {
         if (o.released) {
           c.write(new PubRel(o.packetId));
         } else {
-          c.write(toPublish(o.delivery, true, o.packetId));
+          c.writePublish(o.delivery, true, o.packetId);
         }
       }
       c.flush();

@@ -1,0 +1,50 @@
+package io.tern.broker.internal;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Collects the deliveries a connection routes during one read of its socket, per target session,
+ * and hands each session its batch in one go when the read completes. A fan-in of many publishers
+ * to one subscriber then costs the subscriber's loop one hand-off per publisher read, not one per
+ * message. Owned by one connection, on its event loop: no synchronization.
+ */
+final class DeliveryBatcher implements DeliverySink {
+  private final Map<Session, ArrayList<Delivery>> batches = new IdentityHashMap<>();
+  private Session lastSession;
+  private ArrayList<Delivery> lastBatch;
+
+  @Override
+  public void deliver(Session session, Delivery delivery) {
+    if (session == lastSession) {
+      lastBatch.add(delivery);
+      return;
+    }
+    ArrayList<Delivery> batch = batches.get(session);
+    if (batch == null) {
+      batch = new ArrayList<>(16);
+      batches.put(session, batch);
+    }
+    batch.add(delivery);
+    lastSession = session;
+    lastBatch = batch;
+  }
+
+  /** Hands every batch to its session; the lists are given away, new ones are made next time. */
+  void flush() {
+    if (lastSession == null) {
+      return;
+    }
+    if (batches.size() == 1) {
+      lastSession.enqueueAll(lastBatch);
+    } else {
+      for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
+        e.getKey().enqueueAll(e.getValue());
+      }
+    }
+    batches.clear();
+    lastSession = null;
+    lastBatch = null;
+  }
+}
