@@ -280,8 +280,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       }
       props = b.build();
     }
-    // MQTT-3.2.2-1..3: session present only when a session is resumed.
-    ctx.write(new ConnAck(present && !cleanStart, ReasonCodes.SUCCESS, props), ctx.voidPromise());
+    // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
+    // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
+    boolean sessionPresent = present && !cleanStart && version != MqttVersion.V3_1;
+    ctx.write(new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props), ctx.voidPromise());
     log.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, persistent);
