@@ -72,6 +72,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private Will will;
   private Session session;
   private String closeReason;
+  /**
+   * Set when this side decided to close: the channel only becomes inactive later, and packets
+   * decoded meanwhile (from the same read) must not be acted upon. DISCONNECT is the final packet
+   * of a connection (3.1.1 section 3.14, MQTT-3.14.4-2), and after a protocol violation the
+   * connection is closed, not served further (MQTT-4.8.0-1).
+   */
+  private boolean closing;
 
   MqttConnection(BrokerCore core, Listener listener, MqttEncoder encoder) {
     this.core = core;
@@ -95,7 +102,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     connectTimeout = ctx.executor().schedule(() -> {
       if (state == State.AWAIT_CONNECT) {
         log.info("Connection from {} closed: no CONNECT within {} ms", remote(), timeoutMs);
-        closeReason = "connect timeout";
+        beginClose("connect timeout");
         ctx.close();
       }
     }, timeoutMs, TimeUnit.MILLISECONDS);
@@ -104,7 +111,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (state == State.CLOSED) {
+    if (state == State.CLOSED || closing) {
       return; // packets are plain objects: nothing to release
     }
     if (state == State.CONNECTING) {
@@ -140,10 +147,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof IOException) {
-      closeReason = "network error: " + cause.getMessage();
+      beginClose("network error: " + cause.getMessage());
       log.debug("Client {} from {}: {}", clientId, remote(), cause.toString());
     } else {
-      closeReason = "internal error: " + cause;
+      beginClose("internal error: " + cause);
       log.warn("Client {} from {}: unexpected error, closing the connection", clientId, remote(), cause);
     }
     ctx.close();
@@ -194,7 +201,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (state == State.AWAIT_CONNECT && e.packetType() == io.tern.codec.PacketType.CONNECT) {
       core.stats().protocolErrors.increment();
       log.info("Connection from {} refused: bad CONNECT: {}", remote(), e.getMessage());
-      closeReason = "bad CONNECT";
+      beginClose("bad CONNECT");
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
         encoder.setVersion(MqttVersion.V3_1_1);
@@ -251,7 +258,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void refuse(int reasonCode, String why) {
     core.stats().protocolErrors.increment();
     log.info("Connection from {} refused: {} ({})", remote(), why, ReasonCodes.describe(reasonCode));
-    closeReason = why;
+    beginClose(why);
     int code = version.isV5() ? reasonCode : ReasonCodes.toV3ConnAck(reasonCode);
     ctx.writeAndFlush(new ConnAck(false, code)).addListener(ChannelFutureListener.CLOSE);
   }
@@ -292,7 +299,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     pending = null;
     channel.config().setAutoRead(true);
     for (Object msg : queued) {
-      if (state != State.CONNECTED) {
+      if (state != State.CONNECTED || closing) {
         break;
       }
       dispatch(msg);
@@ -384,7 +391,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (!(version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
       will = null;
     }
-    closeReason = "client DISCONNECT";
+    beginClose("client DISCONNECT");
     ctx.close();
   }
 
@@ -400,7 +407,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
   private void disconnect(int reasonCode, String why) {
-    closeReason = why;
+    beginClose(why);
     if (state == State.CONNECTED && version.isV5()) {
       ctx.writeAndFlush(new Disconnect(reasonCode)).addListener(ChannelFutureListener.CLOSE);
     } else {
@@ -408,9 +415,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Records why the connection ends; from now on nothing it receives is processed. */
+  private void beginClose(String why) {
+    closeReason = why;
+    closing = true;
+  }
+
   /** Another connection took this client id over. On this connection's loop. */
   void takeOver() {
-    closeReason = "session taken over";
+    beginClose("session taken over");
     if (state == State.CONNECTED) {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {
