@@ -12,6 +12,7 @@ import io.tern.codec.PingReq;
 import io.tern.codec.PingResp;
 import io.tern.codec.Publish;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -123,5 +124,34 @@ class Conformance_4_7_TopicsTest extends BrokerTestBase {
   @DisplayName("MQTT-4.7.2-1, MQTT-3.3.1-6: topic filter matching of retained messages")
   void retainedMatching(String filter, String topic, boolean matches) {
     assertThat(retainedDelivery(filter, topic)).as("'%s' matches retained '%s'", filter, topic).isEqualTo(matches);
+  }
+
+  /** A valid topic name of 20,001 levels (40,001 bytes, under the 65,535 limit of MQTT-1.5.3). */
+  private static final String DEEP_TOPIC = "a/".repeat(20_000) + "z";
+
+  @Test
+  @DisplayName("MQTT-4.7.3-3 / MQTT-3.8.4-1: a retained message on a topic 20,001 levels deep is sent to a '#' subscription")
+  void deepRetainedTopicIsMatchedByHash() {
+    RawClient pub = connect("pub");
+    pub.send(publish(DEEP_TOPIC, 1, true, false, 1, "deep"));
+    pub.expect(pubAck(1));
+    RawClient s = subscriber("s", "#", 0);
+    assertThat(s.expect(Publish.class)).isEqualTo(publish(DEEP_TOPIC, 0, true, false, 0, "deep"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"the topic itself", "'+' for every level but the last", "'a/#'"})
+  @DisplayName("MQTT-4.7.3-3: a filter 20,001 levels deep matches a topic as deep, live and retained")
+  void deepFilterMatchesDeepTopic(String which) {
+    String filter = which.startsWith("the") ? DEEP_TOPIC
+        : which.startsWith("'+'") ? "+/".repeat(20_000) + "z" : "a/#";
+    RawClient s = subscriber("s", filter, 1);
+    RawClient pub = connect("pub");
+    pub.send(publish(DEEP_TOPIC, 1, true, false, 1, "deep"));
+    pub.expect(pubAck(1));
+    Publish live = s.expect(Publish.class);
+    assertThat(live).isEqualTo(publish(DEEP_TOPIC, 1, false, false, live.packetId(), "deep"));
+    RawClient late = subscriber("late", filter, 0);
+    assertThat(late.expect(Publish.class)).isEqualTo(publish(DEEP_TOPIC, 0, true, false, 0, "deep"));
   }
 }
