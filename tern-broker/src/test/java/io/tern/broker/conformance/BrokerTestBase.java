@@ -10,7 +10,9 @@ import io.tern.broker.BrokerConfig;
 import io.tern.broker.Listener;
 import io.tern.broker.conformance.Packets.ConnectBuilder;
 import io.tern.codec.MqttVersion;
+import io.tern.codec.MqttPacket;
 import io.tern.codec.PubAck;
+import io.tern.codec.Publish;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,7 @@ abstract class BrokerTestBase {
   private Consumer<BrokerConfig.Builder> config = b -> b.ioThreads(2);
   private Broker broker;
   private final List<RawClient> clients = new ArrayList<>();
+  private RawClient witness;
 
   /** Changes the broker configuration for this test; only before the broker is first used. */
   void configure(Consumer<BrokerConfig.Builder> change) {
@@ -51,6 +54,7 @@ abstract class BrokerTestBase {
       c.close();
     }
     clients.clear();
+    witness = null;
     if (broker != null) {
       broker.stop();
       broker = null;
@@ -95,8 +99,18 @@ abstract class BrokerTestBase {
   }
 
   /**
+   * A client connected before a test misbehaves on another connection, subscribed to
+   * "witness/#": {@link #assertBrokerServesOthers()} then also checks that it is still served.
+   */
+  RawClient witness() {
+    witness = subscriber("witness", "witness/#", 1);
+    return witness;
+  }
+
+  /**
    * Proves the broker still serves others after whatever a test did to one connection: a new
-   * client subscribes, publishes at QoS 1 to itself and receives the message.
+   * client subscribes, publishes at QoS 1 to itself and receives the message; and the {@link
+   * #witness()}, when the test has one, receives a message too.
    */
   void assertBrokerServesOthers() {
     RawClient c = connect("bystander-" + System.nanoTime());
@@ -107,15 +121,23 @@ abstract class BrokerTestBase {
     boolean acked = false;
     boolean delivered = false;
     for (int i = 0; i < 2; i++) {
-      Object p = c.expectPacket();
+      MqttPacket p = c.expectPacket();
       if (p instanceof PubAck a && a.packetId() == 7) {
         acked = true;
-      } else if (p instanceof io.tern.codec.Publish pub && Packets.text(pub).equals("still here")) {
+      } else if (p instanceof Publish pub && Packets.text(pub).equals("still here")) {
         delivered = true;
       }
     }
     if (!acked || !delivered) {
       throw new AssertionError("a new client was not served: acked=" + acked + ", delivered=" + delivered);
+    }
+    if (witness != null) {
+      c.send(publish("witness/check", 1, 8, "to the witness"));
+      c.expect(Packets.pubAck(8));
+      Publish p = witness.expect(Publish.class);
+      if (!Packets.text(p).equals("to the witness")) {
+        throw new AssertionError("the witness received " + p);
+      }
     }
   }
 

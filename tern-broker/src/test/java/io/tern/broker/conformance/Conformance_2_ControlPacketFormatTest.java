@@ -22,6 +22,7 @@ class Conformance_2_ControlPacketFormatTest extends BrokerTestBase {
   })
   @DisplayName("MQTT-2.2.1 / MQTT-4.8.0-1: a reserved or server-only packet type closes the connection")
   void reservedOrServerOnlyPacketTypeClosesTheConnection(String bytes, String what) {
+    witness();
     RawClient c = connect("c");
     c.sendHex(bytes);
     c.expectClosed();
@@ -39,6 +40,7 @@ class Conformance_2_ControlPacketFormatTest extends BrokerTestBase {
   })
   @DisplayName("MQTT-2.2.2-2: invalid fixed header flags close the connection")
   void invalidFixedHeaderFlagsCloseTheConnection(String bytes, String what) {
+    witness();
     RawClient c = connect("c");
     c.sendHex(bytes);
     c.expectClosed();
@@ -48,6 +50,7 @@ class Conformance_2_ControlPacketFormatTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-2.2.3: a Remaining Length of more than four bytes closes the connection")
   void remainingLengthOfFiveBytesClosesTheConnection() {
+    witness();
     RawClient c = connect("c");
     c.sendHex("30 ff ff ff ff 01");
     c.expectClosed();
@@ -93,6 +96,7 @@ class Conformance_2_ControlPacketFormatTest extends BrokerTestBase {
   })
   @DisplayName("MQTT-4.8.0-1: a packet whose length does not fit its type closes the connection")
   void packetWithWrongLengthClosesTheConnection(String bytes, String what) {
+    witness();
     RawClient c = connect("c");
     c.sendHex(bytes);
     c.expectClosed();

@@ -78,6 +78,7 @@ class Conformance_3_10_UnsubscribeTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.10.3-2: an UNSUBSCRIBE without any filter closes the connection")
   void unsubscribeWithoutFiltersClosesTheConnection() {
+    witness();
     RawClient c = connect("c");
     c.sendHex("a2 02 00 01");
     c.expectClosed();
@@ -88,6 +89,7 @@ class Conformance_3_10_UnsubscribeTest extends BrokerTestBase {
   @ValueSource(strings = {"a0", "a1", "a3", "aa"})
   @DisplayName("MQTT-3.10.1-1: UNSUBSCRIBE fixed header flags other than 0010 close the connection")
   void unsubscribeWithWrongFixedHeaderFlagsClosesTheConnection(String firstByte) {
+    witness();
     RawClient c = connect("c");
     c.sendHex(firstByte + " 05 00 01 00 01 61");
     c.expectClosed();

@@ -30,6 +30,7 @@ class Conformance_3_1_2_KeepAliveTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.1.2-24: a client silent for 1.5 x Keep Alive (1 s) is disconnected after about 1.5 s")
   void silentClientIsDisconnectedAfterOneAndAHalfKeepAlive() {
+    witness();
     RawClient c = connect(connectPacket("c").keepAlive(1), false);
     long start = System.nanoTime();
     c.expectClosed(Duration.ofSeconds(4));

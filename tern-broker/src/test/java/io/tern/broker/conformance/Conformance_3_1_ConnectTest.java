@@ -38,6 +38,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   })
   @DisplayName("MQTT-3.1.0-1: a first packet other than CONNECT closes the connection without a response")
   void firstPacketOtherThanConnectIsClosedWithoutResponse(String type, String bytes) {
+    witness();
     RawClient c = open("c");
     c.sendHex(bytes);
     c.expectClosed();
@@ -47,6 +48,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.1.0-2: a second CONNECT is a protocol violation and closes the connection")
   void secondConnectClosesTheConnection() {
+    witness();
     RawClient c = open("c");
     c.sendHex(CONNECT_C);
     c.expectHex(CONNACK_ACCEPTED);
@@ -59,6 +61,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @ValueSource(strings = {"MQTX", "mqtt", "MQIsdpX", "HTTP"})
   @DisplayName("MQTT-3.1.2-1 / MQTT-3.1.4-1: an unknown protocol name is closed without CONNACK")
   void unknownProtocolNameIsClosedWithoutConnack(String protocolName) {
+    witness();
     RawClient c = open("c");
     c.sendBytes(rawConnect(protocolName, 4, 0x02, "c"));
     c.expectClosed();
@@ -78,6 +81,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.1.2-3: the reserved CONNECT flag set closes the connection without CONNACK")
   void reservedFlagClosesTheConnection() {
+    witness();
     RawClient c = open("c");
     c.sendBytes(rawConnect("MQTT", 4, 0x03, "c"));
     c.expectClosed();
@@ -93,6 +97,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   })
   @DisplayName("MQTT-3.1.2-13/14/15: invalid will flags close the connection without CONNACK")
   void invalidWillFlagsCloseTheConnection(String flagsHex, String why) {
+    witness();
     int flags = Integer.parseInt(flagsHex, 16);
     RawClient c = open("c");
     boolean willFlag = (flags & 0x04) != 0;
@@ -104,6 +109,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.1.2-22: a password without a user name closes the connection without CONNACK")
   void passwordWithoutUserNameClosesTheConnection() {
+    witness();
     RawClient c = open("c");
     c.sendBytes(rawConnect("MQTT", 4, 0x42, "c", "secret"));
     c.expectClosed();
@@ -122,6 +128,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @ValueSource(strings = {"will/+", "will/#", ""})
   @DisplayName("MQTT-3.1.3-10 / MQTT-4.7.3-1: a will topic that is not a valid topic name closes the connection")
   void invalidWillTopicClosesTheConnection(String willTopic) {
+    witness();
     RawClient c = open("c");
     c.sendBytes(rawConnect("MQTT", 4, 0x06, "c", willTopic, "bye"));
     c.expectClosed();
@@ -131,6 +138,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-1.5.3-1 / MQTT-3.1.4-1: a client id that is not well-formed UTF-8 closes the connection")
   void clientIdWithInvalidUtf8ClosesTheConnection() {
+    witness();
     RawClient c = open("c");
     // client id: 2 bytes c3 28 (an invalid 2-byte sequence)
     c.sendHex("10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 c3 28");
@@ -141,6 +149,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-1.5.3-2: a client id containing U+0000 closes the connection")
   void clientIdWithNulClosesTheConnection() {
+    witness();
     RawClient c = open("c");
     c.sendHex("10 0f 00 04 4d 51 54 54 04 02 00 3c 00 03 61 00 62");
     c.expectClosed();
@@ -254,6 +263,7 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
   @DisplayName("A connection that sends half a CONNECT is closed at the connect timeout")
   void partialConnectIsClosedAtTheConnectTimeout() {
     configure(b -> b.connectTimeout(Duration.ofMillis(500)));
+    witness();
     RawClient c = open("partial");
     c.sendHex("10 0d 00 04 4d 51");
     c.expectClosed(Duration.ofSeconds(3));

@@ -91,6 +91,7 @@ class Conformance_3_3_PublishTest extends BrokerTestBase {
   @ValueSource(strings = {"a/+", "a/#", "+", "#", "a/b+", "a#"})
   @DisplayName("MQTT-3.3.2-2 / MQTT-4.7.1-1: a wildcard in a PUBLISH topic name closes the connection")
   void wildcardInTopicNameClosesTheConnection(String topic) {
+    witness();
     RawClient sub = subscriber("sub", "#", 0);
     RawClient c = connect("c");
     c.send(publish(topic, 0, 0, "x"));
@@ -103,6 +104,7 @@ class Conformance_3_3_PublishTest extends BrokerTestBase {
   @ValueSource(strings = {"36", "37", "3e", "3f"})
   @DisplayName("MQTT-3.3.1-4: a PUBLISH with QoS 3 closes the connection")
   void qos3ClosesTheConnection(String firstByte) {
+    witness();
     RawClient c = connect("c");
     c.sendBytes(rawPublish(Integer.parseInt(firstByte, 16), "74", 1));
     c.expectClosed();
@@ -120,6 +122,7 @@ class Conformance_3_3_PublishTest extends BrokerTestBase {
   })
   @DisplayName("MQTT-4.7.3-1/2, MQTT-1.5.3-1/2: an invalid topic name closes the connection")
   void invalidTopicNameClosesTheConnection(String topicHex, String why) {
+    witness();
     RawClient sub = subscriber("sub", "#", 0);
     RawClient c = connect("c");
     c.sendBytes(rawPublish(0x30, topicHex, 0));
@@ -132,6 +135,7 @@ class Conformance_3_3_PublishTest extends BrokerTestBase {
   @ValueSource(ints = {1, 2})
   @DisplayName("MQTT-2.3.1-1: a QoS 1 or 2 PUBLISH with packet id 0 closes the connection")
   void packetIdZeroClosesTheConnection(int qos) {
+    witness();
     RawClient c = connect("c");
     c.sendBytes(rawPublish(0x30 | qos << 1, "74", 0));
     c.expectClosed();
@@ -141,6 +145,7 @@ class Conformance_3_3_PublishTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-2.2.3 / MQTT-3.3.2-1: a PUBLISH whose topic length runs past the packet closes the connection")
   void topicLengthPastThePacketClosesTheConnection() {
+    witness();
     RawClient c = connect("c");
     c.sendHex("30 04 00 09 74 74");
     c.expectClosed();

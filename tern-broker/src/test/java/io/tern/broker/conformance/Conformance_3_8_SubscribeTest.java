@@ -46,6 +46,7 @@ class Conformance_3_8_SubscribeTest extends BrokerTestBase {
   @ValueSource(strings = {"a/#/b", "a#", "#/a", "a/b#", "a+", "+a/b", "a/+b", "++", ""})
   @DisplayName("MQTT-4.7.1-2/3, MQTT-4.7.3-1: an invalid topic filter closes the connection")
   void invalidTopicFilterClosesTheConnection(String filter) {
+    witness();
     RawClient c = connect("c");
     c.send(Packets.subscribe(1, filter, 0));
     c.expectClosed();
@@ -55,6 +56,7 @@ class Conformance_3_8_SubscribeTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.8.3-3: a SUBSCRIBE without any filter closes the connection")
   void subscribeWithoutFiltersClosesTheConnection() {
+    witness();
     RawClient c = connect("c");
     c.sendHex("82 02 00 01");
     c.expectClosed();
@@ -65,6 +67,7 @@ class Conformance_3_8_SubscribeTest extends BrokerTestBase {
   @ValueSource(strings = {"80", "81", "83", "8a"})
   @DisplayName("MQTT-3.8.1-1: SUBSCRIBE fixed header flags other than 0010 close the connection")
   void subscribeWithWrongFixedHeaderFlagsClosesTheConnection(String firstByte) {
+    witness();
     RawClient c = connect("c");
     c.sendHex(firstByte + " 06 00 01 00 01 61 00");
     c.expectClosed();
@@ -75,6 +78,7 @@ class Conformance_3_8_SubscribeTest extends BrokerTestBase {
   @ValueSource(strings = {"03", "04", "80", "fc", "41"})
   @DisplayName("MQTT-3-8.3-4: a requested QoS byte with QoS 3 or reserved bits set closes the connection")
   void requestedQosWithReservedBitsClosesTheConnection(String qosByte) {
+    witness();
     RawClient c = connect("c");
     c.sendHex("82 06 00 01 00 01 61 " + qosByte);
     c.expectClosed();

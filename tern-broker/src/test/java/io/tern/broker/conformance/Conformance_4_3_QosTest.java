@@ -85,6 +85,7 @@ class Conformance_4_3_QosTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.6.1-1: a PUBREL whose fixed header flags are not 0010 closes the connection")
   void pubrelWithWrongFlagsClosesTheConnection() {
+    witness();
     RawClient c = connect("c");
     c.sendHex("60 02 00 01");
     c.expectClosed();
