@@ -16,7 +16,9 @@ import io.tern.codec.Publish;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 
@@ -141,7 +143,8 @@ abstract class BrokerTestBase {
     }
   }
 
-  static Duration ms(long millis) {
-    return Duration.ofMillis(millis);
+  /** Waits (at most 2 s, polling) until the condition holds: Awaitility, never a sleep. */
+  static void eventually(Callable<Boolean> condition) {
+    Awaitility.await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10)).until(condition);
   }
 }

@@ -4,6 +4,7 @@ import static io.tern.broker.conformance.Packets.connectPacket;
 import static io.tern.broker.conformance.Packets.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tern.codec.Publish;
 import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class Conformance_3_1_2_KeepAliveTest extends BrokerTestBase {
   void willIsPublishedWhenKeepAliveExpires() {
     RawClient watcher = subscriber("watcher", "will/c", 1);
     connect(connectPacket("c").keepAlive(1).will("will/c", "gone", 1, false), false);
-    var will = watcher.expect(io.tern.codec.Publish.class, Duration.ofSeconds(4));
+    Publish will = watcher.expect(Publish.class, Duration.ofSeconds(4));
     assertThat(will).isEqualTo(publish("will/c", 1, will.packetId(), "gone"));
   }
 

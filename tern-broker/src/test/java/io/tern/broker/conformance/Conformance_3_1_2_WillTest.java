@@ -127,8 +127,7 @@ class Conformance_3_1_2_WillTest extends BrokerTestBase {
     c.close();
     RawClient watcher = connect("watcher");
     // Wait for the will to be stored: subscribe until the retained will shows up.
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(2))
-        .until(() -> broker().stats().retainedMessages() == 1);
+    eventually(() -> broker().stats().retainedMessages() == 1);
     BrokerTestBase.subscribe(watcher, "will/c", 1);
     Publish p = watcher.expect(Publish.class);
     assertThat(p).isEqualTo(publish("will/c", 1, true, false, p.packetId(), "bye"));

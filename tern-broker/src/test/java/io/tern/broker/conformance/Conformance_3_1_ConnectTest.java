@@ -5,9 +5,19 @@ import static io.tern.broker.conformance.Packets.connectPacket;
 import static io.tern.broker.conformance.Packets.rawConnect;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tern.codec.ConnAck;
+import io.tern.codec.Disconnect;
+import io.tern.codec.MqttEncoder;
+import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttVersion;
+import io.tern.codec.PingReq;
+import io.tern.codec.PingResp;
+import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -278,5 +288,60 @@ class Conformance_3_1_ConnectTest extends BrokerTestBase {
     c.sendHex("c0 00"); // a PINGREQ right behind the CONNECT, in the same segment or not
     assertThat(c.expectPacket()).isInstanceOf(ConnAck.class);
     c.expectHex("d0 00");
+  }
+
+  /** The bytes of the packets, one after the other, for a single write. */
+  private static byte[] concat(RawClient c, MqttPacket... packets) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (MqttPacket p : packets) {
+      ByteBuf buf = MqttEncoder.encode(
+          UnpooledByteBufAllocator.DEFAULT, p, c.version());
+      out.writeBytes(ByteBufUtil.getBytes(buf));
+      buf.release();
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  @DisplayName("3.1.4: packets sent right behind the CONNECT, before its CONNACK, are processed in order")
+  void packetsPipelinedBehindConnectAreProcessed() {
+    RawClient c = open("c");
+    c.sendBytes(concat(c, connectPacket("c").build(), Packets.subscribe(1, "self", 0),
+        Packets.publish("self", 0, 0, "echo"), PingReq.INSTANCE));
+    c.expect(connAck(false, 0));
+    c.expect(Packets.subAck(1, 0));
+    // The delivery and the PINGRESP are different flows: MQTT orders neither before the other.
+    assertThat(List.of(c.expectPacket(), c.expectPacket()))
+        .containsExactlyInAnyOrder(Packets.publish("self", 0, 0, "echo"), PingResp.INSTANCE);
+  }
+
+  @Test
+  @DisplayName("3.1.4: packets pipelined behind a CONNECT that resumes a session are processed in order")
+  void packetsPipelinedBehindResumingConnectAreProcessed() {
+    RawClient first = connect(connectPacket("c").cleanSession(false), false);
+    first.send(Packets.subscribe(1, "self", 1));
+    first.expect(Packets.subAck(1, 1));
+    first.send(Disconnect.NORMAL);
+    first.expectClosed();
+    RawClient c = open("c again");
+    c.sendBytes(concat(c, connectPacket("c").cleanSession(false).build(),
+        Packets.publish("self", 0, 0, "echo"), PingReq.INSTANCE));
+    c.expect(connAck(true, 0));
+    assertThat(List.of(c.expectPacket(), c.expectPacket()))
+        .containsExactlyInAnyOrder(Packets.publish("self", 0, 0, "echo"), PingResp.INSTANCE);
+  }
+
+  @Test
+  @DisplayName("MQTT-3.1.4-5: data sent after a refused CONNECT is not processed")
+  void dataAfterRefusedConnectIsNotProcessed() {
+    witness();
+    RawClient c = open("c");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(rawConnect("MQTT", 4, 0x00, "")); // empty id without Clean Session: refused
+    out.writeBytes(RawClient.hex("30 0a 00 07 77 69 74 6e 65 73 73 21")); // PUBLISH "witness" "!"
+    c.sendBytes(out.toByteArray());
+    c.expectHex("20 02 00 02");
+    c.expectClosed();
+    assertBrokerServesOthers(); // the witness's next message is the check, not "!"
   }
 }

@@ -112,4 +112,13 @@ class Conformance_3_2_ConnAckTest extends BrokerTestBase {
     c.send(connectPacket("c").cleanSession(false).build());
     c.expect(connAck(true, 0));
   }
+
+  @Test
+  @DisplayName("MQTT-3.2.2-3: taking over a Clean Session 1 connection with Clean Session 0 gets Session Present 0")
+  void takeoverOfCleanSessionWithPersistentGetsSessionPresent0() {
+    RawClient first = connect(connectPacket("c").cleanSession(true), false);
+    RawClient second = connect(connectPacket("c").cleanSession(false), false);
+    first.expectClosed();
+    second.ping();
+  }
 }

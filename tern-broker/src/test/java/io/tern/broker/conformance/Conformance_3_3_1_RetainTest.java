@@ -8,9 +8,9 @@ import static io.tern.broker.conformance.Packets.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tern.codec.Publish;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -90,7 +90,7 @@ class Conformance_3_3_1_RetainTest extends BrokerTestBase {
     RawClient pub = connect("pub");
     retain(pub, "r/t", "kept");
     retain(pub, "r/t", "");
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(2)).until(() -> broker().stats().retainedMessages() == 0);
+    eventually(() -> broker().stats().retainedMessages() == 0);
     RawClient sub = subscriber("sub", "r/t", 1);
     sub.ping(); // nothing retained comes before the PINGRESP
   }
@@ -146,7 +146,7 @@ class Conformance_3_3_1_RetainTest extends BrokerTestBase {
   @Test
   @DisplayName("MQTT-3.3.1-5: a retained message published by the embedding application is delivered too")
   void retainedMessageFromTheApplicationIsDelivered() {
-    broker().publish("r/app", "from app".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, true);
+    broker().publish("r/app", "from app".getBytes(StandardCharsets.UTF_8), 1, true);
     RawClient sub = subscriber("sub", "r/app", 1);
     Publish p = sub.expect(Publish.class);
     assertThat(p).isEqualTo(publish("r/app", 1, true, false, p.packetId(), "from app"));

@@ -14,8 +14,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tern.broker.DropPolicy;
 import io.tern.codec.Disconnect;
 import io.tern.codec.Publish;
-import java.time.Duration;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +30,7 @@ class Conformance_4_1_SessionTest extends BrokerTestBase {
     c.send(Disconnect.NORMAL);
     c.expectClosed();
     // The session is offline once the broker has seen the connection end.
-    Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> broker().stats().connections() == 0);
+    eventually(() -> broker().stats().connections() == 0);
   }
 
   private RawClient comeBack(String clientId) {
@@ -114,7 +112,7 @@ class Conformance_4_1_SessionTest extends BrokerTestBase {
     for (int i = 0; i < 20; i++) {
       publishQos1(pub, "s", i + 1, "m" + i);
     }
-    Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> broker().stats().messagesDropped() == 10);
+    eventually(() -> broker().stats().messagesDropped() == 10);
 
     RawClient sub = comeBack("sub");
     for (int i = 0; i < 10; i++) {
@@ -157,7 +155,7 @@ class Conformance_4_1_SessionTest extends BrokerTestBase {
   void cleanSessionSubscriptionsEndWithTheConnection() {
     RawClient c = subscriber("sub", "s", 1);
     c.close();
-    Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> broker().stats().subscriptions() == 0);
+    eventually(() -> broker().stats().subscriptions() == 0);
     RawClient again = connect(connectPacket("sub").cleanSession(false), false);
     subscribe(again, "barrier", 0);
     RawClient pub = connect("pub");
@@ -179,7 +177,7 @@ class Conformance_4_1_SessionTest extends BrokerTestBase {
       sub.send(pubAck(p.packetId()));
       sub.send(Disconnect.NORMAL);
       sub.expectClosed();
-      Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> broker().stats().connections() == 1);
+      eventually(() -> broker().stats().connections() == 1);
     }
   }
 
@@ -190,7 +188,7 @@ class Conformance_4_1_SessionTest extends BrokerTestBase {
     c.send(Packets.subscribe(1, sub("x", 1), sub("y", 2)));
     c.expect(subAck(1, 1, 2));
     c.close();
-    Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> broker().stats().connections() == 0);
+    eventually(() -> broker().stats().connections() == 0);
     RawClient pub = connect("pub");
     publishQos1(pub, "x", 1, "X");
     publishQos2(pub, "y", 2, "Y");

@@ -4,8 +4,8 @@ import static io.tern.broker.conformance.Packets.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tern.codec.Publish;
+import java.time.Duration;
 import java.util.Random;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,8 +25,7 @@ class Conformance_4_8_ErrorHandlingTest extends BrokerTestBase {
     RawClient c = connect("c");
     c.sendHex("30 ff ff ff 7f"); // Remaining Length 268,435,455, nothing more
     c.expectClosed();
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(2))
-        .until(() -> broker().stats().protocolErrors() >= 1);
+    eventually(() -> broker().stats().protocolErrors() >= 1);
     assertThat(broker().stats().connections()).isEqualTo(1);
     RawClient pub = connect("pub");
     pub.send(publish("t", 0, 0, "fine"));
@@ -74,14 +73,14 @@ class Conformance_4_8_ErrorHandlingTest extends BrokerTestBase {
   @ValueSource(longs = {1, 2, 3, 4, 5})
   @DisplayName("MQTT-4.8.0-1: garbage instead of a CONNECT closes the connection without response")
   void garbageBeforeConnectClosesTheConnection(long seed) {
-    configure(b -> b.connectTimeout(java.time.Duration.ofSeconds(1)));
+    configure(b -> b.connectTimeout(Duration.ofSeconds(1)));
     witness();
     byte[] garbage = new byte[64];
     new Random(seed).nextBytes(garbage);
     garbage[0] = (byte) (0x20 | (garbage[0] & 0x0F)); // anything but a CONNECT first
     RawClient c = open("c");
     c.sendBytes(garbage);
-    c.expectClosed(java.time.Duration.ofSeconds(3));
+    c.expectClosed(Duration.ofSeconds(3));
     assertBrokerServesOthers();
   }
 
@@ -121,7 +120,7 @@ class Conformance_4_8_ErrorHandlingTest extends BrokerTestBase {
     RawClient c = connect("c");
     c.sendHex("32 40 00 01 74");
     c.close();
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(2)).until(() -> broker().stats().connections() == 1);
+    eventually(() -> broker().stats().connections() == 1);
     assertBrokerServesOthers();
   }
 
