@@ -196,4 +196,68 @@ class Conformance_4_1_SessionTest extends BrokerTestBase {
     assertThat(text(again.expect(Publish.class))).isEqualTo("X");
     assertThat(text(again.expect(Publish.class))).isEqualTo("Y");
   }
+
+  @Test
+  @DisplayName("MQTT-3.1.2-4 / MQTT-4.4.0-1: no QoS 1 message is lost when a session is taken over mid-stream")
+  void noMessageIsLostWhenTheSessionIsTakenOverMidStream() {
+    int total = 200;
+    RawClient first = connect(connectPacket("sub").cleanSession(false), false);
+    subscribe(first, "s", 1);
+    RawClient pub = connect("pub");
+    for (int i = 0; i < total; i++) {
+      pub.send(publish("s", 1, i + 1, "m" + i)); // PUBACKs are left unread: no waiting
+    }
+    java.util.BitSet seen = new java.util.BitSet(total);
+    for (int i = 0; i < 50; i++) {
+      Publish p = first.expect(Publish.class);
+      seen.set(Integer.parseInt(text(p).substring(1)));
+      first.send(pubAck(p.packetId()));
+    }
+    RawClient second = connect(connectPacket("sub").cleanSession(false), true);
+    int highestNew = -1;
+    while (seen.cardinality() < total) {
+      Publish p = second.expect(Publish.class);
+      int n = Integer.parseInt(text(p).substring(1));
+      if (!seen.get(n)) {
+        // MQTT-4.6.0-6: a message seen for the first time comes after every earlier first-timer
+        assertThat(n).as("first delivery of m%d after m%d", n, highestNew).isGreaterThan(highestNew);
+        highestNew = n;
+      }
+      seen.set(n);
+      second.send(pubAck(p.packetId()));
+    }
+    first.expectClosedAfterPendingPackets();
+  }
+
+  @Test
+  @DisplayName("Queue bound (maxQueuedMessages 10, drop oldest): 20 published while away, the last 10 arrive")
+  void offlineQueueKeepsTheLastMessagesWithDropOldest() {
+    configure(b -> b.maxQueuedMessages(10).dropPolicy(DropPolicy.DROP_OLDEST));
+    subscribeAndLeave("sub", "s", 1);
+    RawClient pub = connect("pub");
+    for (int i = 0; i < 20; i++) {
+      publishQos1(pub, "s", i + 1, "m" + i);
+    }
+    eventually(() -> broker().stats().messagesDropped() == 10);
+    RawClient sub = comeBack("sub");
+    for (int i = 10; i < 20; i++) {
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("m" + i);
+      sub.send(pubAck(p.packetId()));
+    }
+    sub.ping();
+  }
+
+  @Test
+  @DisplayName("MQTT-3.1.2-5: QoS 0 messages are stored for an offline client when configured to")
+  void qos0MessagesAreQueuedWhenConfigured() {
+    configure(b -> b.queueQos0WhenOffline(true));
+    subscribeAndLeave("sub", "s", 0);
+    RawClient pub = connect("pub");
+    pub.send(publish("s", 0, 0, "kept for you"));
+    pub.ping();
+    eventually(() -> broker().stats().messagesReceived() == 1);
+    RawClient sub = comeBack("sub");
+    assertThat(sub.expect(Publish.class)).isEqualTo(publish("s", 0, 0, "kept for you"));
+  }
 }

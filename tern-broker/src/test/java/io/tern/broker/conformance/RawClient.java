@@ -178,6 +178,21 @@ final class RawClient implements AutoCloseable {
     }
   }
 
+  /**
+   * The broker closes the connection within {@link #DEFAULT_TIMEOUT}, perhaps after packets sent
+   * before it decided to (they are read and dropped).
+   */
+  void expectClosedAfterPendingPackets() {
+    long deadline = System.nanoTime() + DEFAULT_TIMEOUT.toNanos();
+    Object r;
+    do {
+      r = next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+    } while (r instanceof MqttPacket);
+    if (r != Outcome.CLOSED) {
+      throw new AssertionError(name + ": expected the connection to be closed, but " + r);
+    }
+  }
+
   /** Nothing arrives and the connection stays open for {@code duration}. */
   void expectNothing(Duration duration) {
     Object r = next(duration);
