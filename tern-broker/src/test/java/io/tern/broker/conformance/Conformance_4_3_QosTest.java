@@ -262,4 +262,21 @@ class Conformance_4_3_QosTest extends BrokerTestBase {
     c.send(pubComp(78));
     c.ping();
   }
+
+  @Test
+  @DisplayName("2.3.1: packet ids are per direction: the same id in flight both ways keeps two separate flows")
+  void packetIdsAreIndependentPerDirection() {
+    RawClient c = subscriber("c", "t", 2);
+    RawClient pub = connect("pub");
+    publishQos2(pub, "t", 1, "to c");
+    int id = c.expect(Publish.class).packetId(); // the broker's flow, waiting for our PUBREC
+    c.send(publish("u", 2, id, "from c")); // our flow, with the same id
+    c.expect(pubRec(id));
+    c.send(pubRec(id)); // for the broker's message
+    c.expect(pubRel(id));
+    c.send(pubRel(id)); // for ours
+    c.expect(pubComp(id));
+    c.send(pubComp(id)); // for the broker's
+    c.ping();
+  }
 }
