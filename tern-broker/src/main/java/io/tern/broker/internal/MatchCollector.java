@@ -32,6 +32,14 @@ final class MatchCollector {
     return stackSize > 0;
   }
 
+  /** After a walk: a stack grown for an unusually deep trie is not kept for the connection's life. */
+  void trimStack() {
+    if (stackNodes.length > 256) {
+      stackNodes = new SubscriptionTrie.Node[16];
+      stackLevels = new int[16];
+    }
+  }
+
   /** The level index of the node {@link #pop()} returns next. */
   int topLevel() {
     return stackLevels[stackSize - 1];

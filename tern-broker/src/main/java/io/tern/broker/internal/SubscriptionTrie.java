@@ -142,6 +142,7 @@ final class SubscriptionTrie {
         out.push(exact, i + 1);
       }
     }
+    out.trimStack();
   }
 
   /** All subscriptions (for diagnostics and tests). Not for the message path. */
