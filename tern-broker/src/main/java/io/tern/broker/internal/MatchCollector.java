@@ -13,6 +13,43 @@ final class MatchCollector {
   private Subscriber[] items = new Subscriber[16];
   private int size;
   private IdentityHashMap<Session, Integer> index;
+  /** The traversal stack of {@link SubscriptionTrie#match}: trie nodes with their level index. */
+  private SubscriptionTrie.Node[] stackNodes = new SubscriptionTrie.Node[16];
+  private int[] stackLevels = new int[16];
+  private int stackSize;
+
+  void push(SubscriptionTrie.Node node, int level) {
+    if (stackSize == stackNodes.length) {
+      stackNodes = Arrays.copyOf(stackNodes, stackSize * 2);
+      stackLevels = Arrays.copyOf(stackLevels, stackSize * 2);
+    }
+    stackNodes[stackSize] = node;
+    stackLevels[stackSize] = level;
+    stackSize++;
+  }
+
+  boolean hasPushed() {
+    return stackSize > 0;
+  }
+
+  /** After a walk: a stack grown for an unusually deep trie is not kept for the connection's life. */
+  void trimStack() {
+    if (stackNodes.length > 256) {
+      stackNodes = new SubscriptionTrie.Node[16];
+      stackLevels = new int[16];
+    }
+  }
+
+  /** The level index of the node {@link #pop()} returns next. */
+  int topLevel() {
+    return stackLevels[stackSize - 1];
+  }
+
+  SubscriptionTrie.Node pop() {
+    SubscriptionTrie.Node n = stackNodes[--stackSize];
+    stackNodes[stackSize] = null; // no reference kept to a node that may be pruned
+    return n;
+  }
 
   void clear() {
     if (size > 0) {

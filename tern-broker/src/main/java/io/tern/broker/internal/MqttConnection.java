@@ -76,6 +76,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private Will will;
   private Session session;
   private String closeReason;
+  /**
+   * Set when this side decided to close: the channel only becomes inactive later, and packets
+   * decoded meanwhile (from the same read) must not be acted upon. DISCONNECT is the final packet
+   * of a connection (3.1.1 section 3.14, MQTT-3.14.4-2), and after a protocol violation the
+   * connection is closed, not served further (MQTT-4.8.0-1).
+   */
+  private boolean closing;
 
   MqttConnection(BrokerCore core, Listener listener, MqttEncoder encoder) {
     this.core = core;
@@ -99,7 +106,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     connectTimeout = ctx.executor().schedule(() -> {
       if (state == State.AWAIT_CONNECT) {
         log.info("Connection from {} closed: no CONNECT within {} ms", remote(), timeoutMs);
-        closeReason = "connect timeout";
+        beginClose("connect timeout");
         ctx.close();
       }
     }, timeoutMs, TimeUnit.MILLISECONDS);
@@ -108,7 +115,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (state == State.CLOSED) {
+    if (state == State.CLOSED || closing) {
       return; // packets are plain objects: nothing to release
     }
     if (state == State.CONNECTING) {
@@ -146,10 +153,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof IOException) {
-      closeReason = "network error: " + cause.getMessage();
+      beginClose("network error: " + cause.getMessage());
       log.debug("Client {} from {}: {}", clientId, remote(), cause.toString());
     } else {
-      closeReason = "internal error: " + cause;
+      beginClose("internal error: " + cause);
       log.warn("Client {} from {}: unexpected error, closing the connection", clientId, remote(), cause);
     }
     ctx.close();
@@ -200,7 +207,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (state == State.AWAIT_CONNECT && e.packetType() == io.tern.codec.PacketType.CONNECT) {
       core.stats().protocolErrors.increment();
       log.info("Connection from {} refused: bad CONNECT: {}", remote(), e.getMessage());
-      closeReason = "bad CONNECT";
+      beginClose("bad CONNECT");
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
         encoder.setVersion(MqttVersion.V3_1_1);
@@ -257,7 +264,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void refuse(int reasonCode, String why) {
     core.stats().protocolErrors.increment();
     log.info("Connection from {} refused: {} ({})", remote(), why, ReasonCodes.describe(reasonCode));
-    closeReason = why;
+    beginClose(why);
     int code = version.isV5() ? reasonCode : ReasonCodes.toV3ConnAck(reasonCode);
     ctx.writeAndFlush(new ConnAck(false, code)).addListener(ChannelFutureListener.CLOSE);
   }
@@ -298,8 +305,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       }
       props = b.build();
     }
-    // MQTT-3.2.2-1..3: session present only when a session is resumed.
-    ctx.write(new ConnAck(present && !cleanStart, ReasonCodes.SUCCESS, props), ctx.voidPromise());
+    // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
+    // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
+    boolean sessionPresent = present && !cleanStart && version != MqttVersion.V3_1;
+    ctx.write(new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props), ctx.voidPromise());
     log.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, persistent);
@@ -308,7 +317,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     pending = null;
     channel.config().setAutoRead(true);
     for (Object msg : queued) {
-      if (state != State.CONNECTED) {
+      if (state != State.CONNECTED || closing) {
         break;
       }
       dispatch(msg);
@@ -399,7 +408,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (!(version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
       will = null;
     }
-    closeReason = "client DISCONNECT";
+    beginClose("client DISCONNECT");
     ctx.close();
   }
 
@@ -415,7 +424,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
   private void disconnect(int reasonCode, String why) {
-    closeReason = why;
+    beginClose(why);
     if (state == State.CONNECTED && version.isV5()) {
       writePendingOut();
       ctx.writeAndFlush(new Disconnect(reasonCode)).addListener(ChannelFutureListener.CLOSE);
@@ -424,9 +433,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Records why the connection ends; from now on nothing it receives is processed. */
+  private void beginClose(String why) {
+    closeReason = why;
+    closing = true;
+  }
+
   /** Another connection took this client id over. On this connection's loop. */
   void takeOver() {
-    closeReason = "session taken over";
+    beginClose("session taken over");
     if (state == State.CONNECTED) {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {

@@ -1,5 +1,6 @@
 package io.tern.broker.internal;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -85,51 +86,63 @@ final class RetainedStore {
 
   /** Visits every retained message whose topic matches the filter ($-topics per MQTT-4.7.2-1). */
   void match(String filter, Consumer<Message> visitor) {
-    match(root, TopicLevels.split(filter), 0, visitor);
+    String[] levels = TopicLevels.split(filter);
+    // An explicit stack, not recursion: a retained topic may be up to 65,535 bytes (MQTT-4.7.3-3),
+    // that is up to 32,768 levels, far more than a thread's stack holds frames for.
+    ArrayDeque<Step> stack = new ArrayDeque<>();
+    stack.push(new Step(root, 0));
+    while (!stack.isEmpty()) {
+      Step step = stack.pop();
+      Node node = step.node();
+      int i = step.level();
+      if (i == EVERYTHING_BELOW) {
+        visit(node, visitor);
+        for (Node child : node.children.values()) {
+          stack.push(new Step(child, EVERYTHING_BELOW));
+        }
+        continue;
+      }
+      if (i == levels.length) {
+        visit(node, visitor);
+        continue;
+      }
+      String level = levels[i];
+      if (level.equals("#")) {
+        if (i > 0) {
+          visit(node, visitor); // "a/#" matches "a" itself
+        }
+        for (Node child : node.children.values()) {
+          if (i == 0 && child.key.startsWith("$")) {
+            continue;
+          }
+          stack.push(new Step(child, EVERYTHING_BELOW));
+        }
+      } else if (level.equals("+")) {
+        for (Node child : node.children.values()) {
+          if (i == 0 && child.key.startsWith("$")) {
+            continue;
+          }
+          stack.push(new Step(child, i + 1));
+        }
+      } else {
+        Node child = node.children.get(level);
+        if (child != null) {
+          stack.push(new Step(child, i + 1));
+        }
+      }
+    }
   }
 
-  private static void match(Node node, String[] levels, int i, Consumer<Message> visitor) {
-    if (i == levels.length) {
-      Message m = node.message;
-      if (m != null) {
-        visitor.accept(m);
-      }
-      return;
-    }
-    String level = levels[i];
-    if (level.equals("#")) {
-      Message m = node.message; // "a/#" matches "a" itself
-      if (m != null && i > 0) {
-        visitor.accept(m);
-      }
-      for (Node child : node.children.values()) {
-        if (i == 0 && child.key.startsWith("$")) {
-          continue;
-        }
-        visitAll(child, visitor);
-      }
-    } else if (level.equals("+")) {
-      for (Node child : node.children.values()) {
-        if (i == 0 && child.key.startsWith("$")) {
-          continue;
-        }
-        match(child, levels, i + 1, visitor);
-      }
-    } else {
-      Node child = node.children.get(level);
-      if (child != null) {
-        match(child, levels, i + 1, visitor);
-      }
-    }
-  }
+  /** The level index of a {@link Step} whose node and whole subtree match (below a {@code #}). */
+  private static final int EVERYTHING_BELOW = -1;
 
-  private static void visitAll(Node node, Consumer<Message> visitor) {
+  /** A node still to visit, with the index of the filter level it is matched against. */
+  private record Step(Node node, int level) {}
+
+  private static void visit(Node node, Consumer<Message> visitor) {
     Message m = node.message;
     if (m != null) {
       visitor.accept(m);
-    }
-    for (Node child : node.children.values()) {
-      visitAll(child, visitor);
     }
   }
 }

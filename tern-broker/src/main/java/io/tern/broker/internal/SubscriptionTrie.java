@@ -108,35 +108,41 @@ final class SubscriptionTrie {
   /**
    * Collects the subscribers whose filter matches the topic name, with the rule that a leading
    * {@code +} or {@code #} does not match a topic starting with {@code $} (MQTT-4.7.2-1).
+   *
+   * <p>Depth-first with an explicit stack (kept in {@code out}), not recursion: a topic name or
+   * filter may be up to 65,535 bytes (MQTT-4.7.3-3), that is up to 32,768 levels, far more than a
+   * thread's stack holds frames for.
    */
   void match(String topic, MatchCollector out) {
     String[] levels = TopicLevels.split(topic);
     boolean dollar = !topic.isEmpty() && topic.charAt(0) == '$';
-    match(root, levels, 0, dollar, out);
-  }
-
-  private static void match(Node node, String[] levels, int i, boolean dollar, MatchCollector out) {
-    boolean wildcardsAllowed = !(i == 0 && dollar);
-    if (wildcardsAllowed) {
-      Node hash = node.children.get("#");
-      if (hash != null) {
-        out.addAll(hash.subscribers); // "#" matches this level and everything below, "a/#" matches "a"
+    out.push(root, 0);
+    while (out.hasPushed()) {
+      int i = out.topLevel();
+      Node node = out.pop();
+      boolean wildcardsAllowed = !(i == 0 && dollar);
+      if (wildcardsAllowed) {
+        Node hash = node.children.get("#");
+        if (hash != null) {
+          out.addAll(hash.subscribers); // "#" matches this level and everything below, "a/#" matches "a"
+        }
+      }
+      if (i == levels.length) {
+        out.addAll(node.subscribers);
+        continue;
+      }
+      if (wildcardsAllowed) {
+        Node plus = node.children.get("+");
+        if (plus != null) {
+          out.push(plus, i + 1);
+        }
+      }
+      Node exact = node.children.get(levels[i]);
+      if (exact != null) {
+        out.push(exact, i + 1);
       }
     }
-    if (i == levels.length) {
-      out.addAll(node.subscribers);
-      return;
-    }
-    if (wildcardsAllowed) {
-      Node plus = node.children.get("+");
-      if (plus != null) {
-        match(plus, levels, i + 1, dollar, out);
-      }
-    }
-    Node exact = node.children.get(levels[i]);
-    if (exact != null) {
-      match(exact, levels, i + 1, dollar, out);
-    }
+    out.trimStack();
   }
 
   /** All subscriptions (for diagnostics and tests). Not for the message path. */
