@@ -312,7 +312,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     log.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, persistent);
-    ctx.flush();
+    flush();
     List<Object> queued = pending;
     pending = null;
     channel.config().setAutoRead(true);
@@ -322,7 +322,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       }
       dispatch(msg);
     }
-    ctx.flush();
+    channelReadComplete(ctx); // the replayed packets end like a read: hand over batches, flush
   }
 
   private int keepAliveOf() {
