@@ -330,6 +330,10 @@ final class PacketReader {
           if (v == 0 && p == Property.RECEIVE_MAXIMUM) {
             throw protocolError("Receive Maximum is 0");
           }
+          if (v == 0 && p == Property.TOPIC_ALIAS) {
+            // MQTT-3.3.2-8; the receiver answers with DISCONNECT 0x94 (section 3.3.2.3.4).
+            throw new MqttDecodeException(ReasonCodes.TOPIC_ALIAS_INVALID, "Topic Alias is 0");
+          }
           values[id] = v;
           break;
         }

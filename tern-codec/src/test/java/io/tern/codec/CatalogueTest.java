@@ -38,9 +38,15 @@ class CatalogueTest {
     return TestPackets.VALID.stream().filter(r -> r.length() <= 300);
   }
 
+  /** Rows whose Remaining Length matches their bytes: all but those about the Remaining Length itself. */
+  static Stream<Row> rowsWithAWellFormedRemainingLength() {
+    return TestPackets.ALL.stream().filter(r -> !r.rule().equals("remaining length too long")
+        && !r.name().startsWith("non-minimal variable byte integer: remaining length"));
+  }
+
   @ParameterizedTest(name = "{0}")
-  @MethodSource("validRows")
-  void validRowDeclaresItsOwnRemainingLength(Row row) {
+  @MethodSource("rowsWithAWellFormedRemainingLength")
+  void rowDeclaresItsOwnRemainingLength(Row row) {
     byte[] b = row.bytes();
     int remaining = 0;
     int multiplier = 1;

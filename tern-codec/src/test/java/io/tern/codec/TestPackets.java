@@ -680,6 +680,9 @@ public final class TestPackets {
     error("property value: Wildcard Subscription Available 2", V5, hex("20 05 00 00 02 28 02"), PROTOCOL_ERROR);
     error("property value: Subscription Identifier Available 2", V5, hex("20 05 00 00 02 29 02"), PROTOCOL_ERROR);
     error("property value: Shared Subscription Available 2", V5, hex("20 05 00 00 02 2A 02"), PROTOCOL_ERROR);
+    error("property value: Topic Alias 0", V5, hex("30 09 00 03 'a/b' 03 23 00 00"), ReasonCodes.TOPIC_ALIAS_INVALID);
+    error("property value: Topic Alias 0 on an empty topic", V5, hex("30 06 00 00 03 23 00 00"),
+        ReasonCodes.TOPIC_ALIAS_INVALID);
     error("property value: Response Topic with a wildcard", V5, hex("30 0C 00 03 'a/b' 06 08 00 03 'a/#'"), PROTOCOL_ERROR);
 
     // CONNECT flags (section 3.1.2.3).
