@@ -465,6 +465,7 @@ public final class TestPackets {
     error("reserved packet type: 0 before CONNECT", null, hex("00 02 00 00"), MALFORMED_PACKET);
     error("reserved packet type: AUTH in 3.1.1", V3_1_1, hex("F0 00"), MALFORMED_PACKET);
     error("reserved packet type: AUTH in 3.1", V3_1, hex("F0 00"), MALFORMED_PACKET);
+    error("reserved packet type: AUTH before CONNECT", null, hex("F0 00"), MALFORMED_PACKET); // found by fuzzing
 
     // Variable Byte Integers (section 1.5.5): at most four bytes, minimal encoding (MQTT-1.5.5-1).
     error("remaining length too long: five bytes", V3_1_1, hex("30 FF FF FF FF 7F"), MALFORMED_PACKET);
