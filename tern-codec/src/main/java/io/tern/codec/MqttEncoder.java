@@ -15,9 +15,9 @@ import java.util.List;
  * its reason code says; an MQTT 3.x UNSUBACK has no reason codes. Properties are written only for
  * MQTT 5.0. A packet that cannot be expressed or that the peer must refuse (a string over 65,535
  * bytes, a packet id outside 1..65,535, a QoS 1 PUBLISH without packet id, a QoS 0 PUBLISH with
- * DUP, a property value outside its range, AUTH before MQTT 5.0) raises {@link
- * IllegalArgumentException} before anything is written: that is a bug of the sender, not of the
- * peer.
+ * DUP, a property value outside its range, a SUBSCRIBE without filter, AUTH before MQTT 5.0)
+ * raises {@link IllegalArgumentException} before anything is written: that is a bug of the sender,
+ * not of the peer. Topic names and filters are not checked here: see {@link Topics}.
  *
  * <p>The handler's version can be changed on the channel's event loop (the server sets it once the
  * CONNECT is read). Not sharable.
@@ -317,6 +317,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       case SUBSCRIBE: {
         Subscribe s = (Subscribe) packet;
         checkPacketId(s.packetId());
+        checkNotEmpty(s.subscriptions(), "SUBSCRIBE without topic filter"); // MQTT-3.8.3-3
         int n = 2 + (v5 ? propertiesSize(s.properties()) : 0);
         for (Subscription sub : s.subscriptions()) {
           n += utf8Size(sub.filter()) + 1;
@@ -326,6 +327,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       case SUBACK: {
         SubAck s = (SubAck) packet;
         checkPacketId(s.packetId());
+        checkNotEmpty(s.reasonCodes(), "SUBACK without reason code"); // one per topic filter
         for (int code : s.reasonCodes()) {
           checkByte(code, "SUBACK reason code");
         }
@@ -334,6 +336,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       case UNSUBSCRIBE: {
         Unsubscribe u = (Unsubscribe) packet;
         checkPacketId(u.packetId());
+        checkNotEmpty(u.filters(), "UNSUBSCRIBE without topic filter"); // MQTT-3.10.3-2
         int n = 2 + (v5 ? propertiesSize(u.properties()) : 0);
         for (String f : u.filters()) {
           n += utf8Size(f);
@@ -346,6 +349,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
         if (!v5) {
           return 2;
         }
+        checkNotEmpty(u.reasonCodes(), "MQTT 5.0 UNSUBACK without reason code"); // one per topic filter
         for (int code : u.reasonCodes()) {
           checkByte(code, "UNSUBACK reason code");
         }
@@ -491,6 +495,12 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
   private static void checkPacketId(int packetId) {
     if (packetId < 1 || packetId > 0xFFFF) {
       throw new IllegalArgumentException("packet identifier " + packetId + " is not in 1..65535");
+    }
+  }
+
+  private static void checkNotEmpty(List<?> list, String what) {
+    if (list.isEmpty()) {
+      throw new IllegalArgumentException(what);
     }
   }
 

@@ -55,6 +55,15 @@ class MqttEncoderTest {
   }
 
   @Test
+  void emptyListsThatThePeerMustRefuseAreRefused() {
+    assertRefused(new Subscribe(1, List.of(), EMPTY), MqttVersion.V3_1_1);
+    assertRefused(new Unsubscribe(1, List.of(), EMPTY), MqttVersion.V5);
+    assertRefused(new SubAck(1, List.of(), EMPTY), MqttVersion.V3_1);
+    assertRefused(new UnsubAck(1, List.of(), EMPTY), MqttVersion.V5);
+    assertThat(Codec.encode(new UnsubAck(1, List.of(), EMPTY), MqttVersion.V3_1_1)).hasSize(4); // none in 3.x
+  }
+
+  @Test
   void qos0PublishWithDupIsRefused() {
     assertRefused(new Publish("a", 0, false, true, 0, new byte[0], EMPTY), MqttVersion.V3_1_1); // MQTT-3.3.1-2
   }
