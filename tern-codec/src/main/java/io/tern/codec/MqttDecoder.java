@@ -134,7 +134,8 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     if (type == null) {
       throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, null, version, "reserved packet type 0");
     }
-    if (type == PacketType.AUTH && version != null && !version.isV5()) {
+    // Before the CONNECT (version null) packets are read as MQTT 3.1.1, where type 15 is reserved.
+    if (type == PacketType.AUTH && (version == null || !version.isV5())) {
       throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, null, version,
           "packet type 15 is reserved before MQTT 5.0");
     }

@@ -13,8 +13,11 @@ import java.util.List;
  *
  * <p>Fields a version does not have are left out: an MQTT 3.x PUBACK is just its packet id whatever
  * its reason code says; an MQTT 3.x UNSUBACK has no reason codes. Properties are written only for
- * MQTT 5.0. A packet that cannot be expressed (a string over 65,535 bytes, a QoS 1 PUBLISH without
- * packet id) raises {@link IllegalArgumentException}: that is a bug of the sender, not of the peer.
+ * MQTT 5.0. A packet that cannot be expressed or that the peer must refuse (a string over 65,535
+ * bytes, a packet id outside 1..65,535, a QoS 1 PUBLISH without packet id, a QoS 0 PUBLISH with
+ * DUP, a property value outside its range, a SUBSCRIBE without filter, AUTH before MQTT 5.0)
+ * raises {@link IllegalArgumentException} before anything is written: that is a bug of the sender,
+ * not of the peer. Topic names and filters are not checked here: see {@link Topics}.
  *
  * <p>The handler's version can be changed on the channel's event loop (the server sets it once the
  * CONNECT is read). Not sharable.
@@ -90,6 +93,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
   public static void encode(MqttPacket packet, MqttVersion version, ByteBuf out) {
     boolean v5 = version.isV5();
     int remaining = remainingLength(packet, version);
+    varintSize(remaining); // refuses a packet over 256 MB before writing anything
     switch (packet.type()) {
       case CONNECT: {
         Connect c = (Connect) packet;
@@ -274,6 +278,9 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       case CONNECT: {
         Connect c = (Connect) packet;
         MqttVersion cv = c.version();
+        if (!cv.isV5() && c.password() != null && c.username() == null) {
+          throw new IllegalArgumentException(cv + " CONNECT with a password needs a user name"); // MQTT-3.1.2-22
+        }
         int n = utf8Size(cv.protocolName()) + 1 + 1 + 2 + utf8Size(c.clientId());
         if (cv.isV5()) {
           n += propertiesSize(c.properties());
@@ -291,11 +298,17 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
         return n;
       }
       case CONNACK:
+        checkByte(((ConnAck) packet).reasonCode(), "CONNACK reason code");
         return 2 + (v5 ? propertiesSize(((ConnAck) packet).properties()) : 0);
       case PUBLISH: {
         Publish p = (Publish) packet;
         if (p.qos() > 0 && p.packetId() == 0) {
           throw new IllegalArgumentException("QoS " + p.qos() + " PUBLISH needs a packet id");
+        }
+        if (p.qos() > 0) {
+          checkPacketId(p.packetId());
+        } else if (p.dup()) {
+          throw new IllegalArgumentException("QoS 0 PUBLISH with DUP set"); // MQTT-3.3.1-2
         }
         return utf8Size(p.topic()) + (p.qos() > 0 ? 2 : 0) + (v5 ? propertiesSize(p.properties()) : 0)
             + p.payload().length;
@@ -304,21 +317,24 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       case PUBREC:
       case PUBREL:
       case PUBCOMP: {
-        if (!v5) {
-          return 2;
-        }
+        int packetId;
         int reasonCode;
         MqttProperties props;
         if (packet instanceof PubAck a) {
-          reasonCode = a.reasonCode(); props = a.properties();
+          packetId = a.packetId(); reasonCode = a.reasonCode(); props = a.properties();
         } else if (packet instanceof PubRec r) {
-          reasonCode = r.reasonCode(); props = r.properties();
+          packetId = r.packetId(); reasonCode = r.reasonCode(); props = r.properties();
         } else if (packet instanceof PubRel r) {
-          reasonCode = r.reasonCode(); props = r.properties();
+          packetId = r.packetId(); reasonCode = r.reasonCode(); props = r.properties();
         } else {
           PubComp c = (PubComp) packet;
-          reasonCode = c.reasonCode(); props = c.properties();
+          packetId = c.packetId(); reasonCode = c.reasonCode(); props = c.properties();
         }
+        checkPacketId(packetId);
+        if (!v5) {
+          return 2;
+        }
+        checkByte(reasonCode, packet.type() + " reason code");
         // Section 3.4.2.1: reason code and properties may be left out when Success and none.
         if (props.isEmpty()) {
           return reasonCode == ReasonCodes.SUCCESS ? 2 : 3;
@@ -327,6 +343,8 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       }
       case SUBSCRIBE: {
         Subscribe s = (Subscribe) packet;
+        checkPacketId(s.packetId());
+        checkNotEmpty(s.subscriptions(), "SUBSCRIBE without topic filter"); // MQTT-3.8.3-3
         int n = 2 + (v5 ? propertiesSize(s.properties()) : 0);
         for (Subscription sub : s.subscriptions()) {
           n += utf8Size(sub.filter()) + 1;
@@ -335,10 +353,17 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       }
       case SUBACK: {
         SubAck s = (SubAck) packet;
+        checkPacketId(s.packetId());
+        checkNotEmpty(s.reasonCodes(), "SUBACK without reason code"); // one per topic filter
+        for (int code : s.reasonCodes()) {
+          checkByte(code, "SUBACK reason code");
+        }
         return 2 + (v5 ? propertiesSize(s.properties()) : 0) + s.reasonCodes().size();
       }
       case UNSUBSCRIBE: {
         Unsubscribe u = (Unsubscribe) packet;
+        checkPacketId(u.packetId());
+        checkNotEmpty(u.filters(), "UNSUBSCRIBE without topic filter"); // MQTT-3.10.3-2
         int n = 2 + (v5 ? propertiesSize(u.properties()) : 0);
         for (String f : u.filters()) {
           n += utf8Size(f);
@@ -347,20 +372,36 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       }
       case UNSUBACK: {
         UnsubAck u = (UnsubAck) packet;
-        return v5 ? 2 + propertiesSize(u.properties()) + u.reasonCodes().size() : 2;
+        checkPacketId(u.packetId());
+        if (!v5) {
+          return 2;
+        }
+        checkNotEmpty(u.reasonCodes(), "MQTT 5.0 UNSUBACK without reason code"); // one per topic filter
+        for (int code : u.reasonCodes()) {
+          checkByte(code, "UNSUBACK reason code");
+        }
+        return 2 + propertiesSize(u.properties()) + u.reasonCodes().size();
       }
       case PINGREQ:
       case PINGRESP:
         return 0;
       case DISCONNECT: {
         Disconnect d = (Disconnect) packet;
-        if (!v5 || (d.reasonCode() == 0 && d.properties().isEmpty())) {
+        if (!v5) {
+          return 0;
+        }
+        checkByte(d.reasonCode(), "DISCONNECT reason code");
+        if (d.reasonCode() == 0 && d.properties().isEmpty()) {
           return 0;
         }
         return d.properties().isEmpty() ? 1 : 1 + propertiesSize(d.properties());
       }
       case AUTH: {
         Auth a = (Auth) packet;
+        if (!v5) {
+          throw new IllegalArgumentException("AUTH does not exist in " + version);
+        }
+        checkByte(a.reasonCode(), "AUTH reason code");
         if (a.reasonCode() == 0 && a.properties().isEmpty()) {
           return 0;
         }
@@ -393,6 +434,9 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
           break;
         case SUBSCRIPTION_IDENTIFIER:
           for (int id : props.subscriptionIdentifiers()) {
+            if (id < 1) {
+              throw new IllegalArgumentException("Subscription Identifier " + id + " is not in 1..268,435,455");
+            }
             n += 1 + varintSize(id);
           }
           break;
@@ -407,11 +451,20 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
     return n;
   }
 
+  /** The size of a value, after the range checks the decoder makes on the other side. */
   private static int valueSize(Property p, Object v) {
     switch (p.type()) {
-      case BYTE: return 1;
-      case TWO_BYTE_INT: return 2;
-      case FOUR_BYTE_INT: return 4;
+      case BYTE:
+        // Every byte property is a 0/1 flag (Maximum QoS included): section 3.1.2.11, 3.2.2.3.
+        checkRange(p, (Integer) v, 0, 1);
+        return 1;
+      case TWO_BYTE_INT:
+        // Receive Maximum 0 is a Protocol Error (3.1.2.11.3), Topic Alias 0 not permitted (MQTT-3.3.2-8).
+        checkRange(p, (Integer) v, p == Property.RECEIVE_MAXIMUM || p == Property.TOPIC_ALIAS ? 1 : 0, 0xFFFF);
+        return 2;
+      case FOUR_BYTE_INT:
+        checkRange(p, (Long) v, p == Property.MAXIMUM_PACKET_SIZE ? 1 : 0, 0xFFFF_FFFFL);
+        return 4;
       case UTF8_STRING: return utf8Size((String) v);
       case BINARY: return binarySize((byte[]) v);
       default: throw new AssertionError(p);
@@ -455,6 +508,32 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
           }
         }
       }
+    }
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  private static void checkRange(Property p, long v, long min, long max) {
+    if (v < min || v > max) {
+      throw new IllegalArgumentException(p + " " + v + " is not in " + min + ".." + max);
+    }
+  }
+
+  private static void checkPacketId(int packetId) {
+    if (packetId < 1 || packetId > 0xFFFF) {
+      throw new IllegalArgumentException("packet identifier " + packetId + " is not in 1..65535");
+    }
+  }
+
+  private static void checkNotEmpty(List<?> list, String what) {
+    if (list.isEmpty()) {
+      throw new IllegalArgumentException(what);
+    }
+  }
+
+  private static void checkByte(int value, String what) {
+    if (value < 0 || value > 0xFF) {
+      throw new IllegalArgumentException(what + " " + value + " does not fit a byte");
     }
   }
 

@@ -196,9 +196,12 @@ public final class MqttProperties {
       if (p == Property.USER_PROPERTY) {
         throw new IllegalArgumentException("use userProperty(name, value)");
       }
-      if (p == Property.SUBSCRIPTION_IDENTIFIER && value != null) {
+      if (p == Property.SUBSCRIPTION_IDENTIFIER) {
+        // Replaces all identifiers with this one; null removes them all, as for other properties.
         subscriptionIdentifiers.clear();
-        subscriptionIdentifiers.add(((Number) value).intValue());
+        if (value != null) {
+          subscriptionIdentifiers.add((Integer) checked(p, value));
+        }
         return this;
       }
       values[p.id()] = value == null ? null : checked(p, value);
@@ -206,11 +209,20 @@ public final class MqttProperties {
     }
 
     private static Object checked(Property p, Object value) {
+      try {
+        return convert(p, value);
+      } catch (ClassCastException | ArithmeticException e) {
+        throw new IllegalArgumentException(
+            p + " takes a " + p.type() + " value, not a " + value.getClass().getSimpleName(), e);
+      }
+    }
+
+    private static Object convert(Property p, Object value) {
       switch (p.type()) {
         case BYTE:
         case TWO_BYTE_INT:
         case VARIABLE_BYTE_INT:
-          return ((Number) value).intValue();
+          return Math.toIntExact(((Number) value).longValue());
         case FOUR_BYTE_INT:
           return ((Number) value).longValue();
         case UTF8_STRING:

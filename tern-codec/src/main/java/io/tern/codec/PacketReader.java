@@ -178,7 +178,10 @@ final class PacketReader {
       int options = u8();
       int qos = options & 0x03;
       if (qos == 3) {
-        throw malformed("SUBSCRIBE requested QoS 3 for '" + filter + "'"); // MQTT-3.8.3-4 (3.1.1)
+        // 3.1.1: malformed (MQTT-3-8.3-4); 5.0 section 3.8.3.1: "It is a Protocol Error if the
+        // Maximum QoS field has the value 3".
+        String message = "SUBSCRIBE requested QoS 3 for '" + filter + "'";
+        throw version.isV5() ? protocolError(message) : malformed(message);
       }
       if (!Topics.isValidFilter(filter)) {
         throw new MqttDecodeException(ReasonCodes.TOPIC_FILTER_INVALID, "invalid topic filter '" + filter + "'");
@@ -326,6 +329,10 @@ final class PacketReader {
           int v = u16();
           if (v == 0 && p == Property.RECEIVE_MAXIMUM) {
             throw protocolError("Receive Maximum is 0");
+          }
+          if (v == 0 && p == Property.TOPIC_ALIAS) {
+            // MQTT-3.3.2-8; the receiver answers with DISCONNECT 0x94 (section 3.3.2.3.4).
+            throw new MqttDecodeException(ReasonCodes.TOPIC_ALIAS_INVALID, "Topic Alias is 0");
           }
           values[id] = v;
           break;
