@@ -113,7 +113,10 @@ public final class BrokerConfig {
     return allowEmptyClientId;
   }
 
-  /** Highest QoS granted to subscriptions (0, 1 or 2). */
+  /**
+   * Highest QoS the broker supports: subscriptions are granted at most this QoS, and a client that
+   * publishes above it is disconnected (MQTT-3.3.5-2; v5 clients are told in CONNACK).
+   */
   public int maxQos() {
     return maxQos;
   }

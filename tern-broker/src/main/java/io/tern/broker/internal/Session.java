@@ -264,6 +264,9 @@ final class Session {
   /** PUBREC: the client has the message; answer PUBREL (also for an id we no longer know). */
   void onPubRec(int packetId, boolean failed) {
     Outbound o = inflight.get(packetId);
+    if (o != null && o.delivery.qos() != 2) {
+      return; // a PUBREC for a QoS 1 message: not part of any flow of ours, ignored
+    }
     if (o != null && o.delivery.qos() == 2) {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
