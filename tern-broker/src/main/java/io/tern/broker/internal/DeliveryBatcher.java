@@ -31,20 +31,30 @@ final class DeliveryBatcher implements DeliverySink {
     lastBatch = batch;
   }
 
-  /** Hands every batch to its session; the lists are given away, new ones are made next time. */
-  void flush() {
+  /**
+   * Hands every batch to its session; the lists are given away, new ones are made next time.
+   * Returns a session whose loop is far behind (the caller should pause reading until it catches
+   * up), or null.
+   */
+  Session flush() {
     if (lastSession == null) {
-      return;
+      return null;
     }
+    Session behind = null;
     if (batches.size() == 1) {
-      lastSession.enqueueAll(lastBatch);
+      if (lastSession.enqueueAll(lastBatch)) {
+        behind = lastSession;
+      }
     } else {
       for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
-        e.getKey().enqueueAll(e.getValue());
+        if (e.getKey().enqueueAll(e.getValue()) && behind == null) {
+          behind = e.getKey();
+        }
       }
     }
     batches.clear();
     lastSession = null;
     lastBatch = null;
+    return behind;
   }
 }

@@ -61,6 +61,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private final DeliveryBatcher batcher = new DeliveryBatcher();
   /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
   private ByteBuf pendingOut;
+  private boolean pausedByBacklog;
 
   private ChannelHandlerContext ctx;
   private Channel channel;
@@ -128,8 +129,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Messages go to their sessions before the acks of this read leave (acked means handed over).
-    batcher.flush();
+    Session behind = batcher.flush();
+    if (session != null && state == State.CONNECTED) {
+      session.pumpAfterAcks();
+    }
     flush();
+    if (behind != null && state == State.CONNECTED) {
+      // A receiving session's loop is far behind: stop reading from this publisher until it has
+      // caught up, rather than queue what cannot be delivered. Slow clients never cause this.
+      pausedByBacklog = true;
+      channel.config().setAutoRead(false);
+      behind.resumeWhenCaughtUp(this);
+    }
+  }
+
+  /** Resumes reading after a pause for a session's backlog. Any thread. */
+  void resumeReading() {
+    channel.eventLoop().execute(() -> {
+      if (pausedByBacklog) {
+        pausedByBacklog = false;
+        if (state == State.CONNECTED && !closing) {
+          channel.config().setAutoRead(true);
+        }
+      }
+    });
   }
 
   @Override
@@ -465,7 +488,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
-    batcher.flush(); // what this connection routed before it closed still goes out
+    batcher.flush(); // what this connection routed before it closed still goes out (no pause now)
     releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);

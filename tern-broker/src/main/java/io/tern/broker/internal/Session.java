@@ -51,6 +51,16 @@ final class Session {
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final AtomicLong dropped = new AtomicLong();
+  /**
+   * Deliveries in the mailbox that this session's loop has not drained yet. It grows only when the
+   * loop itself is behind (CPU overload), never because the client is slow (that fills {@link
+   * #queue}): above {@link #BACKLOG_HIGH} the publishers feeding it stop reading until it drains
+   * below {@link #BACKLOG_LOW}.
+   */
+  private final AtomicInteger backlog = new AtomicInteger();
+  private final Queue<MqttConnection> pausedPublishers = PlatformDependent.newMpscQueue();
+  static final int BACKLOG_HIGH = 16 * 1024;
+  static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   private final Runnable drainTask = this::drain;
 
   // ---- loop-owned
@@ -61,6 +71,7 @@ final class Session {
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
+  private boolean windowOpened;
   private int maxInflight;
 
   Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
@@ -98,6 +109,7 @@ final class Session {
       return;
     }
     if (admit(1) == 1) {
+      backlog.incrementAndGet();
       mailbox.offer(d);
       scheduleDrain();
     }
@@ -105,26 +117,49 @@ final class Session {
 
   /**
    * Hands a batch to this session from any thread: one mailbox entry, one counter update and at
-   * most one wake-up for the whole batch. The list is taken over by the session.
+   * most one wake-up for the whole batch. The list is taken over by the session. Returns true when
+   * this session's loop is far behind: the caller should pause reading (see {@link
+   * #resumeWhenCaughtUp}).
    */
-  void enqueueAll(ArrayList<Delivery> batch) {
+  boolean enqueueAll(ArrayList<Delivery> batch) {
     if (terminated) {
-      return;
+      return false;
     }
     if (!online && !core.config().queueQos0WhenOffline()) {
       batch.removeIf(d -> d.qos() == 0);
     }
     int n = batch.size();
     if (n == 0) {
-      return;
+      return false;
     }
     int accepted = admit(n);
     if (accepted == 0) {
-      return;
+      return false;
     }
+    int behind = backlog.addAndGet(accepted);
     // DROP_NEW keeps the oldest: the first {@code accepted} of the batch.
     mailbox.offer(accepted == n ? batch : new ArrayList<>(batch.subList(0, accepted)));
     scheduleDrain();
+    return behind > BACKLOG_HIGH;
+  }
+
+  /**
+   * Called by a publisher that {@link #enqueueAll} told to wait: it is resumed once this session's
+   * loop has caught up. Checks again after registering, so a drain that finished meanwhile is not
+   * missed.
+   */
+  void resumeWhenCaughtUp(MqttConnection publisher) {
+    pausedPublishers.offer(publisher);
+    if (backlog.get() <= BACKLOG_LOW) {
+      resumePaused();
+    }
+  }
+
+  private void resumePaused() {
+    MqttConnection c;
+    while ((c = pausedPublishers.poll()) != null) {
+      c.resumeReading();
+    }
   }
 
   private boolean accepts(Delivery d) {
@@ -172,14 +207,20 @@ final class Session {
     }
     drainScheduled.set(false);
     Object o;
+    int drained = 0;
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         queue.addLast(d);
+        drained++;
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
         queue.addAll(batch);
+        drained += batch.size();
       }
+    }
+    if (backlog.addAndGet(-drained) <= BACKLOG_LOW && !pausedPublishers.isEmpty()) {
+      resumePaused();
     }
     if (terminated) {
       discardQueued();
@@ -253,11 +294,14 @@ final class Session {
 
   // ------------------------------------------------------------------ acks from the client, on loop
 
+  // Acks free room in the window but do not send at once: they arrive many per read, and the
+  // connection calls pumpAfterAcks() once when the read completes (one write and flush per read).
+
   void onPubAck(int packetId) {
     Outbound o = inflight.get(packetId);
     if (o != null && o.delivery.qos() == 1) {
       inflight.remove(packetId);
-      pump();
+      windowOpened = true;
     }
   }
 
@@ -270,13 +314,13 @@ final class Session {
     if (o != null && o.delivery.qos() == 2) {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
-        pump();
+        windowOpened = true;
         return;
       }
       o.released = true;
     }
     if (!failed) {
-      connection.writeAndFlush(new PubRel(packetId));
+      connection.write(new PubRel(packetId)); // flushed when the read completes
     }
   }
 
@@ -284,6 +328,14 @@ final class Session {
     Outbound o = inflight.get(packetId);
     if (o != null && o.released) {
       inflight.remove(packetId);
+      windowOpened = true;
+    }
+  }
+
+  /** After a read: sends what the acks of that read made room for. */
+  void pumpAfterAcks() {
+    if (windowOpened) {
+      windowOpened = false;
       pump();
     }
   }
@@ -394,6 +446,8 @@ final class Session {
       // dropped with the session
     }
     pending.set(0);
+    backlog.set(0);
+    resumePaused();
   }
 
   int queuedCount() {
