@@ -139,7 +139,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       // caught up, rather than queue what cannot be delivered. Slow clients never cause this.
       pausedByBacklog = true;
       channel.config().setAutoRead(false);
-      behind.resumeWhenCaughtUp(this);
+      behind.resumeWhenCaughtUp(this::resumeReading);
     }
   }
 

@@ -58,7 +58,7 @@ final class Session {
    * below {@link #BACKLOG_LOW}.
    */
   private final AtomicInteger backlog = new AtomicInteger();
-  private final Queue<MqttConnection> pausedPublishers = PlatformDependent.newMpscQueue();
+  private final Queue<Runnable> pausedPublishers = PlatformDependent.newMpscQueue();
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   private final Runnable drainTask = this::drain;
@@ -148,17 +148,17 @@ final class Session {
    * loop has caught up. Checks again after registering, so a drain that finished meanwhile is not
    * missed.
    */
-  void resumeWhenCaughtUp(MqttConnection publisher) {
-    pausedPublishers.offer(publisher);
+  void resumeWhenCaughtUp(Runnable resume) {
+    pausedPublishers.offer(resume);
     if (backlog.get() <= BACKLOG_LOW) {
       resumePaused();
     }
   }
 
   private void resumePaused() {
-    MqttConnection c;
-    while ((c = pausedPublishers.poll()) != null) {
-      c.resumeReading();
+    Runnable r;
+    while ((r = pausedPublishers.poll()) != null) {
+      r.run();
     }
   }
 
