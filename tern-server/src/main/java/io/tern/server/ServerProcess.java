@@ -6,7 +6,7 @@ import io.tern.broker.Listener;
 import io.tern.server.config.LimitsConfig;
 import io.tern.server.config.ServerConfig;
 import io.tern.server.config.Units;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +20,6 @@ final class ServerProcess {
 
   private final ServerConfig config;
   private final String source;
-  private final CountDownLatch stopped = new CountDownLatch(1);
 
   ServerProcess(ServerConfig config, String source) {
     this.config = config;
@@ -39,17 +38,12 @@ final class ServerProcess {
       // A port in use is an operator's matter, not a bug: one line, the stack trace only at DEBUG.
       log.error("Cannot start: {} (listeners: {})", message(e), describe(brokerConfig));
       log.debug("Start failure", e);
-      return TernServer.EXIT_START_FAILED;
+      return TernServer.EXIT_FAILURE;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "tern-shutdown"));
     log.info("Tern started");
     while (true) {
-      try {
-        stopped.await(); // the shutdown hook halts the JVM: this returns only if that changes
-        return TernServer.EXIT_OK;
-      } catch (InterruptedException e) {
-        // nothing but the shutdown hook ends a running server
-      }
+      LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop
     }
   }
 
@@ -59,17 +53,16 @@ final class ServerProcess {
    * 128 + the signal number; halting here makes a clean stop exit 0 and a failed one 1. Nothing else
    * in this process registers a shutdown hook that halting could cut short.
    */
-  private void stop(Broker broker) {
-    int status = TernServer.EXIT_OK;
+  private static void stop(Broker broker) {
+    int status = TernServer.EXIT_FAILURE;
     try {
       log.info("Stopping");
       broker.stop();
       log.info("Tern stopped");
-    } catch (RuntimeException e) {
-      log.error("Stopping failed", e);
-      status = TernServer.EXIT_START_FAILED;
+      status = TernServer.EXIT_OK;
+    } catch (Throwable t) { // whatever it is, report it: the process ends right after
+      log.error("Stopping failed", t);
     } finally {
-      stopped.countDown();
       System.out.flush();
       System.err.flush();
       Runtime.getRuntime().halt(status);

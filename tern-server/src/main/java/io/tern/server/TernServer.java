@@ -37,15 +37,15 @@ import picocli.CommandLine.Spec;
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-      "0:stopped normally (also after SIGTERM or SIGINT)",
-      "1:could not start (a port in use, an address that cannot be bound)",
+      "0:stopped normally (also after SIGTERM, SIGINT or SIGHUP)",
+      "1:could not start (a port in use, an address that cannot be bound), or stopping failed",
       "2:invalid command line or configuration file"
     })
 public final class TernServer implements Callable<Integer> {
   /** Exit status: stopped normally. */
   public static final int EXIT_OK = 0;
-  /** Exit status: the broker could not start. */
-  public static final int EXIT_START_FAILED = 1;
+  /** Exit status: the broker could not start, or stopping it failed. */
+  public static final int EXIT_FAILURE = 1;
   /** Exit status: invalid command line or configuration. */
   public static final int EXIT_USAGE = 2;
 

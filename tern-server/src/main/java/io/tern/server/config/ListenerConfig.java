@@ -8,7 +8,7 @@ import java.util.Objects;
  *
  * @param name a name for logs, unique among listeners
  * @param type the protocol spoken on it; only {@link ListenerType#MQTT} for now
- * @param bind the address to bind, {@code 0.0.0.0} for every IPv4 interface
+ * @param bind the address to bind, {@code 0.0.0.0} for every interface
  * @param port the TCP port, 0 for any free one
  */
 public record ListenerConfig(String name, ListenerType type, String bind, int port) {

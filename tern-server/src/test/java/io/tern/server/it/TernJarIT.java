@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The built {@code tern.jar} started as a separate process, as the README says, on a free loopback
@@ -96,10 +98,11 @@ class TernJarIT {
     assertThat(tern.terminate()).isZero();
   }
 
-  @Test
-  void sigintStopsAsCleanlyAsSigterm() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"INT", "HUP"})
+  void sigintAndSighupStopAsCleanlyAsSigterm(String signal) throws Exception {
     TernProcess tern = start("--port", "0", "--bind", "127.0.0.1").awaitStarted();
-    Process kill = new ProcessBuilder("kill", "-INT", Long.toString(tern.pid())).inheritIO().start();
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(tern.pid())).inheritIO().start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(tern.awaitExit(Duration.ofSeconds(15))).isZero();
     assertThat(tern.lines()).anyMatch(l -> l.endsWith("Tern stopped"));
