@@ -1,0 +1,97 @@
+package io.tern.server;
+
+import io.tern.broker.Broker;
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.Listener;
+import io.tern.server.config.LimitsConfig;
+import io.tern.server.config.ServerConfig;
+import io.tern.server.config.Units;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The life of one server process: start the broker, serve until the JVM is asked to stop (SIGTERM,
+ * SIGINT), stop the broker once, exit 0.
+ */
+final class ServerProcess {
+  private static final Logger log = LoggerFactory.getLogger(TernServer.class);
+
+  private final ServerConfig config;
+  private final String source;
+
+  ServerProcess(ServerConfig config, String source) {
+    this.config = config;
+    this.source = source;
+  }
+
+  /** Serves until the process is stopped; returns only when the broker could not start. */
+  int run() {
+    BrokerConfig brokerConfig = config.toBrokerConfig();
+    log.info("Tern {} starting ({})", Version.get(), source);
+    log.info("Limits: {}", describe(config.limits()));
+    Broker broker = Broker.builder().config(brokerConfig).build();
+    try {
+      broker.start();
+    } catch (Exception e) { // a bind failure arrives as a checked exception thrown without declaration
+      // A port in use is an operator's matter, not a bug: one line, the stack trace only at DEBUG.
+      log.error("Cannot start: {} (listeners: {})", message(e), describe(brokerConfig));
+      log.debug("Start failure", e);
+      return TernServer.EXIT_FAILURE;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "tern-shutdown"));
+    log.info("Tern started");
+    while (true) {
+      LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop
+    }
+  }
+
+  /**
+   * Runs in the shutdown hook, so once: the JVM runs its hooks a single time. A signal (SIGTERM from a
+   * service manager, Ctrl-C) is the normal way to stop a server, yet the JVM would then exit with
+   * 128 + the signal number; halting here makes a clean stop exit 0 and a failed one 1. Nothing else
+   * in this process registers a shutdown hook that halting could cut short.
+   */
+  private static void stop(Broker broker) {
+    int status = TernServer.EXIT_FAILURE;
+    try {
+      log.info("Stopping");
+      broker.stop();
+      log.info("Tern stopped");
+      status = TernServer.EXIT_OK;
+    } catch (Throwable t) { // whatever it is, report it: the process ends right after
+      log.error("Stopping failed", t);
+    } finally {
+      System.out.flush();
+      System.err.flush();
+      Runtime.getRuntime().halt(status);
+    }
+  }
+
+  private static String message(Throwable e) {
+    if (e instanceof java.nio.channels.UnresolvedAddressException) {
+      return "cannot resolve the address to bind";
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+
+  private static String describe(BrokerConfig c) {
+    return c.listeners().stream().map(ServerProcess::describe).collect(Collectors.joining(", "));
+  }
+
+  private static String describe(Listener l) {
+    return l.name() + " on " + l.host() + ":" + l.port();
+  }
+
+  private static String describe(LimitsConfig l) {
+    return "max_packet_size=" + Units.formatSize(l.maxPacketSize())
+        + ", max_inflight=" + l.maxInflight()
+        + ", max_queued_messages=" + l.maxQueuedMessages()
+        + ", drop_policy=" + l.dropPolicy().name().toLowerCase(java.util.Locale.ROOT)
+        + ", queue_qos0_when_offline=" + l.queueQos0WhenOffline()
+        + ", connect_timeout=" + Units.formatDuration(l.connectTimeout())
+        + ", max_client_id_length=" + l.maxClientIdLength()
+        + ", max_qos=" + l.maxQos();
+  }
+}

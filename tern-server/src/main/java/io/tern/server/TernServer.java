@@ -1,0 +1,129 @@
+package io.tern.server;
+
+import io.tern.server.config.ConfigException;
+import io.tern.server.config.ConfigLoader;
+import io.tern.server.config.LogLevel;
+import io.tern.server.config.ServerConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code tern} command: runs the broker until SIGTERM or Ctrl-C. Subcommands (such as a future
+ * {@code tern passwd}) are added to {@code subcommands} below; without one, {@code tern} serves.
+ *
+ * <pre>
+ * java -jar tern.jar                          # 0.0.0.0:1883, built-in defaults
+ * java -jar tern.jar --config tern.yaml --port 1884
+ * </pre>
+ */
+@Command(
+    name = "tern",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    subcommands = {HelpCommand.class},
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Runs the Tern MQTT broker until it receives SIGTERM or SIGINT (Ctrl-C).",
+      "Without --config it listens on 0.0.0.0:1883 with the built-in defaults; options override the file."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:stopped normally (also after SIGTERM, SIGINT or SIGHUP)",
+      "1:could not start (a port in use, an address that cannot be bound), or stopping failed",
+      "2:invalid command line or configuration file"
+    })
+public final class TernServer implements Callable<Integer> {
+  /** Exit status: stopped normally. */
+  public static final int EXIT_OK = 0;
+  /** Exit status: the broker could not start, or stopping it failed. */
+  public static final int EXIT_FAILURE = 1;
+  /** Exit status: invalid command line or configuration. */
+  public static final int EXIT_USAGE = 2;
+
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+      description = "YAML configuration file (see tern.yaml); built-in defaults without it.")
+  private Path configFile;
+
+  @Option(names = {"-p", "--port"}, paramLabel = "N",
+      description = "Port of the first listener (0: any free port); overrides the file.")
+  private Integer port;
+
+  @Option(names = "--bind", paramLabel = "ADDR",
+      description = "Address the first listener binds, such as 127.0.0.1; overrides the file.")
+  private String bind;
+
+  @Option(names = "--log-level", paramLabel = "LEVEL",
+      description = "trace, debug, info, warn, error or off; overrides the file.")
+  private LogLevel logLevel;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line parser, with its subcommands and error handling. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new TernServer())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(TernServer::reportUsageError)
+        .setExecutionExceptionHandler(TernServer::reportConfigError);
+  }
+
+  @Override
+  public Integer call() {
+    ServerConfig config = effectiveConfig();
+    Logging.setLevel(config.log().level());
+    return new ServerProcess(config, configFile == null ? "built-in defaults" : configFile.toString()).run();
+  }
+
+  /**
+   * The configuration the server runs with: the file (or the defaults), then the options.
+   *
+   * @throws ConfigException if the file cannot be read or is invalid
+   * @throws ParameterException if an option has a bad value
+   */
+  ServerConfig effectiveConfig() {
+    if (port != null && (port < 0 || port > 65535)) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--port': must be 0..65535, got " + port);
+    }
+    if (bind != null && bind.isBlank()) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--bind': must not be empty");
+    }
+    ServerConfig base = configFile == null ? ServerConfig.defaults() : ConfigLoader.load(configFile);
+    return base.withOverrides(port, bind, logLevel);
+  }
+
+  /** A bad option: the problem and where to look, not the whole help. */
+  private static int reportUsageError(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("tern: " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("Run 'tern --help' for the options.");
+    err.flush();
+    return EXIT_USAGE;
+  }
+
+  /** A bad file is a user's mistake: one line naming the file and the key, no stack trace. */
+  private static int reportConfigError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed)
+      throws Exception {
+    if (!(e instanceof ConfigException)) {
+      throw e;
+    }
+    PrintWriter err = cmd.getErr();
+    err.println("tern: invalid configuration: " + e.getMessage());
+    err.flush();
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,367 @@
+package io.tern.server.config;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.DropPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Reads a {@link ServerConfig} from YAML and checks every key as it goes: an unknown key, a value of
+ * the wrong type or out of range is a {@link ConfigException} that names the file and the key. A
+ * key that is absent (or {@code null}) keeps its default; an empty file gives
+ * {@link ServerConfig#defaults()}.
+ *
+ * <pre>{@code
+ * ServerConfig config = ConfigLoader.load(Path.of("tern.yaml"));
+ * }</pre>
+ */
+public final class ConfigLoader {
+  private static final YAMLMapper YAML = YAMLMapper.builder()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .build();
+
+  private final String source;
+
+  private ConfigLoader(String source) {
+    this.source = source;
+  }
+
+  /** Reads and checks the YAML file at {@code file}. */
+  public static ServerConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file.toString(), null, "no such file");
+    } catch (IOException e) {
+      throw new ConfigException(file.toString(), null, "cannot read: " + e.getMessage());
+    }
+    return parse(text, file.toString());
+  }
+
+  /**
+   * Reads and checks YAML text.
+   *
+   * @param source where the text came from, for error messages
+   */
+  public static ServerConfig parse(String yaml, String source) {
+    return new ConfigLoader(source).read(yaml);
+  }
+
+  private ServerConfig read(String yaml) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yaml);
+    } catch (JacksonException e) {
+      throw new ConfigException(source, null, "not valid YAML: " + firstLines(e.getOriginalMessage())
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return ServerConfig.defaults();
+    }
+    Section top = section(root, "", "listeners", "limits", "io_threads", "log");
+    List<ListenerConfig> listeners = listeners(top.get("listeners"));
+    LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
+    int ioThreads = top.integer("io_threads", ServerConfig.defaultIoThreads(), b -> b::ioThreads);
+    LogConfig log = log(top.section("log", "level"));
+    try {
+      return new ServerConfig(listeners, limits, ioThreads, log);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(source, null, e.getMessage());
+    }
+  }
+
+  private static final String[] LIMIT_KEYS = {
+    "max_packet_size", "max_inflight", "max_queued_messages", "queue_qos0_when_offline", "drop_policy",
+    "connect_timeout", "max_client_id_length", "max_qos"
+  };
+
+  private List<ListenerConfig> listeners(Value value) {
+    if (value.node == null) {
+      return List.of(ListenerConfig.defaults(0));
+    }
+    if (!value.node.isArray()) {
+      throw error(value.path, "expected a list of listeners, such as [{port: 1883}]");
+    }
+    if (value.node.isEmpty()) {
+      throw error(value.path, "at least one listener is required");
+    }
+    List<ListenerConfig> result = new ArrayList<>();
+    Map<String, String> pathByName = new HashMap<>();
+    for (int i = 0; i < value.node.size(); i++) {
+      String path = value.path + "[" + i + "]";
+      if (value.node.get(i) == null || !value.node.get(i).isObject()) {
+        throw error(path, "expected a listener, such as {name: mqtt, bind: 0.0.0.0, port: 1883}");
+      }
+      Section s = section(value.node.get(i), path, "name", "type", "bind", "port");
+      String name = s.text("name", ListenerConfig.defaultName(i));
+      ListenerType type = listenerType(s.get("type"));
+      String bind = s.text("bind", ListenerConfig.DEFAULT_BIND);
+      int port = s.integer("port", ListenerConfig.DEFAULT_PORT, null);
+      if (port < 0 || port > 65535) {
+        throw error(path + ".port", "must be 0..65535, got " + port);
+      }
+      String previous = pathByName.putIfAbsent(name, path);
+      if (previous != null) {
+        throw error(path + ".name", "duplicate listener name '" + name + "' (also used by " + previous + ")");
+      }
+      try {
+        result.add(new ListenerConfig(name, type, bind, port));
+      } catch (IllegalArgumentException e) {
+        throw error(path, e.getMessage());
+      }
+    }
+    return result;
+  }
+
+  private ListenerType listenerType(Value value) {
+    if (value.node == null) {
+      return ListenerType.MQTT;
+    }
+    String type = value.text();
+    for (ListenerType t : ListenerType.values()) {
+      if (t.key().equalsIgnoreCase(type)) {
+        return t;
+      }
+    }
+    throw error(value.path, "listener type '" + type + "' is not supported yet (supported: mqtt)");
+  }
+
+  private LimitsConfig limits(Section s) {
+    LimitsConfig d = LimitsConfig.defaults();
+    return new LimitsConfig(
+        s.size("max_packet_size", d.maxPacketSize(), b -> b::maxPacketSize),
+        s.integer("max_inflight", d.maxInflight(), b -> b::maxInflight),
+        s.integer("max_queued_messages", d.maxQueuedMessages(), b -> b::maxQueuedMessages),
+        s.bool("queue_qos0_when_offline", d.queueQos0WhenOffline()),
+        dropPolicy(s.get("drop_policy"), d.dropPolicy()),
+        s.duration("connect_timeout", d.connectTimeout(), b -> b::connectTimeout),
+        s.integer("max_client_id_length", d.maxClientIdLength(), b -> b::maxClientIdLength),
+        s.integer("max_qos", d.maxQos(), b -> b::maxQos));
+  }
+
+  private DropPolicy dropPolicy(Value value, DropPolicy fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    String text = value.text();
+    for (DropPolicy p : DropPolicy.values()) {
+      if (p.name().equalsIgnoreCase(text)) {
+        return p;
+      }
+    }
+    throw error(value.path, "expected drop_new or drop_oldest, got '" + text + "'");
+  }
+
+  private LogConfig log(Section s) {
+    Value value = s.get("level");
+    if (value.node == null) {
+      return LogConfig.defaults();
+    }
+    if (value.node.isBoolean() && !value.node.booleanValue()) {
+      return new LogConfig(LogLevel.OFF); // YAML 1.1 reads a bare `off` as false
+    }
+    String text = value.text();
+    try {
+      return new LogConfig(LogLevel.valueOf(text.toUpperCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw error(value.path, "expected one of trace, debug, info, warn, error, off; got '" + text + "'");
+    }
+  }
+
+  private Section section(JsonNode node, String path, String... keys) {
+    if (!node.isObject()) {
+      throw error(path.isEmpty() ? null : path, "expected a mapping with the keys " + String.join(", ", keys));
+    }
+    List<String> known = List.of(keys);
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!known.contains(key)) {
+        throw error(join(path, key), "unknown key (known keys " + (path.isEmpty() ? "at the top level" : "in " + path)
+            + ": " + String.join(", ", keys) + ")");
+      }
+    }
+    return new Section(node, path);
+  }
+
+  private ConfigException error(String key, String problem) {
+    return new ConfigException(source, key, problem);
+  }
+
+  private static String join(String path, String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  /** A setter of {@link BrokerConfig.Builder} for one key, to check a value by the broker's rules. */
+  private interface BrokerSetting<T> {
+    Consumer<T> of(BrokerConfig.Builder b);
+  }
+
+  /** A value (or its absence: {@code node == null}) and its dotted path. */
+  private final class Value {
+    final JsonNode node;
+    final String path;
+
+    Value(JsonNode node, String path) {
+      this.node = node == null || node.isNull() ? null : node;
+      this.path = path;
+    }
+
+    String text() {
+      if (!node.isTextual()) {
+        throw error(path, "expected a string, got " + describe(node));
+      }
+      return node.textValue();
+    }
+
+    int integer() {
+      if (node.isIntegralNumber()) {
+        if (!node.canConvertToInt()) {
+          throw error(path, "number too large: " + node);
+        }
+        return node.intValue();
+      }
+      throw error(path, "expected a whole number, got " + describe(node));
+    }
+
+    /** Checks {@code v} by the broker's own rule for this key, by building a config with it. */
+    <T> T checked(T v, String shown, BrokerSetting<T> setting) {
+      if (setting != null) {
+        BrokerConfig.Builder b = BrokerConfig.builder();
+        setting.of(b).accept(v);
+        try {
+          b.build();
+        } catch (IllegalArgumentException e) {
+          throw error(path, e.getMessage() + ", got " + shown);
+        }
+      }
+      return v;
+    }
+  }
+
+  /** A mapping whose keys were checked against the known ones. */
+  private final class Section {
+    final JsonNode node;
+    final String path;
+
+    Section(JsonNode node, String path) {
+      this.node = node;
+      this.path = path;
+    }
+
+    Value get(String key) {
+      return new Value(node.get(key), join(path, key));
+    }
+
+    /** The sub-section {@code key}; an absent one reads as empty. */
+    Section section(String key, String... keys) {
+      Value v = get(key);
+      if (v.node == null) {
+        return new Section(YAML.createObjectNode(), v.path);
+      }
+      return ConfigLoader.this.section(v.node, v.path, keys);
+    }
+
+    String text(String key, String fallback) {
+      Value v = get(key);
+      return v.node == null ? fallback : v.text();
+    }
+
+    boolean bool(String key, boolean fallback) {
+      Value v = get(key);
+      if (v.node == null) {
+        return fallback;
+      }
+      if (!v.node.isBoolean()) {
+        throw error(v.path, "expected true or false, got " + describe(v.node));
+      }
+      return v.node.booleanValue();
+    }
+
+    int integer(String key, int fallback, BrokerSetting<Integer> setting) {
+      Value v = get(key);
+      if (v.node == null) {
+        return fallback;
+      }
+      int n = v.integer();
+      return v.checked(n, Integer.toString(n), setting);
+    }
+
+    int size(String key, int fallback, BrokerSetting<Integer> setting) {
+      Value v = get(key);
+      if (v.node == null) {
+        return fallback;
+      }
+      if (v.node.isTextual()) {
+        long bytes;
+        try {
+          bytes = Units.parseSize(v.node.textValue());
+        } catch (IllegalArgumentException e) {
+          throw error(v.path, e.getMessage() + ", got '" + v.node.textValue() + "'");
+        }
+        if (bytes > Integer.MAX_VALUE) {
+          throw error(v.path, "size too large: " + v.node.textValue());
+        }
+        return v.checked((int) bytes, "'" + v.node.textValue() + "' (" + bytes + " bytes)", setting);
+      }
+      if (!v.node.isIntegralNumber()) {
+        throw error(v.path, "expected a size such as 262144, 256KiB or 1MiB, got " + describe(v.node));
+      }
+      int n = v.integer();
+      return v.checked(n, Integer.toString(n), setting);
+    }
+
+    Duration duration(String key, Duration fallback, BrokerSetting<Duration> setting) {
+      Value v = get(key);
+      if (v.node == null) {
+        return fallback;
+      }
+      if (!v.node.isTextual() && !v.node.isIntegralNumber()) {
+        throw error(v.path, "expected a duration such as 10s, got " + describe(v.node));
+      }
+      String text = v.node.asText();
+      Duration d;
+      try {
+        d = Units.parseDuration(text);
+      } catch (IllegalArgumentException e) {
+        throw error(v.path, e.getMessage() + ", got '" + text + "'");
+      }
+      return v.checked(d, "'" + text + "'", setting);
+    }
+  }
+
+  /** SnakeYAML's messages quote the file with a caret under the error: keep only the sentences. */
+  private static String firstLines(String message) {
+    return message.lines()
+        .filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+        .map(String::strip)
+        .collect(java.util.stream.Collectors.joining("; "));
+  }
+
+  private static String describe(JsonNode node) {
+    if (node.isTextual()) {
+      return "the string '" + node.textValue() + "'";
+    }
+    if (node.isObject()) {
+      return "a mapping";
+    }
+    if (node.isArray()) {
+      return "a list";
+    }
+    return node.toString();
+  }
+}

@@ -1,0 +1,71 @@
+package io.tern.server.config;
+
+import io.tern.broker.BrokerConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything the standalone server is configured with: one immutable tree, checked when it is
+ * built, whether it comes from a YAML file ({@link ConfigLoader}), the command line
+ * ({@link #withOverrides}) or code.
+ *
+ * <pre>{@code
+ * ServerConfig config = ConfigLoader.load(Path.of("tern.yaml")).withOverrides(1884, null, null);
+ * Broker broker = Broker.builder().config(config.toBrokerConfig()).build();
+ * }</pre>
+ *
+ * @param listeners where clients connect; at least one
+ * @param limits what one client can make the broker hold
+ * @param ioThreads event loop threads serving connections; 0 lets the broker choose
+ * @param log logging settings
+ */
+public record ServerConfig(
+    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log) {
+
+  /** @throws IllegalArgumentException when the broker would refuse the configuration */
+  public ServerConfig {
+    listeners = List.copyOf(listeners);
+    Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(log, "log");
+    if (listeners.isEmpty()) {
+      throw new IllegalArgumentException("at least one listener is required");
+    }
+    // The broker's own rules are the ones that count: build once to check them all together.
+    brokerConfig(listeners, limits, ioThreads);
+  }
+
+  /** The built-in defaults: one MQTT listener on 0.0.0.0:1883 and the broker's default limits. */
+  public static ServerConfig defaults() {
+    return new ServerConfig(
+        List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(), LogConfig.defaults());
+  }
+
+  static int defaultIoThreads() {
+    return BrokerConfig.defaults().ioThreads();
+  }
+
+  /**
+   * This configuration with command-line options applied; each {@code null} leaves its setting as
+   * it is. {@code port} and {@code bind} change the first listener only.
+   */
+  public ServerConfig withOverrides(Integer port, String bind, LogLevel logLevel) {
+    List<ListenerConfig> changed = new ArrayList<>(listeners);
+    ListenerConfig first = changed.get(0);
+    changed.set(0, new ListenerConfig(first.name(), first.type(),
+        bind != null ? bind : first.bind(), port != null ? port : first.port()));
+    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log);
+  }
+
+  /** The broker's configuration: listeners, limits and threads. */
+  public BrokerConfig toBrokerConfig() {
+    return brokerConfig(listeners, limits, ioThreads);
+  }
+
+  private static BrokerConfig brokerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads) {
+    BrokerConfig.Builder b = BrokerConfig.builder().ioThreads(ioThreads);
+    listeners.forEach(l -> b.listener(l.toListener()));
+    limits.applyTo(b);
+    return b.build();
+  }
+}

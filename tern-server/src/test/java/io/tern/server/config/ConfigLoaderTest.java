@@ -1,0 +1,310 @@
+package io.tern.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.DropPolicy;
+import io.tern.broker.Listener;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ConfigLoaderTest {
+  private static ServerConfig parse(String yaml) {
+    return ConfigLoader.parse(yaml, "test.yaml");
+  }
+
+  private static AbstractThrowableAssert<?, ? extends Throwable> assertRejected(String yaml, String key) {
+    return assertThatThrownBy(() -> parse(yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("test.yaml: " + key + ": ")
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(key));
+  }
+
+  @Test
+  void defaultsAreTheBrokersDefaultsOnPort1883() {
+    ServerConfig d = ServerConfig.defaults();
+    assertThat(d.listeners()).containsExactly(new ListenerConfig("mqtt", ListenerType.MQTT, "0.0.0.0", 1883));
+    assertThat(d.log().level()).isEqualTo(LogLevel.INFO);
+    BrokerConfig broker = d.toBrokerConfig();
+    BrokerConfig expected = BrokerConfig.defaults();
+    assertThat(broker.listeners()).containsExactly(Listener.tcp(1883));
+    assertThat(broker.maxPacketSize()).isEqualTo(expected.maxPacketSize());
+    assertThat(broker.maxInflight()).isEqualTo(expected.maxInflight());
+    assertThat(broker.maxQueuedMessages()).isEqualTo(expected.maxQueuedMessages());
+    assertThat(broker.queueQos0WhenOffline()).isEqualTo(expected.queueQos0WhenOffline());
+    assertThat(broker.dropPolicy()).isEqualTo(expected.dropPolicy());
+    assertThat(broker.connectTimeout()).isEqualTo(expected.connectTimeout());
+    assertThat(broker.maxClientIdLength()).isEqualTo(expected.maxClientIdLength());
+    assertThat(broker.maxQos()).isEqualTo(expected.maxQos());
+    assertThat(broker.ioThreads()).isEqualTo(expected.ioThreads());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "# nothing but a comment\n", "---\n", "limits:\nlog:\n", "listeners: ~\nio_threads: ~\n"})
+  void anEmptyFileOrEmptySectionsGiveTheDefaults(String yaml) {
+    assertThat(parse(yaml)).isEqualTo(ServerConfig.defaults());
+  }
+
+  @Test
+  void theExampleFileAtTheRepositoryRootIsValidAndStatesTheDefaults() {
+    // Surefire runs in tern-server/; tern.yaml documents every key with its default value.
+    assertThat(ConfigLoader.load(Path.of("..", "tern.yaml"))).isEqualTo(ServerConfig.defaults());
+  }
+
+  @Test
+  void everyKeyIsReadAndMappedOntoTheBrokerConfig() {
+    ServerConfig c = parse("""
+        listeners:
+          - name: local
+            type: mqtt
+            bind: 127.0.0.1
+            port: 1884
+          - port: 0
+        limits:
+          max_packet_size: 256KiB
+          max_inflight: 10
+          max_queued_messages: 5000
+          queue_qos0_when_offline: true
+          drop_policy: drop_oldest
+          connect_timeout: 2500ms
+          max_client_id_length: 100
+          max_qos: 1
+        io_threads: 3
+        log:
+          level: debug
+        """);
+    assertThat(c.listeners()).containsExactly(
+        new ListenerConfig("local", ListenerType.MQTT, "127.0.0.1", 1884),
+        new ListenerConfig("mqtt-2", ListenerType.MQTT, "0.0.0.0", 0));
+    assertThat(c.limits()).isEqualTo(new LimitsConfig(
+        262144, 10, 5000, true, DropPolicy.DROP_OLDEST, Duration.ofMillis(2500), 100, 1));
+    assertThat(c.ioThreads()).isEqualTo(3);
+    assertThat(c.log().level()).isEqualTo(LogLevel.DEBUG);
+
+    BrokerConfig b = c.toBrokerConfig();
+    assertThat(b.listeners()).containsExactly(
+        new Listener("local", "127.0.0.1", 1884), new Listener("mqtt-2", "0.0.0.0", 0));
+    assertThat(b.maxPacketSize()).isEqualTo(262144);
+    assertThat(b.maxInflight()).isEqualTo(10);
+    assertThat(b.maxQueuedMessages()).isEqualTo(5000);
+    assertThat(b.queueQos0WhenOffline()).isTrue();
+    assertThat(b.dropPolicy()).isEqualTo(DropPolicy.DROP_OLDEST);
+    assertThat(b.connectTimeout()).isEqualTo(Duration.ofMillis(2500));
+    assertThat(b.maxClientIdLength()).isEqualTo(100);
+    assertThat(b.maxQos()).isEqualTo(1);
+    assertThat(b.ioThreads()).isEqualTo(3);
+  }
+
+  @Test
+  void aKeyLeftOutKeepsItsDefault() {
+    ServerConfig c = parse("limits:\n  max_inflight: 7\n");
+    assertThat(c.limits().maxInflight()).isEqualTo(7);
+    assertThat(c.limits().maxQueuedMessages()).isEqualTo(LimitsConfig.defaults().maxQueuedMessages());
+    assertThat(c.listeners()).isEqualTo(ServerConfig.defaults().listeners());
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "262144     | 262144",
+    "'262144'   | 262144",
+    "256KiB     | 262144",
+    "1MiB       | 1048576",
+    "'64 KiB'   | 65536",
+    "16B        | 16",
+  })
+  void maxPacketSizeTakesBytesOrABinaryUnit(String value, int bytes) {
+    assertThat(parse("limits: {max_packet_size: " + value + "}").limits().maxPacketSize()).isEqualTo(bytes);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {"500ms | 500", "10s | 10000", "1m | 60000", "1h | 3600000"})
+  void connectTimeoutTakesADurationWithAUnit(String value, long millis) {
+    assertThat(parse("limits: {connect_timeout: " + value + "}").limits().connectTimeout())
+        .isEqualTo(Duration.ofMillis(millis));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"DROP_NEW", "drop_new", "Drop_New"})
+  void dropPolicyIgnoresCase(String value) {
+    assertThat(parse("limits: {drop_policy: " + value + "}").limits().dropPolicy()).isEqualTo(DropPolicy.DROP_NEW);
+  }
+
+  @Test
+  void logLevelIgnoresCaseAndABareOffMeansOff() {
+    assertThat(parse("log: {level: WARN}").log().level()).isEqualTo(LogLevel.WARN);
+    assertThat(parse("log: {level: off}").log().level()).isEqualTo(LogLevel.OFF); // YAML 1.1: off is false
+    assertThat(parse("log: {level: 'off'}").log().level()).isEqualTo(LogLevel.OFF);
+  }
+
+  @Test
+  void listenerTypeMqttIsAccepted() {
+    assertThat(parse("listeners: [{type: mqtt}]").listeners().get(0).type()).isEqualTo(ListenerType.MQTT);
+    assertThat(parse("listeners: [{type: MQTT}]").listeners().get(0).type()).isEqualTo(ListenerType.MQTT);
+  }
+
+  // ---------------------------------------------------------------- unknown keys
+
+  @Test
+  void anUnknownTopLevelKeyIsNamed() {
+    assertRejected("listners: []", "listners")
+        .hasMessageContaining("unknown key")
+        .hasMessageContaining("listeners, limits, io_threads, log");
+  }
+
+  @Test
+  void anUnknownKeyInASectionIsNamedWithItsPath() {
+    assertRejected("limits:\n  max_inflght: 3\n", "limits.max_inflght")
+        .hasMessageContaining("unknown key")
+        .hasMessageContaining("max_inflight");
+    assertRejected("log: {level: info, file: x.log}", "log.file").hasMessageContaining("unknown key");
+  }
+
+  @Test
+  void anUnknownKeyInAListenerIsNamedWithItsIndex() {
+    assertRejected("listeners:\n  - port: 1\n  - host: x\n", "listeners[1].host").hasMessageContaining("unknown key");
+  }
+
+  @Test
+  void camelCaseKeysAreUnknown() {
+    assertRejected("limits: {maxInflight: 3}", "limits.maxInflight").hasMessageContaining("unknown key");
+  }
+
+  // ---------------------------------------------------------------- bad values
+
+  @Test
+  void aValueOutOfTheBrokersRangeIsNamedWithTheRule() {
+    assertRejected("limits: {max_inflight: 0}", "limits.max_inflight").hasMessageContaining("1..65535, got 0");
+    assertRejected("limits: {max_qos: 3}", "limits.max_qos").hasMessageContaining("0, 1 or 2, got 3");
+    assertRejected("limits: {max_queued_messages: -1}", "limits.max_queued_messages").hasMessageContaining("got -1");
+    assertRejected("limits: {max_client_id_length: 22}", "limits.max_client_id_length")
+        .hasMessageContaining("got 22");
+    assertRejected("limits: {max_packet_size: 512MiB}", "limits.max_packet_size")
+        .hasMessageContaining("512MiB")
+        .hasMessageContaining("536870912 bytes");
+    assertRejected("limits: {connect_timeout: 0s}", "limits.connect_timeout").hasMessageContaining("positive");
+    assertRejected("io_threads: -1", "io_threads").hasMessageContaining("got -1");
+  }
+
+  @Test
+  void aValueOfTheWrongTypeIsNamed() {
+    assertRejected("limits: {max_inflight: many}", "limits.max_inflight")
+        .hasMessageContaining("expected a whole number, got the string 'many'");
+    assertRejected("limits: {max_inflight: '32'}", "limits.max_inflight").hasMessageContaining("whole number");
+    assertRejected("limits: {max_inflight: 1.5}", "limits.max_inflight").hasMessageContaining("whole number");
+    assertRejected("limits: {max_inflight: 99999999999}", "limits.max_inflight").hasMessageContaining("too large");
+    assertRejected("limits: {queue_qos0_when_offline: maybe}", "limits.queue_qos0_when_offline")
+        .hasMessageContaining("true or false");
+    assertRejected("limits: {max_packet_size: [1]}", "limits.max_packet_size").hasMessageContaining("a list");
+    assertRejected("listeners: [{bind: 5}]", "listeners[0].bind").hasMessageContaining("expected a string");
+    assertRejected("limits: 5", "limits").hasMessageContaining("expected a mapping");
+  }
+
+  @Test
+  void badSizesAndDurationsSayWhatIsExpected() {
+    assertRejected("limits: {max_packet_size: 1MB}", "limits.max_packet_size")
+        .hasMessageContaining("unknown size unit 'MB'");
+    assertRejected("limits: {max_packet_size: 9999999GiB}", "limits.max_packet_size").hasMessageContaining("too large");
+    assertRejected("limits: {connect_timeout: 10}", "limits.connect_timeout").hasMessageContaining("needs a unit");
+    assertRejected("limits: {connect_timeout: 10 days}", "limits.connect_timeout").hasMessageContaining("10 days");
+  }
+
+  @Test
+  void aBadDropPolicyOrLogLevelListsTheChoices() {
+    assertRejected("limits: {drop_policy: drop_all}", "limits.drop_policy")
+        .hasMessageContaining("drop_new or drop_oldest, got 'drop_all'");
+    assertRejected("log: {level: loud}", "log.level").hasMessageContaining("trace, debug, info, warn, error, off");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ws", "websocket", "tls", "mqtts", "http"})
+  void otherListenerTypesAreNotSupportedYet(String type) {
+    assertRejected("listeners: [{port: 1883}, {type: " + type + ", port: 8883}]", "listeners[1].type")
+        .hasMessageContaining("'" + type + "' is not supported yet (supported: mqtt)");
+  }
+
+  @Test
+  void listenerMistakesAreNamed() {
+    assertRejected("listeners: []", "listeners").hasMessageContaining("at least one listener");
+    assertRejected("listeners: {port: 1883}", "listeners").hasMessageContaining("expected a list");
+    assertRejected("listeners: [1883]", "listeners[0]").hasMessageContaining("expected a listener");
+    assertRejected("listeners: [{port: 70000}]", "listeners[0].port").hasMessageContaining("0..65535, got 70000");
+    assertRejected("listeners: [{bind: ''}]", "listeners[0]").hasMessageContaining("must not be empty");
+    assertRejected("listeners: [{name: a, port: 1}, {name: a, port: 2}]", "listeners[1].name")
+        .hasMessageContaining("duplicate listener name 'a' (also used by listeners[0])");
+  }
+
+  @Test
+  void brokenYamlAndDuplicateKeysAreRefusedWithTheLine() {
+    assertThatThrownBy(() -> parse("limits:\n  max_inflight: [1, 2\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("test.yaml: not valid YAML");
+    assertThatThrownBy(() -> parse("io_threads: 1\nio_threads: 2\n"))
+        .hasMessageStartingWith("test.yaml: not valid YAML")
+        .hasMessageContaining("Duplicate field 'io_threads'")
+        .hasMessageContaining("line 2");
+  }
+
+  @Test
+  void aTopLevelThatIsNoMappingIsRefused() {
+    assertThatThrownBy(() -> parse("- 1\n- 2\n")).hasMessageStartingWith("test.yaml: expected a mapping");
+  }
+
+  // ---------------------------------------------------------------- files
+
+  @Test
+  void loadNamesTheFileInErrors(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "limits:\n  max_qos: 5\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(file + ": limits.max_qos: max QoS must be 0, 1 or 2, got 5");
+  }
+
+  @Test
+  void aMissingFileIsAConfigError(@TempDir Path dir) {
+    Path file = dir.resolve("absent.yaml");
+    assertThatThrownBy(() -> ConfigLoader.load(file)).hasMessage(file + ": no such file");
+  }
+
+  // ---------------------------------------------------------------- overrides
+
+  @Test
+  void overridesChangeTheFirstListenerAndTheLogLevel() {
+    ServerConfig c = parse("listeners: [{name: a, port: 1}, {name: b, bind: 127.0.0.1, port: 2}]");
+    ServerConfig o = c.withOverrides(1999, "127.0.0.2", LogLevel.ERROR);
+    assertThat(o.listeners()).containsExactly(
+        new ListenerConfig("a", ListenerType.MQTT, "127.0.0.2", 1999),
+        new ListenerConfig("b", ListenerType.MQTT, "127.0.0.1", 2));
+    assertThat(o.log().level()).isEqualTo(LogLevel.ERROR);
+    assertThat(o.limits()).isEqualTo(c.limits());
+    assertThat(c.withOverrides(null, null, null)).isEqualTo(c);
+  }
+
+  @Test
+  void theTreeIsImmutable() {
+    ServerConfig c = ServerConfig.defaults();
+    assertThatThrownBy(() -> c.listeners().add(ListenerConfig.defaults(1)))
+        .isInstanceOf(UnsupportedOperationException.class);
+    List<ListenerConfig> mine = new java.util.ArrayList<>(List.of(ListenerConfig.defaults(0)));
+    ServerConfig built = new ServerConfig(mine, LimitsConfig.defaults(), 0, LogConfig.defaults());
+    mine.clear();
+    assertThat(built.listeners()).hasSize(1);
+  }
+
+  @Test
+  void aConfigBuiltInCodeIsCheckedByTheBrokersRulesToo() {
+    LimitsConfig bad = new LimitsConfig(1, 32, 1000, false, DropPolicy.DROP_NEW, Duration.ofSeconds(10), 65535, 2);
+    assertThatThrownBy(() -> new ServerConfig(List.of(ListenerConfig.defaults(0)), bad, 0, LogConfig.defaults()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("max packet size");
+  }
+}

@@ -1,0 +1,246 @@
+package io.tern.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The built {@code tern.jar} started as a separate process, as the README says, on a free loopback
+ * port: real clients through it, then the way it stops. Runs in the integration-test phase, after
+ * the jar is built.
+ */
+class TernJarIT {
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @AfterEach
+  void closeEverything() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  private TernProcess start(String... args) {
+    TernProcess tern = TernProcess.start(args);
+    toClose.add(tern);
+    return tern;
+  }
+
+  private MqttClient connect(int port, String clientId) throws Exception {
+    MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, clientId, new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    o.setConnectionTimeout(5);
+    client.connect(o);
+    toClose.add(() -> {
+      if (client.isConnected()) {
+        client.disconnectForcibly(1000, 1000);
+      }
+      client.close();
+    });
+    return client;
+  }
+
+  @Test
+  void pahoClientsPublishAndSubscribeThroughTheJarWhichExitsZeroOnSigterm() throws Exception {
+    int port = TernProcess.freePort();
+    TernProcess tern = start("--port", Integer.toString(port), "--bind", "127.0.0.1").awaitStarted();
+    assertThat(tern.output()).contains("Listening for MQTT on 127.0.0.1:" + port);
+
+    MqttClient sub = connect(port, "it-sub");
+    MqttClient pub = connect(port, "it-pub");
+    BlockingQueue<MqttMessage> received = new ArrayBlockingQueue<>(10);
+    sub.subscribe("it/+", 2, (topic, m) -> received.add(m));
+    for (int qos = 0; qos <= 2; qos++) {
+      pub.publish("it/x", ("hello " + qos).getBytes(StandardCharsets.UTF_8), qos, false);
+      MqttMessage m = received.poll(10, TimeUnit.SECONDS);
+      assertThat(m).as("message at QoS %d", qos).isNotNull();
+      assertThat(new String(m.getPayload(), StandardCharsets.UTF_8)).isEqualTo("hello " + qos);
+      assertThat(m.getQos()).isEqualTo(qos);
+    }
+    assertThat(tern.output()).contains("Client it-sub connected", "Client it-pub connected");
+
+    assertThat(tern.terminate()).as("exit status after SIGTERM").isZero();
+    assertThat(tern.lines()).anyMatch(l -> l.endsWith("Tern stopped"));
+    assertThat(tern.output()).doesNotContain("Exception");
+  }
+
+  @Test
+  @EnabledOnOs(value = OS.LINUX, architectures = "amd64")
+  void theShadedJarUsesNativeEpollOnLinux() {
+    TernProcess tern = start("--port", "0", "--bind", "127.0.0.1").awaitStarted();
+    assertThat(tern.output()).containsPattern("Listening for MQTT on 127\\.0\\.0\\.1:\\d+ \\(mqtt, epoll\\)");
+    assertThat(tern.terminate()).isZero();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"INT", "HUP"})
+  void sigintAndSighupStopAsCleanlyAsSigterm(String signal) throws Exception {
+    TernProcess tern = start("--port", "0", "--bind", "127.0.0.1").awaitStarted();
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(tern.pid())).inheritIO().start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(tern.awaitExit(Duration.ofSeconds(15))).isZero();
+    assertThat(tern.lines()).anyMatch(l -> l.endsWith("Tern stopped"));
+  }
+
+  @Test
+  void aConfigFileGivenWithConfigIsApplied(@TempDir Path dir) throws Exception {
+    int port = TernProcess.freePort();
+    Path file = dir.resolve("tern.yaml");
+    Files.writeString(file, """
+        listeners:
+          - name: loopback
+            bind: 127.0.0.1
+            port: %d
+        limits:
+          max_qos: 1
+          max_packet_size: 64KiB
+        log:
+          level: info
+        """.formatted(port));
+    TernProcess tern = start("--config", file.toString()).awaitStarted();
+    assertThat(tern.output())
+        .contains("starting (" + file + ")")
+        .contains("Listening for MQTT on 127.0.0.1:" + port + " (loopback,")
+        .contains("max_packet_size=64KiB");
+
+    MqttClient client = connect(port, "it-config");
+    IMqttToken granted = client.subscribeWithResponse("c/#", 2);
+    assertThat(granted.getGrantedQos()).containsExactly(1);
+
+    assertThat(tern.terminate()).isZero();
+  }
+
+  @Test
+  void commandLineOptionsOverrideTheConfigFile(@TempDir Path dir) throws Exception {
+    int port = TernProcess.freePort();
+    Path file = dir.resolve("tern.yaml");
+    Files.writeString(file, "listeners: [{bind: 127.0.0.1, port: 1}]\nlog: {level: error}\n");
+    TernProcess tern = start("-c", file.toString(), "--port", Integer.toString(port), "--log-level", "info")
+        .awaitStarted();
+    assertThat(tern.output()).contains("Listening for MQTT on 127.0.0.1:" + port);
+    connect(port, "it-override");
+    assertThat(tern.terminate()).isZero();
+  }
+
+  @Test
+  void aPortInUseExitsOneWithOneErrorLineAndNoStackTrace() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      TernProcess tern = start("--port", Integer.toString(taken.getLocalPort()), "--bind", "127.0.0.1");
+      assertThat(tern.awaitExit(Duration.ofSeconds(20))).isEqualTo(1);
+      List<String> errors = tern.lines().stream().filter(l -> l.contains("ERROR")).toList();
+      assertThat(errors).singleElement().asString()
+          .contains("Cannot start")
+          .contains("Address already in use")
+          .contains("127.0.0.1:" + taken.getLocalPort());
+      assertThat(tern.output()).doesNotContain("\tat ", "Exception");
+    }
+  }
+
+  @Test
+  void aBadConfigFileExitsTwoNamingTheFileAndTheKey(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "limits:\n  max_inflight: 0\n  colour: blue\n");
+    TernProcess tern = start("--config", file.toString());
+    assertThat(tern.awaitExit(Duration.ofSeconds(20))).isEqualTo(2);
+    assertThat(tern.lines()).containsExactly(
+        "tern: invalid configuration: " + file + ": limits.colour: unknown key (known keys in limits: "
+            + "max_packet_size, max_inflight, max_queued_messages, queue_qos0_when_offline, drop_policy, "
+            + "connect_timeout, max_client_id_length, max_qos)");
+  }
+
+  @Test
+  void versionAndHelpExitZero() {
+    TernProcess version = start("--version");
+    assertThat(version.awaitExit(Duration.ofSeconds(20))).isZero();
+    assertThat(version.lines().get(0)).matches("tern \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
+    TernProcess help = start("--help");
+    assertThat(help.awaitExit(Duration.ofSeconds(20))).isZero();
+    assertThat(help.output()).contains("Usage: tern", "--config", "--port", "--bind", "Exit codes");
+  }
+
+  // ---------------------------------------------------------------- mosquitto clients
+
+  /**
+   * The mosquitto command-line clients (Debian: mosquitto-clients). Skipped when they are missing,
+   * unless {@code -Dtern.requireMosquittoClients=true} (as CI runs it): then their absence fails.
+   */
+  private static Path mosquittoClient(String name) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      Path p = Path.of(dir, name);
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    if (Boolean.getBoolean("tern.requireMosquittoClients")) {
+      fail(name + " is not on the PATH and tern.requireMosquittoClients=true: apt-get install mosquitto-clients");
+    }
+    assumeTrue(false, name + " is not on the PATH (apt-get install mosquitto-clients); skipped");
+    return null;
+  }
+
+  private static String run(Path program, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(program.toString());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    if (!p.waitFor(20, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      fail(String.join(" ", command) + " did not finish");
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as("%s: %s", String.join(" ", command), out).isZero();
+    return out;
+  }
+
+  @Test
+  void mosquittoClientsPublishAndSubscribeThroughTheJar() throws Exception {
+    Path pub = mosquittoClient("mosquitto_pub");
+    Path sub = mosquittoClient("mosquitto_sub");
+    int port = TernProcess.freePort();
+    TernProcess tern = start("--port", Integer.toString(port), "--bind", "127.0.0.1").awaitStarted();
+    String host = "127.0.0.1";
+    String p = Integer.toString(port);
+
+    // A retained message first: the subscriber's first line proves it is subscribed.
+    run(pub, "-h", host, "-p", p, "-V", "mqttv311", "-q", "1", "-r", "-t", "mosq/retained", "-m", "kept");
+    Process subscriber = new ProcessBuilder(sub.toString(), "-h", host, "-p", p, "-V", "mqttv311",
+        "-q", "2", "-t", "mosq/#", "-v", "-C", "2", "-W", "20").redirectErrorStream(true).start();
+    toClose.add(subscriber::destroyForcibly);
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(subscriber.getInputStream(), StandardCharsets.UTF_8))) {
+      assertThat(out.readLine()).isEqualTo("mosq/retained kept");
+      run(pub, "-h", host, "-p", p, "-V", "mqttv311", "-q", "2", "-t", "mosq/live", "-m", "hello tern");
+      assertThat(out.readLine()).isEqualTo("mosq/live hello tern");
+    }
+    assertThat(subscriber.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(subscriber.exitValue()).isZero();
+
+    assertThat(tern.terminate()).isZero();
+  }
+}

@@ -1,0 +1,131 @@
+package io.tern.server.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The built {@code tern.jar} running as a separate process, as a user would start it: the same
+ * {@code java}, {@code -jar}, the given arguments. Its standard output and error are collected.
+ */
+final class TernProcess implements AutoCloseable {
+  private final Process process;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread reader;
+
+  private TernProcess(Process process) {
+    this.process = process;
+    this.reader = new Thread(this::readOutput, "tern-output-" + process.pid());
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** The jar under test: the failsafe property {@code tern.jar}, else target/tern.jar. */
+  static Path jar() {
+    Path jar = Path.of(System.getProperty("tern.jar", "target/tern.jar"));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar.toAbsolutePath() + " is missing: run `mvn verify`, which builds it first");
+    }
+    return jar;
+  }
+
+  static TernProcess start(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(jar().toString());
+    command.addAll(List.of(args));
+    try {
+      return new TernProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A TCP port on the loopback address that nothing listens on right now. */
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void readOutput() {
+    try (BufferedReader r = new BufferedReader(
+        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        lines.add(line);
+      }
+    } catch (IOException e) {
+      lines.add("[output lost: " + e + "]");
+    }
+  }
+
+  /** Waits for the log line saying the broker accepts connections. */
+  TernProcess awaitStarted() {
+    await("tern started").atMost(Duration.ofSeconds(20)).until(() -> {
+      if (!process.isAlive()) {
+        throw new AssertionError("tern exited with " + process.exitValue() + ":\n" + output());
+      }
+      return lines.stream().anyMatch(l -> l.contains("Tern started"));
+    });
+    return this;
+  }
+
+  /**
+   * Sends SIGTERM and waits for the exit status. {@code ProcessHandle.destroy()} sends the same
+   * signal as {@link Process#destroy()} on Linux, but leaves our end of the output open, so the
+   * last lines ("Tern stopped") can still be read.
+   */
+  int terminate() {
+    process.toHandle().destroy();
+    return awaitExit(Duration.ofSeconds(15));
+  }
+
+  int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("tern did not exit within " + timeout + ":\n" + output());
+      }
+      reader.join(5000); // the rest of the output
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return process.exitValue();
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  List<String> lines() {
+    return List.copyOf(lines);
+  }
+
+  String output() {
+    return String.join("\n", lines);
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+  }
+}
