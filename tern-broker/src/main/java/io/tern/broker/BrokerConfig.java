@@ -121,7 +121,7 @@ public final class BrokerConfig {
     return maxQos;
   }
 
-  /** Event loop threads serving connections; 0 means one per available processor. */
+  /** Event loop threads serving connections; 0 (the default) means one per available processor. */
   public int ioThreads() {
     return ioThreads;
   }
@@ -207,7 +207,7 @@ public final class BrokerConfig {
     public BrokerConfig build() {
       check(maxPacketSize >= 16 && maxPacketSize <= 268_435_460, "max packet size must be 16..268435460 bytes");
       check(maxInflight >= 1 && maxInflight <= 65535, "max inflight must be 1..65535");
-      check(maxQueuedMessages >= 0, "max queued messages must be >= 0");
+      check(maxQueuedMessages >= 1, "max queued messages must be >= 1");
       check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect timeout must be positive");
       check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
       check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");

@@ -55,7 +55,10 @@ public final class Transport {
     Class<? extends ServerSocketChannel> channelClass =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     bossGroup = new MultiThreadIoEventLoopGroup(1, factory);
-    workerGroup = new MultiThreadIoEventLoopGroup(core.config().ioThreads(), factory);
+    // One loop per core by default (not Netty's two): with the per-read batching, loops on the
+    // same core only take turns; measured on 2 cores, 2 loops deliver ~1.6x what 4 do.
+    int threads = core.config().ioThreads() == 0 ? Runtime.getRuntime().availableProcessors() : core.config().ioThreads();
+    workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
     try {
       for (Listener l : core.config().listeners()) {
         ServerBootstrap b = new ServerBootstrap()
@@ -82,7 +85,7 @@ public final class Transport {
         boundPorts.put(l.name(), port);
         log.info("Listening for MQTT on {}:{} ({}, {})", l.host(), port, l.name(), epoll ? "epoll" : "nio");
       }
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // bind() throws undeclared checked exceptions (BindException)
       stop();
       throw e;
     }
