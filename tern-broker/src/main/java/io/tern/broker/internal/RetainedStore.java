@@ -65,6 +65,24 @@ final class RetainedStore {
     }
   }
 
+  /** Removes the topic's retained message if it is still {@code message} (an expired one). */
+  void removeIfSame(Message message) {
+    synchronized (writeLock) {
+      Node node = root;
+      for (String level : TopicLevels.split(message.topic())) {
+        node = node.children.get(level);
+        if (node == null) {
+          return;
+        }
+      }
+      if (node.message == message) {
+        node.message = null;
+        count.decrementAndGet();
+        prune(node);
+      }
+    }
+  }
+
   private static void prune(Node node) {
     while (node.parent != null && node.message == null && node.children.isEmpty()) {
       node.parent.children.remove(node.key, node);

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,6 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the new loop into {@link #loop}; tasks that land on the old loop afterwards follow it.
  */
 final class Session {
+  /** Session Expiry Interval meaning "never expires" (v5 section 3.1.2.11.2; v3 Clean Session 0). */
+  static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
+
   final String clientId;
   private final BrokerCore core;
   volatile EventLoop loop;
@@ -71,8 +76,16 @@ final class Session {
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
+  /** {@code inflight.size()}, readable from other threads for {@link #load()}. */
+  private volatile int inflightSize;
   private boolean windowOpened;
   private int maxInflight;
+  /** Seconds the session outlives its connection; 0: it ends with it, {@link #NEVER_EXPIRES}: never. */
+  private long expiryInterval;
+  private ScheduledFuture<?> expiryTimer;
+  /** A will whose Will Delay Interval runs (v5 section 3.1.3.2.2): sent when it ends or the session does. */
+  private Runnable delayedWill;
+  private ScheduledFuture<?> willTimer;
 
   Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
     this.clientId = clientId;
@@ -81,6 +94,7 @@ final class Session {
     this.loop = loop;
     this.persistent = persistent;
     this.maxInflight = core.config().maxInflight();
+    this.expiryInterval = persistent ? NEVER_EXPIRES : 0;
   }
 
   /** Runs the task on the session's loop, following the session if it moves meanwhile. */
@@ -99,6 +113,11 @@ final class Session {
 
   long droppedCount() {
     return dropped.get();
+  }
+
+  /** Messages queued and in flight, for {@link io.tern.broker.SharedSubscriptionPolicy#LEAST_LOADED}. Any thread, approximate. */
+  int load() {
+    return pending.get() + inflightSize;
   }
 
   // ------------------------------------------------------------------ delivery, any thread
@@ -259,6 +278,7 @@ final class Session {
       return;
     }
     boolean wrote = false;
+    long now = System.nanoTime();
     while (!queue.isEmpty() && c.isWritable()) {
       Delivery d = queue.peekFirst();
       int qos = d.qos();
@@ -267,12 +287,17 @@ final class Session {
       }
       queue.pollFirst();
       pending.decrementAndGet();
+      io.tern.codec.Publish out = c.outgoing(d, now, false);
+      if (out == null) {
+        continue; // expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25)
+      }
       int packetId = 0;
       if (qos > 0) {
         packetId = nextPacketId();
         inflight.put(packetId, new Outbound(d, packetId));
+        inflightSize = inflight.size();
       }
-      c.writePublish(d, false, packetId);
+      c.writePublish(out, d, false, packetId);
       core.stats().messagesSent.increment();
       wrote = true;
     }
@@ -301,6 +326,7 @@ final class Session {
     Outbound o = inflight.get(packetId);
     if (o != null && o.delivery.qos() == 1) {
       inflight.remove(packetId);
+      inflightSize = inflight.size();
       windowOpened = true;
     }
   }
@@ -314,6 +340,7 @@ final class Session {
     if (o != null && o.delivery.qos() == 2) {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
+      inflightSize = inflight.size();
         windowOpened = true;
         return;
       }
@@ -328,6 +355,7 @@ final class Session {
     Outbound o = inflight.get(packetId);
     if (o != null && o.released) {
       inflight.remove(packetId);
+      inflightSize = inflight.size();
       windowOpened = true;
     }
   }
@@ -341,6 +369,10 @@ final class Session {
   }
 
   /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
+  boolean awaitsRelease(int packetId) {
+    return inboundQos2.contains(packetId);
+  }
+
   boolean receivedQos2(int packetId) {
     return inboundQos2.add(packetId);
   }
@@ -380,21 +412,70 @@ final class Session {
    * Binds the session to a new connection: unacknowledged messages are sent again first, in order,
    * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue.
    */
-  void attach(MqttConnection c, boolean persistentNow) {
+  void attach(MqttConnection c, long expiryIntervalNow, int clientReceiveMaximum) {
     this.connection = c;
-    this.persistent = persistentNow;
+    setExpiryInterval(expiryIntervalNow);
+    // v5 section 3.3.4: the client's Receive Maximum caps the window (MQTT-3.3.4-9).
+    this.maxInflight = Math.min(core.config().maxInflight(), clientReceiveMaximum);
     this.online = true;
+    cancel(expiryTimer);
+    expiryTimer = null;
+    if (delayedWill != null) { // the client is back before its Will Delay ran out (MQTT-3.1.3-9)
+      delayedWill = null;
+      cancel(willTimer);
+      willTimer = null;
+    }
     if (!inflight.isEmpty()) {
+      long now = System.nanoTime();
       for (Outbound o : inflight.values()) {
         if (o.released) {
           c.write(new PubRel(o.packetId));
         } else {
-          c.writePublish(o.delivery, true, o.packetId);
+          io.tern.codec.Publish out = c.outgoing(o.delivery, now, true);
+          if (out != null) {
+            c.writePublish(out, o.delivery, true, o.packetId);
+          }
         }
       }
       c.flush();
     }
     pump();
+  }
+
+  /** The Session Expiry Interval from now on (CONNECT, or a v5 DISCONNECT changing it). On loop. */
+  void setExpiryInterval(long seconds) {
+    this.expiryInterval = seconds;
+    this.persistent = seconds > 0;
+  }
+
+  long expiryInterval() {
+    return expiryInterval;
+  }
+
+  /**
+   * The client's connection ended with a will that has a Will Delay Interval: it is published when
+   * the delay ends or when the session does, whichever comes first, and not at all if the client
+   * connects to this session again before (v5 section 3.1.3.2.2). On loop.
+   */
+  void deferWill(Runnable publish, long delaySeconds) {
+    delayedWill = publish;
+    cancel(willTimer);
+    willTimer = loop.schedule(() -> runOnLoop(this::publishDelayedWill), delaySeconds, TimeUnit.SECONDS);
+  }
+
+  private void publishDelayedWill() {
+    Runnable w = delayedWill;
+    delayedWill = null;
+    willTimer = null;
+    if (w != null) {
+      w.run();
+    }
+  }
+
+  private static void cancel(ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
   }
 
   /** The connection ended. A non-persistent session ends with it. */
@@ -406,16 +487,38 @@ final class Session {
     online = false;
     if (!persistent) {
       terminate();
-    } else if (!core.config().queueQos0WhenOffline()) {
+      return;
+    }
+    if (!core.config().queueQos0WhenOffline()) {
       dropQueuedQos0();
     }
+    scheduleExpiry();
+  }
+
+  /** A persistent session without a connection ends after its Session Expiry Interval. On loop. */
+  private void scheduleExpiry() {
+    cancel(expiryTimer);
+    expiryTimer = null;
+    if (expiryInterval == NEVER_EXPIRES) {
+      return;
+    }
+    expiryTimer = loop.schedule(() -> runOnLoop(() -> {
+      if (connection == null && !terminated) {
+        terminate();
+      }
+    }), expiryInterval, TimeUnit.SECONDS);
   }
 
   /** A connection that never attached went away: a non-persistent session ends here. */
-  void release(boolean persistentNow) {
-    this.persistent = persistentNow;
-    if (!persistent && connection == null) {
+  void release(long expiryIntervalNow) {
+    setExpiryInterval(expiryIntervalNow);
+    if (connection != null) {
+      return;
+    }
+    if (!persistent) {
       terminate();
+    } else {
+      scheduleExpiry();
     }
   }
 
@@ -430,14 +533,43 @@ final class Session {
     }
     terminated = true;
     online = false;
+    cancel(expiryTimer);
+    expiryTimer = null;
+    cancel(willTimer);
+    publishDelayedWill(); // the session ends: a will still waiting for its delay goes now
     for (String filter : new ArrayList<>(subscriptions.keySet())) {
       core.subscriptions().unsubscribe(this, filter);
     }
     subscriptions.clear();
+    List<Delivery> unacked = new ArrayList<>();
+    for (Outbound o : inflight.values()) {
+      if (o.delivery.sharedFilter() != null && !o.released) {
+        unacked.add(o.delivery);
+      }
+    }
     inflight.clear();
+    inflightSize = 0;
     inboundQos2.clear();
+    Object o;
+    while ((o = mailbox.poll()) != null) {
+      if (o instanceof Delivery d) {
+        queue.addLast(d);
+      } else {
+        @SuppressWarnings("unchecked")
+        List<Delivery> batch = (List<Delivery>) o;
+        queue.addAll(batch);
+      }
+    }
+    for (Delivery d : queue) {
+      if (d.sharedFilter() != null && d.qos() > 0) {
+        unacked.add(d);
+      }
+    }
     discardQueued();
     core.registry().removeIfSame(clientId, this);
+    for (Delivery d : unacked) {
+      core.redeliverShared(d, this);
+    }
   }
 
   private void discardQueued() {
