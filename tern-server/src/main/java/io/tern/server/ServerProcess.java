@@ -92,6 +92,10 @@ final class ServerProcess {
         + ", queue_qos0_when_offline=" + l.queueQos0WhenOffline()
         + ", connect_timeout=" + Units.formatDuration(l.connectTimeout())
         + ", max_client_id_length=" + l.maxClientIdLength()
-        + ", max_qos=" + l.maxQos();
+        + ", max_qos=" + l.maxQos()
+        + ", receive_maximum=" + l.receiveMaximum()
+        + ", topic_alias_maximum=" + l.topicAliasMaximum()
+        + ", max_session_expiry=" + (l.maxSessionExpiry() == 0xFFFF_FFFFL ? "never" : l.maxSessionExpiry() + "s")
+        + ", server_keep_alive=" + l.serverKeepAlive() + "s";
   }
 }

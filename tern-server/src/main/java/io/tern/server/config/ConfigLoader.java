@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.DropPolicy;
+import io.tern.broker.SharedSubscriptionPolicy;
+import io.tern.broker.TopicAliasPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -73,13 +75,14 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ServerConfig.defaults();
     }
-    Section top = section(root, "", "listeners", "limits", "io_threads", "log");
+    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log");
     List<ListenerConfig> listeners = listeners(top.get("listeners"));
     LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
+    MqttConfig mqtt = mqtt(top.section("mqtt", MQTT_KEYS));
     int ioThreads = top.integer("io_threads", ServerConfig.defaultIoThreads(), b -> b::ioThreads);
     LogConfig log = log(top.section("log", "level"));
     try {
-      return new ServerConfig(listeners, limits, ioThreads, log);
+      return new ServerConfig(listeners, limits, ioThreads, log, mqtt);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source, null, e.getMessage());
     }
@@ -87,7 +90,13 @@ public final class ConfigLoader {
 
   private static final String[] LIMIT_KEYS = {
     "max_packet_size", "max_inflight", "max_queued_messages", "queue_qos0_when_offline", "drop_policy",
-    "connect_timeout", "max_client_id_length", "max_qos"
+    "connect_timeout", "max_client_id_length", "max_qos", "receive_maximum", "topic_alias_maximum",
+    "max_session_expiry", "server_keep_alive"
+  };
+
+  private static final String[] MQTT_KEYS = {
+    "retain_available", "wildcard_subscriptions", "subscription_identifiers", "shared_subscriptions",
+    "shared_subscription_policy", "outbound_topic_aliases", "response_information"
   };
 
   private List<ListenerConfig> listeners(Value value) {
@@ -151,7 +160,93 @@ public final class ConfigLoader {
         dropPolicy(s.get("drop_policy"), d.dropPolicy()),
         s.duration("connect_timeout", d.connectTimeout(), b -> b::connectTimeout),
         s.integer("max_client_id_length", d.maxClientIdLength(), b -> b::maxClientIdLength),
-        s.integer("max_qos", d.maxQos(), b -> b::maxQos));
+        s.integer("max_qos", d.maxQos(), b -> b::maxQos),
+        s.integer("receive_maximum", d.receiveMaximum(), b -> b::receiveMaximum),
+        s.integer("topic_alias_maximum", d.topicAliasMaximum(), b -> b::topicAliasMaximum),
+        sessionExpiry(s.get("max_session_expiry"), d.maxSessionExpiry()),
+        seconds(s, "server_keep_alive", d.serverKeepAlive(), 65535));
+  }
+
+  /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */
+  private long sessionExpiry(Value value, long fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    if (value.node.isTextual() && value.node.textValue().equals("never")) {
+      return 0xFFFF_FFFFL;
+    }
+    long seconds = wholeSeconds(value);
+    if (seconds >= 0xFFFF_FFFFL) {
+      throw error(value.path, "must be below 4294967295 s (136 years), or never");
+    }
+    return seconds;
+  }
+
+  private int seconds(Section s, String key, int fallback, int max) {
+    Value value = s.get(key);
+    if (value.node == null) {
+      return fallback;
+    }
+    long seconds = wholeSeconds(value);
+    if (seconds > max) {
+      throw error(value.path, "must be at most " + max + " s, got " + value.node.asText());
+    }
+    return (int) seconds;
+  }
+
+  private long wholeSeconds(Value value) {
+    if (!value.node.isTextual() && !value.node.isIntegralNumber()) {
+      throw error(value.path, "expected a duration such as 30s or 2h, got " + describe(value.node));
+    }
+    String text = value.node.asText();
+    Duration d;
+    try {
+      d = Units.parseDuration(text);
+    } catch (IllegalArgumentException e) {
+      throw error(value.path, e.getMessage() + ", got '" + text + "'");
+    }
+    if (d.toMillis() % 1000 != 0) {
+      throw error(value.path, "must be whole seconds, got '" + text + "'");
+    }
+    return d.toSeconds();
+  }
+
+  private MqttConfig mqtt(Section s) {
+    MqttConfig d = MqttConfig.defaults();
+    return new MqttConfig(
+        s.bool("retain_available", d.retainAvailable()),
+        s.bool("wildcard_subscriptions", d.wildcardSubscriptions()),
+        s.bool("subscription_identifiers", d.subscriptionIdentifiers()),
+        s.bool("shared_subscriptions", d.sharedSubscriptions()),
+        choice(s.get("shared_subscription_policy"), SharedSubscriptionPolicy.class, d.sharedSubscriptionPolicy()),
+        choice(s.get("outbound_topic_aliases"), TopicAliasPolicy.class, d.outboundTopicAliases()),
+        responseInformation(s.get("response_information"), d.responseInformation()));
+  }
+
+  private <E extends Enum<E>> E choice(Value value, Class<E> type, E fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    String text = value.text();
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(text)) {
+        return e;
+      }
+      names.add(e.name().toLowerCase(Locale.ROOT));
+    }
+    throw error(value.path, "expected one of " + String.join(", ", names) + ", got '" + text + "'");
+  }
+
+  private String responseInformation(Value value, String fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    String text = value.text();
+    if (text.isEmpty()) {
+      throw error(value.path, "must not be empty (leave it out for none)");
+    }
+    return text;
   }
 
   private DropPolicy dropPolicy(Value value, DropPolicy fallback) {

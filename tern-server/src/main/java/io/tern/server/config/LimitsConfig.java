@@ -17,6 +17,10 @@ import java.util.Objects;
  * @param connectTimeout how long a new connection may take to send CONNECT
  * @param maxClientIdLength longest client identifier accepted
  * @param maxQos highest QoS granted to a subscription
+ * @param receiveMaximum QoS 1/2 PUBLISHes an MQTT 5 client may have unacknowledged towards the broker
+ * @param topicAliasMaximum topic aliases an MQTT 5 client may use towards the broker (0: none)
+ * @param maxSessionExpiry longest Session Expiry Interval granted, in seconds (0xFFFFFFFF: no limit)
+ * @param serverKeepAlive keep alive imposed on MQTT 5 clients, in seconds (0: the client's own)
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -26,17 +30,30 @@ public record LimitsConfig(
     DropPolicy dropPolicy,
     Duration connectTimeout,
     int maxClientIdLength,
-    int maxQos) {
+    int maxQos,
+    int receiveMaximum,
+    int topicAliasMaximum,
+    long maxSessionExpiry,
+    int serverKeepAlive) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
     Objects.requireNonNull(connectTimeout, "connectTimeout");
   }
 
+  /** The limits of MQTT 3.1.1 alone; the MQTT 5 ones take the broker's defaults. */
+  public LimitsConfig(int maxPacketSize, int maxInflight, int maxQueuedMessages, boolean queueQos0WhenOffline,
+      DropPolicy dropPolicy, Duration connectTimeout, int maxClientIdLength, int maxQos) {
+    this(maxPacketSize, maxInflight, maxQueuedMessages, queueQos0WhenOffline, dropPolicy, connectTimeout,
+        maxClientIdLength, maxQos, BrokerConfig.defaults().receiveMaximum(), BrokerConfig.defaults().topicAliasMaximum(),
+        BrokerConfig.defaults().maxSessionExpiryInterval(), BrokerConfig.defaults().serverKeepAlive());
+  }
+
   public static LimitsConfig defaults() {
     BrokerConfig d = BrokerConfig.defaults();
     return new LimitsConfig(d.maxPacketSize(), d.maxInflight(), d.maxQueuedMessages(), d.queueQos0WhenOffline(),
-        d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos());
+        d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.receiveMaximum(),
+        d.topicAliasMaximum(), d.maxSessionExpiryInterval(), d.serverKeepAlive());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -47,6 +64,10 @@ public record LimitsConfig(
         .dropPolicy(dropPolicy)
         .connectTimeout(connectTimeout)
         .maxClientIdLength(maxClientIdLength)
-        .maxQos(maxQos);
+        .maxQos(maxQos)
+        .receiveMaximum(receiveMaximum)
+        .topicAliasMaximum(topicAliasMaximum)
+        .maxSessionExpiryInterval(maxSessionExpiry)
+        .serverKeepAlive(serverKeepAlive);
   }
 }

@@ -19,20 +19,27 @@ import java.util.Objects;
  * @param limits what one client can make the broker hold
  * @param ioThreads event loop threads serving connections; 0 lets the broker choose
  * @param log logging settings
+ * @param mqtt the MQTT features offered (MQTT 5 capabilities)
  */
 public record ServerConfig(
-    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log) {
+    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
   public ServerConfig {
     listeners = List.copyOf(listeners);
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(log, "log");
+    Objects.requireNonNull(mqtt, "mqtt");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
     }
     // The broker's own rules are the ones that count: build once to check them all together.
-    brokerConfig(listeners, limits, ioThreads);
+    brokerConfig(listeners, limits, ioThreads, mqtt);
+  }
+
+  /** With the default MQTT features. */
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log) {
+    this(listeners, limits, ioThreads, log, MqttConfig.defaults());
   }
 
   /** The built-in defaults: one MQTT listener on 0.0.0.0:1883 and the broker's default limits. */
@@ -54,18 +61,20 @@ public record ServerConfig(
     ListenerConfig first = changed.get(0);
     changed.set(0, new ListenerConfig(first.name(), first.type(),
         bind != null ? bind : first.bind(), port != null ? port : first.port()));
-    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log);
+    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt);
   }
 
   /** The broker's configuration: listeners, limits and threads. */
   public BrokerConfig toBrokerConfig() {
-    return brokerConfig(listeners, limits, ioThreads);
+    return brokerConfig(listeners, limits, ioThreads, mqtt);
   }
 
-  private static BrokerConfig brokerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads) {
+  private static BrokerConfig brokerConfig(
+      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, MqttConfig mqtt) {
     BrokerConfig.Builder b = BrokerConfig.builder().ioThreads(ioThreads);
     listeners.forEach(l -> b.listener(l.toListener()));
     limits.applyTo(b);
+    mqtt.applyTo(b);
     return b.build();
   }
 }
