@@ -340,7 +340,7 @@ final class Session {
     if (o != null && o.delivery.qos() == 2) {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
-      inflightSize = inflight.size();
+        inflightSize = inflight.size();
         windowOpened = true;
         return;
       }
@@ -368,11 +368,12 @@ final class Session {
     }
   }
 
-  /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
+  /** Inbound QoS 2: true while this packet id awaits its PUBREL. */
   boolean awaitsRelease(int packetId) {
     return inboundQos2.contains(packetId);
   }
 
+  /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
   boolean receivedQos2(int packetId) {
     return inboundQos2.add(packetId);
   }
@@ -427,16 +428,20 @@ final class Session {
     }
     if (!inflight.isEmpty()) {
       long now = System.nanoTime();
-      for (Outbound o : inflight.values()) {
+      for (Iterator<Outbound> it = inflight.values().iterator(); it.hasNext(); ) {
+        Outbound o = it.next();
         if (o.released) {
           c.write(new PubRel(o.packetId));
         } else {
           io.tern.codec.Publish out = c.outgoing(o.delivery, now, true);
           if (out != null) {
             c.writePublish(out, o.delivery, true, o.packetId);
+          } else {
+            it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
           }
         }
       }
+      inflightSize = inflight.size();
       c.flush();
     }
     pump();

@@ -171,7 +171,8 @@ class TernJarIT {
     assertThat(tern.lines()).containsExactly(
         "tern: invalid configuration: " + file + ": limits.colour: unknown key (known keys in limits: "
             + "max_packet_size, max_inflight, max_queued_messages, queue_qos0_when_offline, drop_policy, "
-            + "connect_timeout, max_client_id_length, max_qos)");
+            + "connect_timeout, max_client_id_length, max_qos, receive_maximum, topic_alias_maximum, "
+            + "max_session_expiry, server_keep_alive)");
   }
 
   @Test
