@@ -88,8 +88,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private long clientMaxPacketSize = MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
   /** Topics of the aliases the client set (index: alias), created on first use. */
   private String[] inboundAliases;
-  /** Aliases the broker uses towards this client, or null when none (policy or client say so). */
-  private OutboundTopicAliases outboundAliases;
+  /** Shapes the PUBLISHes this client gets; set at CONNECT. */
+  private OutgoingPublishes outgoing;
   private Will will;
   private Session session;
   private String closeReason;
@@ -237,7 +237,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
       case PINGREQ: write(PingResp.INSTANCE); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
-      case AUTH: violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); break; // MQTT-4.12.0-... 
+      case AUTH: violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); break; // v5 4.12
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
     }
@@ -286,7 +286,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     MqttProperties cp = c.properties();
     if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) {
-      // Enhanced authentication (v5 section 4.12): no method is supported yet (MQTT-3.1.4-... 0x8C).
+      // Enhanced authentication (v5 section 4.12): no method is supported yet, so any is unknown (0x8C).
       refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD,
           "unsupported authentication method " + cp.getString(Property.AUTHENTICATION_METHOD));
       return;
@@ -301,9 +301,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       clientReceiveMaximum = cp.getInt(Property.RECEIVE_MAXIMUM, 65535);
       clientMaxPacketSize = cp.getLong(Property.MAXIMUM_PACKET_SIZE, MqttDecoder.PROTOCOL_MAX_PACKET_SIZE);
       int aliases = cp.getInt(Property.TOPIC_ALIAS_MAXIMUM, 0);
-      if (aliases > 0 && core.config().outboundTopicAliases() == TopicAliasPolicy.LRU) {
-        outboundAliases = new OutboundTopicAliases(aliases);
-      }
+      outgoing = new OutgoingPublishes(version, core.stats(), clientMaxPacketSize,
+          aliases > 0 && core.config().outboundTopicAliases() == TopicAliasPolicy.LRU
+              ? new OutboundTopicAliases(aliases) : null);
+    } else {
+      outgoing = OutgoingPublishes.v3(version, core.stats());
     }
     int keepAlive = v5 && core.config().serverKeepAlive() > 0 ? core.config().serverKeepAlive() : c.keepAlive();
     if (keepAlive > 0) {
@@ -354,7 +356,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     state = State.CONNECTED;
     MqttProperties props = MqttProperties.EMPTY;
     if (version.isV5()) {
-      props = connAckProperties(assignedId, responseInfo);
+      props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
+          responseInfo);
     }
     // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
     // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
@@ -374,45 +377,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       dispatch(msg);
     }
     channelReadComplete(ctx); // the replayed packets end like a read: hand over batches, flush
-  }
-
-  /** What the broker announces to a v5 client (v5 section 3.2.2.3); absent properties mean the default. */
-  private MqttProperties connAckProperties(boolean assignedId, boolean responseInfo) {
-    io.tern.broker.BrokerConfig cfg = core.config();
-    MqttProperties.Builder b = MqttProperties.builder()
-        .set(Property.MAXIMUM_PACKET_SIZE, (long) cfg.maxPacketSize())
-        .set(Property.TOPIC_ALIAS_MAXIMUM, cfg.topicAliasMaximum());
-    if (cfg.receiveMaximum() < 65535) {
-      b.set(Property.RECEIVE_MAXIMUM, cfg.receiveMaximum());
-    }
-    if (cfg.maxQos() < 2) {
-      b.set(Property.MAXIMUM_QOS, cfg.maxQos());
-    }
-    if (!cfg.retainAvailable()) {
-      b.set(Property.RETAIN_AVAILABLE, 0);
-    }
-    if (!cfg.wildcardSubscriptionsAvailable()) {
-      b.set(Property.WILDCARD_SUBSCRIPTION_AVAILABLE, 0);
-    }
-    if (!cfg.subscriptionIdentifiersAvailable()) {
-      b.set(Property.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0);
-    }
-    if (!cfg.sharedSubscriptionsAvailable()) {
-      b.set(Property.SHARED_SUBSCRIPTION_AVAILABLE, 0);
-    }
-    if (sessionExpiry != requestedExpiry) {
-      b.set(Property.SESSION_EXPIRY_INTERVAL, sessionExpiry); // MQTT-3.2.2-... the server's value wins
-    }
-    if (cfg.serverKeepAlive() > 0) {
-      b.set(Property.SERVER_KEEP_ALIVE, cfg.serverKeepAlive()); // MQTT-3.2.2-21
-    }
-    if (assignedId) {
-      b.set(Property.ASSIGNED_CLIENT_IDENTIFIER, clientId);
-    }
-    if (responseInfo && cfg.responseInformation() != null) {
-      b.set(Property.RESPONSE_INFORMATION, cfg.responseInformation());
-    }
-    return b.build();
   }
 
   private int keepAliveOf() {
@@ -695,57 +659,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return channel.isWritable();
   }
 
-  /**
-   * Encodes a delivery straight into a buffer shared by consecutive PUBLISHes, written to the
-   * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
-   */
-  /**
-   * The PUBLISH of a delivery as this client gets it: the remaining Message Expiry Interval
-   * (MQTT-3.3.2-6), its subscription identifiers, a topic alias; or null when it must not be sent:
-   * expired (MQTT-3.3.2-5; not for a resend, whose delivery has started) or larger than the client's
-   * Maximum Packet Size (MQTT-3.1.2-25: dropped as if sent). Both are counted. On loop, and the
-   * PUBLISH returned must be written next (it may use a topic alias assigned here).
-   */
+  /** See {@link OutgoingPublishes#shape}. */
   Publish outgoing(Delivery d, long nowNanos, boolean resend) {
-    Message m = d.message();
-    Publish message = m.publish();
-    if (!resend && m.expired(nowNanos)) {
-      core.stats().messagesExpired.increment();
-      return null;
-    }
-    if (!version.isV5()) {
-      return message; // v3: no properties on the wire, no Maximum Packet Size
-    }
-    MqttProperties.Builder b = null;
-    long remaining = m.remainingSeconds(nowNanos);
-    if (remaining >= 0 && remaining != message.properties().messageExpiryInterval()) {
-      b = message.properties().toBuilder().messageExpiryInterval(Math.max(1, remaining));
-    }
-    if (!d.subscriptionIds().isEmpty()) {
-      b = b == null ? message.properties().toBuilder() : b;
-      for (int id : d.subscriptionIds()) {
-        b.subscriptionIdentifier(id);
-      }
-    }
-    if (b != null) {
-      message = message.withProperties(b.build());
-    }
-    if (clientMaxPacketSize < MqttDecoder.PROTOCOL_MAX_PACKET_SIZE
-        && MqttEncoder.encodedSize(message.withDelivery(d.qos(), d.retain(), resend, d.qos() > 0 ? 1 : 0), version)
-            > clientMaxPacketSize) {
-      core.stats().messagesTooLarge.increment();
-      core.stats().messagesDropped.increment();
-      return null;
-    }
-    if (outboundAliases != null) {
-      int alias = outboundAliases.aliasFor(message.topic());
-      MqttProperties withAlias = message.properties().toBuilder().topicAlias(Math.abs(alias)).build();
-      message = new Publish(alias > 0 ? "" : message.topic(), message.qos(), message.retain(), false, 0,
-          message.payload(), withAlias);
-    }
-    return message;
+    return outgoing.shape(d, nowNanos, resend);
   }
 
+  /**
+   * Encodes a PUBLISH straight into a buffer shared by consecutive PUBLISHes, written to the
+   * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
+   */
   void writePublish(Publish message, Delivery d, boolean dup, int packetId) {
     ByteBuf out = pendingOut;
     if (out == null) {

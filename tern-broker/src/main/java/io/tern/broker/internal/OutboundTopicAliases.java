@@ -1,5 +1,6 @@
 package io.tern.broker.internal;
 
+import io.tern.codec.MqttProperties;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,9 +14,30 @@ import java.util.Map;
 final class OutboundTopicAliases {
   private final int max;
   private final LinkedHashMap<String, Integer> byTopic = new LinkedHashMap<>(16, 0.75f, true);
+  /** Properties holding just a Topic Alias, per alias, for messages without properties of their own. */
+  private MqttProperties[] aliasOnly;
 
   OutboundTopicAliases(int max) {
     this.max = max;
+  }
+
+  /** The properties of a message with the given alias added; built once per alias when it has none. */
+  MqttProperties withAlias(MqttProperties props, int alias) {
+    if (props != MqttProperties.EMPTY) {
+      return props.toBuilder().topicAlias(alias).build();
+    }
+    if (aliasOnly == null) {
+      aliasOnly = new MqttProperties[Math.min(max, 1024) + 1];
+    }
+    if (alias >= aliasOnly.length) {
+      return MqttProperties.builder().topicAlias(alias).build();
+    }
+    MqttProperties p = aliasOnly[alias];
+    if (p == null) {
+      p = MqttProperties.builder().topicAlias(alias).build();
+      aliasOnly[alias] = p;
+    }
+    return p;
   }
 
   /**

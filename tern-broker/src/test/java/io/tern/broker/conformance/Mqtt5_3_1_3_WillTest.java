@@ -85,7 +85,7 @@ class Mqtt5_3_1_3_WillTest extends Mqtt5TestBase {
   }
 
   @Test
-  @DisplayName("MQTT-3.1.3-... will properties are forwarded with the will; the Will Delay Interval is not")
+  @DisplayName("3.1.3.2: will properties are forwarded with the will; the Will Delay Interval is not")
   void willPropertiesForwarded() {
     RawClient watcher = connect5("watcher");
     subscribe5(watcher, sub("will/#", 0));

@@ -99,7 +99,7 @@ class Mqtt5_3_3_2_TopicAliasTest extends Mqtt5TestBase {
   }
 
   @Test
-  @DisplayName("MQTT-3.3.2-... no aliases towards a client that did not announce a Topic Alias Maximum")
+  @DisplayName("MQTT-3.3.2-9: no aliases towards a client that did not announce a Topic Alias Maximum (0 by default)")
   void noOutboundAliasesByDefault() {
     RawClient sub = connect5("sub");
     subscribe5(sub, sub("t", 0));
