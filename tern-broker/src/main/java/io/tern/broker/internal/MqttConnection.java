@@ -100,6 +100,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * connection is closed, not served further (MQTT-4.8.0-1).
    */
   private boolean closing;
+  /** The broker is stopping: sessions (held in memory) end with it, so a delayed will goes now. */
+  private boolean shuttingDown;
 
   MqttConnection(BrokerCore core, Listener listener, MqttEncoder encoder) {
     this.core = core;
@@ -603,6 +605,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   /** The broker is stopping. On this connection's loop. */
   void serverShutdown() {
+    shuttingDown = true;
     disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
   }
 
@@ -645,7 +648,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
     String origin = clientId;
     Session s = session;
-    if (delay > 0 && persistent && s != null && !s.terminated) {
+    if (delay > 0 && persistent && s != null && !s.terminated && !shuttingDown) {
       s.deferWill(() -> core.route(new Message(p, origin, System.nanoTime()), new MatchCollector(), DeliverySink.DIRECT),
           delay);
       return;
