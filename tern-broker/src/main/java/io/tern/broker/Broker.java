@@ -134,6 +134,18 @@ public final class Broker implements AutoCloseable {
       return this;
     }
 
+    /** Who may connect (default: everyone). */
+    public Builder authenticator(io.tern.broker.auth.Authenticator a) {
+      config.authenticator(a);
+      return this;
+    }
+
+    /** What connected clients may do (default: everything). */
+    public Builder authorizer(io.tern.broker.auth.Authorizer a) {
+      config.authorizer(a);
+      return this;
+    }
+
     /** Changes settings of the configuration being built. */
     public Builder configure(java.util.function.Consumer<BrokerConfig.Builder> change) {
       change.accept(config);
