@@ -1,6 +1,10 @@
 package io.tern.broker.internal;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ProtocolDetectionState;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
@@ -44,5 +48,27 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
     log.info("Connection from {} closed: bad PROXY protocol header: {}", ctx.channel().remoteAddress(),
         cause.getMessage());
     ctx.close();
+  }
+
+  /**
+   * In front of the decoder: a connection whose first bytes are not a PROXY header is closed at
+   * once (the decoder would otherwise wait for a line end up to 108 bytes, or the CONNECT timeout).
+   */
+  @ChannelHandler.Sharable
+  static final class Detect extends ChannelInboundHandlerAdapter {
+    static final Detect INSTANCE = new Detect();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf b
+          && HAProxyMessageDecoder.detectProtocol(b).state() == ProtocolDetectionState.INVALID) {
+        b.release();
+        log.info("Connection from {} closed: no PROXY protocol header", ctx.channel().remoteAddress());
+        ctx.close();
+        return;
+      }
+      ctx.pipeline().remove(this); // detected, or too few bytes to tell: the decoder decides
+      ctx.fireChannelRead(msg);
+    }
   }
 }

@@ -135,6 +135,7 @@ public final class Transport {
   /** PROXY header, TLS and WebSocket handlers, as the listener asks; in front of the MQTT codec. */
   private void addTransportHandlers(SocketChannel ch, ChannelPipeline p, Listener l) {
     if (l.proxyProtocol()) {
+      p.addLast("proxy-detect", ProxyProtocolHandler.Detect.INSTANCE);
       p.addLast("proxy-decoder", new HAProxyMessageDecoder());
       p.addLast("proxy", new ProxyProtocolHandler());
     }
