@@ -115,14 +115,15 @@ class LimitsAttackTest {
       sockets.add(s);
       onA.add(s);
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> closedByPeer(onA.get(2)));
+    // Accepted on several event loops: any one of the three may be the one over the limit.
+    await().atMost(Duration.ofSeconds(5)).until(() -> onA.stream().anyMatch(LimitsAttackTest::closedByPeer));
     // The refused socket's slot is freed when its close completes, asynchronously: b1 or b2 is the 4th.
     Socket b1 = new Socket("127.0.0.1", broker.port("b"));
     Socket b2 = new Socket("127.0.0.1", broker.port("b"));
     sockets.add(b1);
     sockets.add(b2);
     await().atMost(Duration.ofSeconds(5)).until(() -> closedByPeer(b2) || closedByPeer(b1));
-    assertThat(closedByPeer(onA.get(0))).isFalse();
+    assertThat(onA.stream().filter(LimitsAttackTest::closedByPeer).count()).isEqualTo(1);
     assertThat(broker.securityStats().connectionsRefusedLimit()).isEqualTo(2);
   }
 
