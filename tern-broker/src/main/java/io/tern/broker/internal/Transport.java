@@ -119,9 +119,10 @@ public final class Transport {
         serverChannels.put(l.name(), ch);
         int port = ((InetSocketAddress) ch.localAddress()).getPort();
         boundPorts.put(l.name(), port);
-        log.info("Listening for MQTT on {}:{} ({}, {}{}{}{})", l.host(), port, l.name(),
-            l.type().name().toLowerCase(java.util.Locale.ROOT), l.type().isWebSocket() ? " " + l.path() : "",
-            l.proxyProtocol() ? ", PROXY protocol" : "", epoll ? ", epoll" : ", nio");
+        String kind = l.type() == Listener.Type.MQTT ? ""
+            : l.type().name().toLowerCase(java.util.Locale.ROOT) + (l.type().isWebSocket() ? " " + l.path() : "") + ", ";
+        log.info("Listening for MQTT on {}:{} ({}, {}{}{})", l.host(), port, l.name(), kind,
+            l.proxyProtocol() ? "PROXY protocol, " : "", epoll ? "epoll" : "nio");
       }
       if (core.config().maxConnectionRatePerAddress() > 0) {
         bossGroup.scheduleWithFixedDelay(limits::sweep, 10, 10, TimeUnit.SECONDS);
