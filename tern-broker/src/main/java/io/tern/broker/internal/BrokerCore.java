@@ -19,9 +19,11 @@ public final class BrokerCore {
   private final SessionRegistry registry;
   private final BrokerStats stats = new BrokerStats();
   private final Transport transport;
+  private final Access access;
 
   public BrokerCore(BrokerConfig config) {
     this.config = config;
+    this.access = new Access(config, stats);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
   }
@@ -40,6 +42,10 @@ public final class BrokerCore {
 
   SessionRegistry registry() {
     return registry;
+  }
+
+  Access access() {
+    return access;
   }
 
   public BrokerStats stats() {
@@ -88,6 +94,9 @@ public final class BrokerCore {
         if (s.noLocal() && s.session().clientId.equals(m.origin())) {
           continue;
         }
+        if (access.authorizing && !access.mayReceive(s.session(), m)) {
+          continue;
+        }
         List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
         deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids);
       }
@@ -103,6 +112,9 @@ public final class BrokerCore {
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
       if (s.noLocal() && s.session().clientId.equals(m.origin())) {
+        continue;
+      }
+      if (access.authorizing && !access.mayReceive(s.session(), m)) {
         continue;
       }
       Merged g = merged.computeIfAbsent(s.session(), k -> new Merged());
@@ -136,6 +148,9 @@ public final class BrokerCore {
   /** Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8). */
   void sendRetained(Session session, Subscriber s) {
     retained.match(s.filter(), m -> {
+      if (access.authorizing && !access.mayReceive(session, m)) {
+        return;
+      }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
       session.enqueue(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids));
     });

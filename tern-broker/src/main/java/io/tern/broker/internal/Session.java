@@ -42,6 +42,8 @@ final class Session {
    * race for one client id, only the last one handed the session wins.
    */
   volatile Object claimant;
+  /** Who the client is, for the authorizer's RECEIVE checks: set when a connection attaches. */
+  volatile io.tern.broker.auth.ClientInfo clientInfo;
   private volatile boolean online;
 
   // ---- cross-thread hand-off
@@ -373,6 +375,10 @@ final class Session {
     }
     core.subscriptions().unsubscribe(this, filter);
     return true;
+  }
+
+  boolean hasSubscription(String filter) {
+    return subscriptions.containsKey(filter);
   }
 
   int subscriptionCount() {
