@@ -81,7 +81,7 @@ final class ServerProcess {
   }
 
   private static String describe(Listener l) {
-    return l.name() + " on " + l.host() + ":" + l.port();
+    return l.name() + " (" + l.type().name().toLowerCase(java.util.Locale.ROOT) + ") on " + l.host() + ":" + l.port();
   }
 
   private static String describe(LimitsConfig l) {
@@ -93,6 +93,11 @@ final class ServerProcess {
         + ", connect_timeout=" + Units.formatDuration(l.connectTimeout())
         + ", max_client_id_length=" + l.maxClientIdLength()
         + ", max_qos=" + l.maxQos()
+        + ", max_connections=" + l.maxConnections()
+        + ", max_connection_rate_per_address=" + l.maxConnectionRatePerAddress()
+        + ", max_topic_length=" + l.maxTopicLength()
+        + ", max_topic_levels=" + l.maxTopicLevels()
+        + ", max_subscriptions_per_client=" + l.maxSubscriptionsPerClient()
         + ", receive_maximum=" + l.receiveMaximum()
         + ", topic_alias_maximum=" + l.topicAliasMaximum()
         + ", max_session_expiry=" + (l.maxSessionExpiry() == 0xFFFF_FFFFL ? "never" : l.maxSessionExpiry() + "s")

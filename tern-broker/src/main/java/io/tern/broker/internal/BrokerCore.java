@@ -19,10 +19,12 @@ public final class BrokerCore {
   private final SessionRegistry registry;
   private final BrokerStats stats = new BrokerStats();
   private final Transport transport;
+  private final Access access;
 
   public BrokerCore(BrokerConfig config) {
     this.config = config;
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
+    this.access = new Access(config, stats);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
   }
@@ -41,6 +43,10 @@ public final class BrokerCore {
 
   SessionRegistry registry() {
     return registry;
+  }
+
+  Access access() {
+    return access;
   }
 
   public BrokerStats stats() {
@@ -90,6 +96,9 @@ public final class BrokerCore {
         if (s.noLocal() && s.session().clientId.equals(m.origin())) {
           continue; // MQTT-3.8.3-3
         }
+        if (access.authorizing && !access.mayReceive(s.session(), m)) {
+          continue;
+        }
         deliver(sink, s, m);
         delivered++;
       }
@@ -110,6 +119,9 @@ public final class BrokerCore {
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
       if (s.noLocal() && s.session().clientId.equals(m.origin())) {
+        continue;
+      }
+      if (access.authorizing && !access.mayReceive(s.session(), m)) {
         continue;
       }
       if (s.shared()) {
@@ -158,7 +170,7 @@ public final class BrokerCore {
    */
   void redeliverShared(Delivery d, Session from) {
     Subscriber s = subscriptions.otherMember(d.sharedFilter(), from);
-    if (s != null) {
+    if (s != null && !(access.authorizing && !access.mayReceive(s.session(), d.message()))) {
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
       s.session().enqueue(new Delivery(d.message(), Math.min(d.message().qos(), s.qos()), d.retain(), ids,
           d.sharedFilter()));
@@ -174,6 +186,9 @@ public final class BrokerCore {
     retained.match(s.filter(), m -> {
       if (m.expired(now)) {
         retained.removeIfSame(m);
+        return;
+      }
+      if (access.authorizing && !access.mayReceive(session, m)) {
         return;
       }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());

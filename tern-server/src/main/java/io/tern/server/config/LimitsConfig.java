@@ -17,6 +17,12 @@ import java.util.Objects;
  * @param connectTimeout how long a new connection may take to send CONNECT
  * @param maxClientIdLength longest client identifier accepted
  * @param maxQos highest QoS granted to a subscription
+ * @param maxConnections open connections over all listeners; 0: no limit
+ * @param maxConnectionRatePerAddress new connections per second from one IP address; 0: no limit
+ * @param maxTopicLength longest topic name or filter, in characters
+ * @param maxTopicLevels most levels in a topic name or filter; 0: no limit
+ * @param maxSubscriptionsPerClient subscriptions one session may hold
+ * @param disconnectOnDeniedPublish whether an MQTT 3 client whose PUBLISH is denied is disconnected
  * @param receiveMaximum QoS 1/2 PUBLISHes an MQTT 5 client may have unacknowledged towards the broker
  * @param topicAliasMaximum topic aliases an MQTT 5 client may use towards the broker (0: none)
  * @param maxSessionExpiry longest Session Expiry Interval granted, in seconds (0xFFFFFFFF: no limit)
@@ -31,6 +37,12 @@ public record LimitsConfig(
     Duration connectTimeout,
     int maxClientIdLength,
     int maxQos,
+    int maxConnections,
+    int maxConnectionRatePerAddress,
+    int maxTopicLength,
+    int maxTopicLevels,
+    int maxSubscriptionsPerClient,
+    boolean disconnectOnDeniedPublish,
     int receiveMaximum,
     int topicAliasMaximum,
     long maxSessionExpiry,
@@ -41,19 +53,25 @@ public record LimitsConfig(
     Objects.requireNonNull(connectTimeout, "connectTimeout");
   }
 
-  /** The limits of MQTT 3.1.1 alone; the MQTT 5 ones take the broker's defaults. */
+  /** Without the MQTT 5 limits: they take the broker's defaults. */
   public LimitsConfig(int maxPacketSize, int maxInflight, int maxQueuedMessages, boolean queueQos0WhenOffline,
-      DropPolicy dropPolicy, Duration connectTimeout, int maxClientIdLength, int maxQos) {
+      DropPolicy dropPolicy, Duration connectTimeout, int maxClientIdLength, int maxQos, int maxConnections,
+      int maxConnectionRatePerAddress, int maxTopicLength, int maxTopicLevels, int maxSubscriptionsPerClient,
+      boolean disconnectOnDeniedPublish) {
     this(maxPacketSize, maxInflight, maxQueuedMessages, queueQos0WhenOffline, dropPolicy, connectTimeout,
-        maxClientIdLength, maxQos, BrokerConfig.defaults().receiveMaximum(), BrokerConfig.defaults().topicAliasMaximum(),
-        BrokerConfig.defaults().maxSessionExpiryInterval(), BrokerConfig.defaults().serverKeepAlive());
+        maxClientIdLength, maxQos, maxConnections, maxConnectionRatePerAddress, maxTopicLength, maxTopicLevels,
+        maxSubscriptionsPerClient, disconnectOnDeniedPublish, BrokerConfig.defaults().receiveMaximum(),
+        BrokerConfig.defaults().topicAliasMaximum(), BrokerConfig.defaults().maxSessionExpiryInterval(),
+        BrokerConfig.defaults().serverKeepAlive());
   }
 
   public static LimitsConfig defaults() {
     BrokerConfig d = BrokerConfig.defaults();
     return new LimitsConfig(d.maxPacketSize(), d.maxInflight(), d.maxQueuedMessages(), d.queueQos0WhenOffline(),
-        d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.receiveMaximum(),
-        d.topicAliasMaximum(), d.maxSessionExpiryInterval(), d.serverKeepAlive());
+        d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
+        d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
+        d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
+        d.serverKeepAlive());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -65,6 +83,12 @@ public record LimitsConfig(
         .connectTimeout(connectTimeout)
         .maxClientIdLength(maxClientIdLength)
         .maxQos(maxQos)
+        .maxConnections(maxConnections)
+        .maxConnectionRatePerAddress(maxConnectionRatePerAddress)
+        .maxTopicLength(maxTopicLength)
+        .maxTopicLevels(maxTopicLevels)
+        .maxSubscriptionsPerClient(maxSubscriptionsPerClient)
+        .disconnectOnDeniedPublish(disconnectOnDeniedPublish)
         .receiveMaximum(receiveMaximum)
         .topicAliasMaximum(topicAliasMaximum)
         .maxSessionExpiryInterval(maxSessionExpiry)
