@@ -265,7 +265,8 @@ public final class BrokerConfig {
   /**
    * What happens to an MQTT 3 client whose PUBLISH the authorizer denies: {@code false} (the
    * default) acknowledges and drops it, as MQTT 3 has no way to say no; {@code true} closes the
-   * connection. MQTT 5 clients always get {@code 0x87} in the PUBACK/PUBREC.
+   * connection. MQTT 5 clients get {@code 0x87} in the PUBACK/PUBREC; a QoS 0 PUBLISH has no ack,
+   * so with {@code true} an MQTT 5 client is then disconnected with DISCONNECT {@code 0x87}.
    */
   public boolean disconnectOnDeniedPublish() {
     return disconnectOnDeniedPublish;

@@ -495,9 +495,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return p.withTopic(topic).withProperties(p.properties().toBuilder().remove(Property.TOPIC_ALIAS).build());
   }
 
-  /** MQTT 5: 0x87 in the ack. MQTT 3 has no refusal: acknowledged and dropped, or disconnected. */
+  /**
+   * MQTT 5: 0x87 in the ack. MQTT 3 has no refusal: acknowledged and dropped, or disconnected. A
+   * QoS 0 PUBLISH has no ack to refuse it in: disconnected when so configured (v5: DISCONNECT 0x87).
+   */
   private void onDeniedPublish(Publish p) {
-    if (!version.isV5() && core.config().disconnectOnDeniedPublish()) {
+    if (core.config().disconnectOnDeniedPublish() && (!version.isV5() || p.qos() == 0)) {
       log.info("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", clientId, client.username(),
           remote(), p.topic());
       disconnect(ReasonCodes.NOT_AUTHORIZED, "PUBLISH denied");

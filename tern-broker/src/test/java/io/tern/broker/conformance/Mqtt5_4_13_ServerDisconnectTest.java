@@ -92,6 +92,20 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("0x87 Not authorized: a denied QoS 0 PUBLISH (no ack to refuse it in), with disconnect_on_denied_publish")
+  void notAuthorized() {
+    configure(b -> b.disconnectOnDeniedPublish(true).authorizer((client, action, topic, qos) ->
+        action == io.tern.broker.auth.Action.PUBLISH && topic.startsWith("locked/")
+            ? io.tern.broker.auth.Permission.DENY : io.tern.broker.auth.Permission.ALLOW));
+    RawClient c = connect5("c");
+    c.send(publish5("locked/door", 1, 1, "x", MqttProperties.EMPTY));
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode())
+        .as("QoS 1: refused in the PUBACK, the connection stays").isEqualTo(ReasonCodes.NOT_AUTHORIZED);
+    c.send(publish5("locked/door", 0, 0, "x", MqttProperties.EMPTY));
+    expectDisconnect(c, ReasonCodes.NOT_AUTHORIZED);
+  }
+
+  @Test
   @DisplayName("0x8B Server shutting down: the broker stops")
   void serverShuttingDown() {
     RawClient c = connect5("c");
