@@ -6,6 +6,7 @@ import io.tern.broker.Listener;
 import io.tern.server.config.LimitsConfig;
 import io.tern.server.config.ServerConfig;
 import io.tern.server.config.Units;
+import io.tern.server.auth.ServerAuth;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -13,17 +14,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The life of one server process: start the broker, serve until the JVM is asked to stop (SIGTERM,
- * SIGINT), stop the broker once, exit 0.
+ * SIGINT), stop the broker once, exit 0. SIGHUP reloads the password and ACL files.
  */
 final class ServerProcess {
   private static final Logger log = LoggerFactory.getLogger(TernServer.class);
 
   private final ServerConfig config;
   private final String source;
+  private final ServerAuth auth;
 
-  ServerProcess(ServerConfig config, String source) {
+  /** @param auth the loaded password and ACL files; closed when the process stops */
+  ServerProcess(ServerConfig config, String source, ServerAuth auth) {
     this.config = config;
     this.source = source;
+    this.auth = auth;
   }
 
   /** Serves until the process is stopped; returns only when the broker could not start. */
@@ -31,16 +35,26 @@ final class ServerProcess {
     BrokerConfig brokerConfig = config.toBrokerConfig();
     log.info("Tern {} starting ({})", Version.get(), source);
     log.info("Limits: {}", describe(config.limits()));
-    Broker broker = Broker.builder().config(brokerConfig).build();
+    log.info("Auth: {}", auth.describe());
+    if (config.auth().allowAnonymous() == io.tern.server.auth.AnonymousAccess.TRUE && config.auth().passwordFile() == null) {
+      log.warn("Auth: allow_anonymous is true and there is no password file: every client that can reach a "
+          + "listener may connect");
+    }
+    Broker broker = Broker.builder().config(brokerConfig)
+        .authenticator(auth.authenticator())
+        .authorizer(auth.authorizer())
+        .build();
     try {
       broker.start();
     } catch (Exception e) { // a bind failure arrives as a checked exception thrown without declaration
       // A port in use is an operator's matter, not a bug: one line, the stack trace only at DEBUG.
       log.error("Cannot start: {} (listeners: {})", message(e), describe(brokerConfig));
       log.debug("Start failure", e);
+      auth.close();
       return TernServer.EXIT_FAILURE;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "tern-shutdown"));
+    reloadOnSighup();
     log.info("Tern started");
     while (true) {
       LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop
@@ -66,6 +80,24 @@ final class ServerProcess {
       System.out.flush();
       System.err.flush();
       Runtime.getRuntime().halt(status);
+    }
+  }
+
+  /**
+   * SIGHUP reloads the password and ACL files, as it does for Mosquitto, instead of stopping the JVM.
+   * When the process was started with {@code nohup} (SIGHUP ignored), the JVM leaves it ignored and
+   * this handler never runs. The handler runs on a JVM signal thread: a reload reads two small
+   * files, and the broker keeps serving with the previous rules meanwhile.
+   */
+  @SuppressWarnings("restriction")
+  private void reloadOnSighup() {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+        log.info("SIGHUP: reloading the password and ACL files");
+        auth.reload();
+      });
+    } catch (IllegalArgumentException | UnsupportedOperationException e) { // no SIGHUP here (Windows)
+      log.debug("SIGHUP reload not available: {}", e.toString());
     }
   }
 

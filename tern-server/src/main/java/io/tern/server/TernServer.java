@@ -1,5 +1,7 @@
 package io.tern.server;
 
+import io.tern.server.auth.AuthFileException;
+import io.tern.server.auth.ServerAuth;
 import io.tern.server.config.ConfigException;
 import io.tern.server.config.ConfigLoader;
 import io.tern.server.config.LogLevel;
@@ -16,8 +18,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code tern} command: runs the broker until SIGTERM or Ctrl-C. Subcommands (such as a future
- * {@code tern passwd}) are added to {@code subcommands} below; without one, {@code tern} serves.
+ * The {@code tern} command: runs the broker until SIGTERM or Ctrl-C; SIGHUP reloads the password and
+ * ACL files. Subcommands ({@code tern passwd}) are listed in {@code subcommands} below; without one,
+ * {@code tern} serves.
  *
  * <pre>
  * java -jar tern.jar                          # 0.0.0.0:1883, built-in defaults
@@ -28,16 +31,18 @@ import picocli.CommandLine.Spec;
     name = "tern",
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
-    subcommands = {HelpCommand.class},
+    subcommands = {HelpCommand.class, PasswdCommand.class},
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {
-      "Runs the Tern MQTT broker until it receives SIGTERM or SIGINT (Ctrl-C).",
-      "Without --config it listens on 0.0.0.0:1883 with the built-in defaults; options override the file."
+      "Runs the Tern MQTT broker until it receives SIGTERM or SIGINT (Ctrl-C); SIGHUP reloads the",
+      "password and ACL files. Without --config it listens on 0.0.0.0:1883 with the built-in defaults",
+      "and accepts clients from this machine (loopback addresses) only; options override the file.",
+      "'tern passwd FILE USER' adds a user to a password file."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
-      "0:stopped normally (also after SIGTERM, SIGINT or SIGHUP)",
+      "0:stopped normally (after SIGTERM or SIGINT)",
       "1:could not start (a port in use, an address that cannot be bound), or stopping failed",
       "2:invalid command line or configuration file"
     })
@@ -84,7 +89,14 @@ public final class TernServer implements Callable<Integer> {
   public Integer call() {
     ServerConfig config = effectiveConfig();
     Logging.setLevel(config.log().level());
-    return new ServerProcess(config, configFile == null ? "built-in defaults" : configFile.toString()).run();
+    String source = configFile == null ? "built-in defaults" : configFile.toString();
+    ServerAuth auth;
+    try {
+      auth = ServerAuth.start(config.auth());
+    } catch (AuthFileException e) {
+      throw new ConfigException(source, null, e.getMessage());
+    }
+    return new ServerProcess(config, source, auth).run();
   }
 
   /**

@@ -8,6 +8,7 @@ import io.tern.broker.BrokerConfig;
 import io.tern.broker.DropPolicy;
 import io.tern.broker.SharedSubscriptionPolicy;
 import io.tern.broker.TopicAliasPolicy;
+import io.tern.server.auth.AnonymousAccess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -75,14 +76,16 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ServerConfig.defaults();
     }
-    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log");
+    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log", "auth");
     List<ListenerConfig> listeners = listeners(top.get("listeners"));
     LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
     MqttConfig mqtt = mqtt(top.section("mqtt", MQTT_KEYS));
     int ioThreads = top.integer("io_threads", ServerConfig.defaultIoThreads(), b -> b::ioThreads);
     LogConfig log = log(top.section("log", "level"));
+    AuthConfig auth = auth(top.section("auth", "password_file", "acl_file", "allow_anonymous",
+        "reload_check_interval"));
     try {
-      return new ServerConfig(listeners, limits, ioThreads, log, mqtt);
+      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, auth);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source, null, e.getMessage());
     }
@@ -313,6 +316,35 @@ public final class ConfigLoader {
       }
     }
     throw error(value.path, "expected drop_new or drop_oldest, got '" + text + "'");
+  }
+
+  private AuthConfig auth(Section s) {
+    Path passwordFile = path(s, "password_file");
+    Path aclFile = path(s, "acl_file");
+    AnonymousAccess anonymous = AuthConfig.defaultAnonymous(passwordFile);
+    Value value = s.get("allow_anonymous");
+    if (value.node != null) {
+      if (value.node.isBoolean()) {
+        anonymous = value.node.booleanValue() ? AnonymousAccess.TRUE : AnonymousAccess.FALSE;
+      } else if (value.node.isTextual() && value.node.textValue().equalsIgnoreCase("localhost")) {
+        anonymous = AnonymousAccess.LOCALHOST;
+      } else {
+        throw error(value.path, "expected true, false or localhost, got " + describe(value.node));
+      }
+    }
+    Duration interval = s.duration("reload_check_interval", AuthConfig.DEFAULT_RELOAD_CHECK_INTERVAL, null);
+    if (interval.isNegative()) {
+      throw error(s.get("reload_check_interval").path, "must not be negative");
+    }
+    return new AuthConfig(passwordFile, aclFile, anonymous, interval);
+  }
+
+  private Path path(Section s, String key) {
+    String text = s.text(key, null);
+    if (text != null && text.isBlank()) {
+      throw error(s.get(key).path, "must not be empty (leave it out for none)");
+    }
+    return text == null ? null : Path.of(text);
   }
 
   private LogConfig log(Section s) {

@@ -20,9 +20,11 @@ import java.util.Objects;
  * @param ioThreads event loop threads serving connections; 0 lets the broker choose
  * @param log logging settings
  * @param mqtt the MQTT features offered (MQTT 5 capabilities)
+ * @param auth who may connect and what they may do (password and ACL files, anonymous access)
  */
 public record ServerConfig(
-    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt) {
+    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt,
+    AuthConfig auth) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
   public ServerConfig {
@@ -30,6 +32,7 @@ public record ServerConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(log, "log");
     Objects.requireNonNull(mqtt, "mqtt");
+    Objects.requireNonNull(auth, "auth");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
     }
@@ -37,12 +40,21 @@ public record ServerConfig(
     brokerConfig(listeners, limits, ioThreads, mqtt);
   }
 
-  /** With the default MQTT features. */
+  /** With the default MQTT features and auth settings. */
   public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log) {
-    this(listeners, limits, ioThreads, log, MqttConfig.defaults());
+    this(listeners, limits, ioThreads, log, MqttConfig.defaults(), AuthConfig.defaults());
   }
 
-  /** The built-in defaults: one MQTT listener on 0.0.0.0:1883 and the broker's default limits. */
+  /** With the default auth settings. */
+  public ServerConfig(
+      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt) {
+    this(listeners, limits, ioThreads, log, mqtt, AuthConfig.defaults());
+  }
+
+  /**
+   * The built-in defaults: one MQTT listener on 0.0.0.0:1883, the broker's default limits, anonymous
+   * clients from loopback addresses only.
+   */
   public static ServerConfig defaults() {
     return new ServerConfig(
         List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(), LogConfig.defaults());
@@ -60,7 +72,7 @@ public record ServerConfig(
     List<ListenerConfig> changed = new ArrayList<>(listeners);
     ListenerConfig first = changed.get(0);
     changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
-    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt);
+    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt, auth);
   }
 
   /** The broker's configuration: listeners, limits and threads. */

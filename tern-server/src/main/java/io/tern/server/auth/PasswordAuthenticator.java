@@ -1,0 +1,181 @@
+package io.tern.server.auth;
+
+import io.tern.broker.auth.AuthResult;
+import io.tern.broker.auth.ConnectRequest;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks user names and passwords against a {@link PasswordFile}.
+ *
+ * <ul>
+ *   <li>Hashing runs on a small executor of its own ({@link #THREADS} threads, {@link #QUEUE}
+ *       waiting checks), never on an event loop; a CONNECT that finds the queue full is refused with
+ *       {@code 0x89 Server busy} (MQTT 3: {@code 0x03}). This bounds the CPU a flood of CONNECTs can
+ *       take to those threads.
+ *   <li>An unknown user costs the same hash as a known one (against a dummy of the file's highest
+ *       iteration count) and gets the same {@code 0x86}/{@code 0x04}, so neither the answer nor its
+ *       time says which users exist.
+ *   <li>Wrong passwords are limited: after {@link #ADDRESS_THRESHOLD} failures from one address, or
+ *       {@link #USER_THRESHOLD} for one user name, further attempts from it (or for it) are refused
+ *       without a check for 1 s, doubling with each further failure up to 60 s. A success clears the
+ *       address and the user. The per-user limit lets an attacker lock a known user out for a while:
+ *       the price of stopping a distributed guess of one password.
+ *   <li>Each refusal is counted and logged, once, with user name and address; never the password.
+ * </ul>
+ */
+public final class PasswordAuthenticator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PasswordAuthenticator.class);
+
+  static final int THREADS = 2;
+  static final int QUEUE = 256;
+  static final int ADDRESS_THRESHOLD = 5;
+  static final int USER_THRESHOLD = 10;
+  static final long BASE_LOCKOUT_MILLIS = 1_000;
+  static final long MAX_LOCKOUT_MILLIS = 60_000;
+  private static final int MAX_TRACKED = 100_000;
+
+  private final Supplier<PasswordFile> passwords;
+  private final ThreadPoolExecutor executor;
+  private final FailureLimiter byAddress;
+  private final FailureLimiter byUser;
+  private volatile PasswordHash dummy;
+
+  private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong wrongPasswords = new AtomicLong();
+  private final AtomicLong unknownUsers = new AtomicLong();
+  private final AtomicLong rateLimited = new AtomicLong();
+  private final AtomicLong busy = new AtomicLong();
+
+  /** Counters since start. */
+  public record Stats(long accepted, long wrongPasswords, long unknownUsers, long rateLimited, long busy) {}
+
+  public PasswordAuthenticator(Supplier<PasswordFile> passwords) {
+    this(passwords, BASE_LOCKOUT_MILLIS);
+  }
+
+  PasswordAuthenticator(Supplier<PasswordFile> passwords, long baseLockoutMillis) {
+    this.passwords = passwords;
+    AtomicInteger n = new AtomicInteger();
+    this.executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(QUEUE), r -> {
+          Thread t = new Thread(r, "tern-auth-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    this.byAddress = new FailureLimiter(ADDRESS_THRESHOLD, baseLockoutMillis, MAX_LOCKOUT_MILLIS, MAX_TRACKED,
+        System::nanoTime);
+    this.byUser = new FailureLimiter(USER_THRESHOLD, baseLockoutMillis, MAX_LOCKOUT_MILLIS, MAX_TRACKED,
+        System::nanoTime);
+  }
+
+  /** Checks the user name and password of {@code request}, which must have a user name. */
+  public CompletionStage<AuthResult> authenticate(ConnectRequest request) {
+    String user = request.username();
+    String address = hostOf(request.remoteAddress());
+    if (lockedOut(request, user, address)) {
+      return CompletableFuture.completedFuture(AuthResult.badCredentials());
+    }
+    byte[] password = request.password() == null ? null : request.password().clone();
+    CompletableFuture<AuthResult> result = new CompletableFuture<>();
+    try {
+      executor.execute(() -> {
+        try {
+          result.complete(check(request, user, address, password));
+        } catch (Throwable t) {
+          result.completeExceptionally(t);
+        } finally {
+          if (password != null) {
+            Arrays.fill(password, (byte) 0);
+          }
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      busy.incrementAndGet();
+      log.warn("Refused {} (user {}) from {}: too many password checks waiting", request.clientId(), user, address);
+      return CompletableFuture.completedFuture(AuthResult.refuse(AuthResult.SERVER_BUSY));
+    }
+    return result;
+  }
+
+  private boolean lockedOut(ConnectRequest request, String user, String address) {
+    boolean addressLocked = byAddress.locked(address);
+    if (addressLocked || byUser.locked(user)) {
+      rateLimited.incrementAndGet();
+      log.info("Refused {} (user {}) from {}: too many wrong passwords {}, try again later", request.clientId(),
+          user, address, addressLocked ? "from this address" : "for this user");
+      return true;
+    }
+    return false;
+  }
+
+  private AuthResult check(ConnectRequest request, String user, String address, byte[] password) {
+    if (lockedOut(request, user, address)) { // failures may have arrived while this one waited
+      return AuthResult.badCredentials();
+    }
+    PasswordFile file = passwords.get();
+    PasswordHash hash = file.hash(user);
+    boolean ok;
+    if (hash == null) {
+      dummy(file.maxIterations()).matches(password); // the same work as for a real user
+      ok = false;
+    } else {
+      ok = hash.matches(password);
+    }
+    if (ok) {
+      byAddress.succeeded(address);
+      byUser.succeeded(user);
+      accepted.incrementAndGet();
+      return AuthResult.accept(user, new AuthenticatedUser(user));
+    }
+    int failures = byAddress.failed(address);
+    byUser.failed(user);
+    (hash == null ? unknownUsers : wrongPasswords).incrementAndGet();
+    log.info("Refused {} (user {}) from {}: {} ({} failures from this address)", request.clientId(), user, address,
+        hash == null ? "unknown user" : "wrong password", failures);
+    return AuthResult.badCredentials();
+  }
+
+  private PasswordHash dummy(int iterations) {
+    PasswordHash d = dummy;
+    if (d == null || d.iterations() != iterations) {
+      char[] random = java.util.UUID.randomUUID().toString().toCharArray();
+      d = PasswordHash.create(random, iterations);
+      dummy = d;
+    }
+    return d;
+  }
+
+  /** Forgets old failures; called now and then. */
+  void prune() {
+    byAddress.prune();
+    byUser.prune();
+  }
+
+  public Stats stats() {
+    return new Stats(accepted.get(), wrongPasswords.get(), unknownUsers.get(), rateLimited.get(), busy.get());
+  }
+
+  private static String hostOf(InetSocketAddress a) {
+    if (a == null) {
+      return "unknown";
+    }
+    return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}
