@@ -1,0 +1,61 @@
+package io.tern.server.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class FailureLimiterTest {
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final FailureLimiter limiter = new FailureLimiter(3, 1000, 8000, 10, now::get);
+
+  private void advanceMillis(long ms) {
+    now.addAndGet(ms * 1_000_000L);
+  }
+
+  @Test
+  void locksAfterThresholdAndDoublesTheLockoutUpToTheMaximum() {
+    limiter.failed("a");
+    limiter.failed("a");
+    assertThat(limiter.locked("a")).isFalse();
+    limiter.failed("a");
+    assertThat(limiter.locked("a")).isTrue();
+    advanceMillis(1001);
+    assertThat(limiter.locked("a")).isFalse();
+    limiter.failed("a"); // 4th: 2 s
+    advanceMillis(1500);
+    assertThat(limiter.locked("a")).isTrue();
+    advanceMillis(600);
+    assertThat(limiter.locked("a")).isFalse();
+    for (int i = 0; i < 20; i++) {
+      limiter.failed("a");
+    }
+    advanceMillis(7999);
+    assertThat(limiter.locked("a")).isTrue();
+    advanceMillis(2);
+    assertThat(limiter.locked("a")).as("capped at 8 s").isFalse();
+    assertThat(limiter.locked("b")).isFalse();
+  }
+
+  @Test
+  void successClearsAndOldKeysArePruned() {
+    for (int i = 0; i < 3; i++) {
+      limiter.failed("a");
+      limiter.failed("b");
+    }
+    limiter.succeeded("a");
+    assertThat(limiter.locked("a")).isFalse();
+    assertThat(limiter.trackedKeys()).isEqualTo(1);
+    advanceMillis(FailureLimiter.FORGET_AFTER_NANOS / 1_000_000 + 1);
+    limiter.prune();
+    assertThat(limiter.trackedKeys()).isZero();
+  }
+
+  @Test
+  void tracksABoundedNumberOfKeys() {
+    for (int i = 0; i < 50; i++) {
+      limiter.failed("k" + i);
+    }
+    assertThat(limiter.trackedKeys()).isEqualTo(10);
+  }
+}
