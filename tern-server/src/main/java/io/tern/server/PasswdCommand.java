@@ -36,10 +36,11 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {
-      "Adds or updates USER in the password FILE (created if missing), or removes it with --delete.",
-      "On a terminal the password is asked twice; otherwise it is the first line of standard input.",
-      "The file is replaced atomically and readable by its owner only; a running server reloads it",
-      "within auth.reload_check_interval, or at once on SIGHUP."
+      "Adds, updates or (--delete) removes a user of a password file.",
+      "FILE is created if missing. On a terminal the password is asked twice;",
+      "otherwise it is the first line of standard input. The file is replaced",
+      "atomically, readable by its owner only; a running server reloads it within",
+      "auth.reload_check_interval, or at once on SIGHUP."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

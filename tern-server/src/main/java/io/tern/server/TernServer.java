@@ -35,9 +35,10 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {
-      "Runs the Tern MQTT broker until it receives SIGTERM or SIGINT (Ctrl-C); SIGHUP reloads the",
-      "password and ACL files. Without --config it listens on 0.0.0.0:1883 with the built-in defaults",
-      "and accepts clients from this machine (loopback addresses) only; options override the file.",
+      "Runs the Tern MQTT broker until SIGTERM or SIGINT (Ctrl-C).",
+      "SIGHUP reloads the password and ACL files (auth: in the configuration).",
+      "Without --config: 0.0.0.0:1883, the built-in defaults, and anonymous clients",
+      "from this machine (loopback addresses) only. Options override the file.",
       "'tern passwd FILE USER' adds a user to a password file."
     },
     exitCodeListHeading = "%nExit codes:%n",
