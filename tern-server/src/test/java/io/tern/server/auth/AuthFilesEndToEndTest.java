@@ -1,0 +1,230 @@
+package io.tern.server.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
+import io.tern.broker.Broker;
+import io.tern.broker.Listener;
+import io.tern.server.config.AuthConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.IMqttMessageListener;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The password and ACL files in a broker, as the server wires them ({@link ServerAuth}), with real
+ * clients on loopback.
+ */
+@Timeout(60)
+class AuthFilesEndToEndTest {
+  /** Slow enough that hashing dominates the time of a refusal, fast enough for a test. */
+  private static final int ITERATIONS = 50_000;
+
+  @TempDir
+  Path dir;
+
+  private ServerAuth auth;
+  private Broker broker;
+  private final List<AutoCloseable> cleanups = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : cleanups) {
+      c.close();
+    }
+    if (broker != null) {
+      broker.stop();
+    }
+    if (auth != null) {
+      auth.close();
+    }
+  }
+
+  private Path passwords(String... userPasswordPairs) throws Exception {
+    Path f = dir.resolve("passwd");
+    for (int i = 0; i < userPasswordPairs.length; i += 2) {
+      PasswordFile.update(f, userPasswordPairs[i], PasswordHash.create(userPasswordPairs[i + 1].toCharArray(), ITERATIONS));
+    }
+    return f;
+  }
+
+  private Path acl(String text) throws Exception {
+    Path f = dir.resolve("acl");
+    Files.writeString(f, text);
+    return f;
+  }
+
+  private void start(Path passwordFile, Path aclFile, AnonymousAccess anonymous) {
+    auth = ServerAuth.start(new AuthConfig(passwordFile, aclFile, anonymous, Duration.ofMillis(100)));
+    broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0))
+        .authenticator(auth.authenticator()).authorizer(auth.authorizer()).build().start();
+  }
+
+  private MqttClient paho(String id, String user, String password) throws MqttException {
+    MqttClient c = new MqttClient("tcp://127.0.0.1:" + broker.port(), id, new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setConnectionTimeout(10);
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    if (user != null) {
+      o.setUserName(user);
+      o.setPassword(password.toCharArray());
+    }
+    c.connect(o);
+    cleanups.add(() -> {
+      if (c.isConnected()) {
+        c.disconnectForcibly(100, 100);
+      }
+      c.close();
+    });
+    return c;
+  }
+
+  private static int refusal(ThrowingRunnable r) {
+    try {
+      r.run();
+    } catch (MqttException e) {
+      return e.getReasonCode();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    throw new AssertionError("connected");
+  }
+
+  private interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  private long millisToRefuse(String user, String password) {
+    long t0 = System.nanoTime();
+    assertThat(refusal(() -> paho("t-" + System.nanoTime(), user, password))).isEqualTo(4);
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+
+  @Test
+  void rightPasswordConnectsAndWrongOneGetsConnAck4() throws Exception {
+    start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
+    assertThat(paho("a1", "alice", "secret").isConnected()).isTrue();
+    assertThat(refusal(() -> paho("a2", "alice", "wrong"))).isEqualTo(4);
+    assertThat(refusal(() -> paho("a3", "nobody", "secret"))).isEqualTo(4);
+    assertThat(refusal(() -> paho("a4", null, null))).as("anonymous: not authorized").isEqualTo(5);
+    assertThat(auth.passwordStats().wrongPasswords()).isEqualTo(1);
+    assertThat(auth.passwordStats().unknownUsers()).isEqualTo(1);
+    assertThat(auth.anonymousRefused()).isEqualTo(1);
+  }
+
+  @Test
+  void mqtt5WrongPasswordGetsConnAck0x86() throws Exception {
+    start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
+    Mqtt5BlockingClient c = Mqtt5Client.builder().identifier("h5").serverHost("127.0.0.1").serverPort(broker.port())
+        .simpleAuth().username("alice").password("nope".getBytes(StandardCharsets.UTF_8)).applySimpleAuth()
+        .buildBlocking();
+    assertThatThrownBy(c::connect).isInstanceOfSatisfying(Mqtt5ConnAckException.class,
+        e -> assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD));
+  }
+
+  @Test
+  void anUnknownUserIsRefusedInAboutTheTimeOfAWrongPassword() throws Exception {
+    start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
+    paho("warm", "alice", "secret"); // class loading, connection setup; a success clears the counters
+    long wrong = Math.min(millisToRefuse("alice", "x"), millisToRefuse("alice", "y"));
+    paho("reset", "alice", "secret"); // stay below the per-address lockout
+    long unknown = Math.min(millisToRefuse("mallory", "x"), millisToRefuse("mallory", "y"));
+    // Loose: both pay for one PBKDF2 hash; an unknown user that skipped it would take ~1 ms.
+    assertThat(unknown).as("unknown user %d ms, wrong password %d ms", unknown, wrong).isGreaterThan(wrong / 3);
+  }
+
+  @Test
+  void wrongPasswordsInALoopAreRateLimitedThenTheLockoutEnds() throws Exception {
+    start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
+    for (int i = 0; i < PasswordAuthenticator.ADDRESS_THRESHOLD; i++) {
+      assertThat(refusal(() -> paho("loop", "alice", "guess"))).isEqualTo(4);
+    }
+    assertThat(auth.passwordStats().rateLimited()).isZero();
+    // Locked out: even the right password is refused, without a hash.
+    assertThat(refusal(() -> paho("loop", "alice", "secret"))).isEqualTo(4);
+    assertThat(auth.passwordStats().rateLimited()).isEqualTo(1);
+    assertThat(auth.passwordStats().wrongPasswords()).isEqualTo(PasswordAuthenticator.ADDRESS_THRESHOLD);
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
+        .until(() -> paho("after", "alice", "secret").isConnected());
+  }
+
+  @Test
+  void aclDeniedSubscribeGets0x80AndDeniedPublishIsNotDelivered() throws Exception {
+    start(passwords("alice", "a", "bob", "b"), acl("""
+        topic read public/#
+        user alice
+        topic readwrite alice/#
+        topic write public/#
+        user bob
+        topic read alice/#
+        """), AnonymousAccess.FALSE);
+    MqttClient alice = paho("alice-1", "alice", "a");
+    MqttClient bob = paho("bob-1", "bob", "b");
+    BlockingQueue<String> received = new ArrayBlockingQueue<>(10);
+    IMqttMessageListener listener = (t, m) -> received.add(t + " " + new String(m.getPayload(), StandardCharsets.UTF_8));
+    assertThat(bob.subscribeWithResponse(new String[] {"alice/#", "secret/#", "public/#"}, new int[] {1, 1, 1},
+        new IMqttMessageListener[] {listener, listener, listener}).getGrantedQos())
+        .containsExactly(1, 0x80, 1);
+    bob.publish("public/x", "from bob".getBytes(StandardCharsets.UTF_8), 1, false); // bob may not write: dropped
+    alice.publish("alice/x", "one".getBytes(StandardCharsets.UTF_8), 1, false);
+    alice.publish("public/y", "two".getBytes(StandardCharsets.UTF_8), 1, false);
+    assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("alice/x one");
+    assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("public/y two");
+    assertThat(received.poll(300, TimeUnit.MILLISECONDS)).as("bob's publish was dropped").isNull();
+    assertThat(broker.securityStats().publishesDenied()).isEqualTo(1);
+  }
+
+  @Test
+  void aChangedPasswordFileIsReloadedAndABrokenOneKeepsThePreviousUsers() throws Exception {
+    Path file = passwords("alice", "one");
+    start(file, null, AnonymousAccess.FALSE);
+    assertThat(refusal(() -> paho("r1", "bob", "two"))).isEqualTo(4);
+    PasswordFile.update(file, "bob", PasswordHash.create("two".toCharArray(), ITERATIONS));
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> paho("r2", "bob", "two").isConnected());
+    Files.writeString(file, Files.readString(file) + "broken\n");
+    Thread.sleep(500); // several check intervals: the broken file must not replace the users
+    assertThat(paho("r3", "alice", "one").isConnected()).isTrue();
+  }
+
+  @Test
+  void aChangedAclFileIsReloadedAndSighupReloadReadsItAtOnce() throws Exception {
+    Path aclFile = acl("topic read a/#\n");
+    start(null, aclFile, AnonymousAccess.TRUE);
+    MqttClient c = paho("acl-1", null, null);
+    assertThat(c.subscribeWithResponse("b/#", 1).getGrantedQos()).containsExactly(0x80);
+    Files.writeString(aclFile, "topic read a/#\ntopic read b/#\n");
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> c.subscribeWithResponse("b/#", 1).getGrantedQos()[0] == 1);
+    Files.writeString(aclFile, "topic read a/#\ntopik read c/#\n");
+    auth.reload(); // as SIGHUP does
+    assertThat(c.subscribeWithResponse("b/#", 1).getGrantedQos()).as("syntax error: previous rules kept")
+        .containsExactly(1);
+  }
+
+  @Test
+  void withNoAuthConfiguredAnonymousClientsFromLoopbackAreAccepted() throws Exception {
+    start(null, null, AuthConfig.defaults().allowAnonymous());
+    assertThat(paho("local", null, null).isConnected()).isTrue();
+    assertThat(paho("named", "anyone", "anything").isConnected()).as("no password file: names are not checked")
+        .isTrue();
+  }
+}
