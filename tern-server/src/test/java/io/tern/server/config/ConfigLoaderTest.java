@@ -205,7 +205,7 @@ class ConfigLoaderTest {
   void anUnknownTopLevelKeyIsNamed() {
     assertRejected("listners: []", "listners")
         .hasMessageContaining("unknown key")
-        .hasMessageContaining("listeners, limits, mqtt, io_threads, log");
+        .hasMessageContaining("listeners, limits, mqtt, io_threads, log, auth");
   }
 
   @Test
@@ -395,5 +395,40 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> new ServerConfig(List.of(ListenerConfig.defaults(0)), bad, 0, LogConfig.defaults()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("max packet size");
+  }
+
+  // ---------------------------------------------------------------- auth
+
+  @Test
+  void withoutAuthAnonymousClientsAreAllowedFromLoopbackOnly() {
+    AuthConfig a = ServerConfig.defaults().auth();
+    assertThat(a.passwordFile()).isNull();
+    assertThat(a.aclFile()).isNull();
+    assertThat(a.allowAnonymous()).isEqualTo(io.tern.server.auth.AnonymousAccess.LOCALHOST);
+    assertThat(parse("auth: {}").auth()).isEqualTo(a);
+  }
+
+  @Test
+  void aPasswordFileTurnsAnonymousOffUnlessExplicitlyAllowed() {
+    AuthConfig a = parse("auth: {password_file: /etc/tern/passwd, acl_file: /etc/tern/acl}").auth();
+    assertThat(a.passwordFile()).isEqualTo(Path.of("/etc/tern/passwd"));
+    assertThat(a.aclFile()).isEqualTo(Path.of("/etc/tern/acl"));
+    assertThat(a.allowAnonymous()).isEqualTo(io.tern.server.auth.AnonymousAccess.FALSE);
+    assertThat(parse("auth: {password_file: p, allow_anonymous: true}").auth().allowAnonymous())
+        .isEqualTo(io.tern.server.auth.AnonymousAccess.TRUE);
+    assertThat(parse("auth: {password_file: p, allow_anonymous: localhost}").auth().allowAnonymous())
+        .isEqualTo(io.tern.server.auth.AnonymousAccess.LOCALHOST);
+    assertThat(parse("auth: {allow_anonymous: false}").auth().allowAnonymous())
+        .isEqualTo(io.tern.server.auth.AnonymousAccess.FALSE);
+    assertThat(parse("auth: {reload_check_interval: 0s}").auth().reloadCheckInterval()).isZero();
+  }
+
+  @Test
+  void badAuthValuesAreNamed() {
+    assertRejected("auth: {allow_anonymous: sometimes}", "auth.allow_anonymous")
+        .hasMessageContaining("true, false or localhost");
+    assertRejected("auth: {password_file: ''}", "auth.password_file").hasMessageContaining("must not be empty");
+    assertRejected("auth: {pasword_file: x}", "auth.pasword_file").hasMessageContaining("password_file");
+    assertRejected("auth: {reload_check_interval: 5}", "auth.reload_check_interval");
   }
 }

@@ -3,6 +3,7 @@ package io.tern.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -27,8 +28,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The built {@code tern.jar} started as a separate process, as the README says, on a free loopback
@@ -98,14 +97,97 @@ class TernJarIT {
     assertThat(tern.terminate()).isZero();
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"INT", "HUP"})
-  void sigintAndSighupStopAsCleanlyAsSigterm(String signal) throws Exception {
+  @Test
+  void sigintStopsAsCleanlyAsSigterm() throws Exception {
     TernProcess tern = start("--port", "0", "--bind", "127.0.0.1").awaitStarted();
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(tern.pid())).inheritIO().start();
-    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    signal(tern, "INT");
     assertThat(tern.awaitExit(Duration.ofSeconds(15))).isZero();
     assertThat(tern.lines()).anyMatch(l -> l.endsWith("Tern stopped"));
+  }
+
+  private static void signal(TernProcess tern, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(tern.pid())).inheritIO().start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /** Runs {@code tern passwd} from the jar with the password on standard input, as a script would. */
+  private static void passwd(Path file, String user, String password) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        TernProcess.jar().toString(), "passwd", "--iterations", "20000", file.toString(), user)
+        .redirectErrorStream(true).start();
+    p.getOutputStream().write((password + "\n").getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(out).isZero();
+  }
+
+  private static int refusal(int port, String user, String password) {
+    try {
+      MqttClient c = new MqttClient("tcp://127.0.0.1:" + port, "it-refused", new MemoryPersistence());
+      MqttConnectOptions o = new MqttConnectOptions();
+      o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+      o.setConnectionTimeout(5);
+      o.setUserName(user);
+      o.setPassword(password.toCharArray());
+      c.connect(o);
+      c.disconnectForcibly(1000, 1000);
+      c.close();
+      return 0;
+    } catch (org.eclipse.paho.client.mqttv3.MqttException e) {
+      return e.getReasonCode();
+    }
+  }
+
+  @Test
+  void sighupReloadsThePasswordFileAndKeepsServing(@TempDir Path dir) throws Exception {
+    int port = TernProcess.freePort();
+    Path users = dir.resolve("passwd");
+    passwd(users, "alice", "one");
+    Path file = dir.resolve("tern.yaml");
+    // No polling: only SIGHUP can make the server see the new user.
+    Files.writeString(file, """
+        listeners: [{bind: 127.0.0.1, port: %d}]
+        auth: {password_file: %s, reload_check_interval: 0s}
+        """.formatted(port, users));
+    TernProcess tern = start("--config", file.toString()).awaitStarted();
+    assertThat(tern.output()).contains("Auth: password file " + users + " (1 users)", "allow_anonymous false");
+    assertThat(refusal(port, "alice", "wrong")).isEqualTo(4);
+    connectAs(port, "it-alice", "alice", "one");
+    passwd(users, "bob", "two");
+    assertThat(refusal(port, "bob", "two")).as("not reloaded yet").isEqualTo(4);
+
+    signal(tern, "HUP");
+    await().atMost(Duration.ofSeconds(10)).until(() -> tern.output().contains("Reloaded the password file"));
+    assertThat(tern.pid()).isPositive();
+    connectAs(port, "it-bob", "bob", "two");
+    assertThat(tern.output()).doesNotContain("\"one\"", "two\n").doesNotContain("Tern stopped");
+
+    assertThat(tern.terminate()).isZero();
+  }
+
+  @Test
+  void theQuickStartAcceptsAnonymousClientsFromLoopback() throws Exception {
+    int port = TernProcess.freePort();
+    TernProcess tern = start("--port", Integer.toString(port)).awaitStarted();
+    assertThat(tern.output()).contains("allow_anonymous localhost (loopback addresses only)");
+    connect(port, "it-anonymous");
+    assertThat(tern.terminate()).isZero();
+  }
+
+  private MqttClient connectAs(int port, String clientId, String user, String password) throws Exception {
+    MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, clientId, new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    o.setConnectionTimeout(5);
+    o.setUserName(user);
+    o.setPassword(password.toCharArray());
+    client.connect(o);
+    toClose.add(() -> {
+      client.disconnectForcibly(1000, 1000);
+      client.close();
+    });
+    return client;
   }
 
   @Test
