@@ -1,6 +1,8 @@
 package io.tern.broker.internal;
 
+import io.netty.channel.EventLoopGroup;
 import io.tern.broker.BrokerConfig;
+import io.tern.broker.store.MessageStore;
 import io.tern.codec.Publish;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,9 +21,16 @@ public final class BrokerCore {
   private final SessionRegistry registry;
   private final BrokerStats stats = new BrokerStats();
   private final Transport transport;
+  private final Persistence persistence;
 
   public BrokerCore(BrokerConfig config) {
+    this(config, null);
+  }
+
+  /** @param store where sessions and messages are kept, or {@code null} for none (memory only) */
+  public BrokerCore(BrokerConfig config, MessageStore store) {
     this.config = config;
+    this.persistence = new Persistence(store);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
   }
@@ -40,6 +49,20 @@ public final class BrokerCore {
 
   SessionRegistry registry() {
     return registry;
+  }
+
+  Persistence persistence() {
+    return persistence;
+  }
+
+  /** The space the store takes, in bytes; 0 without a store. */
+  public long storeSizeBytes() {
+    return persistence.sizeBytes();
+  }
+
+  /** Reads the stored state back, once the event loops exist and before listeners are bound. */
+  void recover(EventLoopGroup loops) {
+    persistence.recover(this, loops);
   }
 
   public BrokerStats stats() {
@@ -64,7 +87,9 @@ public final class BrokerCore {
 
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
-    route(new Message(publish, null, System.nanoTime()), new MatchCollector(), DeliverySink.DIRECT);
+    DeliveryBatcher batch = new DeliveryBatcher();
+    route(new Message(publish, null, System.nanoTime()), new MatchCollector(), batch);
+    batch.flush(persistence);
   }
 
   /**
@@ -74,7 +99,10 @@ public final class BrokerCore {
   void route(Message m, MatchCollector matches, DeliverySink sink) {
     stats.messagesReceived.increment();
     if (m.retain()) {
-      retained.put(m);
+      Message previous = retained.put(m);
+      if (persistence.enabled()) {
+        persistence.retained(m, previous);
+      }
     }
     matches.clear();
     subscriptions.match(m.topic(), matches);
@@ -134,10 +162,10 @@ public final class BrokerCore {
   }
 
   /** Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8). */
-  void sendRetained(Session session, Subscriber s) {
+  void sendRetained(Session session, Subscriber s, DeliverySink sink) {
     retained.match(s.filter(), m -> {
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      session.enqueue(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids));
+      sink.deliver(session, new Delivery(m, Math.min(m.qos(), s.qos()), true, ids));
     });
   }
 }

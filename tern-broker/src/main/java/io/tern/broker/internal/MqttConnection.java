@@ -62,6 +62,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
   private ByteBuf pendingOut;
   private boolean pausedByBacklog;
+  /**
+   * In the fsync mode, the PUBACK/PUBREC/PUBCOMP of the current read: sent once the store has
+   * synced what this read wrote (see {@link #channelReadComplete}). Null in the other modes, where
+   * the acks are written at once and leave with the flush that follows the store write.
+   */
+  private ArrayList<Object> heldAcks;
 
   private ChannelHandlerContext ctx;
   private Channel channel;
@@ -74,6 +80,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private String clientId;
   private boolean cleanStart;
   private boolean persistent;
+  private long sessionExpiryInterval;
   private Will will;
   private Session session;
   private String closeReason;
@@ -97,6 +104,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.channel = ctx.channel();
+    if (core.persistence().holdAcks()) {
+      heldAcks = new ArrayList<>();
+    }
   }
 
   @Override
@@ -128,8 +138,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    // Messages go to their sessions before the acks of this read leave (acked means handed over).
-    Session behind = batcher.flush();
+    // Messages go to their sessions before the acks of this read leave (acked means handed over),
+    // and with a store, everything this read changed is written first (acked means stored).
+    Session behind = batcher.flush(core.persistence());
+    if (heldAcks != null && !heldAcks.isEmpty()) {
+      releaseAfterSync();
+    }
     if (session != null && state == State.CONNECTED) {
       session.pumpAfterAcks();
     }
@@ -140,6 +154,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       pausedByBacklog = true;
       channel.config().setAutoRead(false);
       behind.resumeWhenCaughtUp(this::resumeReading);
+    }
+  }
+
+  /** fsync mode: the acks of this read leave once the store has synced (one sync for many reads). */
+  private void releaseAfterSync() {
+    List<Object> acks = heldAcks;
+    heldAcks = new ArrayList<>();
+    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      for (Object ack : acks) {
+        write(ack);
+      }
+      flush();
+    }));
+  }
+
+  /** An ack of a QoS 1/2 flow: written now, or in the fsync mode once the store has synced. */
+  private void ack(Object packet) {
+    if (heldAcks != null) {
+      heldAcks.add(packet);
+    } else {
+      write(packet);
     }
   }
 
@@ -271,6 +309,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     will = c.will();
     long sessionExpiry = c.properties().getLong(Property.SESSION_EXPIRY_INTERVAL, 0);
     persistent = v5 ? sessionExpiry > 0 : !cleanStart;
+    // A v3 persistent session never expires: the v5 value for that is 0xFFFFFFFF (section 3.1.2.11.2).
+    sessionExpiryInterval = v5 ? sessionExpiry : (persistent ? 0xFFFFFFFFL : 0);
     if (c.keepAlive() > 0) {
       // MQTT-3.1.2-24: one and a half times the keep alive without a packet ends the connection.
       long idleMs = c.keepAlive() * 1500L;
@@ -334,6 +374,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ctx.write(new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props), ctx.voidPromise());
     log.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
+    s.expiryInterval(sessionExpiryInterval);
     s.attach(this, persistent);
     flush();
     List<Object> queued = pending;
@@ -375,21 +416,21 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         break;
       case 1:
         core.route(m, matches, batcher);
-        write(new PubAck(p.packetId()));
+        ack(new PubAck(p.packetId()));
         break;
       default:
         // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
         if (session.receivedQos2(p.packetId())) {
           core.route(m, matches, batcher);
         }
-        write(new PubRec(p.packetId()));
+        ack(new PubRec(p.packetId()));
     }
   }
 
   private void onPubRel(PubRel r) {
     boolean known = session.releasedQos2(r.packetId());
     int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
-    write(new PubComp(r.packetId(), code, MqttProperties.EMPTY));
+    ack(new PubComp(r.packetId(), code, MqttProperties.EMPTY));
   }
 
   private void onSubscribe(Subscribe s) {
@@ -414,7 +455,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     write(new SubAck(s.packetId(), codes, MqttProperties.EMPTY));
     for (Subscriber entry : retainedFor) {
-      core.sendRetained(session, entry); // queued behind the SUBACK
+      core.sendRetained(session, entry, batcher); // handed over when the read completes, after the SUBACK
     }
   }
 
@@ -488,7 +529,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
-    batcher.flush(); // what this connection routed before it closed still goes out (no pause now)
+    batcher.flush(core.persistence()); // what this connection routed before it closed still goes out (no pause now)
     releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
@@ -512,7 +553,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
     }
     Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
-    core.route(new Message(p, clientId, System.nanoTime()), matches, DeliverySink.DIRECT);
+    core.route(new Message(p, clientId, System.nanoTime()), matches, batcher);
+    batcher.flush(core.persistence());
   }
 
   // ------------------------------------------------------------------ used by the session

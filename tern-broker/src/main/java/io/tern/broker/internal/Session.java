@@ -3,6 +3,10 @@ package io.tern.broker.internal;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import io.tern.broker.DropPolicy;
+import io.tern.broker.store.StoreBatch;
+import io.tern.broker.store.StoredQueued;
+import io.tern.broker.store.StoredSession;
+import io.tern.broker.store.StoredSubscription;
 import io.tern.codec.PubRel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -43,6 +47,13 @@ final class Session {
    */
   volatile Object claimant;
   private volatile boolean online;
+  /**
+   * Whether new deliveries to this session are stored (a persistent session, with a store). Read
+   * by publishers on other loops when they route to it.
+   */
+  private volatile boolean storing;
+  /** The session's next store sequence number, taken by the publishers that route to it. */
+  private final AtomicLong storeSeq = new AtomicLong();
 
   // ---- cross-thread hand-off
   /** Holds a {@link Delivery} or a {@code List<Delivery>} batch per entry. */
@@ -65,6 +76,11 @@ final class Session {
 
   // ---- loop-owned
   private boolean persistent;
+  /** Whether the store holds records of this session, to be removed when it ends. */
+  private boolean inStore;
+  /** Session Expiry Interval in seconds; {@link StoredSession#NEVER} for v3 persistent sessions. */
+  private long expiryInterval = StoredSession.NEVER;
+  private long disconnectedAtMillis;
   private MqttConnection connection;
   private final Map<String, Subscriber> subscriptions = new HashMap<>();
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
@@ -122,6 +138,14 @@ final class Session {
    * #resumeWhenCaughtUp}).
    */
   boolean enqueueAll(ArrayList<Delivery> batch) {
+    return admitAll(batch) && handOver(batch);
+  }
+
+  /**
+   * First step of {@link #enqueueAll}: counts the batch in against the queue bound and trims it to
+   * what may be queued (DROP_NEW keeps the oldest). Returns false when nothing is left.
+   */
+  boolean admitAll(ArrayList<Delivery> batch) {
     if (terminated) {
       return false;
     }
@@ -133,12 +157,36 @@ final class Session {
       return false;
     }
     int accepted = admit(n);
-    if (accepted == 0) {
-      return false;
+    if (accepted < n) {
+      batch.subList(accepted, n).clear();
     }
-    int behind = backlog.addAndGet(accepted);
-    // DROP_NEW keeps the oldest: the first {@code accepted} of the batch.
-    mailbox.offer(accepted == n ? batch : new ArrayList<>(batch.subList(0, accepted)));
+    return accepted > 0;
+  }
+
+  /**
+   * Second step, for a persistent session with a store: gives each QoS 1/2 delivery of the admitted
+   * batch its sequence number and adds it to {@code b}, which the caller writes before {@link
+   * #handOver} (a delivery is in the store before it can be sent, acked and removed).
+   */
+  void persistAll(ArrayList<Delivery> batch, Persistence p, StoreBatch b) {
+    if (!storing) {
+      return;
+    }
+    for (int i = 0, n = batch.size(); i < n; i++) {
+      Delivery d = batch.get(i);
+      if (d.qos() > 0) {
+        d = d.withSeq(storeSeq.incrementAndGet());
+        batch.set(i, d);
+        p.ref(d.message(), b);
+        b.putQueued(clientId, Persistence.queued(d, 0, false));
+      }
+    }
+  }
+
+  /** Last step: hands the admitted batch over. Returns true when this session's loop is far behind. */
+  boolean handOver(ArrayList<Delivery> batch) {
+    int behind = backlog.addAndGet(batch.size());
+    mailbox.offer(batch);
     scheduleDrain();
     return behind > BACKLOG_HIGH;
   }
@@ -228,7 +276,7 @@ final class Session {
     }
     int max = core.config().maxQueuedMessages();
     while (queue.size() > max) {
-      queue.pollFirst();
+      forget(queue.pollFirst());
       pending.decrementAndGet();
       drop(1);
     }
@@ -236,6 +284,17 @@ final class Session {
       pump();
     } else if (!core.config().queueQos0WhenOffline()) {
       dropQueuedQos0();
+    }
+    core.persistence().commit();
+  }
+
+  /** A stored delivery leaves the session (acked, dropped): its reference goes, and with the last one the message. */
+  private void forget(Delivery d) {
+    if (d.stored()) {
+      Persistence p = core.persistence();
+      StoreBatch b = p.batch();
+      b.removeQueued(clientId, d.seq());
+      p.deref(d.message(), b);
     }
   }
 
@@ -271,12 +330,18 @@ final class Session {
       if (qos > 0) {
         packetId = nextPacketId();
         inflight.put(packetId, new Outbound(d, packetId));
+        if (qos == 2 && d.stored()) {
+          // QoS 2 is resent after a restart with the same packet id, so that the client recognizes
+          // it (MQTT-4.3.3); a QoS 1 message read back is simply sent again with DUP.
+          core.persistence().batch().putQueued(clientId, Persistence.queued(d, packetId, false));
+        }
       }
-      c.writePublish(d, false, packetId);
+      c.writePublish(d, d.redelivered(), packetId);
       core.stats().messagesSent.increment();
       wrote = true;
     }
     if (wrote) {
+      core.persistence().commit(); // before the PUBLISHes leave
       c.flush();
     }
   }
@@ -301,6 +366,7 @@ final class Session {
     Outbound o = inflight.get(packetId);
     if (o != null && o.delivery.qos() == 1) {
       inflight.remove(packetId);
+      forget(o.delivery);
       windowOpened = true;
     }
   }
@@ -314,8 +380,12 @@ final class Session {
     if (o != null && o.delivery.qos() == 2) {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
+        forget(o.delivery);
         windowOpened = true;
         return;
+      }
+      if (!o.released && o.delivery.stored()) {
+        core.persistence().batch().putQueued(clientId, Persistence.queued(o.delivery, packetId, true));
       }
       o.released = true;
     }
@@ -328,6 +398,7 @@ final class Session {
     Outbound o = inflight.get(packetId);
     if (o != null && o.released) {
       inflight.remove(packetId);
+      forget(o.delivery);
       windowOpened = true;
     }
   }
@@ -342,12 +413,20 @@ final class Session {
 
   /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
   boolean receivedQos2(int packetId) {
-    return inboundQos2.add(packetId);
+    boolean added = inboundQos2.add(packetId);
+    if (added && storing) {
+      core.persistence().batch().putInboundQos2(clientId, packetId);
+    }
+    return added;
   }
 
   /** Inbound PUBREL: forgets the packet id; true when it was known. */
   boolean releasedQos2(int packetId) {
-    return inboundQos2.remove(packetId);
+    boolean removed = inboundQos2.remove(packetId);
+    if (removed && inStore) {
+      core.persistence().batch().removeInboundQos2(clientId, packetId);
+    }
+    return removed;
   }
 
   int inboundQos2Count() {
@@ -359,12 +438,19 @@ final class Session {
   /** Adds or replaces a subscription; true when it is new for this session. */
   boolean subscribe(Subscriber s) {
     subscriptions.put(s.filter(), s);
+    if (storing) {
+      core.persistence().batch().putSubscription(clientId, new StoredSubscription(
+          s.filter(), s.qos(), s.noLocal(), s.retainAsPublished(), s.retainHandling(), s.subscriptionId()));
+    }
     return core.subscriptions().subscribe(s);
   }
 
   boolean unsubscribe(String filter) {
     if (subscriptions.remove(filter) == null) {
       return false;
+    }
+    if (inStore) {
+      core.persistence().batch().removeSubscription(clientId, filter);
     }
     core.subscriptions().unsubscribe(this, filter);
     return true;
@@ -384,6 +470,13 @@ final class Session {
     this.connection = c;
     this.persistent = persistentNow;
     this.online = true;
+    Persistence p = core.persistence();
+    storing = persistentNow && p.enabled();
+    if (storing) {
+      p.batch().putSession(clientId, expiryInterval, 0);
+      inStore = true;
+      p.commit(); // before the CONNACK leaves
+    }
     if (!inflight.isEmpty()) {
       for (Outbound o : inflight.values()) {
         if (o.released) {
@@ -404,11 +497,36 @@ final class Session {
     }
     connection = null;
     online = false;
+    disconnectedAtMillis = System.currentTimeMillis();
     if (!persistent) {
       terminate();
-    } else if (!core.config().queueQos0WhenOffline()) {
+      return;
+    }
+    if (!core.config().queueQos0WhenOffline()) {
       dropQueuedQos0();
     }
+    if (storing) {
+      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
+      core.persistence().commit();
+    }
+  }
+
+  /** Sets the Session Expiry Interval (seconds; {@link StoredSession#NEVER}) stored with the session. */
+  void expiryInterval(long seconds) {
+    this.expiryInterval = seconds;
+  }
+
+  long disconnectedAtMillis() {
+    return disconnectedAtMillis;
+  }
+
+  /** Ends a session read back from the store whose expiry ran out while its client stayed away. */
+  void expireIfOfflineSince(long sinceMillis) {
+    runOnLoop(() -> {
+      if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
+        terminate();
+      }
+    });
   }
 
   /** A connection that never attached went away: a non-persistent session ends here. */
@@ -434,16 +552,44 @@ final class Session {
       core.subscriptions().unsubscribe(this, filter);
     }
     subscriptions.clear();
+    for (Outbound o : inflight.values()) {
+      release(o.delivery);
+    }
     inflight.clear();
     inboundQos2.clear();
     discardQueued();
     core.registry().removeIfSame(clientId, this);
+    if (inStore) {
+      core.persistence().batch().removeSession(clientId);
+      inStore = false;
+      storing = false;
+    }
+    core.persistence().commit();
   }
 
+  /** A stored delivery dropped with its session: its session's records go with {@code removeSession}. */
+  private void release(Delivery d) {
+    if (d.stored()) {
+      Persistence p = core.persistence();
+      p.deref(d.message(), p.batch());
+    }
+  }
+
+  @SuppressWarnings("unchecked")
   private void discardQueued() {
+    for (Delivery d : queue) {
+      release(d);
+    }
     queue.clear();
-    while (mailbox.poll() != null) {
-      // dropped with the session
+    Object o;
+    while ((o = mailbox.poll()) != null) {
+      if (o instanceof Delivery d) {
+        release(d);
+      } else {
+        for (Delivery d : (List<Delivery>) o) {
+          release(d);
+        }
+      }
     }
     pending.set(0);
     backlog.set(0);
@@ -460,5 +606,44 @@ final class Session {
 
   List<Subscriber> subscriptionList() {
     return new ArrayList<>(subscriptions.values());
+  }
+
+  /**
+   * Fills a new session from its stored state, before the broker accepts connections (so on the
+   * starting thread; the loop's first task sees it all). Returns the number of messages restored.
+   */
+  int restore(StoredSession s, java.util.Map<Long, Message> messages, Persistence p, StoreBatch b) {
+    expiryInterval = s.expiryInterval();
+    disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
+    for (StoredSubscription sub : s.subscriptions()) {
+      subscribe(new Subscriber(this, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
+          sub.retainHandling(), sub.subscriptionId()));
+    }
+    int restored = 0;
+    long maxSeq = 0;
+    for (StoredQueued q : s.queue()) {
+      maxSeq = Math.max(maxSeq, q.seq());
+      Message m = messages.get(q.messageId());
+      if (m == null) {
+        b.removeQueued(clientId, q.seq()); // its message is gone: nothing to deliver
+        continue;
+      }
+      m.storeRefs.incrementAndGet();
+      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(), q.seq(), q.qos() == 1);
+      if (q.packetId() != 0) {
+        Outbound o = new Outbound(d, q.packetId());
+        o.released = q.released();
+        inflight.put(q.packetId(), o);
+      } else {
+        queue.addLast(d);
+        pending.incrementAndGet();
+      }
+      restored++;
+    }
+    storeSeq.set(maxSeq);
+    inboundQos2.addAll(s.inboundQos2());
+    inStore = true;
+    storing = true;
+    return restored;
   }
 }

@@ -60,6 +60,7 @@ public final class Transport {
     int threads = core.config().ioThreads() == 0 ? Runtime.getRuntime().availableProcessors() : core.config().ioThreads();
     workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
     try {
+      core.recover(workerGroup); // stored sessions need their loops; clients come after
       for (Listener l : core.config().listeners()) {
         ServerBootstrap b = new ServerBootstrap()
             .group(bossGroup, workerGroup)
