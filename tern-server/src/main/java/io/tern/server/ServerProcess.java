@@ -3,8 +3,13 @@ package io.tern.server;
 import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.Listener;
+import io.tern.broker.store.Durability;
+import io.tern.broker.store.MessageStore;
+import io.tern.broker.store.StoreException;
 import io.tern.server.config.LimitsConfig;
 import io.tern.server.config.ServerConfig;
+import io.tern.server.config.StorageConfig;
+import io.tern.store.rocksdb.RocksDbStore;
 import io.tern.server.config.Units;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
@@ -31,16 +36,28 @@ final class ServerProcess {
     BrokerConfig brokerConfig = config.toBrokerConfig();
     log.info("Tern {} starting ({})", Version.get(), source);
     log.info("Limits: {}", describe(config.limits()));
-    Broker broker = Broker.builder().config(brokerConfig).build();
+    MessageStore store;
+    try {
+      store = openStore(config.storage());
+    } catch (StoreException e) {
+      // A corrupt or locked data directory: one line naming it and the way out.
+      log.error("Cannot start: {}", e.getMessage());
+      log.debug("Store failure", e);
+      return TernServer.EXIT_FAILURE;
+    }
+    Broker broker = Broker.builder().config(brokerConfig).store(store).build();
     try {
       broker.start();
     } catch (Exception e) { // a bind failure arrives as a checked exception thrown without declaration
       // A port in use is an operator's matter, not a bug: one line, the stack trace only at DEBUG.
       log.error("Cannot start: {} (listeners: {})", message(e), describe(brokerConfig));
       log.debug("Start failure", e);
+      if (store != null) {
+        store.close();
+      }
       return TernServer.EXIT_FAILURE;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "tern-shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker, store), "tern-shutdown"));
     log.info("Tern started");
     while (true) {
       LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop
@@ -53,11 +70,17 @@ final class ServerProcess {
    * 128 + the signal number; halting here makes a clean stop exit 0 and a failed one 1. Nothing else
    * in this process registers a shutdown hook that halting could cut short.
    */
-  private static void stop(Broker broker) {
+  private static void stop(Broker broker, MessageStore store) {
     int status = TernServer.EXIT_FAILURE;
     try {
       log.info("Stopping");
       broker.stop();
+      if (store != null) {
+        // After the broker: its last writes (sessions going offline) are in; before the halt below.
+        long size = store.sizeBytes();
+        store.close();
+        log.info("Store closed ({})", Units.formatSize(size));
+      }
       log.info("Tern stopped");
       status = TernServer.EXIT_OK;
     } catch (Throwable t) { // whatever it is, report it: the process ends right after
@@ -67,6 +90,19 @@ final class ServerProcess {
       System.err.flush();
       Runtime.getRuntime().halt(status);
     }
+  }
+
+  /** The RocksDB store of the configuration, or null for durability none. */
+  private static MessageStore openStore(StorageConfig s) {
+    if (s.durability() == Durability.NONE) {
+      log.warn("Storage: durability none: sessions and messages are kept in memory only and are lost when the "
+          + "process stops or crashes");
+      return null;
+    }
+    log.info("Storage: RocksDB in {}, durability {}, on_corrupt_store {}", s.dataDir().toAbsolutePath().normalize(),
+        s.durability().name().toLowerCase(java.util.Locale.ROOT),
+        s.onCorruptStore().name().toLowerCase(java.util.Locale.ROOT));
+    return RocksDbStore.open(s.dataDir(), s.durability(), s.onCorruptStore());
   }
 
   private static String message(Throwable e) {

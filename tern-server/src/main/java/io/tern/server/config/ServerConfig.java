@@ -19,15 +19,17 @@ import java.util.Objects;
  * @param limits what one client can make the broker hold
  * @param ioThreads event loop threads serving connections; 0 lets the broker choose
  * @param log logging settings
+ * @param storage where and how durably sessions and messages are kept
  */
 public record ServerConfig(
-    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log) {
+    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, StorageConfig storage) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
   public ServerConfig {
     listeners = List.copyOf(listeners);
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(log, "log");
+    Objects.requireNonNull(storage, "storage");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
     }
@@ -35,10 +37,13 @@ public record ServerConfig(
     brokerConfig(listeners, limits, ioThreads);
   }
 
-  /** The built-in defaults: one MQTT listener on 0.0.0.0:1883 and the broker's default limits. */
+  /**
+   * The built-in defaults: one MQTT listener on 0.0.0.0:1883, the broker's default limits, the
+   * RocksDB store in ./data with durability {@code process}.
+   */
   public static ServerConfig defaults() {
-    return new ServerConfig(
-        List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(), LogConfig.defaults());
+    return new ServerConfig(List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(),
+        LogConfig.defaults(), StorageConfig.defaults());
   }
 
   static int defaultIoThreads() {
@@ -54,7 +59,7 @@ public record ServerConfig(
     ListenerConfig first = changed.get(0);
     changed.set(0, new ListenerConfig(first.name(), first.type(),
         bind != null ? bind : first.bind(), port != null ? port : first.port()));
-    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log);
+    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, storage);
   }
 
   /** The broker's configuration: listeners, limits and threads. */
