@@ -19,7 +19,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 COMMAND="bench/compare.sh${*:+ $*}"
 
-BROKERS=${BROKERS:-"tern mosquitto"}
+BROKERS=${BROKERS:-"tern mosquitto hivemq moquette"}
+# The JVM of the Java peers: their own defaults (no tuning we do not give Tern too).
+PEER_JVM_OPTS=${PEER_JVM_OPTS:-}
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
@@ -123,25 +125,39 @@ broker_mosquitto_start() {
   ( ulimit -n "$(ulimit -Hn)"; exec "$MOSQUITTO" -c "$dir/mosquitto.conf" ) >"$dir/broker.log" 2>&1 &
 }
 
-# HiveMQ CE: unpack hivemq-ce-<version>.zip, point HIVEMQ_HOME at it, then write its start hook:
-# a conf/config.xml with a tcp-listener on 127.0.0.1:$port, and `exec "$HIVEMQ_HOME/bin/run.sh"`.
-broker_hivemq_check() {
-  [ -n "${HIVEMQ_HOME:-}" ] && [ -x "${HIVEMQ_HOME}/bin/run.sh" ] \
-    || { echo "HIVEMQ_HOME is not set to an unpacked HiveMQ CE"; return 1; }
-  echo "its start hook is not written yet (bench/compare.sh, broker_hivemq_start)"; return 1
+# The two Java peers run from small launchers in bench/peers (built here on first use, from Maven
+# Central): their default settings, persistence off, a TCP listener on 127.0.0.1:$port.
+PEERS_DIR=${PEERS_DIR:-bench/peers}
+peer_jar() { echo "$PEERS_DIR/$1/target/$1-launcher.jar"; }
+build_peer() {
+  [ -f "$(peer_jar "$1")" ] && return 0
+  log "building the $1 launcher (bench/peers/$1, once)"
+  mvn -B -q -f "$PEERS_DIR/$1/pom.xml" package >&2 || { echo "could not build bench/peers/$1"; return 1; }
 }
-broker_hivemq_version() { echo "hivemq-ce ($HIVEMQ_HOME)"; }
-broker_hivemq_start() { return 1; }
+peer_version() { # the peer's Maven version, read from its launcher's pom
+  sed -n 's:.*<artifactId>'"$2"'</artifactId><version>\([^<]*\)</version>.*:\1:p' "$PEERS_DIR/$1/pom.xml" | head -1
+}
 
-# Moquette: point MOQUETTE_HOME at an unpacked distribution, then write its start hook: a
-# config/moquette.conf with `host 127.0.0.1` and `port $port`, and `exec "$MOQUETTE_HOME/bin/moquette.sh"`.
-broker_moquette_check() {
-  [ -n "${MOQUETTE_HOME:-}" ] && [ -d "${MOQUETTE_HOME}" ] \
-    || { echo "MOQUETTE_HOME is not set to an unpacked Moquette distribution"; return 1; }
-  echo "its start hook is not written yet (bench/compare.sh, broker_moquette_start)"; return 1
+# HiveMQ CE embedded (com.hivemq:hivemq-community-edition-embedded): in-memory persistence, the
+# same queue bound as the others. Its in-flight window follows the client's Receive Maximum.
+broker_hivemq_check() { build_peer hivemq; }
+broker_hivemq_version() { echo "hivemq-ce $(peer_version hivemq hivemq-community-edition-embedded) (embedded)"; }
+broker_hivemq_start() {
+  local port=$1 dir=$2
+  # shellcheck disable=SC2086
+  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar hivemq)" "$port" "$dir" "$MAX_QUEUED" ) \
+    >"$dir/broker.log" 2>&1 &
 }
-broker_moquette_version() { echo "moquette ($MOQUETTE_HOME)"; }
-broker_moquette_start() { return 1; }
+
+# Moquette (io.moquette:moquette-broker): persistence off, its defaults otherwise.
+broker_moquette_check() { build_peer moquette; }
+broker_moquette_version() { echo "moquette $(peer_version moquette moquette-broker)"; }
+broker_moquette_start() {
+  local port=$1 dir=$2
+  # shellcheck disable=SC2086
+  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar moquette)" "$port" ) \
+    >"$dir/broker.log" 2>&1 &
+}
 
 # ------------------------------------------------------------------------------------------------
 
