@@ -171,6 +171,9 @@ public final class RocksDbStore implements MessageStore {
         .setCreateMissingColumnFamilies(true)
         .setParanoidChecks(true)
         .setEnablePipelinedWrite(true)
+        // A log file is kept until every column family with data in it is flushed; the quiet ones
+        // (sessions, subscriptions) would hold the busy ones' logs forever: bound the total.
+        .setMaxTotalWalSize(64L * 1024 * 1024)
         .setKeepLogFileNum(3);
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
