@@ -158,6 +158,7 @@ public final class BrokerCore {
     // MQTT-3.3.1-9: a message sent because of an established subscription has RETAIN 0 (v5: unless
     // Retain As Published).
     boolean retain = retainAsPublished && m.retain();
+    m.routedTo++;
     sink.deliver(session, new Delivery(m, qos, retain, ids));
   }
 

@@ -20,6 +20,16 @@ final class Message {
   /** The store key; 0 until the message is first stored. Set by the publishing thread before hand-off. */
   volatile long storeId;
   final AtomicInteger storeRefs = new AtomicInteger();
+  /**
+   * Stored inside its only queue reference rather than as a record of its own (see {@link
+   * Persistence#refOnly}). Set by the publishing thread before hand-off, never changed after.
+   */
+  boolean storedInline;
+  /**
+   * Sessions {@link BrokerCore#route} delivered it to. Written by the publishing thread while it
+   * routes, read by the same thread when it stores the deliveries.
+   */
+  int routedTo;
 
   /**
    * @param origin the client id of the publisher, or {@code null} for messages from inside the process

@@ -177,7 +177,7 @@ final class Session {
       if (d.qos() > 0) {
         d = d.withSeq(storeSeq.incrementAndGet());
         batch.set(i, d);
-        p.ref(d.message(), b);
+        p.refDelivery(d, b);
         b.putQueued(clientId, Persistence.queued(d, 0, false));
       }
     }
@@ -623,10 +623,16 @@ final class Session {
     long maxSeq = 0;
     for (StoredQueued q : s.queue()) {
       maxSeq = Math.max(maxSeq, q.seq());
-      Message m = messages.get(q.messageId());
-      if (m == null) {
-        b.removeQueued(clientId, q.seq()); // its message is gone: nothing to deliver
-        continue;
+      Message m;
+      if (q.message() != null) {
+        m = new Message(q.message().publish(), q.message().origin(), System.nanoTime());
+        m.storedInline = true;
+      } else {
+        m = messages.get(q.messageId());
+        if (m == null) {
+          b.removeQueued(clientId, q.seq()); // its message is gone: nothing to deliver
+          continue;
+        }
       }
       m.storeRefs.incrementAndGet();
       Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(), q.seq(), q.qos() == 1);

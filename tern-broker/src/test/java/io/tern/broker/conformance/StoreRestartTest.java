@@ -169,4 +169,26 @@ class StoreRestartTest extends BrokerTestBase {
     restartBroker();
     connect(connectPacket("sub").cleanSession(false), false).ping(); // session present 0
   }
+
+  @Test
+  void aMessageForSeveralSessionsIsStoredOnceAndRemovedWithItsLastReference() {
+    persistentSubscriber("a", "t", 1).close();
+    persistentSubscriber("b", "t", 1).close();
+    RawClient pub = connect("pub");
+    pub.send(publish("t", 1, 1, "shared"));
+    pub.expect(pubAck(1));
+    assertThat(store.recover().messages()).as("one message record for two sessions").hasSize(1);
+    restartBroker();
+
+    for (String id : new String[] {"a", "b"}) {
+      RawClient sub = reconnect(id);
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("shared");
+      assertThat(p.dup()).isTrue();
+      sub.send(pubAck(p.packetId()));
+      sub.ping();
+    }
+    assertThat(store.recover().messages()).isEmpty();
+    assertThat(store.recover().sessions()).allSatisfy(s -> assertThat(s.queue()).isEmpty());
+  }
 }

@@ -123,13 +123,16 @@ final class Records {
     return new StoredSubscription(filter, qos, (flags & 1) != 0, (flags & 2) != 0, rh, id);
   }
 
+  /** The reference, then its subscription ids, then the message when it is stored inline. */
   static byte[] queued(StoredQueued q) {
-    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 1 + 1 + 2 + 1 + 2 + 4 * q.subscriptionIds().size());
+    byte[] inline = q.message() == null ? new byte[0] : message(q.message());
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 1 + 1 + 2 + 1 + 2 + 4 * q.subscriptionIds().size() + inline.length);
     b.put(VERSION).putLong(q.messageId()).put((byte) q.qos()).put((byte) (q.retain() ? 1 : 0))
         .putShort((short) q.packetId()).put((byte) (q.released() ? 1 : 0)).putShort((short) q.subscriptionIds().size());
     for (int id : q.subscriptionIds()) {
       b.putInt(id);
     }
+    b.put(inline);
     return b.array();
   }
 
@@ -142,12 +145,19 @@ final class Records {
     boolean released = b.get() != 0;
     int n = b.getShort() & 0xFFFF;
     check(qos == 1 || qos == 2, "queued QoS");
-    check(b.remaining() == 4 * n, "queued subscription ids");
+    check(b.remaining() >= 4 * n, "queued subscription ids");
     List<Integer> ids = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       ids.add(b.getInt());
     }
-    return new StoredQueued(seq, messageId, qos, retain, ids, packetId, released);
+    StoredMessage inline = null;
+    if (b.hasRemaining()) {
+      byte[] m = new byte[b.remaining()];
+      b.get(m);
+      inline = message(m);
+    }
+    check(inline != null || messageId != 0, "queued reference without a message");
+    return new StoredQueued(seq, messageId, qos, retain, ids, packetId, released, inline);
   }
 
   static byte[] message(StoredMessage m) {

@@ -73,6 +73,7 @@ class RocksDbStoreTest {
     StoredSubscription sub = new StoredSubscription("a/#", 2, true, true, 1, 42);
     StoredQueued q1 = new StoredQueued(1, 10, 2, false, List.of(42), 7, true);
     StoredQueued q2 = new StoredQueued(2, 10, 1, true, List.of(), 0, false);
+    StoredQueued inline = new StoredQueued(3, 0, 2, false, List.of(5, 6), 9, false, m1);
     StoredWill will = new StoredWill(publish("will/t", 1, false, "gone", MqttProperties.EMPTY), 123456789L);
 
     RocksDbStore s = open();
@@ -85,6 +86,7 @@ class RocksDbStoreTest {
     b.putMessage(11, m2);
     b.putQueued("c1", q2);
     b.putQueued("c1", q1);
+    b.putQueued("c1", inline);
     b.putInboundQos2("c1", 65535);
     b.putInboundQos2("c1", 3);
     b.putRetained("r/t", 11);
@@ -94,7 +96,7 @@ class RocksDbStoreTest {
 
     StoredState state = open().recover();
     assertThat(state.sessions()).containsExactlyInAnyOrder(
-        new StoredSession("c1", StoredSession.NEVER, 0, List.of(sub), List.of(q1, q2), Set.of(3, 65535)),
+        new StoredSession("c1", StoredSession.NEVER, 0, List.of(sub), List.of(q1, q2, inline), Set.of(3, 65535)),
         new StoredSession("c2", 30, 1000, List.of(), List.of(), Set.of()));
     StoredMessage back = state.messages().get(10L);
     assertThat(back.origin()).isEqualTo("pub");
