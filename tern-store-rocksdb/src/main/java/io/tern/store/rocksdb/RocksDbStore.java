@@ -288,6 +288,7 @@ public final class RocksDbStore implements MessageStore {
       throw new StoreException("store write failed: " + e.getMessage(), e);
     } finally {
       b.wb.clear();
+      b.ops = 0;
     }
   }
 
@@ -473,8 +474,11 @@ public final class RocksDbStore implements MessageStore {
 
   private final class Batch implements StoreBatch {
     final WriteBatch wb = new WriteBatch();
+    /** Operations since the last write, counted here: isEmpty() is asked at every commit point. */
+    int ops;
 
     private void run(RocksOp op) {
+      ops++;
       try {
         op.run();
       } catch (RocksDBException e) {
@@ -562,7 +566,7 @@ public final class RocksDbStore implements MessageStore {
 
     @Override
     public boolean isEmpty() {
-      return wb.count() == 0;
+      return ops == 0;
     }
   }
 
