@@ -121,6 +121,32 @@ public final class Broker implements AutoCloseable {
         core.stats().messagesSent(), core.stats().messagesDropped(), core.stats().protocolErrors());
   }
 
+  /** Counters of the security limits and the auth SPIs since start. */
+  public SecurityStats securityStats() {
+    io.tern.broker.internal.BrokerStats s = core.stats();
+    return new SecurityStats(s.authFailures(), s.subscriptionsDenied(), s.publishesDenied(), s.deliveriesDenied(),
+        s.connectionsRefusedLimit(), s.connectionsRefusedRate(), s.topicLimitRefusals(),
+        s.subscriptionLimitRefusals(), s.tlsHandshakeFailures());
+  }
+
+  /**
+   * A snapshot of the security counters.
+   *
+   * @param authFailures CONNECTs the authenticator refused
+   * @param subscriptionsDenied topic filters the authorizer refused
+   * @param publishesDenied PUBLISHes the authorizer refused
+   * @param deliveriesDenied messages not delivered to a subscriber that may not receive them
+   * @param connectionsRefusedLimit connections closed over {@code maxConnections} (total or per listener)
+   * @param connectionsRefusedRate connections closed over {@code maxConnectionRatePerAddress}
+   * @param topicLimitRefusals topics or filters over {@code maxTopicLength} / {@code maxTopicLevels}
+   * @param subscriptionLimitRefusals subscriptions over {@code maxSubscriptionsPerClient}
+   * @param tlsHandshakeFailures failed TLS handshakes
+   */
+  public record SecurityStats(
+      long authFailures, long subscriptionsDenied, long publishesDenied, long deliveriesDenied,
+      long connectionsRefusedLimit, long connectionsRefusedRate, long topicLimitRefusals,
+      long subscriptionLimitRefusals, long tlsHandshakeFailures) {}
+
   /** A snapshot of the broker's counters. */
   public record Stats(
       long connections, long connectionsTotal, int sessions, int subscriptions, int retainedMessages,
@@ -141,6 +167,18 @@ public final class Broker implements AutoCloseable {
 
     public Builder listener(Listener listener) {
       config.listener(listener);
+      return this;
+    }
+
+    /** Who may connect (default: everyone). */
+    public Builder authenticator(io.tern.broker.auth.Authenticator a) {
+      config.authenticator(a);
+      return this;
+    }
+
+    /** What connected clients may do (default: everything). */
+    public Builder authorizer(io.tern.broker.auth.Authorizer a) {
+      config.authorizer(a);
       return this;
     }
 

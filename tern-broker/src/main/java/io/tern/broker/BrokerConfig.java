@@ -1,5 +1,7 @@
 package io.tern.broker;
 
+import io.tern.broker.auth.Authenticator;
+import io.tern.broker.auth.Authorizer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +31,14 @@ public final class BrokerConfig {
   private final boolean allowEmptyClientId;
   private final int maxQos;
   private final int ioThreads;
+  private final Authenticator authenticator;
+  private final Authorizer authorizer;
+  private final boolean disconnectOnDeniedPublish;
+  private final int maxConnections;
+  private final int maxConnectionRatePerAddress;
+  private final int maxTopicLength;
+  private final int maxTopicLevels;
+  private final int maxSubscriptionsPerClient;
 
   private BrokerConfig(Builder b) {
     this.listeners = List.copyOf(b.listeners.isEmpty() ? List.of(Listener.tcp(1883)) : b.listeners);
@@ -42,6 +52,14 @@ public final class BrokerConfig {
     this.allowEmptyClientId = b.allowEmptyClientId;
     this.maxQos = b.maxQos;
     this.ioThreads = b.ioThreads;
+    this.authenticator = b.authenticator;
+    this.authorizer = b.authorizer;
+    this.disconnectOnDeniedPublish = b.disconnectOnDeniedPublish;
+    this.maxConnections = b.maxConnections;
+    this.maxConnectionRatePerAddress = b.maxConnectionRatePerAddress;
+    this.maxTopicLength = b.maxTopicLength;
+    this.maxTopicLevels = b.maxTopicLevels;
+    this.maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
   }
 
   public static Builder builder() {
@@ -66,6 +84,14 @@ public final class BrokerConfig {
     b.allowEmptyClientId = allowEmptyClientId;
     b.maxQos = maxQos;
     b.ioThreads = ioThreads;
+    b.authenticator = authenticator;
+    b.authorizer = authorizer;
+    b.disconnectOnDeniedPublish = disconnectOnDeniedPublish;
+    b.maxConnections = maxConnections;
+    b.maxConnectionRatePerAddress = maxConnectionRatePerAddress;
+    b.maxTopicLength = maxTopicLength;
+    b.maxTopicLevels = maxTopicLevels;
+    b.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
     return b;
   }
 
@@ -126,6 +152,50 @@ public final class BrokerConfig {
     return ioThreads;
   }
 
+  /** Who may connect; {@link Authenticator#ALLOW_ALL} by default. */
+  public Authenticator authenticator() {
+    return authenticator;
+  }
+
+  /** What connected clients may do; {@link Authorizer#ALLOW_ALL} by default (then never called). */
+  public Authorizer authorizer() {
+    return authorizer;
+  }
+
+  /**
+   * What happens to an MQTT 3 client whose PUBLISH the authorizer denies: {@code false} (the
+   * default) acknowledges and drops it, as MQTT 3 has no way to say no; {@code true} closes the
+   * connection. MQTT 5 clients always get {@code 0x87} in the PUBACK/PUBREC.
+   */
+  public boolean disconnectOnDeniedPublish() {
+    return disconnectOnDeniedPublish;
+  }
+
+  /** Open connections over all listeners beyond which new ones are closed at once; 0: no limit. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /** New connections per second accepted from one IP address (burst: as many); 0: no limit. */
+  public int maxConnectionRatePerAddress() {
+    return maxConnectionRatePerAddress;
+  }
+
+  /** Longest topic name or filter accepted, in characters; longer ones are refused. */
+  public int maxTopicLength() {
+    return maxTopicLength;
+  }
+
+  /** Most levels (parts between {@code /}) in a topic name or filter; more are refused; 0: no limit. */
+  public int maxTopicLevels() {
+    return maxTopicLevels;
+  }
+
+  /** Subscriptions one session may hold; further SUBSCRIBEs are refused (0x97 quota exceeded). */
+  public int maxSubscriptionsPerClient() {
+    return maxSubscriptionsPerClient;
+  }
+
   /** Builds a {@link BrokerConfig}; {@link #build()} checks every value. */
   public static final class Builder {
     private final List<Listener> listeners = new ArrayList<>();
@@ -139,8 +209,56 @@ public final class BrokerConfig {
     private boolean allowEmptyClientId = true;
     private int maxQos = 2;
     private int ioThreads = 0;
+    private Authenticator authenticator = Authenticator.ALLOW_ALL;
+    private Authorizer authorizer = Authorizer.ALLOW_ALL;
+    private boolean disconnectOnDeniedPublish = false;
+    private int maxConnections = 0;
+    private int maxConnectionRatePerAddress = 0;
+    private int maxTopicLength = 65535;
+    private int maxTopicLevels = 0;
+    private int maxSubscriptionsPerClient = 1000;
 
     private Builder() {}
+
+    public Builder authenticator(Authenticator a) {
+      this.authenticator = Objects.requireNonNull(a);
+      return this;
+    }
+
+    public Builder authorizer(Authorizer a) {
+      this.authorizer = Objects.requireNonNull(a);
+      return this;
+    }
+
+    public Builder disconnectOnDeniedPublish(boolean disconnect) {
+      this.disconnectOnDeniedPublish = disconnect;
+      return this;
+    }
+
+    public Builder maxConnections(int connections) {
+      this.maxConnections = connections;
+      return this;
+    }
+
+    public Builder maxConnectionRatePerAddress(int perSecond) {
+      this.maxConnectionRatePerAddress = perSecond;
+      return this;
+    }
+
+    public Builder maxTopicLength(int chars) {
+      this.maxTopicLength = chars;
+      return this;
+    }
+
+    public Builder maxTopicLevels(int levels) {
+      this.maxTopicLevels = levels;
+      return this;
+    }
+
+    public Builder maxSubscriptionsPerClient(int subscriptions) {
+      this.maxSubscriptionsPerClient = subscriptions;
+      return this;
+    }
 
     public Builder listener(Listener listener) {
       listeners.add(Objects.requireNonNull(listener));
@@ -212,6 +330,11 @@ public final class BrokerConfig {
       check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
       check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");
       check(ioThreads >= 0, "io threads must be >= 0");
+      check(maxConnections >= 0, "max connections must be >= 0 (0: no limit)");
+      check(maxConnectionRatePerAddress >= 0, "max connection rate per address must be >= 0 (0: no limit)");
+      check(maxTopicLength >= 1 && maxTopicLength <= 65535, "max topic length must be 1..65535");
+      check(maxTopicLevels >= 0, "max topic levels must be >= 0 (0: no limit)");
+      check(maxSubscriptionsPerClient >= 1, "max subscriptions per client must be >= 1");
       java.util.Set<String> names = new java.util.HashSet<>();
       for (Listener l : listeners) {
         check(names.add(l.name()), "duplicate listener name " + l.name());

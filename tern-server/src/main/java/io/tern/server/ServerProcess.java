@@ -117,7 +117,7 @@ final class ServerProcess {
   }
 
   private static String describe(Listener l) {
-    return l.name() + " on " + l.host() + ":" + l.port();
+    return l.name() + " (" + l.type().name().toLowerCase(java.util.Locale.ROOT) + ") on " + l.host() + ":" + l.port();
   }
 
   private static String describe(LimitsConfig l) {
@@ -128,6 +128,11 @@ final class ServerProcess {
         + ", queue_qos0_when_offline=" + l.queueQos0WhenOffline()
         + ", connect_timeout=" + Units.formatDuration(l.connectTimeout())
         + ", max_client_id_length=" + l.maxClientIdLength()
-        + ", max_qos=" + l.maxQos();
+        + ", max_qos=" + l.maxQos()
+        + ", max_connections=" + l.maxConnections()
+        + ", max_connection_rate_per_address=" + l.maxConnectionRatePerAddress()
+        + ", max_topic_length=" + l.maxTopicLength()
+        + ", max_topic_levels=" + l.maxTopicLevels()
+        + ", max_subscriptions_per_client=" + l.maxSubscriptionsPerClient();
   }
 }

@@ -22,6 +22,7 @@ public final class BrokerCore {
   private final BrokerStats stats = new BrokerStats();
   private final Transport transport;
   private final Persistence persistence;
+  private final Access access;
 
   public BrokerCore(BrokerConfig config) {
     this(config, null);
@@ -31,6 +32,7 @@ public final class BrokerCore {
   public BrokerCore(BrokerConfig config, MessageStore store) {
     this.config = config;
     this.persistence = new Persistence(store);
+    this.access = new Access(config, stats);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
   }
@@ -63,6 +65,10 @@ public final class BrokerCore {
   /** Reads the stored state back, once the event loops exist and before listeners are bound. */
   void recover(EventLoopGroup loops) {
     persistence.recover(this, loops);
+  }
+
+  Access access() {
+    return access;
   }
 
   public BrokerStats stats() {
@@ -116,6 +122,9 @@ public final class BrokerCore {
         if (s.noLocal() && s.session().clientId.equals(m.origin())) {
           continue;
         }
+        if (access.authorizing && !access.mayReceive(s.session(), m)) {
+          continue;
+        }
         List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
         deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids);
       }
@@ -131,6 +140,9 @@ public final class BrokerCore {
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
       if (s.noLocal() && s.session().clientId.equals(m.origin())) {
+        continue;
+      }
+      if (access.authorizing && !access.mayReceive(s.session(), m)) {
         continue;
       }
       Merged g = merged.computeIfAbsent(s.session(), k -> new Merged());
@@ -165,6 +177,9 @@ public final class BrokerCore {
   /** Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8). */
   void sendRetained(Session session, Subscriber s, DeliverySink sink) {
     retained.match(s.filter(), m -> {
+      if (access.authorizing && !access.mayReceive(session, m)) {
+        return;
+      }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
       sink.deliver(session, new Delivery(m, Math.min(m.qos(), s.qos()), true, ids));
     });

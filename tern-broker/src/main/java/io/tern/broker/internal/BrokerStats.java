@@ -11,6 +11,15 @@ public final class BrokerStats {
   final LongAdder connectionsTotal = new LongAdder();
   final AtomicLong connectionsCurrent = new AtomicLong();
   final LongAdder protocolErrors = new LongAdder();
+  final LongAdder connectionsRefusedLimit = new LongAdder();
+  final LongAdder connectionsRefusedRate = new LongAdder();
+  final LongAdder authFailures = new LongAdder();
+  final LongAdder publishesDenied = new LongAdder();
+  final LongAdder subscriptionsDenied = new LongAdder();
+  final LongAdder deliveriesDenied = new LongAdder();
+  final LongAdder topicLimitRefusals = new LongAdder();
+  final LongAdder subscriptionLimitRefusals = new LongAdder();
+  final LongAdder tlsHandshakeFailures = new LongAdder();
 
   public long messagesReceived() {
     return messagesReceived.sum();
@@ -34,5 +43,47 @@ public final class BrokerStats {
 
   public long protocolErrors() {
     return protocolErrors.sum();
+  }
+
+  /** Connections closed at once: over {@code max_connections} (total or per listener). */
+  public long connectionsRefusedLimit() {
+    return connectionsRefusedLimit.sum();
+  }
+
+  /** Connections closed at once: over the connection rate per source address. */
+  public long connectionsRefusedRate() {
+    return connectionsRefusedRate.sum();
+  }
+
+  /** CONNECTs refused by the authenticator. */
+  public long authFailures() {
+    return authFailures.sum();
+  }
+
+  public long publishesDenied() {
+    return publishesDenied.sum();
+  }
+
+  public long subscriptionsDenied() {
+    return subscriptionsDenied.sum();
+  }
+
+  /** Messages not delivered to a subscriber because it may not receive them. */
+  public long deliveriesDenied() {
+    return deliveriesDenied.sum();
+  }
+
+  /** Topics or filters refused for their length or number of levels. */
+  public long topicLimitRefusals() {
+    return topicLimitRefusals.sum();
+  }
+
+  /** Subscriptions refused over {@code max_subscriptions_per_client}. */
+  public long subscriptionLimitRefusals() {
+    return subscriptionLimitRefusals.sum();
+  }
+
+  public long tlsHandshakeFailures() {
+    return tlsHandshakeFailures.sum();
   }
 }

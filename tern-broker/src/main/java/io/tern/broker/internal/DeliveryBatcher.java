@@ -11,7 +11,7 @@ import java.util.Map;
  * message. Owned by one connection, on its event loop: no synchronization.
  */
 final class DeliveryBatcher implements DeliverySink {
-  private final Map<Session, ArrayList<Delivery>> batches = new IdentityHashMap<>();
+  private final Map<Session, ArrayList<Delivery>> batches = new IdentityHashMap<>(4); // grows for fan-out
   private Session lastSession;
   private ArrayList<Delivery> lastBatch;
 

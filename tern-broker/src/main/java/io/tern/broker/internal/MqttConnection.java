@@ -8,6 +8,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.tern.broker.Listener;
+import io.tern.broker.auth.AuthResult;
+import io.tern.broker.auth.ClientInfo;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Connect;
 import io.tern.codec.Disconnect;
@@ -83,6 +85,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private long sessionExpiryInterval;
   private Will will;
   private Session session;
+  /** Who the authenticator accepted; what the authorizer is asked about. */
+  private ClientInfo client;
   private String closeReason;
   /**
    * Set when this side decided to close: the channel only becomes inactive later, and packets
@@ -320,7 +324,22 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     pending = new ArrayList<>(4);
     channel.config().setAutoRead(false);
     boolean assignedId = assigned;
-    core.registry().connect(id, cleanStart, persistent, channel.eventLoop(), this,
+    core.access().authenticate(c, id, channel, listener, (result, info) -> authenticated(result, info, assignedId));
+  }
+
+  /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
+  private void authenticated(AuthResult result, ClientInfo info, boolean assignedId) {
+    if (state != State.CONNECTING || closing) {
+      return; // the client went away meanwhile
+    }
+    if (!result.accepted()) {
+      beginClose("not authenticated");
+      int code = version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
+      ctx.writeAndFlush(new ConnAck(false, code)).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    client = info;
+    core.registry().connect(clientId, cleanStart, persistent, channel.eventLoop(), this,
         (s, present) -> sessionReady(s, present, assignedId));
   }
 
@@ -347,6 +366,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     session = s;
+    s.clientInfo = client;
     if (state != State.CONNECTING || !channel.isActive()) {
       // The client went away while its session was prepared: as if it had connected and dropped.
       publishWill();
@@ -409,6 +429,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         return;
       }
     }
+    if (!core.access().withinTopicLimits(p.topic())) {
+      violation(ReasonCodes.TOPIC_NAME_INVALID, "topic of " + p.topic().length() + " characters or too many levels"
+          + " (max_topic_length, max_topic_levels)");
+      return;
+    }
+    if (core.access().authorizing && !core.access().mayPublish(client, p.topic(), p.qos())) {
+      onDeniedPublish(p);
+      return;
+    }
     Message m = new Message(p.withDelivery(p.qos(), p.retain(), false, 0), clientId, System.nanoTime());
     switch (p.qos()) {
       case 0:
@@ -424,6 +453,22 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
           core.route(m, matches, batcher);
         }
         ack(new PubRec(p.packetId()));
+    }
+  }
+
+  /** MQTT 5: 0x87 in the ack. MQTT 3 has no refusal: acknowledged and dropped, or disconnected. */
+  private void onDeniedPublish(Publish p) {
+    if (!version.isV5() && core.config().disconnectOnDeniedPublish()) {
+      log.info("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", clientId, client.username(),
+          remote(), p.topic());
+      disconnect(ReasonCodes.NOT_AUTHORIZED, "PUBLISH denied");
+      return;
+    }
+    int code = version.isV5() ? ReasonCodes.NOT_AUTHORIZED : ReasonCodes.SUCCESS;
+    if (p.qos() == 1) {
+      write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
+    } else if (p.qos() == 2) {
+      write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
     }
   }
 
@@ -443,7 +488,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         codes.add(ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED);
         continue;
       }
-      int granted = Math.min(sub.qos(), core.config().maxQos());
+      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), core.config().maxQos()),
+          session.subscriptionCount(), session.hasSubscription(sub.filter()));
+      if (granted >= 0x80) {
+        codes.add(version.isV5() ? granted : ReasonCodes.UNSPECIFIED_ERROR); // v3.1.1: 0x80 Failure
+        continue;
+      }
       Subscriber entry = new Subscriber(session, sub.filter(), granted, sub.noLocal(), sub.retainAsPublished(),
           sub.retainHandling(), subscriptionId);
       boolean isNew = session.subscribe(entry);
@@ -625,6 +675,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private SocketAddress remote() {
-    return channel == null ? null : channel.remoteAddress();
+    return channel == null ? null : Transport.remoteAddress(channel);
   }
 }

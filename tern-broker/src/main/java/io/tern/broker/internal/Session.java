@@ -46,6 +46,8 @@ final class Session {
    * race for one client id, only the last one handed the session wins.
    */
   volatile Object claimant;
+  /** Who the client is, for the authorizer's RECEIVE checks: set when a connection attaches. */
+  volatile io.tern.broker.auth.ClientInfo clientInfo;
   private volatile boolean online;
   /**
    * Whether new deliveries to this session are stored (a persistent session, with a store). Read
@@ -56,8 +58,13 @@ final class Session {
   private final AtomicLong storeSeq = new AtomicLong();
 
   // ---- cross-thread hand-off
-  /** Holds a {@link Delivery} or a {@code List<Delivery>} batch per entry. */
-  private final Queue<Object> mailbox = PlatformDependent.newMpscQueue();
+  /**
+   * Holds a {@link Delivery} or a {@code List<Delivery>} batch per entry. Small chunks: Netty's
+   * default (1024 slots, ~4 KiB) per session would dominate the memory of an idle connection, and
+   * entries are whole batches, so the queue stays short under load too.
+   */
+  private final Queue<Object> mailbox = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, Integer.MAX_VALUE);
+  private static final int MAILBOX_CHUNK = 16;
   /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -69,7 +76,7 @@ final class Session {
    * below {@link #BACKLOG_LOW}.
    */
   private final AtomicInteger backlog = new AtomicInteger();
-  private final Queue<Runnable> pausedPublishers = PlatformDependent.newMpscQueue();
+  private final Queue<Runnable> pausedPublishers = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, Integer.MAX_VALUE);
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   private final Runnable drainTask = this::drain;
@@ -454,6 +461,10 @@ final class Session {
     }
     core.subscriptions().unsubscribe(this, filter);
     return true;
+  }
+
+  boolean hasSubscription(String filter) {
+    return subscriptions.containsKey(filter);
   }
 
   int subscriptionCount() {

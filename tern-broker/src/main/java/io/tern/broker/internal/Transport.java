@@ -18,12 +18,22 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tern.broker.Listener;
 import io.tern.codec.MqttDecoder;
 import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttVersion;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -32,10 +42,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The network side: event loops (epoll when available, NIO otherwise), one server channel per
- * listener, and the pipeline of each connection: decoder, encoder, {@link MqttConnection}.
+ * listener, and the pipeline of each connection: [PROXY header] → [TLS] → [HTTP upgrade, WebSocket
+ * frames ↔ bytes] → decoder → encoder → {@link MqttConnection}. The limits on accepting connections
+ * ({@link ConnectionLimits}) are checked before the pipeline is built.
  */
 public final class Transport {
   private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+  /** The client's address as the PROXY protocol header gave it; absent without one. */
+  static final AttributeKey<InetSocketAddress> REAL_REMOTE = AttributeKey.valueOf("tern.realRemote");
 
   private final BrokerCore core;
   private EventLoopGroup bossGroup;
@@ -43,9 +58,18 @@ public final class Transport {
   private final Map<String, Channel> serverChannels = new LinkedHashMap<>();
   private final Map<String, Integer> boundPorts = new LinkedHashMap<>();
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final ConnectionLimits limits;
+  private final Map<String, TlsContext> tls = new HashMap<>();
 
   Transport(BrokerCore core) {
     this.core = core;
+    this.limits = new ConnectionLimits(core.config(), core.stats());
+  }
+
+  /** The client's address: the one from the PROXY protocol header if there was one, else the TCP peer's. */
+  static SocketAddress remoteAddress(Channel ch) {
+    InetSocketAddress real = ch.attr(REAL_REMOTE).get();
+    return real != null ? real : ch.remoteAddress();
   }
 
   /** Binds every listener; on a failure, whatever was bound is released and the error rethrown. */
@@ -62,6 +86,14 @@ public final class Transport {
     try {
       core.recover(workerGroup); // stored sessions need their loops; clients come after
       for (Listener l : core.config().listeners()) {
+        if (l.tls() != null) {
+          TlsContext context = new TlsContext(l.name(), l.tls());
+          tls.put(l.name(), context);
+          long every = l.tls().reloadCheckInterval().toMillis();
+          if (every > 0) {
+            bossGroup.scheduleWithFixedDelay(context::reloadIfChanged, every, every, TimeUnit.MILLISECONDS);
+          }
+        }
         ServerBootstrap b = new ServerBootstrap()
             .group(bossGroup, workerGroup)
             .channel(channelClass)
@@ -72,8 +104,12 @@ public final class Transport {
             .childHandler(new ChannelInitializer<SocketChannel>() {
               @Override
               protected void initChannel(SocketChannel ch) {
+                if (!limits.admit(ch, l)) {
+                  return;
+                }
                 connections.add(ch);
                 ChannelPipeline p = ch.pipeline();
+                addTransportHandlers(ch, p, l);
                 MqttEncoder encoder = new MqttEncoder(MqttVersion.V3_1_1);
                 p.addLast("decoder", new MqttDecoder(core.config().maxPacketSize()));
                 p.addLast("encoder", encoder);
@@ -84,11 +120,75 @@ public final class Transport {
         serverChannels.put(l.name(), ch);
         int port = ((InetSocketAddress) ch.localAddress()).getPort();
         boundPorts.put(l.name(), port);
-        log.info("Listening for MQTT on {}:{} ({}, {})", l.host(), port, l.name(), epoll ? "epoll" : "nio");
+        String kind = l.type() == Listener.Type.MQTT ? ""
+            : l.type().name().toLowerCase(java.util.Locale.ROOT) + (l.type().isWebSocket() ? " " + l.path() : "") + ", ";
+        log.info("Listening for MQTT on {}:{} ({}, {}{}{})", l.host(), port, l.name(), kind,
+            l.proxyProtocol() ? "PROXY protocol, " : "", epoll ? "epoll" : "nio");
+      }
+      if (core.config().maxConnectionRatePerAddress() > 0) {
+        bossGroup.scheduleWithFixedDelay(limits::sweep, 10, 10, TimeUnit.SECONDS);
       }
     } catch (Exception e) { // bind() throws undeclared checked exceptions (BindException)
       stop();
       throw e;
+    }
+  }
+
+  /** PROXY header, TLS and WebSocket handlers, as the listener asks; in front of the MQTT codec. */
+  private void addTransportHandlers(SocketChannel ch, ChannelPipeline p, Listener l) {
+    if (l.proxyProtocol()) {
+      p.addLast("proxy-detect", ProxyProtocolHandler.Detect.INSTANCE);
+      p.addLast("proxy-decoder", new HAProxyMessageDecoder());
+      p.addLast("proxy", new ProxyProtocolHandler());
+    }
+    if (l.tls() != null) {
+      SslHandler ssl = tls.get(l.name()).current().newHandler(ch.alloc());
+      p.addLast("tls", ssl);
+      p.addLast("tls-events", new TlsEvents(core.stats()));
+    }
+    if (l.type().isWebSocket()) {
+      int maxFrame = Math.max(core.config().maxPacketSize(), 64 * 1024);
+      p.addLast("http", new HttpServerCodec());
+      p.addLast("http-aggregator", new HttpObjectAggregator(16 * 1024));
+      p.addLast("ws", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
+          .websocketPath(l.path())
+          .subprotocols("mqtt,mqttv3.1")
+          .maxFramePayloadLength(maxFrame)
+          .handshakeTimeoutMillis(core.config().connectTimeout().toMillis())
+          .build()));
+      p.addLast("ws-reject-http", WebSocketFrames.RejectHttp.INSTANCE);
+      p.addLast("ws-in", WebSocketFrames.Decoder.INSTANCE);
+      p.addLast("ws-out", WebSocketFrames.Encoder.INSTANCE);
+    }
+  }
+
+  /** Counts and logs failed TLS handshakes (a client that does not trust us, or lacks a certificate). */
+  private static final class TlsEvents extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private final BrokerStats stats;
+
+    TlsEvents(BrokerStats stats) {
+      this.stats = stats;
+    }
+
+    @Override
+    public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof SslHandshakeCompletionEvent e) {
+        if (!e.isSuccess()) {
+          stats.tlsHandshakeFailures.increment();
+          log.info("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), e.cause().getMessage());
+        }
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+        log.debug("Connection from {}: TLS error: {}", remoteAddress(ctx.channel()), cause.getCause().toString());
+        ctx.close(); // already counted and logged as a failed handshake, or a broken TLS record
+        return;
+      }
+      ctx.fireExceptionCaught(cause);
     }
   }
 
@@ -130,5 +230,6 @@ public final class Transport {
       bossGroup = null;
     }
     boundPorts.clear();
+    tls.clear();
   }
 }

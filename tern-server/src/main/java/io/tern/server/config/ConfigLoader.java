@@ -90,7 +90,8 @@ public final class ConfigLoader {
 
   private static final String[] LIMIT_KEYS = {
     "max_packet_size", "max_inflight", "max_queued_messages", "queue_qos0_when_offline", "drop_policy",
-    "connect_timeout", "max_client_id_length", "max_qos"
+    "connect_timeout", "max_client_id_length", "max_qos", "max_connections", "max_connection_rate_per_address",
+    "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish"
   };
 
   private List<ListenerConfig> listeners(Value value) {
@@ -110,7 +111,8 @@ public final class ConfigLoader {
       if (value.node.get(i) == null || !value.node.get(i).isObject()) {
         throw error(path, "expected a listener, such as {name: mqtt, bind: 0.0.0.0, port: 1883}");
       }
-      Section s = section(value.node.get(i), path, "name", "type", "bind", "port");
+      Section s = section(value.node.get(i), path, "name", "type", "bind", "port", "path", "proxy_protocol", "tls",
+          "max_connections");
       String name = s.text("name", ListenerConfig.defaultName(i));
       ListenerType type = listenerType(s.get("type"));
       String bind = s.text("bind", ListenerConfig.DEFAULT_BIND);
@@ -122,8 +124,24 @@ public final class ConfigLoader {
       if (previous != null) {
         throw error(path + ".name", "duplicate listener name '" + name + "' (also used by " + previous + ")");
       }
+      String wsPath = s.text("path", io.tern.broker.Listener.DEFAULT_PATH);
+      boolean proxy = s.bool("proxy_protocol", false);
+      int maxConnections = s.integer("max_connections", 0, null);
+      if (maxConnections < 0) {
+        throw error(path + ".max_connections", "must be >= 0 (0: no limit), got " + maxConnections);
+      }
+      Value tlsValue = s.get("tls");
+      io.tern.broker.TlsConfig tls = tlsValue.node == null ? null
+          : tls(s.section("tls", "cert", "key", "key_password", "protocols", "ciphers", "client_auth", "ca",
+              "identity_as_username", "reload_check_interval"));
+      if ((type == ListenerType.MQTTS || type == ListenerType.WSS) && tls == null) {
+        throw error(path + ".tls", "type " + type.key() + " needs tls: {cert: FILE, key: FILE}");
+      }
+      if (!(type == ListenerType.MQTTS || type == ListenerType.WSS) && tls != null) {
+        throw error(path + ".tls", "only listeners of type mqtts or wss take tls settings");
+      }
       try {
-        result.add(new ListenerConfig(name, type, bind, port));
+        result.add(new ListenerConfig(name, type, bind, port, wsPath, proxy, tls, maxConnections));
       } catch (IllegalArgumentException e) {
         throw error(path, e.getMessage());
       }
@@ -141,7 +159,51 @@ public final class ConfigLoader {
         return t;
       }
     }
-    throw error(value.path, "listener type '" + type + "' is not supported yet (supported: mqtt)");
+    throw error(value.path, "listener type '" + type + "' is not one of mqtt, mqtts, ws, wss");
+  }
+
+  private io.tern.broker.TlsConfig tls(Section s) {
+    String cert = s.text("cert", null);
+    String key = s.text("key", null);
+    if (cert == null || key == null) {
+      throw error(s.path, "cert and key (PEM files) are required");
+    }
+    io.tern.broker.TlsConfig.Builder b = io.tern.broker.TlsConfig.builder(java.nio.file.Path.of(cert), java.nio.file.Path.of(key))
+        .keyPassword(s.text("key_password", null));
+    b.protocols(s.strings("protocols", List.of("TLSv1.3", "TLSv1.2")));
+    b.ciphers(s.strings("ciphers", List.of()));
+    String ca = s.text("ca", null);
+    if (ca != null) {
+      b.trustedCertificates(java.nio.file.Path.of(ca));
+    }
+    b.clientAuth(choice(s.get("client_auth"), io.tern.broker.TlsConfig.ClientAuth.class,
+        io.tern.broker.TlsConfig.ClientAuth.NONE));
+    b.identityAsUsername(choice(s.get("identity_as_username"), io.tern.broker.TlsConfig.Identity.class,
+        io.tern.broker.TlsConfig.Identity.NONE));
+    b.reloadCheckInterval(s.duration("reload_check_interval", Duration.ofSeconds(10), null));
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw error(s.path, e.getMessage());
+    }
+  }
+
+  private <E extends Enum<E>> E choice(Value value, Class<E> type, E fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    if (value.node.isBoolean() && !value.node.booleanValue()) {
+      return fallback; // YAML 1.1 reads a bare `none`-like `off`/`no` as false
+    }
+    String text = value.text();
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(text)) {
+        return e;
+      }
+    }
+    throw error(value.path, "expected one of " + java.util.Arrays.stream(type.getEnumConstants())
+        .map(e -> e.name().toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.joining(", "))
+        + ", got '" + text + "'");
   }
 
   private LimitsConfig limits(Section s) {
@@ -154,7 +216,13 @@ public final class ConfigLoader {
         dropPolicy(s.get("drop_policy"), d.dropPolicy()),
         s.duration("connect_timeout", d.connectTimeout(), b -> b::connectTimeout),
         s.integer("max_client_id_length", d.maxClientIdLength(), b -> b::maxClientIdLength),
-        s.integer("max_qos", d.maxQos(), b -> b::maxQos));
+        s.integer("max_qos", d.maxQos(), b -> b::maxQos),
+        s.integer("max_connections", d.maxConnections(), b -> b::maxConnections),
+        s.integer("max_connection_rate_per_address", d.maxConnectionRatePerAddress(), b -> b::maxConnectionRatePerAddress),
+        s.integer("max_topic_length", d.maxTopicLength(), b -> b::maxTopicLength),
+        s.integer("max_topic_levels", d.maxTopicLevels(), b -> b::maxTopicLevels),
+        s.integer("max_subscriptions_per_client", d.maxSubscriptionsPerClient(), b -> b::maxSubscriptionsPerClient),
+        s.bool("disconnect_on_denied_publish", d.disconnectOnDeniedPublish()));
   }
 
   private DropPolicy dropPolicy(Value value, DropPolicy fallback) {
@@ -311,6 +379,21 @@ public final class ConfigLoader {
     String text(String key, String fallback) {
       Value v = get(key);
       return v.node == null ? fallback : v.text();
+    }
+
+    List<String> strings(String key, List<String> fallback) {
+      Value v = get(key);
+      if (v.node == null) {
+        return fallback;
+      }
+      if (!v.node.isArray()) {
+        throw error(v.path, "expected a list of strings, got " + describe(v.node));
+      }
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < v.node.size(); i++) {
+        out.add(new Value(v.node.get(i), v.path + "[" + i + "]").text());
+      }
+      return out;
     }
 
     boolean bool(String key, boolean fallback) {

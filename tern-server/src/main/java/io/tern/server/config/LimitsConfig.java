@@ -17,6 +17,12 @@ import java.util.Objects;
  * @param connectTimeout how long a new connection may take to send CONNECT
  * @param maxClientIdLength longest client identifier accepted
  * @param maxQos highest QoS granted to a subscription
+ * @param maxConnections open connections over all listeners; 0: no limit
+ * @param maxConnectionRatePerAddress new connections per second from one IP address; 0: no limit
+ * @param maxTopicLength longest topic name or filter, in characters
+ * @param maxTopicLevels most levels in a topic name or filter; 0: no limit
+ * @param maxSubscriptionsPerClient subscriptions one session may hold
+ * @param disconnectOnDeniedPublish whether an MQTT 3 client whose PUBLISH is denied is disconnected
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -26,7 +32,13 @@ public record LimitsConfig(
     DropPolicy dropPolicy,
     Duration connectTimeout,
     int maxClientIdLength,
-    int maxQos) {
+    int maxQos,
+    int maxConnections,
+    int maxConnectionRatePerAddress,
+    int maxTopicLength,
+    int maxTopicLevels,
+    int maxSubscriptionsPerClient,
+    boolean disconnectOnDeniedPublish) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
@@ -36,7 +48,9 @@ public record LimitsConfig(
   public static LimitsConfig defaults() {
     BrokerConfig d = BrokerConfig.defaults();
     return new LimitsConfig(d.maxPacketSize(), d.maxInflight(), d.maxQueuedMessages(), d.queueQos0WhenOffline(),
-        d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos());
+        d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
+        d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
+        d.disconnectOnDeniedPublish());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -47,6 +61,12 @@ public record LimitsConfig(
         .dropPolicy(dropPolicy)
         .connectTimeout(connectTimeout)
         .maxClientIdLength(maxClientIdLength)
-        .maxQos(maxQos);
+        .maxQos(maxQos)
+        .maxConnections(maxConnections)
+        .maxConnectionRatePerAddress(maxConnectionRatePerAddress)
+        .maxTopicLength(maxTopicLength)
+        .maxTopicLevels(maxTopicLevels)
+        .maxSubscriptionsPerClient(maxSubscriptionsPerClient)
+        .disconnectOnDeniedPublish(disconnectOnDeniedPublish);
   }
 }

@@ -1,9 +1,27 @@
 package io.tern.server.config;
 
-/** The protocol a listener speaks. TLS and WebSocket listeners will come with the broker's transports. */
+import io.tern.broker.Listener;
+
+/** The protocol a listener speaks. */
 public enum ListenerType {
   /** MQTT over plain TCP. */
-  MQTT;
+  MQTT(Listener.Type.MQTT),
+  /** MQTT over TLS. */
+  MQTTS(Listener.Type.MQTTS),
+  /** MQTT over WebSocket. */
+  WS(Listener.Type.WS),
+  /** MQTT over WebSocket over TLS. */
+  WSS(Listener.Type.WSS);
+
+  private final Listener.Type brokerType;
+
+  ListenerType(Listener.Type brokerType) {
+    this.brokerType = brokerType;
+  }
+
+  Listener.Type brokerType() {
+    return brokerType;
+  }
 
   /** The name used in configuration files. */
   public String key() {

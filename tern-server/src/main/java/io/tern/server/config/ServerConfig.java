@@ -57,8 +57,7 @@ public record ServerConfig(
   public ServerConfig withOverrides(Integer port, String bind, LogLevel logLevel) {
     List<ListenerConfig> changed = new ArrayList<>(listeners);
     ListenerConfig first = changed.get(0);
-    changed.set(0, new ListenerConfig(first.name(), first.type(),
-        bind != null ? bind : first.bind(), port != null ? port : first.port()));
+    changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
     return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, storage);
   }
 

@@ -86,7 +86,8 @@ class ConfigLoaderTest {
         new ListenerConfig("local", ListenerType.MQTT, "127.0.0.1", 1884),
         new ListenerConfig("mqtt-2", ListenerType.MQTT, "0.0.0.0", 0));
     assertThat(c.limits()).isEqualTo(new LimitsConfig(
-        262144, 10, 5000, true, DropPolicy.DROP_OLDEST, Duration.ofMillis(2500), 100, 1));
+        262144, 10, 5000, true, DropPolicy.DROP_OLDEST, Duration.ofMillis(2500), 100, 1,
+        0, 0, 65535, 0, 1000, false));
     assertThat(c.ioThreads()).isEqualTo(3);
     assertThat(c.log().level()).isEqualTo(LogLevel.DEBUG);
 
@@ -225,10 +226,50 @@ class ConfigLoaderTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ws", "websocket", "tls", "mqtts", "http"})
-  void otherListenerTypesAreNotSupportedYet(String type) {
+  @ValueSource(strings = {"websocket", "tls", "http"})
+  void otherListenerTypesAreRefused(String type) {
     assertRejected("listeners: [{port: 1883}, {type: " + type + ", port: 8883}]", "listeners[1].type")
-        .hasMessageContaining("'" + type + "' is not supported yet (supported: mqtt)");
+        .hasMessageContaining("'" + type + "' is not one of mqtt, mqtts, ws, wss");
+  }
+
+  @Test
+  void tlsWebSocketAndProxyListenersAndLimitsAreRead() {
+    ServerConfig c = parse("""
+        listeners:
+          - {name: tls, type: mqtts, port: 8883, proxy_protocol: true, max_connections: 100,
+             tls: {cert: /etc/tern/server.crt, key: /etc/tern/server.key, client_auth: required,
+                   ca: /etc/tern/ca.crt, identity_as_username: cn, protocols: [TLSv1.3], reload_check_interval: 1m}}
+          - {name: web, type: ws, port: 8080, path: /ws}
+        limits: {max_connections: 1000, max_connection_rate_per_address: 20, max_topic_length: 256,
+                 max_topic_levels: 8, max_subscriptions_per_client: 50, disconnect_on_denied_publish: true}
+        """);
+    Listener tls = c.toBrokerConfig().listeners().get(0);
+    assertThat(tls.type()).isEqualTo(Listener.Type.MQTTS);
+    assertThat(tls.proxyProtocol()).isTrue();
+    assertThat(tls.maxConnections()).isEqualTo(100);
+    assertThat(tls.tls().clientAuth()).isEqualTo(io.tern.broker.TlsConfig.ClientAuth.REQUIRED);
+    assertThat(tls.tls().identityAsUsername()).isEqualTo(io.tern.broker.TlsConfig.Identity.CN);
+    assertThat(tls.tls().protocols()).containsExactly("TLSv1.3");
+    assertThat(tls.tls().reloadCheckInterval()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(c.toBrokerConfig().listeners().get(1).path()).isEqualTo("/ws");
+    BrokerConfig b = c.toBrokerConfig();
+    assertThat(b.maxConnections()).isEqualTo(1000);
+    assertThat(b.maxConnectionRatePerAddress()).isEqualTo(20);
+    assertThat(b.maxTopicLevels()).isEqualTo(8);
+    assertThat(b.disconnectOnDeniedPublish()).isTrue();
+  }
+
+  @Test
+  void tlsMistakesAreNamed() {
+    assertRejected("listeners: [{type: mqtts}]", "listeners[0].tls").hasMessageContaining("needs tls");
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a.crt}}]", "listeners[0].tls")
+        .hasMessageContaining("cert and key");
+    assertRejected("listeners: [{type: mqtt, tls: {cert: a, key: b}}]", "listeners[0].tls")
+        .hasMessageContaining("only listeners of type mqtts or wss");
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, client_auth: maybe}}]",
+        "listeners[0].tls.client_auth").hasMessageContaining("none, optional, required");
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, protocols: [TLSv1.1]}}]", "listeners[0].tls")
+        .hasMessageContaining("TLSv1.2 or TLSv1.3");
   }
 
   @Test
@@ -302,8 +343,10 @@ class ConfigLoaderTest {
 
   @Test
   void aConfigBuiltInCodeIsCheckedByTheBrokersRulesToo() {
-    LimitsConfig bad = new LimitsConfig(1, 32, 1000, false, DropPolicy.DROP_NEW, Duration.ofSeconds(10), 65535, 2);
-    assertThatThrownBy(() -> new ServerConfig(List.of(ListenerConfig.defaults(0)), bad, 0, LogConfig.defaults(), StorageConfig.defaults()))
+    LimitsConfig bad = new LimitsConfig(1, 32, 1000, false, DropPolicy.DROP_NEW, Duration.ofSeconds(10), 65535, 2,
+        0, 0, 65535, 0, 1000, false);
+    assertThatThrownBy(() -> new ServerConfig(List.of(ListenerConfig.defaults(0)), bad, 0, LogConfig.defaults(),
+        StorageConfig.defaults()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("max packet size");
   }

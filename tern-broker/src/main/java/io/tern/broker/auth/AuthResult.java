@@ -1,0 +1,84 @@
+package io.tern.broker.auth;
+
+/**
+ * The answer of an {@link Authenticator}: accepted with a user name and an optional attachment
+ * (whatever the authorizer will need: roles, a tenant), or refused with an MQTT 5 CONNACK reason
+ * code, which MQTT 3 clients receive translated (0x86 → 0x04, 0x87 → 0x05, other errors → 0x03).
+ */
+public final class AuthResult {
+  /** MQTT 5 {@code 0x86 Bad User Name or Password}; MQTT 3 {@code 0x04}. */
+  public static final int BAD_USER_NAME_OR_PASSWORD = 0x86;
+  /** MQTT 5 {@code 0x87 Not authorized}; MQTT 3 {@code 0x05}. */
+  public static final int NOT_AUTHORIZED = 0x87;
+  /** MQTT 5 {@code 0x89 Server busy}; MQTT 3 {@code 0x03 Server unavailable}. */
+  public static final int SERVER_BUSY = 0x89;
+  /** MQTT 5 {@code 0x8A Banned}; MQTT 3 {@code 0x05}. */
+  public static final int BANNED = 0x8A;
+
+  private final boolean accepted;
+  private final int reasonCode;
+  private final String username;
+  private final Object attachment;
+
+  private AuthResult(boolean accepted, int reasonCode, String username, Object attachment) {
+    this.accepted = accepted;
+    this.reasonCode = reasonCode;
+    this.username = username;
+    this.attachment = attachment;
+  }
+
+  /** Accepts the client as {@code username} (may be {@code null}: anonymous). */
+  public static AuthResult accept(String username) {
+    return new AuthResult(true, 0, username, null);
+  }
+
+  /** Accepts the client as {@code username}, with data for the {@link Authorizer} ({@link ClientInfo#attachment()}). */
+  public static AuthResult accept(String username, Object attachment) {
+    return new AuthResult(true, 0, username, attachment);
+  }
+
+  /**
+   * Refuses the client with an MQTT 5 CONNACK reason code (0x80 or above), such as
+   * {@link #NOT_AUTHORIZED}.
+   */
+  public static AuthResult refuse(int reasonCode) {
+    if (reasonCode < 0x80 || reasonCode > 0xFF) {
+      throw new IllegalArgumentException("not an error reason code: " + reasonCode);
+    }
+    return new AuthResult(false, reasonCode, null, null);
+  }
+
+  /** Refuses with {@code 0x86 Bad User Name or Password} (MQTT 3: {@code 0x04}). */
+  public static AuthResult badCredentials() {
+    return refuse(BAD_USER_NAME_OR_PASSWORD);
+  }
+
+  /** Refuses with {@code 0x87 Not authorized} (MQTT 3: {@code 0x05}). */
+  public static AuthResult notAuthorized() {
+    return refuse(NOT_AUTHORIZED);
+  }
+
+  public boolean accepted() {
+    return accepted;
+  }
+
+  /** The CONNACK reason code of a refusal (MQTT 5 numbering); 0 when accepted. */
+  public int reasonCode() {
+    return reasonCode;
+  }
+
+  /** The user name the client is known by from now on, or {@code null}. */
+  public String username() {
+    return username;
+  }
+
+  /** What the authenticator attached for the authorizer, or {@code null}. */
+  public Object attachment() {
+    return attachment;
+  }
+
+  @Override
+  public String toString() {
+    return accepted ? "accepted as " + username : "refused (0x" + Integer.toHexString(reasonCode) + ")";
+  }
+}

@@ -1,0 +1,207 @@
+package io.tern.broker.internal;
+
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.Listener;
+import io.tern.broker.TlsConfig;
+import io.tern.broker.auth.Action;
+import io.tern.broker.auth.AuthResult;
+import io.tern.broker.auth.Authenticator;
+import io.tern.broker.auth.Authorizer;
+import io.tern.broker.auth.ClientInfo;
+import io.tern.broker.auth.ConnectRequest;
+import io.tern.broker.auth.Permission;
+import io.tern.codec.Connect;
+import io.tern.codec.ReasonCodes;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where the connection meets the auth SPIs: runs the {@link Authenticator} for a CONNECT and answers
+ * on the connection's loop; asks the {@link Authorizer} about SUBSCRIBE, PUBLISH and RECEIVE, and
+ * checks the topic limits. With the default allow-all authorizer, {@link #authorizing} is false and
+ * the per-message checks cost one field read.
+ */
+final class Access {
+  private static final Logger log = LoggerFactory.getLogger(Access.class);
+
+  private final BrokerConfig config;
+  private final BrokerStats stats;
+  private final Authenticator authenticator;
+  private final Authorizer authorizer;
+  /** False with {@link Authorizer#ALLOW_ALL}: then no message path calls the authorizer. */
+  final boolean authorizing;
+  private final boolean topicLimits;
+
+  Access(BrokerConfig config, BrokerStats stats) {
+    this.config = config;
+    this.stats = stats;
+    this.authenticator = config.authenticator();
+    this.authorizer = config.authorizer();
+    this.authorizing = authorizer != Authorizer.ALLOW_ALL;
+    this.topicLimits = config.maxTopicLength() < 65535 || config.maxTopicLevels() > 0;
+  }
+
+  /**
+   * Authenticates a CONNECT; {@code then} runs on the channel's loop with the result and, when
+   * accepted, the client as the authorizer will see it. The will topic, if any, must be one the
+   * client may publish to (else 0x87).
+   */
+  void authenticate(Connect c, String clientId, Channel ch, Listener listener, BiConsumer<AuthResult, ClientInfo> then) {
+    InetSocketAddress remote = inet(Transport.remoteAddress(ch));
+    List<X509Certificate> certs = peerCertificates(ch);
+    String username = c.username();
+    boolean fromCertificate = false;
+    TlsConfig tls = listener.tls();
+    if (tls != null && tls.identityAsUsername() != TlsConfig.Identity.NONE && !certs.isEmpty()) {
+      username = TlsContext.identity(certs.get(0), tls.identityAsUsername());
+      if (username == null) {
+        log.info("Connection from {} refused: the client certificate has no {} to use as user name",
+            remote, tls.identityAsUsername());
+        stats.authFailures.increment();
+        then.accept(AuthResult.notAuthorized(), null);
+        return;
+      }
+      fromCertificate = true;
+    }
+    ConnectRequest request = new ConnectRequest(clientId, username, c.password() == null ? null : c.password().clone(),
+        remote, listener.name(), certs, fromCertificate);
+    CompletionStage<AuthResult> stage;
+    try {
+      stage = authenticator.authenticate(request);
+    } catch (RuntimeException e) {
+      log.warn("Authenticator failed for client {} from {}", clientId, remote, e);
+      stage = java.util.concurrent.CompletableFuture.completedFuture(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
+    }
+    stage.whenComplete((result, error) -> ch.eventLoop().execute(() -> {
+      AuthResult r = result;
+      if (error != null || r == null) {
+        log.warn("Authenticator failed for client {} from {}", clientId, remote, error);
+        r = AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR);
+      }
+      if (!r.accepted()) {
+        stats.authFailures.increment();
+        log.info("Connection from {} refused: client {} user {}: {}", remote, clientId, request.username(),
+            ReasonCodes.describe(r.reasonCode()));
+        then.accept(r, null);
+        return;
+      }
+      ClientInfo info = new ClientInfo(clientId, r.username(), remote, listener.name(), r.attachment());
+      if (c.will() != null && authorizing
+          && !authorizer.authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed()) {
+        stats.authFailures.increment();
+        log.info("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
+            c.will().topic());
+        then.accept(AuthResult.notAuthorized(), null);
+        return;
+      }
+      then.accept(r, info);
+    }));
+  }
+
+  /**
+   * The QoS to grant a subscription, or a failure reason code (0x80 and above, MQTT 5 numbering).
+   *
+   * @param held subscriptions the session holds now
+   * @param replaces whether the session already has a subscription with this filter
+   */
+  int grant(ClientInfo client, String filter, int qos, int held, boolean replaces) {
+    if (topicLimits && !withinTopicLimits(filter)) {
+      log.info("Client {}: subscription to a filter of {} characters refused (max_topic_length {}, "
+          + "max_topic_levels {})", client.clientId(), filter.length(), config.maxTopicLength(), config.maxTopicLevels());
+      return ReasonCodes.TOPIC_FILTER_INVALID;
+    }
+    if (!replaces && held >= config.maxSubscriptionsPerClient()) {
+      stats.subscriptionLimitRefusals.increment();
+      log.info("Client {}: subscription to {} refused: max_subscriptions_per_client {} reached",
+          client.clientId(), filter, config.maxSubscriptionsPerClient());
+      return ReasonCodes.QUOTA_EXCEEDED;
+    }
+    if (!authorizing) {
+      return qos;
+    }
+    Permission p = authorizer.authorize(client, Action.SUBSCRIBE, filter, qos);
+    if (!p.allowed()) {
+      stats.subscriptionsDenied.increment();
+      log.info("Client {} (user {}): subscription to {} denied", client.clientId(), client.username(), filter);
+      return ReasonCodes.NOT_AUTHORIZED;
+    }
+    return Math.min(qos, p.maxQos());
+  }
+
+  /** Whether the client may publish to {@code topic}; counts and logs (debug) a refusal. */
+  boolean mayPublish(ClientInfo client, String topic, int qos) {
+    if (authorizer.authorize(client, Action.PUBLISH, topic, qos).allowed()) {
+      return true;
+    }
+    stats.publishesDenied.increment();
+    log.debug("Client {} (user {}): PUBLISH to {} denied", client.clientId(), client.username(), topic);
+    return false;
+  }
+
+  /** Whether a session's client may receive a message on {@code topic}. Any thread. */
+  boolean mayReceive(Session s, Message m) {
+    ClientInfo client = s.clientInfo;
+    if (client == null || authorizer.authorize(client, Action.RECEIVE, m.topic(), m.qos()).allowed()) {
+      return true;
+    }
+    stats.deliveriesDenied.increment();
+    return false;
+  }
+
+  /** Whether a topic name is within {@code max_topic_length} and {@code max_topic_levels}; counts a refusal. */
+  boolean withinTopicLimits(String topic) {
+    if (!topicLimits) {
+      return true;
+    }
+    boolean ok = topic.length() <= config.maxTopicLength()
+        && (config.maxTopicLevels() == 0 || levels(topic) <= config.maxTopicLevels());
+    if (!ok) {
+      stats.topicLimitRefusals.increment();
+    }
+    return ok;
+  }
+
+  private static int levels(String topic) {
+    int n = 1;
+    for (int i = 0; i < topic.length(); i++) {
+      if (topic.charAt(i) == '/') {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static InetSocketAddress inet(SocketAddress a) {
+    return a instanceof InetSocketAddress i ? i : null;
+  }
+
+  private static List<X509Certificate> peerCertificates(Channel ch) {
+    SslHandler ssl = ch.pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      return List.of();
+    }
+    try {
+      Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+      List<X509Certificate> out = new ArrayList<>(chain.length);
+      for (Certificate c : chain) {
+        if (c instanceof X509Certificate x) {
+          out.add(x);
+        }
+      }
+      return out;
+    } catch (SSLPeerUnverifiedException e) {
+      return List.of();
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package io.tern.broker.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
+import io.tern.broker.Broker;
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.Listener;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Limits that keep the broker up, attacked: slowloris, a huge remaining length, connection floods. */
+@Timeout(60)
+class LimitsAttackTest {
+  private Broker broker;
+  private final List<Socket> sockets = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    for (Socket s : sockets) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // closing anyway
+      }
+    }
+    if (broker != null) {
+      broker.stop();
+    }
+  }
+
+  private void start(Consumer<BrokerConfig.Builder> settings) {
+    broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0)).configure(settings).build().start();
+  }
+
+  private Socket open() throws IOException {
+    Socket s = new Socket("127.0.0.1", broker.port());
+    sockets.add(s);
+    return s;
+  }
+
+  private static boolean closedByPeer(Socket s) {
+    try {
+      s.setSoTimeout(1);
+      InputStream in = s.getInputStream();
+      return in.read() == -1;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException e) {
+      return true; // reset
+    }
+  }
+
+  private void assertServesAClient() {
+    Mqtt3BlockingClient c = Mqtt3Client.builder().identifier("ok-" + System.nanoTime()).serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildBlocking();
+    c.connect();
+    c.publishWith().topic("still/up").payload(new byte[] {1}).send();
+    c.disconnect();
+  }
+
+  @Test
+  void slowlorisOfAThousandSocketsIsClosedAfterTheConnectTimeoutWhileOthersAreServed() throws Exception {
+    start(b -> b.connectTimeout(Duration.ofSeconds(2)));
+    for (int i = 0; i < 1000; i++) {
+      Socket s = open();
+      s.getOutputStream().write(0x10); // the first byte of a CONNECT, then nothing
+    }
+    assertServesAClient();
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+        .until(() -> sockets.stream().allMatch(LimitsAttackTest::closedByPeer));
+    assertServesAClient();
+  }
+
+  @Test
+  void remainingLengthOf256MiBTrickledSlowlyIsRefusedAtTheHeader() throws Exception {
+    start(b -> b.maxPacketSize(1024 * 1024));
+    Socket s = open();
+    OutputStream out = s.getOutputStream();
+    out.write(hex("100f00044d5154540402003c0003747231")); // CONNECT
+    s.setSoTimeout(5000);
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    for (int b : new int[] {0x30, 0xFF, 0xFF, 0xFF, 0x7F}) { // PUBLISH, remaining length 268,435,455
+      out.write(b);
+      out.flush();
+      await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(1)).until(() -> true); // trickle
+    }
+    // Refused as soon as the header is complete: no body byte was sent.
+    assertThat(s.getInputStream().read()).isEqualTo(-1);
+    assertServesAClient();
+  }
+
+  @Test
+  void connectionsOverTheTotalAndPerListenerLimitsAreClosedAtOnce() throws Exception {
+    broker = Broker.builder()
+        .listener(Listener.tcp("127.0.0.1", 0).withName("a").withMaxConnections(2))
+        .listener(Listener.tcp("127.0.0.1", 0).withName("b"))
+        .configure(b -> b.maxConnections(3))
+        .build().start();
+    List<Socket> onA = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Socket s = new Socket("127.0.0.1", broker.port("a"));
+      sockets.add(s);
+      onA.add(s);
+    }
+    // Accepted on several event loops: any one of the three may be the one over the limit.
+    await().atMost(Duration.ofSeconds(5)).until(() -> onA.stream().anyMatch(LimitsAttackTest::closedByPeer));
+    // The refused socket's slot is freed when its close completes, asynchronously: b1 or b2 is the 4th.
+    Socket b1 = new Socket("127.0.0.1", broker.port("b"));
+    Socket b2 = new Socket("127.0.0.1", broker.port("b"));
+    sockets.add(b1);
+    sockets.add(b2);
+    await().atMost(Duration.ofSeconds(5)).until(() -> closedByPeer(b2) || closedByPeer(b1));
+    assertThat(onA.stream().filter(LimitsAttackTest::closedByPeer).count()).isEqualTo(1);
+    assertThat(broker.securityStats().connectionsRefusedLimit()).isEqualTo(2);
+  }
+
+  @Test
+  void connectionRatePerAddressIsLimited() throws Exception {
+    start(b -> b.maxConnectionRatePerAddress(5));
+    for (int i = 0; i < 20; i++) {
+      open();
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.securityStats().connectionsRefusedRate() >= 10);
+    assertThat(sockets.stream().filter(LimitsAttackTest::closedByPeer).count()).isGreaterThanOrEqualTo(10);
+  }
+
+  @Test
+  void topicsOverTheLengthOrLevelLimitsAreRefused() throws Exception {
+    start(b -> b.maxTopicLength(16).maxTopicLevels(3));
+    Socket s = open();
+    s.setSoTimeout(5000);
+    OutputStream out = s.getOutputStream();
+    out.write(hex("100f00044d5154540402003c0003747232"));
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    out.write(hex("820b00010006612f622f632f00")); // SUBSCRIBE a/b/c/ (4 levels)
+    assertThat(s.getInputStream().readNBytes(5)).containsExactly(0x90, 0x03, 0x00, 0x01, 0x80);
+    out.write(hex("30090006612f622f632f78")); // PUBLISH a/b/c/ "x": closed
+    assertThat(s.getInputStream().read()).isEqualTo(-1);
+    assertThat(broker.securityStats().topicLimitRefusals()).isEqualTo(2);
+  }
+
+  @Test
+  void subscriptionsOverThePerClientLimitAreRefused() throws Exception {
+    start(b -> b.maxSubscriptionsPerClient(1));
+    Socket s = open();
+    s.setSoTimeout(5000);
+    OutputStream out = s.getOutputStream();
+    out.write(hex("100f00044d5154540402003c0003747233"));
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    out.write(hex("820600010001610082060002000162008206000300016100")); // a, b, a again
+    assertThat(s.getInputStream().readNBytes(15)).containsExactly(
+        0x90, 0x03, 0x00, 0x01, 0x00, 0x90, 0x03, 0x00, 0x02, 0x80, 0x90, 0x03, 0x00, 0x03, 0x00);
+    assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(1);
+  }
+
+  private static byte[] hex(String s) {
+    return java.util.HexFormat.of().parseHex(s);
+  }
+}

@@ -1,0 +1,320 @@
+package io.tern.broker.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
+import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
+import io.tern.broker.Broker;
+import io.tern.broker.Listener;
+import io.tern.broker.TlsConfig;
+import io.tern.broker.auth.AuthResult;
+import io.tern.broker.auth.ConnectRequest;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** TLS (with and without client certificates, reload), WebSocket (ws, wss, frames) and the PROXY protocol. */
+@Timeout(60)
+class TransportSecurityTest {
+  @TempDir Path dir;
+  private TestCertificates certs;
+  private Broker broker;
+  private final List<ConnectRequest> requests = new CopyOnWriteArrayList<>();
+  private final List<AutoCloseable> cleanups = new ArrayList<>();
+
+  @BeforeEach
+  void certificates() throws Exception {
+    certs = new TestCertificates(dir);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : cleanups) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // cleaning up anyway
+      }
+    }
+    if (broker != null) {
+      broker.stop();
+    }
+  }
+
+  private Broker start(Listener listener) {
+    broker = Broker.builder().listener(listener).authenticator(req -> {
+      requests.add(req);
+      return CompletableFuture.completedFuture(AuthResult.accept(req.username()));
+    }).build().start();
+    return broker;
+  }
+
+  private TlsConfig.Builder tls() {
+    return TlsConfig.builder(certs.serverCert, certs.serverKey);
+  }
+
+  private MqttClient paho(String id, TestCertificates.Issued clientCert, List<String> received) throws Exception {
+    MqttClient c = new MqttClient("ssl://127.0.0.1:" + broker.port(), id, new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    o.setConnectionTimeout(5);
+    o.setSocketFactory(certs.socketFactory(clientCert));
+    if (received != null) {
+      c.setCallback(new MqttCallback() {
+        @Override
+        public void connectionLost(Throwable cause) {}
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+          received.add(topic + " " + new String(message.getPayload(), StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void deliveryComplete(IMqttDeliveryToken token) {}
+      });
+    }
+    c.connect(o);
+    cleanups.add(() -> {
+      if (c.isConnected()) {
+        c.disconnectForcibly(100, 100);
+      }
+      c.close();
+    });
+    return c;
+  }
+
+  @Test
+  void pahoOverTlsWithoutClientCertificate() throws Exception {
+    start(Listener.tls("127.0.0.1", 0, tls().build()));
+    List<String> received = new CopyOnWriteArrayList<>();
+    MqttClient sub = paho("tls-sub", null, received);
+    sub.subscribe("t/#", 1);
+    paho("tls-pub", null, null).publish("t/1", "over tls".getBytes(StandardCharsets.UTF_8), 1, false);
+    await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("t/1 over tls"));
+    assertThat(requests).allSatisfy(r -> assertThat(r.peerCertificates()).isEmpty());
+  }
+
+  @Test
+  void pahoWithClientCertificateIsKnownByItsCommonName() throws Exception {
+    start(Listener.tls("127.0.0.1", 0, tls().clientAuth(TlsConfig.ClientAuth.REQUIRED)
+        .trustedCertificates(certs.caCert).identityAsUsername(TlsConfig.Identity.CN).build()));
+    paho("cert-alice", certs.client("alice"), null);
+    assertThat(requests).singleElement().satisfies(r -> {
+      assertThat(r.username()).isEqualTo("alice");
+      assertThat(r.certificateIdentity()).isTrue();
+      assertThat(r.peerCertificates()).isNotEmpty();
+    });
+  }
+
+  @Test
+  void clientWithoutCertificateFailsTheHandshakeWhenOneIsRequired() throws Exception {
+    start(Listener.tls("127.0.0.1", 0, tls().clientAuth(TlsConfig.ClientAuth.REQUIRED)
+        .trustedCertificates(certs.caCert).build()));
+    assertThatThrownBy(() -> paho("no-cert", null, null)).isNotNull();
+    assertThat(requests).isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.securityStats().tlsHandshakeFailures() >= 1);
+  }
+
+  @Test
+  void optionalClientCertificateGivesTheSanAsUsernameAndNoCertificateStillConnects() throws Exception {
+    start(Listener.tls("127.0.0.1", 0, tls().clientAuth(TlsConfig.ClientAuth.OPTIONAL)
+        .trustedCertificates(certs.caCert).identityAsUsername(TlsConfig.Identity.SAN).build()));
+    paho("with-cert", certs.client("bob"), null);
+    paho("without-cert", null, null);
+    assertThat(requests).extracting(ConnectRequest::username).containsExactly("bob@example.com", null);
+  }
+
+  @Test
+  void changedCertificateFilesAreUsedByNewConnections() throws Exception {
+    start(Listener.tls("127.0.0.1", 0, tls().reloadCheckInterval(Duration.ofMillis(100)).build()));
+    X509Certificate before = serverCertificate();
+    Files.setLastModifiedTime(certs.serverCert, java.nio.file.attribute.FileTime.fromMillis(0)); // new stamp below
+    certs.issue("server", "CN=localhost", new org.bouncycastle.asn1.x509.GeneralNames(
+        new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.iPAddress, "127.0.0.1")));
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> !serverCertificate().getSerialNumber().equals(before.getSerialNumber()));
+  }
+
+  private X509Certificate serverCertificate() throws Exception {
+    try (SSLSocket s = (SSLSocket) certs.socketFactory(null).createSocket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(5000);
+      s.startHandshake();
+      return (X509Certificate) s.getSession().getPeerCertificates()[0];
+    }
+  }
+
+  // ------------------------------------------------------------------ WebSocket
+
+  private Mqtt3BlockingClient hiveWs(String id, boolean tls) throws Exception {
+    var b = Mqtt3Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(broker.port())
+        .webSocketConfig().serverPath("mqtt").applyWebSocketConfig();
+    if (tls) {
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setCertificateEntry("ca", certs.ca);
+      tmf.init(ks);
+      b = b.sslConfig().trustManagerFactory(tmf).applySslConfig();
+    }
+    Mqtt3BlockingClient c = b.buildBlocking();
+    c.connect();
+    cleanups.add(() -> {
+      if (c.getState().isConnected()) {
+        c.disconnect();
+      }
+    });
+    return c;
+  }
+
+  @Test
+  void hiveMqClientsOverWebSocket() throws Exception {
+    start(Listener.ws("127.0.0.1", 0));
+    exchangeOverWebSocket(false);
+  }
+
+  @Test
+  void hiveMqClientsOverSecureWebSocket() throws Exception {
+    start(Listener.wss("127.0.0.1", 0, tls().build()));
+    exchangeOverWebSocket(true);
+  }
+
+  private void exchangeOverWebSocket(boolean tls) throws Exception {
+    Mqtt3BlockingClient sub = hiveWs("ws-sub", tls);
+    Mqtt3BlockingClient.Mqtt3Publishes publishes = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("w/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    byte[] big = new byte[100_000]; // spans many frames and TCP segments
+    hiveWs("ws-pub", tls).publishWith().topic("w/1").qos(MqttQos.AT_LEAST_ONCE).payload(big).send();
+    Optional<Mqtt3Publish> p = publishes.receive(10, TimeUnit.SECONDS);
+    assertThat(p).hasValueSatisfying(m -> assertThat(m.getPayloadAsBytes()).hasSize(100_000));
+  }
+
+  @Test
+  void packetsSplitAcrossFramesAndSeveralPacketsInOneFrameBothWork() throws Exception {
+    start(Listener.ws("127.0.0.1", 0).withPath("/custom"));
+    ByteArrayOutputStream in = new ByteArrayOutputStream();
+    WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("mqtt")
+        .buildAsync(URI.create("ws://127.0.0.1:" + broker.port() + "/custom"), new WebSocket.Listener() {
+          @Override
+          public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
+            synchronized (in) {
+              byte[] b = new byte[data.remaining()];
+              data.get(b);
+              in.writeBytes(b);
+            }
+            w.request(1);
+            return null;
+          }
+        }).get(5, TimeUnit.SECONDS);
+    cleanups.add(() -> ws.abort());
+    assertThat(ws.getSubprotocol()).isEqualTo("mqtt");
+    byte[] connect = HexFormat.of().parseHex("100f00044d5154540402003c0003777331");
+    // CONNECT split across two frames ...
+    ws.sendBinary(ByteBuffer.wrap(connect, 0, 7), true).get(5, TimeUnit.SECONDS);
+    ws.sendBinary(ByteBuffer.wrap(connect, 7, connect.length - 7), true).get(5, TimeUnit.SECONDS);
+    // ... then SUBSCRIBE a/b and PUBLISH a/b "hey" in one frame.
+    ws.sendBinary(ByteBuffer.wrap(HexFormat.of().parseHex("820800010003612f6200" + "30080003612f62686579")), true)
+        .get(5, TimeUnit.SECONDS);
+    String expected = "20020000" + "9003000100" + "30080003612f62686579";
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      synchronized (in) {
+        return HexFormat.of().formatHex(in.toByteArray()).equals(expected);
+      }
+    });
+  }
+
+  @Test
+  void webSocketListenerAnswersOtherPathsWith404() throws Exception {
+    start(Listener.ws("127.0.0.1", 0));
+    var res = HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.port() + "/other")).build(),
+        java.net.http.HttpResponse.BodyHandlers.discarding());
+    assertThat(res.statusCode()).isEqualTo(404);
+  }
+
+  // ------------------------------------------------------------------ PROXY protocol
+
+  private static final byte[] CONNECT = HexFormat.of().parseHex("100f00044d5154540402003c0003707031");
+
+  private void sendAndAwaitConnAck(byte[] header) throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", broker.port()), 5000);
+      s.setSoTimeout(5000);
+      OutputStream out = s.getOutputStream();
+      out.write(header);
+      out.write(CONNECT);
+      out.flush();
+      InputStream in = s.getInputStream();
+      assertThat(in.readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    }
+  }
+
+  @Test
+  void proxyProtocolV1AddressReachesTheAuthenticator() throws Exception {
+    start(Listener.tcp("127.0.0.1", 0).withProxyProtocol(true));
+    sendAndAwaitConnAck("PROXY TCP4 203.0.113.7 127.0.0.1 50123 1883\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(requests).singleElement().satisfies(r -> {
+      assertThat(r.remoteAddress().getAddress().getHostAddress()).isEqualTo("203.0.113.7");
+      assertThat(r.remoteAddress().getPort()).isEqualTo(50123);
+    });
+  }
+
+  @Test
+  void proxyProtocolV2AddressReachesTheAuthenticator() throws Exception {
+    start(Listener.tcp("127.0.0.1", 0).withProxyProtocol(true));
+    byte[] header = HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "21" + "11" + "000c"
+        + "c6336407" + "7f000001" + "1f90" + "075b"); // 198.51.100.7:8080 -> 127.0.0.1:1883
+    sendAndAwaitConnAck(header);
+    assertThat(requests).singleElement().satisfies(r -> {
+      assertThat(r.remoteAddress().getAddress().getHostAddress()).isEqualTo("198.51.100.7");
+      assertThat(r.remoteAddress().getPort()).isEqualTo(8080);
+    });
+  }
+
+  @Test
+  void connectionWithoutProxyHeaderIsClosed() throws Exception {
+    start(Listener.tcp("127.0.0.1", 0).withProxyProtocol(true));
+    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(CONNECT);
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
+    }
+    assertThat(requests).isEmpty();
+  }
+}
