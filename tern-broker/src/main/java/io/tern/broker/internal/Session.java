@@ -63,8 +63,13 @@ final class Session {
    * default (1024 slots, ~4 KiB) per session would dominate the memory of an idle connection, and
    * entries are whole batches, so the queue stays short under load too.
    */
-  private final Queue<Object> mailbox = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, Integer.MAX_VALUE);
+  private final Queue<Object> mailbox = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, MAILBOX_MAX);
   private static final int MAILBOX_CHUNK = 16;
+  /**
+   * Effectively unbounded (the queue bound is counted separately); JCTools rounds the capacity up
+   * to a power of two, so Integer.MAX_VALUE is refused at construction: 2^30 is the largest.
+   */
+  static final int MAILBOX_MAX = 1 << 30;
   /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -76,7 +81,7 @@ final class Session {
    * below {@link #BACKLOG_LOW}.
    */
   private final AtomicInteger backlog = new AtomicInteger();
-  private final Queue<Runnable> pausedPublishers = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, Integer.MAX_VALUE);
+  private final Queue<Runnable> pausedPublishers = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, MAILBOX_MAX);
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   private final Runnable drainTask = this::drain;

@@ -191,4 +191,25 @@ class StoreRestartTest extends BrokerTestBase {
     assertThat(store.recover().messages()).isEmpty();
     assertThat(store.recover().sessions()).allSatisfy(s -> assertThat(s.queue()).isEmpty());
   }
+
+  @Test
+  void theQueueBoundHoldsForStoredMessagesToo() {
+    configure(b -> b.maxQueuedMessages(3));
+    persistentSubscriber("sub", "t", 1).close();
+    RawClient pub = connect("pub");
+    for (int i = 1; i <= 5; i++) {
+      pub.send(publish("t", 1, i, "m" + i));
+      pub.expect(pubAck(i));
+    }
+    eventually(() -> store.recover().sessions().get(0).queue().size() == 3);
+    restartBroker();
+    RawClient sub = reconnect("sub");
+    for (int i = 1; i <= 3; i++) { // drop_new keeps the oldest
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("m" + i);
+      sub.send(pubAck(p.packetId()));
+    }
+    sub.ping();
+    assertThat(store.recover().sessions().get(0).queue()).isEmpty();
+  }
 }

@@ -253,4 +253,34 @@ class DurabilityIT {
       }
     }
   }
+
+  @Test
+  void aCorruptDataDirectoryStopsTheJarWithOneErrorNamingItOrIsQuarantined() throws Exception {
+    Path data = workDir.resolve("data");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("FORMAT"), "1\n");
+    Files.writeString(data.resolve("CURRENT"), "not a manifest name");
+    Path config = workDir.resolve("tern.yaml");
+    Files.writeString(config, "listeners: [{bind: 127.0.0.1, port: 0}]\nstorage: {data_dir: %s}\n".formatted(data));
+
+    TernProcess refused = TernProcess.start(workDir, "--config", config.toString());
+    toClose.add(refused);
+    assertThat(refused.awaitExit(Duration.ofSeconds(20))).isEqualTo(1);
+    List<String> errors = refused.lines().stream().filter(l -> l.contains("ERROR")).toList();
+    assertThat(errors).singleElement().asString()
+        .contains("Cannot start")
+        .contains(data.toAbsolutePath().toString())
+        .contains("on_corrupt_store: quarantine");
+    assertThat(refused.output()).doesNotContain("\tat ");
+
+    Files.writeString(config, "listeners: [{bind: 127.0.0.1, port: 0}]\n"
+        + "storage: {data_dir: %s, on_corrupt_store: quarantine}\n".formatted(data));
+    TernProcess quarantined = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(quarantined);
+    assertThat(quarantined.output()).contains("STARTS EMPTY").contains("data.corrupt-");
+    try (java.util.stream.Stream<Path> files = Files.list(workDir)) {
+      assertThat(files.map(f -> f.getFileName().toString())).anyMatch(n -> n.startsWith("data.corrupt-"));
+    }
+    assertThat(quarantined.terminate()).isZero();
+  }
 }
