@@ -118,7 +118,8 @@ public final class Broker implements AutoCloseable {
   public Stats stats() {
     return new Stats(core.stats().connectionsCurrent(), core.stats().connectionsTotal(), core.sessionCount(),
         core.subscriptionCount(), core.retainedCount(), core.stats().messagesReceived(),
-        core.stats().messagesSent(), core.stats().messagesDropped(), core.stats().protocolErrors());
+        core.stats().messagesSent(), core.stats().messagesDropped(), core.stats().protocolErrors(),
+        core.stats().messagesExpired(), core.stats().messagesTooLarge());
   }
 
   /** Counters of the security limits and the auth SPIs since start. */
@@ -147,10 +148,17 @@ public final class Broker implements AutoCloseable {
       long connectionsRefusedLimit, long connectionsRefusedRate, long topicLimitRefusals,
       long subscriptionLimitRefusals, long tlsHandshakeFailures) {}
 
-  /** A snapshot of the broker's counters. */
+  /**
+   * A snapshot of the broker's counters.
+   *
+   * @param messagesExpired messages not sent because their Message Expiry Interval passed first
+   * @param messagesTooLarge messages not sent to a client because they exceed its Maximum Packet
+   *     Size (also counted in {@code messagesDropped})
+   */
   public record Stats(
       long connections, long connectionsTotal, int sessions, int subscriptions, int retainedMessages,
-      long messagesReceived, long messagesSent, long messagesDropped, long protocolErrors) {}
+      long messagesReceived, long messagesSent, long messagesDropped, long protocolErrors, long messagesExpired,
+      long messagesTooLarge) {}
 
   /** Builds a {@link Broker}. */
   public static final class Builder {

@@ -31,6 +31,17 @@ public final class BrokerConfig {
   private final boolean allowEmptyClientId;
   private final int maxQos;
   private final int ioThreads;
+  private final int receiveMaximum;
+  private final int topicAliasMaximum;
+  private final TopicAliasPolicy outboundTopicAliases;
+  private final boolean retainAvailable;
+  private final boolean wildcardSubscriptionsAvailable;
+  private final boolean subscriptionIdentifiersAvailable;
+  private final boolean sharedSubscriptionsAvailable;
+  private final SharedSubscriptionPolicy sharedSubscriptionPolicy;
+  private final int serverKeepAlive;
+  private final long maxSessionExpiryInterval;
+  private final String responseInformation;
   private final Authenticator authenticator;
   private final Authorizer authorizer;
   private final boolean disconnectOnDeniedPublish;
@@ -52,6 +63,17 @@ public final class BrokerConfig {
     this.allowEmptyClientId = b.allowEmptyClientId;
     this.maxQos = b.maxQos;
     this.ioThreads = b.ioThreads;
+    this.receiveMaximum = b.receiveMaximum;
+    this.topicAliasMaximum = b.topicAliasMaximum;
+    this.outboundTopicAliases = b.outboundTopicAliases;
+    this.retainAvailable = b.retainAvailable;
+    this.wildcardSubscriptionsAvailable = b.wildcardSubscriptionsAvailable;
+    this.subscriptionIdentifiersAvailable = b.subscriptionIdentifiersAvailable;
+    this.sharedSubscriptionsAvailable = b.sharedSubscriptionsAvailable;
+    this.sharedSubscriptionPolicy = b.sharedSubscriptionPolicy;
+    this.serverKeepAlive = b.serverKeepAlive;
+    this.maxSessionExpiryInterval = b.maxSessionExpiryInterval;
+    this.responseInformation = b.responseInformation;
     this.authenticator = b.authenticator;
     this.authorizer = b.authorizer;
     this.disconnectOnDeniedPublish = b.disconnectOnDeniedPublish;
@@ -84,6 +106,17 @@ public final class BrokerConfig {
     b.allowEmptyClientId = allowEmptyClientId;
     b.maxQos = maxQos;
     b.ioThreads = ioThreads;
+    b.receiveMaximum = receiveMaximum;
+    b.topicAliasMaximum = topicAliasMaximum;
+    b.outboundTopicAliases = outboundTopicAliases;
+    b.retainAvailable = retainAvailable;
+    b.wildcardSubscriptionsAvailable = wildcardSubscriptionsAvailable;
+    b.subscriptionIdentifiersAvailable = subscriptionIdentifiersAvailable;
+    b.sharedSubscriptionsAvailable = sharedSubscriptionsAvailable;
+    b.sharedSubscriptionPolicy = sharedSubscriptionPolicy;
+    b.serverKeepAlive = serverKeepAlive;
+    b.maxSessionExpiryInterval = maxSessionExpiryInterval;
+    b.responseInformation = responseInformation;
     b.authenticator = authenticator;
     b.authorizer = authorizer;
     b.disconnectOnDeniedPublish = disconnectOnDeniedPublish;
@@ -152,6 +185,73 @@ public final class BrokerConfig {
     return ioThreads;
   }
 
+  /**
+   * Receive Maximum announced to MQTT 5 clients: QoS 1/2 PUBLISHes a client may have sent and not
+   * yet seen acknowledged; a client that exceeds it is disconnected with 0x93 (MQTT-3.3.4-8).
+   */
+  public int receiveMaximum() {
+    return receiveMaximum;
+  }
+
+  /** Topic Alias Maximum announced to MQTT 5 clients: aliases a client may use towards the broker (0: none). */
+  public int topicAliasMaximum() {
+    return topicAliasMaximum;
+  }
+
+  /** Whether the broker uses topic aliases towards clients that allow them, and which topics keep one. */
+  public TopicAliasPolicy outboundTopicAliases() {
+    return outboundTopicAliases;
+  }
+
+  /** Whether retained messages are supported; when not, a PUBLISH with RETAIN 1 is refused (0x9A). */
+  public boolean retainAvailable() {
+    return retainAvailable;
+  }
+
+  /** Whether subscriptions may use {@code +} and {@code #}; when not, they are refused (0xA2). */
+  public boolean wildcardSubscriptionsAvailable() {
+    return wildcardSubscriptionsAvailable;
+  }
+
+  /** Whether SUBSCRIBE may carry a Subscription Identifier; when not, it is a protocol error (0xA1). */
+  public boolean subscriptionIdentifiersAvailable() {
+    return subscriptionIdentifiersAvailable;
+  }
+
+  /** Whether {@code $share/{group}/{filter}} subscriptions are supported; when not, they are refused (0x9E). */
+  public boolean sharedSubscriptionsAvailable() {
+    return sharedSubscriptionsAvailable;
+  }
+
+  /** How a message for a shared subscription picks its one receiver in the group. */
+  public SharedSubscriptionPolicy sharedSubscriptionPolicy() {
+    return sharedSubscriptionPolicy;
+  }
+
+  /**
+   * Server Keep Alive in seconds: when above 0, the keep alive every MQTT 5 client must use instead
+   * of its own (MQTT-3.2.2-21), announced in CONNACK; 0 (the default) accepts the client's value.
+   */
+  public int serverKeepAlive() {
+    return serverKeepAlive;
+  }
+
+  /**
+   * Longest Session Expiry Interval granted, in seconds; a longer request is lowered and the granted
+   * value announced in CONNACK. 0xFFFFFFFF (the default) means no limit: a session may never expire.
+   */
+  public long maxSessionExpiryInterval() {
+    return maxSessionExpiryInterval;
+  }
+
+  /**
+   * Response Information sent in CONNACK to MQTT 5 clients that ask for it (Request Response
+   * Information 1): the basis of their response topics. {@code null} (the default): none is sent.
+   */
+  public String responseInformation() {
+    return responseInformation;
+  }
+
   /** Who may connect; {@link Authenticator#ALLOW_ALL} by default. */
   public Authenticator authenticator() {
     return authenticator;
@@ -165,7 +265,8 @@ public final class BrokerConfig {
   /**
    * What happens to an MQTT 3 client whose PUBLISH the authorizer denies: {@code false} (the
    * default) acknowledges and drops it, as MQTT 3 has no way to say no; {@code true} closes the
-   * connection. MQTT 5 clients always get {@code 0x87} in the PUBACK/PUBREC.
+   * connection. MQTT 5 clients get {@code 0x87} in the PUBACK/PUBREC; a QoS 0 PUBLISH has no ack,
+   * so with {@code true} an MQTT 5 client is then disconnected with DISCONNECT {@code 0x87}.
    */
   public boolean disconnectOnDeniedPublish() {
     return disconnectOnDeniedPublish;
@@ -209,6 +310,17 @@ public final class BrokerConfig {
     private boolean allowEmptyClientId = true;
     private int maxQos = 2;
     private int ioThreads = 0;
+    private int receiveMaximum = 1024;
+    private int topicAliasMaximum = 32;
+    private TopicAliasPolicy outboundTopicAliases = TopicAliasPolicy.LRU;
+    private boolean retainAvailable = true;
+    private boolean wildcardSubscriptionsAvailable = true;
+    private boolean subscriptionIdentifiersAvailable = true;
+    private boolean sharedSubscriptionsAvailable = true;
+    private SharedSubscriptionPolicy sharedSubscriptionPolicy = SharedSubscriptionPolicy.ROUND_ROBIN;
+    private int serverKeepAlive = 0;
+    private long maxSessionExpiryInterval = 0xFFFF_FFFFL;
+    private String responseInformation = null;
     private Authenticator authenticator = Authenticator.ALLOW_ALL;
     private Authorizer authorizer = Authorizer.ALLOW_ALL;
     private boolean disconnectOnDeniedPublish = false;
@@ -322,6 +434,61 @@ public final class BrokerConfig {
       return this;
     }
 
+    public Builder receiveMaximum(int receiveMaximum) {
+      this.receiveMaximum = receiveMaximum;
+      return this;
+    }
+
+    public Builder topicAliasMaximum(int topicAliasMaximum) {
+      this.topicAliasMaximum = topicAliasMaximum;
+      return this;
+    }
+
+    public Builder outboundTopicAliases(TopicAliasPolicy outboundTopicAliases) {
+      this.outboundTopicAliases = Objects.requireNonNull(outboundTopicAliases);
+      return this;
+    }
+
+    public Builder retainAvailable(boolean retainAvailable) {
+      this.retainAvailable = retainAvailable;
+      return this;
+    }
+
+    public Builder wildcardSubscriptionsAvailable(boolean wildcardSubscriptionsAvailable) {
+      this.wildcardSubscriptionsAvailable = wildcardSubscriptionsAvailable;
+      return this;
+    }
+
+    public Builder subscriptionIdentifiersAvailable(boolean subscriptionIdentifiersAvailable) {
+      this.subscriptionIdentifiersAvailable = subscriptionIdentifiersAvailable;
+      return this;
+    }
+
+    public Builder sharedSubscriptionsAvailable(boolean sharedSubscriptionsAvailable) {
+      this.sharedSubscriptionsAvailable = sharedSubscriptionsAvailable;
+      return this;
+    }
+
+    public Builder sharedSubscriptionPolicy(SharedSubscriptionPolicy sharedSubscriptionPolicy) {
+      this.sharedSubscriptionPolicy = Objects.requireNonNull(sharedSubscriptionPolicy);
+      return this;
+    }
+
+    public Builder serverKeepAlive(int serverKeepAlive) {
+      this.serverKeepAlive = serverKeepAlive;
+      return this;
+    }
+
+    public Builder maxSessionExpiryInterval(long maxSessionExpiryInterval) {
+      this.maxSessionExpiryInterval = maxSessionExpiryInterval;
+      return this;
+    }
+
+    public Builder responseInformation(String responseInformation) {
+      this.responseInformation = responseInformation;
+      return this;
+    }
+
     public BrokerConfig build() {
       check(maxPacketSize >= 16 && maxPacketSize <= 268_435_460, "max packet size must be 16..268435460 bytes");
       check(maxInflight >= 1 && maxInflight <= 65535, "max inflight must be 1..65535");
@@ -330,6 +497,12 @@ public final class BrokerConfig {
       check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
       check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");
       check(ioThreads >= 0, "io threads must be >= 0");
+      check(receiveMaximum >= 1 && receiveMaximum <= 65535, "receive maximum must be 1..65535");
+      check(topicAliasMaximum >= 0 && topicAliasMaximum <= 65535, "topic alias maximum must be 0..65535");
+      check(serverKeepAlive >= 0 && serverKeepAlive <= 65535, "server keep alive must be 0..65535 seconds");
+      check(maxSessionExpiryInterval >= 0 && maxSessionExpiryInterval <= 0xFFFF_FFFFL,
+          "max session expiry interval must be 0..4294967295 seconds");
+      check(responseInformation == null || !responseInformation.isEmpty(), "response information must not be empty");
       check(maxConnections >= 0, "max connections must be >= 0 (0: no limit)");
       check(maxConnectionRatePerAddress >= 0, "max connection rate per address must be >= 0 (0: no limit)");
       check(maxTopicLength >= 1 && maxTopicLength <= 65535, "max topic length must be 1..65535");

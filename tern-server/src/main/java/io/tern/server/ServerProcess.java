@@ -133,6 +133,10 @@ final class ServerProcess {
         + ", max_connection_rate_per_address=" + l.maxConnectionRatePerAddress()
         + ", max_topic_length=" + l.maxTopicLength()
         + ", max_topic_levels=" + l.maxTopicLevels()
-        + ", max_subscriptions_per_client=" + l.maxSubscriptionsPerClient();
+        + ", max_subscriptions_per_client=" + l.maxSubscriptionsPerClient()
+        + ", receive_maximum=" + l.receiveMaximum()
+        + ", topic_alias_maximum=" + l.topicAliasMaximum()
+        + ", max_session_expiry=" + (l.maxSessionExpiry() == 0xFFFF_FFFFL ? "never" : l.maxSessionExpiry() + "s")
+        + ", server_keep_alive=" + l.serverKeepAlive() + "s";
   }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class BrokerCore {
   private final BrokerConfig config;
-  private final SubscriptionTrie subscriptions = new SubscriptionTrie();
+  private final SubscriptionTrie subscriptions;
   private final RetainedStore retained = new RetainedStore();
   private final SessionRegistry registry;
   private final BrokerStats stats = new BrokerStats();
@@ -32,6 +32,7 @@ public final class BrokerCore {
   public BrokerCore(BrokerConfig config, MessageStore store) {
     this.config = config;
     this.persistence = new Persistence(store);
+    this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
     this.access = new Access(config, stats);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
@@ -99,10 +100,21 @@ public final class BrokerCore {
   }
 
   /**
+   * Publishes a will (a delayed one whose time came, or one read back from the store) on behalf of
+   * {@code clientId}: any thread; with a store, its deliveries to persistent sessions are written
+   * first, with whatever else the calling thread's batch holds.
+   */
+  void publishWill(Publish will, String clientId) {
+    DeliveryBatcher batch = new DeliveryBatcher();
+    route(new Message(will, clientId, System.nanoTime()), new MatchCollector(), batch);
+    batch.flush(persistence);
+  }
+
+  /**
    * The path of one application message: the retained store first (so a subscriber arriving now
    * sees it), then every matching session, once each, at the QoS it was granted.
    */
-  void route(Message m, MatchCollector matches, DeliverySink sink) {
+  int route(Message m, MatchCollector matches, DeliverySink sink) {
     stats.messagesReceived.increment();
     if (m.retain()) {
       Message previous = retained.put(m);
@@ -114,35 +126,46 @@ public final class BrokerCore {
     subscriptions.match(m.topic(), matches);
     int n = matches.size();
     if (n == 0) {
-      return;
+      return 0;
     }
+    int delivered = 0;
     if (!matches.hasOverlaps()) {
       for (int i = 0; i < n; i++) {
         Subscriber s = matches.get(i);
         if (s.noLocal() && s.session().clientId.equals(m.origin())) {
-          continue;
+          continue; // MQTT-3.8.3-3
         }
         if (access.authorizing && !access.mayReceive(s.session(), m)) {
           continue;
         }
-        List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-        deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids);
+        deliver(sink, s, m);
+        delivered++;
       }
     } else {
-      routeMerged(m, matches, sink);
+      delivered = routeMerged(m, matches, sink);
     }
     matches.clear();
+    return delivered;
   }
 
-  /** Several subscriptions of one session matched: one delivery at the highest QoS, all ids. */
-  private void routeMerged(Message m, MatchCollector matches, DeliverySink sink) {
+  /**
+   * Several subscriptions of one session matched: one delivery at the highest QoS, all ids. A
+   * shared subscription's delivery stays separate (v5 section 4.8.2: a copy by virtue of each).
+   */
+  private int routeMerged(Message m, MatchCollector matches, DeliverySink sink) {
     Map<Session, Merged> merged = new LinkedHashMap<>();
+    int delivered = 0;
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
       if (s.noLocal() && s.session().clientId.equals(m.origin())) {
         continue;
       }
       if (access.authorizing && !access.mayReceive(s.session(), m)) {
+        continue;
+      }
+      if (s.shared()) {
+        deliver(sink, s, m);
+        delivered++;
         continue;
       }
       Merged g = merged.computeIfAbsent(s.session(), k -> new Merged());
@@ -154,8 +177,10 @@ public final class BrokerCore {
     }
     for (Map.Entry<Session, Merged> e : merged.entrySet()) {
       Merged g = e.getValue();
-      deliver(sink, e.getKey(), m, g.qos, g.retainAsPublished, g.ids.isEmpty() ? List.of() : List.copyOf(g.ids));
+      deliver(sink, e.getKey(), m, g.qos, g.retainAsPublished, g.ids.isEmpty() ? List.of() : List.copyOf(g.ids), null);
+      delivered++;
     }
+    return delivered;
   }
 
   private static final class Merged {
@@ -164,24 +189,68 @@ public final class BrokerCore {
     final List<Integer> ids = new ArrayList<>(2);
   }
 
-  private static void deliver(
-      DeliverySink sink, Session session, Message m, int grantedQos, boolean retainAsPublished, List<Integer> ids) {
+  private static void deliver(DeliverySink sink, Subscriber s, Message m) {
+    List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+    deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids, s.shared() ? s.filter() : null);
+  }
+
+  private static void deliver(DeliverySink sink, Session session, Message m, int grantedQos,
+      boolean retainAsPublished, List<Integer> ids, String sharedFilter) {
     int qos = Math.min(m.qos(), grantedQos);
     // MQTT-3.3.1-9: a message sent because of an established subscription has RETAIN 0 (v5: unless
     // Retain As Published).
     boolean retain = retainAsPublished && m.retain();
     m.routedTo++;
-    sink.deliver(session, new Delivery(m, qos, retain, ids));
+    sink.deliver(session, new Delivery(m, qos, retain, ids, sharedFilter));
   }
 
-  /** Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8). */
+  /**
+   * QoS 1/2 messages of shared subscriptions whose member's session ended before they were
+   * acknowledged: each goes to another member of its group, if there is one (v5 section 4.8.2).
+   * On the ended session's loop; with a store, a persistent member's copy is stored before it is
+   * handed over, like any delivery.
+   */
+  void redeliverShared(List<Delivery> unacked, Session from) {
+    DeliveryBatcher batch = null;
+    for (Delivery d : unacked) {
+      Subscriber s = subscriptions.otherMember(d.sharedFilter(), from);
+      if (s != null && !(access.authorizing && !access.mayReceive(s.session(), d.message()))) {
+        List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+        Delivery again = new Delivery(d.message(), Math.min(d.message().qos(), s.qos()), d.retain(), ids,
+            d.sharedFilter());
+        if (!persistence.enabled()) {
+          s.session().enqueue(again);
+          continue;
+        }
+        if (batch == null) {
+          batch = new DeliveryBatcher();
+        }
+        batch.deliver(s.session(), again);
+      }
+    }
+    if (batch != null) {
+      batch.flush(persistence);
+    }
+  }
+
+  /**
+   * Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8); one whose
+   * Message Expiry Interval has passed is removed from the store instead (v5 section 3.3.2.3.3).
+   */
   void sendRetained(Session session, Subscriber s, DeliverySink sink) {
+    long now = System.nanoTime();
     retained.match(s.filter(), m -> {
+      if (m.expired(now)) {
+        if (retained.removeIfSame(m) && persistence.enabled()) {
+          persistence.retainedExpired(m);
+        }
+        return;
+      }
       if (access.authorizing && !access.mayReceive(session, m)) {
         return;
       }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      sink.deliver(session, new Delivery(m, Math.min(m.qos(), s.qos()), true, ids));
+      sink.deliver(session, new Delivery(m, Math.min(m.qos(), s.qos()), true, ids, null));
     });
   }
 }

@@ -11,6 +11,10 @@ public final class BrokerStats {
   final LongAdder connectionsTotal = new LongAdder();
   final AtomicLong connectionsCurrent = new AtomicLong();
   final LongAdder protocolErrors = new LongAdder();
+  /** Messages dropped because their Message Expiry Interval passed before they were sent. */
+  final LongAdder messagesExpired = new LongAdder();
+  /** Messages not sent to a client because they exceed its Maximum Packet Size (MQTT-3.1.2-25). */
+  final LongAdder messagesTooLarge = new LongAdder();
   final LongAdder connectionsRefusedLimit = new LongAdder();
   final LongAdder connectionsRefusedRate = new LongAdder();
   final LongAdder authFailures = new LongAdder();
@@ -43,6 +47,14 @@ public final class BrokerStats {
 
   public long protocolErrors() {
     return protocolErrors.sum();
+  }
+
+  public long messagesExpired() {
+    return messagesExpired.sum();
+  }
+
+  public long messagesTooLarge() {
+    return messagesTooLarge.sum();
   }
 
   /** Connections closed at once: over {@code max_connections} (total or per listener). */

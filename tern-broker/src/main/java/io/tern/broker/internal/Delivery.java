@@ -6,18 +6,25 @@ import java.util.List;
  * One message for one session: the QoS and retain flag it is sent with, and the v5 subscription
  * identifiers of the subscriptions it matched (empty when none).
  *
+ * @param sharedFilter the {@code $share/...} filter this delivery was chosen for, so that another
+ *     member can take it over when this session ends unacknowledged; null when not shared
  * @param seq the session's store sequence number of this delivery, 0 when it is not stored
  * @param redelivered whether it may have been sent before (read back from the store after a
  *     restart): its first PUBLISH then carries DUP (MQTT-3.3.1-1)
  */
 record Delivery(
-    Message message, int qos, boolean retain, List<Integer> subscriptionIds, long seq, boolean redelivered) {
+    Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
+    boolean redelivered) {
+  Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter) {
+    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false);
+  }
+
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds) {
-    this(message, qos, retain, subscriptionIds, 0, false);
+    this(message, qos, retain, subscriptionIds, null, 0, false);
   }
 
   Delivery withSeq(long s) {
-    return new Delivery(message, qos, retain, subscriptionIds, s, redelivered);
+    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered);
   }
 
   boolean stored() {

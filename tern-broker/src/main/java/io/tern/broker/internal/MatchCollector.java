@@ -69,6 +69,13 @@ final class MatchCollector {
     size += subs.length;
   }
 
+  void add(Subscriber s) {
+    if (size == items.length) {
+      items = Arrays.copyOf(items, size * 2);
+    }
+    items[size++] = s;
+  }
+
   int size() {
     return size;
   }

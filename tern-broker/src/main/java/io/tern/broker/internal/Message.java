@@ -63,4 +63,23 @@ final class Message {
   boolean retain() {
     return publish.retain();
   }
+
+  /**
+   * Seconds left of the Message Expiry Interval at {@code nowNanos} (v5 section 3.3.2.3.3): at most
+   * the interval, 0 or less once expired; -1 when the message has no interval (never expires).
+   */
+  long remainingSeconds(long nowNanos) {
+    Long interval = publish.properties().messageExpiryInterval();
+    if (interval == null) {
+      return -1;
+    }
+    long elapsed = (nowNanos - receivedAtNanos) / 1_000_000_000L;
+    return Math.max(0, interval - elapsed);
+  }
+
+  /** True once the Message Expiry Interval has passed (MQTT-3.3.2-5: then it is not sent on). */
+  boolean expired(long nowNanos) {
+    Long interval = publish.properties().messageExpiryInterval();
+    return interval != null && nowNanos - receivedAtNanos >= interval * 1_000_000_000L;
+  }
 }

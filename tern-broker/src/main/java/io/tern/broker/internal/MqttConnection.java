@@ -8,12 +8,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.tern.broker.Listener;
+import io.tern.broker.TopicAliasPolicy;
 import io.tern.broker.auth.AuthResult;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Connect;
 import io.tern.codec.Disconnect;
 import io.tern.codec.MqttDecodeException;
+import io.tern.codec.MqttDecoder;
 import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
@@ -82,7 +84,20 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private String clientId;
   private boolean cleanStart;
   private boolean persistent;
-  private long sessionExpiryInterval;
+  /** The Session Expiry Interval the client asked for in CONNECT (v3: Clean Session 0 is "never"). */
+  private long requestedExpiry;
+  /** The interval granted: the request, at most {@link io.tern.broker.BrokerConfig#maxSessionExpiryInterval()}. */
+  private long sessionExpiry;
+  /** v5 Request Problem Information: reason strings and user properties on acks only when allowed. */
+  private boolean problemInformation = true;
+  /** The client's Receive Maximum: caps the broker's in-flight window towards it. */
+  private int clientReceiveMaximum = 65535;
+  /** The client's Maximum Packet Size; nothing larger is sent to it (MQTT-3.1.2-24). */
+  private long clientMaxPacketSize = MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
+  /** Topics of the aliases the client set (index: alias), created on first use. */
+  private String[] inboundAliases;
+  /** Shapes the PUBLISHes this client gets; set at CONNECT. */
+  private OutgoingPublishes outgoing;
   private Will will;
   private Session session;
   /** Who the authenticator accepted; what the authorizer is asked about. */
@@ -95,6 +110,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * connection is closed, not served further (MQTT-4.8.0-1).
    */
   private boolean closing;
+  /** The broker is stopping: sessions (held in memory) end with it, so a delayed will goes now. */
+  private boolean shuttingDown;
 
   MqttConnection(BrokerCore core, Listener listener, MqttEncoder encoder) {
     this.core = core;
@@ -263,6 +280,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
       case PINGREQ: write(PingResp.INSTANCE); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
+      case AUTH: violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); break; // v5 4.12
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
     }
@@ -309,26 +327,46 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       refuse(ReasonCodes.CLIENT_IDENTIFIER_NOT_VALID, "client id of " + id.length() + " characters");
       return;
     }
+    MqttProperties cp = c.properties();
+    if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) {
+      // Enhanced authentication (v5 section 4.12): no method is supported yet, so any is unknown (0x8C).
+      refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD,
+          "unsupported authentication method " + cp.getString(Property.AUTHENTICATION_METHOD));
+      return;
+    }
     clientId = id;
     will = c.will();
-    long sessionExpiry = c.properties().getLong(Property.SESSION_EXPIRY_INTERVAL, 0);
-    persistent = v5 ? sessionExpiry > 0 : !cleanStart;
-    // A v3 persistent session never expires: the v5 value for that is 0xFFFFFFFF (section 3.1.2.11.2).
-    sessionExpiryInterval = v5 ? sessionExpiry : (persistent ? 0xFFFFFFFFL : 0);
-    if (c.keepAlive() > 0) {
+    requestedExpiry = v5 ? cp.getLong(Property.SESSION_EXPIRY_INTERVAL, 0) : (cleanStart ? 0 : Session.NEVER_EXPIRES);
+    sessionExpiry = Math.min(requestedExpiry, core.config().maxSessionExpiryInterval());
+    persistent = sessionExpiry > 0;
+    if (v5) {
+      problemInformation = cp.getInt(Property.REQUEST_PROBLEM_INFORMATION, 1) == 1;
+      clientReceiveMaximum = cp.getInt(Property.RECEIVE_MAXIMUM, 65535);
+      clientMaxPacketSize = cp.getLong(Property.MAXIMUM_PACKET_SIZE, MqttDecoder.PROTOCOL_MAX_PACKET_SIZE);
+      int aliases = cp.getInt(Property.TOPIC_ALIAS_MAXIMUM, 0);
+      outgoing = new OutgoingPublishes(version, core.stats(), clientMaxPacketSize,
+          aliases > 0 && core.config().outboundTopicAliases() == TopicAliasPolicy.LRU
+              ? new OutboundTopicAliases(aliases) : null);
+    } else {
+      outgoing = OutgoingPublishes.v3(version, core.stats());
+    }
+    int keepAlive = v5 && core.config().serverKeepAlive() > 0 ? core.config().serverKeepAlive() : c.keepAlive();
+    if (keepAlive > 0) {
       // MQTT-3.1.2-24: one and a half times the keep alive without a packet ends the connection.
-      long idleMs = c.keepAlive() * 1500L;
+      long idleMs = keepAlive * 1500L;
       ctx.pipeline().addFirst("keepalive", new IdleStateHandler(idleMs, 0, 0, TimeUnit.MILLISECONDS));
     }
     state = State.CONNECTING;
     pending = new ArrayList<>(4);
     channel.config().setAutoRead(false);
     boolean assignedId = assigned;
-    core.access().authenticate(c, id, channel, listener, (result, info) -> authenticated(result, info, assignedId));
+    boolean responseInfo = v5 && cp.getInt(Property.REQUEST_RESPONSE_INFORMATION, 0) == 1;
+    core.access().authenticate(c, id, channel, listener,
+        (result, info) -> authenticated(result, info, assignedId, responseInfo));
   }
 
   /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
-  private void authenticated(AuthResult result, ClientInfo info, boolean assignedId) {
+  private void authenticated(AuthResult result, ClientInfo info, boolean assignedId, boolean responseInfo) {
     if (state != State.CONNECTING || closing) {
       return; // the client went away meanwhile
     }
@@ -340,18 +378,20 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     client = info;
     core.registry().connect(clientId, cleanStart, persistent, channel.eventLoop(), this,
-        (s, present) -> sessionReady(s, present, assignedId));
+        (s, present) -> sessionReady(s, present, assignedId, responseInfo));
   }
 
   private void refuse(int reasonCode, String why) {
     core.stats().protocolErrors.increment();
     log.info("Connection from {} refused: {} ({})", remote(), why, ReasonCodes.describe(reasonCode));
     beginClose(why);
-    int code = version.isV5() ? reasonCode : ReasonCodes.toV3ConnAck(reasonCode);
-    ctx.writeAndFlush(new ConnAck(false, code)).addListener(ChannelFutureListener.CLOSE);
+    ConnAck ack = version.isV5()
+        ? new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(why).build())
+        : new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode));
+    ctx.writeAndFlush(ack).addListener(ChannelFutureListener.CLOSE);
   }
 
-  private void sessionReady(Session s, boolean present, boolean assignedId) {
+  private void sessionReady(Session s, boolean present, boolean assignedId, boolean responseInfo) {
     if (s.terminated || s.claimant != this) {
       // A newer connection with the same client id took the session while this one was being
       // prepared: this connection lost the race and is taken over before it started.
@@ -370,23 +410,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (state != State.CONNECTING || !channel.isActive()) {
       // The client went away while its session was prepared: as if it had connected and dropped.
       publishWill();
-      s.release(persistent);
+      s.release(sessionExpiry);
       return;
     }
     state = State.CONNECTED;
     MqttProperties props = MqttProperties.EMPTY;
     if (version.isV5()) {
-      MqttProperties.Builder b = MqttProperties.builder()
-          .set(Property.MAXIMUM_PACKET_SIZE, (long) core.config().maxPacketSize())
-          .set(Property.TOPIC_ALIAS_MAXIMUM, 0)
-          .set(Property.SHARED_SUBSCRIPTION_AVAILABLE, 0);
-      if (core.config().maxQos() < 2) {
-        b.set(Property.MAXIMUM_QOS, core.config().maxQos());
-      }
-      if (assignedId) {
-        b.set(Property.ASSIGNED_CLIENT_IDENTIFIER, clientId);
-      }
-      props = b.build();
+      props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
+          responseInfo);
     }
     // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
     // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
@@ -394,8 +425,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ctx.write(new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props), ctx.voidPromise());
     log.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
-    s.expiryInterval(sessionExpiryInterval);
-    s.attach(this, persistent);
+    s.attach(this, sessionExpiry, clientReceiveMaximum);
     flush();
     List<Object> queued = pending;
     pending = null;
@@ -416,16 +446,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private void onPublish(Publish p) {
     if (p.qos() > core.config().maxQos()) {
-      violation(ReasonCodes.QOS_NOT_SUPPORTED, "PUBLISH with QoS " + p.qos() + " above the maximum");
+      violation(ReasonCodes.QOS_NOT_SUPPORTED, "PUBLISH with QoS " + p.qos() + " above the maximum"); // MQTT-3.2.2-11
+      return;
+    }
+    if (p.retain() && !core.config().retainAvailable()) {
+      violation(ReasonCodes.RETAIN_NOT_SUPPORTED, "PUBLISH with RETAIN 1 but Retain Available is 0"); // MQTT-3.2.2-14
       return;
     }
     if (version.isV5()) {
-      if (p.properties().topicAlias() != null) {
-        violation(ReasonCodes.TOPIC_ALIAS_INVALID, "Topic Alias used but Topic Alias Maximum is 0");
-        return;
+      Integer alias = p.properties().topicAlias();
+      if (alias != null) {
+        p = resolveTopicAlias(p, alias);
+        if (p == null) {
+          return;
+        }
       }
       if (!p.properties().subscriptionIdentifiers().isEmpty()) {
         violation(ReasonCodes.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription Identifier"); // MQTT-3.3.4-6
+        return;
+      }
+      if (p.qos() == 2 && !session.awaitsRelease(p.packetId())
+          && session.inboundQos2Count() >= core.config().receiveMaximum()) {
+        // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
+        violation(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED,
+            "more than " + core.config().receiveMaximum() + " QoS 2 PUBLISHes awaiting PUBREL");
         return;
       }
     }
@@ -443,22 +487,57 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case 0:
         core.route(m, matches, batcher);
         break;
-      case 1:
-        core.route(m, matches, batcher);
-        ack(new PubAck(p.packetId()));
+      case 1: {
+        int delivered = core.route(m, matches, batcher);
+        ack(version.isV5() && delivered == 0
+            ? new PubAck(p.packetId(), ReasonCodes.NO_MATCHING_SUBSCRIBERS, MqttProperties.EMPTY)
+            : new PubAck(p.packetId()));
         break;
-      default:
+      }
+      default: {
         // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
-        if (session.receivedQos2(p.packetId())) {
-          core.route(m, matches, batcher);
+        int code = ReasonCodes.SUCCESS;
+        if (session.receivedQos2(p.packetId()) && core.route(m, matches, batcher) == 0 && version.isV5()) {
+          code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
         }
-        ack(new PubRec(p.packetId()));
+        ack(new PubRec(p.packetId(), code, MqttProperties.EMPTY));
+      }
     }
   }
 
-  /** MQTT 5: 0x87 in the ack. MQTT 3 has no refusal: acknowledged and dropped, or disconnected. */
+  /**
+   * Inbound Topic Alias (v5 section 3.3.2.3.4): a PUBLISH with a topic name sets the alias, one with
+   * an empty topic name uses it. Returns the PUBLISH with its topic name and without the alias (it
+   * means nothing to other connections), or null after a violation.
+   */
+  private Publish resolveTopicAlias(Publish p, int alias) {
+    int max = core.config().topicAliasMaximum();
+    if (alias == 0 || alias > max) {
+      violation(ReasonCodes.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " outside 1.." + max); // MQTT-3.3.2-9/10
+      return null;
+    }
+    if (inboundAliases == null) {
+      inboundAliases = new String[max + 1];
+    }
+    String topic = p.topic();
+    if (topic.isEmpty()) {
+      topic = inboundAliases[alias];
+      if (topic == null) {
+        violation(ReasonCodes.PROTOCOL_ERROR, "Topic Alias " + alias + " used before it was set");
+        return null;
+      }
+    } else {
+      inboundAliases[alias] = topic;
+    }
+    return p.withTopic(topic).withProperties(p.properties().toBuilder().remove(Property.TOPIC_ALIAS).build());
+  }
+
+  /**
+   * MQTT 5: 0x87 in the ack. MQTT 3 has no refusal: acknowledged and dropped, or disconnected. A
+   * QoS 0 PUBLISH has no ack to refuse it in: disconnected when so configured (v5: DISCONNECT 0x87).
+   */
   private void onDeniedPublish(Publish p) {
-    if (!version.isV5() && core.config().disconnectOnDeniedPublish()) {
+    if (core.config().disconnectOnDeniedPublish() && (!version.isV5() || p.qos() == 0)) {
       log.info("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", clientId, client.username(),
           remote(), p.topic());
       disconnect(ReasonCodes.NOT_AUTHORIZED, "PUBLISH denied");
@@ -475,35 +554,51 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void onPubRel(PubRel r) {
     boolean known = session.releasedQos2(r.packetId());
     int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
-    ack(new PubComp(r.packetId(), code, MqttProperties.EMPTY));
+    ack(new PubComp(r.packetId(), code, known ? MqttProperties.EMPTY : problem("no QoS 2 flow with this packet id")));
   }
 
   private void onSubscribe(Subscribe s) {
+    io.tern.broker.BrokerConfig cfg = core.config();
     List<Integer> codes = new ArrayList<>(s.subscriptions().size());
     List<Subscriber> retainedFor = new ArrayList<>(s.subscriptions().size());
     int subscriptionId = s.properties().subscriptionIdentifiers().isEmpty()
         ? 0 : s.properties().subscriptionIdentifiers().get(0);
+    if (subscriptionId != 0 && !cfg.subscriptionIdentifiersAvailable()) {
+      violation(ReasonCodes.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "SUBSCRIBE with a Subscription Identifier");
+      return;
+    }
+    StringBuilder refused = null;
     for (Subscription sub : s.subscriptions()) {
-      if (version.isV5() && Topics.isShared(sub.filter())) {
-        codes.add(ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED);
+      boolean shared = Topics.isShared(sub.filter());
+      int failure = 0;
+      if (shared && !cfg.sharedSubscriptionsAvailable()) {
+        failure = ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
+      } else if (!cfg.wildcardSubscriptionsAvailable() && Topics.hasWildcard(Subscriber.topicFilterOf(sub.filter()))) {
+        failure = ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
+      }
+      if (failure != 0) {
+        codes.add(version.isV5() ? failure : ReasonCodes.V3_SUBACK_FAILURE);
+        refused = (refused == null ? new StringBuilder() : refused.append("; "))
+            .append(sub.filter()).append(": ").append(ReasonCodes.describe(failure));
         continue;
       }
-      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), core.config().maxQos()),
+      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()),
           session.subscriptionCount(), session.hasSubscription(sub.filter()));
       if (granted >= 0x80) {
         codes.add(version.isV5() ? granted : ReasonCodes.UNSPECIFIED_ERROR); // v3.1.1: 0x80 Failure
         continue;
       }
-      Subscriber entry = new Subscriber(session, sub.filter(), granted, sub.noLocal(), sub.retainAsPublished(),
+      Subscriber entry = Subscriber.of(session, sub.filter(), granted, sub.noLocal(), sub.retainAsPublished(),
           sub.retainHandling(), subscriptionId);
       boolean isNew = session.subscribe(entry);
       codes.add(granted);
       // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (v5 3.8.3.1).
-      if (sub.retainHandling() == 0 || (sub.retainHandling() == 1 && isNew)) {
+      // Never on a shared subscription (v5 section 4.8.2).
+      if (!shared && (sub.retainHandling() == 0 || (sub.retainHandling() == 1 && isNew))) {
         retainedFor.add(entry);
       }
     }
-    write(new SubAck(s.packetId(), codes, MqttProperties.EMPTY));
+    write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
     for (Subscriber entry : retainedFor) {
       core.sendRetained(session, entry, batcher); // handed over when the read completes, after the SUBACK
     }
@@ -518,6 +613,18 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void onDisconnect(Disconnect d) {
+    if (version.isV5()) {
+      Long expiry = d.properties().sessionExpiryInterval();
+      if (expiry != null) {
+        if (requestedExpiry == 0 && expiry != 0) {
+          violation(ReasonCodes.PROTOCOL_ERROR, "DISCONNECT sets a Session Expiry Interval after 0 in CONNECT"); // MQTT-3.14.2-2
+          return;
+        }
+        sessionExpiry = Math.min(expiry, core.config().maxSessionExpiryInterval());
+        persistent = sessionExpiry > 0;
+        session.setExpiryInterval(sessionExpiry);
+      }
+    }
     // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it to be sent.
     if (!(version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
       will = null;
@@ -541,10 +648,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     beginClose(why);
     if (state == State.CONNECTED && version.isV5()) {
       writePendingOut();
-      ctx.writeAndFlush(new Disconnect(reasonCode)).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(disconnectPacket(reasonCode, why)).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.close();
     }
+  }
+
+  /**
+   * A server DISCONNECT with a Reason String (allowed whatever Request Problem Information says,
+   * v5 section 3.1.2.11.7), left out when it would make the packet larger than the client accepts.
+   */
+  private Disconnect disconnectPacket(int reasonCode, String why) {
+    Disconnect d = new Disconnect(reasonCode, MqttProperties.builder().reasonString(why).build());
+    return MqttEncoder.encodedSize(d, version) <= clientMaxPacketSize ? d : new Disconnect(reasonCode);
+  }
+
+  /**
+   * Properties with a Reason String for an ack, when the client allows them (Request Problem
+   * Information, MQTT-3.1.2-29) and they fit its Maximum Packet Size with room for the ack itself.
+   */
+  private MqttProperties problem(String reason) {
+    if (!problemInformation || reason.length() * 3L + 16 > clientMaxPacketSize) {
+      return MqttProperties.EMPTY;
+    }
+    return MqttProperties.builder().reasonString(reason).build();
   }
 
   /** Records why the connection ends; from now on nothing it receives is processed. */
@@ -560,7 +687,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {
         writePendingOut();
-        ctx.writeAndFlush(new Disconnect(ReasonCodes.SESSION_TAKEN_OVER));
+        ctx.writeAndFlush(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"));
       }
     }
     onClosed();
@@ -569,6 +696,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   /** The broker is stopping. On this connection's loop. */
   void serverShutdown() {
+    shuttingDown = true;
     disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
   }
 
@@ -592,6 +720,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     // CONNECTING: sessionReady sees the closed state and lets the session go.
   }
 
+  /**
+   * The will, with its properties (but the Will Delay Interval, which is not a PUBLISH property):
+   * now, or after its Will Delay Interval if the session outlives the connection (v5 section
+   * 3.1.3.2.2: whichever comes first, the delay or the end of the session).
+   */
   private void publishWill() {
     Will w = will;
     will = null;
@@ -599,10 +732,17 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     MqttProperties props = w.properties();
-    if (props.has(Property.WILL_DELAY_INTERVAL)) {
+    long delay = props.getLong(Property.WILL_DELAY_INTERVAL, 0);
+    if (delay > 0) {
       props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
     }
     Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
+    Session s = session;
+    // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
+    if (delay > 0 && persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
+      s.deferWill(p, delay);
+      return;
+    }
     core.route(new Message(p, clientId, System.nanoTime()), matches, batcher);
     batcher.flush(core.persistence());
   }
@@ -613,19 +753,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return channel.isWritable();
   }
 
+  /** See {@link OutgoingPublishes#shape}. */
+  Publish outgoing(Delivery d, long nowNanos, boolean resend) {
+    return outgoing.shape(d, nowNanos, resend);
+  }
+
   /**
-   * Encodes a delivery straight into a buffer shared by consecutive PUBLISHes, written to the
+   * Encodes a PUBLISH straight into a buffer shared by consecutive PUBLISHes, written to the
    * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
    */
-  void writePublish(Delivery d, boolean dup, int packetId) {
-    Publish message = d.message().publish();
-    if (!d.subscriptionIds().isEmpty()) {
-      MqttProperties.Builder b = message.properties().toBuilder();
-      for (int id : d.subscriptionIds()) {
-        b.subscriptionIdentifier(id);
-      }
-      message = message.withProperties(b.build());
-    }
+  void writePublish(Publish message, Delivery d, boolean dup, int packetId) {
     ByteBuf out = pendingOut;
     if (out == null) {
       out = ctx.alloc().ioBuffer(4096);

@@ -9,9 +9,9 @@ import io.tern.broker.store.StoredMessage;
 import io.tern.broker.store.StoredQueued;
 import io.tern.broker.store.StoredSession;
 import io.tern.broker.store.StoredState;
+import io.tern.broker.store.StoredWill;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -136,6 +136,13 @@ final class Persistence {
     }
   }
 
+  /** A retained message removed because its Message Expiry Interval passed. */
+  void retainedExpired(Message m) {
+    StoreBatch b = batch();
+    b.removeRetained(m.topic());
+    deref(m, b);
+  }
+
   /**
    * Reads the stored state back into the broker, before any connection: sessions (each on one of
    * {@code loops}) with their subscriptions, queues, in-flight messages and inbound QoS 2 ids, and
@@ -171,11 +178,8 @@ final class Persistence {
       queued += session.restore(s, messages, this, b);
       core.registry().restore(session);
       restored++;
-      if (s.expiryInterval() != StoredSession.NEVER) {
-        long since = session.disconnectedAtMillis();
-        long delay = Math.max(0, since + s.expiryInterval() * 1000 - nowMillis);
-        session.loop.schedule(() -> session.expireIfOfflineSince(since), delay, TimeUnit.MILLISECONDS);
-      }
+      // The session's own expiry timer, from the time its client went away (as after a detach).
+      session.loop.execute(session::scheduleExpiry);
     }
     int retained = 0;
     for (Map.Entry<String, Long> e : state.retained().entrySet()) {
@@ -187,6 +191,20 @@ final class Persistence {
       m.storeRefs.incrementAndGet();
       core.retained().put(m);
       retained++;
+    }
+    int wills = 0;
+    for (Map.Entry<String, StoredWill> e : state.wills().entrySet()) {
+      StoredWill w = e.getValue();
+      Session session = core.registry().get(e.getKey());
+      if (session != null) {
+        long delay = Math.max(0, w.publishAtMillis() - nowMillis);
+        session.loop.execute(() -> session.scheduleWill(w.will(), delay));
+      } else {
+        // Its session ended while the broker was down: the will goes now (v5 section 3.1.3.2.2).
+        b.removeWill(e.getKey());
+        core.publishWill(w.will(), e.getKey());
+      }
+      wills++;
     }
     int dead = 0;
     for (Message m : messages.values()) {
@@ -200,7 +218,7 @@ final class Persistence {
       store.compact();
     }
     log.info("Store: {} persistent sessions restored ({} expired and removed), {} messages to deliver, "
-        + "{} retained, {} unreferenced messages removed; {} bytes", restored, expired, queued, retained, dead,
-        store.sizeBytes());
+        + "{} retained, {} delayed wills, {} unreferenced messages removed; {} bytes", restored, expired, queued,
+        retained, wills, dead, store.sizeBytes());
   }
 }

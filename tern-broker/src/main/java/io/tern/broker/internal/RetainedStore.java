@@ -66,6 +66,26 @@ final class RetainedStore {
     }
   }
 
+  /** Removes the topic's retained message if it is still {@code message} (an expired one). */
+  boolean removeIfSame(Message message) {
+    synchronized (writeLock) {
+      Node node = root;
+      for (String level : TopicLevels.split(message.topic())) {
+        node = node.children.get(level);
+        if (node == null) {
+          return false;
+        }
+      }
+      if (node.message == message) {
+        node.message = null;
+        count.decrementAndGet();
+        prune(node);
+        return true;
+      }
+      return false;
+    }
+  }
+
   private static void prune(Node node) {
     while (node.parent != null && node.message == null && node.children.isEmpty()) {
       node.parent.children.remove(node.key, node);

@@ -7,6 +7,7 @@ import io.tern.broker.store.StoreBatch;
 import io.tern.broker.store.StoredQueued;
 import io.tern.broker.store.StoredSession;
 import io.tern.broker.store.StoredSubscription;
+import io.tern.broker.store.StoredWill;
 import io.tern.codec.PubRel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,6 +20,8 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the new loop into {@link #loop}; tasks that land on the old loop afterwards follow it.
  */
 final class Session {
+  /** Session Expiry Interval meaning "never expires" (v5 section 3.1.2.11.2; v3 Clean Session 0). */
+  static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
+
   final String clientId;
   private final BrokerCore core;
   volatile EventLoop loop;
@@ -66,8 +72,8 @@ final class Session {
   private final Queue<Object> mailbox = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, MAILBOX_MAX);
   private static final int MAILBOX_CHUNK = 16;
   /**
-   * Effectively unbounded (the queue bound is counted separately); JCTools rounds the capacity up
-   * to a power of two, so Integer.MAX_VALUE is refused at construction: 2^30 is the largest.
+   * Unbounded in practice (the bound is {@link #pending}'s); 2^30 is the largest capacity JCTools
+   * accepts: Integer.MAX_VALUE makes the constructor throw (no power of two above it).
    */
   static final int MAILBOX_MAX = 1 << 30;
   /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
@@ -90,8 +96,7 @@ final class Session {
   private boolean persistent;
   /** Whether the store holds records of this session, to be removed when it ends. */
   private boolean inStore;
-  /** Session Expiry Interval in seconds; {@link StoredSession#NEVER} for v3 persistent sessions. */
-  private long expiryInterval = StoredSession.NEVER;
+  /** When the client last went away (ms since the epoch): the start of the session's expiry. */
   private long disconnectedAtMillis;
   private MqttConnection connection;
   private final Map<String, Subscriber> subscriptions = new HashMap<>();
@@ -99,8 +104,19 @@ final class Session {
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
+  /** {@code inflight.size()}, readable from other threads for {@link #load()}. */
+  private volatile int inflightSize;
   private boolean windowOpened;
   private int maxInflight;
+  /**
+   * Seconds the session outlives its connection; 0: it ends with it, {@link #NEVER_EXPIRES}: never
+   * (the value stored with the session: {@link StoredSession#NEVER} is the same).
+   */
+  private long expiryInterval;
+  private ScheduledFuture<?> expiryTimer;
+  /** A will whose Will Delay Interval runs (v5 section 3.1.3.2.2): sent when it ends or the session does. */
+  private io.tern.codec.Publish delayedWill;
+  private ScheduledFuture<?> willTimer;
 
   Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
     this.clientId = clientId;
@@ -109,6 +125,7 @@ final class Session {
     this.loop = loop;
     this.persistent = persistent;
     this.maxInflight = core.config().maxInflight();
+    this.expiryInterval = persistent ? NEVER_EXPIRES : 0;
   }
 
   /** Runs the task on the session's loop, following the session if it moves meanwhile. */
@@ -127,6 +144,11 @@ final class Session {
 
   long droppedCount() {
     return dropped.get();
+  }
+
+  /** Messages queued and in flight, for {@link io.tern.broker.SharedSubscriptionPolicy#LEAST_LOADED}. Any thread, approximate. */
+  int load() {
+    return pending.get() + inflightSize;
   }
 
   // ------------------------------------------------------------------ delivery, any thread
@@ -330,6 +352,8 @@ final class Session {
       return;
     }
     boolean wrote = false;
+    boolean forgot = false;
+    long now = System.nanoTime();
     while (!queue.isEmpty() && c.isWritable()) {
       Delivery d = queue.peekFirst();
       int qos = d.qos();
@@ -338,23 +362,36 @@ final class Session {
       }
       queue.pollFirst();
       pending.decrementAndGet();
+      io.tern.codec.Publish out = c.outgoing(d, now, false);
+      if (out == null) {
+        // Expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25); a
+        // stored one leaves the store as if acknowledged.
+        if (d.stored()) {
+          forget(d);
+          forgot = true;
+        }
+        continue;
+      }
       int packetId = 0;
       if (qos > 0) {
         packetId = nextPacketId();
         inflight.put(packetId, new Outbound(d, packetId));
+        inflightSize = inflight.size();
         if (qos == 2 && d.stored()) {
           // QoS 2 is resent after a restart with the same packet id, so that the client recognizes
           // it (MQTT-4.3.3); a QoS 1 message read back is simply sent again with DUP.
           core.persistence().batch().putQueued(clientId, Persistence.queued(d, packetId, false));
         }
       }
-      c.writePublish(d, d.redelivered(), packetId);
+      c.writePublish(out, d, d.redelivered(), packetId);
       core.stats().messagesSent.increment();
       wrote = true;
     }
     if (wrote) {
       core.persistence().commit(); // before the PUBLISHes leave
       c.flush();
+    } else if (forgot) {
+      core.persistence().commit();
     }
   }
 
@@ -378,6 +415,7 @@ final class Session {
     Outbound o = inflight.get(packetId);
     if (o != null && o.delivery.qos() == 1) {
       inflight.remove(packetId);
+      inflightSize = inflight.size();
       forget(o.delivery);
       windowOpened = true;
     }
@@ -392,6 +430,7 @@ final class Session {
     if (o != null && o.delivery.qos() == 2) {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
+        inflightSize = inflight.size();
         forget(o.delivery);
         windowOpened = true;
         return;
@@ -410,6 +449,7 @@ final class Session {
     Outbound o = inflight.get(packetId);
     if (o != null && o.released) {
       inflight.remove(packetId);
+      inflightSize = inflight.size();
       forget(o.delivery);
       windowOpened = true;
     }
@@ -421,6 +461,11 @@ final class Session {
       windowOpened = false;
       pump();
     }
+  }
+
+  /** Inbound QoS 2: true while this packet id awaits its PUBREL. */
+  boolean awaitsRelease(int packetId) {
+    return inboundQos2.contains(packetId);
   }
 
   /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
@@ -482,28 +527,104 @@ final class Session {
    * Binds the session to a new connection: unacknowledged messages are sent again first, in order,
    * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue.
    */
-  void attach(MqttConnection c, boolean persistentNow) {
+  void attach(MqttConnection c, long expiryIntervalNow, int clientReceiveMaximum) {
     this.connection = c;
-    this.persistent = persistentNow;
+    setExpiryInterval(expiryIntervalNow);
+    // v5 section 3.3.4: the client's Receive Maximum caps the window (MQTT-3.3.4-9).
+    this.maxInflight = Math.min(core.config().maxInflight(), clientReceiveMaximum);
     this.online = true;
+    cancel(expiryTimer);
+    expiryTimer = null;
     Persistence p = core.persistence();
-    storing = persistentNow && p.enabled();
+    if (delayedWill != null) { // the client is back before its Will Delay ran out (MQTT-3.1.3-9)
+      delayedWill = null;
+      cancel(willTimer);
+      willTimer = null;
+      if (inStore) {
+        p.batch().removeWill(clientId);
+      }
+    }
+    storing = persistent && p.enabled();
     if (storing) {
       p.batch().putSession(clientId, expiryInterval, 0);
       inStore = true;
-      p.commit(); // before the CONNACK leaves
     }
+    p.commit(); // before the CONNACK leaves
     if (!inflight.isEmpty()) {
-      for (Outbound o : inflight.values()) {
+      long now = System.nanoTime();
+      for (Iterator<Outbound> it = inflight.values().iterator(); it.hasNext(); ) {
+        Outbound o = it.next();
         if (o.released) {
           c.write(new PubRel(o.packetId));
         } else {
-          c.writePublish(o.delivery, true, o.packetId);
+          io.tern.codec.Publish out = c.outgoing(o.delivery, now, true);
+          if (out != null) {
+            c.writePublish(out, o.delivery, true, o.packetId);
+          } else {
+            it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
+            forget(o.delivery);
+          }
         }
       }
+      inflightSize = inflight.size();
+      p.commit();
       c.flush();
     }
     pump();
+  }
+
+  /** The Session Expiry Interval from now on (CONNECT, or a v5 DISCONNECT changing it). On loop. */
+  void setExpiryInterval(long seconds) {
+    this.expiryInterval = seconds;
+    this.persistent = seconds > 0;
+  }
+
+  long expiryInterval() {
+    return expiryInterval;
+  }
+
+  /**
+   * The client's connection ended with a will that has a Will Delay Interval: it is published when
+   * the delay ends or when the session does, whichever comes first, and not at all if the client
+   * connects to this session again before (v5 section 3.1.3.2.2). On loop.
+   */
+  void deferWill(io.tern.codec.Publish will, long delaySeconds) {
+    if (storing) { // kept with the session: a restart within the delay still publishes it
+      core.persistence().batch().putWill(clientId,
+          new StoredWill(will, System.currentTimeMillis() + delaySeconds * 1000));
+      core.persistence().commit();
+    }
+    scheduleWill(will, delaySeconds * 1000);
+  }
+
+  /** A delayed will read back from the store, due in {@code delayMillis}. On loop. */
+  void scheduleWill(io.tern.codec.Publish will, long delayMillis) {
+    delayedWill = will;
+    cancel(willTimer);
+    willTimer = loop.schedule(() -> runOnLoop(this::publishDelayedWill), delayMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private void publishDelayedWill() {
+    io.tern.codec.Publish w = delayedWill;
+    delayedWill = null;
+    willTimer = null;
+    if (w != null) {
+      if (inStore) {
+        core.persistence().batch().removeWill(clientId); // written with the will's deliveries
+      }
+      core.publishWill(w, clientId);
+    }
+  }
+
+  /** Whether this session is kept in the store (persistent, with a store). On loop. */
+  boolean storing() {
+    return storing;
+  }
+
+  private static void cancel(ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
   }
 
   /** The connection ended. A non-persistent session ends with it. */
@@ -525,32 +646,55 @@ final class Session {
       core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
       core.persistence().commit();
     }
-  }
-
-  /** Sets the Session Expiry Interval (seconds; {@link StoredSession#NEVER}) stored with the session. */
-  void expiryInterval(long seconds) {
-    this.expiryInterval = seconds;
+    scheduleExpiry();
   }
 
   long disconnectedAtMillis() {
     return disconnectedAtMillis;
   }
 
-  /** Ends a session read back from the store whose expiry ran out while its client stayed away. */
+  /**
+   * A persistent session without a connection ends once its Session Expiry Interval has passed
+   * since its client went away ({@link #disconnectedAtMillis}: now after a detach, the stored time
+   * for a session read back from the store); with a store, its records go with it ({@link
+   * #terminate}). On loop; the next attach cancels it.
+   */
+  void scheduleExpiry() {
+    cancel(expiryTimer);
+    expiryTimer = null;
+    if (expiryInterval == NEVER_EXPIRES) {
+      return;
+    }
+    long since = disconnectedAtMillis;
+    long delay = Math.max(0, since + expiryInterval * 1000 - System.currentTimeMillis());
+    expiryTimer = loop.schedule(() -> expireIfOfflineSince(since), delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** A connection that never attached went away: a non-persistent session ends here. */
+  void release(long expiryIntervalNow) {
+    setExpiryInterval(expiryIntervalNow);
+    if (connection != null) {
+      return;
+    }
+    if (!persistent) {
+      terminate();
+      return;
+    }
+    disconnectedAtMillis = System.currentTimeMillis();
+    if (storing) {
+      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
+      core.persistence().commit();
+    }
+    scheduleExpiry();
+  }
+
+  /** Ends the session if its client has stayed away since {@code sinceMillis} (its expiry timer). */
   void expireIfOfflineSince(long sinceMillis) {
     runOnLoop(() -> {
       if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
         terminate();
       }
     });
-  }
-
-  /** A connection that never attached went away: a non-persistent session ends here. */
-  void release(boolean persistentNow) {
-    this.persistent = persistentNow;
-    if (!persistent && connection == null) {
-      terminate();
-    }
   }
 
   MqttConnection connection() {
@@ -564,27 +708,54 @@ final class Session {
     }
     terminated = true;
     online = false;
+    cancel(expiryTimer);
+    expiryTimer = null;
+    cancel(willTimer);
+    publishDelayedWill(); // the session ends: a will still waiting for its delay goes now
     for (String filter : new ArrayList<>(subscriptions.keySet())) {
       core.subscriptions().unsubscribe(this, filter);
     }
     subscriptions.clear();
+    List<Delivery> unacked = new ArrayList<>();
     for (Outbound o : inflight.values()) {
-      release(o.delivery);
+      if (o.delivery.sharedFilter() != null && !o.released) {
+        unacked.add(o.delivery);
+      }
+      releaseRef(o.delivery);
     }
     inflight.clear();
+    inflightSize = 0;
     inboundQos2.clear();
+    Object o;
+    while ((o = mailbox.poll()) != null) {
+      if (o instanceof Delivery d) {
+        queue.addLast(d);
+      } else {
+        @SuppressWarnings("unchecked")
+        List<Delivery> batch = (List<Delivery>) o;
+        queue.addAll(batch);
+      }
+    }
+    for (Delivery d : queue) {
+      if (d.sharedFilter() != null && d.qos() > 0) {
+        unacked.add(d);
+      }
+    }
     discardQueued();
     core.registry().removeIfSame(clientId, this);
     if (inStore) {
-      core.persistence().batch().removeSession(clientId);
+      core.persistence().batch().removeSession(clientId); // with its will, subscriptions, queue
       inStore = false;
       storing = false;
     }
     core.persistence().commit();
+    if (!unacked.isEmpty()) {
+      core.redeliverShared(unacked, this);
+    }
   }
 
   /** A stored delivery dropped with its session: its session's records go with {@code removeSession}. */
-  private void release(Delivery d) {
+  private void releaseRef(Delivery d) {
     if (d.stored()) {
       Persistence p = core.persistence();
       p.deref(d.message(), p.batch());
@@ -594,16 +765,16 @@ final class Session {
   @SuppressWarnings("unchecked")
   private void discardQueued() {
     for (Delivery d : queue) {
-      release(d);
+      releaseRef(d);
     }
     queue.clear();
     Object o;
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
-        release(d);
+        releaseRef(d);
       } else {
         for (Delivery d : (List<Delivery>) o) {
-          release(d);
+          releaseRef(d);
         }
       }
     }
@@ -629,11 +800,16 @@ final class Session {
    * starting thread; the loop's first task sees it all). Returns the number of messages restored.
    */
   int restore(StoredSession s, java.util.Map<Long, Message> messages, Persistence p, StoreBatch b) {
-    expiryInterval = s.expiryInterval();
+    setExpiryInterval(s.expiryInterval());
     disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
+    List<Subscriber> shared = new ArrayList<>(0);
     for (StoredSubscription sub : s.subscriptions()) {
-      subscribe(new Subscriber(this, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
-          sub.retainHandling(), sub.subscriptionId()));
+      Subscriber restoredSub = Subscriber.of(this, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
+          sub.retainHandling(), sub.subscriptionId());
+      subscribe(restoredSub);
+      if (restoredSub.shared()) {
+        shared.add(restoredSub);
+      }
     }
     int restored = 0;
     long maxSeq = 0;
@@ -651,7 +827,8 @@ final class Session {
         }
       }
       m.storeRefs.incrementAndGet();
-      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(), q.seq(), q.qos() == 1);
+      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(), sharedFilterOf(m.topic(), shared),
+          q.seq(), q.qos() == 1);
       if (q.packetId() != 0) {
         Outbound o = new Outbound(d, q.packetId());
         o.released = q.released();
@@ -667,5 +844,29 @@ final class Session {
     inStore = true;
     storing = true;
     return restored;
+  }
+
+  /**
+   * The shared subscription a delivery read back from the store was made for (the store does not
+   * keep it): the session's shared subscription matching the topic, unless one of its ordinary
+   * subscriptions matches too (then the copy may be that one's, and is not handed to another member
+   * when the session ends). Null when none.
+   */
+  private String sharedFilterOf(String topic, List<Subscriber> shared) {
+    if (shared.isEmpty()) {
+      return null;
+    }
+    String found = null;
+    for (Subscriber sub : subscriptions.values()) {
+      if (io.tern.codec.Topics.matches(sub.topicFilter(), topic)) {
+        if (!sub.shared()) {
+          return null;
+        }
+        if (found == null) {
+          found = sub.filter();
+        }
+      }
+    }
+    return found;
   }
 }

@@ -1,5 +1,6 @@
 package io.tern.broker.internal;
 
+import io.tern.broker.SharedSubscriptionPolicy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,11 +15,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * node's subscriber array as of some moment during the call. {@link #subscribe} and {@link
  * #unsubscribe} serialize on the trie's lock: they are rare next to publishes. Empty nodes are pruned
  * under the same lock, so a reader may still walk a pruned node, which is harmless.
+ *
+ * <p>Shared subscriptions ({@code $share/{group}/{filter}}, MQTT 5.0 section 4.8.2) sit at the node
+ * of their filter as groups, each with a copy-on-write member array; {@link #match} adds one member
+ * per matching group, chosen by the {@link SharedSubscriptionPolicy} (round robin: one atomic
+ * increment per group and message, no lock).
  */
 final class SubscriptionTrie {
   private static final Subscriber[] NONE = new Subscriber[0];
+  private static final SharedGroup[] NO_GROUPS = new SharedGroup[0];
 
   private final Node root = new Node(null, null);
+  private final SharedSubscriptionPolicy policy;
   private final Object writeLock = new Object();
   private final AtomicInteger count = new AtomicInteger();
 
@@ -27,11 +35,35 @@ final class SubscriptionTrie {
     final String key;
     final ConcurrentHashMap<String, Node> children = new ConcurrentHashMap<>(4);
     volatile Subscriber[] subscribers = NONE;
+    volatile SharedGroup[] groups = NO_GROUPS;
 
     Node(Node parent, String key) {
       this.parent = parent;
       this.key = key;
     }
+
+    boolean isEmpty() {
+      return subscribers.length == 0 && groups.length == 0 && children.isEmpty();
+    }
+  }
+
+  /** The members of one share name at one filter. */
+  static final class SharedGroup {
+    final String name;
+    volatile Subscriber[] members = NONE;
+    final AtomicInteger next = new AtomicInteger();
+
+    SharedGroup(String name) {
+      this.name = name;
+    }
+  }
+
+  SubscriptionTrie() {
+    this(SharedSubscriptionPolicy.ROUND_ROBIN);
+  }
+
+  SubscriptionTrie(SharedSubscriptionPolicy policy) {
+    this.policy = policy;
   }
 
   /** Number of subscriptions held. */
@@ -47,9 +79,12 @@ final class SubscriptionTrie {
   boolean subscribe(Subscriber s) {
     synchronized (writeLock) {
       Node node = root;
-      for (String level : TopicLevels.split(s.filter())) {
+      for (String level : TopicLevels.split(s.topicFilter())) {
         Node n = node;
         node = n.children.computeIfAbsent(level, k -> new Node(n, k));
+      }
+      if (s.shared()) {
+        return subscribeShared(node, s);
       }
       Subscriber[] subs = node.subscribers;
       for (int i = 0; i < subs.length; i++) {
@@ -68,15 +103,45 @@ final class SubscriptionTrie {
     }
   }
 
+  private boolean subscribeShared(Node node, Subscriber s) {
+    SharedGroup group = null;
+    for (SharedGroup g : node.groups) {
+      if (g.name.equals(s.shareName())) {
+        group = g;
+      }
+    }
+    if (group == null) {
+      group = new SharedGroup(s.shareName());
+      SharedGroup[] groups = Arrays.copyOf(node.groups, node.groups.length + 1);
+      groups[groups.length - 1] = group;
+      node.groups = groups;
+    }
+    Subscriber[] members = group.members;
+    for (int i = 0; i < members.length; i++) {
+      if (members[i].session() == s.session()) {
+        Subscriber[] copy = members.clone();
+        copy[i] = s;
+        group.members = copy;
+        return false;
+      }
+    }
+    Subscriber[] copy = Arrays.copyOf(members, members.length + 1);
+    copy[members.length] = s;
+    group.members = copy;
+    count.incrementAndGet();
+    return true;
+  }
+
   /** Removes the session's subscription to the filter; true if there was one. */
   boolean unsubscribe(Session session, String filter) {
     synchronized (writeLock) {
-      Node node = root;
-      for (String level : TopicLevels.split(filter)) {
-        node = node.children.get(level);
-        if (node == null) {
-          return false;
-        }
+      Node node = find(Subscriber.topicFilterOf(filter));
+      if (node == null) {
+        return false;
+      }
+      String shareName = Subscriber.shareNameOf(filter);
+      if (shareName != null) {
+        return unsubscribeShared(node, session, shareName);
       }
       Subscriber[] subs = node.subscribers;
       for (int i = 0; i < subs.length; i++) {
@@ -98,8 +163,131 @@ final class SubscriptionTrie {
     }
   }
 
+  private boolean unsubscribeShared(Node node, Session session, String shareName) {
+    SharedGroup[] groups = node.groups;
+    for (int gi = 0; gi < groups.length; gi++) {
+      SharedGroup g = groups[gi];
+      if (!g.name.equals(shareName)) {
+        continue;
+      }
+      Subscriber[] members = g.members;
+      for (int i = 0; i < members.length; i++) {
+        if (members[i].session() == session) {
+          g.members = without(members, i);
+          count.decrementAndGet();
+          if (g.members.length == 0) {
+            SharedGroup[] rest = new SharedGroup[groups.length - 1];
+            System.arraycopy(groups, 0, rest, 0, gi);
+            System.arraycopy(groups, gi + 1, rest, gi, groups.length - gi - 1);
+            node.groups = rest.length == 0 ? NO_GROUPS : rest;
+          }
+          prune(node);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static Subscriber[] without(Subscriber[] subs, int i) {
+    if (subs.length == 1) {
+      return NONE;
+    }
+    Subscriber[] copy = new Subscriber[subs.length - 1];
+    System.arraycopy(subs, 0, copy, 0, i);
+    System.arraycopy(subs, i + 1, copy, i, subs.length - i - 1);
+    return copy;
+  }
+
+  private Node find(String topicFilter) {
+    Node node = root;
+    for (String level : TopicLevels.split(topicFilter)) {
+      node = node.children.get(level);
+      if (node == null) {
+        return null;
+      }
+    }
+    return node;
+  }
+
+  /**
+   * A member of the shared subscription {@code sharedFilter} other than {@code except}, chosen by
+   * the policy, for a message that {@code except} can no longer deliver; null when there is none.
+   * Lock-free.
+   */
+  Subscriber otherMember(String sharedFilter, Session except) {
+    Node node = find(Subscriber.topicFilterOf(sharedFilter));
+    String name = Subscriber.shareNameOf(sharedFilter);
+    if (node == null || name == null) {
+      return null;
+    }
+    for (SharedGroup g : node.groups) {
+      if (g.name.equals(name)) {
+        return pick(g, except);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * One member of the group for one message: by the policy, among the members whose client is
+   * connected when there are any, else among all (their persistent sessions queue it).
+   */
+  private Subscriber pick(SharedGroup g, Session except) {
+    Subscriber[] m = g.members;
+    int n = m.length;
+    if (n == 0) {
+      return null;
+    }
+    if (policy == SharedSubscriptionPolicy.LEAST_LOADED) {
+      Subscriber best = null;
+      int bestLoad = Integer.MAX_VALUE;
+      boolean bestOnline = false;
+      for (Subscriber s : m) {
+        Session session = s.session();
+        if (session == except) {
+          continue;
+        }
+        boolean online = session.isOnline();
+        int load = session.load();
+        if (best == null || (online && !bestOnline) || (online == bestOnline && load < bestLoad)) {
+          best = s;
+          bestLoad = load;
+          bestOnline = online;
+        }
+      }
+      return best;
+    }
+    int start = Math.floorMod(g.next.getAndIncrement(), n);
+    Subscriber fallback = null;
+    for (int i = 0; i < n; i++) {
+      Subscriber s = m[(start + i) % n];
+      if (s.session() == except) {
+        continue;
+      }
+      if (s.session().isOnline()) {
+        return s;
+      }
+      if (fallback == null) {
+        fallback = s;
+      }
+    }
+    return fallback;
+  }
+
+  private void addMatches(Node node, MatchCollector out) {
+    out.addAll(node.subscribers);
+    SharedGroup[] groups = node.groups;
+    for (SharedGroup g : groups) {
+      Subscriber s = pick(g, null);
+      if (s != null) {
+        out.add(s);
+      }
+    }
+  }
+
   private static void prune(Node node) {
-    while (node.parent != null && node.subscribers.length == 0 && node.children.isEmpty()) {
+    while (node.parent != null && node.isEmpty()) {
       node.parent.children.remove(node.key, node);
       node = node.parent;
     }
@@ -124,11 +312,11 @@ final class SubscriptionTrie {
       if (wildcardsAllowed) {
         Node hash = node.children.get("#");
         if (hash != null) {
-          out.addAll(hash.subscribers); // "#" matches this level and everything below, "a/#" matches "a"
+          addMatches(hash, out); // "#" matches this level and everything below, "a/#" matches "a"
         }
       }
       if (i == levels.length) {
-        out.addAll(node.subscribers);
+        addMatches(node, out);
         continue;
       }
       if (wildcardsAllowed) {
@@ -154,6 +342,9 @@ final class SubscriptionTrie {
 
   private static void collect(Node node, List<Subscriber> out) {
     out.addAll(Arrays.asList(node.subscribers));
+    for (SharedGroup g : node.groups) {
+      out.addAll(Arrays.asList(g.members));
+    }
     for (Node child : node.children.values()) {
       collect(child, out);
     }

@@ -37,6 +37,7 @@ final class Packets {
     private String username;
     private byte[] password;
     private Will will;
+    private MqttProperties properties = MqttProperties.EMPTY;
 
     private ConnectBuilder(String clientId) {
       this.clientId = clientId;
@@ -68,6 +69,18 @@ final class Packets {
       return this;
     }
 
+    /** The CONNECT properties (MQTT 5.0). */
+    ConnectBuilder properties(MqttProperties p) {
+      this.properties = p;
+      return this;
+    }
+
+    /** A will with properties (MQTT 5.0). */
+    ConnectBuilder will(Will w) {
+      this.will = w;
+      return this;
+    }
+
     MqttVersion version() {
       return version;
     }
@@ -77,8 +90,13 @@ final class Packets {
     }
 
     Connect build() {
-      return new Connect(version, clientId, cleanSession, keepAlive, username, password, will, MqttProperties.EMPTY);
+      return new Connect(version, clientId, cleanSession, keepAlive, username, password, will, properties);
     }
+  }
+
+  /** An MQTT 5.0 CONNECT being built: Clean Start 1, Keep Alive 60 s, no properties. */
+  static ConnectBuilder v5(String clientId) {
+    return new ConnectBuilder(clientId).version(MqttVersion.V5);
   }
 
   static ConnAck connAck(boolean sessionPresent, int returnCode) {

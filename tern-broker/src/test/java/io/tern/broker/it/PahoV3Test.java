@@ -47,6 +47,7 @@ class PahoV3Test {
 
   private MqttClient client(String id) throws MqttException {
     MqttClient c = new MqttClient(tb.uri(), id, new MemoryPersistence());
+    c.setTimeToWait(15_000); // Paho otherwise waits forever on a token (seen once: a connect that never ran)
     clients.add(c);
     return c;
   }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.DropPolicy;
+import io.tern.broker.SharedSubscriptionPolicy;
+import io.tern.broker.TopicAliasPolicy;
 import io.tern.broker.store.Durability;
 import io.tern.store.rocksdb.RocksDbStore.OnCorrupt;
 import java.io.IOException;
@@ -75,14 +77,15 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ServerConfig.defaults();
     }
-    Section top = section(root, "", "listeners", "limits", "io_threads", "log", "storage");
+    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log", "storage");
     List<ListenerConfig> listeners = listeners(top.get("listeners"));
     LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
+    MqttConfig mqtt = mqtt(top.section("mqtt", MQTT_KEYS));
     int ioThreads = top.integer("io_threads", ServerConfig.defaultIoThreads(), b -> b::ioThreads);
     LogConfig log = log(top.section("log", "level"));
     StorageConfig storage = storage(top.section("storage", "durability", "data_dir", "on_corrupt_store"));
     try {
-      return new ServerConfig(listeners, limits, ioThreads, log, storage);
+      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source, null, e.getMessage());
     }
@@ -91,7 +94,13 @@ public final class ConfigLoader {
   private static final String[] LIMIT_KEYS = {
     "max_packet_size", "max_inflight", "max_queued_messages", "queue_qos0_when_offline", "drop_policy",
     "connect_timeout", "max_client_id_length", "max_qos", "max_connections", "max_connection_rate_per_address",
-    "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish"
+    "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
+    "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive"
+  };
+
+  private static final String[] MQTT_KEYS = {
+    "retain_available", "wildcard_subscriptions", "subscription_identifiers", "shared_subscriptions",
+    "shared_subscription_policy", "outbound_topic_aliases", "response_information"
   };
 
   private List<ListenerConfig> listeners(Value value) {
@@ -222,7 +231,78 @@ public final class ConfigLoader {
         s.integer("max_topic_length", d.maxTopicLength(), b -> b::maxTopicLength),
         s.integer("max_topic_levels", d.maxTopicLevels(), b -> b::maxTopicLevels),
         s.integer("max_subscriptions_per_client", d.maxSubscriptionsPerClient(), b -> b::maxSubscriptionsPerClient),
-        s.bool("disconnect_on_denied_publish", d.disconnectOnDeniedPublish()));
+        s.bool("disconnect_on_denied_publish", d.disconnectOnDeniedPublish()),
+        s.integer("receive_maximum", d.receiveMaximum(), b -> b::receiveMaximum),
+        s.integer("topic_alias_maximum", d.topicAliasMaximum(), b -> b::topicAliasMaximum),
+        sessionExpiry(s.get("max_session_expiry"), d.maxSessionExpiry()),
+        seconds(s, "server_keep_alive", d.serverKeepAlive(), 65535));
+  }
+
+  /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */
+  private long sessionExpiry(Value value, long fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    if (value.node.isTextual() && value.node.textValue().equals("never")) {
+      return 0xFFFF_FFFFL;
+    }
+    long seconds = wholeSeconds(value);
+    if (seconds >= 0xFFFF_FFFFL) {
+      throw error(value.path, "must be below 4294967295 s (136 years), or never");
+    }
+    return seconds;
+  }
+
+  private int seconds(Section s, String key, int fallback, int max) {
+    Value value = s.get(key);
+    if (value.node == null) {
+      return fallback;
+    }
+    long seconds = wholeSeconds(value);
+    if (seconds > max) {
+      throw error(value.path, "must be at most " + max + " s, got " + value.node.asText());
+    }
+    return (int) seconds;
+  }
+
+  private long wholeSeconds(Value value) {
+    if (!value.node.isTextual() && !value.node.isIntegralNumber()) {
+      throw error(value.path, "expected a duration such as 30s or 2h, got " + describe(value.node));
+    }
+    String text = value.node.asText();
+    Duration d;
+    try {
+      d = Units.parseDuration(text);
+    } catch (IllegalArgumentException e) {
+      throw error(value.path, e.getMessage() + ", got '" + text + "'");
+    }
+    if (d.toMillis() % 1000 != 0) {
+      throw error(value.path, "must be whole seconds, got '" + text + "'");
+    }
+    return d.toSeconds();
+  }
+
+  private MqttConfig mqtt(Section s) {
+    MqttConfig d = MqttConfig.defaults();
+    return new MqttConfig(
+        s.bool("retain_available", d.retainAvailable()),
+        s.bool("wildcard_subscriptions", d.wildcardSubscriptions()),
+        s.bool("subscription_identifiers", d.subscriptionIdentifiers()),
+        s.bool("shared_subscriptions", d.sharedSubscriptions()),
+        choice(s.get("shared_subscription_policy"), SharedSubscriptionPolicy.class, d.sharedSubscriptionPolicy()),
+        choice(s.get("outbound_topic_aliases"), TopicAliasPolicy.class, d.outboundTopicAliases()),
+        responseInformation(s.get("response_information"), d.responseInformation()));
+  }
+
+  private String responseInformation(Value value, String fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    String text = value.text();
+    if (text.isEmpty()) {
+      throw error(value.path, "must not be empty (leave it out for none)");
+    }
+    return text;
   }
 
   private DropPolicy dropPolicy(Value value, DropPolicy fallback) {

@@ -23,6 +23,10 @@ import java.util.Objects;
  * @param maxTopicLevels most levels in a topic name or filter; 0: no limit
  * @param maxSubscriptionsPerClient subscriptions one session may hold
  * @param disconnectOnDeniedPublish whether an MQTT 3 client whose PUBLISH is denied is disconnected
+ * @param receiveMaximum QoS 1/2 PUBLISHes an MQTT 5 client may have unacknowledged towards the broker
+ * @param topicAliasMaximum topic aliases an MQTT 5 client may use towards the broker (0: none)
+ * @param maxSessionExpiry longest Session Expiry Interval granted, in seconds (0xFFFFFFFF: no limit)
+ * @param serverKeepAlive keep alive imposed on MQTT 5 clients, in seconds (0: the client's own)
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -38,11 +42,27 @@ public record LimitsConfig(
     int maxTopicLength,
     int maxTopicLevels,
     int maxSubscriptionsPerClient,
-    boolean disconnectOnDeniedPublish) {
+    boolean disconnectOnDeniedPublish,
+    int receiveMaximum,
+    int topicAliasMaximum,
+    long maxSessionExpiry,
+    int serverKeepAlive) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
     Objects.requireNonNull(connectTimeout, "connectTimeout");
+  }
+
+  /** Without the MQTT 5 limits: they take the broker's defaults. */
+  public LimitsConfig(int maxPacketSize, int maxInflight, int maxQueuedMessages, boolean queueQos0WhenOffline,
+      DropPolicy dropPolicy, Duration connectTimeout, int maxClientIdLength, int maxQos, int maxConnections,
+      int maxConnectionRatePerAddress, int maxTopicLength, int maxTopicLevels, int maxSubscriptionsPerClient,
+      boolean disconnectOnDeniedPublish) {
+    this(maxPacketSize, maxInflight, maxQueuedMessages, queueQos0WhenOffline, dropPolicy, connectTimeout,
+        maxClientIdLength, maxQos, maxConnections, maxConnectionRatePerAddress, maxTopicLength, maxTopicLevels,
+        maxSubscriptionsPerClient, disconnectOnDeniedPublish, BrokerConfig.defaults().receiveMaximum(),
+        BrokerConfig.defaults().topicAliasMaximum(), BrokerConfig.defaults().maxSessionExpiryInterval(),
+        BrokerConfig.defaults().serverKeepAlive());
   }
 
   public static LimitsConfig defaults() {
@@ -50,7 +70,8 @@ public record LimitsConfig(
     return new LimitsConfig(d.maxPacketSize(), d.maxInflight(), d.maxQueuedMessages(), d.queueQos0WhenOffline(),
         d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
         d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
-        d.disconnectOnDeniedPublish());
+        d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
+        d.serverKeepAlive());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -67,6 +88,10 @@ public record LimitsConfig(
         .maxTopicLength(maxTopicLength)
         .maxTopicLevels(maxTopicLevels)
         .maxSubscriptionsPerClient(maxSubscriptionsPerClient)
-        .disconnectOnDeniedPublish(disconnectOnDeniedPublish);
+        .disconnectOnDeniedPublish(disconnectOnDeniedPublish)
+        .receiveMaximum(receiveMaximum)
+        .topicAliasMaximum(topicAliasMaximum)
+        .maxSessionExpiryInterval(maxSessionExpiry)
+        .serverKeepAlive(serverKeepAlive);
   }
 }

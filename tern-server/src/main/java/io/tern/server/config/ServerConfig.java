@@ -19,22 +19,46 @@ import java.util.Objects;
  * @param limits what one client can make the broker hold
  * @param ioThreads event loop threads serving connections; 0 lets the broker choose
  * @param log logging settings
+ * @param mqtt the MQTT features offered (MQTT 5 capabilities)
  * @param storage where and how durably sessions and messages are kept
  */
 public record ServerConfig(
-    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, StorageConfig storage) {
+    List<ListenerConfig> listeners,
+    LimitsConfig limits,
+    int ioThreads,
+    LogConfig log,
+    MqttConfig mqtt,
+    StorageConfig storage) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
   public ServerConfig {
     listeners = List.copyOf(listeners);
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(log, "log");
+    Objects.requireNonNull(mqtt, "mqtt");
     Objects.requireNonNull(storage, "storage");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
     }
     // The broker's own rules are the ones that count: build once to check them all together.
-    brokerConfig(listeners, limits, ioThreads);
+    brokerConfig(listeners, limits, ioThreads, mqtt);
+  }
+
+  /** With the default MQTT features and the default storage. */
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log) {
+    this(listeners, limits, ioThreads, log, MqttConfig.defaults(), StorageConfig.defaults());
+  }
+
+  /** With the default storage. */
+  public ServerConfig(
+      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt) {
+    this(listeners, limits, ioThreads, log, mqtt, StorageConfig.defaults());
+  }
+
+  /** With the default MQTT features. */
+  public ServerConfig(
+      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, StorageConfig storage) {
+    this(listeners, limits, ioThreads, log, MqttConfig.defaults(), storage);
   }
 
   /**
@@ -43,7 +67,7 @@ public record ServerConfig(
    */
   public static ServerConfig defaults() {
     return new ServerConfig(List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(),
-        LogConfig.defaults(), StorageConfig.defaults());
+        LogConfig.defaults(), MqttConfig.defaults(), StorageConfig.defaults());
   }
 
   static int defaultIoThreads() {
@@ -58,18 +82,21 @@ public record ServerConfig(
     List<ListenerConfig> changed = new ArrayList<>(listeners);
     ListenerConfig first = changed.get(0);
     changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
-    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, storage);
+    return new ServerConfig(
+        changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt, storage);
   }
 
   /** The broker's configuration: listeners, limits and threads. */
   public BrokerConfig toBrokerConfig() {
-    return brokerConfig(listeners, limits, ioThreads);
+    return brokerConfig(listeners, limits, ioThreads, mqtt);
   }
 
-  private static BrokerConfig brokerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads) {
+  private static BrokerConfig brokerConfig(
+      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, MqttConfig mqtt) {
     BrokerConfig.Builder b = BrokerConfig.builder().ioThreads(ioThreads);
     listeners.forEach(l -> b.listener(l.toListener()));
     limits.applyTo(b);
+    mqtt.applyTo(b);
     return b.build();
   }
 }

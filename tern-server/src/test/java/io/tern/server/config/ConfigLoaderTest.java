@@ -106,6 +106,53 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void mqtt5LimitsAndFeaturesAreReadAndMapped() {
+    ServerConfig c = parse("""
+        limits:
+          receive_maximum: 10
+          topic_alias_maximum: 0
+          max_session_expiry: 2h
+          server_keep_alive: 30s
+        mqtt:
+          retain_available: false
+          wildcard_subscriptions: false
+          subscription_identifiers: false
+          shared_subscriptions: false
+          shared_subscription_policy: least_loaded
+          outbound_topic_aliases: none
+          response_information: responses/
+        """);
+    BrokerConfig b = c.toBrokerConfig();
+    assertThat(b.receiveMaximum()).isEqualTo(10);
+    assertThat(b.topicAliasMaximum()).isZero();
+    assertThat(b.maxSessionExpiryInterval()).isEqualTo(7200);
+    assertThat(b.serverKeepAlive()).isEqualTo(30);
+    assertThat(b.retainAvailable()).isFalse();
+    assertThat(b.wildcardSubscriptionsAvailable()).isFalse();
+    assertThat(b.subscriptionIdentifiersAvailable()).isFalse();
+    assertThat(b.sharedSubscriptionsAvailable()).isFalse();
+    assertThat(b.sharedSubscriptionPolicy()).isEqualTo(io.tern.broker.SharedSubscriptionPolicy.LEAST_LOADED);
+    assertThat(b.outboundTopicAliases()).isEqualTo(io.tern.broker.TopicAliasPolicy.NONE);
+    assertThat(b.responseInformation()).isEqualTo("responses/");
+    assertThat(parse("limits:\n  max_session_expiry: never\n").toBrokerConfig().maxSessionExpiryInterval())
+        .isEqualTo(0xFFFF_FFFFL);
+  }
+
+  @Test
+  void badMqtt5ValuesAreNamed() {
+    assertThatThrownBy(() -> parse("limits:\n  receive_maximum: 0\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("limits.receive_maximum");
+    assertThatThrownBy(() -> parse("limits:\n  server_keep_alive: 1500ms\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("whole seconds");
+    assertThatThrownBy(() -> parse("limits:\n  max_session_expiry: soon\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_session_expiry");
+    assertThatThrownBy(() -> parse("mqtt:\n  shared_subscription_policy: random\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("round_robin, least_loaded");
+    assertThatThrownBy(() -> parse("mqtt:\n  retain: true\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("mqtt.retain");
+  }
+
+  @Test
   void aKeyLeftOutKeepsItsDefault() {
     ServerConfig c = parse("limits:\n  max_inflight: 7\n");
     assertThat(c.limits().maxInflight()).isEqualTo(7);
@@ -158,7 +205,7 @@ class ConfigLoaderTest {
   void anUnknownTopLevelKeyIsNamed() {
     assertRejected("listners: []", "listners")
         .hasMessageContaining("unknown key")
-        .hasMessageContaining("listeners, limits, io_threads, log");
+        .hasMessageContaining("listeners, limits, mqtt, io_threads, log");
   }
 
   @Test

@@ -1,0 +1,63 @@
+package io.tern.broker.internal;
+
+import io.tern.codec.MqttProperties;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The topic aliases the broker uses towards one client ({@link io.tern.broker.TopicAliasPolicy#LRU}):
+ * at most the client's Topic Alias Maximum (MQTT-3.3.2-9), the least recently used topic giving up
+ * its alias when all are taken. One per connection, on its event loop; aliases never outlive the
+ * connection (MQTT-3.3.2-7).
+ */
+final class OutboundTopicAliases {
+  private final int max;
+  private final LinkedHashMap<String, Integer> byTopic = new LinkedHashMap<>(16, 0.75f, true);
+  /** Properties holding just a Topic Alias, per alias, for messages without properties of their own. */
+  private MqttProperties[] aliasOnly;
+
+  OutboundTopicAliases(int max) {
+    this.max = max;
+  }
+
+  /** The properties of a message with the given alias added; built once per alias when it has none. */
+  MqttProperties withAlias(MqttProperties props, int alias) {
+    if (props != MqttProperties.EMPTY) {
+      return props.toBuilder().topicAlias(alias).build();
+    }
+    if (aliasOnly == null) {
+      aliasOnly = new MqttProperties[Math.min(max, 1024) + 1];
+    }
+    if (alias >= aliasOnly.length) {
+      return MqttProperties.builder().topicAlias(alias).build();
+    }
+    MqttProperties p = aliasOnly[alias];
+    if (p == null) {
+      p = MqttProperties.builder().topicAlias(alias).build();
+      aliasOnly[alias] = p;
+    }
+    return p;
+  }
+
+  /**
+   * The alias for the topic: positive when the client already knows it (send an empty topic name),
+   * negative (minus the alias) when it is assigned now (send the topic name with the alias).
+   */
+  int aliasFor(String topic) {
+    Integer known = byTopic.get(topic);
+    if (known != null) {
+      return known;
+    }
+    int alias;
+    if (byTopic.size() < max) {
+      alias = byTopic.size() + 1;
+    } else {
+      Iterator<Map.Entry<String, Integer>> eldest = byTopic.entrySet().iterator();
+      alias = eldest.next().getValue();
+      eldest.remove();
+    }
+    byTopic.put(topic, alias);
+    return -alias;
+  }
+}

@@ -1,0 +1,56 @@
+package io.tern.broker.conformance;
+
+import static io.tern.broker.conformance.Packets.v5;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tern.codec.MqttProperties;
+import io.tern.codec.Property;
+import io.tern.codec.Publish;
+import io.tern.codec.ReasonCodes;
+import io.tern.codec.SubAck;
+import io.tern.codec.Subscribe;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** MQTT 5.0 section 3.1.2.11.4 Maximum Packet Size, towards the client. (Inbound: {@link Mqtt5_4_13_ServerDisconnectTest}.) */
+class Mqtt5_3_1_2_MaximumPacketSizeTest extends Mqtt5TestBase {
+
+  @Test
+  @DisplayName("MQTT-3.1.2-24/25: a message larger than the client's Maximum Packet Size is not sent to it, and counted")
+  void tooLargeMessageDropped() {
+    RawClient small = connect5(v5("small").properties(MqttProperties.builder().maximumPacketSize(64).build()), false);
+    subscribe5(small, sub("t", 0));
+    RawClient big = connect5("big");
+    subscribe5(big, sub("t", 0));
+    RawClient p = connect5("p");
+    p.send(publish5("t", 0, 0, "x".repeat(100), MqttProperties.EMPTY));
+    p.send(publish5("t", 0, 0, "fits", MqttProperties.EMPTY));
+    assertThat(Packets.text(small.expect(Publish.class))).as("the large one was skipped").isEqualTo("fits");
+    assertThat(big.expect(Publish.class).payload()).hasSize(100);
+    assertThat(broker().stats().messagesTooLarge()).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("MQTT-3.1.2-25: a QoS 1 message too large is dropped as if sent: it takes no place in the window")
+  void tooLargeQos1DoesNotBlockTheWindow() {
+    RawClient small = connect5(v5("small").properties(
+        MqttProperties.builder().maximumPacketSize(64).receiveMaximum(1).build()), false);
+    subscribe5(small, sub("t", 1));
+    RawClient p = connect5("p");
+    p.send(publish5("t", 1, 1, "x".repeat(100), MqttProperties.EMPTY));
+    p.send(publish5("t", 1, 2, "fits", MqttProperties.EMPTY));
+    assertThat(Packets.text(small.expect(Publish.class))).isEqualTo("fits");
+  }
+
+  @Test
+  @DisplayName("MQTT-3.1.2-29 with 3.1.2-25: a Reason String on an ack is left out when it would not fit")
+  void reasonStringDroppedToFit() {
+    configure(b -> b.wildcardSubscriptionsAvailable(false));
+    RawClient c = connect5(v5("c").properties(MqttProperties.builder().maximumPacketSize(20).build()), false);
+    c.send(new Subscribe(1, List.of(sub("a/#", 0)), MqttProperties.EMPTY));
+    SubAck ack = c.expect(SubAck.class);
+    assertThat(ack.reasonCodes()).containsExactly(ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED);
+    assertThat(ack.properties().has(Property.REASON_STRING)).isFalse();
+  }
+}

@@ -1,0 +1,134 @@
+package io.tern.broker.conformance;
+
+import static io.tern.broker.conformance.Packets.v5;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tern.codec.Disconnect;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.MqttVersion;
+import io.tern.codec.Property;
+import io.tern.codec.ReasonCodes;
+import java.time.Duration;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MQTT 5.0 section 4.13 (and 3.14): the broker closes a v5 connection with a DISCONNECT that says
+ * why, one test per reason code; a Reason String goes with it.
+ */
+class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
+
+  private static void expectDisconnect(RawClient c, int reasonCode) {
+    expectDisconnect(c, reasonCode, RawClient.DEFAULT_TIMEOUT);
+  }
+
+  private static void expectDisconnect(RawClient c, int reasonCode, Duration within) {
+    Disconnect d = c.expect(Disconnect.class, within);
+    assertThat(d.reasonCode()).as("DISCONNECT %s", d).isEqualTo(reasonCode);
+    assertThat(d.properties().reasonString()).as("reason string").isNotBlank();
+    c.expectClosed();
+  }
+
+  @Test
+  @DisplayName("0x8E Session taken over: a second connection with the same client id")
+  void sessionTakenOver() {
+    RawClient first = connect5("c");
+    connect5("c");
+    expectDisconnect(first, ReasonCodes.SESSION_TAKEN_OVER);
+  }
+
+  @Test
+  @DisplayName("0x8D Keep alive timeout: MQTT-3.1.2-22, nothing for 1.5 times the keep alive")
+  void keepAliveTimeout() {
+    RawClient c = connect5(v5("c").keepAlive(1), false);
+    expectDisconnect(c, ReasonCodes.KEEP_ALIVE_TIMEOUT, Duration.ofSeconds(4));
+  }
+
+  @Test
+  @DisplayName("0x95 Packet too large: a packet over the Maximum Packet Size announced in CONNACK")
+  void packetTooLarge() {
+    configure(b -> b.maxPacketSize(256));
+    RawClient c = connect5("c");
+    c.send(publish5("t", 0, 0, "x".repeat(300), MqttProperties.EMPTY));
+    expectDisconnect(c, ReasonCodes.PACKET_TOO_LARGE);
+  }
+
+  @Test
+  @DisplayName("0x93 Receive Maximum exceeded: MQTT-3.3.4-8, more QoS 2 PUBLISHes unacknowledged than announced")
+  void receiveMaximumExceeded() {
+    configure(b -> b.receiveMaximum(2));
+    RawClient c = connect5("c");
+    for (int id = 1; id <= 3; id++) {
+      c.send(publish5("t", 2, id, "x", MqttProperties.EMPTY)); // never PUBREL: the flows stay open
+    }
+    c.expect(io.tern.codec.PubRec.class);
+    c.expect(io.tern.codec.PubRec.class);
+    expectDisconnect(c, ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED);
+  }
+
+  @Test
+  @DisplayName("0x94 Topic alias invalid: MQTT-3.3.2-10, an alias above the Topic Alias Maximum")
+  void topicAliasInvalid() {
+    configure(b -> b.topicAliasMaximum(5));
+    RawClient c = connect5("c");
+    c.send(publish5("t", 0, 0, "x", MqttProperties.builder().topicAlias(6).build()));
+    expectDisconnect(c, ReasonCodes.TOPIC_ALIAS_INVALID);
+  }
+
+  @Test
+  @DisplayName("0x82 Protocol error: MQTT-3.1.0-2, a second CONNECT")
+  void protocolError() {
+    RawClient c = connect5("c");
+    c.send(v5("c").build());
+    expectDisconnect(c, ReasonCodes.PROTOCOL_ERROR);
+  }
+
+  @Test
+  @DisplayName("0x81 Malformed packet: MQTT-3.3.1-4, a PUBLISH with QoS 3")
+  void malformedPacket() {
+    RawClient c = connect5("c");
+    c.sendHex("36 04 00 01 74 00"); // PUBLISH, flags QoS 3
+    expectDisconnect(c, ReasonCodes.MALFORMED_PACKET);
+  }
+
+  @Test
+  @DisplayName("0x87 Not authorized: a denied QoS 0 PUBLISH (no ack to refuse it in), with disconnect_on_denied_publish")
+  void notAuthorized() {
+    configure(b -> b.disconnectOnDeniedPublish(true).authorizer((client, action, topic, qos) ->
+        action == io.tern.broker.auth.Action.PUBLISH && topic.startsWith("locked/")
+            ? io.tern.broker.auth.Permission.DENY : io.tern.broker.auth.Permission.ALLOW));
+    RawClient c = connect5("c");
+    c.send(publish5("locked/door", 1, 1, "x", MqttProperties.EMPTY));
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode())
+        .as("QoS 1: refused in the PUBACK, the connection stays").isEqualTo(ReasonCodes.NOT_AUTHORIZED);
+    c.send(publish5("locked/door", 0, 0, "x", MqttProperties.EMPTY));
+    expectDisconnect(c, ReasonCodes.NOT_AUTHORIZED);
+  }
+
+  @Test
+  @DisplayName("0x8B Server shutting down: the broker stops")
+  void serverShuttingDown() {
+    RawClient c = connect5("c");
+    broker().stop();
+    expectDisconnect(c, ReasonCodes.SERVER_SHUTTING_DOWN);
+  }
+
+  @Test
+  @DisplayName("MQTT-3.1.2-25: a Reason String that would exceed the client's Maximum Packet Size is left out")
+  void reasonStringLeftOutWhenTooLarge() {
+    RawClient c = connect5(v5("c").properties(MqttProperties.builder().maximumPacketSize(8).build()), false);
+    c.send(v5("c").build());
+    Disconnect d = c.expect(Disconnect.class);
+    assertThat(d.reasonCode()).isEqualTo(ReasonCodes.PROTOCOL_ERROR);
+    assertThat(d.properties().has(Property.REASON_STRING)).isFalse();
+  }
+
+  @Test
+  @DisplayName("MQTT 3.1.1 clients are closed without a DISCONNECT (they have none from the server)")
+  void v3ClientsJustClosed() {
+    RawClient c = connect("v3");
+    c.send(Packets.connectPacket("v3").build());
+    c.expectClosed();
+    assertThat(c.version()).isEqualTo(MqttVersion.V3_1_1);
+  }
+}

@@ -1,0 +1,50 @@
+package io.tern.server.config;
+
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.SharedSubscriptionPolicy;
+import io.tern.broker.TopicAliasPolicy;
+import java.util.Objects;
+
+/**
+ * The MQTT features the broker offers, under {@code mqtt:}: what MQTT 5 clients are told in CONNACK
+ * and held to. Defaults are the broker's own ({@link BrokerConfig#defaults()}).
+ *
+ * @param retainAvailable whether retained messages are supported
+ * @param wildcardSubscriptions whether filters may use {@code +} and {@code #}
+ * @param subscriptionIdentifiers whether SUBSCRIBE may carry a Subscription Identifier
+ * @param sharedSubscriptions whether {@code $share/{group}/{filter}} subscriptions are supported
+ * @param sharedSubscriptionPolicy how a shared subscription's message picks its member
+ * @param outboundTopicAliases whether the broker uses topic aliases towards clients that allow them
+ * @param responseInformation sent to MQTT 5 clients that ask for it; null for none
+ */
+public record MqttConfig(
+    boolean retainAvailable,
+    boolean wildcardSubscriptions,
+    boolean subscriptionIdentifiers,
+    boolean sharedSubscriptions,
+    SharedSubscriptionPolicy sharedSubscriptionPolicy,
+    TopicAliasPolicy outboundTopicAliases,
+    String responseInformation) {
+
+  public MqttConfig {
+    Objects.requireNonNull(sharedSubscriptionPolicy, "sharedSubscriptionPolicy");
+    Objects.requireNonNull(outboundTopicAliases, "outboundTopicAliases");
+  }
+
+  public static MqttConfig defaults() {
+    BrokerConfig d = BrokerConfig.defaults();
+    return new MqttConfig(d.retainAvailable(), d.wildcardSubscriptionsAvailable(),
+        d.subscriptionIdentifiersAvailable(), d.sharedSubscriptionsAvailable(), d.sharedSubscriptionPolicy(),
+        d.outboundTopicAliases(), d.responseInformation());
+  }
+
+  void applyTo(BrokerConfig.Builder b) {
+    b.retainAvailable(retainAvailable)
+        .wildcardSubscriptionsAvailable(wildcardSubscriptions)
+        .subscriptionIdentifiersAvailable(subscriptionIdentifiers)
+        .sharedSubscriptionsAvailable(sharedSubscriptions)
+        .sharedSubscriptionPolicy(sharedSubscriptionPolicy)
+        .outboundTopicAliases(outboundTopicAliases)
+        .responseInformation(responseInformation);
+  }
+}
