@@ -87,7 +87,11 @@ final class Session {
    * below {@link #BACKLOG_LOW}.
    */
   private final AtomicInteger backlog = new AtomicInteger();
-  private final Queue<Runnable> pausedPublishers = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, MAILBOX_MAX);
+  /**
+   * Rarely used (only under loop overload), so a plain lock-free linked queue: a JCTools queue is a
+   * padded ~600-byte object, too much to keep per idle connection.
+   */
+  private final Queue<Runnable> pausedPublishers = new java.util.concurrent.ConcurrentLinkedQueue<>();
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   private final Runnable drainTask = this::drain;
