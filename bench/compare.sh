@@ -44,6 +44,9 @@ RUNS=()
 DEFAULT_RUNS=(
   "fanin --qos 0 --publishers 8 --subscribers 1 --payload 64"
   "fanin --qos 1 --publishers 8 --subscribers 1 --payload 64"
+  # Acknowledged means kept: QoS 1 to a persistent session (compare tern, tern_process, tern_fsync,
+  # mosquitto_persist).
+  "fanin --qos 1 --publishers 8 --subscribers 1 --payload 64 --persistent"
 )
 
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -99,16 +102,27 @@ broker_tern_check() {
 broker_tern_version() {
   echo "tern $(git rev-parse --short HEAD 2>/dev/null || echo '?') (jar of $(date -u -r "$TERN_JAR" +%Y-%m-%dT%H:%MZ))"
 }
+# tern: in memory (storage.durability none). tern_process and tern_fsync: the RocksDB store in
+# the broker's fresh work directory, with that durability (docs/configuration.md#storage).
 broker_tern_start() {
-  local port=$1 dir=$2
+  tern_start "$1" "$2" none
+}
+tern_start() {
+  local port=$1 dir=$2 durability=$3
   # Keys as in tern.yaml (docs/configuration.md); --bind and --port override the first listener.
-  printf 'limits:\n  max_inflight: %s\n  max_queued_messages: %s\nlog:\n  level: warn\n' \
-    "$MAX_INFLIGHT" "$MAX_QUEUED" >"$dir/tern.yaml"
+  printf 'limits:\n  max_inflight: %s\n  max_queued_messages: %s\nlog:\n  level: warn\nstorage:\n  durability: %s\n  data_dir: %s\n' \
+    "$MAX_INFLIGHT" "$MAX_QUEUED" "$durability" "$dir/data" >"$dir/tern.yaml"
   # shellcheck disable=SC2086
   ( ulimit -n "$(ulimit -Hn)"
     exec java $TERN_JVM_OPTS -jar "$TERN_JAR" --config "$dir/tern.yaml" --bind 127.0.0.1 --port "$port"
   ) >"$dir/broker.log" 2>&1 &
 }
+broker_tern_process_check() { broker_tern_check; }
+broker_tern_process_version() { echo "$(broker_tern_version), storage.durability process"; }
+broker_tern_process_start() { tern_start "$1" "$2" process; }
+broker_tern_fsync_check() { broker_tern_check; }
+broker_tern_fsync_version() { echo "$(broker_tern_version), storage.durability fsync"; }
+broker_tern_fsync_start() { tern_start "$1" "$2" fsync; }
 
 broker_mosquitto_check() {
   [ -x "$MOSQUITTO" ] || { echo "$MOSQUITTO not found (apt-get install mosquitto)"; return 1; }
@@ -120,6 +134,18 @@ broker_mosquitto_start() {
   local port=$1 dir=$2
   # Its defaults are 1000 queued and 20 in flight per client. TCP_NODELAY, as the JVM brokers have it.
   printf '%s\n' "listener $port 127.0.0.1" "allow_anonymous true" "persistence false" "max_connections -1" \
+    "max_queued_messages $MAX_QUEUED" "max_queued_bytes 0" "max_inflight_messages $MAX_INFLIGHT" \
+    "set_tcp_nodelay true" "log_dest stderr" "log_type error" "log_type warning" >"$dir/mosquitto.conf"
+  ( ulimit -n "$(ulimit -Hn)"; exec "$MOSQUITTO" -c "$dir/mosquitto.conf" ) >"$dir/broker.log" 2>&1 &
+}
+# Mosquitto with persistence on: it keeps its state in memory and writes mosquitto.db at the
+# autosave interval and on exit (it has no write-ahead log: a SIGKILL loses what came since).
+broker_mosquitto_persist_check() { broker_mosquitto_check; }
+broker_mosquitto_persist_version() { echo "$(broker_mosquitto_version), persistence true, autosave_interval 1"; }
+broker_mosquitto_persist_start() {
+  local port=$1 dir=$2
+  printf '%s\n' "listener $port 127.0.0.1" "allow_anonymous true" "persistence true" "persistence_location $dir/" \
+    "autosave_interval 1" "max_connections -1" \
     "max_queued_messages $MAX_QUEUED" "max_queued_bytes 0" "max_inflight_messages $MAX_INFLIGHT" \
     "set_tcp_nodelay true" "log_dest stderr" "log_type error" "log_type warning" >"$dir/mosquitto.conf"
   ( ulimit -n "$(ulimit -Hn)"; exec "$MOSQUITTO" -c "$dir/mosquitto.conf" ) >"$dir/broker.log" 2>&1 &
@@ -233,7 +259,7 @@ ACTIVE=()
 SKIPS=()
 for b in $BROKERS; do
   if ! declare -F "broker_${b}_check" >/dev/null; then
-    log "unknown broker '$b' (known: tern mosquitto hivemq moquette)"
+    log "unknown broker '$b' (known: tern tern_process tern_fsync mosquitto mosquitto_persist hivemq moquette)"
     exit 1
   fi
   if reason=$("broker_${b}_check"); then

@@ -47,6 +47,8 @@ abstract class BenchClient extends ChannelInboundHandlerAdapter {
   private boolean closing;
   /** The first thing that went wrong on this connection, or null; read by the coordinator at the end. */
   private volatile String error;
+  /** Connect with a persistent session (set before connecting). */
+  boolean persistentSession;
 
   BenchClient(String clientId, MqttVersion version, String username, String password) {
     this.clientId = clientId;
@@ -72,7 +74,10 @@ abstract class BenchClient extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    ctx.writeAndFlush(new Connect(version, clientId, true, KEEP_ALIVE, username, password, null, MqttProperties.EMPTY));
+    MqttProperties props = persistentSession && version.isV5()
+        ? MqttProperties.builder().set(io.tern.codec.Property.SESSION_EXPIRY_INTERVAL, 0xFFFFFFFFL).build()
+        : MqttProperties.EMPTY;
+    ctx.writeAndFlush(new Connect(version, clientId, !persistentSession, KEEP_ALIVE, username, password, null, props));
     ctx.fireChannelActive();
   }
 

@@ -19,6 +19,8 @@ import java.util.Locale;
  * @param brokerPid the broker's process id, when known, to report its CPU use over the measured
  *     window (Linux only); 0 when unknown
  * @param sendBuffer SO_SNDBUF of every connection in bytes; 0 leaves it to the kernel's autotuning
+ * @param persistent whether subscribers connect with a persistent session (3.1.1 Clean Session 0,
+ *     v5 Session Expiry Interval 0xFFFFFFFF), which a broker with a store writes to disk
  */
 public record BenchOptions(
     Scenario scenario,
@@ -45,7 +47,8 @@ public record BenchOptions(
     String username,
     String password,
     long brokerPid,
-    int sendBuffer) {
+    int sendBuffer,
+    boolean persistent) {
 
   /** Bounds that keep one run finite in memory and time, whatever the arguments. */
   static final int MAX_CLIENTS = 5_000;
@@ -85,6 +88,7 @@ public record BenchOptions(
       "  --topic-prefix P      first topic level [bench]",
       "  --username U, --password P   credentials for every client",
       "  --quiet               no progress lines on stderr",
+      "  --persistent          subscribers keep a persistent session (stored by a durable broker)",
       "",
       "Exit codes: 0 ok, 1 usage, 2 connect or subscribe failed, 3 hard deadline hit,",
       "            4 the run finished but lost QoS 1/2 messages or a client errored");
@@ -124,6 +128,7 @@ public record BenchOptions(
     double connectTimeout = 5;
     String jsonFile = null;
     boolean quiet = false;
+    boolean persistent = false;
     String topicPrefix = "bench";
     String username = null;
     String password = null;
@@ -142,6 +147,10 @@ public record BenchOptions(
       if (eq >= 0) {
         value = name.substring(eq + 1);
         name = name.substring(0, eq);
+      }
+      if (name.equals("persistent")) {
+        persistent = true;
+        continue;
       }
       if (name.equals("quiet")) {
         quiet = true;
@@ -198,7 +207,7 @@ public record BenchOptions(
     }
     return new BenchOptions(scenario, host, port, p, s, qos, payload, duration, warmup, rate, label, threads,
         transport, window, batch, version, grace, connectTimeout, jsonFile, quiet, topicPrefix, username, password,
-        brokerPid, sendBuffer);
+        brokerPid, sendBuffer, persistent);
   }
 
   private static int intArg(String name, String value, int min, int max) throws UsageException {

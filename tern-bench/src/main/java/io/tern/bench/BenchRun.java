@@ -89,6 +89,7 @@ final class BenchRun {
       Scenario.Topology.Sub sub = topology.subscribers().get(i);
       Subscriber s = new Subscriber("tb-" + run + "-s" + i, o.version(), o.username(), o.password(), sub.filter(),
           o.qos(), o.publishers(), sub.expectedPublishers());
+      s.persistentSession = o.persistent();
       subscribers.add(s);
       connect(transport, transport.subscriberLoop(i), s);
     }

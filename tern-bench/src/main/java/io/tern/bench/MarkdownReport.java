@@ -121,10 +121,16 @@ final class MarkdownReport {
   private static void renderGroup(StringBuilder md, Map<String, List<Map<String, Object>>> byBroker) {
     Map<String, Object> first = byBroker.values().iterator().next().get(0);
     long rate = num(first.get("rate")).longValue();
-    md.append(String.format(Locale.ROOT, "## %s, QoS %s: %s publisher%s → %s subscriber%s, %s B payload, %s\n\n",
+    md.append(String.format(Locale.ROOT, "## %s, QoS %s: %s publisher%s → %s %ssubscriber%s, %s B payload, %s\n\n",
         str(first.get("scenario")), str(first.get("qos")), str(first.get("publishers")),
-        plural(first.get("publishers")), str(first.get("subscribers")), plural(first.get("subscribers")),
+        plural(first.get("publishers")), str(first.get("subscribers")), persistent(first) ? "persistent " : "",
+        plural(first.get("subscribers")),
         str(first.get("payload")), rate == 0 ? "as fast as possible" : String.format(Locale.ROOT, "%,d msg/s offered", rate)));
+    if (persistent(first)) {
+      md.append("Subscribers keep a persistent session (`--persistent`): a durable broker stores every QoS 1/2 "
+          + "message for them before acknowledging it. `tern` keeps it in memory (durability none), `tern_process` "
+          + "and `tern_fsync` in RocksDB; `mosquitto_persist` snapshots its memory every second.\n\n");
+    }
     md.append(String.format(Locale.ROOT, "%s s measured after %s s warmup.\n\n",
         str(first.get("duration_s")), str(first.get("warmup_s"))));
     md.append("| broker | sent msg/s | delivered msg/s | lost | dup | p50 µs | p99 µs | p99.9 µs | max µs "
@@ -165,7 +171,7 @@ final class MarkdownReport {
     Map<String, Object> subject = best.get(SUBJECT);
     String peer = null;
     for (Map.Entry<String, Map<String, Object>> e : best.entrySet()) {
-      if (!e.getKey().equals(SUBJECT) && (peer == null
+      if (!e.getKey().startsWith(SUBJECT) && (peer == null
           || num(e.getValue().get("delivered_per_s")).doubleValue()
               > num(best.get(peer).get("delivered_per_s")).doubleValue())) {
         peer = e.getKey();
@@ -186,7 +192,13 @@ final class MarkdownReport {
 
   private static String groupKey(Map<String, Object> r) {
     return String.join("|", str(r.get("scenario")), str(r.get("qos")), str(r.get("publishers")),
-        str(r.get("subscribers")), str(r.get("payload")), str(r.get("rate")), str(r.get("duration_s")));
+        str(r.get("subscribers")), str(r.get("payload")), str(r.get("rate")), str(r.get("duration_s")),
+        Boolean.toString(persistent(r)));
+  }
+
+  /** Whether the run's subscribers had persistent sessions (absent in results of before the option). */
+  private static boolean persistent(Map<String, Object> r) {
+    return Boolean.TRUE.equals(r.get("persistent"));
   }
 
   private static void row(StringBuilder md, String name, Object value) {

@@ -125,6 +125,7 @@ record RunResult(
     m.put("gen_gc_ms", generatorGcMillis);
     m.put("errors", errors);
     m.put("mqtt", o.versionName());
+    m.put("persistent", o.persistent());
     m.put("transport", transport);
     m.put("threads", o.threads());
     m.put("window", o.window());

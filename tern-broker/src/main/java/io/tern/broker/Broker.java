@@ -1,6 +1,7 @@
 package io.tern.broker;
 
 import io.tern.broker.internal.BrokerCore;
+import io.tern.broker.store.MessageStore;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.Publish;
 import io.tern.codec.Topics;
@@ -27,16 +28,19 @@ public final class Broker implements AutoCloseable {
   private final BrokerCore core;
   private volatile boolean started;
 
-  private Broker(BrokerConfig config) {
+  private Broker(BrokerConfig config, MessageStore store) {
     this.config = config;
-    this.core = new BrokerCore(config);
+    this.core = new BrokerCore(config, store);
   }
 
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Binds every listener. Throws if one cannot be bound (nothing stays bound then). */
+  /**
+   * Reads the store back (when there is one), then binds every listener. Throws if the store cannot
+   * be read or a listener cannot be bound (nothing stays bound then).
+   */
   public synchronized Broker start() {
     if (started) {
       throw new IllegalStateException("already started");
@@ -105,6 +109,11 @@ public final class Broker implements AutoCloseable {
     publish(topic, payload, 0, false);
   }
 
+  /** The space the store takes, in bytes; 0 without a store. */
+  public long storeSizeBytes() {
+    return core.storeSizeBytes();
+  }
+
   /** Counters since start. */
   public Stats stats() {
     return new Stats(core.stats().connectionsCurrent(), core.stats().connectionsTotal(), core.sessionCount(),
@@ -154,6 +163,7 @@ public final class Broker implements AutoCloseable {
   /** Builds a {@link Broker}. */
   public static final class Builder {
     private BrokerConfig.Builder config = BrokerConfig.builder();
+    private MessageStore store;
 
     private Builder() {}
 
@@ -186,8 +196,18 @@ public final class Broker implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where persistent sessions, their queued and in-flight messages and retained messages are kept
+     * (see {@link MessageStore}); without one, they live in memory only and end with the broker.
+     * The broker does not close the store: close it after {@link Broker#stop()}.
+     */
+    public Builder store(MessageStore messageStore) {
+      this.store = messageStore;
+      return this;
+    }
+
     public Broker build() {
-      return new Broker(config.build());
+      return new Broker(config.build(), store);
     }
   }
 }

@@ -3,8 +3,13 @@ package io.tern.server;
 import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.Listener;
+import io.tern.broker.store.Durability;
+import io.tern.broker.store.MessageStore;
+import io.tern.broker.store.StoreException;
 import io.tern.server.config.LimitsConfig;
 import io.tern.server.config.ServerConfig;
+import io.tern.server.config.StorageConfig;
+import io.tern.store.rocksdb.RocksDbStore;
 import io.tern.server.config.Units;
 import io.tern.server.auth.ServerAuth;
 import java.util.concurrent.locks.LockSupport;
@@ -40,7 +45,17 @@ final class ServerProcess {
       log.warn("Auth: allow_anonymous is true and there is no password file: every client that can reach a "
           + "listener may connect");
     }
-    Broker broker = Broker.builder().config(brokerConfig)
+    MessageStore store;
+    try {
+      store = openStore(config.storage());
+    } catch (StoreException e) {
+      // A corrupt or locked data directory: one line naming it and the way out.
+      log.error("Cannot start: {}", e.getMessage());
+      log.debug("Store failure", e);
+      auth.close();
+      return TernServer.EXIT_FAILURE;
+    }
+    Broker broker = Broker.builder().config(brokerConfig).store(store)
         .authenticator(auth.authenticator())
         .authorizer(auth.authorizer())
         .build();
@@ -51,9 +66,12 @@ final class ServerProcess {
       log.error("Cannot start: {} (listeners: {})", message(e), describe(brokerConfig));
       log.debug("Start failure", e);
       auth.close();
+      if (store != null) {
+        store.close();
+      }
       return TernServer.EXIT_FAILURE;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "tern-shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker, store), "tern-shutdown"));
     reloadOnSighup();
     log.info("Tern started");
     while (true) {
@@ -67,11 +85,17 @@ final class ServerProcess {
    * 128 + the signal number; halting here makes a clean stop exit 0 and a failed one 1. Nothing else
    * in this process registers a shutdown hook that halting could cut short.
    */
-  private static void stop(Broker broker) {
+  private static void stop(Broker broker, MessageStore store) {
     int status = TernServer.EXIT_FAILURE;
     try {
       log.info("Stopping");
       broker.stop();
+      if (store != null) {
+        // After the broker: its last writes (sessions going offline) are in; before the halt below.
+        long size = store.sizeBytes();
+        store.close();
+        log.info("Store closed ({})", Units.formatSize(size));
+      }
       log.info("Tern stopped");
       status = TernServer.EXIT_OK;
     } catch (Throwable t) { // whatever it is, report it: the process ends right after
@@ -99,6 +123,19 @@ final class ServerProcess {
     } catch (IllegalArgumentException | UnsupportedOperationException e) { // no SIGHUP here (Windows)
       log.debug("SIGHUP reload not available: {}", e.toString());
     }
+  }
+
+  /** The RocksDB store of the configuration, or null for durability none. */
+  private static MessageStore openStore(StorageConfig s) {
+    if (s.durability() == Durability.NONE) {
+      log.warn("Storage: durability none: sessions and messages are kept in memory only and are lost when the "
+          + "process stops or crashes");
+      return null;
+    }
+    log.info("Storage: RocksDB in {}, durability {}, on_corrupt_store {}", s.dataDir().toAbsolutePath().normalize(),
+        s.durability().name().toLowerCase(java.util.Locale.ROOT),
+        s.onCorruptStore().name().toLowerCase(java.util.Locale.ROOT));
+    return RocksDbStore.open(s.dataDir(), s.durability(), s.onCorruptStore());
   }
 
   private static String message(Throwable e) {

@@ -1,6 +1,8 @@
 package io.tern.broker.internal;
 
+import io.netty.channel.EventLoopGroup;
 import io.tern.broker.BrokerConfig;
+import io.tern.broker.store.MessageStore;
 import io.tern.codec.Publish;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,10 +21,17 @@ public final class BrokerCore {
   private final SessionRegistry registry;
   private final BrokerStats stats = new BrokerStats();
   private final Transport transport;
+  private final Persistence persistence;
   private final Access access;
 
   public BrokerCore(BrokerConfig config) {
+    this(config, null);
+  }
+
+  /** @param store where sessions and messages are kept, or {@code null} for none (memory only) */
+  public BrokerCore(BrokerConfig config, MessageStore store) {
     this.config = config;
+    this.persistence = new Persistence(store);
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
     this.access = new Access(config, stats);
     this.registry = new SessionRegistry(this);
@@ -43,6 +52,20 @@ public final class BrokerCore {
 
   SessionRegistry registry() {
     return registry;
+  }
+
+  Persistence persistence() {
+    return persistence;
+  }
+
+  /** The space the store takes, in bytes; 0 without a store. */
+  public long storeSizeBytes() {
+    return persistence.sizeBytes();
+  }
+
+  /** Reads the stored state back, once the event loops exist and before listeners are bound. */
+  void recover(EventLoopGroup loops) {
+    persistence.recover(this, loops);
   }
 
   Access access() {
@@ -71,7 +94,20 @@ public final class BrokerCore {
 
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
-    route(new Message(publish, null, System.nanoTime()), new MatchCollector(), DeliverySink.DIRECT);
+    DeliveryBatcher batch = new DeliveryBatcher();
+    route(new Message(publish, null, System.nanoTime()), new MatchCollector(), batch);
+    batch.flush(persistence);
+  }
+
+  /**
+   * Publishes a will (a delayed one whose time came, or one read back from the store) on behalf of
+   * {@code clientId}: any thread; with a store, its deliveries to persistent sessions are written
+   * first, with whatever else the calling thread's batch holds.
+   */
+  void publishWill(Publish will, String clientId) {
+    DeliveryBatcher batch = new DeliveryBatcher();
+    route(new Message(will, clientId, System.nanoTime()), new MatchCollector(), batch);
+    batch.flush(persistence);
   }
 
   /**
@@ -81,7 +117,10 @@ public final class BrokerCore {
   int route(Message m, MatchCollector matches, DeliverySink sink) {
     stats.messagesReceived.increment();
     if (m.retain()) {
-      retained.put(m);
+      Message previous = retained.put(m);
+      if (persistence.enabled()) {
+        persistence.retained(m, previous);
+      }
     }
     matches.clear();
     subscriptions.match(m.topic(), matches);
@@ -161,19 +200,36 @@ public final class BrokerCore {
     // MQTT-3.3.1-9: a message sent because of an established subscription has RETAIN 0 (v5: unless
     // Retain As Published).
     boolean retain = retainAsPublished && m.retain();
+    m.routedTo++;
     sink.deliver(session, new Delivery(m, qos, retain, ids, sharedFilter));
   }
 
   /**
-   * A QoS 1/2 message of a shared subscription whose member's session ended before it was
-   * acknowledged: it goes to another member of the group, if there is one (v5 section 4.8.2).
+   * QoS 1/2 messages of shared subscriptions whose member's session ended before they were
+   * acknowledged: each goes to another member of its group, if there is one (v5 section 4.8.2).
+   * On the ended session's loop; with a store, a persistent member's copy is stored before it is
+   * handed over, like any delivery.
    */
-  void redeliverShared(Delivery d, Session from) {
-    Subscriber s = subscriptions.otherMember(d.sharedFilter(), from);
-    if (s != null && !(access.authorizing && !access.mayReceive(s.session(), d.message()))) {
-      List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      s.session().enqueue(new Delivery(d.message(), Math.min(d.message().qos(), s.qos()), d.retain(), ids,
-          d.sharedFilter()));
+  void redeliverShared(List<Delivery> unacked, Session from) {
+    DeliveryBatcher batch = null;
+    for (Delivery d : unacked) {
+      Subscriber s = subscriptions.otherMember(d.sharedFilter(), from);
+      if (s != null && !(access.authorizing && !access.mayReceive(s.session(), d.message()))) {
+        List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+        Delivery again = new Delivery(d.message(), Math.min(d.message().qos(), s.qos()), d.retain(), ids,
+            d.sharedFilter());
+        if (!persistence.enabled()) {
+          s.session().enqueue(again);
+          continue;
+        }
+        if (batch == null) {
+          batch = new DeliveryBatcher();
+        }
+        batch.deliver(s.session(), again);
+      }
+    }
+    if (batch != null) {
+      batch.flush(persistence);
     }
   }
 
@@ -181,18 +237,20 @@ public final class BrokerCore {
    * Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8); one whose
    * Message Expiry Interval has passed is removed from the store instead (v5 section 3.3.2.3.3).
    */
-  void sendRetained(Session session, Subscriber s) {
+  void sendRetained(Session session, Subscriber s, DeliverySink sink) {
     long now = System.nanoTime();
     retained.match(s.filter(), m -> {
       if (m.expired(now)) {
-        retained.removeIfSame(m);
+        if (retained.removeIfSame(m) && persistence.enabled()) {
+          persistence.retainedExpired(m);
+        }
         return;
       }
       if (access.authorizing && !access.mayReceive(session, m)) {
         return;
       }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      session.enqueue(new Delivery(m, Math.min(m.qos(), s.qos()), true, ids));
+      sink.deliver(session, new Delivery(m, Math.min(m.qos(), s.qos()), true, ids, null));
     });
   }
 }

@@ -8,9 +8,26 @@ import java.util.List;
  *
  * @param sharedFilter the {@code $share/...} filter this delivery was chosen for, so that another
  *     member can take it over when this session ends unacknowledged; null when not shared
+ * @param seq the session's store sequence number of this delivery, 0 when it is not stored
+ * @param redelivered whether it may have been sent before (read back from the store after a
+ *     restart): its first PUBLISH then carries DUP (MQTT-3.3.1-1)
  */
-record Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter) {
+record Delivery(
+    Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
+    boolean redelivered) {
+  Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter) {
+    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false);
+  }
+
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds) {
-    this(message, qos, retain, subscriptionIds, null);
+    this(message, qos, retain, subscriptionIds, null, 0, false);
+  }
+
+  Delivery withSeq(long s) {
+    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered);
+  }
+
+  boolean stored() {
+    return seq != 0;
   }
 }

@@ -33,22 +33,41 @@ final class DeliveryBatcher implements DeliverySink {
 
   /**
    * Hands every batch to its session; the lists are given away, new ones are made next time.
+   * With a store, the deliveries to persistent sessions are written first, together with whatever
+   * else the calling thread has added to its batch during this read: one store write per read.
    * Returns a session whose loop is far behind (the caller should pause reading until it catches
    * up), or null.
    */
-  Session flush() {
+  Session flush(Persistence p) {
     if (lastSession == null) {
+      p.commit();
       return null;
     }
     Session behind = null;
-    if (batches.size() == 1) {
+    if (batches.size() == 1 && !p.enabled()) {
       if (lastSession.enqueueAll(lastBatch)) {
         behind = lastSession;
       }
     } else {
-      for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
-        if (e.getKey().enqueueAll(e.getValue()) && behind == null) {
-          behind = e.getKey();
+      if (p.enabled()) {
+        for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
+          if (e.getKey().admitAll(e.getValue())) {
+            e.getKey().persistAll(e.getValue(), p, p.batch());
+          } else {
+            e.getValue().clear();
+          }
+        }
+        p.commit(); // in the store before it can be delivered, acked and removed
+        for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
+          if (!e.getValue().isEmpty() && e.getKey().handOver(e.getValue()) && behind == null) {
+            behind = e.getKey();
+          }
+        }
+      } else {
+        for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
+          if (e.getKey().enqueueAll(e.getValue()) && behind == null) {
+            behind = e.getKey();
+          }
         }
       }
     }

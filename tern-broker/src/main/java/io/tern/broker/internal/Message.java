@@ -1,15 +1,57 @@
 package io.tern.broker.internal;
 
 import io.tern.codec.Publish;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An application message on its way through the broker: the PUBLISH as received (packet id 0, DUP
- * off), who sent it (for No Local) and when it arrived (for Message Expiry). Immutable and shared by
- * every delivery of the message.
+ * off), who sent it (for No Local) and when it arrived (for Message Expiry). Shared by every
+ * delivery of the message; immutable but for its store bookkeeping.
  *
- * @param origin the client id of the publisher, or {@code null} for messages from inside the process
+ * <p><b>Store bookkeeping.</b> With a store, a message is written once however many persistent
+ * sessions hold it: {@link #storeId} is its key, {@link #storeRefs} counts the queue entries and the
+ * retained topic that refer to it. The thread that takes the count from 0 writes the message, the
+ * one that brings it back to 0 removes it (see {@link Persistence}).
  */
-record Message(Publish publish, String origin, long receivedAtNanos) {
+final class Message {
+  private final Publish publish;
+  private final String origin;
+  private final long receivedAtNanos;
+  /** The store key; 0 until the message is first stored. Set by the publishing thread before hand-off. */
+  volatile long storeId;
+  final AtomicInteger storeRefs = new AtomicInteger();
+  /**
+   * Stored inside its only queue reference rather than as a record of its own (see {@link
+   * Persistence#refOnly}). Set by the publishing thread before hand-off, never changed after.
+   */
+  boolean storedInline;
+  /**
+   * Sessions {@link BrokerCore#route} delivered it to. Written by the publishing thread while it
+   * routes, read by the same thread when it stores the deliveries.
+   */
+  int routedTo;
+
+  /**
+   * @param origin the client id of the publisher, or {@code null} for messages from inside the process
+   */
+  Message(Publish publish, String origin, long receivedAtNanos) {
+    this.publish = publish;
+    this.origin = origin;
+    this.receivedAtNanos = receivedAtNanos;
+  }
+
+  Publish publish() {
+    return publish;
+  }
+
+  String origin() {
+    return origin;
+  }
+
+  long receivedAtNanos() {
+    return receivedAtNanos;
+  }
+
   String topic() {
     return publish.topic();
   }

@@ -66,6 +66,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
   private ByteBuf pendingOut;
   private boolean pausedByBacklog;
+  /**
+   * In the fsync mode, the PUBACK/PUBREC/PUBCOMP of the current read: sent once the store has
+   * synced what this read wrote (see {@link #channelReadComplete}). Null in the other modes, where
+   * the acks are written at once and leave with the flush that follows the store write.
+   */
+  private ArrayList<Object> heldAcks;
 
   private ChannelHandlerContext ctx;
   private Channel channel;
@@ -119,6 +125,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.channel = ctx.channel();
+    if (core.persistence().holdAcks()) {
+      heldAcks = new ArrayList<>();
+    }
   }
 
   @Override
@@ -150,8 +159,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    // Messages go to their sessions before the acks of this read leave (acked means handed over).
-    Session behind = batcher.flush();
+    // Messages go to their sessions before the acks of this read leave (acked means handed over),
+    // and with a store, everything this read changed is written first (acked means stored).
+    Session behind = batcher.flush(core.persistence());
+    if (heldAcks != null && !heldAcks.isEmpty()) {
+      releaseAfterSync();
+    }
     if (session != null && state == State.CONNECTED) {
       session.pumpAfterAcks();
     }
@@ -162,6 +175,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       pausedByBacklog = true;
       channel.config().setAutoRead(false);
       behind.resumeWhenCaughtUp(this::resumeReading);
+    }
+  }
+
+  /** fsync mode: the acks of this read leave once the store has synced (one sync for many reads). */
+  private void releaseAfterSync() {
+    List<Object> acks = heldAcks;
+    heldAcks = new ArrayList<>();
+    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      for (Object ack : acks) {
+        write(ack);
+      }
+      flush();
+    }));
+  }
+
+  /** An ack of a QoS 1/2 flow: written now, or in the fsync mode once the store has synced. */
+  private void ack(Object packet) {
+    if (heldAcks != null) {
+      heldAcks.add(packet);
+    } else {
+      write(packet);
     }
   }
 
@@ -452,7 +489,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         break;
       case 1: {
         int delivered = core.route(m, matches, batcher);
-        write(version.isV5() && delivered == 0
+        ack(version.isV5() && delivered == 0
             ? new PubAck(p.packetId(), ReasonCodes.NO_MATCHING_SUBSCRIBERS, MqttProperties.EMPTY)
             : new PubAck(p.packetId()));
         break;
@@ -463,7 +500,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         if (session.receivedQos2(p.packetId()) && core.route(m, matches, batcher) == 0 && version.isV5()) {
           code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
         }
-        write(new PubRec(p.packetId(), code, MqttProperties.EMPTY));
+        ack(new PubRec(p.packetId(), code, MqttProperties.EMPTY));
       }
     }
   }
@@ -517,7 +554,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void onPubRel(PubRel r) {
     boolean known = session.releasedQos2(r.packetId());
     int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
-    write(new PubComp(r.packetId(), code, known ? MqttProperties.EMPTY : problem("no QoS 2 flow with this packet id")));
+    ack(new PubComp(r.packetId(), code, known ? MqttProperties.EMPTY : problem("no QoS 2 flow with this packet id")));
   }
 
   private void onSubscribe(Subscribe s) {
@@ -563,7 +600,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
     for (Subscriber entry : retainedFor) {
-      core.sendRetained(session, entry); // queued behind the SUBACK
+      core.sendRetained(session, entry, batcher); // handed over when the read completes, after the SUBACK
     }
   }
 
@@ -670,7 +707,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
-    batcher.flush(); // what this connection routed before it closed still goes out (no pause now)
+    batcher.flush(core.persistence()); // what this connection routed before it closed still goes out (no pause now)
     releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
@@ -700,14 +737,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
     }
     Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
-    String origin = clientId;
     Session s = session;
-    if (delay > 0 && persistent && s != null && !s.terminated && !shuttingDown) {
-      s.deferWill(() -> core.route(new Message(p, origin, System.nanoTime()), new MatchCollector(), DeliverySink.DIRECT),
-          delay);
+    // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
+    if (delay > 0 && persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
+      s.deferWill(p, delay);
       return;
     }
-    core.route(new Message(p, origin, System.nanoTime()), matches, DeliverySink.DIRECT);
+    core.route(new Message(p, clientId, System.nanoTime()), matches, batcher);
+    batcher.flush(core.persistence());
   }
 
   // ------------------------------------------------------------------ used by the session

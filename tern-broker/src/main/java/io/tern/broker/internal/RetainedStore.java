@@ -36,9 +36,9 @@ final class RetainedStore {
 
   /**
    * Stores the message as the topic's retained message, or clears the topic when its payload is
-   * empty (MQTT-3.3.1-10, -11).
+   * empty (MQTT-3.3.1-10, -11). Returns the message it replaced or cleared, or null.
    */
-  void put(Message message) {
+  Message put(Message message) {
     String topic = message.topic();
     boolean clear = message.publish().payload().length == 0;
     synchronized (writeLock) {
@@ -47,7 +47,7 @@ final class RetainedStore {
         if (clear) {
           node = node.children.get(level);
           if (node == null) {
-            return;
+            return null;
           }
         } else {
           Node n = node;
@@ -62,24 +62,27 @@ final class RetainedStore {
         count.decrementAndGet();
         prune(node);
       }
+      return previous;
     }
   }
 
   /** Removes the topic's retained message if it is still {@code message} (an expired one). */
-  void removeIfSame(Message message) {
+  boolean removeIfSame(Message message) {
     synchronized (writeLock) {
       Node node = root;
       for (String level : TopicLevels.split(message.topic())) {
         node = node.children.get(level);
         if (node == null) {
-          return;
+          return false;
         }
       }
       if (node.message == message) {
         node.message = null;
         count.decrementAndGet();
         prune(node);
+        return true;
       }
+      return false;
     }
   }
 

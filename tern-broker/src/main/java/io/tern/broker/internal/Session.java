@@ -3,6 +3,11 @@ package io.tern.broker.internal;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import io.tern.broker.DropPolicy;
+import io.tern.broker.store.StoreBatch;
+import io.tern.broker.store.StoredQueued;
+import io.tern.broker.store.StoredSession;
+import io.tern.broker.store.StoredSubscription;
+import io.tern.broker.store.StoredWill;
 import io.tern.codec.PubRel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -50,6 +55,13 @@ final class Session {
   /** Who the client is, for the authorizer's RECEIVE checks: set when a connection attaches. */
   volatile io.tern.broker.auth.ClientInfo clientInfo;
   private volatile boolean online;
+  /**
+   * Whether new deliveries to this session are stored (a persistent session, with a store). Read
+   * by publishers on other loops when they route to it.
+   */
+  private volatile boolean storing;
+  /** The session's next store sequence number, taken by the publishers that route to it. */
+  private final AtomicLong storeSeq = new AtomicLong();
 
   // ---- cross-thread hand-off
   /**
@@ -63,7 +75,7 @@ final class Session {
    * Unbounded in practice (the bound is {@link #pending}'s); 2^30 is the largest capacity JCTools
    * accepts: Integer.MAX_VALUE makes the constructor throw (no power of two above it).
    */
-  private static final int MAILBOX_MAX = 1 << 30;
+  static final int MAILBOX_MAX = 1 << 30;
   /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -86,6 +98,10 @@ final class Session {
 
   // ---- loop-owned
   private boolean persistent;
+  /** Whether the store holds records of this session, to be removed when it ends. */
+  private boolean inStore;
+  /** When the client last went away (ms since the epoch): the start of the session's expiry. */
+  private long disconnectedAtMillis;
   private MqttConnection connection;
   private final Map<String, Subscriber> subscriptions = new HashMap<>();
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
@@ -96,11 +112,14 @@ final class Session {
   private volatile int inflightSize;
   private boolean windowOpened;
   private int maxInflight;
-  /** Seconds the session outlives its connection; 0: it ends with it, {@link #NEVER_EXPIRES}: never. */
+  /**
+   * Seconds the session outlives its connection; 0: it ends with it, {@link #NEVER_EXPIRES}: never
+   * (the value stored with the session: {@link StoredSession#NEVER} is the same).
+   */
   private long expiryInterval;
   private ScheduledFuture<?> expiryTimer;
   /** A will whose Will Delay Interval runs (v5 section 3.1.3.2.2): sent when it ends or the session does. */
-  private Runnable delayedWill;
+  private io.tern.codec.Publish delayedWill;
   private ScheduledFuture<?> willTimer;
 
   Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
@@ -157,6 +176,14 @@ final class Session {
    * #resumeWhenCaughtUp}).
    */
   boolean enqueueAll(ArrayList<Delivery> batch) {
+    return admitAll(batch) && handOver(batch);
+  }
+
+  /**
+   * First step of {@link #enqueueAll}: counts the batch in against the queue bound and trims it to
+   * what may be queued (DROP_NEW keeps the oldest). Returns false when nothing is left.
+   */
+  boolean admitAll(ArrayList<Delivery> batch) {
     if (terminated) {
       return false;
     }
@@ -168,12 +195,36 @@ final class Session {
       return false;
     }
     int accepted = admit(n);
-    if (accepted == 0) {
-      return false;
+    if (accepted < n) {
+      batch.subList(accepted, n).clear();
     }
-    int behind = backlog.addAndGet(accepted);
-    // DROP_NEW keeps the oldest: the first {@code accepted} of the batch.
-    mailbox.offer(accepted == n ? batch : new ArrayList<>(batch.subList(0, accepted)));
+    return accepted > 0;
+  }
+
+  /**
+   * Second step, for a persistent session with a store: gives each QoS 1/2 delivery of the admitted
+   * batch its sequence number and adds it to {@code b}, which the caller writes before {@link
+   * #handOver} (a delivery is in the store before it can be sent, acked and removed).
+   */
+  void persistAll(ArrayList<Delivery> batch, Persistence p, StoreBatch b) {
+    if (!storing) {
+      return;
+    }
+    for (int i = 0, n = batch.size(); i < n; i++) {
+      Delivery d = batch.get(i);
+      if (d.qos() > 0) {
+        d = d.withSeq(storeSeq.incrementAndGet());
+        batch.set(i, d);
+        p.refDelivery(d, b);
+        b.putQueued(clientId, Persistence.queued(d, 0, false));
+      }
+    }
+  }
+
+  /** Last step: hands the admitted batch over. Returns true when this session's loop is far behind. */
+  boolean handOver(ArrayList<Delivery> batch) {
+    int behind = backlog.addAndGet(batch.size());
+    mailbox.offer(batch);
     scheduleDrain();
     return behind > BACKLOG_HIGH;
   }
@@ -263,7 +314,7 @@ final class Session {
     }
     int max = core.config().maxQueuedMessages();
     while (queue.size() > max) {
-      queue.pollFirst();
+      forget(queue.pollFirst());
       pending.decrementAndGet();
       drop(1);
     }
@@ -271,6 +322,17 @@ final class Session {
       pump();
     } else if (!core.config().queueQos0WhenOffline()) {
       dropQueuedQos0();
+    }
+    core.persistence().commit();
+  }
+
+  /** A stored delivery leaves the session (acked, dropped): its reference goes, and with the last one the message. */
+  private void forget(Delivery d) {
+    if (d.stored()) {
+      Persistence p = core.persistence();
+      StoreBatch b = p.batch();
+      b.removeQueued(clientId, d.seq());
+      p.deref(d.message(), b);
     }
   }
 
@@ -294,6 +356,7 @@ final class Session {
       return;
     }
     boolean wrote = false;
+    boolean forgot = false;
     long now = System.nanoTime();
     while (!queue.isEmpty() && c.isWritable()) {
       Delivery d = queue.peekFirst();
@@ -305,20 +368,34 @@ final class Session {
       pending.decrementAndGet();
       io.tern.codec.Publish out = c.outgoing(d, now, false);
       if (out == null) {
-        continue; // expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25)
+        // Expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25); a
+        // stored one leaves the store as if acknowledged.
+        if (d.stored()) {
+          forget(d);
+          forgot = true;
+        }
+        continue;
       }
       int packetId = 0;
       if (qos > 0) {
         packetId = nextPacketId();
         inflight.put(packetId, new Outbound(d, packetId));
         inflightSize = inflight.size();
+        if (qos == 2 && d.stored()) {
+          // QoS 2 is resent after a restart with the same packet id, so that the client recognizes
+          // it (MQTT-4.3.3); a QoS 1 message read back is simply sent again with DUP.
+          core.persistence().batch().putQueued(clientId, Persistence.queued(d, packetId, false));
+        }
       }
-      c.writePublish(out, d, false, packetId);
+      c.writePublish(out, d, d.redelivered(), packetId);
       core.stats().messagesSent.increment();
       wrote = true;
     }
     if (wrote) {
+      core.persistence().commit(); // before the PUBLISHes leave
       c.flush();
+    } else if (forgot) {
+      core.persistence().commit();
     }
   }
 
@@ -343,6 +420,7 @@ final class Session {
     if (o != null && o.delivery.qos() == 1) {
       inflight.remove(packetId);
       inflightSize = inflight.size();
+      forget(o.delivery);
       windowOpened = true;
     }
   }
@@ -357,8 +435,12 @@ final class Session {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
         inflightSize = inflight.size();
+        forget(o.delivery);
         windowOpened = true;
         return;
+      }
+      if (!o.released && o.delivery.stored()) {
+        core.persistence().batch().putQueued(clientId, Persistence.queued(o.delivery, packetId, true));
       }
       o.released = true;
     }
@@ -372,6 +454,7 @@ final class Session {
     if (o != null && o.released) {
       inflight.remove(packetId);
       inflightSize = inflight.size();
+      forget(o.delivery);
       windowOpened = true;
     }
   }
@@ -391,12 +474,20 @@ final class Session {
 
   /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
   boolean receivedQos2(int packetId) {
-    return inboundQos2.add(packetId);
+    boolean added = inboundQos2.add(packetId);
+    if (added && storing) {
+      core.persistence().batch().putInboundQos2(clientId, packetId);
+    }
+    return added;
   }
 
   /** Inbound PUBREL: forgets the packet id; true when it was known. */
   boolean releasedQos2(int packetId) {
-    return inboundQos2.remove(packetId);
+    boolean removed = inboundQos2.remove(packetId);
+    if (removed && inStore) {
+      core.persistence().batch().removeInboundQos2(clientId, packetId);
+    }
+    return removed;
   }
 
   int inboundQos2Count() {
@@ -408,12 +499,19 @@ final class Session {
   /** Adds or replaces a subscription; true when it is new for this session. */
   boolean subscribe(Subscriber s) {
     subscriptions.put(s.filter(), s);
+    if (storing) {
+      core.persistence().batch().putSubscription(clientId, new StoredSubscription(
+          s.filter(), s.qos(), s.noLocal(), s.retainAsPublished(), s.retainHandling(), s.subscriptionId()));
+    }
     return core.subscriptions().subscribe(s);
   }
 
   boolean unsubscribe(String filter) {
     if (subscriptions.remove(filter) == null) {
       return false;
+    }
+    if (inStore) {
+      core.persistence().batch().removeSubscription(clientId, filter);
     }
     core.subscriptions().unsubscribe(this, filter);
     return true;
@@ -441,11 +539,21 @@ final class Session {
     this.online = true;
     cancel(expiryTimer);
     expiryTimer = null;
+    Persistence p = core.persistence();
     if (delayedWill != null) { // the client is back before its Will Delay ran out (MQTT-3.1.3-9)
       delayedWill = null;
       cancel(willTimer);
       willTimer = null;
+      if (inStore) {
+        p.batch().removeWill(clientId);
+      }
     }
+    storing = persistent && p.enabled();
+    if (storing) {
+      p.batch().putSession(clientId, expiryInterval, 0);
+      inStore = true;
+    }
+    p.commit(); // before the CONNACK leaves
     if (!inflight.isEmpty()) {
       long now = System.nanoTime();
       for (Iterator<Outbound> it = inflight.values().iterator(); it.hasNext(); ) {
@@ -458,10 +566,12 @@ final class Session {
             c.writePublish(out, o.delivery, true, o.packetId);
           } else {
             it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
+            forget(o.delivery);
           }
         }
       }
       inflightSize = inflight.size();
+      p.commit();
       c.flush();
     }
     pump();
@@ -482,19 +592,37 @@ final class Session {
    * the delay ends or when the session does, whichever comes first, and not at all if the client
    * connects to this session again before (v5 section 3.1.3.2.2). On loop.
    */
-  void deferWill(Runnable publish, long delaySeconds) {
-    delayedWill = publish;
+  void deferWill(io.tern.codec.Publish will, long delaySeconds) {
+    if (storing) { // kept with the session: a restart within the delay still publishes it
+      core.persistence().batch().putWill(clientId,
+          new StoredWill(will, System.currentTimeMillis() + delaySeconds * 1000));
+      core.persistence().commit();
+    }
+    scheduleWill(will, delaySeconds * 1000);
+  }
+
+  /** A delayed will read back from the store, due in {@code delayMillis}. On loop. */
+  void scheduleWill(io.tern.codec.Publish will, long delayMillis) {
+    delayedWill = will;
     cancel(willTimer);
-    willTimer = loop.schedule(() -> runOnLoop(this::publishDelayedWill), delaySeconds, TimeUnit.SECONDS);
+    willTimer = loop.schedule(() -> runOnLoop(this::publishDelayedWill), delayMillis, TimeUnit.MILLISECONDS);
   }
 
   private void publishDelayedWill() {
-    Runnable w = delayedWill;
+    io.tern.codec.Publish w = delayedWill;
     delayedWill = null;
     willTimer = null;
     if (w != null) {
-      w.run();
+      if (inStore) {
+        core.persistence().batch().removeWill(clientId); // written with the will's deliveries
+      }
+      core.publishWill(w, clientId);
     }
+  }
+
+  /** Whether this session is kept in the store (persistent, with a store). On loop. */
+  boolean storing() {
+    return storing;
   }
 
   private static void cancel(ScheduledFuture<?> f) {
@@ -510,6 +638,7 @@ final class Session {
     }
     connection = null;
     online = false;
+    disconnectedAtMillis = System.currentTimeMillis();
     if (!persistent) {
       terminate();
       return;
@@ -517,21 +646,32 @@ final class Session {
     if (!core.config().queueQos0WhenOffline()) {
       dropQueuedQos0();
     }
+    if (storing) {
+      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
+      core.persistence().commit();
+    }
     scheduleExpiry();
   }
 
-  /** A persistent session without a connection ends after its Session Expiry Interval. On loop. */
-  private void scheduleExpiry() {
+  long disconnectedAtMillis() {
+    return disconnectedAtMillis;
+  }
+
+  /**
+   * A persistent session without a connection ends once its Session Expiry Interval has passed
+   * since its client went away ({@link #disconnectedAtMillis}: now after a detach, the stored time
+   * for a session read back from the store); with a store, its records go with it ({@link
+   * #terminate}). On loop; the next attach cancels it.
+   */
+  void scheduleExpiry() {
     cancel(expiryTimer);
     expiryTimer = null;
     if (expiryInterval == NEVER_EXPIRES) {
       return;
     }
-    expiryTimer = loop.schedule(() -> runOnLoop(() -> {
-      if (connection == null && !terminated) {
-        terminate();
-      }
-    }), expiryInterval, TimeUnit.SECONDS);
+    long since = disconnectedAtMillis;
+    long delay = Math.max(0, since + expiryInterval * 1000 - System.currentTimeMillis());
+    expiryTimer = loop.schedule(() -> expireIfOfflineSince(since), delay, TimeUnit.MILLISECONDS);
   }
 
   /** A connection that never attached went away: a non-persistent session ends here. */
@@ -542,9 +682,23 @@ final class Session {
     }
     if (!persistent) {
       terminate();
-    } else {
-      scheduleExpiry();
+      return;
     }
+    disconnectedAtMillis = System.currentTimeMillis();
+    if (storing) {
+      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
+      core.persistence().commit();
+    }
+    scheduleExpiry();
+  }
+
+  /** Ends the session if its client has stayed away since {@code sinceMillis} (its expiry timer). */
+  void expireIfOfflineSince(long sinceMillis) {
+    runOnLoop(() -> {
+      if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
+        terminate();
+      }
+    });
   }
 
   MqttConnection connection() {
@@ -571,6 +725,7 @@ final class Session {
       if (o.delivery.sharedFilter() != null && !o.released) {
         unacked.add(o.delivery);
       }
+      releaseRef(o.delivery);
     }
     inflight.clear();
     inflightSize = 0;
@@ -592,15 +747,40 @@ final class Session {
     }
     discardQueued();
     core.registry().removeIfSame(clientId, this);
-    for (Delivery d : unacked) {
-      core.redeliverShared(d, this);
+    if (inStore) {
+      core.persistence().batch().removeSession(clientId); // with its will, subscriptions, queue
+      inStore = false;
+      storing = false;
+    }
+    core.persistence().commit();
+    if (!unacked.isEmpty()) {
+      core.redeliverShared(unacked, this);
     }
   }
 
+  /** A stored delivery dropped with its session: its session's records go with {@code removeSession}. */
+  private void releaseRef(Delivery d) {
+    if (d.stored()) {
+      Persistence p = core.persistence();
+      p.deref(d.message(), p.batch());
+    }
+  }
+
+  @SuppressWarnings("unchecked")
   private void discardQueued() {
+    for (Delivery d : queue) {
+      releaseRef(d);
+    }
     queue.clear();
-    while (mailbox.poll() != null) {
-      // dropped with the session
+    Object o;
+    while ((o = mailbox.poll()) != null) {
+      if (o instanceof Delivery d) {
+        releaseRef(d);
+      } else {
+        for (Delivery d : (List<Delivery>) o) {
+          releaseRef(d);
+        }
+      }
     }
     pending.set(0);
     backlog.set(0);
@@ -617,5 +797,80 @@ final class Session {
 
   List<Subscriber> subscriptionList() {
     return new ArrayList<>(subscriptions.values());
+  }
+
+  /**
+   * Fills a new session from its stored state, before the broker accepts connections (so on the
+   * starting thread; the loop's first task sees it all). Returns the number of messages restored.
+   */
+  int restore(StoredSession s, java.util.Map<Long, Message> messages, Persistence p, StoreBatch b) {
+    setExpiryInterval(s.expiryInterval());
+    disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
+    List<Subscriber> shared = new ArrayList<>(0);
+    for (StoredSubscription sub : s.subscriptions()) {
+      Subscriber restoredSub = Subscriber.of(this, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
+          sub.retainHandling(), sub.subscriptionId());
+      subscribe(restoredSub);
+      if (restoredSub.shared()) {
+        shared.add(restoredSub);
+      }
+    }
+    int restored = 0;
+    long maxSeq = 0;
+    for (StoredQueued q : s.queue()) {
+      maxSeq = Math.max(maxSeq, q.seq());
+      Message m;
+      if (q.message() != null) {
+        m = new Message(q.message().publish(), q.message().origin(), System.nanoTime());
+        m.storedInline = true;
+      } else {
+        m = messages.get(q.messageId());
+        if (m == null) {
+          b.removeQueued(clientId, q.seq()); // its message is gone: nothing to deliver
+          continue;
+        }
+      }
+      m.storeRefs.incrementAndGet();
+      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(), sharedFilterOf(m.topic(), shared),
+          q.seq(), q.qos() == 1);
+      if (q.packetId() != 0) {
+        Outbound o = new Outbound(d, q.packetId());
+        o.released = q.released();
+        inflight.put(q.packetId(), o);
+      } else {
+        queue.addLast(d);
+        pending.incrementAndGet();
+      }
+      restored++;
+    }
+    storeSeq.set(maxSeq);
+    inboundQos2.addAll(s.inboundQos2());
+    inStore = true;
+    storing = true;
+    return restored;
+  }
+
+  /**
+   * The shared subscription a delivery read back from the store was made for (the store does not
+   * keep it): the session's shared subscription matching the topic, unless one of its ordinary
+   * subscriptions matches too (then the copy may be that one's, and is not handed to another member
+   * when the session ends). Null when none.
+   */
+  private String sharedFilterOf(String topic, List<Subscriber> shared) {
+    if (shared.isEmpty()) {
+      return null;
+    }
+    String found = null;
+    for (Subscriber sub : subscriptions.values()) {
+      if (io.tern.codec.Topics.matches(sub.topicFilter(), topic)) {
+        if (!sub.shared()) {
+          return null;
+        }
+        if (found == null) {
+          found = sub.filter();
+        }
+      }
+    }
+    return found;
   }
 }

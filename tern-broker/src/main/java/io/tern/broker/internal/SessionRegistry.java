@@ -38,6 +38,11 @@ final class SessionRegistry {
     return sessions.size();
   }
 
+  /** Adds a session read back from the store, before the broker accepts connections. */
+  void restore(Session session) {
+    sessions.put(session.clientId, session);
+  }
+
   void removeIfSame(String clientId, Session session) {
     sessions.remove(clientId, session);
   }

@@ -84,6 +84,7 @@ public final class Transport {
     int threads = core.config().ioThreads() == 0 ? Runtime.getRuntime().availableProcessors() : core.config().ioThreads();
     workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
     try {
+      core.recover(workerGroup); // stored sessions need their loops; clients come after
       for (Listener l : core.config().listeners()) {
         if (l.tls() != null) {
           TlsContext context = new TlsContext(l.name(), l.tls());

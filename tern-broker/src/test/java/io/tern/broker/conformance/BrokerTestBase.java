@@ -8,6 +8,8 @@ import static io.tern.broker.conformance.Packets.subAck;
 import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.Listener;
+import io.tern.broker.store.InMemoryStore;
+import io.tern.broker.store.MessageStore;
 import io.tern.broker.conformance.Packets.ConnectBuilder;
 import io.tern.codec.MqttVersion;
 import io.tern.codec.MqttPacket;
@@ -31,6 +33,12 @@ import org.junit.jupiter.api.Timeout;
 abstract class BrokerTestBase {
   private Consumer<BrokerConfig.Builder> config = b -> b.ioThreads(2);
   private Broker broker;
+  /**
+   * The store of this test's broker: none, unless the test asks for one ({@link #useStore}) or the
+   * suite runs with {@code -Dtern.test.inMemoryStore=true} (a second surefire execution runs every
+   * conformance test so, to prove that the store changes nothing a client can see).
+   */
+  private MessageStore store = Boolean.getBoolean("tern.test.inMemoryStore") ? new InMemoryStore() : null;
   private final List<RawClient> clients = new ArrayList<>();
   private RawClient witness;
 
@@ -45,9 +53,32 @@ abstract class BrokerTestBase {
   /** The broker of this test, started on first use. */
   Broker broker() {
     if (broker == null) {
-      broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0)).configure(config).build().start();
+      broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0)).configure(config).store(store).build().start();
     }
     return broker;
+  }
+
+  /** Gives this test's broker a store; only before the broker is first used. */
+  void useStore(MessageStore s) {
+    if (broker != null) {
+      throw new IllegalStateException("the broker is already running");
+    }
+    store = s;
+  }
+
+  /**
+   * Stops the broker (its clients see their connections close) and starts a new one with the same
+   * configuration and store, on a new port.
+   */
+  void restartBroker() {
+    for (RawClient c : clients) {
+      c.close();
+    }
+    clients.clear();
+    witness = null;
+    broker().stop();
+    broker = null;
+    broker();
   }
 
   @AfterEach

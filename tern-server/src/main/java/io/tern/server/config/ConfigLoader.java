@@ -9,6 +9,8 @@ import io.tern.broker.DropPolicy;
 import io.tern.broker.SharedSubscriptionPolicy;
 import io.tern.broker.TopicAliasPolicy;
 import io.tern.server.auth.AnonymousAccess;
+import io.tern.broker.store.Durability;
+import io.tern.store.rocksdb.RocksDbStore.OnCorrupt;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -76,16 +78,17 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ServerConfig.defaults();
     }
-    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log", "auth");
+    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log", "storage", "auth");
     List<ListenerConfig> listeners = listeners(top.get("listeners"));
     LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
     MqttConfig mqtt = mqtt(top.section("mqtt", MQTT_KEYS));
     int ioThreads = top.integer("io_threads", ServerConfig.defaultIoThreads(), b -> b::ioThreads);
     LogConfig log = log(top.section("log", "level"));
+    StorageConfig storage = storage(top.section("storage", "durability", "data_dir", "on_corrupt_store"));
     AuthConfig auth = auth(top.section("auth", "password_file", "acl_file", "allow_anonymous",
         "reload_check_interval"));
     try {
-      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, auth);
+      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source, null, e.getMessage());
     }
@@ -345,6 +348,35 @@ public final class ConfigLoader {
       throw error(s.get(key).path, "must not be empty (leave it out for none)");
     }
     return text == null ? null : Path.of(text);
+  }
+
+  private StorageConfig storage(Section s) {
+    StorageConfig d = StorageConfig.defaults();
+    Durability durability = choice(s.get("durability"), Durability.values(), d.durability());
+    String dir = s.text("data_dir", null);
+    if (dir != null && dir.isBlank()) {
+      throw error(s.get("data_dir").path, "must not be empty");
+    }
+    OnCorrupt onCorrupt = choice(s.get("on_corrupt_store"), OnCorrupt.values(), d.onCorruptStore());
+    return new StorageConfig(durability, dir == null ? d.dataDir() : java.nio.file.Path.of(dir), onCorrupt);
+  }
+
+  /** One of an enum's constants, written in lower case in the file. */
+  private <E extends Enum<E>> E choice(Value value, E[] options, E fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    String text = value.text();
+    for (E e : options) {
+      if (e.name().equalsIgnoreCase(text)) {
+        return e;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E e : options) {
+      names.add(e.name().toLowerCase(Locale.ROOT));
+    }
+    throw error(value.path, "expected one of " + String.join(", ", names) + "; got '" + text + "'");
   }
 
   private LogConfig log(Section s) {

@@ -20,10 +20,16 @@ import java.util.Objects;
  * @param ioThreads event loop threads serving connections; 0 lets the broker choose
  * @param log logging settings
  * @param mqtt the MQTT features offered (MQTT 5 capabilities)
+ * @param storage where and how durably sessions and messages are kept
  * @param auth who may connect and what they may do (password and ACL files, anonymous access)
  */
 public record ServerConfig(
-    List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt,
+    List<ListenerConfig> listeners,
+    LimitsConfig limits,
+    int ioThreads,
+    LogConfig log,
+    MqttConfig mqtt,
+    StorageConfig storage,
     AuthConfig auth) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
@@ -32,6 +38,7 @@ public record ServerConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(log, "log");
     Objects.requireNonNull(mqtt, "mqtt");
+    Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(auth, "auth");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
@@ -40,24 +47,43 @@ public record ServerConfig(
     brokerConfig(listeners, limits, ioThreads, mqtt);
   }
 
-  /** With the default MQTT features and auth settings. */
+  /** With the default MQTT features, storage and auth settings. */
   public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log) {
-    this(listeners, limits, ioThreads, log, MqttConfig.defaults(), AuthConfig.defaults());
+    this(listeners, limits, ioThreads, log, MqttConfig.defaults(), StorageConfig.defaults(), AuthConfig.defaults());
+  }
+
+  /** With the default storage and auth settings. */
+  public ServerConfig(
+      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt) {
+    this(listeners, limits, ioThreads, log, mqtt, StorageConfig.defaults(), AuthConfig.defaults());
+  }
+
+  /** With the default MQTT features and auth settings. */
+  public ServerConfig(
+      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, StorageConfig storage) {
+    this(listeners, limits, ioThreads, log, MqttConfig.defaults(), storage, AuthConfig.defaults());
   }
 
   /** With the default auth settings. */
-  public ServerConfig(
-      List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log, MqttConfig mqtt) {
-    this(listeners, limits, ioThreads, log, mqtt, AuthConfig.defaults());
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log,
+      MqttConfig mqtt, StorageConfig storage) {
+    this(listeners, limits, ioThreads, log, mqtt, storage, AuthConfig.defaults());
+  }
+
+  /** With the default storage. */
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log,
+      MqttConfig mqtt, AuthConfig auth) {
+    this(listeners, limits, ioThreads, log, mqtt, StorageConfig.defaults(), auth);
   }
 
   /**
-   * The built-in defaults: one MQTT listener on 0.0.0.0:1883, the broker's default limits, anonymous
-   * clients from loopback addresses only.
+   * The built-in defaults: one MQTT listener on 0.0.0.0:1883, the broker's default limits, the
+   * RocksDB store in ./data with durability {@code process}, anonymous clients from loopback
+   * addresses only.
    */
   public static ServerConfig defaults() {
-    return new ServerConfig(
-        List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(), LogConfig.defaults());
+    return new ServerConfig(List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(),
+        LogConfig.defaults(), MqttConfig.defaults(), StorageConfig.defaults(), AuthConfig.defaults());
   }
 
   static int defaultIoThreads() {
@@ -72,7 +98,8 @@ public record ServerConfig(
     List<ListenerConfig> changed = new ArrayList<>(listeners);
     ListenerConfig first = changed.get(0);
     changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
-    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt, auth);
+    return new ServerConfig(
+        changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt, storage, auth);
   }
 
   /** The broker's configuration: listeners, limits and threads. */

@@ -383,7 +383,7 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> c.listeners().add(ListenerConfig.defaults(1)))
         .isInstanceOf(UnsupportedOperationException.class);
     List<ListenerConfig> mine = new java.util.ArrayList<>(List.of(ListenerConfig.defaults(0)));
-    ServerConfig built = new ServerConfig(mine, LimitsConfig.defaults(), 0, LogConfig.defaults());
+    ServerConfig built = new ServerConfig(mine, LimitsConfig.defaults(), 0, LogConfig.defaults(), StorageConfig.defaults());
     mine.clear();
     assertThat(built.listeners()).hasSize(1);
   }
@@ -392,7 +392,8 @@ class ConfigLoaderTest {
   void aConfigBuiltInCodeIsCheckedByTheBrokersRulesToo() {
     LimitsConfig bad = new LimitsConfig(1, 32, 1000, false, DropPolicy.DROP_NEW, Duration.ofSeconds(10), 65535, 2,
         0, 0, 65535, 0, 1000, false);
-    assertThatThrownBy(() -> new ServerConfig(List.of(ListenerConfig.defaults(0)), bad, 0, LogConfig.defaults()))
+    assertThatThrownBy(() -> new ServerConfig(List.of(ListenerConfig.defaults(0)), bad, 0, LogConfig.defaults(),
+        StorageConfig.defaults()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("max packet size");
   }
@@ -430,5 +431,32 @@ class ConfigLoaderTest {
     assertRejected("auth: {password_file: ''}", "auth.password_file").hasMessageContaining("must not be empty");
     assertRejected("auth: {pasword_file: x}", "auth.pasword_file").hasMessageContaining("password_file");
     assertRejected("auth: {reload_check_interval: 5}", "auth.reload_check_interval");
+  }
+
+  @Test
+  void storageKeysAreReadWithTheirDefaults() {
+    ServerConfig c = ConfigLoader.parse("storage:\n  durability: FSYNC\n  data_dir: /var/lib/tern\n"
+        + "  on_corrupt_store: quarantine\n", "t.yaml");
+    assertThat(c.storage()).isEqualTo(new StorageConfig(io.tern.broker.store.Durability.FSYNC,
+        Path.of("/var/lib/tern"), io.tern.store.rocksdb.RocksDbStore.OnCorrupt.QUARANTINE));
+    assertThat(ConfigLoader.parse("storage: {durability: none}", "t.yaml").storage())
+        .isEqualTo(new StorageConfig(io.tern.broker.store.Durability.NONE, Path.of("data"),
+            io.tern.store.rocksdb.RocksDbStore.OnCorrupt.FAIL));
+    assertThat(ServerConfig.defaults().storage()).isEqualTo(StorageConfig.defaults());
+  }
+
+  @Test
+  void badStorageValuesListTheChoices() {
+    assertThatThrownBy(() -> ConfigLoader.parse("storage: {durability: always}", "t.yaml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("storage.durability")
+        .hasMessageContaining("none, process, fsync");
+    assertThatThrownBy(() -> ConfigLoader.parse("storage: {on_corrupt_store: ignore}", "t.yaml"))
+        .hasMessageContaining("storage.on_corrupt_store")
+        .hasMessageContaining("fail, quarantine");
+    assertThatThrownBy(() -> ConfigLoader.parse("storage: {data_dir: ''}", "t.yaml"))
+        .hasMessageContaining("storage.data_dir");
+    assertThatThrownBy(() -> ConfigLoader.parse("storage: {sync: true}", "t.yaml"))
+        .hasMessageContaining("storage.sync");
   }
 }

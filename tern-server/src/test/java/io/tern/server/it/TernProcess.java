@@ -42,17 +42,36 @@ final class TernProcess implements AutoCloseable {
     return jar;
   }
 
+  /**
+   * Starts the jar in a new empty working directory, so that its default data directory (./data)
+   * is its own: two servers never share one store.
+   */
   static TernProcess start(String... args) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-jar");
-    command.add(jar().toString());
-    command.addAll(List.of(args));
     try {
-      return new TernProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+      return start(Files.createTempDirectory("tern-it-"), args);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Starts the jar in {@code workDir}: a restart in the same directory finds the same ./data. */
+  static TernProcess start(Path workDir, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(jar().toAbsolutePath().toString());
+    command.addAll(List.of(args));
+    try {
+      return new TernProcess(new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** SIGKILL: no shutdown hook, no flush; what the process wrote to the OS is all there is. */
+  void kill() {
+    process.destroyForcibly();
+    awaitExit(Duration.ofSeconds(15));
   }
 
   /** A TCP port on the loopback address that nothing listens on right now. */

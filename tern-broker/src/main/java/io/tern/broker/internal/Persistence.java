@@ -1,0 +1,224 @@
+package io.tern.broker.internal;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.tern.broker.store.Durability;
+import io.tern.broker.store.MessageStore;
+import io.tern.broker.store.StoreBatch;
+import io.tern.broker.store.StoredMessage;
+import io.tern.broker.store.StoredQueued;
+import io.tern.broker.store.StoredSession;
+import io.tern.broker.store.StoredState;
+import io.tern.broker.store.StoredWill;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The broker's side of the {@link MessageStore}: one batch per thread (event loop), written at the
+ * commit points (the end of a socket read before its acks leave, the end of a pump before its
+ * PUBLISHes leave), message ids and reference counts, and the recovery of the stored state at
+ * start-up.
+ *
+ * <p>Threading: every thread fills its own batch ({@link #batch()}) and writes it ({@link
+ * #commit()}) without any lock of ours; concurrent writes are the store's business.
+ */
+final class Persistence {
+  private static final Logger log = LoggerFactory.getLogger(Persistence.class);
+
+  private final MessageStore store;
+  private final boolean enabled;
+  private final boolean holdAcks;
+  private final AtomicLong messageIds = new AtomicLong();
+  private final FastThreadLocal<StoreBatch> batches;
+
+  Persistence(MessageStore store) {
+    this.store = store;
+    this.enabled = store != null;
+    this.holdAcks = enabled && store.durability() == Durability.FSYNC;
+    this.batches = enabled ? new FastThreadLocal<>() {
+      @Override
+      protected StoreBatch initialValue() {
+        return store.newBatch();
+      }
+    } : null;
+  }
+
+  /** Whether a store is configured: without one, nothing else here may be called. */
+  boolean enabled() {
+    return enabled;
+  }
+
+  /** Whether acks of QoS 1/2 flows wait for {@link #afterSync} (the fsync mode). */
+  boolean holdAcks() {
+    return holdAcks;
+  }
+
+  /** The calling thread's batch. */
+  StoreBatch batch() {
+    return batches.get();
+  }
+
+  /** Writes the calling thread's batch, if anything was added to it. */
+  void commit() {
+    if (!enabled) {
+      return;
+    }
+    StoreBatch b = batches.get();
+    if (!b.isEmpty()) {
+      store.write(b);
+    }
+  }
+
+  void afterSync(Runnable done) {
+    store.afterSync(done);
+  }
+
+  long sizeBytes() {
+    return enabled ? store.sizeBytes() : 0;
+  }
+
+  /** One more reference to {@code m}: the first one stores the message itself. */
+  void ref(Message m, StoreBatch b) {
+    if (m.storeRefs.getAndIncrement() == 0) {
+      if (m.storeId == 0) {
+        m.storeId = messageIds.incrementAndGet();
+      }
+      b.putMessage(m.storeId, new StoredMessage(m.publish(), m.origin()));
+    }
+  }
+
+  /**
+   * The first stored reference of a delivery. A message routed to this session only, and not
+   * retained (no reference yet), is stored inside the reference: one record instead of two, and one
+   * removal instead of two when it is acknowledged (fan-in to one subscriber is the common case).
+   */
+  void refDelivery(Delivery d, StoreBatch b) {
+    Message m = d.message();
+    if (m.routedTo == 1 && m.storeId == 0 && m.storeRefs.get() == 0) {
+      m.storedInline = true;
+      m.storeRefs.set(1);
+    } else {
+      ref(m, b);
+    }
+  }
+
+  /** One reference fewer: the last one removes the message. */
+  void deref(Message m, StoreBatch b) {
+    if (m.storeRefs.decrementAndGet() == 0 && !m.storedInline) {
+      b.removeMessage(m.storeId);
+    }
+  }
+
+  static StoredQueued queued(Delivery d, int packetId, boolean released) {
+    Message m = d.message();
+    StoredMessage inline = m.storedInline ? new StoredMessage(m.publish(), m.origin()) : null;
+    return new StoredQueued(d.seq(), m.storeId, d.qos(), d.retain(), d.subscriptionIds(), packetId, released,
+        inline);
+  }
+
+  /** A retained publish: the topic now refers to {@code m}, or to nothing when its payload is empty. */
+  void retained(Message m, Message previous) {
+    StoreBatch b = batch();
+    if (m.publish().payload().length == 0) {
+      if (previous != null) {
+        b.removeRetained(m.topic());
+        deref(previous, b);
+      }
+      return;
+    }
+    ref(m, b);
+    b.putRetained(m.topic(), m.storeId);
+    if (previous != null) {
+      deref(previous, b);
+    }
+  }
+
+  /** A retained message removed because its Message Expiry Interval passed. */
+  void retainedExpired(Message m) {
+    StoreBatch b = batch();
+    b.removeRetained(m.topic());
+    deref(m, b);
+  }
+
+  /**
+   * Reads the stored state back into the broker, before any connection: sessions (each on one of
+   * {@code loops}) with their subscriptions, queues, in-flight messages and inbound QoS 2 ids, and
+   * retained messages. Removes expired sessions and messages nothing refers to any more.
+   */
+  void recover(BrokerCore core, EventLoopGroup loops) {
+    if (!enabled) {
+      return;
+    }
+    StoredState state = store.recover();
+    Map<Long, Message> messages = new HashMap<>();
+    long maxId = 0;
+    long now = System.nanoTime();
+    for (Map.Entry<Long, StoredMessage> e : state.messages().entrySet()) {
+      Message m = new Message(e.getValue().publish(), e.getValue().origin(), now);
+      m.storeId = e.getKey();
+      messages.put(e.getKey(), m);
+      maxId = Math.max(maxId, e.getKey());
+    }
+    messageIds.set(maxId);
+    StoreBatch b = batch();
+    long nowMillis = System.currentTimeMillis();
+    int restored = 0;
+    int expired = 0;
+    long queued = 0;
+    for (StoredSession s : state.sessions()) {
+      if (s.expiredAt(nowMillis)) {
+        b.removeSession(s.clientId());
+        expired++;
+        continue;
+      }
+      Session session = new Session(s.clientId(), core, loops.next(), true, null);
+      queued += session.restore(s, messages, this, b);
+      core.registry().restore(session);
+      restored++;
+      // The session's own expiry timer, from the time its client went away (as after a detach).
+      session.loop.execute(session::scheduleExpiry);
+    }
+    int retained = 0;
+    for (Map.Entry<String, Long> e : state.retained().entrySet()) {
+      Message m = messages.get(e.getValue());
+      if (m == null) {
+        b.removeRetained(e.getKey());
+        continue;
+      }
+      m.storeRefs.incrementAndGet();
+      core.retained().put(m);
+      retained++;
+    }
+    int wills = 0;
+    for (Map.Entry<String, StoredWill> e : state.wills().entrySet()) {
+      StoredWill w = e.getValue();
+      Session session = core.registry().get(e.getKey());
+      if (session != null) {
+        long delay = Math.max(0, w.publishAtMillis() - nowMillis);
+        session.loop.execute(() -> session.scheduleWill(w.will(), delay));
+      } else {
+        // Its session ended while the broker was down: the will goes now (v5 section 3.1.3.2.2).
+        b.removeWill(e.getKey());
+        core.publishWill(w.will(), e.getKey());
+      }
+      wills++;
+    }
+    int dead = 0;
+    for (Message m : messages.values()) {
+      if (m.storeRefs.get() == 0) {
+        b.removeMessage(m.storeId);
+        dead++;
+      }
+    }
+    commit();
+    if (expired > 0 || dead > 0) {
+      store.compact();
+    }
+    log.info("Store: {} persistent sessions restored ({} expired and removed), {} messages to deliver, "
+        + "{} retained, {} delayed wills, {} unreferenced messages removed; {} bytes", restored, expired, queued,
+        retained, wills, dead, store.sizeBytes());
+  }
+}

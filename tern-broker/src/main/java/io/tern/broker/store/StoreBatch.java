@@ -1,0 +1,46 @@
+package io.tern.broker.store;
+
+/**
+ * Changes collected by one thread and written together by {@link MessageStore#write}: all of them
+ * or none. Not thread-safe: a batch belongs to the thread that fills it (the broker keeps one per
+ * event loop and writes it once per socket read).
+ */
+public interface StoreBatch {
+  /** Creates or updates a session record. See {@link StoredSession} for the values. */
+  void putSession(String clientId, long expiryInterval, long disconnectedAtMillis);
+
+  /**
+   * Removes a session and everything that belongs to it: subscriptions, queue references, inbound
+   * QoS 2 ids, its will. Messages it referenced are removed by {@link #removeMessage}, not here.
+   */
+  void removeSession(String clientId);
+
+  void putSubscription(String clientId, StoredSubscription subscription);
+
+  void removeSubscription(String clientId, String filter);
+
+  /** Stores a message once; sessions and retained topics refer to it by {@code messageId}. */
+  void putMessage(long messageId, StoredMessage message);
+
+  void removeMessage(long messageId);
+
+  /** Adds or replaces (when sent, when released) one reference of a session's queue. */
+  void putQueued(String clientId, StoredQueued queued);
+
+  void removeQueued(String clientId, long seq);
+
+  void putInboundQos2(String clientId, int packetId);
+
+  void removeInboundQos2(String clientId, int packetId);
+
+  void putRetained(String topic, long messageId);
+
+  void removeRetained(String topic);
+
+  void putWill(String clientId, StoredWill will);
+
+  void removeWill(String clientId);
+
+  /** Whether nothing was added since the batch was created or last written. */
+  boolean isEmpty();
+}

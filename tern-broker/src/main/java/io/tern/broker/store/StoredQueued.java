@@ -1,0 +1,34 @@
+package io.tern.broker.store;
+
+import java.util.List;
+
+/**
+ * A reference from a session to a stored message that the session must still deliver: queued,
+ * or in flight with its QoS 2 state.
+ *
+ * @param seq the session's sequence number of the reference; a session's references are
+ *     delivered in the order of their sequence numbers
+ * @param messageId the key of the {@link StoredMessage}
+ * @param qos the QoS it is delivered with (1 or 2)
+ * @param retain the RETAIN flag it is delivered with
+ * @param subscriptionIds the v5 Subscription Identifiers it is delivered with
+ * @param packetId 0 while queued; the packet id once the PUBLISH was sent
+ * @param released true once the client's PUBREC arrived and PUBREL was sent (QoS 2)
+ * @param message the message itself, when this reference is its only one (then {@code messageId}
+ *     is 0): a message routed to a single session is written once, with its reference, instead of
+ *     as a record of its own plus a reference; null otherwise
+ */
+public record StoredQueued(
+    long seq, long messageId, int qos, boolean retain, List<Integer> subscriptionIds, int packetId,
+    boolean released, StoredMessage message) {
+  public StoredQueued {
+    subscriptionIds = List.copyOf(subscriptionIds);
+  }
+
+  /** A reference to a shared message record. */
+  public StoredQueued(
+      long seq, long messageId, int qos, boolean retain, List<Integer> subscriptionIds, int packetId,
+      boolean released) {
+    this(seq, messageId, qos, retain, subscriptionIds, packetId, released, null);
+  }
+}

@@ -1,0 +1,185 @@
+package io.tern.broker.conformance;
+
+import static io.tern.broker.conformance.Packets.connectPacket;
+import static io.tern.broker.conformance.Packets.v5;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tern.broker.store.InMemoryStore;
+import io.tern.broker.store.StoredSession;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.Property;
+import io.tern.codec.PubAck;
+import io.tern.codec.Publish;
+import io.tern.codec.Will;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MQTT 5 features with a store behind the broker (the in-memory store): what is stored is the
+ * granted Session Expiry Interval, a session that expires while the broker runs leaves the store,
+ * delayed wills outlive a restart, expired messages and shared-subscription redelivery keep the
+ * stored queues right.
+ */
+class Mqtt5StoreTest extends Mqtt5TestBase {
+  private final InMemoryStore store = new InMemoryStore();
+
+  @BeforeEach
+  void withStore() {
+    useStore(store);
+  }
+
+  private static MqttProperties expiry(long seconds) {
+    return MqttProperties.builder().sessionExpiryInterval(seconds).build();
+  }
+
+  private StoredSession stored(String clientId) {
+    return store.recover().sessions().stream().filter(s -> s.clientId().equals(clientId)).findFirst().orElse(null);
+  }
+
+  @Test
+  @DisplayName("the stored expiry interval is the one granted; MQTT 3.1.1 Clean Session 0 is 0xFFFFFFFF")
+  void storedExpiryIsTheGrantedOne() {
+    configure(b -> b.maxSessionExpiryInterval(30));
+    connect5(v5("v5").cleanSession(false).properties(expiry(100)), false);
+    connect(connectPacket("v3").cleanSession(false), false);
+    eventually(() -> stored("v5") != null && stored("v3") != null);
+    assertThat(stored("v5").expiryInterval()).isEqualTo(30);
+    assertThat(stored("v3").expiryInterval()).isEqualTo(30); // held to max_session_expiry too
+  }
+
+  @Test
+  @DisplayName("a v3 persistent session is stored as never expiring")
+  void v3SessionNeverExpires() {
+    connect(connectPacket("v3").cleanSession(false), false);
+    eventually(() -> stored("v3") != null);
+    assertThat(stored("v3").expiryInterval()).isEqualTo(StoredSession.NEVER);
+  }
+
+  @Test
+  @DisplayName("a session that expires while the broker runs is removed from the store with its messages")
+  void expiryWhileRunningRemovesTheStoredSession() {
+    RawClient s = connect5(v5("s").cleanSession(false).properties(expiry(1)), false);
+    subscribe5(s, sub("t", 1));
+    s.close();
+    RawClient p = connect5("p");
+    p.send(publish5("t", 1, 1, "queued", MqttProperties.EMPTY));
+    p.expect(PubAck.class);
+    eventually(() -> stored("s") != null && stored("s").queue().size() == 1);
+    eventually(() -> store.recover().sessions().isEmpty());
+    assertThat(store.recover().messages()).isEmpty();
+    restartBroker();
+    connect5(v5("s").cleanSession(false).properties(expiry(60)), false); // session present 0
+  }
+
+  @Test
+  @DisplayName("a delayed will waits in the store across a restart and is published when its delay ends")
+  void delayedWillSurvivesARestart() {
+    Will w = new Will("will/c", "gone".getBytes(StandardCharsets.UTF_8), 0, false,
+        MqttProperties.builder().set(Property.WILL_DELAY_INTERVAL, 2L).build());
+    connect5(v5("c").cleanSession(false).will(w).properties(expiry(60)), false).close();
+    eventually(() -> store.recover().wills().containsKey("c"));
+    restartBroker();
+    RawClient watcher = connect5("watcher");
+    subscribe5(watcher, sub("will/#", 0));
+    assertThat(Packets.text(watcher.expect(Publish.class, Duration.ofSeconds(5)))).isEqualTo("gone");
+    eventually(() -> !store.recover().wills().containsKey("c"));
+  }
+
+  @Test
+  @DisplayName("a delayed will is removed from the store when the client is back in time")
+  void delayedWillCancelledWhenClientReturns() {
+    Will w = new Will("will/c", "gone".getBytes(StandardCharsets.UTF_8), 0, false,
+        MqttProperties.builder().set(Property.WILL_DELAY_INTERVAL, 30L).build());
+    connect5(v5("c").cleanSession(false).will(w).properties(expiry(60)), false).close();
+    eventually(() -> store.recover().wills().containsKey("c"));
+    connect5(v5("c").cleanSession(false).properties(expiry(60)), true);
+    eventually(() -> store.recover().wills().isEmpty());
+  }
+
+  @Test
+  @DisplayName("an expired message is dropped from a stored queue, and from the store")
+  void expiredMessageLeavesTheStoredQueue() {
+    RawClient s = connect5(v5("s").cleanSession(false).properties(expiry(60)), false);
+    subscribe5(s, sub("t", 1));
+    s.close();
+    RawClient p = connect5("p");
+    p.send(publish5("t", 1, 1, "short", MqttProperties.builder().messageExpiryInterval(1).build()));
+    p.expect(PubAck.class);
+    p.send(publish5("t", 1, 2, "long", MqttProperties.EMPTY));
+    p.expect(PubAck.class);
+    eventually(() -> stored("s") != null && stored("s").queue().size() == 2);
+    sleep(1200);
+    RawClient again = connect5(v5("s").cleanSession(false).properties(expiry(60)), true);
+    Publish got = again.expect(Publish.class);
+    assertThat(Packets.text(got)).isEqualTo("long");
+    again.send(new PubAck(got.packetId()));
+    again.ping();
+    eventually(() -> stored("s").queue().isEmpty());
+    assertThat(store.recover().messages()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("4.8.2 with a store: unacknowledged messages of an ended member go to a persistent member, stored")
+  void sharedRedeliveryIsStoredForTheOtherMember() {
+    RawClient a = connect5("a");
+    subscribe5(a, sub("$share/g/t", 1));
+    RawClient p = connect5("p");
+    for (int i = 1; i <= 2; i++) {
+      p.send(publish5("t", 1, i, "m" + i, MqttProperties.EMPTY));
+      p.expect(PubAck.class);
+    }
+    a.expect(Publish.class);
+    a.expect(Publish.class);
+    RawClient b = connect5(v5("b").cleanSession(false).properties(expiry(60)), false);
+    subscribe5(b, sub("$share/g/t", 1));
+    b.close(); // offline: what it is handed waits in its stored queue
+    eventually(() -> stored("b") != null);
+    a.close(); // session expiry 0: its session ends with the connection
+    eventually(() -> stored("b").queue().size() == 2);
+    restartBroker();
+    RawClient again = connect5(v5("b").cleanSession(false).properties(expiry(60)), true);
+    List<String> got = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Publish pub = again.expect(Publish.class);
+      got.add(Packets.text(pub));
+      again.send(new PubAck(pub.packetId()));
+    }
+    assertThat(got).containsExactlyInAnyOrder("m1", "m2");
+    again.ping();
+    eventually(() -> stored("b").queue().isEmpty());
+    assertThat(store.recover().messages()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("4.8.2 after a restart: a restored member's unacknowledged messages still go to another member")
+  void sharedRedeliveryAfterARestart() {
+    RawClient a = connect5(v5("a").cleanSession(false).properties(expiry(60)), false);
+    subscribe5(a, sub("$share/g/t", 1));
+    a.close();
+    RawClient p = connect5("p");
+    p.send(publish5("t", 1, 1, "m1", MqttProperties.EMPTY));
+    p.expect(PubAck.class);
+    eventually(() -> stored("a") != null && stored("a").queue().size() == 1);
+    restartBroker();
+    RawClient b = connect5("b");
+    subscribe5(b, sub("$share/g/t", 1));
+    // a comes back with session expiry 0 and without acking: its session ends when it goes
+    RawClient a2 = connect5(v5("a").cleanSession(false).properties(expiry(0)), true);
+    a2.expect(Publish.class);
+    a2.close();
+    assertThat(Packets.text(b.expect(Publish.class))).isEqualTo("m1");
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

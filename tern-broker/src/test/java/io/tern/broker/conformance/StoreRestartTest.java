@@ -1,0 +1,215 @@
+package io.tern.broker.conformance;
+
+import static io.tern.broker.conformance.Packets.connectPacket;
+import static io.tern.broker.conformance.Packets.pubAck;
+import static io.tern.broker.conformance.Packets.pubComp;
+import static io.tern.broker.conformance.Packets.pubRec;
+import static io.tern.broker.conformance.Packets.pubRel;
+import static io.tern.broker.conformance.Packets.publish;
+import static io.tern.broker.conformance.Packets.text;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tern.broker.store.InMemoryStore;
+import io.tern.codec.Publish;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What a persistent session keeps across a broker restart through the store SPI (the in-memory
+ * store here; the RocksDB store and a killed process in tern-server's DurabilityIT): queued
+ * messages in order, in-flight QoS 2 state with its packet ids, inbound QoS 2 ids, subscriptions,
+ * retained messages; and what it must not keep.
+ */
+class StoreRestartTest extends BrokerTestBase {
+  private final InMemoryStore store = new InMemoryStore();
+
+  @BeforeEach
+  void withStore() {
+    useStore(store);
+  }
+
+  private RawClient persistentSubscriber(String clientId, String filter, int qos) {
+    RawClient c = connect(connectPacket(clientId).cleanSession(false), false);
+    subscribe(c, filter, qos);
+    return c;
+  }
+
+  private RawClient reconnect(String clientId) {
+    return connect(connectPacket(clientId).cleanSession(false), true);
+  }
+
+  @ParameterizedTest(name = "QoS {0}")
+  @ValueSource(ints = {1, 2})
+  void messagesQueuedForAnOfflineSessionAreDeliveredInOrderAfterARestart(int qos) {
+    persistentSubscriber("sub", "t/#", qos).close();
+    RawClient pub = connect("pub");
+    for (int i = 1; i <= 5; i++) {
+      pub.send(publish("t/x", qos, i, "m" + i));
+      pub.expect(qos == 1 ? pubAck(i) : pubRec(i));
+      if (qos == 2) {
+        pub.send(pubRel(i));
+        pub.expect(pubComp(i));
+      }
+    }
+    restartBroker();
+
+    RawClient sub = reconnect("sub");
+    java.util.List<Publish> received = new java.util.ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("m" + i);
+      // Never sent before the restart: QoS 2 goes out as a first attempt; QoS 1 read back is flagged DUP.
+      assertThat(p.dup()).isEqualTo(qos == 1);
+      received.add(p);
+    }
+    for (Publish p : received) {
+      if (qos == 1) {
+        sub.send(pubAck(p.packetId()));
+      } else {
+        sub.send(pubRec(p.packetId()));
+        sub.expect(pubRel(p.packetId()));
+        sub.send(pubComp(p.packetId()));
+      }
+    }
+    sub.ping();
+    assertThat(store.recover().messages()).as("acknowledged messages are removed").isEmpty();
+  }
+
+  @Test
+  void subscriptionsSurviveARestart() {
+    persistentSubscriber("sub", "a/+", 1).close();
+    restartBroker();
+    RawClient pub = connect("pub");
+    pub.send(publish("a/b", 1, 1, "after restart"));
+    pub.expect(pubAck(1));
+    RawClient sub = reconnect("sub");
+    assertThat(text(sub.expect(Publish.class))).isEqualTo("after restart");
+  }
+
+  @Test
+  void inFlightQos2IsResentWithTheSameIdAndPubrelAfterPubrec() {
+    RawClient sub = persistentSubscriber("sub", "t", 2);
+    RawClient pub = connect("pub");
+    for (int i = 1; i <= 2; i++) {
+      pub.send(publish("t", 2, i, "m" + i));
+      pub.expect(pubRec(i));
+      pub.send(pubRel(i));
+      pub.expect(pubComp(i));
+    }
+    Publish a = sub.expect(Publish.class);
+    Publish b = sub.expect(Publish.class);
+    sub.send(pubRec(a.packetId()));
+    sub.expect(pubRel(a.packetId())); // a is released: PUBCOMP outstanding; b: PUBREC outstanding
+    restartBroker();
+
+    RawClient again = reconnect("sub");
+    again.expect(pubRel(a.packetId()));
+    again.expect(publish("t", 2, false, true, b.packetId(), "m2"));
+    again.send(pubComp(a.packetId()));
+    again.send(pubRec(b.packetId()));
+    again.expect(pubRel(b.packetId()));
+    again.send(pubComp(b.packetId()));
+    again.ping();
+  }
+
+  @Test
+  void inboundQos2IdsSurviveSoAResendIsNotDeliveredTwice() {
+    RawClient sub = persistentSubscriber("sub", "t", 2);
+    RawClient pub = connect(connectPacket("pub").cleanSession(false), false);
+    pub.send(publish("t", 2, 9, "once"));
+    pub.expect(pubRec(9)); // no PUBREL yet
+    Publish first = sub.expect(Publish.class);
+    sub.send(pubRec(first.packetId()));
+    sub.expect(pubRel(first.packetId()));
+    sub.send(pubComp(first.packetId()));
+    sub.ping();
+    restartBroker();
+
+    RawClient sub2 = reconnect("sub");
+    RawClient pub2 = reconnect("pub");
+    pub2.send(publish("t", 2, false, true, 9, "once")); // the publisher's resend, DUP
+    pub2.expect(pubRec(9));
+    pub2.send(pubRel(9));
+    pub2.expect(pubComp(9));
+    sub2.expectNothing(java.time.Duration.ofMillis(300));
+  }
+
+  @Test
+  void retainedMessagesSurviveARestartAndAClearedOneStaysCleared() {
+    RawClient pub = connect("pub");
+    pub.send(publish("r/kept", 1, true, false, 1, "kept"));
+    pub.expect(pubAck(1));
+    pub.send(publish("r/cleared", 1, true, false, 2, "soon gone"));
+    pub.expect(pubAck(2));
+    pub.send(publish("r/cleared", 1, true, false, 3, ""));
+    pub.expect(pubAck(3));
+    restartBroker();
+
+    RawClient sub = connect("sub");
+    subscribe(sub, "r/#", 1);
+    Publish p = sub.expect(Publish.class);
+    assertThat(text(p)).isEqualTo("kept");
+    assertThat(p.retain()).isTrue();
+    sub.send(pubAck(p.packetId()));
+    sub.ping(); // nothing for r/cleared
+    assertThat(store.recover().messages()).hasSize(1);
+  }
+
+  @Test
+  void aCleanStartRemovesTheStoredSession() {
+    persistentSubscriber("sub", "t", 1).close();
+    RawClient pub = connect("pub");
+    pub.send(publish("t", 1, 1, "for the old session"));
+    pub.expect(pubAck(1));
+    connect(connectPacket("sub").cleanSession(true), false).close();
+    eventually(() -> store.recover().sessions().isEmpty());
+    assertThat(store.recover().messages()).isEmpty();
+    restartBroker();
+    connect(connectPacket("sub").cleanSession(false), false).ping(); // session present 0
+  }
+
+  @Test
+  void aMessageForSeveralSessionsIsStoredOnceAndRemovedWithItsLastReference() {
+    persistentSubscriber("a", "t", 1).close();
+    persistentSubscriber("b", "t", 1).close();
+    RawClient pub = connect("pub");
+    pub.send(publish("t", 1, 1, "shared"));
+    pub.expect(pubAck(1));
+    assertThat(store.recover().messages()).as("one message record for two sessions").hasSize(1);
+    restartBroker();
+
+    for (String id : new String[] {"a", "b"}) {
+      RawClient sub = reconnect(id);
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("shared");
+      assertThat(p.dup()).isTrue();
+      sub.send(pubAck(p.packetId()));
+      sub.ping();
+    }
+    assertThat(store.recover().messages()).isEmpty();
+    assertThat(store.recover().sessions()).allSatisfy(s -> assertThat(s.queue()).isEmpty());
+  }
+
+  @Test
+  void theQueueBoundHoldsForStoredMessagesToo() {
+    configure(b -> b.maxQueuedMessages(3));
+    persistentSubscriber("sub", "t", 1).close();
+    RawClient pub = connect("pub");
+    for (int i = 1; i <= 5; i++) {
+      pub.send(publish("t", 1, i, "m" + i));
+      pub.expect(pubAck(i));
+    }
+    eventually(() -> store.recover().sessions().get(0).queue().size() == 3);
+    restartBroker();
+    RawClient sub = reconnect("sub");
+    for (int i = 1; i <= 3; i++) { // drop_new keeps the oldest
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("m" + i);
+      sub.send(pubAck(p.packetId()));
+    }
+    sub.ping();
+    assertThat(store.recover().sessions().get(0).queue()).isEmpty();
+  }
+}

@@ -1,0 +1,576 @@
+package io.tern.store.rocksdb;
+
+import io.tern.broker.store.Durability;
+import io.tern.broker.store.MessageStore;
+import io.tern.broker.store.StoreBatch;
+import io.tern.broker.store.StoreException;
+import io.tern.broker.store.StoredMessage;
+import io.tern.broker.store.StoredQueued;
+import io.tern.broker.store.StoredSession;
+import io.tern.broker.store.StoredState;
+import io.tern.broker.store.StoredSubscription;
+import io.tern.broker.store.StoredWill;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.stream.Stream;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable {@link MessageStore}: RocksDB in one data directory, one column family per kind of
+ * record, a {@code FORMAT} file naming the format version.
+ *
+ * <pre>{@code
+ * MessageStore store = RocksDbStore.open(Path.of("data"), Durability.PROCESS, OnCorrupt.FAIL);
+ * Broker broker = Broker.builder().store(store).build().start();
+ * ...
+ * broker.stop();
+ * store.close();
+ * }</pre>
+ *
+ * <p><b>Durability.</b> Every batch goes to RocksDB's write-ahead log without a sync: once {@link
+ * #write} returns it is in the operating system and survives a killed process. In {@link
+ * Durability#FSYNC}, one thread syncs the log for every caller of {@link #afterSync} waiting at that
+ * moment and then calls them back: many connections share one fsync and no event loop waits for it.
+ *
+ * <p><b>Threading.</b> {@link #write} is called from many event loops at once; RocksDB groups
+ * concurrent writers itself (pipelined writes), there is no lock of ours.
+ */
+public final class RocksDbStore implements MessageStore {
+  private static final Logger log = LoggerFactory.getLogger(RocksDbStore.class);
+
+  /** The format this code writes and the newest it reads. */
+  public static final int FORMAT_VERSION = 1;
+  /** The file in the data directory that holds the format version. */
+  public static final String FORMAT_FILE = "FORMAT";
+
+  /** What to do when the data directory cannot be read. */
+  public enum OnCorrupt {
+    /** Stop with an error naming the path and the way out (the default). */
+    FAIL,
+    /** Move the directory aside (to {@code <dir>.corrupt-<time>}), warn loudly and start empty. */
+    QUARANTINE
+  }
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private static final String[] FAMILIES = {
+    "sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills"
+  };
+
+  private final Path dir;
+  private final Durability durability;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles;
+  private final ColumnFamilyHandle sessions;
+  private final ColumnFamilyHandle subscriptions;
+  private final ColumnFamilyHandle queue;
+  private final ColumnFamilyHandle inbound;
+  private final ColumnFamilyHandle messages;
+  private final ColumnFamilyHandle retained;
+  private final ColumnFamilyHandle wills;
+  private final WriteOptions writeOptions = new WriteOptions().setSync(false);
+  private final LinkedBlockingQueue<Runnable> waitingForSync = new LinkedBlockingQueue<>();
+  private final Thread syncer;
+  private volatile boolean closed;
+  /** What {@link #open} read through, handed to the first {@link #recover} unless written since. */
+  private volatile StoredState recovered;
+
+  private RocksDbStore(Path dir, Durability durability, DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db,
+      List<ColumnFamilyHandle> handles) {
+    this.dir = dir;
+    this.durability = durability;
+    this.dbOptions = dbOptions;
+    this.cfOptions = cfOptions;
+    this.db = db;
+    this.handles = handles;
+    this.sessions = handles.get(1);
+    this.subscriptions = handles.get(2);
+    this.queue = handles.get(3);
+    this.inbound = handles.get(4);
+    this.messages = handles.get(5);
+    this.retained = handles.get(6);
+    this.wills = handles.get(7);
+    if (durability == Durability.FSYNC) {
+      syncer = new Thread(this::syncLoop, "tern-store-sync");
+      syncer.setDaemon(true);
+      syncer.start();
+    } else {
+      syncer = null;
+    }
+  }
+
+  /**
+   * Opens (or creates) the store in {@code dir} and reads it through, so that a corrupt record is
+   * found now, not in the middle of serving.
+   *
+   * @param durability {@link Durability#PROCESS} or {@link Durability#FSYNC}
+   * @throws StoreCorruptException when the directory cannot be used and {@code onCorrupt} does not
+   *     allow starting empty, or for a format newer than {@link #FORMAT_VERSION}
+   */
+  public static RocksDbStore open(Path dir, Durability durability, OnCorrupt onCorrupt) {
+    if (durability == Durability.NONE) {
+      throw new IllegalArgumentException("durability none: run the broker without a store");
+    }
+    try {
+      return openOrThrow(dir, durability);
+    } catch (StoreCorruptException e) {
+      if (onCorrupt != OnCorrupt.QUARANTINE || !e.quarantinable()) {
+        throw e;
+      }
+      Path aside = dir.resolveSibling(dir.getFileName() + ".corrupt-"
+          + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+      try {
+        Files.move(dir, aside);
+      } catch (IOException moveFailed) {
+        e.addSuppressed(moveFailed);
+        throw e;
+      }
+      log.warn("**********************************************************************");
+      log.warn("The store in {} could not be read: {}", dir.toAbsolutePath(), e.getMessage());
+      log.warn("It was moved to {} and the broker STARTS EMPTY: persistent sessions, queued and", aside.toAbsolutePath());
+      log.warn("retained messages of before are NOT served (on_corrupt_store: quarantine).");
+      log.warn("**********************************************************************");
+      return openOrThrow(dir, durability);
+    }
+  }
+
+  private static RocksDbStore openOrThrow(Path dir, Durability durability) {
+    checkFormat(dir);
+    DBOptions dbOptions = new DBOptions()
+        .setCreateIfMissing(true)
+        .setCreateMissingColumnFamilies(true)
+        .setParanoidChecks(true)
+        .setEnablePipelinedWrite(true)
+        // A log file is kept until every column family with data in it is flushed; the quiet ones
+        // (sessions, subscriptions) would hold the busy ones' logs forever: bound the total.
+        .setMaxTotalWalSize(64L * 1024 * 1024)
+        .setKeepLogFileNum(3);
+    ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
+    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+    descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
+    for (String f : FAMILIES) {
+      descriptors.add(new ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfOptions));
+    }
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    RocksDB db;
+    try {
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    } catch (RocksDBException e) {
+      dbOptions.close();
+      cfOptions.close();
+      Status s = e.getStatus();
+      String what = s == null ? e.getMessage() : s.getCodeString() + ": " + s.getState();
+      boolean locked = what != null && what.contains("lock");
+      if (locked) {
+        throw new StoreCorruptException(dir, "cannot open the store in " + dir.toAbsolutePath()
+            + ": it is in use by another process (" + what + "); stop that process or set storage.data_dir "
+            + "to another directory", false, e);
+      }
+      throw corrupt(dir, "cannot open the store: " + what, e);
+    }
+    RocksDbStore store = new RocksDbStore(dir, durability, dbOptions, cfOptions, db, handles);
+    try {
+      store.recovered = store.readAll();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e instanceof StoreCorruptException c ? c : corrupt(dir, "cannot read the store: " + e.getMessage(), e);
+    }
+    return store;
+  }
+
+  static StoreCorruptException corrupt(Path dir, String problem, Throwable cause) {
+    return new StoreCorruptException(dir, problem + " (data directory " + dir.toAbsolutePath() + "). Way out: "
+        + "restore a backup of the directory, or move it aside and start empty (or set storage.on_corrupt_store: "
+        + "quarantine to have that done), or set storage.data_dir to another directory", true, cause);
+  }
+
+  /** Creates the FORMAT file in a new or empty directory; refuses what this code cannot read. */
+  private static void checkFormat(Path dir) {
+    Path format = dir.resolve(FORMAT_FILE);
+    try {
+      if (Files.exists(dir) && !Files.isDirectory(dir)) {
+        throw corrupt(dir, dir.toAbsolutePath() + " is not a directory", null);
+      }
+      Files.createDirectories(dir);
+      boolean empty;
+      try (Stream<Path> files = Files.list(dir)) {
+        empty = files.findAny().isEmpty();
+      }
+      if (empty) {
+        Files.writeString(format, FORMAT_VERSION + "\n");
+        return;
+      }
+      String text;
+      try {
+        text = Files.readString(format).trim();
+      } catch (NoSuchFileException e) {
+        throw corrupt(format, dir.toAbsolutePath() + " is not empty and has no " + FORMAT_FILE
+            + " file: not a Tern store", e);
+      }
+      int version;
+      try {
+        version = Integer.parseInt(text);
+      } catch (NumberFormatException e) {
+        throw corrupt(format, format.toAbsolutePath() + " holds '" + text + "', not a format version", e);
+      }
+      if (version > FORMAT_VERSION) {
+        throw new StoreCorruptException(format, "the store in " + dir.toAbsolutePath() + " has format " + version
+            + ", written by a newer Tern; this one reads formats up to " + FORMAT_VERSION
+            + ". Way out: run the newer Tern, or set storage.data_dir to another directory", false, null);
+      }
+      if (version < 1) {
+        throw corrupt(format, format.toAbsolutePath() + " names format " + version + ", which never existed", null);
+      }
+    } catch (IOException e) {
+      throw corrupt(dir, "cannot read the data directory: " + e, e);
+    }
+  }
+
+  // ------------------------------------------------------------------ MessageStore
+
+  @Override
+  public Durability durability() {
+    return durability;
+  }
+
+  /** The state read when the store was opened, or read again after writes (or a second call). */
+  @Override
+  public synchronized StoredState recover() {
+    StoredState s = recovered;
+    recovered = null;
+    return s != null ? s : readAll();
+  }
+
+  @Override
+  public StoreBatch newBatch() {
+    return new Batch();
+  }
+
+  @Override
+  public void write(StoreBatch batch) {
+    Batch b = (Batch) batch;
+    if (recovered != null) {
+      recovered = null; // out of date now
+    }
+    try {
+      db.write(writeOptions, b.wb);
+    } catch (RocksDBException e) {
+      throw new StoreException("store write failed: " + e.getMessage(), e);
+    } finally {
+      b.wb.clear();
+      b.ops = 0;
+    }
+  }
+
+  @Override
+  public void afterSync(Runnable done) {
+    if (syncer == null) {
+      done.run();
+    } else {
+      waitingForSync.add(done);
+    }
+  }
+
+  private void syncLoop() {
+    List<Runnable> batch = new ArrayList<>();
+    while (!closed) {
+      try {
+        batch.add(waitingForSync.take());
+      } catch (InterruptedException e) {
+        break;
+      }
+      waitingForSync.drainTo(batch);
+      try {
+        db.syncWal(); // one fsync for everyone who asked since the last one
+      } catch (RocksDBException e) {
+        // The acks stay held: the clients resend. Better than acknowledging what may be lost.
+        log.error("Store sync failed; acknowledgements of {} reads withheld: {}", batch.size(), e.getMessage());
+        batch.clear();
+        continue;
+      }
+      for (Runnable r : batch) {
+        try {
+          r.run();
+        } catch (RuntimeException e) {
+          log.warn("After-sync callback failed", e);
+        }
+      }
+      batch.clear();
+    }
+  }
+
+  @Override
+  public void compact() {
+    try {
+      for (ColumnFamilyHandle h : handles) {
+        db.compactRange(h);
+      }
+    } catch (RocksDBException e) {
+      throw new StoreException("store compaction failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** The size of the data directory's files. */
+  @Override
+  public long sizeBytes() {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.mapToLong(p -> {
+        try {
+          BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+          return a.isRegularFile() ? a.size() : 0;
+        } catch (IOException e) {
+          return 0; // removed meanwhile (compaction)
+        }
+      }).sum();
+    } catch (IOException | UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  /** The data directory. */
+  public Path directory() {
+    return dir;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (syncer != null) {
+      syncer.interrupt();
+      try {
+        syncer.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      db.syncWal();
+    } catch (RocksDBException e) {
+      log.warn("Store sync on close failed: {}", e.getMessage());
+    }
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    db.close();
+    writeOptions.close();
+    dbOptions.close();
+    cfOptions.close();
+  }
+
+  // ------------------------------------------------------------------ reading back
+
+  private StoredState readAll() {
+    Map<String, long[]> sessionRecords = new LinkedHashMap<>();
+    each(sessions, (k, v) -> sessionRecords.put(Records.string(k), Records.session(v)));
+    Map<String, List<StoredSubscription>> subs = new HashMap<>();
+    Map<String, List<StoredQueued>> queues = new HashMap<>();
+    Map<String, Set<Integer>> inboundIds = new HashMap<>();
+    List<byte[][]> orphans = new ArrayList<>(); // {family index, key}
+    each(subscriptions, (k, v) -> {
+      String id = Records.clientIdOf(k);
+      if (sessionRecords.containsKey(id)) {
+        String filter = Records.string(Records.suffixOf(k));
+        subs.computeIfAbsent(id, x -> new ArrayList<>()).add(Records.subscription(filter, v));
+      } else {
+        orphans.add(new byte[][] {{2}, k});
+      }
+    });
+    each(queue, (k, v) -> {
+      String id = Records.clientIdOf(k);
+      if (sessionRecords.containsKey(id)) {
+        long seq = Records.longOf(Records.suffixOf(k));
+        queues.computeIfAbsent(id, x -> new ArrayList<>()).add(Records.queued(seq, v));
+      } else {
+        orphans.add(new byte[][] {{3}, k});
+      }
+    });
+    each(inbound, (k, v) -> {
+      String id = Records.clientIdOf(k);
+      if (sessionRecords.containsKey(id)) {
+        byte[] s = Records.suffixOf(k);
+        inboundIds.computeIfAbsent(id, x -> new HashSet<>()).add(((s[0] & 0xFF) << 8) | (s[1] & 0xFF));
+      } else {
+        orphans.add(new byte[][] {{4}, k});
+      }
+    });
+    Map<Long, StoredMessage> messageRecords = new HashMap<>();
+    each(messages, (k, v) -> messageRecords.put(Records.longOf(k), Records.message(v)));
+    Map<String, Long> retainedRecords = new HashMap<>();
+    each(retained, (k, v) -> retainedRecords.put(Records.string(k), Records.longOf(v)));
+    Map<String, StoredWill> willRecords = new HashMap<>();
+    each(wills, (k, v) -> willRecords.put(Records.string(k), Records.will(v)));
+    if (!orphans.isEmpty()) {
+      try (WriteBatch wb = new WriteBatch()) {
+        for (byte[][] o : orphans) {
+          wb.delete(handles.get(o[0][0]), o[1]);
+        }
+        db.write(writeOptions, wb);
+      } catch (RocksDBException e) {
+        throw new StoreException("store write failed: " + e.getMessage(), e);
+      }
+      log.info("Store: removed {} records of sessions that no longer exist", orphans.size());
+    }
+    List<StoredSession> list = new ArrayList<>();
+    sessionRecords.forEach((id, r) -> list.add(new StoredSession(id, r[0], r[1], subs.getOrDefault(id, List.of()),
+        queues.getOrDefault(id, List.of()), inboundIds.getOrDefault(id, Set.of()))));
+    return new StoredState(list, messageRecords, retainedRecords, willRecords);
+  }
+
+  private interface RecordVisitor {
+    void visit(byte[] key, byte[] value);
+  }
+
+  private void each(ColumnFamilyHandle family, RecordVisitor visitor) {
+    try (RocksIterator it = db.newIterator(family)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        try {
+          visitor.visit(k, it.value());
+        } catch (RuntimeException e) {
+          throw corrupt(dir, "unreadable record in " + new String(family.getName(), StandardCharsets.UTF_8)
+              + " (" + e.getMessage() + ")", e);
+        }
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw corrupt(dir, "cannot read the store: " + e.getMessage(), e);
+    }
+  }
+
+  // ------------------------------------------------------------------ batches
+
+  private final class Batch implements StoreBatch {
+    final WriteBatch wb = new WriteBatch();
+    /** Operations since the last write, counted here: isEmpty() is asked at every commit point. */
+    int ops;
+
+    private void run(RocksOp op) {
+      ops++;
+      try {
+        op.run();
+      } catch (RocksDBException e) {
+        throw new StoreException("store batch failed: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void putSession(String clientId, long expiryInterval, long disconnectedAtMillis) {
+      run(() -> wb.put(sessions, Records.utf8(clientId), Records.session(expiryInterval, disconnectedAtMillis)));
+    }
+
+    @Override
+    public void removeSession(String clientId) {
+      run(() -> {
+        wb.delete(sessions, Records.utf8(clientId));
+        wb.delete(wills, Records.utf8(clientId));
+        byte[] from = Records.sessionPrefix(clientId);
+        byte[] to = Records.sessionPrefixEnd(clientId);
+        wb.deleteRange(subscriptions, from, to);
+        wb.deleteRange(queue, from, to);
+        wb.deleteRange(inbound, from, to);
+      });
+    }
+
+    @Override
+    public void putSubscription(String clientId, StoredSubscription s) {
+      run(() -> wb.put(subscriptions, Records.sessionKey(clientId, Records.utf8(s.filter())), Records.subscription(s)));
+    }
+
+    @Override
+    public void removeSubscription(String clientId, String filter) {
+      run(() -> wb.delete(subscriptions, Records.sessionKey(clientId, Records.utf8(filter))));
+    }
+
+    @Override
+    public void putMessage(long messageId, StoredMessage message) {
+      run(() -> wb.put(messages, Records.longKey(messageId), Records.message(message)));
+    }
+
+    @Override
+    public void removeMessage(long messageId) {
+      run(() -> wb.delete(messages, Records.longKey(messageId)));
+    }
+
+    @Override
+    public void putQueued(String clientId, StoredQueued q) {
+      run(() -> wb.put(queue, Records.seqKey(clientId, q.seq()), Records.queued(q)));
+    }
+
+    @Override
+    public void removeQueued(String clientId, long seq) {
+      run(() -> wb.delete(queue, Records.seqKey(clientId, seq)));
+    }
+
+    @Override
+    public void putInboundQos2(String clientId, int packetId) {
+      run(() -> wb.put(inbound, Records.packetIdKey(clientId, packetId), new byte[0]));
+    }
+
+    @Override
+    public void removeInboundQos2(String clientId, int packetId) {
+      run(() -> wb.delete(inbound, Records.packetIdKey(clientId, packetId)));
+    }
+
+    @Override
+    public void putRetained(String topic, long messageId) {
+      run(() -> wb.put(retained, Records.utf8(topic), Records.longKey(messageId)));
+    }
+
+    @Override
+    public void removeRetained(String topic) {
+      run(() -> wb.delete(retained, Records.utf8(topic)));
+    }
+
+    @Override
+    public void putWill(String clientId, StoredWill will) {
+      run(() -> wb.put(wills, Records.utf8(clientId), Records.will(will)));
+    }
+
+    @Override
+    public void removeWill(String clientId) {
+      run(() -> wb.delete(wills, Records.utf8(clientId)));
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return ops == 0;
+    }
+  }
+
+  private interface RocksOp {
+    void run() throws RocksDBException;
+  }
+}

@@ -1,0 +1,320 @@
+package io.tern.store.rocksdb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.tern.broker.Broker;
+import io.tern.broker.Listener;
+import io.tern.broker.store.Durability;
+import io.tern.broker.store.StoreBatch;
+import io.tern.broker.store.StoredMessage;
+import io.tern.broker.store.StoredQueued;
+import io.tern.broker.store.StoredSession;
+import io.tern.broker.store.StoredState;
+import io.tern.broker.store.StoredSubscription;
+import io.tern.broker.store.StoredWill;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.Property;
+import io.tern.codec.Publish;
+import io.tern.store.rocksdb.RocksDbStore.OnCorrupt;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RocksDbStoreTest {
+  @TempDir Path tmp;
+  private RocksDbStore store;
+
+  @AfterEach
+  void close() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  private Path dir() {
+    return tmp.resolve("data");
+  }
+
+  private RocksDbStore open() {
+    return open(OnCorrupt.FAIL);
+  }
+
+  private RocksDbStore open(OnCorrupt onCorrupt) {
+    if (store != null) {
+      store.close();
+    }
+    store = RocksDbStore.open(dir(), Durability.PROCESS, onCorrupt);
+    return store;
+  }
+
+  private static Publish publish(String topic, int qos, boolean retain, String payload, MqttProperties props) {
+    return new Publish(topic, qos, retain, false, 0, payload.getBytes(StandardCharsets.UTF_8), props);
+  }
+
+  @Test
+  void everyKindOfRecordIsReadBackAsWritten() {
+    MqttProperties props = MqttProperties.builder()
+        .set(Property.CONTENT_TYPE, "text/plain")
+        .set(Property.MESSAGE_EXPIRY_INTERVAL, 60L)
+        .build();
+    StoredMessage m1 = new StoredMessage(publish("a/b", 2, false, "one", props), "pub");
+    StoredMessage m2 = new StoredMessage(publish("r/t", 1, true, "kept", MqttProperties.EMPTY), null);
+    StoredSubscription sub = new StoredSubscription("a/#", 2, true, true, 1, 42);
+    StoredQueued q1 = new StoredQueued(1, 10, 2, false, List.of(42), 7, true);
+    StoredQueued q2 = new StoredQueued(2, 10, 1, true, List.of(), 0, false);
+    StoredQueued inline = new StoredQueued(3, 0, 2, false, List.of(5, 6), 9, false, m1);
+    StoredWill will = new StoredWill(publish("will/t", 1, false, "gone", MqttProperties.EMPTY), 123456789L);
+
+    RocksDbStore s = open();
+    assertThat(s.recover().sessions()).isEmpty();
+    StoreBatch b = s.newBatch();
+    b.putSession("c1", StoredSession.NEVER, 0);
+    b.putSession("c2", 30, 1000);
+    b.putSubscription("c1", sub);
+    b.putMessage(10, m1);
+    b.putMessage(11, m2);
+    b.putQueued("c1", q2);
+    b.putQueued("c1", q1);
+    b.putQueued("c1", inline);
+    b.putInboundQos2("c1", 65535);
+    b.putInboundQos2("c1", 3);
+    b.putRetained("r/t", 11);
+    b.putWill("c2", will);
+    s.write(b);
+    assertThat(b.isEmpty()).as("a written batch is emptied").isTrue();
+
+    StoredState state = open().recover();
+    assertThat(state.sessions()).containsExactlyInAnyOrder(
+        new StoredSession("c1", StoredSession.NEVER, 0, List.of(sub), List.of(q1, q2, inline), Set.of(3, 65535)),
+        new StoredSession("c2", 30, 1000, List.of(), List.of(), Set.of()));
+    StoredMessage back = state.messages().get(10L);
+    assertThat(back.origin()).isEqualTo("pub");
+    assertThat(back.publish().topic()).isEqualTo("a/b");
+    assertThat(back.publish().qos()).isEqualTo(2);
+    assertThat(back.publish().payload()).isEqualTo("one".getBytes(StandardCharsets.UTF_8));
+    assertThat(back.publish().properties()).isEqualTo(props);
+    assertThat(state.messages().get(11L).origin()).isNull();
+    assertThat(state.messages().get(11L).publish().retain()).isTrue();
+    assertThat(state.retained()).containsExactlyEntriesOf(java.util.Map.of("r/t", 11L));
+    assertThat(state.wills().get("c2").publishAtMillis()).isEqualTo(123456789L);
+    assertThat(state.wills().get("c2").will().topic()).isEqualTo("will/t");
+  }
+
+  @Test
+  void queueEntriesComeBackInSequenceOrder() {
+    RocksDbStore s = open();
+    StoreBatch b = s.newBatch();
+    b.putSession("c", StoredSession.NEVER, 0);
+    for (long seq : new long[] {300, 2, 70_000, 1, 256}) {
+      b.putQueued("c", new StoredQueued(seq, 1, 1, false, List.of(), 0, false));
+    }
+    s.write(b);
+    List<StoredQueued> q = open().recover().sessions().get(0).queue();
+    assertThat(q).extracting(StoredQueued::seq).containsExactly(1L, 2L, 256L, 300L, 70_000L);
+  }
+
+  @Test
+  void removingASessionRemovesItsRecordsAndNoOtherSessions() {
+    RocksDbStore s = open();
+    StoreBatch b = s.newBatch();
+    for (String id : List.of("a", "ab")) { // "a" is a prefix of "ab"
+      b.putSession(id, StoredSession.NEVER, 0);
+      b.putSubscription(id, new StoredSubscription("t", 1, false, false, 0, 0));
+      b.putQueued(id, new StoredQueued(1, 1, 1, false, List.of(), 0, false));
+      b.putInboundQos2(id, 1);
+    }
+    s.write(b);
+    b.removeSession("a");
+    s.write(b);
+    StoredState state = open().recover();
+    assertThat(state.sessions()).extracting(StoredSession::clientId).containsExactly("ab");
+    assertThat(state.sessions().get(0).subscriptions()).hasSize(1);
+    assertThat(state.sessions().get(0).queue()).hasSize(1);
+    assertThat(state.sessions().get(0).inboundQos2()).containsExactly(1);
+  }
+
+  @Test
+  void recordsOfSessionsThatNoLongerExistAreDroppedWhenOpened() {
+    RocksDbStore s = open();
+    StoreBatch b = s.newBatch();
+    b.putQueued("gone", new StoredQueued(1, 1, 1, false, List.of(), 0, false));
+    b.putSubscription("gone", new StoredSubscription("t", 1, false, false, 0, 0));
+    s.write(b);
+    assertThat(open().recover().sessions()).isEmpty();
+    b = store.newBatch();
+    b.putSession("gone", StoredSession.NEVER, 0); // the session record alone finds nothing left
+    store.write(b);
+    StoredSession back = open().recover().sessions().get(0);
+    assertThat(back.queue()).isEmpty();
+    assertThat(back.subscriptions()).isEmpty();
+  }
+
+  @Test
+  void compactionReclaimsTheSpaceOfRemovedMessages() {
+    RocksDbStore s = open();
+    byte[] payload = new byte[8 * 1024];
+    java.util.Random random = new java.util.Random(1);
+    StoreBatch b = s.newBatch();
+    for (int i = 1; i <= 2000; i++) { // 16 MB that do not compress
+      random.nextBytes(payload);
+      b.putMessage(i, new StoredMessage(new Publish("t/" + i, 1, false, false, 0, payload.clone(), MqttProperties.EMPTY), "p"));
+      if (i % 100 == 0) {
+        s.write(b);
+      }
+    }
+    s.compact(); // out of the memtable and the log, into table files
+    long full = s.sizeBytes();
+    assertThat(full).isGreaterThan(8L * 1024 * 1024);
+    for (int i = 1; i <= 2000; i++) {
+      b.removeMessage(i);
+    }
+    s.write(b);
+    s.compact();
+    assertThat(s.sizeBytes()).as("after removal and compaction (was %d)", full).isLessThan(full / 4);
+    assertThat(open().recover().messages()).isEmpty();
+  }
+
+  @Test
+  void aCorruptDirectoryStopsWithThePathAndTheWayOut() throws Exception {
+    open();
+    StoreBatch b = store.newBatch();
+    b.putSession("c", StoredSession.NEVER, 0);
+    store.write(b);
+    store.close();
+    store = null;
+    Files.writeString(dir().resolve("CURRENT"), "MANIFEST-999999\n"); // names a manifest that is not there
+
+    assertThatThrownBy(this::open)
+        .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining(dir().toAbsolutePath().toString())
+        .hasMessageContaining("on_corrupt_store: quarantine");
+    assertThat(dir().resolve("CURRENT")).as("left as it was").exists();
+  }
+
+  @Test
+  void anUnreadableRecordIsCorruptionToo() throws Exception {
+    open();
+    StoreBatch b = store.newBatch();
+    b.putSession("c", StoredSession.NEVER, 0);
+    store.write(b);
+    store.close();
+    store = null;
+    // A record the format cannot have, written behind the store's back.
+    try (org.rocksdb.DBOptions o = new org.rocksdb.DBOptions();
+         org.rocksdb.ColumnFamilyOptions cfo = new org.rocksdb.ColumnFamilyOptions()) {
+      List<org.rocksdb.ColumnFamilyDescriptor> d = new java.util.ArrayList<>();
+      d.add(new org.rocksdb.ColumnFamilyDescriptor(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, cfo));
+      for (String f : List.of("sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills")) {
+        d.add(new org.rocksdb.ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfo));
+      }
+      List<org.rocksdb.ColumnFamilyHandle> h = new java.util.ArrayList<>();
+      try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(o, dir().toString(), d, h)) {
+        db.put(h.get(1), "c".getBytes(StandardCharsets.UTF_8), new byte[] {9, 9});
+        h.forEach(org.rocksdb.ColumnFamilyHandle::close);
+      }
+    }
+    assertThatThrownBy(this::open)
+        .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("unreadable record in sessions")
+        .hasMessageContaining(dir().toAbsolutePath().toString());
+  }
+
+  @Test
+  void aDirectoryThatIsNotATernStoreIsRefused() throws Exception {
+    Files.createDirectories(dir());
+    Files.writeString(dir().resolve("notes.txt"), "mine");
+    assertThatThrownBy(this::open).isInstanceOf(StoreCorruptException.class).hasMessageContaining("not a Tern store");
+  }
+
+  @Test
+  void aNewerFormatIsRefusedEvenWithQuarantine() throws Exception {
+    open().close();
+    store = null;
+    Files.writeString(dir().resolve(RocksDbStore.FORMAT_FILE), (RocksDbStore.FORMAT_VERSION + 1) + "\n");
+    assertThatThrownBy(() -> open(OnCorrupt.QUARANTINE))
+        .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("newer Tern")
+        .satisfies(e -> assertThat(((StoreCorruptException) e).quarantinable()).isFalse());
+    assertThat(dir()).as("not moved").exists();
+    try (Stream<Path> siblings = Files.list(tmp)) {
+      assertThat(siblings).hasSize(1);
+    }
+  }
+
+  @Test
+  void quarantineMovesACorruptDirectoryAsideAndStartsEmpty() throws Exception {
+    open();
+    StoreBatch b = store.newBatch();
+    b.putSession("c", StoredSession.NEVER, 0);
+    store.write(b);
+    store.close();
+    store = null;
+    Files.writeString(dir().resolve("CURRENT"), "garbage");
+
+    StoredState state = open(OnCorrupt.QUARANTINE).recover();
+    assertThat(state.sessions()).isEmpty();
+    try (Stream<Path> siblings = Files.list(tmp)) {
+      assertThat(siblings.map(p -> p.getFileName().toString()))
+          .anyMatch(n -> n.startsWith("data.corrupt-"))
+          .contains("data");
+    }
+  }
+
+  @Test
+  void aDirectoryInUseByAnotherStoreIsNotQuarantined() {
+    RocksDbStore first = open();
+    assertThatThrownBy(() -> RocksDbStore.open(dir(), Durability.PROCESS, OnCorrupt.QUARANTINE))
+        .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("in use by another process");
+    assertThat(first.recover().sessions()).isEmpty(); // still open and usable
+  }
+
+  @Test
+  void fsyncModeCallsBackAfterTheSharedSync() throws Exception {
+    store = RocksDbStore.open(dir(), Durability.FSYNC, OnCorrupt.FAIL);
+    CountDownLatch done = new CountDownLatch(100);
+    StoreBatch b = store.newBatch();
+    for (int i = 0; i < 100; i++) {
+      b.putInboundQos2("c", i + 1);
+      store.write(b);
+      store.afterSync(done::countDown);
+    }
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void expiredSessionsAreRemovedWhenTheBrokerStarts() {
+    RocksDbStore s = open();
+    StoreBatch b = s.newBatch();
+    long now = System.currentTimeMillis();
+    b.putSession("expired", 10, now - 60_000); // went away a minute ago, 10 s expiry
+    b.putQueued("expired", new StoredQueued(1, 5, 1, false, List.of(), 0, false));
+    b.putMessage(5, new StoredMessage(publish("t", 1, false, "x", MqttProperties.EMPTY), "p"));
+    b.putSession("alive", 3600, now - 60_000);
+    b.putSession("forever", StoredSession.NEVER, now - 86_400_000L);
+    b.putSession("soon", 1, now); // expires one second after the start, while the broker runs
+    s.write(b);
+
+    Broker broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0)).store(s).build().start();
+    try {
+      assertThat(broker.stats().sessions()).isEqualTo(3);
+      await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().sessions() == 2);
+    } finally {
+      broker.stop();
+    }
+    StoredState state = open().recover();
+    assertThat(state.sessions()).extracting(StoredSession::clientId).containsExactlyInAnyOrder("alive", "forever");
+    assertThat(state.messages()).as("the expired session's message went with it").isEmpty();
+  }
+}
