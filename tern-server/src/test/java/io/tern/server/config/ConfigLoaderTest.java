@@ -205,7 +205,7 @@ class ConfigLoaderTest {
   void anUnknownTopLevelKeyIsNamed() {
     assertRejected("listners: []", "listners")
         .hasMessageContaining("unknown key")
-        .hasMessageContaining("listeners, limits, mqtt, io_threads, log, auth");
+        .hasMessageContaining("listeners, limits, mqtt, io_threads, log, storage, auth");
   }
 
   @Test
