@@ -19,7 +19,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 COMMAND="bench/compare.sh${*:+ $*}"
 
-BROKERS=${BROKERS:-"tern mosquitto hivemq moquette"}
+# hivemq and moquette are opt-in (--brokers "tern mosquitto hivemq moquette") until their runs are
+# trustworthy: in the first run (bench/results/20261122T045124Z.jsonl) HiveMQ delivered almost
+# nothing to the fan-in subscriber and then stopped accepting connections, and Moquette delivered
+# ~10k msg/s; both far from their known figures, so the launchers or the generator are at fault.
+BROKERS=${BROKERS:-"tern mosquitto"}
 # The JVM of the Java peers: their own defaults (no tuning we do not give Tern too).
 PEER_JVM_OPTS=${PEER_JVM_OPTS:-}
 ROUNDS=${ROUNDS:-2}
