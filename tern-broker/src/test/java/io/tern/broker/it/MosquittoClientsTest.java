@@ -3,15 +3,9 @@ package io.tern.broker.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -25,36 +19,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class MosquittoClientsTest {
   @RegisterExtension final TestBroker tb = new TestBroker();
-  private final List<Process> processes = new ArrayList<>();
+  @RegisterExtension final MosquittoClients mosquitto = new MosquittoClients();
 
   @BeforeAll
   static void needsMosquittoClients() {
-    boolean present = new File("/usr/bin/mosquitto_sub").canExecute() && new File("/usr/bin/mosquitto_pub").canExecute();
-    if (Boolean.getBoolean("tern.requireMosquittoClients")) {
-      assertThat(present).as("mosquitto_pub/mosquitto_sub are required (apt-get install -y mosquitto-clients)").isTrue();
-    }
-    Assumptions.assumeTrue(present, "mosquitto-clients not installed");
-  }
-
-  @AfterEach
-  void killProcesses() {
-    for (Process p : processes) {
-      p.destroyForcibly();
-    }
-  }
-
-  private Process start(String... command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    processes.add(p);
-    return p;
-  }
-
-  private String run(String... command) throws Exception {
-    Process p = start(command);
-    assertThat(p.waitFor(15, TimeUnit.SECONDS)).as("%s finished", command[0]).isTrue();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as("exit code of %s: %s", String.join(" ", command), out).isZero();
-    return out;
+    MosquittoClients.requireInstalled();
   }
 
   private void awaitSubscriptions(int n) {
@@ -66,10 +35,10 @@ class MosquittoClientsTest {
   void mosquittoPubReachesMosquittoSub(String version, int qos) throws Exception {
     tb.start();
     String port = Integer.toString(tb.port());
-    Process sub = start("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-V", version, "-q", "2",
+    Process sub = mosquitto.start("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-V", version, "-q", "2",
         "-t", "m/+/v", "-C", "1", "-W", "10", "-v");
     awaitSubscriptions(1);
-    run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", version, "-q", Integer.toString(qos),
+    mosquitto.run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", version, "-q", Integer.toString(qos),
         "-t", "m/1/v", "-m", "hello " + qos);
     assertThat(sub.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(new String(sub.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim())
@@ -80,11 +49,11 @@ class MosquittoClientsTest {
   void retainedMessageFromMosquittoPubIsDeliveredToALateSubscriber() throws Exception {
     tb.start();
     String port = Integer.toString(tb.port());
-    run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-r", "-t", "r/t", "-m", "kept");
-    String out = run("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", "r/#", "-C", "1", "-W", "10",
+    mosquitto.run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-r", "-t", "r/t", "-m", "kept");
+    String out = mosquitto.run("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", "r/#", "-C", "1", "-W", "10",
         "-F", "%t %r %p");
     assertThat(out.trim()).isEqualTo("r/t 1 kept");
-    run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-r", "-t", "r/t", "-n");
+    mosquitto.run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-r", "-t", "r/t", "-n");
     await().atMost(Duration.ofSeconds(5)).until(() -> tb.broker().stats().retainedMessages() == 0);
   }
 
@@ -92,10 +61,10 @@ class MosquittoClientsTest {
   void willOfAKilledMosquittoSubIsPublished() throws Exception {
     tb.start();
     String port = Integer.toString(tb.port());
-    Process watcher = start("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", "wills/#", "-C", "1",
+    Process watcher = mosquitto.start("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", "wills/#", "-C", "1",
         "-W", "10", "-v");
     awaitSubscriptions(1);
-    Process victim = start("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "victim", "-t", "nothing",
+    Process victim = mosquitto.start("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "victim", "-t", "nothing",
         "--will-topic", "wills/victim", "--will-payload", "died", "--will-qos", "1");
     awaitSubscriptions(2);
     victim.destroyForcibly(); // SIGKILL: no DISCONNECT
@@ -109,11 +78,11 @@ class MosquittoClientsTest {
     tb.start();
     String port = Integer.toString(tb.port());
     // -c: clean session off; -E: exit as soon as the subscription is acknowledged.
-    run("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "keeper", "-c", "-q", "1", "-t", "q/#", "-E");
+    mosquitto.run("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "keeper", "-c", "-q", "1", "-t", "q/#", "-E");
     for (int i = 0; i < 3; i++) {
-      run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-t", "q/" + i, "-m", "msg" + i);
+      mosquitto.run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-t", "q/" + i, "-m", "msg" + i);
     }
-    String out = run("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "keeper", "-c", "-q", "1",
+    String out = mosquitto.run("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-i", "keeper", "-c", "-q", "1",
         "-t", "q/#", "-C", "3", "-W", "10");
     assertThat(out.trim().split("\n")).containsExactly("msg0", "msg1", "msg2");
   }

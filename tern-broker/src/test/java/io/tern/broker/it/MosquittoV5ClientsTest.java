@@ -3,16 +3,12 @@ package io.tern.broker.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -23,36 +19,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class MosquittoV5ClientsTest {
   @RegisterExtension final TestBroker tb = new TestBroker();
-  private final List<Process> processes = new ArrayList<>();
+  @RegisterExtension final MosquittoClients mosquitto = new MosquittoClients();
 
   @BeforeAll
   static void needsMosquittoClients() {
-    boolean present = new File("/usr/bin/mosquitto_sub").canExecute() && new File("/usr/bin/mosquitto_pub").canExecute();
-    if (Boolean.getBoolean("tern.requireMosquittoClients")) {
-      assertThat(present).as("mosquitto_pub/mosquitto_sub are required (apt-get install -y mosquitto-clients)").isTrue();
-    }
-    Assumptions.assumeTrue(present, "mosquitto-clients not installed");
-  }
-
-  @AfterEach
-  void killProcesses() {
-    for (Process p : processes) {
-      p.destroyForcibly();
-    }
-  }
-
-  private Process start(String... command) throws IOException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    processes.add(p);
-    return p;
-  }
-
-  private String run(String... command) throws Exception {
-    Process p = start(command);
-    assertThat(p.waitFor(15, TimeUnit.SECONDS)).as("%s finished", command[0]).isTrue();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as("exit code of %s: %s", String.join(" ", command), out).isZero();
-    return out;
+    MosquittoClients.requireInstalled();
   }
 
   private static String output(Process p) throws Exception {
@@ -73,9 +44,9 @@ class MosquittoV5ClientsTest {
   @Test
   void publishPropertiesReachMosquittoSub() throws Exception {
     tb.start();
-    Process sub = start(cmd("mosquitto_sub", "-t", "props/#", "-C", "1", "-W", "10", "-F", "%t|%C|%R|%P|%p"));
+    Process sub = mosquitto.start(cmd("mosquitto_sub", "-t", "props/#", "-C", "1", "-W", "10", "-F", "%t|%C|%R|%P|%p"));
     awaitSubscriptions(1);
-    run(cmd("mosquitto_pub", "-t", "props/1", "-m", "body", "-q", "1",
+    mosquitto.run(cmd("mosquitto_pub", "-t", "props/1", "-m", "body", "-q", "1",
         "-D", "publish", "content-type", "text/plain",
         "-D", "publish", "response-topic", "reply/1",
         "-D", "publish", "user-property", "k", "v"));
@@ -85,20 +56,20 @@ class MosquittoV5ClientsTest {
   @Test
   void messageExpiryIsForwarded() throws Exception {
     tb.start();
-    Process sub = start(cmd("mosquitto_sub", "-t", "exp", "-C", "1", "-W", "10", "-F", "%E %p"));
+    Process sub = mosquitto.start(cmd("mosquitto_sub", "-t", "exp", "-C", "1", "-W", "10", "-F", "%E %p"));
     awaitSubscriptions(1);
-    run(cmd("mosquitto_pub", "-t", "exp", "-m", "x", "-D", "publish", "message-expiry-interval", "300"));
+    mosquitto.run(cmd("mosquitto_pub", "-t", "exp", "-m", "x", "-D", "publish", "message-expiry-interval", "300"));
     assertThat(output(sub)).matches("(300|299) x");
   }
 
   @Test
   void sharedSubscriptionSplitsBetweenTwoMosquittoSubs() throws Exception {
     tb.start();
-    Process a = start(cmd("mosquitto_sub", "-t", "$share/g/work", "-q", "1", "-C", "2", "-W", "10"));
-    Process b = start(cmd("mosquitto_sub", "-t", "$share/g/work", "-q", "1", "-C", "2", "-W", "10"));
+    Process a = mosquitto.start(cmd("mosquitto_sub", "-t", "$share/g/work", "-q", "1", "-C", "2", "-W", "10"));
+    Process b = mosquitto.start(cmd("mosquitto_sub", "-t", "$share/g/work", "-q", "1", "-C", "2", "-W", "10"));
     awaitSubscriptions(2);
     for (int i = 0; i < 4; i++) {
-      run(cmd("mosquitto_pub", "-t", "work", "-q", "1", "-m", "w" + i));
+      mosquitto.run(cmd("mosquitto_pub", "-t", "work", "-q", "1", "-m", "w" + i));
     }
     List<String> all = new ArrayList<>(List.of(output(a).split("\n")));
     all.addAll(List.of(output(b).split("\n")));
@@ -109,9 +80,9 @@ class MosquittoV5ClientsTest {
   void persistentV5SessionWithExpiryGetsQueuedMessages() throws Exception {
     tb.start();
     // -c with -x: clean start off and a session expiry interval; -E exits once subscribed.
-    run(cmd("mosquitto_sub", "-i", "keeper5", "-c", "-x", "60", "-q", "1", "-t", "q/#", "-E"));
-    run(cmd("mosquitto_pub", "-q", "1", "-t", "q/1", "-m", "waiting"));
-    String out = run(cmd("mosquitto_sub", "-i", "keeper5", "-c", "-x", "60", "-q", "1", "-t", "q/#", "-C", "1",
+    mosquitto.run(cmd("mosquitto_sub", "-i", "keeper5", "-c", "-x", "60", "-q", "1", "-t", "q/#", "-E"));
+    mosquitto.run(cmd("mosquitto_pub", "-q", "1", "-t", "q/1", "-m", "waiting"));
+    String out = mosquitto.run(cmd("mosquitto_sub", "-i", "keeper5", "-c", "-x", "60", "-q", "1", "-t", "q/#", "-C", "1",
         "-W", "10"));
     assertThat(out.trim()).isEqualTo("waiting");
   }
@@ -119,9 +90,9 @@ class MosquittoV5ClientsTest {
   @Test
   void v311PublisherReachesV5Subscriber() throws Exception {
     tb.start();
-    Process sub = start(cmd("mosquitto_sub", "-t", "mix", "-C", "1", "-W", "10", "-v"));
+    Process sub = mosquitto.start(cmd("mosquitto_sub", "-t", "mix", "-C", "1", "-W", "10", "-v"));
     awaitSubscriptions(1);
-    run("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(tb.port()), "-V", "mqttv311", "-t", "mix",
+    mosquitto.run("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(tb.port()), "-V", "mqttv311", "-t", "mix",
         "-m", "from 3.1.1");
     assertThat(output(sub)).isEqualTo("mix from 3.1.1");
   }
@@ -129,9 +100,9 @@ class MosquittoV5ClientsTest {
   @Test
   void delayedWillOfAKilledV5ClientIsPublished() throws Exception {
     tb.start();
-    Process watcher = start(cmd("mosquitto_sub", "-t", "wills/#", "-C", "1", "-W", "10", "-v"));
+    Process watcher = mosquitto.start(cmd("mosquitto_sub", "-t", "wills/#", "-C", "1", "-W", "10", "-v"));
     awaitSubscriptions(1);
-    Process victim = start(cmd("mosquitto_sub", "-i", "victim5", "-c", "-x", "60", "-t", "nothing",
+    Process victim = mosquitto.start(cmd("mosquitto_sub", "-i", "victim5", "-c", "-x", "60", "-t", "nothing",
         "--will-topic", "wills/victim5", "--will-payload", "died", "-D", "will", "will-delay-interval", "1"));
     awaitSubscriptions(2);
     victim.destroyForcibly(); // SIGKILL: no DISCONNECT
