@@ -132,10 +132,7 @@ public final class BrokerCore {
     if (!matches.hasOverlaps()) {
       for (int i = 0; i < n; i++) {
         Subscriber s = matches.get(i);
-        if (s.noLocal() && s.session().clientId.equals(m.origin())) {
-          continue; // MQTT-3.8.3-3
-        }
-        if (access.authorizing && !access.mayReceive(s.session(), m)) {
+        if (!receives(s, m)) {
           continue;
         }
         deliver(sink, s, m);
@@ -148,6 +145,14 @@ public final class BrokerCore {
     return delivered;
   }
 
+  /** False when No Local (MQTT-3.8.3-3) or the authorizer keeps the message from this subscriber. */
+  private boolean receives(Subscriber s, Message m) {
+    if (s.noLocal() && s.session().clientId.equals(m.origin())) {
+      return false;
+    }
+    return !access.authorizing || access.mayReceive(s.session(), m);
+  }
+
   /**
    * Several subscriptions of one session matched: one delivery at the highest QoS, all ids. A
    * shared subscription's delivery stays separate (v5 section 4.8.2: a copy by virtue of each).
@@ -157,10 +162,7 @@ public final class BrokerCore {
     int delivered = 0;
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
-      if (s.noLocal() && s.session().clientId.equals(m.origin())) {
-        continue;
-      }
-      if (access.authorizing && !access.mayReceive(s.session(), m)) {
+      if (!receives(s, m)) {
         continue;
       }
       if (s.shared()) {
