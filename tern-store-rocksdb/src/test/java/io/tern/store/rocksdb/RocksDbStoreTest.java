@@ -215,7 +215,7 @@ class RocksDbStoreTest {
          org.rocksdb.ColumnFamilyOptions cfo = new org.rocksdb.ColumnFamilyOptions()) {
       List<org.rocksdb.ColumnFamilyDescriptor> d = new java.util.ArrayList<>();
       d.add(new org.rocksdb.ColumnFamilyDescriptor(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, cfo));
-      for (String f : List.of("sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills")) {
+      for (String f : List.of("sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills", "runs")) {
         d.add(new org.rocksdb.ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfo));
       }
       List<org.rocksdb.ColumnFamilyHandle> h = new java.util.ArrayList<>();
