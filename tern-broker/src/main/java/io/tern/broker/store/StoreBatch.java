@@ -25,9 +25,10 @@ public interface StoreBatch {
   void removeMessage(long messageId);
 
   /**
-   * Adds or replaces (when sent, when released) one reference of a session's queue. A reference of
-   * a run ({@link StoredQueued#run()} not 0) is only ever added, right after the one before it in
-   * the run (same session, {@code seq} one higher), and removed with its run.
+   * Adds or replaces (when sent, when released) one reference of a session's queue. The references
+   * of a run ({@link StoredQueued#run()} not 0) are all added in one batch, in sequence order
+   * (other operations, such as the message a reference points to, may come between them), never
+   * replaced, and removed together with {@link #removeRun}.
    */
   void putQueued(String clientId, StoredQueued queued);
 

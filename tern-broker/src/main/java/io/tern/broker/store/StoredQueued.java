@@ -19,7 +19,7 @@ import java.util.List;
  *     as a record of its own plus a reference; null otherwise
  * @param run 0 for a reference written and removed on its own; otherwise the {@code seq} of the
  *     first reference of its <em>run</em>: the QoS 1 references that one publisher read queued for
- *     one session, with consecutive sequence numbers, put one after the other in one batch, never
+ *     one session, with consecutive sequence numbers, put in order in one batch, never
  *     replaced, and removed together by {@link StoreBatch#removeRun} once each is delivered. A
  *     store may keep a run as one record (one write per read instead of one per message); after a
  *     restart a run comes back whole, so a QoS 1 message acknowledged before it may be sent again

@@ -530,8 +530,10 @@ public final class RocksDbStore implements MessageStore {
     int ops;
     /**
      * The run being added to ({@link StoredQueued#run()}): its value grows here, reference by
-     * reference, and goes into the batch as one record when the run ends (another operation, or
-     * the write). Direct buffers: RocksDB copies them into the batch without a byte[] in between.
+     * reference, and goes into the batch as one record when the next run starts, before a removal
+     * of a run or a session, or at the write. Other operations (the message record a reference
+     * points to, for one) may come between its references. Direct buffers: RocksDB copies them
+     * into the batch without a byte[] in between.
      */
     private final ByteBuf runValue = Unpooled.directBuffer(4096);
     private final ByteBuf runKey = Unpooled.directBuffer(64);
@@ -540,7 +542,6 @@ public final class RocksDbStore implements MessageStore {
     private int runCount;
 
     private void run(RocksOp op) {
-      endRun();
       ops++;
       try {
         op.run();
@@ -556,6 +557,7 @@ public final class RocksDbStore implements MessageStore {
 
     @Override
     public void removeSession(String clientId) {
+      endRun();
       run(() -> {
         wb.delete(sessions, Records.utf8(clientId));
         wb.delete(wills, Records.utf8(clientId));
@@ -629,6 +631,7 @@ public final class RocksDbStore implements MessageStore {
 
     @Override
     public void removeRun(String clientId, long first, int count) {
+      endRun();
       run(() -> wb.delete(runs, Records.seqKey(clientId, first)));
     }
 
