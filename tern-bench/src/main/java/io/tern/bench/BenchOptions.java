@@ -21,6 +21,9 @@ import java.util.Locale;
  * @param sendBuffer SO_SNDBUF of every connection in bytes; 0 leaves it to the kernel's autotuning
  * @param persistent whether subscribers connect with a persistent session (3.1.1 Clean Session 0,
  *     v5 Session Expiry Interval 0xFFFFFFFF), which a broker with a store writes to disk
+ * @param outstanding the most messages a publisher has sent that have not yet reached every
+ *     subscriber owed them, at any QoS; 0 for no bound. It keeps a broker that reads faster than it
+ *     delivers, and never pushes back, from queueing without end (see docs/benchmarks.md)
  */
 public record BenchOptions(
     Scenario scenario,
@@ -48,7 +51,8 @@ public record BenchOptions(
     String password,
     long brokerPid,
     int sendBuffer,
-    boolean persistent) {
+    boolean persistent,
+    int outstanding) {
 
   /** Bounds that keep one run finite in memory and time, whatever the arguments. */
   static final int MAX_CLIENTS = 5_000;
@@ -78,6 +82,8 @@ public record BenchOptions(
       "  --threads N           event loop threads of the generator [2]",
       "  --transport T         auto | epoll | nio [auto]",
       "  --window N            QoS 1/2 messages in flight per publisher [64]",
+      "  --outstanding N       messages per publisher sent but not yet delivered to every",
+      "                        subscriber, any QoS; 0 = no bound [1000]",
       "  --batch N             messages per write batch [64]",
       "  --mqtt V              3.1.1 | 5 [3.1.1]",
       "  --grace S             seconds to wait for the last deliveries and acks [5]",
@@ -134,6 +140,7 @@ public record BenchOptions(
     String password = null;
     long brokerPid = 0;
     int sendBuffer = 64 * 1024;
+    int outstanding = 1000;
 
     List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
     for (int i = 0; i < rest.size(); i++) {
@@ -177,6 +184,7 @@ public record BenchOptions(
         case "threads": threads = intArg(name, value, 1, 64); break;
         case "transport": transport = oneOf(name, value, "auto", "epoll", "nio"); break;
         case "window": window = intArg(name, value, 1, 65_535); break;
+        case "outstanding": outstanding = intArg(name, value, 0, 100_000_000); break;
         case "batch": batch = intArg(name, value, 1, 4_096); break;
         case "mqtt": version = versionArg(value); break;
         case "grace": grace = doubleArg(name, value, 0, 600); break;
@@ -207,7 +215,7 @@ public record BenchOptions(
     }
     return new BenchOptions(scenario, host, port, p, s, qos, payload, duration, warmup, rate, label, threads,
         transport, window, batch, version, grace, connectTimeout, jsonFile, quiet, topicPrefix, username, password,
-        brokerPid, sendBuffer, persistent);
+        brokerPid, sendBuffer, persistent, outstanding);
   }
 
   private static int intArg(String name, String value, int min, int max) throws UsageException {

@@ -115,7 +115,17 @@ final class BenchRun {
     double ratePerPublisher = o.rate() == 0 ? 0 : (double) o.rate() / o.publishers();
     for (int i = 0; i < o.publishers(); i++) {
       Publisher p = new Publisher("tb-" + run + "-p" + i, o.version(), o.username(), o.password(), i,
-          topology.publisherTopics().get(i), o.qos(), o.payload(), ratePerPublisher, o.window(), o.batch());
+          topology.publisherTopics().get(i), o.qos(), o.payload(), ratePerPublisher, o.window(), o.batch(),
+          o.outstanding());
+      List<Subscriber> owed = new ArrayList<>();
+      for (int s = 0; s < topology.subscribers().size(); s++) {
+        for (int expected : topology.subscribers().get(s).expectedPublishers()) {
+          if (expected == i) {
+            owed.add(subscribers.get(s));
+          }
+        }
+      }
+      p.owedTo(owed);
       publishers.add(p);
       connect(transport, transport.publisherLoop(i), p);
     }
@@ -263,9 +273,11 @@ final class BenchRun {
       List<Subscriber.Stats> subStats, CpuMeter.Reading[] cpu, List<Subscriber> subscribers, List<Publisher> publishers) {
     long sent = 0;
     long unacked = 0;
+    long stalls = 0;
     for (Publisher.Stats p : pubStats) {
       sent += p.sentInWindow();
       unacked += p.inFlight();
+      stalls += p.stalls();
     }
     long delivered = 0;
     long expected = 0;
@@ -302,7 +314,7 @@ final class BenchRun {
     Double other = machine == null || gen == null || broker == null ? null : Math.max(0, machine - gen - broker);
     return new RunResult(o, transport.name(), windowNanos / (double) SECOND, sent, delivered, expected, lost,
         lostOverall, duplicates, outOfOrder, unexpected, unacked, latency, gen, broker, other,
-        b.gcMillis() - a.gcMillis(), errors.size());
+        b.gcMillis() - a.gcMillis(), errors.size(), stalls);
   }
 
   private static void addError(Set<String> errors, BenchClient c) {
