@@ -58,6 +58,9 @@ final class BenchRun {
 
   /** The most seconds a run may take before the watchdog ends the process. */
   static double hardDeadlineSeconds(BenchOptions o) {
+    if (!o.scenario().isFlow()) {
+      return 4 * o.phaseTimeoutSeconds() + o.warmupSeconds() + o.durationSeconds() + o.graceSeconds() + 30;
+    }
     return 3 * o.connectTimeoutSeconds() + o.warmupSeconds() + o.durationSeconds() + o.graceSeconds() + 15;
   }
 
@@ -167,8 +170,17 @@ final class BenchRun {
     }
 
     RunResult result = result(transport, windowEnd - windowStart, pubStats, subStats, cpu, subscribers, publishers);
-    out.println(result.humanLine());
-    String json = result.jsonLine();
+    emit(o, out, err, result.humanLine(), result.jsonLine());
+    if (o.qos() > 0 && result.lost() + result.lostOverall() > 0) {
+      err.printf("FAIL: QoS %d lost %d message(s) in the window, %d over the whole run%n", o.qos(), result.lost(),
+          result.lostOverall());
+    }
+    return result.failed() ? EXIT_FAILED : EXIT_OK;
+  }
+
+  /** Prints the human line and the JSON line, and appends the JSON line to {@code --json FILE}. */
+  static void emit(BenchOptions o, PrintStream out, PrintStream err, String human, String json) {
+    out.println(human);
     out.println(json);
     out.flush();
     if (o.jsonFile() != null) {
@@ -179,14 +191,15 @@ final class BenchRun {
         err.println("error: cannot write " + o.jsonFile() + ": " + e.getMessage());
       }
     }
-    if (o.qos() > 0 && result.lost() + result.lostOverall() > 0) {
-      err.printf("FAIL: QoS %d lost %d message(s) in the window, %d over the whole run%n", o.qos(), result.lost(),
-          result.lostOverall());
-    }
-    return result.failed() ? EXIT_FAILED : EXIT_OK;
   }
 
   private void connect(Transport transport, EventLoop loop, BenchClient client) {
+    connect(o, transport, loop, client, null);
+  }
+
+  /** Connects one client on {@code loop}, from {@code local} when given; failures complete its futures. */
+  static void connect(BenchOptions o, Transport transport, EventLoop loop, BenchClient client,
+      java.net.SocketAddress local) {
     int maxPacket = Math.max(64 * 1024, o.payload() + 64 * 1024);
     Bootstrap b = new Bootstrap()
         .group(loop)
@@ -207,7 +220,8 @@ final class BenchRun {
       // mostly measure the generator's own send buffers.
       b.option(ChannelOption.SO_SNDBUF, o.sendBuffer());
     }
-    ChannelFuture f = b.connect(o.host(), o.port());
+    ChannelFuture f = local == null ? b.connect(o.host(), o.port())
+        : b.connect(new java.net.InetSocketAddress(o.host(), o.port()), local);
     f.addListener(done -> {
       if (!done.isSuccess()) {
         Throwable cause = done.cause();

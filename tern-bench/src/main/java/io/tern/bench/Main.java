@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /**
  * The command line of {@code tern-bench.jar}: a load scenario ({@code fanin}, {@code fanout},
- * {@code p2p}) or {@code report}, which turns results files into BENCHMARKS.md.
+ * {@code p2p}, {@code conns}, {@code retained}, {@code subs}) or {@code report}, which turns results files into BENCHMARKS.md.
  *
  * <pre>{@code
  * java -jar tern-bench/target/tern-bench.jar fanin --port 1883 --publishers 8 --qos 1 --label tern
@@ -42,7 +42,12 @@ public final class Main {
     }
     startWatchdog(BenchRun.hardDeadlineSeconds(options), err);
     try {
-      return new BenchRun(options, out, err).run();
+      switch (options.scenario()) {
+        case CONNS: return new ConnsRun(options, out, err).run();
+        case RETAINED: return new RetainedRun(options, out, err).run();
+        case SUBS: return new SubsRun(options, out, err).run();
+        default: return new BenchRun(options, out, err).run();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       err.println("error: interrupted");

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * One publishing connection. It encodes up to {@code batch} PUBLISH packets into one buffer, writes
@@ -56,8 +58,13 @@ final class Publisher extends BenchClient {
   private int window;
   private final int packetSize;
   private final int outstandingLimit;
-  /** The subscribers owed this publisher's messages; set before the start. */
-  private List<Subscriber> owedTo = List.of();
+  /** How many of this publisher's messages every subscriber owed them has got; null: no bound. */
+  private LongSupplier deliveredToAll;
+  /** The topic of each message by sequence number, when not the one topic; set before the start. */
+  private IntFunction<String> topicOf;
+  private boolean retain;
+  /** Sending ends after this many messages, or at the end of the window. */
+  private int limit = Integer.MAX_VALUE;
   private long delivered;
   private long forgiven;
   private long blockedSince = -1;
@@ -115,7 +122,26 @@ final class Publisher extends BenchClient {
 
   /** The subscribers that must get every message of this publisher, for the outstanding bound. */
   void owedTo(List<Subscriber> subscribers) {
-    this.owedTo = List.copyOf(subscribers);
+    List<Subscriber> owed = List.copyOf(subscribers);
+    deliveredTo(owed.isEmpty() ? null : () -> {
+      long least = Long.MAX_VALUE;
+      for (Subscriber s : owed) {
+        least = Math.min(least, s.receivedFrom(id));
+      }
+      return least;
+    });
+  }
+
+  /** What counts as delivered for the outstanding bound: messages of this publisher every subscriber got. */
+  void deliveredTo(LongSupplier deliveredToAll) {
+    this.deliveredToAll = deliveredToAll;
+  }
+
+  /** Publishes message {@code seq} to {@code topicOf.apply(seq)}, with the RETAIN flag when asked; at most {@code limit}. */
+  void shape(IntFunction<String> topicOf, boolean retain, int limit) {
+    this.topicOf = topicOf;
+    this.retain = retain;
+    this.limit = limit;
   }
 
   /** Starts sending at {@code startNanos}, stops at {@code windowEnd}; callable from any thread. */
@@ -152,7 +178,11 @@ final class Publisher extends BenchClient {
         allowed = Math.min(allowed, window - inFlight);
       }
       // Bounded in count: the subscriber's trackers refuse sequence numbers past MAX_SEQ.
-      allowed = Math.min(allowed, StreamTracker.MAX_SEQ - seq);
+      allowed = Math.min(allowed, Math.min(StreamTracker.MAX_SEQ, limit) - (long) seq);
+      if (seq >= limit) {
+        endSending();
+        return;
+      }
       if (ratePerNano > 0) {
         long due = (long) ((now - startNanos) * ratePerNano) + 1;
         allowed = Math.min(allowed, due - seq);
@@ -183,13 +213,10 @@ final class Publisher extends BenchClient {
    * the subscribers. A publisher held back resumes at half the bound, so it writes whole batches.
    */
   private long outstandingRoom(long now) {
-    long least = Long.MAX_VALUE;
-    for (Subscriber s : owedTo) {
-      least = Math.min(least, s.receivedFrom(id));
-    }
-    if (least == Long.MAX_VALUE) {
+    if (deliveredToAll == null) {
       return Long.MAX_VALUE;
     }
+    long least = deliveredToAll.getAsLong();
     if (least != delivered) {
       delivered = least;
       if (blockedSince >= 0) {
@@ -240,7 +267,8 @@ final class Publisher extends BenchClient {
     for (int i = 0; i < n; i++) {
       Payload.stamp(payload, now, id, seq);
       int packetId = qos > 0 ? takePacketId() : 0;
-      MqttEncoder.encode(new Publish(topic, qos, false, false, packetId, payload, MqttProperties.EMPTY), version, buf);
+      String t = topicOf == null ? topic : topicOf.apply(seq);
+      MqttEncoder.encode(new Publish(t, qos, retain, false, packetId, payload, MqttProperties.EMPTY), version, buf);
       if (inWindow) {
         if (firstInWindow < 0) {
           firstInWindow = seq;
