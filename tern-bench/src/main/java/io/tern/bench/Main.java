@@ -77,22 +77,25 @@ public final class Main {
   private static int report(String[] args, PrintStream out, PrintStream err) {
     String results = null;
     String output = null;
+    String section = null;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--out") && i + 1 < args.length) {
         output = args[++i];
+      } else if (args[i].equals("--section") && i + 1 < args.length) {
+        section = args[++i];
       } else if (results == null && !args[i].startsWith("--")) {
         results = args[i];
       } else {
-        err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE]");
+        err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE] [--section NAME]");
         return BenchRun.EXIT_USAGE;
       }
     }
     if (results == null) {
-      err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE]");
+      err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE] [--section NAME]");
       return BenchRun.EXIT_USAGE;
     }
     try {
-      String markdown = MarkdownReport.render(java.nio.file.Path.of(results));
+      String markdown = MarkdownReport.render(java.nio.file.Path.of(results), section);
       if (output == null) {
         out.print(markdown);
       } else {
