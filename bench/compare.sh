@@ -183,7 +183,9 @@ broker_mosquitto_persist_start() {
 PEERS_DIR=${PEERS_DIR:-bench/peers}
 peer_jar() { echo "$PEERS_DIR/$1/target/$1-launcher.jar"; }
 build_peer() {
-  [ -f "$(peer_jar "$1")" ] && return 0
+  # Rebuilt when its pom or sources changed since the jar was made.
+  [ -f "$(peer_jar "$1")" ] && [ -z "$(find "$PEERS_DIR/$1/pom.xml" "$PEERS_DIR/$1/src" -newer "$(peer_jar "$1")" \
+    -print -quit 2>/dev/null)" ] && return 0
   log "building the $1 launcher (bench/peers/$1, once)"
   mvn -B -q -f "$PEERS_DIR/$1/pom.xml" package >&2 || { echo "could not build bench/peers/$1"; return 1; }
 }
