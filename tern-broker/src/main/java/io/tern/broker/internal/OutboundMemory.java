@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Cost.</b> Sessions add their change once per drain or pump (a batch), not per message,
  * into a {@link LongAdder}: every event loop writes its own cell. {@link #check()} sums it every
- * {@link #CHECK_MILLIS} ms and flips {@link #over()}, a volatile that publishers read once per
- * socket read and target session. The overshoot is what arrives between two checks.
+ * {@link #CHECK_MILLIS} ms (and when one session's queue has grown by {@link #CHECK_BYTES}) and flips
+ * {@link #over()}, a volatile that publishers read once per socket read and target session. The
+ * overshoot is what arrives between two checks.
  *
  * <p><b>While over the high mark,</b> a publisher whose read handed messages to a session that is
  * falling behind (it has messages queued that its client has not taken, and is not yet at its own
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
 final class OutboundMemory {
   private static final Logger log = LoggerFactory.getLogger(OutboundMemory.class);
   static final long CHECK_MILLIS = 10;
+  static final long CHECK_BYTES = 1024 * 1024;
 
   private final LongAdder bytes = new LongAdder();
   private final long high;
@@ -70,8 +72,11 @@ final class OutboundMemory {
     paused.remove(c);
   }
 
-  /** Every {@link #CHECK_MILLIS} ms, on one thread. */
-  void check() {
+  /**
+   * Every {@link #CHECK_MILLIS} ms on the boss loop, and by a session whose queue grew by {@link
+   * #CHECK_BYTES} since it last asked (so one fast-growing queue is caught within about that much).
+   */
+  synchronized void check() {
     long b = bytes.sum();
     if (!over && b > high) {
       over = true;

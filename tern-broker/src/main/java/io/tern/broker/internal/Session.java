@@ -123,6 +123,8 @@ final class Session {
   /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
   private long droppedSeen;
   private long droppedAtBurstStart = -1;
+  /** Growth of {@link #queuedBytes} since this session last had the broker's total checked. */
+  private long growthSinceCheck;
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
@@ -416,6 +418,10 @@ final class Session {
     if (change != 0) {
       reportedBytes = queuedBytes;
       core.memory().add(change);
+      if (change > 0 && (growthSinceCheck += change) > OutboundMemory.CHECK_BYTES) {
+        growthSinceCheck = 0;
+        core.memory().check();
+      }
     }
   }
 
