@@ -130,6 +130,28 @@ public final class Broker implements AutoCloseable {
         s.subscriptionLimitRefusals(), s.tlsHandshakeFailures());
   }
 
+  /** The memory bounds' state and counters since start: queued bytes per session, back-pressure. */
+  public MemoryStats memoryStats() {
+    io.tern.broker.internal.BrokerStats s = core.stats();
+    return new MemoryStats(core.bufferedOutboundBytes(), core.overHighWaterMark(), s.highWaterMarkCrossings(),
+        s.publisherPauses(), s.queuedBytesDrops());
+  }
+
+  /**
+   * A snapshot of the memory bounds.
+   *
+   * @param bufferedOutboundBytes bytes held for clients now: queued messages (payload and topic) and
+   *     unwritten network buffers of sockets that do not keep up
+   * @param overHighWaterMark whether publishers that feed sessions falling behind are paused now
+   * @param highWaterMarkCrossings times {@code bufferedOutboundBytes} went over {@code outboundHighWaterMark}
+   * @param publisherPauses publishers paused by it (one per pause)
+   * @param queuedBytesDrops messages dropped over a session's {@code maxQueuedBytes} (also in
+   *     {@link Stats#messagesDropped()})
+   */
+  public record MemoryStats(
+      long bufferedOutboundBytes, boolean overHighWaterMark, long highWaterMarkCrossings, long publisherPauses,
+      long queuedBytesDrops) {}
+
   /**
    * A snapshot of the security counters.
    *
@@ -181,6 +203,16 @@ public final class Broker implements AutoCloseable {
     /** Who may connect (default: everyone). */
     public Builder authenticator(io.tern.broker.auth.Authenticator a) {
       config.authenticator(a);
+      return this;
+    }
+
+    /**
+     * Registers an MQTT 5 enhanced authentication method (AUTH packets, v5 section 4.12) under its
+     * Authentication Method name, e.g. {@code enhancedAuthenticator(ScramSha256Authenticator.METHOD,
+     * new ScramSha256Authenticator(users::get))}.
+     */
+    public Builder enhancedAuthenticator(String method, io.tern.broker.auth.EnhancedAuthenticator a) {
+      config.enhancedAuthenticator(method, a);
       return this;
     }
 

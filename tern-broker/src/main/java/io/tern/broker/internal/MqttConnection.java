@@ -10,7 +10,10 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.tern.broker.Listener;
 import io.tern.broker.TopicAliasPolicy;
 import io.tern.broker.auth.AuthResult;
+import io.tern.broker.auth.AuthStep;
+import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.ClientInfo;
+import io.tern.codec.Auth;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Connect;
 import io.tern.codec.Disconnect;
@@ -42,6 +45,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +70,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
   private ByteBuf pendingOut;
   private boolean pausedByBacklog;
+  /** Registered with {@link OutboundMemory} to be resumed below the low water mark (once at a time). */
+  private boolean waitingForMemory;
+  /** Bytes of this channel's outbound buffer counted in {@link OutboundMemory} while it is unwritable. */
+  private long unwrittenCounted;
   /**
    * In the fsync mode, the PUBACK/PUBREC/PUBCOMP of the current read: sent once the store has
    * synced what this read wrote (see {@link #channelReadComplete}). Null in the other modes, where
@@ -102,6 +110,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private Session session;
   /** Who the authenticator accepted; what the authorizer is asked about. */
   private ClientInfo client;
+  /** The enhanced authentication (v5 AUTH) of a CONNECT that named an Authentication Method, else null. */
+  private EnhancedAuth enhancedAuth;
   private String closeReason;
   /**
    * Set when this side decided to close: the channel only becomes inactive later, and packets
@@ -151,6 +161,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return; // packets are plain objects: nothing to release
     }
     if (state == State.CONNECTING) {
+      if (enhancedAuth != null && enhancedAuth.atConnect()) {
+        onAuthenticating(msg);
+        return;
+      }
       pending.add(msg);
       return;
     }
@@ -170,12 +184,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     flush();
     if (behind != null && state == State.CONNECTED) {
-      // A receiving session's loop is far behind: stop reading from this publisher until it has
-      // caught up, rather than queue what cannot be delivered. Slow clients never cause this.
+      // A receiving session's loop is far behind, or the broker holds more than its outbound high
+      // water mark and that session's client falls behind: stop reading from this publisher until
+      // it has caught up, rather than queue what cannot be delivered.
       pausedByBacklog = true;
       channel.config().setAutoRead(false);
+      if (!waitingForMemory && core.memory().over()) {
+        waitingForMemory = true;
+        core.memory().resumeBelowLowMark(this);
+      }
       behind.resumeWhenCaughtUp(this::resumeReading);
     }
+  }
+
+  /** The broker's buffered outbound bytes fell below the low water mark. Any thread. */
+  void memoryRoom() {
+    channel.eventLoop().execute(() -> {
+      waitingForMemory = false;
+      if (pausedByBacklog) {
+        pausedByBacklog = false;
+        if (state == State.CONNECTED && !closing) {
+          channel.config().setAutoRead(true);
+        }
+      }
+    });
   }
 
   /** fsync mode: the acks of this read leave once the store has synced (one sync for many reads). */
@@ -216,14 +248,36 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    countUnwritten();
     if (channel.isWritable() && session != null && state == State.CONNECTED) {
       session.pump();
     }
     ctx.fireChannelWritabilityChanged();
   }
 
+  /**
+   * What a slow socket has not taken counts in the broker's buffered outbound bytes from when its
+   * channel turns unwritable until it is writable again (events that come for both changes); a
+   * writable channel holds less than its low water mark.
+   */
+  private void countUnwritten() {
+    if (!channel.isWritable()) {
+      if (unwrittenCounted == 0) {
+        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        unwrittenCounted = b == null ? 0 : b.totalPendingWriteBytes();
+        core.memory().add(unwrittenCounted);
+      }
+    } else if (unwrittenCounted != 0) {
+      core.memory().add(-unwrittenCounted);
+      unwrittenCounted = 0;
+    }
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && pausedByBacklog) {
+      return; // not read by our choice: the client's packets wait in the socket, it is not idle
+    }
     if (evt instanceof IdleStateEvent) {
       log.info("Client {} from {}: keep alive timeout, closing", clientId, remote());
       disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
@@ -280,7 +334,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
       case PINGREQ: write(PingResp.INSTANCE); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
-      case AUTH: violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); break; // v5 4.12
+      case AUTH: onAuth((Auth) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
     }
@@ -328,11 +382,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     MqttProperties cp = c.properties();
-    if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) {
-      // Enhanced authentication (v5 section 4.12): no method is supported yet, so any is unknown (0x8C).
-      refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD,
-          "unsupported authentication method " + cp.getString(Property.AUTHENTICATION_METHOD));
-      return;
+    if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) { // enhanced authentication, v5 section 4.12
+      String method = cp.getString(Property.AUTHENTICATION_METHOD);
+      EnhancedAuthenticator ea = core.access().enhancedAuthenticator(method);
+      if (ea == null) {
+        refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD, "unsupported authentication method " + method); // MQTT-4.12.0-1
+        return;
+      }
+      enhancedAuth = new EnhancedAuth(method, ea, channel.eventLoop(), this::writeAndFlush);
     }
     clientId = id;
     will = c.will();
@@ -358,11 +415,82 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CONNECTING;
     pending = new ArrayList<>(4);
-    channel.config().setAutoRead(false);
     boolean assignedId = assigned;
     boolean responseInfo = v5 && cp.getInt(Property.REQUEST_RESPONSE_INFORMATION, 0) == 1;
-    core.access().authenticate(c, id, channel, listener,
-        (result, info) -> authenticated(result, info, assignedId, responseInfo));
+    BiConsumer<AuthResult, ClientInfo> then = (result, info) -> authenticated(result, info, assignedId, responseInfo);
+    if (enhancedAuth != null) {
+      startEnhancedAuth(c, id, then);
+      return;
+    }
+    channel.config().setAutoRead(false);
+    core.access().authenticate(c, id, channel, listener, then);
+  }
+
+  /**
+   * The exchange of an enhanced authentication, before the session is prepared: reads the client's
+   * AUTH packets ({@link #onAuthenticating}) and must end within the connect timeout.
+   */
+  private void startEnhancedAuth(Connect c, String id, BiConsumer<AuthResult, ClientInfo> then) {
+    long timeoutMs = core.config().connectTimeout().toMillis();
+    connectTimeout = ctx.executor().schedule(() -> {
+      if (enhancedAuth.atConnect() && !closing) {
+        log.info("Client {} from {} closed: enhanced authentication not done within {} ms", id, remote(), timeoutMs);
+        beginClose("enhanced authentication timeout");
+        ctx.close();
+      }
+    }, timeoutMs, TimeUnit.MILLISECONDS);
+    enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener, null),
+        c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
+          connectTimeout.cancel(false);
+          channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
+          core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
+        });
+  }
+
+  /** A packet during the enhanced authentication of the CONNECT: only AUTH or DISCONNECT (MQTT-3.1.2-30). */
+  private void onAuthenticating(Object msg) {
+    if (msg instanceof Auth a) {
+      String problem = enhancedAuth.onAuth(a, null);
+      if (problem != null) {
+        refuse(ReasonCodes.PROTOCOL_ERROR, problem);
+      }
+    } else if (msg instanceof Disconnect) {
+      beginClose("client DISCONNECT during authentication");
+      ctx.close();
+    } else if (msg instanceof MqttDecodeException e) {
+      violation(e.reasonCode(), e.getMessage());
+    } else {
+      refuse(ReasonCodes.PROTOCOL_ERROR, ((MqttPacket) msg).type() + " before the CONNACK of an enhanced authentication");
+    }
+  }
+
+  /** AUTH after CONNACK: the answer to a re-authentication challenge, or a new re-authentication (0x19). */
+  private void onAuth(Auth a) {
+    if (enhancedAuth == null) {
+      violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); // MQTT-4.12.0-7
+      return;
+    }
+    String problem = enhancedAuth.onAuth(a, () -> enhancedAuth.begin(
+        core.access().enhancedRequest(enhancedAuth.method(), clientId, client.username(), channel, listener, client),
+        a.properties().getBinary(Property.AUTHENTICATION_DATA), this::reauthenticated));
+    if (problem != null) {
+      violation(ReasonCodes.PROTOCOL_ERROR, problem);
+    }
+  }
+
+  /** A re-authentication ended: AUTH 0x00 and the new identity, or DISCONNECT (MQTT-4.12.1-2). */
+  private void reauthenticated(AuthStep step) {
+    if (state != State.CONNECTED || closing) {
+      return;
+    }
+    ClientInfo info = core.access().reauthenticated(client, step.result());
+    if (info == null) {
+      disconnect(EnhancedAuth.disconnectCode(step.result().reasonCode()), "re-authentication failed");
+      return;
+    }
+    client = info;
+    session.clientInfo = info;
+    writeAndFlush(enhancedAuth.successPacket(step));
   }
 
   /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
@@ -418,6 +546,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (version.isV5()) {
       props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
           responseInfo);
+      if (enhancedAuth != null) {
+        props = enhancedAuth.connAckProperties(props);
+      }
     }
     // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
     // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
@@ -480,6 +611,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     if (core.access().authorizing && !core.access().mayPublish(client, p.topic(), p.qos())) {
       onDeniedPublish(p);
+      return;
+    }
+    if (p.retain() && p.payload().length > 0 && core.retainedQuotaExceeded(p.topic())) {
+      onRetainedQuotaExceeded(p);
       return;
     }
     Message m = new Message(p.withDelivery(p.qos(), p.retain(), false, 0), clientId, System.nanoTime());
@@ -548,6 +683,27 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
     } else if (p.qos() == 2) {
       write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
+    }
+  }
+
+  /**
+   * A retained PUBLISH over {@code max_retained_messages} (see {@link
+   * io.tern.broker.BrokerConfig#maxRetainedMessages()}): MQTT 5 is told 0x97 in the ack, or by
+   * DISCONNECT 0x97 for QoS 0; MQTT 3 has no way to hear it and is closed.
+   */
+  private void onRetainedQuotaExceeded(Publish p) {
+    String why = "retained message to a new topic over max_retained_messages ("
+        + core.config().maxRetainedMessages() + ")";
+    if (!version.isV5() || p.qos() == 0) {
+      log.info("Client {} from {}: {}, disconnecting", clientId, remote(), why);
+      disconnect(ReasonCodes.QUOTA_EXCEEDED, why);
+      return;
+    }
+    log.debug("Client {} from {}: PUBLISH to {} refused: {}", clientId, remote(), p.topic(), why);
+    if (p.qos() == 1) {
+      write(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
+    } else {
+      write(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
     }
   }
 
@@ -707,10 +863,20 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
+    if (unwrittenCounted != 0) {
+      core.memory().add(-unwrittenCounted);
+      unwrittenCounted = 0;
+    }
+    if (waitingForMemory) {
+      core.memory().forget(this);
+    }
     batcher.flush(core.persistence()); // what this connection routed before it closed still goes out (no pause now)
     releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
+    }
+    if (enhancedAuth != null) {
+      enhancedAuth.close();
     }
     if (previous == State.CONNECTED) {
       publishWill();
