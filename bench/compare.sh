@@ -204,13 +204,14 @@ broker_hivemq_start() {
     >"$dir/broker.log" 2>&1 &
 }
 
-# Moquette (io.moquette:moquette-broker): persistence off, its defaults otherwise.
+# Moquette (io.moquette:moquette-broker): persistence off, telemetry off, its defaults otherwise
+# (NIO, not epoll: netty.epoll is false by default).
 broker_moquette_check() { build_peer moquette; }
 broker_moquette_version() { echo "moquette $(peer_version moquette moquette-broker)"; }
 broker_moquette_start() {
   local port=$1 dir=$2
   # shellcheck disable=SC2086
-  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar moquette)" "$port" ) \
+  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar moquette)" "$port" "$dir" ) \
     >"$dir/broker.log" 2>&1 &
 }
 
