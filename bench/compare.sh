@@ -68,7 +68,7 @@ SUBS=${SUBS:-1000000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-10000}
 # conns, retained and subs: the longest one phase of them (connecting, subscribing, publishing,
 # receiving) may take; a broker slower than that gets a partial result, flagged.
-PHASE_TIMEOUT=${PHASE_TIMEOUT:-90}
+PHASE_TIMEOUT=${PHASE_TIMEOUT:-120}
 # The default scenarios: default_runs and scenario_args, in bench/scenarios.sh.
 # shellcheck source=bench/scenarios.sh
 . "$ROOT/bench/scenarios.sh"
