@@ -41,9 +41,9 @@ public final class ServerMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final Timer storeWrites;
-  /** Traffic counters of one scrape: several meters read the same snapshot. */
+  /** Traffic counters of the current scrape: several meters read the same snapshot. */
   private volatile TrafficStats traffic;
-  private volatile long trafficAtNanos;
+  private volatile Broker broker;
 
   public ServerMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -67,6 +67,7 @@ public final class ServerMetrics implements AutoCloseable {
 
   /** Registers the broker's metrics. */
   public void bind(Broker broker) {
+    this.broker = broker;
     var r = registry;
     gauge("tern.connections.current", "Open client connections", broker, b -> b.stats().connections());
     counter("tern.connections", "Client connections accepted since start", broker, b -> b.stats().connectionsTotal());
@@ -108,16 +109,10 @@ public final class ServerMetrics implements AutoCloseable {
     registry.getPrometheusRegistry().register(() -> latency(broker.management().deliveryLatency()));
   }
 
-  /** Every meter reads the same traffic snapshot within a scrape (it sums over all sessions). */
-  private TrafficStats traffic(Broker broker) {
-    long now = System.nanoTime();
+  /** Every meter reads the traffic snapshot taken at the start of the scrape (it sums over all sessions). */
+  private TrafficStats traffic(Broker b) {
     TrafficStats t = traffic;
-    if (t == null || now - trafficAtNanos > 500_000_000L) {
-      t = broker.management().traffic();
-      traffic = t;
-      trafficAtNanos = now;
-    }
-    return t;
+    return t != null ? t : b.management().traffic();
   }
 
   private void gauge(String name, String help, Broker broker, ToDoubleFunction<Broker> f) {
@@ -170,8 +165,14 @@ public final class ServerMetrics implements AutoCloseable {
   }
 
   /** The metrics in the Prometheus text format (0.0.4). */
-  public String scrape() {
-    return registry.scrape();
+  public synchronized String scrape() {
+    Broker b = broker;
+    traffic = b == null ? null : b.management().traffic();
+    try {
+      return registry.scrape();
+    } finally {
+      traffic = null;
+    }
   }
 
   /** Micrometer's registry, for more meters. */
