@@ -165,7 +165,7 @@ public final class AdminServer implements AutoCloseable {
       });
     }
     r.get("/", ctx -> ctx.redirect("/dashboard/"));
-    r.get("/dashboard", ctx -> ctx.redirect("/dashboard/"));
+    // Javalin ignores trailing slashes: this answers /dashboard too (the page uses absolute URLs).
     r.get("/dashboard/", ctx -> resource(ctx, "dashboard/index.html", DASHBOARD.get("index.html")));
     r.get("/dashboard/{file}", ctx -> {
       String file = ctx.pathParam("file");

@@ -473,7 +473,7 @@ class ConfigLoaderTest {
     assertThat(c.admin().users()).extracting(AdminConfig.User::name).containsExactly("ops");
     assertThat(c.admin().apiKeys()).extracting(AdminConfig.ApiKey::name).containsExactly("prom");
     assertThat(c.admin().toString()).doesNotContain(hash).doesNotContain("ab".repeat(32));
-    assertThat(parse("admin:\n  enabled: false\n  api_keys: [{name: k, sha256: " + "0".repeat(64) + "}]\n")
+    assertThat(parse("admin:\n  enabled: false\n  api_keys: [{name: k, sha256: '" + "0".repeat(64) + "'}]\n")
         .admin().active()).isFalse();
   }
 
