@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 final class Logging {
   private Logging() {}
 
-  /** Sets the level of every logger (the root's; logback.xml sets no other). */
+  /** Sets the level of the root logger (logback.xml keeps Jetty and Javalin at WARN). */
   static void setLevel(LogLevel level) {
     ILoggerFactory factory = LoggerFactory.getILoggerFactory();
     if (factory instanceof LoggerContext context) {

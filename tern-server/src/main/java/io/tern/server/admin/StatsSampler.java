@@ -27,9 +27,9 @@ final class StatsSampler {
 
   void sample() {
     Broker.Stats s = broker.stats();
+    var traffic = broker.management().traffic();
     Sample x = new Sample(System.currentTimeMillis(), s.connections(), s.messagesReceived(), s.messagesSent(),
-        broker.management().traffic().bytesReceived(), broker.management().traffic().bytesSent(),
-        s.messagesDropped());
+        traffic.bytesReceived(), traffic.bytesSent(), s.messagesDropped());
     synchronized (this) {
       ring[next] = x;
       next = (next + 1) % KEEP;
