@@ -31,6 +31,7 @@ const [base, user, password, victim, topic, payload] = process.argv.slice(2);
     await page.fill('#login-password', password);
     await page.click('#login-submit');
     await page.waitForSelector('#app:not([hidden])');
+    result.loginFormHidden = !(await page.isVisible('#login'));
     await page.waitForFunction(() => document.querySelector('#stat-connections').textContent !== '-');
     result.connectionsShown = Number(await page.textContent('#stat-connections'));
 

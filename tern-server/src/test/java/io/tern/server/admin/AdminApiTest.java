@@ -217,14 +217,34 @@ class AdminApiTest {
   }
 
   @Test
-  void tracingCanBeSwitchedPerClient() {
-    connect("traced", null, false);
-    JsonNode r = AdminFixture.json(f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": true}"));
-    assertThat(r.get("traced").asBoolean()).isTrue();
-    await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/clients/traced").get("traced").asBoolean());
-    f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": false}");
-    await().atMost(Duration.ofSeconds(5)).until(() -> !f.getJson("/api/v1/clients/traced").get("traced").asBoolean());
-    assertError(f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": 1}"), 400, "enabled");
+  void tracingLogsTheClientsPacketsAndCanBeSwitchedOff() {
+    ch.qos.logback.classic.Logger traceLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.tern.broker.trace");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    traceLog.addAppender(lines);
+    traceLog.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      Mqtt5BlockingClient c = connect("traced", null, false);
+      JsonNode r = AdminFixture.json(f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": true}"));
+      assertThat(r.get("traced").asBoolean()).isTrue();
+      await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/clients/traced").get("traced").asBoolean());
+      c.subscribeWith().topicFilter("trace/me").send();
+      f.broker.publish("trace/me", new byte[] {1, 2});
+      await().atMost(Duration.ofSeconds(5)).until(() -> lines.list.stream().anyMatch(
+          e -> e.getFormattedMessage().startsWith("Client traced received PUBLISH (topic trace/me")));
+      assertThat(lines.list).anyMatch(e -> e.getFormattedMessage().startsWith("Client traced sent Subscribe"));
+      f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": false}");
+      await().atMost(Duration.ofSeconds(5)).until(() -> !f.getJson("/api/v1/clients/traced").get("traced").asBoolean());
+      int before = lines.list.size();
+      c.subscribeWith().topicFilter("trace/other").send();
+      assertThat(lines.list).hasSize(before);
+      assertError(f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": 1}"), 400, "enabled");
+    } finally {
+      traceLog.detachAppender(lines);
+      traceLog.setLevel(null);
+    }
   }
 
   // ------------------------------------------------------------------ sessions

@@ -30,13 +30,21 @@ final class AdminFixture implements AutoCloseable {
   final Broker broker;
   final ServerMetrics metrics = new ServerMetrics();
   final AdminServer admin;
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String scheme;
+  final HttpClient http;
 
   AdminFixture() {
     this(b -> {});
   }
 
   AdminFixture(Consumer<Broker.Builder> customize) {
+    this(customize, c -> c, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+  }
+
+  /** With a changed admin configuration and another HTTP client (HTTPS tests). */
+  AdminFixture(Consumer<Broker.Builder> customize, java.util.function.UnaryOperator<AdminConfig> adminChange,
+      HttpClient client) {
+    this.http = client;
     Broker.Builder b = Broker.builder().listener(Listener.tcp("127.0.0.1", 0));
     customize.accept(b);
     broker = b.build().start();
@@ -44,6 +52,8 @@ final class AdminFixture implements AutoCloseable {
     AdminConfig config = new AdminConfig(null, "127.0.0.1", 0, null,
         List.of(new AdminConfig.User(USER, PasswordHash.create(PASSWORD.toCharArray(), PasswordHash.MIN_ITERATIONS))),
         null, List.of(new AdminConfig.ApiKey("tests", AdminAuth.sha256(API_KEY))));
+    config = adminChange.apply(config);
+    scheme = config.tls() == null ? "http" : "https";
     admin = AdminServer.start(broker, config, metrics, broker::isRunning);
   }
 
@@ -52,7 +62,7 @@ final class AdminFixture implements AutoCloseable {
   }
 
   String base() {
-    return "http://127.0.0.1:" + admin.port();
+    return scheme + "://127.0.0.1:" + admin.port();
   }
 
   static String basic(String user, String password) {

@@ -102,6 +102,7 @@ class DashboardBrowserTest {
 
       JsonNode result = AdminFixture.JSON.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
       assertThat(result.get("wrongPasswordMessage").asText()).containsIgnoringCase("authentication");
+      assertThat(result.get("loginFormHidden").asBoolean()).isTrue();
       assertThat(result.get("connectionsShown").asInt()).isEqualTo(2);
       assertThat(result.get("victimState").asText()).isEqualTo("connected");
       assertThat(result.get("victimGone").asBoolean()).isTrue();
