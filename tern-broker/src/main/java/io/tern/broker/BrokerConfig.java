@@ -27,6 +27,9 @@ public final class BrokerConfig {
   private final int maxPacketSize;
   private final int maxInflight;
   private final int maxQueuedMessages;
+  private final long maxQueuedBytes;
+  private final long outboundHighWaterMark;
+  private final long outboundLowWaterMark;
   private final boolean queueQos0WhenOffline;
   private final DropPolicy dropPolicy;
   private final Duration connectTimeout;
@@ -54,12 +57,16 @@ public final class BrokerConfig {
   private final int maxTopicLength;
   private final int maxTopicLevels;
   private final int maxSubscriptionsPerClient;
+  private final int maxRetainedMessages;
 
   private BrokerConfig(Builder b) {
     this.listeners = List.copyOf(b.listeners.isEmpty() ? List.of(Listener.tcp(1883)) : b.listeners);
     this.maxPacketSize = b.maxPacketSize;
     this.maxInflight = b.maxInflight;
     this.maxQueuedMessages = b.maxQueuedMessages;
+    this.maxQueuedBytes = b.maxQueuedBytes;
+    this.outboundHighWaterMark = b.outboundHighWaterMark;
+    this.outboundLowWaterMark = b.outboundLowWaterMark;
     this.queueQos0WhenOffline = b.queueQos0WhenOffline;
     this.dropPolicy = b.dropPolicy;
     this.connectTimeout = b.connectTimeout;
@@ -87,6 +94,7 @@ public final class BrokerConfig {
     this.maxTopicLength = b.maxTopicLength;
     this.maxTopicLevels = b.maxTopicLevels;
     this.maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
+    this.maxRetainedMessages = b.maxRetainedMessages;
   }
 
   public static Builder builder() {
@@ -104,6 +112,9 @@ public final class BrokerConfig {
     b.maxPacketSize = maxPacketSize;
     b.maxInflight = maxInflight;
     b.maxQueuedMessages = maxQueuedMessages;
+    b.maxQueuedBytes = maxQueuedBytes;
+    b.outboundHighWaterMark = outboundHighWaterMark;
+    b.outboundLowWaterMark = outboundLowWaterMark;
     b.queueQos0WhenOffline = queueQos0WhenOffline;
     b.dropPolicy = dropPolicy;
     b.connectTimeout = connectTimeout;
@@ -131,6 +142,7 @@ public final class BrokerConfig {
     b.maxTopicLength = maxTopicLength;
     b.maxTopicLevels = maxTopicLevels;
     b.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
+    b.maxRetainedMessages = maxRetainedMessages;
     return b;
   }
 
@@ -152,6 +164,32 @@ public final class BrokerConfig {
   /** Messages one session may have queued (waiting to be sent) before {@link #dropPolicy()} applies. */
   public int maxQueuedMessages() {
     return maxQueuedMessages;
+  }
+
+  /**
+   * Bytes (payload and topic of each message) one session may have queued before {@link
+   * #dropPolicy()} applies; 0 (the default): no limit but {@link #maxQueuedMessages()}. Checked on
+   * the session's event loop once its client has been sent what it can take, so a client that
+   * keeps up is never cut by it. A message larger than this is never queued.
+   */
+  public long maxQueuedBytes() {
+    return maxQueuedBytes;
+  }
+
+  /**
+   * Memory-based back-pressure: when the bytes the broker holds for its clients (queued messages
+   * and network buffers not yet written to slow sockets) pass this mark, the broker stops reading
+   * from the publishers whose messages go to sessions that are falling behind, until those catch up
+   * or the total falls below {@link #outboundLowWaterMark()}. Default: a quarter of the JVM's
+   * maximum heap.
+   */
+  public long outboundHighWaterMark() {
+    return outboundHighWaterMark;
+  }
+
+  /** Below this, publishers paused by {@link #outboundHighWaterMark()} are read again. Default: half the high mark. */
+  public long outboundLowWaterMark() {
+    return outboundLowWaterMark == 0 ? outboundHighWaterMark / 2 : outboundLowWaterMark;
   }
 
   /** Whether QoS 0 messages are queued for an offline persistent session (off: they are dropped). */
@@ -311,12 +349,29 @@ public final class BrokerConfig {
     return maxSubscriptionsPerClient;
   }
 
+  /**
+   * Retained messages the broker keeps at most, over all topics; 0 (the default): no limit. A
+   * client's retained PUBLISH that would add one more (a new topic; replacing or clearing one is
+   * always allowed) is refused with {@code 0x97 Quota exceeded}: in the PUBACK/PUBREC of an MQTT 5
+   * QoS 1/2 message, by DISCONNECT {@code 0x97} for an MQTT 5 QoS 0 one (it has no ack), by closing
+   * the connection of an MQTT 3 client (it has no way to be told). It is not routed either. Messages
+   * published from inside the process and wills are not held to it. Publishes on several event
+   * loops at the same moment may overshoot it by a few.
+   */
+  public int maxRetainedMessages() {
+    return maxRetainedMessages;
+  }
+
   /** Builds a {@link BrokerConfig}; {@link #build()} checks every value. */
   public static final class Builder {
     private final List<Listener> listeners = new ArrayList<>();
     private int maxPacketSize = 1024 * 1024;
     private int maxInflight = 32;
     private int maxQueuedMessages = 1000;
+    private long maxQueuedBytes = 0;
+    private long outboundHighWaterMark = Runtime.getRuntime().maxMemory() / 4;
+    /** 0: half of {@link #outboundHighWaterMark}. */
+    private long outboundLowWaterMark = 0;
     private boolean queueQos0WhenOffline = false;
     private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
     private Duration connectTimeout = Duration.ofSeconds(10);
@@ -344,6 +399,7 @@ public final class BrokerConfig {
     private int maxTopicLength = 65535;
     private int maxTopicLevels = 0;
     private int maxSubscriptionsPerClient = 1000;
+    private int maxRetainedMessages = 0;
 
     private Builder() {}
 
@@ -389,6 +445,12 @@ public final class BrokerConfig {
       return this;
     }
 
+    /** See {@link BrokerConfig#maxRetainedMessages()}; 0: no limit. */
+    public Builder maxRetainedMessages(int messages) {
+      this.maxRetainedMessages = messages;
+      return this;
+    }
+
     public Builder maxSubscriptionsPerClient(int subscriptions) {
       this.maxSubscriptionsPerClient = subscriptions;
       return this;
@@ -418,6 +480,24 @@ public final class BrokerConfig {
 
     public Builder maxQueuedMessages(int messages) {
       this.maxQueuedMessages = messages;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#maxQueuedBytes()}; 0: no limit. */
+    public Builder maxQueuedBytes(long bytes) {
+      this.maxQueuedBytes = bytes;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#outboundHighWaterMark()}. */
+    public Builder outboundHighWaterMark(long bytes) {
+      this.outboundHighWaterMark = bytes;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#outboundLowWaterMark()}; 0: half of the high mark. */
+    public Builder outboundLowWaterMark(long bytes) {
+      this.outboundLowWaterMark = bytes;
       return this;
     }
 
@@ -515,6 +595,10 @@ public final class BrokerConfig {
       check(maxPacketSize >= 16 && maxPacketSize <= 268_435_460, "max packet size must be 16..268435460 bytes");
       check(maxInflight >= 1 && maxInflight <= 65535, "max inflight must be 1..65535");
       check(maxQueuedMessages >= 1, "max queued messages must be >= 1");
+      check(maxQueuedBytes >= 0, "max queued bytes must be >= 0 (0: no limit)");
+      check(outboundHighWaterMark >= 1, "outbound high water mark must be >= 1 byte");
+      check(outboundLowWaterMark >= 0 && outboundLowWaterMark < outboundHighWaterMark,
+          "outbound low water mark must be below the high water mark");
       check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect timeout must be positive");
       check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
       check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");
@@ -526,6 +610,7 @@ public final class BrokerConfig {
           "max session expiry interval must be 0..4294967295 seconds");
       check(responseInformation == null || !responseInformation.isEmpty(), "response information must not be empty");
       check(maxConnections >= 0, "max connections must be >= 0 (0: no limit)");
+      check(maxRetainedMessages >= 0, "max retained messages must be >= 0 (0: no limit)");
       check(maxConnectionRatePerAddress >= 0, "max connection rate per address must be >= 0 (0: no limit)");
       check(maxTopicLength >= 1 && maxTopicLength <= 65535, "max topic length must be 1..65535");
       check(maxTopicLevels >= 0, "max topic levels must be >= 0 (0: no limit)");

@@ -23,6 +23,7 @@ public final class BrokerCore {
   private final Transport transport;
   private final Persistence persistence;
   private final Access access;
+  private final OutboundMemory memory;
 
   public BrokerCore(BrokerConfig config) {
     this(config, null);
@@ -34,6 +35,7 @@ public final class BrokerCore {
     this.persistence = new Persistence(store);
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
     this.access = new Access(config, stats);
+    this.memory = new OutboundMemory(config, stats);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
   }
@@ -68,6 +70,20 @@ public final class BrokerCore {
     persistence.recover(this, loops);
   }
 
+  OutboundMemory memory() {
+    return memory;
+  }
+
+  /** The bytes held for clients: queued messages and unwritten network buffers of slow sockets. */
+  public long bufferedOutboundBytes() {
+    return memory.bytes();
+  }
+
+  /** Whether publishers feeding sessions that fall behind are paused (over the high water mark). */
+  public boolean overHighWaterMark() {
+    return memory.over();
+  }
+
   Access access() {
     return access;
   }
@@ -97,6 +113,15 @@ public final class BrokerCore {
 
   public int retainedCount() {
     return retained.size();
+  }
+
+  /**
+   * Whether a client's retained PUBLISH to {@code topic} would take the retained store over
+   * {@code max_retained_messages}: a new topic when the store is full. Approximate across loops.
+   */
+  boolean retainedQuotaExceeded(String topic) {
+    int max = config.maxRetainedMessages();
+    return max > 0 && retained.size() >= max && retained.get(topic) == null;
   }
 
   /** Publishes a message from inside the process (no client): any thread. */
