@@ -144,8 +144,19 @@ public final class SysPublisher implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops publishing and waits for a round in progress to end: its retained messages are written
+   * to the store, which must not be closed under it (RocksDB aborts the process then).
+   */
   @Override
   public void close() {
-    timer.shutdownNow();
+    timer.shutdown();
+    try {
+      if (!timer.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("$SYS: a publishing round did not end within 5 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
