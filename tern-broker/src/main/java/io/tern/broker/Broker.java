@@ -1,6 +1,8 @@
 package io.tern.broker;
 
 import io.tern.broker.internal.BrokerCore;
+import io.tern.broker.internal.ManagementImpl;
+import io.tern.broker.management.BrokerManagement;
 import io.tern.broker.store.MessageStore;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.Publish;
@@ -26,11 +28,13 @@ import java.util.Objects;
 public final class Broker implements AutoCloseable {
   private final BrokerConfig config;
   private final BrokerCore core;
+  private final BrokerManagement management;
   private volatile boolean started;
 
   private Broker(BrokerConfig config, MessageStore store) {
     this.config = config;
     this.core = new BrokerCore(config, store);
+    this.management = new ManagementImpl(core);
   }
 
   public static Builder builder() {
@@ -102,6 +106,34 @@ public final class Broker implements AutoCloseable {
       throw new IllegalArgumentException("invalid topic name: '" + topic + "'");
     }
     core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), MqttProperties.EMPTY));
+  }
+
+  /**
+   * Publishes a message with MQTT 5 properties (Message Expiry Interval, Content Type, Response
+   * Topic, Correlation Data, User Properties, Payload Format Indicator); MQTT 3 subscribers get it
+   * without them.
+   *
+   * @throws IllegalArgumentException for an invalid topic name or QoS, or a property that a
+   *     PUBLISH may not carry
+   */
+  public void publish(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties) {
+    Objects.requireNonNull(payload, "payload");
+    Objects.requireNonNull(properties, "properties");
+    if (!Topics.isValidName(topic)) {
+      throw new IllegalArgumentException("invalid topic name: '" + topic + "'");
+    }
+    if (properties.topicAlias() != null || !properties.subscriptionIdentifiers().isEmpty()) {
+      throw new IllegalArgumentException("Topic Alias and Subscription Identifier are not for publishing");
+    }
+    core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), properties));
+  }
+
+  /**
+   * The management view: clients, sessions, subscriptions and retained messages, and the
+   * operator's actions on them. Any thread.
+   */
+  public BrokerManagement management() {
+    return management;
   }
 
   /** A QoS 0, non-retained publish. */
