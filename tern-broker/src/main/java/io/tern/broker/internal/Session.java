@@ -123,6 +123,9 @@ final class Session {
   /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
   private long droppedSeen;
   private long droppedAtBurstStart = -1;
+  private long burstStartNanos;
+  /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
+  private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** Growth of {@link #queuedBytes} since this session last had the broker's total checked. */
   private long growthSinceCheck;
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
@@ -400,7 +403,8 @@ final class Session {
   /**
    * After the queue changed, on loop: whether it lags (see {@link #lagging}), resuming the
    * publishers paused for it once it has caught up, the broker's byte total, and one log line
-   * when a burst of drops begins and one when it ends (the queue emptied), not one per message.
+   * when a burst of drops begins and one when it ends (the queue emptied, 10 s or more after it
+   * began), not one per message.
    */
   private void afterQueueChange() {
     int size = queue.size();
@@ -408,6 +412,7 @@ final class Session {
     if (d != droppedSeen) {
       if (droppedAtBurstStart < 0) {
         droppedAtBurstStart = droppedSeen;
+        burstStartNanos = System.nanoTime();
         log.info("Client {}: queue full ({} messages, {} bytes; max_queued_messages {}, max_queued_bytes {}), "
             + "dropping by {}", clientId, size, queuedBytes, core.config().maxQueuedMessages(),
             core.config().maxQueuedBytes(), core.config().dropPolicy().name().toLowerCase(java.util.Locale.ROOT));
@@ -416,8 +421,10 @@ final class Session {
     }
     if (size == 0) {
       bytesFull = false;
-      if (droppedAtBurstStart >= 0) {
-        log.info("Client {}: queue emptied; {} messages were dropped", clientId, d - droppedAtBurstStart);
+      if (droppedAtBurstStart >= 0 && System.nanoTime() - burstStartNanos >= BURST_MIN_NANOS) {
+        // At most two lines per session per 10 s, however its queue fills and empties meanwhile.
+        log.info("Client {}: queue emptied; {} messages were dropped since it was full", clientId,
+            d - droppedAtBurstStart);
         droppedAtBurstStart = -1;
       }
     }
