@@ -3,7 +3,7 @@
 #
 # For each round, for each group of scenarios, for each broker in turn: start it afresh on a new
 # loopback port, wait for the port, run the group, stop it by PID. Consecutive flows (fanin, fanout,
-# p2p) form one group; conns, retained and subs are a group each, so their memory figures start from
+# p2p, offline) form one group; conns, retained and subs are a group each, so their memory figures start from
 # a fresh broker. The brokers alternate group by group (and the first broker changes from one group
 # to the next), so a slow spell of the machine hits all of them alike. Results go to bench/results/<UTC time>.jsonl and BENCHMARKS.md is rebuilt from them (each
 # broker's best round); its sections marked <!-- section: NAME --> come from runs with
@@ -69,7 +69,7 @@ RETAINED=${RETAINED:-1000000}
 SUBS=${SUBS:-1000000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-10000}
 # offline: messages published to persistent subscribers that are away (--persistent).
-OFFLINE=${OFFLINE:-500000}
+OFFLINE=${OFFLINE:-1000000}
 PERSISTENT=0
 # conns, retained and subs: the longest one phase of them (connecting, subscribing, publishing,
 # receiving) may take; a broker slower than that gets a partial result, flagged.
@@ -368,12 +368,13 @@ port=$PORT_BASE
 failures=0
 scenario_index=0
 # Groups of runs that share one start of each broker: consecutive flows (fanin, fanout, p2p) share
-# one, so the JIT of a JVM broker warmed by one flow serves the next; conns, retained and subs each
+# one, so the JIT of a JVM broker warmed by one flow serves the next (offline too: it measures
+# rates, not memory, and after a flow it meets a warm broker); conns, retained and subs each
 # get a fresh broker, so their memory figures start from an idle one.
 RUN_GROUPS=()
 for args in "${RUNS[@]}"; do
   case "${args%% *}" in
-    fanin | fanout | p2p)
+    fanin | fanout | p2p | offline)
       last=$(( ${#RUN_GROUPS[@]} - 1 ))
       if [ "$last" -ge 0 ] && [ "${RUN_GROUPS[$last]:0:6}" = "flows:" ]; then RUN_GROUPS[$last]="${RUN_GROUPS[$last]}|$args"
       else RUN_GROUPS+=("flows:$args"); fi ;;

@@ -340,22 +340,35 @@ final class Session {
     Object o;
     int drained = 0;
     long bytes = 0;
+    // QoS 0 admitted while the client was there and drained after it left: dropped here, as they
+    // come, not by a scan of the whole queue at every drain (an offline queue may hold millions).
+    boolean dropQos0 = connection == null && !core.config().queueQos0WhenOffline();
+    int droppedQos0 = 0;
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
-        queue.addLast(d);
-        bytes += d.message().size();
+        if (dropQos0 && d.qos() == 0) {
+          droppedQos0++;
+        } else {
+          queue.addLast(d);
+          bytes += d.message().size();
+        }
         drained++;
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
         for (int i = 0, n = batch.size(); i < n; i++) {
           Delivery d = batch.get(i);
+          if (dropQos0 && d.qos() == 0) {
+            droppedQos0++;
+            continue;
+          }
           queue.addLast(d);
           bytes += d.message().size();
         }
         drained += batch.size();
       }
     }
+    pending.addAndGet(-droppedQos0);
     queuedBytes += bytes;
     backlog.addAndGet(-drained);
     if (terminated) {
@@ -372,8 +385,6 @@ final class Session {
     }
     if (connection != null) {
       sendQueued();
-    } else if (!core.config().queueQos0WhenOffline()) {
-      dropQueuedQos0();
     }
     // After sending: the bytes bound is on what the client could not take.
     long maxBytes = core.config().maxQueuedBytes();
