@@ -19,7 +19,8 @@
 #               "persistent" section; compare --brokers "tern tern_process tern_fsync mosquitto_persist".
 # Environment: BROKERS, ROUNDS, DURATION, WARMUP, PORT_BASE, GEN_JVM_OPTS, TERN_JVM_OPTS, PEER_JVM_OPTS,
 #              TERN_JAR, MOSQUITTO (binary), RESULTS_DIR, REPORT_OUT, MAX_INFLIGHT, MAX_QUEUED, QUIET_MAX_PCT,
-#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT, OFFLINE
+#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT, OFFLINE,
+#              TERN_BEFORE_JAR (brokers tern_before, tern_before_process: another build, before a change)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,7 +80,7 @@ PHASE_TIMEOUT=${PHASE_TIMEOUT:-120}
 . "$ROOT/bench/scenarios.sh"
 
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -161,6 +162,19 @@ broker_tern_process_start() { tern_start "$1" "$2" process; }
 broker_tern_fsync_check() { broker_tern_check; }
 broker_tern_fsync_version() { echo "$(broker_tern_version), storage.durability fsync"; }
 broker_tern_fsync_start() { tern_start "$1" "$2" fsync; }
+
+# tern_before and tern_before_process: another build of Tern (TERN_BEFORE_JAR, e.g. the jar of main
+# before a change), in memory and with the RocksDB store, to measure a change before and after in
+# one run. Skipped unless TERN_BEFORE_JAR is set.
+TERN_BEFORE_JAR=${TERN_BEFORE_JAR:-}
+broker_tern_before_check() {
+  [ -n "$TERN_BEFORE_JAR" ] && [ -f "$TERN_BEFORE_JAR" ] || { echo "TERN_BEFORE_JAR not set or not found"; return 1; }
+}
+broker_tern_before_version() { echo "tern before: $TERN_BEFORE_JAR (of $(date -u -r "$TERN_BEFORE_JAR" +%Y-%m-%dT%H:%MZ))"; }
+broker_tern_before_start() { TERN_JAR=$TERN_BEFORE_JAR tern_start "$1" "$2" none; }
+broker_tern_before_process_check() { broker_tern_before_check; }
+broker_tern_before_process_version() { echo "$(broker_tern_before_version), storage.durability process"; }
+broker_tern_before_process_start() { TERN_JAR=$TERN_BEFORE_JAR tern_start "$1" "$2" process; }
 
 broker_mosquitto_check() {
   [ -x "$MOSQUITTO" ] || { echo "$MOSQUITTO not found (apt-get install mosquitto)"; return 1; }
@@ -325,7 +339,7 @@ ACTIVE=()
 SKIPS=()
 for b in $BROKERS; do
   if ! declare -F "broker_${b}_check" >/dev/null; then
-    log "unknown broker '$b' (known: tern tern_process tern_fsync mosquitto mosquitto_persist hivemq moquette)"
+    log "unknown broker '$b' (known: tern tern_process tern_fsync tern_before tern_before_process mosquitto mosquitto_persist hivemq moquette)"
     exit 1
   fi
   if reason=$("broker_${b}_check"); then
