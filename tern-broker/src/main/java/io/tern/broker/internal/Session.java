@@ -1025,8 +1025,6 @@ final class Session {
         pending.incrementAndGet();
       }
     }
-    reportedBytes = queuedBytes;
-    core.memory().add(queuedBytes);
     storeSeq.set(maxSeq);
     inboundQos2.addAll(s.inboundQos2());
     inStore = true;
@@ -1034,16 +1032,20 @@ final class Session {
     for (Delivery d : gone) {
       forgetRestored(d, b);
     }
-    // The queue bound holds for what was stored too (it may have been lowered since, and a run
-    // keeps messages the bound dropped until its last one goes).
+    // The queue bounds hold for what was stored too (they may have been lowered since, and a run
+    // keeps messages a bound dropped until its last one goes).
     int max = core.config().maxQueuedMessages();
-    while (queue.size() > max) {
+    long maxBytes = core.config().maxQueuedBytes();
+    while (queue.size() > max || (maxBytes > 0 && queuedBytes > maxBytes)) {
       Delivery d = core.config().dropPolicy() == DropPolicy.DROP_NEW ? queue.pollLast() : queue.pollFirst();
       pending.decrementAndGet();
+      queuedBytes -= d.message().size();
       forgetRestored(d, b);
       d.message().storeRefs.decrementAndGet();
       drop(1);
     }
+    reportedBytes = queuedBytes;
+    core.memory().add(queuedBytes);
     return queue.size() + inflight.size();
   }
 
