@@ -936,13 +936,9 @@ final class Session {
     return inflightSize;
   }
 
-  /** Payload bytes of the queue that this loop holds (not the mailbox). On loop. */
+  /** Bytes of the queue this loop holds (not the mailbox), as {@code maxQueuedBytes} counts them. On loop. */
   long queuedBytes() {
-    long n = 0;
-    for (Delivery d : queue) {
-      n += d.message().publish().payload().length;
-    }
-    return n;
+    return queuedBytes;
   }
 
   int inflightCount() {
