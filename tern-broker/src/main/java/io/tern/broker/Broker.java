@@ -305,6 +305,16 @@ public final class Broker implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Registers an MQTT 5 enhanced authentication method (AUTH packets, v5 section 4.12) under its
+     * Authentication Method name, e.g. {@code enhancedAuthenticator(ScramSha256Authenticator.METHOD,
+     * new ScramSha256Authenticator(users::get))}.
+     */
+    public Builder enhancedAuthenticator(String method, io.tern.broker.auth.EnhancedAuthenticator a) {
+      config.enhancedAuthenticator(method, a);
+      return this;
+    }
+
     /** What connected clients may do (default: everything). */
     public Builder authorizer(io.tern.broker.auth.Authorizer a) {
       config.authorizer(a);

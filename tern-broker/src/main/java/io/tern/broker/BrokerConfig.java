@@ -2,9 +2,12 @@ package io.tern.broker;
 
 import io.tern.broker.auth.Authenticator;
 import io.tern.broker.auth.Authorizer;
+import io.tern.broker.auth.EnhancedAuthenticator;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -44,6 +47,7 @@ public final class BrokerConfig {
   private final String responseInformation;
   private final Authenticator authenticator;
   private final Authorizer authorizer;
+  private final Map<String, EnhancedAuthenticator> enhancedAuthenticators;
   private final boolean disconnectOnDeniedPublish;
   private final int maxConnections;
   private final int maxConnectionRatePerAddress;
@@ -76,6 +80,7 @@ public final class BrokerConfig {
     this.responseInformation = b.responseInformation;
     this.authenticator = b.authenticator;
     this.authorizer = b.authorizer;
+    this.enhancedAuthenticators = Map.copyOf(b.enhancedAuthenticators);
     this.disconnectOnDeniedPublish = b.disconnectOnDeniedPublish;
     this.maxConnections = b.maxConnections;
     this.maxConnectionRatePerAddress = b.maxConnectionRatePerAddress;
@@ -119,6 +124,7 @@ public final class BrokerConfig {
     b.responseInformation = responseInformation;
     b.authenticator = authenticator;
     b.authorizer = authorizer;
+    b.enhancedAuthenticators.putAll(enhancedAuthenticators);
     b.disconnectOnDeniedPublish = disconnectOnDeniedPublish;
     b.maxConnections = maxConnections;
     b.maxConnectionRatePerAddress = maxConnectionRatePerAddress;
@@ -263,6 +269,14 @@ public final class BrokerConfig {
   }
 
   /**
+   * MQTT 5 enhanced authentication methods by Authentication Method name (v5 section 4.12); none by
+   * default, so a CONNECT naming a method gets CONNACK {@code 0x8C Bad authentication method}.
+   */
+  public Map<String, EnhancedAuthenticator> enhancedAuthenticators() {
+    return enhancedAuthenticators;
+  }
+
+  /**
    * What happens to an MQTT 3 client whose PUBLISH the authorizer denies: {@code false} (the
    * default) acknowledges and drops it, as MQTT 3 has no way to say no; {@code true} closes the
    * connection. MQTT 5 clients get {@code 0x87} in the PUBACK/PUBREC; a QoS 0 PUBLISH has no ack,
@@ -323,6 +337,7 @@ public final class BrokerConfig {
     private String responseInformation = null;
     private Authenticator authenticator = Authenticator.ALLOW_ALL;
     private Authorizer authorizer = Authorizer.ALLOW_ALL;
+    private final Map<String, EnhancedAuthenticator> enhancedAuthenticators = new LinkedHashMap<>();
     private boolean disconnectOnDeniedPublish = false;
     private int maxConnections = 0;
     private int maxConnectionRatePerAddress = 0;
@@ -339,6 +354,13 @@ public final class BrokerConfig {
 
     public Builder authorizer(Authorizer a) {
       this.authorizer = Objects.requireNonNull(a);
+      return this;
+    }
+
+    /** Registers (or replaces) the enhanced authentication method {@code method}; see {@link EnhancedAuthenticator}. */
+    public Builder enhancedAuthenticator(String method, EnhancedAuthenticator a) {
+      check(method != null && !method.isEmpty(), "an authentication method name must not be empty");
+      enhancedAuthenticators.put(method, Objects.requireNonNull(a));
       return this;
     }
 

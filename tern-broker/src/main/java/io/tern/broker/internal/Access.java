@@ -11,6 +11,8 @@ import io.tern.broker.auth.Authenticator;
 import io.tern.broker.auth.Authorizer;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.auth.ConnectRequest;
+import io.tern.broker.auth.EnhancedAuthRequest;
+import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.Permission;
 import io.tern.codec.Connect;
 import io.tern.codec.ReasonCodes;
@@ -90,24 +92,63 @@ final class Access {
       if (r.isPass()) { // the last authenticator passed too: nobody accepted
         r = AuthResult.notAuthorized();
       }
-      if (!r.accepted()) {
-        stats.authFailures.increment();
-        log.info("Connection from {} refused: client {} user {}: {}", remote, clientId, request.username(),
-            ReasonCodes.describe(r.reasonCode()));
-        then.accept(r, null);
-        return;
-      }
-      ClientInfo info = new ClientInfo(clientId, r.username(), remote, listener.name(), r.attachment());
-      if (c.will() != null && authorizing
-          && !authorizer.authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed()) {
-        stats.authFailures.increment();
-        log.info("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
-            c.will().topic());
-        then.accept(AuthResult.notAuthorized(), null);
-        return;
-      }
-      then.accept(r, info);
+      decided(c, clientId, remote, listener, request.username(), r, then);
     }));
+  }
+
+  /**
+   * The authenticator (or an enhanced authentication exchange) decided: a refusal is counted and
+   * logged; an acceptance still needs the will topic to be one the client may publish to.
+   */
+  private void decided(Connect c, String clientId, InetSocketAddress remote, Listener listener, String claimedUser,
+      AuthResult r, BiConsumer<AuthResult, ClientInfo> then) {
+    if (!r.accepted()) {
+      stats.authFailures.increment();
+      log.info("Connection from {} refused: client {} user {}: {}", remote, clientId, claimedUser,
+          ReasonCodes.describe(r.reasonCode()));
+      then.accept(r, null);
+      return;
+    }
+    ClientInfo info = new ClientInfo(clientId, r.username(), remote, listener.name(), r.attachment());
+    if (c.will() != null && authorizing
+        && !authorizer.authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed()) {
+      stats.authFailures.increment();
+      log.info("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
+          c.will().topic());
+      then.accept(AuthResult.notAuthorized(), null);
+      return;
+    }
+    then.accept(r, info);
+  }
+
+  /** The enhanced authentication method registered under {@code method}, or {@code null}. */
+  EnhancedAuthenticator enhancedAuthenticator(String method) {
+    return method == null ? null : config.enhancedAuthenticators().get(method);
+  }
+
+  /** What an enhanced authentication exchange is told when it begins; {@code current} is null at CONNECT. */
+  EnhancedAuthRequest enhancedRequest(String method, String clientId, String username, Channel ch, Listener listener,
+      ClientInfo current) {
+    return new EnhancedAuthRequest(method, clientId, username, inet(Transport.remoteAddress(ch)), listener.name(),
+        peerCertificates(ch), current);
+  }
+
+  /** The end of the enhanced authentication of a CONNECT, as {@link #authenticate} ends (on the loop). */
+  void enhancedDecided(Connect c, String clientId, Channel ch, Listener listener, AuthResult r,
+      BiConsumer<AuthResult, ClientInfo> then) {
+    decided(c, clientId, inet(Transport.remoteAddress(ch)), listener, c.username(), r, then);
+  }
+
+  /** The client as a successful re-authentication leaves it; counts and logs a failed one. */
+  ClientInfo reauthenticated(ClientInfo before, AuthResult r) {
+    if (!r.accepted()) {
+      stats.authFailures.increment();
+      log.info("Client {} (user {}) from {}: re-authentication failed: {}", before.clientId(), before.username(),
+          before.remoteAddress(), ReasonCodes.describe(r.reasonCode()));
+      return null;
+    }
+    return new ClientInfo(before.clientId(), r.username(), before.remoteAddress(), before.listenerName(),
+        r.attachment());
   }
 
   /**

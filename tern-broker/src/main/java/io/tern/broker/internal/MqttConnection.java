@@ -10,10 +10,13 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.tern.broker.Listener;
 import io.tern.broker.TopicAliasPolicy;
 import io.tern.broker.auth.AuthResult;
+import io.tern.broker.auth.AuthStep;
+import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.event.BrokerEvent;
 import io.tern.broker.event.DisconnectReason;
 import io.tern.broker.hook.PublishDecision;
+import io.tern.codec.Auth;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Connect;
 import io.tern.codec.Disconnect;
@@ -45,6 +48,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,6 +109,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private Session session;
   /** Who the authenticator accepted; what the authorizer is asked about. */
   private ClientInfo client;
+  /** The enhanced authentication (v5 AUTH) of a CONNECT that named an Authentication Method, else null. */
+  private EnhancedAuth enhancedAuth;
   private String closeReason;
   /** Why the connection ends, for the {@link BrokerEvent.Disconnected} event; null: network loss. */
   private DisconnectReason closeCause;
@@ -161,6 +167,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return; // packets are plain objects: nothing to release
     }
     if (state == State.CONNECTING || held) {
+      if (state == State.CONNECTING && enhancedAuth != null && enhancedAuth.atConnect()) {
+        onAuthenticating(msg);
+        return;
+      }
       pending.add(msg);
       return;
     }
@@ -290,7 +300,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
       case PINGREQ: write(PingResp.INSTANCE); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
-      case AUTH: violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); break; // v5 4.12
+      case AUTH: onAuth((Auth) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
     }
@@ -338,11 +348,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     MqttProperties cp = c.properties();
-    if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) {
-      // Enhanced authentication (v5 section 4.12): no method is supported yet, so any is unknown (0x8C).
-      refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD,
-          "unsupported authentication method " + cp.getString(Property.AUTHENTICATION_METHOD));
-      return;
+    if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) { // enhanced authentication, v5 section 4.12
+      String method = cp.getString(Property.AUTHENTICATION_METHOD);
+      EnhancedAuthenticator ea = core.access().enhancedAuthenticator(method);
+      if (ea == null) {
+        refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD, "unsupported authentication method " + method); // MQTT-4.12.0-1
+        return;
+      }
+      enhancedAuth = new EnhancedAuth(method, ea, channel.eventLoop(), this::writeAndFlush);
     }
     clientId = id;
     will = c.will();
@@ -368,11 +381,82 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CONNECTING;
     pending = new ArrayList<>(4);
-    channel.config().setAutoRead(false);
     boolean assignedId = assigned;
     boolean responseInfo = v5 && cp.getInt(Property.REQUEST_RESPONSE_INFORMATION, 0) == 1;
-    core.access().authenticate(c, id, channel, listener,
-        (result, info) -> authenticated(result, info, assignedId, responseInfo));
+    BiConsumer<AuthResult, ClientInfo> then = (result, info) -> authenticated(result, info, assignedId, responseInfo);
+    if (enhancedAuth != null) {
+      startEnhancedAuth(c, id, then);
+      return;
+    }
+    channel.config().setAutoRead(false);
+    core.access().authenticate(c, id, channel, listener, then);
+  }
+
+  /**
+   * The exchange of an enhanced authentication, before the session is prepared: reads the client's
+   * AUTH packets ({@link #onAuthenticating}) and must end within the connect timeout.
+   */
+  private void startEnhancedAuth(Connect c, String id, BiConsumer<AuthResult, ClientInfo> then) {
+    long timeoutMs = core.config().connectTimeout().toMillis();
+    connectTimeout = ctx.executor().schedule(() -> {
+      if (enhancedAuth.atConnect() && !closing) {
+        log.info("Client {} from {} closed: enhanced authentication not done within {} ms", id, remote(), timeoutMs);
+        beginClose("enhanced authentication timeout");
+        ctx.close();
+      }
+    }, timeoutMs, TimeUnit.MILLISECONDS);
+    enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener, null),
+        c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
+          connectTimeout.cancel(false);
+          channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
+          core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
+        });
+  }
+
+  /** A packet during the enhanced authentication of the CONNECT: only AUTH or DISCONNECT (MQTT-3.1.2-30). */
+  private void onAuthenticating(Object msg) {
+    if (msg instanceof Auth a) {
+      String problem = enhancedAuth.onAuth(a, null);
+      if (problem != null) {
+        refuse(ReasonCodes.PROTOCOL_ERROR, problem);
+      }
+    } else if (msg instanceof Disconnect) {
+      beginClose("client DISCONNECT during authentication");
+      ctx.close();
+    } else if (msg instanceof MqttDecodeException e) {
+      violation(e.reasonCode(), e.getMessage());
+    } else {
+      refuse(ReasonCodes.PROTOCOL_ERROR, ((MqttPacket) msg).type() + " before the CONNACK of an enhanced authentication");
+    }
+  }
+
+  /** AUTH after CONNACK: the answer to a re-authentication challenge, or a new re-authentication (0x19). */
+  private void onAuth(Auth a) {
+    if (enhancedAuth == null) {
+      violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); // MQTT-4.12.0-7
+      return;
+    }
+    String problem = enhancedAuth.onAuth(a, () -> enhancedAuth.begin(
+        core.access().enhancedRequest(enhancedAuth.method(), clientId, client.username(), channel, listener, client),
+        a.properties().getBinary(Property.AUTHENTICATION_DATA), this::reauthenticated));
+    if (problem != null) {
+      violation(ReasonCodes.PROTOCOL_ERROR, problem);
+    }
+  }
+
+  /** A re-authentication ended: AUTH 0x00 and the new identity, or DISCONNECT (MQTT-4.12.1-2). */
+  private void reauthenticated(AuthStep step) {
+    if (state != State.CONNECTED || closing) {
+      return;
+    }
+    ClientInfo info = core.access().reauthenticated(client, step.result());
+    if (info == null) {
+      disconnect(EnhancedAuth.disconnectCode(step.result().reasonCode()), "re-authentication failed");
+      return;
+    }
+    client = info;
+    session.clientInfo = info;
+    writeAndFlush(enhancedAuth.successPacket(step));
   }
 
   /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
@@ -431,6 +515,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (version.isV5()) {
       props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
           responseInfo);
+      if (enhancedAuth != null) {
+        props = enhancedAuth.connAckProperties(props);
+      }
     }
     // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
     // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
@@ -897,6 +984,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
+    }
+    if (enhancedAuth != null) {
+      enhancedAuth.close();
     }
     if (previous == State.CONNECTED) {
       publishWill();
