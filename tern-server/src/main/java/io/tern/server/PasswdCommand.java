@@ -59,6 +59,20 @@ final class PasswdCommand implements Callable<Integer> {
       description = "PBKDF2-HMAC-SHA512 iterations (default ${DEFAULT-VALUE}, OWASP's recommendation).")
   private int iterations = PasswordHash.DEFAULT_ITERATIONS;
 
+  @Option(names = "--scram", description = {
+      "Also write a SCRAM-SHA-256 credential, for MQTT 5 clients that log in",
+      "with enhanced authentication (docs/security.md). Without it, a user's",
+      "old SCRAM credential is removed with the old password."})
+  private boolean scram;
+
+  @Option(names = "--scram-iterations", paramLabel = "N", description = {
+      "PBKDF2-HMAC-SHA256 iterations of the SCRAM credential (default",
+      "${DEFAULT-VALUE}, at least 4096). Each client pays them at every login."})
+  private int scramIterations = DEFAULT_SCRAM_ITERATIONS;
+
+  /** What PostgreSQL and Kafka use, RFC 7677's minimum: clients compute it at every login. */
+  static final int DEFAULT_SCRAM_ITERATIONS = io.tern.broker.auth.ScramCredential.MIN_ITERATIONS;
+
   @Parameters(index = "0", paramLabel = "FILE", description = "The password file.")
   private Path file;
 
@@ -83,6 +97,10 @@ final class PasswdCommand implements Callable<Integer> {
       err.println("tern passwd: --iterations must be at least " + PasswordHash.MIN_ITERATIONS);
       return TernServer.EXIT_USAGE;
     }
+    if (scramIterations < io.tern.broker.auth.ScramCredential.MIN_ITERATIONS) {
+      err.println("tern passwd: --scram-iterations must be at least " + io.tern.broker.auth.ScramCredential.MIN_ITERATIONS);
+      return TernServer.EXIT_USAGE;
+    }
     try {
       if (delete) {
         if (!PasswordFile.update(file, user, null)) {
@@ -97,13 +115,18 @@ final class PasswdCommand implements Callable<Integer> {
         return TernServer.EXIT_USAGE;
       }
       PasswordHash hash;
+      io.tern.broker.auth.ScramCredential scramCredential = null;
       try {
         hash = PasswordHash.create(password, iterations);
+        if (scram) {
+          scramCredential = io.tern.broker.auth.ScramCredential.create(password, scramIterations);
+        }
       } finally {
         Arrays.fill(password, '\0');
       }
-      boolean existed = PasswordFile.update(file, user, hash);
-      out.println((existed ? "Updated" : "Added") + " user " + user + " in " + file);
+      boolean existed = PasswordFile.update(file, user, hash, scramCredential);
+      out.println((existed ? "Updated" : "Added") + " user " + user + (scram ? " (with SCRAM-SHA-256)" : "")
+          + " in " + file);
       return TernServer.EXIT_OK;
     } catch (AuthFileException e) {
       err.println("tern passwd: not changed: " + e.getMessage());

@@ -58,6 +58,7 @@ final class ServerProcess {
     Broker broker = Broker.builder().config(brokerConfig).store(store)
         .authenticator(auth.authenticator())
         .authorizer(auth.authorizer())
+        .configure(b -> auth.enhancedAuthenticators().forEach(b::enhancedAuthenticator))
         .build();
     try {
       broker.start();

@@ -67,6 +67,23 @@ class PasswdCommandTest {
   }
 
   @Test
+  void scramWritesASCramCredentialOfTheSamePasswordAndAnUpdateWithoutItDropsIt() throws Exception {
+    Path f = dir.resolve("passwd");
+    assertThat(passwd("pencil\n", "--iterations", "1000", "--scram", "--scram-iterations", "5000", f.toString(), "bob"))
+        .isZero();
+    assertThat(out.toString()).contains("Added user bob (with SCRAM-SHA-256) in " + f);
+    assertThat(Files.readString(f)).startsWith("bob:$pbkdf2-sha512$i=1000$").contains(":SCRAM-SHA-256$5000:");
+    io.tern.broker.auth.ScramCredential scram = PasswordFile.load(f).scram("bob");
+    assertThat(scram.encode()).as("derived from the same password and salt")
+        .isEqualTo(io.tern.broker.auth.ScramCredential.derive("pencil".toCharArray(), scram.salt(), 5000).encode());
+    assertThat(matches(f, "bob", "pencil")).isTrue();
+    assertThat(passwd("other\n", "--iterations", "1000", f.toString(), "bob")).isZero();
+    assertThat(PasswordFile.load(f).scram("bob")).as("a stale credential would keep the old password").isNull();
+    assertThat(passwd("x\n", "--scram", "--scram-iterations", "100", f.toString(), "bob")).isEqualTo(2);
+    assertThat(err.toString()).contains("--scram-iterations must be at least 4096");
+  }
+
+  @Test
   void refusesEmptyPasswordsBadNamesAndInvalidFilesWithoutChangingAnything() throws Exception {
     Path f = dir.resolve("passwd");
     assertThat(passwd("\n", f.toString(), "alice")).isEqualTo(2);

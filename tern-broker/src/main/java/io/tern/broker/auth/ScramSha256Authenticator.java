@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * SCRAM-SHA-256 (RFC 5802, RFC 7677) as an MQTT 5 enhanced authentication method: the client proves
@@ -42,11 +43,11 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
   private final Function<String, Object> attachments;
   /** Key of the fake salts of unknown users: random per instance, so they do not change between logins. */
   private final byte[] fakeSaltKey = new byte[32];
-  private final int fakeIterations;
+  private final IntSupplier fakeIterations;
 
   /** Users by name; {@code users.apply(name)} returns {@code null} for an unknown user. */
   public ScramSha256Authenticator(Function<String, ScramCredential> users) {
-    this(users, name -> null, ScramCredential.MIN_ITERATIONS);
+    this(users, name -> null, () -> ScramCredential.MIN_ITERATIONS);
   }
 
   /**
@@ -54,13 +55,13 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
    * @param attachments what the {@link Authorizer} gets as {@link ClientInfo#attachment()} for an
    *     authenticated user (may return {@code null})
    * @param fakeIterations the iteration count announced for unknown users: the count most real
-   *     users have, so that it does not give them away
+   *     users have, so that it does not give them away (asked at each such login)
    */
   public ScramSha256Authenticator(Function<String, ScramCredential> users, Function<String, Object> attachments,
-      int fakeIterations) {
+      IntSupplier fakeIterations) {
     this.users = Objects.requireNonNull(users);
     this.attachments = Objects.requireNonNull(attachments);
-    this.fakeIterations = Math.max(fakeIterations, ScramCredential.MIN_ITERATIONS);
+    this.fakeIterations = Objects.requireNonNull(fakeIterations);
     RANDOM.nextBytes(fakeSaltKey);
   }
 
@@ -127,7 +128,8 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
       knownUser = credential != null;
       byte[] salt = knownUser ? credential.salt()
           : Arrays.copyOf(ScramCredential.hmac(fakeSaltKey, username.getBytes(StandardCharsets.UTF_8)), 16);
-      int iterations = knownUser ? credential.iterations() : fakeIterations;
+      int iterations = knownUser ? credential.iterations()
+          : Math.max(fakeIterations.getAsInt(), ScramCredential.MIN_ITERATIONS);
       serverFirst = "r=" + nonce + ",s=" + Base64.getEncoder().encodeToString(salt) + ",i=" + iterations;
       return AuthStep.challenge(serverFirst.getBytes(StandardCharsets.UTF_8));
     }

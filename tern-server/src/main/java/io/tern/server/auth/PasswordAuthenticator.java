@@ -120,6 +120,37 @@ public final class PasswordAuthenticator implements AutoCloseable {
     return false;
   }
 
+  // ------------------------------------------------------------------ shared with SCRAM logins
+
+  /** Whether a SCRAM login of {@code user} from {@code remote} is refused for now (wrong passwords); logs it. */
+  boolean lockedOut(String clientId, String user, InetSocketAddress remote) {
+    String address = hostOf(remote);
+    boolean addressLocked = byAddress.locked(address);
+    if (addressLocked || byUser.locked(user)) {
+      rateLimited.incrementAndGet();
+      log.info("Refused {} (user {}) from {}: too many wrong passwords {}, try again later", clientId, user, address,
+          addressLocked ? "from this address" : "for this user");
+      return true;
+    }
+    return false;
+  }
+
+  /** The end of a SCRAM login: counted and limited like a password check. */
+  void loginEnded(String clientId, String user, InetSocketAddress remote, boolean ok, boolean knownUser) {
+    String address = hostOf(remote);
+    if (ok) {
+      byAddress.succeeded(address);
+      byUser.succeeded(user);
+      accepted.incrementAndGet();
+      return;
+    }
+    int failures = byAddress.failed(address);
+    byUser.failed(user);
+    (knownUser ? wrongPasswords : unknownUsers).incrementAndGet();
+    log.info("Refused {} (user {}) from {}: SCRAM-SHA-256: {} ({} failures from this address)", clientId, user, address,
+        knownUser ? "wrong password" : "unknown user or no SCRAM credential", failures);
+  }
+
   private AuthResult check(ConnectRequest request, String user, String address, byte[] password) {
     if (lockedOut(request, user, address)) { // failures may have arrived while this one waited
       return AuthResult.badCredentials();

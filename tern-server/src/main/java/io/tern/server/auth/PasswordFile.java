@@ -1,5 +1,6 @@
 package io.tern.server.auth;
 
+import io.tern.broker.auth.ScramCredential;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -19,21 +20,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The password file: one {@code user:hash} line per user ({@link PasswordHash} text form); blank
- * lines and lines starting with {@code #} are ignored. A user name may not contain {@code :} and
- * may appear once.
+ * The password file: one {@code user:hash} line per user ({@link PasswordHash} text form),
+ * optionally followed by {@code :} and the user's SCRAM-SHA-256 credential ({@link ScramCredential},
+ * RFC 5803 text form) for MQTT 5 enhanced authentication; blank lines and lines starting with
+ * {@code #} are ignored. A user name may not contain {@code :} and may appear once.
  *
  * <pre>
  * # written by: java -jar tern.jar passwd /etc/tern/passwd alice
  * alice:$pbkdf2-sha512$i=210000$3q2+7w...$Lm4k...
+ * # written by: java -jar tern.jar passwd --scram /etc/tern/passwd bob
+ * bob:$pbkdf2-sha512$i=210000$...$...:SCRAM-SHA-256$4096:...$...:...
  * </pre>
  *
  * <p>Immutable: a reload builds a new instance.
  */
 public final class PasswordFile {
-  private final Map<String, PasswordHash> users;
+  /** A user's password hash and, when the user has one, SCRAM-SHA-256 credential ({@code null} otherwise). */
+  record Entry(PasswordHash hash, ScramCredential scram) {}
 
-  private PasswordFile(Map<String, PasswordHash> users) {
+  private final Map<String, Entry> users;
+
+  private PasswordFile(Map<String, Entry> users) {
     this.users = Collections.unmodifiableMap(users);
   }
 
@@ -62,7 +69,7 @@ public final class PasswordFile {
   }
 
   static PasswordFile parse(Path file, List<String> lines) {
-    Map<String, PasswordHash> users = new LinkedHashMap<>();
+    Map<String, Entry> users = new LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).strip();
       if (line.isEmpty() || line.startsWith("#")) {
@@ -73,13 +80,16 @@ public final class PasswordFile {
         throw new AuthFileException(file, i + 1, "expected user:hash");
       }
       String user = line.substring(0, colon);
-      PasswordHash hash;
+      String rest = line.substring(colon + 1);
+      int scramAt = rest.indexOf(':'); // the PBKDF2 form has no ':'; the SCRAM form follows the first one
+      Entry entry;
       try {
-        hash = PasswordHash.parse(line.substring(colon + 1));
+        entry = new Entry(PasswordHash.parse(scramAt < 0 ? rest : rest.substring(0, scramAt)),
+            scramAt < 0 ? null : ScramCredential.parse(rest.substring(scramAt + 1)));
       } catch (IllegalArgumentException e) {
         throw new AuthFileException(file, i + 1, "user " + user + ": " + e.getMessage());
       }
-      if (users.putIfAbsent(user, hash) != null) {
+      if (users.putIfAbsent(user, entry) != null) {
         throw new AuthFileException(file, i + 1, "user " + user + " appears twice");
       }
     }
@@ -88,7 +98,31 @@ public final class PasswordFile {
 
   /** The hash of {@code user}, or {@code null}. */
   public PasswordHash hash(String user) {
-    return users.get(user);
+    Entry e = users.get(user);
+    return e == null ? null : e.hash();
+  }
+
+  /** The SCRAM-SHA-256 credential of {@code user}, or {@code null} (unknown user, or none written for it). */
+  public ScramCredential scram(String user) {
+    Entry e = users.get(user);
+    return e == null ? null : e.scram();
+  }
+
+  /** Users with a SCRAM-SHA-256 credential. */
+  public long scramUsers() {
+    return users.values().stream().filter(e -> e.scram() != null).count();
+  }
+
+  /** The iteration count most users' SCRAM credentials have (the minimum, 4096, when none has one). */
+  int commonScramIterations() {
+    Map<Integer, Long> counts = new java.util.HashMap<>();
+    for (Entry e : users.values()) {
+      if (e.scram() != null) {
+        counts.merge(e.scram().iterations(), 1L, Long::sum);
+      }
+    }
+    return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+        .orElse(ScramCredential.MIN_ITERATIONS);
   }
 
   public int size() {
@@ -97,7 +131,7 @@ public final class PasswordFile {
 
   /** The highest iteration count in the file, or the default when it is empty. */
   int maxIterations() {
-    return users.values().stream().mapToInt(PasswordHash::iterations).max().orElse(PasswordHash.DEFAULT_ITERATIONS);
+    return users.values().stream().mapToInt(e -> e.hash().iterations()).max().orElse(PasswordHash.DEFAULT_ITERATIONS);
   }
 
   /** Why {@code user} cannot be a user name, or {@code null} when it can. */
@@ -126,6 +160,15 @@ public final class PasswordFile {
    * @throws AuthFileException when the existing file is invalid (it is not changed then)
    */
   public static boolean update(Path file, String user, PasswordHash hash) throws IOException {
+    return update(file, user, hash, null);
+  }
+
+  /**
+   * As {@link #update(Path, String, PasswordHash)}, with a SCRAM-SHA-256 credential written after the
+   * hash ({@code null}: none; a user's old credential is dropped with its old password).
+   */
+  public static boolean update(Path file, String user, PasswordHash hash, ScramCredential scram) throws IOException {
+    String entry = hash == null ? null : user + ":" + hash.encode() + (scram == null ? "" : ":" + scram.encode());
     List<String> lines = Files.exists(file) ? read(file) : List.of();
     parse(file, lines); // never rewrite a file we do not understand
     List<String> out = new ArrayList<>();
@@ -134,15 +177,15 @@ public final class PasswordFile {
       String s = line.strip();
       if (!s.startsWith("#") && s.startsWith(user + ":")) {
         found = true;
-        if (hash != null) {
-          out.add(user + ":" + hash.encode());
+        if (entry != null) {
+          out.add(entry);
         }
       } else {
         out.add(line);
       }
     }
-    if (!found && hash != null) {
-      out.add(user + ":" + hash.encode());
+    if (!found && entry != null) {
+      out.add(entry);
     }
     writeAtomically(file, out);
     return found;

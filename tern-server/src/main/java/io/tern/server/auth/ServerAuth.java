@@ -77,7 +77,9 @@ public final class ServerAuth implements AutoCloseable {
 
   /** One line for the start log: what is checked. */
   public String describe() {
-    return "password file " + (passwords == null ? "none" : passwords.file() + " (" + passwords.get().size() + " users)")
+    return "password file " + (passwords == null ? "none"
+        : passwords.file() + " (" + passwords.get().size() + " users"
+            + (passwords.get().scramUsers() > 0 ? ", " + passwords.get().scramUsers() + " with SCRAM-SHA-256)" : ")"))
         + ", ACL file " + (acl == null ? "none (everything allowed)" : acl.file() + " (" + acl.get().size() + " rules)")
         + ", allow_anonymous " + config.allowAnonymous().key()
         + (config.allowAnonymous() == AnonymousAccess.LOCALHOST ? " (loopback addresses only)" : "");
@@ -85,6 +87,16 @@ public final class ServerAuth implements AutoCloseable {
 
   public Authenticator authenticator() {
     return this::authenticate;
+  }
+
+  /**
+   * MQTT 5 enhanced authentication methods by name: {@code SCRAM-SHA-256} over the password file's
+   * SCRAM credentials when there is a password file; none without one.
+   */
+  public java.util.Map<String, io.tern.broker.auth.EnhancedAuthenticator> enhancedAuthenticators() {
+    return passwordAuthenticator == null ? java.util.Map.of()
+        : java.util.Map.of(io.tern.broker.auth.ScramSha256Authenticator.METHOD,
+            new ScramFileAuthenticator(passwords::get, passwordAuthenticator));
   }
 
   /** The ACL, or {@link Authorizer#ALLOW_ALL} without an ACL file. */

@@ -76,7 +76,79 @@ class AuthFilesEndToEndTest {
   private void start(Path passwordFile, Path aclFile, AnonymousAccess anonymous) {
     auth = ServerAuth.start(new AuthConfig(passwordFile, aclFile, anonymous, Duration.ofMillis(100)));
     broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0))
-        .authenticator(auth.authenticator()).authorizer(auth.authorizer()).build().start();
+        .authenticator(auth.authenticator()).authorizer(auth.authorizer())
+        .configure(b -> auth.enhancedAuthenticators().forEach(b::enhancedAuthenticator)) // as ServerProcess does
+        .build().start();
+  }
+
+  private Mqtt5BlockingClient scram(String id, ScramLogin login) {
+    Mqtt5BlockingClient c = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(broker.port())
+        .enhancedAuth(login).buildBlocking();
+    cleanups.add(() -> {
+      if (c.getState().isConnected()) {
+        c.disconnect();
+      }
+    });
+    return c;
+  }
+
+  private static Mqtt5ConnAckReasonCode scramRefusal(Mqtt5BlockingClient c) {
+    try {
+      c.connect();
+    } catch (Mqtt5ConnAckException e) {
+      return e.getMqttMessage().getReasonCode();
+    }
+    throw new AssertionError("connected");
+  }
+
+  @Test
+  void scramUsersOfThePasswordFileLogInWithEnhancedAuthAndTheAclAppliesToThem() throws Exception {
+    Path f = dir.resolve("passwd");
+    PasswordFile.update(f, "alice", PasswordHash.create("secret".toCharArray(), 1000),
+        io.tern.broker.auth.ScramCredential.create("secret".toCharArray(), 4096));
+    PasswordFile.update(f, "bob", PasswordHash.create("secret".toCharArray(), 1000));
+    start(f, acl("user alice\ntopic readwrite alice/#\n"), AnonymousAccess.FALSE);
+
+    ScramLogin login = new ScramLogin("alice", "secret");
+    Mqtt5BlockingClient alice = scram("s1", login);
+    alice.connect();
+    assertThat(login.serverVerified).as("the server-final in CONNACK").isTrue();
+    try (Mqtt5BlockingClient.Mqtt5Publishes in = alice.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+      alice.subscribeWith().topicFilter("alice/#").send();
+      alice.publishWith().topic("alice/x").payload("hi".getBytes(StandardCharsets.UTF_8)).send();
+      assertThat(in.receive(5, TimeUnit.SECONDS)).as("the ACL's user alice section applies").isPresent();
+    }
+    assertThat(scramRefusal(scram("s2", new ScramLogin("alice", "wrong"))))
+        .isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+    assertThat(scramRefusal(scram("s3", new ScramLogin("bob", "secret"))))
+        .as("bob has no SCRAM credential").isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+    assertThat(auth.passwordStats().accepted()).isEqualTo(1);
+    assertThat(auth.passwordStats().wrongPasswords()).isEqualTo(1);
+    assertThat(auth.passwordStats().unknownUsers()).isEqualTo(1);
+  }
+
+  @Test
+  void wrongScramProofsAreRateLimitedLikeWrongPasswords() throws Exception {
+    Path f = dir.resolve("passwd");
+    PasswordFile.update(f, "alice", PasswordHash.create("secret".toCharArray(), 1000),
+        io.tern.broker.auth.ScramCredential.create("secret".toCharArray(), 4096));
+    start(f, null, AnonymousAccess.FALSE);
+    for (int i = 0; i < PasswordAuthenticator.ADDRESS_THRESHOLD; i++) {
+      assertThat(scramRefusal(scram("w" + i, new ScramLogin("alice", "guess" + i))))
+          .isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+    }
+    assertThat(scramRefusal(scram("right", new ScramLogin("alice", "secret"))))
+        .as("locked out: even the right password").isEqualTo(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD);
+    assertThat(auth.passwordStats().rateLimited()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      Mqtt5BlockingClient c = scram("later-" + System.nanoTime(), new ScramLogin("alice", "secret"));
+      try {
+        c.connect();
+        return true;
+      } catch (Mqtt5ConnAckException e) {
+        return false;
+      }
+    });
   }
 
   private MqttClient paho(String id, String user, String password) throws MqttException {

@@ -57,6 +57,25 @@ class PasswordFileTest {
   }
 
   @Test
+  void aScramCredentialMayFollowTheHash() throws Exception {
+    Path f = dir.resolve("passwd");
+    io.tern.broker.auth.ScramCredential scram = io.tern.broker.auth.ScramCredential.create("pw".toCharArray(), 4096);
+    Files.writeString(f, "alice:" + HASH + ":" + scram.encode() + "\nbob:" + HASH + "\n");
+    PasswordFile p = PasswordFile.load(f);
+    assertThat(p.scram("alice").encode()).isEqualTo(scram.encode());
+    assertThat(p.hash("alice").matches("pw".getBytes(StandardCharsets.UTF_8))).isTrue();
+    assertThat(p.scram("bob")).isNull();
+    assertThat(p.scramUsers()).isEqualTo(1);
+    assertThat(p.commonScramIterations()).isEqualTo(4096);
+
+    PasswordFile.update(f, "bob", PasswordHash.parse(HASH), scram);
+    assertThat(Files.readAllLines(f)).containsExactly("alice:" + HASH + ":" + scram.encode(),
+        "bob:" + HASH + ":" + scram.encode());
+    Files.writeString(f, "alice:" + HASH + ":SCRAM-SHA-256$100:AAAA$AAAA:AAAA\n");
+    assertThatThrownBy(() -> PasswordFile.load(f)).hasMessageContaining("line 1: user alice: SCRAM iterations must be");
+  }
+
+  @Test
   void userNamesThatCannotBeWrittenAreRefused() {
     assertThat(PasswordFile.checkUserName("alice")).isNull();
     assertThat(PasswordFile.checkUserName("a:b")).contains("':'");
