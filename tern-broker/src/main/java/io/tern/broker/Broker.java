@@ -244,6 +244,28 @@ public final class Broker implements AutoCloseable {
         s.subscriptionLimitRefusals(), s.tlsHandshakeFailures());
   }
 
+  /** The memory bounds' state and counters since start: queued bytes per session, back-pressure. */
+  public MemoryStats memoryStats() {
+    io.tern.broker.internal.BrokerStats s = core.stats();
+    return new MemoryStats(core.bufferedOutboundBytes(), core.overHighWaterMark(), s.highWaterMarkCrossings(),
+        s.publisherPauses(), s.queuedBytesDrops());
+  }
+
+  /**
+   * A snapshot of the memory bounds.
+   *
+   * @param bufferedOutboundBytes bytes held for clients now: queued messages (payload and topic) and
+   *     unwritten network buffers of sockets that do not keep up
+   * @param overHighWaterMark whether publishers that feed sessions falling behind are paused now
+   * @param highWaterMarkCrossings times {@code bufferedOutboundBytes} went over {@code outboundHighWaterMark}
+   * @param publisherPauses publishers paused by it (one per pause)
+   * @param queuedBytesDrops messages dropped over a session's {@code maxQueuedBytes} (also in
+   *     {@link Stats#messagesDropped()})
+   */
+  public record MemoryStats(
+      long bufferedOutboundBytes, boolean overHighWaterMark, long highWaterMarkCrossings, long publisherPauses,
+      long queuedBytesDrops) {}
+
   /**
    * A snapshot of the security counters.
    *

@@ -27,6 +27,9 @@ public final class BrokerConfig {
   private final int maxPacketSize;
   private final int maxInflight;
   private final int maxQueuedMessages;
+  private final long maxQueuedBytes;
+  private final long outboundHighWaterMark;
+  private final long outboundLowWaterMark;
   private final boolean queueQos0WhenOffline;
   private final DropPolicy dropPolicy;
   private final Duration connectTimeout;
@@ -60,6 +63,9 @@ public final class BrokerConfig {
     this.maxPacketSize = b.maxPacketSize;
     this.maxInflight = b.maxInflight;
     this.maxQueuedMessages = b.maxQueuedMessages;
+    this.maxQueuedBytes = b.maxQueuedBytes;
+    this.outboundHighWaterMark = b.outboundHighWaterMark;
+    this.outboundLowWaterMark = b.outboundLowWaterMark;
     this.queueQos0WhenOffline = b.queueQos0WhenOffline;
     this.dropPolicy = b.dropPolicy;
     this.connectTimeout = b.connectTimeout;
@@ -104,6 +110,9 @@ public final class BrokerConfig {
     b.maxPacketSize = maxPacketSize;
     b.maxInflight = maxInflight;
     b.maxQueuedMessages = maxQueuedMessages;
+    b.maxQueuedBytes = maxQueuedBytes;
+    b.outboundHighWaterMark = outboundHighWaterMark;
+    b.outboundLowWaterMark = outboundLowWaterMark;
     b.queueQos0WhenOffline = queueQos0WhenOffline;
     b.dropPolicy = dropPolicy;
     b.connectTimeout = connectTimeout;
@@ -152,6 +161,32 @@ public final class BrokerConfig {
   /** Messages one session may have queued (waiting to be sent) before {@link #dropPolicy()} applies. */
   public int maxQueuedMessages() {
     return maxQueuedMessages;
+  }
+
+  /**
+   * Bytes (payload and topic of each message) one session may have queued before {@link
+   * #dropPolicy()} applies; 0 (the default): no limit but {@link #maxQueuedMessages()}. Checked on
+   * the session's event loop once its client has been sent what it can take, so a client that
+   * keeps up is never cut by it. A message larger than this is never queued.
+   */
+  public long maxQueuedBytes() {
+    return maxQueuedBytes;
+  }
+
+  /**
+   * Memory-based back-pressure: when the bytes the broker holds for its clients (queued messages
+   * and network buffers not yet written to slow sockets) pass this mark, the broker stops reading
+   * from the publishers whose messages go to sessions that are falling behind, until those catch up
+   * or the total falls below {@link #outboundLowWaterMark()}. Default: a quarter of the JVM's
+   * maximum heap.
+   */
+  public long outboundHighWaterMark() {
+    return outboundHighWaterMark;
+  }
+
+  /** Below this, publishers paused by {@link #outboundHighWaterMark()} are read again. Default: half the high mark. */
+  public long outboundLowWaterMark() {
+    return outboundLowWaterMark == 0 ? outboundHighWaterMark / 2 : outboundLowWaterMark;
   }
 
   /** Whether QoS 0 messages are queued for an offline persistent session (off: they are dropped). */
@@ -317,6 +352,10 @@ public final class BrokerConfig {
     private int maxPacketSize = 1024 * 1024;
     private int maxInflight = 32;
     private int maxQueuedMessages = 1000;
+    private long maxQueuedBytes = 0;
+    private long outboundHighWaterMark = Runtime.getRuntime().maxMemory() / 4;
+    /** 0: half of {@link #outboundHighWaterMark}. */
+    private long outboundLowWaterMark = 0;
     private boolean queueQos0WhenOffline = false;
     private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
     private Duration connectTimeout = Duration.ofSeconds(10);
@@ -421,6 +460,24 @@ public final class BrokerConfig {
       return this;
     }
 
+    /** See {@link BrokerConfig#maxQueuedBytes()}; 0: no limit. */
+    public Builder maxQueuedBytes(long bytes) {
+      this.maxQueuedBytes = bytes;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#outboundHighWaterMark()}. */
+    public Builder outboundHighWaterMark(long bytes) {
+      this.outboundHighWaterMark = bytes;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#outboundLowWaterMark()}; 0: half of the high mark. */
+    public Builder outboundLowWaterMark(long bytes) {
+      this.outboundLowWaterMark = bytes;
+      return this;
+    }
+
     public Builder queueQos0WhenOffline(boolean queue) {
       this.queueQos0WhenOffline = queue;
       return this;
@@ -515,6 +572,10 @@ public final class BrokerConfig {
       check(maxPacketSize >= 16 && maxPacketSize <= 268_435_460, "max packet size must be 16..268435460 bytes");
       check(maxInflight >= 1 && maxInflight <= 65535, "max inflight must be 1..65535");
       check(maxQueuedMessages >= 1, "max queued messages must be >= 1");
+      check(maxQueuedBytes >= 0, "max queued bytes must be >= 0 (0: no limit)");
+      check(outboundHighWaterMark >= 1, "outbound high water mark must be >= 1 byte");
+      check(outboundLowWaterMark >= 0 && outboundLowWaterMark < outboundHighWaterMark,
+          "outbound low water mark must be below the high water mark");
       check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect timeout must be positive");
       check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
       check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");

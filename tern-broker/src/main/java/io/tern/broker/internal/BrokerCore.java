@@ -26,6 +26,7 @@ public final class BrokerCore {
   private final HookChain hooks = new HookChain();
   private final Events events = new Events();
   private final Rules rules = new Rules(this);
+  private final OutboundMemory memory;
 
   public BrokerCore(BrokerConfig config) {
     this(config, null);
@@ -37,6 +38,7 @@ public final class BrokerCore {
     this.persistence = new Persistence(store);
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
     this.access = new Access(config, stats, hooks);
+    this.memory = new OutboundMemory(config, stats);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
   }
@@ -69,6 +71,20 @@ public final class BrokerCore {
   /** Reads the stored state back, once the event loops exist and before listeners are bound. */
   void recover(EventLoopGroup loops) {
     persistence.recover(this, loops);
+  }
+
+  OutboundMemory memory() {
+    return memory;
+  }
+
+  /** The bytes held for clients: queued messages and unwritten network buffers of slow sockets. */
+  public long bufferedOutboundBytes() {
+    return memory.bytes();
+  }
+
+  /** Whether publishers feeding sessions that fall behind are paused (over the high water mark). */
+  public boolean overHighWaterMark() {
+    return memory.over();
   }
 
   Access access() {

@@ -24,6 +24,12 @@ public final class BrokerStats {
   final LongAdder topicLimitRefusals = new LongAdder();
   final LongAdder subscriptionLimitRefusals = new LongAdder();
   final LongAdder tlsHandshakeFailures = new LongAdder();
+  /** Messages dropped over a session's {@code maxQueuedBytes} (also in {@link #messagesDropped}). */
+  final LongAdder queuedBytesDrops = new LongAdder();
+  /** Publisher reads paused by memory-based back-pressure. */
+  final LongAdder publisherPauses = new LongAdder();
+  /** Times the buffered outbound bytes went over the high water mark. */
+  final LongAdder highWaterMarkCrossings = new LongAdder();
 
   public long messagesReceived() {
     return messagesReceived.sum();
@@ -93,6 +99,18 @@ public final class BrokerStats {
   /** Subscriptions refused over {@code max_subscriptions_per_client}. */
   public long subscriptionLimitRefusals() {
     return subscriptionLimitRefusals.sum();
+  }
+
+  public long queuedBytesDrops() {
+    return queuedBytesDrops.sum();
+  }
+
+  public long publisherPauses() {
+    return publisherPauses.sum();
+  }
+
+  public long highWaterMarkCrossings() {
+    return highWaterMarkCrossings.sum();
   }
 
   public long tlsHandshakeFailures() {

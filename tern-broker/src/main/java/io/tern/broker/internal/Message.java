@@ -63,6 +63,11 @@ final class Message {
     return v;
   }
 
+  /** What a queued copy is counted as against {@code maxQueuedBytes}: payload and topic. */
+  int size() {
+    return publish.payload().length + publish.topic().length();
+  }
+
   String topic() {
     return publish.topic();
   }

@@ -73,6 +73,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
   private ByteBuf pendingOut;
   private boolean pausedByBacklog;
+  /** Registered with {@link OutboundMemory} to be resumed below the low water mark (once at a time). */
+  private boolean waitingForMemory;
+  /** Bytes of this channel's outbound buffer counted in {@link OutboundMemory} while it is unwritable. */
+  private long unwrittenCounted;
   /**
    * In the fsync mode, the PUBACK/PUBREC/PUBCOMP of the current read: sent once the store has
    * synced what this read wrote (see {@link #channelReadComplete}). Null in the other modes, where
@@ -190,12 +194,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     flush();
     if (behind != null && state == State.CONNECTED) {
-      // A receiving session's loop is far behind: stop reading from this publisher until it has
-      // caught up, rather than queue what cannot be delivered. Slow clients never cause this.
+      // A receiving session's loop is far behind, or the broker holds more than its outbound high
+      // water mark and that session's client falls behind: stop reading from this publisher until
+      // it has caught up, rather than queue what cannot be delivered.
       pausedByBacklog = true;
       channel.config().setAutoRead(false);
+      if (!waitingForMemory && core.memory().over()) {
+        waitingForMemory = true;
+        core.memory().resumeBelowLowMark(this);
+      }
       behind.resumeWhenCaughtUp(this::resumeReading);
     }
+  }
+
+  /** The broker's buffered outbound bytes fell below the low water mark. Any thread. */
+  void memoryRoom() {
+    channel.eventLoop().execute(() -> {
+      waitingForMemory = false;
+      if (pausedByBacklog) {
+        pausedByBacklog = false;
+        if (state == State.CONNECTED && !closing) {
+          channel.config().setAutoRead(true);
+        }
+      }
+    });
   }
 
   /** fsync mode: the acks of this read leave once the store has synced (one sync for many reads). */
@@ -236,14 +258,36 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    countUnwritten();
     if (channel.isWritable() && session != null && state == State.CONNECTED) {
       session.pump();
     }
     ctx.fireChannelWritabilityChanged();
   }
 
+  /**
+   * What a slow socket has not taken counts in the broker's buffered outbound bytes from when its
+   * channel turns unwritable until it is writable again (events that come for both changes); a
+   * writable channel holds less than its low water mark.
+   */
+  private void countUnwritten() {
+    if (!channel.isWritable()) {
+      if (unwrittenCounted == 0) {
+        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
+        unwrittenCounted = b == null ? 0 : b.totalPendingWriteBytes();
+        core.memory().add(unwrittenCounted);
+      }
+    } else if (unwrittenCounted != 0) {
+      core.memory().add(-unwrittenCounted);
+      unwrittenCounted = 0;
+    }
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && pausedByBacklog) {
+      return; // not read by our choice: the client's packets wait in the socket, it is not idle
+    }
     if (evt instanceof IdleStateEvent) {
       log.info("Client {} from {}: keep alive timeout, closing", clientId, remote());
       disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
@@ -980,6 +1024,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
+    if (unwrittenCounted != 0) {
+      core.memory().add(-unwrittenCounted);
+      unwrittenCounted = 0;
+    }
+    if (waitingForMemory) {
+      core.memory().forget(this);
+    }
     batcher.flush(core.persistence()); // what this connection routed before it closed still goes out (no pause now)
     releasePendingOut();
     if (connectTimeout != null) {

@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The state of one client id that can outlive a connection: subscriptions, the outbound queue, the
@@ -38,6 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the new loop into {@link #loop}; tasks that land on the old loop afterwards follow it.
  */
 final class Session {
+  private static final Logger log = LoggerFactory.getLogger(Session.class);
   /** Session Expiry Interval meaning "never expires" (v5 section 3.1.2.11.2; v3 Clean Session 0). */
   static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
 
@@ -95,6 +98,12 @@ final class Session {
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   private final Runnable drainTask = this::drain;
+  /**
+   * Written by the loop when it changes: messages are queued that the client has not taken, and the
+   * queue is below its bounds (it grows). Read by publishers while the broker is over its outbound
+   * high water mark ({@link OutboundMemory}): they pause until it is false again.
+   */
+  private volatile boolean lagging;
 
   // ---- loop-owned
   private boolean persistent;
@@ -105,6 +114,17 @@ final class Session {
   private MqttConnection connection;
   private final Map<String, Subscriber> subscriptions = new HashMap<>();
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+  /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
+  private long queuedBytes;
+  /** The part of {@link #queuedBytes} already added to the broker's total ({@link OutboundMemory}). */
+  private long reportedBytes;
+  /** Set when messages were dropped over {@code maxQueuedBytes}; cleared when the queue is empty. */
+  private boolean bytesFull;
+  /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
+  private long droppedSeen;
+  private long droppedAtBurstStart = -1;
+  /** Growth of {@link #queuedBytes} since this session last had the broker's total checked. */
+  private long growthSinceCheck;
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
@@ -246,7 +266,11 @@ final class Session {
     }
   }
 
-  /** Last step: hands the admitted batch over. Returns true when this session's loop is far behind. */
+  /**
+   * Last step: hands the admitted batch over. Returns true when the publisher should pause: this
+   * session's loop is far behind, or the broker is over its outbound high water mark and this
+   * session's client is falling behind.
+   */
   boolean handOver(ArrayList<Delivery> batch) {
     if (rule != null) {
       rule.offerAll(batch);
@@ -255,19 +279,23 @@ final class Session {
     int behind = backlog.addAndGet(batch.size());
     mailbox.offer(batch);
     scheduleDrain();
-    return behind > BACKLOG_HIGH;
+    return behind > BACKLOG_HIGH || (core.memory().over() && lagging);
   }
 
   /**
-   * Called by a publisher that {@link #enqueueAll} told to wait: it is resumed once this session's
-   * loop has caught up. Checks again after registering, so a drain that finished meanwhile is not
-   * missed.
+   * Called by a publisher that {@link #enqueueAll} told to wait: it is resumed once this session has
+   * caught up (its loop, and while the broker is over its high water mark, its client). Checks again
+   * after registering, so a drain that finished meanwhile is not missed.
    */
   void resumeWhenCaughtUp(Runnable resume) {
     pausedPublishers.offer(resume);
-    if (backlog.get() <= BACKLOG_LOW) {
+    if (caughtUp(lagging)) {
       resumePaused();
     }
+  }
+
+  private boolean caughtUp(boolean lags) {
+    return backlog.get() <= BACKLOG_LOW && !(lags && core.memory().over());
   }
 
   private void resumePaused() {
@@ -332,20 +360,25 @@ final class Session {
     drainScheduled.set(false);
     Object o;
     int drained = 0;
+    long bytes = 0;
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         queue.addLast(d);
+        bytes += d.message().size();
         drained++;
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
-        queue.addAll(batch);
+        for (int i = 0, n = batch.size(); i < n; i++) {
+          Delivery d = batch.get(i);
+          queue.addLast(d);
+          bytes += d.message().size();
+        }
         drained += batch.size();
       }
     }
-    if (backlog.addAndGet(-drained) <= BACKLOG_LOW && !pausedPublishers.isEmpty()) {
-      resumePaused();
-    }
+    queuedBytes += bytes;
+    backlog.addAndGet(-drained);
     if (terminated) {
       discardQueued();
       return;
@@ -353,17 +386,83 @@ final class Session {
     int max = core.config().maxQueuedMessages();
     while (queue.size() > max) {
       Delivery oldest = queue.pollFirst();
+      queuedBytes -= oldest.message().size();
       forget(oldest);
       pending.decrementAndGet();
       drop(1);
       dropped(oldest, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     if (connection != null) {
-      pump();
+      sendQueued();
     } else if (!core.config().queueQos0WhenOffline()) {
       dropQueuedQos0();
     }
+    // After sending: the bytes bound is on what the client could not take.
+    long maxBytes = core.config().maxQueuedBytes();
+    if (maxBytes > 0 && queuedBytes > maxBytes) {
+      dropOverBytes(maxBytes);
+    }
+    afterQueueChange();
     core.persistence().commit();
+  }
+
+  /** Drops by policy until the queue holds at most {@code maxBytes}: the oldest, or the newest. */
+  private void dropOverBytes(long maxBytes) {
+    boolean oldest = core.config().dropPolicy() == DropPolicy.DROP_OLDEST;
+    int n = 0;
+    while (queuedBytes > maxBytes && !queue.isEmpty()) {
+      Delivery d = oldest ? queue.pollFirst() : queue.pollLast();
+      queuedBytes -= d.message().size();
+      forget(d);
+      pending.decrementAndGet();
+      n++;
+      dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
+    }
+    drop(n);
+    core.stats().queuedBytesDrops.add(n);
+    bytesFull = true;
+  }
+
+  /**
+   * After the queue changed, on loop: whether it lags (see {@link #lagging}), resuming the
+   * publishers paused for it once it has caught up, the broker's byte total, and one log line
+   * when a burst of drops begins and one when it ends (the queue emptied), not one per message.
+   */
+  private void afterQueueChange() {
+    int size = queue.size();
+    long d = dropped.get();
+    if (d != droppedSeen) {
+      if (droppedAtBurstStart < 0) {
+        droppedAtBurstStart = droppedSeen;
+        log.info("Client {}: queue full ({} messages, {} bytes; max_queued_messages {}, max_queued_bytes {}), "
+            + "dropping by {}", clientId, size, queuedBytes, core.config().maxQueuedMessages(),
+            core.config().maxQueuedBytes(), core.config().dropPolicy().name().toLowerCase(java.util.Locale.ROOT));
+      }
+      droppedSeen = d;
+    }
+    if (size == 0) {
+      bytesFull = false;
+      if (droppedAtBurstStart >= 0) {
+        log.info("Client {}: queue emptied; {} messages were dropped", clientId, d - droppedAtBurstStart);
+        droppedAtBurstStart = -1;
+      }
+    }
+    boolean lags = size > 0 && size < core.config().maxQueuedMessages() && !bytesFull;
+    if (lags != lagging) {
+      lagging = lags; // before looking at pausedPublishers: see resumeWhenCaughtUp
+    }
+    if (!pausedPublishers.isEmpty() && caughtUp(lags)) {
+      resumePaused();
+    }
+    long change = queuedBytes - reportedBytes;
+    if (change != 0) {
+      reportedBytes = queuedBytes;
+      core.memory().add(change);
+      if (change > 0 && (growthSinceCheck += change) > OutboundMemory.CHECK_BYTES) {
+        growthSinceCheck = 0;
+        core.memory().check();
+      }
+    }
   }
 
   /** A stored delivery leaves the session (acked, dropped): its reference goes, and with the last one the message. */
@@ -379,8 +478,10 @@ final class Session {
   private void dropQueuedQos0() {
     Iterator<Delivery> it = queue.iterator();
     while (it.hasNext()) {
-      if (it.next().qos() == 0) {
+      Delivery d = it.next();
+      if (d.qos() == 0) {
         it.remove();
+        queuedBytes -= d.message().size();
         pending.decrementAndGet();
       }
     }
@@ -391,6 +492,11 @@ final class Session {
    * flushes once. Order is kept: a QoS 0 message waits behind a QoS 1 message that waits for room.
    */
   void pump() {
+    sendQueued();
+    afterQueueChange();
+  }
+
+  private void sendQueued() {
     MqttConnection c = connection;
     if (c == null) {
       return;
@@ -405,6 +511,7 @@ final class Session {
         break;
       }
       queue.pollFirst();
+      queuedBytes -= d.message().size();
       pending.decrementAndGet();
       io.tern.codec.Publish out = c.outgoing(d, now, false);
       if (out == null) {
@@ -687,6 +794,7 @@ final class Session {
     }
     if (!core.config().queueQos0WhenOffline()) {
       dropQueuedQos0();
+      afterQueueChange();
     }
     if (storing) {
       core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
@@ -817,6 +925,7 @@ final class Session {
       releaseRef(d);
     }
     queue.clear();
+    queuedBytes = 0;
     Object o;
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
@@ -829,6 +938,7 @@ final class Session {
     }
     pending.set(0);
     backlog.set(0);
+    afterQueueChange();
     resumePaused();
   }
 
@@ -884,10 +994,13 @@ final class Session {
         inflight.put(q.packetId(), o);
       } else {
         queue.addLast(d);
+        queuedBytes += m.size();
         pending.incrementAndGet();
       }
       restored++;
     }
+    reportedBytes = queuedBytes;
+    core.memory().add(queuedBytes);
     storeSeq.set(maxSeq);
     inboundQos2.addAll(s.inboundQos2());
     inStore = true;

@@ -130,6 +130,8 @@ public final class Transport {
         log.info("Listening for MQTT on {}:{} ({}, {}{}{})", l.host(), port, l.name(), kind,
             l.proxyProtocol() ? "PROXY protocol, " : "", epoll ? "epoll" : "nio");
       }
+      bossGroup.scheduleWithFixedDelay(core.memory()::check, OutboundMemory.CHECK_MILLIS, OutboundMemory.CHECK_MILLIS,
+          TimeUnit.MILLISECONDS);
       if (core.config().maxConnectionRatePerAddress() > 0) {
         bossGroup.scheduleWithFixedDelay(limits::sweep, 10, 10, TimeUnit.SECONDS);
       }

@@ -98,7 +98,8 @@ public final class ConfigLoader {
     "max_packet_size", "max_inflight", "max_queued_messages", "queue_qos0_when_offline", "drop_policy",
     "connect_timeout", "max_client_id_length", "max_qos", "max_connections", "max_connection_rate_per_address",
     "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
-    "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive"
+    "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive", "max_queued_bytes",
+    "outbound_high_water_mark", "outbound_low_water_mark"
   };
 
   private static final String[] MQTT_KEYS = {
@@ -238,7 +239,10 @@ public final class ConfigLoader {
         s.integer("receive_maximum", d.receiveMaximum(), b -> b::receiveMaximum),
         s.integer("topic_alias_maximum", d.topicAliasMaximum(), b -> b::topicAliasMaximum),
         sessionExpiry(s.get("max_session_expiry"), d.maxSessionExpiry()),
-        seconds(s, "server_keep_alive", d.serverKeepAlive(), 65535));
+        seconds(s, "server_keep_alive", d.serverKeepAlive(), 65535),
+        s.bytes("max_queued_bytes", d.maxQueuedBytes(), false, b -> b::maxQueuedBytes),
+        s.bytes("outbound_high_water_mark", d.outboundHighWaterMark(), true, b -> b::outboundHighWaterMark),
+        s.bytes("outbound_low_water_mark", d.outboundLowWaterMark(), true, null));
   }
 
   /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */
@@ -550,6 +554,34 @@ public final class ConfigLoader {
       }
       int n = v.integer();
       return v.checked(n, Integer.toString(n), setting);
+    }
+
+    /** A size that may exceed 2 GiB; with {@code auto} allowed, {@code auto} reads as 0 (the default). */
+    long bytes(String key, long fallback, boolean auto, BrokerSetting<Long> setting) {
+      Value v = get(key);
+      if (v.node == null) {
+        return fallback;
+      }
+      if (auto && v.node.isTextual() && v.node.textValue().equals("auto")) {
+        return 0;
+      }
+      long bytes;
+      if (v.node.isTextual()) {
+        try {
+          bytes = Units.parseSize(v.node.textValue());
+        } catch (IllegalArgumentException e) {
+          throw error(v.path, e.getMessage() + (auto ? " (or auto)" : "") + ", got '" + v.node.textValue() + "'");
+        }
+      } else if (v.node.isIntegralNumber() && v.node.canConvertToLong()) {
+        bytes = v.node.longValue();
+      } else {
+        throw error(v.path, "expected a size such as 262144, 256KiB or 1MiB" + (auto ? " (or auto)" : "") + ", got "
+            + describe(v.node));
+      }
+      if (auto && bytes == 0) {
+        throw error(v.path, "must be above 0 (auto for the default)");
+      }
+      return v.checked(bytes, v.node.asText(), setting);
     }
 
     Duration duration(String key, Duration fallback, BrokerSetting<Duration> setting) {

@@ -27,6 +27,11 @@ import java.util.Objects;
  * @param topicAliasMaximum topic aliases an MQTT 5 client may use towards the broker (0: none)
  * @param maxSessionExpiry longest Session Expiry Interval granted, in seconds (0xFFFFFFFF: no limit)
  * @param serverKeepAlive keep alive imposed on MQTT 5 clients, in seconds (0: the client's own)
+ * @param maxQueuedBytes bytes (payload and topic) one session may have waiting before {@code dropPolicy}
+ *     applies; 0: no limit
+ * @param outboundHighWaterMark buffered outbound bytes above which publishers feeding sessions that
+ *     fall behind are paused; 0: the broker's default, a quarter of the JVM's maximum heap
+ * @param outboundLowWaterMark below which paused publishers are read again; 0: half the high mark
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -46,7 +51,10 @@ public record LimitsConfig(
     int receiveMaximum,
     int topicAliasMaximum,
     long maxSessionExpiry,
-    int serverKeepAlive) {
+    int serverKeepAlive,
+    long maxQueuedBytes,
+    long outboundHighWaterMark,
+    long outboundLowWaterMark) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
@@ -62,7 +70,7 @@ public record LimitsConfig(
         maxClientIdLength, maxQos, maxConnections, maxConnectionRatePerAddress, maxTopicLength, maxTopicLevels,
         maxSubscriptionsPerClient, disconnectOnDeniedPublish, BrokerConfig.defaults().receiveMaximum(),
         BrokerConfig.defaults().topicAliasMaximum(), BrokerConfig.defaults().maxSessionExpiryInterval(),
-        BrokerConfig.defaults().serverKeepAlive());
+        BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxQueuedBytes(), 0, 0);
   }
 
   public static LimitsConfig defaults() {
@@ -71,7 +79,7 @@ public record LimitsConfig(
         d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
         d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
         d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
-        d.serverKeepAlive());
+        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0);
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -92,6 +100,11 @@ public record LimitsConfig(
         .receiveMaximum(receiveMaximum)
         .topicAliasMaximum(topicAliasMaximum)
         .maxSessionExpiryInterval(maxSessionExpiry)
-        .serverKeepAlive(serverKeepAlive);
+        .serverKeepAlive(serverKeepAlive)
+        .maxQueuedBytes(maxQueuedBytes)
+        .outboundLowWaterMark(outboundLowWaterMark);
+    if (outboundHighWaterMark > 0) {
+      b.outboundHighWaterMark(outboundHighWaterMark);
+    }
   }
 }

@@ -139,6 +139,36 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void memoryBoundsAreReadAndMapped() {
+    BrokerConfig b = parse("""
+        limits:
+          max_queued_bytes: 16MiB
+          outbound_high_water_mark: 4GiB
+          outbound_low_water_mark: 1073741824
+        """).toBrokerConfig();
+    assertThat(b.maxQueuedBytes()).isEqualTo(16L << 20);
+    assertThat(b.outboundHighWaterMark()).isEqualTo(4L << 30);
+    assertThat(b.outboundLowWaterMark()).isEqualTo(1L << 30);
+
+    BrokerConfig auto = parse("limits:\n  outbound_high_water_mark: auto\n  outbound_low_water_mark: auto\n")
+        .toBrokerConfig();
+    assertThat(auto.outboundHighWaterMark()).isEqualTo(Runtime.getRuntime().maxMemory() / 4);
+    assertThat(auto.outboundLowWaterMark()).isEqualTo(auto.outboundHighWaterMark() / 2);
+    assertThat(auto.maxQueuedBytes()).isZero();
+    BrokerConfig highOnly = parse("limits:\n  outbound_high_water_mark: 64MiB\n").toBrokerConfig();
+    assertThat(highOnly.outboundLowWaterMark()).isEqualTo(32L << 20);
+  }
+
+  @Test
+  void badMemoryBoundsAreNamed() {
+    assertRejected("limits:\n  max_queued_bytes: -1\n", "limits.max_queued_bytes");
+    assertRejected("limits:\n  max_queued_bytes: lots\n", "limits.max_queued_bytes");
+    assertRejected("limits:\n  outbound_high_water_mark: 0\n", "limits.outbound_high_water_mark");
+    assertThatThrownBy(() -> parse("limits:\n  outbound_high_water_mark: 1MiB\n  outbound_low_water_mark: 2MiB\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("low water mark must be below the high");
+  }
+
+  @Test
   void badMqtt5ValuesAreNamed() {
     assertThatThrownBy(() -> parse("limits:\n  receive_maximum: 0\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("limits.receive_maximum");

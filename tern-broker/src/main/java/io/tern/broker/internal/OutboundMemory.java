@@ -1,0 +1,99 @@
+package io.tern.broker.internal;
+
+import io.tern.broker.BrokerConfig;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bytes the broker holds for its clients, against {@link BrokerConfig#outboundHighWaterMark()}:
+ * the messages queued in sessions (payload and topic) and what slow sockets have not yet taken from
+ * Netty's outbound buffers (counted from the moment a channel turns unwritable until it is
+ * writable again; a writable channel holds at most its low water mark).
+ *
+ * <p><b>Cost.</b> Sessions add their change once per drain or pump (a batch), not per message,
+ * into a {@link LongAdder}: every event loop writes its own cell. {@link #check()} sums it every
+ * {@link #CHECK_MILLIS} ms (and when one session's queue has grown by {@link #CHECK_BYTES}) and flips
+ * {@link #over()}, a volatile that publishers read once per socket read and target session. The
+ * overshoot is what arrives between two checks.
+ *
+ * <p><b>While over the high mark,</b> a publisher whose read handed messages to a session that is
+ * falling behind (it has messages queued that its client has not taken, and is not yet at its own
+ * bound) stops being read: until that session catches up ({@link Session}) or the total falls below
+ * the low mark (here). Publishers to sessions that keep up, and to sessions at their own bound
+ * (which drop rather than grow), go on.
+ */
+final class OutboundMemory {
+  private static final Logger log = LoggerFactory.getLogger(OutboundMemory.class);
+  static final long CHECK_MILLIS = 10;
+  static final long CHECK_BYTES = 1024 * 1024;
+
+  private final LongAdder bytes = new LongAdder();
+  private final long high;
+  private final long low;
+  private final BrokerStats stats;
+  private volatile boolean over;
+  /** Publishers paused while over, each once (see {@link MqttConnection#waitForMemory}). */
+  private final Queue<MqttConnection> paused = new ConcurrentLinkedQueue<>();
+
+  OutboundMemory(BrokerConfig config, BrokerStats stats) {
+    this.high = config.outboundHighWaterMark();
+    this.low = config.outboundLowWaterMark();
+    this.stats = stats;
+  }
+
+  /** Adds a change of the bytes held (negative when they leave). Any thread. */
+  void add(long delta) {
+    bytes.add(delta);
+  }
+
+  long bytes() {
+    return bytes.sum();
+  }
+
+  /** Whether the bytes held were above the high mark at the last check and not yet below the low one. */
+  boolean over() {
+    return over;
+  }
+
+  /** Registers a paused publisher, resumed when the total falls below the low mark. Any thread. */
+  void resumeBelowLowMark(MqttConnection c) {
+    stats.publisherPauses.increment();
+    paused.offer(c);
+    if (!over) {
+      resumeAll();
+    }
+  }
+
+  /** A paused publisher closed: forgotten. Any thread. */
+  void forget(MqttConnection c) {
+    paused.remove(c);
+  }
+
+  /**
+   * Every {@link #CHECK_MILLIS} ms on the boss loop, and by a session whose queue grew by {@link
+   * #CHECK_BYTES} since it last asked (so one fast-growing queue is caught within about that much).
+   */
+  synchronized void check() {
+    long b = bytes.sum();
+    if (!over && b > high) {
+      over = true;
+      stats.highWaterMarkCrossings.increment();
+      log.warn("Buffered outbound bytes {} over the high water mark {} (outbound_high_water_mark): publishers "
+          + "to sessions that fall behind are no longer read until they catch up or it is below {}", b, high, low);
+    } else if (over && b < low) {
+      over = false;
+      log.info("Buffered outbound bytes {} below the low water mark {}: every publisher is read again", b, low);
+      resumeAll();
+    }
+  }
+
+  private void resumeAll() {
+    MqttConnection c;
+    while ((c = paused.poll()) != null) {
+      c.memoryRoom();
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package io.tern.broker.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.DropPolicy;
+import io.tern.codec.Publish;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A session's bytes: the queued-bytes bound, the broker-wide total, and pauses for memory. */
+class SessionMemoryTest {
+  private final EventLoop loop = new DefaultEventLoop();
+
+  @AfterEach
+  void stopLoop() {
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  /** {@code n} deliveries of a message of {@code size} bytes (topic "t" and payload). */
+  private static ArrayList<Delivery> batch(int n, int size) {
+    Message m = new Message(new Publish("t", new byte[size - 1]), null, 0);
+    ArrayList<Delivery> list = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      list.add(new Delivery(m, 1, false, List.of()));
+    }
+    return list;
+  }
+
+  private static BrokerCore core(java.util.function.Consumer<BrokerConfig.Builder> settings) {
+    BrokerConfig.Builder b = BrokerConfig.builder().maxQueuedMessages(100_000);
+    settings.accept(b);
+    return new BrokerCore(b.build());
+  }
+
+  @Test
+  void anOfflineSessionHoldsAtMostMaxQueuedBytesAndCountsTheDrops() {
+    BrokerCore core = core(b -> b.maxQueuedBytes(10_000));
+    Session s = new Session("s", core, loop, true, null);
+    s.enqueueAll(batch(25, 1000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> s.queuedCount() == 10);
+    assertThat(s.droppedCount()).isEqualTo(15);
+    assertThat(core.stats().queuedBytesDrops()).isEqualTo(15);
+    assertThat(core.stats().messagesDropped()).isEqualTo(15);
+    assertThat(core.bufferedOutboundBytes()).isEqualTo(10_000);
+  }
+
+  @Test
+  void theBrokerTotalFollowsQueuesAndReturnsToZeroWhenSessionsEnd() throws Exception {
+    BrokerCore core = core(b -> {});
+    Session a = new Session("a", core, loop, true, null);
+    Session b = new Session("b", core, loop, true, null);
+    a.enqueueAll(batch(30, 100));
+    b.enqueueAll(batch(5, 2000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> core.bufferedOutboundBytes() == 30 * 100 + 5 * 2000);
+    loop.submit(a::terminate).get(5, TimeUnit.SECONDS);
+    assertThat(core.bufferedOutboundBytes()).isEqualTo(5 * 2000);
+    loop.submit(b::terminate).get(5, TimeUnit.SECONDS);
+    assertThat(core.bufferedOutboundBytes()).isZero();
+  }
+
+  @Test
+  void overTheHighWaterMarkAPublisherToALaggingSessionPausesUntilTheTotalFallsBelowTheLowMark() throws Exception {
+    BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).outboundLowWaterMark(5_000));
+    Session lagging = new Session("lagging", core, loop, true, null);
+    assertThat(lagging.enqueueAll(batch(20, 1000))).as("under the high mark").isFalse();
+    await().atMost(Duration.ofSeconds(5)).until(() -> core.bufferedOutboundBytes() == 20_000);
+    core.memory().check();
+    assertThat(core.overHighWaterMark()).isTrue();
+
+    assertThat(lagging.enqueueAll(batch(1, 1000))).as("over the mark, to a session that lags").isTrue();
+    AtomicBoolean resumed = new AtomicBoolean();
+    lagging.resumeWhenCaughtUp(() -> resumed.set(true));
+    assertThat(resumed).as("the session still lags and the broker is over its mark").isFalse();
+
+    loop.submit(lagging::terminate).get(5, TimeUnit.SECONDS); // its queue goes: the total falls
+    await().atMost(Duration.ofSeconds(5)).untilTrue(resumed);
+    core.memory().check();
+    assertThat(core.overHighWaterMark()).isFalse();
+  }
+
+  @Test
+  void overTheHighWaterMarkPublishersToASessionAtItsOwnBoundAreNotPaused() throws Exception {
+    BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).maxQueuedMessages(20)
+        .dropPolicy(DropPolicy.DROP_OLDEST));
+    Session full = new Session("full", core, loop, true, null);
+    full.enqueueAll(batch(20, 1000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> core.bufferedOutboundBytes() == 20_000);
+    core.memory().check();
+    assertThat(core.overHighWaterMark()).isTrue();
+    // At its bound, the queue drops rather than grows: feeding it does not take more memory.
+    assertThat(full.enqueueAll(batch(5, 1000))).isFalse();
+    AtomicBoolean resumed = new AtomicBoolean();
+    full.resumeWhenCaughtUp(() -> resumed.set(true));
+    assertThat(resumed).isTrue();
+  }
+}

@@ -1,0 +1,306 @@
+package io.tern.broker.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
+import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
+import io.tern.broker.Broker;
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.DropPolicy;
+import io.tern.broker.Listener;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The memory bounds, attacked with real clients: the queued bytes of one session, and the
+ * broker-wide outbound high water mark that pauses publishers instead of running out of memory.
+ */
+@Timeout(90)
+class MemoryBoundsTest {
+  private static final int MIB = 1024 * 1024;
+  private Broker broker;
+  private final List<Socket> sockets = new ArrayList<>();
+  private final List<Mqtt3BlockingClient> clients = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws IOException {
+    for (Mqtt3BlockingClient c : clients) {
+      if (c.getState().isConnected()) {
+        c.disconnect();
+      }
+    }
+    for (Socket s : sockets) {
+      s.close();
+    }
+    if (broker != null) {
+      broker.stop();
+    }
+  }
+
+  private void start(Consumer<BrokerConfig.Builder> settings) {
+    broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0)).configure(settings).build().start();
+  }
+
+  private Mqtt3BlockingClient client(String id) {
+    Mqtt3BlockingClient c = Mqtt3Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(broker.port())
+        .buildBlocking();
+    clients.add(c);
+    return c;
+  }
+
+  /** A raw MQTT 3.1.1 client that sends CONNECT (clean session) and reads CONNACK. */
+  private Socket raw(String clientId, int keepAliveSeconds) throws IOException {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(4096); // before connecting: the window the broker sees
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", broker.port()), 5000);
+    sockets.add(s);
+    s.setSoTimeout(10_000);
+    ByteArrayOutputStream connect = new ByteArrayOutputStream();
+    byte[] id = clientId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    connect.write(0x10);
+    connect.write(12 + id.length);
+    connect.writeBytes(HexFormat.of().parseHex("00044d5154540402"));
+    connect.write(keepAliveSeconds >> 8);
+    connect.write(keepAliveSeconds & 0xFF);
+    connect.write(0);
+    connect.write(id.length);
+    connect.writeBytes(id);
+    s.getOutputStream().write(connect.toByteArray());
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    return s;
+  }
+
+  /** A subscriber that subscribes to {@code load/#} at QoS 1 and then never reads a byte. */
+  private Socket subscriberThatNeverReads() throws IOException {
+    Socket s = raw("stuck", 0);
+    int before = broker.stats().subscriptions();
+    s.getOutputStream().write(HexFormat.of().parseHex("820b000100066c6f61642f2301")); // SUBSCRIBE load/# QoS 1
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().subscriptions() > before);
+    return s;
+  }
+
+  /** A QoS 0 PUBLISH to {@code load/x}. */
+  private static byte[] publishPacket(int payloadSize) {
+    ByteArrayOutputStream p = new ByteArrayOutputStream();
+    p.write(0x30);
+    int remaining = 2 + 6 + payloadSize;
+    do {
+      int b = remaining % 128;
+      remaining /= 128;
+      p.write(remaining > 0 ? b | 0x80 : b);
+    } while (remaining > 0);
+    p.writeBytes(HexFormat.of().parseHex("00066c6f61642f78"));
+    p.writeBytes(new byte[payloadSize]);
+    return p.toByteArray();
+  }
+
+  private static long heapAfterGc() {
+    System.gc();
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** Direct memory: Netty's own count (buffers without a cleaner) plus the JDK's (with one). */
+  private static long directMemory() {
+    long jdk = 0;
+    for (java.lang.management.BufferPoolMXBean pool
+        : ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+      if (pool.getName().equals("direct")) {
+        jdk = pool.getMemoryUsed();
+      }
+    }
+    return Math.max(0, io.netty.util.internal.PlatformDependent.usedDirectMemory()) + jdk;
+  }
+
+  private void assertServesAClient(String topic) {
+    Mqtt3BlockingClient sub = client("other-sub-" + System.nanoTime());
+    sub.connect();
+    try (Mqtt3BlockingClient.Mqtt3Publishes got = sub.publishes(MqttGlobalPublishFilter.ALL)) {
+      sub.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+      Mqtt3BlockingClient pub = client("other-pub-" + System.nanoTime());
+      pub.connect();
+      pub.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(new byte[] {42}).send();
+      assertThat(got.receive(10, TimeUnit.SECONDS)).hasValueSatisfying(p -> assertThat(p.getPayloadAsBytes())
+          .containsExactly(42));
+      pub.disconnect();
+      sub.disconnect();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ queued bytes per session
+
+  /** Offline persistent session, 20 messages of 1000 bytes against a 10,000-byte bound: which 10 stay. */
+  private List<Integer> keptOf20MessagesOf1000Bytes(DropPolicy policy) throws Exception {
+    start(b -> b.maxQueuedBytes(10_000).dropPolicy(policy));
+    Mqtt3BlockingClient sub = client("offline");
+    sub.connectWith().cleanSession(false).send();
+    sub.subscribeWith().topicFilter("b/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    sub.disconnect();
+    Mqtt3BlockingClient pub = client("pub");
+    pub.connect();
+    for (int i = 0; i < 20; i++) {
+      byte[] payload = new byte[1000 - "b/x".length()]; // counted as payload and topic: 1000 bytes
+      payload[0] = (byte) i;
+      pub.publishWith().topic("b/x").qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().queuedBytesDrops() == 10);
+    assertThat(broker.memoryStats().bufferedOutboundBytes()).isEqualTo(10_000);
+    assertThat(broker.stats().messagesDropped()).isEqualTo(10);
+
+    List<Integer> kept = new ArrayList<>();
+    try (Mqtt3BlockingClient.Mqtt3Publishes got = sub.publishes(MqttGlobalPublishFilter.ALL)) {
+      sub.connectWith().cleanSession(false).send();
+      Optional<Mqtt3Publish> p;
+      while ((p = got.receive(kept.size() < 10 ? 5 : 1, TimeUnit.SECONDS)).isPresent()) {
+        kept.add((int) p.get().getPayloadAsBytes()[0]);
+      }
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().bufferedOutboundBytes() == 0);
+    return kept;
+  }
+
+  @Test
+  void queuedBytesOverTheBoundDropTheNewestWithDropNew() throws Exception {
+    assertThat(keptOf20MessagesOf1000Bytes(DropPolicy.DROP_NEW)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+  }
+
+  @Test
+  void queuedBytesOverTheBoundDropTheOldestWithDropOldest() throws Exception {
+    assertThat(keptOf20MessagesOf1000Bytes(DropPolicy.DROP_OLDEST))
+        .containsExactly(10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
+  }
+
+  // ------------------------------------------------------------------ the issue's attack
+
+  @Test
+  void subscriberThatNeverReadsWhile50MBArePublishedToItHoldsBoundedMemoryWhileOthersAreServed() throws Exception {
+    start(b -> b.maxQueuedBytes(8 * MIB));
+    Socket stuck = subscriberThatNeverReads();
+    Mqtt3AsyncClient fast = Mqtt3Client.builder().identifier("fast").serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildAsync();
+    fast.connect().get(5, TimeUnit.SECONDS);
+    AtomicInteger received = new AtomicInteger();
+    fast.subscribeWith().topicFilter("load/#").qos(MqttQos.AT_LEAST_ONCE)
+        .callback(p -> received.incrementAndGet()).send().get(5, TimeUnit.SECONDS);
+    Mqtt3BlockingClient pub = client("pub");
+    pub.connect();
+    long heapBefore = heapAfterGc();
+    long directBefore = directMemory();
+
+    // 800 messages of 64 KiB = 50 MiB, all within max_queued_messages (1000): only the bytes bound
+    // keeps the stuck session from holding them all. Sent in rounds that the fast subscriber takes.
+    byte[] payload = new byte[64 * 1024];
+    int n = 800;
+    long heapHalfway = 0;
+    long directHalfway = 0;
+    for (int i = 0; i < n; i++) {
+      pub.publishWith().topic("load/x").qos(MqttQos.AT_LEAST_ONCE).payload(payload).send();
+      if (i % 32 == 31) {
+        int upTo = i + 1;
+        await().atMost(Duration.ofSeconds(20)).until(() -> received.get() == upTo);
+      }
+      if (i == n / 2 - 1) {
+        heapHalfway = heapAfterGc();
+        directHalfway = directMemory();
+      }
+    }
+    assertThat(received.get()).as("the fast subscriber got everything").isEqualTo(n);
+    long heapEnd = heapAfterGc();
+    long directEnd = directMemory();
+    Broker.MemoryStats m = broker.memoryStats();
+    System.out.printf("50 MiB to a subscriber that never reads: heap +%.1f MiB (second 25 MiB: %+.1f MiB), "
+        + "direct +%.1f MiB (second 25 MiB: %+.1f MiB), buffered %.1f MiB, %d dropped over max_queued_bytes%n",
+        (heapEnd - heapBefore) / (double) MIB, (heapEnd - heapHalfway) / (double) MIB,
+        (directEnd - directBefore) / (double) MIB, (directEnd - directHalfway) / (double) MIB,
+        m.bufferedOutboundBytes() / (double) MIB, m.queuedBytesDrops());
+    // The stuck session holds at most 8 MiB of queue plus what its socket has not taken (~320 KiB).
+    assertThat(m.bufferedOutboundBytes()).isLessThanOrEqualTo(9L * MIB);
+    assertThat(heapEnd - heapBefore).as("heap growth").isLessThan(24L * MIB);
+    // Bounded: the second half of the 50 MiB adds nothing that stays. Direct memory is only
+    // reported: it moves by the chunks Netty's allocator keeps for the threads of the broker and of
+    // the clients in this JVM; what the broker holds in it for the stuck socket is in "buffered".
+    assertThat(heapEnd - heapHalfway).as("heap growth over the second 25 MiB").isLessThan(4L * MIB);
+    assertThat(m.queuedBytesDrops()).isGreaterThan(600);
+    assertThat(m.publisherPauses()).as("the per-session bound, not back-pressure, held it").isZero();
+    assertServesAClient("other/t");
+    assertThat(stuck.isClosed()).isFalse();
+    fast.disconnect().get(5, TimeUnit.SECONDS);
+  }
+
+  // ------------------------------------------------------------------ memory-based back-pressure
+
+  @Test
+  void overTheHighWaterMarkAPublisherIsPausedNotDisconnectedAndResumedWhenTheMemoryIsFreed() throws Exception {
+    // No per-session byte bound and room for 100,000 messages: only the broker-wide mark holds.
+    start(b -> b.maxQueuedMessages(100_000).outboundHighWaterMark(4 * MIB).outboundLowWaterMark(2 * MIB));
+    Socket stuck = subscriberThatNeverReads();
+    Socket publisher = raw("pub", 1); // keep alive 1 s: the broker would close it after 1.5 s idle
+    long heapBefore = heapAfterGc();
+    byte[] packet = publishPacket(64 * 1024);
+    int n = 800; // 50 MiB
+    AtomicInteger written = new AtomicInteger();
+    AtomicReference<Throwable> failed = new AtomicReference<>();
+    Thread writer = new Thread(() -> {
+      try {
+        OutputStream out = publisher.getOutputStream();
+        for (int i = 0; i < n; i++) {
+          out.write(packet);
+          written.incrementAndGet();
+        }
+      } catch (IOException e) {
+        failed.set(e);
+      }
+    }, "publisher");
+    writer.setDaemon(true);
+    writer.start();
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> broker.memoryStats().publisherPauses() > 0);
+    assertThat(broker.memoryStats().overHighWaterMark()).isTrue();
+    // Paused for longer than 1.5 times its keep alive: still connected, and others are served.
+    await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    assertServesAClient("other/t");
+    assertThat(writer.isAlive()).as("the publisher's writes are held back").isTrue();
+    assertThat(written.get()).isLessThan(n);
+    long heapGrowth = heapAfterGc() - heapBefore;
+    Broker.MemoryStats m = broker.memoryStats();
+    System.out.printf("Paused after %d of %d messages of 64 KiB: buffered %.1f MiB (high water mark 4 MiB), "
+        + "heap +%.1f MiB%n", written.get(), n, m.bufferedOutboundBytes() / (double) MIB, heapGrowth / (double) MIB);
+    assertThat(m.bufferedOutboundBytes()).as("4 MiB and what arrives before a check").isLessThan(8L * MIB);
+    assertThat(heapGrowth).as("heap growth").isLessThan(24L * MIB);
+    assertThat(failed.get()).isNull();
+
+    stuck.close(); // its session ends, its queue goes: below the low mark, the publisher is read again
+    writer.join(TimeUnit.SECONDS.toMillis(30));
+    assertThat(written.get()).isEqualTo(n);
+    assertThat(failed.get()).isNull();
+    // PINGREQ: the paused publisher's connection is alive.
+    publisher.getOutputStream().write(new byte[] {(byte) 0xC0, 0x00});
+    InputStream in = publisher.getInputStream();
+    assertThat(in.readNBytes(2)).containsExactly(0xD0, 0x00);
+    publisher.getOutputStream().write(new byte[] {(byte) 0xE0, 0x00}); // DISCONNECT
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().bufferedOutboundBytes() == 0
+        && !broker.memoryStats().overHighWaterMark());
+  }
+}
