@@ -856,6 +856,11 @@ final class Session {
   }
 
   /** Discards the session: subscriptions, queues, in-flight state. On loop. */
+  void terminate() {
+    terminate(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+  }
+
+  /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
   void terminate(io.tern.broker.event.SessionEndCause cause) {
     if (terminated) {
       return;
