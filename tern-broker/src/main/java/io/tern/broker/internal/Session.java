@@ -789,7 +789,7 @@ final class Session {
     online = false;
     disconnectedAtMillis = System.currentTimeMillis();
     if (!persistent) {
-      terminate(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     if (!core.config().queueQos0WhenOffline()) {
@@ -831,7 +831,7 @@ final class Session {
       return;
     }
     if (!persistent) {
-      terminate(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     disconnectedAtMillis = System.currentTimeMillis();
@@ -846,7 +846,7 @@ final class Session {
   void expireIfOfflineSince(long sinceMillis) {
     runOnLoop(() -> {
       if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
-        terminate(io.tern.broker.event.SessionEndCause.EXPIRED);
+        terminateBecause(io.tern.broker.event.SessionEndCause.EXPIRED);
       }
     });
   }
@@ -857,11 +857,11 @@ final class Session {
 
   /** Discards the session: subscriptions, queues, in-flight state. On loop. */
   void terminate() {
-    terminate(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+    terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
   }
 
   /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
-  void terminate(io.tern.broker.event.SessionEndCause cause) {
+  void terminateBecause(io.tern.broker.event.SessionEndCause cause) {
     if (terminated) {
       return;
     }
