@@ -386,6 +386,12 @@ public final class Broker implements AutoCloseable {
       return this;
     }
 
+    /** Adds plugins, in order (see {@link #plugin(Plugin)}). */
+    public Builder plugins(List<? extends Plugin> list) {
+      list.forEach(this::plugin);
+      return this;
+    }
+
     /**
      * How long an asynchronous hook answer may take before its fallback applies (default 10 s).
      */

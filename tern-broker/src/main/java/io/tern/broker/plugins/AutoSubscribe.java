@@ -68,6 +68,11 @@ public final class AutoSubscribe implements Plugin {
     }
   }
 
+  @Override
+  public String toString() {
+    return "auto-subscribe " + entries;
+  }
+
   /** Builds an {@link AutoSubscribe}. */
   public static final class Builder {
     private final List<Entry> entries = new ArrayList<>();

@@ -115,4 +115,9 @@ public final class DelayedPublish implements Plugin, PublishHook {
   public String name() {
     return "delayed publish";
   }
+
+  @Override
+  public String toString() {
+    return name();
+  }
 }

@@ -81,4 +81,9 @@ public final class ExclusiveSubscriptions implements Plugin, SubscribeHook, Unsu
   public String name() {
     return "exclusive subscriptions";
   }
+
+  @Override
+  public String toString() {
+    return name();
+  }
 }

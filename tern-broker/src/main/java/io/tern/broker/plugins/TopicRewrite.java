@@ -124,4 +124,9 @@ public final class TopicRewrite implements Plugin, PublishHook, SubscribeHook, U
       return new TopicRewrite(this);
     }
   }
+
+  @Override
+  public String toString() {
+    return name();
+  }
 }

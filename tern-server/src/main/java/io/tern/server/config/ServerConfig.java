@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param mqtt the MQTT features offered (MQTT 5 capabilities)
  * @param storage where and how durably sessions and messages are kept
  * @param auth who may connect and what they may do (password and ACL files, anonymous access)
+ * @param plugins the first-party plugins to run (delayed publish, topic rewrite, auto-subscribe,
+ *     exclusive subscriptions)
  */
 public record ServerConfig(
     List<ListenerConfig> listeners,
@@ -30,7 +32,8 @@ public record ServerConfig(
     LogConfig log,
     MqttConfig mqtt,
     StorageConfig storage,
-    AuthConfig auth) {
+    AuthConfig auth,
+    PluginsConfig plugins) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
   public ServerConfig {
@@ -40,11 +43,18 @@ public record ServerConfig(
     Objects.requireNonNull(mqtt, "mqtt");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(auth, "auth");
+    Objects.requireNonNull(plugins, "plugins");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
     }
     // The broker's own rules are the ones that count: build once to check them all together.
     brokerConfig(listeners, limits, ioThreads, mqtt);
+  }
+
+  /** Without plugins. */
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log,
+      MqttConfig mqtt, StorageConfig storage, AuthConfig auth) {
+    this(listeners, limits, ioThreads, log, mqtt, storage, auth, PluginsConfig.defaults());
   }
 
   /** With the default MQTT features, storage and auth settings. */
@@ -99,7 +109,7 @@ public record ServerConfig(
     ListenerConfig first = changed.get(0);
     changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
     return new ServerConfig(
-        changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt, storage, auth);
+        changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt, storage, auth, plugins);
   }
 
   /** The broker's configuration: listeners, limits and threads. */
