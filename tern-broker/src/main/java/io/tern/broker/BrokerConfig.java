@@ -57,6 +57,7 @@ public final class BrokerConfig {
   private final int maxTopicLength;
   private final int maxTopicLevels;
   private final int maxSubscriptionsPerClient;
+  private final int maxRetainedMessages;
 
   private BrokerConfig(Builder b) {
     this.listeners = List.copyOf(b.listeners.isEmpty() ? List.of(Listener.tcp(1883)) : b.listeners);
@@ -93,6 +94,7 @@ public final class BrokerConfig {
     this.maxTopicLength = b.maxTopicLength;
     this.maxTopicLevels = b.maxTopicLevels;
     this.maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
+    this.maxRetainedMessages = b.maxRetainedMessages;
   }
 
   public static Builder builder() {
@@ -140,6 +142,7 @@ public final class BrokerConfig {
     b.maxTopicLength = maxTopicLength;
     b.maxTopicLevels = maxTopicLevels;
     b.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
+    b.maxRetainedMessages = maxRetainedMessages;
     return b;
   }
 
@@ -346,6 +349,19 @@ public final class BrokerConfig {
     return maxSubscriptionsPerClient;
   }
 
+  /**
+   * Retained messages the broker keeps at most, over all topics; 0 (the default): no limit. A
+   * client's retained PUBLISH that would add one more (a new topic; replacing or clearing one is
+   * always allowed) is refused with {@code 0x97 Quota exceeded}: in the PUBACK/PUBREC of an MQTT 5
+   * QoS 1/2 message, by DISCONNECT {@code 0x97} for an MQTT 5 QoS 0 one (it has no ack), by closing
+   * the connection of an MQTT 3 client (it has no way to be told). It is not routed either. Messages
+   * published from inside the process and wills are not held to it. Publishes on several event
+   * loops at the same moment may overshoot it by a few.
+   */
+  public int maxRetainedMessages() {
+    return maxRetainedMessages;
+  }
+
   /** Builds a {@link BrokerConfig}; {@link #build()} checks every value. */
   public static final class Builder {
     private final List<Listener> listeners = new ArrayList<>();
@@ -383,6 +399,7 @@ public final class BrokerConfig {
     private int maxTopicLength = 65535;
     private int maxTopicLevels = 0;
     private int maxSubscriptionsPerClient = 1000;
+    private int maxRetainedMessages = 0;
 
     private Builder() {}
 
@@ -425,6 +442,12 @@ public final class BrokerConfig {
 
     public Builder maxTopicLevels(int levels) {
       this.maxTopicLevels = levels;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#maxRetainedMessages()}; 0: no limit. */
+    public Builder maxRetainedMessages(int messages) {
+      this.maxRetainedMessages = messages;
       return this;
     }
 
@@ -587,6 +610,7 @@ public final class BrokerConfig {
           "max session expiry interval must be 0..4294967295 seconds");
       check(responseInformation == null || !responseInformation.isEmpty(), "response information must not be empty");
       check(maxConnections >= 0, "max connections must be >= 0 (0: no limit)");
+      check(maxRetainedMessages >= 0, "max retained messages must be >= 0 (0: no limit)");
       check(maxConnectionRatePerAddress >= 0, "max connection rate per address must be >= 0 (0: no limit)");
       check(maxTopicLength >= 1 && maxTopicLength <= 65535, "max topic length must be 1..65535");
       check(maxTopicLevels >= 0, "max topic levels must be >= 0 (0: no limit)");

@@ -148,6 +148,15 @@ public final class BrokerCore {
     return retained.size();
   }
 
+  /**
+   * Whether a client's retained PUBLISH to {@code topic} would take the retained store over
+   * {@code max_retained_messages}: a new topic when the store is full. Approximate across loops.
+   */
+  boolean retainedQuotaExceeded(String topic) {
+    int max = config.maxRetainedMessages();
+    return max > 0 && retained.size() >= max && retained.get(topic) == null;
+  }
+
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
     DeliveryBatcher batch = new DeliveryBatcher();

@@ -723,6 +723,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * QoS of the ack), {@code routed} the message as the hooks left it (the same when none changed it).
    */
   private void routePublish(Publish p, Publish routed) {
+    if (routed.retain() && routed.payload().length > 0 && core.retainedQuotaExceeded(routed.topic())) {
+      onRetainedQuotaExceeded(p);
+      return;
+    }
     Message m = new Message(routed.withDelivery(routed.qos(), routed.retain(), false, 0), clientId, System.nanoTime());
     switch (p.qos()) {
       case 0:
@@ -790,6 +794,27 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
     } else if (p.qos() == 2) {
       write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
+    }
+  }
+
+  /**
+   * A retained PUBLISH over {@code max_retained_messages} (see {@link
+   * io.tern.broker.BrokerConfig#maxRetainedMessages()}): MQTT 5 is told 0x97 in the ack, or by
+   * DISCONNECT 0x97 for QoS 0; MQTT 3 has no way to hear it and is closed.
+   */
+  private void onRetainedQuotaExceeded(Publish p) {
+    String why = "retained message to a new topic over max_retained_messages ("
+        + core.config().maxRetainedMessages() + ")";
+    if (!version.isV5() || p.qos() == 0) {
+      log.info("Client {} from {}: {}, disconnecting", clientId, remote(), why);
+      disconnect(ReasonCodes.QUOTA_EXCEEDED, why);
+      return;
+    }
+    log.debug("Client {} from {}: PUBLISH to {} refused: {}", clientId, remote(), p.topic(), why);
+    if (p.qos() == 1) {
+      write(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
+    } else {
+      write(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
     }
   }
 

@@ -106,6 +106,58 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("0x97 Quota exceeded: a QoS 0 retained PUBLISH to a new topic over max_retained_messages")
+  void quotaExceeded() {
+    configure(b -> b.maxRetainedMessages(2));
+    RawClient c = connect5("c");
+    c.send(retained5("r/1", 0, 0, "a", MqttProperties.EMPTY));
+    c.send(retained5("r/2", 0, 0, "b", MqttProperties.EMPTY));
+    c.send(retained5("r/1", 0, 0, "replaced: not a new topic", MqttProperties.EMPTY));
+    c.ping();
+    assertThat(broker().stats().retainedMessages()).isEqualTo(2);
+    c.send(retained5("r/3", 0, 0, "one too many", MqttProperties.EMPTY));
+    expectDisconnect(c, ReasonCodes.QUOTA_EXCEEDED);
+    assertThat(broker().stats().retainedMessages()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("0x97 in the PUBACK/PUBREC of a QoS 1/2 retained PUBLISH over max_retained_messages; clearing one makes room")
+  void quotaExceededInTheAck() {
+    configure(b -> b.maxRetainedMessages(1));
+    RawClient sub = connect5("sub");
+    subscribe5(sub, sub("r/#", 1));
+    RawClient c = connect5("c");
+    c.send(retained5("r/1", 1, 1, "a", MqttProperties.EMPTY));
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).isZero();
+    c.send(retained5("r/2", 1, 2, "b", MqttProperties.EMPTY));
+    io.tern.codec.PubAck refused = c.expect(io.tern.codec.PubAck.class);
+    assertThat(refused.reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
+    assertThat(refused.properties().reasonString()).contains("max_retained_messages");
+    c.send(retained5("r/2", 2, 3, "b", MqttProperties.EMPTY));
+    assertThat(c.expect(io.tern.codec.PubRec.class).reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
+    c.send(retained5("r/1", 1, 4, "", MqttProperties.EMPTY)); // clears r/1
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).isZero();
+    c.send(retained5("r/2", 1, 5, "b", MqttProperties.EMPTY));
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).isZero();
+    assertThat(io.tern.broker.conformance.Packets.text(sub.expect(io.tern.codec.Publish.class))).isEqualTo("a");
+    assertThat(sub.expect(io.tern.codec.Publish.class).payload()).as("the clearing message").isEmpty();
+    assertThat(io.tern.broker.conformance.Packets.text(sub.expect(io.tern.codec.Publish.class)))
+        .as("refused messages were not routed").isEqualTo("b");
+  }
+
+  @Test
+  @DisplayName("MQTT 3.1.1: a retained PUBLISH over max_retained_messages closes the connection")
+  void quotaExceededV3() {
+    configure(b -> b.maxRetainedMessages(1));
+    RawClient c = connect("v3");
+    c.send(Packets.publish("r/1", 1, true, false, 1, "a"));
+    c.expect(Packets.pubAck(1));
+    c.send(Packets.publish("r/2", 1, true, false, 2, "b"));
+    c.expectClosed();
+    assertBrokerServesOthers();
+  }
+
+  @Test
   @DisplayName("0x8B Server shutting down: the broker stops")
   void serverShuttingDown() {
     RawClient c = connect5("c");

@@ -107,7 +107,7 @@ public final class ConfigLoader {
 
   private static final String[] MQTT_KEYS = {
     "retain_available", "wildcard_subscriptions", "subscription_identifiers", "shared_subscriptions",
-    "shared_subscription_policy", "outbound_topic_aliases", "response_information"
+    "shared_subscription_policy", "outbound_topic_aliases", "response_information", "max_retained_messages"
   };
 
   private List<ListenerConfig> listeners(Value value) {
@@ -301,7 +301,8 @@ public final class ConfigLoader {
         s.bool("shared_subscriptions", d.sharedSubscriptions()),
         choice(s.get("shared_subscription_policy"), SharedSubscriptionPolicy.class, d.sharedSubscriptionPolicy()),
         choice(s.get("outbound_topic_aliases"), TopicAliasPolicy.class, d.outboundTopicAliases()),
-        responseInformation(s.get("response_information"), d.responseInformation()));
+        responseInformation(s.get("response_information"), d.responseInformation()),
+        s.integer("max_retained_messages", d.maxRetainedMessages(), b -> b::maxRetainedMessages));
   }
 
   private String responseInformation(Value value, String fallback) {

@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param sharedSubscriptionPolicy how a shared subscription's message picks its member
  * @param outboundTopicAliases whether the broker uses topic aliases towards clients that allow them
  * @param responseInformation sent to MQTT 5 clients that ask for it; null for none
+ * @param maxRetainedMessages retained messages kept at most (a client's retained PUBLISH to a new
+ *     topic beyond it is refused with 0x97 Quota exceeded); 0: no limit
  */
 public record MqttConfig(
     boolean retainAvailable,
@@ -24,7 +26,8 @@ public record MqttConfig(
     boolean sharedSubscriptions,
     SharedSubscriptionPolicy sharedSubscriptionPolicy,
     TopicAliasPolicy outboundTopicAliases,
-    String responseInformation) {
+    String responseInformation,
+    int maxRetainedMessages) {
 
   public MqttConfig {
     Objects.requireNonNull(sharedSubscriptionPolicy, "sharedSubscriptionPolicy");
@@ -35,7 +38,7 @@ public record MqttConfig(
     BrokerConfig d = BrokerConfig.defaults();
     return new MqttConfig(d.retainAvailable(), d.wildcardSubscriptionsAvailable(),
         d.subscriptionIdentifiersAvailable(), d.sharedSubscriptionsAvailable(), d.sharedSubscriptionPolicy(),
-        d.outboundTopicAliases(), d.responseInformation());
+        d.outboundTopicAliases(), d.responseInformation(), d.maxRetainedMessages());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -45,6 +48,7 @@ public record MqttConfig(
         .sharedSubscriptionsAvailable(sharedSubscriptions)
         .sharedSubscriptionPolicy(sharedSubscriptionPolicy)
         .outboundTopicAliases(outboundTopicAliases)
-        .responseInformation(responseInformation);
+        .responseInformation(responseInformation)
+        .maxRetainedMessages(maxRetainedMessages);
   }
 }

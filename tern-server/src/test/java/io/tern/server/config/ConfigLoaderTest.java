@@ -121,8 +121,10 @@ class ConfigLoaderTest {
           shared_subscription_policy: least_loaded
           outbound_topic_aliases: none
           response_information: responses/
+          max_retained_messages: 5000
         """);
     BrokerConfig b = c.toBrokerConfig();
+    assertThat(b.maxRetainedMessages()).isEqualTo(5000);
     assertThat(b.receiveMaximum()).isEqualTo(10);
     assertThat(b.topicAliasMaximum()).isZero();
     assertThat(b.maxSessionExpiryInterval()).isEqualTo(7200);
@@ -176,6 +178,8 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("whole seconds");
     assertThatThrownBy(() -> parse("limits:\n  max_session_expiry: soon\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_session_expiry");
+    assertThatThrownBy(() -> parse("mqtt:\n  max_retained_messages: -1\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("mqtt.max_retained_messages");
     assertThatThrownBy(() -> parse("mqtt:\n  shared_subscription_policy: random\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("round_robin, least_loaded");
     assertThatThrownBy(() -> parse("mqtt:\n  retain: true\n"))
