@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Compares Tern with other MQTT brokers on this machine, with the tern-bench load generator.
 #
-# For each round, for each scenario, for each broker in turn: start it afresh on a new loopback
-# port, wait for the port, run the scenario, stop it by PID. The brokers alternate scenario by
-# scenario (and the first broker changes from one scenario to the next), so a slow spell of the
-# machine hits all of them alike, and every scenario (memory figures above all) meets a fresh
-# broker. Results go to bench/results/<UTC time>.jsonl and BENCHMARKS.md is rebuilt from them (each
+# For each round, for each group of scenarios, for each broker in turn: start it afresh on a new
+# loopback port, wait for the port, run the group, stop it by PID. Consecutive flows (fanin, fanout,
+# p2p) form one group; conns, retained and subs are a group each, so their memory figures start from
+# a fresh broker. The brokers alternate group by group (and the first broker changes from one group
+# to the next), so a slow spell of the machine hits all of them alike. Results go to bench/results/<UTC time>.jsonl and BENCHMARKS.md is rebuilt from them (each
 # broker's best round); its sections marked <!-- section: NAME --> come from runs with
 # --section NAME and are kept.
 #
@@ -68,7 +68,7 @@ SUBS=${SUBS:-1000000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-10000}
 # conns, retained and subs: the longest one phase of them (connecting, subscribing, publishing,
 # receiving) may take; a broker slower than that gets a partial result, flagged.
-PHASE_TIMEOUT=${PHASE_TIMEOUT:-90}
+PHASE_TIMEOUT=${PHASE_TIMEOUT:-120}
 # The default scenarios: default_runs and scenario_args, in bench/scenarios.sh.
 # shellcheck source=bench/scenarios.sh
 . "$ROOT/bench/scenarios.sh"
@@ -226,13 +226,14 @@ broker_hivemq_start() {
     >"$dir/broker.log" 2>&1 &
 }
 
-# Moquette (io.moquette:moquette-broker): persistence off, its defaults otherwise.
+# Moquette (io.moquette:moquette-broker): persistence off, telemetry off, its defaults otherwise
+# (NIO, not epoll: netty.epoll is false by default).
 broker_moquette_check() { build_peer moquette; }
 broker_moquette_version() { echo "moquette $(peer_version moquette moquette-broker)"; }
 broker_moquette_start() {
   local port=$1 dir=$2
   # shellcheck disable=SC2086
-  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar moquette)" "$port" ) \
+  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar moquette)" "$port" "$dir" ) \
     >"$dir/broker.log" 2>&1 &
 }
 
@@ -377,9 +378,48 @@ log "results: $RESULTS"
 port=$PORT_BASE
 failures=0
 scenario_index=0
+# Groups of runs that share one start of each broker: consecutive flows (fanin, fanout, p2p) share
+# one, so the JIT of a JVM broker warmed by one flow serves the next; conns, retained and subs each
+# get a fresh broker, so their memory figures start from an idle one.
+RUN_GROUPS=()
+for args in "${RUNS[@]}"; do
+  case "${args%% *}" in
+    fanin | fanout | p2p)
+      last=$(( ${#RUN_GROUPS[@]} - 1 ))
+      if [ "$last" -ge 0 ] && [ "${RUN_GROUPS[$last]:0:6}" = "flows:" ]; then RUN_GROUPS[$last]="${RUN_GROUPS[$last]}|$args"
+      else RUN_GROUPS+=("flows:$args"); fi ;;
+    *) RUN_GROUPS+=("single:$args") ;;
+  esac
+done
+
+# Runs one scenario against the broker started for it; records a failure line when it fails.
+run_one() {
+  local b=$1 args=$2 dir=$3
+  wait_for_quiet
+  log "round $round: $b: $args"
+  # shellcheck disable=SC2046,SC2086
+  timeout --kill-after=5 "$(scenario_timeout "$args")" \
+    java $GEN_JVM_OPTS -jar "$BENCH_JAR" $args $(scenario_args "$args") \
+      --host 127.0.0.1 --port "$port" --label "$b" --broker-pid "$BROKER_PID" --json "$RESULTS" --quiet \
+    | grep -v '^{'
+  local code=${PIPESTATUS[0]}
+  if [ "$code" -ne 0 ]; then
+    log "$b: '$args' exited with $code"
+    echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "$args"),\"exit\":$code}" >>"$RESULTS"
+    failures=$((failures + 1))
+  fi
+  if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+    log "$b died during the run; its log:"
+    tail -20 "$dir/broker.log" >&2
+    return 1
+  fi
+  return 0
+}
+
 for round in $(seq "$ROUNDS"); do
-  for args in "${RUNS[@]}"; do
-    # Rotate the brokers' order from one scenario to the next, so none always goes first or last.
+  for group in "${RUN_GROUPS[@]}"; do
+    IFS='|' read -r -a group_runs <<<"${group#*:}"
+    # Rotate the brokers' order from one group to the next, so none always goes first or last.
     order=()
     n=${#ACTIVE[@]}
     for i in $(seq 0 $((n - 1))); do order+=("${ACTIVE[$(( (i + scenario_index) % n ))]}"); done
@@ -388,36 +428,23 @@ for round in $(seq "$ROUNDS"); do
       dir=$WORK/$b-$round-$scenario_index
       mkdir -p "$dir"
       port=$((port + 1))
-      log "round $round: starting $b on 127.0.0.1:$port for: $args"
+      log "round $round: starting $b on 127.0.0.1:$port for: ${group#*:}"
       "broker_${b}_start" "$port" "$dir"
       BROKER_PID=$!
       if ! wait_for_port "$port"; then
         log "$b did not listen on $port; its log:"
         tail -20 "$dir/broker.log" >&2
-        echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "$args"),\"exit\":\"no listener\"}" >>"$RESULTS"
+        echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "${group#*:}"),\"exit\":\"no listener\"}" >>"$RESULTS"
         failures=$((failures + 1))
         stop_broker
         continue
       fi
       # Let a JVM broker finish starting (class loading, JIT of its start-up) before measuring.
       sleep 1
-      wait_for_quiet
-      log "round $round: $b: $args"
-      # shellcheck disable=SC2046,SC2086
-      timeout --kill-after=5 "$(scenario_timeout "$args")" \
-        java $GEN_JVM_OPTS -jar "$BENCH_JAR" $args $(scenario_args "$args") \
-          --host 127.0.0.1 --port "$port" --label "$b" --broker-pid "$BROKER_PID" --json "$RESULTS" --quiet \
-        | grep -v '^{'
-      code=${PIPESTATUS[0]}
-      if [ "$code" -ne 0 ]; then
-        log "$b: '$args' exited with $code"
-        echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "$args"),\"exit\":$code}" >>"$RESULTS"
-        failures=$((failures + 1))
-      fi
-      if ! kill -0 "$BROKER_PID" 2>/dev/null; then
-        log "$b died during the run; its log:"
-        tail -20 "$dir/broker.log" >&2
-      elif grep -qiE 'OutOfMemory|exception' "$dir/broker.log"; then
+      for args in "${group_runs[@]}"; do
+        run_one "$b" "$args" "$dir" || break
+      done
+      if grep -qiE 'OutOfMemory|exception' "$dir/broker.log"; then
         log "$b logged $(grep -ciE 'OutOfMemory|exception' "$dir/broker.log") exception line(s); first: $(grep -iE -m1 'OutOfMemory|exception' "$dir/broker.log" | cut -c1-200)"
       fi
       stop_broker

@@ -9,6 +9,8 @@ import io.tern.broker.internal.BrokerCore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import io.tern.broker.internal.ManagementImpl;
+import io.tern.broker.management.BrokerManagement;
 import io.tern.broker.store.MessageStore;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.Publish;
@@ -34,12 +36,14 @@ import java.util.Objects;
 public final class Broker implements AutoCloseable {
   private final BrokerConfig config;
   private final BrokerCore core;
+  private final BrokerManagement management;
   private volatile boolean started;
   private final List<Plugin> plugins;
 
   private Broker(Builder b) {
     this.config = b.config.build();
     this.core = new BrokerCore(config, b.store);
+    this.management = new ManagementImpl(core);
     core.hooks().timeout(b.hookTimeout);
     for (Hook h : b.hooks) {
       core.hooks().add(h);
@@ -150,6 +154,34 @@ public final class Broker implements AutoCloseable {
   /** Publishes a message from inside the process (see {@link #publish(String, byte[], int, boolean)}). */
   public void publish(MqttMessage message) {
     core.publish(message.toPublish());
+  }
+
+  /**
+   * Publishes a message with MQTT 5 properties (Message Expiry Interval, Content Type, Response
+   * Topic, Correlation Data, User Properties, Payload Format Indicator); MQTT 3 subscribers get it
+   * without them.
+   *
+   * @throws IllegalArgumentException for an invalid topic name or QoS, or a property that a
+   *     PUBLISH may not carry
+   */
+  public void publish(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties) {
+    Objects.requireNonNull(payload, "payload");
+    Objects.requireNonNull(properties, "properties");
+    if (!Topics.isValidName(topic)) {
+      throw new IllegalArgumentException("invalid topic name: '" + topic + "'");
+    }
+    if (properties.topicAlias() != null || !properties.subscriptionIdentifiers().isEmpty()) {
+      throw new IllegalArgumentException("Topic Alias and Subscription Identifier are not for publishing");
+    }
+    core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), properties));
+  }
+
+  /**
+   * The management view: clients, sessions, subscriptions and retained messages, and the
+   * operator's actions on them. Any thread.
+   */
+  public BrokerManagement management() {
+    return management;
   }
 
   /** A QoS 0, non-retained publish. */

@@ -128,6 +128,13 @@ public final class BrokerCore {
     return true;
   }
 
+  /** Client ids whose packets are logged ({@link io.tern.broker.management.BrokerManagement#trace}). */
+  final java.util.Set<String> traced = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  boolean isTraced(String clientId) {
+    return !traced.isEmpty() && traced.contains(clientId);
+  }
+
   public BrokerStats stats() {
     return stats;
   }
@@ -184,7 +191,7 @@ public final class BrokerCore {
    * sees it), then every matching session, once each, at the QoS it was granted.
    */
   int route(Message m, MatchCollector matches, DeliverySink sink) {
-    stats.messagesReceived.increment();
+    stats.received(m.qos(), m.publish().payload().length);
     if (m.retain()) {
       Message previous = retained.put(m);
       if (persistence.enabled()) {

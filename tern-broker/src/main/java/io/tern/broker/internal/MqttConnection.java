@@ -59,6 +59,8 @@ import org.slf4j.LoggerFactory;
  */
 final class MqttConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
+  /** Per-client tracing ({@link io.tern.broker.management.BrokerManagement#trace}). */
+  private static final Logger trace = LoggerFactory.getLogger("io.tern.broker.trace");
 
   /** MQTT 3.1 limits client identifiers to 23 characters (3.1 spec, CONNECT payload). */
   private static final int V3_1_MAX_CLIENT_ID = 23;
@@ -132,6 +134,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private boolean closing;
   /** The broker is stopping: sessions (held in memory) end with it, so a delayed will goes now. */
   private boolean shuttingDown;
+  /** When the CONNACK was sent (ms since the epoch). */
+  private long connectedAtMillis;
+  /** Whether this client's packets are logged: one field test per packet when off. */
+  private boolean traced;
 
   MqttConnection(BrokerCore core, Listener listener, MqttEncoder encoder) {
     this.core = core;
@@ -317,6 +323,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   // ------------------------------------------------------------------ packets
 
   private void dispatch(Object msg) {
+    if (traced) {
+      trace.info("Client {} sent {}", clientId, msg);
+    }
     if (msg instanceof MqttDecodeException e) {
       onDecodeError(e);
       return;
@@ -555,6 +564,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     state = State.CONNECTED;
+    connectedAtMillis = System.currentTimeMillis();
+    traced = core.isTraced(clientId);
     MqttProperties props = MqttProperties.EMPTY;
     if (version.isV5()) {
       props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
@@ -1131,6 +1142,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       pendingOut = out;
     }
     MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, version, out);
+    if (traced) {
+      trace.info("Client {} received PUBLISH (topic {}, qos {}, retain {}, dup {}, packet id {}, {} bytes payload)",
+          clientId, message.topic(), d.qos(), d.retain(), dup, packetId, message.payload().length);
+    }
     if (out.readableBytes() >= 16 * 1024) {
       pendingOut = null;
       ctx.write(out, ctx.voidPromise());
@@ -1139,6 +1154,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   /** Writes a packet after any PUBLISHes encoded before it, keeping the order of the wire. */
   void write(Object packet) {
+    if (traced) {
+      trace.info("Client {} received {}", clientId, packet);
+    }
     writePendingOut();
     ctx.write(packet, ctx.voidPromise());
   }
@@ -1171,6 +1189,71 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   String clientId() {
     return clientId;
+  }
+
+  // ------------------------------------------------------------------ management, on this loop
+
+  /** An operator asked to close this connection: v5 clients get DISCONNECT 0x98 first. */
+  void adminDisconnect() {
+    if (state == State.CLOSED || closing) {
+      return;
+    }
+    disconnect(ReasonCodes.ADMINISTRATIVE_ACTION, "administrative action");
+  }
+
+  void setTraced(boolean on) {
+    traced = on;
+  }
+
+  boolean traced() {
+    return traced;
+  }
+
+  String username() {
+    return client == null ? null : client.username();
+  }
+
+  String remoteAddressText() {
+    SocketAddress a = remote();
+    if (a instanceof java.net.InetSocketAddress i) {
+      String host = i.getAddress() == null ? i.getHostString() : i.getAddress().getHostAddress();
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
+    }
+    return a == null ? null : a.toString();
+  }
+
+  String listenerName() {
+    return listener.name();
+  }
+
+  String protocolVersion() {
+    return version == null ? null : switch (version) {
+      case V3_1 -> "3.1";
+      case V3_1_1 -> "3.1.1";
+      case V5 -> "5.0";
+    };
+  }
+
+  int keepAlive() {
+    return ctx == null ? 0 : keepAliveOf();
+  }
+
+  boolean cleanStart() {
+    return cleanStart;
+  }
+
+  long connectedAtMillis() {
+    return connectedAtMillis;
+  }
+
+  long bytesIn() {
+    TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
+    return t == null ? 0 : t.bytesIn;
+  }
+
+  long bytesOut() {
+    TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
+    return t == null ? 0 : t.bytesOut;
   }
 
   private SocketAddress remote() {

@@ -128,6 +128,8 @@ final class Session {
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
+  /** Counts deliveries up to the next latency sample. */
+  private int sampleCounter;
   /** {@code inflight.size()}, readable from other threads for {@link #load()}. */
   private volatile int inflightSize;
   private boolean windowOpened;
@@ -537,7 +539,11 @@ final class Session {
         }
       }
       c.writePublish(out, d, d.redelivered(), packetId);
-      core.stats().messagesSent.increment();
+      core.stats().sent(d.qos(), out.payload().length);
+      if (++sampleCounter == io.tern.broker.management.LatencySnapshot.SAMPLE_EVERY) {
+        sampleCounter = 0;
+        core.stats().deliveryLatency.record(now - d.message().receivedAtNanos());
+      }
       wrote = true;
     }
     if (wrote) {
@@ -949,6 +955,20 @@ final class Session {
 
   int queuedCount() {
     return pending.get();
+  }
+
+  /** In-flight messages, readable from any thread (approximate). */
+  int inflightAnyThread() {
+    return inflightSize;
+  }
+
+  /** Payload bytes of the queue that this loop holds (not the mailbox). On loop. */
+  long queuedBytes() {
+    long n = 0;
+    for (Delivery d : queue) {
+      n += d.message().publish().payload().length;
+    }
+    return n;
   }
 
   int inflightCount() {

@@ -114,6 +114,7 @@ public final class Transport {
                 }
                 connections.add(ch);
                 ChannelPipeline p = ch.pipeline();
+                p.addLast("traffic", new TrafficCounter(core.stats()));
                 addTransportHandlers(ch, p, l);
                 MqttEncoder encoder = new MqttEncoder(MqttVersion.V3_1_1);
                 p.addLast("decoder", new MqttDecoder(core.config().maxPacketSize()));
