@@ -14,10 +14,12 @@
 #
 # Usage: bench/compare.sh [--brokers "tern mosquitto"] [--rounds N] [--duration S] [--warmup S]
 #                         [--run "fanin --qos 2 ..."]... [--quick] [--port N] [--no-report]
-#                         [--section NAME --title TEXT]
+#                         [--section NAME --title TEXT] [--persistent]
+# --persistent: the persistent-session scenarios (bench/scenarios.sh persistent_runs) into the
+#               "persistent" section; compare --brokers "tern tern_process tern_fsync mosquitto_persist".
 # Environment: BROKERS, ROUNDS, DURATION, WARMUP, PORT_BASE, GEN_JVM_OPTS, TERN_JVM_OPTS, PEER_JVM_OPTS,
 #              TERN_JAR, MOSQUITTO (binary), RESULTS_DIR, REPORT_OUT, MAX_INFLIGHT, MAX_QUEUED, QUIET_MAX_PCT,
-#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT
+#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT, OFFLINE
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,6 +68,9 @@ CONNS_HOLD=${CONNS_HOLD:-5}
 RETAINED=${RETAINED:-1000000}
 SUBS=${SUBS:-1000000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-10000}
+# offline: messages published to persistent subscribers that are away (--persistent).
+OFFLINE=${OFFLINE:-500000}
+PERSISTENT=0
 # conns, retained and subs: the longest one phase of them (connecting, subscribing, publishing,
 # receiving) may take; a broker slower than that gets a partial result, flagged.
 PHASE_TIMEOUT=${PHASE_TIMEOUT:-120}
@@ -84,14 +89,20 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --port) PORT_BASE=$2; shift 2 ;;
     --run) RUNS+=("$2"); shift 2 ;;
-    --quick) ROUNDS=1; DURATION=3; WARMUP=2; CONNS=2000; RETAINED=50000; SUBS=50000; SUBS_CLIENTS=500; shift ;;
+    --quick) ROUNDS=1; DURATION=3; WARMUP=2; CONNS=2000; RETAINED=50000; SUBS=50000; SUBS_CLIENTS=500; OFFLINE=50000; shift ;;
     --section) SECTION=$2; shift 2 ;;
     --title) TITLE=$2; shift 2 ;;
+    --persistent) PERSISTENT=1; shift ;;
     --no-report) REPORT=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 1 ;;
   esac
 done
+if [ "$PERSISTENT" -eq 1 ]; then
+  [ ${#RUNS[@]} -eq 0 ] && persistent_runs
+  SECTION=${SECTION:-persistent}
+  TITLE=${TITLE:-"Persistent sessions: QoS 1 to online and to offline-then-online persistent subscribers, in each durability mode"}
+fi
 [ ${#RUNS[@]} -eq 0 ] && default_runs
 
 BENCH_JAR=tern-bench/target/tern-bench.jar

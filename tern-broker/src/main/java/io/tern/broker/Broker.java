@@ -290,7 +290,7 @@ public final class Broker implements AutoCloseable {
    *     unwritten network buffers of sockets that do not keep up
    * @param overHighWaterMark whether publishers that feed sessions falling behind are paused now
    * @param highWaterMarkCrossings times {@code bufferedOutboundBytes} went over {@code outboundHighWaterMark}
-   * @param publisherPauses publishers paused by it (one per pause)
+   * @param publisherPauses publishers paused by it (each counted once until the total is below the low mark)
    * @param queuedBytesDrops messages dropped over a session's {@code maxQueuedBytes} (also in
    *     {@link Stats#messagesDropped()})
    */

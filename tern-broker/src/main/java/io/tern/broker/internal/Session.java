@@ -123,6 +123,9 @@ final class Session {
   /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
   private long droppedSeen;
   private long droppedAtBurstStart = -1;
+  private long burstStartNanos;
+  /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
+  private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** Growth of {@link #queuedBytes} since this session last had the broker's total checked. */
   private long growthSinceCheck;
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
@@ -257,14 +260,26 @@ final class Session {
     if (!storing) {
       return;
     }
-    for (int i = 0, n = batch.size(); i < n; i++) {
+    int n = batch.size();
+    int qos1 = 0;
+    for (int i = 0; i < n; i++) {
+      qos1 += batch.get(i).qos() == 1 ? 1 : 0;
+    }
+    // The QoS 1 deliveries of this read form one run: consecutive sequence numbers, one record.
+    long seq = storeSeq.getAndAdd(qos1) + 1;
+    QueueRun run = qos1 == 0 ? null : new QueueRun(seq, qos1);
+    for (int i = 0; i < n; i++) {
       Delivery d = batch.get(i);
-      if (d.qos() > 0) {
-        d = d.withSeq(storeSeq.incrementAndGet());
-        batch.set(i, d);
-        p.refDelivery(d, b);
-        b.putQueued(clientId, Persistence.queued(d, 0, false));
+      if (d.qos() == 1) {
+        d = d.withSeq(seq++, run);
+      } else if (d.qos() == 2) { // a record of its own: its state changes, and it is removed alone
+        d = d.withSeq(storeSeq.incrementAndGet(), null);
+      } else {
+        continue;
       }
+      batch.set(i, d);
+      p.refDelivery(d, b);
+      b.putQueued(clientId, Persistence.queued(d, 0, false));
     }
   }
 
@@ -428,7 +443,8 @@ final class Session {
   /**
    * After the queue changed, on loop: whether it lags (see {@link #lagging}), resuming the
    * publishers paused for it once it has caught up, the broker's byte total, and one log line
-   * when a burst of drops begins and one when it ends (the queue emptied), not one per message.
+   * when a burst of drops begins and one when it ends (the queue emptied, 10 s or more after it
+   * began), not one per message.
    */
   private void afterQueueChange() {
     int size = queue.size();
@@ -436,6 +452,7 @@ final class Session {
     if (d != droppedSeen) {
       if (droppedAtBurstStart < 0) {
         droppedAtBurstStart = droppedSeen;
+        burstStartNanos = System.nanoTime();
         log.info("Client {}: queue full ({} messages, {} bytes; max_queued_messages {}, max_queued_bytes {}), "
             + "dropping by {}", clientId, size, queuedBytes, core.config().maxQueuedMessages(),
             core.config().maxQueuedBytes(), core.config().dropPolicy().name().toLowerCase(java.util.Locale.ROOT));
@@ -444,8 +461,10 @@ final class Session {
     }
     if (size == 0) {
       bytesFull = false;
-      if (droppedAtBurstStart >= 0) {
-        log.info("Client {}: queue emptied; {} messages were dropped", clientId, d - droppedAtBurstStart);
+      if (droppedAtBurstStart >= 0 && System.nanoTime() - burstStartNanos >= BURST_MIN_NANOS) {
+        // At most two lines per session per 10 s, however its queue fills and empties meanwhile.
+        log.info("Client {}: queue emptied; {} messages were dropped since it was full", clientId,
+            d - droppedAtBurstStart);
         droppedAtBurstStart = -1;
       }
     }
@@ -472,7 +491,12 @@ final class Session {
     if (d.stored()) {
       Persistence p = core.persistence();
       StoreBatch b = p.batch();
-      b.removeQueued(clientId, d.seq());
+      QueueRun run = d.run();
+      if (run == null) {
+        b.removeQueued(clientId, d.seq());
+      } else if (--run.remaining == 0) {
+        b.removeRun(clientId, run.first, run.count);
+      }
       p.deref(d.message(), b);
     }
   }
@@ -983,7 +1007,7 @@ final class Session {
    * Fills a new session from its stored state, before the broker accepts connections (so on the
    * starting thread; the loop's first task sees it all). Returns the number of messages restored.
    */
-  int restore(StoredSession s, java.util.Map<Long, Message> messages, Persistence p, StoreBatch b) {
+  int restore(StoredSession s, java.util.Map<Long, Message> messages, StoreBatch b, long nowNanos, long nowMillis) {
     setExpiryInterval(s.expiryInterval());
     disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
     List<Subscriber> shared = new ArrayList<>(0);
@@ -995,24 +1019,41 @@ final class Session {
         shared.add(restoredSub);
       }
     }
-    int restored = 0;
     long maxSeq = 0;
+    java.util.Map<Long, QueueRun> runs = new HashMap<>();
     for (StoredQueued q : s.queue()) {
-      maxSeq = Math.max(maxSeq, q.seq());
-      Message m;
-      if (q.message() != null) {
-        m = new Message(q.message().publish(), q.message().origin(), System.nanoTime());
-        m.storedInline = true;
-      } else {
-        m = messages.get(q.messageId());
-        if (m == null) {
-          b.removeQueued(clientId, q.seq()); // its message is gone: nothing to deliver
-          continue;
+      if (q.run() != 0) {
+        QueueRun r = runs.get(q.run());
+        int span = (int) (q.seq() - q.run() + 1);
+        if (r == null || r.count < span) {
+          runs.put(q.run(), new QueueRun(q.run(), r == null ? span : Math.max(span, r.count)));
         }
       }
+    }
+    runs.values().forEach(r -> r.remaining = 0);
+    List<Delivery> gone = new ArrayList<>(0);
+    for (StoredQueued q : s.queue()) {
+      maxSeq = Math.max(maxSeq, q.seq());
+      QueueRun run = q.run() == 0 ? null : runs.get(q.run());
+      if (run != null) {
+        run.remaining++;
+      }
+      Message m;
+      if (q.message() != null) {
+        m = Persistence.restored(q.message(), nowNanos, nowMillis);
+        if (m != null) {
+          m.storedInline = true;
+        }
+      } else {
+        m = messages.get(q.messageId());
+      }
+      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(),
+          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1, run);
+      if (m == null) { // its message expired or is gone: nothing to deliver
+        gone.add(d);
+        continue;
+      }
       m.storeRefs.incrementAndGet();
-      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(), sharedFilterOf(m.topic(), shared),
-          q.seq(), q.qos() == 1);
       if (q.packetId() != 0) {
         Outbound o = new Outbound(d, q.packetId());
         o.released = q.released();
@@ -1022,7 +1063,6 @@ final class Session {
         queuedBytes += m.size();
         pending.incrementAndGet();
       }
-      restored++;
     }
     reportedBytes = queuedBytes;
     core.memory().add(queuedBytes);
@@ -1030,7 +1070,30 @@ final class Session {
     inboundQos2.addAll(s.inboundQos2());
     inStore = true;
     storing = true;
-    return restored;
+    for (Delivery d : gone) {
+      forgetRestored(d, b);
+    }
+    // The queue bound holds for what was stored too (it may have been lowered since, and a run
+    // keeps messages the bound dropped until its last one goes).
+    int max = core.config().maxQueuedMessages();
+    while (queue.size() > max) {
+      Delivery d = core.config().dropPolicy() == DropPolicy.DROP_NEW ? queue.pollLast() : queue.pollFirst();
+      pending.decrementAndGet();
+      forgetRestored(d, b);
+      d.message().storeRefs.decrementAndGet();
+      drop(1);
+    }
+    return queue.size() + inflight.size();
+  }
+
+  /** A delivery read back that is not restored: its record goes (with its run, once none of that is left). */
+  private void forgetRestored(Delivery d, StoreBatch b) {
+    QueueRun run = d.run();
+    if (run == null) {
+      b.removeQueued(clientId, d.seq());
+    } else if (--run.remaining == 0) {
+      b.removeRun(clientId, run.first, run.count);
+    }
   }
 
   /**
