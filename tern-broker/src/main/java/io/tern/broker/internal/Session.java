@@ -149,7 +149,17 @@ final class Session {
   private io.tern.codec.Publish delayedWill;
   private ScheduledFuture<?> willTimer;
 
+  /** For a rule's session: where its deliveries go instead of a client (null for a client's session). */
+  final Rules.RuleSink rule;
+
   Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
+    this(clientId, core, loop, persistent, claimant, null);
+  }
+
+  private Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant,
+      Rules.RuleSink rule) {
+    this.rule = rule;
+    this.online = rule != null;
     this.clientId = clientId;
     this.claimant = claimant;
     this.core = core;
@@ -157,6 +167,11 @@ final class Session {
     this.persistent = persistent;
     this.maxInflight = core.config().maxInflight();
     this.expiryInterval = persistent ? NEVER_EXPIRES : 0;
+  }
+
+  /** The session behind a rule: never in the registry, never attached; deliveries go to {@code sink}. */
+  static Session forRule(String name, BrokerCore core, Rules.RuleSink sink) {
+    return new Session(name, core, null, false, null, sink);
   }
 
   /** Runs the task on the session's loop, following the session if it moves meanwhile. */
@@ -186,6 +201,10 @@ final class Session {
 
   /** Hands a message to this session from any thread. Never blocks; drops by policy when full. */
   void enqueue(Delivery d) {
+    if (rule != null) {
+      rule.offer(d);
+      return;
+    }
     if (terminated || !accepts(d)) {
       return;
     }
@@ -194,6 +213,8 @@ final class Session {
       backlog.incrementAndGet();
       mailbox.offer(d);
       scheduleDrain();
+    } else {
+      dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
   }
 
@@ -212,6 +233,9 @@ final class Session {
    * what may be queued (DROP_NEW keeps the oldest). Returns false when nothing is left.
    */
   boolean admitAll(ArrayList<Delivery> batch) {
+    if (rule != null) {
+      return !batch.isEmpty(); // the rule's own queue is the bound
+    }
     if (terminated) {
       return false;
     }
@@ -224,6 +248,7 @@ final class Session {
     }
     int accepted = admit(n);
     if (accepted < n) {
+      dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
       batch.subList(accepted, n).clear();
     }
     return accepted > 0;
@@ -267,6 +292,10 @@ final class Session {
    * session's client is falling behind.
    */
   boolean handOver(ArrayList<Delivery> batch) {
+    if (rule != null) {
+      rule.offerAll(batch);
+      return false;
+    }
     int n = batch.size();
     long bytes = 0;
     for (int i = 0; i < n; i++) {
@@ -336,6 +365,15 @@ final class Session {
     }
   }
 
+  /** A {@link io.tern.broker.event.BrokerEvent.MessageDropped} event, when anybody listens. */
+  private void dropped(Delivery d, io.tern.broker.event.DropReason reason, int count) {
+    Events ev = core.events();
+    if (ev.active()) {
+      ev.emit(new io.tern.broker.event.BrokerEvent.MessageDropped(System.currentTimeMillis(), clientId,
+          d.message().topic(), d.qos(), reason, count));
+    }
+  }
+
   private void drop(int n) {
     dropped.addAndGet(n);
     core.stats().messagesDropped.add(n);
@@ -376,11 +414,12 @@ final class Session {
     }
     int max = core.config().maxQueuedMessages();
     while (queue.size() > max) {
-      Delivery d = queue.pollFirst();
-      queuedBytes -= d.message().size();
-      forget(d);
+      Delivery oldest = queue.pollFirst();
+      queuedBytes -= oldest.message().size();
+      forget(oldest);
       pending.decrementAndGet();
       drop(1);
+      dropped(oldest, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     if (connection != null) {
       sendQueued();
@@ -406,6 +445,7 @@ final class Session {
       forget(d);
       pending.decrementAndGet();
       n++;
+      dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     drop(n);
     core.stats().queuedBytesDrops.add(n);
@@ -511,6 +551,8 @@ final class Session {
       if (out == null) {
         // Expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25); a
         // stored one leaves the store as if acknowledged.
+        dropped(d, d.message().expired(now) ? io.tern.broker.event.DropReason.EXPIRED
+            : io.tern.broker.event.DropReason.TOO_LARGE, 1);
         if (d.stored()) {
           forget(d);
           forgot = true;
@@ -785,7 +827,7 @@ final class Session {
     online = false;
     disconnectedAtMillis = System.currentTimeMillis();
     if (!persistent) {
-      terminate();
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     if (!core.config().queueQos0WhenOffline()) {
@@ -827,7 +869,7 @@ final class Session {
       return;
     }
     if (!persistent) {
-      terminate();
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     disconnectedAtMillis = System.currentTimeMillis();
@@ -842,7 +884,7 @@ final class Session {
   void expireIfOfflineSince(long sinceMillis) {
     runOnLoop(() -> {
       if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
-        terminate();
+        terminateBecause(io.tern.broker.event.SessionEndCause.EXPIRED);
       }
     });
   }
@@ -853,10 +895,18 @@ final class Session {
 
   /** Discards the session: subscriptions, queues, in-flight state. On loop. */
   void terminate() {
+    terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+  }
+
+  /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
+  void terminateBecause(io.tern.broker.event.SessionEndCause cause) {
     if (terminated) {
       return;
     }
     terminated = true;
+    if (core.events().active()) {
+      core.events().emit(new io.tern.broker.event.BrokerEvent.SessionEnded(System.currentTimeMillis(), clientId, cause));
+    }
     online = false;
     cancel(expiryTimer);
     expiryTimer = null;
@@ -952,13 +1002,9 @@ final class Session {
     return inflightSize;
   }
 
-  /** Payload bytes of the queue that this loop holds (not the mailbox). On loop. */
+  /** Bytes of the queue this loop holds (not the mailbox), as {@code maxQueuedBytes} counts them. On loop. */
   long queuedBytes() {
-    long n = 0;
-    for (Delivery d : queue) {
-      n += d.message().publish().payload().length;
-    }
-    return n;
+    return queuedBytes;
   }
 
   int inflightCount() {
