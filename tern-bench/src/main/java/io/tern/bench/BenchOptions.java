@@ -21,6 +21,17 @@ import java.util.Locale;
  * @param sendBuffer SO_SNDBUF of every connection in bytes; 0 leaves it to the kernel's autotuning
  * @param persistent whether subscribers connect with a persistent session (3.1.1 Clean Session 0,
  *     v5 Session Expiry Interval 0xFFFFFFFF), which a broker with a store writes to disk
+ * @param outstanding the most messages a publisher has sent that have not yet reached every
+ *     subscriber owed them, at any QoS; 0 for no bound. It keeps a broker that reads faster than it
+ *     delivers, and never pushes back, from queueing without end (see docs/benchmarks.md)
+ * @param clients conns: idle connections to open; subs: subscribing clients
+ * @param sources how many source addresses (127.0.0.1, 127.0.0.2, ...) the clients of conns and
+ *     subs connect from, so that many connections do not run out of ephemeral ports; 0 picks one
+ *     per 20,000 clients (at least 2) when the broker is on loopback
+ * @param messages retained: retained messages to publish
+ * @param subscriptions subs: subscriptions over all clients
+ * @param phaseTimeoutSeconds conns, retained, subs: the longest one phase (connecting, subscribing,
+ *     publishing, receiving) may take before the run gives up
  */
 public record BenchOptions(
     Scenario scenario,
@@ -48,10 +59,18 @@ public record BenchOptions(
     String password,
     long brokerPid,
     int sendBuffer,
-    boolean persistent) {
+    boolean persistent,
+    int outstanding,
+    int clients,
+    int sources,
+    int messages,
+    int subscriptions,
+    double phaseTimeoutSeconds) {
 
   /** Bounds that keep one run finite in memory and time, whatever the arguments. */
   static final int MAX_CLIENTS = 5_000;
+  /** conns and subs: bounded by the file descriptors a process may hold, see docs/benchmarks.md. */
+  static final int MAX_IDLE_CLIENTS = 1_000_000;
   static final double MAX_DURATION_SECONDS = 3_600;
 
   /** The text printed by {@code --help} and on a usage error. */
@@ -63,21 +82,27 @@ public record BenchOptions(
       "  fanin    P publishers -> S subscribers on the wildcard filter bench/+/<run>  (default 8 -> 1)",
       "  fanout   1 publisher  -> S subscribers on one topic                         (default 1 -> 8)",
       "  p2p      N pairs: publisher i -> subscriber i, one topic per pair            (default 8 pairs)",
+      "  conns    N idle connections (--clients), connect rate, broker memory per connection",
+      "  retained M retained messages (--messages), then a subscriber to <prefix>/<run>/#: time to get them all",
+      "  subs     --subscriptions over --clients clients, then P publishers to random subscribed topics",
       "",
       "Options (defaults in brackets):",
       "  --host H              broker host [127.0.0.1]",
       "  --port N              broker port [1883]",
       "  --publishers N        publishers (fanin, p2p)",
       "  --subscribers N       subscribers (fanin, fanout); p2p: --pairs N sets both",
-      "  --qos 0|1|2           QoS of every PUBLISH and SUBSCRIBE [0]",
+      "  --qos 0|1|2           QoS of every PUBLISH and SUBSCRIBE [0; retained: 1]",
       "  --payload BYTES       payload size, at least " + Payload.HEADER_SIZE + " [64]",
       "  --duration S          measured seconds, after the warmup [10]",
       "  --warmup S            seconds of load before measuring [2]",
-      "  --rate N              messages/s over all publishers; 0 = as fast as possible [0]",
+      "  --rate N              messages/s over all publishers (conns: connections/s); 0 = as fast as possible [0]",
       "  --label NAME          broker name written into the results [unlabelled]",
       "  --threads N           event loop threads of the generator [2]",
       "  --transport T         auto | epoll | nio [auto]",
-      "  --window N            QoS 1/2 messages in flight per publisher [64]",
+      "  --window N            QoS 1/2 messages in flight per publisher [64];",
+      "                        conns: CONNECTs awaiting their CONNACK at once [256]",
+      "  --outstanding N       messages per publisher sent but not yet delivered to every",
+      "                        subscriber, any QoS; 0 = no bound [1000]",
       "  --batch N             messages per write batch [64]",
       "  --mqtt V              3.1.1 | 5 [3.1.1]",
       "  --grace S             seconds to wait for the last deliveries and acks [5]",
@@ -87,6 +112,11 @@ public record BenchOptions(
       "  --sndbuf BYTES        SO_SNDBUF per connection; 0 = kernel autotuning [65536]",
       "  --topic-prefix P      first topic level [bench]",
       "  --username U, --password P   credentials for every client",
+      "  --clients N           conns: connections [10000]; subs: subscribing clients [10000]",
+      "  --sources N           conns, subs: source addresses 127.0.0.1..N; 0 = auto [0]",
+      "  --messages N          retained: retained messages [1000000]",
+      "  --subscriptions N     subs: subscriptions over all clients [1000000]",
+      "  --phase-timeout S     conns, retained, subs: longest connect/subscribe/publish/receive phase [120]",
       "  --quiet               no progress lines on stderr",
       "  --persistent          subscribers keep a persistent session (stored by a durable broker)",
       "",
@@ -107,13 +137,13 @@ public record BenchOptions(
     }
     Scenario scenario = Scenario.of(args[0]);
     if (scenario == null) {
-      throw new UsageException("unknown scenario '" + args[0] + "' (fanin, fanout, p2p)");
+      throw new UsageException("unknown scenario '" + args[0] + "' (fanin, fanout, p2p, conns, retained, subs)");
     }
     String host = "127.0.0.1";
     int port = 1883;
     Integer publishers = null;
     Integer subscribers = null;
-    int qos = 0;
+    Integer qos = null;
     int payload = 64;
     double duration = 10;
     double warmup = 2;
@@ -121,7 +151,7 @@ public record BenchOptions(
     String label = "unlabelled";
     int threads = 2;
     String transport = "auto";
-    int window = 64;
+    Integer window = null;
     int batch = 64;
     MqttVersion version = MqttVersion.V3_1_1;
     double grace = 5;
@@ -134,6 +164,12 @@ public record BenchOptions(
     String password = null;
     long brokerPid = 0;
     int sendBuffer = 64 * 1024;
+    int outstanding = 1000;
+    int clients = 10_000;
+    int sources = 0;
+    int messages = 1_000_000;
+    int subscriptions = 1_000_000;
+    double phaseTimeout = 120;
 
     List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
     for (int i = 0; i < rest.size(); i++) {
@@ -177,6 +213,12 @@ public record BenchOptions(
         case "threads": threads = intArg(name, value, 1, 64); break;
         case "transport": transport = oneOf(name, value, "auto", "epoll", "nio"); break;
         case "window": window = intArg(name, value, 1, 65_535); break;
+        case "outstanding": outstanding = intArg(name, value, 0, 100_000_000); break;
+        case "clients": clients = intArg(name, value, 1, MAX_IDLE_CLIENTS); break;
+        case "sources": sources = intArg(name, value, 0, 254); break;
+        case "messages": messages = intArg(name, value, 1, StreamTracker.MAX_SEQ); break;
+        case "subscriptions": subscriptions = intArg(name, value, 1, 100_000_000); break;
+        case "phase-timeout": phaseTimeout = doubleArg(name, value, 1, 3_600); break;
         case "batch": batch = intArg(name, value, 1, 4_096); break;
         case "mqtt": version = versionArg(value); break;
         case "grace": grace = doubleArg(name, value, 0, 600); break;
@@ -205,9 +247,16 @@ public record BenchOptions(
     if (password != null && username == null) {
       throw new UsageException("--password needs --username (MQTT 3.1.1 rule)");
     }
-    return new BenchOptions(scenario, host, port, p, s, qos, payload, duration, warmup, rate, label, threads,
-        transport, window, batch, version, grace, connectTimeout, jsonFile, quiet, topicPrefix, username, password,
-        brokerPid, sendBuffer, persistent);
+    if (scenario == Scenario.SUBS && subscriptions < clients) {
+      throw new UsageException("subs needs at least one subscription per client");
+    }
+    // conns: CONNECTs waiting for their CONNACK at once; others: QoS 1/2 messages in flight per publisher.
+    int w = window != null ? window : scenario == Scenario.CONNS ? 256 : 64;
+    // retained publishes at QoS 1 unless told otherwise, so that every message is acknowledged as taken.
+    int q = qos != null ? qos : scenario == Scenario.RETAINED ? 1 : 0;
+    return new BenchOptions(scenario, host, port, p, s, q, payload, duration, warmup, rate, label, threads,
+        transport, w, batch, version, grace, connectTimeout, jsonFile, quiet, topicPrefix, username, password,
+        brokerPid, sendBuffer, persistent, outstanding, clients, sources, messages, subscriptions, phaseTimeout);
   }
 
   private static int intArg(String name, String value, int min, int max) throws UsageException {

@@ -58,6 +58,9 @@ final class BenchRun {
 
   /** The most seconds a run may take before the watchdog ends the process. */
   static double hardDeadlineSeconds(BenchOptions o) {
+    if (!o.scenario().isFlow()) {
+      return 4 * o.phaseTimeoutSeconds() + o.warmupSeconds() + o.durationSeconds() + o.graceSeconds() + 30;
+    }
     return 3 * o.connectTimeoutSeconds() + o.warmupSeconds() + o.durationSeconds() + o.graceSeconds() + 15;
   }
 
@@ -115,7 +118,17 @@ final class BenchRun {
     double ratePerPublisher = o.rate() == 0 ? 0 : (double) o.rate() / o.publishers();
     for (int i = 0; i < o.publishers(); i++) {
       Publisher p = new Publisher("tb-" + run + "-p" + i, o.version(), o.username(), o.password(), i,
-          topology.publisherTopics().get(i), o.qos(), o.payload(), ratePerPublisher, o.window(), o.batch());
+          topology.publisherTopics().get(i), o.qos(), o.payload(), ratePerPublisher, o.window(), o.batch(),
+          o.outstanding());
+      List<Subscriber> owed = new ArrayList<>();
+      for (int s = 0; s < topology.subscribers().size(); s++) {
+        for (int expected : topology.subscribers().get(s).expectedPublishers()) {
+          if (expected == i) {
+            owed.add(subscribers.get(s));
+          }
+        }
+      }
+      p.owedTo(owed);
       publishers.add(p);
       connect(transport, transport.publisherLoop(i), p);
     }
@@ -157,8 +170,17 @@ final class BenchRun {
     }
 
     RunResult result = result(transport, windowEnd - windowStart, pubStats, subStats, cpu, subscribers, publishers);
-    out.println(result.humanLine());
-    String json = result.jsonLine();
+    emit(o, out, err, result.humanLine(), result.jsonLine());
+    if (o.qos() > 0 && result.lost() + result.lostOverall() > 0) {
+      err.printf("FAIL: QoS %d lost %d message(s) in the window, %d over the whole run%n", o.qos(), result.lost(),
+          result.lostOverall());
+    }
+    return result.failed() ? EXIT_FAILED : EXIT_OK;
+  }
+
+  /** Prints the human line and the JSON line, and appends the JSON line to {@code --json FILE}. */
+  static void emit(BenchOptions o, PrintStream out, PrintStream err, String human, String json) {
+    out.println(human);
     out.println(json);
     out.flush();
     if (o.jsonFile() != null) {
@@ -169,14 +191,15 @@ final class BenchRun {
         err.println("error: cannot write " + o.jsonFile() + ": " + e.getMessage());
       }
     }
-    if (o.qos() > 0 && result.lost() + result.lostOverall() > 0) {
-      err.printf("FAIL: QoS %d lost %d message(s) in the window, %d over the whole run%n", o.qos(), result.lost(),
-          result.lostOverall());
-    }
-    return result.failed() ? EXIT_FAILED : EXIT_OK;
   }
 
   private void connect(Transport transport, EventLoop loop, BenchClient client) {
+    connect(o, transport, loop, client, null);
+  }
+
+  /** Connects one client on {@code loop}, from {@code local} when given; failures complete its futures. */
+  static void connect(BenchOptions o, Transport transport, EventLoop loop, BenchClient client,
+      java.net.SocketAddress local) {
     int maxPacket = Math.max(64 * 1024, o.payload() + 64 * 1024);
     Bootstrap b = new Bootstrap()
         .group(loop)
@@ -197,7 +220,8 @@ final class BenchRun {
       // mostly measure the generator's own send buffers.
       b.option(ChannelOption.SO_SNDBUF, o.sendBuffer());
     }
-    ChannelFuture f = b.connect(o.host(), o.port());
+    ChannelFuture f = local == null ? b.connect(o.host(), o.port())
+        : b.connect(new java.net.InetSocketAddress(o.host(), o.port()), local);
     f.addListener(done -> {
       if (!done.isSuccess()) {
         Throwable cause = done.cause();
@@ -263,9 +287,11 @@ final class BenchRun {
       List<Subscriber.Stats> subStats, CpuMeter.Reading[] cpu, List<Subscriber> subscribers, List<Publisher> publishers) {
     long sent = 0;
     long unacked = 0;
+    long stalls = 0;
     for (Publisher.Stats p : pubStats) {
       sent += p.sentInWindow();
       unacked += p.inFlight();
+      stalls += p.stalls();
     }
     long delivered = 0;
     long expected = 0;
@@ -302,7 +328,7 @@ final class BenchRun {
     Double other = machine == null || gen == null || broker == null ? null : Math.max(0, machine - gen - broker);
     return new RunResult(o, transport.name(), windowNanos / (double) SECOND, sent, delivered, expected, lost,
         lostOverall, duplicates, outOfOrder, unexpected, unacked, latency, gen, broker, other,
-        b.gcMillis() - a.gcMillis(), errors.size());
+        b.gcMillis() - a.gcMillis(), errors.size(), stalls);
   }
 
   private static void addError(Set<String> errors, BenchClient c) {

@@ -55,6 +55,23 @@ final class CpuMeter {
     }
   }
 
+  /** The resident memory of a process in KiB (VmRSS of /proc/PID/status), or -1 when unknown. */
+  static long rssKib(long pid) {
+    if (pid <= 0) {
+      return -1;
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+
   /** Milliseconds this JVM's collectors have spent collecting so far. */
   static long gcMillis() {
     long total = 0;

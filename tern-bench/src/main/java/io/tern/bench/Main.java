@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /**
  * The command line of {@code tern-bench.jar}: a load scenario ({@code fanin}, {@code fanout},
- * {@code p2p}) or {@code report}, which turns results files into BENCHMARKS.md.
+ * {@code p2p}, {@code conns}, {@code retained}, {@code subs}) or {@code report}, which turns results files into BENCHMARKS.md.
  *
  * <pre>{@code
  * java -jar tern-bench/target/tern-bench.jar fanin --port 1883 --publishers 8 --qos 1 --label tern
@@ -42,7 +42,12 @@ public final class Main {
     }
     startWatchdog(BenchRun.hardDeadlineSeconds(options), err);
     try {
-      return new BenchRun(options, out, err).run();
+      switch (options.scenario()) {
+        case CONNS: return new ConnsRun(options, out, err).run();
+        case RETAINED: return new RetainedRun(options, out, err).run();
+        case SUBS: return new SubsRun(options, out, err).run();
+        default: return new BenchRun(options, out, err).run();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       err.println("error: interrupted");
@@ -72,22 +77,25 @@ public final class Main {
   private static int report(String[] args, PrintStream out, PrintStream err) {
     String results = null;
     String output = null;
+    String section = null;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--out") && i + 1 < args.length) {
         output = args[++i];
+      } else if (args[i].equals("--section") && i + 1 < args.length) {
+        section = args[++i];
       } else if (results == null && !args[i].startsWith("--")) {
         results = args[i];
       } else {
-        err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE]");
+        err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE] [--section NAME]");
         return BenchRun.EXIT_USAGE;
       }
     }
     if (results == null) {
-      err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE]");
+      err.println("usage: tern-bench.jar report <results.jsonl> [--out FILE] [--section NAME]");
       return BenchRun.EXIT_USAGE;
     }
     try {
-      String markdown = MarkdownReport.render(java.nio.file.Path.of(results));
+      String markdown = MarkdownReport.render(java.nio.file.Path.of(results), section);
       if (output == null) {
         out.print(markdown);
       } else {

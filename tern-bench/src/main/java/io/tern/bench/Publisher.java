@@ -14,9 +14,12 @@ import io.tern.codec.PubComp;
 import io.tern.codec.PubRec;
 import io.tern.codec.PubRel;
 import io.tern.codec.Publish;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * One publishing connection. It encodes up to {@code batch} PUBLISH packets into one buffer, writes
@@ -38,6 +41,13 @@ final class Publisher extends BenchClient {
   private static final byte FREE = 0;
   private static final byte AWAITING_ACK = 1;
   private static final byte AWAITING_COMP = 2;
+  /** How often a publisher held back by its outstanding bound looks again at what was delivered. */
+  private static final long RECHECK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+  /**
+   * Held back this long with nothing more delivered, a publisher takes what is outstanding as lost
+   * (a QoS 0 drop) and goes on; loss is counted at the end whatever happens here.
+   */
+  private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final int id;
   private final String topic;
@@ -47,6 +57,19 @@ final class Publisher extends BenchClient {
   private final int batch;
   private int window;
   private final int packetSize;
+  private final int outstandingLimit;
+  /** How many of this publisher's messages every subscriber owed them has got; null: no bound. */
+  private LongSupplier deliveredToAll;
+  /** The topic of each message by sequence number, when not the one topic; set before the start. */
+  private IntFunction<String> topicOf;
+  private boolean retain;
+  /** Sending ends after this many messages, or at the end of the window. */
+  private int limit = Integer.MAX_VALUE;
+  private long delivered;
+  private long forgiven;
+  private long blockedSince = -1;
+  private boolean recheckScheduled;
+  private long stalls;
 
   /** Completes when sending has ended and every QoS 1/2 message is acknowledged (or the channel closed). */
   final CompletableFuture<Void> finished = new CompletableFuture<>();
@@ -74,7 +97,7 @@ final class Publisher extends BenchClient {
    * @param ratePerSecond this publisher's messages per second; 0 for as fast as possible
    */
   Publisher(String clientId, MqttVersion version, String username, String password, int id, String topic, int qos,
-      int payloadSize, double ratePerSecond, int window, int batch) {
+      int payloadSize, double ratePerSecond, int window, int batch, int outstanding) {
     super(clientId, version, username, password);
     this.id = id;
     this.topic = topic;
@@ -85,6 +108,7 @@ final class Publisher extends BenchClient {
     this.ratePerNano = ratePerSecond / 1e9;
     this.window = window;
     this.batch = batch;
+    this.outstandingLimit = outstanding;
     this.packetSize = MqttEncoder.encodedSize(
         new Publish(topic, qos, false, false, qos > 0 ? 1 : 0, payload, MqttProperties.EMPTY), version);
   }
@@ -94,6 +118,30 @@ final class Publisher extends BenchClient {
     // MQTT 5.0 Receive Maximum: the broker's own bound on our unacknowledged QoS 1/2 messages.
     int receiveMaximum = ack.properties().getInt(Property.RECEIVE_MAXIMUM, 65_535);
     window = Math.min(window, receiveMaximum);
+  }
+
+  /** The subscribers that must get every message of this publisher, for the outstanding bound. */
+  void owedTo(List<Subscriber> subscribers) {
+    List<Subscriber> owed = List.copyOf(subscribers);
+    deliveredTo(owed.isEmpty() ? null : () -> {
+      long least = Long.MAX_VALUE;
+      for (Subscriber s : owed) {
+        least = Math.min(least, s.receivedFrom(id));
+      }
+      return least;
+    });
+  }
+
+  /** What counts as delivered for the outstanding bound: messages of this publisher every subscriber got. */
+  void deliveredTo(LongSupplier deliveredToAll) {
+    this.deliveredToAll = deliveredToAll;
+  }
+
+  /** Publishes message {@code seq} to {@code topicOf.apply(seq)}, with the RETAIN flag when asked; at most {@code limit}. */
+  void shape(IntFunction<String> topicOf, boolean retain, int limit) {
+    this.topicOf = topicOf;
+    this.retain = retain;
+    this.limit = limit;
   }
 
   /** Starts sending at {@code startNanos}, stops at {@code windowEnd}; callable from any thread. */
@@ -130,10 +178,21 @@ final class Publisher extends BenchClient {
         allowed = Math.min(allowed, window - inFlight);
       }
       // Bounded in count: the subscriber's trackers refuse sequence numbers past MAX_SEQ.
-      allowed = Math.min(allowed, StreamTracker.MAX_SEQ - seq);
+      allowed = Math.min(allowed, Math.min(StreamTracker.MAX_SEQ, limit) - (long) seq);
+      if (seq >= limit) {
+        endSending();
+        return;
+      }
       if (ratePerNano > 0) {
         long due = (long) ((now - startNanos) * ratePerNano) + 1;
         allowed = Math.min(allowed, due - seq);
+      }
+      if (outstandingLimit > 0 && allowed > 0) {
+        long room = outstandingRoom(now);
+        if (room <= 0) {
+          scheduleRecheck();
+        }
+        allowed = Math.min(allowed, room);
       }
       if (allowed <= 0) {
         break;
@@ -146,6 +205,48 @@ final class Publisher extends BenchClient {
     }
     if (ratePerNano == 0 && wrote && canSendMore()) {
       queueTurn();
+    }
+  }
+
+  /**
+   * How many more messages may go out before {@code outstandingLimit} of them are on their way to
+   * the subscribers. A publisher held back resumes at half the bound, so it writes whole batches.
+   */
+  private long outstandingRoom(long now) {
+    if (deliveredToAll == null) {
+      return Long.MAX_VALUE;
+    }
+    long least = deliveredToAll.getAsLong();
+    if (least != delivered) {
+      delivered = least;
+      if (blockedSince >= 0) {
+        blockedSince = now;
+      }
+    }
+    long outstanding = seq - delivered - forgiven;
+    boolean blocked = blockedSince >= 0;
+    if (outstanding < (blocked ? outstandingLimit / 2 + 1 : outstandingLimit)) {
+      blockedSince = -1;
+      return outstandingLimit - outstanding;
+    }
+    if (!blocked) {
+      blockedSince = now;
+    } else if (now - blockedSince >= STALL_NANOS) {
+      forgiven = seq - delivered;
+      stalls++;
+      blockedSince = -1;
+      return outstandingLimit;
+    }
+    return 0;
+  }
+
+  private void scheduleRecheck() {
+    if (ratePerNano == 0 && !recheckScheduled) {
+      recheckScheduled = true;
+      ctx.executor().schedule(() -> {
+        recheckScheduled = false;
+        turn();
+      }, RECHECK_NANOS, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -166,7 +267,8 @@ final class Publisher extends BenchClient {
     for (int i = 0; i < n; i++) {
       Payload.stamp(payload, now, id, seq);
       int packetId = qos > 0 ? takePacketId() : 0;
-      MqttEncoder.encode(new Publish(topic, qos, false, false, packetId, payload, MqttProperties.EMPTY), version, buf);
+      String t = topicOf == null ? topic : topicOf.apply(seq);
+      MqttEncoder.encode(new Publish(t, qos, retain, false, packetId, payload, MqttProperties.EMPTY), version, buf);
       if (inWindow) {
         if (firstInWindow < 0) {
           firstInWindow = seq;
@@ -268,14 +370,15 @@ final class Publisher extends BenchClient {
 
   /** The counts, read on the event loop once sending has ended. */
   Stats stats() {
-    return new Stats(id, seq, sentInWindow, firstInWindow, lastInWindow, inFlight, unexpectedAcks);
+    return new Stats(id, seq, sentInWindow, firstInWindow, lastInWindow, inFlight, unexpectedAcks, stalls);
   }
 
   /**
    * @param sent messages sent over the whole run, warmup included (sequence numbers {@code 0..sent-1})
    * @param firstInWindow the first sequence number sent inside the measured window, -1 if none
    * @param inFlight QoS 1/2 messages still unacknowledged at the end
+   * @param stalls how often the publisher gave up waiting for outstanding messages to arrive
    */
   record Stats(int publisher, long sent, long sentInWindow, int firstInWindow, int lastInWindow, int inFlight,
-      long unexpectedAcks) {}
+      long unexpectedAcks, long stalls) {}
 }

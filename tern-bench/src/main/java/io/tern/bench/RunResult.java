@@ -19,6 +19,7 @@ import org.HdrHistogram.Histogram;
  * @param otherCpuPct what every other process of the machine used over the window, in percent of one
  *     core; null when the broker's pid was not given
  * @param generatorGcMillis the generator's garbage collection time inside the window
+ * @param stalls how often a publisher held back by {@code --outstanding} waited in vain and went on
  */
 record RunResult(
     BenchOptions options,
@@ -38,7 +39,8 @@ record RunResult(
     Double brokerCpuPct,
     Double otherCpuPct,
     long generatorGcMillis,
-    int errors) {
+    int errors,
+    long stalls) {
 
   double sentPerSecond() {
     return sent / windowSeconds;
@@ -129,6 +131,8 @@ record RunResult(
     m.put("transport", transport);
     m.put("threads", o.threads());
     m.put("window", o.window());
+    m.put("outstanding", o.outstanding());
+    m.put("stalls", stalls);
     m.put("batch", o.batch());
     m.put("time", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
     return Json.write(m);

@@ -46,7 +46,13 @@ public enum Scenario {
       }
       return new Topology(topics, subs);
     }
-  };
+  },
+  /** Idle connections only: {@link ConnsRun}. */
+  CONNS("conns", 0, 0),
+  /** Retained messages, then one subscriber to all of them: {@link RetainedRun}. */
+  RETAINED("retained", 4, 1),
+  /** Many clients with many subscriptions, and publishers to them: {@link SubsRun}. */
+  SUBS("subs", 8, 0);
 
   private final String id;
   private final int defaultPublishers;
@@ -81,7 +87,15 @@ public enum Scenario {
     return null;
   }
 
-  abstract Topology topology(int publishers, int subscribers, String prefix, String run);
+  /** The clients of a publish/subscribe flow (fanin, fanout, p2p); the others have runs of their own. */
+  Topology topology(int publishers, int subscribers, String prefix, String run) {
+    throw new UnsupportedOperationException(id + " is not a publish/subscribe flow");
+  }
+
+  /** Whether {@link BenchRun} runs it (fanin, fanout, p2p). */
+  boolean isFlow() {
+    return this == FANIN || this == FANOUT || this == P2P;
+  }
 
   private static List<String> publisherTopics(int publishers, String prefix, String run) {
     List<String> topics = new ArrayList<>(publishers);

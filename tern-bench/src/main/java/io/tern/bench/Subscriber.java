@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -33,6 +34,10 @@ final class Subscriber extends BenchClient {
   private final String filter;
   private final int qos;
   private final StreamTracker[] trackers;
+  /** Unique deliveries per publisher so far, counted on the event loop. */
+  private final long[] fromPublisher;
+  /** {@link #fromPublisher} as of the end of the last read, for the publishers' outstanding bound. */
+  private final AtomicLongArray fromPublisherShared;
   private final Histogram latency = new Histogram(HIGHEST_LATENCY_NANOS, 3);
 
   /** Completes with the granted QoS once the SUBACK is in; fails on a refusal. */
@@ -56,6 +61,8 @@ final class Subscriber extends BenchClient {
     this.filter = filter;
     this.qos = qos;
     this.trackers = new StreamTracker[publishers];
+    this.fromPublisher = new long[publishers];
+    this.fromPublisherShared = new AtomicLongArray(publishers);
     for (int p : expected) {
       trackers[p] = new StreamTracker();
     }
@@ -119,6 +126,7 @@ final class Subscriber extends BenchClient {
       return;
     }
     unique++;
+    fromPublisher[publisher]++;
     if (now >= windowStart && now < windowEnd) {
       deliveredInWindow++;
     }
@@ -131,6 +139,16 @@ final class Subscriber extends BenchClient {
   @Override
   protected void onReadComplete() {
     progress.lazySet(unique);
+    for (int p = 0; p < fromPublisher.length; p++) {
+      if (trackers[p] != null && fromPublisherShared.get(p) != fromPublisher[p]) {
+        fromPublisherShared.lazySet(p, fromPublisher[p]);
+      }
+    }
+  }
+
+  /** Unique messages of publisher {@code p} received so far (as of the last read); any thread. */
+  long receivedFrom(int p) {
+    return fromPublisherShared.get(p);
   }
 
   /**

@@ -60,6 +60,11 @@ final class Transport implements AutoCloseable {
     return channelClass;
   }
 
+  /** Loop {@code i} of all of them, round robin: for runs that do not split the roles. */
+  EventLoop loop(int i) {
+    return loops.get(i % loops.size());
+  }
+
   /** The loop of subscriber {@code i}. */
   EventLoop subscriberLoop(int i) {
     return loops.get(i % subscriberLoops());

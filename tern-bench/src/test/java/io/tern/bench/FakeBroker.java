@@ -32,12 +32,13 @@ import java.util.List;
 
 /**
  * A deliberately tiny MQTT 3.1.1 broker for the generator's tests: one event loop (so no locks),
- * {@code +} wildcards only, no sessions, no queues beyond Netty's. It can drop every n-th message
+ * {@code +} and {@code #} wildcards, retained messages, no sessions, no queues beyond Netty's. It can drop every n-th message
  * on its way to the subscribers, to check that the generator counts what is lost.
  */
 final class FakeBroker implements AutoCloseable {
   private final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final List<Sub> subs = new ArrayList<>();
+  private final java.util.Map<String, Publish> retained = new java.util.LinkedHashMap<>();
   private final Channel server;
   private final int dropEvery;
   private long routed;
@@ -66,10 +67,14 @@ final class FakeBroker implements AutoCloseable {
   static boolean matches(String filter, String topic) {
     String[] f = filter.split("/", -1);
     String[] t = topic.split("/", -1);
-    if (f.length != t.length) {
+    boolean multi = f[f.length - 1].equals("#");
+    if (multi ? t.length < f.length - 1 : f.length != t.length) {
       return false;
     }
     for (int i = 0; i < f.length; i++) {
+      if (f[i].equals("#")) {
+        return true;
+      }
       if (!f[i].equals("+") && !f[i].equals(t[i])) {
         return false;
       }
@@ -88,11 +93,21 @@ final class FakeBroker implements AutoCloseable {
         ctx.write(new ConnAck(false, 0));
       } else if (packet instanceof Subscribe s) {
         List<Integer> codes = new ArrayList<>();
+        List<Sub> added = new ArrayList<>();
         for (Subscription sub : s.subscriptions()) {
-          subs.add(new Sub(ctx.channel(), sub.filter(), sub.qos(), new int[] {1}));
+          Sub x = new Sub(ctx.channel(), sub.filter(), sub.qos(), new int[] {1});
+          subs.add(x);
+          added.add(x);
           codes.add(sub.qos());
         }
         ctx.write(new SubAck(s.packetId(), codes, io.tern.codec.MqttProperties.EMPTY));
+        for (Sub x : added) {
+          for (Publish r : retained.values()) {
+            if (matches(x.filter(), r.topic())) {
+              deliver(x, r, true);
+            }
+          }
+        }
       } else if (packet instanceof Publish p) {
         if (p.qos() == 1) {
           ctx.write(new PubAck(p.packetId()));
@@ -113,21 +128,28 @@ final class FakeBroker implements AutoCloseable {
     }
 
     private void route(Publish p) {
+      if (p.retain()) {
+        retained.put(p.topic(), p);
+      }
       routed++;
       if (dropEvery > 0 && routed % dropEvery == 0) {
         return;
       }
       for (Sub s : subs) {
         if (s.channel().isActive() && matches(s.filter(), p.topic())) {
-          int qos = Math.min(p.qos(), s.qos());
-          int id = 0;
-          if (qos > 0) {
-            id = s.nextId()[0];
-            s.nextId()[0] = id == 65_535 ? 1 : id + 1;
-          }
-          s.channel().write(p.withDelivery(qos, false, false, id));
+          deliver(s, p, false);
         }
       }
+    }
+
+    private void deliver(Sub s, Publish p, boolean retain) {
+      int qos = Math.min(p.qos(), s.qos());
+      int id = 0;
+      if (qos > 0) {
+        id = s.nextId()[0];
+        s.nextId()[0] = id == 65_535 ? 1 : id + 1;
+      }
+      s.channel().write(p.withDelivery(qos, retain, false, id));
     }
 
     @Override
