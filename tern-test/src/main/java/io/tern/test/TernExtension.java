@@ -26,7 +26,10 @@ import org.junit.platform.commons.support.HierarchyTraversalMode;
  */
 public final class TernExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
   private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(TernExtension.class);
+  /** The class-wide broker: looked up through the enclosing classes too, so @Nested classes share it. */
   private static final String KEY = "broker";
+  /** A method's own broker: another key, or the lookup would find the class's first. */
+  private static final String METHOD_KEY = "methodBroker";
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -62,8 +65,8 @@ public final class TernExtension implements BeforeAllCallback, BeforeEachCallbac
   /** The broker of this context: the method's own, or the class's. */
   private static TernTestBroker brokerFor(ExtensionContext context) {
     if (context.getTestMethod().isPresent() && scopeOf(context) == TernBroker.Scope.METHOD) {
-      return context.getStore(NAMESPACE).getOrComputeIfAbsent(KEY, k -> new Holder(start(context)), Holder.class)
-          .broker;
+      return context.getStore(NAMESPACE)
+          .getOrComputeIfAbsent(METHOD_KEY, k -> new Holder(start(context)), Holder.class).broker;
     }
     return classBroker(context);
   }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Events;
 
@@ -90,7 +91,10 @@ class TernExtensionLifecycleTest {
 
   @Test
   void aTernInjectFieldOfAnotherTypeIsAConfigurationError() {
-    EngineTestKit.engine("junit-jupiter").selectors(selectClass(SampleBadField.class)).execute().containerEvents()
-        .assertStatistics(s -> s.failed(1));
+    Events events = run(SampleBadField.class);
+    events.assertStatistics(s -> s.failed(1));
+    assertThat(events.failed().stream().map(e -> e.getPayload(TestExecutionResult.class)
+        .flatMap(TestExecutionResult::getThrowable).map(Throwable::getMessage).orElse("")))
+        .singleElement().asString().contains("must be a TernTestBroker, Broker or URI");
   }
 }
