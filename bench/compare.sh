@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Compares Tern with other MQTT brokers on this machine, with the tern-bench load generator.
 #
-# For each round, for each scenario, for each broker in turn: start it afresh on a new loopback
-# port, wait for the port, run the scenario, stop it by PID. The brokers alternate scenario by
-# scenario (and the first broker changes from one scenario to the next), so a slow spell of the
-# machine hits all of them alike, and every scenario (memory figures above all) meets a fresh
-# broker. Results go to bench/results/<UTC time>.jsonl and BENCHMARKS.md is rebuilt from them (each
+# For each round, for each group of scenarios, for each broker in turn: start it afresh on a new
+# loopback port, wait for the port, run the group, stop it by PID. Consecutive flows (fanin, fanout,
+# p2p) form one group; conns, retained and subs are a group each, so their memory figures start from
+# a fresh broker. The brokers alternate group by group (and the first broker changes from one group
+# to the next), so a slow spell of the machine hits all of them alike. Results go to bench/results/<UTC time>.jsonl and BENCHMARKS.md is rebuilt from them (each
 # broker's best round); its sections marked <!-- section: NAME --> come from runs with
 # --section NAME and are kept.
 #
@@ -14,10 +14,12 @@
 #
 # Usage: bench/compare.sh [--brokers "tern mosquitto"] [--rounds N] [--duration S] [--warmup S]
 #                         [--run "fanin --qos 2 ..."]... [--quick] [--port N] [--no-report]
-#                         [--section NAME --title TEXT]
+#                         [--section NAME --title TEXT] [--persistent]
+# --persistent: the persistent-session scenarios (bench/scenarios.sh persistent_runs) into the
+#               "persistent" section; compare --brokers "tern tern_process tern_fsync mosquitto_persist".
 # Environment: BROKERS, ROUNDS, DURATION, WARMUP, PORT_BASE, GEN_JVM_OPTS, TERN_JVM_OPTS, PEER_JVM_OPTS,
 #              TERN_JAR, MOSQUITTO (binary), RESULTS_DIR, REPORT_OUT, MAX_INFLIGHT, MAX_QUEUED, QUIET_MAX_PCT,
-#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT
+#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT, OFFLINE
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,9 +68,12 @@ CONNS_HOLD=${CONNS_HOLD:-5}
 RETAINED=${RETAINED:-1000000}
 SUBS=${SUBS:-1000000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-10000}
+# offline: messages published to persistent subscribers that are away (--persistent).
+OFFLINE=${OFFLINE:-500000}
+PERSISTENT=0
 # conns, retained and subs: the longest one phase of them (connecting, subscribing, publishing,
 # receiving) may take; a broker slower than that gets a partial result, flagged.
-PHASE_TIMEOUT=${PHASE_TIMEOUT:-90}
+PHASE_TIMEOUT=${PHASE_TIMEOUT:-120}
 # The default scenarios: default_runs and scenario_args, in bench/scenarios.sh.
 # shellcheck source=bench/scenarios.sh
 . "$ROOT/bench/scenarios.sh"
@@ -84,14 +89,20 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --port) PORT_BASE=$2; shift 2 ;;
     --run) RUNS+=("$2"); shift 2 ;;
-    --quick) ROUNDS=1; DURATION=3; WARMUP=2; CONNS=2000; RETAINED=50000; SUBS=50000; SUBS_CLIENTS=500; shift ;;
+    --quick) ROUNDS=1; DURATION=3; WARMUP=2; CONNS=2000; RETAINED=50000; SUBS=50000; SUBS_CLIENTS=500; OFFLINE=50000; shift ;;
     --section) SECTION=$2; shift 2 ;;
     --title) TITLE=$2; shift 2 ;;
+    --persistent) PERSISTENT=1; shift ;;
     --no-report) REPORT=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 1 ;;
   esac
 done
+if [ "$PERSISTENT" -eq 1 ]; then
+  [ ${#RUNS[@]} -eq 0 ] && persistent_runs
+  SECTION=${SECTION:-persistent}
+  TITLE=${TITLE:-"Persistent sessions: QoS 1 to online and to offline-then-online persistent subscribers, in each durability mode"}
+fi
 [ ${#RUNS[@]} -eq 0 ] && default_runs
 
 BENCH_JAR=tern-bench/target/tern-bench.jar
@@ -151,6 +162,28 @@ broker_tern_fsync_check() { broker_tern_check; }
 broker_tern_fsync_version() { echo "$(broker_tern_version), storage.durability fsync"; }
 broker_tern_fsync_start() { tern_start "$1" "$2" fsync; }
 
+# tern_plain and tern_hooked: the same embedded broker (examples' BenchLauncher), without and with
+# 5 no-op hooks (publish + deliver) and a router of 50 routes, one of which matches every benchmark
+# topic. Compare them in one run: --brokers "tern_plain tern_hooked" (docs/extending.md).
+EXAMPLES_JAR=${EXAMPLES_JAR:-examples/target/tern-examples.jar}
+broker_tern_plain_check() {
+  [ -f "$EXAMPLES_JAR" ] || { echo "$EXAMPLES_JAR not found (mvn -pl examples -am package -DskipTests)"; return 1; }
+}
+broker_tern_plain_version() { echo "$(broker_tern_version), embedded (examples BenchLauncher), no hooks"; }
+broker_tern_plain_start() { tern_launcher_start "$1" "$2"; }
+broker_tern_hooked_check() { broker_tern_plain_check; }
+broker_tern_hooked_version() { echo "$(broker_tern_version), embedded, 5 no-op hooks and a router of 50 routes"; }
+broker_tern_hooked_start() { tern_launcher_start "$1" "$2" --hooks; }
+tern_launcher_start() {
+  local port=$1 dir=$2
+  shift 2
+  # shellcheck disable=SC2086
+  ( ulimit -n "$(ulimit -Hn)"
+    exec java $TERN_JVM_OPTS -Dtern.log.level=WARN -jar "$EXAMPLES_JAR" "$port" "$@" \
+      --max-inflight "$MAX_INFLIGHT" --max-queued "$MAX_QUEUED"
+  ) >"$dir/broker.log" 2>&1 &
+}
+
 broker_mosquitto_check() {
   [ -x "$MOSQUITTO" ] || { echo "$MOSQUITTO not found (apt-get install mosquitto)"; return 1; }
 }
@@ -204,13 +237,14 @@ broker_hivemq_start() {
     >"$dir/broker.log" 2>&1 &
 }
 
-# Moquette (io.moquette:moquette-broker): persistence off, its defaults otherwise.
+# Moquette (io.moquette:moquette-broker): persistence off, telemetry off, its defaults otherwise
+# (NIO, not epoll: netty.epoll is false by default).
 broker_moquette_check() { build_peer moquette; }
 broker_moquette_version() { echo "moquette $(peer_version moquette moquette-broker)"; }
 broker_moquette_start() {
   local port=$1 dir=$2
   # shellcheck disable=SC2086
-  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar moquette)" "$port" ) \
+  ( ulimit -n "$(ulimit -Hn)"; exec java $PEER_JVM_OPTS -jar "$(peer_jar moquette)" "$port" "$dir" ) \
     >"$dir/broker.log" 2>&1 &
 }
 
@@ -355,9 +389,48 @@ log "results: $RESULTS"
 port=$PORT_BASE
 failures=0
 scenario_index=0
+# Groups of runs that share one start of each broker: consecutive flows (fanin, fanout, p2p) share
+# one, so the JIT of a JVM broker warmed by one flow serves the next; conns, retained and subs each
+# get a fresh broker, so their memory figures start from an idle one.
+RUN_GROUPS=()
+for args in "${RUNS[@]}"; do
+  case "${args%% *}" in
+    fanin | fanout | p2p)
+      last=$(( ${#RUN_GROUPS[@]} - 1 ))
+      if [ "$last" -ge 0 ] && [ "${RUN_GROUPS[$last]:0:6}" = "flows:" ]; then RUN_GROUPS[$last]="${RUN_GROUPS[$last]}|$args"
+      else RUN_GROUPS+=("flows:$args"); fi ;;
+    *) RUN_GROUPS+=("single:$args") ;;
+  esac
+done
+
+# Runs one scenario against the broker started for it; records a failure line when it fails.
+run_one() {
+  local b=$1 args=$2 dir=$3
+  wait_for_quiet
+  log "round $round: $b: $args"
+  # shellcheck disable=SC2046,SC2086
+  timeout --kill-after=5 "$(scenario_timeout "$args")" \
+    java $GEN_JVM_OPTS -jar "$BENCH_JAR" $args $(scenario_args "$args") \
+      --host 127.0.0.1 --port "$port" --label "$b" --broker-pid "$BROKER_PID" --json "$RESULTS" --quiet \
+    | grep -v '^{'
+  local code=${PIPESTATUS[0]}
+  if [ "$code" -ne 0 ]; then
+    log "$b: '$args' exited with $code"
+    echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "$args"),\"exit\":$code}" >>"$RESULTS"
+    failures=$((failures + 1))
+  fi
+  if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+    log "$b died during the run; its log:"
+    tail -20 "$dir/broker.log" >&2
+    return 1
+  fi
+  return 0
+}
+
 for round in $(seq "$ROUNDS"); do
-  for args in "${RUNS[@]}"; do
-    # Rotate the brokers' order from one scenario to the next, so none always goes first or last.
+  for group in "${RUN_GROUPS[@]}"; do
+    IFS='|' read -r -a group_runs <<<"${group#*:}"
+    # Rotate the brokers' order from one group to the next, so none always goes first or last.
     order=()
     n=${#ACTIVE[@]}
     for i in $(seq 0 $((n - 1))); do order+=("${ACTIVE[$(( (i + scenario_index) % n ))]}"); done
@@ -366,36 +439,23 @@ for round in $(seq "$ROUNDS"); do
       dir=$WORK/$b-$round-$scenario_index
       mkdir -p "$dir"
       port=$((port + 1))
-      log "round $round: starting $b on 127.0.0.1:$port for: $args"
+      log "round $round: starting $b on 127.0.0.1:$port for: ${group#*:}"
       "broker_${b}_start" "$port" "$dir"
       BROKER_PID=$!
       if ! wait_for_port "$port"; then
         log "$b did not listen on $port; its log:"
         tail -20 "$dir/broker.log" >&2
-        echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "$args"),\"exit\":\"no listener\"}" >>"$RESULTS"
+        echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "${group#*:}"),\"exit\":\"no listener\"}" >>"$RESULTS"
         failures=$((failures + 1))
         stop_broker
         continue
       fi
       # Let a JVM broker finish starting (class loading, JIT of its start-up) before measuring.
       sleep 1
-      wait_for_quiet
-      log "round $round: $b: $args"
-      # shellcheck disable=SC2046,SC2086
-      timeout --kill-after=5 "$(scenario_timeout "$args")" \
-        java $GEN_JVM_OPTS -jar "$BENCH_JAR" $args $(scenario_args "$args") \
-          --host 127.0.0.1 --port "$port" --label "$b" --broker-pid "$BROKER_PID" --json "$RESULTS" --quiet \
-        | grep -v '^{'
-      code=${PIPESTATUS[0]}
-      if [ "$code" -ne 0 ]; then
-        log "$b: '$args' exited with $code"
-        echo "{\"type\":\"fail\",\"broker\":$(json_str "$b"),\"args\":$(json_str "$args"),\"exit\":$code}" >>"$RESULTS"
-        failures=$((failures + 1))
-      fi
-      if ! kill -0 "$BROKER_PID" 2>/dev/null; then
-        log "$b died during the run; its log:"
-        tail -20 "$dir/broker.log" >&2
-      elif grep -qiE 'OutOfMemory|exception' "$dir/broker.log"; then
+      for args in "${group_runs[@]}"; do
+        run_one "$b" "$args" "$dir" || break
+      done
+      if grep -qiE 'OutOfMemory|exception' "$dir/broker.log"; then
         log "$b logged $(grep -ciE 'OutOfMemory|exception' "$dir/broker.log") exception line(s); first: $(grep -iE -m1 'OutOfMemory|exception' "$dir/broker.log" | cut -c1-200)"
       fi
       stop_broker

@@ -47,7 +47,16 @@ final class Publisher extends BenchClient {
    * Held back this long with nothing more delivered, a publisher takes what is outstanding as lost
    * (a QoS 0 drop) and goes on; loss is counted at the end whatever happens here.
    */
-  private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  private static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /**
+   * As fast as possible, the warmup starts gently: at most {@value #RAMP_START_RATE} messages a
+   * second per publisher, doubling every {@value #RAMP_DOUBLING_SECONDS} s (so unbounded after about
+   * 3.5 s). A JVM broker flooded before its JIT has compiled its hot paths can fall into a slow mode
+   * it does not leave while the flood lasts (HiveMQ CE: QoS 0 queued and polled 50 at a time); the
+   * ramp lets every broker reach its steady state before the measured window.
+   */
+  static final double RAMP_START_RATE = 2_000;
+  static final double RAMP_DOUBLING_SECONDS = 0.5;
 
   private final int id;
   private final String topic;
@@ -186,6 +195,15 @@ final class Publisher extends BenchClient {
       if (ratePerNano > 0) {
         long due = (long) ((now - startNanos) * ratePerNano) + 1;
         allowed = Math.min(allowed, due - seq);
+      }
+      if (ratePerNano == 0 && now < windowStart && allowed > 0) {
+        double t = (now - startNanos) / 1e9;
+        long ramp = (long) (RAMP_START_RATE * RAMP_DOUBLING_SECONDS / Math.log(2)
+            * (Math.pow(2, t / RAMP_DOUBLING_SECONDS) - 1)) + 1;
+        if (ramp <= seq) {
+          scheduleRecheck();
+        }
+        allowed = Math.min(allowed, ramp - seq);
       }
       if (outstandingLimit > 0 && allowed > 0) {
         long room = outstandingRoom(now);

@@ -90,11 +90,12 @@ class ScenariosAgainstFakeBrokerTest {
   void aPublisherHeldBackByTheOutstandingBoundGoesOnWhenQos0MessagesAreDropped() throws Exception {
     try (FakeBroker broker = new FakeBroker(7)) {
       Outcome o = run("fanin", "--port", "" + broker.port(), "--publishers", "2", "--outstanding", "50",
-          "--duration", "0.6", "--warmup", "0.1", "--quiet");
+          "--duration", "1.5", "--warmup", "0.1", "--quiet");
       assertThat(o.exit()).as(o.stderr()).isZero();
       // Dropped messages never arrive, so without giving up on them the publishers would stop for good.
       assertThat(num(o.json(), "stalls")).isPositive();
-      assertThat(num(o.json(), "sent")).isGreaterThan(1_000L);
+      // Each give-up (after 500 ms) lets a publisher send its 50 again.
+      assertThat(num(o.json(), "sent")).isGreaterThan(150L);
       assertThat(num(o.json(), "lost")).isPositive();
     }
   }

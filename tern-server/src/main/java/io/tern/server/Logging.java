@@ -2,20 +2,52 @@ package io.tern.server;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.Appender;
+import io.tern.server.config.LogConfig;
 import io.tern.server.config.LogLevel;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Applies the configured log level to Logback, which logback.xml sets up. */
+/**
+ * Applies the configured log level and format to Logback, which logback.xml sets up (one console
+ * appender named STDOUT, human-readable lines).
+ */
 final class Logging {
   private Logging() {}
 
-  /** Sets the level of every logger (the root's; logback.xml sets no other). */
+  /** Sets the level of the root logger (logback.xml keeps Jetty and Javalin at WARN). */
   static void setLevel(LogLevel level) {
     ILoggerFactory factory = LoggerFactory.getILoggerFactory();
     if (factory instanceof LoggerContext context) {
       context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(level.name(), Level.INFO));
+    }
+  }
+
+  /** Level and format: {@code json} writes one JSON object per line (Logback's JsonEncoder). */
+  static void apply(LogConfig config) {
+    setLevel(config.level());
+    if (config.format() == LogConfig.Format.JSON
+        && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+      Appender<ILoggingEvent> a = root.getAppender("STDOUT");
+      if (a instanceof ConsoleAppender<ILoggingEvent> console) {
+        JsonEncoder encoder = new JsonEncoder();
+        encoder.setContext(context);
+        encoder.setWithFormattedMessage(true);
+        encoder.setWithMessage(false);
+        encoder.setWithArguments(false);
+        encoder.setWithSequenceNumber(false);
+        encoder.setWithNanoseconds(false);
+        encoder.setWithContext(false);
+        encoder.start();
+        console.stop();
+        console.setEncoder(encoder);
+        console.start();
+      }
     }
   }
 }

@@ -12,6 +12,9 @@ import io.tern.server.config.StorageConfig;
 import io.tern.store.rocksdb.RocksDbStore;
 import io.tern.server.config.Units;
 import io.tern.server.auth.ServerAuth;
+import io.tern.server.admin.AdminServer;
+import io.tern.server.admin.ServerMetrics;
+import io.tern.server.admin.SysPublisher;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -55,11 +58,17 @@ final class ServerProcess {
       auth.close();
       return TernServer.EXIT_FAILURE;
     }
-    Broker broker = Broker.builder().config(brokerConfig).store(store)
+    ServerMetrics metrics = new ServerMetrics();
+    MessageStore timedStore = metrics.timed(store);
+    Broker broker = Broker.builder().config(brokerConfig).store(timedStore)
         .authenticator(auth.authenticator())
         .authorizer(auth.authorizer())
         .configure(b -> auth.enhancedAuthenticators().forEach(b::enhancedAuthenticator))
+        .plugins(config.plugins().plugins())
         .build();
+    if (!config.plugins().plugins().isEmpty()) {
+      log.info("Plugins: {}", config.plugins().plugins().stream().map(Object::toString).toList());
+    }
     try {
       broker.start();
     } catch (Exception e) { // a bind failure arrives as a checked exception thrown without declaration
@@ -72,7 +81,37 @@ final class ServerProcess {
       }
       return TernServer.EXIT_FAILURE;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker, store), "tern-shutdown"));
+    metrics.bind(broker);
+    AdminServer admin = null;
+    if (config.admin().active()) {
+      try {
+        admin = AdminServer.start(broker, config.admin(), metrics, broker::isRunning);
+      } catch (RuntimeException e) {
+        log.error("Cannot start: {}", e.getMessage());
+        log.debug("Admin start failure", e);
+        broker.stop();
+        auth.close();
+        if (store != null) {
+          store.close();
+        }
+        return TernServer.EXIT_FAILURE;
+      }
+    } else {
+      log.info("Admin: off (no admin users, password_file or api_keys configured); to turn on the REST API, "
+          + "metrics and dashboard on {}:{}, add an admin: section (see docs/operations.md)",
+          config.admin().bind(), config.admin().port());
+    }
+    SysPublisher sys = SysPublisher.start(broker, config.sys().interval());
+    AdminServer adminServer = admin;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (sys != null) {
+        sys.close();
+      }
+      if (adminServer != null) {
+        adminServer.close();
+      }
+      stop(broker, store);
+    }, "tern-shutdown"));
     reloadOnSighup();
     log.info("Tern started");
     while (true) {

@@ -89,7 +89,7 @@ public final class TernServer implements Callable<Integer> {
   @Override
   public Integer call() {
     ServerConfig config = effectiveConfig();
-    Logging.setLevel(config.log().level());
+    Logging.apply(config.log());
     String source = configFile == null ? "built-in defaults" : configFile.toString();
     ServerAuth auth;
     try {

@@ -24,6 +24,51 @@ public final class BrokerStats {
   final LongAdder topicLimitRefusals = new LongAdder();
   final LongAdder subscriptionLimitRefusals = new LongAdder();
   final LongAdder tlsHandshakeFailures = new LongAdder();
+  /** Bytes read from and written to client connections (on the wire), counted per read and write. */
+  final LongAdder bytesReceived = new LongAdder();
+  final LongAdder bytesSent = new LongAdder();
+  /** Index: QoS. Messages routed and their payload bytes; messages sent and their payload bytes. */
+  final LongAdder[] receivedByQos = adders();
+  final LongAdder[] receivedBytesByQos = adders();
+  final LongAdder[] sentByQos = adders();
+  final LongAdder[] sentBytesByQos = adders();
+  /** Publish-to-deliver latency, sampled by the sessions. */
+  final LatencyHistogram deliveryLatency = new LatencyHistogram();
+
+  private static LongAdder[] adders() {
+    return new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder()};
+  }
+
+  /** A message routed: counted with its QoS and payload size. */
+  void received(int qos, int payloadBytes) {
+    messagesReceived.increment();
+    receivedByQos[qos].increment();
+    receivedBytesByQos[qos].add(payloadBytes);
+  }
+
+  /** A PUBLISH sent to a client at {@code qos}. */
+  void sent(int qos, int payloadBytes) {
+    messagesSent.increment();
+    sentByQos[qos].increment();
+    sentBytesByQos[qos].add(payloadBytes);
+  }
+
+  static long[] sums(LongAdder[] a) {
+    long[] out = new long[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = a[i].sum();
+    }
+    return out;
+  }
+
+  public long bytesReceived() {
+    return bytesReceived.sum();
+  }
+
+  public long bytesSent() {
+    return bytesSent.sum();
+  }
+
   /** Messages dropped over a session's {@code maxQueuedBytes} (also in {@link #messagesDropped}). */
   final LongAdder queuedBytesDrops = new LongAdder();
   /** Publisher reads paused by memory-based back-pressure. */

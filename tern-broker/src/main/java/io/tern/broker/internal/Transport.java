@@ -107,8 +107,14 @@ public final class Transport {
                 if (!limits.admit(ch, l)) {
                   return;
                 }
+                if (!core.hooks().accept(ch.remoteAddress(), l.name())) {
+                  log.debug("Connection from {} on {} refused by an accept hook", ch.remoteAddress(), l.name());
+                  ch.close();
+                  return;
+                }
                 connections.add(ch);
                 ChannelPipeline p = ch.pipeline();
+                p.addLast("traffic", new TrafficCounter(core.stats()));
                 addTransportHandlers(ch, p, l);
                 MqttEncoder encoder = new MqttEncoder(MqttVersion.V3_1_1);
                 p.addLast("decoder", new MqttDecoder(core.config().maxPacketSize()));

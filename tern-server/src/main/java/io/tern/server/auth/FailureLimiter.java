@@ -13,7 +13,7 @@ import java.util.function.LongSupplier;
  * are not counted until {@link #prune} makes room (an attacker spreading over more addresses than
  * that gets no lockout, but still pays for each check on the bounded hashing executor).
  */
-final class FailureLimiter {
+public final class FailureLimiter {
   static final long FORGET_AFTER_NANOS = 15L * 60 * 1_000_000_000L;
 
   private final int threshold;
@@ -29,7 +29,7 @@ final class FailureLimiter {
     long lockedUntil;
   }
 
-  FailureLimiter(int threshold, long baseLockoutMillis, long maxLockoutMillis, int maxKeys, LongSupplier nanoTime) {
+  public FailureLimiter(int threshold, long baseLockoutMillis, long maxLockoutMillis, int maxKeys, LongSupplier nanoTime) {
     this.threshold = threshold;
     this.baseLockoutNanos = baseLockoutMillis * 1_000_000L;
     this.maxLockoutNanos = maxLockoutMillis * 1_000_000L;
@@ -38,7 +38,7 @@ final class FailureLimiter {
   }
 
   /** Whether {@code key} is locked out now. */
-  boolean locked(String key) {
+  public boolean locked(String key) {
     Entry e = entries.get(key);
     if (e == null) {
       return false;
@@ -49,7 +49,7 @@ final class FailureLimiter {
   }
 
   /** Counts a failure of {@code key}; returns its failures so far. */
-  int failed(String key) {
+  public int failed(String key) {
     Entry e = entries.get(key);
     if (e == null) {
       if (entries.size() >= maxKeys) {
@@ -70,12 +70,12 @@ final class FailureLimiter {
     }
   }
 
-  void succeeded(String key) {
+  public void succeeded(String key) {
     entries.remove(key);
   }
 
   /** Forgets keys whose last failure is long past. */
-  void prune() {
+  public void prune() {
     long now = nanoTime.getAsLong();
     entries.values().removeIf(e -> {
       synchronized (e) {

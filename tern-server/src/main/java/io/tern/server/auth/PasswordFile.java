@@ -129,6 +129,11 @@ public final class PasswordFile {
     return users.size();
   }
 
+  /** The user names, in file order. */
+  public java.util.Set<String> users() {
+    return users.keySet();
+  }
+
   /** The highest iteration count in the file, or the default when it is empty. */
   int maxIterations() {
     return users.values().stream().mapToInt(e -> e.hash().iterations()).max().orElse(PasswordHash.DEFAULT_ITERATIONS);

@@ -78,17 +78,23 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ServerConfig.defaults();
     }
-    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log", "storage", "auth");
+    Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log", "storage", "auth", "admin",
+        "sys", "plugins");
     List<ListenerConfig> listeners = listeners(top.get("listeners"));
     LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
     MqttConfig mqtt = mqtt(top.section("mqtt", MQTT_KEYS));
     int ioThreads = top.integer("io_threads", ServerConfig.defaultIoThreads(), b -> b::ioThreads);
-    LogConfig log = log(top.section("log", "level"));
+    LogConfig log = log(top.section("log", "level", "format"));
     StorageConfig storage = storage(top.section("storage", "durability", "data_dir", "on_corrupt_store"));
     AuthConfig auth = auth(top.section("auth", "password_file", "acl_file", "allow_anonymous",
         "reload_check_interval"));
+    AdminConfig admin = admin(top.section("admin", "enabled", "bind", "port", "tls", "users", "password_file",
+        "api_keys"));
+    SysConfig sys = sys(top.section("sys", "interval"));
+    PluginsConfig plugins = plugins(top.section("plugins", "delayed_publish", "exclusive_subscriptions",
+        "auto_subscribe", "topic_rewrite", "topic_rewrite_subscriptions"));
     try {
-      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth);
+      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth, admin, sys, plugins);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source, null, e.getMessage());
     }
@@ -326,6 +332,52 @@ public final class ConfigLoader {
     throw error(value.path, "expected drop_new or drop_oldest, got '" + text + "'");
   }
 
+  private PluginsConfig plugins(Section s) {
+    List<PluginsConfig.AutoSubscription> auto = new ArrayList<>();
+    for (Section e : list(s.get("auto_subscribe"), "{filter: 'commands/%c', qos: 1}", "filter", "qos")) {
+      String filter = e.text("filter", null);
+      if (filter == null || !io.tern.codec.Topics.isValidFilter(filter.replace("%c", "c").replace("%u", "u"))) {
+        throw error(e.path + ".filter", "expected a topic filter (%c: client id, %u: user name), got " + filter);
+      }
+      int qos = e.integer("qos", 0, null);
+      if (qos < 0 || qos > 2) {
+        throw error(e.path + ".qos", "must be 0, 1 or 2, got " + qos);
+      }
+      auto.add(new PluginsConfig.AutoSubscription(filter, qos));
+    }
+    List<PluginsConfig.Rewrite> rewrites = new ArrayList<>();
+    for (Section e : list(s.get("topic_rewrite"), "{match: '^legacy/(.*)$', replace: 'v2/$1'}", "match", "replace")) {
+      String match = e.text("match", null);
+      String replace = e.text("replace", null);
+      if (match == null || replace == null) {
+        throw error(e.path, "expected both match (a regular expression) and replace");
+      }
+      try {
+        java.util.regex.Pattern.compile(match);
+      } catch (java.util.regex.PatternSyntaxException ex) {
+        throw error(e.path + ".match", "not a regular expression: " + ex.getDescription());
+      }
+      rewrites.add(new PluginsConfig.Rewrite(match, replace));
+    }
+    return new PluginsConfig(s.bool("delayed_publish", false), s.bool("exclusive_subscriptions", false), auto,
+        rewrites, s.bool("topic_rewrite_subscriptions", false));
+  }
+
+  /** A list of mappings with the given keys; an absent key reads as an empty list. */
+  private List<Section> list(Value value, String example, String... keys) {
+    if (value.node == null) {
+      return List.of();
+    }
+    if (!value.node.isArray()) {
+      throw error(value.path, "expected a list, such as [" + example + "]");
+    }
+    List<Section> out = new ArrayList<>();
+    for (int i = 0; i < value.node.size(); i++) {
+      out.add(section(value.node.get(i), value.path + "[" + i + "]", keys));
+    }
+    return out;
+  }
+
   private AuthConfig auth(Section s) {
     Path passwordFile = path(s, "password_file");
     Path aclFile = path(s, "acl_file");
@@ -385,18 +437,92 @@ public final class ConfigLoader {
   }
 
   private LogConfig log(Section s) {
+    LogConfig.Format format = choice(s.get("format"), LogConfig.Format.values(), LogConfig.Format.TEXT);
     Value value = s.get("level");
     if (value.node == null) {
-      return LogConfig.defaults();
+      return new LogConfig(LogLevel.INFO, format);
     }
     if (value.node.isBoolean() && !value.node.booleanValue()) {
-      return new LogConfig(LogLevel.OFF); // YAML 1.1 reads a bare `off` as false
+      return new LogConfig(LogLevel.OFF, format); // YAML 1.1 reads a bare `off` as false
     }
     String text = value.text();
     try {
-      return new LogConfig(LogLevel.valueOf(text.toUpperCase(Locale.ROOT)));
+      return new LogConfig(LogLevel.valueOf(text.toUpperCase(Locale.ROOT)), format);
     } catch (IllegalArgumentException e) {
       throw error(value.path, "expected one of trace, debug, info, warn, error, off; got '" + text + "'");
+    }
+  }
+
+  private AdminConfig admin(Section s) {
+    Value enabledValue = s.get("enabled");
+    Boolean enabled = enabledValue.node == null ? null : s.bool("enabled", false);
+    String bind = s.text("bind", AdminConfig.DEFAULT_BIND);
+    int port = s.integer("port", AdminConfig.DEFAULT_PORT, null);
+    if (port < 0 || port > 65535) {
+      throw error(s.get("port").path, "must be 0..65535, got " + port);
+    }
+    io.tern.broker.TlsConfig tls = s.get("tls").node == null ? null
+        : tls(s.section("tls", "cert", "key", "key_password", "protocols", "ciphers", "reload_check_interval"));
+    List<AdminConfig.User> users = new ArrayList<>();
+    Value usersValue = s.get("users");
+    if (usersValue.node != null) {
+      if (!usersValue.node.isArray()) {
+        throw error(usersValue.path, "expected a list such as [{name: admin, password_hash: \"$pbkdf2-sha512$...\"}]");
+      }
+      for (int i = 0; i < usersValue.node.size(); i++) {
+        Section u = section(usersValue.node.get(i), usersValue.path + "[" + i + "]", "name", "password_hash");
+        String name = u.text("name", null);
+        String hash = u.text("password_hash", null);
+        if (name == null || hash == null) {
+          throw error(u.path, "name and password_hash are required (tern passwd writes such hashes)");
+        }
+        io.tern.server.auth.PasswordHash parsed;
+        try {
+          parsed = io.tern.server.auth.PasswordHash.parse(hash);
+        } catch (IllegalArgumentException e) {
+          throw error(u.path + ".password_hash", e.getMessage()); // the message never echoes the hash
+        }
+        try {
+          users.add(new AdminConfig.User(name, parsed));
+        } catch (IllegalArgumentException e) {
+          throw error(u.path + ".name", e.getMessage());
+        }
+      }
+    }
+    List<AdminConfig.ApiKey> keys = new ArrayList<>();
+    Value keysValue = s.get("api_keys");
+    if (keysValue.node != null) {
+      if (!keysValue.node.isArray()) {
+        throw error(keysValue.path, "expected a list such as [{name: prometheus, sha256: <64 hex digits>}]");
+      }
+      for (int i = 0; i < keysValue.node.size(); i++) {
+        Section k = section(keysValue.node.get(i), keysValue.path + "[" + i + "]", "name", "sha256");
+        String name = k.text("name", null);
+        String sha = k.text("sha256", null);
+        if (name == null || sha == null) {
+          throw error(k.path, "name and sha256 are required");
+        }
+        try {
+          keys.add(new AdminConfig.ApiKey(name, sha));
+        } catch (IllegalArgumentException e) {
+          throw error(k.path + ".sha256", e.getMessage());
+        }
+      }
+    }
+    Path passwordFile = path(s, "password_file");
+    try {
+      return new AdminConfig(enabled, bind, port, tls, users, passwordFile, keys);
+    } catch (IllegalArgumentException e) {
+      throw error(s.path, e.getMessage());
+    }
+  }
+
+  private SysConfig sys(Section s) {
+    Duration interval = s.duration("interval", SysConfig.DEFAULT_INTERVAL, null);
+    try {
+      return new SysConfig(interval);
+    } catch (IllegalArgumentException e) {
+      throw error(s.get("interval").path, e.getMessage());
     }
   }
 

@@ -22,6 +22,10 @@ import java.util.Objects;
  * @param mqtt the MQTT features offered (MQTT 5 capabilities)
  * @param storage where and how durably sessions and messages are kept
  * @param auth who may connect and what they may do (password and ACL files, anonymous access)
+ * @param admin the admin HTTP server (REST API, metrics, dashboard)
+ * @param sys the {@code $SYS} topics
+ * @param plugins the first-party plugins to run (delayed publish, topic rewrite, auto-subscribe,
+ *     exclusive subscriptions)
  */
 public record ServerConfig(
     List<ListenerConfig> listeners,
@@ -30,7 +34,10 @@ public record ServerConfig(
     LogConfig log,
     MqttConfig mqtt,
     StorageConfig storage,
-    AuthConfig auth) {
+    AuthConfig auth,
+    AdminConfig admin,
+    SysConfig sys,
+    PluginsConfig plugins) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
   public ServerConfig {
@@ -40,11 +47,27 @@ public record ServerConfig(
     Objects.requireNonNull(mqtt, "mqtt");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(auth, "auth");
+    Objects.requireNonNull(admin, "admin");
+    Objects.requireNonNull(sys, "sys");
+    Objects.requireNonNull(plugins, "plugins");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
     }
     // The broker's own rules are the ones that count: build once to check them all together.
     brokerConfig(listeners, limits, ioThreads, mqtt);
+  }
+
+  /** With the default admin and $SYS settings, without plugins. */
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log,
+      MqttConfig mqtt, StorageConfig storage, AuthConfig auth) {
+    this(listeners, limits, ioThreads, log, mqtt, storage, auth, AdminConfig.defaults(), SysConfig.defaults(),
+        PluginsConfig.defaults());
+  }
+
+  /** Without plugins. */
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log,
+      MqttConfig mqtt, StorageConfig storage, AuthConfig auth, AdminConfig admin, SysConfig sys) {
+    this(listeners, limits, ioThreads, log, mqtt, storage, auth, admin, sys, PluginsConfig.defaults());
   }
 
   /** With the default MQTT features, storage and auth settings. */
@@ -83,7 +106,8 @@ public record ServerConfig(
    */
   public static ServerConfig defaults() {
     return new ServerConfig(List.of(ListenerConfig.defaults(0)), LimitsConfig.defaults(), defaultIoThreads(),
-        LogConfig.defaults(), MqttConfig.defaults(), StorageConfig.defaults(), AuthConfig.defaults());
+        LogConfig.defaults(), MqttConfig.defaults(), StorageConfig.defaults(), AuthConfig.defaults(),
+        AdminConfig.defaults(), SysConfig.defaults());
   }
 
   static int defaultIoThreads() {
@@ -98,8 +122,13 @@ public record ServerConfig(
     List<ListenerConfig> changed = new ArrayList<>(listeners);
     ListenerConfig first = changed.get(0);
     changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
-    return new ServerConfig(
-        changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel) : log, mqtt, storage, auth);
+    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel, log.format()) : log,
+        mqtt, storage, auth, admin, sys, plugins);
+  }
+
+  /** This configuration with another admin section. */
+  public ServerConfig withAdmin(AdminConfig newAdmin) {
+    return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth, newAdmin, sys, plugins);
   }
 
   /** The broker's configuration: listeners, limits and threads. */

@@ -493,4 +493,43 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.parse("storage: {sync: true}", "t.yaml"))
         .hasMessageContaining("storage.sync");
   }
+
+  @Test
+  void theAdminServerIsOffWithoutCredentialsAndOnWithThem() {
+    assertThat(ServerConfig.defaults().admin().active()).isFalse();
+    assertThat(ServerConfig.defaults().admin().bind()).isEqualTo("127.0.0.1");
+    assertThat(ServerConfig.defaults().admin().port()).isEqualTo(8080);
+    String hash = io.tern.server.auth.PasswordHash.create("pw".toCharArray(), 1000).encode();
+    ServerConfig c = parse("admin:\n  port: 9090\n  users:\n    - name: ops\n      password_hash: \"" + hash + "\"\n"
+        + "  api_keys:\n    - {name: prom, sha256: " + "ab".repeat(32) + "}\n");
+    assertThat(c.admin().active()).isTrue();
+    assertThat(c.admin().port()).isEqualTo(9090);
+    assertThat(c.admin().users()).extracting(AdminConfig.User::name).containsExactly("ops");
+    assertThat(c.admin().apiKeys()).extracting(AdminConfig.ApiKey::name).containsExactly("prom");
+    assertThat(c.admin().toString()).doesNotContain(hash).doesNotContain("ab".repeat(32));
+    assertThat(parse("admin:\n  enabled: false\n  api_keys: [{name: k, sha256: '" + "0".repeat(64) + "'}]\n")
+        .admin().active()).isFalse();
+  }
+
+  @Test
+  void badAdminValuesAreNamed() {
+    assertRejected("admin:\n  enabled: true\n", "admin").hasMessageContaining("no users");
+    assertRejected("admin:\n  port: 70000\n", "admin.port");
+    assertRejected("admin:\n  users: [{name: a, password_hash: secret}]\n", "admin.users[0].password_hash")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("secret"));
+    assertRejected("admin:\n  users: [{name: a}]\n", "admin.users[0]");
+    assertRejected("admin:\n  api_keys: [{name: a, sha256: abc}]\n", "admin.api_keys[0].sha256");
+    assertRejected("admin:\n  colour: red\n", "admin.colour");
+  }
+
+  @Test
+  void sysIntervalAndLogFormatAreRead() {
+    ServerConfig c = parse("sys:\n  interval: 30s\nlog:\n  format: json\n");
+    assertThat(c.sys().interval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.log().format()).isEqualTo(LogConfig.Format.JSON);
+    assertThat(parse("sys:\n  interval: 0s\n").sys().interval()).isZero();
+    assertThat(ServerConfig.defaults().sys().interval()).isEqualTo(Duration.ofSeconds(10));
+    assertRejected("sys:\n  interval: 10ms\n", "sys.interval");
+    assertRejected("log:\n  format: xml\n", "log.format");
+  }
 }

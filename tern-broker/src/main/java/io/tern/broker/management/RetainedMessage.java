@@ -1,0 +1,19 @@
+package io.tern.broker.management;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A retained message. Immutable (the payload is a copy).
+ *
+ * @param topic its topic
+ * @param qos the QoS it was published with
+ * @param payload the payload bytes (a copy)
+ * @param receivedAt when the broker received it (approximately: from the broker's monotonic clock)
+ * @param messageExpiryInterval v5 Message Expiry Interval in seconds, or {@code null} for none
+ * @param contentType v5 Content Type, or {@code null}
+ * @param userProperties v5 user properties (names unique here: the last value wins)
+ */
+public record RetainedMessage(
+    String topic, int qos, byte[] payload, Instant receivedAt, Long messageExpiryInterval, String contentType,
+    Map<String, String> userProperties) {}

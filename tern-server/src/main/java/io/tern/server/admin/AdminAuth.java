@@ -1,0 +1,194 @@
+package io.tern.server.admin;
+
+import io.tern.server.auth.FailureLimiter;
+import io.tern.server.auth.PasswordFile;
+import io.tern.server.auth.PasswordHash;
+import io.tern.server.config.AdminConfig;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who may use the admin server: HTTP Basic against the admin users (PBKDF2 hashes), bearer API keys
+ * (SHA-256), and bearer session tokens handed out by {@code POST /api/v1/login} (the dashboard's).
+ *
+ * <p>A PBKDF2 check costs 0.1-0.8 s of CPU, so: at most two run at once; a Basic credential that
+ * passed is remembered (as its SHA-256, never in clear) for {@link #REMEMBER}, so a script sending
+ * Basic on every request pays once; an address that keeps failing is locked out for a while
+ * (doubling, as the MQTT password checks). Nothing secret is ever logged.
+ */
+final class AdminAuth {
+  private static final Logger log = LoggerFactory.getLogger(AdminAuth.class);
+  static final Duration REMEMBER = Duration.ofMinutes(5);
+  static final Duration SESSION = Duration.ofHours(8);
+  private static final int MAX_SESSIONS = 1024;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** Who made a request, and how they proved it. */
+  record Principal(String name, String method) {}
+
+  private final Map<String, PasswordHash> users = new HashMap<>();
+  private final Map<String, String> apiKeys = new HashMap<>(); // sha256 hex -> name
+  private final ConcurrentHashMap<String, Remembered> remembered = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Remembered> sessions = new ConcurrentHashMap<>();
+  private final Semaphore hashing = new Semaphore(2);
+  private final FailureLimiter failures = new FailureLimiter(5, 1_000, 60_000, 10_000, System::nanoTime);
+
+  private record Remembered(String name, long untilNanos) {}
+
+  AdminAuth(AdminConfig config) {
+    for (AdminConfig.User u : config.users()) {
+      users.put(u.name(), u.passwordHash());
+    }
+    if (config.passwordFile() != null) {
+      PasswordFile file = PasswordFile.load(config.passwordFile());
+      for (String name : file.users()) {
+        users.putIfAbsent(name, file.hash(name));
+      }
+    }
+    for (AdminConfig.ApiKey k : config.apiKeys()) {
+      apiKeys.put(k.sha256(), k.name());
+    }
+  }
+
+  /** Users and keys, for the start-up log line (names only). */
+  String describe() {
+    return users.size() + " user(s)" + (apiKeys.isEmpty() ? "" : ", " + apiKeys.size() + " API key(s)");
+  }
+
+  /** The result of checking a request's {@code Authorization} header. */
+  sealed interface Result permits Ok, Denied, Locked {}
+
+  record Ok(Principal principal) implements Result {}
+
+  record Denied(String why) implements Result {}
+
+  record Locked() implements Result {}
+
+  /** Checks an {@code Authorization} header from {@code address}. */
+  Result check(String authorization, String address) {
+    if (authorization == null || authorization.isBlank()) {
+      return new Denied("no credentials");
+    }
+    if (failures.locked(address)) {
+      return new Locked();
+    }
+    Result r;
+    if (regionMatches(authorization, "Bearer ")) {
+      r = bearer(authorization.substring(7).trim());
+    } else if (regionMatches(authorization, "Basic ")) {
+      r = basic(authorization.substring(6).trim());
+    } else {
+      r = new Denied("unsupported authorization scheme");
+    }
+    if (r instanceof Denied d) {
+      failures.failed(address);
+      log.info("Admin: refused a request from {}: {}", address, d.why());
+    } else {
+      failures.succeeded(address);
+    }
+    return r;
+  }
+
+  private static boolean regionMatches(String header, String scheme) {
+    return header.regionMatches(true, 0, scheme, 0, scheme.length());
+  }
+
+  private Result bearer(String token) {
+    String digest = sha256(token);
+    String key = apiKeys.get(digest);
+    if (key != null) {
+      return new Ok(new Principal(key, "api-key"));
+    }
+    Remembered s = sessions.get(digest);
+    if (s != null && System.nanoTime() - s.untilNanos() < 0) {
+      return new Ok(new Principal(s.name(), "session"));
+    }
+    if (s != null) {
+      sessions.remove(digest, s);
+    }
+    return new Denied("unknown or expired bearer token");
+  }
+
+  private Result basic(String encoded) {
+    String decoded;
+    try {
+      decoded = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return new Denied("malformed Basic credentials");
+    }
+    int colon = decoded.indexOf(':');
+    if (colon < 0) {
+      return new Denied("malformed Basic credentials");
+    }
+    String user = decoded.substring(0, colon);
+    String digest = sha256(decoded);
+    Remembered r = remembered.get(digest);
+    long now = System.nanoTime();
+    if (r != null && now - r.untilNanos() < 0) {
+      return new Ok(new Principal(r.name(), "basic"));
+    }
+    PasswordHash hash = users.get(user);
+    if (hash == null) {
+      return new Denied("unknown user");
+    }
+    boolean ok;
+    hashing.acquireUninterruptibly();
+    try {
+      ok = hash.matches(decoded.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
+    } finally {
+      hashing.release();
+    }
+    if (!ok) {
+      return new Denied("wrong password for user " + user);
+    }
+    if (remembered.size() > MAX_SESSIONS) {
+      remembered.values().removeIf(x -> now - x.untilNanos() >= 0);
+    }
+    remembered.put(digest, new Remembered(user, now + REMEMBER.toNanos()));
+    return new Ok(new Principal(user, "basic"));
+  }
+
+  /** A new session token for {@code user} (the dashboard's login), valid for {@link #SESSION}. */
+  String newSession(String user) {
+    byte[] bytes = new byte[32];
+    RANDOM.nextBytes(bytes);
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    long now = System.nanoTime();
+    if (sessions.size() >= MAX_SESSIONS) {
+      sessions.values().removeIf(x -> now - x.untilNanos() >= 0);
+      if (sessions.size() >= MAX_SESSIONS) {
+        sessions.clear(); // bounded: the oldest logins log in again
+      }
+    }
+    sessions.put(sha256(token), new Remembered(user, now + SESSION.toNanos()));
+    return token;
+  }
+
+  /** Ends a session token (logout); false when it was not one. */
+  boolean endSession(String authorization) {
+    if (authorization == null || !regionMatches(authorization, "Bearer ")) {
+      return false;
+    }
+    return sessions.remove(sha256(authorization.substring(7).trim())) != null;
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

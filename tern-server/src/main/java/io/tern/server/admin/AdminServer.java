@@ -1,0 +1,274 @@
+package io.tern.server.admin;
+
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.tern.broker.Broker;
+import io.tern.broker.TlsConfig;
+import io.tern.broker.management.BrokerManagement;
+import io.tern.server.config.AdminConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin HTTP server: the REST API ({@code /api/v1}), Prometheus metrics ({@code /metrics}), the
+ * dashboard ({@code /dashboard/}) and {@code /health}. Javalin on Jetty, on its own small thread
+ * pool ({@code tern-admin-*}), never on the MQTT event loops.
+ *
+ * <p>Every endpoint but {@code /health} (and the dashboard's static files, which hold no data)
+ * requires credentials: HTTP Basic of an admin user, or a bearer token (an API key, or the session
+ * token {@code POST /api/v1/login} returns).
+ *
+ * <pre>{@code
+ * AdminServer admin = AdminServer.start(broker, config.admin(), metrics, () -> broker.isRunning());
+ * ...
+ * admin.close();
+ * }</pre>
+ */
+public final class AdminServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+  private static final String PRINCIPAL = "tern.principal";
+  /** Dashboard files served from the classpath, with their content types. */
+  private static final Map<String, String> DASHBOARD = Map.of(
+      "index.html", "text/html; charset=utf-8",
+      "app.js", "text/javascript; charset=utf-8",
+      "chart.js", "text/javascript; charset=utf-8",
+      "style.css", "text/css; charset=utf-8");
+
+  private final Javalin app;
+  private final ScheduledExecutorService sampling;
+
+  private AdminServer(Javalin app, ScheduledExecutorService sampling) {
+    this.app = app;
+    this.sampling = sampling;
+  }
+
+  /**
+   * Starts serving.
+   *
+   * @param metrics the metrics to serve at {@code /metrics}
+   * @param ready whether the broker is ready ({@code /api/v1/ready}: listeners bound, store open)
+   * @throws IllegalStateException when the port cannot be bound (the cause says why)
+   */
+  public static AdminServer start(Broker broker, AdminConfig config, ServerMetrics metrics, BooleanSupplier ready) {
+    AdminAuth auth = new AdminAuth(config);
+    StatsSampler sampler = new StatsSampler(broker);
+    ScheduledExecutorService sampling = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tern-admin-sampler");
+      t.setDaemon(true);
+      return t;
+    });
+    sampling.scheduleAtFixedRate(() -> {
+      try {
+        sampler.sample();
+      } catch (RuntimeException e) {
+        log.debug("Admin: stats sample failed: {}", e.toString());
+      }
+    }, 0, 1, TimeUnit.SECONDS);
+    RestApi api = new RestApi(broker, sampler, ready);
+    Javalin app = Javalin.create(c -> configure(c, config, auth, api, metrics));
+    try {
+      app.start();
+    } catch (RuntimeException e) {
+      sampling.shutdownNow();
+      app.stop();
+      throw new IllegalStateException("admin server: cannot listen on " + config.bind() + ":" + config.port() + ": "
+          + rootMessage(e), e);
+    }
+    log.info("Admin: listening on {}://{}:{} ({}); dashboard at /dashboard/, metrics at /metrics",
+        config.tls() == null ? "http" : "https", config.bind(), app.port(), auth.describe());
+    if (config.tls() == null && !isLoopback(config.bind())) {
+      log.warn("Admin: listening on {} without TLS: credentials cross the network in clear (admin.tls)",
+          config.bind());
+    }
+    return new AdminServer(app, sampling);
+  }
+
+  private static void configure(JavalinConfig c, AdminConfig config, AdminAuth auth, RestApi api,
+      ServerMetrics metrics) {
+    QueuedThreadPool pool = new QueuedThreadPool(16, 2, 60_000);
+    pool.setName("tern-admin");
+    pool.setDaemon(true);
+    c.jetty.threadPool = pool;
+    c.jetty.host = config.bind();
+    c.jetty.port = config.port();
+    c.startup.showJavalinBanner = false;
+    if (config.tls() != null) {
+      SSLContext ssl = sslContext(config.tls());
+      c.jetty.addConnector((server, http) -> {
+        http.addCustomizer(new SecureRequestCustomizer(false)); // no SNI host check: 127.0.0.1 is fine
+        SslContextFactory.Server factory = new SslContextFactory.Server();
+        factory.setSslContext(ssl);
+        ServerConnector connector = new ServerConnector(server, factory, new HttpConnectionFactory(http));
+        connector.setHost(config.bind());
+        connector.setPort(config.port());
+        return connector;
+      });
+    }
+    var r = c.routes;
+    r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.field, e.getMessage()));
+    r.exception(BrokerManagement.ManagementTimeoutException.class,
+        (e, ctx) -> error(ctx, 503, null, "the broker is too busy to answer: " + e.getMessage()));
+    r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, null, e.getMessage()));
+    r.exception(Exception.class, (e, ctx) -> {
+      log.warn("Admin: {} {} failed", ctx.method(), ctx.path(), e);
+      error(ctx, 500, null, "internal error");
+    });
+
+    r.get("/health", AdminServer::health);
+    r.get("/api/v1/health", AdminServer::health);
+    r.before("/api/*", ctx -> {
+      if (!ctx.path().equals("/api/v1/health")) {
+        authenticate(ctx, auth);
+      }
+    });
+    r.before("/metrics", ctx -> authenticate(ctx, auth));
+    r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+    r.post("/api/v1/login", ctx -> {
+      AdminAuth.Principal p = ctx.attribute(PRINCIPAL);
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("token", auth.newSession(p.name()));
+      o.put("user", p.name());
+      o.put("expires_in", AdminAuth.SESSION.toSeconds());
+      log.info("Admin: {} logged in from {}", p.name(), ctx.ip());
+      RestApi.json(ctx, 200, o);
+    });
+    r.post("/api/v1/logout", ctx -> {
+      auth.endSession(ctx.header("Authorization"));
+      ctx.status(204);
+    });
+    r.get("/api/v1/openapi.json", ctx -> resource(ctx, "openapi.json", "application/json"));
+    api.register(r);
+    // Anything else under /api: a JSON 404 (registered last: the first matching route answers).
+    for (var method : new io.javalin.http.HandlerType[] {io.javalin.http.HandlerType.GET,
+        io.javalin.http.HandlerType.POST, io.javalin.http.HandlerType.DELETE}) {
+      r.addHttpHandler(method, "/api/*", ctx -> {
+        throw ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path());
+      });
+    }
+    r.get("/", ctx -> ctx.redirect("/dashboard/"));
+    // Javalin ignores trailing slashes: this answers /dashboard too (the page uses absolute URLs).
+    r.get("/dashboard/", ctx -> resource(ctx, "dashboard/index.html", DASHBOARD.get("index.html")));
+    r.get("/dashboard/{file}", ctx -> {
+      String file = ctx.pathParam("file");
+      String type = DASHBOARD.get(file);
+      if (type == null) {
+        ctx.status(404).result("not found");
+        return;
+      }
+      resource(ctx, "dashboard/" + file, type);
+    });
+  }
+
+  private static void health(Context ctx) {
+    RestApi.json(ctx, 200, Map.of("status", "up"));
+  }
+
+  private static void authenticate(Context ctx, AdminAuth auth) {
+    AdminAuth.Result result = auth.check(ctx.header("Authorization"), ctx.ip());
+    if (result instanceof AdminAuth.Ok ok) {
+      ctx.attribute(PRINCIPAL, ok.principal());
+      return;
+    }
+    if (ctx.header("X-Tern-Dashboard") == null) {
+      // Not for the dashboard: a browser would pop up its own login dialog over the page's.
+      ctx.header("WWW-Authenticate", "Basic realm=\"tern\", charset=\"UTF-8\"");
+    }
+    if (result instanceof AdminAuth.Locked) {
+      throw new ApiError(429, null, "too many failed attempts from this address; try again later");
+    }
+    throw new ApiError(401, null, "authentication required (HTTP Basic of an admin user, or a bearer token)");
+  }
+
+  /** Who made the request, for log lines. */
+  static String who(Context ctx) {
+    AdminAuth.Principal p = ctx.attribute(PRINCIPAL);
+    return p == null ? "?" : p.name() + " (" + p.method() + ", " + ctx.ip() + ")";
+  }
+
+  private static void resource(Context ctx, String name, String type) throws IOException {
+    try (InputStream in = AdminServer.class.getResourceAsStream(name)) {
+      if (in == null) {
+        ctx.status(404).result("not found");
+        return;
+      }
+      ctx.contentType(type).header("Cache-Control", "no-cache").result(in.readAllBytes());
+    }
+  }
+
+  private static void error(Context ctx, int status, String field, String message) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("error", switch (status) {
+      case 400 -> "bad_request";
+      case 401 -> "unauthorized";
+      case 404 -> "not_found";
+      case 429 -> "too_many_requests";
+      case 503 -> "unavailable";
+      default -> "internal_error";
+    });
+    o.put("message", message);
+    if (field != null) {
+      o.put("field", field);
+    }
+    RestApi.json(ctx, status, o);
+  }
+
+  private static SSLContext sslContext(TlsConfig tls) {
+    try {
+      SslContextBuilder b = SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile(),
+          tls.keyPassword()).sslProvider(SslProvider.JDK);
+      if (!tls.protocols().isEmpty()) {
+        b.protocols(tls.protocols());
+      }
+      return ((JdkSslContext) b.build()).context();
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("admin.tls: cannot load " + tls.certificateChain() + " and " + tls.privateKey()
+          + ": " + rootMessage(e), e);
+    }
+  }
+
+  private static boolean isLoopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /** The bound port (the real one when configured as 0). */
+  public int port() {
+    return app.port();
+  }
+
+  @Override
+  public void close() {
+    sampling.shutdownNow();
+    app.stop();
+  }
+}

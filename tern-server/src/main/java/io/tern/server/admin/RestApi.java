@@ -1,0 +1,524 @@
+package io.tern.server.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.tern.broker.Broker;
+import io.tern.broker.management.BrokerManagement;
+import io.tern.broker.management.ClientSnapshot;
+import io.tern.broker.management.RetainedMessage;
+import io.tern.broker.management.SessionSnapshot;
+import io.tern.broker.management.SubscriptionSnapshot;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.Property;
+import io.tern.codec.Topics;
+import io.tern.server.Version;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST API under {@code /api/v1}: JSON in and out, snake_case names, lists paginated ({@link
+ * Page}), errors as {@code {"error": "...", "message": "...", "field": "..."}}. docs/rest-api.md and
+ * the OpenAPI file ({@code /api/v1/openapi.json}) describe every endpoint; keep the three in step.
+ */
+final class RestApi {
+  private static final Logger log = LoggerFactory.getLogger(RestApi.class);
+  static final ObjectMapper JSON = new ObjectMapper();
+  /** Messages in one {@code POST /publish/batch} at most. */
+  static final int MAX_BATCH = 1000;
+
+  private final Broker broker;
+  private final BrokerManagement m;
+  private final StatsSampler sampler;
+  private final BooleanSupplier ready;
+  private final long startedAtMillis = System.currentTimeMillis();
+
+  RestApi(Broker broker, StatsSampler sampler, BooleanSupplier ready) {
+    this.broker = broker;
+    this.m = broker.management();
+    this.sampler = sampler;
+    this.ready = ready;
+  }
+
+  void register(RoutesConfig r) {
+    String p = "/api/v1";
+    r.get(p + "/clients", this::clients);
+    r.get(p + "/clients/<id>", ctx -> json(ctx, 200, client(found(m.client(id(ctx)), "client", id(ctx)))));
+    r.delete(p + "/clients/<id>", this::disconnect);
+    r.post(p + "/clients/<id>/trace", this::trace);
+    r.get(p + "/sessions", this::sessions);
+    r.get(p + "/sessions/<id>", ctx -> json(ctx, 200, session(found(m.session(id(ctx)), "session", id(ctx)))));
+    r.delete(p + "/sessions/<id>", this::deleteSession);
+    r.get(p + "/subscriptions", this::subscriptions);
+    r.get(p + "/subscriptions/<id>", this::subscriptionsOf);
+    r.post(p + "/subscriptions/<id>", this::subscribe);
+    r.delete(p + "/subscriptions/<id>", this::unsubscribe);
+    r.post(p + "/publish", this::publish);
+    r.post(p + "/publish/batch", this::publishBatch);
+    r.get(p + "/retained", this::retained);
+    r.get(p + "/retained/<topic>", ctx -> json(ctx, 200,
+        retained(found(m.retainedMessage(ctx.pathParam("topic")), "retained message", ctx.pathParam("topic")))));
+    r.delete(p + "/retained/<topic>", this::deleteRetained);
+    r.get(p + "/stats", ctx -> json(ctx, 200, stats()));
+    r.get(p + "/stats/history", this::history);
+    r.get(p + "/ready", this::ready);
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  private void clients(Context ctx) {
+    String username = ctx.queryParam("username");
+    String prefix = ctx.queryParam("client_id_prefix");
+    Boolean connected = Params.boolParam(ctx, "connected");
+    List<ClientSnapshot> all = new ArrayList<>();
+    for (ClientSnapshot c : m.clients()) {
+      if ((username == null || username.equals(c.username()))
+          && (prefix == null || c.clientId().startsWith(prefix))
+          && (connected == null || connected == c.connected())) {
+        all.add(c);
+      }
+    }
+    all.sort(Comparator.comparing(ClientSnapshot::clientId));
+    json(ctx, 200, Page.of(ctx, all, RestApi::client));
+  }
+
+  static Map<String, Object> client(ClientSnapshot c) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("client_id", c.clientId());
+    o.put("connected", c.connected());
+    o.put("username", c.username());
+    o.put("remote_address", c.remoteAddress());
+    o.put("listener", c.listener());
+    o.put("protocol_version", c.protocolVersion());
+    o.put("keep_alive", c.keepAlive());
+    o.put("clean_start", c.cleanStart());
+    o.put("session_expiry_interval", c.sessionExpiryInterval());
+    o.put("connected_at", text(c.connectedAt()));
+    o.put("disconnected_at", text(c.disconnectedAt()));
+    o.put("inflight", c.inflight());
+    o.put("queued", c.queued());
+    o.put("dropped", c.dropped());
+    o.put("bytes_in", c.bytesIn());
+    o.put("bytes_out", c.bytesOut());
+    o.put("subscriptions", c.subscriptions());
+    o.put("traced", c.traced());
+    return o;
+  }
+
+  private void disconnect(Context ctx) {
+    String id = id(ctx);
+    if (!m.disconnect(id)) {
+      throw ApiError.notFound("client '" + id + "' is not connected");
+    }
+    log.info("Admin: client {} disconnected by {}", id, AdminServer.who(ctx));
+    ctx.status(204);
+  }
+
+  private void trace(Context ctx) {
+    String id = id(ctx);
+    JsonNode body = body(ctx);
+    boolean on = Params.bool(body, "", "enabled", true);
+    m.trace(id, on);
+    log.info("Admin: tracing of client {} turned {} by {}", id, on ? "on" : "off", AdminServer.who(ctx));
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("client_id", id);
+    o.put("traced", on);
+    json(ctx, 200, o);
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  private void sessions(Context ctx) {
+    String prefix = ctx.queryParam("client_id_prefix");
+    Boolean online = Params.boolParam(ctx, "online");
+    List<SessionSnapshot> all = new ArrayList<>();
+    for (SessionSnapshot s : m.sessions()) {
+      if ((prefix == null || s.clientId().startsWith(prefix)) && (online == null || online == s.online())) {
+        all.add(s);
+      }
+    }
+    all.sort(Comparator.comparing(SessionSnapshot::clientId));
+    json(ctx, 200, Page.of(ctx, all, RestApi::session));
+  }
+
+  static Map<String, Object> session(SessionSnapshot s) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("client_id", s.clientId());
+    o.put("online", s.online());
+    o.put("subscriptions", s.subscriptions());
+    o.put("expiry_interval", s.expiryInterval());
+    o.put("expires_at", text(s.expiresAt()));
+    o.put("queued", s.queued());
+    o.put("queued_bytes", s.queuedBytes());
+    o.put("inflight", s.inflight());
+    o.put("dropped", s.dropped());
+    return o;
+  }
+
+  private void deleteSession(Context ctx) {
+    String id = id(ctx);
+    if (!m.deleteSession(id)) {
+      throw ApiError.notFound("no session of client '" + id + "'");
+    }
+    log.info("Admin: session of client {} deleted by {}", id, AdminServer.who(ctx));
+    ctx.status(204);
+  }
+
+  // ------------------------------------------------------------------ subscriptions
+
+  private void subscriptions(Context ctx) {
+    String clientId = ctx.queryParam("client_id");
+    String filter = ctx.queryParam("filter");
+    String group = ctx.queryParam("share_group");
+    List<SubscriptionSnapshot> all = new ArrayList<>();
+    List<SubscriptionSnapshot> source = clientId != null ? m.subscriptions(clientId).orElse(List.of()) : m.subscriptions();
+    for (SubscriptionSnapshot s : source) {
+      if ((filter == null || filter.equals(s.filter()) || filter.equals(s.topicFilter()))
+          && (group == null || group.equals(s.shareGroup()))) {
+        all.add(s);
+      }
+    }
+    all.sort(Comparator.comparing(SubscriptionSnapshot::clientId).thenComparing(SubscriptionSnapshot::filter));
+    json(ctx, 200, Page.of(ctx, all, RestApi::subscription));
+  }
+
+  private void subscriptionsOf(Context ctx) {
+    String id = id(ctx);
+    List<SubscriptionSnapshot> subs = new ArrayList<>(found(m.subscriptions(id), "session", id));
+    subs.sort(Comparator.comparing(SubscriptionSnapshot::filter));
+    json(ctx, 200, Page.of(ctx, subs, RestApi::subscription));
+  }
+
+  static Map<String, Object> subscription(SubscriptionSnapshot s) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("client_id", s.clientId());
+    o.put("filter", s.filter());
+    o.put("topic_filter", s.topicFilter());
+    o.put("share_group", s.shareGroup());
+    o.put("qos", s.qos());
+    o.put("no_local", s.noLocal());
+    o.put("retain_as_published", s.retainAsPublished());
+    o.put("retain_handling", s.retainHandling());
+    o.put("subscription_id", s.subscriptionId());
+    return o;
+  }
+
+  private void subscribe(Context ctx) {
+    String id = id(ctx);
+    JsonNode body = body(ctx);
+    String filter = Params.text(body, "", "filter", true);
+    if (!validFilter(filter)) {
+      throw ApiError.badRequest("filter", "filter is not a valid topic filter: '" + filter + "'");
+    }
+    int qos = Params.integer(body, "", "qos", 0, 0, 2);
+    boolean noLocal = Params.bool(body, "", "no_local", false);
+    boolean rap = Params.bool(body, "", "retain_as_published", false);
+    int rh = Params.integer(body, "", "retain_handling", 0, 0, 2);
+    if (!m.subscribe(id, filter, qos, noLocal, rap, rh)) {
+      throw ApiError.notFound("no session of client '" + id + "'");
+    }
+    log.info("Admin: client {} subscribed to {} (QoS {}) by {}", id, filter, qos, AdminServer.who(ctx));
+    SubscriptionSnapshot created = m.subscriptions(id).orElse(List.of()).stream()
+        .filter(s -> s.filter().equals(filter)).findFirst()
+        .orElseThrow(() -> ApiError.notFound("the session of client '" + id + "' ended meanwhile"));
+    json(ctx, 201, subscription(created));
+  }
+
+  private static boolean validFilter(String filter) {
+    return Topics.isValidFilter(filter)
+        && (!Topics.isShared(filter) || filter.indexOf('/', Topics.SHARE_PREFIX.length()) > Topics.SHARE_PREFIX.length());
+  }
+
+  private void unsubscribe(Context ctx) {
+    String id = id(ctx);
+    String filter = ctx.queryParam("filter");
+    if (filter == null || filter.isEmpty()) {
+      throw ApiError.badRequest("filter", "filter (query parameter) is required");
+    }
+    switch (m.unsubscribe(id, filter)) {
+      case DONE -> {
+        log.info("Admin: client {} unsubscribed from {} by {}", id, filter, AdminServer.who(ctx));
+        ctx.status(204);
+      }
+      case NO_SUCH_SESSION -> throw ApiError.notFound("no session of client '" + id + "'");
+      case NO_SUCH_SUBSCRIPTION -> throw ApiError.notFound("client '" + id + "' has no subscription to '" + filter + "'");
+    }
+  }
+
+  // ------------------------------------------------------------------ publish
+
+  /** A checked publish request. */
+  private record Outgoing(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties) {}
+
+  private void publish(Context ctx) {
+    Outgoing o = outgoing(body(ctx), "");
+    broker.publish(o.topic(), o.payload(), o.qos(), o.retain(), o.properties());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("published", 1);
+    json(ctx, 200, out);
+  }
+
+  private void publishBatch(Context ctx) {
+    JsonNode body = body(ctx);
+    JsonNode messages = body.get("messages");
+    if (messages == null || !messages.isArray()) {
+      throw ApiError.badRequest("messages", "messages must be a list of messages");
+    }
+    if (messages.size() > MAX_BATCH) {
+      throw ApiError.badRequest("messages", "at most " + MAX_BATCH + " messages per batch, got " + messages.size());
+    }
+    List<Outgoing> checked = new ArrayList<>();
+    for (int i = 0; i < messages.size(); i++) { // all checked before any is published
+      checked.add(outgoing(messages.get(i), "messages[" + i + "]."));
+    }
+    for (Outgoing o : checked) {
+      broker.publish(o.topic(), o.payload(), o.qos(), o.retain(), o.properties());
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("published", checked.size());
+    json(ctx, 200, out);
+  }
+
+  private Outgoing outgoing(JsonNode n, String path) {
+    if (n == null || !n.isObject()) {
+      throw ApiError.badRequest(path.isEmpty() ? "body" : path.substring(0, path.length() - 1),
+          "expected a JSON object");
+    }
+    String topic = Params.text(n, path, "topic", true);
+    if (!Topics.isValidName(topic)) {
+      throw ApiError.badRequest(path + "topic", "not a valid topic name (no wildcards, not empty): '" + topic + "'");
+    }
+    String encoding = Params.text(n, path, "encoding", false);
+    String payloadText = Params.text(n, path, "payload", false);
+    byte[] payload;
+    if (encoding == null || encoding.equals("utf8") || encoding.equals("utf-8")) {
+      payload = payloadText == null ? new byte[0] : payloadText.getBytes(StandardCharsets.UTF_8);
+    } else if (encoding.equals("base64")) {
+      try {
+        payload = payloadText == null ? new byte[0] : Base64.getDecoder().decode(payloadText);
+      } catch (IllegalArgumentException e) {
+        throw ApiError.badRequest(path + "payload", "payload is not valid base64");
+      }
+    } else {
+      throw ApiError.badRequest(path + "encoding", "encoding must be utf8 or base64, got '" + encoding + "'");
+    }
+    int qos = Params.integer(n, path, "qos", 0, 0, 2);
+    boolean retain = Params.bool(n, path, "retain", false);
+    MqttProperties props = properties(n.get("properties"), path + "properties.");
+    return new Outgoing(topic, payload, qos, retain, props);
+  }
+
+  private static MqttProperties properties(JsonNode p, String path) {
+    if (p == null || p.isNull()) {
+      return MqttProperties.EMPTY;
+    }
+    if (!p.isObject()) {
+      throw ApiError.badRequest(path.substring(0, path.length() - 1), "properties must be an object");
+    }
+    MqttProperties.Builder b = MqttProperties.builder();
+    for (Iterator<String> it = p.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      switch (key) {
+        case "message_expiry_interval" -> b.messageExpiryInterval(Params.longValue(p, path, key, 0, 0xFFFF_FFFFL));
+        case "content_type" -> b.set(Property.CONTENT_TYPE, Params.text(p, path, key, true));
+        case "response_topic" -> {
+          String t = Params.text(p, path, key, true);
+          if (!Topics.isValidName(t)) {
+            throw ApiError.badRequest(path + key, "not a valid topic name: '" + t + "'");
+          }
+          b.set(Property.RESPONSE_TOPIC, t);
+        }
+        case "correlation_data" -> {
+          try {
+            b.set(Property.CORRELATION_DATA, Base64.getDecoder().decode(Params.text(p, path, key, true)));
+          } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(path + key, "correlation_data must be base64");
+          }
+        }
+        case "payload_format_indicator" -> b.set(Property.PAYLOAD_FORMAT_INDICATOR,
+            Params.integer(p, path, key, 0, 0, 1));
+        case "user_properties" -> {
+          JsonNode u = p.get(key);
+          if (!u.isObject()) {
+            throw ApiError.badRequest(path + key, "user_properties must be an object of strings");
+          }
+          for (Iterator<Map.Entry<String, JsonNode>> f = u.fields(); f.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = f.next();
+            if (!e.getValue().isTextual()) {
+              throw ApiError.badRequest(path + key + "." + e.getKey(), "user property values must be strings");
+            }
+            b.userProperty(e.getKey(), e.getValue().textValue());
+          }
+        }
+        default -> throw ApiError.badRequest(path + key, "unknown property '" + key + "' (known: "
+            + "message_expiry_interval, content_type, response_topic, correlation_data, payload_format_indicator, "
+            + "user_properties)");
+      }
+    }
+    return b.build();
+  }
+
+  // ------------------------------------------------------------------ retained
+
+  private void retained(Context ctx) {
+    String filter = ctx.queryParam("filter");
+    if (filter == null || filter.isEmpty()) {
+      filter = "#";
+    }
+    if (!Topics.isValidFilter(filter) || Topics.isShared(filter)) {
+      throw ApiError.badRequest("filter", "not a valid topic filter: '" + filter + "'");
+    }
+    List<RetainedMessage> all = new ArrayList<>(m.retained(filter));
+    all.sort(Comparator.comparing(RetainedMessage::topic));
+    json(ctx, 200, Page.of(ctx, all, RestApi::retained));
+  }
+
+  static Map<String, Object> retained(RetainedMessage r) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("topic", r.topic());
+    o.put("qos", r.qos());
+    o.put("payload", utf8(r.payload()));
+    o.put("payload_base64", Base64.getEncoder().encodeToString(r.payload()));
+    o.put("payload_size", r.payload().length);
+    o.put("received_at", text(r.receivedAt()));
+    o.put("message_expiry_interval", r.messageExpiryInterval());
+    o.put("content_type", r.contentType());
+    o.put("user_properties", r.userProperties());
+    return o;
+  }
+
+  private void deleteRetained(Context ctx) {
+    String topic = ctx.pathParam("topic");
+    if (!m.deleteRetained(topic)) {
+      throw ApiError.notFound("no retained message on '" + topic + "'");
+    }
+    log.info("Admin: retained message on {} deleted by {}", topic, AdminServer.who(ctx));
+    ctx.status(204);
+  }
+
+  // ------------------------------------------------------------------ stats, readiness
+
+  Map<String, Object> stats() {
+    Broker.Stats s = broker.stats();
+    Broker.SecurityStats sec = broker.securityStats();
+    var t = m.traffic();
+    double[] rates = sampler.rates(10);
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("version", Version.get());
+    o.put("uptime_seconds", (System.currentTimeMillis() - startedAtMillis) / 1000);
+    o.put("connections", Map.of("current", s.connections(), "total", s.connectionsTotal(),
+        "refused_limit", sec.connectionsRefusedLimit(), "refused_rate", sec.connectionsRefusedRate(),
+        "auth_failures", sec.authFailures()));
+    o.put("sessions", s.sessions());
+    o.put("subscriptions", s.subscriptions());
+    o.put("retained_messages", s.retainedMessages());
+    Map<String, Object> msgs = new LinkedHashMap<>();
+    msgs.put("received", s.messagesReceived());
+    msgs.put("sent", s.messagesSent());
+    msgs.put("dropped", s.messagesDropped());
+    msgs.put("expired", s.messagesExpired());
+    msgs.put("inflight", t.inflight());
+    msgs.put("queued", t.queued());
+    o.put("messages", msgs);
+    o.put("bytes", Map.of("received", t.bytesReceived(), "sent", t.bytesSent()));
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("messages_received_per_second", round(rates[0]));
+    r.put("messages_sent_per_second", round(rates[1]));
+    r.put("bytes_received_per_second", round(rates[2]));
+    r.put("bytes_sent_per_second", round(rates[3]));
+    o.put("rates", r);
+    o.put("store_size_bytes", broker.storeSizeBytes());
+    return o;
+  }
+
+  private static double round(double d) {
+    return Math.round(d * 100) / 100.0;
+  }
+
+  private void history(Context ctx) {
+    List<Object> out = new ArrayList<>();
+    for (StatsSampler.Sample x : sampler.history()) {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("at", x.atMillis());
+      o.put("connections", x.connections());
+      o.put("received", x.received());
+      o.put("sent", x.sent());
+      o.put("bytes_in", x.bytesIn());
+      o.put("bytes_out", x.bytesOut());
+      o.put("dropped", x.dropped());
+      out.add(o);
+    }
+    json(ctx, 200, Map.of("samples", out));
+  }
+
+  private void ready(Context ctx) {
+    boolean ok = ready.getAsBoolean();
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("ready", ok);
+    o.put("listeners", broker.isRunning() ? broker.ports() : Map.of());
+    json(ctx, ok ? 200 : 503, o);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static String id(Context ctx) {
+    return ctx.pathParam("id");
+  }
+
+  private static <T> T found(java.util.Optional<T> o, String what, String id) {
+    return o.orElseThrow(() -> ApiError.notFound("no " + what + " '" + id + "'"));
+  }
+
+  private static JsonNode body(Context ctx) {
+    String text = ctx.body();
+    if (text == null || text.isBlank()) {
+      return JSON.createObjectNode();
+    }
+    try {
+      JsonNode n = JSON.readTree(text);
+      if (n == null || !n.isObject()) {
+        throw ApiError.badRequest("body", "the body must be a JSON object");
+      }
+      return n;
+    } catch (JsonProcessingException e) {
+      throw ApiError.badRequest("body", "the body is not valid JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  static void json(Context ctx, int status, Object value) {
+    try {
+      ctx.status(status).contentType("application/json").result(JSON.writeValueAsString(value));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String text(Instant i) {
+    return i == null ? null : i.toString();
+  }
+
+  /** The payload as text when it is valid UTF-8, else null (see payload_base64). */
+  private static String utf8(byte[] b) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,423 @@
+package io.tern.server.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The REST API over real HTTP, with real MQTT clients (HiveMQ, Paho v5) connected to the broker. */
+class AdminApiTest {
+  private AdminFixture f;
+  private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    f = new AdminFixture();
+  }
+
+  @AfterEach
+  void stop() {
+    for (Mqtt5BlockingClient c : clients) {
+      try {
+        c.disconnect();
+      } catch (RuntimeException e) {
+        // already gone
+      }
+    }
+    f.close();
+  }
+
+  private Mqtt5BlockingClient connect(String id, String username, boolean persistent) {
+    var b = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(f.mqttPort()).buildBlocking();
+    var connect = b.connectWith().cleanStart(!persistent).sessionExpiryInterval(persistent ? 3600 : 0);
+    if (username != null) {
+      connect.simpleAuth().username(username).password("pw".getBytes(StandardCharsets.UTF_8)).applySimpleAuth();
+    }
+    connect.send();
+    clients.add(b);
+    return b;
+  }
+
+  // ------------------------------------------------------------------ auth
+
+  @Test
+  void healthNeedsNoCredentialsButEverythingElseDoes() {
+    assertThat(f.send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    assertThat(AdminFixture.json(f.send("GET", "/api/v1/health", null, null)).get("status").asText()).isEqualTo("up");
+    for (String path : List.of("/api/v1/clients", "/api/v1/stats", "/metrics", "/api/v1/openapi.json",
+        "/api/v1/ready", "/api/v1/retained")) {
+      HttpResponse<String> r = f.send("GET", path, null, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(401);
+      assertThat(r.headers().firstValue("WWW-Authenticate")).as(path).hasValueSatisfying(v -> assertThat(v).startsWith("Basic"));
+      assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("unauthorized");
+    }
+  }
+
+  @Test
+  void badCredentialsGet401AndGoodOnesAreAccepted() {
+    assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "wrong")).statusCode()).isEqualTo(401);
+    assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("nobody", "s3cret")).statusCode()).isEqualTo(401);
+    assertThat(f.send("GET", "/api/v1/stats", null, "Bearer not-a-key").statusCode()).isEqualTo(401);
+    assertThat(f.send("GET", "/api/v1/stats", null, "Digest foo").statusCode()).isEqualTo(401);
+    assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "s3cret")).statusCode()).isEqualTo(200);
+    assertThat(f.send("GET", "/api/v1/stats", null, "Bearer " + AdminFixture.API_KEY).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void loginGivesASessionTokenThatLogoutEnds() {
+    HttpResponse<String> login = f.call("POST", "/api/v1/login", null);
+    assertThat(login.statusCode()).isEqualTo(200);
+    String token = AdminFixture.json(login).get("token").asText();
+    assertThat(token).hasSizeGreaterThan(30);
+    assertThat(f.send("GET", "/api/v1/clients", null, "Bearer " + token).statusCode()).isEqualTo(200);
+    assertThat(f.send("POST", "/api/v1/logout", null, "Bearer " + token).statusCode()).isEqualTo(204);
+    assertThat(f.send("GET", "/api/v1/clients", null, "Bearer " + token).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void repeatedFailuresFromOneAddressAreLockedOut() {
+    for (int i = 0; i < 5; i++) {
+      assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "guess" + i)).statusCode())
+          .isEqualTo(401);
+    }
+    assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "s3cret")).statusCode())
+        .isEqualTo(429);
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  @Test
+  void clientsListsConnectedClientsWithTheirDetails() {
+    connect("dev-1", "alice", false);
+    JsonNode page = f.getJson("/api/v1/clients");
+    assertThat(page.get("total").asInt()).isEqualTo(1);
+    JsonNode c = page.get("items").get(0);
+    assertThat(c.get("client_id").asText()).isEqualTo("dev-1");
+    assertThat(c.get("connected").asBoolean()).isTrue();
+    assertThat(c.get("username").asText()).isEqualTo("alice");
+    assertThat(c.get("remote_address").asText()).startsWith("127.0.0.1:");
+    assertThat(c.get("listener").asText()).isEqualTo("mqtt");
+    assertThat(c.get("protocol_version").asText()).isEqualTo("5.0");
+    assertThat(c.get("keep_alive").asInt()).isEqualTo(60);
+    assertThat(c.get("clean_start").asBoolean()).isTrue();
+    assertThat(c.get("connected_at").asText()).isNotEmpty();
+    assertThat(c.get("bytes_in").asLong()).isGreaterThan(0);
+    assertThat(c.get("bytes_out").asLong()).isGreaterThan(0); // the CONNACK
+    JsonNode one = f.getJson("/api/v1/clients/dev-1");
+    assertThat(one.get("client_id").asText()).isEqualTo("dev-1");
+    assertThat(one.has("inflight") && one.has("queued") && one.has("dropped")).isTrue();
+  }
+
+  @Test
+  void clientsArePaginatedAndFiltered() {
+    for (int i = 0; i < 5; i++) {
+      connect("page-" + i, i % 2 == 0 ? "even" : "odd", false);
+    }
+    connect("other", null, true).disconnect(); // a persistent session, offline
+    JsonNode p1 = f.getJson("/api/v1/clients?per_page=2");
+    assertThat(p1.get("total").asInt()).isEqualTo(6);
+    assertThat(p1.get("total_pages").asInt()).isEqualTo(3);
+    assertThat(p1.get("page").asInt()).isEqualTo(1);
+    assertThat(p1.get("per_page").asInt()).isEqualTo(2);
+    assertThat(ids(p1)).containsExactly("other", "page-0");
+    assertThat(ids(f.getJson("/api/v1/clients?per_page=2&page=3"))).containsExactly("page-3", "page-4");
+    assertThat(ids(f.getJson("/api/v1/clients?per_page=2&page=4"))).isEmpty();
+    assertThat(ids(f.getJson("/api/v1/clients?client_id_prefix=page-"))).hasSize(5);
+    assertThat(ids(f.getJson("/api/v1/clients?username=even"))).containsExactly("page-0", "page-2", "page-4");
+    assertThat(ids(f.getJson("/api/v1/clients?connected=false"))).containsExactly("other");
+    assertThat(ids(f.getJson("/api/v1/clients?connected=true"))).hasSize(5);
+  }
+
+  @Test
+  void malformedParametersGet400NamingTheField() {
+    assertError(f.get("/api/v1/clients?page=0"), 400, "page");
+    assertError(f.get("/api/v1/clients?per_page=5000"), 400, "per_page");
+    assertError(f.get("/api/v1/clients?per_page=x"), 400, "per_page");
+    assertError(f.get("/api/v1/clients?connected=maybe"), 400, "connected");
+    assertError(f.get("/api/v1/sessions?online=1"), 400, "online");
+    assertError(f.get("/api/v1/retained?filter=a/%23/b"), 400, "filter");
+    assertError(f.call("POST", "/api/v1/publish", "{not json"), 400, "body");
+  }
+
+  @Test
+  void unknownIdsGet404() {
+    assertError(f.get("/api/v1/clients/nobody"), 404, null);
+    assertError(f.call("DELETE", "/api/v1/clients/nobody", null), 404, null);
+    assertError(f.get("/api/v1/sessions/nobody"), 404, null);
+    assertError(f.call("DELETE", "/api/v1/sessions/nobody", null), 404, null);
+    assertError(f.get("/api/v1/subscriptions/nobody"), 404, null);
+    assertError(f.call("POST", "/api/v1/subscriptions/nobody", "{\"filter\":\"a\"}"), 404, null);
+    assertError(f.call("DELETE", "/api/v1/subscriptions/nobody?filter=a", null), 404, null);
+    assertError(f.get("/api/v1/retained/no/such/topic"), 404, null);
+    assertError(f.call("DELETE", "/api/v1/retained/no/such/topic", null), 404, null);
+    assertError(f.get("/api/v1/no-such-endpoint"), 404, null);
+  }
+
+  @Test
+  void deletingAClientDisconnectsAnMqtt5ClientWithAdministrativeAction() throws Exception {
+    MqttClient paho = new MqttClient("tcp://127.0.0.1:" + f.mqttPort(), "paho-v5", new MemoryPersistence());
+    paho.setTimeToWait(10_000);
+    BlockingQueue<Integer> reasons = new LinkedBlockingQueue<>();
+    paho.setCallback(new MqttCallback() {
+      @Override
+      public void disconnected(MqttDisconnectResponse r) {
+        reasons.add(r.getReturnCode());
+      }
+
+      @Override
+      public void mqttErrorOccurred(MqttException e) {}
+
+      @Override
+      public void messageArrived(String topic, MqttMessage message) {}
+
+      @Override
+      public void deliveryComplete(IMqttToken token) {}
+
+      @Override
+      public void connectComplete(boolean reconnect, String serverURI) {}
+
+      @Override
+      public void authPacketArrived(int reasonCode, MqttProperties properties) {}
+    });
+    MqttConnectionOptions o = new MqttConnectionOptions();
+    o.setAutomaticReconnect(false);
+    paho.connect(o);
+    try {
+      assertThat(f.call("DELETE", "/api/v1/clients/paho-v5", null).statusCode()).isEqualTo(204);
+      assertThat(reasons.poll(10, TimeUnit.SECONDS)).isEqualTo(0x98);
+      await().atMost(Duration.ofSeconds(10)).until(() -> f.getJson("/api/v1/clients").get("total").asInt() == 0);
+    } finally {
+      paho.close(true);
+    }
+  }
+
+  @Test
+  void tracingLogsTheClientsPacketsAndCanBeSwitchedOff() {
+    ch.qos.logback.classic.Logger traceLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.tern.broker.trace");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    traceLog.addAppender(lines);
+    traceLog.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      Mqtt5BlockingClient c = connect("traced", null, false);
+      JsonNode r = AdminFixture.json(f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": true}"));
+      assertThat(r.get("traced").asBoolean()).isTrue();
+      await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/clients/traced").get("traced").asBoolean());
+      c.subscribeWith().topicFilter("trace/me").send();
+      f.broker.publish("trace/me", new byte[] {1, 2});
+      await().atMost(Duration.ofSeconds(5)).until(() -> lines.list.stream().anyMatch(
+          e -> e.getFormattedMessage().startsWith("Client traced received PUBLISH (topic trace/me")));
+      assertThat(lines.list).anyMatch(e -> e.getFormattedMessage().startsWith("Client traced sent Subscribe"));
+      f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": false}");
+      await().atMost(Duration.ofSeconds(5)).until(() -> !f.getJson("/api/v1/clients/traced").get("traced").asBoolean());
+      int before = lines.list.size();
+      c.subscribeWith().topicFilter("trace/other").send();
+      assertThat(lines.list).hasSize(before);
+      assertError(f.call("POST", "/api/v1/clients/traced/trace", "{\"enabled\": 1}"), 400, "enabled");
+    } finally {
+      traceLog.detachAppender(lines);
+      traceLog.setLevel(null);
+    }
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  @Test
+  void sessionsShowOnlineAndOfflineSessionsAndCanBeDeleted() {
+    Mqtt5BlockingClient c = connect("keeper", null, true);
+    c.subscribeWith().topicFilter("keep/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    c.disconnect();
+    clients.remove(c);
+    connect("live", null, false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/sessions?online=false").get("total").asInt() == 1);
+    f.broker.publish("keep/1", "queued".getBytes(StandardCharsets.UTF_8), 1, false);
+    JsonNode s = f.getJson("/api/v1/sessions/keeper");
+    assertThat(s.get("online").asBoolean()).isFalse();
+    assertThat(s.get("subscriptions").asInt()).isEqualTo(1);
+    assertThat(s.get("expiry_interval").asLong()).isEqualTo(3600);
+    assertThat(s.get("expires_at").asText()).isNotEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/sessions/keeper").get("queued").asInt() == 1);
+    // As max_queued_bytes counts it: payload "queued" and topic "keep/1".
+    assertThat(f.getJson("/api/v1/sessions/keeper").get("queued_bytes").asLong()).isEqualTo(12);
+    assertThat(ids(f.getJson("/api/v1/sessions"))).containsExactly("keeper", "live");
+    assertThat(ids(f.getJson("/api/v1/sessions?online=true"))).containsExactly("live");
+    assertThat(ids(f.getJson("/api/v1/sessions?client_id_prefix=kee"))).containsExactly("keeper");
+    assertThat(f.call("DELETE", "/api/v1/sessions/keeper", null).statusCode()).isEqualTo(204);
+    assertError(f.get("/api/v1/sessions/keeper"), 404, null);
+    assertThat(f.getJson("/api/v1/subscriptions").get("total").asInt()).isZero();
+  }
+
+  @Test
+  void deletingTheSessionOfAConnectedClientDisconnectsItAndEndsTheSession() {
+    connect("doomed", null, true);
+    assertThat(f.call("DELETE", "/api/v1/sessions/doomed", null).statusCode()).isEqualTo(204);
+    await().atMost(Duration.ofSeconds(10)).until(() -> f.get("/api/v1/sessions/doomed").statusCode() == 404);
+  }
+
+  // ------------------------------------------------------------------ subscriptions and publish
+
+  @Test
+  void subscribeOnBehalfDeliversPublishesFromTheApiAndUnsubscribeStopsThem() throws Exception {
+    Mqtt5BlockingClient c = connect("sub-client", null, false);
+    try (Mqtt5BlockingClient.Mqtt5Publishes incoming = c.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+      HttpResponse<String> sub = f.call("POST", "/api/v1/subscriptions/sub-client",
+          "{\"filter\": \"cmd/+/set\", \"qos\": 1}");
+      assertThat(sub.statusCode()).isEqualTo(201);
+      assertThat(AdminFixture.json(sub).get("qos").asInt()).isEqualTo(1);
+      JsonNode list = f.getJson("/api/v1/subscriptions/sub-client");
+      assertThat(list.get("items").get(0).get("filter").asText()).isEqualTo("cmd/+/set");
+
+      HttpResponse<String> pub = f.call("POST", "/api/v1/publish", "{\"topic\": \"cmd/7/set\", \"payload\": \"on\", "
+          + "\"qos\": 1, \"properties\": {\"content_type\": \"text/plain\", \"user_properties\": {\"k\": \"v\"}}}");
+      assertThat(pub.statusCode()).isEqualTo(200);
+      Optional<Mqtt5Publish> got = incoming.receive(10, TimeUnit.SECONDS);
+      assertThat(got).isPresent();
+      assertThat(got.get().getTopic().toString()).isEqualTo("cmd/7/set");
+      assertThat(new String(got.get().getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("on");
+      assertThat(got.get().getQos()).isEqualTo(MqttQos.AT_LEAST_ONCE);
+      assertThat(got.get().getContentType().map(Object::toString)).contains("text/plain");
+
+      HttpResponse<String> batch = f.call("POST", "/api/v1/publish/batch", "{\"messages\": ["
+          + "{\"topic\": \"cmd/1/set\", \"payload\": \"AAEC\", \"encoding\": \"base64\"},"
+          + "{\"topic\": \"cmd/2/set\", \"payload\": \"two\"}]}");
+      assertThat(AdminFixture.json(batch).get("published").asInt()).isEqualTo(2);
+      assertThat(incoming.receive(10, TimeUnit.SECONDS).get().getPayloadAsBytes()).containsExactly(0, 1, 2);
+      assertThat(incoming.receive(10, TimeUnit.SECONDS).get().getTopic().toString()).isEqualTo("cmd/2/set");
+
+      assertThat(f.call("DELETE", "/api/v1/subscriptions/sub-client?filter=cmd/%2B/set", null).statusCode())
+          .isEqualTo(204);
+      assertError(f.call("DELETE", "/api/v1/subscriptions/sub-client?filter=cmd/%2B/set", null), 404, null);
+      f.call("POST", "/api/v1/publish", "{\"topic\": \"cmd/8/set\", \"payload\": \"off\"}");
+      assertThat(incoming.receive(500, TimeUnit.MILLISECONDS)).isEmpty();
+    }
+  }
+
+  @Test
+  void subscriptionsAreFilteredByClientFilterAndShareGroup() {
+    connect("a", null, false).subscribeWith().topicFilter("x/#").send();
+    Mqtt5BlockingClient b = connect("b", null, false);
+    b.subscribeWith().topicFilter("$share/g1/x/#").send();
+    b.subscribeWith().topicFilter("y").send();
+    assertThat(f.getJson("/api/v1/subscriptions").get("total").asInt()).isEqualTo(3);
+    assertThat(f.getJson("/api/v1/subscriptions?client_id=b").get("total").asInt()).isEqualTo(2);
+    assertThat(f.getJson("/api/v1/subscriptions?filter=x/%23").get("total").asInt()).isEqualTo(2);
+    JsonNode shared = f.getJson("/api/v1/subscriptions?share_group=g1");
+    assertThat(shared.get("total").asInt()).isEqualTo(1);
+    assertThat(shared.get("items").get(0).get("topic_filter").asText()).isEqualTo("x/#");
+  }
+
+  @Test
+  void badPublishAndSubscribeRequestsName400Fields() {
+    connect("c", null, false);
+    assertError(f.call("POST", "/api/v1/publish", "{\"payload\": \"x\"}"), 400, "topic");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a/+\"}"), 400, "topic");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"qos\": 3}"), 400, "qos");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"retain\": \"yes\"}"), 400, "retain");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"encoding\": \"hex\"}"), 400, "encoding");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"payload\": \"%%\", \"encoding\": \"base64\"}"),
+        400, "payload");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"properties\": {\"colour\": 1}}"),
+        400, "properties.colour");
+    assertError(f.call("POST", "/api/v1/publish/batch", "{\"messages\": [{\"topic\": \"a\"}, {\"topic\": \"\"}]}"),
+        400, "messages[1].topic");
+    assertError(f.call("POST", "/api/v1/publish/batch", "{}"), 400, "messages");
+    assertError(f.call("POST", "/api/v1/subscriptions/c", "{}"), 400, "filter");
+    assertError(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"a/#/b\"}"), 400, "filter");
+    assertError(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"a\", \"qos\": 5}"), 400, "qos");
+    assertError(f.call("DELETE", "/api/v1/subscriptions/c", null), 400, "filter");
+  }
+
+  // ------------------------------------------------------------------ retained
+
+  @Test
+  void retainedMessagesCanBeListedReadAndDeleted() {
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"room/1/temp\", \"payload\": \"21.5\", \"retain\": true, \"qos\": 1}");
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"room/2/temp\", \"payload\": \"19\", \"retain\": true}");
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"hall/light\", \"payload\": \"/w==\", \"encoding\": \"base64\", "
+        + "\"retain\": true}");
+    assertThat(f.getJson("/api/v1/retained").get("total").asInt()).isEqualTo(3);
+    JsonNode rooms = f.getJson("/api/v1/retained?filter=room/%2B/temp");
+    assertThat(rooms.get("total").asInt()).isEqualTo(2);
+    JsonNode one = f.getJson("/api/v1/retained/room/1/temp");
+    assertThat(one.get("payload").asText()).isEqualTo("21.5");
+    assertThat(one.get("qos").asInt()).isEqualTo(1);
+    assertThat(one.get("payload_size").asInt()).isEqualTo(4);
+    JsonNode binary = f.getJson("/api/v1/retained/hall/light");
+    assertThat(binary.get("payload").isNull()).isTrue(); // 0xFF is not UTF-8
+    assertThat(binary.get("payload_base64").asText()).isEqualTo("/w==");
+    assertThat(f.call("DELETE", "/api/v1/retained/room/1/temp", null).statusCode()).isEqualTo(204);
+    assertError(f.get("/api/v1/retained/room/1/temp"), 404, null);
+    assertThat(f.getJson("/api/v1/retained?filter=room/%23").get("total").asInt()).isEqualTo(1);
+  }
+
+  // ------------------------------------------------------------------ stats, readiness, OpenAPI
+
+  @Test
+  void statsReadyAndOpenApiAnswer() {
+    connect("s1", null, false).subscribeWith().topicFilter("t").send();
+    JsonNode s = f.getJson("/api/v1/stats");
+    assertThat(s.get("connections").get("current").asInt()).isEqualTo(1);
+    assertThat(s.get("subscriptions").asInt()).isEqualTo(1);
+    assertThat(s.get("rates").has("messages_received_per_second")).isTrue();
+    assertThat(s.get("version").asText()).isNotEmpty();
+    JsonNode ready = f.getJson("/api/v1/ready");
+    assertThat(ready.get("ready").asBoolean()).isTrue();
+    assertThat(ready.get("listeners").get("mqtt").asInt()).isEqualTo(f.mqttPort());
+    JsonNode api = f.getJson("/api/v1/openapi.json");
+    assertThat(api.get("openapi").asText()).startsWith("3.");
+    assertThat(api.get("paths").has("/clients/{id}")).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/stats/history").get("samples").size() >= 2);
+  }
+
+  @Test
+  void readyIsFalseOnceTheBrokerStops() {
+    f.broker.stop();
+    HttpResponse<String> r = f.get("/api/v1/ready");
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(AdminFixture.json(r).get("ready").asBoolean()).isFalse();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static List<String> ids(JsonNode page) {
+    List<String> out = new ArrayList<>();
+    page.get("items").forEach(n -> out.add(n.get("client_id").asText()));
+    return out;
+  }
+
+  private static void assertError(HttpResponse<String> r, int status, String field) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    JsonNode e = AdminFixture.json(r);
+    assertThat(e.get("message").asText()).isNotEmpty();
+    if (field != null) {
+      assertThat(e.get("field").asText()).as(r.body()).isEqualTo(field);
+    }
+  }
+}

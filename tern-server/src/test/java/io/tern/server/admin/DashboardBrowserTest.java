@@ -1,0 +1,120 @@
+package io.tern.server.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The dashboard end to end in headless Chromium (Debian's {@code /usr/bin/chromium}) driven by npm
+ * {@code playwright-core} ({@code src/test/js/dashboard.js}, pinned by its package-lock.json and
+ * installed with {@code npm ci} on first use): log in, see a connected client in the table,
+ * disconnect it with its button, publish a message with the form that a subscribed client
+ * receives. Skipped when Node, npm or Chromium is missing, unless {@code -Dtern.requireChromium=true}
+ * (set by CI), which makes that a failure.
+ */
+class DashboardBrowserTest {
+  private static final Path JS = Path.of("src", "test", "js");
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final boolean REQUIRED = Boolean.getBoolean("tern.requireChromium");
+
+  private AdminFixture f;
+
+  @BeforeAll
+  static void needsNodeAndChromium() throws Exception {
+    require(onPath("node") && onPath("npm"), "node and npm are required (apt-get install -y nodejs npm)");
+    require(Files.isExecutable(CHROMIUM), "Chromium is required (apt-get install -y chromium)");
+    if (!Files.isDirectory(JS.resolve("node_modules").resolve("playwright-core"))) {
+      Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+          .directory(JS.toFile()).redirectErrorStream(true).start();
+      boolean finished = p.waitFor(3, TimeUnit.MINUTES);
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!finished) {
+        p.destroyForcibly();
+      }
+      require(finished && p.exitValue() == 0, "npm ci in " + JS + " failed: " + out);
+    }
+  }
+
+  private static void require(boolean ok, String why) {
+    if (REQUIRED) {
+      assertThat(ok).as(why).isTrue();
+    }
+    Assumptions.assumeTrue(ok, why);
+  }
+
+  private static boolean onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (new File(dir, tool).canExecute()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @AfterEach
+  void stop() {
+    if (f != null) {
+      f.close();
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void anOperatorLogsInDisconnectsAClientAndPublishesToASubscriber() throws Exception {
+    f = new AdminFixture();
+    Mqtt5BlockingClient victim = Mqtt5Client.builder().identifier("victim-1").serverHost("127.0.0.1")
+        .serverPort(f.mqttPort()).buildBlocking();
+    victim.connect();
+    Mqtt5BlockingClient listener = Mqtt5Client.builder().identifier("listener-1").serverHost("127.0.0.1")
+        .serverPort(f.mqttPort()).buildBlocking();
+    listener.connect();
+    try (Mqtt5BlockingClient.Mqtt5Publishes in = listener.publishes(MqttGlobalPublishFilter.ALL)) {
+      listener.subscribeWith().topicFilter("dashboard/test").qos(MqttQos.AT_LEAST_ONCE).send();
+
+      Process p = new ProcessBuilder("node", "dashboard.js", f.base(), AdminFixture.USER, AdminFixture.PASSWORD,
+          "victim-1", "dashboard/test", "hello from the dashboard").directory(JS.toFile()).start();
+      boolean finished = p.waitFor(90, TimeUnit.SECONDS);
+      if (!finished) {
+        p.destroyForcibly();
+      }
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      assertThat(finished).as("the browser script finished: %s %s", out, err).isTrue();
+      assertThat(p.exitValue()).as("browser script: %s\n%s", out, err).isZero();
+
+      JsonNode result = AdminFixture.JSON.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+      assertThat(result.get("wrongPasswordMessage").asText()).containsIgnoringCase("authentication");
+      assertThat(result.get("loginFormHidden").asBoolean()).isTrue();
+      assertThat(result.get("connectionsShown").asInt()).isEqualTo(2);
+      assertThat(result.get("victimState").asText()).isEqualTo("connected");
+      assertThat(result.get("victimGone").asBoolean()).isTrue();
+      assertThat(result.get("pageErrors")).isEmpty();
+
+      Optional<Mqtt5Publish> got = in.receive(10, TimeUnit.SECONDS);
+      assertThat(got).isPresent();
+      assertThat(got.get().getTopic().toString()).isEqualTo("dashboard/test");
+      assertThat(new String(got.get().getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("hello from the dashboard");
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.broker.management().client("victim-1").isEmpty());
+    assertThat(victim.getState().isConnected()).isFalse();
+    listener.disconnect();
+  }
+}
