@@ -14,10 +14,12 @@
 #
 # Usage: bench/compare.sh [--brokers "tern mosquitto"] [--rounds N] [--duration S] [--warmup S]
 #                         [--run "fanin --qos 2 ..."]... [--quick] [--port N] [--no-report]
-#                         [--section NAME --title TEXT]
+#                         [--section NAME --title TEXT] [--persistent]
+# --persistent: the persistent-session scenarios (bench/scenarios.sh persistent_runs) into the
+#               "persistent" section; compare --brokers "tern tern_process tern_fsync mosquitto_persist".
 # Environment: BROKERS, ROUNDS, DURATION, WARMUP, PORT_BASE, GEN_JVM_OPTS, TERN_JVM_OPTS, PEER_JVM_OPTS,
 #              TERN_JAR, MOSQUITTO (binary), RESULTS_DIR, REPORT_OUT, MAX_INFLIGHT, MAX_QUEUED, QUIET_MAX_PCT,
-#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT
+#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT, OFFLINE
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,6 +68,9 @@ CONNS_HOLD=${CONNS_HOLD:-5}
 RETAINED=${RETAINED:-1000000}
 SUBS=${SUBS:-1000000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-10000}
+# offline: messages published to persistent subscribers that are away (--persistent).
+OFFLINE=${OFFLINE:-500000}
+PERSISTENT=0
 # conns, retained and subs: the longest one phase of them (connecting, subscribing, publishing,
 # receiving) may take; a broker slower than that gets a partial result, flagged.
 PHASE_TIMEOUT=${PHASE_TIMEOUT:-120}
@@ -84,14 +89,20 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --port) PORT_BASE=$2; shift 2 ;;
     --run) RUNS+=("$2"); shift 2 ;;
-    --quick) ROUNDS=1; DURATION=3; WARMUP=2; CONNS=2000; RETAINED=50000; SUBS=50000; SUBS_CLIENTS=500; shift ;;
+    --quick) ROUNDS=1; DURATION=3; WARMUP=2; CONNS=2000; RETAINED=50000; SUBS=50000; SUBS_CLIENTS=500; OFFLINE=50000; shift ;;
     --section) SECTION=$2; shift 2 ;;
     --title) TITLE=$2; shift 2 ;;
+    --persistent) PERSISTENT=1; shift ;;
     --no-report) REPORT=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 1 ;;
   esac
 done
+if [ "$PERSISTENT" -eq 1 ]; then
+  [ ${#RUNS[@]} -eq 0 ] && persistent_runs
+  SECTION=${SECTION:-persistent}
+  TITLE=${TITLE:-"Persistent sessions: QoS 1 to online and to offline-then-online persistent subscribers, in each durability mode"}
+fi
 [ ${#RUNS[@]} -eq 0 ] && default_runs
 
 BENCH_JAR=tern-bench/target/tern-bench.jar
@@ -150,6 +161,28 @@ broker_tern_process_start() { tern_start "$1" "$2" process; }
 broker_tern_fsync_check() { broker_tern_check; }
 broker_tern_fsync_version() { echo "$(broker_tern_version), storage.durability fsync"; }
 broker_tern_fsync_start() { tern_start "$1" "$2" fsync; }
+
+# tern_plain and tern_hooked: the same embedded broker (examples' BenchLauncher), without and with
+# 5 no-op hooks (publish + deliver) and a router of 50 routes, one of which matches every benchmark
+# topic. Compare them in one run: --brokers "tern_plain tern_hooked" (docs/extending.md).
+EXAMPLES_JAR=${EXAMPLES_JAR:-examples/target/tern-examples.jar}
+broker_tern_plain_check() {
+  [ -f "$EXAMPLES_JAR" ] || { echo "$EXAMPLES_JAR not found (mvn -pl examples -am package -DskipTests)"; return 1; }
+}
+broker_tern_plain_version() { echo "$(broker_tern_version), embedded (examples BenchLauncher), no hooks"; }
+broker_tern_plain_start() { tern_launcher_start "$1" "$2"; }
+broker_tern_hooked_check() { broker_tern_plain_check; }
+broker_tern_hooked_version() { echo "$(broker_tern_version), embedded, 5 no-op hooks and a router of 50 routes"; }
+broker_tern_hooked_start() { tern_launcher_start "$1" "$2" --hooks; }
+tern_launcher_start() {
+  local port=$1 dir=$2
+  shift 2
+  # shellcheck disable=SC2086
+  ( ulimit -n "$(ulimit -Hn)"
+    exec java $TERN_JVM_OPTS -Dtern.log.level=WARN -jar "$EXAMPLES_JAR" "$port" "$@" \
+      --max-inflight "$MAX_INFLIGHT" --max-queued "$MAX_QUEUED"
+  ) >"$dir/broker.log" 2>&1 &
+}
 
 broker_mosquitto_check() {
   [ -x "$MOSQUITTO" ] || { echo "$MOSQUITTO not found (apt-get install mosquitto)"; return 1; }

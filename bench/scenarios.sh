@@ -18,11 +18,22 @@ default_runs() {
   )
 }
 
+# Fills RUNS with the persistent-session scenarios (issue 4; compare.sh --persistent): QoS 1 fan-in
+# to an online persistent subscriber, and to persistent subscribers that are away while the
+# messages come and then drain them (offline).
+persistent_runs() {
+  RUNS=(
+    "fanin --qos 1 --publishers 8 --subscribers 1 --payload 64 --persistent"
+    "offline --messages $OFFLINE --publishers 8 --subscribers 1 --qos 1 --payload 64"
+  )
+}
+
 # The options compare.sh appends to a scenario's own: time bounds, per kind of scenario.
 scenario_args() {
   case "${1%% *}" in
     conns) echo "--duration $CONNS_HOLD --warmup 2 --phase-timeout $PHASE_TIMEOUT" ;;
     retained) echo "--warmup 2 --phase-timeout $PHASE_TIMEOUT" ;;
+    offline) echo "--phase-timeout $PHASE_TIMEOUT" ;;
     subs) echo "--duration $DURATION --warmup $WARMUP --phase-timeout $PHASE_TIMEOUT" ;;
     *) echo "--duration $DURATION --warmup $WARMUP" ;;
   esac
@@ -32,7 +43,7 @@ scenario_args() {
 # watchdog fires first).
 scenario_timeout() {
   case "${1%% *}" in
-    conns | retained | subs) echo $(( 4 * ${PHASE_TIMEOUT%.*} + ${DURATION%.*} + ${WARMUP%.*} + 60 )) ;;
+    conns | retained | subs | offline) echo $(( 4 * ${PHASE_TIMEOUT%.*} + ${DURATION%.*} + ${WARMUP%.*} + 60 )) ;;
     *) echo $(( ${DURATION%.*} + ${WARMUP%.*} + 60 )) ;;
   esac
 }

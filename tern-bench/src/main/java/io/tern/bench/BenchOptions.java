@@ -85,13 +85,14 @@ public record BenchOptions(
       "  conns    N idle connections (--clients), connect rate, broker memory per connection",
       "  retained M retained messages (--messages), then a subscriber to <prefix>/<run>/#: time to get them all",
       "  subs     --subscriptions over --clients clients, then P publishers to random subscribed topics",
+      "  offline  S persistent subscribers go away, P publishers send --messages, the subscribers come back and drain",
       "",
       "Options (defaults in brackets):",
       "  --host H              broker host [127.0.0.1]",
       "  --port N              broker port [1883]",
       "  --publishers N        publishers (fanin, p2p)",
       "  --subscribers N       subscribers (fanin, fanout); p2p: --pairs N sets both",
-      "  --qos 0|1|2           QoS of every PUBLISH and SUBSCRIBE [0; retained: 1]",
+      "  --qos 0|1|2           QoS of every PUBLISH and SUBSCRIBE [0; retained, offline: 1]",
       "  --payload BYTES       payload size, at least " + Payload.HEADER_SIZE + " [64]",
       "  --duration S          measured seconds, after the warmup [10]",
       "  --warmup S            seconds of load before measuring [2]",
@@ -114,7 +115,7 @@ public record BenchOptions(
       "  --username U, --password P   credentials for every client",
       "  --clients N           conns: connections [10000]; subs: subscribing clients [10000]",
       "  --sources N           conns, subs: source addresses 127.0.0.1..N; 0 = auto [0]",
-      "  --messages N          retained: retained messages [1000000]",
+      "  --messages N          retained: retained messages; offline: messages in all [1000000]",
       "  --subscriptions N     subs: subscriptions over all clients [1000000]",
       "  --phase-timeout S     conns, retained, subs: longest connect/subscribe/publish/receive phase [120]",
       "  --quiet               no progress lines on stderr",
@@ -137,7 +138,7 @@ public record BenchOptions(
     }
     Scenario scenario = Scenario.of(args[0]);
     if (scenario == null) {
-      throw new UsageException("unknown scenario '" + args[0] + "' (fanin, fanout, p2p, conns, retained, subs)");
+      throw new UsageException("unknown scenario '" + args[0] + "' (fanin, fanout, p2p, conns, retained, subs, offline)");
     }
     String host = "127.0.0.1";
     int port = 1883;
@@ -253,7 +254,7 @@ public record BenchOptions(
     // conns: CONNECTs waiting for their CONNACK at once; others: QoS 1/2 messages in flight per publisher.
     int w = window != null ? window : scenario == Scenario.CONNS ? 256 : 64;
     // retained publishes at QoS 1 unless told otherwise, so that every message is acknowledged as taken.
-    int q = qos != null ? qos : scenario == Scenario.RETAINED ? 1 : 0;
+    int q = qos != null ? qos : scenario == Scenario.RETAINED || scenario == Scenario.OFFLINE ? 1 : 0;
     return new BenchOptions(scenario, host, port, p, s, q, payload, duration, warmup, rate, label, threads,
         transport, w, batch, version, grace, connectTimeout, jsonFile, quiet, topicPrefix, username, password,
         brokerPid, sendBuffer, persistent, outstanding, clients, sources, messages, subscriptions, phaseTimeout);

@@ -46,6 +46,7 @@ public final class Main {
         case CONNS: return new ConnsRun(options, out, err).run();
         case RETAINED: return new RetainedRun(options, out, err).run();
         case SUBS: return new SubsRun(options, out, err).run();
+        case OFFLINE: return new OfflineRun(options, out, err).run();
         default: return new BenchRun(options, out, err).run();
       }
     } catch (InterruptedException e) {

@@ -132,6 +132,7 @@ final class MarkdownReport {
         case "conns": ScenarioTables.conns(body, g.getValue(), targets); break;
         case "retained": ScenarioTables.retained(body, g.getValue(), targets); break;
         case "subs": ScenarioTables.subs(body, g.getValue(), targets); break;
+        case "offline": OfflineRun.table(body, g.getValue()); break;
         default: renderGroup(body, g.getValue(), targets);
       }
     }
@@ -272,6 +273,8 @@ final class MarkdownReport {
     switch (str(r.get("scenario"))) {
       case "conns": return String.join("|", "conns", str(r.get("clients")), str(r.get("rate")), str(r.get("pending")));
       case "retained": return String.join("|", "retained", str(r.get("messages")), str(r.get("qos")), str(r.get("payload")));
+      case "offline": return String.join("|", "offline", str(r.get("messages")), str(r.get("qos")), str(r.get("payload")),
+          str(r.get("publishers")), str(r.get("subscribers")));
       case "subs": return String.join("|", "subs", str(r.get("clients")), str(r.get("subscriptions")), str(r.get("qos")),
           str(r.get("rate")), str(r.get("publishers")));
       default: break;

@@ -228,7 +228,7 @@ final class RetainedRun {
     }
   }
 
-  private static String await(List<? extends CompletableFuture<?>> futures, long timeoutNanos)
+  static String await(List<? extends CompletableFuture<?>> futures, long timeoutNanos)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeoutNanos;
     for (CompletableFuture<?> f : futures) {

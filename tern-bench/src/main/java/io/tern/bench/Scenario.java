@@ -52,7 +52,9 @@ public enum Scenario {
   /** Retained messages, then one subscriber to all of them: {@link RetainedRun}. */
   RETAINED("retained", 4, 1),
   /** Many clients with many subscriptions, and publishers to them: {@link SubsRun}. */
-  SUBS("subs", 8, 0);
+  SUBS("subs", 8, 0),
+  /** Persistent subscribers away while the messages come, then back to drain them: {@link OfflineRun}. */
+  OFFLINE("offline", 8, 1);
 
   private final String id;
   private final int defaultPublishers;

@@ -64,7 +64,11 @@ final class ServerProcess {
         .authenticator(auth.authenticator())
         .authorizer(auth.authorizer())
         .configure(b -> auth.enhancedAuthenticators().forEach(b::enhancedAuthenticator))
+        .plugins(config.plugins().plugins())
         .build();
+    if (!config.plugins().plugins().isEmpty()) {
+      log.info("Plugins: {}", config.plugins().plugins().stream().map(Object::toString).toList());
+    }
     try {
       broker.start();
     } catch (Exception e) { // a bind failure arrives as a checked exception thrown without declaration

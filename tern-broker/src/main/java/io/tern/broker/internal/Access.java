@@ -45,7 +45,10 @@ final class Access {
   final boolean authorizing;
   private final boolean topicLimits;
 
-  Access(BrokerConfig config, BrokerStats stats) {
+  private final HookChain hooks;
+
+  Access(BrokerConfig config, BrokerStats stats, HookChain hooks) {
+    this.hooks = hooks;
     this.config = config;
     this.stats = stats;
     this.authenticator = config.authenticator();
@@ -78,18 +81,16 @@ final class Access {
     }
     ConnectRequest request = new ConnectRequest(clientId, username, c.password() == null ? null : c.password().clone(),
         remote, listener.name(), certs, fromCertificate);
-    CompletionStage<AuthResult> stage;
-    try {
-      stage = authenticator.authenticate(request);
-    } catch (RuntimeException e) {
-      log.warn("Authenticator failed for client {} from {}", clientId, remote, e);
-      stage = java.util.concurrent.CompletableFuture.completedFuture(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
-    }
+    // The connect hooks first, then the authenticator; the hook chain isolates failures and applies timeouts.
+    CompletionStage<AuthResult> stage = hooks.connect(request, authenticator);
     stage.whenComplete((result, error) -> ch.eventLoop().execute(() -> {
       AuthResult r = result;
       if (error != null || r == null) {
-        log.warn("Authenticator failed for client {} from {}", clientId, remote, error);
+        log.warn("Authentication failed for client {} from {}", clientId, remote, error);
         r = AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR);
+      }
+      if (r.isPass()) { // the last authenticator passed too: nobody accepted
+        r = AuthResult.notAuthorized();
       }
       decided(c, clientId, remote, listener, request.username(), r, then);
     }));

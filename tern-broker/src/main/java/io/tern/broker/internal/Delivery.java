@@ -11,20 +11,22 @@ import java.util.List;
  * @param seq the session's store sequence number of this delivery, 0 when it is not stored
  * @param redelivered whether it may have been sent before (read back from the store after a
  *     restart): its first PUBLISH then carries DUP (MQTT-3.3.1-1)
+ * @param run the stored run it belongs to (a QoS 1 delivery stored with the others of its read),
+ *     or null when it is stored on its own (QoS 2) or not at all
  */
 record Delivery(
     Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
-    boolean redelivered) {
+    boolean redelivered, QueueRun run) {
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter) {
-    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false);
+    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false, null);
   }
 
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds) {
-    this(message, qos, retain, subscriptionIds, null, 0, false);
+    this(message, qos, retain, subscriptionIds, null, 0, false, null);
   }
 
-  Delivery withSeq(long s) {
-    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered);
+  Delivery withSeq(long s, QueueRun r) {
+    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered, r);
   }
 
   boolean stored() {

@@ -86,7 +86,7 @@ final class Persistence {
       if (m.storeId == 0) {
         m.storeId = messageIds.incrementAndGet();
       }
-      b.putMessage(m.storeId, new StoredMessage(m.publish(), m.origin()));
+      b.putMessage(m.storeId, stored(m));
     }
   }
 
@@ -114,9 +114,36 @@ final class Persistence {
 
   static StoredQueued queued(Delivery d, int packetId, boolean released) {
     Message m = d.message();
-    StoredMessage inline = m.storedInline ? new StoredMessage(m.publish(), m.origin()) : null;
+    StoredMessage inline = m.storedInline ? stored(m) : null;
     return new StoredQueued(d.seq(), m.storeId, d.qos(), d.retain(), d.subscriptionIds(), packetId, released,
-        inline);
+        inline, d.run() == null ? 0 : d.run().first);
+  }
+
+  /** The message as stored: with the wall-clock time its Message Expiry Interval runs out, if it has one. */
+  static StoredMessage stored(Message m) {
+    Long interval = m.publish().properties().messageExpiryInterval();
+    if (interval == null) {
+      return new StoredMessage(m.publish(), m.origin());
+    }
+    long ageMillis = (System.nanoTime() - m.receivedAtNanos()) / 1_000_000L;
+    return new StoredMessage(m.publish(), m.origin(), System.currentTimeMillis() + interval * 1000 - ageMillis);
+  }
+
+  /**
+   * A message read back from the store: its Message Expiry Interval goes on from the stored
+   * deadline, so the time the broker was down counts (v5 section 3.3.2.3.3). Null when it expired.
+   */
+  static Message restored(StoredMessage sm, long nowNanos, long nowMillis) {
+    Long interval = sm.publish().properties().messageExpiryInterval();
+    long receivedAt = nowNanos;
+    if (interval != null && sm.expiresAtMillis() != 0) {
+      long left = sm.expiresAtMillis() - nowMillis;
+      if (left <= 0) {
+        return null;
+      }
+      receivedAt = nowNanos - Math.max(0, interval * 1000 - left) * 1_000_000L;
+    }
+    return new Message(sm.publish(), sm.origin(), receivedAt);
   }
 
   /** A retained publish: the topic now refers to {@code m}, or to nothing when its payload is empty. */
@@ -156,15 +183,21 @@ final class Persistence {
     Map<Long, Message> messages = new HashMap<>();
     long maxId = 0;
     long now = System.nanoTime();
+    long nowMillis = System.currentTimeMillis();
+    StoreBatch b = batch();
+    int expiredMessages = 0;
     for (Map.Entry<Long, StoredMessage> e : state.messages().entrySet()) {
-      Message m = new Message(e.getValue().publish(), e.getValue().origin(), now);
+      maxId = Math.max(maxId, e.getKey());
+      Message m = restored(e.getValue(), now, nowMillis);
+      if (m == null) { // expired while the broker was down: its references find it gone
+        b.removeMessage(e.getKey());
+        expiredMessages++;
+        continue;
+      }
       m.storeId = e.getKey();
       messages.put(e.getKey(), m);
-      maxId = Math.max(maxId, e.getKey());
     }
     messageIds.set(maxId);
-    StoreBatch b = batch();
-    long nowMillis = System.currentTimeMillis();
     int restored = 0;
     int expired = 0;
     long queued = 0;
@@ -175,7 +208,7 @@ final class Persistence {
         continue;
       }
       Session session = new Session(s.clientId(), core, loops.next(), true, null);
-      queued += session.restore(s, messages, this, b);
+      queued += session.restore(s, messages, b, now, nowMillis);
       core.registry().restore(session);
       restored++;
       // The session's own expiry timer, from the time its client went away (as after a detach).
@@ -214,11 +247,11 @@ final class Persistence {
       }
     }
     commit();
-    if (expired > 0 || dead > 0) {
+    if (expired > 0 || dead > 0 || expiredMessages > 0) {
       store.compact();
     }
     log.info("Store: {} persistent sessions restored ({} expired and removed), {} messages to deliver, "
-        + "{} retained, {} delayed wills, {} unreferenced messages removed; {} bytes", restored, expired, queued,
-        retained, wills, dead, store.sizeBytes());
+        + "{} retained, {} delayed wills, {} unreferenced and {} expired messages removed; {} bytes", restored,
+        expired, queued, retained, wills, dead, expiredMessages, store.sizeBytes());
   }
 }

@@ -116,15 +116,20 @@ final class Session {
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   private long queuedBytes;
-  /** The part of {@link #queuedBytes} already added to the broker's total ({@link OutboundMemory}). */
+  /**
+   * The part of {@link #queuedBytes} already in the broker's total ({@link OutboundMemory}), which
+   * counts a message from its hand-off (so a loop that is behind is counted too): what the drain
+   * takes from the mailbox is already in it.
+   */
   private long reportedBytes;
   /** Set when messages were dropped over {@code maxQueuedBytes}; cleared when the queue is empty. */
   private boolean bytesFull;
   /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
   private long droppedSeen;
   private long droppedAtBurstStart = -1;
-  /** Growth of {@link #queuedBytes} since this session last had the broker's total checked. */
-  private long growthSinceCheck;
+  private long burstStartNanos;
+  /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
+  private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
@@ -144,7 +149,17 @@ final class Session {
   private io.tern.codec.Publish delayedWill;
   private ScheduledFuture<?> willTimer;
 
+  /** For a rule's session: where its deliveries go instead of a client (null for a client's session). */
+  final Rules.RuleSink rule;
+
   Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
+    this(clientId, core, loop, persistent, claimant, null);
+  }
+
+  private Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant,
+      Rules.RuleSink rule) {
+    this.rule = rule;
+    this.online = rule != null;
     this.clientId = clientId;
     this.claimant = claimant;
     this.core = core;
@@ -152,6 +167,11 @@ final class Session {
     this.persistent = persistent;
     this.maxInflight = core.config().maxInflight();
     this.expiryInterval = persistent ? NEVER_EXPIRES : 0;
+  }
+
+  /** The session behind a rule: never in the registry, never attached; deliveries go to {@code sink}. */
+  static Session forRule(String name, BrokerCore core, Rules.RuleSink sink) {
+    return new Session(name, core, null, false, null, sink);
   }
 
   /** Runs the task on the session's loop, following the session if it moves meanwhile. */
@@ -181,13 +201,20 @@ final class Session {
 
   /** Hands a message to this session from any thread. Never blocks; drops by policy when full. */
   void enqueue(Delivery d) {
+    if (rule != null) {
+      rule.offer(d);
+      return;
+    }
     if (terminated || !accepts(d)) {
       return;
     }
     if (admit(1) == 1) {
+      core.memory().add(d.message().size());
       backlog.incrementAndGet();
       mailbox.offer(d);
       scheduleDrain();
+    } else {
+      dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
   }
 
@@ -206,6 +233,9 @@ final class Session {
    * what may be queued (DROP_NEW keeps the oldest). Returns false when nothing is left.
    */
   boolean admitAll(ArrayList<Delivery> batch) {
+    if (rule != null) {
+      return !batch.isEmpty(); // the rule's own queue is the bound
+    }
     if (terminated) {
       return false;
     }
@@ -218,6 +248,7 @@ final class Session {
     }
     int accepted = admit(n);
     if (accepted < n) {
+      dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
       batch.subList(accepted, n).clear();
     }
     return accepted > 0;
@@ -232,14 +263,26 @@ final class Session {
     if (!storing) {
       return;
     }
-    for (int i = 0, n = batch.size(); i < n; i++) {
+    int n = batch.size();
+    int qos1 = 0;
+    for (int i = 0; i < n; i++) {
+      qos1 += batch.get(i).qos() == 1 ? 1 : 0;
+    }
+    // The QoS 1 deliveries of this read form one run: consecutive sequence numbers, one record.
+    long seq = storeSeq.getAndAdd(qos1) + 1;
+    QueueRun run = qos1 == 0 ? null : new QueueRun(seq, qos1);
+    for (int i = 0; i < n; i++) {
       Delivery d = batch.get(i);
-      if (d.qos() > 0) {
-        d = d.withSeq(storeSeq.incrementAndGet());
-        batch.set(i, d);
-        p.refDelivery(d, b);
-        b.putQueued(clientId, Persistence.queued(d, 0, false));
+      if (d.qos() == 1) {
+        d = d.withSeq(seq++, run);
+      } else if (d.qos() == 2) { // a record of its own: its state changes, and it is removed alone
+        d = d.withSeq(storeSeq.incrementAndGet(), null);
+      } else {
+        continue;
       }
+      batch.set(i, d);
+      p.refDelivery(d, b);
+      b.putQueued(clientId, Persistence.queued(d, 0, false));
     }
   }
 
@@ -249,10 +292,22 @@ final class Session {
    * session's client is falling behind.
    */
   boolean handOver(ArrayList<Delivery> batch) {
-    int behind = backlog.addAndGet(batch.size());
+    if (rule != null) {
+      rule.offerAll(batch);
+      return false;
+    }
+    int n = batch.size();
+    long bytes = 0;
+    for (int i = 0; i < n; i++) {
+      bytes += batch.get(i).message().size();
+    }
+    core.memory().add(bytes);
+    int behind = backlog.addAndGet(n);
     mailbox.offer(batch);
     scheduleDrain();
-    return behind > BACKLOG_HIGH || (core.memory().over() && lagging);
+    // Over the mark, a session falls behind when its client has not taken what is queued, or its
+    // loop has not yet drained earlier hand-offs.
+    return behind > BACKLOG_HIGH || (core.memory().over() && (lagging || behind > n));
   }
 
   /**
@@ -310,6 +365,15 @@ final class Session {
     }
   }
 
+  /** A {@link io.tern.broker.event.BrokerEvent.MessageDropped} event, when anybody listens. */
+  private void dropped(Delivery d, io.tern.broker.event.DropReason reason, int count) {
+    Events ev = core.events();
+    if (ev.active()) {
+      ev.emit(new io.tern.broker.event.BrokerEvent.MessageDropped(System.currentTimeMillis(), clientId,
+          d.message().topic(), d.qos(), reason, count));
+    }
+  }
+
   private void drop(int n) {
     dropped.addAndGet(n);
     core.stats().messagesDropped.add(n);
@@ -342,6 +406,7 @@ final class Session {
       }
     }
     queuedBytes += bytes;
+    reportedBytes += bytes; // counted at the hand-off
     backlog.addAndGet(-drained);
     if (terminated) {
       discardQueued();
@@ -349,11 +414,12 @@ final class Session {
     }
     int max = core.config().maxQueuedMessages();
     while (queue.size() > max) {
-      Delivery d = queue.pollFirst();
-      queuedBytes -= d.message().size();
-      forget(d);
+      Delivery oldest = queue.pollFirst();
+      queuedBytes -= oldest.message().size();
+      forget(oldest);
       pending.decrementAndGet();
       drop(1);
+      dropped(oldest, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     if (connection != null) {
       sendQueued();
@@ -379,6 +445,7 @@ final class Session {
       forget(d);
       pending.decrementAndGet();
       n++;
+      dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     drop(n);
     core.stats().queuedBytesDrops.add(n);
@@ -388,7 +455,8 @@ final class Session {
   /**
    * After the queue changed, on loop: whether it lags (see {@link #lagging}), resuming the
    * publishers paused for it once it has caught up, the broker's byte total, and one log line
-   * when a burst of drops begins and one when it ends (the queue emptied), not one per message.
+   * when a burst of drops begins and one when it ends (the queue emptied, 10 s or more after it
+   * began), not one per message.
    */
   private void afterQueueChange() {
     int size = queue.size();
@@ -396,6 +464,7 @@ final class Session {
     if (d != droppedSeen) {
       if (droppedAtBurstStart < 0) {
         droppedAtBurstStart = droppedSeen;
+        burstStartNanos = System.nanoTime();
         log.info("Client {}: queue full ({} messages, {} bytes; max_queued_messages {}, max_queued_bytes {}), "
             + "dropping by {}", clientId, size, queuedBytes, core.config().maxQueuedMessages(),
             core.config().maxQueuedBytes(), core.config().dropPolicy().name().toLowerCase(java.util.Locale.ROOT));
@@ -404,8 +473,10 @@ final class Session {
     }
     if (size == 0) {
       bytesFull = false;
-      if (droppedAtBurstStart >= 0) {
-        log.info("Client {}: queue emptied; {} messages were dropped", clientId, d - droppedAtBurstStart);
+      if (droppedAtBurstStart >= 0 && System.nanoTime() - burstStartNanos >= BURST_MIN_NANOS) {
+        // At most two lines per session per 10 s, however its queue fills and empties meanwhile.
+        log.info("Client {}: queue emptied; {} messages were dropped since it was full", clientId,
+            d - droppedAtBurstStart);
         droppedAtBurstStart = -1;
       }
     }
@@ -420,10 +491,6 @@ final class Session {
     if (change != 0) {
       reportedBytes = queuedBytes;
       core.memory().add(change);
-      if (change > 0 && (growthSinceCheck += change) > OutboundMemory.CHECK_BYTES) {
-        growthSinceCheck = 0;
-        core.memory().check();
-      }
     }
   }
 
@@ -432,7 +499,12 @@ final class Session {
     if (d.stored()) {
       Persistence p = core.persistence();
       StoreBatch b = p.batch();
-      b.removeQueued(clientId, d.seq());
+      QueueRun run = d.run();
+      if (run == null) {
+        b.removeQueued(clientId, d.seq());
+      } else if (--run.remaining == 0) {
+        b.removeRun(clientId, run.first, run.count);
+      }
       p.deref(d.message(), b);
     }
   }
@@ -479,6 +551,8 @@ final class Session {
       if (out == null) {
         // Expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25); a
         // stored one leaves the store as if acknowledged.
+        dropped(d, d.message().expired(now) ? io.tern.broker.event.DropReason.EXPIRED
+            : io.tern.broker.event.DropReason.TOO_LARGE, 1);
         if (d.stored()) {
           forget(d);
           forgot = true;
@@ -753,7 +827,7 @@ final class Session {
     online = false;
     disconnectedAtMillis = System.currentTimeMillis();
     if (!persistent) {
-      terminate();
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     if (!core.config().queueQos0WhenOffline()) {
@@ -795,7 +869,7 @@ final class Session {
       return;
     }
     if (!persistent) {
-      terminate();
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     disconnectedAtMillis = System.currentTimeMillis();
@@ -810,7 +884,7 @@ final class Session {
   void expireIfOfflineSince(long sinceMillis) {
     runOnLoop(() -> {
       if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
-        terminate();
+        terminateBecause(io.tern.broker.event.SessionEndCause.EXPIRED);
       }
     });
   }
@@ -821,10 +895,18 @@ final class Session {
 
   /** Discards the session: subscriptions, queues, in-flight state. On loop. */
   void terminate() {
+    terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+  }
+
+  /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
+  void terminateBecause(io.tern.broker.event.SessionEndCause cause) {
     if (terminated) {
       return;
     }
     terminated = true;
+    if (core.events().active()) {
+      core.events().emit(new io.tern.broker.event.BrokerEvent.SessionEnded(System.currentTimeMillis(), clientId, cause));
+    }
     online = false;
     cancel(expiryTimer);
     expiryTimer = null;
@@ -848,10 +930,16 @@ final class Session {
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         queue.addLast(d);
+        queuedBytes += d.message().size();
+        reportedBytes += d.message().size(); // counted at the hand-off
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
-        queue.addAll(batch);
+        for (Delivery d : batch) {
+          queue.addLast(d);
+          queuedBytes += d.message().size();
+          reportedBytes += d.message().size();
+        }
       }
     }
     for (Delivery d : queue) {
@@ -891,9 +979,11 @@ final class Session {
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         releaseRef(d);
+        reportedBytes += d.message().size(); // counted at the hand-off, leaving now
       } else {
         for (Delivery d : (List<Delivery>) o) {
           releaseRef(d);
+          reportedBytes += d.message().size();
         }
       }
     }
@@ -912,13 +1002,9 @@ final class Session {
     return inflightSize;
   }
 
-  /** Payload bytes of the queue that this loop holds (not the mailbox). On loop. */
+  /** Bytes of the queue this loop holds (not the mailbox), as {@code maxQueuedBytes} counts them. On loop. */
   long queuedBytes() {
-    long n = 0;
-    for (Delivery d : queue) {
-      n += d.message().publish().payload().length;
-    }
-    return n;
+    return queuedBytes;
   }
 
   int inflightCount() {
@@ -933,7 +1019,7 @@ final class Session {
    * Fills a new session from its stored state, before the broker accepts connections (so on the
    * starting thread; the loop's first task sees it all). Returns the number of messages restored.
    */
-  int restore(StoredSession s, java.util.Map<Long, Message> messages, Persistence p, StoreBatch b) {
+  int restore(StoredSession s, java.util.Map<Long, Message> messages, StoreBatch b, long nowNanos, long nowMillis) {
     setExpiryInterval(s.expiryInterval());
     disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
     List<Subscriber> shared = new ArrayList<>(0);
@@ -945,24 +1031,41 @@ final class Session {
         shared.add(restoredSub);
       }
     }
-    int restored = 0;
     long maxSeq = 0;
+    java.util.Map<Long, QueueRun> runs = new HashMap<>();
     for (StoredQueued q : s.queue()) {
-      maxSeq = Math.max(maxSeq, q.seq());
-      Message m;
-      if (q.message() != null) {
-        m = new Message(q.message().publish(), q.message().origin(), System.nanoTime());
-        m.storedInline = true;
-      } else {
-        m = messages.get(q.messageId());
-        if (m == null) {
-          b.removeQueued(clientId, q.seq()); // its message is gone: nothing to deliver
-          continue;
+      if (q.run() != 0) {
+        QueueRun r = runs.get(q.run());
+        int span = (int) (q.seq() - q.run() + 1);
+        if (r == null || r.count < span) {
+          runs.put(q.run(), new QueueRun(q.run(), r == null ? span : Math.max(span, r.count)));
         }
       }
+    }
+    runs.values().forEach(r -> r.remaining = 0);
+    List<Delivery> gone = new ArrayList<>(0);
+    for (StoredQueued q : s.queue()) {
+      maxSeq = Math.max(maxSeq, q.seq());
+      QueueRun run = q.run() == 0 ? null : runs.get(q.run());
+      if (run != null) {
+        run.remaining++;
+      }
+      Message m;
+      if (q.message() != null) {
+        m = Persistence.restored(q.message(), nowNanos, nowMillis);
+        if (m != null) {
+          m.storedInline = true;
+        }
+      } else {
+        m = messages.get(q.messageId());
+      }
+      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(),
+          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1, run);
+      if (m == null) { // its message expired or is gone: nothing to deliver
+        gone.add(d);
+        continue;
+      }
       m.storeRefs.incrementAndGet();
-      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(), sharedFilterOf(m.topic(), shared),
-          q.seq(), q.qos() == 1);
       if (q.packetId() != 0) {
         Outbound o = new Outbound(d, q.packetId());
         o.released = q.released();
@@ -972,7 +1075,6 @@ final class Session {
         queuedBytes += m.size();
         pending.incrementAndGet();
       }
-      restored++;
     }
     reportedBytes = queuedBytes;
     core.memory().add(queuedBytes);
@@ -980,7 +1082,30 @@ final class Session {
     inboundQos2.addAll(s.inboundQos2());
     inStore = true;
     storing = true;
-    return restored;
+    for (Delivery d : gone) {
+      forgetRestored(d, b);
+    }
+    // The queue bound holds for what was stored too (it may have been lowered since, and a run
+    // keeps messages the bound dropped until its last one goes).
+    int max = core.config().maxQueuedMessages();
+    while (queue.size() > max) {
+      Delivery d = core.config().dropPolicy() == DropPolicy.DROP_NEW ? queue.pollLast() : queue.pollFirst();
+      pending.decrementAndGet();
+      forgetRestored(d, b);
+      d.message().storeRefs.decrementAndGet();
+      drop(1);
+    }
+    return queue.size() + inflight.size();
+  }
+
+  /** A delivery read back that is not restored: its record goes (with its run, once none of that is left). */
+  private void forgetRestored(Delivery d, StoreBatch b) {
+    QueueRun run = d.run();
+    if (run == null) {
+      b.removeQueued(clientId, d.seq());
+    } else if (--run.remaining == 0) {
+      b.removeRun(clientId, run.first, run.count);
+    }
   }
 
   /**

@@ -24,10 +24,26 @@ public interface StoreBatch {
 
   void removeMessage(long messageId);
 
-  /** Adds or replaces (when sent, when released) one reference of a session's queue. */
+  /**
+   * Adds or replaces (when sent, when released) one reference of a session's queue. The references
+   * of a run ({@link StoredQueued#run()} not 0) are all added in one batch, in sequence order
+   * (other operations, such as the message a reference points to, may come between them), never
+   * replaced, and removed together with {@link #removeRun}.
+   */
   void putQueued(String clientId, StoredQueued queued);
 
+  /** Removes a reference written on its own (not in a run). */
   void removeQueued(String clientId, long seq);
+
+  /**
+   * Removes a run of references: the {@code count} references from {@code run} on (see {@link
+   * StoredQueued#run()}). The default removes them one by one.
+   */
+  default void removeRun(String clientId, long run, int count) {
+    for (int i = 0; i < count; i++) {
+      removeQueued(clientId, run + i);
+    }
+  }
 
   void putInboundQos2(String clientId, int packetId);
 

@@ -17,18 +17,32 @@ import java.util.List;
  * @param message the message itself, when this reference is its only one (then {@code messageId}
  *     is 0): a message routed to a single session is written once, with its reference, instead of
  *     as a record of its own plus a reference; null otherwise
+ * @param run 0 for a reference written and removed on its own; otherwise the {@code seq} of the
+ *     first reference of its <em>run</em>: the QoS 1 references that one publisher read queued for
+ *     one session, with consecutive sequence numbers, put in order in one batch, never
+ *     replaced, and removed together by {@link StoreBatch#removeRun} once each is delivered. A
+ *     store may keep a run as one record (one write per read instead of one per message); after a
+ *     restart a run comes back whole, so a QoS 1 message acknowledged before it may be sent again
+ *     (flagged DUP, as QoS 1 allows). QoS 2 references are never in a run.
  */
 public record StoredQueued(
     long seq, long messageId, int qos, boolean retain, List<Integer> subscriptionIds, int packetId,
-    boolean released, StoredMessage message) {
+    boolean released, StoredMessage message, long run) {
   public StoredQueued {
     subscriptionIds = List.copyOf(subscriptionIds);
+  }
+
+  /** A reference written and removed on its own (not in a run). */
+  public StoredQueued(
+      long seq, long messageId, int qos, boolean retain, List<Integer> subscriptionIds, int packetId,
+      boolean released, StoredMessage message) {
+    this(seq, messageId, qos, retain, subscriptionIds, packetId, released, message, 0);
   }
 
   /** A reference to a shared message record. */
   public StoredQueued(
       long seq, long messageId, int qos, boolean retain, List<Integer> subscriptionIds, int packetId,
       boolean released) {
-    this(seq, messageId, qos, retain, subscriptionIds, packetId, released, null);
+    this(seq, messageId, qos, retain, subscriptionIds, packetId, released, null, 0);
   }
 }

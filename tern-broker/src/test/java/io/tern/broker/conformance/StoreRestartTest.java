@@ -212,4 +212,27 @@ class StoreRestartTest extends BrokerTestBase {
     sub.ping();
     assertThat(store.recover().sessions().get(0).queue()).isEmpty();
   }
+
+  @Test
+  void theQueueBoundHoldsAfterARestartWithDropOldestToo() {
+    configure(b -> b.maxQueuedMessages(3).dropPolicy(io.tern.broker.DropPolicy.DROP_OLDEST));
+    persistentSubscriber("sub", "t", 1).close();
+    RawClient pub = connect("pub");
+    for (int i = 1; i <= 5; i++) { // sent together: stored together (one run), trimmed in memory
+      pub.send(publish("t", 1, i, "m" + i));
+    }
+    for (int i = 1; i <= 5; i++) {
+      pub.expect(pubAck(i));
+    }
+    pub.ping();
+    restartBroker();
+    RawClient sub = reconnect("sub");
+    for (int i = 3; i <= 5; i++) { // drop_oldest keeps the newest
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("m" + i);
+      sub.send(pubAck(p.packetId()));
+    }
+    sub.ping(); // PINGRESP next: nothing else was queued
+    eventually(() -> store.recover().sessions().get(0).queue().isEmpty());
+  }
 }

@@ -105,6 +105,14 @@ public final class ServerMetrics implements AutoCloseable {
     gauge("tern.messages.inflight", "QoS 1/2 messages sent and not yet acknowledged", broker,
         b -> traffic(b).inflight());
     gauge("tern.messages.queued", "Messages waiting to be sent", broker, b -> traffic(b).queued());
+    gauge("tern.outbound.buffered.bytes", "Bytes held for clients: queued messages (payload and topic) and unwritten "
+        + "buffers of slow sockets, against outbound_high_water_mark", broker, b -> b.memoryStats().bufferedOutboundBytes());
+    gauge("tern.outbound.over.high.water.mark", "1 while publishers to sessions that fall behind are paused", broker,
+        b -> b.memoryStats().overHighWaterMark() ? 1 : 0);
+    counter("tern.publishers.paused", "Publishers paused by the outbound high water mark", broker,
+        b -> b.memoryStats().publisherPauses());
+    counter("tern.messages.dropped.queued.bytes", "Of the queue_full drops, those over max_queued_bytes", broker,
+        b -> b.memoryStats().queuedBytesDrops());
     nettyMemory();
     registry.getPrometheusRegistry().register(() -> latency(broker.management().deliveryLatency()));
   }

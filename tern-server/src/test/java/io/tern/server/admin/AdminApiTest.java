@@ -264,7 +264,8 @@ class AdminApiTest {
     assertThat(s.get("expiry_interval").asLong()).isEqualTo(3600);
     assertThat(s.get("expires_at").asText()).isNotEmpty();
     await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/sessions/keeper").get("queued").asInt() == 1);
-    assertThat(f.getJson("/api/v1/sessions/keeper").get("queued_bytes").asLong()).isEqualTo(6);
+    // As max_queued_bytes counts it: payload "queued" and topic "keep/1".
+    assertThat(f.getJson("/api/v1/sessions/keeper").get("queued_bytes").asLong()).isEqualTo(12);
     assertThat(ids(f.getJson("/api/v1/sessions"))).containsExactly("keeper", "live");
     assertThat(ids(f.getJson("/api/v1/sessions?online=true"))).containsExactly("live");
     assertThat(ids(f.getJson("/api/v1/sessions?client_id_prefix=kee"))).containsExactly("keeper");

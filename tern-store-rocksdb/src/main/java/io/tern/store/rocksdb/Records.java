@@ -1,6 +1,7 @@
 package io.tern.store.rocksdb;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.tern.broker.store.StoredMessage;
 import io.tern.broker.store.StoredQueued;
@@ -18,15 +19,22 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Keys and values of the store, format 1. Keys of per-session records are the client id in UTF-8,
+ * Keys and values of the store, format 2. Keys of per-session records are the client id in UTF-8,
  * a 0 byte (which an MQTT string cannot contain, MQTT-1.5.4-2) and the record's own key, so that one
  * range delete removes a session's records. Numbers are big-endian, so that keys sort by them.
  * Messages are kept as MQTT 5 PUBLISH packets (every property preserved) behind a short header.
+ *
+ * <p>Each value starts with its record version. Format 2 added the expiry deadline of messages
+ * (version 2 of message and queue records) and runs (the QoS 1 references one publisher read
+ * queued for one session, as one record); version 1 records of format 1 are still read.
  */
 final class Records {
   private Records() {}
 
+  /** Version of session, subscription and will records (unchanged since format 1). */
   static final byte VERSION = 1;
+  /** Version of message, queue and run records written now. */
+  static final byte VERSION_2 = 2;
 
   // ---- keys
 
@@ -60,6 +68,13 @@ final class Records {
 
   static byte[] seqKey(String clientId, long seq) {
     return sessionKey(clientId, ByteBuffer.allocate(8).putLong(seq).array());
+  }
+
+  /** Writes the key of a per-session record ending in {@code seq} (a run's or a queue entry's). */
+  static void writeSeqKey(ByteBuf out, String clientId, long seq) {
+    ByteBufUtil.writeUtf8(out, clientId);
+    out.writeByte(0);
+    out.writeLong(seq);
   }
 
   static byte[] packetIdKey(String clientId, int packetId) {
@@ -126,8 +141,8 @@ final class Records {
   /** The reference, then its subscription ids, then the message when it is stored inline. */
   static byte[] queued(StoredQueued q) {
     byte[] inline = q.message() == null ? new byte[0] : message(q.message());
-    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 1 + 1 + 2 + 1 + 2 + 4 * q.subscriptionIds().size() + inline.length);
-    b.put(VERSION).putLong(q.messageId()).put((byte) q.qos()).put((byte) (q.retain() ? 1 : 0))
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 1 + 1 + 2 + 1 + 2 + 4 * q.subscriptionIds().size() + inline.length);
+    b.put(VERSION_2).putLong(q.run()).putLong(q.messageId()).put((byte) q.qos()).put((byte) (q.retain() ? 1 : 0))
         .putShort((short) q.packetId()).put((byte) (q.released() ? 1 : 0)).putShort((short) q.subscriptionIds().size());
     for (int id : q.subscriptionIds()) {
       b.putInt(id);
@@ -137,7 +152,11 @@ final class Records {
   }
 
   static StoredQueued queued(long seq, byte[] v) {
-    ByteBuffer b = versioned(v, 16);
+    check(v.length >= 16, "record of " + v.length + " bytes");
+    int version = v[0];
+    check(version == VERSION || version == VERSION_2, "record version " + version);
+    ByteBuffer b = ByteBuffer.wrap(v, 1, v.length - 1);
+    long run = version == VERSION ? 0 : b.getLong();
     long messageId = b.getLong();
     int qos = b.get();
     boolean retain = b.get() != 0;
@@ -152,29 +171,120 @@ final class Records {
     }
     StoredMessage inline = null;
     if (b.hasRemaining()) {
-      byte[] m = new byte[b.remaining()];
-      b.get(m);
-      inline = message(m);
+      inline = message(b, b.limit());
     }
     check(inline != null || messageId != 0, "queued reference without a message");
-    return new StoredQueued(seq, messageId, qos, retain, ids, packetId, released, inline);
+    check(run == 0 || (run <= seq && qos == 1), "run of a queued reference");
+    return new StoredQueued(seq, messageId, qos, retain, ids, packetId, released, inline, run);
   }
 
+  // ---- runs: [version 2][count: int] then per reference, in sequence order from the run's key:
+  //      [flags: qos | retain << 2 | inline << 3][n: short][n subscription ids: int]
+  //      then [length: int][message record] when inline, else [message id: long]
+
+  /** Starts a run's value in {@code out}; {@link #endRun} writes its count. */
+  static void beginRun(ByteBuf out) {
+    out.clear();
+    out.writeByte(VERSION_2);
+    out.writeInt(0);
+  }
+
+  static void addToRun(ByteBuf out, StoredQueued q) {
+    StoredMessage inline = q.message();
+    out.writeByte(q.qos() | (q.retain() ? 4 : 0) | (inline != null ? 8 : 0));
+    List<Integer> ids = q.subscriptionIds();
+    out.writeShort(ids.size());
+    for (int i = 0, n = ids.size(); i < n; i++) {
+      out.writeInt(ids.get(i));
+    }
+    if (inline != null) {
+      int at = out.writerIndex();
+      out.writeInt(0);
+      writeMessage(out, inline);
+      out.setInt(at, out.writerIndex() - at - 4);
+    } else {
+      out.writeLong(q.messageId());
+    }
+  }
+
+  static void endRun(ByteBuf out, int count) {
+    out.setInt(1, count);
+  }
+
+  /** The references of the run stored under {@code first}. */
+  static List<StoredQueued> run(long first, byte[] v) {
+    ByteBuffer b = ByteBuffer.wrap(v);
+    check(v.length >= 5 && b.get() == VERSION_2, "run record");
+    int count = b.getInt();
+    check(count > 0 && count <= v.length, "run of " + count);
+    List<StoredQueued> refs = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      int flags = b.get();
+      int qos = flags & 3;
+      check(qos == 1, "QoS of a run");
+      int n = b.getShort() & 0xFFFF;
+      check(b.remaining() >= 4 * n, "run subscription ids");
+      List<Integer> ids = new ArrayList<>(n);
+      for (int k = 0; k < n; k++) {
+        ids.add(b.getInt());
+      }
+      if ((flags & 8) != 0) {
+        int length = b.getInt();
+        check(length > 0 && length <= b.remaining(), "run message length");
+        int end = b.position() + length;
+        StoredMessage m = message(b, end);
+        b.position(end);
+        refs.add(new StoredQueued(first + i, 0, qos, (flags & 4) != 0, ids, 0, false, m, first));
+      } else {
+        long id = b.getLong();
+        refs.add(new StoredQueued(first + i, id, qos, (flags & 4) != 0, ids, 0, false, null, first));
+      }
+    }
+    check(!b.hasRemaining(), "run record length");
+    return refs;
+  }
+
+  // ---- messages: [version][has origin][origin length: short][origin][expires at: long, version 2][PUBLISH]
+
   static byte[] message(StoredMessage m) {
-    byte[] origin = m.origin() == null ? new byte[0] : utf8(m.origin());
-    byte[] publish = publish(m.publish());
-    return ByteBuffer.allocate(1 + 1 + 2 + origin.length + publish.length).put(VERSION)
-        .put((byte) (m.origin() == null ? 0 : 1)).putShort((short) origin.length).put(origin).put(publish).array();
+    ByteBuf out = Unpooled.buffer(m.publish().payload().length + m.publish().topic().length() + 32);
+    writeMessage(out, m);
+    byte[] bytes = new byte[out.readableBytes()];
+    out.readBytes(bytes);
+    return bytes;
+  }
+
+  static void writeMessage(ByteBuf out, StoredMessage m) {
+    out.writeByte(VERSION_2);
+    out.writeByte(m.origin() == null ? 0 : 1);
+    int at = out.writerIndex();
+    out.writeShort(0);
+    if (m.origin() != null) {
+      out.setShort(at, ByteBufUtil.writeUtf8(out, m.origin()));
+    }
+    out.writeLong(m.expiresAtMillis());
+    Publish p = m.publish();
+    // The packet id is not part of the message; 1 only satisfies the encoder for QoS > 0.
+    MqttEncoder.encodePublish(p, p.qos(), p.retain(), false, p.qos() > 0 ? 1 : 0, MqttVersion.V5, out);
   }
 
   static StoredMessage message(byte[] v) {
-    ByteBuffer b = versioned(v, 4);
+    return message(ByteBuffer.wrap(v), v.length);
+  }
+
+  /** The message record from the position of {@code b} to {@code end}. */
+  private static StoredMessage message(ByteBuffer b, int end) {
+    check(end - b.position() >= 4, "message record");
+    int version = b.get();
+    check(version == VERSION || version == VERSION_2, "record version " + version);
     boolean hasOrigin = b.get() != 0;
     byte[] origin = new byte[b.getShort() & 0xFFFF];
     b.get(origin);
-    byte[] publish = new byte[b.remaining()];
+    long expiresAt = version == VERSION ? 0 : b.getLong();
+    check(end > b.position(), "message record");
+    byte[] publish = new byte[end - b.position()];
     b.get(publish);
-    return new StoredMessage(publish(publish), hasOrigin ? string(origin) : null);
+    return new StoredMessage(publish(publish), hasOrigin ? string(origin) : null, expiresAt);
   }
 
   static byte[] will(StoredWill w) {

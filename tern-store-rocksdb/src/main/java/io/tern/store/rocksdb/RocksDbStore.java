@@ -1,5 +1,7 @@
 package io.tern.store.rocksdb;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.tern.broker.store.Durability;
 import io.tern.broker.store.MessageStore;
 import io.tern.broker.store.StoreBatch;
@@ -26,11 +28,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.stream.Stream;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -64,8 +68,11 @@ import org.slf4j.LoggerFactory;
 public final class RocksDbStore implements MessageStore {
   private static final Logger log = LoggerFactory.getLogger(RocksDbStore.class);
 
-  /** The format this code writes and the newest it reads. */
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * The format this code writes and the newest it reads. 2: messages keep their expiry deadline,
+   * QoS 1 references are stored in runs. A format 1 directory is read and upgraded in place.
+   */
+  public static final int FORMAT_VERSION = 2;
   /** The file in the data directory that holds the format version. */
   public static final String FORMAT_FILE = "FORMAT";
 
@@ -82,8 +89,10 @@ public final class RocksDbStore implements MessageStore {
   }
 
   private static final String[] FAMILIES = {
-    "sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills"
+    "sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills", "runs"
   };
+  /** The families whose records come and go with every message: short-lived, not worth compressing. */
+  private static final Set<String> TRANSIENT = Set.of("queue", "messages", "runs");
 
   private final Path dir;
   private final Durability durability;
@@ -98,6 +107,8 @@ public final class RocksDbStore implements MessageStore {
   private final ColumnFamilyHandle messages;
   private final ColumnFamilyHandle retained;
   private final ColumnFamilyHandle wills;
+  private final ColumnFamilyHandle runs;
+  private final List<ColumnFamilyOptions> familyOptions;
   private final WriteOptions writeOptions = new WriteOptions().setSync(false);
   private final LinkedBlockingQueue<Runnable> waitingForSync = new LinkedBlockingQueue<>();
   private final Thread syncer;
@@ -105,8 +116,8 @@ public final class RocksDbStore implements MessageStore {
   /** What {@link #open} read through, handed to the first {@link #recover} unless written since. */
   private volatile StoredState recovered;
 
-  private RocksDbStore(Path dir, Durability durability, DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db,
-      List<ColumnFamilyHandle> handles) {
+  private RocksDbStore(Path dir, Durability durability, DBOptions dbOptions, ColumnFamilyOptions cfOptions,
+      List<ColumnFamilyOptions> familyOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
     this.dir = dir;
     this.durability = durability;
     this.dbOptions = dbOptions;
@@ -120,6 +131,8 @@ public final class RocksDbStore implements MessageStore {
     this.messages = handles.get(5);
     this.retained = handles.get(6);
     this.wills = handles.get(7);
+    this.runs = handles.get(8);
+    this.familyOptions = familyOptions;
     if (durability == Durability.FSYNC) {
       syncer = new Thread(this::syncLoop, "tern-store-sync");
       syncer.setDaemon(true);
@@ -165,7 +178,7 @@ public final class RocksDbStore implements MessageStore {
   }
 
   private static RocksDbStore openOrThrow(Path dir, Durability durability) {
-    checkFormat(dir);
+    int format = checkFormat(dir);
     DBOptions dbOptions = new DBOptions()
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
@@ -173,13 +186,22 @@ public final class RocksDbStore implements MessageStore {
         .setEnablePipelinedWrite(true)
         // A log file is kept until every column family with data in it is flushed; the quiet ones
         // (sessions, subscriptions) would hold the busy ones' logs forever: bound the total.
-        .setMaxTotalWalSize(64L * 1024 * 1024)
+        .setMaxTotalWalSize(256L * 1024 * 1024)
         .setKeepLogFileNum(3);
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
+    // Queue records live from a publisher's read to the subscriber's ack: most are written and
+    // deleted within the same memtables, so that a flush drops the pair. Two memtables merged per
+    // flush widen that window; compression would only cost CPU on data about to be deleted.
+    ColumnFamilyOptions transientOptions = new ColumnFamilyOptions()
+        .setWriteBufferSize(64L * 1024 * 1024)
+        .setMaxWriteBufferNumber(4)
+        .setMinWriteBufferNumberToMerge(2)
+        .setCompressionType(CompressionType.NO_COMPRESSION);
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
     for (String f : FAMILIES) {
-      descriptors.add(new ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfOptions));
+      descriptors.add(new ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8),
+          TRANSIENT.contains(f) ? transientOptions : cfOptions));
     }
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     RocksDB db;
@@ -188,6 +210,7 @@ public final class RocksDbStore implements MessageStore {
     } catch (RocksDBException e) {
       dbOptions.close();
       cfOptions.close();
+      transientOptions.close();
       Status s = e.getStatus();
       String what = s == null ? e.getMessage() : s.getCodeString() + ": " + s.getState();
       boolean locked = what != null && what.contains("lock");
@@ -198,12 +221,24 @@ public final class RocksDbStore implements MessageStore {
       }
       throw corrupt(dir, "cannot open the store: " + what, e);
     }
-    RocksDbStore store = new RocksDbStore(dir, durability, dbOptions, cfOptions, db, handles);
+    RocksDbStore store = new RocksDbStore(dir, durability, dbOptions, cfOptions, List.of(transientOptions), db,
+        handles);
     try {
       store.recovered = store.readAll();
     } catch (RuntimeException e) {
       store.close();
       throw e instanceof StoreCorruptException c ? c : corrupt(dir, "cannot read the store: " + e.getMessage(), e);
+    }
+    if (format < FORMAT_VERSION) {
+      // Read through without error: its records are readable as they are, new ones are written in
+      // the new format. From now on a Tern that knows only the old format refuses the directory.
+      try {
+        Files.writeString(dir.resolve(FORMAT_FILE), FORMAT_VERSION + "\n");
+      } catch (IOException e) {
+        store.close();
+        throw corrupt(dir, "cannot upgrade the store from format " + format + ": " + e, e);
+      }
+      log.info("Store in {} upgraded from format {} to {}", dir.toAbsolutePath(), format, FORMAT_VERSION);
     }
     return store;
   }
@@ -214,8 +249,11 @@ public final class RocksDbStore implements MessageStore {
         + "quarantine to have that done), or set storage.data_dir to another directory", true, cause);
   }
 
-  /** Creates the FORMAT file in a new or empty directory; refuses what this code cannot read. */
-  private static void checkFormat(Path dir) {
+  /**
+   * Creates the FORMAT file in a new or empty directory; refuses what this code cannot read.
+   * Returns the format of the directory.
+   */
+  private static int checkFormat(Path dir) {
     Path format = dir.resolve(FORMAT_FILE);
     try {
       if (Files.exists(dir) && !Files.isDirectory(dir)) {
@@ -228,7 +266,7 @@ public final class RocksDbStore implements MessageStore {
       }
       if (empty) {
         Files.writeString(format, FORMAT_VERSION + "\n");
-        return;
+        return FORMAT_VERSION;
       }
       String text;
       try {
@@ -251,6 +289,7 @@ public final class RocksDbStore implements MessageStore {
       if (version < 1) {
         throw corrupt(format, format.toAbsolutePath() + " names format " + version + ", which never existed", null);
       }
+      return version;
     } catch (IOException e) {
       throw corrupt(dir, "cannot read the data directory: " + e, e);
     }
@@ -283,6 +322,7 @@ public final class RocksDbStore implements MessageStore {
       recovered = null; // out of date now
     }
     try {
+      b.endRun();
       db.write(writeOptions, b.wb);
     } catch (RocksDBException e) {
       throw new StoreException("store write failed: " + e.getMessage(), e);
@@ -388,6 +428,7 @@ public final class RocksDbStore implements MessageStore {
     writeOptions.close();
     dbOptions.close();
     cfOptions.close();
+    familyOptions.forEach(ColumnFamilyOptions::close);
   }
 
   // ------------------------------------------------------------------ reading back
@@ -396,7 +437,7 @@ public final class RocksDbStore implements MessageStore {
     Map<String, long[]> sessionRecords = new LinkedHashMap<>();
     each(sessions, (k, v) -> sessionRecords.put(Records.string(k), Records.session(v)));
     Map<String, List<StoredSubscription>> subs = new HashMap<>();
-    Map<String, List<StoredQueued>> queues = new HashMap<>();
+    Map<String, TreeMap<Long, StoredQueued>> queues = new HashMap<>();
     Map<String, Set<Integer>> inboundIds = new HashMap<>();
     List<byte[][]> orphans = new ArrayList<>(); // {family index, key}
     each(subscriptions, (k, v) -> {
@@ -408,11 +449,22 @@ public final class RocksDbStore implements MessageStore {
         orphans.add(new byte[][] {{2}, k});
       }
     });
+    each(runs, (k, v) -> {
+      String id = Records.clientIdOf(k);
+      if (sessionRecords.containsKey(id)) {
+        TreeMap<Long, StoredQueued> q = queues.computeIfAbsent(id, x -> new TreeMap<>());
+        for (StoredQueued r : Records.run(Records.longOf(Records.suffixOf(k)), v)) {
+          q.put(r.seq(), r);
+        }
+      } else {
+        orphans.add(new byte[][] {{8}, k});
+      }
+    });
     each(queue, (k, v) -> {
       String id = Records.clientIdOf(k);
       if (sessionRecords.containsKey(id)) {
         long seq = Records.longOf(Records.suffixOf(k));
-        queues.computeIfAbsent(id, x -> new ArrayList<>()).add(Records.queued(seq, v));
+        queues.computeIfAbsent(id, x -> new TreeMap<>()).put(seq, Records.queued(seq, v));
       } else {
         orphans.add(new byte[][] {{3}, k});
       }
@@ -445,7 +497,7 @@ public final class RocksDbStore implements MessageStore {
     }
     List<StoredSession> list = new ArrayList<>();
     sessionRecords.forEach((id, r) -> list.add(new StoredSession(id, r[0], r[1], subs.getOrDefault(id, List.of()),
-        queues.getOrDefault(id, List.of()), inboundIds.getOrDefault(id, Set.of()))));
+        queues.containsKey(id) ? new ArrayList<>(queues.get(id).values()) : List.of(), inboundIds.getOrDefault(id, Set.of()))));
     return new StoredState(list, messageRecords, retainedRecords, willRecords);
   }
 
@@ -476,6 +528,18 @@ public final class RocksDbStore implements MessageStore {
     final WriteBatch wb = new WriteBatch();
     /** Operations since the last write, counted here: isEmpty() is asked at every commit point. */
     int ops;
+    /**
+     * The run being added to ({@link StoredQueued#run()}): its value grows here, reference by
+     * reference, and goes into the batch as one record when the next run starts, before a removal
+     * of a run or a session, or at the write. Other operations (the message record a reference
+     * points to, for one) may come between its references. Direct buffers: RocksDB copies them
+     * into the batch without a byte[] in between.
+     */
+    private final ByteBuf runValue = Unpooled.directBuffer(4096);
+    private final ByteBuf runKey = Unpooled.directBuffer(64);
+    private String runClient;
+    private long runFirst;
+    private int runCount;
 
     private void run(RocksOp op) {
       ops++;
@@ -493,6 +557,7 @@ public final class RocksDbStore implements MessageStore {
 
     @Override
     public void removeSession(String clientId) {
+      endRun();
       run(() -> {
         wb.delete(sessions, Records.utf8(clientId));
         wb.delete(wills, Records.utf8(clientId));
@@ -500,6 +565,7 @@ public final class RocksDbStore implements MessageStore {
         byte[] to = Records.sessionPrefixEnd(clientId);
         wb.deleteRange(subscriptions, from, to);
         wb.deleteRange(queue, from, to);
+        wb.deleteRange(runs, from, to);
         wb.deleteRange(inbound, from, to);
       });
     }
@@ -526,7 +592,47 @@ public final class RocksDbStore implements MessageStore {
 
     @Override
     public void putQueued(String clientId, StoredQueued q) {
-      run(() -> wb.put(queue, Records.seqKey(clientId, q.seq()), Records.queued(q)));
+      if (q.run() == 0) {
+        run(() -> wb.put(queue, Records.seqKey(clientId, q.seq()), Records.queued(q)));
+        return;
+      }
+      if (runCount == 0 || q.run() != runFirst || !clientId.equals(runClient)) {
+        endRun();
+        if (q.seq() != q.run()) {
+          throw new IllegalArgumentException("reference " + q.seq() + " does not start run " + q.run());
+        }
+        runClient = clientId;
+        runFirst = q.run();
+        Records.beginRun(runValue);
+      } else if (q.seq() != runFirst + runCount) {
+        throw new IllegalArgumentException("reference " + q.seq() + " does not follow " + (runFirst + runCount - 1));
+      }
+      Records.addToRun(runValue, q);
+      runCount++;
+      ops++;
+    }
+
+    /** Puts the run being added to, if any, into the batch as one record. */
+    void endRun() {
+      if (runCount == 0) {
+        return;
+      }
+      Records.endRun(runValue, runCount);
+      runCount = 0;
+      runKey.clear();
+      Records.writeSeqKey(runKey, runClient, runFirst);
+      runClient = null;
+      try {
+        wb.put(runs, runKey.nioBuffer(), runValue.nioBuffer());
+      } catch (RocksDBException e) {
+        throw new StoreException("store batch failed: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void removeRun(String clientId, long first, int count) {
+      endRun();
+      run(() -> wb.delete(runs, Records.seqKey(clientId, first)));
     }
 
     @Override

@@ -112,6 +112,110 @@ class RocksDbStoreTest {
   }
 
   @Test
+  void aRunComesBackAsOneReferenceEachAndGoesWithOneRemoval() {
+    MqttProperties expiring = MqttProperties.builder().set(Property.MESSAGE_EXPIRY_INTERVAL, 60L).build();
+    StoredMessage inline = new StoredMessage(publish("t/1", 1, false, "one", expiring), "pub", 1_700_000_060_000L);
+    StoredMessage shared = new StoredMessage(publish("t/2", 1, false, "two", MqttProperties.EMPTY), null);
+    StoredQueued r1 = new StoredQueued(5, 0, 1, false, List.of(7), 0, false, inline, 5);
+    StoredQueued r2 = new StoredQueued(6, 9, 1, true, List.of(), 0, false, null, 5);
+    StoredQueued r3 = new StoredQueued(7, 0, 1, false, List.of(1, 2), 0, false, inline, 5);
+    StoredQueued qos2 = new StoredQueued(8, 9, 2, false, List.of(), 0, false);
+    RocksDbStore s = open();
+    StoreBatch b = s.newBatch();
+    b.putSession("c", StoredSession.NEVER, 0);
+    b.putQueued("c", r1);
+    b.putMessage(9, shared); // the broker stores a shared message between the references of a run
+    b.putQueued("c", r2);
+    b.putQueued("c", r3);
+    b.putQueued("c", qos2);
+    s.write(b);
+
+    StoredState state = open().recover();
+    assertThat(state.sessions().get(0).queue()).containsExactly(r1, r2, r3, qos2);
+    assertThat(state.sessions().get(0).queue().get(0).message().expiresAtMillis()).isEqualTo(1_700_000_060_000L);
+    assertThat(state.messages()).containsOnlyKeys(9L);
+
+    b = store.newBatch();
+    b.removeRun("c", 5, 3);
+    store.write(b);
+    assertThat(open().recover().sessions().get(0).queue()).containsExactly(qos2);
+  }
+
+  @Test
+  void aFormat1DirectoryIsReadAndUpgradedInPlace() throws Exception {
+    // A directory as format 1 wrote it: seven families, version 1 records (no expiry deadline).
+    Files.createDirectories(dir());
+    Files.writeString(dir().resolve(RocksDbStore.FORMAT_FILE), "1\n");
+    Publish p = publish("t", 1, false, "old", MqttProperties.EMPTY);
+    io.netty.buffer.ByteBuf packet = io.netty.buffer.Unpooled.buffer();
+    io.tern.codec.MqttEncoder.encodePublish(p, 1, false, false, 1, io.tern.codec.MqttVersion.V5, packet);
+    byte[] message = new byte[4 + packet.readableBytes()];
+    message[0] = 1; // version, no origin, origin length 0
+    packet.readBytes(message, 4, message.length - 4);
+    byte[] queued = new byte[16 + message.length];
+    queued[0] = 1; // version; message id 0 (inline), QoS 1, no retain, packet id 0, not released, no ids
+    queued[9] = 1;
+    System.arraycopy(message, 0, queued, 16, message.length);
+    try (org.rocksdb.DBOptions o = new org.rocksdb.DBOptions().setCreateIfMissing(true)
+             .setCreateMissingColumnFamilies(true);
+         org.rocksdb.ColumnFamilyOptions cfo = new org.rocksdb.ColumnFamilyOptions()) {
+      List<org.rocksdb.ColumnFamilyDescriptor> d = new java.util.ArrayList<>();
+      d.add(new org.rocksdb.ColumnFamilyDescriptor(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, cfo));
+      for (String f : List.of("sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills")) {
+        d.add(new org.rocksdb.ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfo));
+      }
+      List<org.rocksdb.ColumnFamilyHandle> h = new java.util.ArrayList<>();
+      try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(o, dir().toString(), d, h)) {
+        db.put(h.get(1), "c".getBytes(StandardCharsets.UTF_8), Records.session(StoredSession.NEVER, 0));
+        db.put(h.get(3), Records.seqKey("c", 4), queued);
+        db.put(h.get(5), Records.longKey(2), message);
+        db.put(h.get(6), "t".getBytes(StandardCharsets.UTF_8), Records.longKey(2));
+        h.forEach(org.rocksdb.ColumnFamilyHandle::close);
+      }
+    }
+
+    StoredState state = open().recover();
+    StoredQueued q = state.sessions().get(0).queue().get(0);
+    assertThat(q.seq()).isEqualTo(4);
+    assertThat(q.run()).isZero();
+    assertThat(q.message().publish().payload()).isEqualTo("old".getBytes(StandardCharsets.UTF_8));
+    assertThat(q.message().expiresAtMillis()).as("format 1 kept no deadline").isZero();
+    assertThat(state.messages().get(2L).origin()).isNull();
+    assertThat(state.retained()).containsEntry("t", 2L);
+    assertThat(Files.readString(dir().resolve(RocksDbStore.FORMAT_FILE)).trim())
+        .isEqualTo(String.valueOf(RocksDbStore.FORMAT_VERSION));
+  }
+
+  @Test
+  void compactionReclaimsTheSpaceOfRemovedRuns() {
+    RocksDbStore s = open();
+    byte[] payload = new byte[8 * 1024];
+    java.util.Random random = new java.util.Random(2);
+    StoreBatch b = s.newBatch();
+    b.putSession("c", StoredSession.NEVER, 0);
+    for (int run = 0; run < 200; run++) { // 16 MB that do not compress, in runs of 10
+      for (int i = 0; i < 10; i++) {
+        random.nextBytes(payload);
+        StoredMessage m = new StoredMessage(new Publish("t", 1, false, false, 0, payload.clone(), MqttProperties.EMPTY), "p");
+        b.putQueued("c", new StoredQueued(run * 10 + i + 1, 0, 1, false, List.of(), 0, false, m, run * 10 + 1));
+      }
+      s.write(b);
+    }
+    s.compact();
+    long full = s.sizeBytes();
+    assertThat(full).isGreaterThan(8L * 1024 * 1024);
+    assertThat(open().recover().sessions().get(0).queue()).hasSize(2000);
+    b = store.newBatch();
+    for (int run = 0; run < 200; run++) {
+      b.removeRun("c", run * 10 + 1, 10);
+    }
+    store.write(b);
+    store.compact();
+    assertThat(store.sizeBytes()).as("after removal and compaction (was %d)", full).isLessThan(full / 4);
+    assertThat(open().recover().sessions().get(0).queue()).isEmpty();
+  }
+
+  @Test
   void queueEntriesComeBackInSequenceOrder() {
     RocksDbStore s = open();
     StoreBatch b = s.newBatch();
@@ -215,7 +319,7 @@ class RocksDbStoreTest {
          org.rocksdb.ColumnFamilyOptions cfo = new org.rocksdb.ColumnFamilyOptions()) {
       List<org.rocksdb.ColumnFamilyDescriptor> d = new java.util.ArrayList<>();
       d.add(new org.rocksdb.ColumnFamilyDescriptor(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, cfo));
-      for (String f : List.of("sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills")) {
+      for (String f : List.of("sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills", "runs")) {
         d.add(new org.rocksdb.ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfo));
       }
       List<org.rocksdb.ColumnFamilyHandle> h = new java.util.ArrayList<>();
