@@ -227,6 +227,7 @@ public final class AdminServer implements AutoCloseable {
       case 400 -> "bad_request";
       case 401 -> "unauthorized";
       case 404 -> "not_found";
+      case 415 -> "unsupported_media_type";
       case 429 -> "too_many_requests";
       case 503 -> "unavailable";
       default -> "internal_error";
