@@ -176,6 +176,28 @@ broker_tern_before_process_check() { broker_tern_before_check; }
 broker_tern_before_process_version() { echo "$(broker_tern_before_version), storage.durability process"; }
 broker_tern_before_process_start() { TERN_JAR=$TERN_BEFORE_JAR tern_start "$1" "$2" process; }
 
+# tern_plain and tern_hooked: the same embedded broker (examples' BenchLauncher), without and with
+# 5 no-op hooks (publish + deliver) and a router of 50 routes, one of which matches every benchmark
+# topic. Compare them in one run: --brokers "tern_plain tern_hooked" (docs/extending.md).
+EXAMPLES_JAR=${EXAMPLES_JAR:-examples/target/tern-examples.jar}
+broker_tern_plain_check() {
+  [ -f "$EXAMPLES_JAR" ] || { echo "$EXAMPLES_JAR not found (mvn -pl examples -am package -DskipTests)"; return 1; }
+}
+broker_tern_plain_version() { echo "$(broker_tern_version), embedded (examples BenchLauncher), no hooks"; }
+broker_tern_plain_start() { tern_launcher_start "$1" "$2"; }
+broker_tern_hooked_check() { broker_tern_plain_check; }
+broker_tern_hooked_version() { echo "$(broker_tern_version), embedded, 5 no-op hooks and a router of 50 routes"; }
+broker_tern_hooked_start() { tern_launcher_start "$1" "$2" --hooks; }
+tern_launcher_start() {
+  local port=$1 dir=$2
+  shift 2
+  # shellcheck disable=SC2086
+  ( ulimit -n "$(ulimit -Hn)"
+    exec java $TERN_JVM_OPTS -Dtern.log.level=WARN -jar "$EXAMPLES_JAR" "$port" "$@" \
+      --max-inflight "$MAX_INFLIGHT" --max-queued "$MAX_QUEUED"
+  ) >"$dir/broker.log" 2>&1 &
+}
+
 broker_mosquitto_check() {
   [ -x "$MOSQUITTO" ] || { echo "$MOSQUITTO not found (apt-get install mosquitto)"; return 1; }
 }
@@ -339,7 +361,7 @@ ACTIVE=()
 SKIPS=()
 for b in $BROKERS; do
   if ! declare -F "broker_${b}_check" >/dev/null; then
-    log "unknown broker '$b' (known: tern tern_process tern_fsync tern_before tern_before_process mosquitto mosquitto_persist hivemq moquette)"
+    log "unknown broker '$b' (known: tern tern_process tern_fsync tern_before tern_before_process tern_plain tern_hooked mosquitto mosquitto_persist hivemq moquette)"
     exit 1
   fi
   if reason=$("broker_${b}_check"); then

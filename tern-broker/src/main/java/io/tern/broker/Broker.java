@@ -1,6 +1,14 @@
 package io.tern.broker;
 
+import io.tern.broker.event.BrokerEvent;
+import io.tern.broker.event.EventListener;
+import io.tern.broker.hook.Hook;
+import io.tern.broker.hook.Plugin;
+import io.tern.broker.hook.Registration;
 import io.tern.broker.internal.BrokerCore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import io.tern.broker.internal.ManagementImpl;
 import io.tern.broker.management.BrokerManagement;
 import io.tern.broker.store.MessageStore;
@@ -30,11 +38,23 @@ public final class Broker implements AutoCloseable {
   private final BrokerCore core;
   private final BrokerManagement management;
   private volatile boolean started;
+  private final List<Plugin> plugins;
 
-  private Broker(BrokerConfig config, MessageStore store) {
-    this.config = config;
-    this.core = new BrokerCore(config, store);
+  private Broker(Builder b) {
+    this.config = b.config.build();
+    this.core = new BrokerCore(config, b.store);
     this.management = new ManagementImpl(core);
+    core.hooks().timeout(b.hookTimeout);
+    for (Hook h : b.hooks) {
+      core.hooks().add(h);
+    }
+    for (EventListener l : b.listeners) {
+      core.events().add(l);
+    }
+    for (Builder.PendingRule r : b.rules) {
+      core.addRule(r.filter(), r.qos(), r.handler());
+    }
+    this.plugins = List.copyOf(b.plugins);
   }
 
   public static Builder builder() {
@@ -49,9 +69,29 @@ public final class Broker implements AutoCloseable {
     if (started) {
       throw new IllegalStateException("already started");
     }
-    core.transport().start();
+    core.events().reopen();
+    for (Plugin p : plugins) {
+      p.start(this); // before the listeners: the plugins' hooks see the first client
+    }
+    try {
+      core.transport().start();
+    } catch (RuntimeException e) {
+      stopPlugins();
+      throw e;
+    }
     started = true;
+    core.events().emitNow(new BrokerEvent.Started(System.currentTimeMillis()));
     return this;
+  }
+
+  private void stopPlugins() {
+    for (int i = plugins.size() - 1; i >= 0; i--) {
+      try {
+        plugins.get(i).stop();
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(Broker.class).warn("Plugin {} failed to stop", plugins.get(i), e);
+      }
+    }
   }
 
   /**
@@ -63,7 +103,10 @@ public final class Broker implements AutoCloseable {
       return;
     }
     started = false;
+    core.events().emitNow(new BrokerEvent.Stopping(System.currentTimeMillis()));
     core.transport().stop();
+    stopPlugins();
+    core.events().close();
   }
 
   @Override
@@ -108,6 +151,11 @@ public final class Broker implements AutoCloseable {
     core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), MqttProperties.EMPTY));
   }
 
+  /** Publishes a message from inside the process (see {@link #publish(String, byte[], int, boolean)}). */
+  public void publish(MqttMessage message) {
+    core.publish(message.toPublish());
+  }
+
   /**
    * Publishes a message with MQTT 5 properties (Message Expiry Interval, Content Type, Response
    * Topic, Correlation Data, User Properties, Payload Format Indicator); MQTT 3 subscribers get it
@@ -139,6 +187,72 @@ public final class Broker implements AutoCloseable {
   /** A QoS 0, non-retained publish. */
   public void publish(String topic, byte[] payload) {
     publish(topic, payload, 0, false);
+  }
+
+  /**
+   * Adds a hook to the running broker (or before start): it joins, at the end, the chain of every
+   * hook point whose interface it implements (see {@link Hook}). Any thread.
+   *
+   * @return the handle that removes it
+   * @throws IllegalArgumentException if it implements no hook point interface
+   */
+  public Registration addHook(Hook hook) {
+    return core.hooks().add(Objects.requireNonNull(hook, "hook"));
+  }
+
+  /**
+   * Listens to the broker's {@link BrokerEvent}s: clients connected and disconnected (with the
+   * reason), subscriptions, sessions, dropped messages, client errors. See {@link EventListener}
+   * for the threading. Any thread.
+   */
+  public Registration onEvent(EventListener listener) {
+    return core.events().add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Adds a rule: every message published to a topic matching {@code filter} goes to {@code handler},
+   * in-process, at {@code min(message QoS, qos)}; see {@link Rule}. Any thread, running or not.
+   *
+   * <pre>{@code
+   * Rule r = broker.rule("sensors/+/temperature", 0, m -> db.insert(m.topic(), m.payloadAsString()));
+   * ...
+   * r.remove();
+   * }</pre>
+   *
+   * @throws IllegalArgumentException for an invalid filter (or a {@code $share/} one) or QoS
+   */
+  public Rule rule(String filter, int qos, RuleHandler handler) {
+    return core.addRule(filter, qos, Objects.requireNonNull(handler, "handler"));
+  }
+
+  /** A QoS 0 rule (see {@link #rule(String, int, RuleHandler)}). */
+  public Rule rule(String filter, RuleHandler handler) {
+    return rule(filter, 0, handler);
+  }
+
+  /**
+   * Subscribes the session of a client to {@code filter} at {@code qos} from inside the process, as
+   * if the client had subscribed (no SUBACK is sent; retained messages are). The subscription is made
+   * shortly after this returns, on the session's thread. No hooks run for it.
+   *
+   * @return false when no session of this client id exists
+   * @throws IllegalArgumentException for an invalid filter or QoS
+   */
+  public boolean subscribe(String clientId, String filter, int qos) {
+    if (!Topics.isValidFilter(filter) || qos < 0 || qos > 2) {
+      throw new IllegalArgumentException("invalid subscription: '" + filter + "' QoS " + qos);
+    }
+    return core.subscribe(clientId, filter, qos);
+  }
+
+  /** Hook invocations that threw, failed their stage or answered null since start. */
+  public long hookFailures() {
+    return core.hooks().failures();
+  }
+
+  /** Events not delivered because the listeners fell 65,536 events behind. */
+  public long eventsDropped() {
+    return core.events().dropped();
   }
 
   /** The space the store takes, in bytes; 0 without a store. */
@@ -218,6 +332,13 @@ public final class Broker implements AutoCloseable {
   public static final class Builder {
     private BrokerConfig.Builder config = BrokerConfig.builder();
     private MessageStore store;
+    private final List<Hook> hooks = new ArrayList<>();
+    private final List<EventListener> listeners = new ArrayList<>();
+    private final List<PendingRule> rules = new ArrayList<>();
+    private final List<Plugin> plugins = new ArrayList<>();
+    private Duration hookTimeout = Duration.ofSeconds(10);
+
+    private record PendingRule(String filter, int qos, RuleHandler handler) {}
 
     private Builder() {}
 
@@ -270,8 +391,52 @@ public final class Broker implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Adds a hook (see {@link Hook}); hooks run in the order they are added. For example a
+     * {@link io.tern.broker.router.Router}.
+     */
+    public Builder hook(Hook hook) {
+      hooks.add(Objects.requireNonNull(hook, "hook"));
+      return this;
+    }
+
+    /** Listens to the broker's events (see {@link Broker#onEvent}). */
+    public Builder onEvent(EventListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Adds a rule (see {@link Broker#rule(String, int, RuleHandler)}). */
+    public Builder rule(String filter, int qos, RuleHandler handler) {
+      rules.add(new PendingRule(filter, qos, Objects.requireNonNull(handler, "handler")));
+      return this;
+    }
+
+    /** Adds a plugin, started with the broker (before its listeners) and stopped after them. */
+    public Builder plugin(Plugin plugin) {
+      plugins.add(Objects.requireNonNull(plugin, "plugin"));
+      return this;
+    }
+
+    /** Adds plugins, in order (see {@link #plugin(Plugin)}). */
+    public Builder plugins(List<? extends Plugin> list) {
+      list.forEach(this::plugin);
+      return this;
+    }
+
+    /**
+     * How long an asynchronous hook answer may take before its fallback applies (default 10 s).
+     */
+    public Builder hookTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("hook timeout must be positive");
+      }
+      this.hookTimeout = timeout;
+      return this;
+    }
+
     public Broker build() {
-      return new Broker(config.build(), store);
+      return new Broker(this);
     }
   }
 }

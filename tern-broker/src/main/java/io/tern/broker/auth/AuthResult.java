@@ -15,6 +15,8 @@ public final class AuthResult {
   /** MQTT 5 {@code 0x8A Banned}; MQTT 3 {@code 0x05}. */
   public static final int BANNED = 0x8A;
 
+  private static final AuthResult PASS = new AuthResult(false, 0, null, null);
+
   private final boolean accepted;
   private final int reasonCode;
   private final String username;
@@ -48,6 +50,20 @@ public final class AuthResult {
     return new AuthResult(false, reasonCode, null, null);
   }
 
+  /**
+   * No decision: the next {@link io.tern.broker.hook.ConnectHook} or chained authenticator decides
+   * ({@link Authenticator#chain}). An authenticator that passes when it is the last one refuses the
+   * client with {@code 0x87 Not authorized}.
+   */
+  public static AuthResult pass() {
+    return PASS;
+  }
+
+  /** Whether this is {@link #pass()}. */
+  public boolean isPass() {
+    return this == PASS;
+  }
+
   /** Refuses with {@code 0x86 Bad User Name or Password} (MQTT 3: {@code 0x04}). */
   public static AuthResult badCredentials() {
     return refuse(BAD_USER_NAME_OR_PASSWORD);
@@ -79,6 +95,9 @@ public final class AuthResult {
 
   @Override
   public String toString() {
+    if (this == PASS) {
+      return "pass";
+    }
     return accepted ? "accepted as " + username : "refused (0x" + Integer.toHexString(reasonCode) + ")";
   }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.CompletionStage;
  * }</pre>
  */
 @FunctionalInterface
-public interface Authenticator {
+public interface Authenticator extends io.tern.broker.hook.ConnectHook {
   /** Accepts everyone, anonymous clients included, with the user name they sent. */
   Authenticator ALLOW_ALL = new Authenticator() {
     @Override
@@ -35,4 +35,44 @@ public interface Authenticator {
   };
 
   CompletionStage<AuthResult> authenticate(ConnectRequest request);
+
+  /** As a {@link io.tern.broker.hook.ConnectHook}: the authenticator's answer. */
+  @Override
+  default CompletionStage<AuthResult> onConnect(ConnectRequest request) {
+    return authenticate(request);
+  }
+
+  /**
+   * Asks each authenticator in turn: the first that accepts or refuses decides; one that answers
+   * {@link AuthResult#pass()} (or fails) leaves it to the next. When all pass: {@code 0x87 Not
+   * authorized}. For example a static table of service accounts in front of an LDAP lookup.
+   */
+  static Authenticator chain(Authenticator... authenticators) {
+    java.util.List<Authenticator> list = java.util.List.of(authenticators);
+    return new Authenticator() {
+      @Override
+      public CompletionStage<AuthResult> authenticate(ConnectRequest request) {
+        return next(request, 0);
+      }
+
+      private CompletionStage<AuthResult> next(ConnectRequest request, int i) {
+        if (i == list.size()) {
+          return CompletableFuture.completedFuture(AuthResult.notAuthorized());
+        }
+        CompletionStage<AuthResult> stage;
+        try {
+          stage = list.get(i).authenticate(request);
+        } catch (RuntimeException e) {
+          stage = CompletableFuture.failedFuture(e);
+        }
+        return stage.handle((r, error) -> r)
+            .thenCompose(r -> r == null || r.isPass() ? next(request, i + 1) : CompletableFuture.completedFuture(r));
+      }
+
+      @Override
+      public String toString() {
+        return "chain" + list;
+      }
+    };
+  }
 }

@@ -41,4 +41,34 @@ public interface Authorizer {
    * @param qos the QoS of the message, or the QoS the subscription asks for
    */
   Permission authorize(ClientInfo client, Action action, String topic, int qos);
+
+  /**
+   * Asks each authorizer in turn: the first answer other than {@link Permission#ABSTAIN} decides;
+   * when all abstain, {@link Permission#DENY}. An authorizer that throws counts as abstaining.
+   */
+  static Authorizer chain(Authorizer... authorizers) {
+    Authorizer[] list = authorizers.clone();
+    return new Authorizer() {
+      @Override
+      public Permission authorize(ClientInfo client, Action action, String topic, int qos) {
+        for (Authorizer a : list) {
+          Permission p;
+          try {
+            p = a.authorize(client, action, topic, qos);
+          } catch (RuntimeException e) {
+            continue;
+          }
+          if (p != Permission.ABSTAIN) {
+            return p;
+          }
+        }
+        return Permission.DENY;
+      }
+
+      @Override
+      public String toString() {
+        return "chain" + java.util.Arrays.toString(list);
+      }
+    };
+  }
 }

@@ -9,6 +9,11 @@ public final class Permission {
   public static final Permission ALLOW = new Permission(true, 2);
   /** Refused: a PUBLISH is not routed, a subscription is refused, a message is not delivered. */
   public static final Permission DENY = new Permission(false, -1);
+  /**
+   * No decision: the next authorizer of a chain decides ({@link Authorizer#chain}); treated as
+   * {@link #DENY} when no other authorizer allows.
+   */
+  public static final Permission ABSTAIN = new Permission(false, -1);
   private static final Permission[] MAX_QOS = {new Permission(true, 0), new Permission(true, 1), ALLOW};
 
   private final boolean allowed;
@@ -38,6 +43,9 @@ public final class Permission {
 
   @Override
   public String toString() {
+    if (this == ABSTAIN) {
+      return "abstain";
+    }
     return !allowed ? "deny" : maxQos == 2 ? "allow" : "allow up to QoS " + maxQos;
   }
 }

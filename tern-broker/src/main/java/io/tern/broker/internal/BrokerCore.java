@@ -23,6 +23,9 @@ public final class BrokerCore {
   private final Transport transport;
   private final Persistence persistence;
   private final Access access;
+  private final HookChain hooks = new HookChain();
+  private final Events events = new Events();
+  private final Rules rules = new Rules(this);
   private final OutboundMemory memory;
 
   public BrokerCore(BrokerConfig config) {
@@ -34,7 +37,7 @@ public final class BrokerCore {
     this.config = config;
     this.persistence = new Persistence(store);
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
-    this.access = new Access(config, stats);
+    this.access = new Access(config, stats, hooks);
     this.memory = new OutboundMemory(config, stats);
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
@@ -88,6 +91,43 @@ public final class BrokerCore {
     return access;
   }
 
+  public HookChain hooks() {
+    return hooks;
+  }
+
+  public Events events() {
+    return events;
+  }
+
+  /** Adds a rule (an in-process subscriber); any thread, before or after start. */
+  public io.tern.broker.Rule addRule(String filter, int qos, io.tern.broker.RuleHandler handler) {
+    return rules.add(filter, qos, handler);
+  }
+
+  /**
+   * Subscribes a connected client's session to {@code filter} from inside the process, as if the
+   * client had sent SUBSCRIBE (no SUBACK; retained messages are sent). False when no session of
+   * this client id exists. Any thread; the subscription is made on the session's loop.
+   */
+  public boolean subscribe(String clientId, String filter, int qos) {
+    Session s = registry.get(clientId);
+    if (s == null) {
+      return false;
+    }
+    s.runOnLoop(() -> {
+      if (s.terminated) {
+        return;
+      }
+      Subscriber entry = Subscriber.of(s, filter, Math.min(qos, config.maxQos()), false, false, 0, 0);
+      s.subscribe(entry);
+      persistence.commit();
+      if (!entry.shared()) {
+        sendRetained(s, entry, DeliverySink.DIRECT);
+      }
+    });
+    return true;
+  }
+
   /** Client ids whose packets are logged ({@link io.tern.broker.management.BrokerManagement#trace}). */
   final java.util.Set<String> traced = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -137,6 +177,10 @@ public final class BrokerCore {
    * first, with whatever else the calling thread's batch holds.
    */
   void publishWill(Publish will, String clientId) {
+    will = willAfterHooks(new io.tern.broker.auth.ClientInfo(clientId, null, null, null, null), will);
+    if (will == null) {
+      return;
+    }
     DeliveryBatcher batch = new DeliveryBatcher();
     route(new Message(will, clientId, System.nanoTime()), new MatchCollector(), batch);
     batch.flush(persistence);
@@ -223,19 +267,49 @@ public final class BrokerCore {
     final List<Integer> ids = new ArrayList<>(2);
   }
 
-  private static void deliver(DeliverySink sink, Subscriber s, Message m) {
+  private void deliver(DeliverySink sink, Subscriber s, Message m) {
     List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
     deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids, s.shared() ? s.filter() : null);
   }
 
-  private static void deliver(DeliverySink sink, Session session, Message m, int grantedQos,
+  private void deliver(DeliverySink sink, Session session, Message m, int grantedQos,
       boolean retainAsPublished, List<Integer> ids, String sharedFilter) {
+    if (hooks.hasDeliverHooks() && session.rule == null) {
+      m = afterDeliverHooks(session, m);
+      if (m == null) {
+        return;
+      }
+    }
     int qos = Math.min(m.qos(), grantedQos);
     // MQTT-3.3.1-9: a message sent because of an established subscription has RETAIN 0 (v5: unless
     // Retain As Published).
     boolean retain = retainAsPublished && m.retain();
     m.routedTo++;
     sink.deliver(session, new Delivery(m, qos, retain, ids, sharedFilter));
+  }
+
+  /** The message for this session after the deliver hooks (the same, another, or null: skip). */
+  private Message afterDeliverHooks(Session session, Message m) {
+    io.tern.broker.MqttMessage out = hooks.deliver(clientInfoOf(session), m.view());
+    if (out == null) {
+      return null;
+    }
+    return out == m.view() ? m : new Message(out.toPublish(), m.origin(), m.receivedAtNanos());
+  }
+
+  static io.tern.broker.auth.ClientInfo clientInfoOf(Session s) {
+    io.tern.broker.auth.ClientInfo c = s.clientInfo;
+    return c != null ? c : new io.tern.broker.auth.ClientInfo(s.clientId, null, null, null, null);
+  }
+
+  /** A will about to be published, after the will hooks: the same, another, or null (suppressed). */
+  Publish willAfterHooks(io.tern.broker.auth.ClientInfo client, Publish will) {
+    if (!hooks.hasWillHooks()) {
+      return will;
+    }
+    io.tern.broker.MqttMessage view = io.tern.broker.MqttMessage.wrap(will);
+    io.tern.broker.MqttMessage out = hooks.will(client, view);
+    return out == null ? null : out == view ? will : out.toPublish();
   }
 
   /**
@@ -283,8 +357,15 @@ public final class BrokerCore {
       if (access.authorizing && !access.mayReceive(session, m)) {
         return;
       }
+      Message out = m;
+      if (hooks.hasDeliverHooks()) {
+        out = afterDeliverHooks(session, m);
+        if (out == null) {
+          return;
+        }
+      }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      sink.deliver(session, new Delivery(m, Math.min(m.qos(), s.qos()), true, ids, null));
+      sink.deliver(session, new Delivery(out, Math.min(out.qos(), s.qos()), true, ids, null));
     });
   }
 }

@@ -30,6 +30,8 @@ final class Message {
    * routes, read by the same thread when it stores the deliveries.
    */
   int routedTo;
+  /** The view hooks get, made on first use (a benign race: any thread may make an equal one). */
+  private io.tern.broker.MqttMessage view;
 
   /**
    * @param origin the client id of the publisher, or {@code null} for messages from inside the process
@@ -50,6 +52,15 @@ final class Message {
 
   long receivedAtNanos() {
     return receivedAtNanos;
+  }
+
+  io.tern.broker.MqttMessage view() {
+    io.tern.broker.MqttMessage v = view;
+    if (v == null) {
+      v = io.tern.broker.MqttMessage.wrap(publish);
+      view = v;
+    }
+    return v;
   }
 
   /** What a queued copy is counted as against {@code maxQueuedBytes}: payload and topic. */

@@ -13,6 +13,9 @@ import io.tern.broker.auth.AuthResult;
 import io.tern.broker.auth.AuthStep;
 import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.ClientInfo;
+import io.tern.broker.event.BrokerEvent;
+import io.tern.broker.event.DisconnectReason;
+import io.tern.broker.hook.PublishDecision;
 import io.tern.codec.Auth;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Connect;
@@ -115,6 +118,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** The enhanced authentication (v5 AUTH) of a CONNECT that named an Authentication Method, else null. */
   private EnhancedAuth enhancedAuth;
   private String closeReason;
+  /** Why the connection ends, for the {@link BrokerEvent.Disconnected} event; null: network loss. */
+  private DisconnectReason closeCause;
+  /**
+   * A hook answers asynchronously: packets received meanwhile wait in {@link #pending} (reading is
+   * paused), so that the order of the client's packets is kept.
+   */
+  private boolean held;
   /**
    * Set when this side decided to close: the channel only becomes inactive later, and packets
    * decoded meanwhile (from the same read) must not be acted upon. DISCONNECT is the final packet
@@ -166,8 +176,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (state == State.CLOSED || closing) {
       return; // packets are plain objects: nothing to release
     }
-    if (state == State.CONNECTING) {
-      if (enhancedAuth != null && enhancedAuth.atConnect()) {
+    if (state == State.CONNECTING || held) {
+      if (state == State.CONNECTING && enhancedAuth != null && enhancedAuth.atConnect()) {
         onAuthenticating(msg);
         return;
       }
@@ -245,7 +255,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     channel.eventLoop().execute(() -> {
       if (pausedByBacklog) {
         pausedByBacklog = false;
-        if (state == State.CONNECTED && !closing) {
+        if (state == State.CONNECTED && !closing && !held) {
           channel.config().setAutoRead(true);
         }
       }
@@ -295,10 +305,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof IOException) {
-      beginClose("network error: " + cause.getMessage());
+      beginClose(DisconnectReason.NETWORK_LOSS, "network error: " + cause.getMessage());
       log.debug("Client {} from {}: {}", clientId, remote(), cause.toString());
     } else {
-      beginClose("internal error: " + cause);
+      beginClose(DisconnectReason.INTERNAL_ERROR, "internal error: " + cause);
       log.warn("Client {} from {}: unexpected error, closing the connection", clientId, remote(), cause);
     }
     ctx.close();
@@ -436,8 +446,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * The exchange of an enhanced authentication, before the session is prepared: reads the client's
-   * AUTH packets ({@link #onAuthenticating}) and must end within the connect timeout.
+   * The exchange of an enhanced authentication, before the session is prepared, after the connect
+   * hooks had their say: reads the client's AUTH packets ({@link #onAuthenticating}) and must end
+   * within the connect timeout.
    */
   private void startEnhancedAuth(Connect c, String id, BiConsumer<AuthResult, ClientInfo> then) {
     long timeoutMs = core.config().connectTimeout().toMillis();
@@ -448,12 +459,22 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         ctx.close();
       }
     }, timeoutMs, TimeUnit.MILLISECONDS);
-    enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener, null),
-        c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
-          connectTimeout.cancel(false);
-          channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
-          core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
-        });
+    core.access().beforeEnhanced(c, id, channel, listener, refused -> {
+      if (state != State.CONNECTING || closing) {
+        return;
+      }
+      if (refused != null) {
+        connectTimeout.cancel(false);
+        then.accept(refused, null);
+        return;
+      }
+      enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener,
+          null), c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
+            connectTimeout.cancel(false);
+            channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
+            core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
+          });
+    });
   }
 
   /** A packet during the enhanced authentication of the CONNECT: only AUTH or DISCONNECT (MQTT-3.1.2-30). */
@@ -509,6 +530,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     if (!result.accepted()) {
       beginClose("not authenticated");
+      clientError(result.reasonCode(), "CONNECT refused by authentication");
       int code = version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
       ctx.writeAndFlush(new ConnAck(false, code)).addListener(ChannelFutureListener.CLOSE);
       return;
@@ -522,6 +544,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     core.stats().protocolErrors.increment();
     log.info("Connection from {} refused: {} ({})", remote(), why, ReasonCodes.describe(reasonCode));
     beginClose(why);
+    clientError(reasonCode, why);
     ConnAck ack = version.isV5()
         ? new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(why).build())
         : new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode));
@@ -533,6 +556,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       // A newer connection with the same client id took the session while this one was being
       // prepared: this connection lost the race and is taken over before it started.
       closeReason = "session taken over";
+      closeCause = DisconnectReason.TAKEN_OVER;
       log.info("Client {} from {}: session taken over while connecting", clientId, remote());
       if (state == State.CONNECTING) {
         state = State.CLOSED;
@@ -569,16 +593,63 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, sessionExpiry, clientReceiveMaximum);
     flush();
+    Events ev = core.events();
+    if (ev.active()) {
+      long now = System.currentTimeMillis();
+      ev.emit(present ? new BrokerEvent.SessionResumed(now, clientId) : new BrokerEvent.SessionCreated(now, clientId));
+      ev.emit(new BrokerEvent.Connected(now, clientId, client.username(), client.remoteAddress(), listener.name(),
+          version.level(), cleanStart, sessionPresent));
+    }
+    replayPending();
+  }
+
+  /**
+   * Waits for an asynchronous hook answer: reading pauses and what arrives meanwhile waits, then
+   * {@code then} runs on this loop with the answer and the waiting packets are processed in order.
+   */
+  private <T> void awaitHook(java.util.concurrent.CompletionStage<T> answer, java.util.function.Consumer<T> then) {
+    held = true;
+    if (pending == null) {
+      pending = new ArrayList<>(4);
+    }
+    channel.config().setAutoRead(false);
+    answer.whenComplete((result, error) -> channel.eventLoop().execute(() -> {
+      if (state != State.CONNECTED || closing) {
+        return;
+      }
+      held = false;
+      then.accept(result); // the chain completes its stages with the fallback, never with an error
+      replayPending();
+    }));
+  }
+
+  /** Processes the packets that waited (for the session, or for a hook), then ends like a read. */
+  private void replayPending() {
     List<Object> queued = pending;
     pending = null;
-    channel.config().setAutoRead(true);
-    for (Object msg : queued) {
+    if (!pausedByBacklog) {
+      channel.config().setAutoRead(true);
+    }
+    for (int i = 0; i < queued.size(); i++) {
       if (state != State.CONNECTED || closing) {
         break;
       }
-      dispatch(msg);
+      if (held) { // a hook of a replayed packet answers later: the rest waits again, in front
+        pending.addAll(0, queued.subList(i, queued.size()));
+        break;
+      }
+      dispatch(queued.get(i));
     }
     channelReadComplete(ctx); // the replayed packets end like a read: hand over batches, flush
+  }
+
+  /** An error event for the application ({@link BrokerEvent.ClientError}); cheap when nobody listens. */
+  private void clientError(int reasonCode, String description) {
+    Events ev = core.events();
+    if (ev.active()) {
+      ev.emit(new BrokerEvent.ClientError(System.currentTimeMillis(), clientId,
+          remote() instanceof java.net.InetSocketAddress a ? a : null, reasonCode, description));
+    }
   }
 
   private int keepAliveOf() {
@@ -624,11 +695,61 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       onDeniedPublish(p);
       return;
     }
-    if (p.retain() && p.payload().length > 0 && core.retainedQuotaExceeded(p.topic())) {
+    if (core.hooks().hasPublishHooks()) {
+      PublishDecision d = core.hooks().publish(client, io.tern.broker.MqttMessage.wrap(p.withDelivery(p.qos(),
+          p.retain(), false, 0)));
+      if (d != PublishDecision.CONTINUE) {
+        if (d.isAsync()) {
+          Publish held = p;
+          awaitHook(d.stage(), r -> afterPublishHooks(held, r));
+        } else {
+          afterPublishHooks(p, d);
+        }
+        return;
+      }
+    }
+    routePublish(p, p);
+  }
+
+  /** Acts on the publish hooks' final answer (never async). */
+  private void afterPublishHooks(Publish p, PublishDecision d) {
+    if (d.isContinue()) {
+      routePublish(p, p);
+    } else if (d.isRewrite()) {
+      routePublish(p, d.message().toPublish());
+    } else if (d.isDisconnect()) {
+      log.info("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", clientId, remote(), p.topic());
+      clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
+      disconnect(d.reasonCode(), "PUBLISH refused", DisconnectReason.NOT_AUTHORIZED);
+    } else if (d.isHandled()) {
+      if (p.qos() == 1) {
+        ack(new PubAck(p.packetId()));
+      } else if (p.qos() == 2) {
+        session.receivedQos2(p.packetId());
+        ack(new PubRec(p.packetId(), ReasonCodes.SUCCESS, MqttProperties.EMPTY));
+      }
+    } else { // refused
+      core.stats().publishesDenied.increment();
+      clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
+      int code = version.isV5() ? d.reasonCode() : ReasonCodes.SUCCESS;
+      if (p.qos() == 1) {
+        write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
+      } else if (p.qos() == 2) {
+        write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
+      }
+    }
+  }
+
+  /**
+   * Routes a PUBLISH and runs its QoS flow: {@code p} as the client sent it (the flow: packet id,
+   * QoS of the ack), {@code routed} the message as the hooks left it (the same when none changed it).
+   */
+  private void routePublish(Publish p, Publish routed) {
+    if (routed.retain() && routed.payload().length > 0 && core.retainedQuotaExceeded(routed.topic())) {
       onRetainedQuotaExceeded(p);
       return;
     }
-    Message m = new Message(p.withDelivery(p.qos(), p.retain(), false, 0), clientId, System.nanoTime());
+    Message m = new Message(routed.withDelivery(routed.qos(), routed.retain(), false, 0), clientId, System.nanoTime());
     switch (p.qos()) {
       case 0:
         core.route(m, matches, batcher);
@@ -683,6 +804,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * QoS 0 PUBLISH has no ack to refuse it in: disconnected when so configured (v5: DISCONNECT 0x87).
    */
   private void onDeniedPublish(Publish p) {
+    clientError(ReasonCodes.NOT_AUTHORIZED, "PUBLISH to " + p.topic() + " denied");
     if (core.config().disconnectOnDeniedPublish() && (!version.isV5() || p.qos() == 0)) {
       log.info("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", clientId, client.username(),
           remote(), p.topic());
@@ -726,16 +848,20 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private void onSubscribe(Subscribe s) {
     io.tern.broker.BrokerConfig cfg = core.config();
-    List<Integer> codes = new ArrayList<>(s.subscriptions().size());
-    List<Subscriber> retainedFor = new ArrayList<>(s.subscriptions().size());
+    int n = s.subscriptions().size();
     int subscriptionId = s.properties().subscriptionIdentifiers().isEmpty()
         ? 0 : s.properties().subscriptionIdentifiers().get(0);
     if (subscriptionId != 0 && !cfg.subscriptionIdentifiersAvailable()) {
       violation(ReasonCodes.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "SUBSCRIBE with a Subscription Identifier");
       return;
     }
-    StringBuilder refused = null;
-    for (Subscription sub : s.subscriptions()) {
+    // First what the broker decides per filter, then the subscribe hooks (which may answer later).
+    HookChain.Sub[] outcomes = new HookChain.Sub[n];
+    String[] refusedWhy = new String[n];
+    boolean hooks = core.hooks().hasSubscribeHooks();
+    java.util.List<java.util.concurrent.CompletableFuture<HookChain.Sub>> waiting = null;
+    for (int i = 0; i < n; i++) {
+      Subscription sub = s.subscriptions().get(i);
       boolean shared = Topics.isShared(sub.filter());
       int failure = 0;
       if (shared && !cfg.sharedSubscriptionsAvailable()) {
@@ -744,24 +870,67 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         failure = ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
       }
       if (failure != 0) {
-        codes.add(version.isV5() ? failure : ReasonCodes.V3_SUBACK_FAILURE);
-        refused = (refused == null ? new StringBuilder() : refused.append("; "))
-            .append(sub.filter()).append(": ").append(ReasonCodes.describe(failure));
+        outcomes[i] = HookChain.Sub.done(failure, sub.filter());
+        refusedWhy[i] = ReasonCodes.describe(failure);
         continue;
       }
       int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()),
           session.subscriptionCount(), session.hasSubscription(sub.filter()));
+      HookChain.Sub outcome = granted < 0x80 && hooks
+          ? core.hooks().subscribe(client, sub.filter(), granted) : HookChain.Sub.done(granted, sub.filter());
+      outcomes[i] = outcome;
+      if (outcome.pending() != null) {
+        if (waiting == null) {
+          waiting = new ArrayList<>(n);
+        }
+        waiting.add(outcome.pending());
+      }
+    }
+    if (waiting == null) {
+      finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
+      return;
+    }
+    awaitHook(java.util.concurrent.CompletableFuture.allOf(waiting.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
+        ignored -> {
+          for (int i = 0; i < n; i++) {
+            if (outcomes[i].pending() != null) {
+              outcomes[i] = outcomes[i].pending().join();
+            }
+          }
+          finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
+        });
+  }
+
+  /** Makes the subscriptions the checks and hooks granted, answers SUBACK, then sends retained messages. */
+  private void finishSubscribe(Subscribe s, HookChain.Sub[] outcomes, String[] refusedWhy, int subscriptionId) {
+    int n = outcomes.length;
+    List<Integer> codes = new ArrayList<>(n);
+    List<Subscriber> retainedFor = new ArrayList<>(n);
+    StringBuilder refused = null;
+    Events ev = core.events();
+    for (int i = 0; i < n; i++) {
+      Subscription sub = s.subscriptions().get(i);
+      int granted = outcomes[i].code();
+      String filter = outcomes[i].filter();
       if (granted >= 0x80) {
-        codes.add(version.isV5() ? granted : ReasonCodes.UNSPECIFIED_ERROR); // v3.1.1: 0x80 Failure
+        codes.add(version.isV5() ? granted : ReasonCodes.V3_SUBACK_FAILURE); // v3.1.1: 0x80 Failure
+        if (refusedWhy[i] != null) {
+          refused = (refused == null ? new StringBuilder() : refused.append("; "))
+              .append(sub.filter()).append(": ").append(refusedWhy[i]);
+        }
+        clientError(granted, "subscription to " + sub.filter() + " refused");
         continue;
       }
-      Subscriber entry = Subscriber.of(session, sub.filter(), granted, sub.noLocal(), sub.retainAsPublished(),
+      Subscriber entry = Subscriber.of(session, filter, granted, sub.noLocal(), sub.retainAsPublished(),
           sub.retainHandling(), subscriptionId);
       boolean isNew = session.subscribe(entry);
       codes.add(granted);
+      if (ev.active()) {
+        ev.emit(new BrokerEvent.Subscribed(System.currentTimeMillis(), clientId, filter, granted));
+      }
       // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (v5 3.8.3.1).
       // Never on a shared subscription (v5 section 4.8.2).
-      if (!shared && (sub.retainHandling() == 0 || (sub.retainHandling() == 1 && isNew))) {
+      if (!entry.shared() && (sub.retainHandling() == 0 || (sub.retainHandling() == 1 && isNew))) {
         retainedFor.add(entry);
       }
     }
@@ -773,8 +942,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private void onUnsubscribe(Unsubscribe u) {
     List<Integer> codes = new ArrayList<>(u.filters().size());
-    for (String filter : u.filters()) {
-      codes.add(session.unsubscribe(filter) ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
+    Events ev = core.events();
+    for (String requested : u.filters()) {
+      String filter = core.hooks().unsubscribe(client, requested);
+      boolean existed = session.unsubscribe(filter);
+      codes.add(existed ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
+      if (existed && ev.active()) {
+        ev.emit(new BrokerEvent.Unsubscribed(System.currentTimeMillis(), clientId, filter));
+      }
     }
     write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
   }
@@ -796,7 +971,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (!(version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
       will = null;
     }
-    beginClose("client DISCONNECT");
+    beginClose(DisconnectReason.CLIENT_DISCONNECT, "client DISCONNECT");
     ctx.close();
   }
 
@@ -807,12 +982,28 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     core.stats().protocolErrors.increment();
     log.info("Client {} from {}: protocol violation, closing: {} ({})",
         clientId == null ? "(before CONNECT)" : clientId, remote(), why, ReasonCodes.describe(reasonCode));
-    disconnect(reasonCode, "protocol violation: " + why);
+    clientError(reasonCode, "protocol violation: " + why);
+    disconnect(reasonCode, "protocol violation: " + why, DisconnectReason.PROTOCOL_ERROR);
   }
 
   /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
   private void disconnect(int reasonCode, String why) {
-    beginClose(why);
+    disconnect(reasonCode, why, causeOf(reasonCode));
+  }
+
+  private static DisconnectReason causeOf(int reasonCode) {
+    return switch (reasonCode) {
+      case ReasonCodes.KEEP_ALIVE_TIMEOUT -> DisconnectReason.KEEP_ALIVE_TIMEOUT;
+      case ReasonCodes.SERVER_SHUTTING_DOWN -> DisconnectReason.SERVER_SHUTDOWN;
+      case ReasonCodes.SESSION_TAKEN_OVER -> DisconnectReason.TAKEN_OVER;
+      case ReasonCodes.NOT_AUTHORIZED, ReasonCodes.BANNED -> DisconnectReason.NOT_AUTHORIZED;
+      case 0x98 -> DisconnectReason.ADMINISTRATIVE; // Administrative action
+      default -> DisconnectReason.PROTOCOL_ERROR;
+    };
+  }
+
+  private void disconnect(int reasonCode, String why, DisconnectReason cause) {
+    beginClose(cause, why);
     if (state == State.CONNECTED && version.isV5()) {
       writePendingOut();
       ctx.writeAndFlush(disconnectPacket(reasonCode, why)).addListener(ChannelFutureListener.CLOSE);
@@ -847,9 +1038,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     closing = true;
   }
 
+  private void beginClose(DisconnectReason cause, String why) {
+    closeCause = cause;
+    closeReason = why;
+    closing = true;
+  }
+
   /** Another connection took this client id over. On this connection's loop. */
   void takeOver() {
-    beginClose("session taken over");
+    beginClose(DisconnectReason.TAKEN_OVER, "session taken over");
     if (state == State.CONNECTED) {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {
@@ -893,6 +1090,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       publishWill();
       session.detach(this);
       log.info("Client {} from {} disconnected: {}", clientId, remote(), closeReason == null ? "connection lost" : closeReason);
+      Events ev = core.events();
+      if (ev.active()) {
+        ev.emit(new BrokerEvent.Disconnected(System.currentTimeMillis(), clientId, client.username(),
+            client.remoteAddress(), closeCause == null ? DisconnectReason.NETWORK_LOSS : closeCause,
+            closeReason == null ? "connection lost" : closeReason));
+      }
     }
     // CONNECTING: sessionReady sees the closed state and lets the session go.
   }
@@ -918,6 +1121,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
     if (delay > 0 && persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
       s.deferWill(p, delay);
+      return;
+    }
+    p = core.willAfterHooks(client != null ? client : new ClientInfo(clientId, null, null, listener.name(), null), p);
+    if (p == null) {
       return;
     }
     core.route(new Message(p, clientId, System.nanoTime()), matches, batcher);

@@ -116,7 +116,11 @@ final class Session {
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   private long queuedBytes;
-  /** The part of {@link #queuedBytes} already added to the broker's total ({@link OutboundMemory}). */
+  /**
+   * The part of {@link #queuedBytes} already in the broker's total ({@link OutboundMemory}), which
+   * counts a message from its hand-off (so a loop that is behind is counted too): what the drain
+   * takes from the mailbox is already in it.
+   */
   private long reportedBytes;
   /** Set when messages were dropped over {@code maxQueuedBytes}; cleared when the queue is empty. */
   private boolean bytesFull;
@@ -126,8 +130,6 @@ final class Session {
   private long burstStartNanos;
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
   private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
-  /** Growth of {@link #queuedBytes} since this session last had the broker's total checked. */
-  private long growthSinceCheck;
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
@@ -147,7 +149,17 @@ final class Session {
   private io.tern.codec.Publish delayedWill;
   private ScheduledFuture<?> willTimer;
 
+  /** For a rule's session: where its deliveries go instead of a client (null for a client's session). */
+  final Rules.RuleSink rule;
+
   Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant) {
+    this(clientId, core, loop, persistent, claimant, null);
+  }
+
+  private Session(String clientId, BrokerCore core, EventLoop loop, boolean persistent, Object claimant,
+      Rules.RuleSink rule) {
+    this.rule = rule;
+    this.online = rule != null;
     this.clientId = clientId;
     this.claimant = claimant;
     this.core = core;
@@ -155,6 +167,11 @@ final class Session {
     this.persistent = persistent;
     this.maxInflight = core.config().maxInflight();
     this.expiryInterval = persistent ? NEVER_EXPIRES : 0;
+  }
+
+  /** The session behind a rule: never in the registry, never attached; deliveries go to {@code sink}. */
+  static Session forRule(String name, BrokerCore core, Rules.RuleSink sink) {
+    return new Session(name, core, null, false, null, sink);
   }
 
   /** Runs the task on the session's loop, following the session if it moves meanwhile. */
@@ -184,13 +201,20 @@ final class Session {
 
   /** Hands a message to this session from any thread. Never blocks; drops by policy when full. */
   void enqueue(Delivery d) {
+    if (rule != null) {
+      rule.offer(d);
+      return;
+    }
     if (terminated || !accepts(d)) {
       return;
     }
     if (admit(1) == 1) {
+      core.memory().add(d.message().size());
       backlog.incrementAndGet();
       mailbox.offer(d);
       scheduleDrain();
+    } else {
+      dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
   }
 
@@ -209,6 +233,9 @@ final class Session {
    * what may be queued (DROP_NEW keeps the oldest). Returns false when nothing is left.
    */
   boolean admitAll(ArrayList<Delivery> batch) {
+    if (rule != null) {
+      return !batch.isEmpty(); // the rule's own queue is the bound
+    }
     if (terminated) {
       return false;
     }
@@ -221,6 +248,7 @@ final class Session {
     }
     int accepted = admit(n);
     if (accepted < n) {
+      dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
       batch.subList(accepted, n).clear();
     }
     return accepted > 0;
@@ -264,10 +292,22 @@ final class Session {
    * session's client is falling behind.
    */
   boolean handOver(ArrayList<Delivery> batch) {
-    int behind = backlog.addAndGet(batch.size());
+    if (rule != null) {
+      rule.offerAll(batch);
+      return false;
+    }
+    int n = batch.size();
+    long bytes = 0;
+    for (int i = 0; i < n; i++) {
+      bytes += batch.get(i).message().size();
+    }
+    core.memory().add(bytes);
+    int behind = backlog.addAndGet(n);
     mailbox.offer(batch);
     scheduleDrain();
-    return behind > BACKLOG_HIGH || (core.memory().over() && lagging);
+    // Over the mark, a session falls behind when its client has not taken what is queued, or its
+    // loop has not yet drained earlier hand-offs.
+    return behind > BACKLOG_HIGH || (core.memory().over() && (lagging || behind > n));
   }
 
   /**
@@ -325,6 +365,15 @@ final class Session {
     }
   }
 
+  /** A {@link io.tern.broker.event.BrokerEvent.MessageDropped} event, when anybody listens. */
+  private void dropped(Delivery d, io.tern.broker.event.DropReason reason, int count) {
+    Events ev = core.events();
+    if (ev.active()) {
+      ev.emit(new io.tern.broker.event.BrokerEvent.MessageDropped(System.currentTimeMillis(), clientId,
+          d.message().topic(), d.qos(), reason, count));
+    }
+  }
+
   private void drop(int n) {
     dropped.addAndGet(n);
     core.stats().messagesDropped.add(n);
@@ -370,6 +419,7 @@ final class Session {
     }
     pending.addAndGet(-droppedQos0);
     queuedBytes += bytes;
+    reportedBytes += bytes; // counted at the hand-off
     backlog.addAndGet(-drained);
     if (terminated) {
       discardQueued();
@@ -377,11 +427,12 @@ final class Session {
     }
     int max = core.config().maxQueuedMessages();
     while (queue.size() > max) {
-      Delivery d = queue.pollFirst();
-      queuedBytes -= d.message().size();
-      forget(d);
+      Delivery oldest = queue.pollFirst();
+      queuedBytes -= oldest.message().size();
+      forget(oldest);
       pending.decrementAndGet();
       drop(1);
+      dropped(oldest, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     if (connection != null) {
       sendQueued();
@@ -405,6 +456,7 @@ final class Session {
       forget(d);
       pending.decrementAndGet();
       n++;
+      dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     drop(n);
     core.stats().queuedBytesDrops.add(n);
@@ -450,10 +502,6 @@ final class Session {
     if (change != 0) {
       reportedBytes = queuedBytes;
       core.memory().add(change);
-      if (change > 0 && (growthSinceCheck += change) > OutboundMemory.CHECK_BYTES) {
-        growthSinceCheck = 0;
-        core.memory().check();
-      }
     }
   }
 
@@ -514,6 +562,8 @@ final class Session {
       if (out == null) {
         // Expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25); a
         // stored one leaves the store as if acknowledged.
+        dropped(d, d.message().expired(now) ? io.tern.broker.event.DropReason.EXPIRED
+            : io.tern.broker.event.DropReason.TOO_LARGE, 1);
         if (d.stored()) {
           forget(d);
           forgot = true;
@@ -788,7 +838,7 @@ final class Session {
     online = false;
     disconnectedAtMillis = System.currentTimeMillis();
     if (!persistent) {
-      terminate();
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     if (!core.config().queueQos0WhenOffline()) {
@@ -830,7 +880,7 @@ final class Session {
       return;
     }
     if (!persistent) {
-      terminate();
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;
     }
     disconnectedAtMillis = System.currentTimeMillis();
@@ -845,7 +895,7 @@ final class Session {
   void expireIfOfflineSince(long sinceMillis) {
     runOnLoop(() -> {
       if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
-        terminate();
+        terminateBecause(io.tern.broker.event.SessionEndCause.EXPIRED);
       }
     });
   }
@@ -856,10 +906,18 @@ final class Session {
 
   /** Discards the session: subscriptions, queues, in-flight state. On loop. */
   void terminate() {
+    terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+  }
+
+  /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
+  void terminateBecause(io.tern.broker.event.SessionEndCause cause) {
     if (terminated) {
       return;
     }
     terminated = true;
+    if (core.events().active()) {
+      core.events().emit(new io.tern.broker.event.BrokerEvent.SessionEnded(System.currentTimeMillis(), clientId, cause));
+    }
     online = false;
     cancel(expiryTimer);
     expiryTimer = null;
@@ -883,10 +941,16 @@ final class Session {
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         queue.addLast(d);
+        queuedBytes += d.message().size();
+        reportedBytes += d.message().size(); // counted at the hand-off
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
-        queue.addAll(batch);
+        for (Delivery d : batch) {
+          queue.addLast(d);
+          queuedBytes += d.message().size();
+          reportedBytes += d.message().size();
+        }
       }
     }
     for (Delivery d : queue) {
@@ -926,9 +990,11 @@ final class Session {
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         releaseRef(d);
+        reportedBytes += d.message().size(); // counted at the hand-off, leaving now
       } else {
         for (Delivery d : (List<Delivery>) o) {
           releaseRef(d);
+          reportedBytes += d.message().size();
         }
       }
     }
@@ -947,13 +1013,9 @@ final class Session {
     return inflightSize;
   }
 
-  /** Payload bytes of the queue that this loop holds (not the mailbox). On loop. */
+  /** Bytes of the queue this loop holds (not the mailbox), as {@code maxQueuedBytes} counts them. On loop. */
   long queuedBytes() {
-    long n = 0;
-    for (Delivery d : queue) {
-      n += d.message().publish().payload().length;
-    }
-    return n;
+    return queuedBytes;
   }
 
   int inflightCount() {

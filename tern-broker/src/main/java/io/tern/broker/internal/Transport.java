@@ -107,6 +107,11 @@ public final class Transport {
                 if (!limits.admit(ch, l)) {
                   return;
                 }
+                if (!core.hooks().accept(ch.remoteAddress(), l.name())) {
+                  log.debug("Connection from {} on {} refused by an accept hook", ch.remoteAddress(), l.name());
+                  ch.close();
+                  return;
+                }
                 connections.add(ch);
                 ChannelPipeline p = ch.pipeline();
                 p.addLast("traffic", new TrafficCounter(core.stats()));

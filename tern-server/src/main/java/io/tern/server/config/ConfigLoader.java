@@ -79,7 +79,7 @@ public final class ConfigLoader {
       return ServerConfig.defaults();
     }
     Section top = section(root, "", "listeners", "limits", "mqtt", "io_threads", "log", "storage", "auth", "admin",
-        "sys");
+        "sys", "plugins");
     List<ListenerConfig> listeners = listeners(top.get("listeners"));
     LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
     MqttConfig mqtt = mqtt(top.section("mqtt", MQTT_KEYS));
@@ -91,8 +91,10 @@ public final class ConfigLoader {
     AdminConfig admin = admin(top.section("admin", "enabled", "bind", "port", "tls", "users", "password_file",
         "api_keys"));
     SysConfig sys = sys(top.section("sys", "interval"));
+    PluginsConfig plugins = plugins(top.section("plugins", "delayed_publish", "exclusive_subscriptions",
+        "auto_subscribe", "topic_rewrite", "topic_rewrite_subscriptions"));
     try {
-      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth, admin, sys);
+      return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth, admin, sys, plugins);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source, null, e.getMessage());
     }
@@ -328,6 +330,52 @@ public final class ConfigLoader {
       }
     }
     throw error(value.path, "expected drop_new or drop_oldest, got '" + text + "'");
+  }
+
+  private PluginsConfig plugins(Section s) {
+    List<PluginsConfig.AutoSubscription> auto = new ArrayList<>();
+    for (Section e : list(s.get("auto_subscribe"), "{filter: 'commands/%c', qos: 1}", "filter", "qos")) {
+      String filter = e.text("filter", null);
+      if (filter == null || !io.tern.codec.Topics.isValidFilter(filter.replace("%c", "c").replace("%u", "u"))) {
+        throw error(e.path + ".filter", "expected a topic filter (%c: client id, %u: user name), got " + filter);
+      }
+      int qos = e.integer("qos", 0, null);
+      if (qos < 0 || qos > 2) {
+        throw error(e.path + ".qos", "must be 0, 1 or 2, got " + qos);
+      }
+      auto.add(new PluginsConfig.AutoSubscription(filter, qos));
+    }
+    List<PluginsConfig.Rewrite> rewrites = new ArrayList<>();
+    for (Section e : list(s.get("topic_rewrite"), "{match: '^legacy/(.*)$', replace: 'v2/$1'}", "match", "replace")) {
+      String match = e.text("match", null);
+      String replace = e.text("replace", null);
+      if (match == null || replace == null) {
+        throw error(e.path, "expected both match (a regular expression) and replace");
+      }
+      try {
+        java.util.regex.Pattern.compile(match);
+      } catch (java.util.regex.PatternSyntaxException ex) {
+        throw error(e.path + ".match", "not a regular expression: " + ex.getDescription());
+      }
+      rewrites.add(new PluginsConfig.Rewrite(match, replace));
+    }
+    return new PluginsConfig(s.bool("delayed_publish", false), s.bool("exclusive_subscriptions", false), auto,
+        rewrites, s.bool("topic_rewrite_subscriptions", false));
+  }
+
+  /** A list of mappings with the given keys; an absent key reads as an empty list. */
+  private List<Section> list(Value value, String example, String... keys) {
+    if (value.node == null) {
+      return List.of();
+    }
+    if (!value.node.isArray()) {
+      throw error(value.path, "expected a list, such as [" + example + "]");
+    }
+    List<Section> out = new ArrayList<>();
+    for (int i = 0; i < value.node.size(); i++) {
+      out.add(section(value.node.get(i), value.path + "[" + i + "]", keys));
+    }
+    return out;
   }
 
   private AuthConfig auth(Section s) {

@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param auth who may connect and what they may do (password and ACL files, anonymous access)
  * @param admin the admin HTTP server (REST API, metrics, dashboard)
  * @param sys the {@code $SYS} topics
+ * @param plugins the first-party plugins to run (delayed publish, topic rewrite, auto-subscribe,
+ *     exclusive subscriptions)
  */
 public record ServerConfig(
     List<ListenerConfig> listeners,
@@ -34,7 +36,8 @@ public record ServerConfig(
     StorageConfig storage,
     AuthConfig auth,
     AdminConfig admin,
-    SysConfig sys) {
+    SysConfig sys,
+    PluginsConfig plugins) {
 
   /** @throws IllegalArgumentException when the broker would refuse the configuration */
   public ServerConfig {
@@ -46,6 +49,7 @@ public record ServerConfig(
     Objects.requireNonNull(auth, "auth");
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(sys, "sys");
+    Objects.requireNonNull(plugins, "plugins");
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("at least one listener is required");
     }
@@ -53,10 +57,17 @@ public record ServerConfig(
     brokerConfig(listeners, limits, ioThreads, mqtt);
   }
 
-  /** With the default admin and $SYS settings. */
+  /** With the default admin and $SYS settings, without plugins. */
   public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log,
       MqttConfig mqtt, StorageConfig storage, AuthConfig auth) {
-    this(listeners, limits, ioThreads, log, mqtt, storage, auth, AdminConfig.defaults(), SysConfig.defaults());
+    this(listeners, limits, ioThreads, log, mqtt, storage, auth, AdminConfig.defaults(), SysConfig.defaults(),
+        PluginsConfig.defaults());
+  }
+
+  /** Without plugins. */
+  public ServerConfig(List<ListenerConfig> listeners, LimitsConfig limits, int ioThreads, LogConfig log,
+      MqttConfig mqtt, StorageConfig storage, AuthConfig auth, AdminConfig admin, SysConfig sys) {
+    this(listeners, limits, ioThreads, log, mqtt, storage, auth, admin, sys, PluginsConfig.defaults());
   }
 
   /** With the default MQTT features, storage and auth settings. */
@@ -112,12 +123,12 @@ public record ServerConfig(
     ListenerConfig first = changed.get(0);
     changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
     return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel, log.format()) : log,
-        mqtt, storage, auth, admin, sys);
+        mqtt, storage, auth, admin, sys, plugins);
   }
 
   /** This configuration with another admin section. */
   public ServerConfig withAdmin(AdminConfig newAdmin) {
-    return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth, newAdmin, sys);
+    return new ServerConfig(listeners, limits, ioThreads, log, mqtt, storage, auth, newAdmin, sys, plugins);
   }
 
   /** The broker's configuration: listeners, limits and threads. */

@@ -1,0 +1,20 @@
+package io.tern.broker.hook;
+
+import io.tern.broker.MqttMessage;
+import io.tern.broker.auth.ClientInfo;
+
+/**
+ * Hook point {@code will}: a client's will message about to be published (its connection ended
+ * without a normal DISCONNECT, or its Will Delay Interval ran out). {@link PublishDecision#CONTINUE}
+ * publishes it, {@code rewrite} publishes another message, {@code refuse}, {@code handled} or
+ * {@code disconnect} suppress it; {@code async} is not supported here (treated as a refusal). A
+ * hook that throws suppresses the will.
+ */
+@FunctionalInterface
+public interface WillHook extends Hook {
+  /**
+   * @param client the client whose will it is (for a delayed will read back from the store after
+   *     a restart, only the client id is known)
+   */
+  PublishDecision onWill(ClientInfo client, MqttMessage will);
+}

@@ -1,0 +1,426 @@
+package io.tern.broker.internal;
+
+import io.tern.broker.MqttMessage;
+import io.tern.broker.auth.AuthResult;
+import io.tern.broker.auth.Authenticator;
+import io.tern.broker.auth.ClientInfo;
+import io.tern.broker.auth.ConnectRequest;
+import io.tern.broker.hook.AcceptHook;
+import io.tern.broker.hook.ConnectHook;
+import io.tern.broker.hook.DeliverDecision;
+import io.tern.broker.hook.DeliverHook;
+import io.tern.broker.hook.Hook;
+import io.tern.broker.hook.PublishDecision;
+import io.tern.broker.hook.PublishHook;
+import io.tern.broker.hook.Registration;
+import io.tern.broker.hook.SubscribeDecision;
+import io.tern.broker.hook.SubscribeHook;
+import io.tern.broker.hook.UnsubscribeHook;
+import io.tern.broker.hook.WillHook;
+import io.tern.codec.ReasonCodes;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ordered hook chains, one per hook point, and the rules of running them: order, isolation of
+ * a hook that throws, asynchronous answers with a timeout and a fallback.
+ *
+ * <p>Concurrency: each chain is a copy-on-write array in a volatile field, read without a lock on
+ * every event loop; {@link #add} and removal serialize on this object. A chain with no hook costs
+ * its caller one volatile read and a length check: the per-message paths test {@link
+ * #hasPublishHooks()} / {@link #hasDeliverHooks()} before building any view.
+ */
+public final class HookChain {
+  private static final Logger log = LoggerFactory.getLogger(HookChain.class);
+
+  private volatile AcceptHook[] accept = new AcceptHook[0];
+  private volatile ConnectHook[] connect = new ConnectHook[0];
+  private volatile SubscribeHook[] subscribe = new SubscribeHook[0];
+  private volatile UnsubscribeHook[] unsubscribe = new UnsubscribeHook[0];
+  private volatile PublishHook[] publish = new PublishHook[0];
+  private volatile DeliverHook[] deliver = new DeliverHook[0];
+  private volatile WillHook[] will = new WillHook[0];
+  private final Set<Hook> failedOnce = ConcurrentHashMap.newKeySet();
+  final LongAdder failures = new LongAdder();
+  private volatile Duration timeout = Duration.ofSeconds(10);
+
+  /** How long an async answer may take (default 10 s); then the hook's fallback applies. */
+  public void timeout(Duration t) {
+    this.timeout = t;
+  }
+
+  public long failures() {
+    return failures.sum();
+  }
+
+  /**
+   * Adds a hook to every chain whose interface it implements, at the end. Returns the handle that
+   * removes it again.
+   */
+  public synchronized Registration add(Hook h) {
+    boolean any = false;
+    if (h instanceof AcceptHook x) {
+      accept = append(accept, x, AcceptHook[]::new);
+      any = true;
+    }
+    if (h instanceof ConnectHook x) {
+      connect = append(connect, x, ConnectHook[]::new);
+      any = true;
+    }
+    if (h instanceof SubscribeHook x) {
+      subscribe = append(subscribe, x, SubscribeHook[]::new);
+      any = true;
+    }
+    if (h instanceof UnsubscribeHook x) {
+      unsubscribe = append(unsubscribe, x, UnsubscribeHook[]::new);
+      any = true;
+    }
+    if (h instanceof PublishHook x) {
+      publish = append(publish, x, PublishHook[]::new);
+      any = true;
+    }
+    if (h instanceof DeliverHook x) {
+      deliver = append(deliver, x, DeliverHook[]::new);
+      any = true;
+    }
+    if (h instanceof WillHook x) {
+      will = append(will, x, WillHook[]::new);
+      any = true;
+    }
+    if (!any) {
+      throw new IllegalArgumentException(h.name() + " implements no hook point interface");
+    }
+    return () -> remove(h);
+  }
+
+  private synchronized void remove(Hook h) {
+    accept = without(accept, h, AcceptHook[]::new);
+    connect = without(connect, h, ConnectHook[]::new);
+    subscribe = without(subscribe, h, SubscribeHook[]::new);
+    unsubscribe = without(unsubscribe, h, UnsubscribeHook[]::new);
+    publish = without(publish, h, PublishHook[]::new);
+    deliver = without(deliver, h, DeliverHook[]::new);
+    will = without(will, h, WillHook[]::new);
+  }
+
+  private static <T> T[] append(T[] a, T x, IntFunction<T[]> make) {
+    T[] copy = Arrays.copyOf(a, a.length + 1);
+    copy[a.length] = x;
+    return copy;
+  }
+
+  private static <T> T[] without(T[] a, Object x, IntFunction<T[]> make) {
+    return Arrays.stream(a).filter(e -> e != x).toArray(make);
+  }
+
+  private void failed(Hook h, String point, Throwable e) {
+    failures.increment();
+    if (failedOnce.add(h)) {
+      log.warn("Hook {} failed at {} (the operation fails safely; later failures of this hook are logged at debug)",
+          h.name(), point, e);
+    } else {
+      log.debug("Hook {} failed at {}: {}", h.name(), point, e.toString());
+    }
+  }
+
+  // ------------------------------------------------------------------ accept
+
+  /** Whether every accept hook lets this connection in. On the connection's loop. */
+  boolean accept(InetSocketAddress remote, String listener) {
+    for (AcceptHook h : accept) {
+      try {
+        if (!h.onAccept(remote, listener)) {
+          return false;
+        }
+      } catch (RuntimeException e) {
+        failed(h, "accept", e);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------------ connect
+
+  /**
+   * The connect hooks, then the broker's authenticator: the first answer that is not {@link
+   * AuthResult#pass()} decides. Each step is bounded by the timeout (then that hook's fallback).
+   */
+  CompletionStage<AuthResult> connect(ConnectRequest request, Authenticator authenticator) {
+    ConnectHook[] hooks = connect;
+    if (hooks.length == 0) {
+      return step(authenticator, request);
+    }
+    return next(hooks, 0, request, authenticator);
+  }
+
+  private CompletionStage<AuthResult> next(ConnectHook[] hooks, int i, ConnectRequest request, Authenticator last) {
+    if (i == hooks.length) {
+      return step(last, request);
+    }
+    return step(hooks[i], request).thenCompose(r -> r.isPass() ? next(hooks, i + 1, request, last)
+        : CompletableFuture.completedFuture(r));
+  }
+
+  private CompletionStage<AuthResult> step(ConnectHook h, ConnectRequest request) {
+    CompletionStage<AuthResult> stage;
+    try {
+      stage = h.onConnect(request);
+    } catch (RuntimeException e) {
+      failed(h, "connect", e);
+      return CompletableFuture.completedFuture(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
+    }
+    if (stage instanceof CompletableFuture<AuthResult> f && f.isDone() && !f.isCompletedExceptionally()) {
+      AuthResult r = f.join();
+      return CompletableFuture.completedFuture(r == null ? AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR) : r);
+    }
+    CompletableFuture<AuthResult> out = new CompletableFuture<>();
+    stage.whenComplete((r, e) -> {
+      if (e != null || r == null) {
+        failed(h, "connect", e != null ? e : new NullPointerException("null AuthResult"));
+        out.complete(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
+      } else {
+        out.complete(r);
+      }
+    });
+    AuthResult fallback;
+    try {
+      fallback = h.timeoutFallback();
+    } catch (RuntimeException e) {
+      fallback = AuthResult.refuse(ReasonCodes.SERVER_UNAVAILABLE);
+    }
+    AuthResult fb = fallback;
+    Duration t = timeout;
+    return out.completeOnTimeout(fb, t.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+      if (r == fb && !stage.toCompletableFuture().isDone()) {
+        log.warn("Hook {} did not answer CONNECT of {} within {} ms: {}", h.name(), request.clientId(), t.toMillis(), fb);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ subscribe
+
+  /** The outcome of the subscribe chain for one filter: a granted QoS or a failure code, and the filter. */
+  record Sub(int code, String filter, CompletableFuture<Sub> pending) {
+    static Sub done(int code, String filter) {
+      return new Sub(code, filter, null);
+    }
+  }
+
+  boolean hasSubscribeHooks() {
+    return subscribe.length != 0;
+  }
+
+  /** Runs the subscribe hooks for one filter, from hook {@code from}; {@code qos} is the QoS granted so far. */
+  Sub subscribe(ClientInfo client, String filter, int qos) {
+    return subscribe(subscribe, 0, client, filter, qos);
+  }
+
+  private Sub subscribe(SubscribeHook[] hooks, int from, ClientInfo client, String filter, int qos) {
+    for (int i = from; i < hooks.length; i++) {
+      SubscribeHook h = hooks[i];
+      SubscribeDecision d;
+      try {
+        d = h.onSubscribe(client, filter, qos);
+      } catch (RuntimeException e) {
+        failed(h, "subscribe", e);
+        return Sub.done(ReasonCodes.UNSPECIFIED_ERROR, filter);
+      }
+      if (d == null) {
+        failed(h, "subscribe", new NullPointerException("null SubscribeDecision"));
+        return Sub.done(ReasonCodes.UNSPECIFIED_ERROR, filter);
+      }
+      if (d.isAsync()) {
+        int next = i + 1;
+        String f = filter;
+        int q = qos;
+        CompletableFuture<SubscribeDecision> answer = new CompletableFuture<>();
+        d.stage().whenComplete((r, e) -> {
+          if (e != null || r == null || r.isAsync()) {
+            failed(h, "subscribe", e != null ? e : new IllegalStateException("null or nested async decision"));
+            answer.complete(d.fallback());
+          } else {
+            answer.complete(r);
+          }
+        });
+        Duration t = d.timeout() != null ? d.timeout() : timeout;
+        CompletableFuture<Sub> pending = answer.completeOnTimeout(d.fallback(), t.toMillis(), TimeUnit.MILLISECONDS)
+            .thenCompose(r -> {
+              Sub s = apply(r, f, q);
+              if (s.code >= 0x80 || s == null) {
+                return CompletableFuture.completedFuture(s);
+              }
+              Sub rest = subscribe(hooks, next, client, s.filter, s.code);
+              return rest.pending != null ? rest.pending : CompletableFuture.completedFuture(rest);
+            });
+        return new Sub(-1, filter, pending);
+      }
+      if (d.isRefuse()) {
+        return Sub.done(d.reasonCode(), filter);
+      }
+      qos = Math.min(qos, d.qos());
+      if (d.filter() != null) {
+        filter = d.filter();
+      }
+    }
+    return Sub.done(qos, filter);
+  }
+
+  private static Sub apply(SubscribeDecision d, String filter, int qos) {
+    if (d.isRefuse()) {
+      return Sub.done(d.reasonCode(), filter);
+    }
+    return Sub.done(Math.min(qos, d.qos()), d.filter() != null ? d.filter() : filter);
+  }
+
+  /** The filter an UNSUBSCRIBE removes, after the unsubscribe hooks. */
+  String unsubscribe(ClientInfo client, String filter) {
+    for (UnsubscribeHook h : unsubscribe) {
+      try {
+        String f = h.onUnsubscribe(client, filter);
+        if (f != null) {
+          filter = f;
+        }
+      } catch (RuntimeException e) {
+        failed(h, "unsubscribe", e);
+      }
+    }
+    return filter;
+  }
+
+  // ------------------------------------------------------------------ publish
+
+  boolean hasPublishHooks() {
+    return publish.length != 0;
+  }
+
+  /**
+   * Runs the publish hooks. Returns {@link PublishDecision#CONTINUE} when the message goes on
+   * unchanged, a rewrite with the final message, a refusal / handled / disconnect, or an async
+   * decision whose stage completes (never exceptionally) with one of those.
+   */
+  PublishDecision publish(ClientInfo client, MqttMessage message) {
+    return publish(publish, 0, client, message, false);
+  }
+
+  private PublishDecision publish(PublishHook[] hooks, int from, ClientInfo client, MqttMessage message,
+      boolean rewritten) {
+    for (int i = from; i < hooks.length; i++) {
+      PublishHook h = hooks[i];
+      PublishDecision d;
+      try {
+        d = h.onPublish(client, message);
+      } catch (RuntimeException e) {
+        failed(h, "publish", e);
+        return PublishDecision.refuse(ReasonCodes.UNSPECIFIED_ERROR);
+      }
+      if (d == PublishDecision.CONTINUE) {
+        continue;
+      }
+      if (d == null) {
+        failed(h, "publish", new NullPointerException("null PublishDecision"));
+        return PublishDecision.refuse(ReasonCodes.UNSPECIFIED_ERROR);
+      }
+      if (d.isRewrite()) {
+        message = d.message();
+        rewritten = true;
+        continue;
+      }
+      if (d.isAsync()) {
+        return publishAsync(hooks, i, h, d, client, message, rewritten);
+      }
+      return d;
+    }
+    return rewritten ? PublishDecision.rewrite(message) : PublishDecision.CONTINUE;
+  }
+
+  private PublishDecision publishAsync(PublishHook[] hooks, int i, PublishHook h, PublishDecision d,
+      ClientInfo client, MqttMessage message, boolean rewritten) {
+    CompletableFuture<PublishDecision> answer = new CompletableFuture<>();
+    d.stage().whenComplete((r, e) -> {
+      if (e != null || r == null || r.isAsync()) {
+        failed(h, "publish", e != null ? e : new IllegalStateException("null or nested async decision"));
+        answer.complete(d.fallback());
+      } else {
+        answer.complete(r);
+      }
+    });
+    Duration t = d.timeout() != null ? d.timeout() : timeout;
+    CompletableFuture<PublishDecision> result = answer
+        .completeOnTimeout(d.fallback(), t.toMillis(), TimeUnit.MILLISECONDS)
+        .thenCompose(r -> {
+          PublishDecision rest;
+          if (r.isContinue()) {
+            rest = publish(hooks, i + 1, client, message, rewritten);
+          } else if (r.isRewrite()) {
+            rest = publish(hooks, i + 1, client, r.message(), true);
+          } else {
+            rest = r;
+          }
+          return rest.isAsync() ? rest.stage() : CompletableFuture.completedFuture(rest);
+        });
+    return PublishDecision.async(result);
+  }
+
+  // ------------------------------------------------------------------ deliver, will
+
+  boolean hasDeliverHooks() {
+    return deliver.length != 0;
+  }
+
+  /** The message for this subscriber after the deliver hooks, or null to skip it. Any thread. */
+  MqttMessage deliver(ClientInfo subscriber, MqttMessage message) {
+    for (DeliverHook h : deliver) {
+      DeliverDecision d;
+      try {
+        d = h.onDeliver(subscriber, message);
+      } catch (RuntimeException e) {
+        failed(h, "deliver", e);
+        return null;
+      }
+      if (d == DeliverDecision.CONTINUE) {
+        continue;
+      }
+      if (d == null || d.isSkip()) {
+        return null;
+      }
+      message = d.message();
+    }
+    return message;
+  }
+
+  /** The will to publish after the will hooks, or null to suppress it. */
+  MqttMessage will(ClientInfo client, MqttMessage message) {
+    for (WillHook h : will) {
+      PublishDecision d;
+      try {
+        d = h.onWill(client, message);
+      } catch (RuntimeException e) {
+        failed(h, "will", e);
+        return null;
+      }
+      if (d == PublishDecision.CONTINUE) {
+        continue;
+      }
+      if (d == null || !d.isRewrite()) {
+        return null;
+      }
+      message = d.message();
+    }
+    return message;
+  }
+
+  boolean hasWillHooks() {
+    return will.length != 0;
+  }
+}

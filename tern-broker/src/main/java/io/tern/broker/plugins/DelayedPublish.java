@@ -1,0 +1,123 @@
+package io.tern.broker.plugins;
+
+import io.tern.broker.Broker;
+import io.tern.broker.MqttMessage;
+import io.tern.broker.auth.ClientInfo;
+import io.tern.broker.hook.Plugin;
+import io.tern.broker.hook.PublishDecision;
+import io.tern.broker.hook.PublishHook;
+import io.tern.broker.hook.Registration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delayed publish: a PUBLISH to {@code $delayed/{seconds}/{topic}} is acknowledged at once and
+ * published to {@code {topic}} (same payload, QoS, retain flag and properties) after {@code seconds}.
+ * Delayed messages live in memory: they are lost if the broker stops first. A malformed topic is
+ * refused with {@code 0x90 Topic Name invalid}; more than {@code maxPending} waiting messages, or a
+ * delay over {@code maxDelaySeconds}, with {@code 0x97 Quota exceeded}.
+ *
+ * <pre>{@code
+ * Broker.builder().plugin(new DelayedPublish())...
+ * // mosquitto_pub -t '$delayed/10/alarm/wake' -m 'ring'   → on alarm/wake ten seconds later
+ * }</pre>
+ */
+public final class DelayedPublish implements Plugin, PublishHook {
+  /** The topic prefix. */
+  public static final String PREFIX = "$delayed/";
+  private static final Logger log = LoggerFactory.getLogger(DelayedPublish.class);
+
+  private final long maxDelaySeconds;
+  private final int maxPending;
+  private final AtomicInteger pending = new AtomicInteger();
+  private volatile Broker broker;
+  private volatile ScheduledExecutorService timer;
+  private Registration registration;
+
+  /** At most one day of delay and 100,000 waiting messages. */
+  public DelayedPublish() {
+    this(86_400, 100_000);
+  }
+
+  public DelayedPublish(long maxDelaySeconds, int maxPending) {
+    this.maxDelaySeconds = maxDelaySeconds;
+    this.maxPending = maxPending;
+  }
+
+  @Override
+  public void start(Broker b) {
+    broker = b;
+    timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tern-delayed-publish");
+      t.setDaemon(true);
+      return t;
+    });
+    registration = b.addHook(this);
+  }
+
+  @Override
+  public void stop() {
+    if (registration != null) {
+      registration.remove();
+    }
+    ScheduledExecutorService t = timer;
+    if (t != null) {
+      t.shutdownNow();
+    }
+    pending.set(0);
+  }
+
+  /** Messages waiting for their time. */
+  public int pending() {
+    return pending.get();
+  }
+
+  @Override
+  public PublishDecision onPublish(ClientInfo client, MqttMessage message) {
+    String topic = message.topic();
+    if (!topic.startsWith(PREFIX)) {
+      return PublishDecision.CONTINUE;
+    }
+    int slash = topic.indexOf('/', PREFIX.length());
+    long seconds;
+    try {
+      seconds = slash < 0 ? -1 : Long.parseLong(topic.substring(PREFIX.length(), slash));
+    } catch (NumberFormatException e) {
+      seconds = -1;
+    }
+    String target = slash < 0 ? "" : topic.substring(slash + 1);
+    if (seconds < 0 || target.isEmpty() || target.startsWith("$") || target.contains("+") || target.contains("#")) {
+      return PublishDecision.refuse(0x90);
+    }
+    if (seconds > maxDelaySeconds || pending.incrementAndGet() > maxPending) {
+      if (seconds <= maxDelaySeconds) {
+        pending.decrementAndGet();
+      }
+      return PublishDecision.refuse(0x97);
+    }
+    MqttMessage later = message.withTopic(target);
+    timer.schedule(() -> {
+      pending.decrementAndGet();
+      try {
+        broker.publish(later);
+      } catch (RuntimeException e) {
+        log.warn("Delayed publish to {} failed", target, e);
+      }
+    }, seconds, TimeUnit.SECONDS);
+    return PublishDecision.handled();
+  }
+
+  @Override
+  public String name() {
+    return "delayed publish";
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+}

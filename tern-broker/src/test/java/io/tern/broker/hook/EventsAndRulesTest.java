@@ -1,0 +1,199 @@
+package io.tern.broker.hook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode;
+import io.tern.broker.MqttMessage;
+import io.tern.broker.Rule;
+import io.tern.broker.event.BrokerEvent;
+import io.tern.broker.event.DisconnectReason;
+import io.tern.broker.event.DropReason;
+import io.tern.broker.event.SessionEndCause;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Lifecycle and error events, and rules (in-process subscribers), with real clients. */
+@Timeout(60)
+class EventsAndRulesTest extends HookTestBase {
+  private final List<BrokerEvent> events = new CopyOnWriteArrayList<>();
+
+  private <T extends BrokerEvent> List<T> of(Class<T> type) {
+    return events.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  @Test
+  void connectedAndDisconnectedEventsCarryWhoAndWhy() {
+    start(b -> b.onEvent(events::add));
+    Mqtt5BlockingClient c = client("dev-1");
+    c.connectWith().cleanStart(true).simpleAuth().username("u1").applySimpleAuth().send();
+    c.disconnect();
+    await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.Disconnected.class).size() == 1);
+    BrokerEvent.Connected con = of(BrokerEvent.Connected.class).get(0);
+    assertThat(con.clientId()).isEqualTo("dev-1");
+    assertThat(con.username()).isEqualTo("u1");
+    assertThat(con.protocolVersion()).isEqualTo(5);
+    assertThat(con.cleanStart()).isTrue();
+    assertThat(con.remoteAddress().getAddress().isLoopbackAddress()).isTrue();
+    assertThat(of(BrokerEvent.Disconnected.class).get(0).reason()).isEqualTo(DisconnectReason.CLIENT_DISCONNECT);
+    assertThat(of(BrokerEvent.SessionCreated.class)).extracting(BrokerEvent.SessionCreated::clientId).contains("dev-1");
+    await().until(() -> of(BrokerEvent.SessionEnded.class).stream()
+        .anyMatch(e -> e.clientId().equals("dev-1") && e.cause() == SessionEndCause.CONNECTION_CLOSED));
+  }
+
+  @Test
+  void disconnectReasonsForTakeoverNetworkLossAndShutdown() throws Exception {
+    start(b -> b.onEvent(events::add));
+    Mqtt5BlockingClient first = v5("same");
+    v5("same"); // takes the session over
+    MqttClient paho = new MqttClient("tcp://127.0.0.1:" + broker.port(), "lost", new MemoryPersistence());
+    paho.setTimeToWait(5000);
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    paho.connect(o);
+    paho.disconnectForcibly(0, 10, false); // closes the socket without DISCONNECT
+    paho.close();
+    await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.Disconnected.class).size() == 2);
+    assertThat(of(BrokerEvent.Disconnected.class)).extracting(BrokerEvent.Disconnected::reason)
+        .containsExactlyInAnyOrder(DisconnectReason.TAKEN_OVER, DisconnectReason.NETWORK_LOSS);
+    assertThat(first.getState().isConnected()).isFalse();
+    broker.stop();
+    assertThat(of(BrokerEvent.Disconnected.class)).extracting(BrokerEvent.Disconnected::reason)
+        .contains(DisconnectReason.SERVER_SHUTDOWN);
+    assertThat(of(BrokerEvent.Stopping.class)).hasSize(1);
+    broker = null;
+  }
+
+  @Test
+  void subscribedUnsubscribedAndResumedSessions() {
+    start(b -> b.onEvent(events::add));
+    Mqtt5BlockingClient c = client("p");
+    c.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+    c.subscribeWith().topicFilter("a/+").qos(MqttQos.AT_LEAST_ONCE).send();
+    c.unsubscribeWith().topicFilter("a/+").send();
+    c.disconnect();
+    c.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+    await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.SessionResumed.class).size() == 1);
+    assertThat(of(BrokerEvent.Subscribed.class)).containsExactly(
+        new BrokerEvent.Subscribed(of(BrokerEvent.Subscribed.class).get(0).timestamp(), "p", "a/+", 1));
+    assertThat(of(BrokerEvent.Unsubscribed.class)).extracting(BrokerEvent.Unsubscribed::filter).containsExactly("a/+");
+  }
+
+  @Test
+  void errorsAndDroppedMessagesAreReportedPerClient() {
+    start(b -> b.configure(c -> c.maxQueuedMessages(1)).onEvent(events::add)
+        .hook((PublishHook) (client, m) -> m.topic().equals("no") ? PublishDecision.refuse() : PublishDecision.CONTINUE));
+    Mqtt5BlockingClient offline = client("offline");
+    offline.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
+    offline.subscribeWith().topicFilter("q").qos(MqttQos.AT_LEAST_ONCE).send();
+    offline.disconnect();
+    Mqtt5BlockingClient pub = v5("pub");
+    for (int i = 0; i < 3; i++) {
+      pub.publishWith().topic("q").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m" + i)).send();
+    }
+    try {
+      pub.publishWith().topic("no").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("x")).send();
+    } catch (RuntimeException expected) {
+      // refused with 0x87
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.ClientError.class).size() == 1);
+    await().until(() -> of(BrokerEvent.MessageDropped.class).stream().mapToInt(BrokerEvent.MessageDropped::count).sum() == 2);
+    BrokerEvent.MessageDropped d = of(BrokerEvent.MessageDropped.class).get(0);
+    assertThat(d.clientId()).isEqualTo("offline");
+    assertThat(d.reason()).isEqualTo(DropReason.QUEUE_FULL);
+    BrokerEvent.ClientError e = of(BrokerEvent.ClientError.class).get(0);
+    assertThat(e.clientId()).isEqualTo("pub");
+    assertThat(e.reasonCode()).isEqualTo(0x87);
+  }
+
+  @Test
+  void protocolErrorsBecomeClientErrorEventsAndProtocolErrorDisconnects() throws Exception {
+    start(b -> b.onEvent(events::add));
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(5000);
+      // CONNECT (MQTT 3.1.1, client id "r"), then a packet of the reserved type 15.
+      s.getOutputStream().write(new byte[] {0x10, 0x0D, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 1, 'r'});
+      byte[] connAck = s.getInputStream().readNBytes(4);
+      assertThat(connAck[0]).isEqualTo((byte) 0x20);
+      s.getOutputStream().write(new byte[] {(byte) 0xF0, 0});
+      assertThat(s.getInputStream().read()).isEqualTo(-1); // closed
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.Disconnected.class).size() == 1);
+    assertThat(of(BrokerEvent.Disconnected.class).get(0).reason()).isEqualTo(DisconnectReason.PROTOCOL_ERROR);
+    assertThat(of(BrokerEvent.ClientError.class)).extracting(BrokerEvent.ClientError::clientId).containsExactly("r");
+  }
+
+  @Test
+  void aRuleReceivesMatchingMessagesFromClientsAndCanBeRemoved() {
+    start(b -> {});
+    List<MqttMessage> got = new CopyOnWriteArrayList<>();
+    Rule rule = broker.rule("my/+/test/topic", 1, got::add);
+    Mqtt5BlockingClient pub = v5("pub");
+    pub.publishWith().topic("my/a/test/topic").qos(MqttQos.EXACTLY_ONCE).payload(bytes("1")).send();
+    pub.publishWith().topic("my/a/other").payload(bytes("2")).send();
+    pub.publishWith().topic("my/b/test/topic").payload(bytes("3")).send();
+    await().atMost(Duration.ofSeconds(5)).until(() -> got.size() == 2);
+    assertThat(got).extracting(MqttMessage::payloadAsString).containsExactly("1", "3");
+    assertThat(got.get(0).qos()).isEqualTo(1); // min(2, the rule's QoS 1)
+    assertThat(rule.delivered()).isEqualTo(2);
+    rule.remove();
+    pub.publishWith().topic("my/a/test/topic").payload(bytes("4")).send();
+    broker.publish("my/a/test/topic", bytes("5"));
+    assertThat(got).hasSize(2);
+    assertThat(broker.stats().subscriptions()).isZero();
+  }
+
+  @Test
+  void aSlowRuleDropsAndCountsWithoutSlowingClients() throws Exception {
+    start(b -> b.configure(c -> c.maxQueuedMessages(100_000)).onEvent(events::add));
+    CountDownLatch release = new CountDownLatch(1);
+    Rule slow = broker.rule("load/#", 0, m -> release.await(30, TimeUnit.SECONDS));
+    Mqtt5BlockingClient sub = v5("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(sub);
+    sub.subscribeWith().topicFilter("load/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = v5("pub");
+    int n = 12_000; // more than the rule's queue holds (10,000)
+    for (int i = 0; i < n; i++) {
+      pub.toAsync().publishWith().topic("load/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m")).send();
+    }
+    pub.publishWith().topic("load/end").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("end")).send();
+    int received = 0;
+    while (received < n + 1 && receive(in, 5000).isPresent()) {
+      received++;
+    }
+    assertThat(received).isEqualTo(n + 1); // the client got everything while the rule was stuck
+    assertThat(slow.dropped()).isGreaterThan(0);
+    await().until(() -> of(BrokerEvent.MessageDropped.class).stream().anyMatch(e -> e.reason() == DropReason.RULE_QUEUE_FULL));
+    release.countDown();
+    slow.remove();
+  }
+
+  @Test
+  void rulesAddedOnTheBuilderSeeInProcessPublishes() {
+    List<String> got = new CopyOnWriteArrayList<>();
+    start(b -> b.rule("in/#", 0, m -> got.add(m.topic())));
+    broker.publish("in/a", bytes("x"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> got.equals(List.of("in/a")));
+  }
+
+  @Test
+  void aThrowingListenerKeepsReceivingEvents() {
+    List<BrokerEvent> seen = new CopyOnWriteArrayList<>();
+    start(b -> b.onEvent(e -> {
+      seen.add(e);
+      throw new IllegalStateException("listener bug");
+    }));
+    v5("a").disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.NORMAL_DISCONNECTION).send();
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.stream().anyMatch(e -> e instanceof BrokerEvent.Disconnected));
+  }
+}

@@ -1,0 +1,138 @@
+package io.tern.broker.plugins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode;
+import io.tern.broker.Broker;
+import io.tern.broker.Listener;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The first-party plugins end to end with the HiveMQ MQTT 5 client. */
+@Timeout(60)
+class PluginsTest {
+  private Broker broker;
+  private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    for (Mqtt5BlockingClient c : clients) {
+      if (c.getState().isConnected()) {
+        c.disconnect();
+      }
+    }
+    if (broker != null) {
+      broker.stop();
+    }
+  }
+
+  private void start(Consumer<Broker.Builder> setup) {
+    Broker.Builder b = Broker.builder().listener(Listener.tcp("127.0.0.1", 0));
+    setup.accept(b);
+    broker = b.build().start();
+  }
+
+  private Mqtt5BlockingClient connect(String id) {
+    Mqtt5BlockingClient c = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(broker.port())
+        .buildBlocking();
+    c.connect();
+    clients.add(c);
+    return c;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static Optional<Mqtt5Publish> receive(Mqtt5BlockingClient.Mqtt5Publishes in, long ms) throws Exception {
+    return in.receive(ms, TimeUnit.MILLISECONDS);
+  }
+
+  @Test
+  void delayedPublishArrivesAfterItsDelayOnTheRealTopic() throws Exception {
+    start(b -> b.plugin(new DelayedPublish()));
+    Mqtt5BlockingClient sub = connect("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("alarm/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = connect("pub");
+    long sent = System.nanoTime();
+    pub.publishWith().topic("$delayed/1/alarm/wake").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("ring")).send();
+    assertThat(receive(in, 500)).isEmpty(); // not yet
+    Mqtt5Publish got = receive(in, 5000).orElseThrow();
+    assertThat(System.nanoTime() - sent).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(950));
+    assertThat(got.getTopic().toString()).isEqualTo("alarm/wake");
+    assertThat(got.getQos()).isEqualTo(MqttQos.AT_LEAST_ONCE);
+    assertThatThrownBy(() -> pub.publishWith().topic("$delayed/soon/x").qos(MqttQos.AT_LEAST_ONCE).send())
+        .isInstanceOf(Mqtt5PubAckException.class);
+  }
+
+  @Test
+  void topicRewriteRenamesPublishesAndOptionallySubscriptions() throws Exception {
+    start(b -> b.plugin(TopicRewrite.builder().rule("^legacy/(.*)$", "v2/$1").subscriptions(true).build()));
+    Mqtt5BlockingClient modern = connect("modern");
+    Mqtt5BlockingClient.Mqtt5Publishes toModern = modern.publishes(MqttGlobalPublishFilter.ALL);
+    modern.subscribeWith().topicFilter("v2/#").send();
+    Mqtt5BlockingClient old = connect("old");
+    Mqtt5BlockingClient.Mqtt5Publishes toOld = old.publishes(MqttGlobalPublishFilter.ALL);
+    old.subscribeWith().topicFilter("legacy/#").send(); // subscribes to v2/#
+    old.publishWith().topic("legacy/a").payload(bytes("x")).send();
+    assertThat(receive(toModern, 5000).orElseThrow().getTopic().toString()).isEqualTo("v2/a");
+    assertThat(receive(toOld, 5000).orElseThrow().getTopic().toString()).isEqualTo("v2/a");
+    old.unsubscribeWith().topicFilter("legacy/#").send();
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().subscriptions() == 1);
+  }
+
+  @Test
+  void autoSubscribeSubscribesEveryClientThatConnects() throws Exception {
+    start(b -> b.plugin(AutoSubscribe.builder().filter("commands/%c", 1).filter("broadcast", 0).build()));
+    Mqtt5BlockingClient c = connect("dev-9");
+    Mqtt5BlockingClient.Mqtt5Publishes in = c.publishes(MqttGlobalPublishFilter.ALL);
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().subscriptions() == 2);
+    broker.publish("commands/dev-9", bytes("reboot"), 1, false);
+    broker.publish("commands/other", bytes("no"), 1, false);
+    broker.publish("broadcast", bytes("hello"), 0, false);
+    assertThat(new String(receive(in, 5000).orElseThrow().getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("reboot");
+    assertThat(new String(receive(in, 5000).orElseThrow().getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("hello");
+    assertThat(receive(in, 200)).isEmpty();
+  }
+
+  @Test
+  void exclusiveSubscriptionsHaveOneSubscriberAtATime() throws Exception {
+    ExclusiveSubscriptions exclusive = new ExclusiveSubscriptions();
+    start(b -> b.plugin(exclusive));
+    Mqtt5BlockingClient first = connect("w1");
+    Mqtt5BlockingClient.Mqtt5Publishes in = first.publishes(MqttGlobalPublishFilter.ALL);
+    assertThat(first.subscribeWith().topicFilter("$exclusive/jobs/#").qos(MqttQos.AT_LEAST_ONCE).send().getReasonCodes())
+        .containsExactly(Mqtt5SubAckReasonCode.GRANTED_QOS_1);
+    Mqtt5BlockingClient second = connect("w2");
+    assertThatThrownBy(() -> second.subscribeWith().topicFilter("$exclusive/jobs/#").send())
+        .isInstanceOfSatisfying(Mqtt5SubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCodes())
+            .containsExactly(Mqtt5SubAckReasonCode.QUOTA_EXCEEDED));
+    broker.publish("jobs/1", bytes("work"), 1, false);
+    assertThat(receive(in, 5000).orElseThrow().getTopic().toString()).isEqualTo("jobs/1");
+    first.disconnect(); // its session ends: the hold is released
+    await().atMost(Duration.ofSeconds(5)).until(() -> exclusive.holder("jobs/#") == null);
+    assertThat(second.subscribeWith().topicFilter("$exclusive/jobs/#").send().getReasonCodes())
+        .containsExactly(Mqtt5SubAckReasonCode.GRANTED_QOS_2);
+    assertThat(exclusive.holder("jobs/#")).isEqualTo("w2");
+    second.unsubscribeWith().topicFilter("$exclusive/jobs/#").send();
+    assertThat(exclusive.holder("jobs/#")).isNull();
+  }
+}
