@@ -27,7 +27,7 @@ import java.util.Locale;
  * @param clients conns: idle connections to open; subs: subscribing clients
  * @param sources how many source addresses (127.0.0.1, 127.0.0.2, ...) the clients of conns and
  *     subs connect from, so that many connections do not run out of ephemeral ports; 0 picks one
- *     per 20,000 clients (at least 2) when the broker is on loopback
+ *     per 5,000 clients (at least 4) when the broker is on loopback
  * @param messages retained: retained messages to publish
  * @param subscriptions subs: subscriptions over all clients
  * @param phaseTimeoutSeconds conns, retained, subs: the longest one phase (connecting, subscribing,
@@ -114,7 +114,7 @@ public record BenchOptions(
       "  --topic-prefix P      first topic level [bench]",
       "  --username U, --password P   credentials for every client",
       "  --clients N           conns: connections [10000]; subs: subscribing clients [10000]",
-      "  --sources N           conns, subs: source addresses 127.0.0.1..N; 0 = auto [0]",
+      "  --sources N           conns, subs: source addresses 127.0.0.2..; 0 = one per 5,000 clients [0]",
       "  --messages N          retained: retained messages; offline: messages in all [1000000]",
       "  --subscriptions N     subs: subscriptions over all clients [1000000]",
       "  --phase-timeout S     conns, retained, subs: longest connect/subscribe/publish/receive phase [120]",

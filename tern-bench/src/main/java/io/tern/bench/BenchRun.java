@@ -220,6 +220,11 @@ final class BenchRun {
       // mostly measure the generator's own send buffers.
       b.option(ChannelOption.SO_SNDBUF, o.sendBuffer());
     }
+    if (local != null) {
+      // A source port still in TIME_WAIT from an earlier connection may be bound again (Linux
+      // allows it with SO_REUSEADDR when the 4-tuple differs).
+      b.option(ChannelOption.SO_REUSEADDR, true);
+    }
     ChannelFuture f = local == null ? b.connect(o.host(), o.port())
         : b.connect(new java.net.InetSocketAddress(o.host(), o.port()), local);
     f.addListener(done -> {

@@ -19,7 +19,7 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Also where the clients of {@code conns} and {@code subs} get their source address: with many
  * connections to one port, one source address runs out of ephemeral ports (about 28,000 on Linux),
- * so client {@code i} binds to {@code 127.0.0.(1 + i % sources)}.
+ * so client {@code i} binds to {@code 127.0.0.(2 + i % sources)} (127.0.0.1 is left to everything else).
  */
 final class Fleet {
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
@@ -44,17 +44,19 @@ final class Fleet {
     }
   }
 
-  /** How many source addresses {@code clients} connections use: {@code --sources}, or one per 20,000 (at least 2) on loopback. */
+  /** How many source addresses {@code clients} connections use: {@code --sources}, or one per 5,000 (at least 4) on loopback. */
   static int sources(BenchOptions o, int clients) {
     if (o.sources() > 0) {
       return o.sources();
     }
-    return isLoopback(o.host()) ? Math.max(2, (clients + 19_999) / 20_000) : 1;
+    // One address per 5,000: ports of earlier runs linger in TIME_WAIT for a minute, and other
+    // programs on the machine use 127.0.0.1 too (20,000 per address ran out in back-to-back runs).
+    return isLoopback(o.host()) ? Math.min(254, Math.max(4, (clients + 4_999) / 5_000)) : 1;
   }
 
   /** The address client {@code i} binds to before connecting, or null to let the kernel choose. */
   static SocketAddress source(int i, int sources) {
-    return sources <= 1 ? null : new InetSocketAddress("127.0.0." + (1 + i % sources), 0);
+    return sources <= 1 ? null : new InetSocketAddress("127.0.0." + (2 + i % sources), 0);
   }
 
   private static boolean isLoopback(String host) {
