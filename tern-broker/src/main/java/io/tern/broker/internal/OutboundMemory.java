@@ -1,5 +1,6 @@
 package io.tern.broker.internal;
 
+import io.netty.util.concurrent.FastThreadLocal;
 import io.tern.broker.BrokerConfig;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -13,16 +14,17 @@ import org.slf4j.LoggerFactory;
  * Netty's outbound buffers (counted from the moment a channel turns unwritable until it is
  * writable again; a writable channel holds at most its low water mark).
  *
- * <p><b>Cost.</b> Sessions add their change once per drain or pump (a batch), not per message,
- * into a {@link LongAdder}: every event loop writes its own cell. {@link #check()} sums it every
- * {@link #CHECK_MILLIS} ms (and when one session's queue has grown by {@link #CHECK_BYTES}) and flips
+ * <p><b>Cost.</b> A message is counted when a publisher hands a batch to a session (one add per
+ * batch, on the publisher's loop), and leaves the count as the session sends or drops it (one add
+ * per drain or pump): a {@link LongAdder}, so every event loop writes its own cell. {@link #check()} sums it every
+ * {@link #CHECK_MILLIS} ms (and when a thread has added {@link #CHECK_BYTES}) and flips
  * {@link #over()}, a volatile that publishers read once per socket read and target session. The
  * overshoot is what arrives between two checks.
  *
  * <p><b>While over the high mark,</b> a publisher whose read handed messages to a session that is
- * falling behind (it has messages queued that its client has not taken, and is not yet at its own
- * bound) stops being read: until that session catches up ({@link Session}) or the total falls below
- * the low mark (here). Publishers to sessions that keep up, and to sessions at their own bound
+ * falling behind (its loop has not yet drained earlier hand-offs, or its client has not taken what
+ * is queued and the queue is not yet at its own bound) stops being read: until that session catches
+ * up ({@link Session}) or the total falls below the low mark (here). Publishers to sessions that keep up, and to sessions at their own bound
  * (which drop rather than grow), go on.
  */
 final class OutboundMemory {
@@ -31,6 +33,13 @@ final class OutboundMemory {
   static final long CHECK_BYTES = 1024 * 1024;
 
   private final LongAdder bytes = new LongAdder();
+  /** Per thread: bytes added since the thread last had the total checked. */
+  private final FastThreadLocal<long[]> growthSinceCheck = new FastThreadLocal<>() {
+    @Override
+    protected long[] initialValue() {
+      return new long[1];
+    }
+  };
   private final long high;
   private final long low;
   private final BrokerStats stats;
@@ -44,9 +53,19 @@ final class OutboundMemory {
     this.stats = stats;
   }
 
-  /** Adds a change of the bytes held (negative when they leave). Any thread. */
+  /**
+   * Adds a change of the bytes held (negative when they leave). Any thread. A thread that has
+   * added {@link #CHECK_BYTES} since it last did has the total checked at once.
+   */
   void add(long delta) {
     bytes.add(delta);
+    if (delta > 0) {
+      long[] growth = growthSinceCheck.get();
+      if ((growth[0] += delta) >= CHECK_BYTES) {
+        growth[0] = 0;
+        check();
+      }
+    }
   }
 
   long bytes() {
@@ -73,8 +92,8 @@ final class OutboundMemory {
   }
 
   /**
-   * Every {@link #CHECK_MILLIS} ms on the boss loop, and by a session whose queue grew by {@link
-   * #CHECK_BYTES} since it last asked (so one fast-growing queue is caught within about that much).
+   * Every {@link #CHECK_MILLIS} ms on the boss loop, and by a thread that added {@link
+   * #CHECK_BYTES} since it last asked (so a fast publisher is caught within about that much).
    */
   synchronized void check() {
     long b = bytes.sum();

@@ -116,7 +116,11 @@ final class Session {
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   private long queuedBytes;
-  /** The part of {@link #queuedBytes} already added to the broker's total ({@link OutboundMemory}). */
+  /**
+   * The part of {@link #queuedBytes} already in the broker's total ({@link OutboundMemory}), which
+   * counts a message from its hand-off (so a loop that is behind is counted too): what the drain
+   * takes from the mailbox is already in it.
+   */
   private long reportedBytes;
   /** Set when messages were dropped over {@code maxQueuedBytes}; cleared when the queue is empty. */
   private boolean bytesFull;
@@ -126,8 +130,6 @@ final class Session {
   private long burstStartNanos;
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
   private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
-  /** Growth of {@link #queuedBytes} since this session last had the broker's total checked. */
-  private long growthSinceCheck;
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int nextPacketId = 1;
@@ -207,6 +209,7 @@ final class Session {
       return;
     }
     if (admit(1) == 1) {
+      core.memory().add(d.message().size());
       backlog.incrementAndGet();
       mailbox.offer(d);
       scheduleDrain();
@@ -293,10 +296,18 @@ final class Session {
       rule.offerAll(batch);
       return false;
     }
-    int behind = backlog.addAndGet(batch.size());
+    int n = batch.size();
+    long bytes = 0;
+    for (int i = 0; i < n; i++) {
+      bytes += batch.get(i).message().size();
+    }
+    core.memory().add(bytes);
+    int behind = backlog.addAndGet(n);
     mailbox.offer(batch);
     scheduleDrain();
-    return behind > BACKLOG_HIGH || (core.memory().over() && lagging);
+    // Over the mark, a session falls behind when its client has not taken what is queued, or its
+    // loop has not yet drained earlier hand-offs.
+    return behind > BACKLOG_HIGH || (core.memory().over() && (lagging || behind > n));
   }
 
   /**
@@ -395,6 +406,7 @@ final class Session {
       }
     }
     queuedBytes += bytes;
+    reportedBytes += bytes; // counted at the hand-off
     backlog.addAndGet(-drained);
     if (terminated) {
       discardQueued();
@@ -479,10 +491,6 @@ final class Session {
     if (change != 0) {
       reportedBytes = queuedBytes;
       core.memory().add(change);
-      if (change > 0 && (growthSinceCheck += change) > OutboundMemory.CHECK_BYTES) {
-        growthSinceCheck = 0;
-        core.memory().check();
-      }
     }
   }
 
@@ -922,10 +930,16 @@ final class Session {
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         queue.addLast(d);
+        queuedBytes += d.message().size();
+        reportedBytes += d.message().size(); // counted at the hand-off
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
-        queue.addAll(batch);
+        for (Delivery d : batch) {
+          queue.addLast(d);
+          queuedBytes += d.message().size();
+          reportedBytes += d.message().size();
+        }
       }
     }
     for (Delivery d : queue) {
@@ -965,9 +979,11 @@ final class Session {
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         releaseRef(d);
+        reportedBytes += d.message().size(); // counted at the hand-off, leaving now
       } else {
         for (Delivery d : (List<Delivery>) o) {
           releaseRef(d);
+          reportedBytes += d.message().size();
         }
       }
     }
@@ -986,13 +1002,9 @@ final class Session {
     return inflightSize;
   }
 
-  /** Payload bytes of the queue that this loop holds (not the mailbox). On loop. */
+  /** Bytes of the queue this loop holds (not the mailbox), as {@code maxQueuedBytes} counts them. On loop. */
   long queuedBytes() {
-    long n = 0;
-    for (Delivery d : queue) {
-      n += d.message().publish().payload().length;
-    }
-    return n;
+    return queuedBytes;
   }
 
   int inflightCount() {

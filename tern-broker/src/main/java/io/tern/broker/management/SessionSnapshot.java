@@ -13,8 +13,9 @@ import java.time.Instant;
  * @param expiresAt when an offline session ends unless its client comes back; {@code null} while
  *     online or when it never expires
  * @param queued messages waiting to be sent
- * @param queuedBytes payload bytes of the messages waiting to be sent (those already handed to the
- *     session's event loop; a batch still in hand-off is counted in {@code queued} only)
+ * @param queuedBytes bytes of the messages waiting to be sent, as {@code maxQueuedBytes} counts them
+ *     (payload and topic; those already handed to the session's event loop: a batch still in
+ *     hand-off is counted in {@code queued} only)
  * @param inflight QoS 1/2 messages sent and not yet acknowledged
  * @param dropped messages dropped for this session since it began
  */

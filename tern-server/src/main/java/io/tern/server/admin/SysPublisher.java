@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
  * the authorizer's RECEIVE check like any other message ({@code $SYS} topics are not matched by
  * {@code #} or {@code +/...}, MQTT-4.7.2-1: a subscriber asks for {@code $SYS/#}).
  *
- * <p>These messages are published from inside the process: they count in the received-message
- * counters, as Mosquitto's do not. Its own thread ({@code tern-sys}), never an event loop.
+ * <p>A topic is published again only when its value changed (the retained value stays right), so
+ * an idle broker publishes little more than its uptime. These messages are published from inside
+ * the process: they count in the received-message counters, as Mosquitto's do not. Its own thread
+ * ({@code tern-sys}), never an event loop.
  */
 public final class SysPublisher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SysPublisher.class);
@@ -37,6 +39,8 @@ public final class SysPublisher implements AutoCloseable {
   private final Load connections = new Load();
   private final Load publishReceived = new Load();
   private long maxClients;
+  /** The value last published per topic; only the timer thread touches it. */
+  private final java.util.Map<String, String> last = new java.util.HashMap<>();
 
   private SysPublisher(Broker broker, Duration interval) {
     this.broker = broker;
@@ -121,7 +125,11 @@ public final class SysPublisher implements AutoCloseable {
     put(name, Long.toString(value));
   }
 
+  /** Published only when it changed (as Mosquitto does for most topics): an idle broker stays quiet. */
   private void put(String name, String value) {
+    if (value.equals(last.put(name, value))) {
+      return;
+    }
     broker.publish("$SYS/broker/" + name, value.getBytes(StandardCharsets.UTF_8), 0, true);
   }
 

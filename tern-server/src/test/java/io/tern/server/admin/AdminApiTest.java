@@ -165,6 +165,18 @@ class AdminApiTest {
   }
 
   @Test
+  void aBodyThatIsNotDeclaredJsonIsRefused() {
+    // What a cross-site form could send with a browser's remembered Basic credentials.
+    HttpResponse<String> r = f.http.sendAsync(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(f.base() + "/api/v1/publish"))
+        .header("Authorization", AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD))
+        .header("Content-Type", "text/plain")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"topic\": \"a\"}")).build(),
+        HttpResponse.BodyHandlers.ofString()).join();
+    assertError(r, 415, "Content-Type");
+  }
+
+  @Test
   void unknownIdsGet404() {
     assertError(f.get("/api/v1/clients/nobody"), 404, null);
     assertError(f.call("DELETE", "/api/v1/clients/nobody", null), 404, null);
@@ -264,7 +276,8 @@ class AdminApiTest {
     assertThat(s.get("expiry_interval").asLong()).isEqualTo(3600);
     assertThat(s.get("expires_at").asText()).isNotEmpty();
     await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/sessions/keeper").get("queued").asInt() == 1);
-    assertThat(f.getJson("/api/v1/sessions/keeper").get("queued_bytes").asLong()).isEqualTo(6);
+    // As max_queued_bytes counts it: payload "queued" and topic "keep/1".
+    assertThat(f.getJson("/api/v1/sessions/keeper").get("queued_bytes").asLong()).isEqualTo(12);
     assertThat(ids(f.getJson("/api/v1/sessions"))).containsExactly("keeper", "live");
     assertThat(ids(f.getJson("/api/v1/sessions?online=true"))).containsExactly("live");
     assertThat(ids(f.getJson("/api/v1/sessions?client_id_prefix=kee"))).containsExactly("keeper");
