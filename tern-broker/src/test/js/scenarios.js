@@ -103,7 +103,62 @@ const scenarios = {
     return { firstSessionPresent: first.connack.sessionPresent, sessionPresent: again.connack.sessionPresent,
       payload };
   },
+
+  // SCRAM-SHA-256 enhanced authentication (RFC 5802/7677, client side written here from the RFC):
+  // alice/secret connects; a wrong password is refused with CONNACK 0x86.
+  async scram() {
+    const ok = await scramLogin('js-scram', 'alice', 'secret');
+    const { client } = ok;
+    await client.subscribeAsync('js/scram', { qos: 1 });
+    const received = nextMessages(client, 1);
+    await client.publishAsync('js/scram', 'after SCRAM', { qos: 1 });
+    const [m] = await received;
+    await client.endAsync();
+    let refused = null;
+    try {
+      const bad = await scramLogin('js-scram-bad', 'alice', 'wrong');
+      await bad.client.endAsync();
+    } catch (e) {
+      refused = e.code;
+    }
+    return { reasonCode: ok.connack.reasonCode || 0, method: ok.connack.properties.authenticationMethod,
+      serverVerified: ok.serverVerified, payload: m.payload, wrongPassword: refused };
+  },
 };
+
+function scramLogin(clientId, user, password) {
+  const crypto = require('crypto');
+  const nonce = crypto.randomBytes(18).toString('base64');
+  const clientFirstBare = `n=${user},r=${nonce}`;
+  let authMessage = null;
+  let saltedPassword = null;
+  const hmac = (key, text) => crypto.createHmac('sha256', key).update(text).digest();
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, {
+      protocolVersion: 5, clientId, reconnectPeriod: 0,
+      properties: { authenticationMethod: 'SCRAM-SHA-256', authenticationData: Buffer.from(`n,,${clientFirstBare}`) },
+    });
+    c.handleAuth = (packet, callback) => {
+      const serverFirst = packet.properties.authenticationData.toString();
+      const attrs = Object.fromEntries(serverFirst.split(',').map((a) => [a[0], a.slice(2)]));
+      if (!attrs.r.startsWith(nonce)) return callback(new Error('server nonce does not extend ours'));
+      saltedPassword = crypto.pbkdf2Sync(password, Buffer.from(attrs.s, 'base64'), Number(attrs.i), 32, 'sha256');
+      const withoutProof = `c=${Buffer.from('n,,').toString('base64')},r=${attrs.r}`;
+      authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
+      const clientKey = hmac(saltedPassword, 'Client Key');
+      const signature = hmac(crypto.createHash('sha256').update(clientKey).digest(), authMessage);
+      const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+      callback(null, { cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM-SHA-256',
+        authenticationData: Buffer.from(`${withoutProof},p=${proof.toString('base64')}`) } });
+    };
+    c.once('connect', (connack) => {
+      const expected = `v=${hmac(hmac(saltedPassword, 'Server Key'), authMessage).toString('base64')}`;
+      const got = connack.properties && connack.properties.authenticationData;
+      resolve({ client: c, connack, serverVerified: !!got && got.toString() === expected });
+    });
+    c.once('error', (e) => { c.end(true); reject(e); });
+  });
+}
 
 const timer = setTimeout(() => { console.error(`scenario ${scenario} timed out`); process.exit(1); }, 10000);
 scenarios[scenario]()

@@ -112,7 +112,7 @@ final class ServerProcess {
       }
       stop(broker, store);
     }, "tern-shutdown"));
-    reloadOnSighup();
+    reloadOnSighup(adminServer);
     log.info("Tern started");
     while (true) {
       LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop
@@ -154,11 +154,14 @@ final class ServerProcess {
    * files, and the broker keeps serving with the previous rules meanwhile.
    */
   @SuppressWarnings("restriction")
-  private void reloadOnSighup() {
+  private void reloadOnSighup(AdminServer admin) {
     try {
       sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
-        log.info("SIGHUP: reloading the password and ACL files");
+        log.info("SIGHUP: reloading the password and ACL files (and admin.password_file)");
         auth.reload();
+        if (admin != null) {
+          admin.reload();
+        }
       });
     } catch (IllegalArgumentException | UnsupportedOperationException e) { // no SIGHUP here (Windows)
       log.debug("SIGHUP reload not available: {}", e.toString());

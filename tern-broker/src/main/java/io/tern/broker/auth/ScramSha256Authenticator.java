@@ -161,15 +161,14 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
       }
       byte[] authMessage = (clientFirstBare + "," + serverFirst + "," + withoutProof).getBytes(StandardCharsets.UTF_8);
       clientFirstBare = null; // a second client-final is refused above
-      if (!knownUser || proof.length != 32) {
-        return AuthStep.fail(AuthResult.BAD_USER_NAME_OR_PASSWORD);
-      }
-      byte[] clientSignature = ScramCredential.hmac(credential.storedKey(), authMessage);
+      // The same work for an unknown user as for a known one: the answer's time says nothing.
+      byte[] storedKey = knownUser ? credential.storedKey() : fakeSaltKey;
+      byte[] clientSignature = ScramCredential.hmac(storedKey, authMessage);
       byte[] clientKey = new byte[32];
       for (int i = 0; i < 32; i++) {
-        clientKey[i] = (byte) (proof[i] ^ clientSignature[i]);
+        clientKey[i] = (byte) ((i < proof.length ? proof[i] : 0) ^ clientSignature[i]);
       }
-      if (!MessageDigest.isEqual(ScramCredential.sha256(clientKey), credential.storedKey())) {
+      if (!MessageDigest.isEqual(ScramCredential.sha256(clientKey), storedKey) || !knownUser || proof.length != 32) {
         return AuthStep.fail(AuthResult.BAD_USER_NAME_OR_PASSWORD);
       }
       byte[] serverSignature = ScramCredential.hmac(credential.serverKey(), authMessage);

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,24 +64,12 @@ final class Access {
    * client may publish to (else 0x87).
    */
   void authenticate(Connect c, String clientId, Channel ch, Listener listener, BiConsumer<AuthResult, ClientInfo> then) {
-    InetSocketAddress remote = inet(Transport.remoteAddress(ch));
-    List<X509Certificate> certs = peerCertificates(ch);
-    String username = c.username();
-    boolean fromCertificate = false;
-    TlsConfig tls = listener.tls();
-    if (tls != null && tls.identityAsUsername() != TlsConfig.Identity.NONE && !certs.isEmpty()) {
-      username = TlsContext.identity(certs.get(0), tls.identityAsUsername());
-      if (username == null) {
-        log.info("Connection from {} refused: the client certificate has no {} to use as user name",
-            remote, tls.identityAsUsername());
-        stats.authFailures.increment();
-        then.accept(AuthResult.notAuthorized(), null);
-        return;
-      }
-      fromCertificate = true;
+    ConnectRequest request = connectRequest(c, clientId, ch, listener);
+    if (request == null) {
+      then.accept(AuthResult.notAuthorized(), null);
+      return;
     }
-    ConnectRequest request = new ConnectRequest(clientId, username, c.password() == null ? null : c.password().clone(),
-        remote, listener.name(), certs, fromCertificate);
+    InetSocketAddress remote = request.remoteAddress();
     // The connect hooks first, then the authenticator; the hook chain isolates failures and applies timeouts.
     CompletionStage<AuthResult> stage = hooks.connect(request, authenticator);
     stage.whenComplete((result, error) -> ch.eventLoop().execute(() -> {
@@ -93,6 +82,59 @@ final class Access {
         r = AuthResult.notAuthorized();
       }
       decided(c, clientId, remote, listener, request.username(), r, then);
+    }));
+  }
+
+  /**
+   * What the connect hooks and the authenticator are asked about; null (counted and logged) when
+   * the listener takes the user name from a client certificate that has none.
+   */
+  private ConnectRequest connectRequest(Connect c, String clientId, Channel ch, Listener listener) {
+    InetSocketAddress remote = inet(Transport.remoteAddress(ch));
+    List<X509Certificate> certs = peerCertificates(ch);
+    String username = c.username();
+    boolean fromCertificate = false;
+    TlsConfig tls = listener.tls();
+    if (tls != null && tls.identityAsUsername() != TlsConfig.Identity.NONE && !certs.isEmpty()) {
+      username = TlsContext.identity(certs.get(0), tls.identityAsUsername());
+      if (username == null) {
+        log.info("Connection from {} refused: the client certificate has no {} to use as user name",
+            remote, tls.identityAsUsername());
+        stats.authFailures.increment();
+        return null;
+      }
+      fromCertificate = true;
+    }
+    return new ConnectRequest(clientId, username, c.password() == null ? null : c.password().clone(),
+        remote, listener.name(), certs, fromCertificate);
+  }
+
+  /** The end of the connect chain when the exchange of an enhanced authentication decides. */
+  private static final Authenticator EXCHANGE_DECIDES =
+      request -> java.util.concurrent.CompletableFuture.completedFuture(AuthResult.pass());
+
+  /**
+   * Before an enhanced authentication exchange: the connect hooks see the CONNECT as for any client
+   * and may refuse it (a ban list holds for every client); an acceptance or a pass lets the exchange
+   * decide who the client is (the method the client asked for is the authentication). {@code then}
+   * runs on the loop with {@code null} to go on, or the refusal, counted and logged.
+   */
+  void beforeEnhanced(Connect c, String clientId, Channel ch, Listener listener, Consumer<AuthResult> then) {
+    ConnectRequest request = connectRequest(c, clientId, ch, listener);
+    if (request == null) {
+      then.accept(AuthResult.notAuthorized());
+      return;
+    }
+    hooks.connect(request, EXCHANGE_DECIDES).whenComplete((result, error) -> ch.eventLoop().execute(() -> {
+      AuthResult r = error != null || result == null ? AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR) : result;
+      if (r.accepted() || r.isPass()) {
+        then.accept(null);
+        return;
+      }
+      stats.authFailures.increment();
+      log.info("Connection from {} refused by a connect hook before enhanced authentication: client {}: {}",
+          request.remoteAddress(), clientId, ReasonCodes.describe(r.reasonCode()));
+      then.accept(r);
     }));
   }
 

@@ -32,7 +32,8 @@ final class EnhancedAuth {
   private EnhancedAuthenticator.Exchange exchange;
   private Consumer<AuthStep> onEnd;
   private Turn turn = Turn.NONE;
-  private boolean atConnect;
+  /** From the CONNECT (connect hooks, then the exchange) until its end: no CONNACK yet. */
+  private boolean atConnect = true;
   /** The data of the success that ended the CONNECT exchange, for the CONNACK. */
   private byte[] connAckData;
 

@@ -446,8 +446,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * The exchange of an enhanced authentication, before the session is prepared: reads the client's
-   * AUTH packets ({@link #onAuthenticating}) and must end within the connect timeout.
+   * The exchange of an enhanced authentication, before the session is prepared, after the connect
+   * hooks had their say: reads the client's AUTH packets ({@link #onAuthenticating}) and must end
+   * within the connect timeout.
    */
   private void startEnhancedAuth(Connect c, String id, BiConsumer<AuthResult, ClientInfo> then) {
     long timeoutMs = core.config().connectTimeout().toMillis();
@@ -458,12 +459,22 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         ctx.close();
       }
     }, timeoutMs, TimeUnit.MILLISECONDS);
-    enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener, null),
-        c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
-          connectTimeout.cancel(false);
-          channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
-          core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
-        });
+    core.access().beforeEnhanced(c, id, channel, listener, refused -> {
+      if (state != State.CONNECTING || closing) {
+        return;
+      }
+      if (refused != null) {
+        connectTimeout.cancel(false);
+        then.accept(refused, null);
+        return;
+      }
+      enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener,
+          null), c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
+            connectTimeout.cancel(false);
+            channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
+            core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
+          });
+    });
   }
 
   /** A packet during the enhanced authentication of the CONNECT: only AUTH or DISCONNECT (MQTT-3.1.2-30). */

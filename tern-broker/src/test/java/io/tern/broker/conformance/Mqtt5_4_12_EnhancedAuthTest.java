@@ -197,6 +197,41 @@ class Mqtt5_4_12_EnhancedAuthTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("The connect hooks see the CONNECT first: their refusal holds; a pass or an acceptance leaves it to the exchange")
+  void connectHooksRunFirst() {
+    java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    broker().addHook((io.tern.broker.hook.ConnectHook) req -> {
+      seen.add(req.clientId());
+      return CompletableFuture.completedFuture(req.clientId().equals("banned") ? AuthResult.refuse(AuthResult.BANNED)
+          : req.clientId().equals("vip") ? AuthResult.accept("vip") : AuthResult.pass());
+    });
+    RawClient banned = open("banned", MqttVersion.V5);
+    banned.send(v5("banned").properties(method("TEST", "hello")).build());
+    expectRefused(banned, AuthResult.BANNED);
+    RawClient vip = challenged("vip", "TEST", "hello", "who?");
+    vip.send(new Auth(ReasonCodes.CONTINUE_AUTHENTICATION, method("TEST", "bob:open")));
+    assertThat(vip.expect(ConnAck.class).reasonCode()).isZero();
+    assertThat(publishAs(vip, "user/bob/x", 1)).as("the exchange's identity, not the hook's").isZero();
+    RawClient other = challenged("other", "TEST", "hello", "who?");
+    other.send(new Auth(ReasonCodes.CONTINUE_AUTHENTICATION, method("TEST", "wrong")));
+    expectRefused(other, ReasonCodes.BAD_USER_NAME_OR_PASSWORD);
+    assertThat(seen).containsExactly("banned", "vip", "other");
+  }
+
+  @Test
+  @DisplayName("Packets before the connect hooks answered are held to the same rule (MQTT-3.1.2-30)")
+  void packetsWhileTheConnectHooksThink() {
+    CompletableFuture<AuthResult> later = new CompletableFuture<>();
+    broker().addHook((io.tern.broker.hook.ConnectHook) req -> later);
+    RawClient c = open("early", MqttVersion.V5);
+    c.send(v5("early").properties(method("TEST", "hello")).build());
+    c.send(publish5("t", 0, 0, "too early", MqttProperties.EMPTY));
+    expectRefused(c, ReasonCodes.PROTOCOL_ERROR);
+    later.complete(AuthResult.pass());
+    assertBrokerServesOthers();
+  }
+
+  @Test
   @DisplayName("MQTT-4.12.0-1: an unknown method gets CONNACK 0x8C Bad authentication method")
   void unknownMethod() {
     RawClient c = open("u", MqttVersion.V5);

@@ -90,6 +90,16 @@ class MqttJsTest {
   }
 
   @Test
+  void mqttJsClientLogsInWithScramSha256EnhancedAuthentication() throws Exception {
+    java.util.Map<String, io.tern.broker.auth.ScramCredential> users =
+        java.util.Map.of("alice", io.tern.broker.auth.ScramCredential.create("secret".toCharArray(), 4096));
+    tb.start(b -> b.enhancedAuthenticator(io.tern.broker.auth.ScramSha256Authenticator.METHOD,
+        new io.tern.broker.auth.ScramSha256Authenticator(users::get)));
+    assertThat(run("scram")).isEqualTo("{\"reasonCode\":0,\"method\":\"SCRAM-SHA-256\",\"serverVerified\":true,"
+        + "\"payload\":\"after SCRAM\",\"wrongPassword\":134}");
+  }
+
+  @Test
   void persistentSessionOfAnMqttJsClientKeepsMessages() throws Exception {
     tb.start();
     assertThat(run("sessionExpiry")).isEqualTo(

@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * subscription costs to serve ({@link RetainedStore#match}) for an exact filter (one message) and
  * for {@code r/<x>/+} (1,000 messages), and {@link RetainedStore#get} of one topic.
  */
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)

@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Lives in {@code io.tern.broker.internal} (in the tern-jmh module) to reach the package-private
  * trie; see docs/architecture.md.
  */
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)

@@ -37,7 +37,9 @@ final class AdminAuth {
   /** Who made a request, and how they proved it. */
   record Principal(String name, String method) {}
 
-  private final Map<String, PasswordHash> users = new HashMap<>();
+  private final AdminConfig config;
+  /** Replaced as a whole by {@link #reload}. */
+  private volatile Map<String, PasswordHash> users;
   private final Map<String, String> apiKeys = new HashMap<>(); // sha256 hex -> name
   private final ConcurrentHashMap<String, Remembered> remembered = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Remembered> sessions = new ConcurrentHashMap<>();
@@ -46,18 +48,44 @@ final class AdminAuth {
 
   private record Remembered(String name, long untilNanos) {}
 
+  /** @throws io.tern.server.auth.AuthFileException when the password file cannot be read */
   AdminAuth(AdminConfig config) {
-    for (AdminConfig.User u : config.users()) {
-      users.put(u.name(), u.passwordHash());
+    this.config = config;
+    this.users = loadUsers();
+    for (AdminConfig.ApiKey k : config.apiKeys()) {
+      apiKeys.put(k.sha256(), k.name());
+    }
+  }
+
+  private Map<String, PasswordHash> loadUsers() {
+    Map<String, PasswordHash> u = new HashMap<>();
+    for (AdminConfig.User user : config.users()) {
+      u.put(user.name(), user.passwordHash());
     }
     if (config.passwordFile() != null) {
       PasswordFile file = PasswordFile.load(config.passwordFile());
       for (String name : file.users()) {
-        users.putIfAbsent(name, file.hash(name));
+        u.putIfAbsent(name, file.hash(name));
       }
     }
-    for (AdminConfig.ApiKey k : config.apiKeys()) {
-      apiKeys.put(k.sha256(), k.name());
+    return Map.copyOf(u);
+  }
+
+  /**
+   * Reads {@code admin.password_file} again (SIGHUP). Remembered Basic credentials are forgotten,
+   * so a removed user or changed password takes effect at once; login session tokens stay valid
+   * until they expire. A file that cannot be read keeps the previous users (one log line).
+   */
+  void reload() {
+    if (config.passwordFile() == null) {
+      return;
+    }
+    try {
+      users = loadUsers();
+      remembered.clear();
+      log.info("Admin: reloaded {} ({} user(s))", config.passwordFile(), users.size());
+    } catch (io.tern.server.auth.AuthFileException e) {
+      log.warn("Admin: {}; keeping the previous admin users", e.getMessage());
     }
   }
 

@@ -55,10 +55,17 @@ public final class AdminServer implements AutoCloseable {
 
   private final Javalin app;
   private final ScheduledExecutorService sampling;
+  private final AdminAuth auth;
 
-  private AdminServer(Javalin app, ScheduledExecutorService sampling) {
+  private AdminServer(Javalin app, ScheduledExecutorService sampling, AdminAuth auth) {
     this.app = app;
     this.sampling = sampling;
+    this.auth = auth;
+  }
+
+  /** Reads {@code admin.password_file} again (the server does it on SIGHUP). */
+  public void reload() {
+    auth.reload();
   }
 
   /**
@@ -99,7 +106,7 @@ public final class AdminServer implements AutoCloseable {
       log.warn("Admin: listening on {} without TLS: credentials cross the network in clear (admin.tls)",
           config.bind());
     }
-    return new AdminServer(app, sampling);
+    return new AdminServer(app, sampling, auth);
   }
 
   private static void configure(JavalinConfig c, AdminConfig config, AdminAuth auth, RestApi api,
@@ -220,6 +227,7 @@ public final class AdminServer implements AutoCloseable {
       case 400 -> "bad_request";
       case 401 -> "unauthorized";
       case 404 -> "not_found";
+      case 415 -> "unsupported_media_type";
       case 429 -> "too_many_requests";
       case 503 -> "unavailable";
       default -> "internal_error";

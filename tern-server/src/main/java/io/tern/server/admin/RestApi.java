@@ -489,6 +489,12 @@ final class RestApi {
     if (text == null || text.isBlank()) {
       return JSON.createObjectNode();
     }
+    // A cross-site page can POST text/plain with a browser's remembered Basic credentials, but not
+    // application/json (that needs a CORS preflight, which this server never allows).
+    String type = ctx.contentType();
+    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      throw new ApiError(415, "Content-Type", "a request body must be sent as Content-Type: application/json");
+    }
     try {
       JsonNode n = JSON.readTree(text);
       if (n == null || !n.isObject()) {

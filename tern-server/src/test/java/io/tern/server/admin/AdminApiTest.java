@@ -165,6 +165,18 @@ class AdminApiTest {
   }
 
   @Test
+  void aBodyThatIsNotDeclaredJsonIsRefused() {
+    // What a cross-site form could send with a browser's remembered Basic credentials.
+    HttpResponse<String> r = f.http.sendAsync(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(f.base() + "/api/v1/publish"))
+        .header("Authorization", AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD))
+        .header("Content-Type", "text/plain")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"topic\": \"a\"}")).build(),
+        HttpResponse.BodyHandlers.ofString()).join();
+    assertError(r, 415, "Content-Type");
+  }
+
+  @Test
   void unknownIdsGet404() {
     assertError(f.get("/api/v1/clients/nobody"), 404, null);
     assertError(f.call("DELETE", "/api/v1/clients/nobody", null), 404, null);

@@ -43,6 +43,21 @@ class AdminJarIT {
   }
 
   @Test
+  void anAdminPortInUseExitsOneWithOneErrorLine(@TempDir Path dir) throws Exception {
+    String hash = PasswordHash.create("pw".toCharArray(), PasswordHash.MIN_ITERATIONS).encode();
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Path config = dir.resolve("tern.yaml");
+      Files.writeString(config, "listeners: [{bind: 127.0.0.1, port: 0}]\nstorage: {durability: none}\n"
+          + "admin:\n  port: " + taken.getLocalPort() + "\n  users: [{name: ops, password_hash: \"" + hash + "\"}]\n");
+      tern = TernProcess.start("--config", config.toString());
+      assertThat(tern.awaitExit(Duration.ofSeconds(30))).isEqualTo(1);
+      assertThat(tern.lines()).filteredOn(l -> l.contains("ERROR")).singleElement().asString().contains("Cannot start: admin server: cannot listen on 127.0.0.1:"
+              + taken.getLocalPort());
+      assertThat(tern.output()).doesNotContain("\tat ");
+    }
+  }
+
+  @Test
   void anAdminUserTurnsItOnAndJsonLogsAreOneObjectPerLine(@TempDir Path dir) throws Exception {
     String hash = PasswordHash.create("pw-of-ops".toCharArray(), PasswordHash.MIN_ITERATIONS).encode();
     Path config = dir.resolve("tern.yaml");
