@@ -3,7 +3,7 @@
 #
 # For each round, for each group of scenarios, for each broker in turn: start it afresh on a new
 # loopback port, wait for the port, run the group, stop it by PID. Consecutive flows (fanin, fanout,
-# p2p) form one group; conns, retained and subs are a group each, so their memory figures start from
+# p2p, offline) form one group; conns, retained and subs are a group each, so their memory figures start from
 # a fresh broker. The brokers alternate group by group (and the first broker changes from one group
 # to the next), so a slow spell of the machine hits all of them alike. Results go to bench/results/<UTC time>.jsonl and BENCHMARKS.md is rebuilt from them (each
 # broker's best round); its sections marked <!-- section: NAME --> come from runs with
@@ -19,7 +19,8 @@
 #               "persistent" section; compare --brokers "tern tern_process tern_fsync mosquitto_persist".
 # Environment: BROKERS, ROUNDS, DURATION, WARMUP, PORT_BASE, GEN_JVM_OPTS, TERN_JVM_OPTS, PEER_JVM_OPTS,
 #              TERN_JAR, MOSQUITTO (binary), RESULTS_DIR, REPORT_OUT, MAX_INFLIGHT, MAX_QUEUED, QUIET_MAX_PCT,
-#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT, OFFLINE
+#              QUIET_WAIT_S, CONNS, CONNS_HOLD, RETAINED, SUBS, SUBS_CLIENTS, PHASE_TIMEOUT, OFFLINE,
+#              TERN_BEFORE_JAR (brokers tern_before, tern_before_process: another build, before a change)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -69,7 +70,7 @@ RETAINED=${RETAINED:-1000000}
 SUBS=${SUBS:-1000000}
 SUBS_CLIENTS=${SUBS_CLIENTS:-10000}
 # offline: messages published to persistent subscribers that are away (--persistent).
-OFFLINE=${OFFLINE:-500000}
+OFFLINE=${OFFLINE:-1000000}
 PERSISTENT=0
 # conns, retained and subs: the longest one phase of them (connecting, subscribing, publishing,
 # receiving) may take; a broker slower than that gets a partial result, flagged.
@@ -79,7 +80,7 @@ PHASE_TIMEOUT=${PHASE_TIMEOUT:-120}
 . "$ROOT/bench/scenarios.sh"
 
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -161,6 +162,19 @@ broker_tern_process_start() { tern_start "$1" "$2" process; }
 broker_tern_fsync_check() { broker_tern_check; }
 broker_tern_fsync_version() { echo "$(broker_tern_version), storage.durability fsync"; }
 broker_tern_fsync_start() { tern_start "$1" "$2" fsync; }
+
+# tern_before and tern_before_process: another build of Tern (TERN_BEFORE_JAR, e.g. the jar of main
+# before a change), in memory and with the RocksDB store, to measure a change before and after in
+# one run. Skipped unless TERN_BEFORE_JAR is set.
+TERN_BEFORE_JAR=${TERN_BEFORE_JAR:-}
+broker_tern_before_check() {
+  [ -n "$TERN_BEFORE_JAR" ] && [ -f "$TERN_BEFORE_JAR" ] || { echo "TERN_BEFORE_JAR not set or not found"; return 1; }
+}
+broker_tern_before_version() { echo "tern before: $TERN_BEFORE_JAR (of $(date -u -r "$TERN_BEFORE_JAR" +%Y-%m-%dT%H:%MZ))"; }
+broker_tern_before_start() { TERN_JAR=$TERN_BEFORE_JAR tern_start "$1" "$2" none; }
+broker_tern_before_process_check() { broker_tern_before_check; }
+broker_tern_before_process_version() { echo "$(broker_tern_before_version), storage.durability process"; }
+broker_tern_before_process_start() { TERN_JAR=$TERN_BEFORE_JAR tern_start "$1" "$2" process; }
 
 # tern_plain and tern_hooked: the same embedded broker (examples' BenchLauncher), without and with
 # 5 no-op hooks (publish + deliver) and a router of 50 routes, one of which matches every benchmark
@@ -350,7 +364,7 @@ ACTIVE=()
 SKIPS=()
 for b in $BROKERS; do
   if ! declare -F "broker_${b}_check" >/dev/null; then
-    log "unknown broker '$b' (known: tern tern_process tern_fsync mosquitto mosquitto_persist hivemq moquette)"
+    log "unknown broker '$b' (known: tern tern_process tern_fsync tern_before tern_before_process tern_plain tern_hooked mosquitto mosquitto_persist hivemq moquette)"
     exit 1
   fi
   if reason=$("broker_${b}_check"); then
@@ -393,12 +407,13 @@ port=$PORT_BASE
 failures=0
 scenario_index=0
 # Groups of runs that share one start of each broker: consecutive flows (fanin, fanout, p2p) share
-# one, so the JIT of a JVM broker warmed by one flow serves the next; conns, retained and subs each
+# one, so the JIT of a JVM broker warmed by one flow serves the next (offline too: it measures
+# rates, not memory, and after a flow it meets a warm broker); conns, retained and subs each
 # get a fresh broker, so their memory figures start from an idle one.
 RUN_GROUPS=()
 for args in "${RUNS[@]}"; do
   case "${args%% *}" in
-    fanin | fanout | p2p)
+    fanin | fanout | p2p | offline)
       last=$(( ${#RUN_GROUPS[@]} - 1 ))
       if [ "$last" -ge 0 ] && [ "${RUN_GROUPS[$last]:0:6}" = "flows:" ]; then RUN_GROUPS[$last]="${RUN_GROUPS[$last]}|$args"
       else RUN_GROUPS+=("flows:$args"); fi ;;

@@ -24,6 +24,8 @@ default_runs() {
 persistent_runs() {
   RUNS=(
     "fanin --qos 1 --publishers 8 --subscribers 1 --payload 64 --persistent"
+    # The store's CPU cost per message: broker CPU at a rate every Tern mode sustains.
+    "fanin --qos 1 --publishers 8 --subscribers 1 --payload 64 --persistent --rate 200000"
     "offline --messages $OFFLINE --publishers 8 --subscribers 1 --qos 1 --payload 64"
   )
 }

@@ -389,21 +389,40 @@ final class Session {
     Object o;
     int drained = 0;
     long bytes = 0;
+    // QoS 0 admitted while the client was there and drained after it left: dropped here, as they
+    // come, not by a scan of the whole queue at every drain (an offline queue may hold millions).
+    boolean dropQos0 = connection == null && !core.config().queueQos0WhenOffline();
+    int droppedQos0 = 0;
+    long droppedQos0Bytes = 0;
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
-        queue.addLast(d);
-        bytes += d.message().size();
+        if (dropQos0 && d.qos() == 0) {
+          droppedQos0++;
+          droppedQos0Bytes += d.message().size();
+        } else {
+          queue.addLast(d);
+          bytes += d.message().size();
+        }
         drained++;
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
         for (int i = 0, n = batch.size(); i < n; i++) {
           Delivery d = batch.get(i);
+          if (dropQos0 && d.qos() == 0) {
+            droppedQos0++;
+            droppedQos0Bytes += d.message().size();
+            continue;
+          }
           queue.addLast(d);
           bytes += d.message().size();
         }
         drained += batch.size();
       }
+    }
+    pending.addAndGet(-droppedQos0);
+    if (droppedQos0Bytes > 0) {
+      core.memory().add(-droppedQos0Bytes); // counted at the hand-off, never queued
     }
     queuedBytes += bytes;
     reportedBytes += bytes; // counted at the hand-off
@@ -423,8 +442,6 @@ final class Session {
     }
     if (connection != null) {
       sendQueued();
-    } else if (!core.config().queueQos0WhenOffline()) {
-      dropQueuedQos0();
     }
     // After sending: the bytes bound is on what the client could not take.
     long maxBytes = core.config().maxQueuedBytes();
@@ -1076,8 +1093,6 @@ final class Session {
         pending.incrementAndGet();
       }
     }
-    reportedBytes = queuedBytes;
-    core.memory().add(queuedBytes);
     storeSeq.set(maxSeq);
     inboundQos2.addAll(s.inboundQos2());
     inStore = true;
@@ -1085,16 +1100,20 @@ final class Session {
     for (Delivery d : gone) {
       forgetRestored(d, b);
     }
-    // The queue bound holds for what was stored too (it may have been lowered since, and a run
-    // keeps messages the bound dropped until its last one goes).
+    // The queue bounds hold for what was stored too (they may have been lowered since, and a run
+    // keeps messages a bound dropped until its last one goes).
     int max = core.config().maxQueuedMessages();
-    while (queue.size() > max) {
+    long maxBytes = core.config().maxQueuedBytes();
+    while (queue.size() > max || (maxBytes > 0 && queuedBytes > maxBytes)) {
       Delivery d = core.config().dropPolicy() == DropPolicy.DROP_NEW ? queue.pollLast() : queue.pollFirst();
       pending.decrementAndGet();
+      queuedBytes -= d.message().size();
       forgetRestored(d, b);
       d.message().storeRefs.decrementAndGet();
       drop(1);
     }
+    reportedBytes = queuedBytes;
+    core.memory().add(queuedBytes);
     return queue.size() + inflight.size();
   }
 

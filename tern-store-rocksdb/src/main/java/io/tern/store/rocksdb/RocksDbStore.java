@@ -191,10 +191,13 @@ public final class RocksDbStore implements MessageStore {
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
     // Queue records live from a publisher's read to the subscriber's ack: most are written and
     // deleted within the same memtables, so that a flush drops the pair. Two memtables merged per
-    // flush widen that window; compression would only cost CPU on data about to be deleted.
+    // flush widen that window; compression would only cost CPU on data about to be deleted. Up to
+    // eight memtables: RocksDB slows writers down (it sleeps the writing thread, here an event
+    // loop) once all but one are full and waiting for a flush, and with four that came at ~100 MB
+    // queued for subscribers that were away.
     ColumnFamilyOptions transientOptions = new ColumnFamilyOptions()
-        .setWriteBufferSize(64L * 1024 * 1024)
-        .setMaxWriteBufferNumber(4)
+        .setWriteBufferSize(32L * 1024 * 1024)
+        .setMaxWriteBufferNumber(8)
         .setMinWriteBufferNumberToMerge(2)
         .setCompressionType(CompressionType.NO_COMPRESSION);
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();

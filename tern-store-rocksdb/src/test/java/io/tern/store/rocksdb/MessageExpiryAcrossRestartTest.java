@@ -126,5 +126,6 @@ class MessageExpiryAcrossRestartTest {
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
       assertThat(store.recover().retained()).as("the expired retained message left the store").containsOnlyKeys("r/long");
     });
+    assertThat(broker.storeSizeBytes()).as("the store reports its size").isPositive();
   }
 }
