@@ -183,10 +183,13 @@ EXAMPLES_JAR=${EXAMPLES_JAR:-examples/target/tern-examples.jar}
 broker_tern_plain_check() {
   [ -f "$EXAMPLES_JAR" ] || { echo "$EXAMPLES_JAR not found (mvn -pl examples -am package -DskipTests)"; return 1; }
 }
-broker_tern_plain_version() { echo "$(broker_tern_version), embedded (examples BenchLauncher), no hooks"; }
+tern_launcher_version() {
+  echo "tern $(git rev-parse --short HEAD 2>/dev/null || echo '?') (examples jar of $(date -u -r "$EXAMPLES_JAR" +%Y-%m-%dT%H:%MZ))"
+}
+broker_tern_plain_version() { echo "$(tern_launcher_version), embedded (examples BenchLauncher), no hooks"; }
 broker_tern_plain_start() { tern_launcher_start "$1" "$2"; }
 broker_tern_hooked_check() { broker_tern_plain_check; }
-broker_tern_hooked_version() { echo "$(broker_tern_version), embedded, 5 no-op hooks and a router of 50 routes"; }
+broker_tern_hooked_version() { echo "$(tern_launcher_version), embedded, 5 no-op hooks and a router of 50 routes"; }
 broker_tern_hooked_start() { tern_launcher_start "$1" "$2" --hooks; }
 tern_launcher_start() {
   local port=$1 dir=$2

@@ -55,7 +55,7 @@ public final class BenchLauncher {
       for (int i = 0; i < 10; i++) {
         r.subscribe("admin/area" + i + "/*rest", ctx -> RouteDecision.grant(1));
       }
-      for (int i = 0; i < 8; i++) {
+      for (int i = 0; i < 9; i++) {
         r.resource("$*sys" + i, ctx -> RouteDecision.refuse());
       }
       r.scope("bench/", s -> s

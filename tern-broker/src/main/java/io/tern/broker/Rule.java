@@ -21,7 +21,11 @@ public interface Rule extends Registration {
   /** Messages dropped because the rule's queue was full. */
   long dropped();
 
-  /** Stops the rule: no message reaches the handler after this returns (one being handled finishes). */
+  /**
+   * Stops the rule: unsubscribes it and ends its thread (a handler blocked in an interruptible call
+   * is interrupted); no message reaches the handler after this returns. Waits at most 5 s for a
+   * running handler.
+   */
   @Override
   void remove();
 }

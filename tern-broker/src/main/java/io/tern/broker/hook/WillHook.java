@@ -13,8 +13,8 @@ import io.tern.broker.auth.ClientInfo;
 @FunctionalInterface
 public interface WillHook extends Hook {
   /**
-   * @param client the client whose will it is (for a delayed will read back from the store after
-   *     a restart, only the client id is known)
+   * @param client the client whose will it is (for a will published after its Will Delay
+   *     Interval, only the client id is known)
    */
   PublishDecision onWill(ClientInfo client, MqttMessage will);
 }

@@ -68,6 +68,11 @@ final class Message {
     return publish.payload().length + publish.topic().length();
   }
 
+  /** The view the publish hooks already made of this message's PUBLISH. */
+  void setView(io.tern.broker.MqttMessage v) {
+    view = v;
+  }
+
   String topic() {
     return publish.topic();
   }

@@ -696,8 +696,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (core.hooks().hasPublishHooks()) {
-      PublishDecision d = core.hooks().publish(client, io.tern.broker.MqttMessage.wrap(p.withDelivery(p.qos(),
-          p.retain(), false, 0)));
+      io.tern.broker.MqttMessage view = io.tern.broker.MqttMessage.wrap(p.withDelivery(p.qos(), p.retain(), false, 0));
+      PublishDecision d = core.hooks().publish(client, view);
       if (d != PublishDecision.CONTINUE) {
         if (d.isAsync()) {
           Publish held = p;
@@ -707,6 +707,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
         return;
       }
+      routePublish(p, view); // the deliver hooks get the same view: one allocation per message
+      return;
     }
     routePublish(p, p);
   }
@@ -716,7 +718,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (d.isContinue()) {
       routePublish(p, p);
     } else if (d.isRewrite()) {
-      routePublish(p, d.message().toPublish());
+      routePublish(p, d.message());
     } else if (d.isDisconnect()) {
       log.info("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", clientId, remote(), p.topic());
       clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
@@ -744,12 +746,24 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Routes a PUBLISH and runs its QoS flow: {@code p} as the client sent it (the flow: packet id,
    * QoS of the ack), {@code routed} the message as the hooks left it (the same when none changed it).
    */
+  private void routePublish(Publish p, io.tern.broker.MqttMessage routed) {
+    Publish r = routed.toPublish(); // packet id 0, DUP off: already a message
+    routePublish(p, r, routed);
+  }
+
   private void routePublish(Publish p, Publish routed) {
+    routePublish(p, routed, null);
+  }
+
+  private void routePublish(Publish p, Publish routed, io.tern.broker.MqttMessage view) {
     if (routed.retain() && routed.payload().length > 0 && core.retainedQuotaExceeded(routed.topic())) {
       onRetainedQuotaExceeded(p);
       return;
     }
     Message m = new Message(routed.withDelivery(routed.qos(), routed.retain(), false, 0), clientId, System.nanoTime());
+    if (view != null && view.toPublish() == m.publish()) {
+      m.setView(view);
+    }
     switch (p.qos()) {
       case 0:
         core.route(m, matches, batcher);

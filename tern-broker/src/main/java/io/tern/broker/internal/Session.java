@@ -393,10 +393,12 @@ final class Session {
     // come, not by a scan of the whole queue at every drain (an offline queue may hold millions).
     boolean dropQos0 = connection == null && !core.config().queueQos0WhenOffline();
     int droppedQos0 = 0;
+    long droppedQos0Bytes = 0;
     while ((o = mailbox.poll()) != null) {
       if (o instanceof Delivery d) {
         if (dropQos0 && d.qos() == 0) {
           droppedQos0++;
+          droppedQos0Bytes += d.message().size();
         } else {
           queue.addLast(d);
           bytes += d.message().size();
@@ -409,6 +411,7 @@ final class Session {
           Delivery d = batch.get(i);
           if (dropQos0 && d.qos() == 0) {
             droppedQos0++;
+            droppedQos0Bytes += d.message().size();
             continue;
           }
           queue.addLast(d);
@@ -418,6 +421,9 @@ final class Session {
       }
     }
     pending.addAndGet(-droppedQos0);
+    if (droppedQos0Bytes > 0) {
+      core.memory().add(-droppedQos0Bytes); // counted at the hand-off, never queued
+    }
     queuedBytes += bytes;
     reportedBytes += bytes; // counted at the hand-off
     backlog.addAndGet(-drained);

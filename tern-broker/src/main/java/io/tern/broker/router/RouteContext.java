@@ -20,7 +20,8 @@ public final class RouteContext {
   private final MqttMessage message;
   private final RoutePattern pattern;
   private final String matchedTopic;
-  private final int[] bounds;
+  /** Offsets of the bound values in {@link #matchedTopic}, computed on the first {@link #param} call. */
+  private int[] bounds;
 
   RouteContext(ClientInfo client, Action action, String topic, int qos, MqttMessage message, RoutePattern pattern,
       String matchedTopic, int[] bounds) {
@@ -89,17 +90,29 @@ public final class RouteContext {
   public String param(String name) {
     for (int i = 0; i < pattern.parameterCount(); i++) {
       if (pattern.parameterName(i).equals(name)) {
-        return matchedTopic.substring(bounds[2 * i], bounds[2 * i + 1]);
+        int[] b = bounds();
+        return matchedTopic.substring(b[2 * i], b[2 * i + 1]);
       }
     }
     return null;
   }
 
+  private int[] bounds() {
+    int[] b = bounds;
+    if (b == null) {
+      b = new int[2 * pattern.parameterCount()];
+      pattern.match(matchedTopic, b);
+      bounds = b;
+    }
+    return b;
+  }
+
   /** Every bound parameter, in pattern order. */
   public Map<String, String> params() {
     Map<String, String> m = new LinkedHashMap<>();
+    int[] b = bounds();
     for (int i = 0; i < pattern.parameterCount(); i++) {
-      m.put(pattern.parameterName(i), matchedTopic.substring(bounds[2 * i], bounds[2 * i + 1]));
+      m.put(pattern.parameterName(i), matchedTopic.substring(b[2 * i], b[2 * i + 1]));
     }
     return m;
   }
@@ -109,7 +122,7 @@ public final class RouteContext {
     if (action != Action.PUBLISH) {
       throw new IllegalStateException("a SUBSCRIBE has no message");
     }
-    return new RouteContext(client, action, m.topic(), m.qos(), m, pattern, matchedTopic, bounds);
+    return new RouteContext(client, action, m.topic(), m.qos(), m, pattern, matchedTopic, bounds());
   }
 
   /** A copy with another topic: for a PUBLISH the message goes there, for a SUBSCRIBE the session subscribes to it. */
@@ -117,7 +130,7 @@ public final class RouteContext {
     if (action == Action.PUBLISH) {
       return withMessage(message.withTopic(newTopic));
     }
-    return new RouteContext(client, action, newTopic, qos, null, pattern, matchedTopic, bounds);
+    return new RouteContext(client, action, newTopic, qos, null, pattern, matchedTopic, bounds());
   }
 
   @Override

@@ -53,6 +53,11 @@ public final class RouteDecision {
     return new RouteDecision(Kind.GRANT, null, qos);
   }
 
+  /** A grant that also carries the context the pipes changed (for the router). */
+  static RouteDecision grant(int qos, RouteContext changed) {
+    return new RouteDecision(Kind.GRANT, changed, qos);
+  }
+
   /** Halt with {@code 0x87 Not authorized}. */
   public static RouteDecision refuse() {
     return REFUSE;

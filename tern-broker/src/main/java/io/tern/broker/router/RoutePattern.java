@@ -102,6 +102,11 @@ public final class RoutePattern {
     return names[i];
   }
 
+  /** The literal prefix of a glob in the first level ({@code $} for {@code $*admin}), else null (also for {@code *rest}). */
+  String firstGlobPrefix() {
+    return kinds[0] == GLOB && !texts[0].isEmpty() ? texts[0] : null;
+  }
+
   /** The literal first level, or null when the pattern starts with a parameter or a glob. */
   String firstLiteral() {
     return kinds[0] == LITERAL ? texts[0] : null;

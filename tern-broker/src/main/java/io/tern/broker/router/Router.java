@@ -40,12 +40,17 @@ import java.util.function.Consumer;
 public final class Router implements PublishHook, SubscribeHook {
   private static final int PUBLISH = 1;
   private static final int SUBSCRIBE = 2;
+  private static final int[] NONE = new int[0];
 
   private record Route(RoutePattern pattern, int actions, Pipe[] pipes, Controller controller) {}
 
   private final Route[] routes;
-  /** Routes whose first level is a parameter or a glob: candidates for every topic. */
+  /** Routes whose first level is a parameter or a plain glob: candidates for every topic. */
   private final int[] anyFirst;
+  /** Routes whose first level is a prefix glob ({@code $*admin}), by the first character of the prefix (ASCII). */
+  private final int[][] byFirstChar = new int[128][];
+  /** Prefix-glob routes whose prefix starts with a non-ASCII character: candidates for every topic. */
+  private final int[] otherPrefixFirst;
   /** Open-addressing table from a first literal level to the routes that start with it. */
   private final String[] firstKeys;
   private final int[][] firstRoutes;
@@ -56,15 +61,24 @@ public final class Router implements PublishHook, SubscribeHook {
     this.catchAll = catchAll;
     Map<String, List<Integer>> byFirst = new HashMap<>();
     List<Integer> any = new ArrayList<>();
+    List<Integer> otherPrefix = new ArrayList<>();
+    Map<Character, List<Integer>> byChar = new HashMap<>();
     for (int i = 0; i < routes.length; i++) {
       String first = routes[i].pattern.firstLiteral();
-      if (first == null) {
-        any.add(i);
-      } else {
+      String prefix = routes[i].pattern.firstGlobPrefix();
+      if (first != null) {
         byFirst.computeIfAbsent(first, k -> new ArrayList<>()).add(i);
+      } else if (prefix != null && prefix.charAt(0) < 128) {
+        byChar.computeIfAbsent(prefix.charAt(0), k -> new ArrayList<>()).add(i);
+      } else if (prefix != null) {
+        otherPrefix.add(i);
+      } else {
+        any.add(i);
       }
     }
     this.anyFirst = any.stream().mapToInt(Integer::intValue).toArray();
+    this.otherPrefixFirst = otherPrefix.stream().mapToInt(Integer::intValue).toArray();
+    byChar.forEach((ch, ids) -> byFirstChar[ch] = ids.stream().mapToInt(Integer::intValue).toArray());
     int size = Integer.highestOneBit(Math.max(4, byFirst.size() * 4 - 1)) << 1;
     firstKeys = new String[size];
     firstRoutes = new int[size][];
@@ -118,13 +132,31 @@ public final class Router implements PublishHook, SubscribeHook {
       }
       slot = (slot + 1) & mask;
     }
-    // Merge the two candidate lists in definition order: the first match wins.
+    char c0 = topic.isEmpty() ? 0 : topic.charAt(0);
+    int[] prefixed = c0 < 128 ? byFirstChar[c0] : otherPrefixFirst;
+    // Merge the (at most three) candidate lists in definition order: the first match wins.
+    int[] none = NONE;
+    int[] l1 = literal == null ? none : literal;
+    int[] l2 = anyFirst;
+    int[] l3 = prefixed == null ? none : prefixed;
     int a = 0;
     int b = 0;
-    int na = literal == null ? 0 : literal.length;
-    int nb = anyFirst.length;
-    while (a < na || b < nb) {
-      int i = b >= nb || (a < na && literal[a] < anyFirst[b]) ? literal[a++] : anyFirst[b++];
+    int c = 0;
+    while (a < l1.length || b < l2.length || c < l3.length) {
+      int va = a < l1.length ? l1[a] : Integer.MAX_VALUE;
+      int vb = b < l2.length ? l2[b] : Integer.MAX_VALUE;
+      int vc = c < l3.length ? l3[c] : Integer.MAX_VALUE;
+      int i;
+      if (va <= vb && va <= vc) {
+        i = va;
+        a++;
+      } else if (vb <= vc) {
+        i = vb;
+        b++;
+      } else {
+        i = vc;
+        c++;
+      }
       Route r = routes[i];
       if ((r.actions & action) != 0 && r.pattern.match(topic, null)) {
         return r;
@@ -133,32 +165,38 @@ public final class Router implements PublishHook, SubscribeHook {
     return catchAll != null && catchAll.pattern.match(topic, null) ? catchAll : null;
   }
 
-  private static int[] bind(Route r, String topic) {
-    int[] bounds = new int[2 * r.pattern.parameterCount()];
-    r.pattern.match(topic, bounds);
-    return bounds;
-  }
-
-  /** Runs the pipes, then the controller; returns the final decision and context. */
-  private static RouteDecision run(Route r, RouteContext ctx, int action, RouteContext[] last) {
-    for (Pipe p : r.pipes) {
-      RouteDecision d = p.apply(ctx);
+  /**
+   * Runs the pipes, then the controller. Returns the decision; the context the request ends with
+   * (changed by {@link RouteDecision#next}) is the decision's {@code context} for NEXT, else the one given.
+   */
+  private static RouteDecision run(Route r, RouteContext ctx, int action) {
+    Pipe[] pipes = r.pipes;
+    RouteContext current = ctx;
+    for (int i = 0; i < pipes.length; i++) {
+      RouteDecision d = pipes[i].apply(current);
+      if (d == RouteDecision.CONTINUE) {
+        continue;
+      }
       if (d == null) {
         throw new NullPointerException("a pipe of route " + r.pattern + " answered null");
       }
       if (d.kind == RouteDecision.Kind.NEXT) {
-        ctx = d.context;
-      } else if (d.kind != RouteDecision.Kind.CONTINUE && d.kind != RouteDecision.Kind.GRANT) {
+        current = d.context;
+      } else if (d.kind != RouteDecision.Kind.GRANT) {
         return d;
       }
     }
-    last[0] = ctx;
-    RouteDecision d = action == PUBLISH ? r.controller.publish(ctx) : r.controller.subscribe(ctx);
+    RouteDecision d = action == PUBLISH ? r.controller.publish(current) : r.controller.subscribe(current);
     if (d == null) {
       throw new NullPointerException("the controller of route " + r.pattern + " answered null");
     }
-    if (d.kind == RouteDecision.Kind.NEXT) {
-      last[0] = d.context;
+    if (current != ctx) { // a pipe changed the request and the controller allowed it
+      if (d.kind == RouteDecision.Kind.CONTINUE) {
+        return RouteDecision.next(current);
+      }
+      if (d.kind == RouteDecision.Kind.GRANT && d.context == null) {
+        return RouteDecision.grant(d.code, current);
+      }
     }
     return d;
   }
@@ -170,13 +208,11 @@ public final class Router implements PublishHook, SubscribeHook {
     if (r == null) {
       return PublishDecision.CONTINUE;
     }
-    RouteContext ctx = new RouteContext(client, Action.PUBLISH, topic, message.qos(), message, r.pattern, topic,
-        bind(r, topic));
-    RouteContext[] last = {ctx};
-    RouteDecision d = run(r, ctx, PUBLISH, last);
+    RouteDecision d = run(r, new RouteContext(client, Action.PUBLISH, topic, message.qos(), message, r.pattern, topic,
+        null), PUBLISH);
     return switch (d.kind) {
-      case CONTINUE, NEXT, GRANT -> last[0].message() == message ? PublishDecision.CONTINUE
-          : PublishDecision.rewrite(last[0].message());
+      case CONTINUE -> PublishDecision.CONTINUE;
+      case NEXT, GRANT -> d.context == null || d.context.message() == message ? PublishDecision.CONTINUE : PublishDecision.rewrite(d.context.message());
       case REFUSE -> PublishDecision.refuse(d.code);
       case DISCONNECT -> PublishDecision.disconnect(d.code);
       case HANDLED -> PublishDecision.handled();
@@ -189,14 +225,14 @@ public final class Router implements PublishHook, SubscribeHook {
     if (r == null) {
       return SubscribeDecision.CONTINUE;
     }
-    RouteContext ctx = new RouteContext(client, Action.SUBSCRIBE, filter, qos, null, r.pattern, filter, bind(r, filter));
-    RouteContext[] last = {ctx};
-    RouteDecision d = run(r, ctx, SUBSCRIBE, last);
-    String newFilter = last[0].topic().equals(filter) ? null : last[0].topic();
+    RouteDecision d = run(r, new RouteContext(client, Action.SUBSCRIBE, filter, qos, null, r.pattern, filter, null),
+        SUBSCRIBE);
     return switch (d.kind) {
-      case CONTINUE, NEXT, HANDLED -> newFilter == null ? SubscribeDecision.CONTINUE
-          : SubscribeDecision.grant(qos, newFilter);
-      case GRANT -> newFilter == null ? SubscribeDecision.grant(d.code) : SubscribeDecision.grant(d.code, newFilter);
+      case CONTINUE, HANDLED -> SubscribeDecision.CONTINUE;
+      case NEXT -> d.context.topic().equals(filter) ? SubscribeDecision.CONTINUE
+          : SubscribeDecision.grant(qos, d.context.topic());
+      case GRANT -> d.context == null || d.context.topic().equals(filter) ? SubscribeDecision.grant(d.code)
+          : SubscribeDecision.grant(d.code, d.context.topic());
       case REFUSE, DISCONNECT -> SubscribeDecision.refuse(d.code); // a SUBSCRIBE is refused, not disconnected
     };
   }
