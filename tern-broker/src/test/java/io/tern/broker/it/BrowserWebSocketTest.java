@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tern.broker.Broker;
 import io.tern.broker.Listener;
 import io.tern.broker.TlsConfig;
-import io.tern.broker.security.TestCertificates;
+import io.tern.broker.testsupport.ExternalTools;
+import io.tern.broker.testsupport.TestCertificates;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -17,7 +18,6 @@ import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BrowserWebSocketTest {
   private static final Path JS = Path.of("src", "test", "js");
-  private static final String CHROMIUM = "/usr/bin/chromium";
   private static final boolean REQUIRED = Boolean.getBoolean("tern.requireChromium");
 
   @TempDir Path dir;
@@ -41,35 +40,9 @@ class BrowserWebSocketTest {
 
   @BeforeAll
   static void needsNodeAndChromium() throws Exception {
-    require(onPath("node") && onPath("npm"), "node and npm are required (apt-get install -y nodejs npm)");
-    require(new File(CHROMIUM).canExecute(), CHROMIUM + " is required (apt-get install -y chromium)");
-    if (!Files.isDirectory(JS.resolve("node_modules").resolve("mqtt"))
-        || !Files.isDirectory(JS.resolve("node_modules").resolve("playwright-core"))) {
-      Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-          .directory(JS.toFile()).redirectErrorStream(true).start();
-      boolean finished = p.waitFor(3, TimeUnit.MINUTES);
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!finished) {
-        p.destroyForcibly();
-      }
-      require(finished && p.exitValue() == 0, "npm ci in " + JS + " failed: " + out);
-    }
-  }
-
-  private static void require(boolean ok, String why) {
-    if (REQUIRED) {
-      assertThat(ok).as(why).isTrue();
-    }
-    Assumptions.assumeTrue(ok, why);
-  }
-
-  private static boolean onPath(String tool) {
-    for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (new File(d, tool).canExecute()) {
-        return true;
-      }
-    }
-    return false;
+    ExternalTools.requireNode(REQUIRED);
+    ExternalTools.requireChromium(REQUIRED);
+    ExternalTools.npmCi(JS, REQUIRED, "mqtt", "playwright-core");
   }
 
   @AfterEach

@@ -2,12 +2,10 @@ package io.tern.broker.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
+import io.tern.broker.testsupport.ExternalTools;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -27,34 +25,8 @@ class MqttJsTest {
 
   @BeforeAll
   static void needsNodeAndMqttJs() throws Exception {
-    boolean node = onPath("node") && onPath("npm");
-    require(node, "node and npm are required (apt-get install -y nodejs npm)");
-    if (!Files.isDirectory(JS.resolve("node_modules").resolve("mqtt"))) {
-      Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-          .directory(JS.toFile()).redirectErrorStream(true).start();
-      boolean finished = p.waitFor(3, TimeUnit.MINUTES);
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!finished) {
-        p.destroyForcibly();
-      }
-      require(finished && p.exitValue() == 0, "npm ci in " + JS + " failed: " + out);
-    }
-  }
-
-  private static void require(boolean ok, String why) {
-    if (REQUIRED) {
-      assertThat(ok).as(why).isTrue();
-    }
-    Assumptions.assumeTrue(ok, why);
-  }
-
-  private static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (new File(dir, tool).canExecute()) {
-        return true;
-      }
-    }
-    return false;
+    ExternalTools.requireNode(REQUIRED);
+    ExternalTools.npmCi(JS, REQUIRED, "mqtt");
   }
 
   private String run(String scenario) throws Exception {

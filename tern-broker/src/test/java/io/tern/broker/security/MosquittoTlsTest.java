@@ -6,6 +6,7 @@ import io.tern.broker.Broker;
 import io.tern.broker.Listener;
 import io.tern.broker.TlsConfig;
 import io.tern.broker.auth.AuthResult;
+import io.tern.broker.testsupport.TestCertificates;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -14,6 +14,7 @@ import io.tern.broker.Listener;
 import io.tern.broker.TlsConfig;
 import io.tern.broker.auth.AuthResult;
 import io.tern.broker.auth.ConnectRequest;
+import io.tern.broker.testsupport.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;

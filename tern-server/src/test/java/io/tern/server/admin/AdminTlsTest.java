@@ -3,6 +3,7 @@ package io.tern.server.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tern.broker.TlsConfig;
+import io.tern.broker.testsupport.TestCertificates;
 import io.tern.server.config.AdminConfig;
 import java.net.URI;
 import java.net.http.HttpClient;

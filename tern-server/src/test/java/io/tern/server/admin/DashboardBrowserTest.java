@@ -9,15 +9,13 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
-import java.io.File;
+import io.tern.broker.testsupport.ExternalTools;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,41 +30,15 @@ import org.junit.jupiter.api.Timeout;
  */
 class DashboardBrowserTest {
   private static final Path JS = Path.of("src", "test", "js");
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final boolean REQUIRED = Boolean.getBoolean("tern.requireChromium");
 
   private AdminFixture f;
 
   @BeforeAll
   static void needsNodeAndChromium() throws Exception {
-    require(onPath("node") && onPath("npm"), "node and npm are required (apt-get install -y nodejs npm)");
-    require(Files.isExecutable(CHROMIUM), "Chromium is required (apt-get install -y chromium)");
-    if (!Files.isDirectory(JS.resolve("node_modules").resolve("playwright-core"))) {
-      Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-          .directory(JS.toFile()).redirectErrorStream(true).start();
-      boolean finished = p.waitFor(3, TimeUnit.MINUTES);
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!finished) {
-        p.destroyForcibly();
-      }
-      require(finished && p.exitValue() == 0, "npm ci in " + JS + " failed: " + out);
-    }
-  }
-
-  private static void require(boolean ok, String why) {
-    if (REQUIRED) {
-      assertThat(ok).as(why).isTrue();
-    }
-    Assumptions.assumeTrue(ok, why);
-  }
-
-  private static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (new File(dir, tool).canExecute()) {
-        return true;
-      }
-    }
-    return false;
+    ExternalTools.requireNode(REQUIRED);
+    ExternalTools.requireChromium(REQUIRED);
+    ExternalTools.npmCi(JS, REQUIRED, "playwright-core");
   }
 
   @AfterEach

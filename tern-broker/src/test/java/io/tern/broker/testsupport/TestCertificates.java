@@ -1,4 +1,4 @@
-package io.tern.server.admin;
+package io.tern.broker.testsupport;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -29,7 +29,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A copy of tern-broker's test helper (io.tern.broker.security.TestCertificates). Certificates made at test time (no openssl, no keytool): a CA, a server certificate for
+ * Certificates made at test time (no openssl, no keytool): a CA, a server certificate for
  * 127.0.0.1/localhost and client certificates, all signed by the CA, written as PEM files
  * (certificates, PKCS#8 keys) into a directory; and SSL socket factories for Java clients.
  */
@@ -40,8 +40,8 @@ public final class TestCertificates {
   public final Path caCert;
   public final Path serverCert;
   public final Path serverKey;
-  final KeyPair caKeys;
-  final X509Certificate ca;
+  public final KeyPair caKeys;
+  public final X509Certificate ca;
 
   public TestCertificates(Path dir) throws Exception {
     this.dir = dir;
