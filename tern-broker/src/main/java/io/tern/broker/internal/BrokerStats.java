@@ -5,8 +5,6 @@ import java.util.concurrent.atomic.LongAdder;
 
 /** Broker-wide counters. LongAdders: written from every event loop, read rarely. */
 public final class BrokerStats {
-  final LongAdder messagesReceived = new LongAdder();
-  final LongAdder messagesSent = new LongAdder();
   final LongAdder messagesDropped = new LongAdder();
   final LongAdder connectionsTotal = new LongAdder();
   final AtomicLong connectionsCurrent = new AtomicLong();
@@ -41,16 +39,22 @@ public final class BrokerStats {
 
   /** A message routed: counted with its QoS and payload size. */
   void received(int qos, int payloadBytes) {
-    messagesReceived.increment();
     receivedByQos[qos].increment();
     receivedBytesByQos[qos].add(payloadBytes);
   }
 
   /** A PUBLISH sent to a client at {@code qos}. */
   void sent(int qos, int payloadBytes) {
-    messagesSent.increment();
     sentByQos[qos].increment();
     sentBytesByQos[qos].add(payloadBytes);
+  }
+
+  private static long sum(LongAdder[] a) {
+    long n = 0;
+    for (LongAdder x : a) {
+      n += x.sum();
+    }
+    return n;
   }
 
   static long[] sums(LongAdder[] a) {
@@ -76,12 +80,12 @@ public final class BrokerStats {
   /** Times the buffered outbound bytes went over the high water mark. */
   final LongAdder highWaterMarkCrossings = new LongAdder();
 
-  public long messagesReceived() {
-    return messagesReceived.sum();
+  public long messagesReceived() { // all QoS: the per-QoS counts are the only ones kept
+    return sum(receivedByQos);
   }
 
   public long messagesSent() {
-    return messagesSent.sum();
+    return sum(sentByQos);
   }
 
   public long messagesDropped() {
