@@ -224,6 +224,13 @@ final class BenchRun {
       // A source port still in TIME_WAIT from an earlier connection may be bound again (Linux
       // allows it with SO_REUSEADDR when the 4-tuple differs).
       b.option(ChannelOption.SO_REUSEADDR, true);
+      if (transport.channelClass() == io.netty.channel.epoll.EpollSocketChannel.class) {
+        // Port chosen at connect(), against the whole 4-tuple, not at bind(): binding first made
+        // the kernel look for a port free for every destination, and after a few back-to-back runs
+        // (ports of earlier runs in TIME_WAIT) that search slowed connects tenfold (1,063/s after
+        // 10,501/s against the same broker, results/20261122T073233Z.jsonl).
+        b.option(io.netty.channel.epoll.EpollChannelOption.IP_BIND_ADDRESS_NO_PORT, true);
+      }
     }
     ChannelFuture f = local == null ? b.connect(o.host(), o.port())
         : b.connect(new java.net.InetSocketAddress(o.host(), o.port()), local);

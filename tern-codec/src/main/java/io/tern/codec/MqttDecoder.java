@@ -28,6 +28,9 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   private final int maxPacketSize;
   private MqttVersion version;
   private boolean failed;
+  /** Bytes this decoder was given; with {@link #countBytes}, also reported to a counter. */
+  private long bytesRead;
+  private java.util.function.LongConsumer byteCounter;
 
   /** A server-side decoder: the version comes from the CONNECT it decodes. */
   public MqttDecoder(int maxPacketSize) {
@@ -41,6 +44,35 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     }
     this.maxPacketSize = maxPacketSize;
     this.version = version;
+  }
+
+  /**
+   * Counts the bytes this decoder reads (what it reads: in front of it, TLS and WebSocket handlers
+   * may have taken their framing off), and reports each read's size to {@code counter} (a
+   * broker-wide total; may be null). Replaces a counting handler of its own in the pipeline, which
+   * costs every connection a handler and a context. Set before the first read.
+   */
+  public MqttDecoder countBytes(java.util.function.LongConsumer counter) {
+    this.byteCounter = counter;
+    return this;
+  }
+
+  /** The bytes read so far. On the channel's event loop (elsewhere: a recent value). */
+  public long bytesRead() {
+    return bytesRead;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof ByteBuf b) {
+      int n = b.readableBytes();
+      bytesRead += n;
+      java.util.function.LongConsumer c = byteCounter;
+      if (c != null) {
+        c.accept(n);
+      }
+    }
+    super.channelRead(ctx, msg);
   }
 
   /** The protocol version packets are decoded as, or {@code null} before the CONNECT. */

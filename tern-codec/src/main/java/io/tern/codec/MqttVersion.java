@@ -30,12 +30,14 @@ public enum MqttVersion {
     return this == V5;
   }
 
+  private static final MqttVersion[] ALL = values(); // values() copies the array at every call
+
   /**
    * The version that a CONNECT's protocol name and level stand for, or {@code null} when the pair is
    * not one Tern supports.
    */
   public static MqttVersion of(String protocolName, int level) {
-    for (MqttVersion v : values()) {
+    for (MqttVersion v : ALL) {
       if (v.level == level && v.protocolName.equals(protocolName)) {
         return v;
       }

@@ -20,6 +20,9 @@ public final class BrokerCore {
   private final RetainedStore retained = new RetainedStore();
   private final SessionRegistry registry;
   private final BrokerStats stats = new BrokerStats();
+  /** What shapes the PUBLISHes to MQTT 3.1 and 3.1.1 clients: immutable, so one each for all connections. */
+  private final OutgoingPublishes outgoingV31 = OutgoingPublishes.v3(io.tern.codec.MqttVersion.V3_1, stats);
+  private final OutgoingPublishes outgoingV311 = OutgoingPublishes.v3(io.tern.codec.MqttVersion.V3_1_1, stats);
   private final Transport transport;
   private final Persistence persistence;
   private final Access access;
@@ -133,6 +136,10 @@ public final class BrokerCore {
 
   boolean isTraced(String clientId) {
     return !traced.isEmpty() && traced.contains(clientId);
+  }
+
+  OutgoingPublishes outgoingV3(io.tern.codec.MqttVersion v) {
+    return v == io.tern.codec.MqttVersion.V3_1 ? outgoingV31 : outgoingV311;
   }
 
   public BrokerStats stats() {

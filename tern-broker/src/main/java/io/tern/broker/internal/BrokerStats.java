@@ -25,6 +25,9 @@ public final class BrokerStats {
   /** Bytes read from and written to client connections (on the wire), counted per read and write. */
   final LongAdder bytesReceived = new LongAdder();
   final LongAdder bytesSent = new LongAdder();
+  /** The counters the connections' decoders and encoders report to: one instance each, shared. */
+  final java.util.function.LongConsumer bytesReceivedCounter = bytesReceived::add;
+  final java.util.function.LongConsumer bytesSentCounter = bytesSent::add;
   /** Index: QoS. Messages routed and their payload bytes; messages sent and their payload bytes. */
   final LongAdder[] receivedByQos = adders();
   final LongAdder[] receivedBytesByQos = adders();

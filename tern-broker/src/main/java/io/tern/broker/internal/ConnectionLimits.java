@@ -26,6 +26,8 @@ final class ConnectionLimits {
   private final BrokerStats stats;
   private final AtomicInteger open = new AtomicInteger();
   private final Map<String, AtomicInteger> openPerListener = new ConcurrentHashMap<>();
+  /** Per listener, the close listener that counts a connection out: one shared instance, not one per connection. */
+  private final Map<String, io.netty.channel.ChannelFutureListener> countOut = new ConcurrentHashMap<>();
   private final Map<InetAddress, Bucket> buckets = new ConcurrentHashMap<>();
   private final AtomicLong lastLimitLog = new AtomicLong();
   private final AtomicLong lastRateLog = new AtomicLong();
@@ -54,10 +56,10 @@ final class ConnectionLimits {
     int mine = perListener.incrementAndGet();
     boolean overTotal = config.maxConnections() > 0 && total > config.maxConnections();
     boolean overListener = listener.maxConnections() > 0 && mine > listener.maxConnections();
-    ch.closeFuture().addListener(f -> {
+    ch.closeFuture().addListener(countOut.computeIfAbsent(listener.name(), k -> f -> {
       open.decrementAndGet();
       perListener.decrementAndGet();
-    });
+    }));
     if (overTotal || overListener) {
       stats.connectionsRefusedLimit.increment();
       logAtMostEverySecond(lastLimitLog, "Connection from {} refused: {} (counted in connectionsRefusedLimit)",

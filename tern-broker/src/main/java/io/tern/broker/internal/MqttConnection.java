@@ -5,8 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.tern.broker.Listener;
 import io.tern.broker.TopicAliasPolicy;
 import io.tern.broker.auth.AuthResult;
@@ -70,8 +68,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private final BrokerCore core;
   private final Listener listener;
   private final MqttEncoder encoder;
-  private final MatchCollector matches = new MatchCollector();
-  private final DeliveryBatcher batcher = new DeliveryBatcher();
+  /** Created by the first PUBLISH (or retained delivery): an idle connection never needs them. */
+  private MatchCollector matches;
+  private DeliveryBatcher batcher;
   /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
   private ByteBuf pendingOut;
   private boolean pausedByBacklog;
@@ -90,6 +89,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private Channel channel;
   private State state = State.AWAIT_CONNECT;
   private ScheduledFuture<?> connectTimeout;
+  /**
+   * Keep alive (MQTT-3.1.2-24): one and a half times the keep alive in ns (0: none), when bytes
+   * last came, and the check, which runs when the interval would end and re-arms itself. One
+   * scheduled task per connection instead of an IdleStateHandler (a handler, its context and a task).
+   */
+  private long keepAliveNanos;
+  private long lastReadNanos;
+  private ScheduledFuture<?> keepAliveTimer;
+  private int keepAliveSeconds;
   /** Packets that arrived after CONNECT while the session was being prepared. */
   private List<Object> pending;
 
@@ -191,7 +199,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Messages go to their sessions before the acks of this read leave (acked means handed over),
     // and with a store, everything this read changed is written first (acked means stored).
-    Session behind = batcher.flush(core.persistence());
+    if (keepAliveNanos != 0) {
+      lastReadNanos = System.nanoTime();
+    }
+    Session behind = batcher == null ? null : batcher.flush(core.persistence());
     if (heldAcks != null && !heldAcks.isEmpty()) {
       releaseAfterSync();
     }
@@ -219,6 +230,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       waitingForMemory = false;
       if (pausedByBacklog) {
         pausedByBacklog = false;
+        lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
         if (state == State.CONNECTED && !closing) {
           channel.config().setAutoRead(true);
         }
@@ -255,6 +267,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     channel.eventLoop().execute(() -> {
       if (pausedByBacklog) {
         pausedByBacklog = false;
+        lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
         if (state == State.CONNECTED && !closing && !held) {
           channel.config().setAutoRead(true);
         }
@@ -291,15 +304,33 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && pausedByBacklog) {
-      return; // not read by our choice: the client's packets wait in the socket, it is not idle
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  private void startKeepAlive(int seconds) {
+    keepAliveSeconds = seconds;
+    keepAliveNanos = seconds * 1_500_000_000L;
+    lastReadNanos = System.nanoTime();
+    keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The keep alive check: closes a connection silent for 1.5 keep alives, else re-arms for when it would be. */
+  private void checkKeepAlive() {
+    if (state == State.CLOSED || closing) {
+      return;
     }
-    if (evt instanceof IdleStateEvent) {
+    long idle = System.nanoTime() - lastReadNanos;
+    if (idle >= keepAliveNanos) {
+      if (pausedByBacklog) {
+        // Not read by our choice: the client's packets wait in the socket, it is not idle.
+        keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
+        return;
+      }
       log.info("Client {} from {}: keep alive timeout, closing", clientId, remote());
       disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
       return;
     }
-    ctx.fireUserEventTriggered(evt);
+    keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos - idle, TimeUnit.NANOSECONDS);
   }
 
   @Override
@@ -382,6 +413,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private void onConnect(Connect c) {
     connectTimeout.cancel(false);
+    connectTimeout = null; // a cancelled task kept in a field would stay for the connection's life
     version = c.version();
     encoder.setVersion(version);
     cleanStart = c.cleanStart();
@@ -424,13 +456,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
           aliases > 0 && core.config().outboundTopicAliases() == TopicAliasPolicy.LRU
               ? new OutboundTopicAliases(aliases) : null);
     } else {
-      outgoing = OutgoingPublishes.v3(version, core.stats());
+      outgoing = core.outgoingV3(version);
     }
     int keepAlive = v5 && core.config().serverKeepAlive() > 0 ? core.config().serverKeepAlive() : c.keepAlive();
     if (keepAlive > 0) {
       // MQTT-3.1.2-24: one and a half times the keep alive without a packet ends the connection.
-      long idleMs = keepAlive * 1500L;
-      ctx.pipeline().addFirst("keepalive", new IdleStateHandler(idleMs, 0, 0, TimeUnit.MILLISECONDS));
+      startKeepAlive(keepAlive);
     }
     state = State.CONNECTING;
     pending = new ArrayList<>(4);
@@ -653,8 +684,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private int keepAliveOf() {
-    IdleStateHandler h = ctx.pipeline().get(IdleStateHandler.class);
-    return h == null ? 0 : (int) (h.getReaderIdleTimeInMillis() / 1500);
+    return keepAliveSeconds;
   }
 
   private void onPublish(Publish p) {
@@ -766,10 +796,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     switch (p.qos()) {
       case 0:
-        core.route(m, matches, batcher);
+        core.route(m, matches(), batcher());
         break;
       case 1: {
-        int delivered = core.route(m, matches, batcher);
+        int delivered = core.route(m, matches(), batcher());
         ack(version.isV5() && delivered == 0
             ? new PubAck(p.packetId(), ReasonCodes.NO_MATCHING_SUBSCRIBERS, MqttProperties.EMPTY)
             : new PubAck(p.packetId()));
@@ -778,7 +808,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       default: {
         // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
         int code = ReasonCodes.SUCCESS;
-        if (session.receivedQos2(p.packetId()) && core.route(m, matches, batcher) == 0 && version.isV5()) {
+        if (session.receivedQos2(p.packetId()) && core.route(m, matches(), batcher()) == 0 && version.isV5()) {
           code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
         }
         ack(new PubRec(p.packetId(), code, MqttProperties.EMPTY));
@@ -950,7 +980,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
     for (Subscriber entry : retainedFor) {
-      core.sendRetained(session, entry, batcher); // handed over when the read completes, after the SUBACK
+      core.sendRetained(session, entry, batcher()); // handed over when the read completes, after the SUBACK
     }
   }
 
@@ -1092,10 +1122,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (waitingForMemory) {
       core.memory().forget(this);
     }
-    batcher.flush(core.persistence()); // what this connection routed before it closed still goes out (no pause now)
+    if (batcher != null) {
+      batcher.flush(core.persistence()); // what this connection routed before it closed still goes out (no pause now)
+    }
     releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
+    }
+    if (keepAliveTimer != null) {
+      keepAliveTimer.cancel(false);
     }
     if (enhancedAuth != null) {
       enhancedAuth.close();
@@ -1141,7 +1176,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (p == null) {
       return;
     }
-    core.route(new Message(p, clientId, System.nanoTime()), matches, batcher);
+    core.route(new Message(p, clientId, System.nanoTime()), matches(), batcher());
     batcher.flush(core.persistence());
   }
 
@@ -1273,12 +1308,32 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   long bytesIn() {
     TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
-    return t == null ? 0 : t.bytesIn;
+    if (t != null) {
+      return t.bytesIn;
+    }
+    MqttDecoder d = ctx.pipeline().get(MqttDecoder.class);
+    return d == null ? 0 : d.bytesRead();
   }
 
   long bytesOut() {
     TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
-    return t == null ? 0 : t.bytesOut;
+    return t != null ? t.bytesOut : encoder.bytesWritten();
+  }
+
+  private MatchCollector matches() {
+    MatchCollector m = matches;
+    if (m == null) {
+      m = matches = new MatchCollector();
+    }
+    return m;
+  }
+
+  private DeliveryBatcher batcher() {
+    DeliveryBatcher b = batcher;
+    if (b == null) {
+      b = batcher = new DeliveryBatcher();
+    }
+    return b;
   }
 
   private SocketAddress remote() {

@@ -22,9 +22,6 @@ import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,8 +60,8 @@ final class Session {
    * by publishers on other loops when they route to it.
    */
   private volatile boolean storing;
-  /** The session's next store sequence number, taken by the publishers that route to it. */
-  private final AtomicLong storeSeq = new AtomicLong();
+  /** The session's last store sequence number, taken by the publishers that route to it ({@link #STORE_SEQ}). */
+  private volatile long storeSeq;
 
   // ---- cross-thread hand-off
   /**
@@ -72,7 +69,7 @@ final class Session {
    * default (1024 slots, ~4 KiB) per session would dominate the memory of an idle connection, and
    * entries are whole batches, so the queue stays short under load too.
    */
-  private final Queue<Object> mailbox = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, MAILBOX_MAX);
+  private volatile Queue<Object> mailbox; // created by the first hand-off: most idle sessions never get one
   private static final int MAILBOX_CHUNK = 16;
   /**
    * Unbounded in practice (the bound is {@link #pending}'s); 2^30 is the largest capacity JCTools
@@ -80,23 +77,73 @@ final class Session {
    */
   static final int MAILBOX_MAX = 1 << 30;
   /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
-  private final AtomicInteger pending = new AtomicInteger();
-  private final AtomicBoolean drainScheduled = new AtomicBoolean();
-  private final AtomicLong dropped = new AtomicLong();
+  private volatile int pending;
+  private volatile boolean drainScheduled;
+  private volatile long dropped;
   /**
    * Deliveries in the mailbox that this session's loop has not drained yet. It grows only when the
    * loop itself is behind (CPU overload), never because the client is slow (that fills {@link
    * #queue}): above {@link #BACKLOG_HIGH} the publishers feeding it stop reading until it drains
    * below {@link #BACKLOG_LOW}.
    */
-  private final AtomicInteger backlog = new AtomicInteger();
+  private volatile int backlog;
   /**
    * Rarely used (only under loop overload), so a plain lock-free linked queue: a JCTools queue is a
    * padded ~600-byte object, too much to keep per idle connection.
    */
-  private final Queue<Runnable> pausedPublishers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private volatile Queue<Runnable> pausedPublishers; // created by the first pause
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
+  // The counters are plain volatile fields updated through VarHandles rather than Atomic* objects:
+  // an idle connection's session costs ~150 bytes less (see docs/performance.md, memory per connection).
+  private static final java.lang.invoke.VarHandle PENDING;
+  private static final java.lang.invoke.VarHandle BACKLOG;
+  private static final java.lang.invoke.VarHandle DROPPED;
+  private static final java.lang.invoke.VarHandle STORE_SEQ;
+  private static final java.lang.invoke.VarHandle DRAIN_SCHEDULED;
+  private static final java.lang.invoke.VarHandle MAILBOX;
+  private static final java.lang.invoke.VarHandle PAUSED;
+
+  static {
+    try {
+      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+      PENDING = l.findVarHandle(Session.class, "pending", int.class);
+      BACKLOG = l.findVarHandle(Session.class, "backlog", int.class);
+      DROPPED = l.findVarHandle(Session.class, "dropped", long.class);
+      STORE_SEQ = l.findVarHandle(Session.class, "storeSeq", long.class);
+      DRAIN_SCHEDULED = l.findVarHandle(Session.class, "drainScheduled", boolean.class);
+      MAILBOX = l.findVarHandle(Session.class, "mailbox", Queue.class);
+      PAUSED = l.findVarHandle(Session.class, "pausedPublishers", Queue.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private int addPending(int n) {
+    return (int) PENDING.getAndAdd(this, n) + n;
+  }
+
+  private int addBacklog(int n) {
+    return (int) BACKLOG.getAndAdd(this, n) + n;
+  }
+
+  /** The mailbox, created by the first caller (any thread). */
+  private Queue<Object> mailbox() {
+    Queue<Object> m = mailbox;
+    if (m == null) {
+      m = PlatformDependent.newMpscQueue(MAILBOX_CHUNK, MAILBOX_MAX);
+      if (!MAILBOX.compareAndSet(this, null, m)) {
+        m = mailbox;
+      }
+    }
+    return m;
+  }
+
+  /** The next entry of the mailbox, or null (also when there is none yet). On loop. */
+  private Object pollMailbox() {
+    Queue<Object> m = mailbox;
+    return m == null ? null : m.poll();
+  }
   private final Runnable drainTask = this::drain;
   /**
    * Written by the loop when it changes: messages are queued that the client has not taken, and the
@@ -113,7 +160,7 @@ final class Session {
   private long disconnectedAtMillis;
   private MqttConnection connection;
   private final Map<String, Subscriber> subscriptions = new HashMap<>();
-  private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+  private final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   private long queuedBytes;
   /**
@@ -131,7 +178,8 @@ final class Session {
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
   private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
   private final LinkedHashMap<Integer, Outbound> inflight = new LinkedHashMap<>();
-  private final Set<Integer> inboundQos2 = new HashSet<>();
+  /** Inbound QoS 2 packet ids awaiting PUBREL; created by the first one (most clients never send QoS 2). */
+  private Set<Integer> inboundQos2;
   private int nextPacketId = 1;
   /** Counts deliveries up to the next latency sample. */
   private int sampleCounter;
@@ -189,12 +237,12 @@ final class Session {
   }
 
   long droppedCount() {
-    return dropped.get();
+    return dropped;
   }
 
   /** Messages queued and in flight, for {@link io.tern.broker.SharedSubscriptionPolicy#LEAST_LOADED}. Any thread, approximate. */
   int load() {
-    return pending.get() + inflightSize;
+    return pending + inflightSize;
   }
 
   // ------------------------------------------------------------------ delivery, any thread
@@ -210,8 +258,8 @@ final class Session {
     }
     if (admit(1) == 1) {
       core.memory().add(d.message().size());
-      backlog.incrementAndGet();
-      mailbox.offer(d);
+      addBacklog(1);
+      mailbox().offer(d);
       scheduleDrain();
     } else {
       dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
@@ -269,14 +317,14 @@ final class Session {
       qos1 += batch.get(i).qos() == 1 ? 1 : 0;
     }
     // The QoS 1 deliveries of this read form one run: consecutive sequence numbers, one record.
-    long seq = storeSeq.getAndAdd(qos1) + 1;
+    long seq = (long) STORE_SEQ.getAndAdd(this, (long) qos1) + 1;
     QueueRun run = qos1 == 0 ? null : new QueueRun(seq, qos1);
     for (int i = 0; i < n; i++) {
       Delivery d = batch.get(i);
       if (d.qos() == 1) {
         d = d.withSeq(seq++, run);
       } else if (d.qos() == 2) { // a record of its own: its state changes, and it is removed alone
-        d = d.withSeq(storeSeq.incrementAndGet(), null);
+        d = d.withSeq((long) STORE_SEQ.getAndAdd(this, 1L) + 1, null);
       } else {
         continue;
       }
@@ -302,8 +350,8 @@ final class Session {
       bytes += batch.get(i).message().size();
     }
     core.memory().add(bytes);
-    int behind = backlog.addAndGet(n);
-    mailbox.offer(batch);
+    int behind = addBacklog(n);
+    mailbox().offer(batch);
     scheduleDrain();
     // Over the mark, a session falls behind when its client has not taken what is queued, or its
     // loop has not yet drained earlier hand-offs.
@@ -316,19 +364,30 @@ final class Session {
    * after registering, so a drain that finished meanwhile is not missed.
    */
   void resumeWhenCaughtUp(Runnable resume) {
-    pausedPublishers.offer(resume);
+    Queue<Runnable> q = pausedPublishers;
+    if (q == null) {
+      q = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      if (!PAUSED.compareAndSet(this, null, q)) {
+        q = pausedPublishers;
+      }
+    }
+    q.offer(resume);
     if (caughtUp(lagging)) {
       resumePaused();
     }
   }
 
   private boolean caughtUp(boolean lags) {
-    return backlog.get() <= BACKLOG_LOW && !(lags && core.memory().over());
+    return backlog <= BACKLOG_LOW && !(lags && core.memory().over());
   }
 
   private void resumePaused() {
+    Queue<Runnable> q = pausedPublishers;
+    if (q == null) {
+      return;
+    }
     Runnable r;
-    while ((r = pausedPublishers.poll()) != null) {
+    while ((r = q.poll()) != null) {
       r.run();
     }
   }
@@ -343,24 +402,24 @@ final class Session {
     int max = core.config().maxQueuedMessages();
     // DROP_OLDEST trims on the loop; the mailbox may briefly hold up to twice the bound meanwhile.
     int limit = core.config().dropPolicy() == DropPolicy.DROP_NEW ? max : 2 * max;
-    int p = pending.addAndGet(n);
+    int p = addPending(n);
     int over = p - limit;
     if (over <= 0) {
       return n;
     }
     int refused = Math.min(over, n);
-    pending.addAndGet(-refused);
+    addPending(-refused);
     drop(refused);
     return n - refused;
   }
 
   private void scheduleDrain() {
     // Test before the CAS: many publisher loops hammer this flag while a drain is pending.
-    if (!drainScheduled.get() && drainScheduled.compareAndSet(false, true)) {
+    if (!drainScheduled && DRAIN_SCHEDULED.compareAndSet(this, false, true)) {
       try {
         loop.execute(drainTask);
       } catch (RejectedExecutionException e) {
-        drainScheduled.set(false); // the broker is stopping
+        drainScheduled = false; // the broker is stopping
       }
     }
   }
@@ -375,7 +434,7 @@ final class Session {
   }
 
   private void drop(int n) {
-    dropped.addAndGet(n);
+    DROPPED.getAndAdd(this, (long) n);
     core.stats().messagesDropped.add(n);
   }
 
@@ -385,7 +444,7 @@ final class Session {
       l.execute(drainTask);
       return;
     }
-    drainScheduled.set(false);
+    drainScheduled = false;
     Object o;
     int drained = 0;
     long bytes = 0;
@@ -394,7 +453,7 @@ final class Session {
     boolean dropQos0 = connection == null && !core.config().queueQos0WhenOffline();
     int droppedQos0 = 0;
     long droppedQos0Bytes = 0;
-    while ((o = mailbox.poll()) != null) {
+    while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         if (dropQos0 && d.qos() == 0) {
           droppedQos0++;
@@ -420,13 +479,13 @@ final class Session {
         drained += batch.size();
       }
     }
-    pending.addAndGet(-droppedQos0);
+    addPending(-droppedQos0);
     if (droppedQos0Bytes > 0) {
       core.memory().add(-droppedQos0Bytes); // counted at the hand-off, never queued
     }
     queuedBytes += bytes;
     reportedBytes += bytes; // counted at the hand-off
-    backlog.addAndGet(-drained);
+    addBacklog(-drained);
     if (terminated) {
       discardQueued();
       return;
@@ -436,7 +495,7 @@ final class Session {
       Delivery oldest = queue.pollFirst();
       queuedBytes -= oldest.message().size();
       forget(oldest);
-      pending.decrementAndGet();
+      addPending(-1);
       drop(1);
       dropped(oldest, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
@@ -460,7 +519,7 @@ final class Session {
       Delivery d = oldest ? queue.pollFirst() : queue.pollLast();
       queuedBytes -= d.message().size();
       forget(d);
-      pending.decrementAndGet();
+      addPending(-1);
       n++;
       dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
@@ -477,7 +536,7 @@ final class Session {
    */
   private void afterQueueChange() {
     int size = queue.size();
-    long d = dropped.get();
+    long d = dropped;
     if (d != droppedSeen) {
       if (droppedAtBurstStart < 0) {
         droppedAtBurstStart = droppedSeen;
@@ -501,7 +560,8 @@ final class Session {
     if (lags != lagging) {
       lagging = lags; // before looking at pausedPublishers: see resumeWhenCaughtUp
     }
-    if (!pausedPublishers.isEmpty() && caughtUp(lags)) {
+    Queue<Runnable> paused = pausedPublishers;
+    if (paused != null && !paused.isEmpty() && caughtUp(lags)) {
       resumePaused();
     }
     long change = queuedBytes - reportedBytes;
@@ -533,7 +593,7 @@ final class Session {
       if (d.qos() == 0) {
         it.remove();
         queuedBytes -= d.message().size();
-        pending.decrementAndGet();
+        addPending(-1);
       }
     }
   }
@@ -563,7 +623,7 @@ final class Session {
       }
       queue.pollFirst();
       queuedBytes -= d.message().size();
-      pending.decrementAndGet();
+      addPending(-1);
       io.tern.codec.Publish out = c.outgoing(d, now, false);
       if (out == null) {
         // Expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25); a
@@ -673,11 +733,14 @@ final class Session {
 
   /** Inbound QoS 2: true while this packet id awaits its PUBREL. */
   boolean awaitsRelease(int packetId) {
-    return inboundQos2.contains(packetId);
+    return inboundQos2 != null && inboundQos2.contains(packetId);
   }
 
   /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
   boolean receivedQos2(int packetId) {
+    if (inboundQos2 == null) {
+      inboundQos2 = new HashSet<>();
+    }
     boolean added = inboundQos2.add(packetId);
     if (added && storing) {
       core.persistence().batch().putInboundQos2(clientId, packetId);
@@ -687,7 +750,7 @@ final class Session {
 
   /** Inbound PUBREL: forgets the packet id; true when it was known. */
   boolean releasedQos2(int packetId) {
-    boolean removed = inboundQos2.remove(packetId);
+    boolean removed = inboundQos2 != null && inboundQos2.remove(packetId);
     if (removed && inStore) {
       core.persistence().batch().removeInboundQos2(clientId, packetId);
     }
@@ -695,7 +758,7 @@ final class Session {
   }
 
   int inboundQos2Count() {
-    return inboundQos2.size();
+    return inboundQos2 == null ? 0 : inboundQos2.size();
   }
 
   // ------------------------------------------------------------------ subscriptions, on loop
@@ -942,9 +1005,9 @@ final class Session {
     }
     inflight.clear();
     inflightSize = 0;
-    inboundQos2.clear();
+    inboundQos2 = null;
     Object o;
-    while ((o = mailbox.poll()) != null) {
+    while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         queue.addLast(d);
         queuedBytes += d.message().size();
@@ -993,7 +1056,7 @@ final class Session {
     queue.clear();
     queuedBytes = 0;
     Object o;
-    while ((o = mailbox.poll()) != null) {
+    while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         releaseRef(d);
         reportedBytes += d.message().size(); // counted at the hand-off, leaving now
@@ -1004,14 +1067,14 @@ final class Session {
         }
       }
     }
-    pending.set(0);
-    backlog.set(0);
+    pending = 0;
+    backlog = 0;
     afterQueueChange();
     resumePaused();
   }
 
   int queuedCount() {
-    return pending.get();
+    return pending;
   }
 
   /** In-flight messages, readable from any thread (approximate). */
@@ -1090,11 +1153,13 @@ final class Session {
       } else {
         queue.addLast(d);
         queuedBytes += m.size();
-        pending.incrementAndGet();
+        addPending(1);
       }
     }
-    storeSeq.set(maxSeq);
-    inboundQos2.addAll(s.inboundQos2());
+    storeSeq = maxSeq;
+    if (!s.inboundQos2().isEmpty()) {
+      inboundQos2 = new HashSet<>(s.inboundQos2());
+    }
     inStore = true;
     storing = true;
     for (Delivery d : gone) {
@@ -1106,7 +1171,7 @@ final class Session {
     long maxBytes = core.config().maxQueuedBytes();
     while (queue.size() > max || (maxBytes > 0 && queuedBytes > maxBytes)) {
       Delivery d = core.config().dropPolicy() == DropPolicy.DROP_NEW ? queue.pollLast() : queue.pollFirst();
-      pending.decrementAndGet();
+      addPending(-1);
       queuedBytes -= d.message().size();
       forgetRestored(d, b);
       d.message().storeRefs.decrementAndGet();

@@ -68,7 +68,8 @@ public final class Transport {
 
   /** The client's address: the one from the PROXY protocol header if there was one, else the TCP peer's. */
   static SocketAddress remoteAddress(Channel ch) {
-    InetSocketAddress real = ch.attr(REAL_REMOTE).get();
+    // hasAttr first: attr() creates the attribute (and the channel's attribute table) when absent.
+    InetSocketAddress real = ch.hasAttr(REAL_REMOTE) ? ch.attr(REAL_REMOTE).get() : null;
     return real != null ? real : ch.remoteAddress();
   }
 
@@ -114,10 +115,21 @@ public final class Transport {
                 }
                 connections.add(ch);
                 ChannelPipeline p = ch.pipeline();
-                p.addLast("traffic", new TrafficCounter(core.stats()));
+                // Bytes on the wire: on a plain TCP listener the MQTT codec counts them itself (a
+                // counting handler would cost every connection a handler and a context); behind TLS
+                // or WebSocket, a handler at the head counts what the wire carries.
+                boolean framed = l.tls() != null || l.type().isWebSocket() || l.proxyProtocol();
+                if (framed) {
+                  p.addLast("traffic", new TrafficCounter(core.stats()));
+                }
                 addTransportHandlers(ch, p, l);
                 MqttEncoder encoder = new MqttEncoder(MqttVersion.V3_1_1);
-                p.addLast("decoder", new MqttDecoder(core.config().maxPacketSize()));
+                MqttDecoder decoder = new MqttDecoder(core.config().maxPacketSize());
+                if (!framed) {
+                  decoder.countBytes(core.stats().bytesReceivedCounter);
+                  encoder.countBytes(core.stats().bytesSentCounter);
+                }
+                p.addLast("decoder", decoder);
                 p.addLast("encoder", encoder);
                 p.addLast("mqtt", new MqttConnection(core, l, encoder));
               }
