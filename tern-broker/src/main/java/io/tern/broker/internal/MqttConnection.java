@@ -190,6 +190,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         return;
       }
       pending.add(msg);
+      // Nothing more is read until the CONNACK (or the hook's answer): what waits stays small. Only
+      // now, not at every CONNECT: a client that waits for its CONNACK costs no epoll changes.
+      channel.config().setAutoRead(false);
       return;
     }
     dispatch(msg);
@@ -202,7 +205,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (keepAliveNanos != 0) {
       lastReadNanos = System.nanoTime();
     }
-    Session behind = batcher == null ? null : batcher.flush(core.persistence());
+    Session behind = flushBatcher();
     if (heldAcks != null && !heldAcks.isEmpty()) {
       releaseAfterSync();
     }
@@ -472,7 +475,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       startEnhancedAuth(c, id, then);
       return;
     }
-    channel.config().setAutoRead(false);
     core.access().authenticate(c, id, channel, listener, then);
   }
 
@@ -1122,9 +1124,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (waitingForMemory) {
       core.memory().forget(this);
     }
-    if (batcher != null) {
-      batcher.flush(core.persistence()); // what this connection routed before it closed still goes out (no pause now)
-    }
+    flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
     releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
@@ -1318,6 +1318,18 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   long bytesOut() {
     TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
     return t != null ? t.bytesOut : encoder.bytesWritten();
+  }
+
+  /**
+   * Hands over what this read routed and commits what it changed in the store (a subscriber's
+   * PUBACKs remove records too, though it never routes). Returns a session that is far behind, or null.
+   */
+  private Session flushBatcher() {
+    if (batcher == null) {
+      core.persistence().commit();
+      return null;
+    }
+    return batcher.flush(core.persistence());
   }
 
   private MatchCollector matches() {
