@@ -22,58 +22,49 @@ public final class BrokerStats {
   final LongAdder topicLimitRefusals = new LongAdder();
   final LongAdder subscriptionLimitRefusals = new LongAdder();
   final LongAdder tlsHandshakeFailures = new LongAdder();
-  /** Bytes read from and written to client connections (on the wire), counted per read and write. */
-  final LongAdder bytesReceived = new LongAdder();
-  final LongAdder bytesSent = new LongAdder();
+  /**
+   * The counters of the per-message path, striped per event loop ({@link StripedCounters}): by
+   * QoS, messages routed ({@code RECEIVED + qos}) and their payload bytes, messages sent and their
+   * payload bytes; and bytes read from and written to client connections (on the wire).
+   */
+  static final int RECEIVED = 0;
+  static final int RECEIVED_BYTES = 3;
+  static final int SENT = 6;
+  static final int SENT_BYTES = 9;
+  static final int BYTES_IN = 12;
+  static final int BYTES_OUT = 13;
+  final StripedCounters traffic = new StripedCounters(14);
   /** The counters the connections' decoders and encoders report to: one instance each, shared. */
-  final java.util.function.LongConsumer bytesReceivedCounter = bytesReceived::add;
-  final java.util.function.LongConsumer bytesSentCounter = bytesSent::add;
-  /** Index: QoS. Messages routed and their payload bytes; messages sent and their payload bytes. */
-  final LongAdder[] receivedByQos = adders();
-  final LongAdder[] receivedBytesByQos = adders();
-  final LongAdder[] sentByQos = adders();
-  final LongAdder[] sentBytesByQos = adders();
+  final java.util.function.LongConsumer bytesReceivedCounter = n -> traffic.add(BYTES_IN, n);
+  final java.util.function.LongConsumer bytesSentCounter = n -> traffic.add(BYTES_OUT, n);
   /** Publish-to-deliver latency, sampled by the sessions. */
   final LatencyHistogram deliveryLatency = new LatencyHistogram();
 
-  private static LongAdder[] adders() {
-    return new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder()};
-  }
-
   /** A message routed: counted with its QoS and payload size. */
   void received(int qos, int payloadBytes) {
-    receivedByQos[qos].increment();
-    receivedBytesByQos[qos].add(payloadBytes);
+    traffic.add2(RECEIVED + qos, RECEIVED_BYTES + qos, payloadBytes);
   }
 
   /** A PUBLISH sent to a client at {@code qos}. */
   void sent(int qos, int payloadBytes) {
-    sentByQos[qos].increment();
-    sentBytesByQos[qos].add(payloadBytes);
+    traffic.add2(SENT + qos, SENT_BYTES + qos, payloadBytes);
   }
 
-  private static long sum(LongAdder[] a) {
-    long n = 0;
-    for (LongAdder x : a) {
-      n += x.sum();
-    }
-    return n;
+  /** The three per-QoS counters from {@code first}. */
+  long[] byQos(int first) {
+    return new long[] {traffic.sum(first), traffic.sum(first + 1), traffic.sum(first + 2)};
   }
 
-  static long[] sums(LongAdder[] a) {
-    long[] out = new long[a.length];
-    for (int i = 0; i < a.length; i++) {
-      out[i] = a[i].sum();
-    }
-    return out;
+  private long allQos(int first) {
+    return traffic.sum(first) + traffic.sum(first + 1) + traffic.sum(first + 2);
   }
 
   public long bytesReceived() {
-    return bytesReceived.sum();
+    return traffic.sum(BYTES_IN);
   }
 
   public long bytesSent() {
-    return bytesSent.sum();
+    return traffic.sum(BYTES_OUT);
   }
 
   /** Messages dropped over a session's {@code maxQueuedBytes} (also in {@link #messagesDropped}). */
@@ -84,11 +75,11 @@ public final class BrokerStats {
   final LongAdder highWaterMarkCrossings = new LongAdder();
 
   public long messagesReceived() { // all QoS: the per-QoS counts are the only ones kept
-    return sum(receivedByQos);
+    return allQos(RECEIVED);
   }
 
   public long messagesSent() {
-    return sum(sentByQos);
+    return allQos(SENT);
   }
 
   public long messagesDropped() {

@@ -279,8 +279,8 @@ public final class ManagementImpl implements BrokerManagement {
       inflight += session.inflightAnyThread();
       queued += session.queuedCount();
     }
-    return new TrafficStats(s.bytesReceived(), s.bytesSent(), BrokerStats.sums(s.receivedByQos),
-        BrokerStats.sums(s.sentByQos), BrokerStats.sums(s.receivedBytesByQos), BrokerStats.sums(s.sentBytesByQos),
+    return new TrafficStats(s.bytesReceived(), s.bytesSent(), s.byQos(BrokerStats.RECEIVED),
+        s.byQos(BrokerStats.SENT), s.byQos(BrokerStats.RECEIVED_BYTES), s.byQos(BrokerStats.SENT_BYTES),
         s.messagesDropped(), s.messagesExpired(), s.messagesTooLarge(), s.deliveriesDenied(), inflight, queued);
   }
 

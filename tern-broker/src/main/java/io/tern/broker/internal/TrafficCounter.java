@@ -25,7 +25,7 @@ final class TrafficCounter extends ChannelDuplexHandler {
     if (msg instanceof ByteBuf b) {
       int n = b.readableBytes();
       bytesIn += n;
-      stats.bytesReceived.add(n);
+      stats.traffic.add(BrokerStats.BYTES_IN, n);
     }
     ctx.fireChannelRead(msg);
   }
@@ -35,7 +35,7 @@ final class TrafficCounter extends ChannelDuplexHandler {
     int n = msg instanceof ByteBuf b ? b.readableBytes() : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
     if (n > 0) {
       bytesOut += n;
-      stats.bytesSent.add(n);
+      stats.traffic.add(BrokerStats.BYTES_OUT, n);
     }
     ctx.write(msg, promise);
   }
