@@ -33,7 +33,11 @@ final class SubscriptionTrie {
   static final class Node {
     final Node parent;
     final String key;
-    final ConcurrentHashMap<String, Node> children = new ConcurrentHashMap<>(4);
+    /** Children by level; null until the first (most nodes are leaves: a map each would be 64 bytes). */
+    volatile ConcurrentHashMap<String, Node> children;
+    /** The {@code +} and {@code #} children, also in {@link #children}: read by every match, without a lookup. */
+    volatile Node plus;
+    volatile Node hash;
     volatile Subscriber[] subscribers = NONE;
     volatile SharedGroup[] groups = NO_GROUPS;
 
@@ -42,8 +46,51 @@ final class SubscriptionTrie {
       this.key = key;
     }
 
+    Node child(String level) {
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null ? null : c.get(level);
+    }
+
+    /** The child for {@code level}, created if absent. Under the trie's write lock. */
+    Node childForWrite(String level) {
+      ConcurrentHashMap<String, Node> c = children;
+      if (c == null) {
+        c = new ConcurrentHashMap<>(4);
+        children = c;
+      }
+      Node n = c.get(level);
+      if (n == null) {
+        n = new Node(this, level);
+        c.put(level, n); // in the map before the shortcut field: a match sees it either way
+        if (level.equals("+")) {
+          plus = n;
+        } else if (level.equals("#")) {
+          hash = n;
+        }
+      }
+      return n;
+    }
+
+    /** Removes an empty child. Under the trie's write lock. */
+    void removeChild(Node child) {
+      ConcurrentHashMap<String, Node> c = children;
+      if (c != null && c.remove(child.key, child)) {
+        if (plus == child) {
+          plus = null;
+        } else if (hash == child) {
+          hash = null;
+        }
+      }
+    }
+
+    java.util.Collection<Node> childNodes() {
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null ? java.util.List.of() : c.values();
+    }
+
     boolean isEmpty() {
-      return subscribers.length == 0 && groups.length == 0 && children.isEmpty();
+      ConcurrentHashMap<String, Node> c = children;
+      return subscribers.length == 0 && groups.length == 0 && (c == null || c.isEmpty());
     }
   }
 
@@ -80,8 +127,7 @@ final class SubscriptionTrie {
     synchronized (writeLock) {
       Node node = root;
       for (String level : TopicLevels.split(s.topicFilter())) {
-        Node n = node;
-        node = n.children.computeIfAbsent(level, k -> new Node(n, k));
+        node = node.childForWrite(level);
       }
       if (s.shared()) {
         return subscribeShared(node, s);
@@ -202,7 +248,7 @@ final class SubscriptionTrie {
   private Node find(String topicFilter) {
     Node node = root;
     for (String level : TopicLevels.split(topicFilter)) {
-      node = node.children.get(level);
+      node = node.child(level);
       if (node == null) {
         return null;
       }
@@ -288,7 +334,7 @@ final class SubscriptionTrie {
 
   private static void prune(Node node) {
     while (node.parent != null && node.isEmpty()) {
-      node.parent.children.remove(node.key, node);
+      node.parent.removeChild(node);
       node = node.parent;
     }
   }
@@ -310,7 +356,7 @@ final class SubscriptionTrie {
       Node node = out.pop();
       boolean wildcardsAllowed = !(i == 0 && dollar);
       if (wildcardsAllowed) {
-        Node hash = node.children.get("#");
+        Node hash = node.hash;
         if (hash != null) {
           addMatches(hash, out); // "#" matches this level and everything below, "a/#" matches "a"
         }
@@ -320,12 +366,12 @@ final class SubscriptionTrie {
         continue;
       }
       if (wildcardsAllowed) {
-        Node plus = node.children.get("+");
+        Node plus = node.plus;
         if (plus != null) {
           out.push(plus, i + 1);
         }
       }
-      Node exact = node.children.get(levels[i]);
+      Node exact = node.child(levels[i]);
       if (exact != null) {
         out.push(exact, i + 1);
       }
@@ -345,7 +391,7 @@ final class SubscriptionTrie {
     for (SharedGroup g : node.groups) {
       out.addAll(Arrays.asList(g.members));
     }
-    for (Node child : node.children.values()) {
+    for (Node child : node.childNodes()) {
       collect(child, out);
     }
   }
@@ -357,7 +403,7 @@ final class SubscriptionTrie {
 
   private static int countNodes(Node n) {
     int c = 1;
-    for (Node child : n.children.values()) {
+    for (Node child : n.childNodes()) {
       c += countNodes(child);
     }
     return c;
