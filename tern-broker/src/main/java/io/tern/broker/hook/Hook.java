@@ -2,7 +2,7 @@ package io.tern.broker.hook;
 
 /**
  * What every hook is. A hook implements one or more of the hook point interfaces ({@link
- * AcceptHook}, {@link ConnectHook}, {@link SubscribeHook}, {@link UnsubscribeHook}, {@link
+ * AcceptHook} or {@link AsyncAcceptHook}, {@link ConnectHook}, {@link SubscribeHook}, {@link UnsubscribeHook}, {@link
  * PublishHook}, {@link DeliverHook}, {@link WillHook}); registered once, it takes part in each
  * chain whose interface it implements, in the order of registration.
  *

@@ -184,13 +184,11 @@ public final class BrokerCore {
    * first, with whatever else the calling thread's batch holds.
    */
   void publishWill(Publish will, String clientId) {
-    will = willAfterHooks(new io.tern.broker.auth.ClientInfo(clientId, null, null, null, null), will);
-    if (will == null) {
-      return;
-    }
-    DeliveryBatcher batch = new DeliveryBatcher();
-    route(new Message(will, clientId, System.nanoTime()), new MatchCollector(), batch);
-    batch.flush(persistence);
+    willAfterHooks(new io.tern.broker.auth.ClientInfo(clientId, null, null, null, null), will, Runnable::run, w -> {
+      DeliveryBatcher batch = new DeliveryBatcher();
+      route(new Message(w, clientId, System.nanoTime()), new MatchCollector(), batch);
+      batch.flush(persistence);
+    });
   }
 
   /**
@@ -309,14 +307,40 @@ public final class BrokerCore {
     return c != null ? c : new io.tern.broker.auth.ClientInfo(s.clientId, null, null, null, null);
   }
 
-  /** A will about to be published, after the will hooks: the same, another, or null (suppressed). */
-  Publish willAfterHooks(io.tern.broker.auth.ClientInfo client, Publish will) {
+  /**
+   * A will about to be published: runs the will hooks, then {@code publish} with the will as they
+   * leave it (the same or another), or nothing when a hook suppresses it. At once when every hook
+   * answers at once; after an asynchronous answer, {@code publish} runs on {@code executor} (a will
+   * whose executor has stopped meanwhile, the broker stopping, is dropped with a log line).
+   */
+  void willAfterHooks(io.tern.broker.auth.ClientInfo client, Publish will, java.util.concurrent.Executor executor,
+      java.util.function.Consumer<Publish> publish) {
     if (!hooks.hasWillHooks()) {
-      return will;
+      publish.accept(will);
+      return;
     }
     io.tern.broker.MqttMessage view = io.tern.broker.MqttMessage.wrap(will);
-    io.tern.broker.MqttMessage out = hooks.will(client, view);
-    return out == null ? null : out == view ? will : out.toPublish();
+    java.util.concurrent.CompletableFuture<io.tern.broker.MqttMessage> decided = hooks.will(client, view);
+    if (decided.isDone()) {
+      io.tern.broker.MqttMessage out = decided.join();
+      if (out != null) {
+        publish.accept(out == view ? will : out.toPublish());
+      }
+      return;
+    }
+    decided.thenAccept(out -> {
+      if (out == null) {
+        return;
+      }
+      Publish p = out == view ? will : out.toPublish();
+      try {
+        executor.execute(() -> publish.accept(p));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        org.slf4j.LoggerFactory.getLogger(BrokerCore.class).warn(
+            "Will of client {} to {} not published: the broker stopped before a will hook answered", client.clientId(),
+            p.topic());
+      }
+    });
   }
 
   /**

@@ -6,6 +6,7 @@ import io.tern.broker.auth.Authenticator;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.auth.ConnectRequest;
 import io.tern.broker.hook.AcceptHook;
+import io.tern.broker.hook.AsyncAcceptHook;
 import io.tern.broker.hook.ConnectHook;
 import io.tern.broker.hook.DeliverDecision;
 import io.tern.broker.hook.DeliverHook;
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
 public final class HookChain {
   private static final Logger log = LoggerFactory.getLogger(HookChain.class);
 
-  private volatile AcceptHook[] accept = new AcceptHook[0];
+  /** {@link AcceptHook}s and {@link AsyncAcceptHook}s, in order of registration. */
+  private volatile Hook[] accept = new Hook[0];
   private volatile ConnectHook[] connect = new ConnectHook[0];
   private volatile SubscribeHook[] subscribe = new SubscribeHook[0];
   private volatile UnsubscribeHook[] unsubscribe = new UnsubscribeHook[0];
@@ -69,8 +71,8 @@ public final class HookChain {
    */
   public synchronized Registration add(Hook h) {
     boolean any = false;
-    if (h instanceof AcceptHook x) {
-      accept = append(accept, x, AcceptHook[]::new);
+    if (h instanceof AcceptHook || h instanceof AsyncAcceptHook) {
+      accept = append(accept, h, Hook[]::new);
       any = true;
     }
     if (h instanceof ConnectHook x) {
@@ -104,7 +106,7 @@ public final class HookChain {
   }
 
   private synchronized void remove(Hook h) {
-    accept = without(accept, h, AcceptHook[]::new);
+    accept = without(accept, h, Hook[]::new);
     connect = without(connect, h, ConnectHook[]::new);
     subscribe = without(subscribe, h, SubscribeHook[]::new);
     unsubscribe = without(unsubscribe, h, UnsubscribeHook[]::new);
@@ -135,19 +137,53 @@ public final class HookChain {
 
   // ------------------------------------------------------------------ accept
 
-  /** Whether every accept hook lets this connection in. On the connection's loop. */
-  boolean accept(InetSocketAddress remote, String listener) {
-    for (AcceptHook h : accept) {
+  private static final CompletableFuture<Boolean> ACCEPTED = CompletableFuture.completedFuture(true);
+  private static final CompletableFuture<Boolean> REFUSED = CompletableFuture.completedFuture(false);
+
+  /**
+   * Whether every accept hook lets this connection in: complete at once unless an {@link
+   * AsyncAcceptHook} answers later. Never completes exceptionally. On the connection's loop.
+   */
+  CompletableFuture<Boolean> accept(InetSocketAddress remote, String listener) {
+    return accept(accept, 0, remote, listener);
+  }
+
+  private CompletableFuture<Boolean> accept(Hook[] hooks, int from, InetSocketAddress remote, String listener) {
+    for (int i = from; i < hooks.length; i++) {
+      Hook h = hooks[i];
       try {
-        if (!h.onAccept(remote, listener)) {
-          return false;
+        if (h instanceof AcceptHook a) {
+          if (!a.onAccept(remote, listener)) {
+            return REFUSED;
+          }
+          continue;
         }
+        AsyncAcceptHook a = (AsyncAcceptHook) h;
+        CompletionStage<Boolean> stage = a.onAccept(remote, listener);
+        int next = i + 1;
+        CompletableFuture<Boolean> answer = new CompletableFuture<>();
+        stage.whenComplete((r, e) -> {
+          if (e != null || r == null) {
+            failed(h, "accept", e != null ? e : new NullPointerException("null accept answer"));
+            answer.complete(false);
+          } else {
+            answer.complete(r);
+          }
+        });
+        boolean fallback;
+        try {
+          fallback = a.timeoutFallback();
+        } catch (RuntimeException e) {
+          fallback = false;
+        }
+        return answer.completeOnTimeout(fallback, timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .thenCompose(ok -> ok ? accept(hooks, next, remote, listener) : REFUSED);
       } catch (RuntimeException e) {
         failed(h, "accept", e);
-        return false;
+        return REFUSED;
       }
     }
-    return true;
+    return ACCEPTED;
   }
 
   // ------------------------------------------------------------------ connect
@@ -399,25 +435,60 @@ public final class HookChain {
     return message;
   }
 
-  /** The will to publish after the will hooks, or null to suppress it. */
-  MqttMessage will(ClientInfo client, MqttMessage message) {
-    for (WillHook h : will) {
+  /**
+   * The will to publish after the will hooks: completes with the message (the same, another) or
+   * null (suppressed). Already complete unless a hook answered asynchronously; then within that
+   * hook's timeout (else its fallback). Never completes exceptionally.
+   */
+  CompletableFuture<MqttMessage> will(ClientInfo client, MqttMessage message) {
+    return will(will, 0, client, message);
+  }
+
+  private CompletableFuture<MqttMessage> will(WillHook[] hooks, int from, ClientInfo client, MqttMessage message) {
+    for (int i = from; i < hooks.length; i++) {
+      WillHook h = hooks[i];
       PublishDecision d;
       try {
         d = h.onWill(client, message);
       } catch (RuntimeException e) {
         failed(h, "will", e);
-        return null;
+        return CompletableFuture.completedFuture(null);
       }
       if (d == PublishDecision.CONTINUE) {
         continue;
       }
+      if (d != null && d.isAsync()) {
+        return willAsync(hooks, i, h, d, client, message);
+      }
       if (d == null || !d.isRewrite()) {
-        return null;
+        return CompletableFuture.completedFuture(null);
       }
       message = d.message();
     }
-    return message;
+    return CompletableFuture.completedFuture(message);
+  }
+
+  private CompletableFuture<MqttMessage> willAsync(WillHook[] hooks, int i, WillHook h, PublishDecision d,
+      ClientInfo client, MqttMessage message) {
+    CompletableFuture<PublishDecision> answer = new CompletableFuture<>();
+    d.stage().whenComplete((r, e) -> {
+      if (e != null || r == null || r.isAsync()) {
+        failed(h, "will", e != null ? e : new IllegalStateException("null or nested async decision"));
+        answer.complete(d.fallback());
+      } else {
+        answer.complete(r);
+      }
+    });
+    Duration t = d.timeout() != null ? d.timeout() : timeout;
+    return answer.completeOnTimeout(d.fallback(), t.toMillis(), TimeUnit.MILLISECONDS).thenCompose(r -> {
+      if (r.isContinue()) {
+        return will(hooks, i + 1, client, message);
+      }
+      if (r.isRewrite()) {
+        return will(hooks, i + 1, client, r.message());
+      }
+      return CompletableFuture.completedFuture(null);
+    });
   }
 
   boolean hasWillHooks() {

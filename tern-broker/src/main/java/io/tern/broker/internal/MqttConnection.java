@@ -1172,12 +1172,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       s.deferWill(p, delay);
       return;
     }
-    p = core.willAfterHooks(client != null ? client : new ClientInfo(clientId, null, null, listener.name(), null), p);
-    if (p == null) {
-      return;
-    }
-    core.route(new Message(p, clientId, System.nanoTime()), matches(), batcher());
-    batcher.flush(core.persistence());
+    core.willAfterHooks(client != null ? client : new ClientInfo(clientId, null, null, listener.name(), null), p,
+        channel.eventLoop(), out -> {
+          core.route(new Message(out, clientId, System.nanoTime()), matches(), batcher());
+          batcher.flush(core.persistence());
+        });
   }
 
   // ------------------------------------------------------------------ used by the session

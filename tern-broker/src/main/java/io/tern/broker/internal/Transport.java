@@ -108,7 +108,19 @@ public final class Transport {
                 if (!limits.admit(ch, l)) {
                   return;
                 }
-                if (!core.hooks().accept(ch.remoteAddress(), l.name())) {
+                java.util.concurrent.CompletableFuture<Boolean> accepted = core.hooks().accept(ch.remoteAddress(), l.name());
+                if (!accepted.isDone()) {
+                  // An asynchronous accept hook: nothing is read until it answers.
+                  ch.config().setAutoRead(false);
+                  accepted.thenAccept(ok -> ch.eventLoop().execute(() -> {
+                    if (!ok) {
+                      log.debug("Connection from {} on {} refused by an accept hook", ch.remoteAddress(), l.name());
+                      ch.close();
+                    } else if (ch.isOpen()) {
+                      ch.config().setAutoRead(true);
+                    }
+                  }));
+                } else if (!accepted.join()) {
                   log.debug("Connection from {} on {} refused by an accept hook", ch.remoteAddress(), l.name());
                   ch.close();
                   return;

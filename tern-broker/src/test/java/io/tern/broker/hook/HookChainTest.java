@@ -245,6 +245,63 @@ class HookChainTest extends HookTestBase {
   }
 
   @Test
+  void asyncAcceptHookAnswersLaterAndItsRefusalClosesTheSocket() {
+    AtomicInteger seen = new AtomicInteger();
+    // The answer comes 50 ms later from another thread: the first connection is refused, the second served.
+    start(b -> b.hook((AsyncAcceptHook) (remote, listener) -> CompletableFuture.supplyAsync(
+        () -> seen.incrementAndGet() > 1, LATER)));
+    assertThatThrownBy(() -> v5("first")).isInstanceOf(RuntimeException.class);
+    Mqtt5BlockingClient c = v5("second");
+    assertThat(c.getState().isConnected()).isTrue();
+    assertThat(seen).hasValue(2);
+  }
+
+  @Test
+  void asyncAcceptHookThatNeverAnswersGetsItsFallbackAfterTheTimeout() {
+    start(b -> b.hookTimeout(Duration.ofMillis(200)).hook(new AsyncAcceptHook() {
+      @Override
+      public java.util.concurrent.CompletionStage<Boolean> onAccept(java.net.InetSocketAddress remote, String l) {
+        return new CompletableFuture<>(); // never completes
+      }
+
+      @Override
+      public boolean timeoutFallback() {
+        return true; // serve when the reputation service does not answer
+      }
+    }));
+    assertThat(v5("patient").getState().isConnected()).isTrue();
+  }
+
+  @Test
+  void syncAndAsyncAcceptHooksShareOneChainInOrder() {
+    List<String> order = new CopyOnWriteArrayList<>();
+    start(b -> b
+        .hook((AcceptHook) (remote, listener) -> order.add("sync-1"))
+        .hook((AsyncAcceptHook) (remote, listener) -> CompletableFuture.supplyAsync(() -> order.add("async"), LATER))
+        .hook((AcceptHook) (remote, listener) -> order.add("sync-2")));
+    v5("c");
+    assertThat(order).containsExactly("sync-1", "async", "sync-2");
+  }
+
+  @Test
+  void asyncWillHookPublishesTheWillWhenItAnswers() {
+    start(b -> b.hook((WillHook) (client, will) -> PublishDecision.async(CompletableFuture.supplyAsync(
+        () -> client.clientId().equals("quiet") ? PublishDecision.refuse()
+            : PublishDecision.rewrite(will.withPayload(client.clientId() + " checked out")), LATER))));
+    Mqtt5BlockingClient watcher = v5("watcher");
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(watcher);
+    watcher.subscribeWith().topicFilter("wills").send();
+    for (String id : List.of("quiet", "loud")) {
+      Mqtt5BlockingClient c = client(id);
+      c.connectWith().willPublish().topic("wills").payload(bytes("bye")).applyWillPublish().send();
+      c.disconnectWith().reasonCode(com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode
+          .DISCONNECT_WITH_WILL_MESSAGE).send();
+    }
+    assertThat(text(receive(in, 5000).orElseThrow())).isEqualTo("loud checked out");
+    assertThat(receive(in, 300)).isEmpty();
+  }
+
+  @Test
   void unsubscribeHookChoosesTheFilterRemoved() {
     start(b -> b.hook((UnsubscribeHook) (client, filter) -> filter.equals("alias") ? "real/#" : filter));
     Mqtt5BlockingClient c = v5("c");
