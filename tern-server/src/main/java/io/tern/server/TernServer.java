@@ -75,6 +75,14 @@ public final class TernServer implements Callable<Integer> {
   private LogLevel logLevel;
 
   public static void main(String[] args) {
+    if (System.getProperty("io.netty.leakDetection.level") == null
+        && System.getProperty("io.netty.leakDetectionLevel") == null) {
+      // Netty's default (SIMPLE) records a stack trace for one buffer in 128: on the message path
+      // that is a stack trace every few dozen messages, a cost in the latency tail for a check meant
+      // for development. The tests run the broker with it on; -Dio.netty.leakDetection.level=simple
+      // (or paranoid) turns it back on here.
+      io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+    }
     System.exit(commandLine().execute(args));
   }
 

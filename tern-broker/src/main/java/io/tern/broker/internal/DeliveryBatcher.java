@@ -11,7 +11,15 @@ import java.util.Map;
  * message. Owned by one connection, on its event loop: no synchronization.
  */
 final class DeliveryBatcher implements DeliverySink {
+  /** Lookup of a session's batch; the batches themselves are also kept in order in the arrays below. */
   private final Map<Session, ArrayList<Delivery>> batches = new IdentityHashMap<>(4); // grows for fan-out
+  /**
+   * The sessions and their batches in the order they were first reached: flush walks these arrays,
+   * not the map (an IdentityHashMap's entry iterator makes an object per entry, per read).
+   */
+  private Session[] sessions = new Session[4];
+  private ArrayList<Delivery>[] lists = newLists();
+  private int count;
   private Session lastSession;
   private ArrayList<Delivery> lastBatch;
 
@@ -25,6 +33,13 @@ final class DeliveryBatcher implements DeliverySink {
     if (batch == null) {
       batch = new ArrayList<>(16);
       batches.put(session, batch);
+      if (count == sessions.length) {
+        sessions = java.util.Arrays.copyOf(sessions, count * 2);
+        lists = java.util.Arrays.copyOf(lists, count * 2);
+      }
+      sessions[count] = session;
+      lists[count] = batch;
+      count++;
     }
     batch.add(delivery);
     lastSession = session;
@@ -44,36 +59,44 @@ final class DeliveryBatcher implements DeliverySink {
       return null;
     }
     Session behind = null;
-    if (batches.size() == 1 && !p.enabled()) {
-      if (lastSession.enqueueAll(lastBatch)) {
-        behind = lastSession;
+    int n = count;
+    if (p.enabled()) {
+      for (int i = 0; i < n; i++) {
+        if (sessions[i].admitAll(lists[i])) {
+          sessions[i].persistAll(lists[i], p, p.batch());
+        } else {
+          lists[i].clear();
+        }
+      }
+      p.commit(); // in the store before it can be delivered, acked and removed
+      for (int i = 0; i < n; i++) {
+        if (!lists[i].isEmpty() && sessions[i].handOver(lists[i]) && behind == null) {
+          behind = sessions[i];
+        }
       }
     } else {
-      if (p.enabled()) {
-        for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
-          if (e.getKey().admitAll(e.getValue())) {
-            e.getKey().persistAll(e.getValue(), p, p.batch());
-          } else {
-            e.getValue().clear();
-          }
-        }
-        p.commit(); // in the store before it can be delivered, acked and removed
-        for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
-          if (!e.getValue().isEmpty() && e.getKey().handOver(e.getValue()) && behind == null) {
-            behind = e.getKey();
-          }
-        }
-      } else {
-        for (Map.Entry<Session, ArrayList<Delivery>> e : batches.entrySet()) {
-          if (e.getKey().enqueueAll(e.getValue()) && behind == null) {
-            behind = e.getKey();
-          }
+      for (int i = 0; i < n; i++) {
+        if (sessions[i].enqueueAll(lists[i]) && behind == null) {
+          behind = sessions[i];
         }
       }
     }
     batches.clear();
+    if (n > 64) { // a wide fan-out: do not keep arrays that size for the connection's life
+      sessions = new Session[4];
+      lists = newLists();
+    } else {
+      java.util.Arrays.fill(sessions, 0, n, null);
+      java.util.Arrays.fill(lists, 0, n, null);
+    }
+    count = 0;
     lastSession = null;
     lastBatch = null;
     return behind;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static ArrayList<Delivery>[] newLists() {
+    return new ArrayList[4];
   }
 }

@@ -40,6 +40,55 @@ final class MatchCollector {
     }
   }
 
+  /** The lookup key of the trie's walks on this collector: one object, re-aimed at each level. */
+  final LevelKey levelKey = new LevelKey();
+
+  /**
+   * One level of a topic name as a map key, without cutting it out of the topic: hashes like the
+   * {@code String} of that level and equals such a {@code String}. Only for lookups in maps keyed
+   * by {@code String}, as the lookup argument ({@code ConcurrentHashMap.get} compares {@code
+   * key.equals(storedKey)}); never stored. Per message, this spares a substring per level and the
+   * array of levels (about 400 bytes for a 4-level topic).
+   */
+  static final class LevelKey {
+    private String topic;
+    private int start;
+    private int end;
+    private int hash;
+
+    /** Aims the key at {@code topic[start, end)}. */
+    LevelKey at(String topic, int start, int end) {
+      this.topic = topic;
+      this.start = start;
+      this.end = end;
+      int h = 0;
+      for (int i = start; i < end; i++) {
+        h = 31 * h + topic.charAt(i);
+      }
+      this.hash = h;
+      return this;
+    }
+
+    void release() {
+      topic = null;
+    }
+
+    @Override
+    public int hashCode() {
+      return hash; // String.hashCode() of the level
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof String s && s.length() == end - start && topic.regionMatches(start, s, 0, end - start);
+    }
+
+    @Override
+    public String toString() {
+      return topic == null ? "" : topic.substring(start, end);
+    }
+  }
+
   /** The level index of the node {@link #pop()} returns next. */
   int topLevel() {
     return stackLevels[stackSize - 1];

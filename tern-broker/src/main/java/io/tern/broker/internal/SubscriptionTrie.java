@@ -348,34 +348,46 @@ final class SubscriptionTrie {
    * thread's stack holds frames for.
    */
   void match(String topic, MatchCollector out) {
-    String[] levels = TopicLevels.split(topic);
-    boolean dollar = !topic.isEmpty() && topic.charAt(0) == '$';
+    // The stack holds each node with the offset in the topic where its child level starts; past
+    // the end (length + 1) once every level is consumed. Levels are looked up in place (LevelKey).
+    int len = topic.length();
+    boolean dollar = len > 0 && topic.charAt(0) == '$';
+    MatchCollector.LevelKey key = out.levelKey;
     out.push(root, 0);
     while (out.hasPushed()) {
-      int i = out.topLevel();
+      int pos = out.topLevel();
       Node node = out.pop();
-      boolean wildcardsAllowed = !(i == 0 && dollar);
+      boolean wildcardsAllowed = !(pos == 0 && dollar);
       if (wildcardsAllowed) {
         Node hash = node.hash;
         if (hash != null) {
           addMatches(hash, out); // "#" matches this level and everything below, "a/#" matches "a"
         }
       }
-      if (i == levels.length) {
+      if (pos > len) {
         addMatches(node, out);
         continue;
+      }
+      int end = topic.indexOf('/', pos);
+      if (end < 0) {
+        end = len;
       }
       if (wildcardsAllowed) {
         Node plus = node.plus;
         if (plus != null) {
-          out.push(plus, i + 1);
+          out.push(plus, end + 1);
         }
       }
-      Node exact = node.child(levels[i]);
-      if (exact != null) {
-        out.push(exact, i + 1);
+      ConcurrentHashMap<String, Node> children = node.children;
+      if (children != null) {
+        @SuppressWarnings("unlikely-arg-type") // a LevelKey equals the String of its level
+        Node exact = children.get(key.at(topic, pos, end));
+        if (exact != null) {
+          out.push(exact, end + 1);
+        }
       }
     }
+    key.release();
     out.trimStack();
   }
 

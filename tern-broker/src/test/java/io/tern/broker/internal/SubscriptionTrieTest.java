@@ -40,7 +40,8 @@ class SubscriptionTrieTest {
       "a/b/c, a/b/c, true", "a/+/c, a/b/c, true", "a/#, a/b/c, true", "a/#, a, true", "#, a/b, true",
       "+/+, a/b, true", "+, a/b, false", "a/+, a, false", "a/b, a/b/c, false", "+/b, /b, true",
       "/#, /a, true", "+, '', true", "a//b, a//b, true", "a/+/b, a//b, true", "#, $SYS/x, false",
-      "+/x, $SYS/x, false", "$SYS/#, $SYS/x, true", "$SYS/+, $SYS/x, true"})
+      "+/x, $SYS/x, false", "$SYS/#, $SYS/x, true", "$SYS/+, $SYS/x, true", "a/+, a/, true", "a/#, a/, true",
+      "a/, a/, true", "a, a/, false", "€/x, €/x, true", "+/€ü, a/€ü, true", "€/x, €/y, false", "ü/#, ü, true"})
   void matchesLikeTheReferenceMatcher(String filter, String topic, boolean expected) {
     trie.subscribe(sub(session("s"), filter, 0));
     assertThat(matchingFilters(topic).contains(filter)).isEqualTo(expected);
