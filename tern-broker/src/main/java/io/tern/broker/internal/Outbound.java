@@ -9,6 +9,8 @@ final class Outbound {
   final Delivery delivery;
   final int packetId;
   boolean released;
+  /** Acknowledged (or dropped): no longer in its {@link InflightWindow}, whatever its send-order queue still holds. */
+  boolean gone;
 
   Outbound(Delivery delivery, int packetId) {
     this.delivery = delivery;

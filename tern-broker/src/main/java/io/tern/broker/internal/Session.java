@@ -180,7 +180,9 @@ final class Session {
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
   private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** By packet id in send order: a LinkedHashMap from the first QoS 1/2 delivery on, the shared empty map until then. */
-  private Map<Integer, Outbound> inflight = Collections.emptyMap();
+  private InflightWindow inflight = NO_INFLIGHT;
+  /** Shared by every session that has not sent a QoS 1/2 message yet (never added to: see the puts). */
+  private static final InflightWindow NO_INFLIGHT = new InflightWindow();
   /** Inbound QoS 2 packet ids awaiting PUBREL; created by the first one (most clients never send QoS 2). */
   private Set<Integer> inboundQos2;
   private int nextPacketId = 1;
@@ -642,8 +644,8 @@ final class Session {
       int packetId = 0;
       if (qos > 0) {
         packetId = nextPacketId();
-        if (!(inflight instanceof LinkedHashMap)) {
-          inflight = new LinkedHashMap<>();
+        if (inflight == NO_INFLIGHT) {
+          inflight = new InflightWindow();
         }
         inflight.put(packetId, new Outbound(d, packetId));
         inflightSize = inflight.size();
@@ -832,7 +834,7 @@ final class Session {
     p.commit(); // before the CONNACK leaves
     if (!inflight.isEmpty()) {
       long now = System.nanoTime();
-      for (Iterator<Outbound> it = inflight.values().iterator(); it.hasNext(); ) {
+      for (Iterator<Outbound> it = inflight.iterator(); it.hasNext(); ) {
         Outbound o = it.next();
         if (o.released) {
           c.write(new PubRel(o.packetId));
@@ -1006,7 +1008,7 @@ final class Session {
     }
     subscriptions.clear();
     List<Delivery> unacked = new ArrayList<>();
-    for (Outbound o : inflight.values()) {
+    for (Outbound o : inflight) {
       if (o.delivery.sharedFilter() != null && !o.released) {
         unacked.add(o.delivery);
       }
@@ -1158,8 +1160,8 @@ final class Session {
       if (q.packetId() != 0) {
         Outbound o = new Outbound(d, q.packetId());
         o.released = q.released();
-        if (!(inflight instanceof LinkedHashMap)) {
-          inflight = new LinkedHashMap<>();
+        if (inflight == NO_INFLIGHT) {
+          inflight = new InflightWindow();
         }
         inflight.put(q.packetId(), o);
       } else {
