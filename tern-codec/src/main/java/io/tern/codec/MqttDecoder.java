@@ -149,13 +149,18 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     if (available < total) {
       return null;
     }
-    ByteBuf body = in.slice(start + headerLength, remaining);
-    in.skipBytes((int) total);
+    // The body is read in place: the buffer's indices are narrowed to it (and put back after), not
+    // a slice made per packet (an object per packet on the message path).
+    int end = start + (int) total;
+    int writerIndex = in.writerIndex();
+    in.writerIndex(end).readerIndex(start + headerLength);
     MqttVersion v = version == null ? MqttVersion.V3_1_1 : version;
     try {
-      return PacketReader.read(type, firstByte, body, v);
+      return PacketReader.read(type, firstByte, in, v);
     } catch (MqttDecodeException e) {
       throw e.in(type, type == PacketType.CONNECT ? e.version() : v);
+    } finally {
+      in.writerIndex(writerIndex).readerIndex(end);
     }
   }
 
