@@ -14,8 +14,18 @@ import java.util.NoSuchElementException;
  * swept when they outnumber the window. Loop-owned, like the session.
  */
 final class InflightWindow implements Iterable<Outbound> {
+  /**
+   * By {@link #key(int) mixed} packet id. Netty's map indexes a slot by the key's low bits and
+   * probes linearly: consecutive packet ids as keys form one long cluster, and removing its first
+   * entry shifted the whole cluster back (53% of the broker's CPU in QoS 1 fan-in with 1,000 in
+   * flight). Multiplied by an odd constant (a bijection on int), they scatter.
+   */
   private final IntObjectHashMap<Outbound> byId = new IntObjectHashMap<>(16);
   private final ArrayDeque<Outbound> order = new ArrayDeque<>(16);
+
+  private static int key(int packetId) {
+    return packetId * 0x9E3779B1;
+  }
 
   int size() {
     return byId.size();
@@ -26,16 +36,16 @@ final class InflightWindow implements Iterable<Outbound> {
   }
 
   boolean containsKey(int packetId) {
-    return byId.containsKey(packetId);
+    return byId.containsKey(key(packetId));
   }
 
   Outbound get(int packetId) {
-    return byId.get(packetId);
+    return byId.get(key(packetId));
   }
 
   /** Adds a message sent (or read back) with this packet id, last in send order. */
   void put(int packetId, Outbound o) {
-    Outbound previous = byId.put(packetId, o);
+    Outbound previous = byId.put(key(packetId), o);
     if (previous != null) {
       previous.gone = true;
     }
@@ -43,7 +53,7 @@ final class InflightWindow implements Iterable<Outbound> {
   }
 
   Outbound remove(int packetId) {
-    Outbound o = byId.remove(packetId);
+    Outbound o = byId.remove(key(packetId));
     if (o != null) {
       o.gone = true;
       sweep();
@@ -103,7 +113,7 @@ final class InflightWindow implements Iterable<Outbound> {
         if (last == null) {
           throw new IllegalStateException();
         }
-        byId.remove(last.packetId);
+        byId.remove(key(last.packetId));
         last.gone = true; // left in the queue as a mark: the iteration goes on over it
         last = null;
       }
