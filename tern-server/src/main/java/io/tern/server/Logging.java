@@ -17,6 +17,9 @@ import org.slf4j.LoggerFactory;
  * appender named STDOUT, human-readable lines).
  */
 final class Logging {
+  /** The broker's logger of connects and disconnects ({@code MqttConnection}). */
+  static final String CONNECTIONS_LOGGER = "io.tern.broker.connections";
+
   private Logging() {}
 
   /** Sets the level of the root logger (logback.xml keeps Jetty and Javalin at WARN). */
@@ -30,6 +33,11 @@ final class Logging {
   /** Level and format: {@code json} writes one JSON object per line (Logback's JsonEncoder). */
   static void apply(LogConfig config) {
     setLevel(config.level());
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      // One line per connect and disconnect only when asked for (log.connections): with many
+      // clients they are most of the log, and formatting them costs every connection memory.
+      context.getLogger(CONNECTIONS_LOGGER).setLevel(config.connections() ? Level.INFO : Level.OFF);
+    }
     if (config.format() == LogConfig.Format.JSON
         && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
       ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);

@@ -34,9 +34,8 @@ public final class BrokerStats {
   static final int BYTES_IN = 12;
   static final int BYTES_OUT = 13;
   final StripedCounters traffic = new StripedCounters(14);
-  /** The counters the connections' decoders and encoders report to: one instance each, shared. */
+  /** The counter the connections' decoders report to: one instance, shared. */
   final java.util.function.LongConsumer bytesReceivedCounter = n -> traffic.add(BYTES_IN, n);
-  final java.util.function.LongConsumer bytesSentCounter = n -> traffic.add(BYTES_OUT, n);
   /** Publish-to-deliver latency, sampled by the sessions. */
   final LatencyHistogram deliveryLatency = new LatencyHistogram();
 

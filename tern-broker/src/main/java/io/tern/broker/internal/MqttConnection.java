@@ -59,6 +59,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
   /** Per-client tracing ({@link io.tern.broker.management.BrokerManagement#trace}). */
   private static final Logger trace = LoggerFactory.getLogger("io.tern.broker.trace");
+  /**
+   * One line per connect and per disconnect, on a logger of their own: the standalone server turns
+   * it off unless {@code log.connections} asks for it (with many clients those lines are most of the
+   * log, and formatting them costs each connection memory and time).
+   */
+  private static final Logger connections = LoggerFactory.getLogger("io.tern.broker.connections");
 
   /** MQTT 3.1 limits client identifiers to 23 characters (3.1 spec, CONNECT payload). */
   private static final int V3_1_MAX_CLIENT_ID = 23;
@@ -67,7 +73,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private final BrokerCore core;
   private final Listener listener;
-  private final MqttEncoder encoder;
+  /**
+   * The version packets are encoded as: 3.1.1 until the CONNECT says otherwise. The connection
+   * encodes what it writes itself (an encoder handler would cost every connection a handler and a
+   * context, and every write a pipeline step).
+   */
+  private MqttVersion encodeVersion = MqttVersion.V3_1_1;
+  /** Whether this connection adds its bytes to the broker's total (plain TCP: no TrafficCounter in front). */
+  private final boolean countsWireBytes;
+  private long bytesOut;
   /** Created by the first PUBLISH (or retained delivery): an idle connection never needs them. */
   private MatchCollector matches;
   private DeliveryBatcher batcher;
@@ -147,10 +161,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** Whether this client's packets are logged: one field test per packet when off. */
   private boolean traced;
 
-  MqttConnection(BrokerCore core, Listener listener, MqttEncoder encoder) {
+  MqttConnection(BrokerCore core, Listener listener, boolean countsWireBytes) {
     this.core = core;
     this.listener = listener;
-    this.encoder = encoder;
+    this.countsWireBytes = countsWireBytes;
   }
 
   // ------------------------------------------------------------------ Netty events
@@ -400,12 +414,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       beginClose("bad CONNECT");
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
-        encoder.setVersion(MqttVersion.V3_1_1);
-        ctx.writeAndFlush(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))
+        encodeVersion = MqttVersion.V3_1_1;
+        ctx.writeAndFlush(encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION)))
             .addListener(ChannelFutureListener.CLOSE);
       } else if (e.version() == MqttVersion.V5) {
-        encoder.setVersion(MqttVersion.V5);
-        ctx.writeAndFlush(new ConnAck(false, e.reasonCode())).addListener(ChannelFutureListener.CLOSE);
+        encodeVersion = MqttVersion.V5;
+        ctx.writeAndFlush(encode(new ConnAck(false, e.reasonCode()))).addListener(ChannelFutureListener.CLOSE);
       } else {
         ctx.close(); // MQTT-3.1.4-1: close without CONNACK
       }
@@ -418,7 +432,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     connectTimeout.cancel(false);
     connectTimeout = null; // a cancelled task kept in a field would stay for the connection's life
     version = c.version();
-    encoder.setVersion(version);
+    encodeVersion = version;
     cleanStart = c.cleanStart();
     boolean v5 = version.isV5();
     String id = c.clientId();
@@ -565,7 +579,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       beginClose("not authenticated");
       clientError(result.reasonCode(), "CONNECT refused by authentication");
       int code = version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
-      ctx.writeAndFlush(new ConnAck(false, code)).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(encode(new ConnAck(false, code))).addListener(ChannelFutureListener.CLOSE);
       return;
     }
     client = info;
@@ -581,7 +595,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ConnAck ack = version.isV5()
         ? new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(why).build())
         : new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode));
-    ctx.writeAndFlush(ack).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(encode(ack)).addListener(ChannelFutureListener.CLOSE);
   }
 
   private void sessionReady(Session s, boolean present, boolean assignedId, boolean responseInfo) {
@@ -621,8 +635,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
     // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
     boolean sessionPresent = present && !cleanStart && version != MqttVersion.V3_1;
-    ctx.write(new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props), ctx.voidPromise());
-    log.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
+    ctx.write(encode(new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props)), ctx.voidPromise());
+    connections.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, sessionExpiry, clientReceiveMaximum);
     flush();
@@ -1052,7 +1066,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     beginClose(cause, why);
     if (state == State.CONNECTED && version.isV5()) {
       writePendingOut();
-      ctx.writeAndFlush(disconnectPacket(reasonCode, why)).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(encode(disconnectPacket(reasonCode, why))).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.close();
     }
@@ -1097,7 +1111,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {
         writePendingOut();
-        ctx.writeAndFlush(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"));
+        ctx.writeAndFlush(encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over")));
       }
     }
     onClosed();
@@ -1105,6 +1119,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** The broker is stopping. On this connection's loop. */
+  io.netty.channel.ChannelFuture closeFuture() {
+    return channel.closeFuture();
+  }
+
   void serverShutdown() {
     shuttingDown = true;
     disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
@@ -1138,7 +1156,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (previous == State.CONNECTED) {
       publishWill();
       session.detach(this);
-      log.info("Client {} from {} disconnected: {}", clientId, remote(), closeReason == null ? "connection lost" : closeReason);
+      connections.info("Client {} from {} disconnected: {}", clientId, remote(),
+          closeReason == null ? "connection lost" : closeReason);
       Events ev = core.events();
       if (ev.active()) {
         ev.emit(new BrokerEvent.Disconnected(System.currentTimeMillis(), clientId, client.username(),
@@ -1207,7 +1226,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     if (out.readableBytes() >= 16 * 1024) {
       pendingOut = null;
-      ctx.write(out, ctx.voidPromise());
+      ctx.write(encode(out), ctx.voidPromise());
     }
   }
 
@@ -1217,7 +1236,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       trace.info("Client {} received {}", clientId, packet);
     }
     writePendingOut();
-    ctx.write(packet, ctx.voidPromise());
+    ctx.write(encode(packet), ctx.voidPromise());
   }
 
   void writeAndFlush(Object packet) {
@@ -1234,8 +1253,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ByteBuf out = pendingOut;
     if (out != null) {
       pendingOut = null;
-      ctx.write(out, ctx.voidPromise());
+      ctx.write(encode(out), ctx.voidPromise());
     }
+  }
+
+  /** A packet as bytes in this connection's protocol version (a buffer as it is), counted as written. */
+  private ByteBuf encode(Object msg) {
+    ByteBuf b = msg instanceof ByteBuf buf ? buf : MqttEncoder.encode(ctx.alloc(), (MqttPacket) msg, encodeVersion);
+    int n = b.readableBytes();
+    bytesOut += n;
+    if (countsWireBytes) {
+      core.stats().traffic.add(BrokerStats.BYTES_OUT, n);
+    }
+    return b;
   }
 
   private void releasePendingOut() {
@@ -1316,7 +1346,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   long bytesOut() {
     TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
-    return t != null ? t.bytesOut : encoder.bytesWritten();
+    return t != null ? t.bytesOut : bytesOut;
   }
 
   /**

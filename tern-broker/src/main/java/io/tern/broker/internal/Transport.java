@@ -12,8 +12,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -26,14 +24,14 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tern.broker.Listener;
 import io.tern.codec.MqttDecoder;
-import io.tern.codec.MqttEncoder;
-import io.tern.codec.MqttVersion;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -52,12 +50,14 @@ public final class Transport {
   /** The client's address as the PROXY protocol header gave it; absent without one. */
   static final AttributeKey<InetSocketAddress> REAL_REMOTE = AttributeKey.valueOf("tern.realRemote");
 
+  private static final io.netty.channel.AdaptiveRecvByteBufAllocator RECEIVE_SIZES =
+      new io.netty.channel.AdaptiveRecvByteBufAllocator();
+
   private final BrokerCore core;
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private final Map<String, Channel> serverChannels = new LinkedHashMap<>();
   private final Map<String, Integer> boundPorts = new LinkedHashMap<>();
-  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final ConnectionLimits limits;
   private final Map<String, TlsContext> tls = new HashMap<>();
 
@@ -101,6 +101,9 @@ public final class Transport {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            // One allocator for all connections (its handle is per connection anyway): otherwise
+            // each channel's config keeps an instance of its own for the connection's life.
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_SIZES)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
             .childHandler(new ChannelInitializer<SocketChannel>() {
               @Override
@@ -125,7 +128,6 @@ public final class Transport {
                   ch.close();
                   return;
                 }
-                connections.add(ch);
                 ChannelPipeline p = ch.pipeline();
                 // Bytes on the wire: on a plain TCP listener the MQTT codec counts them itself (a
                 // counting handler would cost every connection a handler and a context); behind TLS
@@ -135,15 +137,12 @@ public final class Transport {
                   p.addLast("traffic", new TrafficCounter(core.stats()));
                 }
                 addTransportHandlers(ch, p, l);
-                MqttEncoder encoder = new MqttEncoder(MqttVersion.V3_1_1);
                 MqttDecoder decoder = new MqttDecoder(core.config().maxPacketSize());
                 if (!framed) {
                   decoder.countBytes(core.stats().bytesReceivedCounter);
-                  encoder.countBytes(core.stats().bytesSentCounter);
                 }
                 p.addLast("decoder", decoder);
-                p.addLast("encoder", encoder);
-                p.addLast("mqtt", new MqttConnection(core, l, encoder));
+                p.addLast("mqtt", new MqttConnection(core, l, !framed)); // encodes what it writes itself
               }
             });
         Channel ch = b.bind(l.host(), l.port()).syncUninterruptibly().channel();
@@ -246,15 +245,35 @@ public final class Transport {
       ch.close().syncUninterruptibly();
     }
     serverChannels.clear();
-    for (Channel ch : connections) {
-      MqttConnection c = ch.pipeline().get(MqttConnection.class);
-      if (c != null) {
-        ch.eventLoop().execute(c::serverShutdown);
-      } else {
-        ch.close();
+    // Every connected client is disconnected as the server stops (MQTT 5: DISCONNECT 0x8B; its
+    // will goes as after any end without DISCONNECT), on its session's loop. Connections found
+    // through the sessions rather than a channel group (which costs every connection a map entry and
+    // a close listener); one that has not finished its CONNECT is closed by its loop's shutdown.
+    List<CompletableFuture<Void>> closed = new ArrayList<>();
+    for (Session s : core.registry().all()) {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      closed.add(done);
+      try {
+        s.runOnLoop(() -> {
+          MqttConnection c = s.connection();
+          if (c == null) {
+            done.complete(null);
+            return;
+          }
+          c.closeFuture().addListener(f -> done.complete(null));
+          c.serverShutdown();
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        done.complete(null);
       }
     }
-    connections.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    try {
+      CompletableFuture.allOf(closed.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.warn("Not every connection closed within 5 s of the stop; the event loops close the rest");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (workerGroup != null) {
       workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
       bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

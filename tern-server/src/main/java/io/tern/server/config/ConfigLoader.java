@@ -84,7 +84,7 @@ public final class ConfigLoader {
     LimitsConfig limits = limits(top.section("limits", LIMIT_KEYS));
     MqttConfig mqtt = mqtt(top.section("mqtt", MQTT_KEYS));
     int ioThreads = top.integer("io_threads", ServerConfig.defaultIoThreads(), b -> b::ioThreads);
-    LogConfig log = log(top.section("log", "level", "format"));
+    LogConfig log = log(top.section("log", "level", "format", "connections"));
     StorageConfig storage = storage(top.section("storage", "durability", "data_dir", "on_corrupt_store"));
     AuthConfig auth = auth(top.section("auth", "password_file", "acl_file", "allow_anonymous",
         "reload_check_interval"));
@@ -438,16 +438,17 @@ public final class ConfigLoader {
 
   private LogConfig log(Section s) {
     LogConfig.Format format = choice(s.get("format"), LogConfig.Format.values(), LogConfig.Format.TEXT);
+    boolean connections = s.bool("connections", false);
     Value value = s.get("level");
     if (value.node == null) {
-      return new LogConfig(LogLevel.INFO, format);
+      return new LogConfig(LogLevel.INFO, format, connections);
     }
     if (value.node.isBoolean() && !value.node.booleanValue()) {
-      return new LogConfig(LogLevel.OFF, format); // YAML 1.1 reads a bare `off` as false
+      return new LogConfig(LogLevel.OFF, format, connections); // YAML 1.1 reads a bare `off` as false
     }
     String text = value.text();
     try {
-      return new LogConfig(LogLevel.valueOf(text.toUpperCase(Locale.ROOT)), format);
+      return new LogConfig(LogLevel.valueOf(text.toUpperCase(Locale.ROOT)), format, connections);
     } catch (IllegalArgumentException e) {
       throw error(value.path, "expected one of trace, debug, info, warn, error, off; got '" + text + "'");
     }

@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param format {@code text} (one human-readable line per event, the default) or {@code json} (one
  *     JSON object per line, for log collectors)
  */
-public record LogConfig(LogLevel level, Format format) {
+public record LogConfig(LogLevel level, Format format, boolean connections) {
   /** How log lines are written. */
   public enum Format { TEXT, JSON }
 
@@ -23,7 +23,12 @@ public record LogConfig(LogLevel level, Format format) {
     this(level, Format.TEXT);
   }
 
+  /** Without a line per connect and disconnect. */
+  public LogConfig(LogLevel level, Format format) {
+    this(level, format, false);
+  }
+
   public static LogConfig defaults() {
-    return new LogConfig(LogLevel.INFO, Format.TEXT);
+    return new LogConfig(LogLevel.INFO, Format.TEXT, false);
   }
 }

@@ -122,7 +122,7 @@ public record ServerConfig(
     List<ListenerConfig> changed = new ArrayList<>(listeners);
     ListenerConfig first = changed.get(0);
     changed.set(0, first.withAddress(bind != null ? bind : first.bind(), port != null ? port : first.port()));
-    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel, log.format()) : log,
+    return new ServerConfig(changed, limits, ioThreads, logLevel != null ? new LogConfig(logLevel, log.format(), log.connections()) : log,
         mqtt, storage, auth, admin, sys, plugins);
   }
 

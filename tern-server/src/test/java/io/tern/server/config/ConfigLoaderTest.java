@@ -221,6 +221,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void connectionLinesAreOffUnlessAskedFor() {
+    assertThat(ServerConfig.defaults().log().connections()).isFalse();
+    assertThat(parse("log: {level: warn}").log().connections()).isFalse();
+    assertThat(parse("log: {connections: true}").log().connections()).isTrue();
+    assertThat(parse("log: {connections: true, level: debug}").log().level()).isEqualTo(LogLevel.DEBUG);
+    assertRejected("log:\n  connections: sometimes\n", "log.connections");
+  }
+
+  @Test
   void logLevelIgnoresCaseAndABareOffMeansOff() {
     assertThat(parse("log: {level: WARN}").log().level()).isEqualTo(LogLevel.WARN);
     assertThat(parse("log: {level: off}").log().level()).isEqualTo(LogLevel.OFF); // YAML 1.1: off is false

@@ -82,7 +82,8 @@ class TernJarIT {
       assertThat(new String(m.getPayload(), StandardCharsets.UTF_8)).isEqualTo("hello " + qos);
       assertThat(m.getQos()).isEqualTo(qos);
     }
-    assertThat(tern.output()).contains("Client it-sub connected", "Client it-pub connected");
+    // No line per connect by default (log.connections: false).
+    assertThat(tern.output()).doesNotContain("Client it-sub connected");
 
     assertThat(tern.terminate()).as("exit status after SIGTERM").isZero();
     assertThat(tern.lines()).anyMatch(l -> l.endsWith("Tern stopped"));
@@ -204,6 +205,7 @@ class TernJarIT {
           max_packet_size: 64KiB
         log:
           level: info
+          connections: true
         """.formatted(port));
     TernProcess tern = start("--config", file.toString()).awaitStarted();
     assertThat(tern.output())
@@ -214,6 +216,11 @@ class TernJarIT {
     MqttClient client = connect(port, "it-config");
     IMqttToken granted = client.subscribeWithResponse("c/#", 2);
     assertThat(granted.getGrantedQos()).containsExactly(1);
+    client.disconnect();
+    // log.connections: a line per connect and per disconnect.
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(tern.output()).contains("Client it-config connected from", "Client it-config from")
+            .contains("disconnected: client DISCONNECT"));
 
     assertThat(tern.terminate()).isZero();
   }
