@@ -24,46 +24,10 @@ import java.util.List;
  */
 public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
   private volatile MqttVersion version;
-  /** Bytes written through this handler: encoded packets and buffers encoded beforehand. */
-  private long bytesWritten;
-  private java.util.function.LongConsumer byteCounter;
 
   public MqttEncoder(MqttVersion version) {
     super(MqttPacket.class);
     this.version = version;
-  }
-
-  /**
-   * Counts the bytes written through this encoder (packets it encodes and {@link ByteBuf}s passed
-   * through), reporting each write's size to {@code counter} (may be null). See {@link
-   * MqttDecoder#countBytes}. Set before the first write.
-   */
-  public MqttEncoder countBytes(java.util.function.LongConsumer counter) {
-    this.byteCounter = counter;
-    return this;
-  }
-
-  /** The bytes written so far. On the channel's event loop (elsewhere: a recent value). */
-  public long bytesWritten() {
-    return bytesWritten;
-  }
-
-  private void counted(int n) {
-    bytesWritten += n;
-    java.util.function.LongConsumer c = byteCounter;
-    if (c != null) {
-      c.accept(n);
-    }
-  }
-
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) throws Exception {
-    if (msg instanceof ByteBuf b) {
-      counted(b.readableBytes());
-      ctx.write(msg, promise);
-      return;
-    }
-    super.write(ctx, msg, promise);
   }
 
   public MqttVersion version() {
@@ -76,9 +40,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
 
   @Override
   protected void encode(ChannelHandlerContext ctx, MqttPacket msg, List<Object> out) {
-    ByteBuf buf = encode(ctx.alloc(), msg, version);
-    counted(buf.readableBytes());
-    out.add(buf);
+    out.add(encode(ctx.alloc(), msg, version));
   }
 
   /** Encodes one packet into a new buffer of exactly its size. */

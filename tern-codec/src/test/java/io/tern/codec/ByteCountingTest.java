@@ -2,13 +2,12 @@ package io.tern.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The decoder and encoder count the bytes through them (what the broker reports as bytes received and sent). */
+/** The decoder counts the bytes it is given (what the broker reports as bytes received on plain TCP). */
 class ByteCountingTest {
   @Test
   void theDecoderCountsEveryByteGivenItEvenOfAnIncompletePacket() {
@@ -24,27 +23,5 @@ class ByteCountingTest {
     assertThat(decoder.bytesRead()).isEqualTo(9);
     assertThat(total).hasValue(9);
     assertThat(ch.finishAndReleaseAll()).isTrue();
-  }
-
-  @Test
-  void theEncoderCountsPacketsItEncodesAndBuffersPassedThrough() {
-    AtomicLong total = new AtomicLong();
-    MqttEncoder encoder = new MqttEncoder(MqttVersion.V3_1_1).countBytes(total::addAndGet);
-    EmbeddedChannel ch = new EmbeddedChannel(encoder);
-    ch.writeOutbound(PingResp.INSTANCE); // 2 bytes
-    ByteBuf preEncoded = Unpooled.wrappedBuffer(new byte[] {0x30, 0x03, 0x00, 0x01, 'a'});
-    ch.writeOutbound(preEncoded);
-    assertThat(encoder.bytesWritten()).isEqualTo(7);
-    assertThat(total).hasValue(7);
-    ch.finishAndReleaseAll();
-  }
-
-  @Test
-  void withoutACounterOnlyTheConnectionsOwnTotalCounts() {
-    MqttEncoder encoder = new MqttEncoder(MqttVersion.V5);
-    EmbeddedChannel ch = new EmbeddedChannel(encoder);
-    ch.writeOutbound(PingResp.INSTANCE);
-    assertThat(encoder.bytesWritten()).isEqualTo(2);
-    ch.finishAndReleaseAll();
   }
 }

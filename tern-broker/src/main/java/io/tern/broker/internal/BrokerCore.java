@@ -321,26 +321,30 @@ public final class BrokerCore {
     }
     io.tern.broker.MqttMessage view = io.tern.broker.MqttMessage.wrap(will);
     java.util.concurrent.CompletableFuture<io.tern.broker.MqttMessage> decided = hooks.will(client, view);
-    if (decided.isDone()) {
-      io.tern.broker.MqttMessage out = decided.join();
-      if (out != null) {
-        publish.accept(out == view ? will : out.toPublish());
-      }
+    if (decided.isDone()) { // every hook answered at once: publish on this thread
+      publishWillAs(decided.join(), view, will, publish);
       return;
     }
     decided.thenAccept(out -> {
       if (out == null) {
         return;
       }
-      Publish p = out == view ? will : out.toPublish();
       try {
-        executor.execute(() -> publish.accept(p));
+        executor.execute(() -> publishWillAs(out, view, will, publish));
       } catch (java.util.concurrent.RejectedExecutionException e) {
         org.slf4j.LoggerFactory.getLogger(BrokerCore.class).warn(
             "Will of client {} to {} not published: the broker stopped before a will hook answered", client.clientId(),
-            p.topic());
+            out.topic());
       }
     });
+  }
+
+  /** Publishes what the will hooks left: nothing (null), the will itself (its view), or another message. */
+  private static void publishWillAs(io.tern.broker.MqttMessage out, io.tern.broker.MqttMessage view, Publish will,
+      java.util.function.Consumer<Publish> publish) {
+    if (out != null) {
+      publish.accept(out == view ? will : out.toPublish());
+    }
   }
 
   /**

@@ -111,7 +111,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private long keepAliveNanos;
   private long lastReadNanos;
   private ScheduledFuture<?> keepAliveTimer;
-  private int keepAliveSeconds;
   /** Packets that arrived after CONNECT while the session was being prepared. */
   private List<Object> pending;
 
@@ -325,7 +324,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void startKeepAlive(int seconds) {
-    keepAliveSeconds = seconds;
     keepAliveNanos = seconds * 1_500_000_000L;
     lastReadNanos = System.nanoTime();
     keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
@@ -700,7 +698,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private int keepAliveOf() {
-    return keepAliveSeconds;
+    return (int) (keepAliveNanos / 1_500_000_000L);
   }
 
   private void onPublish(Publish p) {
@@ -1194,7 +1192,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     core.willAfterHooks(client != null ? client : new ClientInfo(clientId, null, null, listener.name(), null), p,
         channel.eventLoop(), out -> {
           core.route(new Message(out, clientId, System.nanoTime()), matches(), batcher());
-          batcher.flush(core.persistence());
+          flushBatcher();
         });
   }
 

@@ -773,7 +773,7 @@ final class Session {
 
   /** Adds or replaces a subscription; true when it is new for this session. */
   boolean subscribe(Subscriber s) {
-    if (subscriptions.isEmpty() && !(subscriptions instanceof HashMap)) {
+    if (!(subscriptions instanceof HashMap)) {
       subscriptions = new HashMap<>();
     }
     subscriptions.put(s.filter(), s);

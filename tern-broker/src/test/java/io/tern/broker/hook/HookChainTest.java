@@ -288,15 +288,7 @@ class HookChainTest extends HookTestBase {
     start(b -> b.hook((WillHook) (client, will) -> PublishDecision.async(CompletableFuture.supplyAsync(
         () -> client.clientId().equals("quiet") ? PublishDecision.refuse()
             : PublishDecision.rewrite(will.withPayload(client.clientId() + " checked out")), LATER))));
-    Mqtt5BlockingClient watcher = v5("watcher");
-    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(watcher);
-    watcher.subscribeWith().topicFilter("wills").send();
-    for (String id : List.of("quiet", "loud")) {
-      Mqtt5BlockingClient c = client(id);
-      c.connectWith().willPublish().topic("wills").payload(bytes("bye")).applyWillPublish().send();
-      c.disconnectWith().reasonCode(com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode
-          .DISCONNECT_WITH_WILL_MESSAGE).send();
-    }
+    Mqtt5BlockingClient.Mqtt5Publishes in = quietAndLoudLeaveWithWills();
     assertThat(text(receive(in, 5000).orElseThrow())).isEqualTo("loud checked out");
     assertThat(receive(in, 300)).isEmpty();
   }
@@ -313,10 +305,8 @@ class HookChainTest extends HookTestBase {
     assertThat(broker.stats().subscriptions()).isZero();
   }
 
-  @Test
-  void willHookRewritesOrSuppressesWills() {
-    start(b -> b.hook((WillHook) (client, will) -> client.clientId().equals("quiet")
-        ? PublishDecision.refuse() : PublishDecision.rewrite(will.withPayload(client.clientId() + " is gone"))));
+  /** A watcher subscribes to "wills"; clients "quiet" and "loud" connect with a will there and leave with it. */
+  private Mqtt5BlockingClient.Mqtt5Publishes quietAndLoudLeaveWithWills() {
     Mqtt5BlockingClient watcher = v5("watcher");
     Mqtt5BlockingClient.Mqtt5Publishes in = publishes(watcher);
     watcher.subscribeWith().topicFilter("wills").send();
@@ -326,6 +316,14 @@ class HookChainTest extends HookTestBase {
       c.disconnectWith().reasonCode(com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode
           .DISCONNECT_WITH_WILL_MESSAGE).send();
     }
+    return in;
+  }
+
+  @Test
+  void willHookRewritesOrSuppressesWills() {
+    start(b -> b.hook((WillHook) (client, will) -> client.clientId().equals("quiet")
+        ? PublishDecision.refuse() : PublishDecision.rewrite(will.withPayload(client.clientId() + " is gone"))));
+    Mqtt5BlockingClient.Mqtt5Publishes in = quietAndLoudLeaveWithWills();
     assertThat(text(receive(in, 5000).orElseThrow())).isEqualTo("loud is gone");
     assertThat(receive(in, 300)).isEmpty();
   }
