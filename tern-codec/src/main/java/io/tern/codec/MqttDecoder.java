@@ -28,6 +28,13 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   private final int maxPacketSize;
   private MqttVersion version;
   private boolean failed;
+  /**
+   * The topic name of the last PUBLISH, as received and as decoded: a client mostly publishes to the
+   * same few topics, and a PUBLISH whose topic bytes are the same reuses the decoded (and already
+   * checked) name instead of making a copy and a string per message. See {@link PacketReader}.
+   */
+  byte[] lastTopicBytes;
+  String lastTopic;
   /** Bytes this decoder was given; with {@link #countBytes}, also reported to a counter. */
   private long bytesRead;
   private java.util.function.LongConsumer byteCounter;
@@ -87,7 +94,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
       return;
     }
     try {
-      MqttPacket packet = decode(in, version, maxPacketSize);
+      MqttPacket packet = decode(in, version, maxPacketSize, this);
       if (packet != null) {
         if (version == null && packet instanceof Connect) {
           version = ((Connect) packet).version();
@@ -110,6 +117,10 @@ public final class MqttDecoder extends ByteToMessageDecoder {
    * @throws MqttDecodeException when the bytes break the protocol
    */
   public static MqttPacket decode(ByteBuf in, MqttVersion version, int maxPacketSize) {
+    return decode(in, version, maxPacketSize, null);
+  }
+
+  private static MqttPacket decode(ByteBuf in, MqttVersion version, int maxPacketSize, MqttDecoder topics) {
     int start = in.readerIndex();
     int available = in.readableBytes();
     if (available < 1) {
@@ -156,7 +167,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     in.writerIndex(end).readerIndex(start + headerLength);
     MqttVersion v = version == null ? MqttVersion.V3_1_1 : version;
     try {
-      return PacketReader.read(type, firstByte, in, v);
+      return PacketReader.read(type, firstByte, in, v, topics);
     } catch (MqttDecodeException e) {
       throw e.in(type, type == PacketType.CONNECT ? e.version() : v);
     } finally {

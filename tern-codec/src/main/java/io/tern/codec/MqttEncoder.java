@@ -89,6 +89,31 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
     out.writeBytes(payload);
   }
 
+  /**
+   * Writes a PUBACK, PUBREC, PUBREL or PUBCOMP without properties, as {@link #encode(MqttPacket,
+   * MqttVersion, ByteBuf)} writes the packet with the same fields, without building the packet: the
+   * broker acknowledges every QoS 1/2 message it receives through this.
+   */
+  public static void encodeAck(PacketType type, int packetId, int reasonCode, MqttVersion version, ByteBuf out) {
+    if (type != PacketType.PUBACK && type != PacketType.PUBREC && type != PacketType.PUBREL
+        && type != PacketType.PUBCOMP) {
+      throw new IllegalArgumentException(type + " is not an acknowledgement of the PUBLISH flow");
+    }
+    checkPacketId(packetId);
+    // Section 3.4.2.1: the reason code may be left out when it is Success (MQTT 5.0); MQTT 3.x has none.
+    boolean withCode = version.isV5() && reasonCode != ReasonCodes.SUCCESS;
+    if (withCode) {
+      checkByte(reasonCode, type + " reason code");
+    }
+    out.ensureWritable(withCode ? 5 : 4);
+    out.writeByte((type.value() << 4) | (type == PacketType.PUBREL ? 0x02 : 0));
+    out.writeByte(withCode ? 3 : 2);
+    out.writeShort(packetId);
+    if (withCode) {
+      out.writeByte(reasonCode);
+    }
+  }
+
   /** Writes one packet at the writer index of {@code out}. */
   public static void encode(MqttPacket packet, MqttVersion version, ByteBuf out) {
     boolean v5 = version.isV5();

@@ -4,7 +4,10 @@ import static io.tern.codec.MqttDecodeException.malformed;
 import static io.tern.codec.MqttDecodeException.protocolError;
 
 import io.netty.buffer.ByteBuf;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -17,17 +20,29 @@ import java.util.List;
  * body is a Malformed Packet, never an {@link IndexOutOfBoundsException}.
  */
 final class PacketReader {
+  /** Big-endian longs out of a byte array, as {@link ByteBuf#getLong} reads them. */
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
   private final ByteBuf body;
   private final MqttVersion version;
+  /** The decoder of the connection, which remembers its last topic name; null for one-off decodes. */
+  private final MqttDecoder topics;
+  /** The bytes of the last string {@link #utf8} read. */
+  private byte[] lastUtf8;
 
-  private PacketReader(ByteBuf body, MqttVersion version) {
+  private PacketReader(ByteBuf body, MqttVersion version, MqttDecoder topics) {
     this.body = body;
     this.version = version;
+    this.topics = topics;
   }
 
   /** Decodes the body of a packet whose first byte is {@code firstByte}. */
   static MqttPacket read(PacketType type, int firstByte, ByteBuf body, MqttVersion version) {
-    PacketReader r = new PacketReader(body, version);
+    return read(type, firstByte, body, version, null);
+  }
+
+  static MqttPacket read(PacketType type, int firstByte, ByteBuf body, MqttVersion version, MqttDecoder topics) {
+    PacketReader r = new PacketReader(body, version, topics);
     MqttPacket p;
     switch (type) {
       case CONNECT: return r.connect(); // checks its own trailing bytes: its version is its own
@@ -131,7 +146,11 @@ final class PacketReader {
     if (qos == 0 && dup) {
       throw malformed("PUBLISH QoS 0 with DUP set"); // MQTT-3.3.1-2
     }
-    String topic = utf8("topic name");
+    String topic = sameTopic();
+    boolean known = topic != null;
+    if (!known) {
+      topic = utf8("topic name");
+    }
     int packetId = qos > 0 ? packetId() : 0;
     MqttProperties props = version.isV5() ? properties(PacketType.PUBLISH, false) : MqttProperties.EMPTY;
     if (topic.isEmpty()) {
@@ -140,9 +159,15 @@ final class PacketReader {
         throw new MqttDecodeException(version.isV5() ? ReasonCodes.PROTOCOL_ERROR : ReasonCodes.TOPIC_NAME_INVALID,
             "PUBLISH with an empty topic name" + (version.isV5() ? " and no Topic Alias" : ""));
       }
-    } else if (!Topics.isValidName(topic)) {
-      throw new MqttDecodeException(ReasonCodes.TOPIC_NAME_INVALID,
-          "PUBLISH topic name contains a wildcard: '" + topic + "'"); // MQTT-3.3.2-2
+    } else if (!known) {
+      if (!Topics.isValidName(topic)) {
+        throw new MqttDecodeException(ReasonCodes.TOPIC_NAME_INVALID,
+            "PUBLISH topic name contains a wildcard: '" + topic + "'"); // MQTT-3.3.2-2
+      }
+      if (topics != null) {
+        topics.lastTopicBytes = lastUtf8;
+        topics.lastTopic = topic;
+      }
     }
     byte[] payload = new byte[body.readableBytes()];
     body.readBytes(payload);
@@ -161,11 +186,45 @@ final class PacketReader {
         }
       }
     }
+    if (reasonCode == ReasonCodes.SUCCESS && props.isEmpty()) {
+      return SuccessAcks.of(type, packetId);
+    }
     switch (type) {
       case PUBACK: return new PubAck(packetId, reasonCode, props);
       case PUBREC: return new PubRec(packetId, reasonCode, props);
       case PUBREL: return new PubRel(packetId, reasonCode, props);
       default: return new PubComp(packetId, reasonCode, props);
+    }
+  }
+
+  /**
+   * The acks of the PUBLISH flow with Success and no properties, by type and packet id, made on
+   * first use and shared by every decoder: immutable values, like the boxed small integers. A QoS
+   * 1/2 message costs its receiver's ack no object; the tables hold at most 65,535 packets a type
+   * (about 1.8 MB each when every packet id has been seen).
+   */
+  private static final class SuccessAcks {
+    private static final MqttPacket[][] TABLES = new MqttPacket[4][];
+
+    static MqttPacket of(PacketType type, int packetId) {
+      int t = type == PacketType.PUBACK ? 0 : type == PacketType.PUBREC ? 1 : type == PacketType.PUBREL ? 2 : 3;
+      MqttPacket[] table = TABLES[t];
+      if (table == null) {
+        table = new MqttPacket[65536];
+        TABLES[t] = table; // a race makes a second table: harmless, its entries are equal values
+      }
+      MqttPacket p = table[packetId];
+      if (p == null) {
+        // Records have final fields only: safely published through a plain array write.
+        p = switch (t) {
+          case 0 -> new PubAck(packetId);
+          case 1 -> new PubRec(packetId);
+          case 2 -> new PubRel(packetId);
+          default -> new PubComp(packetId);
+        };
+        table[packetId] = p;
+      }
+      return p;
     }
   }
 
@@ -442,6 +501,36 @@ final class PacketReader {
     return b;
   }
 
+  /**
+   * The topic name at the reader's position when its bytes are those of the connection's last
+   * topic name, which was checked then (the reader is moved past it); otherwise null and nothing read.
+   */
+  private String sameTopic() {
+    if (topics == null || topics.lastTopicBytes == null || body.readableBytes() < 2) {
+      return null;
+    }
+    byte[] last = topics.lastTopicBytes;
+    int n = last.length;
+    int start = body.readerIndex();
+    if (body.getUnsignedShort(start) != n || body.readableBytes() - 2 < n) {
+      return null;
+    }
+    int at = start + 2;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (body.getLong(at + i) != (long) LONGS.get(last, i)) {
+        return null;
+      }
+    }
+    for (; i < n; i++) {
+      if (body.getByte(at + i) != last[i]) {
+        return null;
+      }
+    }
+    body.skipBytes(2 + n);
+    return topics.lastTopic;
+  }
+
   /** A UTF-8 Encoded String (section 1.5.4): well-formed, no U+0000, no surrogates. */
   private String utf8(String what) {
     int len = u16();
@@ -476,6 +565,7 @@ final class PacketReader {
       }
     }
     body.skipBytes(len);
+    lastUtf8 = bytes;
     return s;
   }
 

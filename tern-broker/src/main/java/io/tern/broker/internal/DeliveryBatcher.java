@@ -22,6 +22,12 @@ final class DeliveryBatcher implements DeliverySink {
   private int count;
   private Session lastSession;
   private ArrayList<Delivery> lastBatch;
+  /**
+   * Lists that came back from a flush: a session takes over only a batch of two or more, so at a
+   * message per read (the low-rate case) the same list serves every read.
+   */
+  private final ArrayList<Delivery>[] spare = newLists();
+  private int spareCount;
 
   @Override
   public void deliver(Session session, Delivery delivery) {
@@ -31,7 +37,7 @@ final class DeliveryBatcher implements DeliverySink {
     }
     ArrayList<Delivery> batch = batches.get(session);
     if (batch == null) {
-      batch = new ArrayList<>(16);
+      batch = spareCount > 0 ? spare[--spareCount] : new ArrayList<>(16);
       batches.put(session, batch);
       if (count == sessions.length) {
         sessions = java.util.Arrays.copyOf(sessions, count * 2);
@@ -47,7 +53,8 @@ final class DeliveryBatcher implements DeliverySink {
   }
 
   /**
-   * Hands every batch to its session; the lists are given away, new ones are made next time.
+   * Hands every batch to its session; a list of two or more is given away (a new one is made next
+   * time), a shorter one is kept for the next read.
    * With a store, the deliveries to persistent sessions are written first, together with whatever
    * else the calling thread has added to its batch during this read: one store write per read.
    * Returns a session whose loop is far behind (the caller should pause reading until it catches
@@ -79,6 +86,12 @@ final class DeliveryBatcher implements DeliverySink {
         if (sessions[i].enqueueAll(lists[i]) && behind == null) {
           behind = sessions[i];
         }
+      }
+    }
+    for (int i = 0; i < n && spareCount < spare.length; i++) {
+      if (lists[i].size() <= 1) { // not taken over: see Session.handOver
+        lists[i].clear();
+        spare[spareCount++] = lists[i];
       }
     }
     batches.clear();

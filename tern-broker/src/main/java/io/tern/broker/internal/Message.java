@@ -1,7 +1,8 @@
 package io.tern.broker.internal;
 
 import io.tern.codec.Publish;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * An application message on its way through the broker: the PUBLISH as received (packet id 0, DUP
@@ -19,7 +20,8 @@ final class Message {
   private final long receivedAtNanos;
   /** The store key; 0 until the message is first stored. Set by the publishing thread before hand-off. */
   volatile long storeId;
-  final AtomicInteger storeRefs = new AtomicInteger();
+  /** Read and changed through {@link #addStoreRefs} and {@link #storeRefs()}: a plain field, not an AtomicInteger per message. */
+  private volatile int storeRefs;
   /**
    * Stored inside its only queue reference rather than as a record of its own (see {@link
    * Persistence#refOnly}). Set by the publishing thread before hand-off, never changed after.
@@ -40,6 +42,19 @@ final class Message {
     this.publish = publish;
     this.origin = origin;
     this.receivedAtNanos = receivedAtNanos;
+  }
+
+  /** Adds {@code delta} to the store reference count and returns the count before. */
+  int addStoreRefs(int delta) {
+    return (int) STORE_REFS.getAndAdd(this, delta);
+  }
+
+  int storeRefs() {
+    return storeRefs;
+  }
+
+  void setStoreRefs(int n) {
+    storeRefs = n;
   }
 
   Publish publish() {
@@ -102,5 +117,15 @@ final class Message {
   boolean expired(long nowNanos) {
     Long interval = publish.properties().messageExpiryInterval();
     return interval != null && nowNanos - receivedAtNanos >= interval * 1_000_000_000L;
+  }
+
+  private static final VarHandle STORE_REFS;
+
+  static {
+    try {
+      STORE_REFS = MethodHandles.lookup().findVarHandle(Message.class, "storeRefs", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
   }
 }

@@ -24,6 +24,7 @@ import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.MqttVersion;
+import io.tern.codec.PacketType;
 import io.tern.codec.PingResp;
 import io.tern.codec.Property;
 import io.tern.codec.PubAck;
@@ -276,6 +277,42 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     } else {
       write(packet);
     }
+  }
+
+  /** {@link #ack(Object)} of a PUBACK, PUBREC or PUBCOMP without properties, through {@link #writeAck}. */
+  private void ack(PacketType type, int packetId, int reasonCode) {
+    if (heldAcks != null) {
+      heldAcks.add(ackPacket(type, packetId, reasonCode));
+    } else {
+      writeAck(type, packetId, reasonCode);
+    }
+  }
+
+  /**
+   * Writes a PUBACK, PUBREC, PUBREL or PUBCOMP without properties (the usual case) into the buffer
+   * of pending PUBLISHes: an ack per message then costs neither a packet object nor a buffer and a
+   * pipeline write of its own. Leaves with the next {@link #flush()}, in order with what was written
+   * before it.
+   */
+  void writeAck(PacketType type, int packetId, int reasonCode) {
+    if (traced) {
+      trace.info("Client {} received {}", clientId, ackPacket(type, packetId, reasonCode));
+    }
+    ByteBuf out = pendingOut;
+    if (out == null) {
+      out = ctx.alloc().ioBuffer(256);
+      pendingOut = out;
+    }
+    MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, out);
+  }
+
+  private static MqttPacket ackPacket(PacketType type, int packetId, int reasonCode) {
+    return switch (type) {
+      case PUBACK -> new PubAck(packetId, reasonCode, MqttProperties.EMPTY);
+      case PUBREC -> new PubRec(packetId, reasonCode, MqttProperties.EMPTY);
+      case PUBREL -> new PubRel(packetId, reasonCode, MqttProperties.EMPTY);
+      default -> new PubComp(packetId, reasonCode, MqttProperties.EMPTY);
+    };
   }
 
   /** Resumes reading after a pause for a session's backlog. Any thread. */
@@ -769,10 +806,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       disconnect(d.reasonCode(), "PUBLISH refused", DisconnectReason.NOT_AUTHORIZED);
     } else if (d.isHandled()) {
       if (p.qos() == 1) {
-        ack(new PubAck(p.packetId()));
+        ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);
       } else if (p.qos() == 2) {
         session.receivedQos2(p.packetId());
-        ack(new PubRec(p.packetId(), ReasonCodes.SUCCESS, MqttProperties.EMPTY));
+        ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
       }
     } else { // refused
       core.stats().publishesDenied.increment();
@@ -814,9 +851,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         break;
       case 1: {
         int delivered = core.route(m, matches(), batcher());
-        ack(version.isV5() && delivered == 0
-            ? new PubAck(p.packetId(), ReasonCodes.NO_MATCHING_SUBSCRIBERS, MqttProperties.EMPTY)
-            : new PubAck(p.packetId()));
+        ack(PacketType.PUBACK, p.packetId(),
+            version.isV5() && delivered == 0 ? ReasonCodes.NO_MATCHING_SUBSCRIBERS : ReasonCodes.SUCCESS);
         break;
       }
       default: {
@@ -825,7 +861,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         if (session.receivedQos2(p.packetId()) && core.route(m, matches(), batcher()) == 0 && version.isV5()) {
           code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
         }
-        ack(new PubRec(p.packetId(), code, MqttProperties.EMPTY));
+        ack(PacketType.PUBREC, p.packetId(), code);
       }
     }
   }
@@ -901,7 +937,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void onPubRel(PubRel r) {
     boolean known = session.releasedQos2(r.packetId());
     int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
-    ack(new PubComp(r.packetId(), code, known ? MqttProperties.EMPTY : problem("no QoS 2 flow with this packet id")));
+    if (known) {
+      ack(PacketType.PUBCOMP, r.packetId(), code);
+    } else {
+      ack(new PubComp(r.packetId(), code, problem("no QoS 2 flow with this packet id")));
+    }
   }
 
   private void onSubscribe(Subscribe s) {

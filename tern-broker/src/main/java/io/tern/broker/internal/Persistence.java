@@ -82,7 +82,7 @@ final class Persistence {
 
   /** One more reference to {@code m}: the first one stores the message itself. */
   void ref(Message m, StoreBatch b) {
-    if (m.storeRefs.getAndIncrement() == 0) {
+    if (m.addStoreRefs(1) == 0) {
       if (m.storeId == 0) {
         m.storeId = messageIds.incrementAndGet();
       }
@@ -97,9 +97,9 @@ final class Persistence {
    */
   void refDelivery(Delivery d, StoreBatch b) {
     Message m = d.message();
-    if (m.routedTo == 1 && m.storeId == 0 && m.storeRefs.get() == 0) {
+    if (m.routedTo == 1 && m.storeId == 0 && m.storeRefs() == 0) {
       m.storedInline = true;
-      m.storeRefs.set(1);
+      m.setStoreRefs(1);
     } else {
       ref(m, b);
     }
@@ -107,7 +107,7 @@ final class Persistence {
 
   /** One reference fewer: the last one removes the message. */
   void deref(Message m, StoreBatch b) {
-    if (m.storeRefs.decrementAndGet() == 0 && !m.storedInline) {
+    if (m.addStoreRefs(-1) == 1 && !m.storedInline) {
       b.removeMessage(m.storeId);
     }
   }
@@ -221,7 +221,7 @@ final class Persistence {
         b.removeRetained(e.getKey());
         continue;
       }
-      m.storeRefs.incrementAndGet();
+      m.addStoreRefs(1);
       core.retained().put(m);
       retained++;
     }
@@ -241,7 +241,7 @@ final class Persistence {
     }
     int dead = 0;
     for (Message m : messages.values()) {
-      if (m.storeRefs.get() == 0) {
+      if (m.storeRefs() == 0) {
         b.removeMessage(m.storeId);
         dead++;
       }

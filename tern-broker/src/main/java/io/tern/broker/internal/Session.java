@@ -273,9 +273,9 @@ final class Session {
 
   /**
    * Hands a batch to this session from any thread: one mailbox entry, one counter update and at
-   * most one wake-up for the whole batch. The list is taken over by the session. Returns true when
-   * this session's loop is far behind: the caller should pause reading (see {@link
-   * #resumeWhenCaughtUp}).
+   * most one wake-up for the whole batch. The session takes the list over when it holds two or
+   * more (see {@link #handOver}). Returns true when this session's loop is far behind: the caller
+   * should pause reading (see {@link #resumeWhenCaughtUp}).
    */
   boolean enqueueAll(ArrayList<Delivery> batch) {
     return admitAll(batch) && handOver(batch);
@@ -342,7 +342,8 @@ final class Session {
   /**
    * Last step: hands the admitted batch over. Returns true when the publisher should pause: this
    * session's loop is far behind, or the broker is over its outbound high water mark and this
-   * session's client is falling behind.
+   * session's client is falling behind. A batch of one is queued as its delivery, so the list stays
+   * the caller's to use again (a list is taken over only when it holds two or more).
    */
   boolean handOver(ArrayList<Delivery> batch) {
     if (rule != null) {
@@ -356,7 +357,7 @@ final class Session {
     }
     core.memory().add(bytes);
     int behind = addBacklog(n);
-    mailbox().offer(batch);
+    mailbox().offer(n == 1 ? batch.get(0) : batch);
     scheduleDrain();
     // Over the mark, a session falls behind when its client has not taken what is queued, or its
     // loop has not yet drained earlier hand-offs.
@@ -717,7 +718,7 @@ final class Session {
       o.released = true;
     }
     if (!failed) {
-      connection.write(new PubRel(packetId)); // flushed when the read completes
+      connection.writeAck(io.tern.codec.PacketType.PUBREL, packetId, io.tern.codec.ReasonCodes.SUCCESS); // flushed when the read completes
     }
   }
 
@@ -1156,7 +1157,7 @@ final class Session {
         gone.add(d);
         continue;
       }
-      m.storeRefs.incrementAndGet();
+      m.addStoreRefs(1);
       if (q.packetId() != 0) {
         Outbound o = new Outbound(d, q.packetId());
         o.released = q.released();
@@ -1188,7 +1189,7 @@ final class Session {
       addPending(-1);
       queuedBytes -= d.message().size();
       forgetRestored(d, b);
-      d.message().storeRefs.decrementAndGet();
+      d.message().addStoreRefs(-1);
       drop(1);
     }
     reportedBytes = queuedBytes;
