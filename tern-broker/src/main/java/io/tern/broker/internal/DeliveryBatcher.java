@@ -52,6 +52,11 @@ final class DeliveryBatcher implements DeliverySink {
     lastBatch = batch;
   }
 
+  /** Whether this read routed anything (to hand over at {@link #flush}). */
+  boolean hasDeliveries() {
+    return lastSession != null;
+  }
+
   /**
    * Hands every batch to its session; a list of two or more is given away (a new one is made next
    * time), a shorter one is kept for the next read.

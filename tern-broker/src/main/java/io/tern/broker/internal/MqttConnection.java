@@ -99,6 +99,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * the acks are written at once and leave with the flush that follows the store write.
    */
   private ArrayList<Object> heldAcks;
+  /** {@link #flushLater()}: its task (made on first use) and whether it is queued. */
+  private Runnable flushTask;
+  private boolean flushScheduled;
 
   private ChannelHandlerContext ctx;
   private Channel channel;
@@ -219,6 +222,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (keepAliveNanos != 0) {
       lastReadNanos = System.nanoTime();
     }
+    boolean routed = batcher != null && batcher.hasDeliveries();
     Session behind = flushBatcher();
     if (heldAcks != null && !heldAcks.isEmpty()) {
       releaseAfterSync();
@@ -226,7 +230,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (session != null && state == State.CONNECTED) {
       session.pumpAfterAcks();
     }
-    flush();
+    if (routed) {
+      // The sessions on this loop that this read handed messages to deliver them in tasks queued
+      // just now: this read's acks leave in a task behind those, so that a subscriber's PUBLISH is
+      // not held up by its publisher's PUBACK (the write and the wake-up of that client's reader).
+      flushLater();
+    } else {
+      flush();
+    }
     if (behind != null && state == State.CONNECTED) {
       // A receiving session's loop is far behind, or the broker holds more than its outbound high
       // water mark and that session's client falls behind: stop reading from this publisher until
@@ -1285,6 +1296,28 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   void flush() {
     writePendingOut();
     ctx.flush();
+  }
+
+  /** {@link #flush()} in a task of this loop, once however often it is asked for before it runs. */
+  private void flushLater() {
+    if (flushScheduled) {
+      return;
+    }
+    Runnable task = flushTask;
+    if (task == null) {
+      task = () -> {
+        flushScheduled = false;
+        flush();
+      };
+      flushTask = task;
+    }
+    flushScheduled = true;
+    try {
+      channel.eventLoop().execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      flushScheduled = false; // the broker is stopping: now, then
+      flush();
+    }
   }
 
   private void writePendingOut() {

@@ -88,6 +88,35 @@ class SessionMemoryTest {
   }
 
   @Test
+  void overTheHighWaterMarkAPublisherWhoseSessionLoopIsBusyStaysPausedUntilTheLoopHasDrained() throws Exception {
+    BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).outboundLowWaterMark(5_000));
+    Session s = new Session("busy", core, loop, true, null);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    loop.execute(() -> { // the session's loop is busy with something else (or waits for a core)
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    s.enqueueAll(batch(20, 1000));
+    core.memory().check();
+    assertThat(core.overHighWaterMark()).isTrue();
+    // Nothing handed over has been drained, so nothing is queued and the session does not lag yet:
+    // the loop being behind is what pauses the publisher, and resuming must wait for that loop.
+    assertThat(s.enqueueAll(batch(1, 1000))).as("over the mark, the loop behind").isTrue();
+    AtomicBoolean resumed = new AtomicBoolean();
+    s.resumeWhenCaughtUp(() -> resumed.set(true));
+    assertThat(resumed).as("resumed while the loop had not drained what it was given").isFalse();
+
+    release.countDown();
+    loop.submit(() -> { }).get(5, TimeUnit.SECONDS); // drained: 21 messages queued, no client takes them
+    assertThat(resumed).as("the session lags and the broker is still over its mark").isFalse();
+    loop.submit(s::terminate).get(5, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).untilTrue(resumed);
+  }
+
+  @Test
   void overTheHighWaterMarkPublishersToASessionAtItsOwnBoundAreNotPaused() throws Exception {
     BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).maxQueuedMessages(20)
         .dropPolicy(DropPolicy.DROP_OLDEST));
@@ -98,9 +127,10 @@ class SessionMemoryTest {
     assertThat(core.overHighWaterMark()).isTrue();
     // At its bound, the queue drops rather than grows: feeding it does not take more memory.
     assertThat(full.enqueueAll(batch(5, 1000))).isFalse();
+    // Not lagging: a publisher that waited on it would go on as soon as its loop has taken the batch.
     AtomicBoolean resumed = new AtomicBoolean();
     full.resumeWhenCaughtUp(() -> resumed.set(true));
-    assertThat(resumed).isTrue();
+    await().atMost(Duration.ofSeconds(5)).untilTrue(resumed);
   }
 
   @Test
