@@ -10,4 +10,20 @@ public sealed interface MqttPacket
         Unsubscribe, UnsubAck, PingReq, PingResp, Disconnect, Auth {
 
   PacketType type();
+
+  /**
+   * A PUBACK, PUBREC, PUBREL or PUBCOMP: the four acknowledgements of the PUBLISH flow have the same
+   * fields.
+   *
+   * @throws IllegalArgumentException for any other type
+   */
+  static MqttPacket ack(PacketType type, int packetId, int reasonCode, MqttProperties properties) {
+    return switch (type) {
+      case PUBACK -> new PubAck(packetId, reasonCode, properties);
+      case PUBREC -> new PubRec(packetId, reasonCode, properties);
+      case PUBREL -> new PubRel(packetId, reasonCode, properties);
+      case PUBCOMP -> new PubComp(packetId, reasonCode, properties);
+      default -> throw new IllegalArgumentException(type + " is not an acknowledgement of the PUBLISH flow");
+    };
+  }
 }

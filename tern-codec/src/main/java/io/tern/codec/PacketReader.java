@@ -189,12 +189,7 @@ final class PacketReader {
     if (reasonCode == ReasonCodes.SUCCESS && props.isEmpty()) {
       return SuccessAcks.of(type, packetId);
     }
-    switch (type) {
-      case PUBACK: return new PubAck(packetId, reasonCode, props);
-      case PUBREC: return new PubRec(packetId, reasonCode, props);
-      case PUBREL: return new PubRel(packetId, reasonCode, props);
-      default: return new PubComp(packetId, reasonCode, props);
-    }
+    return MqttPacket.ack(type, packetId, reasonCode, props);
   }
 
   /**
@@ -207,7 +202,7 @@ final class PacketReader {
     private static final MqttPacket[][] TABLES = new MqttPacket[4][];
 
     static MqttPacket of(PacketType type, int packetId) {
-      int t = type == PacketType.PUBACK ? 0 : type == PacketType.PUBREC ? 1 : type == PacketType.PUBREL ? 2 : 3;
+      int t = type.value() - PacketType.PUBACK.value(); // PUBACK, PUBREC, PUBREL, PUBCOMP: 4 to 7
       MqttPacket[] table = TABLES[t];
       if (table == null) {
         table = new MqttPacket[65536];
@@ -216,12 +211,7 @@ final class PacketReader {
       MqttPacket p = table[packetId];
       if (p == null) {
         // Records have final fields only: safely published through a plain array write.
-        p = switch (t) {
-          case 0 -> new PubAck(packetId);
-          case 1 -> new PubRec(packetId);
-          case 2 -> new PubRel(packetId);
-          default -> new PubComp(packetId);
-        };
+        p = MqttPacket.ack(type, packetId, ReasonCodes.SUCCESS, MqttProperties.EMPTY);
         table[packetId] = p;
       }
       return p;

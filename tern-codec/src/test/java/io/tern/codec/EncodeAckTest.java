@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@link MqttEncoder#encodeAck} writes exactly what encoding the ack packet writes. */
 class EncodeAckTest {
-  private static final PacketType[] ACKS = {PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL, PacketType.PUBCOMP};
+  private static final PacketType[] ACKS =
+      {PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL, PacketType.PUBCOMP};
 
   @ParameterizedTest
   @EnumSource(MqttVersion.class)
@@ -24,7 +25,8 @@ class EncodeAckTest {
         for (int code : codes) {
           // MQTT 3.x has no reason codes: the packet encodes as Success whatever it holds.
           int sent = version.isV5() ? code : ReasonCodes.SUCCESS;
-          ByteBuf expected = MqttEncoder.encode(UnpooledByteBufAllocator.DEFAULT, packet(type, packetId, sent), version);
+          ByteBuf expected = MqttEncoder.encode(UnpooledByteBufAllocator.DEFAULT,
+              MqttPacket.ack(type, packetId, sent, MqttProperties.EMPTY), version);
           ByteBuf actual = Unpooled.buffer(1);
           actual.writeByte(0xEE); // appends after what is already in the buffer
           MqttEncoder.encodeAck(type, packetId, sent, version, actual);
@@ -48,14 +50,7 @@ class EncodeAckTest {
     assertThatThrownBy(() -> MqttEncoder.encodeAck(PacketType.PUBACK, 65536, 0, version, out))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(out.readableBytes()).isZero();
-  }
-
-  private static MqttPacket packet(PacketType type, int packetId, int code) {
-    return switch (type) {
-      case PUBACK -> new PubAck(packetId, code, MqttProperties.EMPTY);
-      case PUBREC -> new PubRec(packetId, code, MqttProperties.EMPTY);
-      case PUBREL -> new PubRel(packetId, code, MqttProperties.EMPTY);
-      default -> new PubComp(packetId, code, MqttProperties.EMPTY);
-    };
+    assertThatThrownBy(() -> MqttPacket.ack(PacketType.SUBACK, 1, 0, MqttProperties.EMPTY))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -19,10 +19,11 @@ class TopicReuseTest {
   @ParameterizedTest
   @EnumSource(MqttVersion.class)
   void theSameTopicIsDecodedOnceAndReused(MqttVersion version) {
-    List<Object> out = decode(version, publish("sensors/room-1/temperature", 1), publish("sensors/room-1/temperature", 2));
+    String t = "sensors/room-1/temperature";
+    List<Object> out = decode(version, publish(t, 1), publish(t, 2));
     Publish first = (Publish) out.get(0);
     Publish second = (Publish) out.get(1);
-    assertThat(second).isEqualTo(publish("sensors/room-1/temperature", 2));
+    assertThat(second).isEqualTo(publish(t, 2));
     assertThat(second.topic()).isSameAs(first.topic());
   }
 

@@ -125,6 +125,30 @@ public final class HookChain {
     return Arrays.stream(a).filter(e -> e != x).toArray(make);
   }
 
+  private CompletableFuture<PublishDecision> settle(Hook h, String point, PublishDecision d) {
+    return settle(h, point, d.stage(), PublishDecision::isAsync, d.fallback(), d.timeout());
+  }
+
+  /**
+   * The answer of an asynchronous decision: what its stage completes with; its fallback when the
+   * stage fails or answers null or another asynchronous decision (a failure of the hook at {@code
+   * point}), or when its own timeout (else the chain's) passes first.
+   */
+  private <D> CompletableFuture<D> settle(Hook h, String point, CompletionStage<D> stage,
+      java.util.function.Predicate<D> isAsync, D fallback, Duration own) {
+    CompletableFuture<D> answer = new CompletableFuture<>();
+    stage.whenComplete((r, e) -> {
+      if (e != null || r == null || isAsync.test(r)) {
+        failed(h, point, e != null ? e : new IllegalStateException("null or nested async decision"));
+        answer.complete(fallback);
+      } else {
+        answer.complete(r);
+      }
+    });
+    Duration t = own != null ? own : timeout;
+    return answer.completeOnTimeout(fallback, t.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   private void failed(Hook h, String point, Throwable e) {
     failures.increment();
     if (failedOnce.add(h)) {
@@ -280,20 +304,11 @@ public final class HookChain {
         int next = i + 1;
         String f = filter;
         int q = qos;
-        CompletableFuture<SubscribeDecision> answer = new CompletableFuture<>();
-        d.stage().whenComplete((r, e) -> {
-          if (e != null || r == null || r.isAsync()) {
-            failed(h, "subscribe", e != null ? e : new IllegalStateException("null or nested async decision"));
-            answer.complete(d.fallback());
-          } else {
-            answer.complete(r);
-          }
-        });
-        Duration t = d.timeout() != null ? d.timeout() : timeout;
-        CompletableFuture<Sub> pending = answer.completeOnTimeout(d.fallback(), t.toMillis(), TimeUnit.MILLISECONDS)
+        CompletableFuture<Sub> pending = settle(h, "subscribe", d.stage(), SubscribeDecision::isAsync,
+            d.fallback(), d.timeout())
             .thenCompose(r -> {
               Sub s = apply(r, f, q);
-              if (s.code >= 0x80 || s == null) {
+              if (s.code >= 0x80) {
                 return CompletableFuture.completedFuture(s);
               }
               Sub rest = subscribe(hooks, next, client, s.filter, s.code);
@@ -382,18 +397,7 @@ public final class HookChain {
 
   private PublishDecision publishAsync(PublishHook[] hooks, int i, PublishHook h, PublishDecision d,
       ClientInfo client, MqttMessage message, boolean rewritten) {
-    CompletableFuture<PublishDecision> answer = new CompletableFuture<>();
-    d.stage().whenComplete((r, e) -> {
-      if (e != null || r == null || r.isAsync()) {
-        failed(h, "publish", e != null ? e : new IllegalStateException("null or nested async decision"));
-        answer.complete(d.fallback());
-      } else {
-        answer.complete(r);
-      }
-    });
-    Duration t = d.timeout() != null ? d.timeout() : timeout;
-    CompletableFuture<PublishDecision> result = answer
-        .completeOnTimeout(d.fallback(), t.toMillis(), TimeUnit.MILLISECONDS)
+    CompletableFuture<PublishDecision> result = settle(h, "publish", d)
         .thenCompose(r -> {
           PublishDecision rest;
           if (r.isContinue()) {
@@ -470,17 +474,7 @@ public final class HookChain {
 
   private CompletableFuture<MqttMessage> willAsync(WillHook[] hooks, int i, WillHook h, PublishDecision d,
       ClientInfo client, MqttMessage message) {
-    CompletableFuture<PublishDecision> answer = new CompletableFuture<>();
-    d.stage().whenComplete((r, e) -> {
-      if (e != null || r == null || r.isAsync()) {
-        failed(h, "will", e != null ? e : new IllegalStateException("null or nested async decision"));
-        answer.complete(d.fallback());
-      } else {
-        answer.complete(r);
-      }
-    });
-    Duration t = d.timeout() != null ? d.timeout() : timeout;
-    return answer.completeOnTimeout(d.fallback(), t.toMillis(), TimeUnit.MILLISECONDS).thenCompose(r -> {
+    return settle(h, "will", d).thenCompose(r -> {
       if (r.isContinue()) {
         return will(hooks, i + 1, client, message);
       }

@@ -20,7 +20,7 @@ final class Message {
   private final long receivedAtNanos;
   /** The store key; 0 until the message is first stored. Set by the publishing thread before hand-off. */
   volatile long storeId;
-  /** Read and changed through {@link #addStoreRefs} and {@link #storeRefs()}: a plain field, not an AtomicInteger per message. */
+  /** Changed through {@link #addStoreRefs}: a field and a VarHandle, not an AtomicInteger per message. */
   private volatile int storeRefs;
   /**
    * Stored inside its only queue reference rather than as a record of its own (see {@link

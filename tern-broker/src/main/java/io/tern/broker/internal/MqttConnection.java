@@ -293,7 +293,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** {@link #ack(Object)} of a PUBACK, PUBREC or PUBCOMP without properties, through {@link #writeAck}. */
   private void ack(PacketType type, int packetId, int reasonCode) {
     if (heldAcks != null) {
-      heldAcks.add(ackPacket(type, packetId, reasonCode));
+      heldAcks.add(MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
     } else {
       writeAck(type, packetId, reasonCode);
     }
@@ -307,7 +307,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    */
   void writeAck(PacketType type, int packetId, int reasonCode) {
     if (traced) {
-      trace.info("Client {} received {}", clientId, ackPacket(type, packetId, reasonCode));
+      trace.info("Client {} received {}", clientId, MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
     }
     ByteBuf out = pendingOut;
     if (out == null) {
@@ -315,15 +315,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       pendingOut = out;
     }
     MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, out);
-  }
-
-  private static MqttPacket ackPacket(PacketType type, int packetId, int reasonCode) {
-    return switch (type) {
-      case PUBACK -> new PubAck(packetId, reasonCode, MqttProperties.EMPTY);
-      case PUBREC -> new PubRec(packetId, reasonCode, MqttProperties.EMPTY);
-      case PUBREL -> new PubRel(packetId, reasonCode, MqttProperties.EMPTY);
-      default -> new PubComp(packetId, reasonCode, MqttProperties.EMPTY);
-    };
   }
 
   /** Resumes reading after a pause for a session's backlog. Any thread. */

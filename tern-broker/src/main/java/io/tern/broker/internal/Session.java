@@ -728,8 +728,8 @@ final class Session {
       }
       o.released = true;
     }
-    if (!failed) {
-      connection.writeAck(io.tern.codec.PacketType.PUBREL, packetId, io.tern.codec.ReasonCodes.SUCCESS); // flushed when the read completes
+    if (!failed) { // flushed when the read completes
+      connection.writeAck(io.tern.codec.PacketType.PUBREL, packetId, io.tern.codec.ReasonCodes.SUCCESS);
     }
   }
 
