@@ -11,6 +11,9 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.publish.pubrec.Mqtt5PubRecReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -66,6 +69,43 @@ class HiveMqV5Test {
     assertThat(ack.getRestrictions().isSharedSubscriptionAvailable()).isTrue();
     assertThat(ack.getRestrictions().areSubscriptionIdentifiersAvailable()).isTrue();
     assertThat(ack.getRestrictions().getTopicAliasMaximum()).isEqualTo(32);
+  }
+
+  @Test
+  void qos1And2AcksCarryTheirReasonCodesAndRepeatedTopicsArriveIntact() throws Exception {
+    tb.start();
+    Mqtt5BlockingClient sub = client("sub");
+    sub.connect();
+    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("acks/#").qos(MqttQos.EXACTLY_ONCE).send();
+    Mqtt5BlockingClient pub = client("pub");
+    pub.connect();
+    // The same topic again and again (the decoder reuses it), then another of the same length.
+    String[] topics = {"acks/a", "acks/a", "acks/a", "acks/b", "acks/a"};
+    for (int i = 0; i < topics.length; i++) {
+      MqttQos qos = i % 2 == 0 ? MqttQos.AT_LEAST_ONCE : MqttQos.EXACTLY_ONCE;
+      Mqtt5PublishResult r = pub.publishWith().topic(topics[i]).qos(qos)
+          .payload(("m" + i).getBytes(StandardCharsets.UTF_8)).send();
+      if (qos == MqttQos.AT_LEAST_ONCE) {
+        assertThat(((Mqtt5PublishResult.Mqtt5Qos1Result) r).getPubAck().getReasonCode())
+            .isEqualTo(Mqtt5PubAckReasonCode.SUCCESS);
+      } else {
+        assertThat(((Mqtt5PublishResult.Mqtt5Qos2Result) r).getPubRec().getReasonCode())
+            .isEqualTo(Mqtt5PubRecReasonCode.SUCCESS);
+      }
+    }
+    for (int i = 0; i < topics.length; i++) {
+      Mqtt5Publish got = next(in);
+      assertThat(got.getTopic().toString()).isEqualTo(topics[i]);
+      assertThat(text(got)).isEqualTo("m" + i);
+    }
+    // Nobody subscribed: MQTT 5 says so in the ack (0x10), and the flow still completes.
+    Mqtt5PublishResult none1 = pub.publishWith().topic("nobody/1").qos(MqttQos.AT_LEAST_ONCE).send();
+    assertThat(((Mqtt5PublishResult.Mqtt5Qos1Result) none1).getPubAck().getReasonCode())
+        .isEqualTo(Mqtt5PubAckReasonCode.NO_MATCHING_SUBSCRIBERS);
+    Mqtt5PublishResult none2 = pub.publishWith().topic("nobody/2").qos(MqttQos.EXACTLY_ONCE).send();
+    assertThat(((Mqtt5PublishResult.Mqtt5Qos2Result) none2).getPubRec().getReasonCode())
+        .isEqualTo(Mqtt5PubRecReasonCode.NO_MATCHING_SUBSCRIBERS);
   }
 
   @Test
