@@ -138,6 +138,10 @@ final class BenchRun {
       return EXIT_CONNECT;
     }
 
+    // A first reading now, before any load: its classes and lambdas load and link here (some
+    // milliseconds of a core, and a class loaded under load can make the JIT recompile the hot
+    // paths), not at the window's start where the next reading is taken.
+    CpuMeter.Reading.take(o.brokerPid());
     long start = System.nanoTime() + 100_000_000L;
     long windowStart = start + (long) (o.warmupSeconds() * SECOND);
     long windowEnd = windowStart + (long) (o.durationSeconds() * SECOND);

@@ -220,6 +220,7 @@ final class Publisher extends BenchClient {
     }
     if (wrote) {
       ctx.flush();
+      sent();
     }
     if (ratePerNano == 0 && wrote && canSendMore()) {
       queueTurn();
@@ -281,21 +282,20 @@ final class Publisher extends BenchClient {
 
   private void writeBatch(int n, long now) {
     ByteBuf buf = ctx.alloc().ioBuffer(n * packetSize);
-    boolean inWindow = now >= windowStart;
+    int first = seq;
     for (int i = 0; i < n; i++) {
       Payload.stamp(payload, now, id, seq);
       int packetId = qos > 0 ? takePacketId() : 0;
       String t = topicOf == null ? topic : topicOf.apply(seq);
       MqttEncoder.encode(new Publish(t, qos, retain, false, packetId, payload, MqttProperties.EMPTY), version, buf);
-      if (inWindow) {
-        if (firstInWindow < 0) {
-          firstInWindow = seq;
-        }
-        lastInWindow = seq;
-        sentInWindow++;
-      }
       seq++;
     }
+    // Arithmetic, not an if that the warmup never takes (see inWindow).
+    int in = inWindow(now, windowStart, windowEnd);
+    int firstToSet = in & (firstInWindow >>> 31); // in the window, and no first message yet
+    firstInWindow += firstToSet * (first - firstInWindow);
+    lastInWindow += in * (seq - 1 - lastInWindow);
+    sentInWindow += in * n;
     progress.lazySet(seq);
     ctx.write(buf, ctx.voidPromise());
   }

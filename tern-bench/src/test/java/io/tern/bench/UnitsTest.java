@@ -142,4 +142,25 @@ class UnitsTest {
         + rate + ",\"lost\":0,\"duplicates\":0,\"p50_us\":100.0,\"p99_us\":" + p99 + ",\"p999_us\":900.0,"
         + "\"max_us\":1000.0,\"gen_cpu_pct\":50.0,\"broker_cpu_pct\":90.0}");
   }
+
+  @Test
+  void theBranchFreeWindowTestIncludesItsStartAndExcludesItsEnd() {
+    long start = 37_366_279_164_000L; // nanoTime values of a machine up for ten hours
+    long end = start + 10_000_000_000L;
+    assertThat(BenchClient.inWindow(start - 1, start, end)).isZero();
+    assertThat(BenchClient.inWindow(start, start, end)).isOne();
+    assertThat(BenchClient.inWindow(start + 1, start, end)).isOne();
+    assertThat(BenchClient.inWindow(end - 1, start, end)).isOne();
+    assertThat(BenchClient.inWindow(end, start, end)).isZero();
+    assertThat(BenchClient.inWindow(end + 5_000_000_000L, start, end)).isZero();
+    assertThat(BenchClient.inWindow(0, start, end)).isZero();
+    // A subscriber not armed yet has the window at Long.MAX_VALUE: nothing is inside.
+    assertThat(BenchClient.inWindow(start, Long.MAX_VALUE, Long.MAX_VALUE)).isZero();
+    assertThat(BenchClient.inWindow(-start, Long.MAX_VALUE, Long.MAX_VALUE)).isZero();
+    java.util.Random random = new java.util.Random(3);
+    for (int i = 0; i < 100_000; i++) {
+      long t = start - 20_000_000_000L + (long) (random.nextDouble() * 40_000_000_000L);
+      assertThat(BenchClient.inWindow(t, start, end)).isEqualTo(t >= start && t < end ? 1 : 0);
+    }
+  }
 }

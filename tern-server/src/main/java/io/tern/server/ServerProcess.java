@@ -113,6 +113,7 @@ final class ServerProcess {
       stop(broker, store);
     }, "tern-shutdown"));
     reloadOnSighup(adminServer);
+    StartupCollection.run();
     log.info("Tern started");
     while (true) {
       LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop

@@ -28,4 +28,17 @@ class SysLoadTest {
     // 101 minutes into a steady rate, the 15-minute average is still e^(-101/15) short of it.
     assertThat(a[2]).isCloseTo(300 * (1 - Math.exp(-606 * 10 / 900.0)), within(0.01));
   }
+
+  @Test
+  void loadAveragesPrintAsStringFormatWouldWithTwoDecimals() {
+    double[] values = {0, 0.004, 0.005, 0.015, 0.125, 1, 2.5, 12.345, 12.355, 299.99499, 299.995, 1e9 / 7, 123456789.125};
+    for (double v : values) {
+      assertThat(SysPublisher.twoDecimals(v)).as("%s", v).isEqualTo(String.format(java.util.Locale.ROOT, "%.2f", v));
+    }
+    java.util.Random random = new java.util.Random(8);
+    for (int i = 0; i < 100_000; i++) {
+      double v = random.nextDouble() * Math.pow(10, random.nextInt(9));
+      assertThat(SysPublisher.twoDecimals(v)).as("%s", v).isEqualTo(String.format(java.util.Locale.ROOT, "%.2f", v));
+    }
+  }
 }
