@@ -173,8 +173,22 @@ public final class BrokerCore {
 
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
+    Message m = new Message(publish, null, System.nanoTime());
+    if (publish.topic().startsWith("$") && !subscriptions.mayMatchDollarTopic(publish.topic())) {
+      // A '$' topic that no subscription can match ($SYS, published every interval whether or
+      // not anyone reads it): stored if retained and counted, but not routed. Routing it would
+      // take branches of route() and match() that the clients' traffic may never have taken (a
+      // retained message, a '$' topic, no match), which the JIT then compiled out: the first such
+      // message under traffic made it throw away the compiled routing path that the event loops
+      // run, and every message in flight waited milliseconds while it was compiled again.
+      stats.received(m.qos(), publish.payload().length);
+      if (m.retain()) {
+        storeRetained(m);
+      }
+      return;
+    }
     DeliveryBatcher batch = new DeliveryBatcher();
-    route(new Message(publish, null, System.nanoTime()), new MatchCollector(), batch);
+    route(m, new MatchCollector(), batch);
     batch.flush(persistence);
   }
 
@@ -198,10 +212,7 @@ public final class BrokerCore {
   int route(Message m, MatchCollector matches, DeliverySink sink) {
     stats.received(m.qos(), m.publish().payload().length);
     if (m.retain()) {
-      Message previous = retained.put(m);
-      if (persistence.enabled()) {
-        persistence.retained(m, previous);
-      }
+      storeRetained(m);
     }
     matches.clear();
     subscriptions.match(m.topic(), matches);
@@ -224,6 +235,13 @@ public final class BrokerCore {
     }
     matches.clear();
     return delivered;
+  }
+
+  private void storeRetained(Message m) {
+    Message previous = retained.put(m);
+    if (persistence.enabled()) {
+      persistence.retained(m, previous);
+    }
   }
 
   /** False when No Local (MQTT-3.8.3-3) or the authorizer keeps the message from this subscriber. */

@@ -347,6 +347,16 @@ final class SubscriptionTrie {
    * filter may be up to 65,535 bytes (MQTT-4.7.3-3), that is up to 32,768 levels, far more than a
    * thread's stack holds frames for.
    */
+  /**
+   * False when no subscription can match {@code topic}, a topic name that starts with {@code $}:
+   * wildcards at the first level do not match such topics (MQTT-4.7.2-1), so only a filter with
+   * the same first level can. True may still mean no match. Any thread.
+   */
+  boolean mayMatchDollarTopic(String topic) {
+    int slash = topic.indexOf('/');
+    return root.child(slash < 0 ? topic : topic.substring(0, slash)) != null;
+  }
+
   void match(String topic, MatchCollector out) {
     // The stack holds each node with the offset in the topic where its child level starts; past
     // the end (length + 1) once every level is consumed. Levels are looked up in place (LevelKey).

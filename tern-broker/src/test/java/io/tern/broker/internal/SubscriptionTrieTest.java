@@ -136,4 +136,48 @@ class SubscriptionTrieTest {
     trie.match("a", c); // only a/# matches
     assertThat(c.hasOverlaps()).isFalse();
   }
+
+  @Test
+  void aDollarTopicMayMatchOnlyWhenASubscriptionHasItsFirstLevel() {
+    assertThat(trie.mayMatchDollarTopic("$SYS/broker/uptime")).isFalse();
+    trie.subscribe(sub(session("a"), "#", 0));
+    trie.subscribe(sub(session("b"), "+/broker/uptime", 0));
+    trie.subscribe(sub(session("c"), "$SYSTEM/#", 0));
+    assertThat(trie.mayMatchDollarTopic("$SYS/broker/uptime")).isFalse();
+    assertThat(matchingFilters("$SYS/broker/uptime")).isEmpty();
+    trie.subscribe(Subscriber.of(session("d"), "$share/g/$SYS/#", 0, false, false, 0, 0));
+    assertThat(trie.mayMatchDollarTopic("$SYS/broker/uptime")).isTrue();
+    assertThat(trie.mayMatchDollarTopic("$SYS")).isTrue();
+    assertThat(trie.mayMatchDollarTopic("$SYS2/x")).isFalse();
+  }
+
+  @Test
+  void whatADollarTopicMatchesItMayMatch() {
+    Random rnd = new Random(7);
+    String[] words = {"$a", "$b", "a", "+", "#", ""};
+    for (int round = 0; round < 200; round++) {
+      SubscriptionTrie t = new SubscriptionTrie();
+      for (int i = 0; i < 1 + rnd.nextInt(4); i++) {
+        StringBuilder f = new StringBuilder();
+        int levels = 1 + rnd.nextInt(3);
+        for (int l = 0; l < levels; l++) {
+          String w = words[rnd.nextInt(words.length)];
+          f.append(l > 0 ? "/" : "").append(w);
+          if (w.equals("#")) {
+            break;
+          }
+        }
+        if (Topics.isValidFilter(f.toString())) {
+          t.subscribe(sub(session("s" + i), f.toString(), 0));
+        }
+      }
+      for (String topic : new String[] {"$a", "$a/a", "$a/$b", "$b/a/a", "$a/", "$b"}) {
+        MatchCollector c = new MatchCollector();
+        t.match(topic, c);
+        if (c.size() > 0) {
+          assertThat(t.mayMatchDollarTopic(topic)).as(topic).isTrue();
+        }
+      }
+    }
+  }
 }
