@@ -135,9 +135,9 @@ final class Subscriber extends BenchClient {
     fromPublisher[publisher]++;
     deliveredInWindow += inWindow(now, windowStart, windowEnd);
     long sent = Payload.sendNanos(b);
-    latency[inWindow(sent, windowStart, windowEnd)].recordValue(Math.min(Math.max(now - sent, 0), HIGHEST_LATENCY_NANOS));
+    long nanos = Math.min(Math.max(now - sent, 0), HIGHEST_LATENCY_NANOS);
+    latency[inWindow(sent, windowStart, windowEnd)].recordValue(nanos);
   }
-
 
   @Override
   protected void onReadComplete() {

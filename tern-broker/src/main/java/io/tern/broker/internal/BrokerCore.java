@@ -174,20 +174,24 @@ public final class BrokerCore {
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
     Message m = new Message(publish, null, System.nanoTime());
-    if (publish.topic().startsWith("$") && !subscriptions.mayMatchDollarTopic(publish.topic())) {
-      // A '$' topic that no subscription can match ($SYS, published every interval whether or
-      // not anyone reads it): stored if retained and counted, but not routed. Routing it would
-      // take branches of route() and match() that the clients' traffic may never have taken (a
-      // retained message, a '$' topic, no match), which the JIT then compiled out: the first such
-      // message under traffic made it throw away the compiled routing path that the event loops
-      // run, and every message in flight waited milliseconds while it was compiled again.
+    DeliveryBatcher batch = new DeliveryBatcher();
+    if (publish.topic().startsWith("$")) {
+      // '$' topics ($SYS, published every interval whether or not anyone reads them) are matched
+      // only when a subscription has their first level. Routing one that nothing can match takes
+      // branches of route() and match() that the clients' traffic may never have taken (a retained
+      // message, a '$' topic, no match), which the JIT then compiled out: the first such message
+      // under traffic made it throw away the compiled routing path that the event loops run, and
+      // every message in flight waited milliseconds while it was compiled again.
       stats.received(m.qos(), publish.payload().length);
       if (m.retain()) {
-        storeRetained(m);
+        storeRetained(m); // first, as in route(): a subscriber arriving meanwhile finds it or is matched
+      }
+      if (subscriptions.mayMatchDollarTopic(publish.topic())) {
+        routeToSubscribers(m, new MatchCollector(), batch);
+        batch.flush(persistence);
       }
       return;
     }
-    DeliveryBatcher batch = new DeliveryBatcher();
     route(m, new MatchCollector(), batch);
     batch.flush(persistence);
   }
@@ -214,6 +218,11 @@ public final class BrokerCore {
     if (m.retain()) {
       storeRetained(m);
     }
+    return routeToSubscribers(m, matches, sink);
+  }
+
+  /** Every matching session, once each, at the QoS it was granted; the number of deliveries. */
+  private int routeToSubscribers(Message m, MatchCollector matches, DeliverySink sink) {
     matches.clear();
     subscriptions.match(m.topic(), matches);
     int n = matches.size();
