@@ -342,6 +342,9 @@ busy_pct() {
 
 wait_for_quiet() {
   local waited=0 busy
+  # Dirty pages written back now, not during a run: the kernel writes the jars a build just made
+  # (~120 MB) some 30 s later, which would be inside the first run.
+  sync
   busy=$(busy_pct)
   while [ "$busy" -gt "$QUIET_MAX_PCT" ] && [ "$waited" -lt "$QUIET_WAIT_S" ]; do
     log "machine busy (${busy}% of a core used by other processes): waiting"
