@@ -160,7 +160,7 @@ abstract class BenchClient extends ChannelInboundHandlerAdapter {
       ctx.write(pendingAcks, ctx.voidPromise());
       pendingAcks = null;
       ctx.flush();
-      sentSincePing = true;
+      sent();
     }
   }
 

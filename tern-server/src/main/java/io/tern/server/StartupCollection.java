@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * <p>A full collection of G1 shrinks the heap to what is live plus {@code MaxHeapFreeRatio}; right
  * after start that is a few tens of megabytes, so the young generation would be tiny and the
  * collections under traffic frequent. The ratio is raised to 100% for this one collection (it is a
- * manageable flag) and put back after it. A JVM without the HotSpot diagnostic bean, or run with
- * {@code -XX:+DisableExplicitGC}, simply skips it.
+ * manageable flag) and put back after it. A JVM without the HotSpot diagnostic bean collects
+ * anyway, and its heap may shrink; with {@code -XX:+DisableExplicitGC} the collection does nothing.
  */
 final class StartupCollection {
   private static final Logger log = LoggerFactory.getLogger(StartupCollection.class);

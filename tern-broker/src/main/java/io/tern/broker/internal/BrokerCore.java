@@ -174,25 +174,25 @@ public final class BrokerCore {
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
     Message m = new Message(publish, null, System.nanoTime());
-    DeliveryBatcher batch = new DeliveryBatcher();
-    if (publish.topic().startsWith("$")) {
+    // As route() begins, written again rather than shared: under many a load this is the only
+    // retained message, and a shared step compiled without that branch was thrown away and compiled
+    // again at the first $SYS round. First, as in route(): a subscriber arriving meanwhile finds it
+    // retained or is matched.
+    stats.received(m.qos(), publish.payload().length);
+    if (m.retain()) {
+      storeRetained(m);
+    }
+    if (publish.topic().startsWith("$") && !subscriptions.mayMatchDollarTopic(publish.topic())) {
       // '$' topics ($SYS, published every interval whether or not anyone reads them) are matched
-      // only when a subscription has their first level. Routing one that nothing can match takes
-      // branches of route() and match() that the clients' traffic may never have taken (a retained
-      // message, a '$' topic, no match), which the JIT then compiled out: the first such message
+      // only when a subscription has their first level. Matching one that nothing can match takes
+      // branches of match() and routeToSubscribers() that the clients' traffic may never have
+      // taken (a '$' topic, no match), which the JIT then compiled out: the first such message
       // under traffic made it throw away the compiled routing path that the event loops run, and
       // every message in flight waited milliseconds while it was compiled again.
-      stats.received(m.qos(), publish.payload().length);
-      if (m.retain()) {
-        storeRetained(m); // first, as in route(): a subscriber arriving meanwhile finds it or is matched
-      }
-      if (subscriptions.mayMatchDollarTopic(publish.topic())) {
-        routeToSubscribers(m, new MatchCollector(), batch);
-        batch.flush(persistence);
-      }
       return;
     }
-    route(m, new MatchCollector(), batch);
+    DeliveryBatcher batch = new DeliveryBatcher();
+    routeToSubscribers(m, new MatchCollector(), batch);
     batch.flush(persistence);
   }
 
@@ -221,6 +221,13 @@ public final class BrokerCore {
     return routeToSubscribers(m, matches, sink);
   }
 
+  private void storeRetained(Message m) {
+    Message previous = retained.put(m);
+    if (persistence.enabled()) {
+      persistence.retained(m, previous);
+    }
+  }
+
   /** Every matching session, once each, at the QoS it was granted; the number of deliveries. */
   private int routeToSubscribers(Message m, MatchCollector matches, DeliverySink sink) {
     matches.clear();
@@ -244,13 +251,6 @@ public final class BrokerCore {
     }
     matches.clear();
     return delivered;
-  }
-
-  private void storeRetained(Message m) {
-    Message previous = retained.put(m);
-    if (persistence.enabled()) {
-      persistence.retained(m, previous);
-    }
   }
 
   /** False when No Local (MQTT-3.8.3-3) or the authorizer keeps the message from this subscriber. */

@@ -8,7 +8,8 @@ import io.tern.broker.store.StoredQueued;
 import io.tern.broker.store.StoredSession;
 import io.tern.broker.store.StoredSubscription;
 import io.tern.broker.store.StoredWill;
-import io.tern.codec.PubRel;
+import io.tern.codec.PacketType;
+import io.tern.codec.ReasonCodes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -729,7 +730,7 @@ final class Session {
       o.released = true;
     }
     if (!failed) { // flushed when the read completes
-      connection.writeAck(io.tern.codec.PacketType.PUBREL, packetId, io.tern.codec.ReasonCodes.SUCCESS);
+      connection.writeAck(PacketType.PUBREL, packetId, ReasonCodes.SUCCESS);
     }
   }
 
@@ -849,7 +850,7 @@ final class Session {
       for (Iterator<Outbound> it = inflight.iterator(); it.hasNext(); ) {
         Outbound o = it.next();
         if (o.released) {
-          c.write(new PubRel(o.packetId));
+          c.writeAck(PacketType.PUBREL, o.packetId, ReasonCodes.SUCCESS);
         } else {
           io.tern.codec.Publish out = c.outgoing(o.delivery, now, true);
           if (out != null) {

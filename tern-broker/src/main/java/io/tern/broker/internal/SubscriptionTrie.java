@@ -340,14 +340,6 @@ final class SubscriptionTrie {
   }
 
   /**
-   * Collects the subscribers whose filter matches the topic name, with the rule that a leading
-   * {@code +} or {@code #} does not match a topic starting with {@code $} (MQTT-4.7.2-1).
-   *
-   * <p>Depth-first with an explicit stack (kept in {@code out}), not recursion: a topic name or
-   * filter may be up to 65,535 bytes (MQTT-4.7.3-3), that is up to 32,768 levels, far more than a
-   * thread's stack holds frames for.
-   */
-  /**
    * False when no subscription can match {@code topic}, a topic name that starts with {@code $}:
    * wildcards at the first level do not match such topics (MQTT-4.7.2-1), so only a filter with
    * the same first level can. True may still mean no match. Any thread.
@@ -357,6 +349,14 @@ final class SubscriptionTrie {
     return root.child(slash < 0 ? topic : topic.substring(0, slash)) != null;
   }
 
+  /**
+   * Collects the subscribers whose filter matches the topic name, with the rule that a leading
+   * {@code +} or {@code #} does not match a topic starting with {@code $} (MQTT-4.7.2-1).
+   *
+   * <p>Depth-first with an explicit stack (kept in {@code out}), not recursion: a topic name or
+   * filter may be up to 65,535 bytes (MQTT-4.7.3-3), that is up to 32,768 levels, far more than a
+   * thread's stack holds frames for.
+   */
   void match(String topic, MatchCollector out) {
     // The stack holds each node with the offset in the topic where its child level starts; past
     // the end (length + 1) once every level is consumed. Levels are looked up in place (LevelKey).

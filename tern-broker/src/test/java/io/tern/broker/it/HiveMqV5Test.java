@@ -50,6 +50,15 @@ class HiveMqV5Test {
     return c;
   }
 
+  /** A connected client subscribed to {@code filter}: what it receives. */
+  private Mqtt5BlockingClient.Mqtt5Publishes subscriber(String id, String filter, MqttQos qos) {
+    Mqtt5BlockingClient sub = client(id);
+    sub.connect();
+    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter(filter).qos(qos).send();
+    return in;
+  }
+
   private static String text(Mqtt5Publish p) {
     return new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8);
   }
@@ -74,10 +83,7 @@ class HiveMqV5Test {
   @Test
   void qos1And2AcksCarryTheirReasonCodesAndRepeatedTopicsArriveIntact() throws Exception {
     tb.start();
-    Mqtt5BlockingClient sub = client("sub");
-    sub.connect();
-    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
-    sub.subscribeWith().topicFilter("acks/#").qos(MqttQos.EXACTLY_ONCE).send();
+    Mqtt5BlockingClient.Mqtt5Publishes in = subscriber("sub", "acks/#", MqttQos.EXACTLY_ONCE);
     Mqtt5BlockingClient pub = client("pub");
     pub.connect();
     // The same topic again and again (the decoder reuses it), then another of the same length.
@@ -111,10 +117,7 @@ class HiveMqV5Test {
   @Test
   void userPropertiesAndMessageExpiryReachTheSubscriber() throws Exception {
     tb.start();
-    Mqtt5BlockingClient sub = client("sub");
-    sub.connect();
-    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
-    sub.subscribeWith().topicFilter("data/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient.Mqtt5Publishes in = subscriber("sub", "data/#", MqttQos.AT_LEAST_ONCE);
     Mqtt5BlockingClient pub = client("pub");
     pub.connect();
     pub.publishWith().topic("data/1").qos(MqttQos.AT_LEAST_ONCE).payload("v".getBytes(StandardCharsets.UTF_8))
