@@ -35,6 +35,8 @@ public final class MqttDecoder extends ByteToMessageDecoder {
    */
   byte[] lastTopicBytes;
   String lastTopic;
+  /** Reads each packet's body in turn. */
+  private final PacketReader reader = new PacketReader(this);
   /** Bytes this decoder was given; with {@link #countBytes}, also reported to a counter. */
   private long bytesRead;
   private java.util.function.LongConsumer byteCounter;
@@ -167,7 +169,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     in.writerIndex(end).readerIndex(start + headerLength);
     MqttVersion v = version == null ? MqttVersion.V3_1_1 : version;
     try {
-      return PacketReader.read(type, firstByte, in, v, topics);
+      return topics == null ? PacketReader.read(type, firstByte, in, v) : topics.reader.readPacket(type, firstByte, in, v);
     } catch (MqttDecodeException e) {
       throw e.in(type, type == PacketType.CONNECT ? e.version() : v);
     } finally {

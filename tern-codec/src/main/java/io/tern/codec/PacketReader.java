@@ -23,40 +23,55 @@ final class PacketReader {
   /** Big-endian longs out of a byte array, as {@link ByteBuf#getLong} reads them. */
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
-  private final ByteBuf body;
-  private final MqttVersion version;
+  /** The body of the packet being read; null between packets. */
+  private ByteBuf body;
+  private MqttVersion version;
   /** The decoder of the connection, which remembers its last topic name; null for one-off decodes. */
   private final MqttDecoder topics;
   /** The bytes of the last string {@link #utf8} read. */
   private byte[] lastUtf8;
 
-  private PacketReader(ByteBuf body, MqttVersion version, MqttDecoder topics) {
-    this.body = body;
-    this.version = version;
+  /**
+   * A reader for the packets of one connection's decoder, used for each of them in turn (one
+   * object per packet was a third of the bytes a connection allocated per message).
+   */
+  PacketReader(MqttDecoder topics) {
     this.topics = topics;
   }
 
   /** Decodes the body of a packet whose first byte is {@code firstByte}. */
   static MqttPacket read(PacketType type, int firstByte, ByteBuf body, MqttVersion version) {
-    return read(type, firstByte, body, version, null);
+    return new PacketReader(null).readPacket(type, firstByte, body, version);
   }
 
-  static MqttPacket read(PacketType type, int firstByte, ByteBuf body, MqttVersion version, MqttDecoder topics) {
-    PacketReader r = new PacketReader(body, version, topics);
+  /** Decodes the body of a packet; not reentrant (one packet at a time, on the decoder's thread). */
+  MqttPacket readPacket(PacketType type, int firstByte, ByteBuf body, MqttVersion version) {
+    this.body = body;
+    this.version = version;
+    this.lastUtf8 = null;
+    try {
+      return readBody(type, firstByte);
+    } finally {
+      this.body = null; // the buffer goes back to its pool: hold no reference to it
+      this.lastUtf8 = null;
+    }
+  }
+
+  private MqttPacket readBody(PacketType type, int firstByte) {
     MqttPacket p;
     switch (type) {
-      case CONNECT: return r.connect(); // checks its own trailing bytes: its version is its own
-      case CONNACK: p = r.connAck(); break;
-      case PUBLISH: p = r.publish(firstByte); break;
-      case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: p = r.pubAckFamily(type); break;
-      case SUBSCRIBE: p = r.subscribe(); break;
-      case SUBACK: p = r.subAck(); break;
-      case UNSUBSCRIBE: p = r.unsubscribe(); break;
-      case UNSUBACK: p = r.unsubAck(); break;
-      case PINGREQ: r.empty(type); p = PingReq.INSTANCE; break;
-      case PINGRESP: r.empty(type); p = PingResp.INSTANCE; break;
-      case DISCONNECT: p = r.disconnect(); break;
-      case AUTH: p = r.auth(); break;
+      case CONNECT: return connect(); // checks its own trailing bytes: its version is its own
+      case CONNACK: p = connAck(); break;
+      case PUBLISH: p = publish(firstByte); break;
+      case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: p = pubAckFamily(type); break;
+      case SUBSCRIBE: p = subscribe(); break;
+      case SUBACK: p = subAck(); break;
+      case UNSUBSCRIBE: p = unsubscribe(); break;
+      case UNSUBACK: p = unsubAck(); break;
+      case PINGREQ: empty(type); p = PingReq.INSTANCE; break;
+      case PINGRESP: empty(type); p = PingResp.INSTANCE; break;
+      case DISCONNECT: p = disconnect(); break;
+      case AUTH: p = auth(); break;
       default: throw new AssertionError(type);
     }
     if (body.isReadable()) {
