@@ -147,10 +147,10 @@ broker_tern_start() {
   tern_start "$1" "$2" none
 }
 tern_start() {
-  local port=$1 dir=$2 durability=$3
+  local port=$1 dir=$2 durability=$3 io_threads=${4:-0}
   # Keys as in tern.yaml (docs/configuration.md); --bind and --port override the first listener.
-  printf 'limits:\n  max_inflight: %s\n  max_queued_messages: %s\nlog:\n  level: warn\nstorage:\n  durability: %s\n  data_dir: %s\n' \
-    "$MAX_INFLIGHT" "$MAX_QUEUED" "$durability" "$dir/data" >"$dir/tern.yaml"
+  printf 'limits:\n  max_inflight: %s\n  max_queued_messages: %s\nlog:\n  level: warn\nstorage:\n  durability: %s\n  data_dir: %s\nio_threads: %s\n' \
+    "$MAX_INFLIGHT" "$MAX_QUEUED" "$durability" "$dir/data" "$io_threads" >"$dir/tern.yaml"
   # shellcheck disable=SC2086
   ( ulimit -n "$(ulimit -Hn)"
     exec java $TERN_JVM_OPTS -jar "$TERN_JAR" --config "$dir/tern.yaml" --bind 127.0.0.1 --port "$port"
@@ -162,6 +162,11 @@ broker_tern_process_start() { tern_start "$1" "$2" process; }
 broker_tern_fsync_check() { broker_tern_check; }
 broker_tern_fsync_version() { echo "$(broker_tern_version), storage.durability fsync"; }
 broker_tern_fsync_start() { tern_start "$1" "$2" fsync; }
+# tern_1loop: in memory, one event loop (io_threads: 1) instead of one per core: the latency
+# trade-off of docs/performance.md, measured beside the release settings.
+broker_tern_1loop_check() { broker_tern_check; }
+broker_tern_1loop_version() { echo "$(broker_tern_version), io_threads 1"; }
+broker_tern_1loop_start() { tern_start "$1" "$2" none 1; }
 
 # tern_before and tern_before_process: another build of Tern (TERN_BEFORE_JAR, e.g. the jar of main
 # before a change), in memory and with the RocksDB store, to measure a change before and after in
@@ -367,7 +372,7 @@ ACTIVE=()
 SKIPS=()
 for b in $BROKERS; do
   if ! declare -F "broker_${b}_check" >/dev/null; then
-    log "unknown broker '$b' (known: tern tern_process tern_fsync tern_before tern_before_process tern_plain tern_hooked mosquitto mosquitto_persist hivemq moquette)"
+    log "unknown broker '$b' (known: tern tern_process tern_fsync tern_1loop tern_before tern_before_process tern_plain tern_hooked mosquitto mosquitto_persist hivemq moquette)"
     exit 1
   fi
   if reason=$("broker_${b}_check"); then

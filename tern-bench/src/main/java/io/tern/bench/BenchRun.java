@@ -265,7 +265,9 @@ final class BenchRun {
       if (now >= windowEnd) {
         return new CpuMeter.Reading[] {before, CpuMeter.Reading.take(o.brokerPid())};
       }
-      if (now >= nextTick) {
+      if (now >= nextTick && o.quiet()) {
+        nextTick += SECOND; // nothing to print: no work beside the load
+      } else if (now >= nextTick) {
         long sent = publishers.stream().mapToLong(p -> p.progress.get()).sum();
         long got = subscribers.stream().mapToLong(s -> s.progress.get()).sum();
         double secs = (now - lastTick) / (double) SECOND;
