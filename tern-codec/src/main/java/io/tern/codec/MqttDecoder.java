@@ -169,7 +169,9 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     in.writerIndex(end).readerIndex(start + headerLength);
     MqttVersion v = version == null ? MqttVersion.V3_1_1 : version;
     try {
-      return topics == null ? PacketReader.read(type, firstByte, in, v) : topics.reader.readPacket(type, firstByte, in, v);
+      return topics == null
+          ? PacketReader.read(type, firstByte, in, v)
+          : topics.reader.readPacket(type, firstByte, in, v);
     } catch (MqttDecodeException e) {
       throw e.in(type, type == PacketType.CONNECT ? e.version() : v);
     } finally {

@@ -32,8 +32,8 @@ final class PacketReader {
   private byte[] lastUtf8;
 
   /**
-   * A reader for the packets of one connection's decoder, used for each of them in turn (one
-   * object per packet was a third of the bytes a connection allocated per message).
+   * A reader for the packets of one connection's decoder, used for each of them in turn: a reader
+   * per packet cost a QoS 1 message 64 bytes of garbage (its PUBLISH and its subscriber's PUBACK).
    */
   PacketReader(MqttDecoder topics) {
     this.topics = topics;
