@@ -33,7 +33,8 @@ final class PacketReader {
 
   /**
    * A reader for the packets of one connection's decoder, used for each of them in turn: a reader
-   * per packet cost a QoS 1 message 64 bytes of garbage (its PUBLISH and its subscriber's PUBACK).
+   * per packet cost a QoS 1 message 64 bytes of garbage (its PUBLISH and its subscriber's PUBACK)
+   * until C2's escape analysis took it out of the compiled decoder.
    */
   PacketReader(MqttDecoder topics) {
     this.topics = topics;
