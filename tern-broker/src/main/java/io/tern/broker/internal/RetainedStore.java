@@ -108,21 +108,15 @@ final class RetainedStore {
   /** Visits every retained message whose topic matches the filter ($-topics per MQTT-4.7.2-1). */
   void match(String filter, Consumer<Message> visitor) {
     String[] levels = TopicLevels.split(filter);
-    // An explicit stack, not recursion: a retained topic may be up to 65,535 bytes (MQTT-4.7.3-3),
+    // Explicit stacks, not recursion: a retained topic may be up to 65,535 bytes (MQTT-4.7.3-3),
     // that is up to 32,768 levels, far more than a thread's stack holds frames for.
     ArrayDeque<Step> stack = new ArrayDeque<>();
+    ArrayDeque<Node> below = new ArrayDeque<>();
     stack.push(new Step(root, 0));
     while (!stack.isEmpty()) {
       Step step = stack.pop();
       Node node = step.node();
       int i = step.level();
-      if (i == EVERYTHING_BELOW) {
-        visit(node, visitor);
-        for (Node child : node.children.values()) {
-          stack.push(new Step(child, EVERYTHING_BELOW));
-        }
-        continue;
-      }
       if (i == levels.length) {
         visit(node, visitor);
         continue;
@@ -136,7 +130,7 @@ final class RetainedStore {
           if (i == 0 && child.key.startsWith("$")) {
             continue;
           }
-          stack.push(new Step(child, EVERYTHING_BELOW));
+          visitSubtree(child, visitor, below);
         }
       } else if (level.equals("+")) {
         for (Node child : node.children.values()) {
@@ -154,11 +148,32 @@ final class RetainedStore {
     }
   }
 
-  /** The level index of a {@link Step} whose node and whole subtree match (below a {@code #}). */
-  private static final int EVERYTHING_BELOW = -1;
-
   /** A node still to visit, with the index of the filter level it is matched against. */
   private record Step(Node node, int level) {}
+
+  /**
+   * Visits a node and every node below it (the part of the tree a {@code #} matches). Leaves, most
+   * of a big tree, are visited from their parent's loop: no stack entry and no iterator of their
+   * empty child map each (a {@code #} over 1,000,000 retained topics walked 1,000,000 of both).
+   * A child added meanwhile may be missed, like any message stored during the walk.
+   */
+  private static void visitSubtree(Node top, Consumer<Message> visitor, ArrayDeque<Node> nodes) {
+    nodes.push(top);
+    while (!nodes.isEmpty()) {
+      Node node = nodes.pop();
+      visit(node, visitor);
+      if (node.children.isEmpty()) {
+        continue;
+      }
+      for (Node child : node.children.values()) {
+        if (child.children.isEmpty()) {
+          visit(child, visitor);
+        } else {
+          nodes.push(child);
+        }
+      }
+    }
+  }
 
   private static void visit(Node node, Consumer<Message> visitor) {
     Message m = node.message;

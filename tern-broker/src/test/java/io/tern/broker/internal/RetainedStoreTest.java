@@ -47,4 +47,31 @@ class RetainedStoreTest {
     assertThat(topicsMatching("$SYS/#")).containsExactly("$SYS/up");
     assertThat(topicsMatching("a")).containsExactly("a");
   }
+
+  @Test
+  void multiLevelWildcardsVisitEveryTopicBelowOnce() {
+    // Random trees where inner nodes hold messages or not: '#' and 'x/#' find each topic once.
+    java.util.Random random = new java.util.Random(42);
+    java.util.Set<String> stored = new java.util.HashSet<>();
+    String[] names = {"a", "b", "c", "", "$d"};
+    for (int i = 0; i < 3_000; i++) {
+      StringBuilder t = new StringBuilder(names[random.nextInt(names.length)]);
+      for (int depth = random.nextInt(6); depth > 0; depth--) {
+        t.append('/').append(names[random.nextInt(names.length - 1)]);
+      }
+      store.put(msg(t.toString(), "x"));
+      stored.add(t.toString());
+    }
+    assertThat(store.size()).isEqualTo(stored.size());
+    assertThat(topicsMatching("#")).doesNotHaveDuplicates()
+        .containsExactlyInAnyOrderElementsOf(stored.stream().filter(t -> !t.startsWith("$")).toList());
+    assertThat(topicsMatching("a/#")).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(
+        stored.stream().filter(t -> t.equals("a") || t.startsWith("a/")).toList());
+    assertThat(topicsMatching("+/b/#")).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(
+        stored.stream().filter(t -> !t.startsWith("$") && t.indexOf('/') >= 0
+            && (t.substring(t.indexOf('/') + 1).equals("b") || t.substring(t.indexOf('/') + 1).startsWith("b/")))
+            .toList());
+    assertThat(topicsMatching("$d/#")).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(
+        stored.stream().filter(t -> t.equals("$d") || t.startsWith("$d/")).toList());
+  }
 }
