@@ -427,7 +427,7 @@ public final class BrokerCore {
         }
       }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      sink.deliver(session, new Delivery(out, Math.min(out.qos(), s.qos()), true, ids, null));
+      sink.deliver(session, Delivery.retainedOnSubscribe(out, Math.min(out.qos(), s.qos()), ids));
     });
   }
 }

@@ -13,20 +13,36 @@ import java.util.List;
  *     restart): its first PUBLISH then carries DUP (MQTT-3.3.1-1)
  * @param run the stored run it belongs to (a QoS 1 delivery stored with the others of its read),
  *     or null when it is stored on its own (QoS 2) or not at all
+ * @param onSubscribe a retained message sent for a new subscription (see {@link #retainedOnSubscribe})
  */
 record Delivery(
     Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
-    boolean redelivered, QueueRun run) {
+    boolean redelivered, QueueRun run, boolean onSubscribe) {
+  Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
+      boolean redelivered, QueueRun run) {
+    this(message, qos, retain, subscriptionIds, sharedFilter, seq, redelivered, run, false);
+  }
+
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter) {
-    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false, null);
+    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false, null, false);
   }
 
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds) {
-    this(message, qos, retain, subscriptionIds, null, 0, false, null);
+    this(message, qos, retain, subscriptionIds, null, 0, false, null, false);
+  }
+
+  /**
+   * A retained message sent because a subscription was made (MQTT-3.3.1-6: each matching topic's
+   * retained message MUST be sent). Such deliveries do not count against {@code max_queued_messages}:
+   * a wide filter over many retained topics gets them all, paced by the in-flight window and the
+   * socket, instead of the first thousand. They count in the broker's outbound memory as any other.
+   */
+  static Delivery retainedOnSubscribe(Message message, int qos, List<Integer> subscriptionIds) {
+    return new Delivery(message, qos, true, subscriptionIds, null, 0, false, null, true);
   }
 
   Delivery withSeq(long s, QueueRun r) {
-    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered, r);
+    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered, r, onSubscribe);
   }
 
   boolean stored() {

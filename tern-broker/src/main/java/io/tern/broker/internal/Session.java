@@ -167,6 +167,12 @@ final class Session {
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   private long queuedBytes;
   /**
+   * Retained messages sent for a new subscription that are in the queue (on loop). They are not in
+   * {@link #pending}, so {@code max_queued_messages} bounds the other deliveries only (see {@link
+   * Delivery#retainedOnSubscribe}).
+   */
+  private int retainedInQueue;
+  /**
    * The part of {@link #queuedBytes} already in the broker's total ({@link OutboundMemory}), which
    * counts a message from its hand-off (so a loop that is behind is counted too): what the drain
    * takes from the mailbox is already in it.
@@ -262,7 +268,7 @@ final class Session {
     if (terminated || !accepts(d)) {
       return;
     }
-    if (admit(1) == 1) {
+    if (d.onSubscribe() || admit(1) == 1) {
       core.memory().add(d.message().size());
       addBacklog(1);
       mailbox().offer(d);
@@ -300,12 +306,31 @@ final class Session {
     if (n == 0) {
       return false;
     }
-    int accepted = admit(n);
-    if (accepted < n) {
-      dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
-      batch.subList(accepted, n).clear();
+    int onSubscribe = 0;
+    for (int i = 0; i < n; i++) {
+      onSubscribe += batch.get(i).onSubscribe() ? 1 : 0;
     }
-    return accepted > 0;
+    if (onSubscribe == 0) {
+      int accepted = admit(n);
+      if (accepted < n) {
+        dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
+        batch.subList(accepted, n).clear();
+      }
+      return accepted > 0;
+    }
+    // Retained messages for a new subscription are not bounded (see Delivery.retainedOnSubscribe);
+    // the others in the batch are, refused from the newest as above.
+    int others = n - onSubscribe;
+    int refused = others - admit(others);
+    for (int i = n - 1; i >= 0 && refused > 0; i--) {
+      Delivery d = batch.get(i);
+      if (!d.onSubscribe()) {
+        batch.remove(i);
+        dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
+        refused--;
+      }
+    }
+    return true;
   }
 
   /**
@@ -474,10 +499,11 @@ final class Session {
     while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         if (dropQos0 && d.qos() == 0) {
-          droppedQos0++;
+          droppedQos0 += d.onSubscribe() ? 0 : 1;
           droppedQos0Bytes += d.message().size();
         } else {
           queue.addLast(d);
+          retainedInQueue += d.onSubscribe() ? 1 : 0;
           bytes += d.message().size();
         }
         drained++;
@@ -487,11 +513,12 @@ final class Session {
         for (int i = 0, n = batch.size(); i < n; i++) {
           Delivery d = batch.get(i);
           if (dropQos0 && d.qos() == 0) {
-            droppedQos0++;
+            droppedQos0 += d.onSubscribe() ? 0 : 1;
             droppedQos0Bytes += d.message().size();
             continue;
           }
           queue.addLast(d);
+          retainedInQueue += d.onSubscribe() ? 1 : 0;
           bytes += d.message().size();
         }
         drained += batch.size();
@@ -509,8 +536,8 @@ final class Session {
       return;
     }
     int max = core.config().maxQueuedMessages();
-    while (queue.size() > max) {
-      Delivery oldest = queue.pollFirst();
+    while (queue.size() - retainedInQueue > max) {
+      Delivery oldest = retainedInQueue == 0 ? queue.pollFirst() : pollOldestBounded();
       queuedBytes -= oldest.message().size();
       forget(oldest);
       addPending(-1);
@@ -537,7 +564,7 @@ final class Session {
       Delivery d = oldest ? queue.pollFirst() : queue.pollLast();
       queuedBytes -= d.message().size();
       forget(d);
-      addPending(-1);
+      leftQueue(d);
       n++;
       dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
@@ -604,6 +631,31 @@ final class Session {
     }
   }
 
+  /** Accounts for a delivery that left the queue (sent or dropped). */
+  private void leftQueue(Delivery d) {
+    if (d.onSubscribe()) {
+      retainedInQueue--;
+    } else {
+      addPending(-1);
+    }
+  }
+
+  /**
+   * The oldest queued delivery that counts against {@code max_queued_messages}, removed (the
+   * queue's bound does not drop the retained messages of a new subscription). On loop; the queue
+   * holds more such deliveries than the bound, so there is one.
+   */
+  private Delivery pollOldestBounded() {
+    Iterator<Delivery> it = queue.iterator();
+    while (true) {
+      Delivery d = it.next();
+      if (!d.onSubscribe()) {
+        it.remove();
+        return d;
+      }
+    }
+  }
+
   private void dropQueuedQos0() {
     Iterator<Delivery> it = queue.iterator();
     while (it.hasNext()) {
@@ -611,7 +663,7 @@ final class Session {
       if (d.qos() == 0) {
         it.remove();
         queuedBytes -= d.message().size();
-        addPending(-1);
+        leftQueue(d);
       }
     }
   }
@@ -641,7 +693,7 @@ final class Session {
       }
       queue.pollFirst();
       queuedBytes -= d.message().size();
-      addPending(-1);
+      leftQueue(d);
       io.tern.codec.Publish out = c.outgoing(d, now, false);
       if (out == null) {
         // Expired, or larger than the client accepts: counted, as if sent (MQTT-3.1.2-25); a
@@ -1079,6 +1131,7 @@ final class Session {
     }
     queue.clear();
     queuedBytes = 0;
+    retainedInQueue = 0;
     Object o;
     while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
