@@ -35,7 +35,9 @@ record Delivery(
    * A retained message sent because a subscription was made (MQTT-3.3.1-6: each matching topic's
    * retained message MUST be sent). Such deliveries do not count against {@code max_queued_messages}:
    * a wide filter over many retained topics gets them all, paced by the in-flight window and the
-   * socket, instead of the first thousand. They count in the broker's outbound memory as any other.
+   * socket, instead of the first thousand. Their own bound is per session (the retained store's size
+   * plus that setting, see {@code Session.admitRetained}); they count in the broker's outbound memory
+   * as any other.
    */
   static Delivery retainedOnSubscribe(Message message, int qos, List<Integer> subscriptionIds) {
     return new Delivery(message, qos, true, subscriptionIds, null, 0, false, null, true);

@@ -90,6 +90,12 @@ final class Session {
    */
   private volatile int backlog;
   /**
+   * Retained messages for a new subscription in the mailbox plus the queue (not in {@link
+   * #pending}): at most the retained store's size plus {@code max_queued_messages}, so that a
+   * client repeating a wide SUBSCRIBE cannot make the broker hold copies of the store without end.
+   */
+  private volatile int retainedPending;
+  /**
    * Rarely used (only under loop overload), so a plain lock-free linked queue: a JCTools queue is a
    * padded ~600-byte object, too much to keep per idle connection.
    */
@@ -100,6 +106,7 @@ final class Session {
   // an idle connection's session costs ~150 bytes less (see docs/performance.md, memory per connection).
   private static final java.lang.invoke.VarHandle PENDING;
   private static final java.lang.invoke.VarHandle BACKLOG;
+  private static final java.lang.invoke.VarHandle RETAINED_PENDING;
   private static final java.lang.invoke.VarHandle DROPPED;
   private static final java.lang.invoke.VarHandle STORE_SEQ;
   private static final java.lang.invoke.VarHandle DRAIN_SCHEDULED;
@@ -111,6 +118,7 @@ final class Session {
       java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
       PENDING = l.findVarHandle(Session.class, "pending", int.class);
       BACKLOG = l.findVarHandle(Session.class, "backlog", int.class);
+      RETAINED_PENDING = l.findVarHandle(Session.class, "retainedPending", int.class);
       DROPPED = l.findVarHandle(Session.class, "dropped", long.class);
       STORE_SEQ = l.findVarHandle(Session.class, "storeSeq", long.class);
       DRAIN_SCHEDULED = l.findVarHandle(Session.class, "drainScheduled", boolean.class);
@@ -123,6 +131,10 @@ final class Session {
 
   private int addPending(int n) {
     return (int) PENDING.getAndAdd(this, n) + n;
+  }
+
+  private int addRetainedPending(int n) {
+    return (int) RETAINED_PENDING.getAndAdd(this, n) + n;
   }
 
   private int addBacklog(int n) {
@@ -268,7 +280,7 @@ final class Session {
     if (terminated || !accepts(d)) {
       return;
     }
-    if (d.onSubscribe() || admit(1) == 1) {
+    if (d.onSubscribe() ? admitRetained(1) == 1 : admit(1) == 1) {
       core.memory().add(d.message().size());
       addBacklog(1);
       mailbox().offer(d);
@@ -318,19 +330,41 @@ final class Session {
       }
       return accepted > 0;
     }
-    // Retained messages for a new subscription are not bounded (see Delivery.retainedOnSubscribe);
-    // the others in the batch are, refused from the newest as above.
+    // Retained messages for a new subscription have a bound of their own (see retainedPending and
+    // Delivery.retainedOnSubscribe); the others in the batch have the queue's. Each refused from the
+    // newest, as above.
     int others = n - onSubscribe;
     int refused = others - admit(others);
-    for (int i = n - 1; i >= 0 && refused > 0; i--) {
+    int refusedRetained = onSubscribe - admitRetained(onSubscribe);
+    for (int i = n - 1; i >= 0 && refused + refusedRetained > 0; i--) {
       Delivery d = batch.get(i);
-      if (!d.onSubscribe()) {
+      boolean drop;
+      if (d.onSubscribe()) {
+        drop = refusedRetained > 0;
+        refusedRetained -= drop ? 1 : 0;
+      } else {
+        drop = refused > 0;
+        refused -= drop ? 1 : 0;
+      }
+      if (drop) {
         batch.remove(i);
         dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
-        refused--;
       }
     }
-    return true;
+    return !batch.isEmpty();
+  }
+
+  /** Counts in up to {@code n} retained messages for a new subscription; returns how many may go. */
+  private int admitRetained(int n) {
+    int limit = core.retainedCount() + core.config().maxQueuedMessages();
+    int over = addRetainedPending(n) - limit;
+    if (over <= 0) {
+      return n;
+    }
+    int refused = Math.min(over, n);
+    addRetainedPending(-refused);
+    drop(refused);
+    return n - refused;
   }
 
   /**
@@ -495,11 +529,13 @@ final class Session {
     // come, not by a scan of the whole queue at every drain (an offline queue may hold millions).
     boolean dropQos0 = connection == null && !core.config().queueQos0WhenOffline();
     int droppedQos0 = 0;
+    int droppedRetainedQos0 = 0;
     long droppedQos0Bytes = 0;
     while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         if (dropQos0 && d.qos() == 0) {
           droppedQos0 += d.onSubscribe() ? 0 : 1;
+          droppedRetainedQos0 += d.onSubscribe() ? 1 : 0;
           droppedQos0Bytes += d.message().size();
         } else {
           queue.addLast(d);
@@ -514,6 +550,7 @@ final class Session {
           Delivery d = batch.get(i);
           if (dropQos0 && d.qos() == 0) {
             droppedQos0 += d.onSubscribe() ? 0 : 1;
+            droppedRetainedQos0 += d.onSubscribe() ? 1 : 0;
             droppedQos0Bytes += d.message().size();
             continue;
           }
@@ -525,6 +562,7 @@ final class Session {
       }
     }
     addPending(-droppedQos0);
+    addRetainedPending(-droppedRetainedQos0);
     if (droppedQos0Bytes > 0) {
       core.memory().add(-droppedQos0Bytes); // counted at the hand-off, never queued
     }
@@ -635,6 +673,7 @@ final class Session {
   private void leftQueue(Delivery d) {
     if (d.onSubscribe()) {
       retainedInQueue--;
+      addRetainedPending(-1);
     } else {
       addPending(-1);
     }
@@ -1145,6 +1184,7 @@ final class Session {
       }
     }
     pending = 0;
+    retainedPending = 0;
     backlog = 0;
     afterQueueChange();
     resumePaused();

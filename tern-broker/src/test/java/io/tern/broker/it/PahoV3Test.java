@@ -164,6 +164,46 @@ class PahoV3Test {
   }
 
   @Test
+  void aClientRepeatingAWideSubscribeIsHeldToOneCopyOfTheRetainedStore() throws Exception {
+    // Retained messages for new subscriptions waiting in a session are bounded by the store's size
+    // plus max_queued_messages (here 50 + 10): subscribing to "fleet/#" three times while the client
+    // holds its acks keeps 60 of the 150 waiting (5 more may already be in flight, not waiting), and
+    // the others are dropped and counted. Whatever is not dropped arrives.
+    tb.start(b -> b.maxQueuedMessages(10).maxInflight(5));
+    for (int i = 0; i < 50; i++) {
+      tb.broker().publish("fleet/r" + i, utf8("r" + i), 1, true);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> tb.broker().stats().retainedMessages() == 50);
+    MqttClient sub = client("repeater");
+    sub.setManualAcks(true);
+    sub.connect(options(MqttConnectOptions.MQTT_VERSION_3_1_1, true));
+    List<MqttMessage> got = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicReference<Boolean> acking = new AtomicReference<>(false);
+    org.eclipse.paho.client.mqttv3.IMqttMessageListener listener = (t, m) -> {
+      got.add(m);
+      if (acking.get()) {
+        sub.messageArrivedComplete(m.getId(), m.getQos());
+      }
+    };
+    for (int i = 0; i < 3; i++) {
+      sub.subscribe("fleet/#", 1, listener);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> tb.broker().stats().messagesDropped() >= 85);
+    long dropped = tb.broker().stats().messagesDropped();
+    assertThat(dropped).isBetween(85L, 90L);
+    acking.set(true);
+    synchronized (got) {
+      for (MqttMessage m : new ArrayList<>(got)) {
+        sub.messageArrivedComplete(m.getId(), m.getQos());
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> got.size() == 150 - dropped);
+    Thread.sleep(200);
+    assertThat(got).hasSize((int) (150 - dropped));
+    assertThat(tb.broker().stats().messagesDropped()).isEqualTo(dropped);
+  }
+
+  @Test
   void retainedMessageIsSentOnSubscribeWithRetainFlagAndClearedByEmptyPayload() throws Exception {
     tb.start();
     MqttClient pub = connected("pub", MqttConnectOptions.MQTT_VERSION_3_1_1, true);
