@@ -354,7 +354,11 @@ final class Session {
     return !batch.isEmpty();
   }
 
-  /** Counts in up to {@code n} retained messages for a new subscription; returns how many may go. */
+  /**
+   * Counts in up to {@code n} retained messages for a new subscription; returns how many may go. As
+   * {@link #admit}, on its own counter: not one method taking the counter as a parameter, which would
+   * put a VarHandle that is not a constant on the per-message path of {@link #admit}.
+   */
   private int admitRetained(int n) {
     int limit = core.retainedCount() + core.config().maxQueuedMessages();
     int over = addRetainedPending(n) - limit;

@@ -121,13 +121,8 @@ class PahoV3Test {
     // drop_oldest, 10 queued at most, 5 in flight: the subscriber holds its acks, so 45 retained
     // messages wait in its queue; 30 live ones arrive behind them and 20 of those go, no retained one.
     tb.start(b -> b.maxQueuedMessages(10).maxInflight(5).dropPolicy(io.tern.broker.DropPolicy.DROP_OLDEST));
-    for (int i = 0; i < 50; i++) {
-      tb.broker().publish("fleet/r" + i, utf8("r" + i), 1, true);
-    }
-    await().atMost(Duration.ofSeconds(10)).until(() -> tb.broker().stats().retainedMessages() == 50);
-    MqttClient sub = client("held");
-    sub.setManualAcks(true);
-    sub.connect(options(MqttConnectOptions.MQTT_VERSION_3_1_1, true));
+    retainFleet(50);
+    MqttClient sub = holdingAcks("held");
     List<MqttMessage> held = java.util.Collections.synchronizedList(new ArrayList<>());
     java.util.Set<String> retained = java.util.concurrent.ConcurrentHashMap.newKeySet();
     List<String> live = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -170,13 +165,8 @@ class PahoV3Test {
     // holds its acks keeps 60 of the 150 waiting (5 more may already be in flight, not waiting), and
     // the others are dropped and counted. Whatever is not dropped arrives.
     tb.start(b -> b.maxQueuedMessages(10).maxInflight(5));
-    for (int i = 0; i < 50; i++) {
-      tb.broker().publish("fleet/r" + i, utf8("r" + i), 1, true);
-    }
-    await().atMost(Duration.ofSeconds(10)).until(() -> tb.broker().stats().retainedMessages() == 50);
-    MqttClient sub = client("repeater");
-    sub.setManualAcks(true);
-    sub.connect(options(MqttConnectOptions.MQTT_VERSION_3_1_1, true));
+    retainFleet(50);
+    MqttClient sub = holdingAcks("repeater");
     List<MqttMessage> got = java.util.Collections.synchronizedList(new ArrayList<>());
     AtomicReference<Boolean> acking = new AtomicReference<>(false);
     org.eclipse.paho.client.mqttv3.IMqttMessageListener listener = (t, m) -> {
@@ -201,6 +191,22 @@ class PahoV3Test {
     Thread.sleep(200);
     assertThat(got).hasSize((int) (150 - dropped));
     assertThat(tb.broker().stats().messagesDropped()).isEqualTo(dropped);
+  }
+
+  /** Retains "r<i>" on fleet/r<i> for i below {@code n}, from inside the process. */
+  private void retainFleet(int n) {
+    for (int i = 0; i < n; i++) {
+      tb.broker().publish("fleet/r" + i, utf8("r" + i), 1, true);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> tb.broker().stats().retainedMessages() == n);
+  }
+
+  /** A connected 3.1.1 client that acknowledges a message only when told (messageArrivedComplete). */
+  private MqttClient holdingAcks(String id) throws MqttException {
+    MqttClient c = client(id);
+    c.setManualAcks(true);
+    c.connect(options(MqttConnectOptions.MQTT_VERSION_3_1_1, true));
+    return c;
   }
 
   @Test
