@@ -257,7 +257,8 @@ final class BenchRun {
     long lastTick = start;
     long nextTick = start + SECOND;
     while (true) {
-      sleepUntil(Math.min(nextTick, before == null ? windowStart : windowEnd));
+      long edge = before == null ? windowStart : windowEnd;
+      sleepUntil(o.quiet() ? edge : Math.min(nextTick, edge)); // quiet: no progress lines to wake for
       long now = System.nanoTime();
       if (before == null && now >= windowStart) {
         before = CpuMeter.Reading.take(o.brokerPid());
@@ -265,9 +266,7 @@ final class BenchRun {
       if (now >= windowEnd) {
         return new CpuMeter.Reading[] {before, CpuMeter.Reading.take(o.brokerPid())};
       }
-      if (now >= nextTick && o.quiet()) {
-        nextTick += SECOND; // nothing to print: no work beside the load
-      } else if (now >= nextTick) {
+      if (!o.quiet() && now >= nextTick) {
         long sent = publishers.stream().mapToLong(p -> p.progress.get()).sum();
         long got = subscribers.stream().mapToLong(s -> s.progress.get()).sum();
         double secs = (now - lastTick) / (double) SECOND;

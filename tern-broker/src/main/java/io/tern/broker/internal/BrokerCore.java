@@ -125,7 +125,7 @@ public final class BrokerCore {
       s.subscribe(entry);
       persistence.commit();
       if (!entry.shared()) {
-        sendRetained(s, entry, DeliverySink.DIRECT);
+        sendRetained(s, entry);
       }
     });
     return true;
@@ -406,9 +406,11 @@ public final class BrokerCore {
   /**
    * Retained messages matching a new subscription, sent with RETAIN 1 (MQTT-3.3.1-8); one whose
    * Message Expiry Interval has passed is removed from the store instead (v5 section 3.3.2.3.3).
+   * Handed to the session in one batch, through its own door ({@link Session#enqueueRetained}).
    */
-  void sendRetained(Session session, Subscriber s, DeliverySink sink) {
+  void sendRetained(Session session, Subscriber s) {
     long now = System.nanoTime();
+    ArrayList<Delivery> batch = new ArrayList<>();
     retained.match(s.filter(), m -> {
       if (m.expired(now)) {
         if (retained.removeIfSame(m) && persistence.enabled()) {
@@ -427,7 +429,10 @@ public final class BrokerCore {
         }
       }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      sink.deliver(session, Delivery.retainedOnSubscribe(out, Math.min(out.qos(), s.qos()), ids));
+      batch.add(Delivery.retainedOnSubscribe(out, Math.min(out.qos(), s.qos()), ids));
     });
+    if (!batch.isEmpty()) {
+      session.enqueueRetained(batch, persistence);
+    }
   }
 }

@@ -160,9 +160,7 @@ public final class ManagementImpl implements BrokerManagement {
       boolean isNew = s.subscribe(sub);
       core.persistence().commit();
       if (!sub.shared() && (retainHandling == 0 || (retainHandling == 1 && isNew))) {
-        DeliveryBatcher batch = new DeliveryBatcher();
-        core.sendRetained(s, sub, batch);
-        batch.flush(core.persistence());
+        core.sendRetained(s, sub);
       }
       return true;
     }).orElse(false);

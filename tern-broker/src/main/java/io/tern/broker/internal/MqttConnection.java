@@ -1036,7 +1036,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
     for (Subscriber entry : retainedFor) {
-      core.sendRetained(session, entry, batcher()); // handed over when the read completes, after the SUBACK
+      // Drained by the session's loop as a task: on this loop, after this read's SUBACK is flushed;
+      // a session on another loop may send them first, as MQTT allows (3.8.4).
+      core.sendRetained(session, entry);
     }
   }
 

@@ -111,7 +111,7 @@ final class RetainedStore {
     // Explicit stacks, not recursion: a retained topic may be up to 65,535 bytes (MQTT-4.7.3-3),
     // that is up to 32,768 levels, far more than a thread's stack holds frames for.
     ArrayDeque<Step> stack = new ArrayDeque<>();
-    ArrayDeque<Node> below = new ArrayDeque<>();
+    ArrayDeque<Node> below = null; // for the subtrees a '#' matches; most filters have none
     stack.push(new Step(root, 0));
     while (!stack.isEmpty()) {
       Step step = stack.pop();
@@ -129,6 +129,9 @@ final class RetainedStore {
         for (Node child : node.children.values()) {
           if (i == 0 && child.key.startsWith("$")) {
             continue;
+          }
+          if (below == null) {
+            below = new ArrayDeque<>();
           }
           visitSubtree(child, visitor, below);
         }

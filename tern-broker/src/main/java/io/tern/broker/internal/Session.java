@@ -280,7 +280,7 @@ final class Session {
     if (terminated || !accepts(d)) {
       return;
     }
-    if (d.onSubscribe() ? admitRetained(1) == 1 : admit(1) == 1) {
+    if (admit(1) == 1) {
       core.memory().add(d.message().size());
       addBacklog(1);
       mailbox().offer(d);
@@ -318,40 +318,45 @@ final class Session {
     if (n == 0) {
       return false;
     }
-    int onSubscribe = 0;
-    for (int i = 0; i < n; i++) {
-      onSubscribe += batch.get(i).onSubscribe() ? 1 : 0;
+    int accepted = admit(n);
+    if (accepted < n) {
+      dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
+      batch.subList(accepted, n).clear();
     }
-    if (onSubscribe == 0) {
-      int accepted = admit(n);
-      if (accepted < n) {
-        dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
-        batch.subList(accepted, n).clear();
-      }
-      return accepted > 0;
+    return accepted > 0;
+  }
+
+  /**
+   * Hands this session the retained messages of a new subscription ({@link
+   * Delivery#retainedOnSubscribe}), from any thread: counted against their own bound ({@link
+   * #admitRetained}) instead of {@code max_queued_messages}, stored first for a persistent session
+   * (as {@link DeliveryBatcher#flush} does for routed messages), then handed over as one batch.
+   */
+  void enqueueRetained(ArrayList<Delivery> batch, Persistence p) {
+    if (rule != null) {
+      rule.offerAll(batch);
+      return;
     }
-    // Retained messages for a new subscription have a bound of their own (see retainedPending and
-    // Delivery.retainedOnSubscribe); the others in the batch have the queue's. Each refused from the
-    // newest, as above.
-    int others = n - onSubscribe;
-    int refused = others - admit(others);
-    int refusedRetained = onSubscribe - admitRetained(onSubscribe);
-    for (int i = n - 1; i >= 0 && refused + refusedRetained > 0; i--) {
-      Delivery d = batch.get(i);
-      boolean drop;
-      if (d.onSubscribe()) {
-        drop = refusedRetained > 0;
-        refusedRetained -= drop ? 1 : 0;
-      } else {
-        drop = refused > 0;
-        refused -= drop ? 1 : 0;
-      }
-      if (drop) {
-        batch.remove(i);
-        dropped(d, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
-      }
+    if (terminated) {
+      return;
     }
-    return !batch.isEmpty();
+    if (!online && !core.config().queueQos0WhenOffline()) {
+      batch.removeIf(d -> d.qos() == 0);
+    }
+    int n = batch.size();
+    int accepted = admitRetained(n);
+    if (accepted < n) {
+      dropped(batch.get(accepted), io.tern.broker.event.DropReason.QUEUE_FULL, n - accepted);
+      batch.subList(accepted, n).clear();
+    }
+    if (accepted == 0) {
+      return;
+    }
+    if (p.enabled()) {
+      persistAll(batch, p, p.batch());
+      p.commit(); // in the store before it can be delivered, acked and removed
+    }
+    handOver(batch);
   }
 
   /**
