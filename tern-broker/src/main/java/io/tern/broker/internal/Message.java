@@ -24,6 +24,12 @@ final class Message {
    * retained walk over 1,000,000 messages). The field fits in the object's padding.
    */
   private final int size;
+  /**
+   * Whether the PUBLISH has a Message Expiry Interval: every delivery asks {@link #expired}, and for
+   * the many messages without one the answer then needs neither the PUBLISH nor its properties
+   * fetched from memory. Also fits in the padding.
+   */
+  private final boolean expires;
   /** The store key; 0 until the message is first stored. Set by the publishing thread before hand-off. */
   volatile long storeId;
   /** Changed through {@link #addStoreRefs}: a field and a VarHandle, not an AtomicInteger per message. */
@@ -49,6 +55,7 @@ final class Message {
     this.origin = origin;
     this.receivedAtNanos = receivedAtNanos;
     this.size = publish.payload().length + publish.topic().length();
+    this.expires = publish.properties().messageExpiryInterval() != null;
   }
 
   /** Adds {@code delta} to the store reference count and returns the count before. */
@@ -112,6 +119,9 @@ final class Message {
    * the interval, 0 or less once expired; -1 when the message has no interval (never expires).
    */
   long remainingSeconds(long nowNanos) {
+    if (!expires) {
+      return -1;
+    }
     Long interval = publish.properties().messageExpiryInterval();
     if (interval == null) {
       return -1;
@@ -122,6 +132,9 @@ final class Message {
 
   /** True once the Message Expiry Interval has passed (MQTT-3.3.2-5: then it is not sent on). */
   boolean expired(long nowNanos) {
+    if (!expires) {
+      return false;
+    }
     Long interval = publish.properties().messageExpiryInterval();
     return interval != null && nowNanos - receivedAtNanos >= interval * 1_000_000_000L;
   }

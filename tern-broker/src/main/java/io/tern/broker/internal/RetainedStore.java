@@ -1,6 +1,8 @@
 package io.tern.broker.internal;
 
 import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -21,12 +23,46 @@ final class RetainedStore {
   private static final class Node {
     final Node parent;
     final String key;
-    final ConcurrentHashMap<String, Node> children = new ConcurrentHashMap<>(4);
+    /**
+     * Children by level; null until the first, and again once the last is pruned. Most nodes of a
+     * big tree are leaves, and a map each was 64 bytes of every retained message.
+     */
+    volatile ConcurrentHashMap<String, Node> children;
     volatile Message message;
 
     Node(Node parent, String key) {
       this.parent = parent;
       this.key = key;
+    }
+
+    Node child(String level) {
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null ? null : c.get(level);
+    }
+
+    /** The child for {@code level}, created if absent. Under the store's write lock. */
+    Node childForWrite(String level) {
+      ConcurrentHashMap<String, Node> c = children;
+      if (c == null) {
+        c = new ConcurrentHashMap<>(4);
+        children = c;
+      }
+      Node n = c.get(level);
+      if (n == null) {
+        n = new Node(this, level);
+        c.put(level, n);
+      }
+      return n;
+    }
+
+    boolean isLeaf() {
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null || c.isEmpty();
+    }
+
+    Collection<Node> childNodes() {
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null ? List.of() : c.values();
     }
   }
 
@@ -44,14 +80,9 @@ final class RetainedStore {
     synchronized (writeLock) {
       Node node = root;
       for (String level : TopicLevels.split(topic)) {
-        if (clear) {
-          node = node.children.get(level);
-          if (node == null) {
-            return null;
-          }
-        } else {
-          Node n = node;
-          node = n.children.computeIfAbsent(level, k -> new Node(n, k));
+        node = clear ? node.child(level) : node.childForWrite(level);
+        if (node == null) {
+          return null;
         }
       }
       Message previous = node.message;
@@ -71,7 +102,7 @@ final class RetainedStore {
     synchronized (writeLock) {
       Node node = root;
       for (String level : TopicLevels.split(message.topic())) {
-        node = node.children.get(level);
+        node = node.child(level);
         if (node == null) {
           return false;
         }
@@ -87,9 +118,14 @@ final class RetainedStore {
   }
 
   private static void prune(Node node) {
-    while (node.parent != null && node.message == null && node.children.isEmpty()) {
-      node.parent.children.remove(node.key, node);
-      node = node.parent;
+    while (node.parent != null && node.message == null && node.isLeaf()) {
+      Node parent = node.parent;
+      ConcurrentHashMap<String, Node> siblings = parent.children;
+      siblings.remove(node.key, node);
+      if (siblings.isEmpty()) {
+        parent.children = null; // a reader still holding the map sees it empty
+      }
+      node = parent;
     }
   }
 
@@ -97,7 +133,7 @@ final class RetainedStore {
   Message get(String topic) {
     Node node = root;
     for (String level : TopicLevels.split(topic)) {
-      node = node.children.get(level);
+      node = node.child(level);
       if (node == null) {
         return null;
       }
@@ -107,6 +143,16 @@ final class RetainedStore {
 
   /** Visits every retained message whose topic matches the filter ($-topics per MQTT-4.7.2-1). */
   void match(String filter, Consumer<Message> visitor) {
+    if (count.get() == 0) {
+      return; // most SUBSCRIBEs meet no retained message at all
+    }
+    if (filter.indexOf('+') < 0 && filter.indexOf('#') < 0) {
+      Message m = get(filter); // a filter without wildcards names one topic
+      if (m != null) {
+        visitor.accept(m);
+      }
+      return;
+    }
     String[] levels = TopicLevels.split(filter);
     // Explicit stacks, not recursion: a retained topic may be up to 65,535 bytes (MQTT-4.7.3-3),
     // that is up to 32,768 levels, far more than a thread's stack holds frames for.
@@ -126,7 +172,7 @@ final class RetainedStore {
         if (i > 0) {
           visit(node, visitor); // "a/#" matches "a" itself
         }
-        for (Node child : node.children.values()) {
+        for (Node child : node.childNodes()) {
           if (i == 0 && child.key.startsWith("$")) {
             continue;
           }
@@ -136,14 +182,14 @@ final class RetainedStore {
           visitSubtree(child, visitor, below);
         }
       } else if (level.equals("+")) {
-        for (Node child : node.children.values()) {
+        for (Node child : node.childNodes()) {
           if (i == 0 && child.key.startsWith("$")) {
             continue;
           }
           stack.push(new Step(child, i + 1));
         }
       } else {
-        Node child = node.children.get(level);
+        Node child = node.child(level);
         if (child != null) {
           stack.push(new Step(child, i + 1));
         }
@@ -165,17 +211,25 @@ final class RetainedStore {
     while (!nodes.isEmpty()) {
       Node node = nodes.pop();
       visit(node, visitor);
-      if (node.children.isEmpty()) {
-        continue;
-      }
-      for (Node child : node.children.values()) {
-        if (child.children.isEmpty()) {
+      for (Node child : node.childNodes()) {
+        if (child.isLeaf()) {
           visit(child, visitor);
         } else {
           nodes.push(child);
         }
       }
     }
+  }
+
+  /** Nodes below the root, for tests of pruning. */
+  int nodeCount() {
+    int n = 0;
+    ArrayDeque<Node> nodes = new ArrayDeque<>(root.childNodes());
+    while (!nodes.isEmpty()) {
+      n++;
+      nodes.addAll(nodes.pop().childNodes());
+    }
+    return n;
   }
 
   private static void visit(Node node, Consumer<Message> visitor) {

@@ -29,6 +29,8 @@ final class SubscriptionTrie {
   private final SharedSubscriptionPolicy policy;
   private final Object writeLock = new Object();
   private final AtomicInteger count = new AtomicInteger();
+  /** Aimed at each level of a filter in turn by {@link #subscribe} and {@link #unsubscribe}, under the lock. */
+  private final MatchCollector.LevelKey writeKey = new MatchCollector.LevelKey();
 
   static final class Node {
     final Node parent;
@@ -51,15 +53,27 @@ final class SubscriptionTrie {
       return c == null ? null : c.get(level);
     }
 
-    /** The child for {@code level}, created if absent. Under the trie's write lock. */
-    Node childForWrite(String level) {
+    /** The child for the level {@code key} is aimed at, or null. */
+    @SuppressWarnings("unlikely-arg-type") // a LevelKey equals the String of its level
+    Node child(MatchCollector.LevelKey key) {
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null ? null : c.get(key);
+    }
+
+    /**
+     * The child for the level {@code key} is aimed at, created if absent: the level's String is made
+     * only then. Under the trie's write lock.
+     */
+    @SuppressWarnings("unlikely-arg-type")
+    Node childForWrite(MatchCollector.LevelKey key) {
       ConcurrentHashMap<String, Node> c = children;
       if (c == null) {
         c = new ConcurrentHashMap<>(4);
         children = c;
       }
-      Node n = c.get(level);
+      Node n = c.get(key);
       if (n == null) {
+        String level = key.toString();
         n = new Node(this, level);
         c.put(level, n); // in the map before the shortcut field: a match sees it either way
         if (level.equals("+")) {
@@ -124,11 +138,19 @@ final class SubscriptionTrie {
    * @return true when the session had no subscription to this filter before
    */
   boolean subscribe(Subscriber s) {
+    String filter = s.topicFilter();
     synchronized (writeLock) {
       Node node = root;
-      for (String level : TopicLevels.split(s.topicFilter())) {
-        node = node.childForWrite(level);
+      // Level by level in place: a level's String is made only for a node that is new.
+      for (int pos = 0, len = filter.length(); ; ) {
+        int end = levelEnd(filter, pos);
+        node = node.childForWrite(writeKey.at(filter, pos, end));
+        if (end == len) {
+          break;
+        }
+        pos = end + 1;
       }
+      writeKey.release();
       if (s.shared()) {
         return subscribeShared(node, s);
       }
@@ -181,7 +203,7 @@ final class SubscriptionTrie {
   /** Removes the session's subscription to the filter; true if there was one. */
   boolean unsubscribe(Session session, String filter) {
     synchronized (writeLock) {
-      Node node = find(Subscriber.topicFilterOf(filter));
+      Node node = find(Subscriber.topicFilterOf(filter), writeKey);
       if (node == null) {
         return false;
       }
@@ -245,15 +267,25 @@ final class SubscriptionTrie {
     return copy;
   }
 
-  private Node find(String topicFilter) {
+  /** The node of the filter, or null; {@code key} is one only this thread uses meanwhile. */
+  private Node find(String topicFilter, MatchCollector.LevelKey key) {
     Node node = root;
-    for (String level : TopicLevels.split(topicFilter)) {
-      node = node.child(level);
-      if (node == null) {
-        return null;
+    for (int pos = 0, len = topicFilter.length(); node != null; ) {
+      int end = levelEnd(topicFilter, pos);
+      node = node.child(key.at(topicFilter, pos, end));
+      if (end == len) {
+        break;
       }
+      pos = end + 1;
     }
+    key.release();
     return node;
+  }
+
+  /** Where the level starting at {@code pos} ends: the next '/', or the end of the filter. */
+  private static int levelEnd(String filter, int pos) {
+    int end = filter.indexOf('/', pos);
+    return end < 0 ? filter.length() : end;
   }
 
   /**
@@ -262,7 +294,7 @@ final class SubscriptionTrie {
    * Lock-free.
    */
   Subscriber otherMember(String sharedFilter, Session except) {
-    Node node = find(Subscriber.topicFilterOf(sharedFilter));
+    Node node = find(Subscriber.topicFilterOf(sharedFilter), new MatchCollector.LevelKey());
     String name = Subscriber.shareNameOf(sharedFilter);
     if (node == null || name == null) {
       return null;

@@ -74,4 +74,43 @@ class RetainedStoreTest {
     assertThat(topicsMatching("$d/#")).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(
         stored.stream().filter(t -> t.equals("$d") || t.startsWith("$d/")).toList());
   }
+
+  @Test
+  void exactFiltersFindTheirTopicAndClearingEverythingLeavesNoNodes() {
+    java.util.Random random = new java.util.Random(7);
+    java.util.Map<String, String> model = new java.util.HashMap<>();
+    String[] names = {"a", "b", "", "$s", "+x"};
+    List<String> topics = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      StringBuilder t = new StringBuilder(names[random.nextInt(names.length)]);
+      for (int depth = random.nextInt(4); depth > 0; depth--) {
+        t.append('/').append(names[random.nextInt(names.length)]);
+      }
+      topics.add(t.toString().replace("+x", "x+")); // '+' inside a level is no wildcard in a topic
+    }
+    for (int step = 0; step < 5_000; step++) {
+      String t = topics.get(random.nextInt(topics.size()));
+      String payload = random.nextInt(3) == 0 ? "" : "p" + step;
+      store.put(msg(t, payload));
+      if (payload.isEmpty()) {
+        model.remove(t);
+      } else {
+        model.put(t, payload);
+      }
+      String probe = topics.get(random.nextInt(topics.size()));
+      List<String> found = new ArrayList<>();
+      store.match(probe, m -> found.add(new String(m.publish().payload(), StandardCharsets.UTF_8)));
+      assertThat(found).as(probe).isEqualTo(model.containsKey(probe) ? List.of(model.get(probe)) : List.of());
+    }
+    assertThat(store.size()).isEqualTo(model.size());
+    for (String t : topics) {
+      store.put(msg(t, ""));
+    }
+    assertThat(store.size()).isZero();
+    assertThat(store.nodeCount()).as("every branch pruned").isZero();
+    assertThat(topicsMatching("#")).isEmpty();
+    store.put(msg("a/b", "again"));
+    assertThat(topicsMatching("a/+")).containsExactly("a/b");
+    assertThat(store.nodeCount()).isEqualTo(2);
+  }
 }
