@@ -32,6 +32,9 @@ import java.util.Locale;
  * @param subscriptions subs: subscriptions over all clients
  * @param phaseTimeoutSeconds conns, retained, subs: the longest one phase (connecting, subscribing,
  *     publishing, receiving) may take before the run gives up
+ * @param waves conns: how many times {@code clients} connections are opened, each wave closed before
+ *     the next and the last one held: more connections through one broker than a process may hold
+ *     open at once (see docs/benchmarks.md)
  */
 public record BenchOptions(
     Scenario scenario,
@@ -65,7 +68,8 @@ public record BenchOptions(
     int sources,
     int messages,
     int subscriptions,
-    double phaseTimeoutSeconds) {
+    double phaseTimeoutSeconds,
+    int waves) {
 
   /** Bounds that keep one run finite in memory and time, whatever the arguments. */
   static final int MAX_CLIENTS = 5_000;
@@ -115,6 +119,8 @@ public record BenchOptions(
       "  --username U, --password P   credentials for every client",
       "  --clients N           conns: connections [10000]; subs: subscribing clients [10000]",
       "  --sources N           conns, subs: source addresses 127.0.0.2..; 0 = one per 5,000 clients [0]",
+      "  --waves N             conns: open --clients connections N times, closing each wave before the next;",
+      "                        the connect rate is over all waves, the last wave is held [1]",
       "  --messages N          retained: retained messages; offline: messages in all [1000000]",
       "  --subscriptions N     subs: subscriptions over all clients [1000000]",
       "  --phase-timeout S     conns, retained, subs: longest connect/subscribe/publish/receive phase [120]",
@@ -171,6 +177,7 @@ public record BenchOptions(
     int messages = 1_000_000;
     int subscriptions = 1_000_000;
     double phaseTimeout = 120;
+    int waves = 1;
 
     List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
     for (int i = 0; i < rest.size(); i++) {
@@ -220,6 +227,7 @@ public record BenchOptions(
         case "messages": messages = intArg(name, value, 1, StreamTracker.MAX_SEQ); break;
         case "subscriptions": subscriptions = intArg(name, value, 1, 100_000_000); break;
         case "phase-timeout": phaseTimeout = doubleArg(name, value, 1, 3_600); break;
+        case "waves": waves = intArg(name, value, 1, 100); break;
         case "batch": batch = intArg(name, value, 1, 4_096); break;
         case "mqtt": version = versionArg(value); break;
         case "grace": grace = doubleArg(name, value, 0, 600); break;
@@ -257,7 +265,8 @@ public record BenchOptions(
     int q = qos != null ? qos : scenario == Scenario.RETAINED || scenario == Scenario.OFFLINE ? 1 : 0;
     return new BenchOptions(scenario, host, port, p, s, q, payload, duration, warmup, rate, label, threads,
         transport, w, batch, version, grace, connectTimeout, jsonFile, quiet, topicPrefix, username, password,
-        brokerPid, sendBuffer, persistent, outstanding, clients, sources, messages, subscriptions, phaseTimeout);
+        brokerPid, sendBuffer, persistent, outstanding, clients, sources, messages, subscriptions, phaseTimeout,
+        waves);
   }
 
   private static int intArg(String name, String value, int min, int max) throws UsageException {

@@ -42,6 +42,23 @@ final class Fleet {
       return latency.getTotalCount() == 0 ? null
           : Math.round(latency.getValueAtPercentile(percentile) / 100.0) / 10.0;
     }
+
+    /** Several runs as one: their steps, failures, seconds and times added up. */
+    static Outcome over(java.util.List<Outcome> runs) {
+      Histogram latency = new Histogram(3);
+      int done = 0;
+      int failed = 0;
+      double seconds = 0;
+      String firstFailure = null;
+      for (Outcome r : runs) {
+        done += r.done;
+        failed += r.failed;
+        seconds += r.seconds;
+        latency.add(r.latency);
+        firstFailure = firstFailure != null ? firstFailure : r.firstFailure;
+      }
+      return new Outcome(done, failed, firstFailure, seconds, latency);
+    }
   }
 
   /** How many source addresses {@code clients} connections use: {@code --sources}, or one per 5,000 (at least 4) on loopback. */

@@ -277,7 +277,8 @@ final class MarkdownReport {
 
   private static String groupKey(Map<String, Object> r) {
     switch (str(r.get("scenario"))) {
-      case "conns": return String.join("|", "conns", str(r.get("clients")), str(r.get("rate")), str(r.get("pending")));
+      case "conns": return String.join("|", "conns", str(r.get("clients")), str(r.get("rate")), str(r.get("pending")),
+          str(r.get("waves")));
       case "retained": return String.join("|", "retained", str(r.get("messages")), str(r.get("qos")), str(r.get("payload")));
       case "offline": return String.join("|", "offline", str(r.get("messages")), str(r.get("qos")), str(r.get("payload")),
           str(r.get("publishers")), str(r.get("subscribers")));

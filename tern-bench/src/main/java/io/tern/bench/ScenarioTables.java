@@ -26,25 +26,41 @@ final class ScenarioTables {
 
   static void conns(StringBuilder md, Map<String, List<Map<String, Object>>> byBroker, List<String> targets) {
     Map<String, Object> first = first(byBroker);
-    md.append(String.format(Locale.ROOT, "## conns: %s idle connections\n\n", count(first.get("clients"))));
+    int waves = first.get("waves") == null ? 1 : num(first.get("waves")).intValue();
+    long perWave = num(first.get("clients")).longValue();
+    if (waves > 1) {
+      md.append(String.format(Locale.ROOT, "## conns: %s connections in %d waves of %s\n\n", count(perWave * waves),
+          waves, count(perWave)));
+      md.append(String.format(Locale.ROOT, "More connections through one broker than a process here may hold open: "
+              + "each wave opens %s new connections and is closed, every close seen, before the next; the last "
+              + "is held idle %s s. connect/s and CONNACK times are over all waves (closing not counted); the "
+              + "broker CPU column is over the connect phases. Memory: VmRSS growth from before the first wave "
+              + "to the end of the hold, ÷ connections held: it includes what earlier waves left, such as "
+              + "garbage a JVM has not yet collected.\n\n",
+          count(perWave), str(first.get("hold_s"))));
+    } else {
+      md.append(String.format(Locale.ROOT, "## conns: %s idle connections\n\n", count(perWave)));
+    }
     md.append(String.format(Locale.ROOT, "From %s source addresses, at most %s CONNECTs awaiting their CONNACK, %s; "
-            + "every CONNACK checked, then held idle %s s. Memory: the broker's VmRSS growth from before the first "
-            + "connection to the end of the hold, ÷ connections.\n\n",
+            + "every CONNACK checked%s\n\n",
         str(first.get("sources")), str(first.get("pending")),
         num(first.get("rate")).longValue() == 0 ? "as fast as accepted" : count(first.get("rate")) + " a second",
-        str(first.get("hold_s"))));
+        waves > 1 ? "." : String.format(Locale.ROOT, ", then held idle %s s. Memory: the broker's VmRSS growth from "
+            + "before the first connection to the end of the hold, ÷ connections.", str(first.get("hold_s")))));
     md.append("| broker | connected | failed | closed idle | connect/s | CONNACK p50 µs | p99 µs | p99.9 µs "
-        + "| RSS before KiB | RSS after KiB | KiB per connection | broker CPU while connecting | all rounds, connect/s |\n");
-    md.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+        + "| RSS before KiB | RSS after KiB | KiB per connection | broker CPU while connecting | all rounds, connect/s |"
+        + (waves > 1 ? " each wave, connect/s |\n" : "\n"));
+    md.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|" + (waves > 1 ? "---|\n" : "\n"));
     Map<String, Map<String, Object>> best = best(byBroker, r -> num(r.get("connect_per_s")).doubleValue());
     for (Map.Entry<String, Map<String, Object>> e : best.entrySet()) {
       Map<String, Object> b = e.getValue();
-      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |",
           e.getKey(), count(b.get("connected")), count(b.get("failed")), count(b.get("closed_during_hold")),
           count(b.get("connect_per_s")), micros(b.get("connect_p50_us")), micros(b.get("connect_p99_us")),
           micros(b.get("connect_p999_us")), count(b.get("rss_before_kib")), count(b.get("rss_end_kib")),
           b.get("rss_per_conn_kib") == null ? "-" : String.format(Locale.ROOT, "%.2f", num(b.get("rss_per_conn_kib")).doubleValue()),
           percent(b.get("broker_cpu_connect_pct")), rounds(byBroker.get(e.getKey()), "connect_per_s")));
+      md.append(waves > 1 ? " " + waveRates(b) + " |\n" : "\n");
     }
     md.append('\n');
     Map<String, Object> tern = best.get(MarkdownReport.SUBJECT);
@@ -53,7 +69,7 @@ final class ScenarioTables {
       md.append(String.format(Locale.ROOT, "Tern ÷ best peer (%s): connect/s **×%s** (higher is better).\n\n", peer,
           MarkdownReport.ratio(tern.get("connect_per_s"), best.get(peer).get("connect_per_s"))));
     }
-    if (tern != null && tern.get("rss_per_conn_kib") != null) {
+    if (tern != null && tern.get("rss_per_conn_kib") != null && waves == 1) {
       double kib = num(tern.get("rss_per_conn_kib")).doubleValue();
       targets.add(String.format(Locale.ROOT, "| %s idle connections, ≤ %.0f KiB broker memory each | %.2f KiB | %s |",
           count(tern.get("connected")), CONN_KIB_TARGET, kib,
@@ -62,7 +78,9 @@ final class ScenarioTables {
     Map<String, Object> mosquitto = best.get("mosquitto");
     if (tern != null && mosquitto != null) {
       double r = num(tern.get("connect_per_s")).doubleValue() / Math.max(1, num(mosquitto.get("connect_per_s")).doubleValue());
-      targets.add(String.format(Locale.ROOT, "| connect rate ≥ Mosquitto's | %s vs %s /s (×%.2f) | %s |",
+      targets.add(String.format(Locale.ROOT, "| connect rate ≥ Mosquitto's%s | %s vs %s /s (×%.2f) | %s |",
+          waves > 1 ? String.format(Locale.ROOT, ", %s connections in %d waves", count(perWave * waves), waves)
+              : String.format(Locale.ROOT, ", %s connections", count(perWave)),
           count(tern.get("connect_per_s")), count(mosquitto.get("connect_per_s")), r,
           r >= 1 ? "yes" : String.format(Locale.ROOT, "**no** (%.0f%% short)", 100 * (1 - r))));
     }
@@ -165,6 +183,17 @@ final class ScenarioTables {
       }
     }
     return peer;
+  }
+
+  /** A waves run's connect rate per wave: "12,000 → 15,000 → ...". */
+  private static String waveRates(Map<String, Object> run) {
+    List<String> all = new ArrayList<>();
+    for (String rate : str(run.get("wave_connect_per_s")).split(" ")) {
+      if (!rate.isEmpty()) {
+        all.add(count(Long.parseLong(rate)));
+      }
+    }
+    return String.join(" → ", all);
   }
 
   private static String rounds(List<Map<String, Object>> runs, String key) {

@@ -42,6 +42,8 @@ final class FakeBroker implements AutoCloseable {
   private final Channel server;
   private final int dropEvery;
   private long routed;
+  private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger maxOpen = new java.util.concurrent.atomic.AtomicInteger();
 
   private record Sub(Channel channel, String filter, int qos, int[] nextId) {}
 
@@ -58,6 +60,11 @@ final class FakeBroker implements AutoCloseable {
           }
         })
         .bind("127.0.0.1", 0).sync().channel();
+  }
+
+  /** The most connections that were open at once. */
+  int maxOpenConnections() {
+    return maxOpen.get();
   }
 
   int port() {
@@ -161,7 +168,14 @@ final class FakeBroker implements AutoCloseable {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+      ctx.fireChannelActive();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      open.decrementAndGet();
       subs.removeIf(s -> s.channel() == ctx.channel());
     }
   }
