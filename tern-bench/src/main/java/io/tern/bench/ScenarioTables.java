@@ -104,7 +104,7 @@ final class ScenarioTables {
       Map<String, Object> b = e.getValue();
       md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
           e.getKey(), count(b.get("sent")), count(b.get("publish_per_s")), count(b.get("received")),
-          count(b.get("missing")), str(b.get("receive_s")), count(b.get("receive_per_s")), count(b.get("rss_before_kib")),
+          count(b.get("missing")), seconds(b.get("receive_s")), count(b.get("receive_per_s")), count(b.get("rss_before_kib")),
           count(b.get("rss_published_kib")), count(b.get("rss_per_message_b")), rounds(byBroker.get(e.getKey()), "receive_s")));
     }
     md.append('\n');
@@ -136,7 +136,7 @@ final class ScenarioTables {
     for (Map.Entry<String, Map<String, Object>> e : best.entrySet()) {
       Map<String, Object> b = e.getValue();
       md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-          e.getKey(), str(b.get("subscribe_s")), count(b.get("subscriptions_per_s")), count(b.get("rss_per_subscription_b")),
+          e.getKey(), seconds(b.get("subscribe_s")), count(b.get("subscriptions_per_s")), count(b.get("rss_per_subscription_b")),
           count(b.get("sent_per_s")), count(b.get("delivered_per_s")), MarkdownReport.lost(b), micros(b.get("p50_us")),
           micros(b.get("p99_us")), micros(b.get("p999_us")), percent(b.get("broker_cpu_pct")), percent(b.get("gen_cpu_pct")),
           percent(b.get("other_cpu_pct")), rounds(byBroker.get(e.getKey()), "delivered_per_s")));
@@ -183,6 +183,11 @@ final class ScenarioTables {
       }
     }
     return peer;
+  }
+
+  /** Seconds with three decimals: a whole 1.0 is written to the results as 1. */
+  private static String seconds(Object v) {
+    return v == null ? "-" : String.format(Locale.ROOT, "%.3f", num(v).doubleValue());
   }
 
   /** A waves run's connect rate per wave: "12,000 → 15,000 → ...". */

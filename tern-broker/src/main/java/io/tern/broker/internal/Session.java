@@ -694,7 +694,12 @@ final class Session {
    * holds more such deliveries than the bound, so there is one.
    */
   private Delivery pollOldestBounded() {
-    Iterator<Delivery> it = queue.iterator();
+    return pollBounded(false);
+  }
+
+  /** As {@link #pollOldestBounded}, or the newest such delivery when {@code newest}. */
+  private Delivery pollBounded(boolean newest) {
+    Iterator<Delivery> it = newest ? queue.descendingIterator() : queue.iterator();
     while (true) {
       Delivery d = it.next();
       if (!d.onSubscribe()) {
@@ -1266,7 +1271,8 @@ final class Session {
         m = messages.get(q.messageId());
       }
       Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(),
-          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1, run);
+          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1, run,
+          q.retainedOnSubscribe() && q.packetId() == 0);
       if (m == null) { // its message expired or is gone: nothing to deliver
         gone.add(d);
         continue;
@@ -1282,7 +1288,12 @@ final class Session {
       } else {
         queue.addLast(d);
         queuedBytes += m.size();
-        addPending(1);
+        if (d.onSubscribe()) { // outside max_queued_messages, as before the restart
+          retainedInQueue++;
+          addRetainedPending(1);
+        } else {
+          addPending(1);
+        }
       }
     }
     storeSeq = maxSeq;
@@ -1295,12 +1306,16 @@ final class Session {
       forgetRestored(d, b);
     }
     // The queue bounds hold for what was stored too (they may have been lowered since, and a run
-    // keeps messages a bound dropped until its last one goes).
+    // keeps messages a bound dropped until its last one goes). max_queued_messages counts what is
+    // not a retained message for a new subscription; max_queued_bytes counts everything, and takes
+    // those last.
     int max = core.config().maxQueuedMessages();
     long maxBytes = core.config().maxQueuedBytes();
-    while (queue.size() > max || (maxBytes > 0 && queuedBytes > maxBytes)) {
-      Delivery d = core.config().dropPolicy() == DropPolicy.DROP_NEW ? queue.pollLast() : queue.pollFirst();
-      addPending(-1);
+    boolean dropNew = core.config().dropPolicy() == DropPolicy.DROP_NEW;
+    while (queue.size() - retainedInQueue > max || (maxBytes > 0 && queuedBytes > maxBytes)) {
+      Delivery d = retainedInQueue == 0 || retainedInQueue == queue.size()
+          ? (dropNew ? queue.pollLast() : queue.pollFirst()) : pollBounded(dropNew);
+      leftQueue(d);
       queuedBytes -= d.message().size();
       forgetRestored(d, b);
       d.message().addStoreRefs(-1);

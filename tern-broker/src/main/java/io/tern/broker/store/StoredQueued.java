@@ -24,12 +24,24 @@ import java.util.List;
  *     store may keep a run as one record (one write per read instead of one per message); after a
  *     restart a run comes back whole, so a QoS 1 message acknowledged before it may be sent again
  *     (flagged DUP, as QoS 1 allows). QoS 2 references are never in a run.
+ * @param retainedOnSubscribe a retained message sent because of a new subscription, still queued
+ *     (packet id 0): such messages do not count against the session's {@code max_queued_messages}
+ *     (every matching retained message must be sent, MQTT-3.3.1-6), after a restart either. A
+ *     store keeps this flag with the reference; one that does not (false) makes the message an
+ *     ordinary queued one after the restart, under the bound.
  */
 public record StoredQueued(
     long seq, long messageId, int qos, boolean retain, List<Integer> subscriptionIds, int packetId,
-    boolean released, StoredMessage message, long run) {
+    boolean released, StoredMessage message, long run, boolean retainedOnSubscribe) {
   public StoredQueued {
     subscriptionIds = List.copyOf(subscriptionIds);
+  }
+
+  /** A reference that is not a retained message for a new subscription. */
+  public StoredQueued(
+      long seq, long messageId, int qos, boolean retain, List<Integer> subscriptionIds, int packetId,
+      boolean released, StoredMessage message, long run) {
+    this(seq, messageId, qos, retain, subscriptionIds, packetId, released, message, run, false);
   }
 
   /** A reference written and removed on its own (not in a run). */

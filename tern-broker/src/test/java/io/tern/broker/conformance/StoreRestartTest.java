@@ -246,4 +246,49 @@ class StoreRestartTest extends BrokerTestBase {
     sub.ping(); // PINGRESP next: nothing else was queued
     eventually(() -> store.recover().sessions().get(0).queue().isEmpty());
   }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"DROP_NEW", "DROP_OLDEST"})
+  void retainedMessagesForANewSubscriptionStayOutsideTheQueueBoundAfterARestart(String policy) {
+    // MQTT-3.3.1-6: every matching retained message is sent on a new subscription, whatever the
+    // queue bound; a restart before they went out must not cut them down to it either.
+    configure(b -> b.maxQueuedMessages(3).dropPolicy(io.tern.broker.DropPolicy.valueOf(policy)));
+    RawClient pub = connect("pub");
+    for (int i = 1; i <= 8; i++) {
+      pub.send(publish("r/" + i, 1, true, false, i, "v" + i));
+      pub.expect(pubAck(i));
+    }
+    offlineSubscriber("sub", "r/#", 1); // gone before taking any
+    restartBroker();
+
+    RawClient sub = reconnect("sub");
+    java.util.Set<String> topics = new java.util.TreeSet<>();
+    for (int i = 1; i <= 8; i++) {
+      Publish p = sub.expect(Publish.class);
+      assertThat(text(p)).isEqualTo("v" + p.topic().substring(2));
+      topics.add(p.topic());
+      sub.send(pubAck(p.packetId()));
+    }
+    sub.ping(); // PINGRESP next: each was sent once
+    assertThat(topics).hasSize(8);
+    eventually(() -> store.recover().sessions().stream().filter(s -> s.clientId().equals("sub"))
+        .allMatch(s -> s.queue().isEmpty()));
+
+    // Live messages are still held to the bound.
+    sub.close();
+    eventually(() -> broker().stats().connections() == 0);
+    RawClient live = connect("live");
+    for (int i = 1; i <= 5; i++) {
+      live.send(publish("r/live", 1, i, "l" + i));
+      live.expect(pubAck(i));
+    }
+    restartBroker();
+    RawClient again = reconnect("sub");
+    for (int i = 0; i < 3; i++) {
+      Publish p = again.expect(Publish.class);
+      assertThat(text(p)).startsWith("l");
+      again.send(pubAck(p.packetId()));
+    }
+    again.ping();
+  }
 }

@@ -143,12 +143,21 @@ final class Records {
     byte[] inline = q.message() == null ? new byte[0] : message(q.message());
     ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 1 + 1 + 2 + 1 + 2 + 4 * q.subscriptionIds().size() + inline.length);
     b.put(VERSION_2).putLong(q.run()).putLong(q.messageId()).put((byte) q.qos()).put((byte) (q.retain() ? 1 : 0))
-        .putShort((short) q.packetId()).put((byte) (q.released() ? 1 : 0)).putShort((short) q.subscriptionIds().size());
+        .putShort((short) q.packetId()).put(stateFlags(q)).putShort((short) q.subscriptionIds().size());
     for (int id : q.subscriptionIds()) {
       b.putInt(id);
     }
     b.put(inline);
     return b.array();
+  }
+
+  /**
+   * The state byte of a queue record: bit 0 released (QoS 2, PUBREL sent), bit 1 a retained message
+   * for a new subscription (set only while queued, packet id 0: a version that knew only bit 0 read
+   * any non-zero byte as released, which it ignores for a reference without a packet id).
+   */
+  private static byte stateFlags(StoredQueued q) {
+    return (byte) ((q.released() ? 1 : 0) | (q.retainedOnSubscribe() && q.packetId() == 0 ? 2 : 0));
   }
 
   static StoredQueued queued(long seq, byte[] v) {
@@ -161,7 +170,9 @@ final class Records {
     int qos = b.get();
     boolean retain = b.get() != 0;
     int packetId = b.getShort() & 0xFFFF;
-    boolean released = b.get() != 0;
+    int state = b.get();
+    boolean released = (state & 1) != 0;
+    boolean onSubscribe = (state & 2) != 0 && packetId == 0;
     int n = b.getShort() & 0xFFFF;
     check(qos == 1 || qos == 2, "queued QoS");
     check(b.remaining() >= 4 * n, "queued subscription ids");
@@ -175,11 +186,12 @@ final class Records {
     }
     check(inline != null || messageId != 0, "queued reference without a message");
     check(run == 0 || (run <= seq && qos == 1), "run of a queued reference");
-    return new StoredQueued(seq, messageId, qos, retain, ids, packetId, released, inline, run);
+    return new StoredQueued(seq, messageId, qos, retain, ids, packetId, released, inline, run, onSubscribe);
   }
 
   // ---- runs: [version 2][count: int] then per reference, in sequence order from the run's key:
-  //      [flags: qos | retain << 2 | inline << 3][n: short][n subscription ids: int]
+  //      [flags: qos | retain << 2 | inline << 3 | retained for a new subscription << 4]
+  //      [n: short][n subscription ids: int]
   //      then [length: int][message record] when inline, else [message id: long]
 
   /** Starts a run's value in {@code out}; {@link #endRun} writes its count. */
@@ -191,7 +203,7 @@ final class Records {
 
   static void addToRun(ByteBuf out, StoredQueued q) {
     StoredMessage inline = q.message();
-    out.writeByte(q.qos() | (q.retain() ? 4 : 0) | (inline != null ? 8 : 0));
+    out.writeByte(q.qos() | (q.retain() ? 4 : 0) | (inline != null ? 8 : 0) | (q.retainedOnSubscribe() ? 16 : 0));
     List<Integer> ids = q.subscriptionIds();
     out.writeShort(ids.size());
     for (int i = 0, n = ids.size(); i < n; i++) {
@@ -234,10 +246,10 @@ final class Records {
         int end = b.position() + length;
         StoredMessage m = message(b, end);
         b.position(end);
-        refs.add(new StoredQueued(first + i, 0, qos, (flags & 4) != 0, ids, 0, false, m, first));
+        refs.add(new StoredQueued(first + i, 0, qos, (flags & 4) != 0, ids, 0, false, m, first, (flags & 16) != 0));
       } else {
         long id = b.getLong();
-        refs.add(new StoredQueued(first + i, id, qos, (flags & 4) != 0, ids, 0, false, null, first));
+        refs.add(new StoredQueued(first + i, id, qos, (flags & 4) != 0, ids, 0, false, null, first, (flags & 16) != 0));
       }
     }
     check(!b.hasRemaining(), "run record length");

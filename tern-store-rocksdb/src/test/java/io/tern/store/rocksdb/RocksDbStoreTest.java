@@ -72,7 +72,7 @@ class RocksDbStoreTest {
     StoredMessage m2 = new StoredMessage(publish("r/t", 1, true, "kept", MqttProperties.EMPTY), null);
     StoredSubscription sub = new StoredSubscription("a/#", 2, true, true, 1, 42);
     StoredQueued q1 = new StoredQueued(1, 10, 2, false, List.of(42), 7, true);
-    StoredQueued q2 = new StoredQueued(2, 10, 1, true, List.of(), 0, false);
+    StoredQueued q2 = new StoredQueued(2, 10, 1, true, List.of(), 0, false, null, 0, true); // retained, new subscription
     StoredQueued inline = new StoredQueued(3, 0, 2, false, List.of(5, 6), 9, false, m1);
     StoredWill will = new StoredWill(publish("will/t", 1, false, "gone", MqttProperties.EMPTY), 123456789L);
 
@@ -117,7 +117,7 @@ class RocksDbStoreTest {
     StoredMessage inline = new StoredMessage(publish("t/1", 1, false, "one", expiring), "pub", 1_700_000_060_000L);
     StoredMessage shared = new StoredMessage(publish("t/2", 1, false, "two", MqttProperties.EMPTY), null);
     StoredQueued r1 = new StoredQueued(5, 0, 1, false, List.of(7), 0, false, inline, 5);
-    StoredQueued r2 = new StoredQueued(6, 9, 1, true, List.of(), 0, false, null, 5);
+    StoredQueued r2 = new StoredQueued(6, 9, 1, true, List.of(), 0, false, null, 5, true);
     StoredQueued r3 = new StoredQueued(7, 0, 1, false, List.of(1, 2), 0, false, inline, 5);
     StoredQueued qos2 = new StoredQueued(8, 9, 2, false, List.of(), 0, false);
     RocksDbStore s = open();
@@ -132,6 +132,8 @@ class RocksDbStoreTest {
 
     StoredState state = open().recover();
     assertThat(state.sessions().get(0).queue()).containsExactly(r1, r2, r3, qos2);
+    assertThat(state.sessions().get(0).queue()).extracting(StoredQueued::retainedOnSubscribe)
+        .containsExactly(false, true, false, false);
     assertThat(state.sessions().get(0).queue().get(0).message().expiresAtMillis()).isEqualTo(1_700_000_060_000L);
     assertThat(state.messages()).containsOnlyKeys(9L);
 
