@@ -199,6 +199,16 @@ final class Access {
    * @param held subscriptions the session holds now
    * @param replaces whether the session already has a subscription with this filter
    */
+  /**
+   * A further filter of a SUBSCRIBE that already had one refused over {@code
+   * max_subscriptions_per_client}: counted, not logged again (one line per packet, however many
+   * filters it carries).
+   */
+  int refuseOverQuota() {
+    stats.subscriptionLimitRefusals.increment();
+    return ReasonCodes.QUOTA_EXCEEDED;
+  }
+
   int grant(ClientInfo client, String filter, int qos, int held, boolean replaces) {
     if (topicLimits && !withinTopicLimits(filter)) {
       log.info("Client {}: subscription to a filter of {} characters refused (max_topic_length {}, "

@@ -960,6 +960,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     String[] refusedWhy = new String[n];
     boolean hooks = core.hooks().hasSubscribeHooks();
     java.util.List<java.util.concurrent.CompletableFuture<HookChain.Sub>> waiting = null;
+    // max_subscriptions_per_client counts the filters this packet adds too: the session takes them
+    // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
+    int held = session.subscriptionCount();
+    java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
+    boolean overQuota = false;
     for (int i = 0; i < n; i++) {
       Subscription sub = s.subscriptions().get(i);
       boolean shared = Topics.isShared(sub.filter());
@@ -974,8 +979,17 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         refusedWhy[i] = ReasonCodes.describe(failure);
         continue;
       }
-      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()),
-          session.subscriptionCount(), session.hasSubscription(sub.filter()));
+      boolean replaces = session.hasSubscription(sub.filter()) || (adding != null && adding.contains(sub.filter()));
+      int granted = !replaces && held >= cfg.maxSubscriptionsPerClient() && overQuota
+          ? core.access().refuseOverQuota()
+          : core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, replaces);
+      overQuota |= granted == ReasonCodes.QUOTA_EXCEEDED;
+      if (granted < 0x80 && !replaces) {
+        held++;
+        if (adding != null) {
+          adding.add(sub.filter());
+        }
+      }
       HookChain.Sub outcome = granted < 0x80 && hooks
           ? core.hooks().subscribe(client, sub.filter(), granted) : HookChain.Sub.done(granted, sub.filter());
       outcomes[i] = outcome;
@@ -1005,9 +1019,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void finishSubscribe(Subscribe s, HookChain.Sub[] outcomes, String[] refusedWhy, int subscriptionId) {
     int n = outcomes.length;
     List<Integer> codes = new ArrayList<>(n);
-    List<Subscriber> retainedFor = new ArrayList<>(n);
+    List<Subscriber> accepted = new ArrayList<>(n);
     StringBuilder refused = null;
-    Events ev = core.events();
     for (int i = 0; i < n; i++) {
       Subscription sub = s.subscriptions().get(i);
       int granted = outcomes[i].code();
@@ -1021,16 +1034,23 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         clientError(granted, "subscription to " + sub.filter() + " refused");
         continue;
       }
-      Subscriber entry = Subscriber.of(session, filter, granted, sub.noLocal(), sub.retainAsPublished(),
-          sub.retainHandling(), subscriptionId);
-      boolean isNew = session.subscribe(entry);
+      accepted.add(Subscriber.of(session, filter, granted, sub.noLocal(), sub.retainAsPublished(),
+          sub.retainHandling(), subscriptionId));
       codes.add(granted);
+    }
+    // All of the packet's subscriptions at once, in order (a filter twice replaces itself, MQTT-3.8.4-3).
+    boolean[] isNew = accepted.isEmpty() ? new boolean[0] : session.subscribeAll(accepted);
+    List<Subscriber> retainedFor = new ArrayList<>(accepted.size());
+    Events ev = core.events();
+    for (int k = 0; k < accepted.size(); k++) {
+      Subscriber entry = accepted.get(k);
       if (ev.active()) {
-        ev.emit(new BrokerEvent.Subscribed(System.currentTimeMillis(), clientId, filter, granted));
+        ev.emit(new BrokerEvent.Subscribed(System.currentTimeMillis(), clientId, entry.filter(), entry.qos()));
       }
       // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (v5 3.8.3.1).
       // Never on a shared subscription (v5 section 4.8.2).
-      if (!entry.shared() && (sub.retainHandling() == 0 || (sub.retainHandling() == 1 && isNew))) {
+      int handling = entry.retainHandling();
+      if (!entry.shared() && (handling == 0 || (handling == 1 && isNew[k]))) {
         retainedFor.add(entry);
       }
     }

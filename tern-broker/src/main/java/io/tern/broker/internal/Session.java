@@ -891,6 +891,25 @@ final class Session {
 
   /** Adds or replaces a subscription; true when it is new for this session. */
   boolean subscribe(Subscriber s) {
+    keep(s);
+    return core.subscriptions().subscribe(s);
+  }
+
+  /**
+   * {@link #subscribe} for each of a SUBSCRIBE packet's accepted filters, in order, with one
+   * taking of the trie's lock; returns, for each, whether it is new.
+   */
+  boolean[] subscribeAll(List<Subscriber> subs) {
+    for (Subscriber s : subs) {
+      keep(s);
+    }
+    boolean[] isNew = new boolean[subs.size()];
+    core.subscriptions().subscribeAll(subs, isNew);
+    return isNew;
+  }
+
+  /** The session's own record of a subscription, and the store's. */
+  private void keep(Subscriber s) {
     if (!(subscriptions instanceof HashMap)) {
       subscriptions = new HashMap<>();
     }
@@ -899,7 +918,6 @@ final class Session {
       core.persistence().batch().putSubscription(clientId, new StoredSubscription(
           s.filter(), s.qos(), s.noLocal(), s.retainAsPublished(), s.retainHandling(), s.subscriptionId()));
     }
-    return core.subscriptions().subscribe(s);
   }
 
   boolean unsubscribe(String filter) {

@@ -138,37 +138,54 @@ final class SubscriptionTrie {
    * @return true when the session had no subscription to this filter before
    */
   boolean subscribe(Subscriber s) {
-    String filter = s.topicFilter();
     synchronized (writeLock) {
-      Node node = root;
-      // Level by level in place: a level's String is made only for a node that is new.
-      for (int pos = 0, len = filter.length(); ; ) {
-        int end = levelEnd(filter, pos);
-        node = node.childForWrite(writeKey.at(filter, pos, end));
-        if (end == len) {
-          break;
-        }
-        pos = end + 1;
-      }
-      writeKey.release();
-      if (s.shared()) {
-        return subscribeShared(node, s);
-      }
-      Subscriber[] subs = node.subscribers;
-      for (int i = 0; i < subs.length; i++) {
-        if (subs[i].session() == s.session()) {
-          Subscriber[] copy = subs.clone();
-          copy[i] = s;
-          node.subscribers = copy;
-          return false;
-        }
-      }
-      Subscriber[] copy = Arrays.copyOf(subs, subs.length + 1);
-      copy[subs.length] = s;
-      node.subscribers = copy;
-      count.incrementAndGet();
-      return true;
+      return subscribeLocked(s);
     }
+  }
+
+  /**
+   * {@link #subscribe} for each of {@code subs} in order, under one taking of the lock (a SUBSCRIBE
+   * packet's filters: with two event loops subscribing at once, a taking per filter made a second
+   * loop slower than one). {@code isNew[i]} is what {@link #subscribe} returns for {@code subs[i]}.
+   */
+  void subscribeAll(List<Subscriber> subs, boolean[] isNew) {
+    synchronized (writeLock) {
+      for (int i = 0, n = subs.size(); i < n; i++) {
+        isNew[i] = subscribeLocked(subs.get(i));
+      }
+    }
+  }
+
+  private boolean subscribeLocked(Subscriber s) {
+    String filter = s.topicFilter();
+    Node node = root;
+    // Level by level in place: a level's String is made only for a node that is new.
+    for (int pos = 0, len = filter.length(); ; ) {
+      int end = levelEnd(filter, pos);
+      node = node.childForWrite(writeKey.at(filter, pos, end));
+      if (end == len) {
+        break;
+      }
+      pos = end + 1;
+    }
+    writeKey.release();
+    if (s.shared()) {
+      return subscribeShared(node, s);
+    }
+    Subscriber[] subs = node.subscribers;
+    for (int i = 0; i < subs.length; i++) {
+      if (subs[i].session() == s.session()) {
+        Subscriber[] copy = subs.clone();
+        copy[i] = s;
+        node.subscribers = copy;
+        return false;
+      }
+    }
+    Subscriber[] copy = Arrays.copyOf(subs, subs.length + 1);
+    copy[subs.length] = s;
+    node.subscribers = copy;
+    count.incrementAndGet();
+    return true;
   }
 
   private boolean subscribeShared(Node node, Subscriber s) {

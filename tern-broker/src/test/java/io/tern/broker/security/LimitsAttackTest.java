@@ -166,6 +166,22 @@ class LimitsAttackTest {
     assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(1);
   }
 
+  @Test
+  void oneSubscribeCannotCarryMoreSubscriptionsThanTheLimit() throws Exception {
+    start(b -> b.maxSubscriptionsPerClient(3));
+    Socket s = open();
+    s.setSoTimeout(5000);
+    OutputStream out = s.getOutputStream();
+    out.write(hex("100f00044d5154540402003c0003747233"));
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    // One SUBSCRIBE: a, b, c, d, e, then a again (which replaces a, so it is not one more).
+    out.write(hex("821a0001" + "0001610000016200000163000001640000016500" + "00016100"));
+    assertThat(s.getInputStream().readNBytes(10)).containsExactly(
+        0x90, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x80, 0x80, 0x00);
+    assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(2);
+    assertThat(broker.management().sessions().get(0).subscriptions()).isEqualTo(3);
+  }
+
   private static byte[] hex(String s) {
     return java.util.HexFormat.of().parseHex(s);
   }
