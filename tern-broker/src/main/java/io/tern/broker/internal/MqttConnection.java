@@ -630,7 +630,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     beginClose(why);
     clientError(reasonCode, why);
     ConnAck ack = version.isV5()
-        ? new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(why).build())
+        ? new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(reasonText(why)).build())
         : new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode));
     ctx.writeAndFlush(encode(ack)).addListener(ChannelFutureListener.CLOSE);
   }
@@ -1139,7 +1139,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * v5 section 3.1.2.11.7), left out when it would make the packet larger than the client accepts.
    */
   private Disconnect disconnectPacket(int reasonCode, String why) {
-    Disconnect d = new Disconnect(reasonCode, MqttProperties.builder().reasonString(why).build());
+    Disconnect d = new Disconnect(reasonCode, MqttProperties.builder().reasonString(reasonText(why)).build());
     return MqttEncoder.encodedSize(d, version) <= clientMaxPacketSize ? d : new Disconnect(reasonCode);
   }
 
@@ -1148,10 +1148,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Information, MQTT-3.1.2-29) and they fit its Maximum Packet Size with room for the ack itself.
    */
   private MqttProperties problem(String reason) {
-    if (!problemInformation || reason.length() * 3L + 16 > clientMaxPacketSize) {
+    String text = reasonText(reason);
+    if (!problemInformation || text.length() * 3L + 16 > clientMaxPacketSize) {
       return MqttProperties.EMPTY;
     }
-    return MqttProperties.builder().reasonString(reason).build();
+    return MqttProperties.builder().reasonString(text).build();
+  }
+
+  /** The longest Reason String the broker sends, in characters (at most 3 bytes each in UTF-8). */
+  static final int MAX_REASON_CHARS = 1_000;
+
+  /**
+   * A Reason String cut to {@link #MAX_REASON_CHARS}: one made of what a client sent (a SUBACK's
+   * refused filters, a topic) could otherwise pass the 65,535 bytes an MQTT string may hold, and
+   * the packet could not be encoded at all. Never cut inside a surrogate pair (MQTT-1.5.4-1).
+   */
+  static String reasonText(String why) {
+    if (why.length() <= MAX_REASON_CHARS) {
+      return why;
+    }
+    int cut = MAX_REASON_CHARS - 3;
+    if (Character.isHighSurrogate(why.charAt(cut - 1))) {
+      cut--;
+    }
+    return why.substring(0, cut) + "...";
   }
 
   /** Records why the connection ends; from now on nothing it receives is processed. */

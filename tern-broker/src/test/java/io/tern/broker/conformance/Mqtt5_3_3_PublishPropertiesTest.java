@@ -84,6 +84,23 @@ class Mqtt5_3_3_PublishPropertiesTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("A SUBSCRIBE refused thousands of times still gets its SUBACK: the Reason String is cut short, not grown past what a string may hold (65,535 bytes)")
+  void aReasonStringForManyRefusalsIsCutShort() {
+    configure(b -> b.wildcardSubscriptionsAvailable(false));
+    RawClient c = connect5("c");
+    List<io.tern.codec.Subscription> subs = new java.util.ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      subs.add(sub("wildcards/are/refused/here/" + i + "/#", 0));
+    }
+    subs.add(sub("plain", 0));
+    c.send(new Subscribe(1, subs, MqttProperties.EMPTY));
+    SubAck ack = c.expect(SubAck.class);
+    assertThat(ack.reasonCodes()).hasSize(3_001).endsWith(0).startsWith(ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED);
+    assertThat(ack.properties().reasonString()).startsWith("wildcards/are/refused/here/0/#").hasSizeLessThanOrEqualTo(1_000);
+    c.ping(); // still connected
+  }
+
+  @Test
   @DisplayName("MQTT-3.1.2-29: with Request Problem Information 0 no Reason String on acks")
   void noReasonStringWhenNotAllowed() {
     configure(b -> b.wildcardSubscriptionsAvailable(false));
