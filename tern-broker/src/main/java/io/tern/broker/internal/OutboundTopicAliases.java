@@ -10,15 +10,23 @@ import java.util.Map;
  * at most the client's Topic Alias Maximum (MQTT-3.3.2-9), the least recently used topic giving up
  * its alias when all are taken. One per connection, on its event loop; aliases never outlive the
  * connection (MQTT-3.3.2-7).
+ *
+ * <p>Bounded on the broker's side too: a client may allow 65,535 aliases, and each alias keeps its
+ * topic name alive for the connection's life, so a subscriber to {@code #} allowing that many could
+ * make the broker hold 65,535 topic names of up to 65,535 characters each. The broker uses at most
+ * {@link #MAX_ALIASES} (a smaller number is always allowed) and gives none to a topic longer than
+ * {@link #MAX_ALIASED_TOPIC}: at most a few MB per connection.
  */
 final class OutboundTopicAliases {
+  static final int MAX_ALIASES = 1024;
+  static final int MAX_ALIASED_TOPIC = 4096;
   private final int max;
   private final LinkedHashMap<String, Integer> byTopic = new LinkedHashMap<>(16, 0.75f, true);
   /** Properties holding just a Topic Alias, per alias, for messages without properties of their own. */
   private MqttProperties[] aliasOnly;
 
-  OutboundTopicAliases(int max) {
-    this.max = max;
+  OutboundTopicAliases(int clientMax) {
+    this.max = Math.min(clientMax, MAX_ALIASES);
   }
 
   /** The properties of a message with the given alias added; built once per alias when it has none. */
@@ -42,9 +50,13 @@ final class OutboundTopicAliases {
 
   /**
    * The alias for the topic: positive when the client already knows it (send an empty topic name),
-   * negative (minus the alias) when it is assigned now (send the topic name with the alias).
+   * negative (minus the alias) when it is assigned now (send the topic name with the alias); 0 when
+   * the topic gets none.
    */
   int aliasFor(String topic) {
+    if (topic.length() > MAX_ALIASED_TOPIC) {
+      return 0; // none: sent with its name
+    }
     Integer known = byTopic.get(topic);
     if (known != null) {
       return known;

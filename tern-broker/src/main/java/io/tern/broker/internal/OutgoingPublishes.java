@@ -75,8 +75,8 @@ final class OutgoingPublishes {
       stats.messagesDropped.increment();
       return null;
     }
-    if (aliases != null) {
-      int alias = aliases.aliasFor(message.topic());
+    int alias = aliases == null ? 0 : aliases.aliasFor(message.topic());
+    if (alias != 0) {
       message = new Publish(alias > 0 ? "" : message.topic(), message.qos(), message.retain(), false, 0,
           message.payload(), aliases.withAlias(message.properties(), Math.abs(alias)));
     }

@@ -121,4 +121,16 @@ class SharedSubscriptionTrieTest {
     assertThat(aliases.aliasFor("c")).as("b was least recently used").isEqualTo(-2);
     assertThat(aliases.aliasFor("b")).as("b lost its alias; a was least recently used").isEqualTo(-1);
   }
+
+  @Test
+  void outboundAliasesAreBoundedWhateverTheClientAllows() {
+    OutboundTopicAliases aliases = new OutboundTopicAliases(65_535);
+    for (int i = 0; i < OutboundTopicAliases.MAX_ALIASES; i++) {
+      assertThat(aliases.aliasFor("t/" + i)).isEqualTo(-(i + 1));
+    }
+    // The next topic takes the least recently used alias instead of alias 1025.
+    assertThat(aliases.aliasFor("t/next")).isEqualTo(-1);
+    assertThat(aliases.aliasFor("l/" + "x".repeat(OutboundTopicAliases.MAX_ALIASED_TOPIC))).as("too long: none")
+        .isZero();
+  }
 }
