@@ -89,6 +89,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
   private ByteBuf pendingOut;
   private boolean pausedByBacklog;
+  /**
+   * Not read because this client does not read what it asked for: the channel's outbound buffer
+   * holds more than {@link #UNREAD_ANSWERS_PAUSE} (answers: acks, PINGRESPs, which are written
+   * whatever the socket takes; deliveries stop at the channel's high water mark, 256 KiB, so they
+   * never get there). Without this pause, a client that sends and never reads made the broker
+   * buffer every answer: 34 MB of PINGREQs held 2.4 GB of heap. Read again once writable.
+   */
+  private boolean pausedByOutbound;
+  static final long UNREAD_ANSWERS_PAUSE = 1024 * 1024;
   /** Registered with {@link OutboundMemory} to be resumed below the low water mark (once at a time). */
   private boolean waitingForMemory;
   /** Bytes of this channel's outbound buffer counted in {@link OutboundMemory} while it is unwritable. */
@@ -238,6 +247,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     } else {
       flush();
     }
+    if (!channel.isWritable() && !pausedByOutbound && state == State.CONNECTED) {
+      io.netty.channel.ChannelOutboundBuffer unread = channel.unsafe().outboundBuffer();
+      if (unread != null && unread.totalPendingWriteBytes() > UNREAD_ANSWERS_PAUSE) {
+        pausedByOutbound = true;
+        channel.config().setAutoRead(false);
+      }
+    }
     if (behind != null && state == State.CONNECTED) {
       // A receiving session's loop is far behind, or the broker holds more than its outbound high
       // water mark and that session's client falls behind: stop reading from this publisher until
@@ -259,9 +275,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       if (pausedByBacklog) {
         pausedByBacklog = false;
         lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        if (state == State.CONNECTED && !closing) {
-          channel.config().setAutoRead(true);
-        }
+        readIfFree();
       }
     });
   }
@@ -317,15 +331,26 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, out);
   }
 
+  /** A PINGRESP, as {@link #writeAck}: two bytes in the shared buffer, not a buffer and a write of its own. */
+  private void writePingResp() {
+    if (traced) {
+      trace.info("Client {} received {}", clientId, PingResp.INSTANCE);
+    }
+    ByteBuf out = pendingOut;
+    if (out == null) {
+      out = ctx.alloc().ioBuffer(256);
+      pendingOut = out;
+    }
+    out.writeByte(0xD0).writeByte(0); // PINGRESP, remaining length 0
+  }
+
   /** Resumes reading after a pause for a session's backlog. Any thread. */
   void resumeReading() {
     channel.eventLoop().execute(() -> {
       if (pausedByBacklog) {
         pausedByBacklog = false;
         lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        if (state == State.CONNECTED && !closing && !held) {
-          channel.config().setAutoRead(true);
-        }
+        readIfFree();
       }
     });
   }
@@ -333,10 +358,26 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     countUnwritten();
-    if (channel.isWritable() && session != null && state == State.CONNECTED) {
+    boolean writable = channel.isWritable();
+    if (writable && pausedByOutbound) {
+      pausedByOutbound = false;
+      lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
+      readIfFree();
+    }
+    if (writable && session != null && state == State.CONNECTED) {
       session.pump();
     }
     ctx.fireChannelWritabilityChanged();
+  }
+
+  /**
+   * Turns reading back on unless something still holds it: a hook's answer, a receiving session's
+   * backlog, or this client's own unread answers.
+   */
+  private void readIfFree() {
+    if (state == State.CONNECTED && !closing && !held && !pausedByBacklog && !pausedByOutbound) {
+      channel.config().setAutoRead(true);
+    }
   }
 
   /**
@@ -375,7 +416,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     long idle = System.nanoTime() - lastReadNanos;
     if (idle >= keepAliveNanos) {
-      if (pausedByBacklog) {
+      if (pausedByBacklog || pausedByOutbound) {
         // Not read by our choice: the client's packets wait in the socket, it is not idle.
         keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
         return;
@@ -436,7 +477,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case PUBCOMP: session.onPubComp(((PubComp) packet).packetId()); break;
       case SUBSCRIBE: onSubscribe((Subscribe) packet); break;
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
-      case PINGREQ: write(PingResp.INSTANCE); break;
+      case PINGREQ: writePingResp(); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
       case AUTH: onAuth((Auth) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
@@ -711,7 +752,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void replayPending() {
     List<Object> queued = pending;
     pending = null;
-    if (!pausedByBacklog) {
+    if (!pausedByBacklog && !pausedByOutbound) {
       channel.config().setAutoRead(true);
     }
     for (int i = 0; i < queued.size(); i++) {

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -179,6 +180,50 @@ class MemoryBoundsTest {
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().bufferedOutboundBytes() == 0);
     return kept;
+  }
+
+  @Test
+  void aClientThatSendsAndNeverReadsItsAnswersIsNoLongerReadAndHoldsBoundedMemory() throws Exception {
+    start(b -> { });
+    Socket flooder = raw("flooder", 0);
+    long heapBefore = heapAfterGc();
+    long directBefore = directMemory();
+    // PINGREQs, each answered by a PINGRESP this client never reads, written by another thread
+    // until the broker stops taking them.
+    byte[] pings = new byte[64 * 1024];
+    for (int i = 0; i < pings.length; i += 2) {
+      pings[i] = (byte) 0xC0;
+    }
+    AtomicLong written = new AtomicLong();
+    Thread writer = new Thread(() -> {
+      try {
+        java.io.OutputStream out = flooder.getOutputStream();
+        for (int i = 0; i < 256; i++) { // at most 16 MB: 8 million PINGREQs
+          out.write(pings);
+          written.addAndGet(pings.length);
+        }
+      } catch (IOException e) {
+        // closed by the test
+      }
+    });
+    writer.setDaemon(true);
+    writer.start();
+    // The broker stops reading once the client's unread answers pass the channel's high water mark:
+    // the writer blocks when the socket buffers are full.
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      long w = written.get();
+      Thread.sleep(500);
+      return written.get() == w;
+    });
+    assertThat(written.get()).as("the broker stopped reading").isLessThan(256L * pings.length);
+    long heapGrowth = heapAfterGc() - heapBefore;
+    long directGrowth = directMemory() - directBefore;
+    // Before, every PINGRESP was buffered: 34 MB of PINGREQs held 2.4 GB of heap.
+    assertThat(heapGrowth).as("heap held for %,d bytes of PINGREQs", written.get()).isLessThan(32L * MIB);
+    assertThat(directGrowth).isLessThan(32L * MIB);
+    assertServesAClient("still/served");
+    flooder.close();
+    writer.join(5_000);
   }
 
   @Test
