@@ -155,12 +155,8 @@ class LimitsAttackTest {
   @Test
   void subscriptionsOverThePerClientLimitAreRefused() throws Exception {
     start(b -> b.maxSubscriptionsPerClient(1));
-    Socket s = open();
-    s.setSoTimeout(5000);
-    OutputStream out = s.getOutputStream();
-    out.write(hex("100f00044d5154540402003c0003747233"));
-    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
-    out.write(hex("820600010001610082060002000162008206000300016100")); // a, b, a again
+    Socket s = connected();
+    s.getOutputStream().write(hex("820600010001610082060002000162008206000300016100")); // a, b, a again
     assertThat(s.getInputStream().readNBytes(15)).containsExactly(
         0x90, 0x03, 0x00, 0x01, 0x00, 0x90, 0x03, 0x00, 0x02, 0x80, 0x90, 0x03, 0x00, 0x03, 0x00);
     assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(1);
@@ -169,17 +165,22 @@ class LimitsAttackTest {
   @Test
   void oneSubscribeCannotCarryMoreSubscriptionsThanTheLimit() throws Exception {
     start(b -> b.maxSubscriptionsPerClient(3));
-    Socket s = open();
-    s.setSoTimeout(5000);
-    OutputStream out = s.getOutputStream();
-    out.write(hex("100f00044d5154540402003c0003747233"));
-    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    Socket s = connected();
     // One SUBSCRIBE: a, b, c, d, e, then a again (which replaces a, so it is not one more).
-    out.write(hex("821a0001" + "0001610000016200000163000001640000016500" + "00016100"));
+    s.getOutputStream().write(hex("821a0001" + "0001610000016200000163000001640000016500" + "00016100"));
     assertThat(s.getInputStream().readNBytes(10)).containsExactly(
         0x90, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x80, 0x80, 0x00);
     assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(2);
     assertThat(broker.management().sessions().get(0).subscriptions()).isEqualTo(3);
+  }
+
+  /** A socket that sent an MQTT 3.1.1 CONNECT (client id "tr3") and got its CONNACK. */
+  private Socket connected() throws IOException {
+    Socket s = open();
+    s.setSoTimeout(5000);
+    s.getOutputStream().write(hex("100f00044d5154540402003c0003747233"));
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    return s;
   }
 
   private static byte[] hex(String s) {
