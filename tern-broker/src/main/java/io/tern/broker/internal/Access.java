@@ -196,20 +196,12 @@ final class Access {
   /**
    * The QoS to grant a subscription, or a failure reason code (0x80 and above, MQTT 5 numbering).
    *
-   * @param held subscriptions the session holds now
+   * @param held subscriptions the session holds now, with those granted earlier in the same SUBSCRIBE
    * @param replaces whether the session already has a subscription with this filter
+   * @param logQuota whether a refusal over {@code max_subscriptions_per_client} is logged: once per
+   *     SUBSCRIBE, however many filters it carries (each refusal is counted)
    */
-  /**
-   * A further filter of a SUBSCRIBE that already had one refused over {@code
-   * max_subscriptions_per_client}: counted, not logged again (one line per packet, however many
-   * filters it carries).
-   */
-  int refuseOverQuota() {
-    stats.subscriptionLimitRefusals.increment();
-    return ReasonCodes.QUOTA_EXCEEDED;
-  }
-
-  int grant(ClientInfo client, String filter, int qos, int held, boolean replaces) {
+  int grant(ClientInfo client, String filter, int qos, int held, boolean replaces, boolean logQuota) {
     if (topicLimits && !withinTopicLimits(filter)) {
       log.info("Client {}: subscription to a filter of {} characters refused (max_topic_length {}, "
           + "max_topic_levels {})", client.clientId(), filter.length(), config.maxTopicLength(), config.maxTopicLevels());
@@ -217,8 +209,10 @@ final class Access {
     }
     if (!replaces && held >= config.maxSubscriptionsPerClient()) {
       stats.subscriptionLimitRefusals.increment();
-      log.info("Client {}: subscription to {} refused: max_subscriptions_per_client {} reached",
-          client.clientId(), filter, config.maxSubscriptionsPerClient());
+      if (logQuota) {
+        log.info("Client {}: subscription to {} refused: max_subscriptions_per_client {} reached",
+            client.clientId(), filter, config.maxSubscriptionsPerClient());
+      }
       return ReasonCodes.QUOTA_EXCEEDED;
     }
     if (!authorizing) {

@@ -323,12 +323,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (traced) {
       trace.info("Client {} received {}", clientId, MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
     }
-    ByteBuf out = pendingOut;
-    if (out == null) {
-      out = ctx.alloc().ioBuffer(256);
-      pendingOut = out;
-    }
-    MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, out);
+    MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, pendingOut(256));
   }
 
   /** A PINGRESP, as {@link #writeAck}: two bytes in the shared buffer, not a buffer and a write of its own. */
@@ -336,12 +331,17 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (traced) {
       trace.info("Client {} received {}", clientId, PingResp.INSTANCE);
     }
+    pendingOut(256).writeByte(0xD0).writeByte(0); // PINGRESP, remaining length 0
+  }
+
+  /** The buffer of packets written since the last flush ({@link #pendingOut}), made on first use. */
+  private ByteBuf pendingOut(int initialCapacity) {
     ByteBuf out = pendingOut;
     if (out == null) {
-      out = ctx.alloc().ioBuffer(256);
+      out = ctx.alloc().ioBuffer(initialCapacity);
       pendingOut = out;
     }
-    out.writeByte(0xD0).writeByte(0); // PINGRESP, remaining length 0
+    return out;
   }
 
   /** Resumes reading after a pause for a session's backlog. Any thread. */
@@ -1021,9 +1021,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         continue;
       }
       boolean replaces = session.hasSubscription(sub.filter()) || (adding != null && adding.contains(sub.filter()));
-      int granted = !replaces && held >= cfg.maxSubscriptionsPerClient() && overQuota
-          ? core.access().refuseOverQuota()
-          : core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, replaces);
+      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, replaces,
+          !overQuota);
       overQuota |= granted == ReasonCodes.QUOTA_EXCEEDED;
       if (granted < 0x80 && !replaces) {
         held++;
@@ -1337,11 +1336,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
    */
   void writePublish(Publish message, Delivery d, boolean dup, int packetId) {
-    ByteBuf out = pendingOut;
-    if (out == null) {
-      out = ctx.alloc().ioBuffer(4096);
-      pendingOut = out;
-    }
+    ByteBuf out = pendingOut(4096);
     MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, version, out);
     if (traced) {
       trace.info("Client {} received PUBLISH (topic {}, qos {}, retain {}, dup {}, packet id {}, {} bytes payload)",

@@ -584,7 +584,7 @@ final class Session {
     }
     int max = core.config().maxQueuedMessages();
     while (queue.size() - retainedInQueue > max) {
-      Delivery oldest = retainedInQueue == 0 ? queue.pollFirst() : pollOldestBounded();
+      Delivery oldest = retainedInQueue == 0 ? queue.pollFirst() : pollBounded(false);
       queuedBytes -= oldest.message().size();
       forget(oldest);
       addPending(-1);
@@ -689,15 +689,10 @@ final class Session {
   }
 
   /**
-   * The oldest queued delivery that counts against {@code max_queued_messages}, removed (the
-   * queue's bound does not drop the retained messages of a new subscription). On loop; the queue
-   * holds more such deliveries than the bound, so there is one.
+   * The oldest (or, when {@code newest}, the newest) queued delivery that counts against {@code
+   * max_queued_messages}, removed: the queue's bound does not drop the retained messages of a new
+   * subscription. On loop; callers know the queue holds such a delivery.
    */
-  private Delivery pollOldestBounded() {
-    return pollBounded(false);
-  }
-
-  /** As {@link #pollOldestBounded}, or the newest such delivery when {@code newest}. */
   private Delivery pollBounded(boolean newest) {
     Iterator<Delivery> it = newest ? queue.descendingIterator() : queue.iterator();
     while (true) {

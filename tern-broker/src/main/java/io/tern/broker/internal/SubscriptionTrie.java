@@ -173,17 +173,29 @@ final class SubscriptionTrie {
       return subscribeShared(node, s);
     }
     Subscriber[] subs = node.subscribers;
-    for (int i = 0; i < subs.length; i++) {
-      if (subs[i].session() == s.session()) {
-        Subscriber[] copy = subs.clone();
+    node.subscribers = withMember(subs, s);
+    return added(subs, node.subscribers);
+  }
+
+  /** A copy of {@code members} with {@code s} in place of its session's entry, or added at the end. */
+  private static Subscriber[] withMember(Subscriber[] members, Subscriber s) {
+    for (int i = 0; i < members.length; i++) {
+      if (members[i].session() == s.session()) {
+        Subscriber[] copy = members.clone();
         copy[i] = s;
-        node.subscribers = copy;
-        return false;
+        return copy;
       }
     }
-    Subscriber[] copy = Arrays.copyOf(subs, subs.length + 1);
-    copy[subs.length] = s;
-    node.subscribers = copy;
+    Subscriber[] copy = Arrays.copyOf(members, members.length + 1);
+    copy[members.length] = s;
+    return copy;
+  }
+
+  /** Whether {@link #withMember} added a subscription (counted) rather than replaced one. */
+  private boolean added(Subscriber[] before, Subscriber[] after) {
+    if (after.length == before.length) {
+      return false;
+    }
     count.incrementAndGet();
     return true;
   }
@@ -202,19 +214,8 @@ final class SubscriptionTrie {
       node.groups = groups;
     }
     Subscriber[] members = group.members;
-    for (int i = 0; i < members.length; i++) {
-      if (members[i].session() == s.session()) {
-        Subscriber[] copy = members.clone();
-        copy[i] = s;
-        group.members = copy;
-        return false;
-      }
-    }
-    Subscriber[] copy = Arrays.copyOf(members, members.length + 1);
-    copy[members.length] = s;
-    group.members = copy;
-    count.incrementAndGet();
-    return true;
+    group.members = withMember(members, s);
+    return added(members, group.members);
   }
 
   /** Removes the session's subscription to the filter; true if there was one. */
