@@ -255,6 +255,71 @@ class DurabilityIT {
   }
 
   @Test
+  void retainedMessagesOwedToANewSubscriptionSurviveSigkillPastTheQueueBound() throws Exception {
+    // MQTT-3.3.1-6: every matching retained message is sent on a new subscription, whatever
+    // max_queued_messages says; a kill before they went out must not cut them down to it.
+    int port = TernProcess.freePort();
+    Path config = workDir.resolve("tern.yaml");
+    Files.writeString(config, """
+        listeners: [{bind: 127.0.0.1, port: %d}]
+        limits: {max_queued_messages: 5}
+        storage: {durability: process, data_dir: %s}
+        """.formatted(port, workDir.resolve("data")));
+    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(tern);
+    Mqtt3AsyncClient retainer = MqttClient.builder().useMqttVersion3().identifier("retainer")
+        .serverHost("127.0.0.1").serverPort(port).buildAsync();
+    retainer.connect().get(5, TimeUnit.SECONDS);
+    int topics = 60;
+    for (int i = 0; i < topics; i++) {
+      retainer.publishWith().topic("r/" + i).qos(MqttQos.AT_LEAST_ONCE).retain(true)
+          .payload(("v" + i).getBytes(StandardCharsets.UTF_8)).send().get(5, TimeUnit.SECONDS);
+    }
+
+    // A persistent subscriber whose application holds the first retained message it is given: Paho
+    // acknowledges nothing more, so the broker owes it all 60 (max_inflight 32 of them sent).
+    java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    org.eclipse.paho.client.mqttv3.MqttClient first = new org.eclipse.paho.client.mqttv3.MqttClient(
+        "tcp://127.0.0.1:" + port, "owed", new MemoryPersistence());
+    toClose.add(() -> first.close(true));
+    MqttConnectOptions persistent = new MqttConnectOptions();
+    persistent.setCleanSession(false);
+    first.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+      @Override
+      public void connectionLost(Throwable cause) {}
+
+      @Override
+      public void messageArrived(String topic, MqttMessage m) throws InterruptedException {
+        holding.countDown();
+        release.await(30, TimeUnit.SECONDS);
+      }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {}
+    });
+    toClose.add(release::countDown);
+    first.connect(persistent);
+    first.subscribe("r/#", 1);
+    assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+    tern.kill();
+    try {
+      first.disconnectForcibly(0, 0, false);
+    } catch (org.eclipse.paho.client.mqttv3.MqttException alreadyLost) {
+      // the kill may have been noticed first
+    }
+    release.countDown();
+
+    TernProcess again = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(again);
+    Subscriber owed = new Subscriber(port, "owed"); // the same client id, its session restored
+    owed.connect();
+    await("every retained topic arrives").atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(owed.received.stream().map(Received::topic).distinct().count()).isEqualTo(topics));
+    assertThat(owed.received).allSatisfy(r -> assertThat(r.payload()).isEqualTo("v" + r.topic().substring(2)));
+  }
+
+  @Test
   void aCorruptDataDirectoryStopsTheJarWithOneErrorNamingItOrIsQuarantined() throws Exception {
     Path data = workDir.resolve("data");
     Files.createDirectories(data);
