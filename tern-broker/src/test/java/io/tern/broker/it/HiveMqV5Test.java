@@ -133,6 +133,33 @@ class HiveMqV5Test {
   }
 
   @Test
+  void aClientAllowingEveryAliasGetsEveryTopicRightPastTheBrokersOwnBound() throws Exception {
+    // The broker uses at most 1,024 aliases per connection and none for a topic over 4,096
+    // characters, whatever the client allows: past that the least recently used alias is reused.
+    tb.start();
+    Mqtt5BlockingClient sub = Mqtt5Client.builder()
+        .identifier("all-aliases").serverHost("127.0.0.1").serverPort(tb.port())
+        .buildBlocking();
+    clients.add(sub);
+    sub.connectWith().restrictions().topicAliasMaximum(65_535).applyRestrictions().send();
+    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("many/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = client("pub");
+    pub.connect();
+    List<String> topics = new ArrayList<>();
+    for (int i = 0; i < 1_100; i++) {
+      topics.add("many/" + i);
+    }
+    topics.addAll(List.of("many/0", "many/1099", "many/" + "x".repeat(5_000), "many/5"));
+    for (String t : topics) { // one at a time: 1,104 at once would pass max_queued_messages (1000)
+      pub.publishWith().topic(t).qos(MqttQos.AT_LEAST_ONCE).payload(t.getBytes(StandardCharsets.UTF_8)).send();
+      Mqtt5Publish p = next(in);
+      assertThat(p.getTopic().toString()).isEqualTo(t);
+      assertThat(text(p)).isEqualTo(t);
+    }
+  }
+
+  @Test
   void topicAliasesTowardsTheClientAreResolvedByIt() throws Exception {
     tb.start();
     Mqtt5BlockingClient sub = Mqtt5Client.builder()
