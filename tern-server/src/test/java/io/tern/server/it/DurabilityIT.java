@@ -143,15 +143,21 @@ class DurabilityIT {
     }
   }
 
-  @Test
-  void everyAcknowledgedMessageSurvivesSigkill() throws Exception {
-    int port = TernProcess.freePort();
+  /** The jar's config for these tests: its RocksDB store with durability process, in the work dir. */
+  private Path durableConfig(int port, int maxQueuedMessages) throws java.io.IOException {
     Path config = workDir.resolve("tern.yaml");
     Files.writeString(config, """
         listeners: [{bind: 127.0.0.1, port: %d}]
-        limits: {max_queued_messages: 1000000}
+        limits: {max_queued_messages: %d}
         storage: {durability: process, data_dir: %s}
-        """.formatted(port, workDir.resolve("data")));
+        """.formatted(port, maxQueuedMessages, workDir.resolve("data")));
+    return config;
+  }
+
+  @Test
+  void everyAcknowledgedMessageSurvivesSigkill() throws Exception {
+    int port = TernProcess.freePort();
+    Path config = durableConfig(port, 1_000_000);
     TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
     toClose.add(tern);
 
@@ -259,12 +265,7 @@ class DurabilityIT {
     // MQTT-3.3.1-6: every matching retained message is sent on a new subscription, whatever
     // max_queued_messages says; a kill before they went out must not cut them down to it.
     int port = TernProcess.freePort();
-    Path config = workDir.resolve("tern.yaml");
-    Files.writeString(config, """
-        listeners: [{bind: 127.0.0.1, port: %d}]
-        limits: {max_queued_messages: 5}
-        storage: {durability: process, data_dir: %s}
-        """.formatted(port, workDir.resolve("data")));
+    Path config = durableConfig(port, 5);
     TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
     toClose.add(tern);
     Mqtt3AsyncClient retainer = MqttClient.builder().useMqttVersion3().identifier("retainer")
