@@ -190,6 +190,10 @@ final class PacketReader {
     return new Publish(topic, qos, retain, dup, packetId, payload, props);
   }
 
+  static void prepareSharedAcks() {
+    SuccessAcks.prepareAll();
+  }
+
   private MqttPacket pubAckFamily(PacketType type) {
     int packetId = packetId();
     int reasonCode = ReasonCodes.SUCCESS;
@@ -216,6 +220,16 @@ final class PacketReader {
    */
   private static final class SuccessAcks {
     private static final MqttPacket[][] TABLES = new MqttPacket[4][];
+
+    /** Fills every table (see {@link MqttDecoder#prepareSharedAcks}). */
+    static synchronized void prepareAll() {
+      for (PacketType type : new PacketType[] {PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL,
+          PacketType.PUBCOMP}) {
+        for (int id = 1; id <= 65535; id++) {
+          of(type, id);
+        }
+      }
+    }
 
     static MqttPacket of(PacketType type, int packetId) {
       int t = type.value() - PacketType.PUBACK.value(); // PUBACK, PUBREC, PUBREL, PUBCOMP: 4 to 7

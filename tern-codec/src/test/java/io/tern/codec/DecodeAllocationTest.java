@@ -44,6 +44,30 @@ class DecodeAllocationTest {
   }
 
   @Test
+  void preparedSharedAcksAllocateNothingOnFirstSight() {
+    MqttDecoder.prepareSharedAcks();
+    MqttDecoder.prepareSharedAcks(); // idempotent
+    com.sun.management.ThreadMXBean threads = threadBean();
+    ByteBuf acks = Unpooled.buffer(4 * PACKET_IDS * 4);
+    for (int type : new int[] {0x40, 0x50, 0x62, 0x70}) { // PUBACK, PUBREC, PUBREL, PUBCOMP
+      for (int id = 65535 - PACKET_IDS + 1; id <= 65535; id++) { // ids no other test decodes
+        acks.writeBytes(new byte[] {(byte) type, 2, (byte) (id >> 8), (byte) id});
+      }
+    }
+    MqttDecoder decoder = new MqttDecoder(MqttDecoder.PROTOCOL_MAX_PACKET_SIZE, MqttVersion.V3_1_1);
+    List<Object> out = new ArrayList<>(1);
+    decodeAll(decoder, Unpooled.buffer(4).writeBytes(new byte[] {0x40, 2, 0, 1}), out); // the decoder's own state
+
+    long before = threads.getCurrentThreadAllocatedBytes();
+    decodeAll(decoder, acks, out);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+    // Made on first sight, they would be 4,000 objects of 24 bytes or more: 96 KB.
+    assertThat(allocated).isLessThan(4L * PACKET_IDS * 4);
+    assertThat(out).containsExactly(new PubComp(65535, ReasonCodes.SUCCESS, MqttProperties.EMPTY));
+  }
+
+  @Test
   void aPublishAllocatesItsPayloadAndItsPacketOnly() {
     com.sun.management.ThreadMXBean threads = threadBean();
     byte[] payload = new byte[64];

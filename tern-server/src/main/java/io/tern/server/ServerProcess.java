@@ -113,6 +113,7 @@ final class ServerProcess {
       stop(broker, store);
     }, "tern-shutdown"));
     reloadOnSighup(adminServer);
+    io.tern.codec.MqttDecoder.prepareSharedAcks(); // long-lived: made before the collection below
     StartupCollection.run();
     log.info("Tern started");
     while (true) {

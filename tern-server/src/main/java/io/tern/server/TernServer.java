@@ -75,6 +75,23 @@ public final class TernServer implements Callable<Integer> {
   private LogLevel logLevel;
 
   public static void main(String[] args) {
+    nettyDefaults();
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The server's defaults for Netty's own switches, each kept when the command line sets it. Runs
+   * before any Netty class reads them.
+   */
+  static void nettyDefaults() {
+    if (System.getProperty("io.netty.jfr.enabled") == null) {
+      // Netty's buffer allocator has JFR events; their first use, at the first connection, sets up
+      // the JDK's event metadata (about 600 KB of objects that live as long as the process). Made
+      // under traffic, young collections copy them until they are old, lengthening the first
+      // pauses. A server profiles with JFR's own events; -Dio.netty.jfr.enabled=true brings back
+      // Netty's (docs/performance.md).
+      System.setProperty("io.netty.jfr.enabled", "false");
+    }
     if (System.getProperty("io.netty.leakDetection.level") == null
         && System.getProperty("io.netty.leakDetectionLevel") == null) {
       // Netty's default (SIMPLE) records a stack trace for one buffer in 128: on the message path
@@ -83,7 +100,6 @@ public final class TernServer implements Callable<Integer> {
       // (or paranoid) turns it back on here.
       io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
     }
-    System.exit(commandLine().execute(args));
   }
 
   /** The command line parser, with its subcommands and error handling. */

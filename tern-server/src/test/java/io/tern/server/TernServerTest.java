@@ -34,6 +34,34 @@ class TernServerTest {
   }
 
   @Test
+  void nettyJfrEventsAreOffUnlessTheCommandLineSetsThem() {
+    String jfr = System.getProperty("io.netty.jfr.enabled");
+    String leak = System.getProperty("io.netty.leakDetection.level");
+    io.netty.util.ResourceLeakDetector.Level level = io.netty.util.ResourceLeakDetector.getLevel();
+    try {
+      System.setProperty("io.netty.leakDetection.level", "paranoid"); // this test JVM keeps its leak detection
+      System.clearProperty("io.netty.jfr.enabled");
+      TernServer.nettyDefaults();
+      assertThat(System.getProperty("io.netty.jfr.enabled")).isEqualTo("false");
+      System.setProperty("io.netty.jfr.enabled", "true");
+      TernServer.nettyDefaults();
+      assertThat(System.getProperty("io.netty.jfr.enabled")).isEqualTo("true");
+      assertThat(io.netty.util.ResourceLeakDetector.getLevel()).isEqualTo(level);
+    } finally {
+      restore("io.netty.jfr.enabled", jfr);
+      restore("io.netty.leakDetection.level", leak);
+    }
+  }
+
+  private static void restore(String property, String value) {
+    if (value == null) {
+      System.clearProperty(property);
+    } else {
+      System.setProperty(property, value);
+    }
+  }
+
+  @Test
   void withoutOptionsTheBuiltInDefaultsAreUsed() {
     assertThat(configFor()).isEqualTo(ServerConfig.defaults());
   }

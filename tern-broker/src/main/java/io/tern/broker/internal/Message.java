@@ -5,9 +5,15 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * An application message on its way through the broker: the PUBLISH as received (packet id 0, DUP
- * off), who sent it (for No Local) and when it arrived (for Message Expiry). Shared by every
- * delivery of the message; immutable but for its store bookkeeping.
+ * An application message on its way through the broker: the PUBLISH as received, who sent it (for
+ * No Local) and when it arrived (for Message Expiry). Shared by every delivery of the message;
+ * immutable but for its store bookkeeping.
+ *
+ * <p><b>The sender's packet id and DUP flag</b> stay in the PUBLISH: they mean nothing past the
+ * receipt (every delivery is encoded with its own QoS, RETAIN, DUP and packet id), and a copy
+ * without them was a tenth of the garbage a QoS 1 message made. What leaves the engine, the view
+ * hooks and rules get ({@link #view}) and what a store is given ({@link #asMessage}), has packet id
+ * 0 and DUP off, as {@code MqttMessage.toPublish()} promises.
  *
  * <p><b>Store bookkeeping.</b> With a store, a message is written once however many persistent
  * sessions hold it: {@link #storeId} is its key, {@link #storeRefs} counts the queue entries and the
@@ -79,8 +85,15 @@ final class Message {
     storeRefs = n;
   }
 
+  /** The PUBLISH as received: read its topic, payload and properties, not its packet id or DUP. */
   Publish publish() {
     return publish;
+  }
+
+  /** The PUBLISH as a message: packet id 0, DUP off (a copy only when the received one had either). */
+  Publish asMessage() {
+    Publish p = publish;
+    return p.packetId() == 0 && !p.dup() ? p : p.withDelivery(p.qos(), p.retain(), false, 0);
   }
 
   String origin() {
@@ -94,7 +107,7 @@ final class Message {
   io.tern.broker.MqttMessage view() {
     io.tern.broker.MqttMessage v = view;
     if (v == null) {
-      v = io.tern.broker.MqttMessage.wrap(publish);
+      v = io.tern.broker.MqttMessage.wrap(asMessage());
       view = v;
     }
     return v;

@@ -884,7 +884,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       onRetainedQuotaExceeded(p);
       return;
     }
-    Message m = new Message(routed.withDelivery(routed.qos(), routed.retain(), false, 0), clientId, System.nanoTime());
+    Message m = new Message(routed, clientId, System.nanoTime()); // packet id and DUP ignored: see Message
     if (view != null && view.toPublish() == m.publish()) {
       m.setView(view);
     }

@@ -123,10 +123,10 @@ final class Persistence {
   static StoredMessage stored(Message m) {
     Long interval = m.publish().properties().messageExpiryInterval();
     if (interval == null) {
-      return new StoredMessage(m.publish(), m.origin());
+      return new StoredMessage(m.asMessage(), m.origin());
     }
     long ageMillis = (System.nanoTime() - m.receivedAtNanos()) / 1_000_000L;
-    return new StoredMessage(m.publish(), m.origin(), System.currentTimeMillis() + interval * 1000 - ageMillis);
+    return new StoredMessage(m.asMessage(), m.origin(), System.currentTimeMillis() + interval * 1000 - ageMillis);
   }
 
   /**

@@ -226,6 +226,39 @@ class HookChainTest extends HookTestBase {
   }
 
   @Test
+  void hooksAndRulesSeeAMessageWithoutTheSendersPacketIdOrDup() throws Exception {
+    // The engine keeps the PUBLISH as received (no copy per message): what leaves it must still be
+    // a message, packet id 0 and DUP off, as MqttMessage.toPublish() promises.
+    List<io.tern.codec.Publish> seen = new CopyOnWriteArrayList<>();
+    start(b -> b.hook((DeliverHook) (subscriber, m) -> {
+      seen.add(m.toPublish());
+      return DeliverDecision.CONTINUE;
+    }));
+    broker.rule("t", 1, m -> seen.add(m.toPublish()));
+    Mqtt5BlockingClient sub = v5("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(sub);
+    sub.subscribeWith().topicFilter("t").qos(MqttQos.AT_LEAST_ONCE).send();
+    try (java.net.Socket raw = new java.net.Socket("127.0.0.1", broker.port())) {
+      raw.setSoTimeout(5000);
+      java.io.OutputStream out = raw.getOutputStream();
+      out.write(new byte[] {0x10, 0x0F, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 3, 'r', 'a', 'w'});
+      assertThat(raw.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+      // QoS 1 with DUP set, packet id 4242 (0x1092), topic "t", payload "p"
+      out.write(new byte[] {0x3A, 6, 0, 1, 't', 0x10, (byte) 0x92, 'p'});
+      assertThat(raw.getInputStream().readNBytes(4)).containsExactly(0x40, 2, 0x10, 0x92);
+    }
+    Mqtt5Publish got = receive(in, 5000).orElseThrow();
+    assertThat(text(got)).isEqualTo("p");
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 2);
+    for (io.tern.codec.Publish p : seen) {
+      assertThat(p.topic()).isEqualTo("t");
+      assertThat(p.packetId()).isZero();
+      assertThat(p.dup()).isFalse();
+      assertThat(p.qos()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void deliverHookAppliesToRetainedMessages() {
     start(b -> b.hook((DeliverHook) (subscriber, m) -> DeliverDecision.rewrite(m.withPayload("for " + subscriber.clientId()))));
     broker.publish("r", bytes("x"), 0, true);
