@@ -760,7 +760,7 @@ final class Session {
         if (inflight == NO_INFLIGHT) {
           inflight = new InflightWindow();
         }
-        inflight.put(packetId, new Outbound(d, packetId));
+        inflight.put(packetId, d);
         inflightSize = inflight.size();
         if (qos == 2 && d.stored()) {
           // QoS 2 is resent after a restart with the same packet id, so that the client recognizes
@@ -801,33 +801,35 @@ final class Session {
   // connection calls pumpAfterAcks() once when the read completes (one write and flush per read).
 
   void onPubAck(int packetId) {
-    Outbound o = inflight.get(packetId);
-    if (o != null && o.delivery.qos() == 1) {
+    Delivery d = inflight.get(packetId);
+    if (d != null && d.qos() == 1) {
       inflight.remove(packetId);
       inflightSize = inflight.size();
-      forget(o.delivery);
+      forget(d);
       windowOpened = true;
     }
   }
 
   /** PUBREC: the client has the message; answer PUBREL (also for an id we no longer know). */
   void onPubRec(int packetId, boolean failed) {
-    Outbound o = inflight.get(packetId);
-    if (o != null && o.delivery.qos() != 2) {
+    Delivery d = inflight.get(packetId);
+    if (d != null && d.qos() != 2) {
       return; // a PUBREC for a QoS 1 message: not part of any flow of ours, ignored
     }
-    if (o != null && o.delivery.qos() == 2) {
+    if (d != null) {
       if (failed) { // v5 PUBREC with a reason code >= 0x80 ends the flow (section 4.3.3)
         inflight.remove(packetId);
         inflightSize = inflight.size();
-        forget(o.delivery);
+        forget(d);
         windowOpened = true;
         return;
       }
-      if (!o.released && o.delivery.stored()) {
-        core.persistence().batch().putQueued(clientId, Persistence.queued(o.delivery, packetId, true));
+      if (!inflight.released(packetId)) {
+        if (d.stored()) {
+          core.persistence().batch().putQueued(clientId, Persistence.queued(d, packetId, true));
+        }
+        inflight.release(packetId);
       }
-      o.released = true;
     }
     if (!failed) { // flushed when the read completes
       connection.writeAck(PacketType.PUBREL, packetId, ReasonCodes.SUCCESS);
@@ -835,11 +837,11 @@ final class Session {
   }
 
   void onPubComp(int packetId) {
-    Outbound o = inflight.get(packetId);
-    if (o != null && o.released) {
+    Delivery d = inflight.get(packetId);
+    if (d != null && inflight.released(packetId)) {
       inflight.remove(packetId);
       inflightSize = inflight.size();
-      forget(o.delivery);
+      forget(d);
       windowOpened = true;
     }
   }
@@ -965,17 +967,17 @@ final class Session {
     p.commit(); // before the CONNACK leaves
     if (!inflight.isEmpty()) {
       long now = System.nanoTime();
-      for (Iterator<Outbound> it = inflight.iterator(); it.hasNext(); ) {
-        Outbound o = it.next();
-        if (o.released) {
-          c.writeAck(PacketType.PUBREL, o.packetId, ReasonCodes.SUCCESS);
+      for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
+        if (it.released()) {
+          c.writeAck(PacketType.PUBREL, it.packetId(), ReasonCodes.SUCCESS);
         } else {
-          io.tern.codec.Publish out = c.outgoing(o.delivery, now, true);
+          Delivery d = it.delivery();
+          io.tern.codec.Publish out = c.outgoing(d, now, true);
           if (out != null) {
-            c.writePublish(out, o.delivery, true, o.packetId);
+            c.writePublish(out, d, true, it.packetId());
           } else {
             it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
-            forget(o.delivery);
+            forget(d);
           }
         }
       }
@@ -1139,11 +1141,12 @@ final class Session {
     }
     subscriptions.clear();
     List<Delivery> unacked = new ArrayList<>();
-    for (Outbound o : inflight) {
-      if (o.delivery.sharedFilter() != null && !o.released) {
-        unacked.add(o.delivery);
+    for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
+      Delivery d = it.delivery();
+      if (d.sharedFilter() != null && !it.released()) {
+        unacked.add(d);
       }
-      releaseRef(o.delivery);
+      releaseRef(d);
     }
     inflight.clear();
     inflightSize = 0;
@@ -1292,12 +1295,10 @@ final class Session {
       }
       m.addStoreRefs(1);
       if (q.packetId() != 0) {
-        Outbound o = new Outbound(d, q.packetId());
-        o.released = q.released();
         if (inflight == NO_INFLIGHT) {
           inflight = new InflightWindow();
         }
-        inflight.put(q.packetId(), o);
+        inflight.put(q.packetId(), d, q.released());
       } else {
         queue.addLast(d);
         queuedBytes += m.size();
