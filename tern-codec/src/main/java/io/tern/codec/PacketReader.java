@@ -214,9 +214,9 @@ final class PacketReader {
 
   /**
    * The acks of the PUBLISH flow with Success and no properties, by type and packet id, made on
-   * first use and shared by every decoder: immutable values, like the boxed small integers. A QoS
-   * 1/2 message costs its receiver's ack no object; the tables hold at most 65,535 packets a type
-   * (about 1.8 MB each when every packet id has been seen).
+   * first use (or all at once, {@link #prepareAll}) and shared by every decoder: immutable values,
+   * like the boxed small integers. A QoS 1/2 message costs its receiver's ack no object; the tables
+   * hold at most 65,535 packets a type (about 1.8 MB each when every packet id has been seen).
    */
   private static final class SuccessAcks {
     private static final MqttPacket[][] TABLES = new MqttPacket[4][];
