@@ -136,23 +136,22 @@ final class InflightWindow {
     }
   }
 
-  /** Keeps only the current pairs, in order, from index 0. */
+  /** Keeps only the current pairs, in order, in place (no garbage: it runs every few acks while one message is held). */
   private void compact() {
     int mask = ringIds.length - 1;
     int kept = 0;
-    int[] ids = new int[ringIds.length];
-    Delivery[] deliveries = new Delivery[ringIds.length];
     for (int i = 0; i < count; i++) {
-      int at = (head + i) & mask;
-      if (current(at)) {
-        ids[kept] = ringIds[at];
-        deliveries[kept] = ringDeliveries[at];
+      int from = (head + i) & mask;
+      if (current(from)) { // written at or behind what has been read
+        int to = (head + kept) & mask;
+        ringIds[to] = ringIds[from];
+        ringDeliveries[to] = ringDeliveries[from];
         kept++;
       }
     }
-    ringIds = ids;
-    ringDeliveries = deliveries;
-    head = 0;
+    for (int i = kept; i < count; i++) {
+      ringDeliveries[(head + i) & mask] = null;
+    }
     count = kept;
   }
 

@@ -112,6 +112,33 @@ class InflightWindowTest {
     assertThat((int) f.get(w)).isLessThanOrEqualTo(2 * w.size() + 17);
   }
 
+  @Test
+  void compactingAcrossTheEndOfTheRingKeepsSendOrder() throws Exception {
+    InflightWindow w = new InflightWindow();
+    for (int id = 1; id <= 20; id++) {
+      w.put(id, delivery()); // the ring grows to 32
+    }
+    for (int id = 1; id <= 18; id++) {
+      w.remove(id); // the head moves to slot 18
+    }
+    // 19 and 20 are held; the others are acknowledged out of order, so their pairs pile up behind
+    // the two, past the end of the ring, and are compacted in place over and over.
+    java.lang.reflect.Field ring = InflightWindow.class.getDeclaredField("ringIds");
+    ring.setAccessible(true);
+    for (int i = 0; i < 5_000; i++) {
+      int a = 21 + 2 * (i % 500);
+      w.put(a, delivery());
+      w.put(a + 1, delivery());
+      w.remove(a + 1);
+      w.remove(a);
+      assertThat(ids(w)).as("after %d", i).containsExactly(19, 20);
+    }
+    assertThat(((int[]) ring.get(w)).length).as("compacted, not grown").isEqualTo(32);
+    w.put(2000, delivery());
+    w.remove(19);
+    assertThat(ids(w)).containsExactly(20, 2000);
+  }
+
   /** Random puts, acks in any order, releases and cursor removals against a simple model. */
   @Test
   void behavesAsAnInsertionOrderedMap() {
