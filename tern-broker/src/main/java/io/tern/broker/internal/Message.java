@@ -90,10 +90,13 @@ final class Message {
     return publish;
   }
 
-  /** The PUBLISH as a message: packet id 0, DUP off (a copy only when the received one had either). */
+  /**
+   * The PUBLISH as a message, packet id 0 and DUP off: the view's, so that it is made at most once
+   * however often a store asks (a QoS 2 message stored inline is written again at each step of its
+   * flow).
+   */
   Publish asMessage() {
-    Publish p = publish;
-    return p.packetId() == 0 && !p.dup() ? p : p.withDelivery(p.qos(), p.retain(), false, 0);
+    return view().toPublish();
   }
 
   String origin() {
@@ -107,7 +110,9 @@ final class Message {
   io.tern.broker.MqttMessage view() {
     io.tern.broker.MqttMessage v = view;
     if (v == null) {
-      v = io.tern.broker.MqttMessage.wrap(asMessage());
+      Publish p = publish; // without the sender's packet id and DUP: a copy only when it had either
+      v = io.tern.broker.MqttMessage.wrap(
+          p.packetId() == 0 && !p.dup() ? p : p.withDelivery(p.qos(), p.retain(), false, 0));
       view = v;
     }
     return v;

@@ -752,9 +752,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void replayPending() {
     List<Object> queued = pending;
     pending = null;
-    if (!pausedByBacklog && !pausedByOutbound) {
-      channel.config().setAutoRead(true);
-    }
+    readIfFree();
     for (int i = 0; i < queued.size(); i++) {
       if (state != State.CONNECTED || closing) {
         break;
