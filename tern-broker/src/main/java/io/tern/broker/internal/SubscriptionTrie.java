@@ -157,18 +157,7 @@ final class SubscriptionTrie {
   }
 
   private boolean subscribeLocked(Subscriber s) {
-    String filter = s.topicFilter();
-    Node node = root;
-    // Level by level in place: a level's String is made only for a node that is new.
-    for (int pos = 0, len = filter.length(); ; ) {
-      int end = levelEnd(filter, pos);
-      node = node.childForWrite(writeKey.at(filter, pos, end));
-      if (end == len) {
-        break;
-      }
-      pos = end + 1;
-    }
-    writeKey.release();
+    Node node = walk(s.topicFilter(), writeKey, true);
     if (s.shared()) {
       return subscribeShared(node, s);
     }
@@ -287,10 +276,20 @@ final class SubscriptionTrie {
 
   /** The node of the filter, or null; {@code key} is one only this thread uses meanwhile. */
   private Node find(String topicFilter, MatchCollector.LevelKey key) {
+    return walk(topicFilter, key, false);
+  }
+
+  /**
+   * The node of the filter, level by level in place ({@code key} aimed at each level in turn, one
+   * only this thread uses meanwhile): with {@code create}, missing nodes are made (under the write
+   * lock), a level's String only for a node that is new; without, null when one is missing.
+   */
+  private Node walk(String topicFilter, MatchCollector.LevelKey key, boolean create) {
     Node node = root;
     for (int pos = 0, len = topicFilter.length(); node != null; ) {
       int end = levelEnd(topicFilter, pos);
-      node = node.child(key.at(topicFilter, pos, end));
+      MatchCollector.LevelKey level = key.at(topicFilter, pos, end);
+      node = create ? node.childForWrite(level) : node.child(level);
       if (end == len) {
         break;
       }

@@ -40,6 +40,16 @@ class HiveMqV5Test {
     }
   }
 
+  /** A connected client that allows the broker {@code aliasMaximum} topic aliases, subscribed to {@code filter}. */
+  private Mqtt5BlockingClient.Mqtt5Publishes aliasedSubscriber(String id, int aliasMaximum, String filter,
+      MqttQos qos) {
+    Mqtt5BlockingClient sub = client(id);
+    sub.connectWith().restrictions().topicAliasMaximum(aliasMaximum).applyRestrictions().send();
+    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter(filter).qos(qos).send();
+    return in;
+  }
+
   private Mqtt5BlockingClient client(String id) {
     Mqtt5BlockingClient c = Mqtt5Client.builder()
         .identifier(id)
@@ -137,13 +147,7 @@ class HiveMqV5Test {
     // The broker uses at most 1,024 aliases per connection and none for a topic over 4,096
     // characters, whatever the client allows: past that the least recently used alias is reused.
     tb.start();
-    Mqtt5BlockingClient sub = Mqtt5Client.builder()
-        .identifier("all-aliases").serverHost("127.0.0.1").serverPort(tb.port())
-        .buildBlocking();
-    clients.add(sub);
-    sub.connectWith().restrictions().topicAliasMaximum(65_535).applyRestrictions().send();
-    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
-    sub.subscribeWith().topicFilter("many/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient.Mqtt5Publishes in = aliasedSubscriber("all-aliases", 65_535, "many/#", MqttQos.AT_LEAST_ONCE);
     Mqtt5BlockingClient pub = client("pub");
     pub.connect();
     List<String> topics = new ArrayList<>();
@@ -162,13 +166,7 @@ class HiveMqV5Test {
   @Test
   void topicAliasesTowardsTheClientAreResolvedByIt() throws Exception {
     tb.start();
-    Mqtt5BlockingClient sub = Mqtt5Client.builder()
-        .identifier("aliased").serverHost("127.0.0.1").serverPort(tb.port())
-        .buildBlocking();
-    clients.add(sub);
-    sub.connectWith().restrictions().topicAliasMaximum(2).applyRestrictions().send();
-    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
-    sub.subscribeWith().topicFilter("s/#").qos(MqttQos.AT_MOST_ONCE).send();
+    Mqtt5BlockingClient.Mqtt5Publishes in = aliasedSubscriber("aliased", 2, "s/#", MqttQos.AT_MOST_ONCE);
     Mqtt5BlockingClient pub = client("pub");
     pub.connect();
     String[] topics = {"s/a", "s/b", "s/a", "s/c", "s/a", "s/b", "s/c"};
