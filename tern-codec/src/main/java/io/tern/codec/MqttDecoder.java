@@ -84,6 +84,14 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     super.channelRead(ctx, msg);
   }
 
+  /**
+   * From now on, throws away what it is given without decoding it: for a connection that is
+   * closing and reads only to drain its socket. On the channel's event loop.
+   */
+  public void discardInput() {
+    failed = true;
+  }
+
   /** The protocol version packets are decoded as, or {@code null} before the CONNECT. */
   public MqttVersion version() {
     return version;

@@ -2,9 +2,12 @@ package io.tern.broker.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.tern.broker.Listener;
 import io.tern.broker.TopicAliasPolicy;
 import io.tern.broker.auth.AuthResult;
@@ -493,11 +496,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
         encodeVersion = MqttVersion.V3_1_1;
-        ctx.writeAndFlush(encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION)))
-            .addListener(ChannelFutureListener.CLOSE);
+        closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))));
       } else if (e.version() == MqttVersion.V5) {
         encodeVersion = MqttVersion.V5;
-        ctx.writeAndFlush(encode(new ConnAck(false, e.reasonCode()))).addListener(ChannelFutureListener.CLOSE);
+        closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, e.reasonCode()))));
       } else {
         ctx.close(); // MQTT-3.1.4-1: close without CONNACK
       }
@@ -657,7 +659,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       beginClose("not authenticated");
       clientError(result.reasonCode(), "CONNECT refused by authentication");
       int code = version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
-      ctx.writeAndFlush(encode(new ConnAck(false, code))).addListener(ChannelFutureListener.CLOSE);
+      closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, code))));
       return;
     }
     client = info;
@@ -673,7 +675,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ConnAck ack = version.isV5()
         ? new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(reasonText(why)).build())
         : new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode));
-    ctx.writeAndFlush(encode(ack)).addListener(ChannelFutureListener.CLOSE);
+    closeAfter(ctx.writeAndFlush(encode(ack)));
   }
 
   private void sessionReady(Session s, boolean present, boolean assignedId, boolean responseInfo) {
@@ -1166,7 +1168,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     beginClose(cause, why);
     if (state == State.CONNECTED && version.isV5()) {
       writePendingOut();
-      ctx.writeAndFlush(encode(disconnectPacket(reasonCode, why))).addListener(ChannelFutureListener.CLOSE);
+      ChannelFuture written = ctx.writeAndFlush(encode(disconnectPacket(reasonCode, why)));
+      if (shuttingDown) {
+        written.addListener(ChannelFutureListener.CLOSE); // the broker's stop waits for the channels
+      } else {
+        closeAfter(written);
+      }
     } else {
       ctx.close();
     }
@@ -1231,11 +1238,61 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {
         writePendingOut();
-        ctx.writeAndFlush(encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over")));
+        closeAfter(ctx.writeAndFlush(encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"))));
+        return;
       }
     }
     onClosed();
     ctx.close();
+  }
+
+  /** How long a closing connection still reads, and discards, what its peer sends: {@link #closeAfter}. */
+  static final long LINGER_MILLIS = 1000;
+
+  /**
+   * Ends the connection after {@code last}, the packet that says why (a refusing CONNACK or a
+   * DISCONNECT), without resetting a peer that is still sending. A socket closed with unread input
+   * answers with a TCP reset, and a client whose next write or read meets the reset may lose that
+   * packet unread: the Eclipse interoperability suite's Receive Maximum test, which writes a PUBREL
+   * for each PUBREC it reads, never saw its DISCONNECT 0x93 for the reset its writes met. So, once
+   * the packet is written, the output is shut (the peer reads the packet, then the end of the
+   * stream: after a TLS close_notify on TLS), what the peer still sends is read and thrown away
+   * undecoded, and the channel closes when the peer closes or after {@link #LINGER_MILLIS}, at the
+   * latest. For the broker the connection ends now: its will, session, counters and events do not
+   * wait for the peer. A broker that is stopping closes at once instead (its stop waits for the
+   * channels).
+   */
+  private void closeAfter(ChannelFuture last) {
+    onClosed();
+    MqttDecoder decoder = ctx.pipeline().get(MqttDecoder.class);
+    if (decoder != null) {
+      decoder.discardInput();
+    }
+    Channel ch = channel;
+    last.addListener(f -> linger(ch, f.isSuccess()));
+  }
+
+  private static void linger(Channel ch, boolean written) {
+    if (!written || !ch.isActive() || !(ch instanceof DuplexChannel duplex)) {
+      ch.close();
+      return;
+    }
+    ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
+      ch.close();
+    }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    ch.closeFuture().addListener(f -> deadline.cancel(false));
+    ch.config().setAutoRead(true); // drain, even if reading had been paused
+    SslHandler tls = ch.pipeline().get(SslHandler.class);
+    ChannelFuture notified = tls != null ? tls.closeOutbound() : ch.newSucceededFuture();
+    notified.addListener(f -> {
+      if (ch.isActive()) {
+        duplex.shutdownOutput().addListener(s -> {
+          if (!s.isSuccess()) {
+            ch.close();
+          }
+        });
+      }
+    });
   }
 
   /** The broker is stopping. On this connection's loop. */
@@ -1301,7 +1358,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     MqttProperties props = w.properties();
     long delay = props.getLong(Property.WILL_DELAY_INTERVAL, 0);
-    if (delay > 0) {
+    if (props.has(Property.WILL_DELAY_INTERVAL)) { // also when 0: a PUBLISH with it is malformed (2.2.2.2)
       props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
     }
     Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);

@@ -74,6 +74,20 @@ class Mqtt5_3_1_3_WillTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("2.2.2.2: a Will Delay Interval of 0, set explicitly, is not forwarded either (a PUBLISH with it is malformed)")
+  void explicitZeroWillDelayIsNotForwarded() {
+    RawClient watcher = connect5("watcher");
+    subscribe5(watcher, sub("will/#", 0));
+    RawClient c = connect5(v5("c").will(will(MqttProperties.builder()
+        .set(Property.WILL_DELAY_INTERVAL, 0L).userProperty("k", "v").build())), false);
+    c.close();
+    Publish got = watcher.expect(Publish.class);
+    assertThat(Packets.text(got)).isEqualTo("gone");
+    assertThat(got.properties().has(Property.WILL_DELAY_INTERVAL)).isFalse();
+    assertThat(got.properties().userProperties()).containsExactly(new UserProperty("k", "v"));
+  }
+
+  @Test
   @DisplayName("3.14.2.1: DISCONNECT with 0x04 (Disconnect with Will Message) sends the will")
   void disconnectWithWillMessage() {
     RawClient watcher = connect5("watcher");

@@ -2,11 +2,15 @@ package io.tern.broker.conformance;
 
 import static io.tern.broker.conformance.Packets.v5;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tern.codec.Disconnect;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.MqttVersion;
+import io.tern.codec.PingReq;
 import io.tern.codec.Property;
+import io.tern.codec.PubRec;
+import io.tern.codec.PubRel;
 import io.tern.codec.ReasonCodes;
 import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
@@ -64,6 +68,54 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
     c.expect(io.tern.codec.PubRec.class);
     c.expect(io.tern.codec.PubRec.class);
     expectDisconnect(c, ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED);
+  }
+
+  @Test
+  @DisplayName("a client still sending when it is disconnected reads its DISCONNECT: the broker shuts its output and drains the input, it does not reset")
+  void clientStillSendingReadsItsDisconnect() {
+    configure(b -> b.receiveMaximum(2));
+    RawClient c = connect5("c");
+    for (int id = 1; id <= 3; id++) {
+      c.send(publish5("t", 2, id, "x", MqttProperties.EMPTY));
+    }
+    // As the Eclipse interoperability suite's client does: a PUBREL for each PUBREC, as it reads.
+    c.send(new PubRel(c.expect(PubRec.class).packetId()));
+    c.send(new PubRel(c.expect(PubRec.class).packetId()));
+    Disconnect d = c.expect(Disconnect.class);
+    assertThat(d.reasonCode()).isEqualTo(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED);
+    for (int i = 0; i < 5; i++) { // read and thrown away; a closed socket would answer with a reset
+      c.send(PingReq.INSTANCE);
+      pause(20);
+    }
+    c.expectClosed(); // the end of the stream, nothing more: the PINGREQs were not answered
+  }
+
+  @Test
+  @DisplayName("a disconnected client that keeps its end open and sending is closed within about a second")
+  void drainingIsBounded() {
+    configure(b -> b.receiveMaximum(1));
+    RawClient c = connect5("c");
+    c.send(publish5("t", 2, 1, "x", MqttProperties.EMPTY));
+    c.send(publish5("t", 2, 2, "x", MqttProperties.EMPTY));
+    c.expect(PubRec.class);
+    assertThat(c.expect(Disconnect.class).reasonCode()).isEqualTo(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED);
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> {
+      while (System.nanoTime() - start < Duration.ofSeconds(10).toNanos()) {
+        c.send(PingReq.INSTANCE);
+        pause(50);
+      }
+    }).hasMessageContaining("send failed");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   @Test
