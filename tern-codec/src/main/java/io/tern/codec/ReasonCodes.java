@@ -94,6 +94,20 @@ public final class ReasonCodes {
     }
   }
 
+  /** A readable name of an MQTT 3.x CONNACK return code for logs, e.g. {@code 0x02 Identifier rejected}. */
+  public static String describeV3ConnAck(int returnCode) {
+    String name = switch (returnCode) {
+      case V3_CONNECTION_ACCEPTED -> "Connection Accepted";
+      case V3_UNACCEPTABLE_PROTOCOL_VERSION -> "unacceptable protocol version";
+      case V3_IDENTIFIER_REJECTED -> "Identifier rejected";
+      case V3_SERVER_UNAVAILABLE -> "Server unavailable";
+      case V3_BAD_USER_NAME_OR_PASSWORD -> "bad user name or password";
+      case V3_NOT_AUTHORIZED -> "not authorized";
+      default -> "reserved";
+    };
+    return String.format("0x%02X %s", returnCode, name);
+  }
+
   /** A readable name for logs, e.g. {@code 0x87 Not authorized}. */
   public static String describe(int reasonCode) {
     String name;

@@ -669,7 +669,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private void refuse(int reasonCode, String why) {
     core.stats().protocolErrors.increment();
-    log.info("Connection from {} refused: {} ({})", remote(), why, ReasonCodes.describe(reasonCode));
+    log.info("Connection from {} refused: {} ({})", remote(), why, version.isV5() ? ReasonCodes.describe(reasonCode)
+        : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(reasonCode)));
     beginClose(why);
     clientError(reasonCode, why);
     ConnAck ack = version.isV5()
