@@ -82,7 +82,8 @@ class TransportSecurityTest {
   private Broker start(Listener listener) {
     broker = Broker.builder().listener(listener).authenticator(req -> {
       requests.add(req);
-      return CompletableFuture.completedFuture(AuthResult.accept(req.username()));
+      return CompletableFuture.completedFuture(
+          "intruder".equals(req.username()) ? AuthResult.notAuthorized() : AuthResult.accept(req.username()));
     }).build().start();
     return broker;
   }
@@ -130,6 +131,33 @@ class TransportSecurityTest {
     paho("tls-pub", null, null).publish("t/1", "over tls".getBytes(StandardCharsets.UTF_8), 1, false);
     await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("t/1 over tls"));
     assertThat(requests).allSatisfy(r -> assertThat(r.peerCertificates()).isEmpty());
+  }
+
+  /**
+   * A client refused while it is still sending reads its CONNACK and then the end of the stream
+   * (close_notify, FIN): the broker drains what still comes rather than close with input unread,
+   * which would reset the connection under the client's next write.
+   */
+  @Test
+  void refusedOverTlsWhileStillSendingTheClientReadsItsConnAckAndAnOrderlyEnd() throws Exception {
+    start(Listener.tls("127.0.0.1", 0, tls().build()));
+    try (SSLSocket s = (SSLSocket) certs.socketFactory(null).createSocket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(10_000);
+      s.startHandshake();
+      OutputStream out = s.getOutputStream();
+      // CONNECT, MQTT 3.1.1, clean session, client id "c", user name "intruder"; then a PINGREQ.
+      out.write(HexFormat.of().parseHex("101700044d5154540482003c00016300"
+          + "08696e747275646572" + "c000"));
+      out.flush();
+      InputStream in = s.getInputStream();
+      assertThat(HexFormat.of().formatHex(in.readNBytes(4))).isEqualTo("20020005"); // not authorized
+      for (int i = 0; i < 5; i++) { // still read, and thrown away
+        out.write(new byte[] {(byte) 0xc0, 0});
+        out.flush();
+        Thread.sleep(20);
+      }
+      assertThat(in.read()).as("after the CONNACK, the end of the stream").isEqualTo(-1);
+    }
   }
 
   @Test
