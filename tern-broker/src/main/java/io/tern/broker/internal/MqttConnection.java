@@ -126,6 +126,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    */
   private long keepAliveNanos;
   private long lastReadNanos;
+  /**
+   * Whether this read gave a whole packet. The keep alive counts packets (MQTT-3.1.2-24: a Control
+   * Packet received), not bytes: a client that trickles a packet a byte at a time is not alive.
+   */
+  private boolean packetRead;
   private ScheduledFuture<?> keepAliveTimer;
   /** Packets that arrived after CONNECT while the session was being prepared. */
   private List<Object> pending;
@@ -210,6 +215,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    packetRead = true;
     if (state == State.CLOSED || closing) {
       return; // packets are plain objects: nothing to release
     }
@@ -231,8 +237,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   public void channelReadComplete(ChannelHandlerContext ctx) {
     // Messages go to their sessions before the acks of this read leave (acked means handed over),
     // and with a store, everything this read changed is written first (acked means stored).
-    if (keepAliveNanos != 0) {
-      lastReadNanos = System.nanoTime();
+    if (packetRead) {
+      packetRead = false;
+      if (keepAliveNanos != 0) {
+        lastReadNanos = System.nanoTime();
+      }
     }
     boolean routed = batcher != null && batcher.hasDeliveries();
     Session behind = flushBatcher();

@@ -49,6 +49,30 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("0x8D Keep alive timeout: MQTT-3.1.2-22 counts packets, so a packet trickled a byte at a time does not keep a client alive")
+  void keepAliveCountsPacketsNotBytes() throws Exception {
+    RawClient c = connect5(v5("c").keepAlive(1), false);
+    Thread trickle = new Thread(() -> {
+      c.sendHex("30 e8 07"); // a PUBLISH of 1,000 bytes, never finished
+      try {
+        for (int i = 0; i < 60; i++) {
+          Thread.sleep(100);
+          c.sendHex("00");
+        }
+      } catch (InterruptedException | AssertionError e) {
+        // interrupted by the test, or the broker has closed: done either way
+      }
+    }, "trickle");
+    trickle.start();
+    try {
+      expectDisconnect(c, ReasonCodes.KEEP_ALIVE_TIMEOUT, Duration.ofSeconds(4));
+    } finally {
+      trickle.interrupt();
+      trickle.join(5_000);
+    }
+  }
+
+  @Test
   @DisplayName("0x95 Packet too large: a packet over the Maximum Packet Size announced in CONNACK")
   void packetTooLarge() {
     configure(b -> b.maxPacketSize(256));
