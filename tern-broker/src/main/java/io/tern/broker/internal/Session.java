@@ -496,6 +496,9 @@ final class Session {
     int refused = Math.min(over, n);
     addPending(-refused);
     drop(refused);
+    // The loop logs a burst of drops (afterQueueChange) when it drains: a batch refused whole is
+    // handed nothing that would make it drain, so ask for one (at most one pending at a time).
+    scheduleDrain();
     return n - refused;
   }
 

@@ -134,6 +134,50 @@ class SessionMemoryTest {
   }
 
   @Test
+  void dropsOfWholeBatchesAtTheMessageBoundAreLoggedWhenTheyHappen() throws Exception {
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    withSessionLog(lines, () -> {
+      BrokerCore core = core(b -> b.maxQueuedMessages(10));
+      Session s = new Session("stuck", core, loop, true, null);
+      s.enqueueAll(batch(10, 1000));
+      await().atMost(Duration.ofSeconds(5)).until(() -> s.queuedCount() == 10);
+      for (int i = 0; i < 5; i++) {
+        assertThat(s.enqueueAll(batch(3, 1000))).isFalse(); // refused whole: nothing is handed over
+      }
+      assertThat(s.droppedCount()).isEqualTo(15);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !lines.isEmpty());
+      loop.submit(() -> { }).get(5, TimeUnit.SECONDS);
+      assertThat(lines).singleElement().asString().startsWith("Client stuck: queue full (10 messages, 10000 bytes");
+    });
+  }
+
+  private static void withSessionLog(List<String> lines, ThrowingRunnable body) throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Session.class);
+    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.AppenderBase<>() {
+          @Override
+          protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+            lines.add(e.getFormattedMessage());
+          }
+        };
+    appender.start();
+    ch.qos.logback.classic.Level level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.INFO);
+    logger.addAppender(appender);
+    try {
+      body.run();
+    } finally {
+      logger.detachAppender(appender);
+      logger.setLevel(level);
+    }
+  }
+
+  private interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  @Test
   void aBurstOfDropsIsLoggedOnceNotPerMessage() throws Exception {
     ch.qos.logback.classic.Logger logger =
         (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Session.class);
