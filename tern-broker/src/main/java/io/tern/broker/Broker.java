@@ -280,7 +280,7 @@ public final class Broker implements AutoCloseable {
   public MemoryStats memoryStats() {
     io.tern.broker.internal.BrokerStats s = core.stats();
     return new MemoryStats(core.bufferedOutboundBytes(), core.overHighWaterMark(), s.highWaterMarkCrossings(),
-        s.publisherPauses(), s.queuedBytesDrops());
+        s.publisherPauses(), s.queuedBytesDrops(), core.bufferedInboundBytes(), s.inboundBufferRefusals());
   }
 
   /**
@@ -293,10 +293,14 @@ public final class Broker implements AutoCloseable {
    * @param publisherPauses publishers paused by it (each counted once until the total is below the low mark)
    * @param queuedBytesDrops messages dropped over a session's {@code maxQueuedBytes} (also in
    *     {@link Stats#messagesDropped()})
+   * @param bufferedInboundBytes bytes reserved now for packets clients have begun to send and not yet
+   *     finished (packets of 4 KiB or more), against {@code inboundBufferLimit}
+   * @param inboundBufferRefusals packets refused (and their connections closed) because
+   *     {@code inboundBufferLimit} had no room for them
    */
   public record MemoryStats(
       long bufferedOutboundBytes, boolean overHighWaterMark, long highWaterMarkCrossings, long publisherPauses,
-      long queuedBytesDrops) {}
+      long queuedBytesDrops, long bufferedInboundBytes, long inboundBufferRefusals) {}
 
   /**
    * A snapshot of the security counters.

@@ -29,6 +29,7 @@ public final class BrokerConfig {
   private final int maxQueuedMessages;
   private final long maxQueuedBytes;
   private final long outboundHighWaterMark;
+  private final long inboundBufferLimit;
   private final long outboundLowWaterMark;
   private final boolean queueQos0WhenOffline;
   private final DropPolicy dropPolicy;
@@ -66,6 +67,7 @@ public final class BrokerConfig {
     this.maxQueuedMessages = b.maxQueuedMessages;
     this.maxQueuedBytes = b.maxQueuedBytes;
     this.outboundHighWaterMark = b.outboundHighWaterMark;
+    this.inboundBufferLimit = b.inboundBufferLimit;
     this.outboundLowWaterMark = b.outboundLowWaterMark;
     this.queueQos0WhenOffline = b.queueQos0WhenOffline;
     this.dropPolicy = b.dropPolicy;
@@ -114,6 +116,7 @@ public final class BrokerConfig {
     b.maxQueuedMessages = maxQueuedMessages;
     b.maxQueuedBytes = maxQueuedBytes;
     b.outboundHighWaterMark = outboundHighWaterMark;
+    b.inboundBufferLimit = inboundBufferLimit;
     b.outboundLowWaterMark = outboundLowWaterMark;
     b.queueQos0WhenOffline = queueQos0WhenOffline;
     b.dropPolicy = dropPolicy;
@@ -185,6 +188,18 @@ public final class BrokerConfig {
    */
   public long outboundHighWaterMark() {
     return outboundHighWaterMark;
+  }
+
+  /**
+   * The bytes all connections together may hold in packets they have begun to send and not yet
+   * finished (each packet of 4 KiB or more counts for its full size from its first bytes). A
+   * packet that would go over it is refused: the connection is closed, an MQTT 5 client told why
+   * with DISCONNECT 0x97 (Quota exceeded). Without it, {@link #maxPacketSize()} bounds each
+   * connection but nothing bounds their sum: clients that send all but the end of large packets
+   * can hold the broker's memory. Default: a quarter of the JVM's maximum heap.
+   */
+  public long inboundBufferLimit() {
+    return inboundBufferLimit;
   }
 
   /** Below this, publishers paused by {@link #outboundHighWaterMark()} are read again. Default: half the high mark. */
@@ -372,6 +387,7 @@ public final class BrokerConfig {
     private long outboundHighWaterMark = Runtime.getRuntime().maxMemory() / 4;
     /** 0: half of {@link #outboundHighWaterMark}. */
     private long outboundLowWaterMark = 0;
+    private long inboundBufferLimit = Runtime.getRuntime().maxMemory() / 4;
     private boolean queueQos0WhenOffline = false;
     private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
     private Duration connectTimeout = Duration.ofSeconds(10);
@@ -495,6 +511,12 @@ public final class BrokerConfig {
       return this;
     }
 
+    /** See {@link BrokerConfig#inboundBufferLimit()}. */
+    public Builder inboundBufferLimit(long bytes) {
+      this.inboundBufferLimit = bytes;
+      return this;
+    }
+
     /** See {@link BrokerConfig#outboundLowWaterMark()}; 0: half of the high mark. */
     public Builder outboundLowWaterMark(long bytes) {
       this.outboundLowWaterMark = bytes;
@@ -597,6 +619,7 @@ public final class BrokerConfig {
       check(maxQueuedMessages >= 1, "max queued messages must be >= 1");
       check(maxQueuedBytes >= 0, "max queued bytes must be >= 0 (0: no limit)");
       check(outboundHighWaterMark >= 1, "outbound high water mark must be >= 1 byte");
+      check(inboundBufferLimit >= 1, "inbound buffer limit must be >= 1 byte");
       check(outboundLowWaterMark >= 0 && outboundLowWaterMark < outboundHighWaterMark,
           "outbound low water mark must be below the high water mark");
       check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect timeout must be positive");

@@ -25,9 +25,32 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   /** The largest packet the protocol can express: 1 + 4 + 268,435,455 bytes. */
   public static final int PROTOCOL_MAX_PACKET_SIZE = 268_435_460;
 
+  /**
+   * Memory shared by many decoders for the packets they have begun to receive and not yet whole: a
+   * peer's bytes are held until its packet is complete, and across connections nothing else bounds
+   * them (each connection only by the maximum packet size). Thread-safe: decoders on every event
+   * loop use one.
+   */
+  public interface Budget {
+    /** Takes {@code bytes} out of the budget, or returns false (and takes nothing) when they do not fit. */
+    boolean reserve(long bytes);
+
+    /** Gives back what {@link #reserve} took. */
+    void release(long bytes);
+  }
+
+  /**
+   * Packets smaller than this are not reserved: a read buffer holds them anyway, and the budget
+   * (one shared counter) is not touched on the message path, where a read often ends in a packet.
+   */
+  public static final int RESERVED_FROM = 4096;
+
   private final int maxPacketSize;
   private MqttVersion version;
   private boolean failed;
+  private Budget budget;
+  /** What the packet being received has taken out of {@link #budget}. */
+  private long reserved;
   /**
    * The topic name of the last PUBLISH, as received and as decoded: a client mostly publishes to the
    * same few topics, and a PUBLISH whose topic bytes are the same reuses the decoded (and already
@@ -66,6 +89,18 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     return this;
   }
 
+  /**
+   * Reserves each packet of {@link #RESERVED_FROM} bytes or more that has begun to arrive and is
+   * not whole from {@code budget}, for its full size, until it is whole or the channel closes. A
+   * packet that does not fit is refused like a malformed one: the decoder emits an {@link
+   * MqttDecodeException} with {@link ReasonCodes#QUOTA_EXCEEDED} and discards everything after it.
+   * Set before the first read.
+   */
+  public MqttDecoder limitBuffering(Budget budget) {
+    this.budget = budget;
+    return this;
+  }
+
   /** The bytes read so far. On the channel's event loop (elsewhere: a recent value). */
   public long bytesRead() {
     return bytesRead;
@@ -90,6 +125,19 @@ public final class MqttDecoder extends ByteToMessageDecoder {
    */
   public void discardInput() {
     failed = true;
+    releaseReserved();
+  }
+
+  private void releaseReserved() {
+    if (reserved != 0) {
+      budget.release(reserved);
+      reserved = 0;
+    }
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    releaseReserved(); // the channel closed (or the decoder left) with a packet not yet whole
   }
 
   /** The protocol version packets are decoded as, or {@code null} before the CONNECT. */
@@ -106,16 +154,57 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     try {
       MqttPacket packet = decode(in, version, maxPacketSize, this);
       if (packet != null) {
+        if (reserved != 0) { // packets complete in order: the one reserved for is this one
+          releaseReserved();
+        }
         if (version == null && packet instanceof Connect) {
           version = ((Connect) packet).version();
         }
         out.add(packet);
+      } else if (budget != null && reserved == 0) {
+        reserve(in);
       }
     } catch (MqttDecodeException e) {
       failed = true;
+      releaseReserved();
       in.skipBytes(in.readableBytes());
       out.add(e);
     }
+  }
+
+  /** A packet not yet whole is at the reader index: reserves its size, or refuses it. */
+  private void reserve(ByteBuf in) {
+    long size = announcedSize(in);
+    if (size < RESERVED_FROM) {
+      return; // small, or its remaining length has not all arrived yet
+    }
+    if (!budget.reserve(size)) {
+      PacketType type = PacketType.of(in.getUnsignedByte(in.readerIndex()) >> 4);
+      throw new MqttDecodeException(ReasonCodes.QUOTA_EXCEEDED, type, version,
+          "no room for a " + size + "-byte " + type + " in the broker's buffer for packets not yet received whole");
+    }
+    reserved = size;
+  }
+
+  /**
+   * The size of the packet at the reader index, fixed header included, from its remaining length,
+   * or -1 when that has not all arrived. Only called after {@link #decode(ByteBuf, MqttVersion,
+   * int, MqttDecoder)} has read the header without finding it malformed.
+   */
+  static long announcedSize(ByteBuf in) {
+    int start = in.readerIndex();
+    int available = in.readableBytes();
+    long remaining = 0;
+    long multiplier = 1;
+    for (int headerLength = 1; headerLength < available && headerLength <= 4; multiplier *= 128) {
+      int b = in.getUnsignedByte(start + headerLength);
+      headerLength++;
+      remaining += (b & 0x7F) * multiplier;
+      if ((b & 0x80) == 0) {
+        return headerLength + remaining;
+      }
+    }
+    return -1;
   }
 
   /**

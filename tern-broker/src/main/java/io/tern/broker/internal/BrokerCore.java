@@ -30,6 +30,7 @@ public final class BrokerCore {
   private final Events events = new Events();
   private final Rules rules = new Rules(this);
   private final OutboundMemory memory;
+  private final InboundMemory inbound;
 
   public BrokerCore(BrokerConfig config) {
     this(config, null);
@@ -42,6 +43,7 @@ public final class BrokerCore {
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
     this.access = new Access(config, stats, hooks);
     this.memory = new OutboundMemory(config, stats);
+    this.inbound = new InboundMemory(config.inboundBufferLimit());
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
   }
@@ -74,6 +76,16 @@ public final class BrokerCore {
   /** Reads the stored state back, once the event loops exist and before listeners are bound. */
   void recover(EventLoopGroup loops) {
     persistence.recover(this, loops);
+  }
+
+  /** The budget of the packets connections have begun to send and not yet finished. */
+  InboundMemory inbound() {
+    return inbound;
+  }
+
+  /** Bytes reserved now for packets not yet received whole. */
+  public long bufferedInboundBytes() {
+    return inbound.bytes();
   }
 
   OutboundMemory memory() {

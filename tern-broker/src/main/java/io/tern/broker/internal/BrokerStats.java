@@ -72,6 +72,8 @@ public final class BrokerStats {
   final LongAdder publisherPauses = new LongAdder();
   /** Times the buffered outbound bytes went over the high water mark. */
   final LongAdder highWaterMarkCrossings = new LongAdder();
+  /** Packets refused because the inbound buffer limit had no room for them. */
+  final LongAdder inboundBufferRefusals = new LongAdder();
 
   public long messagesReceived() { // all QoS: the per-QoS counts are the only ones kept
     return allQos(RECEIVED);
@@ -153,6 +155,10 @@ public final class BrokerStats {
 
   public long highWaterMarkCrossings() {
     return highWaterMarkCrossings.sum();
+  }
+
+  public long inboundBufferRefusals() {
+    return inboundBufferRefusals.sum();
   }
 
   public long tlsHandshakeFailures() {

@@ -445,6 +445,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (cause instanceof IOException) {
       beginClose(DisconnectReason.NETWORK_LOSS, "network error: " + cause.getMessage());
       log.debug("Client {} from {}: {}", clientId, remote(), cause.toString());
+    } else if (cause instanceof OutOfMemoryError || cause.getCause() instanceof OutOfMemoryError) {
+      // Netty's buffers come from direct memory, which runs out before the heap does: the one
+      // connection whose buffer could not be had is closed, the others go on. A stack trace per
+      // connection would only flood the log while memory is short.
+      beginClose(DisconnectReason.INTERNAL_ERROR, "out of memory: " + cause.getMessage());
+      log.warn("Client {} from {}: closing, out of memory: {}", clientId, remote(), cause.toString());
     } else {
       beginClose(DisconnectReason.INTERNAL_ERROR, "internal error: " + cause);
       log.warn("Client {} from {}: unexpected error, closing the connection", clientId, remote(), cause);
@@ -498,6 +504,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void onDecodeError(MqttDecodeException e) {
+    if (e.reasonCode() == ReasonCodes.QUOTA_EXCEEDED) { // the decoder's: no room for a large packet
+      core.stats().inboundBufferRefusals.increment();
+      log.info("Client {} from {}: closing: {} (inbound_buffer_limit {}; counted in inboundBufferRefusals)",
+          clientId == null ? "(before CONNECT)" : clientId, remote(), e.getMessage(), core.config().inboundBufferLimit());
+      clientError(ReasonCodes.QUOTA_EXCEEDED, e.getMessage());
+      disconnect(ReasonCodes.QUOTA_EXCEEDED, "inbound buffer limit", DisconnectReason.PROTOCOL_ERROR);
+      return;
+    }
     if (state == State.AWAIT_CONNECT && e.packetType() == io.tern.codec.PacketType.CONNECT) {
       core.stats().protocolErrors.increment();
       log.info("Connection from {} refused: bad CONNECT: {}", remote(), e.getMessage());

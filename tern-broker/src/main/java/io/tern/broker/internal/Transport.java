@@ -137,7 +137,7 @@ public final class Transport {
                   p.addLast("traffic", new TrafficCounter(core.stats()));
                 }
                 addTransportHandlers(ch, p, l);
-                MqttDecoder decoder = new MqttDecoder(core.config().maxPacketSize());
+                MqttDecoder decoder = new MqttDecoder(core.config().maxPacketSize()).limitBuffering(core.inbound());
                 if (!framed) {
                   decoder.countBytes(core.stats().bytesReceivedCounter);
                 }

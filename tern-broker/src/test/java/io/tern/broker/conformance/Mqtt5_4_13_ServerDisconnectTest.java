@@ -82,6 +82,34 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("0x97 Quota exceeded: a large packet begun while the broker's buffer for unfinished packets is full")
+  void inboundBufferLimit() {
+    configure(b -> b.inboundBufferLimit(20_000));
+    RawClient first = connect5("first");
+    RawClient second = connect5("second");
+    byte[] p = bytes(publish5("t", 1, 1, "x".repeat(15_000), MqttProperties.EMPTY));
+    first.sendBytes(java.util.Arrays.copyOf(p, 5_000)); // reserves the whole packet once read
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+        .until(() -> broker().memoryStats().bufferedInboundBytes() == p.length);
+    second.sendBytes(java.util.Arrays.copyOf(p, 5_000));
+    expectDisconnect(second, ReasonCodes.QUOTA_EXCEEDED);
+    first.sendBytes(java.util.Arrays.copyOfRange(p, 5_000, p.length));
+    assertThat(first.expect(io.tern.codec.PubAck.class).packetId()).isEqualTo(1);
+    assertThat(broker().memoryStats().bufferedInboundBytes()).isZero();
+    assertThat(broker().memoryStats().inboundBufferRefusals()).isEqualTo(1);
+  }
+
+  private static byte[] bytes(io.tern.codec.MqttPacket packet) {
+    io.netty.buffer.ByteBuf b = io.tern.codec.MqttEncoder.encode(
+        io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, packet, MqttVersion.V5);
+    try {
+      return io.netty.buffer.ByteBufUtil.getBytes(b);
+    } finally {
+      b.release();
+    }
+  }
+
+  @Test
   @DisplayName("0x93 Receive Maximum exceeded: MQTT-3.3.4-8, more QoS 2 PUBLISHes unacknowledged than announced")
   void receiveMaximumExceeded() {
     configure(b -> b.receiveMaximum(2));

@@ -113,6 +113,10 @@ public final class ServerMetrics implements AutoCloseable {
         b -> b.memoryStats().publisherPauses());
     counter("tern.messages.dropped.queued.bytes", "Of the queue_full drops, those over max_queued_bytes", broker,
         b -> b.memoryStats().queuedBytesDrops());
+    gauge("tern.inbound.buffered.bytes", "Bytes held in packets clients have begun to send and not yet finished "
+        + "(4 KiB or more each), against inbound_buffer_limit", broker, b -> b.memoryStats().bufferedInboundBytes());
+    counter("tern.inbound.buffer.refusals", "Connections closed because inbound_buffer_limit had no room for their packet",
+        broker, b -> b.memoryStats().inboundBufferRefusals());
     nettyMemory();
     registry.getPrometheusRegistry().register(() -> latency(broker.management().deliveryLatency()));
   }

@@ -105,7 +105,7 @@ public final class ConfigLoader {
     "connect_timeout", "max_client_id_length", "max_qos", "max_connections", "max_connection_rate_per_address",
     "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
     "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive", "max_queued_bytes",
-    "outbound_high_water_mark", "outbound_low_water_mark"
+    "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit"
   };
 
   private static final String[] MQTT_KEYS = {
@@ -248,7 +248,8 @@ public final class ConfigLoader {
         seconds(s, "server_keep_alive", d.serverKeepAlive(), 65535),
         s.bytes("max_queued_bytes", d.maxQueuedBytes(), false, b -> b::maxQueuedBytes),
         s.bytes("outbound_high_water_mark", d.outboundHighWaterMark(), true, b -> b::outboundHighWaterMark),
-        s.bytes("outbound_low_water_mark", d.outboundLowWaterMark(), true, null));
+        s.bytes("outbound_low_water_mark", d.outboundLowWaterMark(), true, null),
+        s.bytes("inbound_buffer_limit", d.inboundBufferLimit(), true, b -> b::inboundBufferLimit));
   }
 
   /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */

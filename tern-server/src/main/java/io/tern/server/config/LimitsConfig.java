@@ -32,6 +32,8 @@ import java.util.Objects;
  * @param outboundHighWaterMark buffered outbound bytes above which publishers feeding sessions that
  *     fall behind are paused; 0: the broker's default, a quarter of the JVM's maximum heap
  * @param outboundLowWaterMark below which paused publishers are read again; 0: half the high mark
+ * @param inboundBufferLimit bytes all connections may hold in packets not yet received whole; 0: the
+ *     broker's default, a quarter of the JVM's maximum heap
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -54,7 +56,8 @@ public record LimitsConfig(
     int serverKeepAlive,
     long maxQueuedBytes,
     long outboundHighWaterMark,
-    long outboundLowWaterMark) {
+    long outboundLowWaterMark,
+    long inboundBufferLimit) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
@@ -70,7 +73,7 @@ public record LimitsConfig(
         maxClientIdLength, maxQos, maxConnections, maxConnectionRatePerAddress, maxTopicLength, maxTopicLevels,
         maxSubscriptionsPerClient, disconnectOnDeniedPublish, BrokerConfig.defaults().receiveMaximum(),
         BrokerConfig.defaults().topicAliasMaximum(), BrokerConfig.defaults().maxSessionExpiryInterval(),
-        BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxQueuedBytes(), 0, 0);
+        BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxQueuedBytes(), 0, 0, 0);
   }
 
   public static LimitsConfig defaults() {
@@ -79,7 +82,7 @@ public record LimitsConfig(
         d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
         d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
         d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
-        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0);
+        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0, 0);
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -105,6 +108,9 @@ public record LimitsConfig(
         .outboundLowWaterMark(outboundLowWaterMark);
     if (outboundHighWaterMark > 0) {
       b.outboundHighWaterMark(outboundHighWaterMark);
+    }
+    if (inboundBufferLimit > 0) {
+      b.inboundBufferLimit(inboundBufferLimit);
     }
   }
 }

@@ -152,6 +152,13 @@ class ConfigLoaderTest {
     assertThat(b.outboundHighWaterMark()).isEqualTo(4L << 30);
     assertThat(b.outboundLowWaterMark()).isEqualTo(1L << 30);
 
+    assertThat(parse("limits:\n  inbound_buffer_limit: 256MiB\n").toBrokerConfig().inboundBufferLimit())
+        .isEqualTo(256L << 20);
+    assertThat(parse("limits:\n  inbound_buffer_limit: auto\n").toBrokerConfig().inboundBufferLimit())
+        .isEqualTo(Runtime.getRuntime().maxMemory() / 4);
+    assertThatThrownBy(() -> parse("limits:\n  inbound_buffer_limit: 0\n"))
+        .hasMessageContaining("limits.inbound_buffer_limit");
+
     BrokerConfig auto = parse("limits:\n  outbound_high_water_mark: auto\n  outbound_low_water_mark: auto\n")
         .toBrokerConfig();
     assertThat(auto.outboundHighWaterMark()).isEqualTo(Runtime.getRuntime().maxMemory() / 4);

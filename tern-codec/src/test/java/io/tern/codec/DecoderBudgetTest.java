@@ -1,0 +1,122 @@
+package io.tern.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** {@link MqttDecoder#limitBuffering}: packets not yet whole, reserved from a budget shared by connections. */
+class DecoderBudgetTest {
+
+  /** A budget of {@code limit} bytes, as the broker's. */
+  static final class Budget implements MqttDecoder.Budget {
+    final long limit;
+    final AtomicLong used = new AtomicLong();
+
+    Budget(long limit) {
+      this.limit = limit;
+    }
+
+    @Override
+    public boolean reserve(long bytes) {
+      if (used.addAndGet(bytes) > limit) {
+        used.addAndGet(-bytes);
+        return false;
+      }
+      return true;
+    }
+
+    @Override
+    public void release(long bytes) {
+      used.addAndGet(-bytes);
+    }
+  }
+
+  private static byte[] publish(int payload) {
+    ByteBuf b = MqttEncoder.encode(UnpooledByteBufAllocator.DEFAULT,
+        new Publish("t", 0, false, false, 0, new byte[payload], MqttProperties.EMPTY), MqttVersion.V3_1_1);
+    try {
+      return ByteBufUtil.getBytes(b);
+    } finally {
+      b.release();
+    }
+  }
+
+  private static EmbeddedChannel channel(Budget budget) {
+    EmbeddedChannel ch = new EmbeddedChannel(new MqttDecoder(1 << 20, MqttVersion.V3_1_1).limitBuffering(budget));
+    return ch;
+  }
+
+  @Test
+  void aPacketNotYetWholeHoldsItsSizeUntilItIsWhole() {
+    Budget budget = new Budget(100_000);
+    EmbeddedChannel ch = channel(budget);
+    byte[] p = publish(10_000);
+    ch.writeInbound(Unpooled.wrappedBuffer(p, 0, 100));
+    assertThat(budget.used.get()).isEqualTo(p.length);
+    ch.writeInbound(Unpooled.wrappedBuffer(p, 100, p.length - 100));
+    assertThat((Object) ch.readInbound()).isInstanceOf(Publish.class);
+    assertThat(budget.used.get()).isZero();
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void smallPacketsAndWholeOnesNeverTouchIt() {
+    Budget budget = new Budget(0);
+    EmbeddedChannel ch = channel(budget);
+    byte[] small = publish(MqttDecoder.RESERVED_FROM - 100);
+    ch.writeInbound(Unpooled.wrappedBuffer(small, 0, 10)); // not whole, but small
+    ch.writeInbound(Unpooled.wrappedBuffer(small, 10, small.length - 10));
+    ch.writeInbound(Unpooled.wrappedBuffer(publish(50_000))); // large, but whole in one read
+    assertThat((Object) ch.readInbound()).isInstanceOf(Publish.class);
+    assertThat((Object) ch.readInbound()).isInstanceOf(Publish.class);
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void aPacketThatDoesNotFitIsRefusedWithQuotaExceededAndTheRestDiscarded() {
+    Budget budget = new Budget(15_000);
+    EmbeddedChannel first = channel(budget);
+    EmbeddedChannel second = channel(budget);
+    byte[] p = publish(10_000);
+    first.writeInbound(Unpooled.wrappedBuffer(p, 0, 5_000));
+    second.writeInbound(Unpooled.wrappedBuffer(p, 0, 5_000));
+    MqttDecodeException e = second.readInbound();
+    assertThat(e.reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
+    assertThat(e.packetType()).isEqualTo(PacketType.PUBLISH);
+    second.writeInbound(Unpooled.wrappedBuffer(p, 5_000, p.length - 5_000));
+    assertThat((Object) second.readInbound()).as("discarded after the refusal").isNull();
+    assertThat(budget.used.get()).isEqualTo(p.length); // the first still holds its reservation
+    first.writeInbound(Unpooled.wrappedBuffer(p, 5_000, p.length - 5_000));
+    assertThat((Object) first.readInbound()).isInstanceOf(Publish.class);
+    assertThat(budget.used.get()).isZero();
+    first.finishAndReleaseAll();
+    second.finishAndReleaseAll();
+  }
+
+  @Test
+  void aChannelClosedWithAPacketNotYetWholeGivesItsReservationBack() {
+    Budget budget = new Budget(100_000);
+    EmbeddedChannel ch = channel(budget);
+    ch.writeInbound(Unpooled.wrappedBuffer(publish(20_000), 0, 1_000));
+    assertThat(budget.used.get()).isPositive();
+    ch.close();
+    ch.finishAndReleaseAll();
+    assertThat(budget.used.get()).isZero();
+  }
+
+  @Test
+  void theAnnouncedSizeIsReadFromAHeaderSplitAnywhere() {
+    byte[] p = publish(300_000); // a remaining length of 3 bytes: the size is known from the 4th byte
+    for (int n = 1; n < 6; n++) {
+      ByteBuf b = Unpooled.wrappedBuffer(p, 0, n);
+      long size = MqttDecoder.announcedSize(b);
+      assertThat(size).as("after %d bytes", n).isEqualTo(n < 4 ? -1 : p.length);
+    }
+  }
+}
