@@ -26,20 +26,6 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   public static final int PROTOCOL_MAX_PACKET_SIZE = 268_435_460;
 
   /**
-   * Memory shared by many decoders for the packets they have begun to receive and not yet whole: a
-   * peer's bytes are held until its packet is complete, and across connections nothing else bounds
-   * them (each connection only by the maximum packet size). Thread-safe: decoders on every event
-   * loop use one.
-   */
-  public interface Budget {
-    /** Takes {@code bytes} out of the budget, or returns false (and takes nothing) when they do not fit. */
-    boolean reserve(long bytes);
-
-    /** Gives back what {@link #reserve} took. */
-    void release(long bytes);
-  }
-
-  /**
    * Packets smaller than this are not reserved: a read buffer holds them anyway, and the budget
    * (one shared counter) is not touched on the message path, where a read often ends in a packet.
    */
@@ -48,7 +34,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   private final int maxPacketSize;
   private MqttVersion version;
   private boolean failed;
-  private Budget budget;
+  private BufferBudget budget;
   /** What the packet being received has taken out of {@link #budget}. */
   private long reserved;
   /**
@@ -96,7 +82,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
    * MqttDecodeException} with {@link ReasonCodes#QUOTA_EXCEEDED} and discards everything after it.
    * Set before the first read.
    */
-  public MqttDecoder limitBuffering(Budget budget) {
+  public MqttDecoder limitBuffering(BufferBudget budget) {
     this.budget = budget;
     return this;
   }

@@ -7,35 +7,10 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** {@link MqttDecoder#limitBuffering}: packets not yet whole, reserved from a budget shared by connections. */
+/** {@link MqttDecoder#limitBuffering}: packets not yet whole, reserved from a {@link BufferBudget} shared by connections. */
 class DecoderBudgetTest {
-
-  /** A budget of {@code limit} bytes, as the broker's. */
-  static final class Budget implements MqttDecoder.Budget {
-    final long limit;
-    final AtomicLong used = new AtomicLong();
-
-    Budget(long limit) {
-      this.limit = limit;
-    }
-
-    @Override
-    public boolean reserve(long bytes) {
-      if (used.addAndGet(bytes) > limit) {
-        used.addAndGet(-bytes);
-        return false;
-      }
-      return true;
-    }
-
-    @Override
-    public void release(long bytes) {
-      used.addAndGet(-bytes);
-    }
-  }
 
   private static byte[] publish(int payload) {
     ByteBuf b = MqttEncoder.encode(UnpooledByteBufAllocator.DEFAULT,
@@ -47,27 +22,27 @@ class DecoderBudgetTest {
     }
   }
 
-  private static EmbeddedChannel channel(Budget budget) {
+  private static EmbeddedChannel channel(BufferBudget budget) {
     EmbeddedChannel ch = new EmbeddedChannel(new MqttDecoder(1 << 20, MqttVersion.V3_1_1).limitBuffering(budget));
     return ch;
   }
 
   @Test
   void aPacketNotYetWholeHoldsItsSizeUntilItIsWhole() {
-    Budget budget = new Budget(100_000);
+    BufferBudget budget = new BufferBudget(100_000);
     EmbeddedChannel ch = channel(budget);
     byte[] p = publish(10_000);
     ch.writeInbound(Unpooled.wrappedBuffer(p, 0, 100));
-    assertThat(budget.used.get()).isEqualTo(p.length);
+    assertThat(budget.bytes()).isEqualTo(p.length);
     ch.writeInbound(Unpooled.wrappedBuffer(p, 100, p.length - 100));
     assertThat((Object) ch.readInbound()).isInstanceOf(Publish.class);
-    assertThat(budget.used.get()).isZero();
+    assertThat(budget.bytes()).isZero();
     ch.finishAndReleaseAll();
   }
 
   @Test
   void smallPacketsAndWholeOnesNeverTouchIt() {
-    Budget budget = new Budget(0);
+    BufferBudget budget = new BufferBudget(1); // any reservation would be refused
     EmbeddedChannel ch = channel(budget);
     byte[] small = publish(MqttDecoder.RESERVED_FROM - 100);
     ch.writeInbound(Unpooled.wrappedBuffer(small, 0, 10)); // not whole, but small
@@ -80,7 +55,7 @@ class DecoderBudgetTest {
 
   @Test
   void aPacketThatDoesNotFitIsRefusedWithQuotaExceededAndTheRestDiscarded() {
-    Budget budget = new Budget(15_000);
+    BufferBudget budget = new BufferBudget(15_000);
     EmbeddedChannel first = channel(budget);
     EmbeddedChannel second = channel(budget);
     byte[] p = publish(10_000);
@@ -91,23 +66,23 @@ class DecoderBudgetTest {
     assertThat(e.packetType()).isEqualTo(PacketType.PUBLISH);
     second.writeInbound(Unpooled.wrappedBuffer(p, 5_000, p.length - 5_000));
     assertThat((Object) second.readInbound()).as("discarded after the refusal").isNull();
-    assertThat(budget.used.get()).isEqualTo(p.length); // the first still holds its reservation
+    assertThat(budget.bytes()).isEqualTo(p.length); // the first still holds its reservation
     first.writeInbound(Unpooled.wrappedBuffer(p, 5_000, p.length - 5_000));
     assertThat((Object) first.readInbound()).isInstanceOf(Publish.class);
-    assertThat(budget.used.get()).isZero();
+    assertThat(budget.bytes()).isZero();
     first.finishAndReleaseAll();
     second.finishAndReleaseAll();
   }
 
   @Test
   void aChannelClosedWithAPacketNotYetWholeGivesItsReservationBack() {
-    Budget budget = new Budget(100_000);
+    BufferBudget budget = new BufferBudget(100_000);
     EmbeddedChannel ch = channel(budget);
     ch.writeInbound(Unpooled.wrappedBuffer(publish(20_000), 0, 1_000));
-    assertThat(budget.used.get()).isPositive();
+    assertThat(budget.bytes()).isPositive();
     ch.close();
     ch.finishAndReleaseAll();
-    assertThat(budget.used.get()).isZero();
+    assertThat(budget.bytes()).isZero();
   }
 
   @Test
