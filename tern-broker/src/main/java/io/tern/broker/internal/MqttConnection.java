@@ -1301,9 +1301,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       ch.close();
       return;
     }
-    ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
-      ch.close();
-    }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> deadline = ch.eventLoop().schedule((Runnable) ch::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
     ch.closeFuture().addListener(f -> deadline.cancel(false));
     ch.config().setAutoRead(true); // drain, even if reading had been paused
     SslHandler tls = ch.pipeline().get(SslHandler.class);
