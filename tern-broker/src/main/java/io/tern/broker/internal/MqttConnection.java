@@ -524,7 +524,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         encodeVersion = MqttVersion.V5;
         closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, e.reasonCode()))));
       } else {
-        ctx.close(); // MQTT-3.1.4-1: close without CONNACK
+        closeAfter(ctx.newSucceededFuture()); // MQTT-3.1.4-1: close without CONNACK (orderly, not a reset)
       }
       return;
     }
@@ -1198,8 +1198,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       } else {
         closeAfter(written);
       }
-    } else {
+    } else if (shuttingDown) {
       ctx.close();
+    } else {
+      closeAfter(ctx.newSucceededFuture()); // nothing to say (MQTT 3), but an orderly end, not a reset
     }
   }
 
@@ -1275,7 +1277,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   /**
    * Ends the connection after {@code last}, the packet that says why (a refusing CONNACK or a
-   * DISCONNECT), without resetting a peer that is still sending. A socket closed with unread input
+   * DISCONNECT; for an MQTT 3 client closed for what it sent, nothing), without resetting a peer
+   * that is still sending. A socket closed with unread input
    * answers with a TCP reset, and a client whose next write or read meets the reset may lose that
    * packet unread: the Eclipse interoperability suite's Receive Maximum test, which writes a PUBREL
    * for each PUBREC it reads, never saw its DISCONNECT 0x93 for the reset its writes met. So, once

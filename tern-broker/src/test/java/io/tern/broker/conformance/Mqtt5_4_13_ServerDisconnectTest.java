@@ -287,4 +287,48 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
     c.expectClosed();
     assertThat(c.version()).isEqualTo(MqttVersion.V3_1_1);
   }
+
+  @Test
+  @DisplayName("an MQTT 3.1.1 client closed for what it sends, while it is still sending, sees the end of the stream, not a reset")
+  void v3ClientClosedWhileSendingSeesAnOrderlyEnd() throws Exception {
+    configure(b -> b.maxPacketSize(256));
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker().port())) {
+      s.setSoTimeout(5_000);
+      java.io.OutputStream out = s.getOutputStream();
+      out.write(bytes311(Packets.connectPacket("v3").build()));
+      java.io.InputStream in = s.getInputStream();
+      assertThat(in.readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+      // A PUBLISH of 65,535 bytes, over the maximum, in one write: the broker refuses it from its
+      // first bytes, with the rest of it still unread in the socket.
+      byte[] publish = new byte[4 + 65_535];
+      System.arraycopy(java.util.HexFormat.of().parseHex("30ffff03"), 0, publish, 0, 4);
+      Thread writer = new Thread(() -> {
+        try {
+          out.write(publish);
+          for (int i = 0; i < 50; i++) {
+            out.write(new byte[1024]); // and more, still coming after the refusal
+            Thread.sleep(5);
+          }
+        } catch (Exception e) {
+          // the broker has closed: done
+        }
+      }, "body");
+      writer.start();
+      try {
+        assertThat(in.read()).as("the end of the stream").isEqualTo(-1);
+      } finally {
+        writer.join(5_000);
+      }
+    }
+  }
+
+  private static byte[] bytes311(io.tern.codec.MqttPacket packet) {
+    io.netty.buffer.ByteBuf b = io.tern.codec.MqttEncoder.encode(
+        io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, packet, MqttVersion.V3_1_1);
+    try {
+      return io.netty.buffer.ByteBufUtil.getBytes(b);
+    } finally {
+      b.release();
+    }
+  }
 }
