@@ -38,6 +38,12 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   /** What the packet being received has taken out of {@link #budget}. */
   private long reserved;
   /**
+   * The whole size of the packet the last decode found not yet whole, from its header, or 0 when
+   * its header had not all come either: set by {@link #decode(ByteBuf, MqttVersion, int,
+   * MqttDecoder)}, which has just read it.
+   */
+  private long incompleteSize;
+  /**
    * The topic name of the last PUBLISH, as received and as decoded: a client mostly publishes to the
    * same few topics, and a PUBLISH whose topic bytes are the same reuses the decoded (and already
    * checked) name instead of making a copy and a string per message. See {@link PacketReader}.
@@ -138,6 +144,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
       return;
     }
     try {
+      incompleteSize = 0;
       MqttPacket packet = decode(in, version, maxPacketSize, this);
       if (packet != null) {
         if (reserved != 0) { // packets complete in order: the one reserved for is this one
@@ -160,7 +167,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
 
   /** A packet not yet whole is at the reader index: reserves its size, or refuses it. */
   private void reserve(ByteBuf in) {
-    long size = announcedSize(in);
+    long size = incompleteSize;
     if (size < RESERVED_FROM) {
       return; // small, or its remaining length has not all arrived yet
     }
@@ -170,27 +177,6 @@ public final class MqttDecoder extends ByteToMessageDecoder {
           "no room for a " + size + "-byte " + type + " in the broker's buffer for packets not yet received whole");
     }
     reserved = size;
-  }
-
-  /**
-   * The size of the packet at the reader index, fixed header included, from its remaining length,
-   * or -1 when that has not all arrived. Only called after {@link #decode(ByteBuf, MqttVersion,
-   * int, MqttDecoder)} has read the header without finding it malformed.
-   */
-  static long announcedSize(ByteBuf in) {
-    int start = in.readerIndex();
-    int available = in.readableBytes();
-    long remaining = 0;
-    long multiplier = 1;
-    for (int headerLength = 1; headerLength < available && headerLength <= 4; multiplier *= 128) {
-      int b = in.getUnsignedByte(start + headerLength);
-      headerLength++;
-      remaining += (b & 0x7F) * multiplier;
-      if ((b & 0x80) == 0) {
-        return headerLength + remaining;
-      }
-    }
-    return -1;
   }
 
   /**
@@ -254,6 +240,9 @@ public final class MqttDecoder extends ByteToMessageDecoder {
           type + " of " + total + " bytes exceeds the maximum packet size " + maxPacketSize);
     }
     if (available < total) {
+      if (topics != null) {
+        topics.incompleteSize = total; // for its budget: see limitBuffering
+      }
       return null;
     }
     // The body is read in place: the buffer's indices are narrowed to it (and put back after), not

@@ -509,7 +509,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       log.info("Client {} from {}: closing: {} (inbound_buffer_limit {}; counted in inboundBufferRefusals)",
           clientId == null ? "(before CONNECT)" : clientId, remote(), e.getMessage(), core.config().inboundBufferLimit());
       clientError(ReasonCodes.QUOTA_EXCEEDED, e.getMessage());
-      disconnect(ReasonCodes.QUOTA_EXCEEDED, "inbound buffer limit", DisconnectReason.PROTOCOL_ERROR);
+      disconnect(ReasonCodes.QUOTA_EXCEEDED, "inbound buffer limit");
       return;
     }
     if (state == State.AWAIT_CONNECT && e.packetType() == io.tern.codec.PacketType.CONNECT) {
@@ -1190,18 +1190,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private void disconnect(int reasonCode, String why, DisconnectReason cause) {
     beginClose(cause, why);
+    ChannelFuture last = ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
     if (state == State.CONNECTED && version.isV5()) {
       writePendingOut();
-      ChannelFuture written = ctx.writeAndFlush(encode(disconnectPacket(reasonCode, why)));
-      if (shuttingDown) {
-        written.addListener(ChannelFutureListener.CLOSE); // the broker's stop waits for the channels
-      } else {
-        closeAfter(written);
-      }
-    } else if (shuttingDown) {
-      ctx.close();
+      last = ctx.writeAndFlush(encode(disconnectPacket(reasonCode, why)));
+    }
+    if (shuttingDown) {
+      last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels
     } else {
-      closeAfter(ctx.newSucceededFuture()); // nothing to say (MQTT 3), but an orderly end, not a reset
+      closeAfter(last);
     }
   }
 

@@ -87,7 +87,7 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
     configure(b -> b.inboundBufferLimit(20_000));
     RawClient first = connect5("first");
     RawClient second = connect5("second");
-    byte[] p = bytes(publish5("t", 1, 1, "x".repeat(15_000), MqttProperties.EMPTY));
+    byte[] p = Packets.bytes(publish5("t", 1, 1, "x".repeat(15_000), MqttProperties.EMPTY), MqttVersion.V5);
     first.sendBytes(java.util.Arrays.copyOf(p, 5_000)); // reserves the whole packet once read
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
         .until(() -> broker().memoryStats().bufferedInboundBytes() == p.length);
@@ -97,16 +97,6 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
     assertThat(first.expect(io.tern.codec.PubAck.class).packetId()).isEqualTo(1);
     assertThat(broker().memoryStats().bufferedInboundBytes()).isZero();
     assertThat(broker().memoryStats().inboundBufferRefusals()).isEqualTo(1);
-  }
-
-  private static byte[] bytes(io.tern.codec.MqttPacket packet) {
-    io.netty.buffer.ByteBuf b = io.tern.codec.MqttEncoder.encode(
-        io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, packet, MqttVersion.V5);
-    try {
-      return io.netty.buffer.ByteBufUtil.getBytes(b);
-    } finally {
-      b.release();
-    }
   }
 
   @Test
@@ -295,7 +285,7 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker().port())) {
       s.setSoTimeout(5_000);
       java.io.OutputStream out = s.getOutputStream();
-      out.write(bytes311(Packets.connectPacket("v3").build()));
+      out.write(Packets.bytes(Packets.connectPacket("v3").build(), MqttVersion.V3_1_1));
       java.io.InputStream in = s.getInputStream();
       assertThat(in.readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
       // A PUBLISH of 65,535 bytes, over the maximum, in one write: the broker refuses it from its
@@ -319,16 +309,6 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
       } finally {
         writer.join(5_000);
       }
-    }
-  }
-
-  private static byte[] bytes311(io.tern.codec.MqttPacket packet) {
-    io.netty.buffer.ByteBuf b = io.tern.codec.MqttEncoder.encode(
-        io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, packet, MqttVersion.V3_1_1);
-    try {
-      return io.netty.buffer.ByteBufUtil.getBytes(b);
-    } finally {
-      b.release();
     }
   }
 }

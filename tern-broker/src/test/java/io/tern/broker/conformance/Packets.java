@@ -170,6 +170,17 @@ final class Packets {
     return withFixedHeader(0x10, body.toByteArray());
   }
 
+  /** The packet's bytes as the encoder writes them for {@code version}. */
+  static byte[] bytes(io.tern.codec.MqttPacket packet, MqttVersion version) {
+    io.netty.buffer.ByteBuf buf = io.tern.codec.MqttEncoder.encode(
+        io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, packet, version);
+    try {
+      return io.netty.buffer.ByteBufUtil.getBytes(buf);
+    } finally {
+      buf.release();
+    }
+  }
+
   /** A packet of the given first byte around a body, with its Remaining Length. */
   static byte[] withFixedHeader(int firstByte, byte[] body) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tern.codec.MqttDecodeException;
 import io.tern.codec.MqttDecoder;
 import io.tern.codec.MqttEncoder;
@@ -86,12 +85,7 @@ final class RawClient implements AutoCloseable {
 
   /** Encodes the packet for this client's protocol version and sends it. */
   RawClient send(MqttPacket packet) {
-    ByteBuf buf = MqttEncoder.encode(UnpooledByteBufAllocator.DEFAULT, packet, version);
-    try {
-      return sendBytes(ByteBufUtil.getBytes(buf));
-    } finally {
-      buf.release();
-    }
+    return sendBytes(Packets.bytes(packet, version));
   }
 
   /** Sends bytes given as hex, spaces allowed: {@code "c0 00"}. */
