@@ -19,6 +19,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslHandler;
@@ -54,6 +55,8 @@ public final class Transport {
       new io.netty.channel.AdaptiveRecvByteBufAllocator();
 
   private final BrokerCore core;
+  /** The WebSocket listeners' frames-to-bytes step (it also puts in their budgeted frame decoder). */
+  private final WebSocketFrames.Decoder webSocketFrames;
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private final Map<String, Channel> serverChannels = new LinkedHashMap<>();
@@ -63,6 +66,8 @@ public final class Transport {
 
   Transport(BrokerCore core) {
     this.core = core;
+    this.webSocketFrames = new WebSocketFrames.Decoder(WebSocketDecoderConfig.newBuilder()
+        .maxFramePayloadLength(Math.max(core.config().maxPacketSize(), 64 * 1024)).build(), core.inbound());
     this.limits = new ConnectionLimits(core.config(), core.stats());
   }
 
@@ -178,17 +183,16 @@ public final class Transport {
       p.addLast("tls-events", new TlsEvents(core.stats()));
     }
     if (l.type().isWebSocket()) {
-      int maxFrame = Math.max(core.config().maxPacketSize(), 64 * 1024);
       p.addLast("http", new HttpServerCodec());
       p.addLast("http-aggregator", new HttpObjectAggregator(16 * 1024));
       p.addLast("ws", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
           .websocketPath(l.path())
           .subprotocols("mqtt,mqttv3.1")
-          .maxFramePayloadLength(maxFrame)
+          .decoderConfig(webSocketFrames.config())
           .handshakeTimeoutMillis(core.config().connectTimeout().toMillis())
           .build()));
       p.addLast("ws-reject-http", WebSocketFrames.RejectHttp.INSTANCE);
-      p.addLast("ws-in", WebSocketFrames.Decoder.INSTANCE);
+      p.addLast("ws-in", webSocketFrames);
       p.addLast("ws-out", WebSocketFrames.Encoder.INSTANCE);
     }
   }

@@ -14,7 +14,15 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.tern.codec.BufferBudget;
+import io.tern.codec.MqttDecodeException;
+import io.tern.codec.MqttDecoder;
+import io.tern.codec.ReasonCodes;
 import java.util.List;
 
 /**
@@ -26,10 +34,25 @@ import java.util.List;
 final class WebSocketFrames {
   private WebSocketFrames() {}
 
-  /** Frames in, bytes out. */
+  /**
+   * Frames in, bytes out. Once the handshake is done, it also puts a {@link BudgetedFrameDecoder} in
+   * the place of the frame decoder the handshake added: one instance per listener.
+   */
   @ChannelHandler.Sharable
   static final class Decoder extends MessageToMessageDecoder<WebSocketFrame> {
-    static final Decoder INSTANCE = new Decoder();
+    private final WebSocketDecoderConfig config;
+    private final BufferBudget budget;
+
+    /** @param config the frame decoder's settings, as the handshake's; @param budget see {@link BudgetedFrameDecoder} */
+    Decoder(WebSocketDecoderConfig config, BufferBudget budget) {
+      this.config = config;
+      this.budget = budget;
+    }
+
+    /** The frame decoder's settings, for the handshake's. */
+    WebSocketDecoderConfig config() {
+      return config;
+    }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
@@ -38,6 +61,75 @@ final class WebSocketFrames {
       } else {
         ctx.close(); // MQTT-6.0.0-1: text frames close the connection
       }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+        // The 101 has just been written: a client sends no frame before it has read it.
+        ChannelHandlerContext frames = ctx.pipeline().context(WebSocketFrameDecoder.class);
+        if (frames != null) {
+          ctx.pipeline().replace(frames.name(), frames.name(), new BudgetedFrameDecoder(config, budget));
+        }
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  /**
+   * Netty's frame decoder holds a frame until all of it has arrived (up to the listener's largest
+   * frame, {@code max_packet_size}), before the MQTT decoder, whose packets not yet whole count
+   * against the broker's {@code inbound_buffer_limit}, sees any of it. This one counts what it holds
+   * against the same budget, by the same rule: from {@link MqttDecoder#RESERVED_FROM} bytes held.
+   * It counts the bytes as they arrive (it does not see the frame's announced length), so a
+   * connection over the limit is refused with at most one read more than the limit. Refused, it
+   * hands the connection an {@link MqttDecodeException} with {@link ReasonCodes#QUOTA_EXCEEDED}, as
+   * the MQTT decoder does, and throws away what follows.
+   */
+  static final class BudgetedFrameDecoder extends WebSocket13FrameDecoder {
+    private final BufferBudget budget;
+    private long reserved;
+    private boolean refused;
+
+    BudgetedFrameDecoder(WebSocketDecoderConfig config, BufferBudget budget) {
+      super(config);
+      this.budget = budget;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+      if (refused) {
+        in.skipBytes(in.readableBytes());
+        return;
+      }
+      super.decode(ctx, in, out);
+      int held = in.readableBytes();
+      long want = held >= MqttDecoder.RESERVED_FROM ? held : 0;
+      if (want > reserved && !budget.reserve(want - reserved)) {
+        refused = true;
+        release();
+        in.skipBytes(held);
+        out.add(new MqttDecodeException(ReasonCodes.QUOTA_EXCEEDED, null, null, "no room for " + held
+            + " bytes of a WebSocket frame not yet received whole in the broker's buffer for packets not yet received whole"));
+        return;
+      }
+      if (want < reserved) {
+        budget.release(reserved - want);
+      }
+      reserved = want;
+    }
+
+    private void release() {
+      if (reserved != 0) {
+        budget.release(reserved);
+        reserved = 0;
+      }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+      release(); // the channel closed with a frame not yet whole
+      super.handlerRemoved0(ctx);
     }
   }
 

@@ -289,6 +289,99 @@ class TransportSecurityTest {
   }
 
   @Test
+  void webSocketFramesNotYetWholeCountAgainstTheInboundBufferLimit() throws Exception {
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).configure(c -> c.inboundBufferLimit(50_000))
+        .build().start();
+    RawWebSocket a = new RawWebSocket(broker.port());
+    RawWebSocket b = new RawWebSocket(broker.port());
+    a.sendFrame(HexFormat.of().parseHex("100e00044d5154540502003c00000161")); // MQTT 5 CONNECT "a"
+    b.sendFrame(HexFormat.of().parseHex("100e00044d5154540502003c00000162"));
+    assertThat(a.readFrame()[0]).isEqualTo((byte) 0x20); // CONNACK
+    assertThat(b.readFrame()[0]).isEqualTo((byte) 0x20);
+    byte[] publish = publish40000();
+    // A frame of one 40,000-byte PUBLISH: 30,000 bytes of it held by a's connection ...
+    a.send(frameHeader(publish.length));
+    a.send(java.util.Arrays.copyOf(publish, 30_000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().bufferedInboundBytes() >= 30_000);
+    // ... so that b's 30,000 more would pass the 50,000: b is told why and closed.
+    b.send(frameHeader(publish.length));
+    b.send(java.util.Arrays.copyOf(publish, 30_000));
+    byte[] disconnect = b.readFrame();
+    assertThat(disconnect[0]).isEqualTo((byte) 0xe0);
+    assertThat(disconnect[2]).isEqualTo((byte) 0x97); // Quota exceeded
+    assertThat(b.in.read()).isEqualTo(-1);
+    // a finishes its frame: its PUBLISH goes through, and the budget is empty again.
+    a.send(java.util.Arrays.copyOfRange(publish, 30_000, publish.length));
+    assertThat(a.readFrame()).startsWith(0x40, 0x03, 0x00, 0x01); // PUBACK 1
+    assertThat(broker.memoryStats().bufferedInboundBytes()).isZero();
+    assertThat(broker.memoryStats().inboundBufferRefusals()).isEqualTo(1);
+  }
+
+  /** A QoS 1 PUBLISH of 40,000 bytes in all: topic "t", packet id 1, MQTT 5. */
+  private static byte[] publish40000() {
+    int remaining = 40_000 - 4; // the fixed header: one byte and three of remaining length
+    ByteArrayOutputStream p = new ByteArrayOutputStream();
+    p.write(0x32);
+    for (int r = remaining; r > 0; r >>= 7) {
+      p.write((r & 0x7f) | (r >= 0x80 ? 0x80 : 0));
+    }
+    p.writeBytes(new byte[] {0, 1, 't', 0, 1, 0}); // topic, packet id, no properties
+    p.writeBytes(new byte[remaining - 6]);
+    return p.toByteArray();
+  }
+
+  /** A binary frame's header, masked with a zero key (so the payload goes as it is). */
+  private static byte[] frameHeader(int length) {
+    return length < 126 ? new byte[] {(byte) 0x82, (byte) (0x80 | length), 0, 0, 0, 0}
+        : new byte[] {(byte) 0x82, (byte) (0x80 | 126), (byte) (length >> 8), (byte) length, 0, 0, 0, 0};
+  }
+
+  /** A WebSocket client on a plain socket: the upgrade to "mqtt", then frames as the test writes them. */
+  private final class RawWebSocket {
+    final Socket socket;
+    final InputStream in;
+    final OutputStream out;
+
+    RawWebSocket(int port) throws Exception {
+      socket = new Socket("127.0.0.1", port);
+      socket.setSoTimeout(5000);
+      cleanups.add(socket);
+      in = socket.getInputStream();
+      out = socket.getOutputStream();
+      out.write(("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          + "Sec-WebSocket-Protocol: mqtt\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        head.append((char) in.read());
+      }
+      assertThat(head.toString()).startsWith("HTTP/1.1 101");
+    }
+
+    void send(byte[] bytes) throws Exception {
+      out.write(bytes);
+      out.flush();
+    }
+
+    void sendFrame(byte[] payload) throws Exception {
+      send(frameHeader(payload.length));
+      send(payload);
+    }
+
+    /** The payload of the next frame from the broker (unmasked, under 64 KiB). */
+    byte[] readFrame() throws Exception {
+      byte[] h = in.readNBytes(2);
+      assertThat(h).hasSize(2);
+      int length = h[1] & 0x7f;
+      if (length == 126) {
+        byte[] l = in.readNBytes(2);
+        length = (l[0] & 0xff) << 8 | l[1] & 0xff;
+      }
+      return in.readNBytes(length);
+    }
+  }
+
+  @Test
   void webSocketListenerAnswersOtherPathsWith404() throws Exception {
     start(Listener.ws("127.0.0.1", 0));
     var res = HttpClient.newHttpClient().send(
