@@ -4,6 +4,7 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.tern.broker.BrokerConfig;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,10 +17,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Cost.</b> A message is counted when a publisher hands a batch to a session (one add per
  * batch, on the publisher's loop), and leaves the count as the session sends or drops it (one add
- * per drain or pump): a {@link LongAdder}, so every event loop writes its own cell. {@link #check()} sums it every
- * {@link #CHECK_MILLIS} ms (and when a thread has added {@link #CHECK_BYTES}) and flips
+ * per drain or pump): a {@link LongAdder}, so every event loop writes its own cell. {@link #check()} sums it
+ * when a thread has added {@link #CHECK_BYTES}, every {@link #CHECK_MILLIS} ms while over the high
+ * mark and every {@link #SLOW_CHECK_MILLIS} ms otherwise, and flips
  * {@link #over()}, a volatile that publishers read once per socket read and target session. The
- * overshoot is what arrives between two checks.
+ * overshoot is what arrives between two checks: about {@link #CHECK_BYTES} per thread adding.
  *
  * <p><b>While over the high mark,</b> a publisher whose read handed messages to a session that is
  * falling behind (its loop has not yet drained earlier hand-offs, or its client has not taken what
@@ -30,6 +32,8 @@ import org.slf4j.LoggerFactory;
 final class OutboundMemory {
   private static final Logger log = LoggerFactory.getLogger(OutboundMemory.class);
   static final long CHECK_MILLIS = 10;
+  /** Below the high mark the total is also checked this often: for growth no thread's own 1 MiB caught. */
+  static final long SLOW_CHECK_MILLIS = 1000;
   static final long CHECK_BYTES = 1024 * 1024;
 
   private final LongAdder bytes = new LongAdder();
@@ -44,6 +48,10 @@ final class OutboundMemory {
   private final long low;
   private final BrokerStats stats;
   private volatile boolean over;
+  /** Where the periodic checks run (the boss loop), once {@link #watch} has been called. */
+  private java.util.concurrent.ScheduledExecutorService watcher;
+  /** Whether the checks every {@link #CHECK_MILLIS} ms are scheduled (while over). Guarded by this. */
+  private boolean fastChecks;
   /** Publishers paused while over, each once (see {@link MqttConnection#waitForMemory}). */
   private final Queue<MqttConnection> paused = new ConcurrentLinkedQueue<>();
 
@@ -92,8 +100,22 @@ final class OutboundMemory {
   }
 
   /**
-   * Every {@link #CHECK_MILLIS} ms on the boss loop, and by a thread that added {@link
-   * #CHECK_BYTES} since it last asked (so a fast publisher is caught within about that much).
+   * Starts the periodic checks on {@code exec} (the boss loop): every {@link #SLOW_CHECK_MILLIS} ms,
+   * and every {@link #CHECK_MILLIS} ms while over the high mark, where only a check notices that the
+   * total fell below the low mark and resumes the paused publishers. Below the mark, growth is
+   * caught by the threads that add it ({@link #CHECK_BYTES} each), so an idle or unhurried broker
+   * does not wake up a hundred times a second for it.
+   */
+  void watch(java.util.concurrent.ScheduledExecutorService exec) {
+    synchronized (this) {
+      watcher = exec;
+    }
+    exec.scheduleWithFixedDelay(this::check, SLOW_CHECK_MILLIS, SLOW_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * On the boss loop (see {@link #watch}), and by a thread that added {@link #CHECK_BYTES} since it
+   * last asked (so a fast publisher is caught within about that much).
    */
   synchronized void check() {
     long b = bytes.sum();
@@ -102,10 +124,23 @@ final class OutboundMemory {
       stats.highWaterMarkCrossings.increment();
       log.warn("Buffered outbound bytes {} over the high water mark {} (outbound_high_water_mark): publishers "
           + "to sessions that fall behind are no longer read until they catch up or it is below {}", b, high, low);
+      if (watcher != null && !fastChecks) {
+        fastChecks = true;
+        watcher.schedule(this::fastCheck, CHECK_MILLIS, TimeUnit.MILLISECONDS);
+      }
     } else if (over && b < low) {
       over = false;
       log.info("Buffered outbound bytes {} below the low water mark {}: every publisher is read again", b, low);
       resumeAll();
+    }
+  }
+
+  private synchronized void fastCheck() {
+    check();
+    if (over) {
+      watcher.schedule(this::fastCheck, CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    } else {
+      fastChecks = false;
     }
   }
 

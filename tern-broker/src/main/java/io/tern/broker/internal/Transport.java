@@ -159,8 +159,7 @@ public final class Transport {
         log.info("Listening for MQTT on {}:{} ({}, {}{}{})", l.host(), port, l.name(), kind,
             l.proxyProtocol() ? "PROXY protocol, " : "", epoll ? "epoll" : "nio");
       }
-      bossGroup.scheduleWithFixedDelay(core.memory()::check, OutboundMemory.CHECK_MILLIS, OutboundMemory.CHECK_MILLIS,
-          TimeUnit.MILLISECONDS);
+      core.memory().watch(bossGroup);
       if (core.config().maxConnectionRatePerAddress() > 0) {
         bossGroup.scheduleWithFixedDelay(limits::sweep, 10, 10, TimeUnit.SECONDS);
       }
