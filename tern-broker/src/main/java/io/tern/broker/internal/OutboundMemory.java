@@ -125,8 +125,7 @@ final class OutboundMemory {
       log.warn("Buffered outbound bytes {} over the high water mark {} (outbound_high_water_mark): publishers "
           + "to sessions that fall behind are no longer read until they catch up or it is below {}", b, high, low);
       if (watcher != null && !fastChecks) {
-        fastChecks = true;
-        watcher.schedule(this::fastCheck, CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        fastChecks = scheduleFastCheck();
       }
     } else if (over && b < low) {
       over = false;
@@ -137,10 +136,16 @@ final class OutboundMemory {
 
   private synchronized void fastCheck() {
     check();
-    if (over) {
+    fastChecks = over && scheduleFastCheck();
+  }
+
+  /** Whether the next fast check could be scheduled: not once the boss loop is shutting down. */
+  private boolean scheduleFastCheck() {
+    try {
       watcher.schedule(this::fastCheck, CHECK_MILLIS, TimeUnit.MILLISECONDS);
-    } else {
-      fastChecks = false;
+      return true;
+    } catch (java.util.concurrent.RejectedExecutionException e) { // the broker is stopping
+      return false;
     }
   }
 

@@ -60,6 +60,18 @@ class OutboundMemoryTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> fastChecks() >= fast + 5);
   }
 
+  @Test
+  void aCrossingWhileTheBossLoopStopsIsStillSeenAndThrowsNothing() {
+    OutboundMemory memory = new OutboundMemory(BrokerConfig.builder().outboundHighWaterMark(4 * MIB)
+        .outboundLowWaterMark(2 * MIB).build(), new BrokerStats());
+    memory.watch(boss);
+    boss.shutdown(); // the broker stopping: a publisher's thread may still add
+
+    memory.add(5 * MIB);
+
+    assertThat(memory.over()).isTrue();
+  }
+
   private long fastChecks() {
     return delays.stream().filter(d -> d == OutboundMemory.CHECK_MILLIS).count();
   }
