@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -67,8 +68,10 @@ final class WebSocketFrames {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
         // The 101 has just been written: a client sends no frame before it has read it.
+        // The RFC 6455 decoder (versions 7, 8 and 13 frame alike); not the draft-00 one of clients
+        // from before the RFC, whose frames are another format (and which no MQTT client speaks).
         ChannelHandlerContext frames = ctx.pipeline().context(WebSocketFrameDecoder.class);
-        if (frames != null) {
+        if (frames != null && frames.handler() instanceof WebSocket08FrameDecoder) {
           ctx.pipeline().replace(frames.name(), frames.name(), new BudgetedFrameDecoder(config, budget));
         }
       }
