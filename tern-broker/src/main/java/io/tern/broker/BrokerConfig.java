@@ -414,7 +414,7 @@ public final class BrokerConfig {
     private int maxConnectionRatePerAddress = 0;
     private int maxTopicLength = 65535;
     private int maxTopicLevels = 0;
-    private int maxSubscriptionsPerClient = 1000;
+    private int maxSubscriptionsPerClient = 100_000;
     private int maxRetainedMessages = 0;
 
     private Builder() {}
