@@ -100,7 +100,7 @@ public final class ConfigLoader {
     }
   }
 
-  private static final String[] LIMIT_KEYS = {
+  static final String[] LIMIT_KEYS = {
     "max_packet_size", "max_inflight", "max_queued_messages", "queue_qos0_when_offline", "drop_policy",
     "connect_timeout", "max_client_id_length", "max_qos", "max_connections", "max_connection_rate_per_address",
     "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
@@ -108,7 +108,7 @@ public final class ConfigLoader {
     "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit"
   };
 
-  private static final String[] MQTT_KEYS = {
+  static final String[] MQTT_KEYS = {
     "retain_available", "wildcard_subscriptions", "subscription_identifiers", "shared_subscriptions",
     "shared_subscription_policy", "outbound_topic_aliases", "response_information", "max_retained_messages"
   };

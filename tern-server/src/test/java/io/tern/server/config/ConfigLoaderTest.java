@@ -61,6 +61,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theExampleFileNamesEveryLimitAndMqttKey() throws Exception {
+    // The README says tern.yaml shows every key with its default: a key added to the loader and not
+    // to the file would be a setting nobody finds.
+    var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+        .readTree(Path.of("..", "tern.yaml").toFile());
+    List<String> limits = new java.util.ArrayList<>();
+    yaml.get("limits").fieldNames().forEachRemaining(limits::add);
+    List<String> mqtt = new java.util.ArrayList<>();
+    yaml.get("mqtt").fieldNames().forEachRemaining(mqtt::add);
+    assertThat(limits).containsExactlyInAnyOrder(ConfigLoader.LIMIT_KEYS);
+    assertThat(mqtt).containsExactlyInAnyOrder(ConfigLoader.MQTT_KEYS);
+  }
+
+  @Test
   void everyKeyIsReadAndMappedOntoTheBrokerConfig() {
     ServerConfig c = parse("""
         listeners:
@@ -87,7 +101,7 @@ class ConfigLoaderTest {
         new ListenerConfig("mqtt-2", ListenerType.MQTT, "0.0.0.0", 0));
     assertThat(c.limits()).isEqualTo(new LimitsConfig(
         262144, 10, 5000, true, DropPolicy.DROP_OLDEST, Duration.ofMillis(2500), 100, 1,
-        0, 0, 65535, 0, 1000, false));
+        0, 0, 65535, 0, 100_000, false));
     assertThat(c.ioThreads()).isEqualTo(3);
     assertThat(c.log().level()).isEqualTo(LogLevel.DEBUG);
 
