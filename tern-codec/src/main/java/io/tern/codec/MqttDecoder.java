@@ -34,9 +34,8 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   private final int maxPacketSize;
   private MqttVersion version;
   private boolean failed;
-  private BufferBudget budget;
-  /** What the packet being received has taken out of {@link #budget}. */
-  private long reserved;
+  /** What the packet being received holds of the budget of {@link #limitBuffering}, or null without one. */
+  private BufferBudget.Hold hold;
   /**
    * The whole size of the packet the last decode found not yet whole, from its header, or 0 when
    * its header had not all come either: set by {@link #decode(ByteBuf, MqttVersion, int,
@@ -89,7 +88,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
    * Set before the first read.
    */
   public MqttDecoder limitBuffering(BufferBudget budget) {
-    this.budget = budget;
+    this.hold = budget.newHold();
     return this;
   }
 
@@ -121,9 +120,8 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   }
 
   private void releaseReserved() {
-    if (reserved != 0) {
-      budget.release(reserved);
-      reserved = 0;
+    if (hold != null) {
+      hold.set(0);
     }
   }
 
@@ -147,14 +145,12 @@ public final class MqttDecoder extends ByteToMessageDecoder {
       incompleteSize = 0;
       MqttPacket packet = decode(in, version, maxPacketSize, this);
       if (packet != null) {
-        if (reserved != 0) { // packets complete in order: the one reserved for is this one
-          releaseReserved();
-        }
+        releaseReserved(); // packets complete in order: the one reserved for is this one
         if (version == null && packet instanceof Connect) {
           version = ((Connect) packet).version();
         }
         out.add(packet);
-      } else if (budget != null && reserved == 0) {
+      } else if (hold != null && hold.bytes() == 0) {
         reserve(in);
       }
     } catch (MqttDecodeException e) {
@@ -171,12 +167,11 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     if (size < RESERVED_FROM) {
       return; // small, or its remaining length has not all arrived yet
     }
-    if (!budget.reserve(size)) {
+    if (!hold.set(size)) {
       PacketType type = PacketType.of(in.getUnsignedByte(in.readerIndex()) >> 4);
       throw new MqttDecodeException(ReasonCodes.QUOTA_EXCEEDED, type, version,
           "no room for a " + size + "-byte " + type + " in the broker's buffer for packets not yet received whole");
     }
-    reserved = size;
   }
 
   /**

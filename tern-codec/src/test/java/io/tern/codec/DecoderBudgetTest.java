@@ -15,8 +15,25 @@ class DecoderBudgetTest {
   }
 
   private static EmbeddedChannel channel(BufferBudget budget) {
-    EmbeddedChannel ch = new EmbeddedChannel(new MqttDecoder(1 << 20, MqttVersion.V3_1_1).limitBuffering(budget));
-    return ch;
+    return new EmbeddedChannel(new MqttDecoder(1 << 20, MqttVersion.V3_1_1).limitBuffering(budget));
+  }
+
+  @Test
+  void aHoldGrowsWhileTheBudgetHasRoomAndShrinksAtWill() {
+    BufferBudget budget = new BufferBudget(10_000);
+    BufferBudget.Hold a = budget.newHold();
+    BufferBudget.Hold b = budget.newHold();
+    assertThat(a.set(6_000)).isTrue();
+    assertThat(b.set(5_000)).as("over the limit").isFalse();
+    assertThat(b.bytes()).isZero();
+    assertThat(b.set(4_000)).isTrue();
+    assertThat(budget.bytes()).isEqualTo(10_000);
+    assertThat(a.set(1_000)).isTrue(); // shrinking always fits, and gives back
+    assertThat(b.set(9_000)).isTrue();
+    assertThat(budget.bytes()).isEqualTo(10_000);
+    a.set(0);
+    b.set(0);
+    assertThat(budget.bytes()).isZero();
   }
 
   @Test

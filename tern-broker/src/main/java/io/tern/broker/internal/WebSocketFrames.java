@@ -90,13 +90,12 @@ final class WebSocketFrames {
    * the MQTT decoder does, and throws away what follows.
    */
   static final class BudgetedFrameDecoder extends WebSocket13FrameDecoder {
-    private final BufferBudget budget;
-    private long reserved;
+    private final BufferBudget.Hold hold;
     private boolean refused;
 
     BudgetedFrameDecoder(WebSocketDecoderConfig config, BufferBudget budget) {
       super(config);
-      this.budget = budget;
+      this.hold = budget.newHold();
     }
 
     @Override
@@ -107,31 +106,18 @@ final class WebSocketFrames {
       }
       super.decode(ctx, in, out);
       int held = in.readableBytes();
-      long want = held >= MqttDecoder.RESERVED_FROM ? held : 0;
-      if (want > reserved && !budget.reserve(want - reserved)) {
+      if (!hold.set(held >= MqttDecoder.RESERVED_FROM ? held : 0)) {
         refused = true;
-        release();
+        hold.set(0);
         in.skipBytes(held);
         out.add(new MqttDecodeException(ReasonCodes.QUOTA_EXCEEDED, null, null, "no room for " + held
             + " bytes of a WebSocket frame not yet received whole in the broker's buffer for packets not yet received whole"));
-        return;
-      }
-      if (want < reserved) {
-        budget.release(reserved - want);
-      }
-      reserved = want;
-    }
-
-    private void release() {
-      if (reserved != 0) {
-        budget.release(reserved);
-        reserved = 0;
       }
     }
 
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
-      release(); // the channel closed with a frame not yet whole
+      hold.set(0); // the channel closed with a frame not yet whole
       super.handlerRemoved0(ctx);
     }
   }

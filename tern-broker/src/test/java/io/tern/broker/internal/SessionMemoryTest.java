@@ -179,15 +179,8 @@ class SessionMemoryTest {
 
   @Test
   void aBurstOfDropsIsLoggedOnceNotPerMessage() throws Exception {
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Session.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-        new ch.qos.logback.core.read.ListAppender<>();
-    lines.start();
-    ch.qos.logback.classic.Level level = logger.getLevel();
-    logger.setLevel(ch.qos.logback.classic.Level.INFO);
-    logger.addAppender(lines);
-    try {
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    withSessionLog(lines, () -> {
       BrokerCore core = core(b -> b.maxQueuedBytes(10_000));
       Session s = new Session("bursty", core, loop, true, null);
       for (int i = 0; i < 50; i++) {
@@ -195,11 +188,7 @@ class SessionMemoryTest {
       }
       await().atMost(Duration.ofSeconds(5)).until(() -> s.droppedCount() == 50 * 20 - 10);
       loop.submit(() -> { }).get(5, TimeUnit.SECONDS); // the last drain has run
-      assertThat(lines.list).extracting(e -> e.getFormattedMessage())
-          .singleElement().asString().startsWith("Client bursty: queue full (10 messages, 10000 bytes");
-    } finally {
-      logger.detachAppender(lines);
-      logger.setLevel(level);
-    }
+      assertThat(lines).singleElement().asString().startsWith("Client bursty: queue full (10 messages, 10000 bytes");
+    });
   }
 }
