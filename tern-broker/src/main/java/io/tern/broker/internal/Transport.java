@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AttributeKey;
+import io.netty.util.NetUtil;
 import io.tern.broker.Listener;
 import io.tern.codec.MqttDecoder;
 import java.net.InetSocketAddress;
@@ -103,7 +104,10 @@ public final class Transport {
         ServerBootstrap b = new ServerBootstrap()
             .group(bossGroup, workerGroup)
             .channel(channelClass)
-            .option(ChannelOption.SO_BACKLOG, 1024)
+            // The accept queue as long as the OS allows (net.core.somaxconn, read by Netty; 4096 on
+            // Linux since 5.4): after a restart every client reconnects at once, and a connection
+            // that finds the queue full waits for its SYN's retransmission, a second later.
+            .option(ChannelOption.SO_BACKLOG, NetUtil.SOMAXCONN)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             // One allocator for all connections (its handle is per connection anyway): otherwise
@@ -237,6 +241,11 @@ public final class Transport {
 
   public synchronized Map<String, Integer> ports() {
     return Map.copyOf(boundPorts);
+  }
+
+  /** The accept queue length a listener asked the OS for; for tests. */
+  synchronized int backlog(String listenerName) {
+    return serverChannels.get(listenerName).config().getOption(ChannelOption.SO_BACKLOG);
   }
 
   /**
