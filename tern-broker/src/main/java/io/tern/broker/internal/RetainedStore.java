@@ -19,6 +19,8 @@ final class RetainedStore {
   private final Node root = new Node(null, null);
   private final Object writeLock = new Object();
   private final AtomicInteger count = new AtomicInteger();
+  /** Aimed at each level of a topic in turn by the writes, under the lock. */
+  private final MatchCollector.LevelKey writeKey = new MatchCollector.LevelKey();
 
   private static final class Node {
     final Node parent;
@@ -40,15 +42,27 @@ final class RetainedStore {
       return c == null ? null : c.get(level);
     }
 
-    /** The child for {@code level}, created if absent. Under the store's write lock. */
-    Node childForWrite(String level) {
+    /** The child for the level {@code key} is aimed at, or null. */
+    @SuppressWarnings("unlikely-arg-type") // a LevelKey equals the String of its level
+    Node child(MatchCollector.LevelKey key) {
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null ? null : c.get(key);
+    }
+
+    /**
+     * The child for the level {@code key} is aimed at, created if absent: the level's String is made
+     * only then. Under the store's write lock.
+     */
+    @SuppressWarnings("unlikely-arg-type")
+    Node childForWrite(MatchCollector.LevelKey key) {
       ConcurrentHashMap<String, Node> c = children;
       if (c == null) {
         c = new ConcurrentHashMap<>(4);
         children = c;
       }
-      Node n = c.get(level);
+      Node n = c.get(key);
       if (n == null) {
+        String level = key.toString();
         n = new Node(this, level);
         c.put(level, n);
       }
@@ -78,12 +92,10 @@ final class RetainedStore {
     String topic = message.topic();
     boolean clear = message.publish().payload().length == 0;
     synchronized (writeLock) {
-      Node node = root;
-      for (String level : TopicLevels.split(topic)) {
-        node = clear ? node.child(level) : node.childForWrite(level);
-        if (node == null) {
-          return null;
-        }
+      Node node = clear ? find(topic, writeKey) : findOrCreate(topic, writeKey);
+      writeKey.release();
+      if (node == null) {
+        return null; // clearing a topic that has no retained message
       }
       Message previous = node.message;
       node.message = clear ? null : message;
@@ -100,14 +112,9 @@ final class RetainedStore {
   /** Removes the topic's retained message if it is still {@code message} (an expired one). */
   boolean removeIfSame(Message message) {
     synchronized (writeLock) {
-      Node node = root;
-      for (String level : TopicLevels.split(message.topic())) {
-        node = node.child(level);
-        if (node == null) {
-          return false;
-        }
-      }
-      if (node.message == message) {
+      Node node = find(message.topic(), writeKey);
+      writeKey.release();
+      if (node != null && node.message == message) {
         node.message = null;
         count.decrementAndGet();
         prune(node);
@@ -131,14 +138,45 @@ final class RetainedStore {
 
   /** The retained message of exactly this topic, or null. */
   Message get(String topic) {
+    // A key of its own per call (any thread may ask): one small object, where splitting the topic
+    // made a String per level, a copy of its bytes each and an array (~250 B for a 4-level topic,
+    // once per new subscription to a filter without wildcards).
+    Node node = find(topic, new MatchCollector.LevelKey());
+    return node == null ? null : node.message;
+  }
+
+  /** The node of exactly this topic, or null; walks with {@code key}, which the caller releases. */
+  private Node find(String topic, MatchCollector.LevelKey key) {
     Node node = root;
-    for (String level : TopicLevels.split(topic)) {
-      node = node.child(level);
-      if (node == null) {
-        return null;
+    int start = 0;
+    while (true) {
+      int end = levelEnd(topic, start);
+      node = node.child(key.at(topic, start, end));
+      if (node == null || end == topic.length()) {
+        return node;
       }
+      start = end + 1;
     }
-    return node.message;
+  }
+
+  /** The node of exactly this topic, created with any missing above it. Under the write lock. */
+  private Node findOrCreate(String topic, MatchCollector.LevelKey key) {
+    Node node = root;
+    int start = 0;
+    while (true) {
+      int end = levelEnd(topic, start);
+      node = node.childForWrite(key.at(topic, start, end));
+      if (end == topic.length()) {
+        return node;
+      }
+      start = end + 1;
+    }
+  }
+
+  /** Where the level starting at {@code start} ends: the next '/', or the end of the topic. */
+  private static int levelEnd(String topic, int start) {
+    int end = topic.indexOf('/', start);
+    return end < 0 ? topic.length() : end;
   }
 
   /** Visits every retained message whose topic matches the filter ($-topics per MQTT-4.7.2-1). */

@@ -113,4 +113,22 @@ class RetainedStoreTest {
     assertThat(topicsMatching("a/+")).containsExactly("a/b");
     assertThat(store.nodeCount()).isEqualTo(2);
   }
+
+  @Test
+  void aTopicAboveOrBelowAStoredOneHasNoMessageAndOnlyTheSameMessageIsRemovedAsExpired() {
+    Message older = msg("a/b/c", "x");
+    store.put(older);
+    assertThat(store.get("a/b")).isNull();
+    assertThat(store.get("a/b/c/d")).isNull();
+    assertThat(store.get("a/b/c/")).isNull();
+    assertThat(store.get("a/b/cc")).isNull();
+    Message newer = msg("a/b/c", "y");
+    store.put(newer);
+    assertThat(store.removeIfSame(older)).as("replaced meanwhile").isFalse();
+    assertThat(store.get("a/b/c")).isSameAs(newer);
+    assertThat(store.removeIfSame(newer)).isTrue();
+    assertThat(store.size()).isZero();
+    assertThat(store.nodeCount()).isZero();
+    assertThat(store.removeIfSame(newer)).isFalse();
+  }
 }
