@@ -73,6 +73,12 @@ final class MatchCollector {
       topic = null;
     }
 
+    /** The value for the level this key is aimed at in a map keyed by level (or null): no String made. */
+    @SuppressWarnings("unlikely-arg-type") // a LevelKey equals the String of its level
+    <V> V in(java.util.concurrent.ConcurrentHashMap<String, V> byLevel) {
+      return byLevel == null ? null : byLevel.get(this);
+    }
+
     @Override
     public int hashCode() {
       return hash; // String.hashCode() of the level

@@ -43,24 +43,21 @@ final class RetainedStore {
     }
 
     /** The child for the level {@code key} is aimed at, or null. */
-    @SuppressWarnings("unlikely-arg-type") // a LevelKey equals the String of its level
     Node child(MatchCollector.LevelKey key) {
-      ConcurrentHashMap<String, Node> c = children;
-      return c == null ? null : c.get(key);
+      return key.in(children);
     }
 
     /**
      * The child for the level {@code key} is aimed at, created if absent: the level's String is made
      * only then. Under the store's write lock.
      */
-    @SuppressWarnings("unlikely-arg-type")
     Node childForWrite(MatchCollector.LevelKey key) {
       ConcurrentHashMap<String, Node> c = children;
       if (c == null) {
         c = new ConcurrentHashMap<>(4);
         children = c;
       }
-      Node n = c.get(key);
+      Node n = key.in(c);
       if (n == null) {
         String level = key.toString();
         n = new Node(this, level);
@@ -92,7 +89,7 @@ final class RetainedStore {
     String topic = message.topic();
     boolean clear = message.publish().payload().length == 0;
     synchronized (writeLock) {
-      Node node = clear ? find(topic, writeKey) : findOrCreate(topic, writeKey);
+      Node node = walk(topic, writeKey, !clear);
       writeKey.release();
       if (node == null) {
         return null; // clearing a topic that has no retained message
@@ -112,7 +109,7 @@ final class RetainedStore {
   /** Removes the topic's retained message if it is still {@code message} (an expired one). */
   boolean removeIfSame(Message message) {
     synchronized (writeLock) {
-      Node node = find(message.topic(), writeKey);
+      Node node = walk(message.topic(), writeKey, false);
       writeKey.release();
       if (node != null && node.message == message) {
         node.message = null;
@@ -141,42 +138,27 @@ final class RetainedStore {
     // A key of its own per call (any thread may ask): one small object, where splitting the topic
     // made a String per level, a copy of its bytes each and an array (~250 B for a 4-level topic,
     // once per new subscription to a filter without wildcards).
-    Node node = find(topic, new MatchCollector.LevelKey());
+    Node node = walk(topic, new MatchCollector.LevelKey(), false);
     return node == null ? null : node.message;
   }
 
-  /** The node of exactly this topic, or null; walks with {@code key}, which the caller releases. */
-  private Node find(String topic, MatchCollector.LevelKey key) {
+  /**
+   * The node of exactly this topic: with {@code create}, made with any missing above it (under the
+   * write lock); without, null when absent. Walks with {@code key}, which the caller releases.
+   */
+  private Node walk(String topic, MatchCollector.LevelKey key, boolean create) {
     Node node = root;
     int start = 0;
     while (true) {
-      int end = levelEnd(topic, start);
-      node = node.child(key.at(topic, start, end));
+      int end = topic.indexOf('/', start);
+      end = end < 0 ? topic.length() : end;
+      key.at(topic, start, end);
+      node = create ? node.childForWrite(key) : node.child(key);
       if (node == null || end == topic.length()) {
         return node;
       }
       start = end + 1;
     }
-  }
-
-  /** The node of exactly this topic, created with any missing above it. Under the write lock. */
-  private Node findOrCreate(String topic, MatchCollector.LevelKey key) {
-    Node node = root;
-    int start = 0;
-    while (true) {
-      int end = levelEnd(topic, start);
-      node = node.childForWrite(key.at(topic, start, end));
-      if (end == topic.length()) {
-        return node;
-      }
-      start = end + 1;
-    }
-  }
-
-  /** Where the level starting at {@code start} ends: the next '/', or the end of the topic. */
-  private static int levelEnd(String topic, int start) {
-    int end = topic.indexOf('/', start);
-    return end < 0 ? topic.length() : end;
   }
 
   /** Visits every retained message whose topic matches the filter ($-topics per MQTT-4.7.2-1). */

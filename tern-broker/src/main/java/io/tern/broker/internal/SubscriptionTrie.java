@@ -54,24 +54,21 @@ final class SubscriptionTrie {
     }
 
     /** The child for the level {@code key} is aimed at, or null. */
-    @SuppressWarnings("unlikely-arg-type") // a LevelKey equals the String of its level
     Node child(MatchCollector.LevelKey key) {
-      ConcurrentHashMap<String, Node> c = children;
-      return c == null ? null : c.get(key);
+      return key.in(children);
     }
 
     /**
      * The child for the level {@code key} is aimed at, created if absent: the level's String is made
      * only then. Under the trie's write lock.
      */
-    @SuppressWarnings("unlikely-arg-type")
     Node childForWrite(MatchCollector.LevelKey key) {
       ConcurrentHashMap<String, Node> c = children;
       if (c == null) {
         c = new ConcurrentHashMap<>(4);
         children = c;
       }
-      Node n = c.get(key);
+      Node n = key.in(c);
       if (n == null) {
         String level = key.toString();
         n = new Node(this, level);
