@@ -53,22 +53,30 @@ final class SubscriptionTrie {
       return c == null ? null : c.get(level);
     }
 
-    /** The child for the level {@code key} is aimed at, or null. */
+    /**
+     * The child for the level {@code key} is aimed at, or null. Written out rather than through
+     * {@link MatchCollector.LevelKey#in} (as the retained store does): with the lookups here going
+     * through that helper, TopicMatchBenchmark's match (whose own lookup is written out too) took
+     * 790-1,120 ns at the median against 550-790 ns, four alternating runs on one host.
+     */
+    @SuppressWarnings("unlikely-arg-type") // a LevelKey equals the String of its level
     Node child(MatchCollector.LevelKey key) {
-      return key.in(children);
+      ConcurrentHashMap<String, Node> c = children;
+      return c == null ? null : c.get(key);
     }
 
     /**
      * The child for the level {@code key} is aimed at, created if absent: the level's String is made
      * only then. Under the trie's write lock.
      */
+    @SuppressWarnings("unlikely-arg-type")
     Node childForWrite(MatchCollector.LevelKey key) {
       ConcurrentHashMap<String, Node> c = children;
       if (c == null) {
         c = new ConcurrentHashMap<>(4);
         children = c;
       }
-      Node n = key.in(c);
+      Node n = c.get(key);
       if (n == null) {
         String level = key.toString();
         n = new Node(this, level);
