@@ -120,7 +120,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   }
 
   private void releaseReserved() {
-    if (hold != null) {
+    if (hold != null && hold.bytes() != 0) { // once per packet: most packets held nothing
       hold.set(0);
     }
   }
