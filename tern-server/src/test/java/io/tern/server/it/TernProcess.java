@@ -13,9 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * The built {@code tern.jar} running as a separate process, as a user would start it: the same
@@ -25,6 +27,8 @@ final class TernProcess implements AutoCloseable {
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread reader;
+  /** The working directory {@link #start(String...)} made, deleted by {@link #close}; else null. */
+  private Path ownDir;
 
   private TernProcess(Process process) {
     this.process = process;
@@ -48,7 +52,10 @@ final class TernProcess implements AutoCloseable {
    */
   static TernProcess start(String... args) {
     try {
-      return start(Files.createTempDirectory("tern-it-"), args);
+      Path dir = Files.createTempDirectory("tern-it-");
+      TernProcess tern = start(dir, args);
+      tern.ownDir = dir;
+      return tern;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -145,6 +152,20 @@ final class TernProcess implements AutoCloseable {
   public void close() {
     if (process.isAlive()) {
       process.destroyForcibly();
+    }
+    if (ownDir != null) {
+      try {
+        process.waitFor(15, TimeUnit.SECONDS);
+        try (Stream<Path> paths = Files.walk(ownDir)) {
+          for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+            Files.deleteIfExists(p);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

@@ -85,7 +85,7 @@ public final class RocksDbStore implements MessageStore {
   }
 
   static {
-    RocksDB.loadLibrary();
+    NativeLibrary.load();
   }
 
   private static final String[] FAMILIES = {
