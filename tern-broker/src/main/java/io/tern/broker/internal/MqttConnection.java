@@ -538,6 +538,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     encodeVersion = version;
     cleanStart = c.cleanStart();
     boolean v5 = version.isV5();
+    if (v5) { // before any refusal: a refusing CONNACK must fit it too (MQTT-3.2.2-19)
+      clientMaxPacketSize = c.properties().getLong(Property.MAXIMUM_PACKET_SIZE, MqttDecoder.PROTOCOL_MAX_PACKET_SIZE);
+    }
     String id = c.clientId();
     boolean assigned = false;
     if (id.isEmpty()) {
@@ -553,6 +556,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     MqttProperties cp = c.properties();
+    if (v5 && cp.has(Property.AUTHENTICATION_DATA) && !cp.has(Property.AUTHENTICATION_METHOD)) {
+      refuse(ReasonCodes.PROTOCOL_ERROR, "Authentication Data without an Authentication Method"); // v5 3.1.2.11.10
+      return;
+    }
+    Will w = c.will();
+    if (w != null && w.qos() > core.config().maxQos()) {
+      refuse(ReasonCodes.QOS_NOT_SUPPORTED, "Will QoS " + w.qos() + " above the maximum QoS " + core.config().maxQos());
+      return; // MQTT-3.2.2-12
+    }
+    if (w != null && w.retain() && !core.config().retainAvailable()) {
+      refuse(ReasonCodes.RETAIN_NOT_SUPPORTED, "Will Retain 1 but retained messages are not available");
+      return; // MQTT-3.2.2-13
+    }
     if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) { // enhanced authentication, v5 section 4.12
       String method = cp.getString(Property.AUTHENTICATION_METHOD);
       EnhancedAuthenticator ea = core.access().enhancedAuthenticator(method);
@@ -570,7 +586,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (v5) {
       problemInformation = cp.getInt(Property.REQUEST_PROBLEM_INFORMATION, 1) == 1;
       clientReceiveMaximum = cp.getInt(Property.RECEIVE_MAXIMUM, 65535);
-      clientMaxPacketSize = cp.getLong(Property.MAXIMUM_PACKET_SIZE, MqttDecoder.PROTOCOL_MAX_PACKET_SIZE);
       int aliases = cp.getInt(Property.TOPIC_ALIAS_MAXIMUM, 0);
       outgoing = new OutgoingPublishes(version, core.stats(), clientMaxPacketSize,
           aliases > 0 && core.config().outboundTopicAliases() == TopicAliasPolicy.LRU
@@ -696,9 +711,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(reasonCode)));
     beginClose(why);
     clientError(reasonCode, why);
-    ConnAck ack = version.isV5()
-        ? new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(reasonText(why)).build())
-        : new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode));
+    // A Reason String only where the client's Maximum Packet Size leaves room for it (MQTT-3.2.2-19).
+    String text = reasonText(why);
+    ConnAck ack = !version.isV5() ? new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode))
+        : text.length() * 3L + 16 > clientMaxPacketSize ? new ConnAck(false, reasonCode)
+        : new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(text).build());
     closeAfter(ctx.writeAndFlush(encode(ack)));
   }
 

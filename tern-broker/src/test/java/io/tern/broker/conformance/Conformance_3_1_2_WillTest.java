@@ -154,4 +154,21 @@ class Conformance_3_1_2_WillTest extends BrokerTestBase {
     c.expectClosed();
     assertThat(willArrives(watcher, connect("other"))).isFalse();
   }
+
+  @Test
+  @DisplayName("A will above the broker's max_qos, or retained where retained messages are off, is refused (CONNACK 0x03) and never published")
+  void aWillTheBrokerCannotHonourIsRefused() {
+    configure(b -> b.maxQos(1).retainAvailable(false));
+    RawClient watcher = subscriber("watcher", "will/#", 0);
+    RawClient qos2 = open("qos2");
+    qos2.send(connectPacket("qos2").will("will/qos2", "bye", 2, false).build());
+    qos2.expectHex("20 02 00 03"); // Server unavailable: 3.1.1 has no code for "not supported"
+    qos2.expectClosed();
+    RawClient retained = open("retained");
+    retained.send(connectPacket("retained").will("will/retained", "bye", 0, true).build());
+    retained.expectHex("20 02 00 03");
+    retained.expectClosed();
+    assertThat(willArrives(watcher, connect("other"))).isFalse();
+    clientWithWill("fits", 1, false).close();
+  }
 }

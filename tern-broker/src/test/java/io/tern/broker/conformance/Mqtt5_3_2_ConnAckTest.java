@@ -91,6 +91,58 @@ class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.2.2-19: a refusing CONNACK leaves out its Reason String where the client's Maximum Packet Size has no room for it")
+  void refusingConnAckFitsTheClientsMaximumPacketSize() {
+    RawClient roomy = open("roomy", MqttVersion.V5);
+    roomy.send(v5("roomy").properties(MqttProperties.builder()
+        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").build()).build());
+    assertThat(roomy.expect(ConnAck.class).properties().reasonString()).contains("NO-SUCH-MECHANISM");
+    roomy.expectClosed();
+
+    RawClient small = open("small", MqttVersion.V5);
+    small.send(v5("small").properties(MqttProperties.builder()
+        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").set(Property.MAXIMUM_PACKET_SIZE, 16L).build()).build());
+    ConnAck ack = small.expect(ConnAck.class);
+    assertThat(ack.reasonCode()).isEqualTo(ReasonCodes.BAD_AUTHENTICATION_METHOD);
+    assertThat(ack.properties().reasonString()).isNull();
+    small.expectClosed();
+  }
+
+  @Test
+  @DisplayName("3.1.2.11.10: Authentication Data without an Authentication Method is a Protocol Error: CONNACK 0x82, closed")
+  void authenticationDataWithoutMethod() {
+    RawClient c = open("c", MqttVersion.V5);
+    c.send(v5("c").properties(MqttProperties.builder()
+        .set(Property.AUTHENTICATION_DATA, new byte[] {1, 2}).build()).build());
+    assertThat(c.expect(ConnAck.class).reasonCode()).isEqualTo(ReasonCodes.PROTOCOL_ERROR);
+    c.expectClosed();
+  }
+
+  @Test
+  @DisplayName("MQTT-3.2.2-12: a Will QoS above Maximum QoS is refused with CONNACK 0x9B; one within it is accepted")
+  void willQosAboveMaximumRefused() {
+    configure(b -> b.maxQos(1));
+    RawClient c = open("c", MqttVersion.V5);
+    c.send(v5("c").will("w", "gone", 2, false).build());
+    assertThat(c.expect(ConnAck.class).reasonCode()).isEqualTo(ReasonCodes.QOS_NOT_SUPPORTED);
+    c.expectClosed();
+    connect5(v5("d").will("w", "gone", 1, false), false);
+    assertThat(lastConnAck().reasonCode()).isEqualTo(ReasonCodes.SUCCESS);
+  }
+
+  @Test
+  @DisplayName("MQTT-3.2.2-13: with Retain Available 0 a Will Retain 1 is refused with CONNACK 0x9A")
+  void willRetainWithoutRetainAvailableRefused() {
+    configure(b -> b.retainAvailable(false));
+    RawClient c = open("c", MqttVersion.V5);
+    c.send(v5("c").will("w", "gone", 0, true).build());
+    assertThat(c.expect(ConnAck.class).reasonCode()).isEqualTo(ReasonCodes.RETAIN_NOT_SUPPORTED);
+    c.expectClosed();
+    connect5(v5("d").will("w", "gone", 0, false), false);
+    assertThat(lastConnAck().reasonCode()).isEqualTo(ReasonCodes.SUCCESS);
+  }
+
+  @Test
   @DisplayName("MQTT-3.2.2-11: a PUBLISH above Maximum QoS gets DISCONNECT 0x9B")
   void maximumQosEnforced() {
     configure(b -> b.maxQos(1));
