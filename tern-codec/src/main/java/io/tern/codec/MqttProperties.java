@@ -58,6 +58,12 @@ public final class MqttProperties {
 
   /** True when no property is set. */
   public boolean isEmpty() {
+    if (this == EMPTY) {
+      // Most packets have no properties (every MQTT 3 one): without this, each decoded PUBACK and
+      // each encoded v5 ack walked the slots of every property (CodecBenchmark PUBACK decode 25-33 ns
+      // against 9-13 before acks were shared and asked this).
+      return true;
+    }
     if (!userProperties.isEmpty() || !subscriptionIdentifiers.isEmpty()) {
       return false;
     }
