@@ -440,6 +440,9 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
   // ---------------------------------------------------------------- properties
 
   /** Size of a property block including its length prefix. */
+  /** Every property, in the order they are written: {@code Property.values()} copies its array at each call. */
+  private static final Property[] PROPERTIES = Property.values();
+
   static int propertiesSize(MqttProperties props) {
     int n = propertiesContentSize(props);
     return varintSize(n) + n;
@@ -450,7 +453,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
       return 0;
     }
     int n = 0;
-    for (Property p : Property.values()) {
+    for (Property p : PROPERTIES) {
       switch (p) {
         case USER_PROPERTY:
           for (UserProperty u : props.userProperties()) {
@@ -502,7 +505,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
     if (n == 0) {
       return;
     }
-    for (Property p : Property.values()) {
+    for (Property p : PROPERTIES) {
       switch (p) {
         case USER_PROPERTY:
           for (UserProperty u : props.userProperties()) {
