@@ -451,6 +451,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       // connection would only flood the log while memory is short.
       beginClose(DisconnectReason.INTERNAL_ERROR, "out of memory: " + cause.getMessage());
       log.warn("Client {} from {}: closing, out of memory: {}", clientId, remote(), cause.toString());
+    } else if (cause instanceof io.netty.handler.codec.DecoderException) {
+      // Bytes a decoder in front of MQTT refused (a corrupt or oversized WebSocket frame, bad TLS
+      // records): the peer's fault, not ours. One line, no stack trace: anyone can send them,
+      // before any authentication. The WebSocket handler has already sent its close frame.
+      core.stats().protocolErrors.increment();
+      beginClose(DisconnectReason.PROTOCOL_ERROR, "bad frame: " + cause.getMessage());
+      log.info("Client {} from {}: closing: {}", clientId == null ? "(before CONNECT)" : clientId, remote(),
+          cause.getMessage());
     } else {
       beginClose(DisconnectReason.INTERNAL_ERROR, "internal error: " + cause);
       log.warn("Client {} from {}: unexpected error, closing the connection", clientId, remote(), cause);

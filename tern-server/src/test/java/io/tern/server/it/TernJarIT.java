@@ -238,6 +238,31 @@ class TernJarIT {
   }
 
   @Test
+  void whatAClientSendsCannotStartALineOfItsOwnInTheLog() throws Exception {
+    int port = TernProcess.freePort();
+    TernProcess tern = start("--port", Integer.toString(port), "--bind", "127.0.0.1").awaitStarted();
+    // A CONNECT whose protocol name holds a newline, a forged log entry and a terminal escape.
+    byte[] name = "MQ\n2026-01-01 00:00:00.000 ERROR TernServer - FORGED\u001b[31m".getBytes(StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    body.write(name.length >> 8);
+    body.write(name.length);
+    body.write(name);
+    body.write(new byte[] {4, 2, 0, 60, 0, 1, 'x'}); // level 4, clean session, keep alive 60, client id "x"
+    try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+      s.getOutputStream().write(0x10);
+      s.getOutputStream().write(body.size());
+      body.writeTo(s.getOutputStream());
+      s.setSoTimeout(5000);
+      assertThat(s.getInputStream().read()).as("the broker closes the connection").isEqualTo(-1);
+    }
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> tern.lines().stream().anyMatch(l -> l.contains("unknown protocol name")));
+    assertThat(tern.lines()).filteredOn(l -> l.contains("unknown protocol name")).singleElement().asString()
+        .contains("'MQ?2026-01-01 00:00:00.000 ERROR TernServer - FORGED?[31m'");
+    assertThat(tern.lines()).noneMatch(l -> l.startsWith("2026-01-01") || l.contains("\u001b"));
+  }
+
+  @Test
   void aPortInUseExitsOneWithOneErrorLineAndNoStackTrace() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       TernProcess tern = start("--port", Integer.toString(taken.getLocalPort()), "--bind", "127.0.0.1");
