@@ -126,6 +126,9 @@ final class PacketReader {
     }
     int keepAlive = u16();
     MqttProperties props = v.isV5() ? properties(PacketType.CONNECT, false) : MqttProperties.EMPTY;
+    if (props.has(Property.AUTHENTICATION_DATA) && !props.has(Property.AUTHENTICATION_METHOD)) {
+      throw protocolError("CONNECT has Authentication Data without an Authentication Method"); // v5 3.1.2.11.10
+    }
     String clientId = utf8("client identifier");
     Will will = null;
     if (willFlag) {

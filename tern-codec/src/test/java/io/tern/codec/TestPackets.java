@@ -672,6 +672,8 @@ public final class TestPackets {
     error("property value: Payload Format Indicator 2", V5, hex("30 08 00 03 'a/b' 02 01 02"), PROTOCOL_ERROR);
     error("property value: Payload Format Indicator 2 in will properties", null,
         hex("10 15 00 04 'MQTT' 05 06 00 00 00 00 00 02 01 02 00 01 't' 00 00"), PROTOCOL_ERROR);
+    error("property combination: Authentication Data without Authentication Method in CONNECT", null,
+        hex("10 12 00 04 'MQTT' 05 02 00 00 05 16 00 02 'xx' 00 00"), PROTOCOL_ERROR);
     error("property value: Request Problem Information 2", null,
         hex("10 0F 00 04 'MQTT' 05 02 00 00 02 17 02 00 00"), PROTOCOL_ERROR);
     error("property value: Request Response Information 2", null,

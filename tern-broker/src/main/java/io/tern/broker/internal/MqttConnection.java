@@ -564,10 +564,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     MqttProperties cp = c.properties();
-    if (v5 && cp.has(Property.AUTHENTICATION_DATA) && !cp.has(Property.AUTHENTICATION_METHOD)) {
-      refuse(ReasonCodes.PROTOCOL_ERROR, "Authentication Data without an Authentication Method"); // v5 3.1.2.11.10
-      return;
-    }
     Will w = c.will();
     if (w != null && w.qos() > core.config().maxQos()) {
       refuse(ReasonCodes.QOS_NOT_SUPPORTED, "Will QoS " + w.qos() + " above the maximum QoS " + core.config().maxQos());
@@ -719,10 +715,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(reasonCode)));
     beginClose(why);
     clientError(reasonCode, why);
-    // A Reason String only where the client's Maximum Packet Size leaves room for it (MQTT-3.2.2-19).
     String text = reasonText(why);
     ConnAck ack = !version.isV5() ? new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode))
-        : text.length() * 3L + 16 > clientMaxPacketSize ? new ConnAck(false, reasonCode)
+        : !fitsClient(text) ? new ConnAck(false, reasonCode) // MQTT-3.2.2-19
         : new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(text).build());
     closeAfter(ctx.writeAndFlush(encode(ack)));
   }
@@ -1242,11 +1237,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    */
   private MqttProperties problem(String reason) {
     String text = reasonText(reason);
-    if (!problemInformation || text.length() * 3L + 16 > clientMaxPacketSize) {
+    if (!problemInformation || !fitsClient(text)) {
       return MqttProperties.EMPTY;
     }
     return MqttProperties.builder().reasonString(text).build();
   }
+  /**
+   * Whether a Reason String of {@code text} leaves a packet within the client's Maximum Packet Size
+   * (MQTT-3.1.2-24): at most 3 bytes a character, and room for the rest of a small packet.
+   */
+  private boolean fitsClient(String text) {
+    return text.length() * 3L + 16 <= clientMaxPacketSize;
+  }
+
 
   /** The longest Reason String the broker sends, in characters (at most 3 bytes each in UTF-8). */
   static final int MAX_REASON_CHARS = 1_000;

@@ -27,10 +27,6 @@ final class SubscriptionTable {
     return size;
   }
 
-  boolean isEmpty() {
-    return size == 0;
-  }
-
   /** The subscription to {@code filter}, or null. */
   Subscriber get(String filter) {
     int i = indexOf(filter);
@@ -88,11 +84,6 @@ final class SubscriptionTable {
       resize(t.length / 2);
     }
     return removed;
-  }
-
-  void clear() {
-    table = EMPTY;
-    size = 0;
   }
 
   /** A copy of the subscriptions, in no particular order. */

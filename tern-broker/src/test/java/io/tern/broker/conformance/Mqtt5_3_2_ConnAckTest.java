@@ -82,50 +82,44 @@ class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
   @Test
   @DisplayName("4.12: an unknown Authentication Method gets CONNACK 0x8C and the connection is closed")
   void unknownAuthenticationMethod() {
-    RawClient c = open("c", MqttVersion.V5);
-    c.send(v5("c").properties(MqttProperties.builder()
-        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").build()).build());
+    expectRefused(v5("c").properties(MqttProperties.builder()
+        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").build()), ReasonCodes.BAD_AUTHENTICATION_METHOD);
+  }
+
+  /** Sends the CONNECT and expects a CONNACK with {@code reasonCode}, then the close (MQTT-3.2.2-7); returns it. */
+  private ConnAck expectRefused(Packets.ConnectBuilder connect, int reasonCode) {
+    RawClient c = open(connect.clientId(), MqttVersion.V5);
+    c.send(connect.build());
     ConnAck ack = c.expect(ConnAck.class);
-    assertThat(ack.reasonCode()).isEqualTo(ReasonCodes.BAD_AUTHENTICATION_METHOD);
+    assertThat(ack.reasonCode()).isEqualTo(reasonCode);
     c.expectClosed();
+    return ack;
   }
 
   @Test
   @DisplayName("MQTT-3.2.2-19: a refusing CONNACK leaves out its Reason String where the client's Maximum Packet Size has no room for it")
   void refusingConnAckFitsTheClientsMaximumPacketSize() {
-    RawClient roomy = open("roomy", MqttVersion.V5);
-    roomy.send(v5("roomy").properties(MqttProperties.builder()
-        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").build()).build());
-    assertThat(roomy.expect(ConnAck.class).properties().reasonString()).contains("NO-SUCH-MECHANISM");
-    roomy.expectClosed();
-
-    RawClient small = open("small", MqttVersion.V5);
-    small.send(v5("small").properties(MqttProperties.builder()
-        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").set(Property.MAXIMUM_PACKET_SIZE, 16L).build()).build());
-    ConnAck ack = small.expect(ConnAck.class);
-    assertThat(ack.reasonCode()).isEqualTo(ReasonCodes.BAD_AUTHENTICATION_METHOD);
-    assertThat(ack.properties().reasonString()).isNull();
-    small.expectClosed();
+    ConnAck roomy = expectRefused(v5("roomy").properties(MqttProperties.builder()
+        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").build()), ReasonCodes.BAD_AUTHENTICATION_METHOD);
+    assertThat(roomy.properties().reasonString()).contains("NO-SUCH-MECHANISM");
+    ConnAck small = expectRefused(v5("small").properties(MqttProperties.builder()
+        .set(Property.AUTHENTICATION_METHOD, "NO-SUCH-MECHANISM").set(Property.MAXIMUM_PACKET_SIZE, 16L).build()),
+        ReasonCodes.BAD_AUTHENTICATION_METHOD);
+    assertThat(small.properties().reasonString()).isNull();
   }
 
   @Test
   @DisplayName("3.1.2.11.10: Authentication Data without an Authentication Method is a Protocol Error: CONNACK 0x82, closed")
   void authenticationDataWithoutMethod() {
-    RawClient c = open("c", MqttVersion.V5);
-    c.send(v5("c").properties(MqttProperties.builder()
-        .set(Property.AUTHENTICATION_DATA, new byte[] {1, 2}).build()).build());
-    assertThat(c.expect(ConnAck.class).reasonCode()).isEqualTo(ReasonCodes.PROTOCOL_ERROR);
-    c.expectClosed();
+    expectRefused(v5("c").properties(MqttProperties.builder()
+        .set(Property.AUTHENTICATION_DATA, new byte[] {1, 2}).build()), ReasonCodes.PROTOCOL_ERROR);
   }
 
   @Test
   @DisplayName("MQTT-3.2.2-12: a Will QoS above Maximum QoS is refused with CONNACK 0x9B; one within it is accepted")
   void willQosAboveMaximumRefused() {
     configure(b -> b.maxQos(1));
-    RawClient c = open("c", MqttVersion.V5);
-    c.send(v5("c").will("w", "gone", 2, false).build());
-    assertThat(c.expect(ConnAck.class).reasonCode()).isEqualTo(ReasonCodes.QOS_NOT_SUPPORTED);
-    c.expectClosed();
+    expectRefused(v5("c").will("w", "gone", 2, false), ReasonCodes.QOS_NOT_SUPPORTED);
     connect5(v5("d").will("w", "gone", 1, false), false);
     assertThat(lastConnAck().reasonCode()).isEqualTo(ReasonCodes.SUCCESS);
   }
@@ -134,10 +128,7 @@ class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
   @DisplayName("MQTT-3.2.2-13: with Retain Available 0 a Will Retain 1 is refused with CONNACK 0x9A")
   void willRetainWithoutRetainAvailableRefused() {
     configure(b -> b.retainAvailable(false));
-    RawClient c = open("c", MqttVersion.V5);
-    c.send(v5("c").will("w", "gone", 0, true).build());
-    assertThat(c.expect(ConnAck.class).reasonCode()).isEqualTo(ReasonCodes.RETAIN_NOT_SUPPORTED);
-    c.expectClosed();
+    expectRefused(v5("c").will("w", "gone", 0, true), ReasonCodes.RETAIN_NOT_SUPPORTED);
     connect5(v5("d").will("w", "gone", 0, false), false);
     assertThat(lastConnAck().reasonCode()).isEqualTo(ReasonCodes.SUCCESS);
   }

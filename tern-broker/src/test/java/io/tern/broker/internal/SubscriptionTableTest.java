@@ -23,7 +23,7 @@ class SubscriptionTableTest {
     assertThat(t.get(new String("a/b"))).isSameAs(second); // by equal filter, not the same String
     assertThat(t.remove("a/+")).isNull();
     assertThat(t.remove("a/b")).isSameAs(second);
-    assertThat(t.isEmpty()).isTrue();
+    assertThat(t.size()).isZero();
     assertThat(t.get("a/b")).isNull();
     assertThat(t.values()).isEmpty();
   }

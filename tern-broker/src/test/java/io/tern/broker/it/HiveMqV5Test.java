@@ -1,6 +1,7 @@
 package io.tern.broker.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
@@ -9,7 +10,9 @@ import com.hivemq.client.mqtt.mqtt3.Mqtt3Client;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
@@ -88,6 +91,22 @@ class HiveMqV5Test {
     assertThat(ack.getRestrictions().isSharedSubscriptionAvailable()).isTrue();
     assertThat(ack.getRestrictions().areSubscriptionIdentifiersAvailable()).isTrue();
     assertThat(ack.getRestrictions().getTopicAliasMaximum()).isEqualTo(32);
+  }
+
+  @Test
+  void aWillTheBrokerCannotHonourIsRefusedWithItsReasonCode() {
+    tb.start(b -> b.maxQos(1).retainAvailable(false));
+    assertThatThrownBy(() -> client("qos2").connectWith().willPublish().topic("w").qos(MqttQos.EXACTLY_ONCE)
+        .payload("gone".getBytes(StandardCharsets.UTF_8)).applyWillPublish().send())
+        .isInstanceOfSatisfying(Mqtt5ConnAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
+            .isEqualTo(Mqtt5ConnAckReasonCode.QOS_NOT_SUPPORTED)); // MQTT-3.2.2-12
+    assertThatThrownBy(() -> client("retained").connectWith().willPublish().topic("w").retain(true)
+        .payload("gone".getBytes(StandardCharsets.UTF_8)).applyWillPublish().send())
+        .isInstanceOfSatisfying(Mqtt5ConnAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
+            .isEqualTo(Mqtt5ConnAckReasonCode.RETAIN_NOT_SUPPORTED)); // MQTT-3.2.2-13
+    Mqtt5ConnAck fits = client("fits").connectWith().willPublish().topic("w").qos(MqttQos.AT_LEAST_ONCE)
+        .payload("gone".getBytes(StandardCharsets.UTF_8)).applyWillPublish().send();
+    assertThat(fits.getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.SUCCESS);
   }
 
   @Test
