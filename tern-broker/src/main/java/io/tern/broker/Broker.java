@@ -280,7 +280,8 @@ public final class Broker implements AutoCloseable {
   public MemoryStats memoryStats() {
     io.tern.broker.internal.BrokerStats s = core.stats();
     return new MemoryStats(core.bufferedOutboundBytes(), core.overHighWaterMark(), s.highWaterMarkCrossings(),
-        s.publisherPauses(), s.queuedBytesDrops(), core.bufferedInboundBytes(), s.inboundBufferRefusals());
+        s.publisherPauses(), s.queuedBytesDrops(), s.stalledSessionDrops(), core.bufferedInboundBytes(),
+        s.inboundBufferRefusals());
   }
 
   /**
@@ -293,6 +294,9 @@ public final class Broker implements AutoCloseable {
    * @param publisherPauses publishers paused by it (each counted once until the total is below the low mark)
    * @param queuedBytesDrops messages dropped over a session's {@code maxQueuedBytes} (also in
    *     {@link Stats#messagesDropped()})
+   * @param stalledSessionDrops messages dropped while over {@code outboundHighWaterMark} for sessions
+   *     whose client took nothing for {@code outboundStallTimeout} or was away, instead of pausing
+   *     their publishers (also in {@link Stats#messagesDropped()})
    * @param bufferedInboundBytes bytes reserved now for packets clients have begun to send and not yet
    *     finished (packets of 4 KiB or more), against {@code inboundBufferLimit}
    * @param inboundBufferRefusals packets refused (and their connections closed) because
@@ -300,7 +304,7 @@ public final class Broker implements AutoCloseable {
    */
   public record MemoryStats(
       long bufferedOutboundBytes, boolean overHighWaterMark, long highWaterMarkCrossings, long publisherPauses,
-      long queuedBytesDrops, long bufferedInboundBytes, long inboundBufferRefusals) {}
+      long queuedBytesDrops, long stalledSessionDrops, long bufferedInboundBytes, long inboundBufferRefusals) {}
 
   /**
    * A snapshot of the security counters.

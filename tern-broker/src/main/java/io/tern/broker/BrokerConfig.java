@@ -34,6 +34,7 @@ public final class BrokerConfig {
   private final boolean queueQos0WhenOffline;
   private final DropPolicy dropPolicy;
   private final Duration connectTimeout;
+  private final Duration outboundStallTimeout;
   private final int maxClientIdLength;
   private final boolean allowEmptyClientId;
   private final int maxQos;
@@ -58,7 +59,9 @@ public final class BrokerConfig {
   private final int maxTopicLength;
   private final int maxTopicLevels;
   private final int maxSubscriptionsPerClient;
+  private final long maxSubscriptionBytesPerClient;
   private final int maxRetainedMessages;
+  private final long maxRetainedBytes;
 
   private BrokerConfig(Builder b) {
     this.listeners = List.copyOf(b.listeners.isEmpty() ? List.of(Listener.tcp(1883)) : b.listeners);
@@ -72,6 +75,7 @@ public final class BrokerConfig {
     this.queueQos0WhenOffline = b.queueQos0WhenOffline;
     this.dropPolicy = b.dropPolicy;
     this.connectTimeout = b.connectTimeout;
+    this.outboundStallTimeout = b.outboundStallTimeout;
     this.maxClientIdLength = b.maxClientIdLength;
     this.allowEmptyClientId = b.allowEmptyClientId;
     this.maxQos = b.maxQos;
@@ -96,7 +100,9 @@ public final class BrokerConfig {
     this.maxTopicLength = b.maxTopicLength;
     this.maxTopicLevels = b.maxTopicLevels;
     this.maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
+    this.maxSubscriptionBytesPerClient = b.maxSubscriptionBytesPerClient;
     this.maxRetainedMessages = b.maxRetainedMessages;
+    this.maxRetainedBytes = b.maxRetainedBytes;
   }
 
   public static Builder builder() {
@@ -121,6 +127,7 @@ public final class BrokerConfig {
     b.queueQos0WhenOffline = queueQos0WhenOffline;
     b.dropPolicy = dropPolicy;
     b.connectTimeout = connectTimeout;
+    b.outboundStallTimeout = outboundStallTimeout;
     b.maxClientIdLength = maxClientIdLength;
     b.allowEmptyClientId = allowEmptyClientId;
     b.maxQos = maxQos;
@@ -145,7 +152,9 @@ public final class BrokerConfig {
     b.maxTopicLength = maxTopicLength;
     b.maxTopicLevels = maxTopicLevels;
     b.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
+    b.maxSubscriptionBytesPerClient = maxSubscriptionBytesPerClient;
     b.maxRetainedMessages = maxRetainedMessages;
+    b.maxRetainedBytes = maxRetainedBytes;
     return b;
   }
 
@@ -200,6 +209,19 @@ public final class BrokerConfig {
    */
   public long inboundBufferLimit() {
     return inboundBufferLimit;
+  }
+
+  /**
+   * While the broker is over {@link #outboundHighWaterMark()}: how long a session may hold queued
+   * messages without its client taking any before it counts as stalled. A stalled session (and an
+   * offline one at once) no longer pauses the publishers that feed it; its queue stops growing and
+   * new messages for it are dropped by {@link #dropPolicy()} until its client takes one again or the
+   * total is below {@link #outboundLowWaterMark()}. So a client that never reads, or a persistent
+   * session whose client is away, cannot hold publishers (and their other subscribers) for good.
+   * Default: 5 seconds.
+   */
+  public Duration outboundStallTimeout() {
+    return outboundStallTimeout;
   }
 
   /** Below this, publishers paused by {@link #outboundHighWaterMark()} are read again. Default: half the high mark. */
@@ -365,6 +387,17 @@ public final class BrokerConfig {
   }
 
   /**
+   * The length of all topic filters one session's subscriptions hold together, in characters (a
+   * byte each for ASCII): a subscription that would take it over is refused as {@link
+   * #maxSubscriptionsPerClient()} refuses (0x80 / MQTT 5 0x97 Quota exceeded). The count alone
+   * let one client hold 100,000 filters of 65,535 characters, 6.5 GB. Default: 16 MiB, room for
+   * 100,000 filters of 160 characters.
+   */
+  public long maxSubscriptionBytesPerClient() {
+    return maxSubscriptionBytesPerClient;
+  }
+
+  /**
    * Retained messages the broker keeps at most, over all topics; 0 (the default): no limit. A
    * client's retained PUBLISH that would add one more (a new topic; replacing or clearing one is
    * always allowed) is refused with {@code 0x97 Quota exceeded}: in the PUBACK/PUBREC of an MQTT 5
@@ -375,6 +408,19 @@ public final class BrokerConfig {
    */
   public int maxRetainedMessages() {
     return maxRetainedMessages;
+  }
+
+  /**
+   * Bytes (payload and topic) of the retained messages kept, over all topics. A client's retained
+   * PUBLISH that would take the total over it (a new topic, or a larger message in place of one;
+   * clearing or shrinking is always allowed) is refused as {@link #maxRetainedMessages()} refuses:
+   * {@code 0x97 Quota exceeded}, DISCONNECT for an MQTT 5 QoS 0 one, the connection closed for MQTT
+   * 3. Without it, retained messages on ever new topics would grow the heap until it ran out.
+   * Messages published from inside the process and wills are not held to it. Default: a quarter of
+   * the JVM's maximum heap.
+   */
+  public long maxRetainedBytes() {
+    return maxRetainedBytes;
   }
 
   /** Builds a {@link BrokerConfig}; {@link #build()} checks every value. */
@@ -391,6 +437,7 @@ public final class BrokerConfig {
     private boolean queueQos0WhenOffline = false;
     private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
     private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration outboundStallTimeout = Duration.ofSeconds(5);
     private int maxClientIdLength = 65535;
     private boolean allowEmptyClientId = true;
     private int maxQos = 2;
@@ -415,7 +462,9 @@ public final class BrokerConfig {
     private int maxTopicLength = 65535;
     private int maxTopicLevels = 0;
     private int maxSubscriptionsPerClient = 100_000;
+    private long maxSubscriptionBytesPerClient = 16L * 1024 * 1024;
     private int maxRetainedMessages = 0;
+    private long maxRetainedBytes = Runtime.getRuntime().maxMemory() / 4;
 
     private Builder() {}
 
@@ -461,9 +510,21 @@ public final class BrokerConfig {
       return this;
     }
 
+    /** See {@link BrokerConfig#maxRetainedBytes()}. */
+    public Builder maxRetainedBytes(long bytes) {
+      this.maxRetainedBytes = bytes;
+      return this;
+    }
+
     /** See {@link BrokerConfig#maxRetainedMessages()}; 0: no limit. */
     public Builder maxRetainedMessages(int messages) {
       this.maxRetainedMessages = messages;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#maxSubscriptionBytesPerClient()}. */
+    public Builder maxSubscriptionBytesPerClient(long chars) {
+      this.maxSubscriptionBytesPerClient = chars;
       return this;
     }
 
@@ -530,6 +591,12 @@ public final class BrokerConfig {
 
     public Builder dropPolicy(DropPolicy policy) {
       this.dropPolicy = Objects.requireNonNull(policy);
+      return this;
+    }
+
+    /** See {@link BrokerConfig#outboundStallTimeout()}. */
+    public Builder outboundStallTimeout(Duration timeout) {
+      this.outboundStallTimeout = Objects.requireNonNull(timeout);
       return this;
     }
 
@@ -623,6 +690,7 @@ public final class BrokerConfig {
       check(outboundLowWaterMark >= 0 && outboundLowWaterMark < outboundHighWaterMark,
           "outbound low water mark must be below the high water mark");
       check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect timeout must be positive");
+      check(!outboundStallTimeout.isNegative() && !outboundStallTimeout.isZero(), "outbound stall timeout must be positive");
       check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
       check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");
       check(ioThreads >= 0, "io threads must be >= 0");
@@ -634,10 +702,12 @@ public final class BrokerConfig {
       check(responseInformation == null || !responseInformation.isEmpty(), "response information must not be empty");
       check(maxConnections >= 0, "max connections must be >= 0 (0: no limit)");
       check(maxRetainedMessages >= 0, "max retained messages must be >= 0 (0: no limit)");
+      check(maxRetainedBytes >= 1, "max retained bytes must be >= 1 byte");
       check(maxConnectionRatePerAddress >= 0, "max connection rate per address must be >= 0 (0: no limit)");
       check(maxTopicLength >= 1 && maxTopicLength <= 65535, "max topic length must be 1..65535");
       check(maxTopicLevels >= 0, "max topic levels must be >= 0 (0: no limit)");
       check(maxSubscriptionsPerClient >= 1, "max subscriptions per client must be >= 1");
+      check(maxSubscriptionBytesPerClient >= 1, "max subscription bytes per client must be >= 1");
       java.util.Set<String> names = new java.util.HashSet<>();
       for (Listener l : listeners) {
         check(names.add(l.name()), "duplicate listener name " + l.name());

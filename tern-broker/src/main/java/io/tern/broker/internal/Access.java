@@ -197,11 +197,13 @@ final class Access {
    * The QoS to grant a subscription, or a failure reason code (0x80 and above, MQTT 5 numbering).
    *
    * @param held subscriptions the session holds now, with those granted earlier in the same SUBSCRIBE
+   * @param heldChars the length of their filters together, in characters
    * @param replaces whether the session already has a subscription with this filter
    * @param logQuota whether a refusal over {@code max_subscriptions_per_client} is logged: once per
    *     SUBSCRIBE, however many filters it carries (each refusal is counted)
    */
-  int grant(ClientInfo client, String filter, int qos, int held, boolean replaces, boolean logQuota) {
+  int grant(ClientInfo client, String filter, int qos, int held, long heldChars, boolean replaces,
+      boolean logQuota) {
     if (topicLimits && !withinTopicLimits(filter)) {
       log.info("Client {}: subscription to a filter of {} characters refused (max_topic_length {}, "
           + "max_topic_levels {})", client.clientId(), filter.length(), config.maxTopicLength(), config.maxTopicLevels());
@@ -212,6 +214,15 @@ final class Access {
       if (logQuota) {
         log.info("Client {}: subscription to {} refused: max_subscriptions_per_client {} reached",
             client.clientId(), filter, config.maxSubscriptionsPerClient());
+      }
+      return ReasonCodes.QUOTA_EXCEEDED;
+    }
+    if (!replaces && heldChars + filter.length() > config.maxSubscriptionBytesPerClient()) {
+      stats.subscriptionLimitRefusals.increment();
+      if (logQuota) {
+        log.info("Client {}: subscription to a filter of {} characters refused: its filters would take {} "
+            + "(max_subscription_bytes_per_client {})", client.clientId(), filter.length(),
+            heldChars + filter.length(), config.maxSubscriptionBytesPerClient());
       }
       return ReasonCodes.QUOTA_EXCEEDED;
     }

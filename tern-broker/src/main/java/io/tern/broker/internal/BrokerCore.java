@@ -181,12 +181,23 @@ public final class BrokerCore {
   }
 
   /**
-   * Whether a client's retained PUBLISH to {@code topic} would take the retained store over
-   * {@code max_retained_messages}: a new topic when the store is full. Approximate across loops.
+   * Why a client's retained PUBLISH (not one clearing a topic) would take the retained store over
+   * {@code max_retained_messages} (a new topic when the store is full) or {@code
+   * max_retained_bytes} (a new or larger message that does not fit); null when it may be kept.
+   * Approximate across loops: publishes on several loops at one moment may overshoot by a few.
    */
-  boolean retainedQuotaExceeded(String topic) {
+  String retainedQuotaExceeded(Publish p) {
+    Message previous = retained.get(p.topic());
     int max = config.maxRetainedMessages();
-    return max > 0 && retained.size() >= max && retained.get(topic) == null;
+    if (max > 0 && previous == null && retained.size() >= max) {
+      return "retained message to a new topic over max_retained_messages (" + max + ")";
+    }
+    long grows = (long) p.payload().length + p.topic().length() - (previous == null ? 0 : previous.size());
+    if (grows > 0 && retained.bytes() + grows > config.maxRetainedBytes()) {
+      return "retained message of " + (p.payload().length + p.topic().length()) + " bytes over max_retained_bytes ("
+          + config.maxRetainedBytes() + ", " + retained.bytes() + " held)";
+    }
+    return null;
   }
 
   /** Publishes a message from inside the process (no client): any thread. */

@@ -68,6 +68,11 @@ public final class BrokerStats {
 
   /** Messages dropped over a session's {@code maxQueuedBytes} (also in {@link #messagesDropped}). */
   final LongAdder queuedBytesDrops = new LongAdder();
+  /**
+   * Messages not queued for a stalled session while over the high water mark (also in {@link
+   * #messagesDropped}).
+   */
+  final LongAdder stalledSessionDrops = new LongAdder();
   /** Publisher reads paused by memory-based back-pressure. */
   final LongAdder publisherPauses = new LongAdder();
   /** Times the buffered outbound bytes went over the high water mark. */
@@ -147,6 +152,10 @@ public final class BrokerStats {
 
   public long queuedBytesDrops() {
     return queuedBytesDrops.sum();
+  }
+
+  public long stalledSessionDrops() {
+    return stalledSessionDrops.sum();
   }
 
   public long publisherPauses() {

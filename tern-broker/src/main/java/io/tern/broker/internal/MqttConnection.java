@@ -924,9 +924,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void routePublish(Publish p, Publish routed, io.tern.broker.MqttMessage view) {
-    if (routed.retain() && routed.payload().length > 0 && core.retainedQuotaExceeded(routed.topic())) {
-      onRetainedQuotaExceeded(p);
-      return;
+    if (routed.retain() && routed.payload().length > 0) {
+      String over = core.retainedQuotaExceeded(routed);
+      if (over != null) {
+        onRetainedQuotaExceeded(p, over);
+        return;
+      }
     }
     Message m = new Message(routed, clientId, System.nanoTime()); // packet id and DUP ignored: see Message
     if (view != null && view.toPublish() == m.publish()) {
@@ -1001,13 +1004,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * A retained PUBLISH over {@code max_retained_messages} (see {@link
+   * A retained PUBLISH over {@code max_retained_messages} or {@code max_retained_bytes} (see {@link
    * io.tern.broker.BrokerConfig#maxRetainedMessages()}): MQTT 5 is told 0x97 in the ack, or by
    * DISCONNECT 0x97 for QoS 0; MQTT 3 has no way to hear it and is closed.
    */
-  private void onRetainedQuotaExceeded(Publish p) {
-    String why = "retained message to a new topic over max_retained_messages ("
-        + core.config().maxRetainedMessages() + ")";
+  private void onRetainedQuotaExceeded(Publish p, String why) {
     if (!version.isV5() || p.qos() == 0) {
       log.info("Client {} from {}: {}, disconnecting", clientId, remote(), why);
       disconnect(ReasonCodes.QUOTA_EXCEEDED, why);
@@ -1048,6 +1049,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     // max_subscriptions_per_client counts the filters this packet adds too: the session takes them
     // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
     int held = session.subscriptionCount();
+    long heldChars = session.subscriptionFilterChars();
     java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
     boolean overQuota = false;
     for (int i = 0; i < n; i++) {
@@ -1065,11 +1067,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         continue;
       }
       boolean replaces = session.hasSubscription(sub.filter()) || (adding != null && adding.contains(sub.filter()));
-      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, replaces,
-          !overQuota);
+      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, heldChars,
+          replaces, !overQuota);
       overQuota |= granted == ReasonCodes.QUOTA_EXCEEDED;
       if (granted < 0x80 && !replaces) {
         held++;
+        heldChars += sub.filter().length();
         if (adding != null) {
           adding.add(sub.filter());
         }

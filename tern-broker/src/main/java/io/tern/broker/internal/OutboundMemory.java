@@ -26,8 +26,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>While over the high mark,</b> a publisher whose read handed messages to a session that is
  * falling behind (its loop has not yet drained earlier hand-offs, or its client has not taken what
  * is queued and the queue is not yet at its own bound) stops being read: until that session catches
- * up ({@link Session}) or the total falls below the low mark (here). Publishers to sessions that keep up, and to sessions at their own bound
- * (which drop rather than grow), go on.
+ * up ({@link Session}) or the total falls below the low mark (here). Publishers to sessions that
+ * keep up, and to sessions at their own bound (which drop rather than grow), go on. So do
+ * publishers to stalled sessions (the client away, or taking nothing for {@link
+ * BrokerConfig#outboundStallTimeout()}): those do not grow either, they drop by their policy.
  */
 final class OutboundMemory {
   private static final Logger log = LoggerFactory.getLogger(OutboundMemory.class);
@@ -46,6 +48,9 @@ final class OutboundMemory {
   };
   private final long high;
   private final long low;
+  private final long stallNanos;
+  /** {@link BrokerStats#stalledSessionDrops} when the total last went over the high mark. Guarded by this. */
+  private long stalledDropsAtCrossing;
   private final BrokerStats stats;
   private volatile boolean over;
   /** Where the periodic checks run (the boss loop), once {@link #watch} has been called. */
@@ -58,6 +63,7 @@ final class OutboundMemory {
   OutboundMemory(BrokerConfig config, BrokerStats stats) {
     this.high = config.outboundHighWaterMark();
     this.low = config.outboundLowWaterMark();
+    this.stallNanos = config.outboundStallTimeout().toNanos();
     this.stats = stats;
   }
 
@@ -74,6 +80,11 @@ final class OutboundMemory {
         check();
       }
     }
+  }
+
+  /** {@link BrokerConfig#outboundStallTimeout()} in nanoseconds. */
+  long stallNanos() {
+    return stallNanos;
   }
 
   long bytes() {
@@ -122,14 +133,19 @@ final class OutboundMemory {
     if (!over && b > high) {
       over = true;
       stats.highWaterMarkCrossings.increment();
+      stalledDropsAtCrossing = stats.stalledSessionDrops();
       log.warn("Buffered outbound bytes {} over the high water mark {} (outbound_high_water_mark): publishers "
-          + "to sessions that fall behind are no longer read until they catch up or it is below {}", b, high, low);
+          + "to sessions that fall behind are no longer read until they catch up or it is below {}; sessions "
+          + "whose client is away or has taken nothing for {} ms (outbound_stall_timeout) drop new messages "
+          + "instead", b, high, low, TimeUnit.NANOSECONDS.toMillis(stallNanos));
       if (watcher != null && !fastChecks) {
         fastChecks = scheduleFastCheck();
       }
     } else if (over && b < low) {
       over = false;
-      log.info("Buffered outbound bytes {} below the low water mark {}: every publisher is read again", b, low);
+      log.info("Buffered outbound bytes {} below the low water mark {}: every publisher is read again; {} "
+          + "messages were dropped meanwhile for stalled sessions", b, low,
+          stats.stalledSessionDrops() - stalledDropsAtCrossing);
       resumeAll();
     }
   }

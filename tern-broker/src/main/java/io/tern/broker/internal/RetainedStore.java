@@ -19,6 +19,8 @@ final class RetainedStore {
   private final Node root = new Node(null, null);
   private final Object writeLock = new Object();
   private final AtomicInteger count = new AtomicInteger();
+  /** {@link Message#size()} of the messages held: written under the lock, read by anyone. */
+  private volatile long bytes;
   /** Aimed at each level of a topic in turn by the writes, under the lock. */
   private final MatchCollector.LevelKey writeKey = new MatchCollector.LevelKey();
 
@@ -81,6 +83,11 @@ final class RetainedStore {
     return count.get();
   }
 
+  /** Bytes (payload and topic) of the messages held. */
+  long bytes() {
+    return bytes;
+  }
+
   /**
    * Stores the message as the topic's retained message, or clears the topic when its payload is
    * empty (MQTT-3.3.1-10, -11). Returns the message it replaced or cleared, or null.
@@ -96,6 +103,7 @@ final class RetainedStore {
       }
       Message previous = node.message;
       node.message = clear ? null : message;
+      bytes += (clear ? 0 : message.size()) - (previous == null ? 0 : previous.size());
       if (previous == null && !clear) {
         count.incrementAndGet();
       } else if (previous != null && clear) {
@@ -113,6 +121,7 @@ final class RetainedStore {
       writeKey.release();
       if (node != null && node.message == message) {
         node.message = null;
+        bytes -= message.size();
         count.decrementAndGet();
         prune(node);
         return true;

@@ -97,6 +97,16 @@ final class Session {
    * padded ~600-byte object, too much to keep per idle connection.
    */
   private volatile Queue<Runnable> pausedPublishers; // created by the first pause
+  /**
+   * When this session's client last took a message from the queue, or the loop last found the
+   * queue empty ({@link System#nanoTime}): the client has taken everything it was given up to then.
+   * Written by the loop, read by publishers, through {@link #PROGRESS} (opaque: a time to compare,
+   * not a hand-off of data). See {@link #stalled}.
+   */
+  @SuppressWarnings("unused") // through PROGRESS
+  private long progressNanos;
+  /** Whether a {@link #stallCheck} is scheduled (at most one). */
+  private volatile boolean stallCheckScheduled;
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   // The counters are plain volatile fields updated through VarHandles rather than Atomic* objects:
@@ -109,6 +119,8 @@ final class Session {
   private static final java.lang.invoke.VarHandle DRAIN_SCHEDULED;
   private static final java.lang.invoke.VarHandle MAILBOX;
   private static final java.lang.invoke.VarHandle PAUSED;
+  private static final java.lang.invoke.VarHandle PROGRESS;
+  private static final java.lang.invoke.VarHandle STALL_CHECK;
 
   static {
     try {
@@ -121,6 +133,8 @@ final class Session {
       DRAIN_SCHEDULED = l.findVarHandle(Session.class, "drainScheduled", boolean.class);
       MAILBOX = l.findVarHandle(Session.class, "mailbox", Queue.class);
       PAUSED = l.findVarHandle(Session.class, "pausedPublishers", Queue.class);
+      PROGRESS = l.findVarHandle(Session.class, "progressNanos", long.class);
+      STALL_CHECK = l.findVarHandle(Session.class, "stallCheckScheduled", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -193,6 +207,8 @@ final class Session {
   private boolean bytesFull;
   /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
   private long droppedSeen;
+  /** Whether the last drain dropped for this session as stalled over the high water mark (see {@link #shed}). */
+  private boolean shedding;
   private long droppedAtBurstStart = -1;
   private long burstStartNanos;
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
@@ -428,8 +444,61 @@ final class Session {
     mailbox().offer(n == 1 ? batch.get(0) : batch);
     scheduleDrain();
     // Over the mark, a session falls behind when its client has not taken what is queued, or its
-    // loop has not yet drained earlier hand-offs.
-    return behind > BACKLOG_HIGH || (core.memory().over() && (lagging || behind > n));
+    // loop has not yet drained earlier hand-offs; a stalled one sheds instead (see #stalled).
+    return behind > BACKLOG_HIGH
+        || (core.memory().over() && (lagging || behind > n) && !stalled(System.nanoTime()));
+  }
+
+  /**
+   * Whether this session is stalled: its client is away, or has taken nothing of what is queued
+   * for {@link io.tern.broker.BrokerConfig#outboundStallTimeout()}. Asked only while the broker is
+   * over its outbound high water mark. A stalled session does not pause its publishers, since it
+   * would hold them (and their other subscribers) for as long as it stays stalled, for good with an
+   * offline session that never expires. Its queue does not grow instead ({@link #shed}). Any thread.
+   */
+  private boolean stalled(long now) {
+    return !online || now - (long) PROGRESS.getOpaque(this) > core.memory().stallNanos();
+  }
+
+  /**
+   * For unit tests of the session alone: from now on it counts as having a client that takes
+   * nothing (online, no connection to send to), as a client that never reads. On loop or before use.
+   */
+  void onlineWithoutConnection() {
+    online = true;
+    progress(System.nanoTime());
+  }
+
+  private void progress(long now) {
+    PROGRESS.setOpaque(this, now);
+  }
+
+  /**
+   * While a publisher is paused for this session over the high water mark: checks on the loop, once
+   * the stall timeout has passed since the client last took a message, whether it has become
+   * stalled. Only queue changes look again otherwise, and a stalled session has none. Any thread.
+   */
+  private void scheduleStallCheck() {
+    if (!stallCheckScheduled && STALL_CHECK.compareAndSet(this, false, true)) {
+      long wait = (long) PROGRESS.getOpaque(this) + core.memory().stallNanos() - System.nanoTime();
+      try {
+        loop.schedule(this::stallCheck, Math.max(wait, 0) + 1_000_000, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        stallCheckScheduled = false; // the broker is stopping
+      }
+    }
+  }
+
+  private void stallCheck() {
+    stallCheckScheduled = false;
+    Queue<Runnable> q = pausedPublishers;
+    if (q == null || q.isEmpty() || terminated) {
+      return;
+    }
+    afterQueueChange(); // stalled: it no longer lags, and the publishers paused for it go on
+    if (!q.isEmpty() && core.memory().over()) {
+      scheduleStallCheck();
+    }
   }
 
   /**
@@ -448,6 +517,8 @@ final class Session {
     q.offer(resume);
     if (caughtUp(lagging)) {
       resumePaused();
+    } else if (core.memory().over()) {
+      scheduleStallCheck();
     }
   }
 
@@ -533,6 +604,8 @@ final class Session {
       return;
     }
     drainScheduled = false;
+    boolean wasEmpty = queue.isEmpty();
+    int heldBefore = queue.size() - retainedInQueue;
     Object o;
     int drained = 0;
     long bytes = 0;
@@ -572,6 +645,11 @@ final class Session {
         drained += batch.size();
       }
     }
+    // After the mailbox: a message received since would make the latency sample negative.
+    long now = System.nanoTime();
+    if (wasEmpty) {
+      progress(now); // the client had taken everything so far
+    }
     addPending(-droppedQos0);
     addRetainedPending(-droppedRetainedQos0);
     if (droppedQos0Bytes > 0) {
@@ -584,6 +662,12 @@ final class Session {
       discardQueued();
       return;
     }
+    boolean grew = queue.size() - retainedInQueue > heldBefore;
+    if (grew && core.memory().over() && stalled(now)) {
+      shed(heldBefore);
+    } else if (grew) {
+      shedding = false;
+    }
     int max = core.config().maxQueuedMessages();
     while (queue.size() - retainedInQueue > max) {
       Delivery oldest = retainedInQueue == 0 ? queue.pollFirst() : pollBounded(false);
@@ -594,7 +678,7 @@ final class Session {
       dropped(oldest, io.tern.broker.event.DropReason.QUEUE_FULL, 1);
     }
     if (connection != null) {
-      sendQueued();
+      sendQueued(now);
     }
     // After sending: the bytes bound is on what the client could not take.
     long maxBytes = core.config().maxQueuedBytes();
@@ -603,6 +687,36 @@ final class Session {
     }
     afterQueueChange();
     core.persistence().commit();
+  }
+
+  /**
+   * Over the high water mark, a stalled session ({@link #stalled}) does not grow: it keeps the
+   * {@code keep} messages it held before this drain (bounded ones; the retained messages of a new
+   * subscription have their own bound), and the drop policy decides what goes: the newcomers with
+   * {@code drop_new}, the oldest with {@code drop_oldest}. The publishers go on. On loop.
+   */
+  private void shed(int keep) {
+    boolean newest = core.config().dropPolicy() == DropPolicy.DROP_NEW;
+    int n = 0;
+    while (queue.size() - retainedInQueue > keep) {
+      Delivery d = retainedInQueue == 0 ? (newest ? queue.pollLast() : queue.pollFirst()) : pollBounded(newest);
+      queuedBytes -= d.message().size();
+      forget(d);
+      n++;
+      dropped(d, io.tern.broker.event.DropReason.STALLED_OVER_HIGH_WATER_MARK, 1);
+    }
+    addPending(-n);
+    drop(n);
+    droppedSeen += n; // not a burst of a full queue (afterQueueChange): OutboundMemory's lines tell
+    core.stats().stalledSessionDrops.add(n);
+    if (!shedding) {
+      shedding = true;
+      // DEBUG: at a crossing of the mark every offline session may start at once; OutboundMemory
+      // logs the crossing and, below the low mark, how many messages went this way.
+      log.debug("Client {}: {} while over outbound_high_water_mark: its queue stays at {} messages, "
+          + "dropping by {}", clientId, online ? "takes no messages" : "offline", keep,
+          core.config().dropPolicy().name().toLowerCase(java.util.Locale.ROOT));
+    }
   }
 
   /** Drops by policy until the queue holds at most {@code maxBytes}: the oldest, or the newest. */
@@ -651,6 +765,9 @@ final class Session {
       }
     }
     boolean lags = size > 0 && size < core.config().maxQueuedMessages() && !bytesFull;
+    if (lags && core.memory().over() && stalled(System.nanoTime())) {
+      lags = false; // it sheds instead (see #stalled)
+    }
     if (lags != lagging) {
       lagging = lags; // before looking at pausedPublishers: see resumeWhenCaughtUp
     }
@@ -723,18 +840,17 @@ final class Session {
    * flushes once. Order is kept: a QoS 0 message waits behind a QoS 1 message that waits for room.
    */
   void pump() {
-    sendQueued();
+    sendQueued(System.nanoTime());
     afterQueueChange();
   }
 
-  private void sendQueued() {
+  private void sendQueued(long now) {
     MqttConnection c = connection;
     if (c == null) {
       return;
     }
     boolean wrote = false;
     boolean forgot = false;
-    long now = System.nanoTime();
     while (!queue.isEmpty() && c.isWritable()) {
       Delivery d = queue.peekFirst();
       int qos = d.qos();
@@ -779,6 +895,7 @@ final class Session {
       wrote = true;
     }
     if (wrote) {
+      progress(now);
       core.persistence().commit(); // before the PUBLISHes leave
       c.flush();
     } else if (forgot) {
@@ -938,6 +1055,11 @@ final class Session {
     return subscriptions.size();
   }
 
+  /** The length of the session's topic filters together, in characters. On loop. */
+  long subscriptionFilterChars() {
+    return subscriptions.filterChars();
+  }
+
   // ------------------------------------------------------------------ connection life, on loop
 
   /**
@@ -950,6 +1072,7 @@ final class Session {
     // v5 section 3.3.4: the client's Receive Maximum caps the window (MQTT-3.3.4-9).
     this.maxInflight = Math.min(core.config().maxInflight(), clientReceiveMaximum);
     this.online = true;
+    progress(System.nanoTime()); // a new connection has its own stall timeout
     cancel(expiryTimer);
     expiryTimer = null;
     Persistence p = core.persistence();

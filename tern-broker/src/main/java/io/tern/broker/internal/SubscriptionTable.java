@@ -22,9 +22,15 @@ final class SubscriptionTable {
 
   private Subscriber[] table = EMPTY;
   private int size;
+  /** The length of the filters held, in characters (see {@code max_subscription_bytes_per_client}). */
+  private long filterChars;
 
   int size() {
     return size;
+  }
+
+  long filterChars() {
+    return filterChars;
   }
 
   /** The subscription to {@code filter}, or null. */
@@ -50,6 +56,7 @@ final class SubscriptionTable {
       if (old == null) {
         t[i] = s;
         size++;
+        filterChars += filter.length();
         return null;
       }
       if (old.filter().equals(filter)) {
@@ -78,6 +85,7 @@ final class SubscriptionTable {
     }
     t[i] = null;
     size--;
+    filterChars -= removed.filter().length();
     if (size == 0) {
       table = EMPTY;
     } else if (t.length > MIN_CAPACITY && size * 8 < t.length) {

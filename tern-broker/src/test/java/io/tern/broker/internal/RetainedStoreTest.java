@@ -35,6 +35,25 @@ class RetainedStoreTest {
   }
 
   @Test
+  void countsTheBytesOfTheMessagesItHolds() {
+    store.put(msg("a/b", "12345")); // 3 + 5
+    store.put(msg("c", "1"));
+    assertThat(store.bytes()).isEqualTo(10);
+    store.put(msg("a/b", "123")); // replaced by a smaller one
+    assertThat(store.bytes()).isEqualTo(8);
+    Message expiring = msg("d", "1234");
+    store.put(expiring);
+    assertThat(store.bytes()).isEqualTo(13);
+    assertThat(store.removeIfSame(msg("d", "1234"))).as("another message of that topic").isFalse();
+    assertThat(store.removeIfSame(expiring)).isTrue();
+    store.put(msg("a/b", ""));
+    store.put(msg("absent", ""));
+    assertThat(store.bytes()).isEqualTo(2);
+    store.put(msg("c", ""));
+    assertThat(store.bytes()).isZero();
+  }
+
+  @Test
   void wildcardFiltersFindTheMatchingTopics() {
     for (String t : new String[] {"a", "a/b", "a/b/c", "a/x/c", "b/c", "$SYS/up", "/lead"}) {
       store.put(msg(t, "x"));

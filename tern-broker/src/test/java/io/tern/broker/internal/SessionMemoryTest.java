@@ -71,6 +71,7 @@ class SessionMemoryTest {
   void overTheHighWaterMarkAPublisherToALaggingSessionPausesUntilTheTotalFallsBelowTheLowMark() throws Exception {
     BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).outboundLowWaterMark(5_000));
     Session lagging = new Session("lagging", core, loop, true, null);
+    lagging.onlineWithoutConnection();
     assertThat(lagging.enqueueAll(batch(20, 1000))).as("under the high mark").isFalse();
     await().atMost(Duration.ofSeconds(5)).until(() -> core.bufferedOutboundBytes() == 20_000);
     core.memory().check();
@@ -91,6 +92,7 @@ class SessionMemoryTest {
   void overTheHighWaterMarkAPublisherWhoseSessionLoopIsBusyStaysPausedUntilTheLoopHasDrained() throws Exception {
     BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).outboundLowWaterMark(5_000));
     Session s = new Session("busy", core, loop, true, null);
+    s.onlineWithoutConnection();
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     loop.execute(() -> { // the session's loop is busy with something else (or waits for a core)
       try {
@@ -114,6 +116,59 @@ class SessionMemoryTest {
     assertThat(resumed).as("the session lags and the broker is still over its mark").isFalse();
     loop.submit(s::terminate).get(5, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(5)).untilTrue(resumed);
+  }
+
+  @Test
+  void overTheHighWaterMarkAPublisherPausedForAClientThatTakesNothingGoesOnAfterTheStallTimeout() throws Exception {
+    BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).outboundLowWaterMark(5_000)
+        .outboundStallTimeout(Duration.ofMillis(300)));
+    Session s = new Session("stuck", core, loop, true, null);
+    long start = System.nanoTime(); // before its client last took something (it had nothing queued)
+    s.onlineWithoutConnection();
+    s.enqueueAll(batch(20, 1000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> core.bufferedOutboundBytes() == 20_000);
+    core.memory().check();
+    assertThat(core.overHighWaterMark()).isTrue();
+    assertThat(s.enqueueAll(batch(1, 1000))).as("over the mark, not yet stalled").isTrue();
+    AtomicBoolean resumed = new AtomicBoolean();
+    s.resumeWhenCaughtUp(() -> resumed.set(true));
+    assertThat(resumed).isFalse();
+
+    // Nothing changes in the session: only its stall check lets the publisher go.
+    await().atMost(Duration.ofSeconds(5)).untilTrue(resumed);
+    assertThat(System.nanoTime() - start).as("not before the stall timeout")
+        .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(290));
+    assertThat(s.queuedCount()).isEqualTo(21);
+    // Stalled: it pauses nobody, and its queue does not grow (drop_new: the newcomers go).
+    assertThat(s.enqueueAll(batch(5, 1000))).isFalse();
+    await().atMost(Duration.ofSeconds(5)).until(() -> core.stats().stalledSessionDrops() == 5);
+    assertThat(s.queuedCount()).isEqualTo(21);
+    assertThat(s.droppedCount()).isEqualTo(5);
+    assertThat(core.bufferedOutboundBytes()).isEqualTo(21_000);
+  }
+
+  @Test
+  void overTheHighWaterMarkAnOfflineSessionPausesNobodyAndDoesNotGrow() throws Exception {
+    BrokerCore core = core(b -> b.outboundHighWaterMark(10_000).outboundLowWaterMark(5_000)
+        .dropPolicy(DropPolicy.DROP_OLDEST));
+    Session away = new Session("away", core, loop, true, null);
+    away.enqueueAll(batch(20, 1000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> core.bufferedOutboundBytes() == 20_000);
+    core.memory().check();
+    assertThat(core.overHighWaterMark()).isTrue();
+    assertThat(away.enqueueAll(batch(3, 1000))).as("its client cannot catch up: no pause").isFalse();
+    await().atMost(Duration.ofSeconds(5)).until(() -> core.stats().stalledSessionDrops() == 3);
+    assertThat(away.queuedCount()).as("drop_oldest: the oldest made room").isEqualTo(20);
+    assertThat(core.bufferedOutboundBytes()).isEqualTo(20_000);
+
+    loop.submit(away::terminate).get(5, TimeUnit.SECONDS);
+    core.memory().check();
+    assertThat(core.overHighWaterMark()).isFalse();
+    // Below the low mark it queues again.
+    Session next = new Session("next", core, loop, true, null);
+    next.enqueueAll(batch(3, 1000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> next.queuedCount() == 3);
+    assertThat(core.stats().stalledSessionDrops()).isEqualTo(3);
   }
 
   @Test

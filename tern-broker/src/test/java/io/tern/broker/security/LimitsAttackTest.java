@@ -175,6 +175,21 @@ class LimitsAttackTest {
   }
 
   @Test
+  void subscriptionsOverThePerClientFilterLengthAreRefusedAndUnsubscribingMakesRoom() throws Exception {
+    start(b -> b.maxSubscriptionBytesPerClient(5));
+    Socket s = connected();
+    // One SUBSCRIBE: "ab", "cd", "ab" again (replaces: not more), "e" (5 in all), "f" (6: refused).
+    s.getOutputStream().write(hex("82190001" + "000261620000026364000002616200" + "0001650000016600"));
+    assertThat(s.getInputStream().readNBytes(9)).containsExactly(0x90, 0x07, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x80);
+    assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(1);
+    s.getOutputStream().write(hex("a206000200026364")); // UNSUBSCRIBE cd
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0xB0, 0x02, 0x00, 0x02);
+    s.getOutputStream().write(hex("820700030002666700")); // "fg": 5 again
+    assertThat(s.getInputStream().readNBytes(5)).containsExactly(0x90, 0x03, 0x00, 0x03, 0x00);
+    assertThat(broker.management().sessions().get(0).subscriptions()).isEqualTo(3);
+  }
+
+  @Test
   void byDefaultAClientMayHoldTensOfThousandsOfSubscriptions() {
     start(b -> { });
     com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient c = com.hivemq.client.mqtt.mqtt3.Mqtt3Client.builder()

@@ -72,8 +72,13 @@ class MemoryBoundsTest {
 
   /** A raw MQTT 3.1.1 client that sends CONNECT (clean session) and reads CONNACK. */
   private Socket raw(String clientId, int keepAliveSeconds) throws IOException {
+    return raw(clientId, keepAliveSeconds, 4096, true);
+  }
+
+  /** A raw MQTT 3.1.1 client with this receive window; without a clean session, CONNACK says one was present. */
+  private Socket raw(String clientId, int keepAliveSeconds, int receiveBuffer, boolean clean) throws IOException {
     Socket s = new Socket();
-    s.setReceiveBufferSize(4096); // before connecting: the window the broker sees
+    s.setReceiveBufferSize(receiveBuffer); // before connecting: the window the broker sees
     s.connect(new java.net.InetSocketAddress("127.0.0.1", broker.port()), 5000);
     sockets.add(s);
     s.setSoTimeout(10_000);
@@ -81,14 +86,14 @@ class MemoryBoundsTest {
     byte[] id = clientId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     connect.write(0x10);
     connect.write(12 + id.length);
-    connect.writeBytes(HexFormat.of().parseHex("00044d5154540402"));
+    connect.writeBytes(HexFormat.of().parseHex(clean ? "00044d5154540402" : "00044d5154540400"));
     connect.write(keepAliveSeconds >> 8);
     connect.write(keepAliveSeconds & 0xFF);
     connect.write(0);
     connect.write(id.length);
     connect.writeBytes(id);
     s.getOutputStream().write(connect.toByteArray());
-    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x00);
+    assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, clean ? 0x00 : 0x01, 0x00);
     return s;
   }
 
@@ -296,56 +301,218 @@ class MemoryBoundsTest {
 
   // ------------------------------------------------------------------ memory-based back-pressure
 
-  @Test
-  void overTheHighWaterMarkAPublisherIsPausedNotDisconnectedAndResumedWhenTheMemoryIsFreed() throws Exception {
-    // No per-session byte bound and room for 100,000 messages: only the broker-wide mark holds.
-    start(b -> b.maxQueuedMessages(100_000).outboundHighWaterMark(4 * MIB).outboundLowWaterMark(2 * MIB));
-    Socket stuck = subscriberThatNeverReads();
-    Socket publisher = raw("pub", 1); // keep alive 1 s: the broker would close it after 1.5 s idle
-    long heapBefore = heapAfterGc();
-    byte[] packet = publishPacket(64 * 1024);
-    int n = 800; // 50 MiB
-    AtomicInteger written = new AtomicInteger();
-    AtomicReference<Throwable> failed = new AtomicReference<>();
-    Thread writer = new Thread(() -> {
+  /** A QoS 1 PUBLISH to {@code load/x} whose payload starts with its index. */
+  private static byte[] qos1PublishPacket(int index, int payloadSize) {
+    byte[] p = publishPacket(payloadSize);
+    int header = p.length - payloadSize - 8; // fixed header: type byte and Remaining Length
+    ByteArrayOutputStream q = new ByteArrayOutputStream();
+    q.write(0x32);
+    int remaining = 2 + 6 + 2 + payloadSize;
+    do {
+      int b = remaining % 128;
+      remaining /= 128;
+      q.write(remaining > 0 ? b | 0x80 : b);
+    } while (remaining > 0);
+    q.write(p, header, 8); // topic
+    int packetId = index % 65535 + 1;
+    q.write(packetId >> 8);
+    q.write(packetId & 0xFF);
+    byte[] payload = new byte[payloadSize];
+    java.nio.ByteBuffer.wrap(payload).putInt(index);
+    q.writeBytes(payload);
+    return q.toByteArray();
+  }
+
+  /** Writes {@code packets} from a thread of its own; the count of those written is in {@code written}. */
+  private static Thread writer(Socket s, List<byte[]> packets, AtomicInteger written, AtomicReference<Throwable> failed) {
+    Thread t = new Thread(() -> {
       try {
-        OutputStream out = publisher.getOutputStream();
-        for (int i = 0; i < n; i++) {
-          out.write(packet);
+        OutputStream out = s.getOutputStream();
+        for (byte[] p : packets) {
+          out.write(p);
           written.incrementAndGet();
         }
       } catch (IOException e) {
         failed.set(e);
       }
     }, "publisher");
-    writer.setDaemon(true);
-    writer.start();
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
 
-    await().atMost(Duration.ofSeconds(20)).until(() -> broker.memoryStats().publisherPauses() > 0);
-    assertThat(broker.memoryStats().overHighWaterMark()).isTrue();
-    // Paused for longer than 1.5 times its keep alive: still connected, and others are served.
-    await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
-    assertServesAClient("other/t");
-    assertThat(writer.isAlive()).as("the publisher's writes are held back").isTrue();
-    assertThat(written.get()).isLessThan(n);
-    long heapGrowth = heapAfterGc() - heapBefore;
+  /**
+   * Reads whole PUBLISH packets (acknowledging QoS 1 ones) until none comes for a second; returns
+   * their payloads' indexes.
+   */
+  private static List<Integer> readPublishedIndexes(Socket s) throws IOException {
+    s.setSoTimeout(1000);
+    java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+    List<Integer> indexes = new ArrayList<>();
+    while (true) {
+      int type;
+      try {
+        type = in.read();
+      } catch (java.net.SocketTimeoutException e) {
+        return indexes;
+      }
+      if (type < 0) {
+        return indexes;
+      }
+      int remaining = 0;
+      for (int shift = 0, b = 0x80; (b & 0x80) != 0; shift += 7) {
+        b = in.readUnsignedByte();
+        remaining |= (b & 0x7F) << shift;
+      }
+      byte[] body = in.readNBytes(remaining);
+      if ((type & 0xF0) == 0x30) {
+        int topicLength = ((body[0] & 0xFF) << 8) | (body[1] & 0xFF);
+        boolean qos1 = (type & 0x06) == 0x02;
+        int offset = 2 + topicLength + (qos1 ? 2 : 0);
+        indexes.add(java.nio.ByteBuffer.wrap(body, offset, 4).getInt());
+        if (qos1) { // PUBACK: the next ones come only as the window opens
+          s.getOutputStream().write(new byte[] {0x40, 0x02, body[2 + topicLength], body[3 + topicLength]});
+        }
+      }
+    }
+  }
+
+  @Test
+  void overTheHighWaterMarkAPublisherWaitsForASlowSubscriberThatKeepsTakingAndNothingIsLost() throws Exception {
+    // No per-session byte bound and room for 100,000 messages: only the broker-wide mark holds.
+    start(b -> b.maxQueuedMessages(100_000).outboundHighWaterMark(4 * MIB).outboundLowWaterMark(2 * MIB));
+    // A subscriber that reads, slowly: about 12 MB/s at best, against a publisher on loopback.
+    Socket slow = raw("slow", 0, 64 * 1024, true);
+    int before = broker.stats().subscriptions();
+    slow.getOutputStream().write(HexFormat.of().parseHex("820b000100066c6f61642f2300")); // load/# QoS 0
+    assertThat(slow.getInputStream().readNBytes(5)).containsExactly(0x90, 0x03, 0x00, 0x01, 0x00);
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().subscriptions() > before);
+    int n = 400; // 25 MiB
+    byte[] packet = publishPacket(64 * 1024);
+    long expected = (long) n * packet.length; // delivered as sent: QoS 0, same topic
+    AtomicLong read = new AtomicLong();
+    Thread reader = new Thread(() -> {
+      byte[] buf = new byte[64 * 1024];
+      try {
+        InputStream in = slow.getInputStream();
+        while (read.get() < expected) {
+          int r = in.read(buf);
+          if (r < 0) {
+            return;
+          }
+          read.addAndGet(r);
+          Thread.sleep(5);
+        }
+      } catch (IOException | InterruptedException e) {
+        // the test fails on the count
+      }
+    }, "slow reader");
+    reader.setDaemon(true);
+    reader.start();
+
+    Socket publisher = raw("pub", 0);
+    AtomicInteger written = new AtomicInteger();
+    AtomicReference<Throwable> failed = new AtomicReference<>();
+    Thread writer = writer(publisher, java.util.Collections.nCopies(n, packet), written, failed);
+    long maxBuffered = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (read.get() < expected && System.nanoTime() < deadline) {
+      maxBuffered = Math.max(maxBuffered, broker.memoryStats().bufferedOutboundBytes());
+      Thread.sleep(2);
+    }
+    writer.join(5000);
     Broker.MemoryStats m = broker.memoryStats();
-    System.out.printf("Paused after %d of %d messages of 64 KiB: buffered %.1f MiB (high water mark 4 MiB), "
-        + "heap +%.1f MiB%n", written.get(), n, m.bufferedOutboundBytes() / (double) MIB, heapGrowth / (double) MIB);
-    assertThat(m.bufferedOutboundBytes()).as("4 MiB and what arrives before a check").isLessThan(8L * MIB);
-    assertThat(heapGrowth).as("heap growth").isLessThan(24L * MIB);
-    assertThat(failed.get()).isNull();
-
-    stuck.close(); // its session ends, its queue goes: below the low mark, the publisher is read again
-    writer.join(TimeUnit.SECONDS.toMillis(30));
+    System.out.printf("25 MiB to a subscriber reading slowly: %d publisher pauses, at most %.1f MiB buffered "
+        + "(high water mark 4 MiB)%n", m.publisherPauses(), maxBuffered / (double) MIB);
+    assertThat(read.get()).as("bytes the slow subscriber got: every message").isEqualTo(expected);
     assertThat(written.get()).isEqualTo(n);
     assertThat(failed.get()).isNull();
+    assertThat(m.publisherPauses()).as("the publisher waited for it").isPositive();
+    assertThat(broker.stats().messagesDropped()).isZero();
+    assertThat(m.stalledSessionDrops()).isZero();
+    assertThat(maxBuffered).as("4 MiB and what arrives before a check").isLessThan(8L * MIB);
     // PINGREQ: the paused publisher's connection is alive.
     publisher.getOutputStream().write(new byte[] {(byte) 0xC0, 0x00});
-    InputStream in = publisher.getInputStream();
-    assertThat(in.readNBytes(2)).containsExactly(0xD0, 0x00);
-    publisher.getOutputStream().write(new byte[] {(byte) 0xE0, 0x00}); // DISCONNECT
-    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().bufferedOutboundBytes() == 0
-        && !broker.memoryStats().overHighWaterMark());
+    assertThat(publisher.getInputStream().readNBytes(2)).containsExactly(0xD0, 0x00);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !broker.memoryStats().overHighWaterMark());
+  }
+
+  @Test
+  void overTheHighWaterMarkAClientThatTakesNothingAndAnOfflineSessionDoNotHoldThePublisherTheyDropInstead()
+      throws Exception {
+    keepsAndDropsOverTheMark(DropPolicy.DROP_NEW);
+  }
+
+  @Test
+  void overTheHighWaterMarkAStalledSessionWithDropOldestKeepsTheNewestMessages() throws Exception {
+    keepsAndDropsOverTheMark(DropPolicy.DROP_OLDEST);
+  }
+
+  /**
+   * A connected client that never reads and a persistent session whose client is away, both on
+   * {@code load/#}, and a subscriber that keeps up, while a publisher sends 50 MiB of QoS 1 messages
+   * against a 4 MiB high water mark and no per-session bound in the way. The stalled sessions stop
+   * pausing the publisher after the stall timeout (the offline one at once) and drop by the policy
+   * instead, so the publisher goes on and the subscriber that keeps up gets everything.
+   */
+  private void keepsAndDropsOverTheMark(DropPolicy policy) throws Exception {
+    start(b -> b.maxQueuedMessages(100_000).outboundHighWaterMark(4 * MIB).outboundLowWaterMark(2 * MIB)
+        .outboundStallTimeout(Duration.ofSeconds(1)).dropPolicy(policy));
+    Socket stuck = subscriberThatNeverReads();
+    Mqtt3BlockingClient away = Mqtt3Client.builder().identifier("away").serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildBlocking();
+    away.connectWith().cleanSession(false).send();
+    away.subscribeWith().topicFilter("load/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    away.disconnect();
+    Mqtt3AsyncClient fast = Mqtt3Client.builder().identifier("fast").serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildAsync();
+    fast.connect().get(5, TimeUnit.SECONDS);
+    AtomicInteger received = new AtomicInteger();
+    fast.subscribeWith().topicFilter("load/#").qos(MqttQos.AT_LEAST_ONCE)
+        .callback(p -> received.incrementAndGet()).send().get(5, TimeUnit.SECONDS);
+    int n = 800; // 50 MiB
+    List<byte[]> packets = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      packets.add(qos1PublishPacket(i, 64 * 1024));
+    }
+    long heapBefore = heapAfterGc(); // with the packets to send
+    Socket publisher = raw("pub", 0);
+    AtomicInteger written = new AtomicInteger();
+    AtomicReference<Throwable> failed = new AtomicReference<>();
+    Thread writer = writer(publisher, packets, written, failed);
+    long maxBuffered = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (received.get() < n && System.nanoTime() < deadline) {
+      maxBuffered = Math.max(maxBuffered, broker.memoryStats().bufferedOutboundBytes());
+      Thread.sleep(2);
+    }
+    writer.join(5000);
+    long heapGrowth = heapAfterGc() - heapBefore;
+    Broker.MemoryStats m = broker.memoryStats();
+    System.out.printf("%s: 50 MiB with a client that takes nothing and an offline session: %d of %d written, "
+        + "%d received by the fast subscriber, %d publisher pauses, %d dropped for stalled sessions, at most "
+        + "%.1f MiB buffered, heap +%.1f MiB%n", policy, written.get(), n, received.get(), m.publisherPauses(),
+        m.stalledSessionDrops(), maxBuffered / (double) MIB, heapGrowth / (double) MIB);
+    assertThat(written.get()).as("the publisher was not held for good").isEqualTo(n);
+    assertThat(failed.get()).isNull();
+    assertThat(received.get()).as("the subscriber that keeps up got everything").isEqualTo(n);
+    assertThat(m.stalledSessionDrops()).as("the stalled sessions dropped").isGreaterThan(n);
+    assertThat(maxBuffered).as("the mark held: stalled sessions did not grow past it").isLessThan(12L * MIB);
+    assertThat(heapGrowth).as("heap growth").isLessThan(32L * MIB);
+    assertThat(stuck.isClosed()).isFalse();
+
+    // The offline session kept what it held when it stalled: the oldest with drop_new, the newest
+    // with drop_oldest.
+    Socket back = raw("away", 0, 64 * 1024, false);
+    List<Integer> kept = readPublishedIndexes(back);
+    System.out.printf("%s: the offline session kept %d messages, %s .. %s%n", policy, kept.size(),
+        kept.isEmpty() ? "-" : kept.get(0), kept.isEmpty() ? "-" : kept.get(kept.size() - 1));
+    assertThat(kept).isNotEmpty().hasSizeLessThan(n / 2).isSorted();
+    if (policy == DropPolicy.DROP_NEW) {
+      assertThat(kept.get(0)).isZero();
+    } else {
+      assertThat(kept.get(kept.size() - 1)).isEqualTo(n - 1);
+    }
+    fast.disconnect().get(5, TimeUnit.SECONDS);
   }
 }

@@ -113,6 +113,9 @@ public final class ServerMetrics implements AutoCloseable {
         b -> b.memoryStats().publisherPauses());
     counter("tern.messages.dropped.queued.bytes", "Of the queue_full drops, those over max_queued_bytes", broker,
         b -> b.memoryStats().queuedBytesDrops());
+    counter("tern.messages.dropped.stalled", "Of the queue_full drops, those for sessions whose client was away or "
+        + "took nothing for outbound_stall_timeout while over outbound_high_water_mark", broker,
+        b -> b.memoryStats().stalledSessionDrops());
     gauge("tern.inbound.buffered.bytes", "Bytes held in packets clients have begun to send and not yet finished "
         + "(4 KiB or more each), against inbound_buffer_limit", broker, b -> b.memoryStats().bufferedInboundBytes());
     counter("tern.inbound.buffer.refusals", "Connections closed because inbound_buffer_limit had no room for their packet",

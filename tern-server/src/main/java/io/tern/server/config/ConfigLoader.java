@@ -105,12 +105,14 @@ public final class ConfigLoader {
     "connect_timeout", "max_client_id_length", "max_qos", "max_connections", "max_connection_rate_per_address",
     "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
     "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive", "max_queued_bytes",
-    "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit"
+    "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit", "outbound_stall_timeout",
+    "max_subscription_bytes_per_client"
   };
 
   static final String[] MQTT_KEYS = {
     "retain_available", "wildcard_subscriptions", "subscription_identifiers", "shared_subscriptions",
-    "shared_subscription_policy", "outbound_topic_aliases", "response_information", "max_retained_messages"
+    "shared_subscription_policy", "outbound_topic_aliases", "response_information", "max_retained_messages",
+    "max_retained_bytes"
   };
 
   private List<ListenerConfig> listeners(Value value) {
@@ -249,7 +251,10 @@ public final class ConfigLoader {
         s.bytes("max_queued_bytes", d.maxQueuedBytes(), false, b -> b::maxQueuedBytes),
         s.bytes("outbound_high_water_mark", d.outboundHighWaterMark(), true, b -> b::outboundHighWaterMark),
         s.bytes("outbound_low_water_mark", d.outboundLowWaterMark(), true, null),
-        s.bytes("inbound_buffer_limit", d.inboundBufferLimit(), true, b -> b::inboundBufferLimit));
+        s.bytes("inbound_buffer_limit", d.inboundBufferLimit(), true, b -> b::inboundBufferLimit),
+        s.duration("outbound_stall_timeout", d.outboundStallTimeout(), b -> b::outboundStallTimeout),
+        s.bytes("max_subscription_bytes_per_client", d.maxSubscriptionBytesPerClient(), false,
+            b -> b::maxSubscriptionBytesPerClient));
   }
 
   /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */
@@ -306,7 +311,8 @@ public final class ConfigLoader {
         choice(s.get("shared_subscription_policy"), SharedSubscriptionPolicy.class, d.sharedSubscriptionPolicy()),
         choice(s.get("outbound_topic_aliases"), TopicAliasPolicy.class, d.outboundTopicAliases()),
         responseInformation(s.get("response_information"), d.responseInformation()),
-        s.integer("max_retained_messages", d.maxRetainedMessages(), b -> b::maxRetainedMessages));
+        s.integer("max_retained_messages", d.maxRetainedMessages(), b -> b::maxRetainedMessages),
+        s.bytes("max_retained_bytes", d.maxRetainedBytes(), true, b -> b::maxRetainedBytes));
   }
 
   private String responseInformation(Value value, String fallback) {

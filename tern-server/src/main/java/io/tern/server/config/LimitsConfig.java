@@ -34,6 +34,10 @@ import java.util.Objects;
  * @param outboundLowWaterMark below which paused publishers are read again; 0: half the high mark
  * @param inboundBufferLimit bytes all connections may hold in packets not yet received whole; 0: the
  *     broker's default, a quarter of the JVM's maximum heap
+ * @param outboundStallTimeout over the high water mark, how long a session's client may take nothing
+ *     before the session drops new messages instead of pausing its publishers
+ * @param maxSubscriptionBytesPerClient the length of one session's topic filters together, in
+ *     characters
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -57,11 +61,14 @@ public record LimitsConfig(
     long maxQueuedBytes,
     long outboundHighWaterMark,
     long outboundLowWaterMark,
-    long inboundBufferLimit) {
+    long inboundBufferLimit,
+    Duration outboundStallTimeout,
+    long maxSubscriptionBytesPerClient) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
     Objects.requireNonNull(connectTimeout, "connectTimeout");
+    Objects.requireNonNull(outboundStallTimeout, "outboundStallTimeout");
   }
 
   /** Without the MQTT 5 limits: they take the broker's defaults. */
@@ -73,7 +80,8 @@ public record LimitsConfig(
         maxClientIdLength, maxQos, maxConnections, maxConnectionRatePerAddress, maxTopicLength, maxTopicLevels,
         maxSubscriptionsPerClient, disconnectOnDeniedPublish, BrokerConfig.defaults().receiveMaximum(),
         BrokerConfig.defaults().topicAliasMaximum(), BrokerConfig.defaults().maxSessionExpiryInterval(),
-        BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxQueuedBytes(), 0, 0, 0);
+        BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxQueuedBytes(), 0, 0, 0,
+        BrokerConfig.defaults().outboundStallTimeout(), BrokerConfig.defaults().maxSubscriptionBytesPerClient());
   }
 
   public static LimitsConfig defaults() {
@@ -82,7 +90,7 @@ public record LimitsConfig(
         d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
         d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
         d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
-        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0, 0);
+        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0, 0, d.outboundStallTimeout(), d.maxSubscriptionBytesPerClient());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -105,7 +113,9 @@ public record LimitsConfig(
         .maxSessionExpiryInterval(maxSessionExpiry)
         .serverKeepAlive(serverKeepAlive)
         .maxQueuedBytes(maxQueuedBytes)
-        .outboundLowWaterMark(outboundLowWaterMark);
+        .outboundLowWaterMark(outboundLowWaterMark)
+        .outboundStallTimeout(outboundStallTimeout)
+        .maxSubscriptionBytesPerClient(maxSubscriptionBytesPerClient);
     if (outboundHighWaterMark > 0) {
       b.outboundHighWaterMark(outboundHighWaterMark);
     }

@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param responseInformation sent to MQTT 5 clients that ask for it; null for none
  * @param maxRetainedMessages retained messages kept at most (a client's retained PUBLISH to a new
  *     topic beyond it is refused with 0x97 Quota exceeded); 0: no limit
+ * @param maxRetainedBytes bytes of retained messages kept at most (payload and topic); 0: the
+ *     broker's default, a quarter of the JVM's maximum heap
  */
 public record MqttConfig(
     boolean retainAvailable,
@@ -27,7 +29,8 @@ public record MqttConfig(
     SharedSubscriptionPolicy sharedSubscriptionPolicy,
     TopicAliasPolicy outboundTopicAliases,
     String responseInformation,
-    int maxRetainedMessages) {
+    int maxRetainedMessages,
+    long maxRetainedBytes) {
 
   public MqttConfig {
     Objects.requireNonNull(sharedSubscriptionPolicy, "sharedSubscriptionPolicy");
@@ -38,7 +41,7 @@ public record MqttConfig(
     BrokerConfig d = BrokerConfig.defaults();
     return new MqttConfig(d.retainAvailable(), d.wildcardSubscriptionsAvailable(),
         d.subscriptionIdentifiersAvailable(), d.sharedSubscriptionsAvailable(), d.sharedSubscriptionPolicy(),
-        d.outboundTopicAliases(), d.responseInformation(), d.maxRetainedMessages());
+        d.outboundTopicAliases(), d.responseInformation(), d.maxRetainedMessages(), 0);
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -50,5 +53,8 @@ public record MqttConfig(
         .outboundTopicAliases(outboundTopicAliases)
         .responseInformation(responseInformation)
         .maxRetainedMessages(maxRetainedMessages);
+    if (maxRetainedBytes > 0) {
+      b.maxRetainedBytes(maxRetainedBytes);
+    }
   }
 }

@@ -136,9 +136,13 @@ class ConfigLoaderTest {
           outbound_topic_aliases: none
           response_information: responses/
           max_retained_messages: 5000
+          max_retained_bytes: 64MiB
         """);
     BrokerConfig b = c.toBrokerConfig();
     assertThat(b.maxRetainedMessages()).isEqualTo(5000);
+    assertThat(b.maxRetainedBytes()).isEqualTo(64L << 20);
+    assertThat(parse("mqtt:\n  max_retained_bytes: auto\n").toBrokerConfig().maxRetainedBytes())
+        .isEqualTo(Runtime.getRuntime().maxMemory() / 4);
     assertThat(b.receiveMaximum()).isEqualTo(10);
     assertThat(b.topicAliasMaximum()).isZero();
     assertThat(b.maxSessionExpiryInterval()).isEqualTo(7200);
@@ -180,6 +184,12 @@ class ConfigLoaderTest {
     assertThat(auto.maxQueuedBytes()).isZero();
     BrokerConfig highOnly = parse("limits:\n  outbound_high_water_mark: 64MiB\n").toBrokerConfig();
     assertThat(highOnly.outboundLowWaterMark()).isEqualTo(32L << 20);
+    assertThat(highOnly.outboundStallTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(parse("limits:\n  outbound_stall_timeout: 30s\n").toBrokerConfig().outboundStallTimeout())
+        .isEqualTo(Duration.ofSeconds(30));
+    assertThat(highOnly.maxSubscriptionBytesPerClient()).isEqualTo(16L << 20);
+    assertThat(parse("limits:\n  max_subscription_bytes_per_client: 1MiB\n").toBrokerConfig()
+        .maxSubscriptionBytesPerClient()).isEqualTo(1L << 20);
   }
 
   @Test
@@ -187,6 +197,8 @@ class ConfigLoaderTest {
     assertRejected("limits:\n  max_queued_bytes: -1\n", "limits.max_queued_bytes");
     assertRejected("limits:\n  max_queued_bytes: lots\n", "limits.max_queued_bytes");
     assertRejected("limits:\n  outbound_high_water_mark: 0\n", "limits.outbound_high_water_mark");
+    assertRejected("limits:\n  outbound_stall_timeout: 0s\n", "limits.outbound_stall_timeout");
+    assertRejected("limits:\n  max_subscription_bytes_per_client: 0\n", "limits.max_subscription_bytes_per_client");
     assertThatThrownBy(() -> parse("limits:\n  outbound_high_water_mark: 1MiB\n  outbound_low_water_mark: 2MiB\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("low water mark must be below the high");
   }
@@ -201,6 +213,8 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_session_expiry");
     assertThatThrownBy(() -> parse("mqtt:\n  max_retained_messages: -1\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("mqtt.max_retained_messages");
+    assertThatThrownBy(() -> parse("mqtt:\n  max_retained_bytes: 0\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("mqtt.max_retained_bytes");
     assertThatThrownBy(() -> parse("mqtt:\n  shared_subscription_policy: random\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("round_robin, least_loaded");
     assertThatThrownBy(() -> parse("mqtt:\n  retain: true\n"))
