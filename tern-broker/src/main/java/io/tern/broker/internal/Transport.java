@@ -155,6 +155,9 @@ public final class Transport {
               }
             });
         Channel ch = b.bind(l.host(), l.port()).syncUninterruptibly().channel();
+        // After Netty's acceptor, which the bind has added: it pauses accepting for a second on an
+        // error, then passes the error on, here instead of to the pipeline's tail (a WARN each time).
+        ch.pipeline().addLast("accept-errors", new AcceptErrors(l.name()));
         serverChannels.put(l.name(), ch);
         int port = ((InetSocketAddress) ch.localAddress()).getPort();
         boundPorts.put(l.name(), port);
@@ -197,6 +200,39 @@ public final class Transport {
       p.addLast("ws-reject-http", WebSocketFrames.RejectHttp.INSTANCE);
       p.addLast("ws-in", webSocketFrames);
       p.addLast("ws-out", WebSocketFrames.Encoder.INSTANCE);
+    }
+  }
+
+  /**
+   * Errors of a listener's server channel: an accept that failed, mostly for want of file
+   * descriptors (EMFILE at the open files limit). Netty's acceptor stops accepting for a second
+   * and retries, so at the limit this comes once a second: logged once, then at most once a minute
+   * with the number of failures meanwhile, rather than a warning with a stack trace each time.
+   * On the listener's (boss) loop.
+   */
+  static final class AcceptErrors extends io.netty.channel.ChannelInboundHandlerAdapter {
+    static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private final String listener;
+    private long loggedAtNanos;
+    private boolean logged;
+    private long failures;
+
+    AcceptErrors(String listener) {
+      this.listener = listener;
+    }
+
+    @Override
+    public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+      failures++;
+      long now = System.nanoTime();
+      if (!logged || now - loggedAtNanos >= LOG_EVERY_NANOS) {
+        log.warn("Listener {}: cannot accept connections: {} ({} failure{} since the last line; new connections "
+            + "are retried each second; at the open files limit, raise it: ulimit -n, LimitNOFILE)", listener, cause,
+            failures, failures == 1 ? "" : "s");
+        logged = true;
+        loggedAtNanos = now;
+        failures = 0;
+      }
     }
   }
 

@@ -60,7 +60,10 @@ final class WebSocketFrames {
       if (frame instanceof BinaryWebSocketFrame || frame instanceof ContinuationWebSocketFrame) {
         out.add(frame.content().retain());
       } else {
-        ctx.close(); // MQTT-6.0.0-1: text frames close the connection
+        // MQTT-6.0.0-1: any other data frame closes the connection. Thrown, so that the connection
+        // counts it and logs one line as for a corrupt frame (MqttConnection.exceptionCaught).
+        throw new io.netty.handler.codec.DecoderException(
+            "a text frame: MQTT goes in binary WebSocket frames (MQTT-6.0.0-1)");
       }
     }
 

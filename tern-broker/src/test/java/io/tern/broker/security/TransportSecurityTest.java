@@ -319,6 +319,46 @@ class TransportSecurityTest {
 
   @Test
   void aCorruptWebSocketFrameIsAProtocolErrorWithOneLogLineAndNoStackTrace() throws Exception {
+    List<ch.qos.logback.classic.spi.ILoggingEvent> lines = connectionLog(() -> {
+      broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+      RawWebSocket c = new RawWebSocket(broker.port());
+      c.send(new byte[] {(byte) 0x82, 0x02, (byte) 0xc0, 0x00}); // a client frame without a mask (RFC 6455 5.1)
+      byte[] close = c.readFrame();
+      assertThat(((close[0] & 0xff) << 8) | (close[1] & 0xff)).as("close status").isEqualTo(1002);
+      // Netty's close handler then sends its own 1000 "Bye", not knowing of the decoder's: read to the end.
+      assertThat(c.in.readNBytes(64)).hasSizeLessThan(64);
+      await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().protocolErrors() == 1);
+    });
+    assertThat(lines).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+      assertThat(e.getFormattedMessage()).contains("(before CONNECT)").contains("not masked");
+      assertThat(e.getThrowableProxy()).isNull();
+    });
+  }
+
+  @Test
+  void aTextFrameClosesTheConnectionWithOneLogLine() throws Exception {
+    List<ch.qos.logback.classic.spi.ILoggingEvent> lines = connectionLog(() -> {
+      broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+      RawWebSocket c = new RawWebSocket(broker.port());
+      // A text frame, valid UTF-8 (Netty's frame decoder refuses invalid text itself).
+      c.send(new byte[] {(byte) 0x81, (byte) 0x82, 0, 0, 0, 0, 'h', 'i'});
+      assertThat(c.in.readNBytes(64)).as("closed").hasSizeLessThan(64);
+      await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().protocolErrors() == 1);
+    });
+    assertThat(lines).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+      assertThat(e.getFormattedMessage()).contains("(before CONNECT)").contains("text frame");
+      assertThat(e.getThrowableProxy()).isNull();
+    });
+  }
+
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /** What MqttConnection logs at INFO and above while {@code body} runs. */
+  private static List<ch.qos.logback.classic.spi.ILoggingEvent> connectionLog(Body body) throws Exception {
     ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
         "io.tern.broker.internal.MqttConnection");
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
@@ -328,23 +368,12 @@ class TransportSecurityTest {
     ch.qos.logback.classic.Level level = logger.getLevel();
     logger.setLevel(ch.qos.logback.classic.Level.INFO); // logback-test.xml may keep tests quieter
     try {
-      broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
-      RawWebSocket c = new RawWebSocket(broker.port());
-      c.send(new byte[] {(byte) 0x82, 0x02, (byte) 0xc0, 0x00}); // a client frame without a mask (RFC 6455 5.1)
-      byte[] close = c.readFrame();
-      assertThat(((close[0] & 0xff) << 8) | (close[1] & 0xff)).as("close status").isEqualTo(1002);
-      // Netty's close handler then sends its own 1000 "Bye", not knowing of the decoder's: read to the end.
-      assertThat(c.in.readNBytes(64)).hasSizeLessThan(64);
-      await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().protocolErrors() == 1);
-      assertThat(lines.list).singleElement().satisfies(e -> {
-        assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
-        assertThat(e.getFormattedMessage()).contains("(before CONNECT)").contains("not masked");
-        assertThat(e.getThrowableProxy()).isNull();
-      });
+      body.run();
     } finally {
       logger.detachAppender(lines);
       logger.setLevel(level);
     }
+    return lines.list;
   }
 
   /** A QoS 1 PUBLISH of 40,000 bytes in all: topic "t", packet id 1, MQTT 5. */

@@ -263,6 +263,32 @@ class TernJarIT {
   }
 
   @Test
+  void atTheOpenFilesLimitAcceptFailuresAreLoggedOnceNotEverySecond() throws Exception {
+    int port = TernProcess.freePort();
+    TernProcess tern = TernProcess.startWithOpenFilesLimit(120, "--port", Integer.toString(port), "--bind", "127.0.0.1");
+    toClose.add(tern);
+    tern.awaitStarted();
+    List<java.net.Socket> sockets = new ArrayList<>();
+    try {
+      // The kernel completes the connections (its accept queue); the broker runs out of
+      // descriptors accepting them, and its acceptor retries once a second.
+      for (int i = 0; i < 200; i++) {
+        sockets.add(new java.net.Socket(InetAddress.getLoopbackAddress(), port));
+      }
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> tern.lines().stream().anyMatch(l -> l.contains("cannot accept connections")));
+      await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true); // three more retries
+      assertThat(tern.lines()).filteredOn(l -> l.contains("cannot accept connections")).singleElement().asString()
+          .contains("Too many open files").contains("ulimit -n");
+      assertThat(tern.lines()).noneMatch(l -> l.contains("tail of the pipeline") || l.contains("\tat "));
+    } finally {
+      for (java.net.Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void aPortInUseExitsOneWithOneErrorLineAndNoStackTrace() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       TernProcess tern = start("--port", Integer.toString(taken.getLocalPort()), "--bind", "127.0.0.1");

@@ -61,13 +61,35 @@ final class TernProcess implements AutoCloseable {
     }
   }
 
-  /** Starts the jar in {@code workDir}: a restart in the same directory finds the same ./data. */
-  static TernProcess start(Path workDir, String... args) {
+  /**
+   * Starts the jar in a new empty working directory with at most {@code openFiles} file
+   * descriptors (soft and hard limit, so that the JVM cannot raise it), through bash's ulimit.
+   */
+  static TernProcess startWithOpenFilesLimit(int openFiles, String... args) {
+    try {
+      Path dir = Files.createTempDirectory("tern-it-");
+      List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""));
+      command.addAll(javaJar(args));
+      TernProcess tern = new TernProcess(new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start());
+      tern.ownDir = dir;
+      return tern;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static List<String> javaJar(String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
     command.add(jar().toAbsolutePath().toString());
     command.addAll(List.of(args));
+    return command;
+  }
+
+  /** Starts the jar in {@code workDir}: a restart in the same directory finds the same ./data. */
+  static TernProcess start(Path workDir, String... args) {
+    List<String> command = javaJar(args);
     try {
       return new TernProcess(new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start());
     } catch (IOException e) {
