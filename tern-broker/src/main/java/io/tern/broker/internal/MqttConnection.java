@@ -100,6 +100,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * buffer every answer: 34 MB of PINGREQs held 2.4 GB of heap. Read again once writable.
    */
   private boolean pausedByOutbound;
+  /** When a subscription refused over a per-client quota was last logged ({@link #QUOTA_LOG_NANOS}); 0: never. */
+  private long quotaLoggedAtNanos;
+  /** A connection's quota refusals are logged at most this often: one line, not one per SUBSCRIBE it repeats. */
+  static final long QUOTA_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
   static final long UNREAD_ANSWERS_PAUSE = 1024 * 1024;
   /** Registered with {@link OutboundMemory} to be resumed below the low water mark (once at a time). */
   private boolean waitingForMemory;
@@ -1051,7 +1055,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     int held = session.subscriptionCount();
     long heldChars = session.subscriptionFilterChars();
     java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
-    boolean overQuota = false;
+    // overQuota: whether a quota refusal of this SUBSCRIBE, or of this connection in the last
+    // minute, was logged; the next ones are only counted.
+    boolean overQuota = quotaLoggedAtNanos != 0 && System.nanoTime() - quotaLoggedAtNanos < QUOTA_LOG_NANOS;
     for (int i = 0; i < n; i++) {
       Subscription sub = s.subscriptions().get(i);
       boolean shared = Topics.isShared(sub.filter());
@@ -1069,7 +1075,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       boolean replaces = session.hasSubscription(sub.filter()) || (adding != null && adding.contains(sub.filter()));
       int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, heldChars,
           replaces, !overQuota);
-      overQuota |= granted == ReasonCodes.QUOTA_EXCEEDED;
+      if (granted == ReasonCodes.QUOTA_EXCEEDED && !overQuota) {
+        overQuota = true;
+        quotaLoggedAtNanos = System.nanoTime() | 1; // never 0
+      }
       if (granted < 0x80 && !replaces) {
         held++;
         heldChars += sub.filter().length();

@@ -190,6 +190,33 @@ class LimitsAttackTest {
   }
 
   @Test
+  void aClientRepeatingRefusedSubscribesIsLoggedOnceAndCountedEachTime() throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.tern.broker.internal.Access");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    ch.qos.logback.classic.Level level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.INFO);
+    try {
+      start(b -> b.maxSubscriptionsPerClient(1));
+      Socket s = connected();
+      s.getOutputStream().write(hex("82060001000161008206000200016200")); // a, then b: refused
+      assertThat(s.getInputStream().readNBytes(10)).containsExactly(0x90, 0x03, 0x00, 0x01, 0x00, 0x90, 0x03, 0x00, 0x02, 0x80);
+      for (int i = 3; i < 50; i++) { // b again and again
+        s.getOutputStream().write(hex("820600" + String.format("%02x", i) + "0001620" + "0"));
+        assertThat(s.getInputStream().readNBytes(5)).containsExactly(0x90, 0x03, 0x00, i, 0x80);
+      }
+      assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(48);
+      assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("refused")).hasSize(1);
+    } finally {
+      logger.detachAppender(lines);
+      logger.setLevel(level);
+    }
+  }
+
+  @Test
   void byDefaultAClientMayHoldTensOfThousandsOfSubscriptions() {
     start(b -> { });
     com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient c = com.hivemq.client.mqtt.mqtt3.Mqtt3Client.builder()
