@@ -323,6 +323,16 @@ class MemoryBoundsTest {
     return q.toByteArray();
   }
 
+  /** Waits (at most 60 s) until {@code done}, sampling the broker's buffered outbound bytes: the most seen. */
+  private long mostBufferedUntil(String what, java.util.function.BooleanSupplier done) {
+    AtomicLong most = new AtomicLong();
+    await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(2)).until(() -> {
+      most.accumulateAndGet(broker.memoryStats().bufferedOutboundBytes(), Math::max);
+      return done.getAsBoolean();
+    });
+    return most.get();
+  }
+
   /** Writes {@code packets} from a thread of its own; the count of those written is in {@code written}. */
   private static Thread writer(Socket s, List<byte[]> packets, AtomicInteger written, AtomicReference<Throwable> failed) {
     Thread t = new Thread(() -> {
@@ -414,12 +424,7 @@ class MemoryBoundsTest {
     AtomicInteger written = new AtomicInteger();
     AtomicReference<Throwable> failed = new AtomicReference<>();
     Thread writer = writer(publisher, java.util.Collections.nCopies(n, packet), written, failed);
-    long maxBuffered = 0;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (read.get() < expected && System.nanoTime() < deadline) {
-      maxBuffered = Math.max(maxBuffered, broker.memoryStats().bufferedOutboundBytes());
-      Thread.sleep(2);
-    }
+    long maxBuffered = mostBufferedUntil("every message reached the slow subscriber", () -> read.get() == expected);
     writer.join(5000);
     Broker.MemoryStats m = broker.memoryStats();
     System.out.printf("25 MiB to a subscriber reading slowly: %d publisher pauses, at most %.1f MiB buffered "
@@ -480,12 +485,8 @@ class MemoryBoundsTest {
     AtomicInteger written = new AtomicInteger();
     AtomicReference<Throwable> failed = new AtomicReference<>();
     Thread writer = writer(publisher, packets, written, failed);
-    long maxBuffered = 0;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (received.get() < n && System.nanoTime() < deadline) {
-      maxBuffered = Math.max(maxBuffered, broker.memoryStats().bufferedOutboundBytes());
-      Thread.sleep(2);
-    }
+    long maxBuffered = mostBufferedUntil("the publisher goes on and the subscriber that keeps up gets everything",
+        () -> received.get() == n);
     writer.join(5000);
     long heapGrowth = heapAfterGc() - heapBefore;
     Broker.MemoryStats m = broker.memoryStats();
