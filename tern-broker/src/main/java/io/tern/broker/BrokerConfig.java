@@ -690,10 +690,11 @@ public final class BrokerConfig {
       check(outboundLowWaterMark >= 0 && outboundLowWaterMark < outboundHighWaterMark,
           "outbound low water mark must be below the high water mark");
       check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect timeout must be positive");
-      check(!outboundStallTimeout.isNegative() && !outboundStallTimeout.isZero(), "outbound stall timeout must be positive");
+      check(!outboundStallTimeout.isNegative() && !outboundStallTimeout.isZero()
+          && outboundStallTimeout.compareTo(Duration.ofDays(365)) <= 0, "outbound stall timeout must be above 0 and at most 365 days");
       check(maxClientIdLength >= 23 && maxClientIdLength <= 65535, "max client id length must be 23..65535");
       check(maxQos >= 0 && maxQos <= 2, "max QoS must be 0, 1 or 2");
-      check(ioThreads >= 0, "io threads must be >= 0");
+      check(ioThreads >= 0 && ioThreads <= 1024, "io threads must be 0..1024 (0: one per processor)");
       check(receiveMaximum >= 1 && receiveMaximum <= 65535, "receive maximum must be 1..65535");
       check(topicAliasMaximum >= 0 && topicAliasMaximum <= 65535, "topic alias maximum must be 0..65535");
       check(serverKeepAlive >= 0 && serverKeepAlive <= 65535, "server keep alive must be 0..65535 seconds");

@@ -121,6 +121,16 @@ public final class TernServer implements Callable<Integer> {
     } catch (AuthFileException e) {
       throw new ConfigException(source, null, e.getMessage());
     }
+    if (config.admin().active() && config.admin().passwordFile() != null) {
+      // Read once here, as auth.password_file is: a missing or invalid file is a configuration
+      // error (exit 2, one line) before any listener binds, not a failure after the MQTT one has.
+      try {
+        io.tern.server.auth.PasswordFile.load(config.admin().passwordFile());
+      } catch (AuthFileException e) {
+        auth.close();
+        throw new ConfigException(source, "admin.password_file", e.getMessage());
+      }
+    }
     return new ServerProcess(config, source, auth).run();
   }
 

@@ -10,6 +10,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -42,7 +45,7 @@ final class TlsContext {
     try {
       this.stamp = stamp();
       this.current = build(config);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IllegalArgumentException("listener " + listenerName + ": cannot load TLS files: " + e.getMessage(), e);
     }
     log.info("Listener {}: TLS with {} ({}, client certificates {})", listenerName, provider(),
@@ -69,14 +72,15 @@ final class TlsContext {
     if (now.equals(stamp)) {
       return;
     }
+    // Tried once per change of the files: a file that does not load is warned about once, and
+    // tried again when it (or another of them) changes, such as the key written after the certificate.
+    stamp = now;
     try {
-      SslContext fresh = build(config);
-      stamp = now;
-      current = fresh;
+      current = build(config);
       log.info("Listener {}: TLS certificate files changed, reloaded (new connections use them)", listenerName);
-    } catch (IOException | RuntimeException e) {
-      log.warn("Listener {}: TLS files changed but do not load ({}); keeping the current certificate",
-          listenerName, e.getMessage());
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      log.warn("Listener {}: TLS files changed but do not load ({}); keeping the current certificate until "
+          + "they change again", listenerName, e.getMessage());
     }
   }
 
@@ -95,9 +99,11 @@ final class TlsContext {
     return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
   }
 
-  private static SslContext build(TlsConfig c) throws SSLException {
-    SslContextBuilder b = SslContextBuilder
-        .forServer(c.certificateChain().toFile(), c.privateKey().toFile(), c.keyPassword())
+  private static SslContext build(TlsConfig c) throws SSLException, GeneralSecurityException {
+    X509Certificate[] chain = Pem.certificates(c.certificateChain());
+    PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
+    checkKeyMatches(key, chain[0], c);
+    SslContextBuilder b = SslContextBuilder.forServer(key, c.keyPassword(), chain)
         .sslProvider(provider())
         .protocols(c.protocols());
     if (!c.ciphers().isEmpty()) {
@@ -108,6 +114,66 @@ final class TlsContext {
       b.clientAuth(c.clientAuth() == TlsConfig.ClientAuth.REQUIRED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
     }
     return b.build();
+  }
+
+  /**
+   * Refuses a private key that is not the certificate's: the context would build, and every
+   * handshake then fail ("General OpenSslEngine problem"), so a rotation that writes the key and
+   * the certificate one after the other would take the listener down. Checked by signing with the
+   * key and verifying with the certificate's public key.
+   */
+  static void checkKeyMatches(PrivateKey read, X509Certificate cert, TlsConfig c) throws GeneralSecurityException {
+    // Netty reads PEM through Bouncy Castle when it is on the class path, and its keys (algorithm
+    // "ECDSA") are not the JDK's: the JDK's Signature takes the key again from its encoding.
+    String kind = read.getAlgorithm().equals("ECDSA") ? "EC" : read.getAlgorithm();
+    String algorithm = switch (kind) {
+      case "RSA" -> "SHA256withRSA";
+      case "EC" -> "SHA256withECDSA";
+      case "Ed25519", "Ed448", "EdDSA" -> kind;
+      case "DSA" -> "SHA256withDSA";
+      default -> null; // a kind of key the JDK has no plain signature for: left to the handshake
+    };
+    if (algorithm == null || !"PKCS#8".equals(read.getFormat())) {
+      return;
+    }
+    PrivateKey key = java.security.KeyFactory.getInstance(kind)
+        .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(read.getEncoded()));
+    byte[] probe = "tern key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    Signature sign = Signature.getInstance(algorithm);
+    sign.initSign(key);
+    sign.update(probe);
+    byte[] signature = sign.sign();
+    Signature verify = Signature.getInstance(algorithm);
+    try {
+      verify.initVerify(cert.getPublicKey());
+      verify.update(probe);
+      if (verify.verify(signature)) {
+        return;
+      }
+    } catch (java.security.InvalidKeyException | java.security.SignatureException e) {
+      // another kind of key than the certificate's
+    }
+    throw new GeneralSecurityException("the private key " + c.privateKey() + " is not the key of the certificate "
+        + c.certificateChain() + " (" + cert.getSubjectX500Principal().getName() + ")");
+  }
+
+  /** Netty's PEM readers (every key format it takes, encrypted ones too), which it keeps protected. */
+  private abstract static class Pem extends SslContext {
+    static X509Certificate[] certificates(Path file) throws java.security.cert.CertificateException {
+      X509Certificate[] chain = toX509Certificates(file.toFile());
+      if (chain == null || chain.length == 0) {
+        throw new java.security.cert.CertificateException("no certificate in " + file);
+      }
+      return chain;
+    }
+
+    static PrivateKey privateKey(Path file, String password) throws GeneralSecurityException {
+      try {
+        return toPrivateKey(file.toFile(), password);
+      } catch (IOException e) {
+        throw new java.security.KeyException("cannot read the private key " + file + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   /** The user name a verified client certificate stands for, by the listener's rule; null if none. */

@@ -201,6 +201,39 @@ class TransportSecurityTest {
         .until(() -> !serverCertificate().getSerialNumber().equals(before.getSerialNumber()));
   }
 
+  @Test
+  void aKeyThatIsNotTheCertificatesIsRefusedAtStart() throws Exception {
+    TestCertificates.Issued other = certs.client("other");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(Listener.tls("127.0.0.1", 0,
+            TlsConfig.builder(certs.serverCert, other.keyFile()).build())))
+        .hasMessageContaining("is not the key of the certificate");
+  }
+
+  @Test
+  void aChangedKeyThatIsNotTheCertificatesKeepsTheOldOneWithOneWarning() throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.tern.broker.internal.TlsContext");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      start(Listener.tls("127.0.0.1", 0, tls().reloadCheckInterval(Duration.ofMillis(100)).build()));
+      X509Certificate before = serverCertificate();
+      // The key of another certificate written over the server's: as a rotation half done.
+      Files.copy(certs.client("other").keyFile(), certs.serverKey, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.setLastModifiedTime(certs.serverKey, java.nio.file.attribute.FileTime.fromMillis(0));
+      await().atMost(Duration.ofSeconds(10)).until(() -> lines.list.stream()
+          .anyMatch(e -> e.getFormattedMessage().contains("is not the key of the certificate")));
+      await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> true); // 5 more checks
+      assertThat(lines.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).hasSize(1);
+      assertThat(serverCertificate().getSerialNumber()).as("handshakes go on with the old pair")
+          .isEqualTo(before.getSerialNumber());
+    } finally {
+      logger.detachAppender(lines);
+    }
+  }
+
   private X509Certificate serverCertificate() throws Exception {
     try (SSLSocket s = (SSLSocket) certs.socketFactory(null).createSocket("127.0.0.1", broker.port())) {
       s.setSoTimeout(5000);

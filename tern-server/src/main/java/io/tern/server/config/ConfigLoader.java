@@ -183,6 +183,18 @@ public final class ConfigLoader {
     throw error(value.path, "listener type '" + type + "' is not one of mqtt, mqtts, ws, wss");
   }
 
+  /** Whether the TLS provider the broker uses (OpenSSL when available, else the JDK's) knows this suite. */
+  private static boolean knownCipher(String name) {
+    if (io.netty.handler.ssl.OpenSsl.isAvailable()) {
+      return io.netty.handler.ssl.OpenSsl.isCipherSuiteAvailable(name);
+    }
+    try {
+      return List.of(javax.net.ssl.SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites()).contains(name);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      return true; // no default context to ask: the broker's start will say
+    }
+  }
+
   private io.tern.broker.TlsConfig tls(Section s) {
     String cert = s.text("cert", null);
     String key = s.text("key", null);
@@ -192,7 +204,14 @@ public final class ConfigLoader {
     io.tern.broker.TlsConfig.Builder b = io.tern.broker.TlsConfig.builder(java.nio.file.Path.of(cert), java.nio.file.Path.of(key))
         .keyPassword(s.text("key_password", null));
     b.protocols(s.strings("protocols", List.of("TLSv1.3", "TLSv1.2")));
-    b.ciphers(s.strings("ciphers", List.of()));
+    List<String> ciphers = s.strings("ciphers", List.of());
+    for (int i = 0; i < ciphers.size(); i++) {
+      if (!knownCipher(ciphers.get(i))) {
+        throw error(join(s.path, "ciphers") + "[" + i + "]", "unknown cipher suite '" + ciphers.get(i)
+            + "' (give the IANA name, such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)");
+      }
+    }
+    b.ciphers(ciphers);
     String ca = s.text("ca", null);
     if (ca != null) {
       b.trustedCertificates(java.nio.file.Path.of(ca));
@@ -228,6 +247,18 @@ public final class ConfigLoader {
   }
 
   private LimitsConfig limits(Section s) {
+    LimitsConfig limits = limitsAsWritten(s);
+    // The one rule between two keys: named here, as the broker's own check could not say which key.
+    long high = limits.outboundHighWaterMark() > 0 ? limits.outboundHighWaterMark()
+        : BrokerConfig.defaults().outboundHighWaterMark();
+    if (limits.outboundLowWaterMark() >= high) {
+      throw error(join(s.path, "outbound_low_water_mark"), "must be below outbound_high_water_mark (" + high
+          + " bytes), got " + limits.outboundLowWaterMark());
+    }
+    return limits;
+  }
+
+  private LimitsConfig limitsAsWritten(Section s) {
     LimitsConfig d = LimitsConfig.defaults();
     return new LimitsConfig(
         s.size("max_packet_size", d.maxPacketSize(), b -> b::maxPacketSize),

@@ -199,8 +199,10 @@ class ConfigLoaderTest {
     assertRejected("limits:\n  outbound_high_water_mark: 0\n", "limits.outbound_high_water_mark");
     assertRejected("limits:\n  outbound_stall_timeout: 0s\n", "limits.outbound_stall_timeout");
     assertRejected("limits:\n  max_subscription_bytes_per_client: 0\n", "limits.max_subscription_bytes_per_client");
-    assertThatThrownBy(() -> parse("limits:\n  outbound_high_water_mark: 1MiB\n  outbound_low_water_mark: 2MiB\n"))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("low water mark must be below the high");
+    assertRejected("limits:\n  outbound_high_water_mark: 1MiB\n  outbound_low_water_mark: 2MiB\n",
+        "limits.outbound_low_water_mark").hasMessageContaining("must be below outbound_high_water_mark");
+    assertRejected("limits:\n  outbound_stall_timeout: 3000000h\n", "limits.outbound_stall_timeout");
+    assertRejected("io_threads: 100000\n", "io_threads");
   }
 
   @Test
@@ -395,6 +397,10 @@ class ConfigLoaderTest {
         "listeners[0].tls.client_auth").hasMessageContaining("none, optional, required");
     assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, protocols: [TLSv1.1]}}]", "listeners[0].tls")
         .hasMessageContaining("TLSv1.2 or TLSv1.3");
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, ciphers: [TLS_AES_128_GCM_SHA256, NO_SUCH]}}]",
+        "listeners[0].tls.ciphers[1]").hasMessageContaining("unknown cipher suite 'NO_SUCH'");
+    assertThat(parse("listeners: [{type: mqtts, tls: {cert: a, key: b, ciphers: [TLS_AES_128_GCM_SHA256, "
+        + "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]}}]").listeners().get(0).tls().ciphers()).hasSize(2);
   }
 
   @Test

@@ -303,6 +303,19 @@ class TernJarIT {
   }
 
   @Test
+  void aMissingAdminPasswordFileExitsTwoBeforeAnyListenerBinds(@TempDir Path dir) throws Exception {
+    int port = TernProcess.freePort();
+    Path file = dir.resolve("admin.yaml");
+    Files.writeString(file, "listeners: [{bind: 127.0.0.1, port: " + port + "}]\nadmin:\n  password_file: "
+        + dir.resolve("missing.passwd") + "\n");
+    TernProcess tern = start("--config", file.toString());
+    assertThat(tern.awaitExit(Duration.ofSeconds(20))).isEqualTo(2);
+    assertThat(tern.lines()).singleElement().asString()
+        .startsWith("tern: invalid configuration: " + file + ": admin.password_file: ").contains("no such file");
+    assertThat(tern.lines()).noneMatch(l -> l.contains("Listening"));
+  }
+
+  @Test
   void aBadConfigFileExitsTwoNamingTheFileAndTheKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("bad.yaml");
     Files.writeString(file, "limits:\n  max_inflight: 0\n  colour: blue\n");
