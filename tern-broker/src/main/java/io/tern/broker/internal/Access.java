@@ -152,8 +152,8 @@ final class Access {
       return;
     }
     ClientInfo info = new ClientInfo(clientId, r.username(), remote, listener.name(), r.attachment());
-    if (c.will() != null && authorizing
-        && !authorizer.authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed()) {
+    if (c.will() != null && (isSysTopic(c.will().topic()) || authorizing
+        && !authorizer.authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed())) {
       stats.authFailures.increment();
       log.info("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
           c.will().topic());
@@ -238,9 +238,27 @@ final class Access {
     return Math.min(qos, p.maxQos());
   }
 
+  /**
+   * Whether a topic is the broker's own {@code $SYS} tree, which no client may publish to, whatever
+   * the authorizer says (as Mosquitto): a client's value there would stand as the broker's (the
+   * broker republishes a value only when it changes). MQTT-4.7.2: topics beginning with {@code $}
+   * are not for applications' own purposes.
+   */
+  static boolean isSysTopic(String topic) {
+    return topic.startsWith("$SYS") && (topic.length() == 4 || topic.charAt(4) == '/');
+  }
+
+  /**
+   * Whether a client must be asked about before it may publish to {@code topic}: an authorizer is
+   * set, or the topic may be {@code $SYS}. One test on the path of every PUBLISH.
+   */
+  boolean checksPublish(String topic) {
+    return authorizing || topic.startsWith("$SYS");
+  }
+
   /** Whether the client may publish to {@code topic}; counts and logs (debug) a refusal. */
   boolean mayPublish(ClientInfo client, String topic, int qos) {
-    if (authorizer.authorize(client, Action.PUBLISH, topic, qos).allowed()) {
+    if (!isSysTopic(topic) && authorizer.authorize(client, Action.PUBLISH, topic, qos).allowed()) {
       return true;
     }
     stats.publishesDenied.increment();

@@ -863,7 +863,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
           + " (max_topic_length, max_topic_levels)");
       return;
     }
-    if (core.access().authorizing && !core.access().mayPublish(client, p.topic(), p.qos())) {
+    if (core.access().checksPublish(p.topic()) && !core.access().mayPublish(client, p.topic(), p.qos())) {
       onDeniedPublish(p);
       return;
     }

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** MQTT 3.1.1 section 4.7 Topic Names and Topic Filters: matching, live and retained. */
-class Conformance_4_7_TopicsTest extends BrokerTestBase {
+class Conformance_4_7_TopicsTest extends Mqtt5TestBase {
   private static final String BARRIER = "barrier/topic";
 
   /**
@@ -90,14 +90,14 @@ class Conformance_4_7_TopicsTest extends BrokerTestBase {
       "a//b, a/b, false",
       "' a', ' a', true",
       "\u00e9t\u00e9, \u00e9t\u00e9, true",
-      // topics beginning with $ (section 4.7.2)
-      "#, $SYS/broker/load, false",
-      "+/broker/load, $SYS/broker/load, false",
-      "+/#, $SYS/broker, false",
-      "+, $SYS, false",
-      "$SYS/#, $SYS/broker/load, true",
-      "$SYS/broker/+, $SYS/broker/load, true",
-      "$SYS, $SYS, true",
+      // topics beginning with $ (section 4.7.2; not $SYS, which clients may not publish to)
+      "#, $monitor/broker/load, false",
+      "+/broker/load, $monitor/broker/load, false",
+      "+/#, $monitor/broker, false",
+      "+, $monitor, false",
+      "$monitor/#, $monitor/broker/load, true",
+      "$monitor/broker/+, $monitor/broker/load, true",
+      "$monitor, $monitor, true",
       "a/#, a/$b, true",
       "a/+, a/$b, true",
   })
@@ -108,12 +108,12 @@ class Conformance_4_7_TopicsTest extends BrokerTestBase {
 
   @ParameterizedTest(name = "\"{0}\" matches retained \"{1}\": {2}")
   @CsvSource({
-      "#, $SYS/broker/load, false",
-      "+/broker/load, $SYS/broker/load, false",
-      "+/#, $SYS/broker, false",
-      "+, $SYS, false",
-      "$SYS/#, $SYS/broker/load, true",
-      "$SYS/+/load, $SYS/broker/load, true",
+      "#, $monitor/broker/load, false",
+      "+/broker/load, $monitor/broker/load, false",
+      "+/#, $monitor/broker, false",
+      "+, $monitor, false",
+      "$monitor/#, $monitor/broker/load, true",
+      "$monitor/+/load, $monitor/broker/load, true",
       "sport/#, sport, true",
       "sport/+, sport, false",
       "sport/+, sport/, true",
@@ -124,6 +124,24 @@ class Conformance_4_7_TopicsTest extends BrokerTestBase {
   @DisplayName("MQTT-4.7.2-1, MQTT-3.3.1-6: topic filter matching of retained messages")
   void retainedMatching(String filter, String topic, boolean matches) {
     assertThat(retainedDelivery(filter, topic)).as("'%s' matches retained '%s'", filter, topic).isEqualTo(matches);
+  }
+
+  @Test
+  @DisplayName("MQTT-4.7.2: no client may publish to $SYS (the broker's own), whatever the authorizer; other $ topics pass")
+  void clientsCannotPublishToSys() {
+    RawClient s = connect("s");
+    s.send(Packets.subscribe(1, sub("$SYS/#", 0), sub("$SYSTEM/#", 0)));
+    s.expect(subAck(1, 0, 0));
+    RawClient v3 = connect("v3");
+    v3.send(publish("$SYS/broker/version", 1, true, false, 1, "spoofed"));
+    v3.expect(pubAck(1)); // MQTT 3 cannot be told: acknowledged and dropped
+    RawClient v5 = connect5("v5");
+    v5.send(publish5("$SYS", 1, 2, "spoofed", io.tern.codec.MqttProperties.EMPTY));
+    assertThat(v5.expect(io.tern.codec.PubAck.class).reasonCode()).isEqualTo(io.tern.codec.ReasonCodes.NOT_AUTHORIZED);
+    v3.send(publish("$SYSTEM/x", 0, 0, "passes"));
+    assertThat(s.expect(Publish.class).topic()).as("only the one not in $SYS").isEqualTo("$SYSTEM/x");
+    assertThat(broker().securityStats().publishesDenied()).isEqualTo(2);
+    assertThat(broker().stats().retainedMessages()).isZero();
   }
 
   /** A valid topic name of 20,001 levels (40,001 bytes, under the 65,535 limit of MQTT-1.5.3). */
