@@ -125,6 +125,14 @@ class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("A will on $SYS (the broker's own tree) is refused with CONNACK 0x87, whatever the authorizer")
+  void willOnSysRefused() {
+    expectRefused(v5("c").will("$SYS/broker/version", "spoofed", 0, true), ReasonCodes.NOT_AUTHORIZED);
+    connect5(v5("d").will("$SYSTEM/x", "gone", 0, false), false);
+    assertThat(lastConnAck().reasonCode()).isEqualTo(ReasonCodes.SUCCESS);
+  }
+
+  @Test
   @DisplayName("MQTT-3.2.2-13: with Retain Available 0 a Will Retain 1 is refused with CONNACK 0x9A")
   void willRetainWithoutRetainAvailableRefused() {
     configure(b -> b.retainAvailable(false));
