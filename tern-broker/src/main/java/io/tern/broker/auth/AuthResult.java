@@ -15,28 +15,30 @@ public final class AuthResult {
   /** MQTT 5 {@code 0x8A Banned}; MQTT 3 {@code 0x05}. */
   public static final int BANNED = 0x8A;
 
-  private static final AuthResult PASS = new AuthResult(false, 0, null, null);
+  private static final AuthResult PASS = new AuthResult(false, 0, null, null, null);
 
   private final boolean accepted;
   private final int reasonCode;
   private final String username;
   private final Object attachment;
+  private final String detail;
 
-  private AuthResult(boolean accepted, int reasonCode, String username, Object attachment) {
+  private AuthResult(boolean accepted, int reasonCode, String username, Object attachment, String detail) {
     this.accepted = accepted;
     this.reasonCode = reasonCode;
     this.username = username;
     this.attachment = attachment;
+    this.detail = detail;
   }
 
   /** Accepts the client as {@code username} (may be {@code null}: anonymous). */
   public static AuthResult accept(String username) {
-    return new AuthResult(true, 0, username, null);
+    return new AuthResult(true, 0, username, null, null);
   }
 
   /** Accepts the client as {@code username}, with data for the {@link Authorizer} ({@link ClientInfo#attachment()}). */
   public static AuthResult accept(String username, Object attachment) {
-    return new AuthResult(true, 0, username, attachment);
+    return new AuthResult(true, 0, username, attachment, null);
   }
 
   /**
@@ -47,7 +49,24 @@ public final class AuthResult {
     if (reasonCode < 0x80 || reasonCode > 0xFF) {
       throw new IllegalArgumentException("not an error reason code: " + reasonCode);
     }
-    return new AuthResult(false, reasonCode, null, null);
+    return new AuthResult(false, reasonCode, null, null, null);
+  }
+
+  /**
+   * This refusal with why, for the broker's log: the broker logs each refusal in one line (reason
+   * code, client, user, address) and adds this, so an authenticator need not log its own. Never
+   * sent to the client (it might help an attacker: "unknown user" against "wrong password").
+   */
+  public AuthResult because(String why) {
+    if (accepted || this == PASS) {
+      throw new IllegalStateException("only a refusal has a reason: " + this);
+    }
+    return new AuthResult(false, reasonCode, null, null, why);
+  }
+
+  /** Why a refusal was made, for the log ({@link #because}); {@code null} when not given. */
+  public String detail() {
+    return detail;
   }
 
   /**

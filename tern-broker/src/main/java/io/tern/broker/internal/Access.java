@@ -146,8 +146,8 @@ final class Access {
       AuthResult r, BiConsumer<AuthResult, ClientInfo> then) {
     if (!r.accepted()) {
       stats.authFailures.increment();
-      log.info("Connection from {} refused: client {} user {}: {}", remote, clientId, claimedUser,
-          ReasonCodes.describe(r.reasonCode()));
+      log.info("Connection from {} refused: client {} user {}: {}{}", remote, clientId, claimedUser,
+          ReasonCodes.describe(r.reasonCode()), r.detail() == null ? "" : " (" + r.detail() + ")");
       then.accept(r, null);
       return;
     }

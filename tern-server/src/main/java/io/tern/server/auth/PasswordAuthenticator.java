@@ -84,8 +84,9 @@ public final class PasswordAuthenticator implements AutoCloseable {
   public CompletionStage<AuthResult> authenticate(ConnectRequest request) {
     String user = request.username();
     String address = hostOf(request.remoteAddress());
-    if (lockedOut(request, user, address)) {
-      return CompletableFuture.completedFuture(AuthResult.badCredentials());
+    String locked = lockout(user, address);
+    if (locked != null) {
+      return CompletableFuture.completedFuture(AuthResult.badCredentials().because(locked));
     }
     byte[] password = request.password() == null ? null : request.password().clone();
     CompletableFuture<AuthResult> result = new CompletableFuture<>();
@@ -103,36 +104,34 @@ public final class PasswordAuthenticator implements AutoCloseable {
       });
     } catch (RejectedExecutionException e) {
       busy.incrementAndGet();
-      log.warn("Refused {} (user {}) from {}: too many password checks waiting", request.clientId(), user, address);
-      return CompletableFuture.completedFuture(AuthResult.refuse(AuthResult.SERVER_BUSY));
+      return CompletableFuture.completedFuture(AuthResult.refuse(AuthResult.SERVER_BUSY)
+          .because("too many password checks waiting"));
     }
     return result;
   }
 
-  private boolean lockedOut(ConnectRequest request, String user, String address) {
+  /** Why a login of {@code user} from {@code address} is refused for now (wrong passwords), or null. */
+  private String lockout(String user, String address) {
     boolean addressLocked = byAddress.locked(address);
     if (addressLocked || byUser.locked(user)) {
       rateLimited.incrementAndGet();
-      log.info("Refused {} (user {}) from {}: too many wrong passwords {}, try again later", request.clientId(),
-          user, address, addressLocked ? "from this address" : "for this user");
-      return true;
+      return "too many wrong passwords " + (addressLocked ? "from this address" : "for this user") + ", try again later";
     }
-    return false;
+    return null;
   }
 
   // ------------------------------------------------------------------ shared with SCRAM logins
 
-  /** Whether a SCRAM login of {@code user} from {@code remote} is refused for now (wrong passwords); logs it. */
+  /**
+   * Whether a SCRAM login of {@code user} from {@code remote} is refused for now (wrong passwords).
+   * The broker logs the refusal; this only at DEBUG, with why.
+   */
   boolean lockedOut(String clientId, String user, InetSocketAddress remote) {
-    String address = hostOf(remote);
-    boolean addressLocked = byAddress.locked(address);
-    if (addressLocked || byUser.locked(user)) {
-      rateLimited.incrementAndGet();
-      log.info("Refused {} (user {}) from {}: too many wrong passwords {}, try again later", clientId, user, address,
-          addressLocked ? "from this address" : "for this user");
-      return true;
+    String why = lockout(user, hostOf(remote));
+    if (why != null) {
+      log.debug("SCRAM-SHA-256 login of {} (user {}) from {} refused: {}", clientId, user, hostOf(remote), why);
     }
-    return false;
+    return why != null;
   }
 
   /** The end of a SCRAM login: counted and limited like a password check. */
@@ -147,13 +146,15 @@ public final class PasswordAuthenticator implements AutoCloseable {
     int failures = byAddress.failed(address);
     byUser.failed(user);
     (knownUser ? wrongPasswords : unknownUsers).incrementAndGet();
-    log.info("Refused {} (user {}) from {}: SCRAM-SHA-256: {} ({} failures from this address)", clientId, user, address,
-        knownUser ? "wrong password" : "unknown user or no SCRAM credential", failures);
+    // The broker logs the refusal (one line per refused client); why, only at DEBUG.
+    log.debug("SCRAM-SHA-256 login of {} (user {}) from {} failed: {} ({} failures from this address)", clientId, user,
+        address, knownUser ? "wrong password" : "unknown user or no SCRAM credential", failures);
   }
 
   private AuthResult check(ConnectRequest request, String user, String address, byte[] password) {
-    if (lockedOut(request, user, address)) { // failures may have arrived while this one waited
-      return AuthResult.badCredentials();
+    String locked = lockout(user, address); // failures may have arrived while this one waited
+    if (locked != null) {
+      return AuthResult.badCredentials().because(locked);
     }
     PasswordFile file = passwords.get();
     PasswordHash hash = file.hash(user);
@@ -173,9 +174,8 @@ public final class PasswordAuthenticator implements AutoCloseable {
     int failures = byAddress.failed(address);
     byUser.failed(user);
     (hash == null ? unknownUsers : wrongPasswords).incrementAndGet();
-    log.info("Refused {} (user {}) from {}: {} ({} failures from this address)", request.clientId(), user, address,
-        hash == null ? "unknown user" : "wrong password", failures);
-    return AuthResult.badCredentials();
+    return AuthResult.badCredentials().because((hash == null ? "unknown user" : "wrong password") + "; " + failures
+        + " failures from this address");
   }
 
   private PasswordHash dummy(int iterations) {

@@ -116,10 +116,9 @@ public final class ServerAuth implements AutoCloseable {
       return CompletableFuture.completedFuture(AuthResult.accept(request.username()));
     }
     anonymousRefused.incrementAndGet();
-    log.info("Refused {} from {}: anonymous clients are not allowed{}", request.clientId(), request.remoteAddress(),
-        config.allowAnonymous() == AnonymousAccess.LOCALHOST ? " from other machines (auth.allow_anonymous: localhost)"
-            : " (auth.allow_anonymous: false)");
-    return CompletableFuture.completedFuture(AuthResult.notAuthorized());
+    return CompletableFuture.completedFuture(AuthResult.notAuthorized().because("anonymous clients are not allowed"
+        + (config.allowAnonymous() == AnonymousAccess.LOCALHOST ? " from other machines (auth.allow_anonymous: localhost)"
+            : " (auth.allow_anonymous: false)")));
   }
 
   /** Reloads both files now, whether they changed or not (SIGHUP). */

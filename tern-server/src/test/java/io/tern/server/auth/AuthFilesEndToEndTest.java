@@ -204,6 +204,34 @@ class AuthFilesEndToEndTest {
   }
 
   @Test
+  void eachRefusalIsLoggedOnceWithWhyAndNeverThePassword() throws Exception {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    root.addAppender(lines);
+    ch.qos.logback.classic.Level level = root.getLevel();
+    root.setLevel(ch.qos.logback.classic.Level.INFO); // logback-test.xml may keep tests quieter
+    try {
+      start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
+      refusal(() -> paho("w1", "alice", "Wr0ngPa55"));
+      refusal(() -> paho("w2", "nobody", "Wr0ngPa55"));
+      refusal(() -> paho("w3", null, null));
+      java.util.List<String> refused = lines.list.stream().map(e -> e.getFormattedMessage())
+          .filter(m -> m.contains("w1") || m.contains("w2") || m.contains("w3")).toList();
+      assertThat(refused).hasSize(3);
+      assertThat(refused.get(0)).contains("client w1 user alice").contains("wrong password");
+      assertThat(refused.get(1)).contains("client w2 user nobody").contains("unknown user");
+      assertThat(refused.get(2)).contains("client w3").contains("anonymous clients are not allowed");
+      assertThat(lines.list).noneMatch(e -> e.getFormattedMessage().contains("Wr0ngPa55"));
+    } finally {
+      root.detachAppender(lines);
+      root.setLevel(level);
+    }
+  }
+
+  @Test
   void mqtt5WrongPasswordGetsConnAck0x86() throws Exception {
     start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
     Mqtt5BlockingClient c = Mqtt5Client.builder().identifier("h5").serverHost("127.0.0.1").serverPort(broker.port())
