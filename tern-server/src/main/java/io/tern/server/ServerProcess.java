@@ -96,6 +96,8 @@ final class ServerProcess {
         }
         return TernServer.EXIT_FAILURE;
       }
+    } else if (Boolean.FALSE.equals(config.admin().enabled())) {
+      log.info("Admin: off (admin.enabled: false)");
     } else {
       log.info("Admin: off (no admin users, password_file or api_keys configured); to turn on the REST API, "
           + "metrics and dashboard on {}:{}, add an admin: section (see docs/operations.md)",

@@ -249,10 +249,28 @@ public final class Transport {
       if (evt instanceof SslHandshakeCompletionEvent e) {
         if (!e.isSuccess()) {
           stats.tlsHandshakeFailures.increment();
-          log.info("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), e.cause().getMessage());
+          log.info("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), why(e.cause()));
         }
       }
       ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * The message of the handshake failure with those of its causes: OpenSSL's own is often only
+     * "General OpenSslEngine problem", and the reason (such as the trust manager's refusal of the
+     * client's certificate) is in a cause.
+     */
+    static String why(Throwable t) {
+      StringBuilder b = new StringBuilder(String.valueOf(t.getMessage()));
+      for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
+        if (c.getMessage() != null && !b.toString().contains(c.getMessage())) {
+          b.append(": ").append(c.getMessage());
+        }
+        if (c.getCause() == c) {
+          break;
+        }
+      }
+      return b.toString();
     }
 
     @Override
