@@ -763,7 +763,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
     // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
     boolean sessionPresent = present && !cleanStart && version != MqttVersion.V3_1;
-    ctx.write(encode(new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props)), ctx.voidPromise());
+    ConnAck connAck = new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props);
+    if (traced) { // known only now: the CONNECT went by before the client id was
+      trace.info("Client {} sent CONNECT ({}, clean={}, keepAlive={}s, user {})", clientId, version, cleanStart,
+          keepAliveOf(), client.username());
+      trace.info("Client {} received {}", clientId, connAck);
+    }
+    ctx.write(encode(connAck), ctx.voidPromise());
     connections.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, sessionExpiry, clientReceiveMaximum);
