@@ -161,6 +161,14 @@ public final class ConfigLoader {
       if (!(type == ListenerType.MQTTS || type == ListenerType.WSS) && tls != null) {
         throw error(path + ".tls", "only listeners of type mqtts or wss take tls settings");
       }
+      if (s.get("path").node != null) {
+        if (!(type == ListenerType.WS || type == ListenerType.WSS)) {
+          throw error(path + ".path", "only listeners of type ws or wss take a path");
+        }
+        if (!wsPath.startsWith("/")) {
+          throw error(path + ".path", "must begin with /, such as /mqtt, got '" + wsPath + "'");
+        }
+      }
       try {
         result.add(new ListenerConfig(name, type, bind, port, wsPath, proxy, tls, maxConnections));
       } catch (IllegalArgumentException e) {

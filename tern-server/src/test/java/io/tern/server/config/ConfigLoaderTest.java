@@ -387,6 +387,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aPathOnlyOnWebSocketListenersAndBeginningWithASlash() {
+    assertRejected("listeners: [{type: mqtt, path: /mqtt}]", "listeners[0].path").hasMessageContaining("ws or wss");
+    assertRejected("listeners: [{type: ws, path: \"\"}]", "listeners[0].path").hasMessageContaining("begin with /");
+    assertRejected("listeners: [{type: ws, path: mqtt}]", "listeners[0].path").hasMessageContaining("begin with /");
+    assertThat(parse("listeners: [{type: ws, path: /ws}]").listeners().get(0).path()).isEqualTo("/ws");
+  }
+
+  @Test
   void tlsMistakesAreNamed() {
     assertRejected("listeners: [{type: mqtts}]", "listeners[0].tls").hasMessageContaining("needs tls");
     assertRejected("listeners: [{type: mqtts, tls: {cert: a.crt}}]", "listeners[0].tls")
