@@ -5,14 +5,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.netty.buffer.ByteBufUtil;
 import io.tern.broker.Broker;
+import io.tern.broker.BrokerConfig;
 import io.tern.broker.management.BrokerManagement;
 import io.tern.broker.management.ClientSnapshot;
 import io.tern.broker.management.RetainedMessage;
 import io.tern.broker.management.SessionSnapshot;
 import io.tern.broker.management.SubscriptionSnapshot;
+import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttProperties;
+import io.tern.codec.MqttVersion;
 import io.tern.codec.Property;
+import io.tern.codec.Publish;
 import io.tern.codec.Topics;
 import io.tern.server.Version;
 import java.nio.ByteBuffer;
@@ -72,7 +77,7 @@ final class RestApi {
     r.post(p + "/publish/batch", this::publishBatch);
     r.get(p + "/retained", this::retained);
     r.get(p + "/retained/<topic>", ctx -> json(ctx, 200,
-        retained(found(m.retainedMessage(ctx.pathParam("topic")), "retained message", ctx.pathParam("topic")))));
+        retained(found(m.retainedMessage(topic(ctx)), "retained message", topic(ctx)))));
     r.delete(p + "/retained/<topic>", this::deleteRetained);
     r.get(p + "/stats", ctx -> json(ctx, 200, stats()));
     r.get(p + "/stats/history", this::history);
@@ -300,13 +305,28 @@ final class RestApi {
           "expected a JSON object");
     }
     String topic = Params.text(n, path, "topic", true);
-    if (!Topics.isValidName(topic)) {
-      throw ApiError.badRequest(path + "topic", "not a valid topic name (no wildcards, not empty): '" + topic + "'");
+    checkTopicName(path + "topic", topic);
+    if (topic.startsWith("$SYS")) {
+      throw ApiError.badRequest(path + "topic", "$SYS topics are the broker's own: the API does not publish to them");
+    }
+    BrokerConfig config = broker.config();
+    // The limits an MQTT client's PUBLISH is held to (Access.withinTopicLimits).
+    if (topic.length() > config.maxTopicLength()) {
+      throw ApiError.badRequest(path + "topic", "the topic has " + topic.length()
+          + " characters, more than limits.max_topic_length (" + config.maxTopicLength() + ")");
+    }
+    if (config.maxTopicLevels() > 0 && levels(topic) > config.maxTopicLevels()) {
+      throw ApiError.badRequest(path + "topic", "the topic has " + levels(topic)
+          + " levels, more than limits.max_topic_levels (" + config.maxTopicLevels() + ")");
     }
     String encoding = Params.text(n, path, "encoding", false);
     String payloadText = Params.text(n, path, "payload", false);
     byte[] payload;
     if (encoding == null || encoding.equals("utf8") || encoding.equals("utf-8")) {
+      if (payloadText != null && !StandardCharsets.UTF_8.newEncoder().canEncode(payloadText)) {
+        throw ApiError.badRequest(path + "payload", "payload has a lone surrogate (U+D800..U+DFFF): not text; "
+            + "send binary payloads as base64");
+      }
       payload = payloadText == null ? new byte[0] : payloadText.getBytes(StandardCharsets.UTF_8);
     } else if (encoding.equals("base64")) {
       try {
@@ -318,9 +338,60 @@ final class RestApi {
       throw ApiError.badRequest(path + "encoding", "encoding must be utf8 or base64, got '" + encoding + "'");
     }
     int qos = Params.integer(n, path, "qos", 0, 0, 2);
+    if (qos > config.maxQos()) { // MQTT-3.2.2-11
+      throw ApiError.badRequest(path + "qos", "qos " + qos + " is above limits.max_qos (" + config.maxQos() + ")");
+    }
     boolean retain = Params.bool(n, path, "retain", false);
+    if (retain && !config.retainAvailable()) { // MQTT-3.2.2-14
+      throw ApiError.badRequest(path + "retain", "retained messages are turned off (mqtt.retain_available: false)");
+    }
     MqttProperties props = properties(n.get("properties"), path + "properties.");
+    // As an MQTT 5 client would send it (properties included): the decoder refuses larger packets.
+    int size = MqttEncoder.encodedSize(new Publish(topic, qos, retain, false, qos > 0 ? 1 : 0, payload, props),
+        MqttVersion.V5);
+    if (size > config.maxPacketSize()) {
+      throw ApiError.badRequest(path + "payload", "the message would be a PUBLISH packet of " + size
+          + " bytes, more than limits.max_packet_size (" + config.maxPacketSize() + ")");
+    }
     return new Outgoing(topic, payload, qos, retain, props);
+  }
+
+  /**
+   * Refuses what a client could not send as a topic name: not a UTF-8 Encoded String (see {@link
+   * #checkString}), empty, or with a wildcard (MQTT-4.7.3-1, MQTT-3.3.2-2).
+   */
+  private static void checkTopicName(String field, String topic) {
+    checkString(field, topic);
+    if (!Topics.isValidName(topic)) {
+      throw ApiError.badRequest(field, "not a valid topic name (no wildcards, not empty): '" + topic + "'");
+    }
+  }
+
+  /**
+   * Refuses a string that is not an MQTT UTF-8 Encoded String, as the codec refuses it from a
+   * client: U+0000 (MQTT-1.5.4-2), a lone surrogate (MQTT-1.5.4-1; it would be sent as '?'), or
+   * more than 65,535 bytes of UTF-8.
+   */
+  private static void checkString(String field, String s) {
+    if (s.indexOf('\0') >= 0) {
+      throw ApiError.badRequest(field, field + " contains U+0000, which MQTT forbids");
+    }
+    if (!StandardCharsets.UTF_8.newEncoder().canEncode(s)) {
+      throw ApiError.badRequest(field, field + " contains a lone surrogate (U+D800..U+DFFF), which MQTT forbids");
+    }
+    if (ByteBufUtil.utf8Bytes(s) > 0xFFFF) {
+      throw ApiError.badRequest(field, field + " is longer than 65,535 bytes of UTF-8");
+    }
+  }
+
+  private static int levels(String topic) {
+    int n = 1;
+    for (int i = 0; i < topic.length(); i++) {
+      if (topic.charAt(i) == '/') {
+        n++;
+      }
+    }
+    return n;
   }
 
   private static MqttProperties properties(JsonNode p, String path) {
@@ -335,20 +406,27 @@ final class RestApi {
       String key = it.next();
       switch (key) {
         case "message_expiry_interval" -> b.messageExpiryInterval(Params.longValue(p, path, key, 0, 0xFFFF_FFFFL));
-        case "content_type" -> b.set(Property.CONTENT_TYPE, Params.text(p, path, key, true));
+        case "content_type" -> {
+          String t = Params.text(p, path, key, true);
+          checkString(path + key, t);
+          b.set(Property.CONTENT_TYPE, t);
+        }
         case "response_topic" -> {
           String t = Params.text(p, path, key, true);
-          if (!Topics.isValidName(t)) {
-            throw ApiError.badRequest(path + key, "not a valid topic name: '" + t + "'");
-          }
+          checkTopicName(path + key, t);
           b.set(Property.RESPONSE_TOPIC, t);
         }
         case "correlation_data" -> {
+          byte[] data;
           try {
-            b.set(Property.CORRELATION_DATA, Base64.getDecoder().decode(Params.text(p, path, key, true)));
+            data = Base64.getDecoder().decode(Params.text(p, path, key, true));
           } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(path + key, "correlation_data must be base64");
           }
+          if (data.length > 0xFFFF) {
+            throw ApiError.badRequest(path + key, "correlation_data is longer than 65,535 bytes");
+          }
+          b.set(Property.CORRELATION_DATA, data);
         }
         case "payload_format_indicator" -> b.set(Property.PAYLOAD_FORMAT_INDICATOR,
             Params.integer(p, path, key, 0, 0, 1));
@@ -362,6 +440,8 @@ final class RestApi {
             if (!e.getValue().isTextual()) {
               throw ApiError.badRequest(path + key + "." + e.getKey(), "user property values must be strings");
             }
+            checkString(path + key + "." + e.getKey(), e.getKey());
+            checkString(path + key + "." + e.getKey(), e.getValue().textValue());
             b.userProperty(e.getKey(), e.getValue().textValue());
           }
         }
@@ -403,7 +483,7 @@ final class RestApi {
   }
 
   private void deleteRetained(Context ctx) {
-    String topic = ctx.pathParam("topic");
+    String topic = topic(ctx);
     if (!m.deleteRetained(topic)) {
       throw ApiError.notFound("no retained message on '" + topic + "'");
     }
@@ -478,6 +558,13 @@ final class RestApi {
 
   private static String id(Context ctx) {
     return ctx.pathParam("id");
+  }
+
+  /** The topic name in the path, checked as a PUBLISH's. */
+  private static String topic(Context ctx) {
+    String topic = ctx.pathParam("topic");
+    checkTopicName("topic", topic);
+    return topic;
   }
 
   private static <T> T found(java.util.Optional<T> o, String what, String id) {

@@ -366,6 +366,38 @@ class AdminApiTest {
     assertError(f.call("DELETE", "/api/v1/subscriptions/c", null), 400, "filter");
   }
 
+  @Test
+  void publishRefusesWhatAnMqttClientCouldNotSend() throws Exception {
+    // The JSON escapes reach the topic as U+0000 and a lone surrogate: the codec refuses both from a
+    // client (MQTT-1.5.4-1/2), and a subscriber's client drops the connection on U+0000.
+    Mqtt5BlockingClient c = connect("watcher", null, false);
+    try (Mqtt5BlockingClient.Mqtt5Publishes incoming = c.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+      c.subscribeWith().topicFilter("#").send();
+      for (String topic : List.of("a\\u0000b", "a\\ud800b", "a\\udc00", "a/+", "a/#", "$SYS/broker/uptime", "$SYS")) {
+        assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"" + topic + "\", \"retain\": true}"), 400, "topic");
+        assertError(f.call("POST", "/api/v1/publish/batch",
+            "{\"messages\": [{\"topic\": \"ok\"}, {\"topic\": \"" + topic + "\"}]}"), 400, "messages[1].topic");
+      }
+      assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"payload\": \"x\\ud800\"}"), 400, "payload");
+      assertError(f.call("POST", "/api/v1/publish",
+          "{\"topic\": \"a\", \"properties\": {\"response_topic\": \"r\\u0000\"}}"), 400, "properties.response_topic");
+      assertError(f.call("POST", "/api/v1/publish",
+          "{\"topic\": \"a\", \"properties\": {\"content_type\": \"t\\udfff\"}}"), 400, "properties.content_type");
+      assertError(f.call("POST", "/api/v1/publish",
+          "{\"topic\": \"a\", \"properties\": {\"user_properties\": {\"k\": \"\\u0000\"}}}"),
+          400, "properties.user_properties.k");
+      assertThat(incoming.receive(300, TimeUnit.MILLISECONDS)).isEmpty();
+    }
+    assertThat(f.getJson("/api/v1/retained").get("total").asInt()).isZero();
+    assertThat(f.getJson("/api/v1/retained?filter=$SYS/%23").get("total").asInt()).isZero();
+  }
+
+  @Test
+  void aRetainedTopicInThePathIsCheckedAsATopicName() {
+    assertError(f.get("/api/v1/retained/a/%2B"), 400, "topic");
+    assertError(f.call("DELETE", "/api/v1/retained/a/%23", null), 400, "topic");
+  }
+
   // ------------------------------------------------------------------ retained
 
   @Test
