@@ -105,8 +105,10 @@ class AdminApiTest {
       assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "guess" + i)).statusCode())
           .isEqualTo(401);
     }
-    assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "s3cret")).statusCode())
-        .isEqualTo(429);
+    HttpResponse<String> locked = f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "s3cret"));
+    assertError(locked, 429, null);
+    assertThat(locked.headers().firstValue("Retry-After")).hasValueSatisfying(
+        v -> assertThat(Integer.parseInt(v)).isBetween(1, 60));
   }
 
   // ------------------------------------------------------------------ clients
@@ -174,6 +176,43 @@ class AdminApiTest {
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"topic\": \"a\"}")).build(),
         HttpResponse.BodyHandlers.ofString()).join();
     assertError(r, 415, "Content-Type");
+  }
+
+  @Test
+  void aWrongMethodGets405WithAllowAndAnUnknownPath404AsJson() {
+    assertMethodNotAllowed(f.call("PUT", "/api/v1/publish", "{\"topic\": \"a\"}"), "POST");
+    assertMethodNotAllowed(f.get("/api/v1/publish"), "POST");
+    assertMethodNotAllowed(f.call("PATCH", "/api/v1/clients/x", "{}"), "GET, DELETE");
+    assertMethodNotAllowed(f.call("POST", "/metrics", null), "GET");
+    assertMethodNotAllowed(f.call("DELETE", "/api/v1/stats", null), "GET");
+    for (String path : List.of("/api/v1/no-such-endpoint", "/no-such-page", "/dashboard/no-such-file.js")) {
+      HttpResponse<String> r = f.get(path);
+      assertError(r, 404, null);
+      assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("not_found");
+    }
+    assertError(f.call("PUT", "/api/v1/no-such-endpoint", "{}"), 404, null);
+  }
+
+  @Test
+  void aBodyOverTheLimitGets413AsJson() {
+    HttpResponse<String> r = f.call("POST", "/api/v1/publish",
+        "{\"topic\": \"a\", \"payload\": \"" + "x".repeat(1_000_000) + "\"}");
+    assertError(r, 413, null);
+    assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("content_too_large");
+  }
+
+  @Test
+  void requestsTheHttpServerRefusesItselfGetJsonErrors() throws Exception {
+    String auth = "Authorization: " + AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD) + "\r\n";
+    for (String target : List.of("/api/v1/retained/a%00b", "/api/v1/retained/a%zzb", "/api/v1/retained/a%C0%80")) {
+      String r = raw("DELETE " + target + " HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n");
+      assertThat(r).as(target).startsWith("HTTP/1.1 400 ");
+      assertJsonError(r, "bad_request");
+    }
+    String r = raw("GET /api/v1/stats HTTP/1.1\r\nHost: x\r\n" + auth + "X-Big: " + "a".repeat(20_000)
+        + "\r\nConnection: close\r\n\r\n");
+    assertThat(r).startsWith("HTTP/1.1 431 ");
+    assertJsonError(r, "request_header_fields_too_large");
   }
 
   @Test
@@ -449,6 +488,29 @@ class AdminApiTest {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Sends {@code request} as it is on a new connection; the whole response, headers and body. */
+  private String raw(String request) throws java.io.IOException {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", f.admin.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static void assertJsonError(String rawResponse, String error) throws java.io.IOException {
+    assertThat(rawResponse).containsIgnoringCase("Content-Type: application/json");
+    JsonNode e = AdminFixture.JSON.readTree(rawResponse.substring(rawResponse.indexOf("\r\n\r\n") + 4));
+    assertThat(e.get("error").asText()).isEqualTo(error);
+    assertThat(e.get("message").asText()).isNotEmpty();
+  }
+
+  private static void assertMethodNotAllowed(HttpResponse<String> r, String allow) {
+    assertError(r, 405, null);
+    assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("method_not_allowed");
+    assertThat(r.headers().firstValue("Allow")).contains(allow);
+  }
 
   private static List<String> ids(JsonNode page) {
     List<String> out = new ArrayList<>();
