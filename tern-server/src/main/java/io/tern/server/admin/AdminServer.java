@@ -3,6 +3,7 @@ package io.tern.server.admin;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -17,6 +18,7 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +56,9 @@ import org.slf4j.LoggerFactory;
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final String PRINCIPAL = "tern.principal";
+  /** Methods that change state: a Content-Type other than JSON gets 415. */
+  private static final Set<HandlerType> CHANGES =
+      Set.of(HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
   /** The largest request body read (Javalin's default); a larger one gets 413. */
   static final long MAX_REQUEST_BYTES = 1_000_000;
   /** Dashboard files served from the classpath, with their content types. */
@@ -161,6 +166,12 @@ public final class AdminServer implements AutoCloseable {
     r.before("/api/*", ctx -> {
       if (!ctx.path().equals("/api/v1/health")) {
         authenticate(ctx, auth);
+      }
+      // What a cross-site page could send with a browser's remembered credentials (a form,
+      // text/plain) never changes anything, with a body or without (see RestApi.body).
+      if (CHANGES.contains(ctx.method()) && ctx.contentType() != null && !RestApi.isJson(ctx.contentType())) {
+        throw new ApiError(415, "Content-Type", "Content-Type must be application/json (or absent on a request "
+            + "without a body), got '" + ctx.contentType() + "'");
       }
     });
     r.before("/metrics", ctx -> authenticate(ctx, auth));

@@ -137,7 +137,8 @@ final class RestApi {
   private void trace(Context ctx) {
     String id = id(ctx);
     JsonNode body = body(ctx);
-    boolean on = Params.bool(body, "", "enabled", true);
+    Params.onlyFields(body, "", "enabled");
+    boolean on = Params.bool(body, "", "enabled");
     m.trace(id, on);
     log.info("Admin: tracing of client {} turned {} by {}", id, on ? "on" : "off", AdminServer.who(ctx));
     Map<String, Object> o = new LinkedHashMap<>();
@@ -226,6 +227,7 @@ final class RestApi {
   private void subscribe(Context ctx) {
     String id = id(ctx);
     JsonNode body = body(ctx);
+    Params.onlyFields(body, "", "filter", "qos", "no_local", "retain_as_published", "retain_handling");
     String filter = Params.text(body, "", "filter", true);
     if (!validFilter(filter)) {
       throw ApiError.badRequest("filter", "filter is not a valid topic filter: '" + filter + "'");
@@ -280,6 +282,7 @@ final class RestApi {
 
   private void publishBatch(Context ctx) {
     JsonNode body = body(ctx);
+    Params.onlyFields(body, "", "messages");
     JsonNode messages = body.get("messages");
     if (messages == null || !messages.isArray()) {
       throw ApiError.badRequest("messages", "messages must be a list of messages");
@@ -304,6 +307,7 @@ final class RestApi {
       throw ApiError.badRequest(path.isEmpty() ? "body" : path.substring(0, path.length() - 1),
           "expected a JSON object");
     }
+    Params.onlyFields(n, path, "topic", "payload", "encoding", "qos", "retain", "properties");
     String topic = Params.text(n, path, "topic", true);
     checkTopicName(path + "topic", topic);
     if (topic.startsWith("$SYS")) {
@@ -571,16 +575,22 @@ final class RestApi {
     return o.orElseThrow(() -> ApiError.notFound("no " + what + " '" + id + "'"));
   }
 
+  /**
+   * The JSON object of a request that takes one. A cross-site page can POST a form, text/plain or no
+   * Content-Type at all with a browser's remembered Basic credentials, but not application/json
+   * (that needs a CORS preflight, which this server never allows): so that type is required, with
+   * a body or without.
+   */
   private static JsonNode body(Context ctx) {
-    String text = ctx.body();
-    if (text == null || text.isBlank()) {
-      return JSON.createObjectNode();
+    if (!isJson(ctx.contentType())) {
+      throw new ApiError(415, "Content-Type", "this request takes a JSON body: send Content-Type: application/json");
     }
-    // A cross-site page can POST text/plain with a browser's remembered Basic credentials, but not
-    // application/json (that needs a CORS preflight, which this server never allows).
-    String type = ctx.contentType();
-    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-      throw new ApiError(415, "Content-Type", "a request body must be sent as Content-Type: application/json");
+    String text = utf8(ctx.bodyAsBytes());
+    if (text == null) {
+      throw ApiError.badRequest("body", "the body is not valid UTF-8");
+    }
+    if (text.isBlank()) {
+      return JSON.createObjectNode();
     }
     try {
       JsonNode n = JSON.readTree(text);
@@ -591,6 +601,35 @@ final class RestApi {
     } catch (JsonProcessingException e) {
       throw ApiError.badRequest("body", "the body is not valid JSON: " + e.getOriginalMessage());
     }
+  }
+
+  /**
+   * Whether a Content-Type header is {@code application/json}, with parameters if any (RFC 9110
+   * section 8.3.1); a charset, if given, must be UTF-8 (JSON's, RFC 8259).
+   */
+  static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String[] parts = contentType.split(";", -1);
+    if (!parts[0].strip().equalsIgnoreCase("application/json")) {
+      return false;
+    }
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].strip();
+      int eq = parameter.indexOf('=');
+      if (eq <= 0) {
+        return false;
+      }
+      String value = parameter.substring(eq + 1).strip();
+      if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+        value = value.substring(1, value.length() - 1);
+      }
+      if (parameter.substring(0, eq).strip().equalsIgnoreCase("charset") && !value.equalsIgnoreCase("utf-8")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static void json(Context ctx, int status, Object value) {

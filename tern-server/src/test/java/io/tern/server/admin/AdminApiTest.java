@@ -216,6 +216,69 @@ class AdminApiTest {
   }
 
   @Test
+  void aStateChangingRequestWithAnotherContentTypeThanJsonGets415EvenWithoutABody() {
+    connect("victim", null, false);
+    // What a cross-site form or fetch can send without a CORS preflight, body or none.
+    for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/jsonx", "application/json-patch+json", "application/json; charset=iso-8859-1", "")) {
+      for (String body : new String[] {null, "", "{\"enabled\": true}"}) {
+        assertError(typed("POST", "/api/v1/clients/victim/trace", type, body), 415, "Content-Type");
+      }
+      assertError(typed("DELETE", "/api/v1/clients/victim", type, null), 415, "Content-Type");
+      assertError(typed("POST", "/api/v1/login", type, null), 415, "Content-Type");
+      assertError(typed("POST", "/api/v1/publish", type, "{\"topic\": \"a\"}"), 415, "Content-Type");
+    }
+    // No Content-Type at all: what a cross-site fetch without a body sends.
+    assertError(typed("POST", "/api/v1/clients/victim/trace", null, null), 415, "Content-Type");
+    assertError(typed("POST", "/api/v1/subscriptions/victim", null, null), 415, "Content-Type");
+    assertThat(f.getJson("/api/v1/clients/victim").get("traced").asBoolean()).isFalse();
+    assertThat(f.getJson("/api/v1/clients").get("total").asInt()).isEqualTo(1);
+    // The media type with parameters, in any case.
+    for (String type : List.of("application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"")) {
+      assertThat(typed("POST", "/api/v1/publish", type, "{\"topic\": \"a\"}").statusCode()).as(type).isEqualTo(200);
+    }
+    // Without a body, no Content-Type is needed where no body is taken.
+    assertThat(typed("POST", "/api/v1/login", null, null).statusCode()).isEqualTo(200);
+    assertThat(typed("DELETE", "/api/v1/clients/victim", null, null).statusCode()).isEqualTo(204);
+  }
+
+  @Test
+  void traceNeedsEnabledAsABoolean() {
+    connect("t", null, false);
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{}"), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", ""), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{\"enabled\": null}"), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{\"enabled\": \"true\"}"), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{\"enabld\": false}"), 400, "enabld");
+    assertThat(f.getJson("/api/v1/clients/t").get("traced").asBoolean()).isFalse();
+  }
+
+  @Test
+  void unknownFieldsInABodyAreRefusedNamingTheField() {
+    connect("c", null, false);
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"retian\": true}"), 400, "retian");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"qoss\": 2}"), 400, "qoss");
+    assertError(f.call("POST", "/api/v1/publish/batch",
+        "{\"messages\": [{\"topic\": \"a\"}, {\"topic\": \"b\", \"payloud\": \"x\"}]}"), 400, "messages[1].payloud");
+    assertError(f.call("POST", "/api/v1/publish/batch", "{\"messages\": [], \"atomic\": true}"), 400, "atomic");
+    assertError(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"a\", \"noLocal\": true}"), 400, "noLocal");
+    assertThat(f.getJson("/api/v1/retained").get("total").asInt()).isZero();
+    assertThat(f.getJson("/api/v1/subscriptions/c").get("total").asInt()).isZero();
+  }
+
+  @Test
+  void aBodyThatIsNotUtf8IsRefused() {
+    byte[] body = "{\"topic\": \"a\u00ff\"}".getBytes(StandardCharsets.ISO_8859_1);
+    HttpResponse<String> r = f.http.sendAsync(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(f.base() + "/api/v1/publish"))
+        .header("Authorization", AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD))
+        .header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofString()).join();
+    assertError(r, 400, "body");
+  }
+
+  @Test
   void unknownIdsGet404() {
     assertError(f.get("/api/v1/clients/nobody"), 404, null);
     assertError(f.call("DELETE", "/api/v1/clients/nobody", null), 404, null);
@@ -488,6 +551,18 @@ class AdminApiTest {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** With the admin's credentials, this Content-Type (none when null) and body (none when null). */
+  private HttpResponse<String> typed(String method, String path, String contentType, String body) {
+    var r = java.net.http.HttpRequest.newBuilder(java.net.URI.create(f.base() + path))
+        .header("Authorization", AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD))
+        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      r.header("Content-Type", contentType);
+    }
+    return f.http.sendAsync(r.build(), HttpResponse.BodyHandlers.ofString()).join();
+  }
 
   /** Sends {@code request} as it is on a new connection; the whole response, headers and body. */
   private String raw(String request) throws java.io.IOException {
