@@ -234,6 +234,9 @@ final class RestApi {
     }
     int qos = Params.integer(body, "", "qos", 0, 0, 2);
     boolean noLocal = Params.bool(body, "", "no_local", false);
+    if (noLocal && Topics.isShared(filter)) { // MQTT-3.8.3-4: a client doing so is disconnected (0x82)
+      throw ApiError.badRequest("no_local", "no_local cannot be set on a shared subscription ($share/...)");
+    }
     boolean rap = Params.bool(body, "", "retain_as_published", false);
     int rh = Params.integer(body, "", "retain_handling", 0, 0, 2);
     if (!m.subscribe(id, filter, qos, noLocal, rap, rh)) {

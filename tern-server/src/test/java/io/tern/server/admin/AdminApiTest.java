@@ -469,6 +469,18 @@ class AdminApiTest {
   }
 
   @Test
+  void noLocalOnASharedSubscriptionIsRefused() {
+    connect("c", null, false);
+    assertError(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"$share/g/x\", \"no_local\": true}"),
+        400, "no_local");
+    assertThat(f.getJson("/api/v1/subscriptions/c").get("total").asInt()).isZero();
+    assertThat(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"$share/g/x\", \"no_local\": false}")
+        .statusCode()).isEqualTo(201);
+    assertThat(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"x\", \"no_local\": true}").statusCode())
+        .isEqualTo(201);
+  }
+
+  @Test
   void publishRefusesWhatAnMqttClientCouldNotSend() throws Exception {
     // The JSON escapes reach the topic as U+0000 and a lone surrogate: the codec refuses both from a
     // client (MQTT-1.5.4-1/2), and a subscriber's client drops the connection on U+0000.
