@@ -101,15 +101,17 @@ final class AdminAuth {
 
   record Denied(String why) implements Result {}
 
-  record Locked() implements Result {}
+  /** Too many failures from the address: refused for {@code retryAfterSeconds} more (at least 1). */
+  record Locked(long retryAfterSeconds) implements Result {}
 
   /** Checks an {@code Authorization} header from {@code address}. */
   Result check(String authorization, String address) {
     if (authorization == null || authorization.isBlank()) {
       return new Denied("no credentials");
     }
-    if (failures.locked(address)) {
-      return new Locked();
+    long lockedNanos = failures.lockoutLeftNanos(address);
+    if (lockedNanos > 0) {
+      return new Locked(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(lockedNanos + 999_999_999L)));
     }
     Result r;
     if (regionMatches(authorization, "Bearer ")) {

@@ -3,6 +3,8 @@ package io.tern.server.admin;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -13,16 +15,24 @@ import io.tern.server.config.AdminConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -46,6 +56,11 @@ import org.slf4j.LoggerFactory;
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final String PRINCIPAL = "tern.principal";
+  /** Methods that change state: a Content-Type other than JSON gets 415. */
+  private static final Set<HandlerType> CHANGES =
+      Set.of(HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE);
+  /** The largest request body read (Javalin's default); a larger one gets 413. */
+  static final long MAX_REQUEST_BYTES = 1_000_000;
   /** Dashboard files served from the classpath, with their content types. */
   private static final Map<String, String> DASHBOARD = Map.of(
       "index.html", "text/html; charset=utf-8",
@@ -118,6 +133,11 @@ public final class AdminServer implements AutoCloseable {
     c.jetty.host = config.bind();
     c.jetty.port = config.port();
     c.startup.showJavalinBanner = false;
+    c.http.maxRequestSize = MAX_REQUEST_BYTES;
+    c.http.prefer405over404 = true; // a known path asked with another method: 405 with Allow
+    // Jetty answers some requests itself (a bad request line or percent-encoding, headers too large):
+    // with the API's JSON error too.
+    c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
     if (config.tls() != null) {
       SSLContext ssl = sslContext(config.tls());
       c.jetty.addConnector((server, http) -> {
@@ -132,6 +152,7 @@ public final class AdminServer implements AutoCloseable {
     }
     var r = c.routes;
     r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.field, e.getMessage()));
+    r.exception(HttpResponseException.class, AdminServer::httpError);
     r.exception(BrokerManagement.ManagementTimeoutException.class,
         (e, ctx) -> error(ctx, 503, null, "the broker is too busy to answer: " + e.getMessage()));
     r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, null, e.getMessage()));
@@ -145,6 +166,12 @@ public final class AdminServer implements AutoCloseable {
     r.before("/api/*", ctx -> {
       if (!ctx.path().equals("/api/v1/health")) {
         authenticate(ctx, auth);
+      }
+      // What a cross-site page could send with a browser's remembered credentials (a form,
+      // text/plain) never changes anything, with a body or without (see RestApi.body).
+      if (CHANGES.contains(ctx.method()) && ctx.contentType() != null && !RestApi.isJson(ctx.contentType())) {
+        throw new ApiError(415, "Content-Type", "Content-Type must be application/json (or absent on a request "
+            + "without a body), got '" + ctx.contentType() + "'");
       }
     });
     r.before("/metrics", ctx -> authenticate(ctx, auth));
@@ -164,13 +191,6 @@ public final class AdminServer implements AutoCloseable {
     });
     r.get("/api/v1/openapi.json", ctx -> resource(ctx, "openapi.json", "application/json"));
     api.register(r);
-    // Anything else under /api: a JSON 404 (registered last: the first matching route answers).
-    for (var method : new io.javalin.http.HandlerType[] {io.javalin.http.HandlerType.GET,
-        io.javalin.http.HandlerType.POST, io.javalin.http.HandlerType.DELETE}) {
-      r.addHttpHandler(method, "/api/*", ctx -> {
-        throw ApiError.notFound("no such endpoint: " + ctx.method() + " " + ctx.path());
-      });
-    }
     r.get("/", ctx -> ctx.redirect("/dashboard/"));
     // Javalin ignores trailing slashes: this answers /dashboard too (the page uses absolute URLs).
     r.get("/dashboard/", ctx -> resource(ctx, "dashboard/index.html", DASHBOARD.get("index.html")));
@@ -178,8 +198,7 @@ public final class AdminServer implements AutoCloseable {
       String file = ctx.pathParam("file");
       String type = DASHBOARD.get(file);
       if (type == null) {
-        ctx.status(404).result("not found");
-        return;
+        throw ApiError.notFound("no such file: " + ctx.path());
       }
       resource(ctx, "dashboard/" + file, type);
     });
@@ -199,8 +218,10 @@ public final class AdminServer implements AutoCloseable {
       // Not for the dashboard: a browser would pop up its own login dialog over the page's.
       ctx.header("WWW-Authenticate", "Basic realm=\"tern\", charset=\"UTF-8\"");
     }
-    if (result instanceof AdminAuth.Locked) {
-      throw new ApiError(429, null, "too many failed attempts from this address; try again later");
+    if (result instanceof AdminAuth.Locked locked) {
+      ctx.header("Retry-After", Long.toString(locked.retryAfterSeconds()));
+      throw new ApiError(429, null, "too many failed attempts from this address; try again in "
+          + locked.retryAfterSeconds() + " s");
     }
     throw new ApiError(401, null, "authentication required (HTTP Basic of an admin user, or a bearer token)");
   }
@@ -214,29 +235,73 @@ public final class AdminServer implements AutoCloseable {
   private static void resource(Context ctx, String name, String type) throws IOException {
     try (InputStream in = AdminServer.class.getResourceAsStream(name)) {
       if (in == null) {
-        ctx.status(404).result("not found");
-        return;
+        throw ApiError.notFound("no such file: " + ctx.path());
       }
       ctx.contentType(type).header("Cache-Control", "no-cache").result(in.readAllBytes());
     }
   }
 
   private static void error(Context ctx, int status, String field, String message) {
+    RestApi.json(ctx, status, errorBody(status, field, message));
+  }
+
+  /** Javalin's own answers (no such endpoint, another method, a body over its limit) as JSON errors. */
+  private static void httpError(HttpResponseException e, Context ctx) {
+    int status = e.getStatus();
+    String message = switch (status) {
+      case 404 -> "no such endpoint: " + ctx.method() + " " + ctx.path();
+      case 405 -> {
+        // Javalin's details list the methods the path has, comma-separated (key per Accept).
+        String allowed = String.join(", ", e.getDetails().values().stream().findFirst().orElse("").split(",\\s*"));
+        ctx.header("Allow", allowed);
+        yield ctx.method() + " is not allowed on " + ctx.path() + " (allowed: " + allowed + ")";
+      }
+      case 413 -> "the request body is larger than " + MAX_REQUEST_BYTES + " bytes";
+      default -> e.getMessage();
+    };
+    error(ctx, status, null, message);
+  }
+
+  static Map<String, Object> errorBody(int status, String field, String message) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("error", switch (status) {
       case 400 -> "bad_request";
       case 401 -> "unauthorized";
       case 404 -> "not_found";
+      case 405 -> "method_not_allowed";
+      case 413 -> "content_too_large";
       case 415 -> "unsupported_media_type";
       case 429 -> "too_many_requests";
+      case 431 -> "request_header_fields_too_large";
       case 503 -> "unavailable";
-      default -> "internal_error";
+      default -> status >= 500 ? "internal_error"
+          : HttpStatus.getMessage(status).toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
     });
     o.put("message", message);
     if (field != null) {
       o.put("field", field);
     }
-    RestApi.json(ctx, status, o);
+    return o;
+  }
+
+  /**
+   * Jetty's error pages as the API's JSON errors, for what Jetty answers before the request reaches
+   * Javalin: a malformed request line, target or percent-encoding (400), headers too large (431).
+   */
+  private static final class JsonErrorHandler extends ErrorHandler {
+    @Override
+    public boolean errorPageForMethod(String method) {
+      return true; // a body for DELETE and PUT too, not only GET, POST and HEAD
+    }
+
+    @Override
+    protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+        Callback callback) throws IOException {
+      String text = "the HTTP server refused the request: " + (message == null
+          || (cause != null && message.equals(cause.toString())) ? HttpStatus.getMessage(code) : message);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      response.write(true, ByteBuffer.wrap(RestApi.JSON.writeValueAsBytes(errorBody(code, null, text))), callback);
+    }
   }
 
   private static SSLContext sslContext(TlsConfig tls) {

@@ -2,6 +2,8 @@ package io.tern.server.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
+import java.util.Iterator;
+import java.util.List;
 
 /** Reading query parameters and JSON fields, with 400 answers that name the field. */
 final class Params {
@@ -70,6 +72,29 @@ final class Params {
       throw ApiError.badRequest(path + name, path + name + " must be a whole number " + min + ".." + max);
     }
     return n.longValue();
+  }
+
+  /** A required true or false. */
+  static boolean bool(JsonNode obj, String path, String name) {
+    JsonNode n = obj.get(name);
+    if (n == null || n.isNull()) {
+      throw ApiError.badRequest(path + name, path + name + " is required (true or false)");
+    }
+    return bool(obj, path, name, false);
+  }
+
+  /**
+   * Refuses a field of {@code obj} that is not one of {@code known}: a misspelt one ({@code
+   * "retian"}) would otherwise be ignored and its default used.
+   */
+  static void onlyFields(JsonNode obj, String path, String... known) {
+    for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
+      String name = it.next();
+      if (!List.of(known).contains(name)) {
+        throw ApiError.badRequest(path + name, "unknown field '" + path + name + "' (known: "
+            + String.join(", ", known) + ")");
+      }
+    }
   }
 
   static boolean bool(JsonNode obj, String path, String name, boolean fallback) {

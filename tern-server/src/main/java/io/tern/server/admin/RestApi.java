@@ -5,14 +5,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.netty.buffer.ByteBufUtil;
 import io.tern.broker.Broker;
+import io.tern.broker.BrokerConfig;
 import io.tern.broker.management.BrokerManagement;
 import io.tern.broker.management.ClientSnapshot;
 import io.tern.broker.management.RetainedMessage;
 import io.tern.broker.management.SessionSnapshot;
 import io.tern.broker.management.SubscriptionSnapshot;
+import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttProperties;
+import io.tern.codec.MqttVersion;
 import io.tern.codec.Property;
+import io.tern.codec.Publish;
 import io.tern.codec.Topics;
 import io.tern.server.Version;
 import java.nio.ByteBuffer;
@@ -72,7 +77,7 @@ final class RestApi {
     r.post(p + "/publish/batch", this::publishBatch);
     r.get(p + "/retained", this::retained);
     r.get(p + "/retained/<topic>", ctx -> json(ctx, 200,
-        retained(found(m.retainedMessage(ctx.pathParam("topic")), "retained message", ctx.pathParam("topic")))));
+        retained(found(m.retainedMessage(topic(ctx)), "retained message", topic(ctx)))));
     r.delete(p + "/retained/<topic>", this::deleteRetained);
     r.get(p + "/stats", ctx -> json(ctx, 200, stats()));
     r.get(p + "/stats/history", this::history);
@@ -132,7 +137,8 @@ final class RestApi {
   private void trace(Context ctx) {
     String id = id(ctx);
     JsonNode body = body(ctx);
-    boolean on = Params.bool(body, "", "enabled", true);
+    Params.onlyFields(body, "", "enabled");
+    boolean on = Params.bool(body, "", "enabled");
     m.trace(id, on);
     log.info("Admin: tracing of client {} turned {} by {}", id, on ? "on" : "off", AdminServer.who(ctx));
     Map<String, Object> o = new LinkedHashMap<>();
@@ -221,12 +227,16 @@ final class RestApi {
   private void subscribe(Context ctx) {
     String id = id(ctx);
     JsonNode body = body(ctx);
+    Params.onlyFields(body, "", "filter", "qos", "no_local", "retain_as_published", "retain_handling");
     String filter = Params.text(body, "", "filter", true);
     if (!validFilter(filter)) {
       throw ApiError.badRequest("filter", "filter is not a valid topic filter: '" + filter + "'");
     }
     int qos = Params.integer(body, "", "qos", 0, 0, 2);
     boolean noLocal = Params.bool(body, "", "no_local", false);
+    if (noLocal && Topics.isShared(filter)) { // MQTT-3.8.3-4: a client doing so is disconnected (0x82)
+      throw ApiError.badRequest("no_local", "no_local cannot be set on a shared subscription ($share/...)");
+    }
     boolean rap = Params.bool(body, "", "retain_as_published", false);
     int rh = Params.integer(body, "", "retain_handling", 0, 0, 2);
     if (!m.subscribe(id, filter, qos, noLocal, rap, rh)) {
@@ -275,6 +285,7 @@ final class RestApi {
 
   private void publishBatch(Context ctx) {
     JsonNode body = body(ctx);
+    Params.onlyFields(body, "", "messages");
     JsonNode messages = body.get("messages");
     if (messages == null || !messages.isArray()) {
       throw ApiError.badRequest("messages", "messages must be a list of messages");
@@ -299,14 +310,30 @@ final class RestApi {
       throw ApiError.badRequest(path.isEmpty() ? "body" : path.substring(0, path.length() - 1),
           "expected a JSON object");
     }
+    Params.onlyFields(n, path, "topic", "payload", "encoding", "qos", "retain", "properties");
     String topic = Params.text(n, path, "topic", true);
-    if (!Topics.isValidName(topic)) {
-      throw ApiError.badRequest(path + "topic", "not a valid topic name (no wildcards, not empty): '" + topic + "'");
+    checkTopicName(path + "topic", topic);
+    if (topic.startsWith("$SYS")) {
+      throw ApiError.badRequest(path + "topic", "$SYS topics are the broker's own: the API does not publish to them");
+    }
+    BrokerConfig config = broker.config();
+    // The limits an MQTT client's PUBLISH is held to (Access.withinTopicLimits).
+    if (topic.length() > config.maxTopicLength()) {
+      throw ApiError.badRequest(path + "topic", "the topic has " + topic.length()
+          + " characters, more than limits.max_topic_length (" + config.maxTopicLength() + ")");
+    }
+    if (config.maxTopicLevels() > 0 && levels(topic) > config.maxTopicLevels()) {
+      throw ApiError.badRequest(path + "topic", "the topic has " + levels(topic)
+          + " levels, more than limits.max_topic_levels (" + config.maxTopicLevels() + ")");
     }
     String encoding = Params.text(n, path, "encoding", false);
     String payloadText = Params.text(n, path, "payload", false);
     byte[] payload;
     if (encoding == null || encoding.equals("utf8") || encoding.equals("utf-8")) {
+      if (payloadText != null && !StandardCharsets.UTF_8.newEncoder().canEncode(payloadText)) {
+        throw ApiError.badRequest(path + "payload", "payload has a lone surrogate (U+D800..U+DFFF): not text; "
+            + "send binary payloads as base64");
+      }
       payload = payloadText == null ? new byte[0] : payloadText.getBytes(StandardCharsets.UTF_8);
     } else if (encoding.equals("base64")) {
       try {
@@ -318,9 +345,60 @@ final class RestApi {
       throw ApiError.badRequest(path + "encoding", "encoding must be utf8 or base64, got '" + encoding + "'");
     }
     int qos = Params.integer(n, path, "qos", 0, 0, 2);
+    if (qos > config.maxQos()) { // MQTT-3.2.2-11
+      throw ApiError.badRequest(path + "qos", "qos " + qos + " is above limits.max_qos (" + config.maxQos() + ")");
+    }
     boolean retain = Params.bool(n, path, "retain", false);
+    if (retain && !config.retainAvailable()) { // MQTT-3.2.2-14
+      throw ApiError.badRequest(path + "retain", "retained messages are turned off (mqtt.retain_available: false)");
+    }
     MqttProperties props = properties(n.get("properties"), path + "properties.");
+    // As an MQTT 5 client would send it (properties included): the decoder refuses larger packets.
+    int size = MqttEncoder.encodedSize(new Publish(topic, qos, retain, false, qos > 0 ? 1 : 0, payload, props),
+        MqttVersion.V5);
+    if (size > config.maxPacketSize()) {
+      throw ApiError.badRequest(path + "payload", "the message would be a PUBLISH packet of " + size
+          + " bytes, more than limits.max_packet_size (" + config.maxPacketSize() + ")");
+    }
     return new Outgoing(topic, payload, qos, retain, props);
+  }
+
+  /**
+   * Refuses what a client could not send as a topic name: not a UTF-8 Encoded String (see {@link
+   * #checkString}), empty, or with a wildcard (MQTT-4.7.3-1, MQTT-3.3.2-2).
+   */
+  private static void checkTopicName(String field, String topic) {
+    checkString(field, topic);
+    if (!Topics.isValidName(topic)) {
+      throw ApiError.badRequest(field, "not a valid topic name (no wildcards, not empty): '" + topic + "'");
+    }
+  }
+
+  /**
+   * Refuses a string that is not an MQTT UTF-8 Encoded String, as the codec refuses it from a
+   * client: U+0000 (MQTT-1.5.4-2), a lone surrogate (MQTT-1.5.4-1; it would be sent as '?'), or
+   * more than 65,535 bytes of UTF-8.
+   */
+  private static void checkString(String field, String s) {
+    if (s.indexOf('\0') >= 0) {
+      throw ApiError.badRequest(field, field + " contains U+0000, which MQTT forbids");
+    }
+    if (!StandardCharsets.UTF_8.newEncoder().canEncode(s)) {
+      throw ApiError.badRequest(field, field + " contains a lone surrogate (U+D800..U+DFFF), which MQTT forbids");
+    }
+    if (ByteBufUtil.utf8Bytes(s) > 0xFFFF) {
+      throw ApiError.badRequest(field, field + " is longer than 65,535 bytes of UTF-8");
+    }
+  }
+
+  private static int levels(String topic) {
+    int n = 1;
+    for (int i = 0; i < topic.length(); i++) {
+      if (topic.charAt(i) == '/') {
+        n++;
+      }
+    }
+    return n;
   }
 
   private static MqttProperties properties(JsonNode p, String path) {
@@ -335,20 +413,27 @@ final class RestApi {
       String key = it.next();
       switch (key) {
         case "message_expiry_interval" -> b.messageExpiryInterval(Params.longValue(p, path, key, 0, 0xFFFF_FFFFL));
-        case "content_type" -> b.set(Property.CONTENT_TYPE, Params.text(p, path, key, true));
+        case "content_type" -> {
+          String t = Params.text(p, path, key, true);
+          checkString(path + key, t);
+          b.set(Property.CONTENT_TYPE, t);
+        }
         case "response_topic" -> {
           String t = Params.text(p, path, key, true);
-          if (!Topics.isValidName(t)) {
-            throw ApiError.badRequest(path + key, "not a valid topic name: '" + t + "'");
-          }
+          checkTopicName(path + key, t);
           b.set(Property.RESPONSE_TOPIC, t);
         }
         case "correlation_data" -> {
+          byte[] data;
           try {
-            b.set(Property.CORRELATION_DATA, Base64.getDecoder().decode(Params.text(p, path, key, true)));
+            data = Base64.getDecoder().decode(Params.text(p, path, key, true));
           } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(path + key, "correlation_data must be base64");
           }
+          if (data.length > 0xFFFF) {
+            throw ApiError.badRequest(path + key, "correlation_data is longer than 65,535 bytes");
+          }
+          b.set(Property.CORRELATION_DATA, data);
         }
         case "payload_format_indicator" -> b.set(Property.PAYLOAD_FORMAT_INDICATOR,
             Params.integer(p, path, key, 0, 0, 1));
@@ -362,6 +447,8 @@ final class RestApi {
             if (!e.getValue().isTextual()) {
               throw ApiError.badRequest(path + key + "." + e.getKey(), "user property values must be strings");
             }
+            checkString(path + key + "." + e.getKey(), e.getKey());
+            checkString(path + key + "." + e.getKey(), e.getValue().textValue());
             b.userProperty(e.getKey(), e.getValue().textValue());
           }
         }
@@ -403,7 +490,7 @@ final class RestApi {
   }
 
   private void deleteRetained(Context ctx) {
-    String topic = ctx.pathParam("topic");
+    String topic = topic(ctx);
     if (!m.deleteRetained(topic)) {
       throw ApiError.notFound("no retained message on '" + topic + "'");
     }
@@ -480,20 +567,33 @@ final class RestApi {
     return ctx.pathParam("id");
   }
 
+  /** The topic name in the path, checked as a PUBLISH's. */
+  private static String topic(Context ctx) {
+    String topic = ctx.pathParam("topic");
+    checkTopicName("topic", topic);
+    return topic;
+  }
+
   private static <T> T found(java.util.Optional<T> o, String what, String id) {
     return o.orElseThrow(() -> ApiError.notFound("no " + what + " '" + id + "'"));
   }
 
+  /**
+   * The JSON object of a request that takes one. A cross-site page can POST a form, text/plain or no
+   * Content-Type at all with a browser's remembered Basic credentials, but not application/json
+   * (that needs a CORS preflight, which this server never allows): so that type is required, with
+   * a body or without.
+   */
   private static JsonNode body(Context ctx) {
-    String text = ctx.body();
-    if (text == null || text.isBlank()) {
-      return JSON.createObjectNode();
+    if (!isJson(ctx.contentType())) {
+      throw new ApiError(415, "Content-Type", "this request takes a JSON body: send Content-Type: application/json");
     }
-    // A cross-site page can POST text/plain with a browser's remembered Basic credentials, but not
-    // application/json (that needs a CORS preflight, which this server never allows).
-    String type = ctx.contentType();
-    if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-      throw new ApiError(415, "Content-Type", "a request body must be sent as Content-Type: application/json");
+    String text = utf8(ctx.bodyAsBytes());
+    if (text == null) {
+      throw ApiError.badRequest("body", "the body is not valid UTF-8");
+    }
+    if (text.isBlank()) {
+      return JSON.createObjectNode();
     }
     try {
       JsonNode n = JSON.readTree(text);
@@ -504,6 +604,35 @@ final class RestApi {
     } catch (JsonProcessingException e) {
       throw ApiError.badRequest("body", "the body is not valid JSON: " + e.getOriginalMessage());
     }
+  }
+
+  /**
+   * Whether a Content-Type header is {@code application/json}, with parameters if any (RFC 9110
+   * section 8.3.1); a charset, if given, must be UTF-8 (JSON's, RFC 8259).
+   */
+  static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String[] parts = contentType.split(";", -1);
+    if (!parts[0].strip().equalsIgnoreCase("application/json")) {
+      return false;
+    }
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].strip();
+      int eq = parameter.indexOf('=');
+      if (eq <= 0) {
+        return false;
+      }
+      String value = parameter.substring(eq + 1).strip();
+      if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+        value = value.substring(1, value.length() - 1);
+      }
+      if (parameter.substring(0, eq).strip().equalsIgnoreCase("charset") && !value.equalsIgnoreCase("utf-8")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static void json(Context ctx, int status, Object value) {

@@ -39,12 +39,18 @@ public final class FailureLimiter {
 
   /** Whether {@code key} is locked out now. */
   public boolean locked(String key) {
+    return lockoutLeftNanos(key) > 0;
+  }
+
+  /** How long {@code key} stays locked out, in nanoseconds; 0 when it is not locked out. */
+  public long lockoutLeftNanos(String key) {
     Entry e = entries.get(key);
     if (e == null) {
-      return false;
+      return 0;
     }
     synchronized (e) {
-      return e.failures >= threshold && nanoTime.getAsLong() - e.lockedUntil < 0;
+      long left = e.lockedUntil - nanoTime.getAsLong();
+      return e.failures >= threshold && left > 0 ? left : 0;
     }
   }
 

@@ -105,8 +105,10 @@ class AdminApiTest {
       assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "guess" + i)).statusCode())
           .isEqualTo(401);
     }
-    assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "s3cret")).statusCode())
-        .isEqualTo(429);
+    HttpResponse<String> locked = f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "s3cret"));
+    assertError(locked, 429, null);
+    assertThat(locked.headers().firstValue("Retry-After")).hasValueSatisfying(
+        v -> assertThat(Integer.parseInt(v)).isBetween(1, 60));
   }
 
   // ------------------------------------------------------------------ clients
@@ -174,6 +176,106 @@ class AdminApiTest {
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"topic\": \"a\"}")).build(),
         HttpResponse.BodyHandlers.ofString()).join();
     assertError(r, 415, "Content-Type");
+  }
+
+  @Test
+  void aWrongMethodGets405WithAllowAndAnUnknownPath404AsJson() {
+    assertMethodNotAllowed(f.call("PUT", "/api/v1/publish", "{\"topic\": \"a\"}"), "POST");
+    assertMethodNotAllowed(f.get("/api/v1/publish"), "POST");
+    assertMethodNotAllowed(f.call("PATCH", "/api/v1/clients/x", "{}"), "GET, DELETE");
+    assertMethodNotAllowed(f.call("POST", "/metrics", null), "GET");
+    assertMethodNotAllowed(f.call("DELETE", "/api/v1/stats", null), "GET");
+    for (String path : List.of("/api/v1/no-such-endpoint", "/no-such-page", "/dashboard/no-such-file.js")) {
+      HttpResponse<String> r = f.get(path);
+      assertError(r, 404, null);
+      assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("not_found");
+    }
+    assertError(f.call("PUT", "/api/v1/no-such-endpoint", "{}"), 404, null);
+  }
+
+  @Test
+  void aBodyOverTheLimitGets413AsJson() {
+    HttpResponse<String> r = f.call("POST", "/api/v1/publish",
+        "{\"topic\": \"a\", \"payload\": \"" + "x".repeat(1_000_000) + "\"}");
+    assertError(r, 413, null);
+    assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("content_too_large");
+  }
+
+  @Test
+  void requestsTheHttpServerRefusesItselfGetJsonErrors() throws Exception {
+    String auth = "Authorization: " + AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD) + "\r\n";
+    for (String target : List.of("/api/v1/retained/a%00b", "/api/v1/retained/a%zzb", "/api/v1/retained/a%C0%80")) {
+      String r = raw("DELETE " + target + " HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n");
+      assertThat(r).as(target).startsWith("HTTP/1.1 400 ");
+      assertJsonError(r, "bad_request");
+    }
+    String r = raw("GET /api/v1/stats HTTP/1.1\r\nHost: x\r\n" + auth + "X-Big: " + "a".repeat(20_000)
+        + "\r\nConnection: close\r\n\r\n");
+    assertThat(r).startsWith("HTTP/1.1 431 ");
+    assertJsonError(r, "request_header_fields_too_large");
+  }
+
+  @Test
+  void aStateChangingRequestWithAnotherContentTypeThanJsonGets415EvenWithoutABody() {
+    connect("victim", null, false);
+    // What a cross-site form or fetch can send without a CORS preflight, body or none.
+    for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/jsonx", "application/json-patch+json", "application/json; charset=iso-8859-1", "")) {
+      for (String body : new String[] {null, "", "{\"enabled\": true}"}) {
+        assertError(typed("POST", "/api/v1/clients/victim/trace", type, body), 415, "Content-Type");
+      }
+      assertError(typed("DELETE", "/api/v1/clients/victim", type, null), 415, "Content-Type");
+      assertError(typed("POST", "/api/v1/login", type, null), 415, "Content-Type");
+      assertError(typed("POST", "/api/v1/publish", type, "{\"topic\": \"a\"}"), 415, "Content-Type");
+    }
+    // No Content-Type at all: what a cross-site fetch without a body sends.
+    assertError(typed("POST", "/api/v1/clients/victim/trace", null, null), 415, "Content-Type");
+    assertError(typed("POST", "/api/v1/subscriptions/victim", null, null), 415, "Content-Type");
+    assertThat(f.getJson("/api/v1/clients/victim").get("traced").asBoolean()).isFalse();
+    assertThat(f.getJson("/api/v1/clients").get("total").asInt()).isEqualTo(1);
+    // The media type with parameters, in any case.
+    for (String type : List.of("application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"")) {
+      assertThat(typed("POST", "/api/v1/publish", type, "{\"topic\": \"a\"}").statusCode()).as(type).isEqualTo(200);
+    }
+    // Without a body, no Content-Type is needed where no body is taken.
+    assertThat(typed("POST", "/api/v1/login", null, null).statusCode()).isEqualTo(200);
+    assertThat(typed("DELETE", "/api/v1/clients/victim", null, null).statusCode()).isEqualTo(204);
+  }
+
+  @Test
+  void traceNeedsEnabledAsABoolean() {
+    connect("t", null, false);
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{}"), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", ""), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{\"enabled\": null}"), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{\"enabled\": \"true\"}"), 400, "enabled");
+    assertError(f.call("POST", "/api/v1/clients/t/trace", "{\"enabld\": false}"), 400, "enabld");
+    assertThat(f.getJson("/api/v1/clients/t").get("traced").asBoolean()).isFalse();
+  }
+
+  @Test
+  void unknownFieldsInABodyAreRefusedNamingTheField() {
+    connect("c", null, false);
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"retian\": true}"), 400, "retian");
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"qoss\": 2}"), 400, "qoss");
+    assertError(f.call("POST", "/api/v1/publish/batch",
+        "{\"messages\": [{\"topic\": \"a\"}, {\"topic\": \"b\", \"payloud\": \"x\"}]}"), 400, "messages[1].payloud");
+    assertError(f.call("POST", "/api/v1/publish/batch", "{\"messages\": [], \"atomic\": true}"), 400, "atomic");
+    assertError(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"a\", \"noLocal\": true}"), 400, "noLocal");
+    assertThat(f.getJson("/api/v1/retained").get("total").asInt()).isZero();
+    assertThat(f.getJson("/api/v1/subscriptions/c").get("total").asInt()).isZero();
+  }
+
+  @Test
+  void aBodyThatIsNotUtf8IsRefused() {
+    byte[] body = "{\"topic\": \"a\u00ff\"}".getBytes(StandardCharsets.ISO_8859_1);
+    HttpResponse<String> r = f.http.sendAsync(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(f.base() + "/api/v1/publish"))
+        .header("Authorization", AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD))
+        .header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofString()).join();
+    assertError(r, 400, "body");
   }
 
   @Test
@@ -366,6 +468,50 @@ class AdminApiTest {
     assertError(f.call("DELETE", "/api/v1/subscriptions/c", null), 400, "filter");
   }
 
+  @Test
+  void noLocalOnASharedSubscriptionIsRefused() {
+    connect("c", null, false);
+    assertError(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"$share/g/x\", \"no_local\": true}"),
+        400, "no_local");
+    assertThat(f.getJson("/api/v1/subscriptions/c").get("total").asInt()).isZero();
+    assertThat(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"$share/g/x\", \"no_local\": false}")
+        .statusCode()).isEqualTo(201);
+    assertThat(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"x\", \"no_local\": true}").statusCode())
+        .isEqualTo(201);
+  }
+
+  @Test
+  void publishRefusesWhatAnMqttClientCouldNotSend() throws Exception {
+    // The JSON escapes reach the topic as U+0000 and a lone surrogate: the codec refuses both from a
+    // client (MQTT-1.5.4-1/2), and a subscriber's client drops the connection on U+0000.
+    Mqtt5BlockingClient c = connect("watcher", null, false);
+    try (Mqtt5BlockingClient.Mqtt5Publishes incoming = c.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+      c.subscribeWith().topicFilter("#").send();
+      for (String topic : List.of("a\\u0000b", "a\\ud800b", "a\\udc00", "a/+", "a/#", "$SYS/broker/uptime", "$SYS")) {
+        assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"" + topic + "\", \"retain\": true}"), 400, "topic");
+        assertError(f.call("POST", "/api/v1/publish/batch",
+            "{\"messages\": [{\"topic\": \"ok\"}, {\"topic\": \"" + topic + "\"}]}"), 400, "messages[1].topic");
+      }
+      assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"payload\": \"x\\ud800\"}"), 400, "payload");
+      assertError(f.call("POST", "/api/v1/publish",
+          "{\"topic\": \"a\", \"properties\": {\"response_topic\": \"r\\u0000\"}}"), 400, "properties.response_topic");
+      assertError(f.call("POST", "/api/v1/publish",
+          "{\"topic\": \"a\", \"properties\": {\"content_type\": \"t\\udfff\"}}"), 400, "properties.content_type");
+      assertError(f.call("POST", "/api/v1/publish",
+          "{\"topic\": \"a\", \"properties\": {\"user_properties\": {\"k\": \"\\u0000\"}}}"),
+          400, "properties.user_properties.k");
+      assertThat(incoming.receive(300, TimeUnit.MILLISECONDS)).isEmpty();
+    }
+    assertThat(f.getJson("/api/v1/retained").get("total").asInt()).isZero();
+    assertThat(f.getJson("/api/v1/retained?filter=$SYS/%23").get("total").asInt()).isZero();
+  }
+
+  @Test
+  void aRetainedTopicInThePathIsCheckedAsATopicName() {
+    assertError(f.get("/api/v1/retained/a/%2B"), 400, "topic");
+    assertError(f.call("DELETE", "/api/v1/retained/a/%23", null), 400, "topic");
+  }
+
   // ------------------------------------------------------------------ retained
 
   @Test
@@ -417,6 +563,41 @@ class AdminApiTest {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** With the admin's credentials, this Content-Type (none when null) and body (none when null). */
+  private HttpResponse<String> typed(String method, String path, String contentType, String body) {
+    var r = java.net.http.HttpRequest.newBuilder(java.net.URI.create(f.base() + path))
+        .header("Authorization", AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD))
+        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      r.header("Content-Type", contentType);
+    }
+    return f.http.sendAsync(r.build(), HttpResponse.BodyHandlers.ofString()).join();
+  }
+
+  /** Sends {@code request} as it is on a new connection; the whole response, headers and body. */
+  private String raw(String request) throws java.io.IOException {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", f.admin.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static void assertJsonError(String rawResponse, String error) throws java.io.IOException {
+    assertThat(rawResponse).containsIgnoringCase("Content-Type: application/json");
+    JsonNode e = AdminFixture.JSON.readTree(rawResponse.substring(rawResponse.indexOf("\r\n\r\n") + 4));
+    assertThat(e.get("error").asText()).isEqualTo(error);
+    assertThat(e.get("message").asText()).isNotEmpty();
+  }
+
+  private static void assertMethodNotAllowed(HttpResponse<String> r, String allow) {
+    assertError(r, 405, null);
+    assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("method_not_allowed");
+    assertThat(r.headers().firstValue("Allow")).contains(allow);
+  }
 
   private static List<String> ids(JsonNode page) {
     List<String> out = new ArrayList<>();

@@ -38,6 +38,19 @@ class FailureLimiterTest {
   }
 
   @Test
+  void lockoutLeftSaysHowLongAKeyStaysLockedOut() {
+    limiter.failed("a");
+    limiter.failed("a");
+    assertThat(limiter.lockoutLeftNanos("a")).isZero();
+    limiter.failed("a");
+    advanceMillis(400);
+    assertThat(limiter.lockoutLeftNanos("a")).isEqualTo(600_000_000L);
+    advanceMillis(600);
+    assertThat(limiter.lockoutLeftNanos("a")).isZero();
+    assertThat(limiter.lockoutLeftNanos("b")).isZero();
+  }
+
+  @Test
   void successClearsAndOldKeysArePruned() {
     for (int i = 0; i < 3; i++) {
       limiter.failed("a");
