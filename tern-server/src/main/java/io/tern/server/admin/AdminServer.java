@@ -164,6 +164,13 @@ public final class AdminServer implements AutoCloseable {
     r.get("/health", AdminServer::health);
     r.get("/api/v1/health", AdminServer::health);
     r.before("/api/*", ctx -> {
+      // A browser says which page sent a request (Origin): a state-changing one from a page of
+      // another site is refused before anything else, whatever credentials the browser attached
+      // (a cross-site form POST to /login, with no body, would otherwise mint sessions with the
+      // remembered Basic credentials, and fill the session table). Tools such as curl send no Origin.
+      if (CHANGES.contains(ctx.method()) && !sameOrigin(ctx.header("Origin"), ctx.header("Host"))) {
+        throw new ApiError(403, "Origin", "a request from another site (Origin " + ctx.header("Origin") + ")");
+      }
       if (!ctx.path().equals("/api/v1/health")) {
         authenticate(ctx, auth);
       }
@@ -343,5 +350,26 @@ public final class AdminServer implements AutoCloseable {
   public void close() {
     sampling.shutdownNow();
     app.stop();
+  }
+
+  /**
+   * Whether a request's {@code Origin} (absent: not sent by a page) is the admin server itself, as
+   * the browser reached it ({@code Host}). {@code null} and {@code "null"} (a sandboxed or opaque
+   * origin) are told apart: only an absent header passes without a match.
+   */
+  static boolean sameOrigin(String origin, String host) {
+    if (origin == null) {
+      return true;
+    }
+    int scheme = origin.indexOf("://");
+    if (scheme < 0 || host == null) {
+      return false;
+    }
+    String authority = origin.substring(scheme + 3);
+    int slash = authority.indexOf('/');
+    if (slash >= 0) {
+      authority = authority.substring(0, slash);
+    }
+    return authority.equalsIgnoreCase(host.strip());
   }
 }

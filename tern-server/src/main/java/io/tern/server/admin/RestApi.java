@@ -313,7 +313,7 @@ final class RestApi {
     Params.onlyFields(n, path, "topic", "payload", "encoding", "qos", "retain", "properties");
     String topic = Params.text(n, path, "topic", true);
     checkTopicName(path + "topic", topic);
-    if (topic.startsWith("$SYS")) {
+    if (topic.startsWith("$SYS") && (topic.length() == 4 || topic.charAt(4) == '/')) { // not $SYSTEM
       throw ApiError.badRequest(path + "topic", "$SYS topics are the broker's own: the API does not publish to them");
     }
     BrokerConfig config = broker.config();

@@ -565,6 +565,24 @@ class AdminApiTest {
   // ------------------------------------------------------------------ helpers
 
   /** With the admin's credentials, this Content-Type (none when null) and body (none when null). */
+  @Test
+  void aStateChangingRequestFromAPageOfAnotherSiteGets403() throws Exception {
+    String host = "127.0.0.1:" + f.admin.port();
+    String login = "POST /api/v1/login HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: "
+        + AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD) + "\r\nContent-Length: 0\r\n"
+        + "Connection: close\r\n";
+    // A cross-site form with the browser's remembered credentials: no session is made.
+    assertThat(raw(login + "Origin: http://evil.example\r\n\r\n")).startsWith("HTTP/1.1 403").contains("\"Origin\"");
+    assertThat(raw(login + "Origin: null\r\n\r\n")).startsWith("HTTP/1.1 403");
+    assertThat(raw(login + "Origin: http://" + host + ".evil.example\r\n\r\n")).startsWith("HTTP/1.1 403");
+    // The dashboard's own page, and a tool that sends no Origin.
+    assertThat(raw(login + "Origin: http://" + host + "\r\n\r\n")).startsWith("HTTP/1.1 200");
+    assertThat(raw(login + "\r\n")).startsWith("HTTP/1.1 200");
+    // Reading is not refused by it (a page of another site cannot read the answer anyway).
+    assertThat(raw("GET /api/v1/health HTTP/1.1\r\nHost: " + host + "\r\nOrigin: http://evil.example\r\n"
+        + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 200");
+  }
+
   private HttpResponse<String> typed(String method, String path, String contentType, String body) {
     var r = java.net.http.HttpRequest.newBuilder(java.net.URI.create(f.base() + path))
         .header("Authorization", AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD))
