@@ -229,8 +229,22 @@ final class RestApi {
     JsonNode body = body(ctx);
     Params.onlyFields(body, "", "filter", "qos", "no_local", "retain_as_published", "retain_handling");
     String filter = Params.text(body, "", "filter", true);
+    checkString("filter", filter);
     if (!validFilter(filter)) {
       throw ApiError.badRequest("filter", "filter is not a valid topic filter: '" + filter + "'");
+    }
+    // What an MQTT client's SUBSCRIBE is held to (MqttConnection.onSubscribe, Access.grant).
+    BrokerConfig config = broker.config();
+    if (Topics.isShared(filter) && !config.sharedSubscriptionsAvailable()) {
+      throw ApiError.badRequest("filter", "shared subscriptions are turned off (mqtt.shared_subscriptions: false)");
+    }
+    if (Topics.hasWildcard(filter) && !config.wildcardSubscriptionsAvailable()) {
+      throw ApiError.badRequest("filter", "wildcard subscriptions are turned off (mqtt.wildcard_subscriptions: false)");
+    }
+    if (filter.length() > config.maxTopicLength()
+        || (config.maxTopicLevels() > 0 && levels(filter) > config.maxTopicLevels())) {
+      throw ApiError.badRequest("filter", "the filter is over limits.max_topic_length (" + config.maxTopicLength()
+          + ") or limits.max_topic_levels (" + config.maxTopicLevels() + ")");
     }
     int qos = Params.integer(body, "", "qos", 0, 0, 2);
     boolean noLocal = Params.bool(body, "", "no_local", false);

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A publish through the REST API is held to the limits an MQTT client's PUBLISH is held to:
  * {@code limits.max_topic_length}, {@code limits.max_topic_levels}, {@code limits.max_packet_size},
- * {@code limits.max_qos} and {@code mqtt.retain_available}.
+ * {@code limits.max_qos} and {@code mqtt.retain_available}; a subscription made through it, to those
+ * of a SUBSCRIBE.
  */
 class AdminPublishLimitsTest {
   private AdminFixture f;
@@ -64,6 +65,24 @@ class AdminPublishLimitsTest {
   void aQosAboveMaxQosIsRefused() {
     assertPublished(f.call("POST", "/api/v1/publish", "{\"topic\": \"t\", \"qos\": 1}"));
     assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"t\", \"qos\": 2}"), "qos");
+  }
+
+  @Test
+  void aSubscriptionIsHeldToTheLimitsAndFeaturesOfAnMqttClientsSubscribe() {
+    // Checked before the session is looked up: 404 means the filter passed.
+    assertThat(f.call("POST", "/api/v1/subscriptions/none", "{\"filter\": \"a/+/c\"}").statusCode()).isEqualTo(404);
+    assertError(f.call("POST", "/api/v1/subscriptions/none", "{\"filter\": \"a/b/c/d\"}"), "filter");
+    assertError(f.call("POST", "/api/v1/subscriptions/none", "{\"filter\": \"a/seventeen/chars\"}"), "filter");
+    assertError(f.call("POST", "/api/v1/subscriptions/none", "{\"filter\": \"a/\\u0000\"}"), "filter");
+    AdminFixture off = new AdminFixture(b -> b.configure(c -> c.sharedSubscriptionsAvailable(false)
+        .wildcardSubscriptionsAvailable(false)));
+    try {
+      assertError(off.call("POST", "/api/v1/subscriptions/none", "{\"filter\": \"a/#\"}"), "filter");
+      assertError(off.call("POST", "/api/v1/subscriptions/none", "{\"filter\": \"$share/g/a\"}"), "filter");
+      assertThat(off.call("POST", "/api/v1/subscriptions/none", "{\"filter\": \"a/b\"}").statusCode()).isEqualTo(404);
+    } finally {
+      off.close();
+    }
   }
 
   private static void assertPublished(HttpResponse<String> r) {
