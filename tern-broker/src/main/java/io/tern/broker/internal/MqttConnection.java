@@ -773,6 +773,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     connections.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, sessionExpiry, clientReceiveMaximum);
+    if (will != null && s.storing()) { // in the store while the client is connected: a crash keeps it
+      s.armWill(this, willPublish(will), will.properties().getLong(Property.WILL_DELAY_INTERVAL, 0));
+    }
     flush();
     Events ev = core.events();
     if (ev.active()) {
@@ -1421,15 +1424,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void publishWill() {
     Will w = will;
     will = null;
+    if (session != null) {
+      session.disarmWill(this);
+    }
     if (w == null) {
       return;
     }
-    MqttProperties props = w.properties();
-    long delay = props.getLong(Property.WILL_DELAY_INTERVAL, 0);
-    if (props.has(Property.WILL_DELAY_INTERVAL)) { // also when 0: a PUBLISH with it is malformed (2.2.2.2)
-      props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
-    }
-    Publish p = new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
+    long delay = w.properties().getLong(Property.WILL_DELAY_INTERVAL, 0);
+    Publish p = willPublish(w);
     Session s = session;
     // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
     if (delay > 0 && persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
@@ -1441,6 +1443,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
           core.route(new Message(out, clientId, System.nanoTime()), matches(), batcher());
           flushBatcher();
         });
+  }
+
+  /** The will as the PUBLISH it becomes: its properties but the Will Delay Interval. */
+  private static Publish willPublish(Will w) {
+    MqttProperties props = w.properties();
+    if (props.has(Property.WILL_DELAY_INTERVAL)) { // also when 0: a PUBLISH with it is malformed (2.2.2.2)
+      props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
+    }
+    return new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
   }
 
   // ------------------------------------------------------------------ used by the session

@@ -230,7 +230,9 @@ final class Persistence {
       StoredWill w = e.getValue();
       Session session = core.registry().get(e.getKey());
       if (session != null) {
-        long delay = Math.max(0, w.publishAtMillis() - nowMillis);
+        // An armed will: its client was connected when the broker stopped without closing that
+        // connection (a crash); it went away now, as far as anyone can tell.
+        long delay = w.armed() ? w.armedDelaySeconds() * 1000 : Math.max(0, w.publishAtMillis() - nowMillis);
         session.loop.execute(() -> session.scheduleWill(w.will(), delay));
       } else {
         // Its session ended while the broker was down: the will goes now (v5 section 3.1.3.2.2).

@@ -107,6 +107,8 @@ final class Session {
   private long progressNanos;
   /** Whether a {@link #stallCheck} is scheduled (at most one). */
   private volatile boolean stallCheckScheduled;
+  /** The connection whose will is in the store as armed ({@link #armWill}), or null. */
+  private volatile MqttConnection willArmedBy;
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   // The counters are plain volatile fields updated through VarHandles rather than Atomic* objects:
@@ -121,6 +123,7 @@ final class Session {
   private static final java.lang.invoke.VarHandle PAUSED;
   private static final java.lang.invoke.VarHandle PROGRESS;
   private static final java.lang.invoke.VarHandle STALL_CHECK;
+  private static final java.lang.invoke.VarHandle WILL_ARMED_BY;
 
   static {
     try {
@@ -135,6 +138,7 @@ final class Session {
       PAUSED = l.findVarHandle(Session.class, "pausedPublishers", Queue.class);
       PROGRESS = l.findVarHandle(Session.class, "progressNanos", long.class);
       STALL_CHECK = l.findVarHandle(Session.class, "stallCheckScheduled", boolean.class);
+      WILL_ARMED_BY = l.findVarHandle(Session.class, "willArmedBy", MqttConnection.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -1135,6 +1139,31 @@ final class Session {
       core.persistence().commit();
     }
     scheduleWill(will, delaySeconds * 1000);
+  }
+
+  /**
+   * The connection of this persistent session has a will: it is kept in the store while the client
+   * is connected ({@link StoredWill#armed}), so that a crash of the broker does not lose it. Called
+   * once the session is attached, on loop.
+   */
+  void armWill(MqttConnection c, io.tern.codec.Publish will, long delaySeconds) {
+    if (!storing) {
+      return;
+    }
+    willArmedBy = c;
+    core.persistence().batch().putWill(clientId, StoredWill.armed(will, delaySeconds));
+    core.persistence().commit();
+  }
+
+  /**
+   * The connection's will is being published, deferred or discarded: its armed record goes (not
+   * one a newer connection of the session armed since). Any thread.
+   */
+  void disarmWill(MqttConnection c) {
+    if (WILL_ARMED_BY.compareAndSet(this, c, null) && inStore) {
+      core.persistence().batch().removeWill(clientId);
+      core.persistence().commit();
+    }
   }
 
   /** A delayed will read back from the store, due in {@code delayMillis}. On loop. */

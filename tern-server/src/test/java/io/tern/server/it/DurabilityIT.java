@@ -261,6 +261,60 @@ class DurabilityIT {
   }
 
   @Test
+  void theWillsOfPersistentClientsConnectedAtASigkillArePublishedAfterTheRestart() throws Exception {
+    // MQTT 5 section 4.1: the will (and its delay) is part of the session state, and the client's
+    // connection did close without a DISCONNECT: the will is owed.
+    int port = TernProcess.freePort();
+    Path config = durableConfig(port, 1000);
+    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(tern);
+    Subscriber watcher = new Subscriber(port, "watcher");
+    watcher.connect();
+    watcher.client.subscribe("wills/#", 1);
+    watcher.client.disconnect(); // offline: the wills wait for it in its session
+    // MQTT 3.1.1, Clean Session 0, a will at QoS 1; MQTT 5 with a session and a Will Delay of 1 s.
+    org.eclipse.paho.client.mqttv3.MqttClient v3 = new org.eclipse.paho.client.mqttv3.MqttClient(
+        "tcp://127.0.0.1:" + port, "dies-v3", new MemoryPersistence());
+    toClose.add(() -> v3.close(true));
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setCleanSession(false);
+    o.setWill("wills/v3", "v3 gone".getBytes(StandardCharsets.UTF_8), 1, false);
+    v3.connect(o);
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient v5 = MqttClient.builder().useMqttVersion5()
+        .identifier("dies-v5").serverHost("127.0.0.1").serverPort(port).buildBlocking();
+    v5.connectWith().cleanStart(false).sessionExpiryInterval(600)
+        .willPublish().topic("wills/v5").payload("v5 gone".getBytes(StandardCharsets.UTF_8))
+        .qos(MqttQos.AT_LEAST_ONCE).delayInterval(1).applyWillPublish().send();
+    // A third left with a DISCONNECT before the kill: its will is discarded (MQTT-3.14.4-3), also
+    // from the store.
+    org.eclipse.paho.client.mqttv3.MqttClient leaves = new org.eclipse.paho.client.mqttv3.MqttClient(
+        "tcp://127.0.0.1:" + port, "leaves", new MemoryPersistence());
+    toClose.add(() -> leaves.close(true));
+    MqttConnectOptions lo = new MqttConnectOptions();
+    lo.setCleanSession(false);
+    lo.setWill("wills/leaves", "must not come".getBytes(StandardCharsets.UTF_8), 1, false);
+    leaves.connect(lo);
+    leaves.disconnect();
+    // Paho returns once its DISCONNECT is sent: give the broker a moment to take it (killed before,
+    // the will would rightly be owed).
+    await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+    tern.kill();
+    try {
+      v3.disconnectForcibly(0, 0, false);
+    } catch (org.eclipse.paho.client.mqttv3.MqttException alreadyLost) {
+      // the kill may have been noticed first
+    }
+
+    TernProcess again = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(again);
+    Subscriber back = new Subscriber(port, "watcher");
+    back.connect();
+    await("both wills").atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(back.received)
+        .extracting(Received::topic, Received::payload).containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("wills/v3", "v3 gone"), org.assertj.core.groups.Tuple.tuple("wills/v5", "v5 gone")));
+  }
+
+  @Test
   void retainedMessagesOwedToANewSubscriptionSurviveSigkillPastTheQueueBound() throws Exception {
     // MQTT-3.3.1-6: every matching retained message is sent on a new subscription, whatever
     // max_queued_messages says; a kill before they went out must not cut them down to it.
