@@ -182,6 +182,11 @@ final class Session {
   private volatile boolean lagging;
 
   // ---- loop-owned
+  /**
+   * Packet ids in the window that {@link #attach} did not resend yet, in send order: more than the
+   * new connection's Receive Maximum were unacknowledged. Null when none (nearly always).
+   */
+  private ArrayDeque<Integer> owed;
   private boolean persistent;
   /** Whether the store holds records of this session, to be removed when it ends. */
   private boolean inStore;
@@ -853,6 +858,9 @@ final class Session {
     if (c == null) {
       return;
     }
+    if (owed != null && resendOwed(c, now)) {
+      return;
+    }
     boolean wrote = false;
     boolean forgot = false;
     while (!queue.isEmpty() && c.isWritable()) {
@@ -1094,20 +1102,26 @@ final class Session {
       inStore = true;
     }
     p.commit(); // before the CONNACK leaves
+    owed = null;
     if (!inflight.isEmpty()) {
       long now = System.nanoTime();
+      // No more than the new connection's window at once (MQTT-4.9.0-2: the client may have lowered
+      // its Receive Maximum); the rest are owed, resent in order as acks open the window.
+      int budget = maxInflight;
       for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
-        if (it.released()) {
-          c.writeAck(PacketType.PUBREL, it.packetId(), ReasonCodes.SUCCESS);
-        } else {
-          Delivery d = it.delivery();
-          io.tern.codec.Publish out = c.outgoing(d, now, true);
-          if (out != null) {
-            c.writePublish(out, d, true, it.packetId());
-          } else {
-            it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
-            forget(d);
+        if (budget == 0) {
+          if (owed == null) {
+            owed = new ArrayDeque<>();
           }
+          owed.add(it.packetId());
+          continue;
+        }
+        Delivery d = it.delivery();
+        if (resend(c, it.packetId(), d, it.released(), now)) {
+          budget--;
+        } else {
+          it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
+          forget(d);
         }
       }
       inflightSize = inflight.size();
@@ -1115,6 +1129,56 @@ final class Session {
       c.flush();
     }
     pump();
+  }
+
+  /**
+   * Sends again, on a new connection, a message its client had not acknowledged: PUBREL for a
+   * released QoS 2 one, else the PUBLISH with DUP and its packet id (MQTT-4.4.0-1). False when the
+   * PUBLISH cannot go to this client (too large, or expired): the caller drops it.
+   */
+  private boolean resend(MqttConnection c, int packetId, Delivery d, boolean released, long now) {
+    if (released) {
+      c.writeAck(PacketType.PUBREL, packetId, ReasonCodes.SUCCESS);
+      return true;
+    }
+    io.tern.codec.Publish out = c.outgoing(d, now, true);
+    if (out == null) {
+      return false;
+    }
+    c.writePublish(out, d, true, packetId);
+    return true;
+  }
+
+  /**
+   * Resends what {@link #attach} owes while the window has room: the in-flight messages the
+   * connection has been sent count against it, not those it is owed. Returns whether something is
+   * still owed (then nothing new is sent: the order of the window goes first).
+   */
+  private boolean resendOwed(MqttConnection c, long now) {
+    ArrayDeque<Integer> o = owed;
+    boolean forgot = false;
+    while (!o.isEmpty() && inflight.size() - o.size() < maxInflight) {
+      int packetId = o.poll();
+      Delivery d = inflight.get(packetId);
+      if (d == null) {
+        continue; // acknowledged before it was resent: the client had it
+      }
+      if (!resend(c, packetId, d, inflight.released(packetId), now)) {
+        inflight.remove(packetId);
+        forget(d);
+        forgot = true;
+      }
+    }
+    inflightSize = inflight.size();
+    if (forgot) {
+      core.persistence().commit();
+    }
+    c.flush();
+    if (o.isEmpty()) {
+      owed = null;
+      return false;
+    }
+    return true;
   }
 
   /** The Session Expiry Interval from now on (CONNECT, or a v5 DISCONNECT changing it). On loop. */

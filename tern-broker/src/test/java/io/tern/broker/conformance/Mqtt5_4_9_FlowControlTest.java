@@ -7,6 +7,7 @@ import io.tern.codec.MqttProperties;
 import io.tern.codec.PubAck;
 import io.tern.codec.Publish;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,39 @@ class Mqtt5_4_9_FlowControlTest extends Mqtt5TestBase {
     assertThat(Packets.text(sub.expect(Publish.class))).isEqualTo("m3");
     sub.send(new PubAck(m2.packetId()));
     assertThat(Packets.text(sub.expect(Publish.class))).isEqualTo("m4");
+  }
+
+  @Test
+  @DisplayName("MQTT-4.9.0-2: what an earlier connection left unacknowledged is resent no faster than the new connection's Receive Maximum")
+  void resendsOnReconnectHonourTheNewReceiveMaximum() {
+    MqttProperties session = MqttProperties.builder().sessionExpiryInterval(600).build();
+    RawClient sub = connect5(v5("sub").cleanSession(false).properties(session), false);
+    subscribe5(sub, sub("t", 1));
+    RawClient p = connect5("p");
+    for (int i = 1; i <= 5; i++) {
+      p.send(publish5("t", 1, i, "m" + i, MqttProperties.EMPTY));
+      p.expect(PubAck.class);
+    }
+    for (int i = 1; i <= 5; i++) {
+      assertThat(Packets.text(sub.expect(Publish.class))).isEqualTo("m" + i); // none acknowledged
+    }
+    sub.close();
+    RawClient back = connect5(v5("sub").cleanSession(false).properties(MqttProperties.builder()
+        .sessionExpiryInterval(600).receiveMaximum(2).build()), true);
+    Publish r1 = back.expect(Publish.class);
+    Publish r2 = back.expect(Publish.class);
+    assertThat(List.of(r1, r2)).allMatch(Publish::dup).extracting(Packets::text).containsExactly("m1", "m2");
+    back.expectNothing(Duration.ofMillis(300));
+    back.send(new PubAck(r1.packetId()));
+    Publish r3 = back.expect(Publish.class);
+    assertThat(Packets.text(r3)).isEqualTo("m3");
+    assertThat(r3.dup()).isTrue();
+    back.expectNothing(Duration.ofMillis(300));
+    back.send(new PubAck(r2.packetId()));
+    back.send(new PubAck(r3.packetId()));
+    Publish r4 = back.expect(Publish.class);
+    Publish r5 = back.expect(Publish.class);
+    assertThat(List.of(r4, r5)).extracting(Packets::text).containsExactly("m4", "m5");
   }
 
   @Test
