@@ -410,26 +410,40 @@ final class Session {
       return;
     }
     int n = batch.size();
-    int qos1 = 0;
-    for (int i = 0; i < n; i++) {
-      qos1 += batch.get(i).qos() == 1 ? 1 : 0;
-    }
-    // The QoS 1 deliveries of this read form one run: consecutive sequence numbers, one record.
-    long seq = (long) STORE_SEQ.getAndAdd(this, (long) qos1) + 1;
-    QueueRun run = qos1 == 0 ? null : new QueueRun(seq, qos1);
-    for (int i = 0; i < n; i++) {
-      Delivery d = batch.get(i);
-      if (d.qos() == 1) {
-        d = d.withSeq(seq++, run);
-      } else if (d.qos() == 2) { // a record of its own: its state changes, and it is removed alone
-        d = d.withSeq((long) STORE_SEQ.getAndAdd(this, 1L) + 1, null);
-      } else {
+    int i = 0;
+    while (i < n) {
+      int qos = batch.get(i).qos();
+      if (qos == 0) {
+        i++;
         continue;
       }
-      batch.set(i, d);
-      p.refDelivery(d, b);
-      b.putQueued(clientId, Persistence.queued(d, 0, false));
+      if (qos == 2) { // a record of its own: its state changes, and it is removed alone
+        persisted(batch, i, batch.get(i).withSeq((long) STORE_SEQ.getAndAdd(this, 1L) + 1, null), p, b);
+        i++;
+        continue;
+      }
+      // The QoS 1 deliveries up to the next QoS 2 one (QoS 0 ones are not stored) form one run:
+      // consecutive sequence numbers, one record. Sequence numbers follow the order of arrival, so
+      // that a restart resends in that order (MQTT-4.6.0-1), QoS 1 and 2 together.
+      int end = i;
+      int count = 0;
+      for (; end < n && batch.get(end).qos() != 2; end++) {
+        count += batch.get(end).qos() == 1 ? 1 : 0;
+      }
+      long seq = (long) STORE_SEQ.getAndAdd(this, (long) count) + 1;
+      QueueRun run = new QueueRun(seq, count);
+      for (; i < end; i++) {
+        if (batch.get(i).qos() == 1) {
+          persisted(batch, i, batch.get(i).withSeq(seq++, run), p, b);
+        }
+      }
     }
+  }
+
+  private void persisted(ArrayList<Delivery> batch, int i, Delivery d, Persistence p, StoreBatch b) {
+    batch.set(i, d);
+    p.refDelivery(d, b);
+    b.putQueued(clientId, Persistence.queued(d, 0, false));
   }
 
   /**
@@ -1488,8 +1502,22 @@ final class Session {
       }
     }
     runs.values().forEach(r -> r.remaining = 0);
+    // In the order the messages arrived (their sequence numbers): the store keeps QoS 2 records and
+    // QoS 1 runs apart. A QoS 1 message from before the last one in flight was sent then too (the
+    // store does not record QoS 1 sends): it goes back in flight, under a new packet id, so that the
+    // resend after a reconnect keeps the order of sending, QoS 1 and 2 together (MQTT-4.6.0-1).
+    List<StoredQueued> records = new ArrayList<>(s.queue());
+    records.sort(java.util.Comparator.comparingLong(StoredQueued::seq));
+    long lastInflightSeq = -1;
+    java.util.Set<Integer> storedIds = new HashSet<>();
+    for (StoredQueued q : records) {
+      if (q.packetId() != 0) {
+        lastInflightSeq = q.seq();
+        storedIds.add(q.packetId());
+      }
+    }
     List<Delivery> gone = new ArrayList<>(0);
-    for (StoredQueued q : s.queue()) {
+    for (StoredQueued q : records) {
       maxSeq = Math.max(maxSeq, q.seq());
       QueueRun run = q.run() == 0 ? null : runs.get(q.run());
       if (run != null) {
@@ -1512,11 +1540,15 @@ final class Session {
         continue;
       }
       m.addStoreRefs(1);
-      if (q.packetId() != 0) {
+      if (q.packetId() != 0 || (q.qos() == 1 && q.seq() < lastInflightSeq)) {
         if (inflight == NO_INFLIGHT) {
           inflight = new InflightWindow();
         }
-        inflight.put(q.packetId(), d, q.released());
+        int packetId = q.packetId();
+        while (packetId == 0 || (q.packetId() == 0 && storedIds.contains(packetId))) {
+          packetId = nextPacketId();
+        }
+        inflight.put(packetId, d, q.released());
       } else {
         queue.addLast(d);
         queuedBytes += m.size();
