@@ -79,24 +79,15 @@ class BrokerManagementTest {
 
   @Test
   void aClientTracedBeforeItConnectsHasItsConnectAndConnAckTraced() {
-    ch.qos.logback.classic.Logger traceLog =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.tern.broker.trace");
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-        new ch.qos.logback.core.read.ListAppender<>();
-    lines.start();
-    traceLog.addAppender(lines);
-    traceLog.setLevel(ch.qos.logback.classic.Level.INFO);
-    try {
+    try (io.tern.broker.testsupport.LogCapture log = io.tern.broker.testsupport.LogCapture.of(
+        "io.tern.broker.trace", ch.qos.logback.classic.Level.INFO)) {
       Broker b = start(null);
       b.management().trace("early", true);
       connect(b, "early", 0).disconnect();
-      assertThat(lines.list).extracting(e -> e.getFormattedMessage()).startsWith(
+      assertThat(log.messages()).startsWith(
           "Client early sent CONNECT (V5, clean=false, keepAlive=60s, user null)")
           .anyMatch(m -> m.startsWith("Client early received ConnAck["))
           .anyMatch(m -> m.startsWith("Client early sent Disconnect"));
-    } finally {
-      traceLog.detachAppender(lines);
-      traceLog.setLevel(null);
     }
   }
 

@@ -191,15 +191,8 @@ class LimitsAttackTest {
 
   @Test
   void aClientRepeatingRefusedSubscribesIsLoggedOnceAndCountedEachTime() throws Exception {
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.tern.broker.internal.Access");
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-        new ch.qos.logback.core.read.ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
-    ch.qos.logback.classic.Level level = logger.getLevel();
-    logger.setLevel(ch.qos.logback.classic.Level.INFO);
-    try {
+    try (io.tern.broker.testsupport.LogCapture log = io.tern.broker.testsupport.LogCapture.of(
+        "io.tern.broker.internal.Access", ch.qos.logback.classic.Level.INFO)) {
       start(b -> b.maxSubscriptionsPerClient(1));
       Socket s = connected();
       s.getOutputStream().write(hex("82060001000161008206000200016200")); // a, then b: refused
@@ -209,10 +202,7 @@ class LimitsAttackTest {
         assertThat(s.getInputStream().readNBytes(5)).containsExactly(0x90, 0x03, 0x00, i, 0x80);
       }
       assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(48);
-      assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("refused")).hasSize(1);
-    } finally {
-      logger.detachAppender(lines);
-      logger.setLevel(level);
+      assertThat(log.messages()).filteredOn(m -> m.contains("refused")).hasSize(1);
     }
   }
 

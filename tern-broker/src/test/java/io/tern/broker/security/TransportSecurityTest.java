@@ -14,6 +14,7 @@ import io.tern.broker.Listener;
 import io.tern.broker.TlsConfig;
 import io.tern.broker.auth.AuthResult;
 import io.tern.broker.auth.ConnectRequest;
+import io.tern.broker.testsupport.LogCapture;
 import io.tern.broker.testsupport.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -211,26 +212,18 @@ class TransportSecurityTest {
 
   @Test
   void aChangedKeyThatIsNotTheCertificatesKeepsTheOldOneWithOneWarning() throws Exception {
-    ch.qos.logback.classic.Logger logger =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.tern.broker.internal.TlsContext");
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-        new ch.qos.logback.core.read.ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
-    try {
+    try (LogCapture log = LogCapture.of("io.tern.broker.internal.TlsContext", ch.qos.logback.classic.Level.INFO)) {
       start(Listener.tls("127.0.0.1", 0, tls().reloadCheckInterval(Duration.ofMillis(100)).build()));
       X509Certificate before = serverCertificate();
       // The key of another certificate written over the server's: as a rotation half done.
       Files.copy(certs.client("other").keyFile(), certs.serverKey, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       Files.setLastModifiedTime(certs.serverKey, java.nio.file.attribute.FileTime.fromMillis(0));
-      await().atMost(Duration.ofSeconds(10)).until(() -> lines.list.stream()
-          .anyMatch(e -> e.getFormattedMessage().contains("is not the key of the certificate")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> log.messages().stream()
+          .anyMatch(m -> m.contains("is not the key of the certificate")));
       await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> true); // 5 more checks
-      assertThat(lines.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).hasSize(1);
+      assertThat(log.events()).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).hasSize(1);
       assertThat(serverCertificate().getSerialNumber()).as("handshakes go on with the old pair")
           .isEqualTo(before.getSerialNumber());
-    } finally {
-      logger.detachAppender(lines);
     }
   }
 
@@ -392,21 +385,10 @@ class TransportSecurityTest {
 
   /** What MqttConnection logs at INFO and above while {@code body} runs. */
   private static List<ch.qos.logback.classic.spi.ILoggingEvent> connectionLog(Body body) throws Exception {
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-        "io.tern.broker.internal.MqttConnection");
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
-        new ch.qos.logback.core.read.ListAppender<>();
-    lines.start();
-    logger.addAppender(lines);
-    ch.qos.logback.classic.Level level = logger.getLevel();
-    logger.setLevel(ch.qos.logback.classic.Level.INFO); // logback-test.xml may keep tests quieter
-    try {
+    try (LogCapture log = LogCapture.of("io.tern.broker.internal.MqttConnection", ch.qos.logback.classic.Level.INFO)) {
       body.run();
-    } finally {
-      logger.detachAppender(lines);
-      logger.setLevel(level);
+      return log.events();
     }
-    return lines.list;
   }
 
   /** A QoS 1 PUBLISH of 40,000 bytes in all: topic "t", packet id 1, MQTT 5. */
