@@ -19,6 +19,8 @@ const [base, user, password, victim, topic, payload] = process.argv.slice(2);
     page.setDefaultTimeout(15000);
     const errors = [];
     page.on('pageerror', e => errors.push(String(e)));
+    const notFound = []; // any asset the page asks for and does not get (a 404 shows in the console)
+    page.on('response', r => { if (r.status() === 404) notFound.push(r.url()); });
     await page.goto(base + '/dashboard/');
 
     // A wrong password is refused on the page, without the browser's own dialog.
@@ -53,6 +55,7 @@ const [base, user, password, victim, topic, payload] = process.argv.slice(2);
     await page.waitForFunction(() => document.querySelector('#publish-result').textContent.startsWith('Published'));
     result.published = await page.textContent('#publish-result');
     result.pageErrors = errors;
+    result.notFound = notFound;
     console.log(JSON.stringify(result));
   } catch (e) {
     console.error(String(e && e.stack || e));

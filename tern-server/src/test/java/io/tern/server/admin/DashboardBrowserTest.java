@@ -79,6 +79,7 @@ class DashboardBrowserTest {
       assertThat(result.get("victimState").asText()).isEqualTo("connected");
       assertThat(result.get("victimGone").asBoolean()).isTrue();
       assertThat(result.get("pageErrors")).isEmpty();
+      assertThat(result.get("notFound")).as("requests the page made that got 404").isEmpty();
 
       Optional<Mqtt5Publish> got = in.receive(10, TimeUnit.SECONDS);
       assertThat(got).isPresent();
