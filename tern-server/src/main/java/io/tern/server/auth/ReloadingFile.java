@@ -12,8 +12,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A file read into a value, read again when it changes. {@link #check()} compares the file's
  * modification time, size and identity (inode: a file replaced by a rename is new) with the last
- * ones seen and reloads when any differs; {@link #reload()} reloads whatever they are. A file that
- * fails to load keeps the previous value, with a warning naming the line.
+ * ones seen and reloads when any differs and the next check finds them the same again: a file
+ * being written in place (truncated, then written) is not read half-way, where an empty file is a
+ * valid one with no users. {@link #reload()} reloads whatever they are. A file that fails to load
+ * keeps the previous value, with a warning naming the line.
  *
  * <p>The value is published through a volatile field: readers on any thread see either the old or
  * the new one, whole. {@code check} and {@code reload} are synchronized with each other.
@@ -28,6 +30,8 @@ final class ReloadingFile<T> {
   private final Function<Path, T> loader;
   private volatile T value;
   private Object stamp;
+  /** A changed stamp seen by the last check, loaded if the next one sees it too; null if none. */
+  private Object settling;
 
   /**
    * Loads the file once.
@@ -51,12 +55,22 @@ final class ReloadingFile<T> {
     return file;
   }
 
-  /** Reloads when the file changed since it was last read; returns whether it did (successfully). */
+  /**
+   * Reloads when the file changed since it was last read and has not changed since the previous
+   * check (so one check interval after a change at the latest); returns whether it did
+   * (successfully).
+   */
   synchronized boolean check() {
     Object now = stamp();
     if (Objects.equals(now, stamp)) {
+      settling = null;
       return false;
     }
+    if (!Objects.equals(now, settling)) {
+      settling = now; // changed, maybe still being written: read at the next check if it stays so
+      return false;
+    }
+    settling = null;
     return load(now, "changed");
   }
 
