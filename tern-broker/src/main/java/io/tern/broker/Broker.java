@@ -145,9 +145,7 @@ public final class Broker implements AutoCloseable {
    */
   public void publish(String topic, byte[] payload, int qos, boolean retain) {
     Objects.requireNonNull(payload, "payload");
-    if (!Topics.isValidName(topic)) {
-      throw new IllegalArgumentException("invalid topic name: '" + topic + "'");
-    }
+    MqttMessage.checkTopic(topic);
     core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), MqttProperties.EMPTY));
   }
 
@@ -167,9 +165,8 @@ public final class Broker implements AutoCloseable {
   public void publish(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties) {
     Objects.requireNonNull(payload, "payload");
     Objects.requireNonNull(properties, "properties");
-    if (!Topics.isValidName(topic)) {
-      throw new IllegalArgumentException("invalid topic name: '" + topic + "'");
-    }
+    MqttMessage.checkTopic(topic);
+    MqttMessage.checkProperties(properties);
     if (properties.topicAlias() != null || !properties.subscriptionIdentifiers().isEmpty()) {
       throw new IllegalArgumentException("Topic Alias and Subscription Identifier are not for publishing");
     }

@@ -108,14 +108,50 @@ public final class MqttMessage {
     return new MqttMessage(publish.withDelivery(publish.qos(), retain, false, 0));
   }
 
+  /** @throws IllegalArgumentException for a string property that MQTT does not allow (see {@link #checkProperties}) */
   public MqttMessage withProperties(MqttProperties properties) {
-    return new MqttMessage(publish.withProperties(Objects.requireNonNull(properties)));
+    checkProperties(Objects.requireNonNull(properties));
+    return new MqttMessage(publish.withProperties(properties));
   }
 
-  private static void checkTopic(String topic) {
-    if (!Topics.isValidName(topic)) {
-      throw new IllegalArgumentException("invalid topic name: '" + topic + "'");
+  /**
+   * Refuses a topic that a client could not send: empty, with a wildcard, or not an MQTT UTF-8
+   * Encoded String (U+0000, a lone surrogate, over 65,535 bytes). Routed anyway, a subscriber
+   * would drop its connection on it (mosquitto_sub does), for good if it were retained.
+   */
+  static void checkTopic(String topic) {
+    if (!Topics.isSendableName(topic)) {
+      throw new IllegalArgumentException("invalid topic name (empty, with + or #, with U+0000 or a lone"
+          + " surrogate, or over 65,535 bytes): '" + abbreviated(topic) + "'");
     }
+  }
+
+  /** Refuses string properties (Content Type, Response Topic, User Properties) that are not MQTT UTF-8 Encoded Strings. */
+  static void checkProperties(MqttProperties properties) {
+    if (properties.isEmpty()) {
+      return;
+    }
+    for (io.tern.codec.Property p : io.tern.codec.Property.values()) {
+      if (p.type() == io.tern.codec.Property.Type.UTF8_STRING && properties.has(p)
+          && !Topics.isWellFormedString(properties.getString(p))) {
+        throw new IllegalArgumentException(p + " is not a valid MQTT string (U+0000, a lone surrogate or over 65,535 bytes)");
+      }
+    }
+    String response = properties.getString(io.tern.codec.Property.RESPONSE_TOPIC);
+    if (response != null && !Topics.isValidName(response)) {
+      throw new IllegalArgumentException("Response Topic may not be empty or hold wildcards"); // MQTT-3.3.2-14
+    }
+    for (io.tern.codec.UserProperty u : properties.userProperties()) {
+      if (!Topics.isWellFormedString(u.name()) || !Topics.isWellFormedString(u.value())) {
+        throw new IllegalArgumentException("a User Property is not a valid MQTT string pair (U+0000, a lone surrogate"
+            + " or over 65,535 bytes): '" + abbreviated(u.name()) + "'");
+      }
+    }
+  }
+
+  private static String abbreviated(String s) {
+    String t = s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    return t.replace("\0", "\\u0000");
   }
 
   @Override

@@ -28,6 +28,44 @@ public final class Topics {
   }
 
   /**
+   * True for a topic name that may go on the wire: {@link #isValidName} and {@link
+   * #isWellFormedString}. For topics that did not come through the decoder (the embedding API, hooks
+   * that rewrite a topic), where nothing has checked the string rules yet.
+   */
+  public static boolean isSendableName(String topic) {
+    return isValidName(topic) && isWellFormedString(topic);
+  }
+
+  /**
+   * True for a string MQTT allows as a UTF-8 Encoded String (section 1.5.4): no U+0000
+   * (MQTT-1.5.4-2), no surrogate that is not half of a pair (MQTT-1.5.4-1: Java would encode it as
+   * '?'), and at most 65,535 bytes of UTF-8. The decoder checks these as it reads; a string made in
+   * the process must be checked before it is sent, or a receiver drops its connection on it.
+   */
+  public static boolean isWellFormedString(String s) {
+    int n = s.length();
+    long bytes = n;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        if (c == 0) {
+          return false;
+        }
+      } else if (c < 0x800) {
+        bytes++;
+      } else if (!Character.isSurrogate(c)) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 2; // 4 bytes for the pair, 2 chars already counted
+        i++;
+      } else {
+        return false;
+      }
+    }
+    return bytes <= 65_535;
+  }
+
+  /**
    * True for a valid topic filter: non-empty (MQTT-4.7.3-1), {@code +} occupying a whole level
    * (MQTT-4.7.1-3), {@code #} a whole level and the last one (MQTT-4.7.1-2); for a shared
    * subscription a ShareName without {@code / + #} and a non-empty filter after it.

@@ -23,6 +23,31 @@ class TopicsTest {
     assertThat(Topics.isValidName(name)).isFalse();
   }
 
+  @Test
+  void wellFormedStringsFollowTheUtf8EncodedStringRules() {
+    assertThat(Topics.isWellFormedString("a/ü/€/\uD83D\uDE00")).isTrue(); // a surrogate pair is one character
+    assertThat(Topics.isWellFormedString("")).isTrue();
+    assertThat(Topics.isWellFormedString("a\u0000b")).isFalse(); // MQTT-1.5.4-2
+    assertThat(Topics.isWellFormedString("a\uD83D")).isFalse(); // a lone high surrogate at the end
+    assertThat(Topics.isWellFormedString("\uD83Da")).isFalse();
+    assertThat(Topics.isWellFormedString("a\uDE00b")).isFalse(); // a lone low surrogate
+    assertThat(Topics.isWellFormedString("\uDE00\uD83D")).isFalse(); // a pair the wrong way round
+    assertThat(Topics.isWellFormedString("x".repeat(65_535))).isTrue();
+    assertThat(Topics.isWellFormedString("x".repeat(65_536))).isFalse();
+    assertThat(Topics.isWellFormedString("€".repeat(21_845))).isTrue(); // 3 bytes each: 65,535
+    assertThat(Topics.isWellFormedString("€".repeat(21_846))).isFalse();
+    assertThat(Topics.isWellFormedString("\uD83D\uDE00".repeat(16_384))).isFalse(); // 4 bytes each: 65,536
+    assertThat(Topics.isWellFormedString("\uD83D\uDE00".repeat(16_383) + "xxx")).isTrue();
+  }
+
+  @Test
+  void sendableNamesAreValidNamesThatAreWellFormedStrings() {
+    assertThat(Topics.isSendableName("a/b")).isTrue();
+    assertThat(Topics.isSendableName("a/+")).isFalse();
+    assertThat(Topics.isSendableName("a/\u0000")).isFalse();
+    assertThat(Topics.isSendableName("a/\uD83D")).isFalse();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"#", "+", "/", "//", "a", "a/#", "a/+", "+/+", "/+", "+/", "a/+/c", "+/#", "/#", "a//#",
       "+/+/+", "$SYS/#", "$share/g/#", "$share/g/a/+", "$share/group-1/a/b", "$share/g//", "$share", "$shared/a",

@@ -230,7 +230,7 @@ public final class ManagementImpl implements BrokerManagement {
 
   @Override
   public Optional<RetainedMessage> retainedMessage(String topic) {
-    if (topic == null || !Topics.isValidName(topic)) {
+    if (topic == null || !Topics.isSendableName(topic)) {
       return Optional.empty();
     }
     long now = System.nanoTime();
@@ -240,7 +240,7 @@ public final class ManagementImpl implements BrokerManagement {
 
   @Override
   public boolean deleteRetained(String topic) {
-    if (topic == null || !Topics.isValidName(topic)) {
+    if (topic == null || !Topics.isSendableName(topic)) {
       return false;
     }
     // An empty retained payload clears the topic (MQTT-3.3.1-10); it is not routed to anyone.

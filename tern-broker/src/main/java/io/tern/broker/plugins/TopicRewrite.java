@@ -71,7 +71,7 @@ public final class TopicRewrite implements Plugin, PublishHook, SubscribeHook, U
   @Override
   public PublishDecision onPublish(ClientInfo client, MqttMessage message) {
     String topic = rewrite(message.topic());
-    return topic.equals(message.topic()) || !Topics.isValidName(topic) ? PublishDecision.CONTINUE
+    return topic.equals(message.topic()) || !Topics.isSendableName(topic) ? PublishDecision.CONTINUE
         : PublishDecision.rewrite(message.withTopic(topic));
   }
 
