@@ -72,6 +72,28 @@ final class Persistence {
     }
   }
 
+  /**
+   * Writes {@link StoreBatch#putAliveAt} now and then every {@link #ALIVE_STAMP_MILLIS} on {@code
+   * executor}, so that a restart after a crash knows, within that period, when the broker died.
+   */
+  void stampAlive(io.netty.util.concurrent.EventExecutorGroup executor) {
+    if (enabled) {
+      executor.scheduleAtFixedRate(this::writeAliveStamp, 0, ALIVE_STAMP_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** How often {@link #stampAlive} writes: the error, after a crash, of the time a session's expiry counts from. */
+  static final long ALIVE_STAMP_MILLIS = 1000;
+
+  private void writeAliveStamp() {
+    try {
+      batch().putAliveAt(System.currentTimeMillis());
+      commit();
+    } catch (RuntimeException e) { // a failing store is reported by the writes that carry messages
+      log.debug("Store: cannot write the alive stamp: {}", e.toString());
+    }
+  }
+
   void afterSync(Runnable done) {
     store.afterSync(done);
   }
@@ -201,7 +223,18 @@ final class Persistence {
     int restored = 0;
     int expired = 0;
     long queued = 0;
-    for (StoredSession s : state.sessions()) {
+    // Clients connected when the broker stopped without closing their connections (a crash) went
+    // away when it was last known to run: their sessions' expiry and delayed wills count from
+    // then (within the stamp's period), not from this restart. Unknown (a store that does not
+    // keep the stamp, or written by an older Tern): from now.
+    long wentAwayAt = state.aliveAtMillis() > 0 && state.aliveAtMillis() <= nowMillis ? state.aliveAtMillis() : nowMillis;
+    for (StoredSession stored : state.sessions()) {
+      StoredSession s = stored;
+      if (s.disconnectedAtMillis() == 0) {
+        s = new StoredSession(s.clientId(), s.expiryInterval(), wentAwayAt, s.subscriptions(), s.queue(),
+            s.inboundQos2());
+        b.putSession(s.clientId(), s.expiryInterval(), wentAwayAt); // a second crash keeps the first's time
+      }
       if (s.expiredAt(nowMillis)) {
         b.removeSession(s.clientId());
         expired++;
@@ -232,7 +265,8 @@ final class Persistence {
       if (session != null) {
         // An armed will: its client was connected when the broker stopped without closing that
         // connection (a crash); it went away now, as far as anyone can tell.
-        long delay = w.armed() ? w.armedDelaySeconds() * 1000 : Math.max(0, w.publishAtMillis() - nowMillis);
+        long delay = Math.max(0, w.armed() ? wentAwayAt + w.armedDelaySeconds() * 1000 - nowMillis
+            : w.publishAtMillis() - nowMillis);
         session.loop.execute(() -> session.scheduleWill(w.will(), delay));
       } else {
         // Its session ended while the broker was down: the will goes now (v5 section 3.1.3.2.2).
@@ -251,6 +285,9 @@ final class Persistence {
     commit();
     if (expired > 0 || dead > 0 || expiredMessages > 0) {
       store.compact();
+    }
+    if (state.aliveAtMillis() > 0) {
+      log.debug("Store: the broker was last known to run at {}", java.time.Instant.ofEpochMilli(state.aliveAtMillis()));
     }
     log.info("Store: {} persistent sessions restored ({} expired and removed), {} messages to deliver, "
         + "{} retained, {} delayed wills, {} unreferenced and {} expired messages removed; {} bytes", restored,

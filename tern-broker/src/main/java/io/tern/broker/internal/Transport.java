@@ -167,6 +167,7 @@ public final class Transport {
             l.proxyProtocol() ? "PROXY protocol, " : "", epoll ? "epoll" : "nio");
       }
       core.memory().watch(bossGroup);
+      core.persistence().stampAlive(bossGroup);
       if (core.config().maxConnectionRatePerAddress() > 0) {
         bossGroup.scheduleWithFixedDelay(limits::sweep, 10, 10, TimeUnit.SECONDS);
       }

@@ -26,6 +26,7 @@ public final class InMemoryStore implements MessageStore {
   private final Map<Long, StoredMessage> messages = new ConcurrentHashMap<>();
   private final Map<String, Long> retained = new ConcurrentHashMap<>();
   private final Map<String, StoredWill> wills = new ConcurrentHashMap<>();
+  private volatile long aliveAtMillis;
 
   @Override
   public Durability durability() {
@@ -39,7 +40,8 @@ public final class InMemoryStore implements MessageStore {
         new ArrayList<>(subscriptions.getOrDefault(id, Map.of()).values()),
         new ArrayList<>(queues.getOrDefault(id, new ConcurrentSkipListMap<>()).values()),
         Set.copyOf(inbound.getOrDefault(id, Set.of())))));
-    return new StoredState(list, new HashMap<>(messages), new HashMap<>(retained), new HashMap<>(wills));
+    return new StoredState(list, new HashMap<>(messages), new HashMap<>(retained), new HashMap<>(wills),
+        aliveAtMillis);
   }
 
   @Override
@@ -163,6 +165,11 @@ public final class InMemoryStore implements MessageStore {
     @Override
     public void putWill(String clientId, StoredWill will) {
       ops.add(s -> s.wills.put(clientId, will));
+    }
+
+    @Override
+    public void putAliveAt(long millis) {
+      ops.add(s -> s.aliveAtMillis = millis);
     }
 
     @Override

@@ -57,6 +57,15 @@ public interface StoreBatch {
 
   void removeWill(String clientId);
 
+  /**
+   * Records that the broker was running at {@code millis} (since the epoch). The broker writes this
+   * every second; {@link MessageStore#recover} hands the latest back as {@link
+   * StoredState#aliveAtMillis}, so that after a crash the sessions and wills of the clients that were
+   * connected count from the crash (within a second), not from the restart. A store that does not
+   * keep it (this default) makes them count from the restart.
+   */
+  default void putAliveAt(long millis) {}
+
   /** Whether nothing was added since the batch was created or last written. */
   boolean isEmpty();
 }

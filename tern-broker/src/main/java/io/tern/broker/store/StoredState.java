@@ -9,10 +9,12 @@ import java.util.Map;
  * @param messages stored messages by id, each referenced by a queue entry or a retained topic
  * @param retained retained message ids by topic
  * @param wills delayed wills by client id
+ * @param aliveAtMillis the last time the broker was known to run ({@link StoreBatch#putAliveAt}),
+ *     milliseconds since the epoch; 0 when unknown
  */
 public record StoredState(
     List<StoredSession> sessions, Map<Long, StoredMessage> messages, Map<String, Long> retained,
-    Map<String, StoredWill> wills) {
+    Map<String, StoredWill> wills, long aliveAtMillis) {
   public StoredState {
     sessions = List.copyOf(sessions);
     messages = Map.copyOf(messages);
@@ -20,7 +22,13 @@ public record StoredState(
     wills = Map.copyOf(wills);
   }
 
+  /** A state without the time the broker was last known to run (a store that does not keep it). */
+  public StoredState(List<StoredSession> sessions, Map<Long, StoredMessage> messages, Map<String, Long> retained,
+      Map<String, StoredWill> wills) {
+    this(sessions, messages, retained, wills, 0);
+  }
+
   public static StoredState empty() {
-    return new StoredState(List.of(), Map.of(), Map.of(), Map.of());
+    return new StoredState(List.of(), Map.of(), Map.of(), Map.of(), 0);
   }
 }

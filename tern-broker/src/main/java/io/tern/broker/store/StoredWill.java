@@ -14,7 +14,8 @@ public record StoredWill(Publish will, long publishAtMillis) {
   /**
    * The will of a connected client, to be published {@code delaySeconds} after the client goes
    * away: after a restart that found it (the broker stopped without its client's connection
-   * closing: a crash), counted from the restart.
+   * closing: a crash), counted from when the broker was last known to run ({@link
+   * StoredState#aliveAtMillis}), or from the restart when that is unknown.
    */
   public static StoredWill armed(Publish will, long delaySeconds) {
     return new StoredWill(will, -1 - delaySeconds);

@@ -315,6 +315,61 @@ class DurabilityIT {
   }
 
   @Test
+  void sessionsOfClientsConnectedAtASigkillExpireCountingFromTheKillNotFromTheRestart() throws Exception {
+    // The client's connection ended when the broker died (MQTT-3.1.2-23 counts the Session Expiry
+    // Interval from the end of the Network Connection). The broker stamps the store every second,
+    // so a restart knows when that was.
+    int port = TernProcess.freePort();
+    Path config = durableConfig(port, 1000);
+    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(tern);
+    Subscriber watcher = new Subscriber(port, "watcher");
+    watcher.connect();
+    watcher.client.subscribe("wills/#", 1);
+    watcher.client.disconnect();
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient brief = v5Client(port, "brief");
+    brief.connectWith().cleanStart(true).sessionExpiryInterval(2)
+        .willPublish().topic("wills/brief").payload("brief gone".getBytes(StandardCharsets.UTF_8))
+        .qos(MqttQos.AT_LEAST_ONCE).delayInterval(60).applyWillPublish().send();
+    brief.subscribeWith().topicFilter("brief/#").send();
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient lasting = v5Client(port, "lasting");
+    lasting.connectWith().cleanStart(true).sessionExpiryInterval(600).send();
+    lasting.subscribeWith().topicFilter("lasting/#").send();
+    await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> true); // a stamp after the connects
+    tern.kill();
+    // Down for longer than "brief"'s 2 s: its session ended while the broker was down, and with
+    // it the wait for its will (v5 section 3.1.3.2.2: the will goes at the end of the session).
+    await().pollDelay(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(5)).until(() -> true);
+
+    TernProcess again = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(again);
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient briefBack = v5Client(port, "brief");
+    assertThat(briefBack.connectWith().cleanStart(false).sessionExpiryInterval(2).send().isSessionPresent())
+        .as("expired 2 s after the kill, while the broker was down").isFalse();
+    briefBack.disconnect();
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient lastingBack = v5Client(port, "lasting");
+    assertThat(lastingBack.connectWith().cleanStart(false).sessionExpiryInterval(600).send().isSessionPresent())
+        .isTrue();
+    lastingBack.disconnect();
+    Subscriber back = new Subscriber(port, "watcher");
+    back.connect();
+    await("the will of the expired session").atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(back.received)
+        .extracting(Received::topic, Received::payload)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("wills/brief", "brief gone")));
+  }
+
+  private com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient v5Client(int port, String id) {
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient c = MqttClient.builder().useMqttVersion5()
+        .identifier(id).serverHost("127.0.0.1").serverPort(port).buildBlocking();
+    toClose.add(() -> {
+      if (c.getState().isConnected()) {
+        c.disconnect();
+      }
+    });
+    return c;
+  }
+
+  @Test
   void retainedMessagesOwedToANewSubscriptionSurviveSigkillPastTheQueueBound() throws Exception {
     // MQTT-3.3.1-6: every matching retained message is sent on a new subscription, whatever
     // max_queued_messages says; a kill before they went out must not cut them down to it.

@@ -88,6 +88,8 @@ public final class RocksDbStore implements MessageStore {
     NativeLibrary.load();
   }
 
+  /** Key in the default family: when the broker was last known to run, 8 bytes ({@link StoreBatch#putAliveAt}). */
+  private static final byte[] ALIVE_AT = "alive-at".getBytes(StandardCharsets.UTF_8);
   private static final String[] FAMILIES = {
     "sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills", "runs"
   };
@@ -108,6 +110,8 @@ public final class RocksDbStore implements MessageStore {
   private final ColumnFamilyHandle retained;
   private final ColumnFamilyHandle wills;
   private final ColumnFamilyHandle runs;
+  /** The default family: single records about the store ({@link #ALIVE_AT}). */
+  private final ColumnFamilyHandle meta;
   private final List<ColumnFamilyOptions> familyOptions;
   private final WriteOptions writeOptions = new WriteOptions().setSync(false);
   private final LinkedBlockingQueue<Runnable> waitingForSync = new LinkedBlockingQueue<>();
@@ -132,6 +136,7 @@ public final class RocksDbStore implements MessageStore {
     this.retained = handles.get(6);
     this.wills = handles.get(7);
     this.runs = handles.get(8);
+    this.meta = handles.get(0);
     this.familyOptions = familyOptions;
     if (durability == Durability.FSYNC) {
       syncer = new Thread(this::syncLoop, "tern-store-sync");
@@ -501,7 +506,14 @@ public final class RocksDbStore implements MessageStore {
     List<StoredSession> list = new ArrayList<>();
     sessionRecords.forEach((id, r) -> list.add(new StoredSession(id, r[0], r[1], subs.getOrDefault(id, List.of()),
         queues.containsKey(id) ? new ArrayList<>(queues.get(id).values()) : List.of(), inboundIds.getOrDefault(id, Set.of()))));
-    return new StoredState(list, messageRecords, retainedRecords, willRecords);
+    long aliveAt;
+    try {
+      byte[] v = db.get(meta, ALIVE_AT);
+      aliveAt = v != null && v.length == Long.BYTES ? Records.longOf(v) : 0;
+    } catch (RocksDBException e) {
+      throw corrupt(dir, "cannot read the store: " + e.getMessage(), e);
+    }
+    return new StoredState(list, messageRecords, retainedRecords, willRecords, aliveAt);
   }
 
   private interface RecordVisitor {
@@ -671,6 +683,11 @@ public final class RocksDbStore implements MessageStore {
     @Override
     public void removeWill(String clientId) {
       run(() -> wb.delete(wills, Records.utf8(clientId)));
+    }
+
+    @Override
+    public void putAliveAt(long millis) {
+      run(() -> wb.put(meta, ALIVE_AT, Records.longKey(millis)));
     }
 
     @Override

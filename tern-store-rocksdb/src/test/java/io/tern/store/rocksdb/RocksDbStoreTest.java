@@ -112,6 +112,19 @@ class RocksDbStoreTest {
   }
 
   @Test
+  void theLatestAliveStampIsReadBack() {
+    RocksDbStore s = open();
+    assertThat(s.recover().aliveAtMillis()).as("a new store knows no time").isZero();
+    for (long t : new long[] {1_700_000_000_000L, 1_700_000_001_000L}) {
+      StoreBatch b = s.newBatch();
+      b.putAliveAt(t);
+      assertThat(b.isEmpty()).isFalse();
+      s.write(b);
+    }
+    assertThat(open().recover().aliveAtMillis()).isEqualTo(1_700_000_001_000L);
+  }
+
+  @Test
   void aRunComesBackAsOneReferenceEachAndGoesWithOneRemoval() {
     MqttProperties expiring = MqttProperties.builder().set(Property.MESSAGE_EXPIRY_INTERVAL, 60L).build();
     StoredMessage inline = new StoredMessage(publish("t/1", 1, false, "one", expiring), "pub", 1_700_000_060_000L);
