@@ -681,6 +681,8 @@ public final class BrokerConfig {
     }
 
     public BrokerConfig build() {
+      check(responseInformation == null || io.tern.codec.Topics.isSendableName(responseInformation),
+          "response information must be a topic name (no + or #, no U+0000), the basis of clients' response topics");
       check(maxPacketSize >= 16 && maxPacketSize <= 268_435_460, "max packet size must be 16..268435460 bytes");
       check(maxInflight >= 1 && maxInflight <= 65535, "max inflight must be 1..65535");
       check(maxQueuedMessages >= 1, "max queued messages must be >= 1");

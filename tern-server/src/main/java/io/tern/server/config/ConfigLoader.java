@@ -362,6 +362,11 @@ public final class ConfigLoader {
     if (text.isEmpty()) {
       throw error(value.path, "must not be empty (leave it out for none)");
     }
+    // Clients build their response topics on it: it must be a topic name they can publish to.
+    if (!io.tern.codec.Topics.isSendableName(text)) {
+      throw error(value.path, "must be a topic name (no + or #, no U+0000), the basis of clients' response"
+          + " topics, such as responses/: '" + text + "'");
+    }
     return text;
   }
 

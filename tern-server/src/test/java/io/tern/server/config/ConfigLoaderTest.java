@@ -221,6 +221,11 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("round_robin, least_loaded");
     assertThatThrownBy(() -> parse("mqtt:\n  retain: true\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("mqtt.retain");
+    assertThatThrownBy(() -> parse("mqtt:\n  response_information: 'replies/#'\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("mqtt.response_information")
+        .hasMessageContaining("topic name");
+    assertThatThrownBy(() -> parse("mqtt:\n  response_information: \"a\\0b\"\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("mqtt.response_information");
   }
 
   @Test
