@@ -1,6 +1,5 @@
 package io.tern.broker.internal;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -28,7 +27,6 @@ import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.MqttVersion;
 import io.tern.codec.PacketType;
-import io.tern.codec.PingResp;
 import io.tern.codec.Property;
 import io.tern.codec.PubAck;
 import io.tern.codec.PubComp;
@@ -77,20 +75,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private final BrokerCore core;
   private final Listener listener;
-  /**
-   * The version packets are encoded as: 3.1.1 until the CONNECT says otherwise. The connection
-   * encodes what it writes itself (an encoder handler would cost every connection a handler and a
-   * context, and every write a pipeline step).
-   */
-  private MqttVersion encodeVersion = MqttVersion.V3_1_1;
   /** Whether this connection adds its bytes to the broker's total (plain TCP: no TrafficCounter in front). */
   private final boolean countsWireBytes;
-  private long bytesOut;
+  /** What this connection writes: made with the handler context, in {@link #handlerAdded}. */
+  private PacketWriter writer;
   /** Created by the first PUBLISH (or retained delivery): an idle connection never needs them. */
   private MatchCollector matches;
   private DeliveryBatcher batcher;
-  /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
-  private ByteBuf pendingOut;
   private boolean pausedByBacklog;
   /**
    * Not read because this client does not read what it asked for: the channel's outbound buffer
@@ -109,15 +100,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private boolean waitingForMemory;
   /** Bytes of this channel's outbound buffer counted in {@link OutboundMemory} while it is unwritable. */
   private long unwrittenCounted;
-  /**
-   * In the fsync mode, the PUBACK/PUBREC/PUBCOMP of the current read: sent once the store has
-   * synced what this read wrote (see {@link #channelReadComplete}). Null in the other modes, where
-   * the acks are written at once and leave with the flush that follows the store write.
-   */
-  private ArrayList<Object> heldAcks;
-  /** {@link #flushLater()}: its task (made on first use) and whether it is queued. */
-  private Runnable flushTask;
-  private boolean flushScheduled;
 
   private ChannelHandlerContext ctx;
   private Channel channel;
@@ -182,8 +164,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private boolean shuttingDown;
   /** When the CONNACK was sent (ms since the epoch). */
   private long connectedAtMillis;
-  /** Whether this client's packets are logged: one field test per packet when off. */
-  private boolean traced;
 
   MqttConnection(BrokerCore core, Listener listener, boolean countsWireBytes) {
     this.core = core;
@@ -197,9 +177,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.channel = ctx.channel();
-    if (core.persistence().holdAcks()) {
-      heldAcks = new ArrayList<>();
-    }
+    this.writer = new PacketWriter(this, ctx, core, countsWireBytes);
   }
 
   @Override
@@ -249,9 +227,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     boolean routed = batcher != null && batcher.hasDeliveries();
     Session behind = flushBatcher();
-    if (heldAcks != null && !heldAcks.isEmpty()) {
-      releaseAfterSync();
-    }
+    writer.releaseHeldAcks();
     if (session != null && state == State.CONNECTED) {
       session.pumpAfterAcks();
     }
@@ -259,9 +235,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       // The sessions on this loop that this read handed messages to deliver them in tasks queued
       // just now: this read's acks leave in a task behind those, so that a subscriber's PUBLISH is
       // not held up by its publisher's PUBACK (the write and the wake-up of that client's reader).
-      flushLater();
+      writer.flushLater();
     } else {
-      flush();
+      writer.flush();
     }
     if (!channel.isWritable() && !pausedByOutbound && state == State.CONNECTED) {
       io.netty.channel.ChannelOutboundBuffer unread = channel.unsafe().outboundBuffer();
@@ -294,70 +270,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         readIfFree();
       }
     });
-  }
-
-  /** fsync mode: the acks of this read leave once the store has synced (one sync for many reads). */
-  private void releaseAfterSync() {
-    List<Object> acks = heldAcks;
-    heldAcks = new ArrayList<>();
-    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
-      if (!channel.isActive()) {
-        return;
-      }
-      for (Object ack : acks) {
-        write(ack);
-      }
-      flush();
-    }));
-  }
-
-  /** An ack of a QoS 1/2 flow: written now, or in the fsync mode once the store has synced. */
-  private void ack(Object packet) {
-    if (heldAcks != null) {
-      heldAcks.add(packet);
-    } else {
-      write(packet);
-    }
-  }
-
-  /** {@link #ack(Object)} of a PUBACK, PUBREC or PUBCOMP without properties, through {@link #writeAck}. */
-  private void ack(PacketType type, int packetId, int reasonCode) {
-    if (heldAcks != null) {
-      heldAcks.add(MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
-    } else {
-      writeAck(type, packetId, reasonCode);
-    }
-  }
-
-  /**
-   * Writes a PUBACK, PUBREC, PUBREL or PUBCOMP without properties (the usual case) into the buffer
-   * of pending PUBLISHes: an ack per message then costs neither a packet object nor a buffer and a
-   * pipeline write of its own. Leaves with the next {@link #flush()}, in order with what was written
-   * before it.
-   */
-  void writeAck(PacketType type, int packetId, int reasonCode) {
-    if (traced) {
-      trace.info("Client {} received {}", clientId, MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
-    }
-    MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, pendingOut(256));
-  }
-
-  /** A PINGRESP, as {@link #writeAck}: two bytes in the shared buffer, not a buffer and a write of its own. */
-  private void writePingResp() {
-    if (traced) {
-      trace.info("Client {} received {}", clientId, PingResp.INSTANCE);
-    }
-    pendingOut(256).writeByte(0xD0).writeByte(0); // PINGRESP, remaining length 0
-  }
-
-  /** The buffer of packets written since the last flush ({@link #pendingOut}), made on first use. */
-  private ByteBuf pendingOut(int initialCapacity) {
-    ByteBuf out = pendingOut;
-    if (out == null) {
-      out = ctx.alloc().ioBuffer(initialCapacity);
-      pendingOut = out;
-    }
-    return out;
   }
 
   /** Resumes reading after a pause for a session's backlog. Any thread. */
@@ -479,7 +391,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   // ------------------------------------------------------------------ packets
 
   private void dispatch(Object msg) {
-    if (traced) {
+    if (writer.traced) {
       trace.info("Client {} sent {}", clientId, msg);
     }
     if (msg instanceof MqttDecodeException e) {
@@ -507,7 +419,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case PUBCOMP: session.onPubComp(((PubComp) packet).packetId()); break;
       case SUBSCRIBE: onSubscribe((Subscribe) packet); break;
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
-      case PINGREQ: writePingResp(); break;
+      case PINGREQ: writer.writePingResp(); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
       case AUTH: onAuth((Auth) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
@@ -530,11 +442,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       beginClose("bad CONNECT");
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
-        encodeVersion = MqttVersion.V3_1_1;
-        closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))));
+        writer.encodeVersion = MqttVersion.V3_1_1;
+        closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))));
       } else if (e.version() == MqttVersion.V5) {
-        encodeVersion = MqttVersion.V5;
-        closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, e.reasonCode()))));
+        writer.encodeVersion = MqttVersion.V5;
+        closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, e.reasonCode()))));
       } else {
         closeAfter(ctx.newSucceededFuture()); // MQTT-3.1.4-1: close without CONNACK (orderly, not a reset)
       }
@@ -547,7 +459,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     connectTimeout.cancel(false);
     connectTimeout = null; // a cancelled task kept in a field would stay for the connection's life
     version = c.version();
-    encodeVersion = version;
+    writer.encodeVersion = version;
     cleanStart = c.cleanStart();
     boolean v5 = version.isV5();
     if (v5) { // before any refusal: a refusing CONNACK must fit it too (MQTT-3.2.2-19)
@@ -584,7 +496,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD, "unsupported authentication method " + method); // MQTT-4.12.0-1
         return;
       }
-      enhancedAuth = new EnhancedAuth(method, ea, channel.eventLoop(), this::writeAndFlush);
+      enhancedAuth = new EnhancedAuth(method, ea, channel.eventLoop(), writer::writeAndFlush);
     }
     clientId = id;
     will = c.will();
@@ -693,7 +605,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     client = info;
     session.clientInfo = info;
-    writeAndFlush(enhancedAuth.successPacket(step));
+    writer.writeAndFlush(enhancedAuth.successPacket(step));
   }
 
   /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
@@ -705,7 +617,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       beginClose("not authenticated");
       clientError(result.reasonCode(), "CONNECT refused by authentication");
       int code = version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
-      closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, code))));
+      closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, code))));
       return;
     }
     client = info;
@@ -723,7 +635,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ConnAck ack = !version.isV5() ? new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode))
         : !fitsClient(text) ? new ConnAck(false, reasonCode) // MQTT-3.2.2-19
         : new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(text).build());
-    closeAfter(ctx.writeAndFlush(encode(ack)));
+    closeAfter(ctx.writeAndFlush(writer.encode(ack)));
   }
 
   private void sessionReady(Session s, boolean present, boolean assignedId, boolean responseInfo) {
@@ -751,7 +663,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CONNECTED;
     connectedAtMillis = System.currentTimeMillis();
-    traced = core.isTraced(clientId);
+    writer.traced = core.isTraced(clientId);
     MqttProperties props = MqttProperties.EMPTY;
     if (version.isV5()) {
       props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
@@ -764,19 +676,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
     boolean sessionPresent = present && !cleanStart && version != MqttVersion.V3_1;
     ConnAck connAck = new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props);
-    if (traced) { // known only now: the CONNECT went by before the client id was
+    if (writer.traced) { // known only now: the CONNECT went by before the client id was
       trace.info("Client {} sent CONNECT ({}, clean={}, keepAlive={}s, user {})", clientId, version, cleanStart,
           keepAliveOf(), client.username());
       trace.info("Client {} received {}", clientId, connAck);
     }
-    ctx.write(encode(connAck), ctx.voidPromise());
+    ctx.write(writer.encode(connAck), ctx.voidPromise());
     connections.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
     s.attach(this, sessionExpiry, clientReceiveMaximum);
     if (will != null && s.storing()) { // in the store while the client is connected: a crash keeps it
       s.armWill(this, willPublish(will), will.properties().getLong(Property.WILL_DELAY_INTERVAL, 0));
     }
-    flush();
+    writer.flush();
     Events ev = core.events();
     if (ev.active()) {
       long now = System.currentTimeMillis();
@@ -906,19 +818,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       disconnect(d.reasonCode(), "PUBLISH refused", DisconnectReason.NOT_AUTHORIZED);
     } else if (d.isHandled()) {
       if (p.qos() == 1) {
-        ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);
+        writer.ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);
       } else if (p.qos() == 2) {
         session.receivedQos2(p.packetId());
-        ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
+        writer.ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
       }
     } else { // refused
       core.stats().publishesDenied.increment();
       clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
       int code = version.isV5() ? d.reasonCode() : ReasonCodes.SUCCESS;
       if (p.qos() == 1) {
-        write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
+        writer.write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
       } else if (p.qos() == 2) {
-        write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
+        writer.write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
       }
     }
   }
@@ -954,7 +866,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         break;
       case 1: {
         int delivered = core.route(m, matches(), batcher());
-        ack(PacketType.PUBACK, p.packetId(),
+        writer.ack(PacketType.PUBACK, p.packetId(),
             version.isV5() && delivered == 0 ? ReasonCodes.NO_MATCHING_SUBSCRIBERS : ReasonCodes.SUCCESS);
         break;
       }
@@ -964,7 +876,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         if (session.receivedQos2(p.packetId()) && core.route(m, matches(), batcher()) == 0 && version.isV5()) {
           code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
         }
-        ack(PacketType.PUBREC, p.packetId(), code);
+        writer.ack(PacketType.PUBREC, p.packetId(), code);
       }
     }
   }
@@ -1010,9 +922,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     int code = version.isV5() ? ReasonCodes.NOT_AUTHORIZED : ReasonCodes.SUCCESS;
     if (p.qos() == 1) {
-      write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
+      writer.write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
     } else if (p.qos() == 2) {
-      write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
+      writer.write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
     }
   }
 
@@ -1029,9 +941,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     log.debug("Client {} from {}: PUBLISH to {} refused: {}", clientId, remote(), p.topic(), why);
     if (p.qos() == 1) {
-      write(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
+      writer.write(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
     } else {
-      write(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
+      writer.write(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
     }
   }
 
@@ -1039,9 +951,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     boolean known = session.releasedQos2(r.packetId());
     int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
     if (known) {
-      ack(PacketType.PUBCOMP, r.packetId(), code);
+      writer.ack(PacketType.PUBCOMP, r.packetId(), code);
     } else {
-      ack(new PubComp(r.packetId(), code, problem("no QoS 2 flow with this packet id")));
+      writer.ack(new PubComp(r.packetId(), code, problem("no QoS 2 flow with this packet id")));
     }
   }
 
@@ -1159,7 +1071,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         retainedFor.add(entry);
       }
     }
-    write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
+    writer.write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
     for (Subscriber entry : retainedFor) {
       // Drained by the session's loop as a task: on this loop, after this read's SUBACK is flushed;
       // a session on another loop may send them first, as MQTT allows (3.8.4).
@@ -1178,7 +1090,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         ev.emit(new BrokerEvent.Unsubscribed(System.currentTimeMillis(), clientId, filter));
       }
     }
-    write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
+    writer.write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
   }
 
   private void onDisconnect(Disconnect d) {
@@ -1233,8 +1145,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     beginClose(cause, why);
     ChannelFuture last = ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
     if (state == State.CONNECTED && version.isV5()) {
-      writePendingOut();
-      last = ctx.writeAndFlush(encode(disconnectPacket(reasonCode, why)));
+      writer.writePendingOut();
+      last = ctx.writeAndFlush(writer.encode(disconnectPacket(reasonCode, why)));
     }
     if (shuttingDown) {
       last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels
@@ -1309,8 +1221,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (state == State.CONNECTED) {
       log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
       if (version.isV5()) {
-        writePendingOut();
-        closeAfter(ctx.writeAndFlush(encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"))));
+        writer.writePendingOut();
+        closeAfter(ctx.writeAndFlush(writer.encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"))));
         return;
       }
     }
@@ -1391,7 +1303,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       core.memory().forget(this);
     }
     flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
-    releasePendingOut();
+    writer.releasePendingOut();
     if (connectTimeout != null) {
       connectTimeout.cancel(false);
     }
@@ -1465,89 +1377,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return outgoing.shape(d, nowNanos, resend);
   }
 
-  /**
-   * Encodes a PUBLISH straight into a buffer shared by consecutive PUBLISHes, written to the
-   * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
-   */
+  /** See {@link PacketWriter#writePublish}. */
   void writePublish(Publish message, Delivery d, boolean dup, int packetId) {
-    ByteBuf out = pendingOut(4096);
-    MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, version, out);
-    if (traced) {
-      trace.info("Client {} received PUBLISH (topic {}, qos {}, retain {}, dup {}, packet id {}, {} bytes payload)",
-          clientId, message.topic(), d.qos(), d.retain(), dup, packetId, message.payload().length);
-    }
-    if (out.readableBytes() >= 16 * 1024) {
-      pendingOut = null;
-      ctx.write(encode(out), ctx.voidPromise());
-    }
+    writer.writePublish(message, d, dup, packetId);
   }
 
-  /** Writes a packet after any PUBLISHes encoded before it, keeping the order of the wire. */
-  void write(Object packet) {
-    if (traced) {
-      trace.info("Client {} received {}", clientId, packet);
-    }
-    writePendingOut();
-    ctx.write(encode(packet), ctx.voidPromise());
+  /** See {@link PacketWriter#writeAck}. */
+  void writeAck(PacketType type, int packetId, int reasonCode) {
+    writer.writeAck(type, packetId, reasonCode);
   }
 
-  void writeAndFlush(Object packet) {
-    write(packet);
-    ctx.flush();
-  }
-
+  /** Writes what was encoded since the last flush, and flushes. */
   void flush() {
-    writePendingOut();
-    ctx.flush();
-  }
-
-  /** {@link #flush()} in a task of this loop, once however often it is asked for before it runs. */
-  private void flushLater() {
-    if (flushScheduled) {
-      return;
-    }
-    Runnable task = flushTask;
-    if (task == null) {
-      task = () -> {
-        flushScheduled = false;
-        flush();
-      };
-      flushTask = task;
-    }
-    flushScheduled = true;
-    try {
-      channel.eventLoop().execute(task);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      flushScheduled = false; // the broker is stopping: now, then
-      flush();
-    }
-  }
-
-  private void writePendingOut() {
-    ByteBuf out = pendingOut;
-    if (out != null) {
-      pendingOut = null;
-      ctx.write(encode(out), ctx.voidPromise());
-    }
-  }
-
-  /** A packet as bytes in this connection's protocol version (a buffer as it is), counted as written. */
-  private ByteBuf encode(Object msg) {
-    ByteBuf b = msg instanceof ByteBuf buf ? buf : MqttEncoder.encode(ctx.alloc(), (MqttPacket) msg, encodeVersion);
-    int n = b.readableBytes();
-    bytesOut += n;
-    if (countsWireBytes) {
-      core.stats().traffic.add(BrokerStats.BYTES_OUT, n);
-    }
-    return b;
-  }
-
-  private void releasePendingOut() {
-    ByteBuf out = pendingOut;
-    if (out != null) {
-      pendingOut = null;
-      out.release();
-    }
+    writer.flush();
   }
 
   String clientId() {
@@ -1565,11 +1407,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   void setTraced(boolean on) {
-    traced = on;
+    writer.traced = on;
   }
 
   boolean traced() {
-    return traced;
+    return writer.traced;
   }
 
   String username() {
@@ -1620,7 +1462,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   long bytesOut() {
     TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
-    return t != null ? t.bytesOut : bytesOut;
+    return t != null ? t.bytesOut : writer.bytesOut();
   }
 
   /**
