@@ -15,7 +15,6 @@ import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.event.BrokerEvent;
 import io.tern.broker.event.DisconnectReason;
-import io.tern.broker.hook.PublishDecision;
 import io.tern.codec.Auth;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Connect;
@@ -82,6 +81,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** Created by the first PUBLISH (or retained delivery): an idle connection never needs them. */
   private MatchCollector matches;
   private DeliveryBatcher batcher;
+  /** The client's PUBLISHes and PUBRELs: made by the first of them ({@link #publishes()}). */
+  private InboundPublishes publishes;
   private boolean pausedByBacklog;
   /**
    * Not read because this client does not read what it asked for: the channel's outbound buffer
@@ -121,8 +122,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** Packets that arrived after CONNECT while the session was being prepared. */
   private List<Object> pending;
 
-  private MqttVersion version;
-  private String clientId;
+  MqttVersion version;
+  String clientId;
   private boolean cleanStart;
   private boolean persistent;
   /** The Session Expiry Interval the client asked for in CONNECT (v3: Clean Session 0 is "never"). */
@@ -135,14 +136,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private int clientReceiveMaximum = 65535;
   /** The client's Maximum Packet Size; nothing larger is sent to it (MQTT-3.1.2-24). */
   private long clientMaxPacketSize = MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
-  /** Topics of the aliases the client set (index: alias), created on first use. */
-  private String[] inboundAliases;
   /** Shapes the PUBLISHes this client gets; set at CONNECT. */
   private OutgoingPublishes outgoing;
   private Will will;
-  private Session session;
+  Session session;
   /** Who the authenticator accepted; what the authorizer is asked about. */
-  private ClientInfo client;
+  ClientInfo client;
   /** The enhanced authentication (v5 AUTH) of a CONNECT that named an Authentication Method, else null. */
   private EnhancedAuth enhancedAuth;
   private String closeReason;
@@ -408,14 +407,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     switch (packet.type()) {
-      case PUBLISH: onPublish((Publish) packet); break;
+      case PUBLISH: publishes().onPublish((Publish) packet); break;
       case PUBACK: session.onPubAck(((PubAck) packet).packetId()); break;
       case PUBREC: {
         PubRec r = (PubRec) packet;
         session.onPubRec(r.packetId(), ReasonCodes.isError(r.reasonCode()));
         break;
       }
-      case PUBREL: onPubRel((PubRel) packet); break;
+      case PUBREL: publishes().onPubRel((PubRel) packet); break;
       case PUBCOMP: session.onPubComp(((PubComp) packet).packetId()); break;
       case SUBSCRIBE: onSubscribe((Subscribe) packet); break;
       case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
@@ -703,7 +702,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Waits for an asynchronous hook answer: reading pauses and what arrives meanwhile waits, then
    * {@code then} runs on this loop with the answer and the waiting packets are processed in order.
    */
-  private <T> void awaitHook(java.util.concurrent.CompletionStage<T> answer, java.util.function.Consumer<T> then) {
+  <T> void awaitHook(java.util.concurrent.CompletionStage<T> answer, java.util.function.Consumer<T> then) {
     held = true;
     if (pending == null) {
       pending = new ArrayList<>(4);
@@ -738,7 +737,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** An error event for the application ({@link BrokerEvent.ClientError}); cheap when nobody listens. */
-  private void clientError(int reasonCode, String description) {
+  void clientError(int reasonCode, String description) {
     Events ev = core.events();
     if (ev.active()) {
       ev.emit(new BrokerEvent.ClientError(System.currentTimeMillis(), clientId,
@@ -748,213 +747,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private int keepAliveOf() {
     return (int) (keepAliveNanos / 1_500_000_000L);
-  }
-
-  private void onPublish(Publish p) {
-    if (p.qos() > core.config().maxQos()) {
-      violation(ReasonCodes.QOS_NOT_SUPPORTED, "PUBLISH with QoS " + p.qos() + " above the maximum"); // MQTT-3.2.2-11
-      return;
-    }
-    if (p.retain() && !core.config().retainAvailable()) {
-      violation(ReasonCodes.RETAIN_NOT_SUPPORTED, "PUBLISH with RETAIN 1 but Retain Available is 0"); // MQTT-3.2.2-14
-      return;
-    }
-    if (version.isV5()) {
-      Integer alias = p.properties().topicAlias();
-      if (alias != null) {
-        p = resolveTopicAlias(p, alias);
-        if (p == null) {
-          return;
-        }
-      }
-      if (!p.properties().subscriptionIdentifiers().isEmpty()) {
-        violation(ReasonCodes.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription Identifier"); // MQTT-3.3.4-6
-        return;
-      }
-      if (p.qos() == 2 && !session.awaitsRelease(p.packetId())
-          && session.inboundQos2Count() >= core.config().receiveMaximum()) {
-        // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
-        violation(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED,
-            "more than " + core.config().receiveMaximum() + " QoS 2 PUBLISHes awaiting PUBREL");
-        return;
-      }
-    }
-    if (!core.access().withinTopicLimits(p.topic())) {
-      violation(ReasonCodes.TOPIC_NAME_INVALID, "topic of " + p.topic().length() + " characters or too many levels"
-          + " (max_topic_length, max_topic_levels)");
-      return;
-    }
-    if (core.access().checksPublish(p.topic()) && !core.access().mayPublish(client, p.topic(), p.qos())) {
-      onDeniedPublish(p);
-      return;
-    }
-    if (core.hooks().hasPublishHooks()) {
-      io.tern.broker.MqttMessage view = io.tern.broker.MqttMessage.wrap(p.withDelivery(p.qos(), p.retain(), false, 0));
-      PublishDecision d = core.hooks().publish(client, view);
-      if (d != PublishDecision.CONTINUE) {
-        if (d.isAsync()) {
-          Publish held = p;
-          awaitHook(d.stage(), r -> afterPublishHooks(held, r));
-        } else {
-          afterPublishHooks(p, d);
-        }
-        return;
-      }
-      routePublish(p, view); // the deliver hooks get the same view: one allocation per message
-      return;
-    }
-    routePublish(p, p);
-  }
-
-  /** Acts on the publish hooks' final answer (never async). */
-  private void afterPublishHooks(Publish p, PublishDecision d) {
-    if (d.isContinue()) {
-      routePublish(p, p);
-    } else if (d.isRewrite()) {
-      routePublish(p, d.message());
-    } else if (d.isDisconnect()) {
-      log.info("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", clientId, remote(), p.topic());
-      clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
-      disconnect(d.reasonCode(), "PUBLISH refused", DisconnectReason.NOT_AUTHORIZED);
-    } else if (d.isHandled()) {
-      if (p.qos() == 1) {
-        writer.ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);
-      } else if (p.qos() == 2) {
-        session.receivedQos2(p.packetId());
-        writer.ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
-      }
-    } else { // refused
-      core.stats().publishesDenied.increment();
-      clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
-      int code = version.isV5() ? d.reasonCode() : ReasonCodes.SUCCESS;
-      if (p.qos() == 1) {
-        writer.write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
-      } else if (p.qos() == 2) {
-        writer.write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
-      }
-    }
-  }
-
-  /**
-   * Routes a PUBLISH and runs its QoS flow: {@code p} as the client sent it (the flow: packet id,
-   * QoS of the ack), {@code routed} the message as the hooks left it (the same when none changed it).
-   */
-  private void routePublish(Publish p, io.tern.broker.MqttMessage routed) {
-    Publish r = routed.toPublish(); // packet id 0, DUP off: already a message
-    routePublish(p, r, routed);
-  }
-
-  private void routePublish(Publish p, Publish routed) {
-    routePublish(p, routed, null);
-  }
-
-  private void routePublish(Publish p, Publish routed, io.tern.broker.MqttMessage view) {
-    if (routed.retain() && routed.payload().length > 0) {
-      String over = core.retainedQuotaExceeded(routed);
-      if (over != null) {
-        onRetainedQuotaExceeded(p, over);
-        return;
-      }
-    }
-    Message m = new Message(routed, clientId, System.nanoTime()); // packet id and DUP ignored: see Message
-    if (view != null && view.toPublish() == m.publish()) {
-      m.setView(view);
-    }
-    switch (p.qos()) {
-      case 0:
-        core.route(m, matches(), batcher());
-        break;
-      case 1: {
-        int delivered = core.route(m, matches(), batcher());
-        writer.ack(PacketType.PUBACK, p.packetId(),
-            version.isV5() && delivered == 0 ? ReasonCodes.NO_MATCHING_SUBSCRIBERS : ReasonCodes.SUCCESS);
-        break;
-      }
-      default: {
-        // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
-        int code = ReasonCodes.SUCCESS;
-        if (session.receivedQos2(p.packetId()) && core.route(m, matches(), batcher()) == 0 && version.isV5()) {
-          code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
-        }
-        writer.ack(PacketType.PUBREC, p.packetId(), code);
-      }
-    }
-  }
-
-  /**
-   * Inbound Topic Alias (v5 section 3.3.2.3.4): a PUBLISH with a topic name sets the alias, one with
-   * an empty topic name uses it. Returns the PUBLISH with its topic name and without the alias (it
-   * means nothing to other connections), or null after a violation.
-   */
-  private Publish resolveTopicAlias(Publish p, int alias) {
-    int max = core.config().topicAliasMaximum();
-    if (alias == 0 || alias > max) {
-      violation(ReasonCodes.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " outside 1.." + max); // MQTT-3.3.2-9/10
-      return null;
-    }
-    if (inboundAliases == null) {
-      inboundAliases = new String[max + 1];
-    }
-    String topic = p.topic();
-    if (topic.isEmpty()) {
-      topic = inboundAliases[alias];
-      if (topic == null) {
-        violation(ReasonCodes.PROTOCOL_ERROR, "Topic Alias " + alias + " used before it was set");
-        return null;
-      }
-    } else {
-      inboundAliases[alias] = topic;
-    }
-    return p.withTopic(topic).withProperties(p.properties().toBuilder().remove(Property.TOPIC_ALIAS).build());
-  }
-
-  /**
-   * MQTT 5: 0x87 in the ack. MQTT 3 has no refusal: acknowledged and dropped, or disconnected. A
-   * QoS 0 PUBLISH has no ack to refuse it in: disconnected when so configured (v5: DISCONNECT 0x87).
-   */
-  private void onDeniedPublish(Publish p) {
-    clientError(ReasonCodes.NOT_AUTHORIZED, "PUBLISH to " + p.topic() + " denied");
-    if (core.config().disconnectOnDeniedPublish() && (!version.isV5() || p.qos() == 0)) {
-      log.info("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", clientId, client.username(),
-          remote(), p.topic());
-      disconnect(ReasonCodes.NOT_AUTHORIZED, "PUBLISH denied");
-      return;
-    }
-    int code = version.isV5() ? ReasonCodes.NOT_AUTHORIZED : ReasonCodes.SUCCESS;
-    if (p.qos() == 1) {
-      writer.write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
-    } else if (p.qos() == 2) {
-      writer.write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
-    }
-  }
-
-  /**
-   * A retained PUBLISH over {@code max_retained_messages} or {@code max_retained_bytes} (see {@link
-   * io.tern.broker.BrokerConfig#maxRetainedMessages()}): MQTT 5 is told 0x97 in the ack, or by
-   * DISCONNECT 0x97 for QoS 0; MQTT 3 has no way to hear it and is closed.
-   */
-  private void onRetainedQuotaExceeded(Publish p, String why) {
-    if (!version.isV5() || p.qos() == 0) {
-      log.info("Client {} from {}: {}, disconnecting", clientId, remote(), why);
-      disconnect(ReasonCodes.QUOTA_EXCEEDED, why);
-      return;
-    }
-    log.debug("Client {} from {}: PUBLISH to {} refused: {}", clientId, remote(), p.topic(), why);
-    if (p.qos() == 1) {
-      writer.write(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
-    } else {
-      writer.write(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
-    }
-  }
-
-  private void onPubRel(PubRel r) {
-    boolean known = session.releasedQos2(r.packetId());
-    int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
-    if (known) {
-      writer.ack(PacketType.PUBCOMP, r.packetId(), code);
-    } else {
-      writer.ack(new PubComp(r.packetId(), code, problem("no QoS 2 flow with this packet id")));
-    }
   }
 
   private void onSubscribe(Subscribe s) {
@@ -1117,7 +909,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   // ------------------------------------------------------------------ ending
 
   /** A protocol violation: one log line, v5 DISCONNECT with the reason, close (the will is sent). */
-  private void violation(int reasonCode, String why) {
+  void violation(int reasonCode, String why) {
     core.stats().protocolErrors.increment();
     log.info("Client {} from {}: protocol violation, closing: {} ({})",
         clientId == null ? "(before CONNECT)" : clientId, remote(), why, ReasonCodes.describe(reasonCode));
@@ -1126,7 +918,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
-  private void disconnect(int reasonCode, String why) {
+  void disconnect(int reasonCode, String why) {
     disconnect(reasonCode, why, causeOf(reasonCode));
   }
 
@@ -1141,7 +933,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     };
   }
 
-  private void disconnect(int reasonCode, String why, DisconnectReason cause) {
+  void disconnect(int reasonCode, String why, DisconnectReason cause) {
     beginClose(cause, why);
     ChannelFuture last = ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
     if (state == State.CONNECTED && version.isV5()) {
@@ -1168,7 +960,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Properties with a Reason String for an ack, when the client allows them (Request Problem
    * Information, MQTT-3.1.2-29) and they fit its Maximum Packet Size with room for the ack itself.
    */
-  private MqttProperties problem(String reason) {
+  MqttProperties problem(String reason) {
     String text = reasonText(reason);
     if (!problemInformation || !fitsClient(text)) {
       return MqttProperties.EMPTY;
@@ -1477,7 +1269,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return batcher.flush(core.persistence());
   }
 
-  private MatchCollector matches() {
+  private InboundPublishes publishes() {
+    InboundPublishes p = publishes;
+    if (p == null) {
+      p = publishes = new InboundPublishes(this, core, writer);
+    }
+    return p;
+  }
+
+  MatchCollector matches() {
     MatchCollector m = matches;
     if (m == null) {
       m = matches = new MatchCollector();
@@ -1485,7 +1285,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return m;
   }
 
-  private DeliveryBatcher batcher() {
+  DeliveryBatcher batcher() {
     DeliveryBatcher b = batcher;
     if (b == null) {
       b = batcher = new DeliveryBatcher();
@@ -1493,7 +1293,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return b;
   }
 
-  private SocketAddress remote() {
+  SocketAddress remote() {
     return channel == null ? null : Transport.remoteAddress(channel);
   }
 }
