@@ -33,11 +33,7 @@ import io.tern.codec.PubRec;
 import io.tern.codec.PubRel;
 import io.tern.codec.Publish;
 import io.tern.codec.ReasonCodes;
-import io.tern.codec.SubAck;
 import io.tern.codec.Subscribe;
-import io.tern.codec.Subscription;
-import io.tern.codec.Topics;
-import io.tern.codec.UnsubAck;
 import io.tern.codec.Unsubscribe;
 import io.tern.codec.Will;
 import java.io.IOException;
@@ -83,6 +79,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private DeliveryBatcher batcher;
   /** The client's PUBLISHes and PUBRELs: made by the first of them ({@link #publishes()}). */
   private InboundPublishes publishes;
+  /** The client's SUBSCRIBEs and UNSUBSCRIBEs: made by the first of them ({@link #subscriptions()}). */
+  private SubscriptionRequests subscriptions;
   private boolean pausedByBacklog;
   /**
    * Not read because this client does not read what it asked for: the channel's outbound buffer
@@ -92,10 +90,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * buffer every answer: 34 MB of PINGREQs held 2.4 GB of heap. Read again once writable.
    */
   private boolean pausedByOutbound;
-  /** When a subscription refused over a per-client quota was last logged ({@link #QUOTA_LOG_NANOS}); 0: never. */
-  private long quotaLoggedAtNanos;
-  /** A connection's quota refusals are logged at most this often: one line, not one per SUBSCRIBE it repeats. */
-  static final long QUOTA_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
   static final long UNREAD_ANSWERS_PAUSE = 1024 * 1024;
   /** Registered with {@link OutboundMemory} to be resumed below the low water mark (once at a time). */
   private boolean waitingForMemory;
@@ -416,8 +410,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       }
       case PUBREL: publishes().onPubRel((PubRel) packet); break;
       case PUBCOMP: session.onPubComp(((PubComp) packet).packetId()); break;
-      case SUBSCRIBE: onSubscribe((Subscribe) packet); break;
-      case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
+      case SUBSCRIBE: subscriptions().onSubscribe((Subscribe) packet); break;
+      case UNSUBSCRIBE: subscriptions().onUnsubscribe((Unsubscribe) packet); break;
       case PINGREQ: writer.writePingResp(); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
       case AUTH: onAuth((Auth) packet); break;
@@ -747,142 +741,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   private int keepAliveOf() {
     return (int) (keepAliveNanos / 1_500_000_000L);
-  }
-
-  private void onSubscribe(Subscribe s) {
-    io.tern.broker.BrokerConfig cfg = core.config();
-    int n = s.subscriptions().size();
-    int subscriptionId = s.properties().subscriptionIdentifiers().isEmpty()
-        ? 0 : s.properties().subscriptionIdentifiers().get(0);
-    if (subscriptionId != 0 && !cfg.subscriptionIdentifiersAvailable()) {
-      violation(ReasonCodes.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "SUBSCRIBE with a Subscription Identifier");
-      return;
-    }
-    // First what the broker decides per filter, then the subscribe hooks (which may answer later).
-    HookChain.Sub[] outcomes = new HookChain.Sub[n];
-    String[] refusedWhy = new String[n];
-    boolean hooks = core.hooks().hasSubscribeHooks();
-    java.util.List<java.util.concurrent.CompletableFuture<HookChain.Sub>> waiting = null;
-    // max_subscriptions_per_client counts the filters this packet adds too: the session takes them
-    // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
-    int held = session.subscriptionCount();
-    long heldChars = session.subscriptionFilterChars();
-    java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
-    // overQuota: whether a quota refusal of this SUBSCRIBE, or of this connection in the last
-    // minute, was logged; the next ones are only counted.
-    boolean overQuota = quotaLoggedAtNanos != 0 && System.nanoTime() - quotaLoggedAtNanos < QUOTA_LOG_NANOS;
-    for (int i = 0; i < n; i++) {
-      Subscription sub = s.subscriptions().get(i);
-      boolean shared = Topics.isShared(sub.filter());
-      int failure = 0;
-      if (shared && !cfg.sharedSubscriptionsAvailable()) {
-        failure = ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
-      } else if (!cfg.wildcardSubscriptionsAvailable() && Topics.hasWildcard(Subscriber.topicFilterOf(sub.filter()))) {
-        failure = ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
-      }
-      if (failure != 0) {
-        outcomes[i] = HookChain.Sub.done(failure, sub.filter());
-        refusedWhy[i] = ReasonCodes.describe(failure);
-        continue;
-      }
-      boolean replaces = session.hasSubscription(sub.filter()) || (adding != null && adding.contains(sub.filter()));
-      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, heldChars,
-          replaces, !overQuota);
-      if (granted == ReasonCodes.QUOTA_EXCEEDED && !overQuota) {
-        overQuota = true;
-        quotaLoggedAtNanos = System.nanoTime() | 1; // never 0
-      }
-      if (granted < 0x80 && !replaces) {
-        held++;
-        heldChars += sub.filter().length();
-        if (adding != null) {
-          adding.add(sub.filter());
-        }
-      }
-      HookChain.Sub outcome = granted < 0x80 && hooks
-          ? core.hooks().subscribe(client, sub.filter(), granted) : HookChain.Sub.done(granted, sub.filter());
-      outcomes[i] = outcome;
-      if (outcome.pending() != null) {
-        if (waiting == null) {
-          waiting = new ArrayList<>(n);
-        }
-        waiting.add(outcome.pending());
-      }
-    }
-    if (waiting == null) {
-      finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
-      return;
-    }
-    awaitHook(java.util.concurrent.CompletableFuture.allOf(waiting.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
-        ignored -> {
-          for (int i = 0; i < n; i++) {
-            if (outcomes[i].pending() != null) {
-              outcomes[i] = outcomes[i].pending().join();
-            }
-          }
-          finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
-        });
-  }
-
-  /** Makes the subscriptions the checks and hooks granted, answers SUBACK, then sends retained messages. */
-  private void finishSubscribe(Subscribe s, HookChain.Sub[] outcomes, String[] refusedWhy, int subscriptionId) {
-    int n = outcomes.length;
-    List<Integer> codes = new ArrayList<>(n);
-    List<Subscriber> accepted = new ArrayList<>(n);
-    StringBuilder refused = null;
-    for (int i = 0; i < n; i++) {
-      Subscription sub = s.subscriptions().get(i);
-      int granted = outcomes[i].code();
-      String filter = outcomes[i].filter();
-      if (granted >= 0x80) {
-        codes.add(version.isV5() ? granted : ReasonCodes.V3_SUBACK_FAILURE); // v3.1.1: 0x80 Failure
-        if (refusedWhy[i] != null) {
-          refused = (refused == null ? new StringBuilder() : refused.append("; "))
-              .append(sub.filter()).append(": ").append(refusedWhy[i]);
-        }
-        clientError(granted, "subscription to " + sub.filter() + " refused");
-        continue;
-      }
-      accepted.add(Subscriber.of(session, filter, granted, sub.noLocal(), sub.retainAsPublished(),
-          sub.retainHandling(), subscriptionId));
-      codes.add(granted);
-    }
-    // All of the packet's subscriptions at once, in order (a filter twice replaces itself, MQTT-3.8.4-3).
-    boolean[] isNew = accepted.isEmpty() ? new boolean[0] : session.subscribeAll(accepted);
-    List<Subscriber> retainedFor = new ArrayList<>(accepted.size());
-    Events ev = core.events();
-    for (int k = 0; k < accepted.size(); k++) {
-      Subscriber entry = accepted.get(k);
-      if (ev.active()) {
-        ev.emit(new BrokerEvent.Subscribed(System.currentTimeMillis(), clientId, entry.filter(), entry.qos()));
-      }
-      // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (v5 3.8.3.1).
-      // Never on a shared subscription (v5 section 4.8.2).
-      int handling = entry.retainHandling();
-      if (!entry.shared() && (handling == 0 || (handling == 1 && isNew[k]))) {
-        retainedFor.add(entry);
-      }
-    }
-    writer.write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
-    for (Subscriber entry : retainedFor) {
-      // Drained by the session's loop as a task: on this loop, after this read's SUBACK is flushed;
-      // a session on another loop may send them first, as MQTT allows (3.8.4).
-      core.sendRetained(session, entry);
-    }
-  }
-
-  private void onUnsubscribe(Unsubscribe u) {
-    List<Integer> codes = new ArrayList<>(u.filters().size());
-    Events ev = core.events();
-    for (String requested : u.filters()) {
-      String filter = core.hooks().unsubscribe(client, requested);
-      boolean existed = session.unsubscribe(filter);
-      codes.add(existed ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
-      if (existed && ev.active()) {
-        ev.emit(new BrokerEvent.Unsubscribed(System.currentTimeMillis(), clientId, filter));
-      }
-    }
-    writer.write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
   }
 
   private void onDisconnect(Disconnect d) {
@@ -1275,6 +1133,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       p = publishes = new InboundPublishes(this, core, writer);
     }
     return p;
+  }
+
+  private SubscriptionRequests subscriptions() {
+    SubscriptionRequests s = subscriptions;
+    if (s == null) {
+      s = subscriptions = new SubscriptionRequests(this, core, writer);
+    }
+    return s;
   }
 
   MatchCollector matches() {

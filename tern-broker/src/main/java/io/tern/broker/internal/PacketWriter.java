@@ -115,7 +115,8 @@ final class PacketWriter {
    */
   void writeAck(PacketType type, int packetId, int reasonCode) {
     if (traced) {
-      trace.info("Client {} received {}", conn.clientId(), MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
+      trace.info("Client {} received {}", conn.clientId(),
+          MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
     }
     MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, pendingOut(256));
   }
