@@ -8,10 +8,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.tern.broker.Listener;
-import io.tern.broker.TopicAliasPolicy;
-import io.tern.broker.auth.AuthResult;
-import io.tern.broker.auth.AuthStep;
-import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.event.BrokerEvent;
 import io.tern.broker.event.DisconnectReason;
@@ -40,10 +36,8 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,17 +57,16 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    */
   private static final Logger connections = LoggerFactory.getLogger("io.tern.broker.connections");
 
-  /** MQTT 3.1 limits client identifiers to 23 characters (3.1 spec, CONNECT payload). */
-  private static final int V3_1_MAX_CLIENT_ID = 23;
-
-  private enum State { AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED }
+  enum State { AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED }
 
   private final BrokerCore core;
-  private final Listener listener;
+  final Listener listener;
   /** Whether this connection adds its bytes to the broker's total (plain TCP: no TrafficCounter in front). */
   private final boolean countsWireBytes;
   /** What this connection writes: made with the handler context, in {@link #handlerAdded}. */
-  private PacketWriter writer;
+  PacketWriter writer;
+  /** The CONNECT and its authentication: made by the CONNECT, kept for re-authentications. */
+  private ConnectHandshake handshake;
   /** Created by the first PUBLISH (or retained delivery): an idle connection never needs them. */
   private MatchCollector matches;
   private DeliveryBatcher batcher;
@@ -96,10 +89,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** Bytes of this channel's outbound buffer counted in {@link OutboundMemory} while it is unwritable. */
   private long unwrittenCounted;
 
-  private ChannelHandlerContext ctx;
-  private Channel channel;
-  private State state = State.AWAIT_CONNECT;
-  private ScheduledFuture<?> connectTimeout;
+  ChannelHandlerContext ctx;
+  Channel channel;
+  State state = State.AWAIT_CONNECT;
+  ScheduledFuture<?> connectTimeout;
   /**
    * Keep alive (MQTT-3.1.2-24): one and a half times the keep alive in ns (0: none), when bytes
    * last came, and the check, which runs when the interval would end and re-arms itself. One
@@ -114,33 +107,31 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private boolean packetRead;
   private ScheduledFuture<?> keepAliveTimer;
   /** Packets that arrived after CONNECT while the session was being prepared. */
-  private List<Object> pending;
+  List<Object> pending;
 
   MqttVersion version;
   String clientId;
-  private boolean cleanStart;
-  private boolean persistent;
+  boolean cleanStart;
+  boolean persistent;
   /** The Session Expiry Interval the client asked for in CONNECT (v3: Clean Session 0 is "never"). */
-  private long requestedExpiry;
+  long requestedExpiry;
   /** The interval granted: the request, at most {@link io.tern.broker.BrokerConfig#maxSessionExpiryInterval()}. */
-  private long sessionExpiry;
+  long sessionExpiry;
   /** v5 Request Problem Information: reason strings and user properties on acks only when allowed. */
-  private boolean problemInformation = true;
+  boolean problemInformation = true;
   /** The client's Receive Maximum: caps the broker's in-flight window towards it. */
-  private int clientReceiveMaximum = 65535;
+  int clientReceiveMaximum = 65535;
   /** The client's Maximum Packet Size; nothing larger is sent to it (MQTT-3.1.2-24). */
-  private long clientMaxPacketSize = MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
+  long clientMaxPacketSize = MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
   /** Shapes the PUBLISHes this client gets; set at CONNECT. */
-  private OutgoingPublishes outgoing;
-  private Will will;
+  OutgoingPublishes outgoing;
+  Will will;
   Session session;
   /** Who the authenticator accepted; what the authorizer is asked about. */
   ClientInfo client;
-  /** The enhanced authentication (v5 AUTH) of a CONNECT that named an Authentication Method, else null. */
-  private EnhancedAuth enhancedAuth;
-  private String closeReason;
+  String closeReason;
   /** Why the connection ends, for the {@link BrokerEvent.Disconnected} event; null: network loss. */
-  private DisconnectReason closeCause;
+  DisconnectReason closeCause;
   /**
    * A hook answers asynchronously: packets received meanwhile wait in {@link #pending} (reading is
    * paused), so that the order of the client's packets is kept.
@@ -152,11 +143,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * of a connection (3.1.1 section 3.14, MQTT-3.14.4-2), and after a protocol violation the
    * connection is closed, not served further (MQTT-4.8.0-1).
    */
-  private boolean closing;
+  boolean closing;
   /** The broker is stopping: sessions (held in memory) end with it, so a delayed will goes now. */
   private boolean shuttingDown;
   /** When the CONNACK was sent (ms since the epoch). */
-  private long connectedAtMillis;
+  long connectedAtMillis;
 
   MqttConnection(BrokerCore core, Listener listener, boolean countsWireBytes) {
     this.core = core;
@@ -195,8 +186,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return; // packets are plain objects: nothing to release
     }
     if (state == State.CONNECTING || held) {
-      if (state == State.CONNECTING && enhancedAuth != null && enhancedAuth.atConnect()) {
-        onAuthenticating(msg);
+      if (state == State.CONNECTING && handshake.authenticatingConnect()) {
+        handshake.onAuthenticating(msg);
         return;
       }
       pending.add(msg);
@@ -324,7 +315,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ctx.fireUserEventTriggered(evt);
   }
 
-  private void startKeepAlive(int seconds) {
+  void startKeepAlive(int seconds) {
     keepAliveNanos = seconds * 1_500_000_000L;
     lastReadNanos = System.nanoTime();
     keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
@@ -394,7 +385,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     MqttPacket packet = (MqttPacket) msg;
     if (state == State.AWAIT_CONNECT) {
       if (packet instanceof Connect c) {
-        onConnect(c);
+        handshake = new ConnectHandshake(this, core);
+        handshake.onConnect(c);
       } else {
         violation(ReasonCodes.PROTOCOL_ERROR, "first packet is " + packet.type() + ", not CONNECT"); // MQTT-3.1.0-1
       }
@@ -414,7 +406,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case UNSUBSCRIBE: subscriptions().onUnsubscribe((Unsubscribe) packet); break;
       case PINGREQ: writer.writePingResp(); break;
       case DISCONNECT: onDisconnect((Disconnect) packet); break;
-      case AUTH: onAuth((Auth) packet); break;
+      case AUTH: handshake.onAuth((Auth) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
     }
@@ -448,250 +440,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     violation(e.reasonCode(), e.getMessage());
   }
 
-  private void onConnect(Connect c) {
-    connectTimeout.cancel(false);
-    connectTimeout = null; // a cancelled task kept in a field would stay for the connection's life
-    version = c.version();
-    writer.encodeVersion = version;
-    cleanStart = c.cleanStart();
-    boolean v5 = version.isV5();
-    if (v5) { // before any refusal: a refusing CONNACK must fit it too (MQTT-3.2.2-19)
-      clientMaxPacketSize = c.properties().getLong(Property.MAXIMUM_PACKET_SIZE, MqttDecoder.PROTOCOL_MAX_PACKET_SIZE);
-    }
-    String id = c.clientId();
-    boolean assigned = false;
-    if (id.isEmpty()) {
-      if (version == MqttVersion.V3_1 || (!v5 && !cleanStart) || !core.config().allowEmptyClientId()) {
-        refuse(ReasonCodes.CLIENT_IDENTIFIER_NOT_VALID, "empty client id" + (cleanStart ? "" : " without clean session"));
-        return; // MQTT-3.1.3-8
-      }
-      id = "tern-" + UUID.randomUUID();
-      assigned = true;
-    } else if ((version == MqttVersion.V3_1 && id.length() > V3_1_MAX_CLIENT_ID)
-        || id.length() > core.config().maxClientIdLength()) {
-      refuse(ReasonCodes.CLIENT_IDENTIFIER_NOT_VALID, "client id of " + id.length() + " characters");
-      return;
-    }
-    MqttProperties cp = c.properties();
-    Will w = c.will();
-    if (w != null && w.qos() > core.config().maxQos()) {
-      refuse(ReasonCodes.QOS_NOT_SUPPORTED, "Will QoS " + w.qos() + " above the maximum QoS " + core.config().maxQos());
-      return; // MQTT-3.2.2-12
-    }
-    if (w != null && w.retain() && !core.config().retainAvailable()) {
-      refuse(ReasonCodes.RETAIN_NOT_SUPPORTED, "Will Retain 1 but retained messages are not available");
-      return; // MQTT-3.2.2-13
-    }
-    if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) { // enhanced authentication, v5 section 4.12
-      String method = cp.getString(Property.AUTHENTICATION_METHOD);
-      EnhancedAuthenticator ea = core.access().enhancedAuthenticator(method);
-      if (ea == null) {
-        refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD, "unsupported authentication method " + method); // MQTT-4.12.0-1
-        return;
-      }
-      enhancedAuth = new EnhancedAuth(method, ea, channel.eventLoop(), writer::writeAndFlush);
-    }
-    clientId = id;
-    will = c.will();
-    requestedExpiry = v5 ? cp.getLong(Property.SESSION_EXPIRY_INTERVAL, 0) : (cleanStart ? 0 : Session.NEVER_EXPIRES);
-    sessionExpiry = Math.min(requestedExpiry, core.config().maxSessionExpiryInterval());
-    persistent = sessionExpiry > 0;
-    if (v5) {
-      problemInformation = cp.getInt(Property.REQUEST_PROBLEM_INFORMATION, 1) == 1;
-      clientReceiveMaximum = cp.getInt(Property.RECEIVE_MAXIMUM, 65535);
-      int aliases = cp.getInt(Property.TOPIC_ALIAS_MAXIMUM, 0);
-      outgoing = new OutgoingPublishes(version, core.stats(), clientMaxPacketSize,
-          aliases > 0 && core.config().outboundTopicAliases() == TopicAliasPolicy.LRU
-              ? new OutboundTopicAliases(aliases) : null);
-    } else {
-      outgoing = core.outgoingV3(version);
-    }
-    int keepAlive = v5 && core.config().serverKeepAlive() > 0 ? core.config().serverKeepAlive() : c.keepAlive();
-    if (keepAlive > 0) {
-      // MQTT-3.1.2-24: one and a half times the keep alive without a packet ends the connection.
-      startKeepAlive(keepAlive);
-    }
-    state = State.CONNECTING;
-    pending = new ArrayList<>(4);
-    boolean assignedId = assigned;
-    boolean responseInfo = v5 && cp.getInt(Property.REQUEST_RESPONSE_INFORMATION, 0) == 1;
-    BiConsumer<AuthResult, ClientInfo> then = (result, info) -> authenticated(result, info, assignedId, responseInfo);
-    if (enhancedAuth != null) {
-      startEnhancedAuth(c, id, then);
-      return;
-    }
-    core.access().authenticate(c, id, channel, listener, then);
-  }
-
-  /**
-   * The exchange of an enhanced authentication, before the session is prepared, after the connect
-   * hooks had their say: reads the client's AUTH packets ({@link #onAuthenticating}) and must end
-   * within the connect timeout.
-   */
-  private void startEnhancedAuth(Connect c, String id, BiConsumer<AuthResult, ClientInfo> then) {
-    long timeoutMs = core.config().connectTimeout().toMillis();
-    connectTimeout = ctx.executor().schedule(() -> {
-      if (enhancedAuth.atConnect() && !closing) {
-        log.info("Client {} from {} closed: enhanced authentication not done within {} ms", id, remote(), timeoutMs);
-        beginClose("enhanced authentication timeout");
-        ctx.close();
-      }
-    }, timeoutMs, TimeUnit.MILLISECONDS);
-    core.access().beforeEnhanced(c, id, channel, listener, refused -> {
-      if (state != State.CONNECTING || closing) {
-        return;
-      }
-      if (refused != null) {
-        connectTimeout.cancel(false);
-        then.accept(refused, null);
-        return;
-      }
-      enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener,
-          null), c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
-            connectTimeout.cancel(false);
-            channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
-            core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
-          });
-    });
-  }
-
-  /** A packet during the enhanced authentication of the CONNECT: only AUTH or DISCONNECT (MQTT-3.1.2-30). */
-  private void onAuthenticating(Object msg) {
-    if (msg instanceof Auth a) {
-      String problem = enhancedAuth.onAuth(a, null);
-      if (problem != null) {
-        refuse(ReasonCodes.PROTOCOL_ERROR, problem);
-      }
-    } else if (msg instanceof Disconnect) {
-      beginClose("client DISCONNECT during authentication");
-      ctx.close();
-    } else if (msg instanceof MqttDecodeException e) {
-      violation(e.reasonCode(), e.getMessage());
-    } else {
-      refuse(ReasonCodes.PROTOCOL_ERROR, ((MqttPacket) msg).type() + " before the CONNACK of an enhanced authentication");
-    }
-  }
-
-  /** AUTH after CONNACK: the answer to a re-authentication challenge, or a new re-authentication (0x19). */
-  private void onAuth(Auth a) {
-    if (enhancedAuth == null) {
-      violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); // MQTT-4.12.0-7
-      return;
-    }
-    String problem = enhancedAuth.onAuth(a, () -> enhancedAuth.begin(
-        core.access().enhancedRequest(enhancedAuth.method(), clientId, client.username(), channel, listener, client),
-        a.properties().getBinary(Property.AUTHENTICATION_DATA), this::reauthenticated));
-    if (problem != null) {
-      violation(ReasonCodes.PROTOCOL_ERROR, problem);
-    }
-  }
-
-  /** A re-authentication ended: AUTH 0x00 and the new identity, or DISCONNECT (MQTT-4.12.1-2). */
-  private void reauthenticated(AuthStep step) {
-    if (state != State.CONNECTED || closing) {
-      return;
-    }
-    ClientInfo info = core.access().reauthenticated(client, step.result());
-    if (info == null) {
-      disconnect(EnhancedAuth.disconnectCode(step.result().reasonCode()), "re-authentication failed");
-      return;
-    }
-    client = info;
-    session.clientInfo = info;
-    writer.writeAndFlush(enhancedAuth.successPacket(step));
-  }
-
-  /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
-  private void authenticated(AuthResult result, ClientInfo info, boolean assignedId, boolean responseInfo) {
-    if (state != State.CONNECTING || closing) {
-      return; // the client went away meanwhile
-    }
-    if (!result.accepted()) {
-      beginClose("not authenticated");
-      clientError(result.reasonCode(), "CONNECT refused by authentication");
-      int code = version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
-      closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, code))));
-      return;
-    }
-    client = info;
-    core.registry().connect(clientId, cleanStart, persistent, channel.eventLoop(), this,
-        (s, present) -> sessionReady(s, present, assignedId, responseInfo));
-  }
-
-  private void refuse(int reasonCode, String why) {
-    core.stats().protocolErrors.increment();
-    log.info("Connection from {} refused: {} ({})", remote(), why, version.isV5() ? ReasonCodes.describe(reasonCode)
-        : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(reasonCode)));
-    beginClose(why);
-    clientError(reasonCode, why);
-    String text = reasonText(why);
-    ConnAck ack = !version.isV5() ? new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode))
-        : !fitsClient(text) ? new ConnAck(false, reasonCode) // MQTT-3.2.2-19
-        : new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(text).build());
-    closeAfter(ctx.writeAndFlush(writer.encode(ack)));
-  }
-
-  private void sessionReady(Session s, boolean present, boolean assignedId, boolean responseInfo) {
-    if (s.terminated || s.claimant != this) {
-      // A newer connection with the same client id took the session while this one was being
-      // prepared: this connection lost the race and is taken over before it started.
-      closeReason = "session taken over";
-      closeCause = DisconnectReason.TAKEN_OVER;
-      log.info("Client {} from {}: session taken over while connecting", clientId, remote());
-      if (state == State.CONNECTING) {
-        state = State.CLOSED;
-        core.stats().connectionsCurrent.decrementAndGet();
-      }
-      publishWill();
-      ctx.close();
-      return;
-    }
-    session = s;
-    s.clientInfo = client;
-    if (state != State.CONNECTING || !channel.isActive()) {
-      // The client went away while its session was prepared: as if it had connected and dropped.
-      publishWill();
-      s.release(sessionExpiry);
-      return;
-    }
-    state = State.CONNECTED;
-    connectedAtMillis = System.currentTimeMillis();
-    writer.traced = core.isTraced(clientId);
-    MqttProperties props = MqttProperties.EMPTY;
-    if (version.isV5()) {
-      props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
-          responseInfo);
-      if (enhancedAuth != null) {
-        props = enhancedAuth.connAckProperties(props);
-      }
-    }
-    // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
-    // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
-    boolean sessionPresent = present && !cleanStart && version != MqttVersion.V3_1;
-    ConnAck connAck = new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props);
-    if (writer.traced) { // known only now: the CONNECT went by before the client id was
-      trace.info("Client {} sent CONNECT ({}, clean={}, keepAlive={}s, user {})", clientId, version, cleanStart,
-          keepAliveOf(), client.username());
-      trace.info("Client {} received {}", clientId, connAck);
-    }
-    ctx.write(writer.encode(connAck), ctx.voidPromise());
-    connections.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
-        clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
-    s.attach(this, sessionExpiry, clientReceiveMaximum);
-    if (will != null && s.storing()) { // in the store while the client is connected: a crash keeps it
-      s.armWill(this, willPublish(will), will.properties().getLong(Property.WILL_DELAY_INTERVAL, 0));
-    }
-    writer.flush();
-    Events ev = core.events();
-    if (ev.active()) {
-      long now = System.currentTimeMillis();
-      ev.emit(present ? new BrokerEvent.SessionResumed(now, clientId) : new BrokerEvent.SessionCreated(now, clientId));
-      ev.emit(new BrokerEvent.Connected(now, clientId, client.username(), client.remoteAddress(), listener.name(),
-          version.level(), cleanStart, sessionPresent));
-    }
-    replayPending();
-  }
-
   /**
    * Waits for an asynchronous hook answer: reading pauses and what arrives meanwhile waits, then
    * {@code then} runs on this loop with the answer and the waiting packets are processed in order.
@@ -713,7 +461,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Processes the packets that waited (for the session, or for a hook), then ends like a read. */
-  private void replayPending() {
+  void replayPending() {
     List<Object> queued = pending;
     pending = null;
     readIfFree();
@@ -739,7 +487,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private int keepAliveOf() {
+  int keepAliveOf() {
     return (int) (keepAliveNanos / 1_500_000_000L);
   }
 
@@ -829,7 +577,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Whether a Reason String of {@code text} leaves a packet within the client's Maximum Packet Size
    * (MQTT-3.1.2-24): at most 3 bytes a character, and room for the rest of a small packet.
    */
-  private boolean fitsClient(String text) {
+  boolean fitsClient(String text) {
     return text.length() * 3L + 16 <= clientMaxPacketSize;
   }
 
@@ -854,7 +602,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Records why the connection ends; from now on nothing it receives is processed. */
-  private void beginClose(String why) {
+  void beginClose(String why) {
     closeReason = why;
     closing = true;
   }
@@ -897,7 +645,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * wait for the peer. A broker that is stopping closes at once instead (its stop waits for the
    * channels).
    */
-  private void closeAfter(ChannelFuture last) {
+  void closeAfter(ChannelFuture last) {
     onClosed();
     MqttDecoder decoder = ctx.pipeline().get(MqttDecoder.class);
     if (decoder != null) {
@@ -960,8 +708,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     if (keepAliveTimer != null) {
       keepAliveTimer.cancel(false);
     }
-    if (enhancedAuth != null) {
-      enhancedAuth.close();
+    if (handshake != null) {
+      handshake.close();
     }
     if (previous == State.CONNECTED) {
       publishWill();
@@ -983,7 +731,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * now, or after its Will Delay Interval if the session outlives the connection (v5 section
    * 3.1.3.2.2: whichever comes first, the delay or the end of the session).
    */
-  private void publishWill() {
+  void publishWill() {
     Will w = will;
     will = null;
     if (session != null) {
@@ -1008,7 +756,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** The will as the PUBLISH it becomes: its properties but the Will Delay Interval. */
-  private static Publish willPublish(Will w) {
+  static Publish willPublish(Will w) {
     MqttProperties props = w.properties();
     if (props.has(Property.WILL_DELAY_INTERVAL)) { // also when 0: a PUBLISH with it is malformed (2.2.2.2)
       props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
