@@ -74,20 +74,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private InboundPublishes publishes;
   /** The client's SUBSCRIBEs and UNSUBSCRIBEs: made by the first of them ({@link #subscriptions()}). */
   private SubscriptionRequests subscriptions;
-  private boolean pausedByBacklog;
-  /**
-   * Not read because this client does not read what it asked for: the channel's outbound buffer
-   * holds more than {@link #UNREAD_ANSWERS_PAUSE} (answers: acks, PINGRESPs, which are written
-   * whatever the socket takes; deliveries stop at the channel's high water mark, 256 KiB, so they
-   * never get there). Without this pause, a client that sends and never reads made the broker
-   * buffer every answer: 34 MB of PINGREQs held 2.4 GB of heap. Read again once writable.
-   */
-  private boolean pausedByOutbound;
-  static final long UNREAD_ANSWERS_PAUSE = 1024 * 1024;
-  /** Registered with {@link OutboundMemory} to be resumed below the low water mark (once at a time). */
-  private boolean waitingForMemory;
-  /** Bytes of this channel's outbound buffer counted in {@link OutboundMemory} while it is unwritable. */
-  private long unwrittenCounted;
+  /** When reading pauses and resumes: made with the handler context, in {@link #handlerAdded}. */
+  private ReadThrottle throttle;
 
   ChannelHandlerContext ctx;
   Channel channel;
@@ -99,7 +87,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * scheduled task per connection instead of an IdleStateHandler (a handler, its context and a task).
    */
   private long keepAliveNanos;
-  private long lastReadNanos;
+  long lastReadNanos;
   /**
    * Whether this read gave a whole packet. The keep alive counts packets (MQTT-3.1.2-24: a Control
    * Packet received), not bytes: a client that trickles a packet a byte at a time is not alive.
@@ -136,7 +124,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * A hook answers asynchronously: packets received meanwhile wait in {@link #pending} (reading is
    * paused), so that the order of the client's packets is kept.
    */
-  private boolean held;
+  boolean held;
   /**
    * Set when this side decided to close: the channel only becomes inactive later, and packets
    * decoded meanwhile (from the same read) must not be acted upon. DISCONNECT is the final packet
@@ -162,6 +150,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     this.ctx = ctx;
     this.channel = ctx.channel();
     this.writer = new PacketWriter(this, ctx, core, countsWireBytes);
+    this.throttle = new ReadThrottle(this, channel, core);
   }
 
   @Override
@@ -223,91 +212,21 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     } else {
       writer.flush();
     }
-    if (!channel.isWritable() && !pausedByOutbound && state == State.CONNECTED) {
-      io.netty.channel.ChannelOutboundBuffer unread = channel.unsafe().outboundBuffer();
-      if (unread != null && unread.totalPendingWriteBytes() > UNREAD_ANSWERS_PAUSE) {
-        pausedByOutbound = true;
-        channel.config().setAutoRead(false);
-      }
-    }
-    if (behind != null && state == State.CONNECTED) {
-      // A receiving session's loop is far behind, or the broker holds more than its outbound high
-      // water mark and that session's client falls behind: stop reading from this publisher until
-      // it has caught up, rather than queue what cannot be delivered.
-      pausedByBacklog = true;
-      channel.config().setAutoRead(false);
-      if (!waitingForMemory && core.memory().over()) {
-        waitingForMemory = true;
-        core.memory().resumeBelowLowMark(this);
-      }
-      behind.resumeWhenCaughtUp(this::resumeReading);
-    }
+    throttle.afterRead(behind);
   }
 
   /** The broker's buffered outbound bytes fell below the low water mark. Any thread. */
   void memoryRoom() {
-    channel.eventLoop().execute(() -> {
-      waitingForMemory = false;
-      if (pausedByBacklog) {
-        pausedByBacklog = false;
-        lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        readIfFree();
-      }
-    });
-  }
-
-  /** Resumes reading after a pause for a session's backlog. Any thread. */
-  void resumeReading() {
-    channel.eventLoop().execute(() -> {
-      if (pausedByBacklog) {
-        pausedByBacklog = false;
-        lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        readIfFree();
-      }
-    });
+    throttle.memoryRoom();
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    countUnwritten();
-    boolean writable = channel.isWritable();
-    if (writable && pausedByOutbound) {
-      pausedByOutbound = false;
-      lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-      readIfFree();
-    }
+    boolean writable = throttle.writabilityChanged();
     if (writable && session != null && state == State.CONNECTED) {
       session.pump();
     }
     ctx.fireChannelWritabilityChanged();
-  }
-
-  /**
-   * Turns reading back on unless something still holds it: a hook's answer, a receiving session's
-   * backlog, or this client's own unread answers.
-   */
-  private void readIfFree() {
-    if (state == State.CONNECTED && !closing && !held && !pausedByBacklog && !pausedByOutbound) {
-      channel.config().setAutoRead(true);
-    }
-  }
-
-  /**
-   * What a slow socket has not taken counts in the broker's buffered outbound bytes from when its
-   * channel turns unwritable until it is writable again (events that come for both changes); a
-   * writable channel holds less than its low water mark.
-   */
-  private void countUnwritten() {
-    if (!channel.isWritable()) {
-      if (unwrittenCounted == 0) {
-        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
-        unwrittenCounted = b == null ? 0 : b.totalPendingWriteBytes();
-        core.memory().add(unwrittenCounted);
-      }
-    } else if (unwrittenCounted != 0) {
-      core.memory().add(-unwrittenCounted);
-      unwrittenCounted = 0;
-    }
   }
 
   @Override
@@ -328,7 +247,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     long idle = System.nanoTime() - lastReadNanos;
     if (idle >= keepAliveNanos) {
-      if (pausedByBacklog || pausedByOutbound) {
+      if (throttle.paused()) {
         // Not read by our choice: the client's packets wait in the socket, it is not idle.
         keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
         return;
@@ -464,7 +383,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   void replayPending() {
     List<Object> queued = pending;
     pending = null;
-    readIfFree();
+    throttle.readIfFree();
     for (int i = 0; i < queued.size(); i++) {
       if (state != State.CONNECTED || closing) {
         break;
@@ -693,13 +612,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
-    if (unwrittenCounted != 0) {
-      core.memory().add(-unwrittenCounted);
-      unwrittenCounted = 0;
-    }
-    if (waitingForMemory) {
-      core.memory().forget(this);
-    }
+    throttle.closed();
     flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
     writer.releasePendingOut();
     if (connectTimeout != null) {
