@@ -44,7 +44,7 @@ final class ConnectHandshake {
   private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
   /** Per-client tracing ({@link io.tern.broker.management.BrokerManagement#trace}). */
   private static final Logger trace = LoggerFactory.getLogger("io.tern.broker.trace");
-  /** The connection's line per connect (see MqttConnection's logger of the same name). */
+  /** One line per connect, as {@link ConnectionCloser} logs one per disconnect (see there). */
   private static final Logger connections = LoggerFactory.getLogger("io.tern.broker.connections");
 
   /** MQTT 3.1 limits client identifiers to 23 characters (3.1 spec, CONNECT payload). */
@@ -241,7 +241,7 @@ final class ConnectHandshake {
       conn.beginClose("not authenticated");
       conn.clientError(result.reasonCode(), "CONNECT refused by authentication");
       int code = conn.version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
-      conn.closeAfter(conn.ctx.writeAndFlush(conn.writer.encode(new ConnAck(false, code))));
+      conn.closer().closeAfter(conn.ctx.writeAndFlush(conn.writer.encode(new ConnAck(false, code))));
       return;
     }
     conn.client = info;
@@ -260,7 +260,7 @@ final class ConnectHandshake {
     ConnAck ack = !conn.version.isV5() ? new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode))
         : !conn.fitsClient(text) ? new ConnAck(false, reasonCode) // MQTT-3.2.2-19
         : new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(text).build());
-    conn.closeAfter(conn.ctx.writeAndFlush(conn.writer.encode(ack)));
+    conn.closer().closeAfter(conn.ctx.writeAndFlush(conn.writer.encode(ack)));
   }
 
   private void sessionReady(Session s, boolean present, boolean assignedId, boolean responseInfo) {
@@ -274,7 +274,7 @@ final class ConnectHandshake {
         conn.state = State.CLOSED;
         core.stats().connectionsCurrent.decrementAndGet();
       }
-      conn.publishWill();
+      conn.closer().publishWill();
       conn.ctx.close();
       return;
     }
@@ -282,7 +282,7 @@ final class ConnectHandshake {
     s.clientInfo = conn.client;
     if (conn.state != State.CONNECTING || !conn.channel.isActive()) {
       // The client went away while its session was prepared: as if it had connected and dropped.
-      conn.publishWill();
+      conn.closer().publishWill();
       s.release(conn.sessionExpiry);
       return;
     }
@@ -312,7 +312,7 @@ final class ConnectHandshake {
         present && !conn.cleanStart);
     s.attach(conn, conn.sessionExpiry, conn.clientReceiveMaximum);
     if (conn.will != null && s.storing()) { // in the store while the client is connected: a crash keeps it
-      s.armWill(conn, MqttConnection.willPublish(conn.will),
+      s.armWill(conn, ConnectionCloser.willPublish(conn.will),
           conn.will.properties().getLong(Property.WILL_DELAY_INTERVAL, 0));
     }
     conn.writer.flush();

@@ -1,12 +1,8 @@
 package io.tern.broker.internal;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.tern.broker.Listener;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.event.BrokerEvent;
@@ -17,12 +13,10 @@ import io.tern.codec.Connect;
 import io.tern.codec.Disconnect;
 import io.tern.codec.MqttDecodeException;
 import io.tern.codec.MqttDecoder;
-import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.MqttVersion;
 import io.tern.codec.PacketType;
-import io.tern.codec.Property;
 import io.tern.codec.PubAck;
 import io.tern.codec.PubComp;
 import io.tern.codec.PubRec;
@@ -42,20 +36,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The protocol state machine of one network connection: CONNECT rules, keep alive, inbound QoS
- * flows, and the reaction to every violation. Runs on its channel's event loop only, so it needs
- * no locks; the session it is bound to belongs to the same loop while the connection lives.
+ * The protocol state machine of one network connection, as its Netty handler: the state
+ * ({@link State}), the packets received, dispatched by state and type, the packets that wait while
+ * the session is prepared or a hook answers, the connect timeout and the keep alive, and the end of
+ * each read (deliveries handed over, acks, flush). Its parts, one job each, are made once per
+ * connection (some on first use) and hold a reference to it:
+ * <ul>
+ *   <li>{@link ConnectHandshake}: the CONNECT, its authentication, the CONNACK;
+ *   <li>{@link InboundPublishes}: the client's PUBLISHes and PUBRELs;
+ *   <li>{@link SubscriptionRequests}: its SUBSCRIBEs and UNSUBSCRIBEs;
+ *   <li>{@link PacketWriter}: what is written to the client, and the flushes;
+ *   <li>{@link ReadThrottle}: when reading pauses for what the broker cannot take yet;
+ *   <li>{@link ConnectionCloser}: how the connection ends (every violation too), and what follows.
+ * </ul>
+ * The fields and methods that are not private are what the parts share: what the CONNECT set (by
+ * the handshake), the session and client, and whether and why the connection is closing. Runs on
+ * its channel's event loop only, as its parts do (but what says "Any thread"), so it needs no
+ * locks; the session it is bound to belongs to the same loop while the connection lives.
  */
 final class MqttConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
   /** Per-client tracing ({@link io.tern.broker.management.BrokerManagement#trace}). */
   private static final Logger trace = LoggerFactory.getLogger("io.tern.broker.trace");
-  /**
-   * One line per connect and per disconnect, on a logger of their own: the standalone server turns
-   * it off unless {@code log.connections} asks for it (with many clients those lines are most of the
-   * log, and formatting them costs each connection memory and time).
-   */
-  private static final Logger connections = LoggerFactory.getLogger("io.tern.broker.connections");
 
   enum State { AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED }
 
@@ -65,8 +67,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private final boolean countsWireBytes;
   /** What this connection writes: made with the handler context, in {@link #handlerAdded}. */
   PacketWriter writer;
+  /** How this connection ends: made when it first needs it ({@link #closer()}). */
+  private ConnectionCloser closer;
   /** The CONNECT and its authentication: made by the CONNECT, kept for re-authentications. */
-  private ConnectHandshake handshake;
+  ConnectHandshake handshake;
   /** Created by the first PUBLISH (or retained delivery): an idle connection never needs them. */
   private MatchCollector matches;
   private DeliveryBatcher batcher;
@@ -75,7 +79,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   /** The client's SUBSCRIBEs and UNSUBSCRIBEs: made by the first of them ({@link #subscriptions()}). */
   private SubscriptionRequests subscriptions;
   /** When reading pauses and resumes: made with the handler context, in {@link #handlerAdded}. */
-  private ReadThrottle throttle;
+  ReadThrottle throttle;
 
   ChannelHandlerContext ctx;
   Channel channel;
@@ -93,7 +97,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Packet received), not bytes: a client that trickles a packet a byte at a time is not alive.
    */
   private boolean packetRead;
-  private ScheduledFuture<?> keepAliveTimer;
+  ScheduledFuture<?> keepAliveTimer;
   /** Packets that arrived after CONNECT while the session was being prepared. */
   List<Object> pending;
 
@@ -132,8 +136,6 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * connection is closed, not served further (MQTT-4.8.0-1).
    */
   boolean closing;
-  /** The broker is stopping: sessions (held in memory) end with it, so a delayed will goes now. */
-  private boolean shuttingDown;
   /** When the CONNACK was sent (ms since the epoch). */
   long connectedAtMillis;
 
@@ -287,7 +289,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    onClosed();
+    closer().onClosed();
     ctx.fireChannelInactive();
   }
 
@@ -324,7 +326,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       case SUBSCRIBE: subscriptions().onSubscribe((Subscribe) packet); break;
       case UNSUBSCRIBE: subscriptions().onUnsubscribe((Unsubscribe) packet); break;
       case PINGREQ: writer.writePingResp(); break;
-      case DISCONNECT: onDisconnect((Disconnect) packet); break;
+      case DISCONNECT: closer().onDisconnect((Disconnect) packet); break;
       case AUTH: handshake.onAuth((Auth) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
@@ -347,12 +349,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
         writer.encodeVersion = MqttVersion.V3_1_1;
-        closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))));
+        closer().closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))));
       } else if (e.version() == MqttVersion.V5) {
         writer.encodeVersion = MqttVersion.V5;
-        closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, e.reasonCode()))));
+        closer().closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, e.reasonCode()))));
       } else {
-        closeAfter(ctx.newSucceededFuture()); // MQTT-3.1.4-1: close without CONNACK (orderly, not a reset)
+        closer().closeAfter(ctx.newSucceededFuture()); // MQTT-3.1.4-1: close without CONNACK (orderly, not a reset)
       }
       return;
     }
@@ -410,75 +412,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return (int) (keepAliveNanos / 1_500_000_000L);
   }
 
-  private void onDisconnect(Disconnect d) {
-    if (version.isV5()) {
-      Long expiry = d.properties().sessionExpiryInterval();
-      if (expiry != null) {
-        if (requestedExpiry == 0 && expiry != 0) {
-          violation(ReasonCodes.PROTOCOL_ERROR, "DISCONNECT sets a Session Expiry Interval after 0 in CONNECT"); // MQTT-3.14.2-2
-          return;
-        }
-        sessionExpiry = Math.min(expiry, core.config().maxSessionExpiryInterval());
-        persistent = sessionExpiry > 0;
-        session.setExpiryInterval(sessionExpiry);
-      }
-    }
-    // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it to be sent.
-    if (!(version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
-      will = null;
-    }
-    beginClose(DisconnectReason.CLIENT_DISCONNECT, "client DISCONNECT");
-    ctx.close();
-  }
-
   // ------------------------------------------------------------------ ending
 
-  /** A protocol violation: one log line, v5 DISCONNECT with the reason, close (the will is sent). */
+  /** How this connection ends: made when it first needs it (see {@link ConnectionCloser}). */
+  ConnectionCloser closer() {
+    ConnectionCloser c = closer;
+    if (c == null) {
+      c = closer = new ConnectionCloser(this, core);
+    }
+    return c;
+  }
+
+  /** See {@link ConnectionCloser#violation}. */
   void violation(int reasonCode, String why) {
-    core.stats().protocolErrors.increment();
-    log.info("Client {} from {}: protocol violation, closing: {} ({})",
-        clientId == null ? "(before CONNECT)" : clientId, remote(), why, ReasonCodes.describe(reasonCode));
-    clientError(reasonCode, "protocol violation: " + why);
-    disconnect(reasonCode, "protocol violation: " + why, DisconnectReason.PROTOCOL_ERROR);
+    closer().violation(reasonCode, why);
   }
 
-  /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
+  /** See {@link ConnectionCloser#disconnect(int, String)}. */
   void disconnect(int reasonCode, String why) {
-    disconnect(reasonCode, why, causeOf(reasonCode));
+    closer().disconnect(reasonCode, why);
   }
 
-  private static DisconnectReason causeOf(int reasonCode) {
-    return switch (reasonCode) {
-      case ReasonCodes.KEEP_ALIVE_TIMEOUT -> DisconnectReason.KEEP_ALIVE_TIMEOUT;
-      case ReasonCodes.SERVER_SHUTTING_DOWN -> DisconnectReason.SERVER_SHUTDOWN;
-      case ReasonCodes.SESSION_TAKEN_OVER -> DisconnectReason.TAKEN_OVER;
-      case ReasonCodes.NOT_AUTHORIZED, ReasonCodes.BANNED -> DisconnectReason.NOT_AUTHORIZED;
-      case 0x98 -> DisconnectReason.ADMINISTRATIVE; // Administrative action
-      default -> DisconnectReason.PROTOCOL_ERROR;
-    };
-  }
-
+  /** See {@link ConnectionCloser#disconnect(int, String, DisconnectReason)}. */
   void disconnect(int reasonCode, String why, DisconnectReason cause) {
-    beginClose(cause, why);
-    ChannelFuture last = ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
-    if (state == State.CONNECTED && version.isV5()) {
-      writer.writePendingOut();
-      last = ctx.writeAndFlush(writer.encode(disconnectPacket(reasonCode, why)));
-    }
-    if (shuttingDown) {
-      last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels
-    } else {
-      closeAfter(last);
-    }
-  }
-
-  /**
-   * A server DISCONNECT with a Reason String (allowed whatever Request Problem Information says,
-   * v5 section 3.1.2.11.7), left out when it would make the packet larger than the client accepts.
-   */
-  private Disconnect disconnectPacket(int reasonCode, String why) {
-    Disconnect d = new Disconnect(reasonCode, MqttProperties.builder().reasonString(reasonText(why)).build());
-    return MqttEncoder.encodedSize(d, version) <= clientMaxPacketSize ? d : new Disconnect(reasonCode);
+    closer().disconnect(reasonCode, why, cause);
   }
 
   /**
@@ -526,155 +483,25 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     closing = true;
   }
 
-  private void beginClose(DisconnectReason cause, String why) {
+  void beginClose(DisconnectReason cause, String why) {
     closeCause = cause;
     closeReason = why;
     closing = true;
   }
 
-  /** Another connection took this client id over. On this connection's loop. */
-  void takeOver() {
-    beginClose(DisconnectReason.TAKEN_OVER, "session taken over");
-    if (state == State.CONNECTED) {
-      log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
-      if (version.isV5()) {
-        writer.writePendingOut();
-        closeAfter(ctx.writeAndFlush(writer.encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"))));
-        return;
-      }
-    }
-    onClosed();
-    ctx.close();
-  }
-
-  /** How long a closing connection still reads, and discards, what its peer sends: {@link #closeAfter}. */
-  static final long LINGER_MILLIS = 1000;
-
-  /**
-   * Ends the connection after {@code last}, the packet that says why (a refusing CONNACK or a
-   * DISCONNECT; for an MQTT 3 client closed for what it sent, nothing), without resetting a peer
-   * that is still sending. A socket closed with unread input
-   * answers with a TCP reset, and a client whose next write or read meets the reset may lose that
-   * packet unread: the Eclipse interoperability suite's Receive Maximum test, which writes a PUBREL
-   * for each PUBREC it reads, never saw its DISCONNECT 0x93 for the reset its writes met. So, once
-   * the packet is written, the output is shut (the peer reads the packet, then the end of the
-   * stream: after a TLS close_notify on TLS), what the peer still sends is read and thrown away
-   * undecoded, and the channel closes when the peer closes or after {@link #LINGER_MILLIS}, at the
-   * latest. For the broker the connection ends now: its will, session, counters and events do not
-   * wait for the peer. A broker that is stopping closes at once instead (its stop waits for the
-   * channels).
-   */
-  void closeAfter(ChannelFuture last) {
-    onClosed();
-    MqttDecoder decoder = ctx.pipeline().get(MqttDecoder.class);
-    if (decoder != null) {
-      decoder.discardInput();
-    }
-    Channel ch = channel;
-    last.addListener(f -> linger(ch, f.isSuccess()));
-  }
-
-  private static void linger(Channel ch, boolean written) {
-    if (!written || !ch.isActive() || !(ch instanceof DuplexChannel duplex)) {
-      ch.close();
-      return;
-    }
-    ScheduledFuture<?> deadline = ch.eventLoop().schedule((Runnable) ch::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-    ch.closeFuture().addListener(f -> deadline.cancel(false));
-    ch.config().setAutoRead(true); // drain, even if reading had been paused
-    SslHandler tls = ch.pipeline().get(SslHandler.class);
-    ChannelFuture notified = tls != null ? tls.closeOutbound() : ch.newSucceededFuture();
-    notified.addListener(f -> {
-      if (ch.isActive()) {
-        duplex.shutdownOutput().addListener(s -> {
-          if (!s.isSuccess()) {
-            ch.close();
-          }
-        });
-      }
-    });
-  }
-
-  /** The broker is stopping. On this connection's loop. */
+  /** The channel's close future: the broker's stop waits for it. */
   io.netty.channel.ChannelFuture closeFuture() {
     return channel.closeFuture();
   }
 
+  /** Another connection took this client id over. On this connection's loop. */
+  void takeOver() {
+    closer().takeOver();
+  }
+
+  /** The broker is stopping. On this connection's loop. */
   void serverShutdown() {
-    shuttingDown = true;
-    disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
-  }
-
-  private void onClosed() {
-    State previous = state;
-    if (previous == State.CLOSED) {
-      return;
-    }
-    state = State.CLOSED;
-    core.stats().connectionsCurrent.decrementAndGet();
-    throttle.closed();
-    flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
-    writer.releasePendingOut();
-    if (connectTimeout != null) {
-      connectTimeout.cancel(false);
-    }
-    if (keepAliveTimer != null) {
-      keepAliveTimer.cancel(false);
-    }
-    if (handshake != null) {
-      handshake.close();
-    }
-    if (previous == State.CONNECTED) {
-      publishWill();
-      session.detach(this);
-      connections.info("Client {} from {} disconnected: {}", clientId, remote(),
-          closeReason == null ? "connection lost" : closeReason);
-      Events ev = core.events();
-      if (ev.active()) {
-        ev.emit(new BrokerEvent.Disconnected(System.currentTimeMillis(), clientId, client.username(),
-            client.remoteAddress(), closeCause == null ? DisconnectReason.NETWORK_LOSS : closeCause,
-            closeReason == null ? "connection lost" : closeReason));
-      }
-    }
-    // CONNECTING: sessionReady sees the closed state and lets the session go.
-  }
-
-  /**
-   * The will, with its properties (but the Will Delay Interval, which is not a PUBLISH property):
-   * now, or after its Will Delay Interval if the session outlives the connection (v5 section
-   * 3.1.3.2.2: whichever comes first, the delay or the end of the session).
-   */
-  void publishWill() {
-    Will w = will;
-    will = null;
-    if (session != null) {
-      session.disarmWill(this);
-    }
-    if (w == null) {
-      return;
-    }
-    long delay = w.properties().getLong(Property.WILL_DELAY_INTERVAL, 0);
-    Publish p = willPublish(w);
-    Session s = session;
-    // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
-    if (delay > 0 && persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
-      s.deferWill(p, delay);
-      return;
-    }
-    core.willAfterHooks(client != null ? client : new ClientInfo(clientId, null, null, listener.name(), null), p,
-        channel.eventLoop(), out -> {
-          core.route(new Message(out, clientId, System.nanoTime()), matches(), batcher());
-          flushBatcher();
-        });
-  }
-
-  /** The will as the PUBLISH it becomes: its properties but the Will Delay Interval. */
-  static Publish willPublish(Will w) {
-    MqttProperties props = w.properties();
-    if (props.has(Property.WILL_DELAY_INTERVAL)) { // also when 0: a PUBLISH with it is malformed (2.2.2.2)
-      props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
-    }
-    return new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
+    closer().serverShutdown();
   }
 
   // ------------------------------------------------------------------ used by the session
@@ -780,7 +607,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Hands over what this read routed and commits what it changed in the store (a subscriber's
    * PUBACKs remove records too, though it never routes). Returns a session that is far behind, or null.
    */
-  private Session flushBatcher() {
+  Session flushBatcher() {
     if (batcher == null) {
       core.persistence().commit();
       return null;
