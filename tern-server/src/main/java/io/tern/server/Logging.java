@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * appender named STDOUT, human-readable lines).
  */
 final class Logging {
-  /** The broker's logger of connects and disconnects ({@code MqttConnection}). */
+  /** The broker's logger of connects and disconnects (its ConnectHandshake and ConnectionCloser). */
   static final String CONNECTIONS_LOGGER = "io.tern.broker.connections";
 
   private Logging() {}

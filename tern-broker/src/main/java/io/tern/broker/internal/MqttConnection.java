@@ -1,189 +1,143 @@
 package io.tern.broker.internal;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.tern.broker.Listener;
-import io.tern.broker.TopicAliasPolicy;
-import io.tern.broker.auth.AuthResult;
-import io.tern.broker.auth.AuthStep;
-import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.event.BrokerEvent;
 import io.tern.broker.event.DisconnectReason;
-import io.tern.broker.hook.PublishDecision;
 import io.tern.codec.Auth;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Connect;
 import io.tern.codec.Disconnect;
 import io.tern.codec.MqttDecodeException;
 import io.tern.codec.MqttDecoder;
-import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.MqttVersion;
 import io.tern.codec.PacketType;
-import io.tern.codec.PingResp;
-import io.tern.codec.Property;
 import io.tern.codec.PubAck;
 import io.tern.codec.PubComp;
 import io.tern.codec.PubRec;
 import io.tern.codec.PubRel;
 import io.tern.codec.Publish;
 import io.tern.codec.ReasonCodes;
-import io.tern.codec.SubAck;
 import io.tern.codec.Subscribe;
-import io.tern.codec.Subscription;
-import io.tern.codec.Topics;
-import io.tern.codec.UnsubAck;
 import io.tern.codec.Unsubscribe;
 import io.tern.codec.Will;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The protocol state machine of one network connection: CONNECT rules, keep alive, inbound QoS
- * flows, and the reaction to every violation. Runs on its channel's event loop only, so it needs
- * no locks; the session it is bound to belongs to the same loop while the connection lives.
+ * The protocol state machine of one network connection, as its Netty handler: the state
+ * ({@link State}), the packets received, dispatched by state and type, the packets that wait while
+ * the session is prepared or a hook answers, the connect timeout and the keep alive, and the end of
+ * each read (deliveries handed over, acks, flush). Its parts, one job each, are made once per
+ * connection (some on first use) and hold a reference to it:
+ * <ul>
+ *   <li>{@link ConnectHandshake}: the CONNECT, its authentication, the CONNACK;
+ *   <li>{@link InboundPublishes}: the client's PUBLISHes and PUBRELs;
+ *   <li>{@link SubscriptionRequests}: its SUBSCRIBEs and UNSUBSCRIBEs;
+ *   <li>{@link PacketWriter}: what is written to the client, and the flushes;
+ *   <li>{@link ReadThrottle}: when reading pauses for what the broker cannot take yet;
+ *   <li>{@link ConnectionCloser}: how the connection ends (every violation too), and what follows.
+ * </ul>
+ * The fields and methods that are not private are what the parts share: what the CONNECT set (by
+ * the handshake), the session and client, and whether and why the connection is closing. Runs on
+ * its channel's event loop only, as its parts do (but what says "Any thread"), so it needs no
+ * locks; the session it is bound to belongs to the same loop while the connection lives.
  */
 final class MqttConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
   /** Per-client tracing ({@link io.tern.broker.management.BrokerManagement#trace}). */
   private static final Logger trace = LoggerFactory.getLogger("io.tern.broker.trace");
-  /**
-   * One line per connect and per disconnect, on a logger of their own: the standalone server turns
-   * it off unless {@code log.connections} asks for it (with many clients those lines are most of the
-   * log, and formatting them costs each connection memory and time).
-   */
-  private static final Logger connections = LoggerFactory.getLogger("io.tern.broker.connections");
 
-  /** MQTT 3.1 limits client identifiers to 23 characters (3.1 spec, CONNECT payload). */
-  private static final int V3_1_MAX_CLIENT_ID = 23;
-
-  private enum State { AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED }
+  enum State { AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED }
 
   private final BrokerCore core;
-  private final Listener listener;
-  /**
-   * The version packets are encoded as: 3.1.1 until the CONNECT says otherwise. The connection
-   * encodes what it writes itself (an encoder handler would cost every connection a handler and a
-   * context, and every write a pipeline step).
-   */
-  private MqttVersion encodeVersion = MqttVersion.V3_1_1;
+  final Listener listener;
   /** Whether this connection adds its bytes to the broker's total (plain TCP: no TrafficCounter in front). */
   private final boolean countsWireBytes;
-  private long bytesOut;
+  /** What this connection writes: made with the handler context, in {@link #handlerAdded}. */
+  PacketWriter writer;
+  /** How this connection ends: made when it first needs it ({@link #closer()}). */
+  private ConnectionCloser closer;
+  /** The CONNECT and its authentication: made by the CONNECT, kept for re-authentications. */
+  ConnectHandshake handshake;
   /** Created by the first PUBLISH (or retained delivery): an idle connection never needs them. */
   private MatchCollector matches;
   private DeliveryBatcher batcher;
-  /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
-  private ByteBuf pendingOut;
-  private boolean pausedByBacklog;
-  /**
-   * Not read because this client does not read what it asked for: the channel's outbound buffer
-   * holds more than {@link #UNREAD_ANSWERS_PAUSE} (answers: acks, PINGRESPs, which are written
-   * whatever the socket takes; deliveries stop at the channel's high water mark, 256 KiB, so they
-   * never get there). Without this pause, a client that sends and never reads made the broker
-   * buffer every answer: 34 MB of PINGREQs held 2.4 GB of heap. Read again once writable.
-   */
-  private boolean pausedByOutbound;
-  /** When a subscription refused over a per-client quota was last logged ({@link #QUOTA_LOG_NANOS}); 0: never. */
-  private long quotaLoggedAtNanos;
-  /** A connection's quota refusals are logged at most this often: one line, not one per SUBSCRIBE it repeats. */
-  static final long QUOTA_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
-  static final long UNREAD_ANSWERS_PAUSE = 1024 * 1024;
-  /** Registered with {@link OutboundMemory} to be resumed below the low water mark (once at a time). */
-  private boolean waitingForMemory;
-  /** Bytes of this channel's outbound buffer counted in {@link OutboundMemory} while it is unwritable. */
-  private long unwrittenCounted;
-  /**
-   * In the fsync mode, the PUBACK/PUBREC/PUBCOMP of the current read: sent once the store has
-   * synced what this read wrote (see {@link #channelReadComplete}). Null in the other modes, where
-   * the acks are written at once and leave with the flush that follows the store write.
-   */
-  private ArrayList<Object> heldAcks;
-  /** {@link #flushLater()}: its task (made on first use) and whether it is queued. */
-  private Runnable flushTask;
-  private boolean flushScheduled;
+  /** The client's PUBLISHes and PUBRELs: made by the first of them ({@link #publishes()}). */
+  private InboundPublishes publishes;
+  /** The client's SUBSCRIBEs and UNSUBSCRIBEs: made by the first of them ({@link #subscriptions()}). */
+  private SubscriptionRequests subscriptions;
+  /** When reading pauses and resumes: made with the handler context, in {@link #handlerAdded}. */
+  ReadThrottle throttle;
 
-  private ChannelHandlerContext ctx;
-  private Channel channel;
-  private State state = State.AWAIT_CONNECT;
-  private ScheduledFuture<?> connectTimeout;
+  ChannelHandlerContext ctx;
+  Channel channel;
+  State state = State.AWAIT_CONNECT;
+  ScheduledFuture<?> connectTimeout;
   /**
    * Keep alive (MQTT-3.1.2-24): one and a half times the keep alive in ns (0: none), when bytes
    * last came, and the check, which runs when the interval would end and re-arms itself. One
    * scheduled task per connection instead of an IdleStateHandler (a handler, its context and a task).
    */
   private long keepAliveNanos;
-  private long lastReadNanos;
+  long lastReadNanos;
   /**
    * Whether this read gave a whole packet. The keep alive counts packets (MQTT-3.1.2-24: a Control
    * Packet received), not bytes: a client that trickles a packet a byte at a time is not alive.
    */
   private boolean packetRead;
-  private ScheduledFuture<?> keepAliveTimer;
+  ScheduledFuture<?> keepAliveTimer;
   /** Packets that arrived after CONNECT while the session was being prepared. */
-  private List<Object> pending;
+  List<Object> pending;
 
-  private MqttVersion version;
-  private String clientId;
-  private boolean cleanStart;
-  private boolean persistent;
+  MqttVersion version;
+  String clientId;
+  boolean cleanStart;
+  boolean persistent;
   /** The Session Expiry Interval the client asked for in CONNECT (v3: Clean Session 0 is "never"). */
-  private long requestedExpiry;
+  long requestedExpiry;
   /** The interval granted: the request, at most {@link io.tern.broker.BrokerConfig#maxSessionExpiryInterval()}. */
-  private long sessionExpiry;
+  long sessionExpiry;
   /** v5 Request Problem Information: reason strings and user properties on acks only when allowed. */
-  private boolean problemInformation = true;
+  boolean problemInformation = true;
   /** The client's Receive Maximum: caps the broker's in-flight window towards it. */
-  private int clientReceiveMaximum = 65535;
+  int clientReceiveMaximum = 65535;
   /** The client's Maximum Packet Size; nothing larger is sent to it (MQTT-3.1.2-24). */
-  private long clientMaxPacketSize = MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
-  /** Topics of the aliases the client set (index: alias), created on first use. */
-  private String[] inboundAliases;
+  long clientMaxPacketSize = MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
   /** Shapes the PUBLISHes this client gets; set at CONNECT. */
-  private OutgoingPublishes outgoing;
-  private Will will;
-  private Session session;
+  OutgoingPublishes outgoing;
+  Will will;
+  Session session;
   /** Who the authenticator accepted; what the authorizer is asked about. */
-  private ClientInfo client;
-  /** The enhanced authentication (v5 AUTH) of a CONNECT that named an Authentication Method, else null. */
-  private EnhancedAuth enhancedAuth;
-  private String closeReason;
+  ClientInfo client;
+  String closeReason;
   /** Why the connection ends, for the {@link BrokerEvent.Disconnected} event; null: network loss. */
-  private DisconnectReason closeCause;
+  DisconnectReason closeCause;
   /**
    * A hook answers asynchronously: packets received meanwhile wait in {@link #pending} (reading is
    * paused), so that the order of the client's packets is kept.
    */
-  private boolean held;
+  boolean held;
   /**
    * Set when this side decided to close: the channel only becomes inactive later, and packets
    * decoded meanwhile (from the same read) must not be acted upon. DISCONNECT is the final packet
    * of a connection (3.1.1 section 3.14, MQTT-3.14.4-2), and after a protocol violation the
    * connection is closed, not served further (MQTT-4.8.0-1).
    */
-  private boolean closing;
-  /** The broker is stopping: sessions (held in memory) end with it, so a delayed will goes now. */
-  private boolean shuttingDown;
+  boolean closing;
   /** When the CONNACK was sent (ms since the epoch). */
-  private long connectedAtMillis;
-  /** Whether this client's packets are logged: one field test per packet when off. */
-  private boolean traced;
+  long connectedAtMillis;
 
   MqttConnection(BrokerCore core, Listener listener, boolean countsWireBytes) {
     this.core = core;
@@ -197,9 +151,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.channel = ctx.channel();
-    if (core.persistence().holdAcks()) {
-      heldAcks = new ArrayList<>();
-    }
+    this.writer = new PacketWriter(this, ctx, core, countsWireBytes);
+    this.throttle = new ReadThrottle(this, channel, core);
   }
 
   @Override
@@ -224,8 +177,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return; // packets are plain objects: nothing to release
     }
     if (state == State.CONNECTING || held) {
-      if (state == State.CONNECTING && enhancedAuth != null && enhancedAuth.atConnect()) {
-        onAuthenticating(msg);
+      if (state == State.CONNECTING && handshake.authenticatingConnect()) {
+        handshake.onAuthenticating(msg);
         return;
       }
       pending.add(msg);
@@ -249,9 +202,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     boolean routed = batcher != null && batcher.hasDeliveries();
     Session behind = flushBatcher();
-    if (heldAcks != null && !heldAcks.isEmpty()) {
-      releaseAfterSync();
-    }
+    writer.releaseHeldAcks();
     if (session != null && state == State.CONNECTED) {
       session.pumpAfterAcks();
     }
@@ -259,159 +210,25 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       // The sessions on this loop that this read handed messages to deliver them in tasks queued
       // just now: this read's acks leave in a task behind those, so that a subscriber's PUBLISH is
       // not held up by its publisher's PUBACK (the write and the wake-up of that client's reader).
-      flushLater();
+      writer.flushLater();
     } else {
-      flush();
+      writer.flush();
     }
-    if (!channel.isWritable() && !pausedByOutbound && state == State.CONNECTED) {
-      io.netty.channel.ChannelOutboundBuffer unread = channel.unsafe().outboundBuffer();
-      if (unread != null && unread.totalPendingWriteBytes() > UNREAD_ANSWERS_PAUSE) {
-        pausedByOutbound = true;
-        channel.config().setAutoRead(false);
-      }
-    }
-    if (behind != null && state == State.CONNECTED) {
-      // A receiving session's loop is far behind, or the broker holds more than its outbound high
-      // water mark and that session's client falls behind: stop reading from this publisher until
-      // it has caught up, rather than queue what cannot be delivered.
-      pausedByBacklog = true;
-      channel.config().setAutoRead(false);
-      if (!waitingForMemory && core.memory().over()) {
-        waitingForMemory = true;
-        core.memory().resumeBelowLowMark(this);
-      }
-      behind.resumeWhenCaughtUp(this::resumeReading);
-    }
+    throttle.afterRead(behind);
   }
 
   /** The broker's buffered outbound bytes fell below the low water mark. Any thread. */
   void memoryRoom() {
-    channel.eventLoop().execute(() -> {
-      waitingForMemory = false;
-      if (pausedByBacklog) {
-        pausedByBacklog = false;
-        lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        readIfFree();
-      }
-    });
-  }
-
-  /** fsync mode: the acks of this read leave once the store has synced (one sync for many reads). */
-  private void releaseAfterSync() {
-    List<Object> acks = heldAcks;
-    heldAcks = new ArrayList<>();
-    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
-      if (!channel.isActive()) {
-        return;
-      }
-      for (Object ack : acks) {
-        write(ack);
-      }
-      flush();
-    }));
-  }
-
-  /** An ack of a QoS 1/2 flow: written now, or in the fsync mode once the store has synced. */
-  private void ack(Object packet) {
-    if (heldAcks != null) {
-      heldAcks.add(packet);
-    } else {
-      write(packet);
-    }
-  }
-
-  /** {@link #ack(Object)} of a PUBACK, PUBREC or PUBCOMP without properties, through {@link #writeAck}. */
-  private void ack(PacketType type, int packetId, int reasonCode) {
-    if (heldAcks != null) {
-      heldAcks.add(MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
-    } else {
-      writeAck(type, packetId, reasonCode);
-    }
-  }
-
-  /**
-   * Writes a PUBACK, PUBREC, PUBREL or PUBCOMP without properties (the usual case) into the buffer
-   * of pending PUBLISHes: an ack per message then costs neither a packet object nor a buffer and a
-   * pipeline write of its own. Leaves with the next {@link #flush()}, in order with what was written
-   * before it.
-   */
-  void writeAck(PacketType type, int packetId, int reasonCode) {
-    if (traced) {
-      trace.info("Client {} received {}", clientId, MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
-    }
-    MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, pendingOut(256));
-  }
-
-  /** A PINGRESP, as {@link #writeAck}: two bytes in the shared buffer, not a buffer and a write of its own. */
-  private void writePingResp() {
-    if (traced) {
-      trace.info("Client {} received {}", clientId, PingResp.INSTANCE);
-    }
-    pendingOut(256).writeByte(0xD0).writeByte(0); // PINGRESP, remaining length 0
-  }
-
-  /** The buffer of packets written since the last flush ({@link #pendingOut}), made on first use. */
-  private ByteBuf pendingOut(int initialCapacity) {
-    ByteBuf out = pendingOut;
-    if (out == null) {
-      out = ctx.alloc().ioBuffer(initialCapacity);
-      pendingOut = out;
-    }
-    return out;
-  }
-
-  /** Resumes reading after a pause for a session's backlog. Any thread. */
-  void resumeReading() {
-    channel.eventLoop().execute(() -> {
-      if (pausedByBacklog) {
-        pausedByBacklog = false;
-        lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        readIfFree();
-      }
-    });
+    throttle.memoryRoom();
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    countUnwritten();
-    boolean writable = channel.isWritable();
-    if (writable && pausedByOutbound) {
-      pausedByOutbound = false;
-      lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-      readIfFree();
-    }
+    boolean writable = throttle.writabilityChanged();
     if (writable && session != null && state == State.CONNECTED) {
       session.pump();
     }
     ctx.fireChannelWritabilityChanged();
-  }
-
-  /**
-   * Turns reading back on unless something still holds it: a hook's answer, a receiving session's
-   * backlog, or this client's own unread answers.
-   */
-  private void readIfFree() {
-    if (state == State.CONNECTED && !closing && !held && !pausedByBacklog && !pausedByOutbound) {
-      channel.config().setAutoRead(true);
-    }
-  }
-
-  /**
-   * What a slow socket has not taken counts in the broker's buffered outbound bytes from when its
-   * channel turns unwritable until it is writable again (events that come for both changes); a
-   * writable channel holds less than its low water mark.
-   */
-  private void countUnwritten() {
-    if (!channel.isWritable()) {
-      if (unwrittenCounted == 0) {
-        io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
-        unwrittenCounted = b == null ? 0 : b.totalPendingWriteBytes();
-        core.memory().add(unwrittenCounted);
-      }
-    } else if (unwrittenCounted != 0) {
-      core.memory().add(-unwrittenCounted);
-      unwrittenCounted = 0;
-    }
   }
 
   @Override
@@ -419,7 +236,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ctx.fireUserEventTriggered(evt);
   }
 
-  private void startKeepAlive(int seconds) {
+  void startKeepAlive(int seconds) {
     keepAliveNanos = seconds * 1_500_000_000L;
     lastReadNanos = System.nanoTime();
     keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
@@ -432,7 +249,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     long idle = System.nanoTime() - lastReadNanos;
     if (idle >= keepAliveNanos) {
-      if (pausedByBacklog || pausedByOutbound) {
+      if (throttle.paused()) {
         // Not read by our choice: the client's packets wait in the socket, it is not idle.
         keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
         return;
@@ -472,14 +289,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    onClosed();
+    closer().onClosed();
     ctx.fireChannelInactive();
   }
 
   // ------------------------------------------------------------------ packets
 
   private void dispatch(Object msg) {
-    if (traced) {
+    if (writer.traced) {
       trace.info("Client {} sent {}", clientId, msg);
     }
     if (msg instanceof MqttDecodeException e) {
@@ -489,27 +306,28 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     MqttPacket packet = (MqttPacket) msg;
     if (state == State.AWAIT_CONNECT) {
       if (packet instanceof Connect c) {
-        onConnect(c);
+        handshake = new ConnectHandshake(this, core);
+        handshake.onConnect(c);
       } else {
         violation(ReasonCodes.PROTOCOL_ERROR, "first packet is " + packet.type() + ", not CONNECT"); // MQTT-3.1.0-1
       }
       return;
     }
     switch (packet.type()) {
-      case PUBLISH: onPublish((Publish) packet); break;
+      case PUBLISH: publishes().onPublish((Publish) packet); break;
       case PUBACK: session.onPubAck(((PubAck) packet).packetId()); break;
       case PUBREC: {
         PubRec r = (PubRec) packet;
         session.onPubRec(r.packetId(), ReasonCodes.isError(r.reasonCode()));
         break;
       }
-      case PUBREL: onPubRel((PubRel) packet); break;
+      case PUBREL: publishes().onPubRel((PubRel) packet); break;
       case PUBCOMP: session.onPubComp(((PubComp) packet).packetId()); break;
-      case SUBSCRIBE: onSubscribe((Subscribe) packet); break;
-      case UNSUBSCRIBE: onUnsubscribe((Unsubscribe) packet); break;
-      case PINGREQ: writePingResp(); break;
-      case DISCONNECT: onDisconnect((Disconnect) packet); break;
-      case AUTH: onAuth((Auth) packet); break;
+      case SUBSCRIBE: subscriptions().onSubscribe((Subscribe) packet); break;
+      case UNSUBSCRIBE: subscriptions().onUnsubscribe((Unsubscribe) packet); break;
+      case PINGREQ: writer.writePingResp(); break;
+      case DISCONNECT: closer().onDisconnect((Disconnect) packet); break;
+      case AUTH: handshake.onAuth((Auth) packet); break;
       case CONNECT: violation(ReasonCodes.PROTOCOL_ERROR, "second CONNECT"); break; // MQTT-3.1.0-2
       default: violation(ReasonCodes.PROTOCOL_ERROR, packet.type() + " is not sent by clients");
     }
@@ -530,268 +348,24 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       beginClose("bad CONNECT");
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
-        encodeVersion = MqttVersion.V3_1_1;
-        closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))));
+        writer.encodeVersion = MqttVersion.V3_1_1;
+        closer().closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, ReasonCodes.V3_UNACCEPTABLE_PROTOCOL_VERSION))));
       } else if (e.version() == MqttVersion.V5) {
-        encodeVersion = MqttVersion.V5;
-        closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, e.reasonCode()))));
+        writer.encodeVersion = MqttVersion.V5;
+        closer().closeAfter(ctx.writeAndFlush(writer.encode(new ConnAck(false, e.reasonCode()))));
       } else {
-        closeAfter(ctx.newSucceededFuture()); // MQTT-3.1.4-1: close without CONNACK (orderly, not a reset)
+        closer().closeAfter(ctx.newSucceededFuture()); // MQTT-3.1.4-1: close without CONNACK (orderly, not a reset)
       }
       return;
     }
     violation(e.reasonCode(), e.getMessage());
   }
 
-  private void onConnect(Connect c) {
-    connectTimeout.cancel(false);
-    connectTimeout = null; // a cancelled task kept in a field would stay for the connection's life
-    version = c.version();
-    encodeVersion = version;
-    cleanStart = c.cleanStart();
-    boolean v5 = version.isV5();
-    if (v5) { // before any refusal: a refusing CONNACK must fit it too (MQTT-3.2.2-19)
-      clientMaxPacketSize = c.properties().getLong(Property.MAXIMUM_PACKET_SIZE, MqttDecoder.PROTOCOL_MAX_PACKET_SIZE);
-    }
-    String id = c.clientId();
-    boolean assigned = false;
-    if (id.isEmpty()) {
-      if (version == MqttVersion.V3_1 || (!v5 && !cleanStart) || !core.config().allowEmptyClientId()) {
-        refuse(ReasonCodes.CLIENT_IDENTIFIER_NOT_VALID, "empty client id" + (cleanStart ? "" : " without clean session"));
-        return; // MQTT-3.1.3-8
-      }
-      id = "tern-" + UUID.randomUUID();
-      assigned = true;
-    } else if ((version == MqttVersion.V3_1 && id.length() > V3_1_MAX_CLIENT_ID)
-        || id.length() > core.config().maxClientIdLength()) {
-      refuse(ReasonCodes.CLIENT_IDENTIFIER_NOT_VALID, "client id of " + id.length() + " characters");
-      return;
-    }
-    MqttProperties cp = c.properties();
-    Will w = c.will();
-    if (w != null && w.qos() > core.config().maxQos()) {
-      refuse(ReasonCodes.QOS_NOT_SUPPORTED, "Will QoS " + w.qos() + " above the maximum QoS " + core.config().maxQos());
-      return; // MQTT-3.2.2-12
-    }
-    if (w != null && w.retain() && !core.config().retainAvailable()) {
-      refuse(ReasonCodes.RETAIN_NOT_SUPPORTED, "Will Retain 1 but retained messages are not available");
-      return; // MQTT-3.2.2-13
-    }
-    if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) { // enhanced authentication, v5 section 4.12
-      String method = cp.getString(Property.AUTHENTICATION_METHOD);
-      EnhancedAuthenticator ea = core.access().enhancedAuthenticator(method);
-      if (ea == null) {
-        refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD, "unsupported authentication method " + method); // MQTT-4.12.0-1
-        return;
-      }
-      enhancedAuth = new EnhancedAuth(method, ea, channel.eventLoop(), this::writeAndFlush);
-    }
-    clientId = id;
-    will = c.will();
-    requestedExpiry = v5 ? cp.getLong(Property.SESSION_EXPIRY_INTERVAL, 0) : (cleanStart ? 0 : Session.NEVER_EXPIRES);
-    sessionExpiry = Math.min(requestedExpiry, core.config().maxSessionExpiryInterval());
-    persistent = sessionExpiry > 0;
-    if (v5) {
-      problemInformation = cp.getInt(Property.REQUEST_PROBLEM_INFORMATION, 1) == 1;
-      clientReceiveMaximum = cp.getInt(Property.RECEIVE_MAXIMUM, 65535);
-      int aliases = cp.getInt(Property.TOPIC_ALIAS_MAXIMUM, 0);
-      outgoing = new OutgoingPublishes(version, core.stats(), clientMaxPacketSize,
-          aliases > 0 && core.config().outboundTopicAliases() == TopicAliasPolicy.LRU
-              ? new OutboundTopicAliases(aliases) : null);
-    } else {
-      outgoing = core.outgoingV3(version);
-    }
-    int keepAlive = v5 && core.config().serverKeepAlive() > 0 ? core.config().serverKeepAlive() : c.keepAlive();
-    if (keepAlive > 0) {
-      // MQTT-3.1.2-24: one and a half times the keep alive without a packet ends the connection.
-      startKeepAlive(keepAlive);
-    }
-    state = State.CONNECTING;
-    pending = new ArrayList<>(4);
-    boolean assignedId = assigned;
-    boolean responseInfo = v5 && cp.getInt(Property.REQUEST_RESPONSE_INFORMATION, 0) == 1;
-    BiConsumer<AuthResult, ClientInfo> then = (result, info) -> authenticated(result, info, assignedId, responseInfo);
-    if (enhancedAuth != null) {
-      startEnhancedAuth(c, id, then);
-      return;
-    }
-    core.access().authenticate(c, id, channel, listener, then);
-  }
-
-  /**
-   * The exchange of an enhanced authentication, before the session is prepared, after the connect
-   * hooks had their say: reads the client's AUTH packets ({@link #onAuthenticating}) and must end
-   * within the connect timeout.
-   */
-  private void startEnhancedAuth(Connect c, String id, BiConsumer<AuthResult, ClientInfo> then) {
-    long timeoutMs = core.config().connectTimeout().toMillis();
-    connectTimeout = ctx.executor().schedule(() -> {
-      if (enhancedAuth.atConnect() && !closing) {
-        log.info("Client {} from {} closed: enhanced authentication not done within {} ms", id, remote(), timeoutMs);
-        beginClose("enhanced authentication timeout");
-        ctx.close();
-      }
-    }, timeoutMs, TimeUnit.MILLISECONDS);
-    core.access().beforeEnhanced(c, id, channel, listener, refused -> {
-      if (state != State.CONNECTING || closing) {
-        return;
-      }
-      if (refused != null) {
-        connectTimeout.cancel(false);
-        then.accept(refused, null);
-        return;
-      }
-      enhancedAuth.begin(core.access().enhancedRequest(enhancedAuth.method(), id, c.username(), channel, listener,
-          null), c.properties().getBinary(Property.AUTHENTICATION_DATA), step -> {
-            connectTimeout.cancel(false);
-            channel.config().setAutoRead(false); // as with the plain authenticator: hold what follows until CONNACK
-            core.access().enhancedDecided(c, id, channel, listener, step.result(), then);
-          });
-    });
-  }
-
-  /** A packet during the enhanced authentication of the CONNECT: only AUTH or DISCONNECT (MQTT-3.1.2-30). */
-  private void onAuthenticating(Object msg) {
-    if (msg instanceof Auth a) {
-      String problem = enhancedAuth.onAuth(a, null);
-      if (problem != null) {
-        refuse(ReasonCodes.PROTOCOL_ERROR, problem);
-      }
-    } else if (msg instanceof Disconnect) {
-      beginClose("client DISCONNECT during authentication");
-      ctx.close();
-    } else if (msg instanceof MqttDecodeException e) {
-      violation(e.reasonCode(), e.getMessage());
-    } else {
-      refuse(ReasonCodes.PROTOCOL_ERROR, ((MqttPacket) msg).type() + " before the CONNACK of an enhanced authentication");
-    }
-  }
-
-  /** AUTH after CONNACK: the answer to a re-authentication challenge, or a new re-authentication (0x19). */
-  private void onAuth(Auth a) {
-    if (enhancedAuth == null) {
-      violation(ReasonCodes.PROTOCOL_ERROR, "AUTH without an authentication method in CONNECT"); // MQTT-4.12.0-7
-      return;
-    }
-    String problem = enhancedAuth.onAuth(a, () -> enhancedAuth.begin(
-        core.access().enhancedRequest(enhancedAuth.method(), clientId, client.username(), channel, listener, client),
-        a.properties().getBinary(Property.AUTHENTICATION_DATA), this::reauthenticated));
-    if (problem != null) {
-      violation(ReasonCodes.PROTOCOL_ERROR, problem);
-    }
-  }
-
-  /** A re-authentication ended: AUTH 0x00 and the new identity, or DISCONNECT (MQTT-4.12.1-2). */
-  private void reauthenticated(AuthStep step) {
-    if (state != State.CONNECTED || closing) {
-      return;
-    }
-    ClientInfo info = core.access().reauthenticated(client, step.result());
-    if (info == null) {
-      disconnect(EnhancedAuth.disconnectCode(step.result().reasonCode()), "re-authentication failed");
-      return;
-    }
-    client = info;
-    session.clientInfo = info;
-    writeAndFlush(enhancedAuth.successPacket(step));
-  }
-
-  /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
-  private void authenticated(AuthResult result, ClientInfo info, boolean assignedId, boolean responseInfo) {
-    if (state != State.CONNECTING || closing) {
-      return; // the client went away meanwhile
-    }
-    if (!result.accepted()) {
-      beginClose("not authenticated");
-      clientError(result.reasonCode(), "CONNECT refused by authentication");
-      int code = version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
-      closeAfter(ctx.writeAndFlush(encode(new ConnAck(false, code))));
-      return;
-    }
-    client = info;
-    core.registry().connect(clientId, cleanStart, persistent, channel.eventLoop(), this,
-        (s, present) -> sessionReady(s, present, assignedId, responseInfo));
-  }
-
-  private void refuse(int reasonCode, String why) {
-    core.stats().protocolErrors.increment();
-    log.info("Connection from {} refused: {} ({})", remote(), why, version.isV5() ? ReasonCodes.describe(reasonCode)
-        : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(reasonCode)));
-    beginClose(why);
-    clientError(reasonCode, why);
-    String text = reasonText(why);
-    ConnAck ack = !version.isV5() ? new ConnAck(false, ReasonCodes.toV3ConnAck(reasonCode))
-        : !fitsClient(text) ? new ConnAck(false, reasonCode) // MQTT-3.2.2-19
-        : new ConnAck(false, reasonCode, MqttProperties.builder().reasonString(text).build());
-    closeAfter(ctx.writeAndFlush(encode(ack)));
-  }
-
-  private void sessionReady(Session s, boolean present, boolean assignedId, boolean responseInfo) {
-    if (s.terminated || s.claimant != this) {
-      // A newer connection with the same client id took the session while this one was being
-      // prepared: this connection lost the race and is taken over before it started.
-      closeReason = "session taken over";
-      closeCause = DisconnectReason.TAKEN_OVER;
-      log.info("Client {} from {}: session taken over while connecting", clientId, remote());
-      if (state == State.CONNECTING) {
-        state = State.CLOSED;
-        core.stats().connectionsCurrent.decrementAndGet();
-      }
-      publishWill();
-      ctx.close();
-      return;
-    }
-    session = s;
-    s.clientInfo = client;
-    if (state != State.CONNECTING || !channel.isActive()) {
-      // The client went away while its session was prepared: as if it had connected and dropped.
-      publishWill();
-      s.release(sessionExpiry);
-      return;
-    }
-    state = State.CONNECTED;
-    connectedAtMillis = System.currentTimeMillis();
-    traced = core.isTraced(clientId);
-    MqttProperties props = MqttProperties.EMPTY;
-    if (version.isV5()) {
-      props = ConnAckProperties.of(core.config(), requestedExpiry, sessionExpiry, assignedId ? clientId : null,
-          responseInfo);
-      if (enhancedAuth != null) {
-        props = enhancedAuth.connAckProperties(props);
-      }
-    }
-    // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
-    // the first CONNACK byte is reserved there ("not used") and stays 0, as Mosquitto sends it.
-    boolean sessionPresent = present && !cleanStart && version != MqttVersion.V3_1;
-    ConnAck connAck = new ConnAck(sessionPresent, ReasonCodes.SUCCESS, props);
-    if (traced) { // known only now: the CONNECT went by before the client id was
-      trace.info("Client {} sent CONNECT ({}, clean={}, keepAlive={}s, user {})", clientId, version, cleanStart,
-          keepAliveOf(), client.username());
-      trace.info("Client {} received {}", clientId, connAck);
-    }
-    ctx.write(encode(connAck), ctx.voidPromise());
-    connections.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
-        clientId, remote(), listener.name(), version, cleanStart, keepAliveOf(), present && !cleanStart);
-    s.attach(this, sessionExpiry, clientReceiveMaximum);
-    if (will != null && s.storing()) { // in the store while the client is connected: a crash keeps it
-      s.armWill(this, willPublish(will), will.properties().getLong(Property.WILL_DELAY_INTERVAL, 0));
-    }
-    flush();
-    Events ev = core.events();
-    if (ev.active()) {
-      long now = System.currentTimeMillis();
-      ev.emit(present ? new BrokerEvent.SessionResumed(now, clientId) : new BrokerEvent.SessionCreated(now, clientId));
-      ev.emit(new BrokerEvent.Connected(now, clientId, client.username(), client.remoteAddress(), listener.name(),
-          version.level(), cleanStart, sessionPresent));
-    }
-    replayPending();
-  }
-
   /**
    * Waits for an asynchronous hook answer: reading pauses and what arrives meanwhile waits, then
    * {@code then} runs on this loop with the answer and the waiting packets are processed in order.
    */
-  private <T> void awaitHook(java.util.concurrent.CompletionStage<T> answer, java.util.function.Consumer<T> then) {
+  <T> void awaitHook(java.util.concurrent.CompletionStage<T> answer, java.util.function.Consumer<T> then) {
     held = true;
     if (pending == null) {
       pending = new ArrayList<>(4);
@@ -808,10 +382,10 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Processes the packets that waited (for the session, or for a hook), then ends like a read. */
-  private void replayPending() {
+  void replayPending() {
     List<Object> queued = pending;
     pending = null;
-    readIfFree();
+    throttle.readIfFree();
     for (int i = 0; i < queued.size(); i++) {
       if (state != State.CONNECTED || closing) {
         break;
@@ -826,7 +400,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** An error event for the application ({@link BrokerEvent.ClientError}); cheap when nobody listens. */
-  private void clientError(int reasonCode, String description) {
+  void clientError(int reasonCode, String description) {
     Events ev = core.events();
     if (ev.active()) {
       ev.emit(new BrokerEvent.ClientError(System.currentTimeMillis(), clientId,
@@ -834,429 +408,41 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private int keepAliveOf() {
+  int keepAliveOf() {
     return (int) (keepAliveNanos / 1_500_000_000L);
-  }
-
-  private void onPublish(Publish p) {
-    if (p.qos() > core.config().maxQos()) {
-      violation(ReasonCodes.QOS_NOT_SUPPORTED, "PUBLISH with QoS " + p.qos() + " above the maximum"); // MQTT-3.2.2-11
-      return;
-    }
-    if (p.retain() && !core.config().retainAvailable()) {
-      violation(ReasonCodes.RETAIN_NOT_SUPPORTED, "PUBLISH with RETAIN 1 but Retain Available is 0"); // MQTT-3.2.2-14
-      return;
-    }
-    if (version.isV5()) {
-      Integer alias = p.properties().topicAlias();
-      if (alias != null) {
-        p = resolveTopicAlias(p, alias);
-        if (p == null) {
-          return;
-        }
-      }
-      if (!p.properties().subscriptionIdentifiers().isEmpty()) {
-        violation(ReasonCodes.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription Identifier"); // MQTT-3.3.4-6
-        return;
-      }
-      if (p.qos() == 2 && !session.awaitsRelease(p.packetId())
-          && session.inboundQos2Count() >= core.config().receiveMaximum()) {
-        // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
-        violation(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED,
-            "more than " + core.config().receiveMaximum() + " QoS 2 PUBLISHes awaiting PUBREL");
-        return;
-      }
-    }
-    if (!core.access().withinTopicLimits(p.topic())) {
-      violation(ReasonCodes.TOPIC_NAME_INVALID, "topic of " + p.topic().length() + " characters or too many levels"
-          + " (max_topic_length, max_topic_levels)");
-      return;
-    }
-    if (core.access().checksPublish(p.topic()) && !core.access().mayPublish(client, p.topic(), p.qos())) {
-      onDeniedPublish(p);
-      return;
-    }
-    if (core.hooks().hasPublishHooks()) {
-      io.tern.broker.MqttMessage view = io.tern.broker.MqttMessage.wrap(p.withDelivery(p.qos(), p.retain(), false, 0));
-      PublishDecision d = core.hooks().publish(client, view);
-      if (d != PublishDecision.CONTINUE) {
-        if (d.isAsync()) {
-          Publish held = p;
-          awaitHook(d.stage(), r -> afterPublishHooks(held, r));
-        } else {
-          afterPublishHooks(p, d);
-        }
-        return;
-      }
-      routePublish(p, view); // the deliver hooks get the same view: one allocation per message
-      return;
-    }
-    routePublish(p, p);
-  }
-
-  /** Acts on the publish hooks' final answer (never async). */
-  private void afterPublishHooks(Publish p, PublishDecision d) {
-    if (d.isContinue()) {
-      routePublish(p, p);
-    } else if (d.isRewrite()) {
-      routePublish(p, d.message());
-    } else if (d.isDisconnect()) {
-      log.info("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", clientId, remote(), p.topic());
-      clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
-      disconnect(d.reasonCode(), "PUBLISH refused", DisconnectReason.NOT_AUTHORIZED);
-    } else if (d.isHandled()) {
-      if (p.qos() == 1) {
-        ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);
-      } else if (p.qos() == 2) {
-        session.receivedQos2(p.packetId());
-        ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
-      }
-    } else { // refused
-      core.stats().publishesDenied.increment();
-      clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
-      int code = version.isV5() ? d.reasonCode() : ReasonCodes.SUCCESS;
-      if (p.qos() == 1) {
-        write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
-      } else if (p.qos() == 2) {
-        write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
-      }
-    }
-  }
-
-  /**
-   * Routes a PUBLISH and runs its QoS flow: {@code p} as the client sent it (the flow: packet id,
-   * QoS of the ack), {@code routed} the message as the hooks left it (the same when none changed it).
-   */
-  private void routePublish(Publish p, io.tern.broker.MqttMessage routed) {
-    Publish r = routed.toPublish(); // packet id 0, DUP off: already a message
-    routePublish(p, r, routed);
-  }
-
-  private void routePublish(Publish p, Publish routed) {
-    routePublish(p, routed, null);
-  }
-
-  private void routePublish(Publish p, Publish routed, io.tern.broker.MqttMessage view) {
-    if (routed.retain() && routed.payload().length > 0) {
-      String over = core.retainedQuotaExceeded(routed);
-      if (over != null) {
-        onRetainedQuotaExceeded(p, over);
-        return;
-      }
-    }
-    Message m = new Message(routed, clientId, System.nanoTime()); // packet id and DUP ignored: see Message
-    if (view != null && view.toPublish() == m.publish()) {
-      m.setView(view);
-    }
-    switch (p.qos()) {
-      case 0:
-        core.route(m, matches(), batcher());
-        break;
-      case 1: {
-        int delivered = core.route(m, matches(), batcher());
-        ack(PacketType.PUBACK, p.packetId(),
-            version.isV5() && delivered == 0 ? ReasonCodes.NO_MATCHING_SUBSCRIBERS : ReasonCodes.SUCCESS);
-        break;
-      }
-      default: {
-        // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
-        int code = ReasonCodes.SUCCESS;
-        if (session.receivedQos2(p.packetId()) && core.route(m, matches(), batcher()) == 0 && version.isV5()) {
-          code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
-        }
-        ack(PacketType.PUBREC, p.packetId(), code);
-      }
-    }
-  }
-
-  /**
-   * Inbound Topic Alias (v5 section 3.3.2.3.4): a PUBLISH with a topic name sets the alias, one with
-   * an empty topic name uses it. Returns the PUBLISH with its topic name and without the alias (it
-   * means nothing to other connections), or null after a violation.
-   */
-  private Publish resolveTopicAlias(Publish p, int alias) {
-    int max = core.config().topicAliasMaximum();
-    if (alias == 0 || alias > max) {
-      violation(ReasonCodes.TOPIC_ALIAS_INVALID, "Topic Alias " + alias + " outside 1.." + max); // MQTT-3.3.2-9/10
-      return null;
-    }
-    if (inboundAliases == null) {
-      inboundAliases = new String[max + 1];
-    }
-    String topic = p.topic();
-    if (topic.isEmpty()) {
-      topic = inboundAliases[alias];
-      if (topic == null) {
-        violation(ReasonCodes.PROTOCOL_ERROR, "Topic Alias " + alias + " used before it was set");
-        return null;
-      }
-    } else {
-      inboundAliases[alias] = topic;
-    }
-    return p.withTopic(topic).withProperties(p.properties().toBuilder().remove(Property.TOPIC_ALIAS).build());
-  }
-
-  /**
-   * MQTT 5: 0x87 in the ack. MQTT 3 has no refusal: acknowledged and dropped, or disconnected. A
-   * QoS 0 PUBLISH has no ack to refuse it in: disconnected when so configured (v5: DISCONNECT 0x87).
-   */
-  private void onDeniedPublish(Publish p) {
-    clientError(ReasonCodes.NOT_AUTHORIZED, "PUBLISH to " + p.topic() + " denied");
-    if (core.config().disconnectOnDeniedPublish() && (!version.isV5() || p.qos() == 0)) {
-      log.info("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", clientId, client.username(),
-          remote(), p.topic());
-      disconnect(ReasonCodes.NOT_AUTHORIZED, "PUBLISH denied");
-      return;
-    }
-    int code = version.isV5() ? ReasonCodes.NOT_AUTHORIZED : ReasonCodes.SUCCESS;
-    if (p.qos() == 1) {
-      write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
-    } else if (p.qos() == 2) {
-      write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
-    }
-  }
-
-  /**
-   * A retained PUBLISH over {@code max_retained_messages} or {@code max_retained_bytes} (see {@link
-   * io.tern.broker.BrokerConfig#maxRetainedMessages()}): MQTT 5 is told 0x97 in the ack, or by
-   * DISCONNECT 0x97 for QoS 0; MQTT 3 has no way to hear it and is closed.
-   */
-  private void onRetainedQuotaExceeded(Publish p, String why) {
-    if (!version.isV5() || p.qos() == 0) {
-      log.info("Client {} from {}: {}, disconnecting", clientId, remote(), why);
-      disconnect(ReasonCodes.QUOTA_EXCEEDED, why);
-      return;
-    }
-    log.debug("Client {} from {}: PUBLISH to {} refused: {}", clientId, remote(), p.topic(), why);
-    if (p.qos() == 1) {
-      write(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
-    } else {
-      write(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, problem(why)));
-    }
-  }
-
-  private void onPubRel(PubRel r) {
-    boolean known = session.releasedQos2(r.packetId());
-    int code = known || !version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
-    if (known) {
-      ack(PacketType.PUBCOMP, r.packetId(), code);
-    } else {
-      ack(new PubComp(r.packetId(), code, problem("no QoS 2 flow with this packet id")));
-    }
-  }
-
-  private void onSubscribe(Subscribe s) {
-    io.tern.broker.BrokerConfig cfg = core.config();
-    int n = s.subscriptions().size();
-    int subscriptionId = s.properties().subscriptionIdentifiers().isEmpty()
-        ? 0 : s.properties().subscriptionIdentifiers().get(0);
-    if (subscriptionId != 0 && !cfg.subscriptionIdentifiersAvailable()) {
-      violation(ReasonCodes.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "SUBSCRIBE with a Subscription Identifier");
-      return;
-    }
-    // First what the broker decides per filter, then the subscribe hooks (which may answer later).
-    HookChain.Sub[] outcomes = new HookChain.Sub[n];
-    String[] refusedWhy = new String[n];
-    boolean hooks = core.hooks().hasSubscribeHooks();
-    java.util.List<java.util.concurrent.CompletableFuture<HookChain.Sub>> waiting = null;
-    // max_subscriptions_per_client counts the filters this packet adds too: the session takes them
-    // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
-    int held = session.subscriptionCount();
-    long heldChars = session.subscriptionFilterChars();
-    java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
-    // overQuota: whether a quota refusal of this SUBSCRIBE, or of this connection in the last
-    // minute, was logged; the next ones are only counted.
-    boolean overQuota = quotaLoggedAtNanos != 0 && System.nanoTime() - quotaLoggedAtNanos < QUOTA_LOG_NANOS;
-    for (int i = 0; i < n; i++) {
-      Subscription sub = s.subscriptions().get(i);
-      boolean shared = Topics.isShared(sub.filter());
-      int failure = 0;
-      if (shared && !cfg.sharedSubscriptionsAvailable()) {
-        failure = ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
-      } else if (!cfg.wildcardSubscriptionsAvailable() && Topics.hasWildcard(Subscriber.topicFilterOf(sub.filter()))) {
-        failure = ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
-      }
-      if (failure != 0) {
-        outcomes[i] = HookChain.Sub.done(failure, sub.filter());
-        refusedWhy[i] = ReasonCodes.describe(failure);
-        continue;
-      }
-      boolean replaces = session.hasSubscription(sub.filter()) || (adding != null && adding.contains(sub.filter()));
-      int granted = core.access().grant(client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held, heldChars,
-          replaces, !overQuota);
-      if (granted == ReasonCodes.QUOTA_EXCEEDED && !overQuota) {
-        overQuota = true;
-        quotaLoggedAtNanos = System.nanoTime() | 1; // never 0
-      }
-      if (granted < 0x80 && !replaces) {
-        held++;
-        heldChars += sub.filter().length();
-        if (adding != null) {
-          adding.add(sub.filter());
-        }
-      }
-      HookChain.Sub outcome = granted < 0x80 && hooks
-          ? core.hooks().subscribe(client, sub.filter(), granted) : HookChain.Sub.done(granted, sub.filter());
-      outcomes[i] = outcome;
-      if (outcome.pending() != null) {
-        if (waiting == null) {
-          waiting = new ArrayList<>(n);
-        }
-        waiting.add(outcome.pending());
-      }
-    }
-    if (waiting == null) {
-      finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
-      return;
-    }
-    awaitHook(java.util.concurrent.CompletableFuture.allOf(waiting.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
-        ignored -> {
-          for (int i = 0; i < n; i++) {
-            if (outcomes[i].pending() != null) {
-              outcomes[i] = outcomes[i].pending().join();
-            }
-          }
-          finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
-        });
-  }
-
-  /** Makes the subscriptions the checks and hooks granted, answers SUBACK, then sends retained messages. */
-  private void finishSubscribe(Subscribe s, HookChain.Sub[] outcomes, String[] refusedWhy, int subscriptionId) {
-    int n = outcomes.length;
-    List<Integer> codes = new ArrayList<>(n);
-    List<Subscriber> accepted = new ArrayList<>(n);
-    StringBuilder refused = null;
-    for (int i = 0; i < n; i++) {
-      Subscription sub = s.subscriptions().get(i);
-      int granted = outcomes[i].code();
-      String filter = outcomes[i].filter();
-      if (granted >= 0x80) {
-        codes.add(version.isV5() ? granted : ReasonCodes.V3_SUBACK_FAILURE); // v3.1.1: 0x80 Failure
-        if (refusedWhy[i] != null) {
-          refused = (refused == null ? new StringBuilder() : refused.append("; "))
-              .append(sub.filter()).append(": ").append(refusedWhy[i]);
-        }
-        clientError(granted, "subscription to " + sub.filter() + " refused");
-        continue;
-      }
-      accepted.add(Subscriber.of(session, filter, granted, sub.noLocal(), sub.retainAsPublished(),
-          sub.retainHandling(), subscriptionId));
-      codes.add(granted);
-    }
-    // All of the packet's subscriptions at once, in order (a filter twice replaces itself, MQTT-3.8.4-3).
-    boolean[] isNew = accepted.isEmpty() ? new boolean[0] : session.subscribeAll(accepted);
-    List<Subscriber> retainedFor = new ArrayList<>(accepted.size());
-    Events ev = core.events();
-    for (int k = 0; k < accepted.size(); k++) {
-      Subscriber entry = accepted.get(k);
-      if (ev.active()) {
-        ev.emit(new BrokerEvent.Subscribed(System.currentTimeMillis(), clientId, entry.filter(), entry.qos()));
-      }
-      // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (v5 3.8.3.1).
-      // Never on a shared subscription (v5 section 4.8.2).
-      int handling = entry.retainHandling();
-      if (!entry.shared() && (handling == 0 || (handling == 1 && isNew[k]))) {
-        retainedFor.add(entry);
-      }
-    }
-    write(new SubAck(s.packetId(), codes, refused == null ? MqttProperties.EMPTY : problem(refused.toString())));
-    for (Subscriber entry : retainedFor) {
-      // Drained by the session's loop as a task: on this loop, after this read's SUBACK is flushed;
-      // a session on another loop may send them first, as MQTT allows (3.8.4).
-      core.sendRetained(session, entry);
-    }
-  }
-
-  private void onUnsubscribe(Unsubscribe u) {
-    List<Integer> codes = new ArrayList<>(u.filters().size());
-    Events ev = core.events();
-    for (String requested : u.filters()) {
-      String filter = core.hooks().unsubscribe(client, requested);
-      boolean existed = session.unsubscribe(filter);
-      codes.add(existed ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
-      if (existed && ev.active()) {
-        ev.emit(new BrokerEvent.Unsubscribed(System.currentTimeMillis(), clientId, filter));
-      }
-    }
-    write(new UnsubAck(u.packetId(), version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
-  }
-
-  private void onDisconnect(Disconnect d) {
-    if (version.isV5()) {
-      Long expiry = d.properties().sessionExpiryInterval();
-      if (expiry != null) {
-        if (requestedExpiry == 0 && expiry != 0) {
-          violation(ReasonCodes.PROTOCOL_ERROR, "DISCONNECT sets a Session Expiry Interval after 0 in CONNECT"); // MQTT-3.14.2-2
-          return;
-        }
-        sessionExpiry = Math.min(expiry, core.config().maxSessionExpiryInterval());
-        persistent = sessionExpiry > 0;
-        session.setExpiryInterval(sessionExpiry);
-      }
-    }
-    // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it to be sent.
-    if (!(version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
-      will = null;
-    }
-    beginClose(DisconnectReason.CLIENT_DISCONNECT, "client DISCONNECT");
-    ctx.close();
   }
 
   // ------------------------------------------------------------------ ending
 
-  /** A protocol violation: one log line, v5 DISCONNECT with the reason, close (the will is sent). */
-  private void violation(int reasonCode, String why) {
-    core.stats().protocolErrors.increment();
-    log.info("Client {} from {}: protocol violation, closing: {} ({})",
-        clientId == null ? "(before CONNECT)" : clientId, remote(), why, ReasonCodes.describe(reasonCode));
-    clientError(reasonCode, "protocol violation: " + why);
-    disconnect(reasonCode, "protocol violation: " + why, DisconnectReason.PROTOCOL_ERROR);
-  }
-
-  /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
-  private void disconnect(int reasonCode, String why) {
-    disconnect(reasonCode, why, causeOf(reasonCode));
-  }
-
-  private static DisconnectReason causeOf(int reasonCode) {
-    return switch (reasonCode) {
-      case ReasonCodes.KEEP_ALIVE_TIMEOUT -> DisconnectReason.KEEP_ALIVE_TIMEOUT;
-      case ReasonCodes.SERVER_SHUTTING_DOWN -> DisconnectReason.SERVER_SHUTDOWN;
-      case ReasonCodes.SESSION_TAKEN_OVER -> DisconnectReason.TAKEN_OVER;
-      case ReasonCodes.NOT_AUTHORIZED, ReasonCodes.BANNED -> DisconnectReason.NOT_AUTHORIZED;
-      case 0x98 -> DisconnectReason.ADMINISTRATIVE; // Administrative action
-      default -> DisconnectReason.PROTOCOL_ERROR;
-    };
-  }
-
-  private void disconnect(int reasonCode, String why, DisconnectReason cause) {
-    beginClose(cause, why);
-    ChannelFuture last = ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
-    if (state == State.CONNECTED && version.isV5()) {
-      writePendingOut();
-      last = ctx.writeAndFlush(encode(disconnectPacket(reasonCode, why)));
+  /** How this connection ends: made when it first needs it (see {@link ConnectionCloser}). */
+  ConnectionCloser closer() {
+    ConnectionCloser c = closer;
+    if (c == null) {
+      c = closer = new ConnectionCloser(this, core);
     }
-    if (shuttingDown) {
-      last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels
-    } else {
-      closeAfter(last);
-    }
+    return c;
   }
 
-  /**
-   * A server DISCONNECT with a Reason String (allowed whatever Request Problem Information says,
-   * v5 section 3.1.2.11.7), left out when it would make the packet larger than the client accepts.
-   */
-  private Disconnect disconnectPacket(int reasonCode, String why) {
-    Disconnect d = new Disconnect(reasonCode, MqttProperties.builder().reasonString(reasonText(why)).build());
-    return MqttEncoder.encodedSize(d, version) <= clientMaxPacketSize ? d : new Disconnect(reasonCode);
+  /** See {@link ConnectionCloser#violation}. */
+  void violation(int reasonCode, String why) {
+    closer().violation(reasonCode, why);
+  }
+
+  /** See {@link ConnectionCloser#disconnect(int, String)}. */
+  void disconnect(int reasonCode, String why) {
+    closer().disconnect(reasonCode, why);
+  }
+
+  /** See {@link ConnectionCloser#disconnect(int, String, DisconnectReason)}. */
+  void disconnect(int reasonCode, String why, DisconnectReason cause) {
+    closer().disconnect(reasonCode, why, cause);
   }
 
   /**
    * Properties with a Reason String for an ack, when the client allows them (Request Problem
    * Information, MQTT-3.1.2-29) and they fit its Maximum Packet Size with room for the ack itself.
    */
-  private MqttProperties problem(String reason) {
+  MqttProperties problem(String reason) {
     String text = reasonText(reason);
     if (!problemInformation || !fitsClient(text)) {
       return MqttProperties.EMPTY;
@@ -1267,7 +453,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Whether a Reason String of {@code text} leaves a packet within the client's Maximum Packet Size
    * (MQTT-3.1.2-24): at most 3 bytes a character, and room for the rest of a small packet.
    */
-  private boolean fitsClient(String text) {
+  boolean fitsClient(String text) {
     return text.length() * 3L + 16 <= clientMaxPacketSize;
   }
 
@@ -1292,166 +478,30 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Records why the connection ends; from now on nothing it receives is processed. */
-  private void beginClose(String why) {
+  void beginClose(String why) {
     closeReason = why;
     closing = true;
   }
 
-  private void beginClose(DisconnectReason cause, String why) {
+  void beginClose(DisconnectReason cause, String why) {
     closeCause = cause;
     closeReason = why;
     closing = true;
   }
 
-  /** Another connection took this client id over. On this connection's loop. */
-  void takeOver() {
-    beginClose(DisconnectReason.TAKEN_OVER, "session taken over");
-    if (state == State.CONNECTED) {
-      log.info("Client {} from {}: session taken over by a new connection", clientId, remote());
-      if (version.isV5()) {
-        writePendingOut();
-        closeAfter(ctx.writeAndFlush(encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"))));
-        return;
-      }
-    }
-    onClosed();
-    ctx.close();
-  }
-
-  /** How long a closing connection still reads, and discards, what its peer sends: {@link #closeAfter}. */
-  static final long LINGER_MILLIS = 1000;
-
-  /**
-   * Ends the connection after {@code last}, the packet that says why (a refusing CONNACK or a
-   * DISCONNECT; for an MQTT 3 client closed for what it sent, nothing), without resetting a peer
-   * that is still sending. A socket closed with unread input
-   * answers with a TCP reset, and a client whose next write or read meets the reset may lose that
-   * packet unread: the Eclipse interoperability suite's Receive Maximum test, which writes a PUBREL
-   * for each PUBREC it reads, never saw its DISCONNECT 0x93 for the reset its writes met. So, once
-   * the packet is written, the output is shut (the peer reads the packet, then the end of the
-   * stream: after a TLS close_notify on TLS), what the peer still sends is read and thrown away
-   * undecoded, and the channel closes when the peer closes or after {@link #LINGER_MILLIS}, at the
-   * latest. For the broker the connection ends now: its will, session, counters and events do not
-   * wait for the peer. A broker that is stopping closes at once instead (its stop waits for the
-   * channels).
-   */
-  private void closeAfter(ChannelFuture last) {
-    onClosed();
-    MqttDecoder decoder = ctx.pipeline().get(MqttDecoder.class);
-    if (decoder != null) {
-      decoder.discardInput();
-    }
-    Channel ch = channel;
-    last.addListener(f -> linger(ch, f.isSuccess()));
-  }
-
-  private static void linger(Channel ch, boolean written) {
-    if (!written || !ch.isActive() || !(ch instanceof DuplexChannel duplex)) {
-      ch.close();
-      return;
-    }
-    ScheduledFuture<?> deadline = ch.eventLoop().schedule((Runnable) ch::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-    ch.closeFuture().addListener(f -> deadline.cancel(false));
-    ch.config().setAutoRead(true); // drain, even if reading had been paused
-    SslHandler tls = ch.pipeline().get(SslHandler.class);
-    ChannelFuture notified = tls != null ? tls.closeOutbound() : ch.newSucceededFuture();
-    notified.addListener(f -> {
-      if (ch.isActive()) {
-        duplex.shutdownOutput().addListener(s -> {
-          if (!s.isSuccess()) {
-            ch.close();
-          }
-        });
-      }
-    });
-  }
-
-  /** The broker is stopping. On this connection's loop. */
+  /** The channel's close future: the broker's stop waits for it. */
   io.netty.channel.ChannelFuture closeFuture() {
     return channel.closeFuture();
   }
 
+  /** Another connection took this client id over. On this connection's loop. */
+  void takeOver() {
+    closer().takeOver();
+  }
+
+  /** The broker is stopping. On this connection's loop. */
   void serverShutdown() {
-    shuttingDown = true;
-    disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
-  }
-
-  private void onClosed() {
-    State previous = state;
-    if (previous == State.CLOSED) {
-      return;
-    }
-    state = State.CLOSED;
-    core.stats().connectionsCurrent.decrementAndGet();
-    if (unwrittenCounted != 0) {
-      core.memory().add(-unwrittenCounted);
-      unwrittenCounted = 0;
-    }
-    if (waitingForMemory) {
-      core.memory().forget(this);
-    }
-    flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
-    releasePendingOut();
-    if (connectTimeout != null) {
-      connectTimeout.cancel(false);
-    }
-    if (keepAliveTimer != null) {
-      keepAliveTimer.cancel(false);
-    }
-    if (enhancedAuth != null) {
-      enhancedAuth.close();
-    }
-    if (previous == State.CONNECTED) {
-      publishWill();
-      session.detach(this);
-      connections.info("Client {} from {} disconnected: {}", clientId, remote(),
-          closeReason == null ? "connection lost" : closeReason);
-      Events ev = core.events();
-      if (ev.active()) {
-        ev.emit(new BrokerEvent.Disconnected(System.currentTimeMillis(), clientId, client.username(),
-            client.remoteAddress(), closeCause == null ? DisconnectReason.NETWORK_LOSS : closeCause,
-            closeReason == null ? "connection lost" : closeReason));
-      }
-    }
-    // CONNECTING: sessionReady sees the closed state and lets the session go.
-  }
-
-  /**
-   * The will, with its properties (but the Will Delay Interval, which is not a PUBLISH property):
-   * now, or after its Will Delay Interval if the session outlives the connection (v5 section
-   * 3.1.3.2.2: whichever comes first, the delay or the end of the session).
-   */
-  private void publishWill() {
-    Will w = will;
-    will = null;
-    if (session != null) {
-      session.disarmWill(this);
-    }
-    if (w == null) {
-      return;
-    }
-    long delay = w.properties().getLong(Property.WILL_DELAY_INTERVAL, 0);
-    Publish p = willPublish(w);
-    Session s = session;
-    // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
-    if (delay > 0 && persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
-      s.deferWill(p, delay);
-      return;
-    }
-    core.willAfterHooks(client != null ? client : new ClientInfo(clientId, null, null, listener.name(), null), p,
-        channel.eventLoop(), out -> {
-          core.route(new Message(out, clientId, System.nanoTime()), matches(), batcher());
-          flushBatcher();
-        });
-  }
-
-  /** The will as the PUBLISH it becomes: its properties but the Will Delay Interval. */
-  private static Publish willPublish(Will w) {
-    MqttProperties props = w.properties();
-    if (props.has(Property.WILL_DELAY_INTERVAL)) { // also when 0: a PUBLISH with it is malformed (2.2.2.2)
-      props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
-    }
-    return new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
+    closer().serverShutdown();
   }
 
   // ------------------------------------------------------------------ used by the session
@@ -1465,89 +515,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return outgoing.shape(d, nowNanos, resend);
   }
 
-  /**
-   * Encodes a PUBLISH straight into a buffer shared by consecutive PUBLISHes, written to the
-   * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
-   */
+  /** See {@link PacketWriter#writePublish}. */
   void writePublish(Publish message, Delivery d, boolean dup, int packetId) {
-    ByteBuf out = pendingOut(4096);
-    MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, version, out);
-    if (traced) {
-      trace.info("Client {} received PUBLISH (topic {}, qos {}, retain {}, dup {}, packet id {}, {} bytes payload)",
-          clientId, message.topic(), d.qos(), d.retain(), dup, packetId, message.payload().length);
-    }
-    if (out.readableBytes() >= 16 * 1024) {
-      pendingOut = null;
-      ctx.write(encode(out), ctx.voidPromise());
-    }
+    writer.writePublish(message, d, dup, packetId);
   }
 
-  /** Writes a packet after any PUBLISHes encoded before it, keeping the order of the wire. */
-  void write(Object packet) {
-    if (traced) {
-      trace.info("Client {} received {}", clientId, packet);
-    }
-    writePendingOut();
-    ctx.write(encode(packet), ctx.voidPromise());
+  /** See {@link PacketWriter#writeAck}. */
+  void writeAck(PacketType type, int packetId, int reasonCode) {
+    writer.writeAck(type, packetId, reasonCode);
   }
 
-  void writeAndFlush(Object packet) {
-    write(packet);
-    ctx.flush();
-  }
-
+  /** Writes what was encoded since the last flush, and flushes. */
   void flush() {
-    writePendingOut();
-    ctx.flush();
-  }
-
-  /** {@link #flush()} in a task of this loop, once however often it is asked for before it runs. */
-  private void flushLater() {
-    if (flushScheduled) {
-      return;
-    }
-    Runnable task = flushTask;
-    if (task == null) {
-      task = () -> {
-        flushScheduled = false;
-        flush();
-      };
-      flushTask = task;
-    }
-    flushScheduled = true;
-    try {
-      channel.eventLoop().execute(task);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      flushScheduled = false; // the broker is stopping: now, then
-      flush();
-    }
-  }
-
-  private void writePendingOut() {
-    ByteBuf out = pendingOut;
-    if (out != null) {
-      pendingOut = null;
-      ctx.write(encode(out), ctx.voidPromise());
-    }
-  }
-
-  /** A packet as bytes in this connection's protocol version (a buffer as it is), counted as written. */
-  private ByteBuf encode(Object msg) {
-    ByteBuf b = msg instanceof ByteBuf buf ? buf : MqttEncoder.encode(ctx.alloc(), (MqttPacket) msg, encodeVersion);
-    int n = b.readableBytes();
-    bytesOut += n;
-    if (countsWireBytes) {
-      core.stats().traffic.add(BrokerStats.BYTES_OUT, n);
-    }
-    return b;
-  }
-
-  private void releasePendingOut() {
-    ByteBuf out = pendingOut;
-    if (out != null) {
-      pendingOut = null;
-      out.release();
-    }
+    writer.flush();
   }
 
   String clientId() {
@@ -1565,11 +545,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   void setTraced(boolean on) {
-    traced = on;
+    writer.traced = on;
   }
 
   boolean traced() {
-    return traced;
+    return writer.traced;
   }
 
   String username() {
@@ -1620,14 +600,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   long bytesOut() {
     TrafficCounter t = ctx.pipeline().get(TrafficCounter.class);
-    return t != null ? t.bytesOut : bytesOut;
+    return t != null ? t.bytesOut : writer.bytesOut();
   }
 
   /**
    * Hands over what this read routed and commits what it changed in the store (a subscriber's
    * PUBACKs remove records too, though it never routes). Returns a session that is far behind, or null.
    */
-  private Session flushBatcher() {
+  Session flushBatcher() {
     if (batcher == null) {
       core.persistence().commit();
       return null;
@@ -1635,7 +615,23 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return batcher.flush(core.persistence());
   }
 
-  private MatchCollector matches() {
+  private InboundPublishes publishes() {
+    InboundPublishes p = publishes;
+    if (p == null) {
+      p = publishes = new InboundPublishes(this, core, writer);
+    }
+    return p;
+  }
+
+  private SubscriptionRequests subscriptions() {
+    SubscriptionRequests s = subscriptions;
+    if (s == null) {
+      s = subscriptions = new SubscriptionRequests(this, core, writer);
+    }
+    return s;
+  }
+
+  MatchCollector matches() {
     MatchCollector m = matches;
     if (m == null) {
       m = matches = new MatchCollector();
@@ -1643,7 +639,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return m;
   }
 
-  private DeliveryBatcher batcher() {
+  DeliveryBatcher batcher() {
     DeliveryBatcher b = batcher;
     if (b == null) {
       b = batcher = new DeliveryBatcher();
@@ -1651,7 +647,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     return b;
   }
 
-  private SocketAddress remote() {
+  SocketAddress remote() {
     return channel == null ? null : Transport.remoteAddress(channel);
   }
 }

@@ -57,7 +57,7 @@ final class OutboundMemory {
   private java.util.concurrent.ScheduledExecutorService watcher;
   /** Whether the checks every {@link #CHECK_MILLIS} ms are scheduled (while over). Guarded by this. */
   private boolean fastChecks;
-  /** Publishers paused while over, each once (see {@link MqttConnection#waitForMemory}). */
+  /** Publishers paused while over, each once (see {@link ReadThrottle#afterRead}). */
   private final Queue<MqttConnection> paused = new ConcurrentLinkedQueue<>();
 
   OutboundMemory(BrokerConfig config, BrokerStats stats) {

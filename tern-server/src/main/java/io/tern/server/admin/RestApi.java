@@ -233,7 +233,7 @@ final class RestApi {
     if (!validFilter(filter)) {
       throw ApiError.badRequest("filter", "filter is not a valid topic filter: '" + filter + "'");
     }
-    // What an MQTT client's SUBSCRIBE is held to (MqttConnection.onSubscribe, Access.grant).
+    // What an MQTT client's SUBSCRIBE is held to (SubscriptionRequests.onSubscribe, Access.grant).
     BrokerConfig config = broker.config();
     if (Topics.isShared(filter) && !config.sharedSubscriptionsAvailable()) {
       throw ApiError.badRequest("filter", "shared subscriptions are turned off (mqtt.shared_subscriptions: false)");

@@ -1,0 +1,274 @@
+package io.tern.broker.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.tern.broker.auth.ClientInfo;
+import io.tern.broker.event.BrokerEvent;
+import io.tern.broker.event.DisconnectReason;
+import io.tern.broker.internal.MqttConnection.State;
+import io.tern.codec.Disconnect;
+import io.tern.codec.MqttDecoder;
+import io.tern.codec.MqttEncoder;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.Property;
+import io.tern.codec.Publish;
+import io.tern.codec.ReasonCodes;
+import io.tern.codec.Will;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How one {@link MqttConnection} ends, whoever ends it: the client's DISCONNECT, a protocol
+ * violation, a server-side disconnect (an MQTT 5 client is told why, in a DISCONNECT that fits its
+ * Maximum Packet Size), a take-over by a newer connection, the broker's stop; closing after the
+ * last packet without resetting a peer that still sends ({@link #closeAfter}); and, once the
+ * connection has ended, what the broker does about it ({@link #onClosed}: counters, timers, the
+ * will, the session's detachment, the log line and the event). Owns whether the broker is stopping
+ * ({@code shuttingDown}); why the connection ends ({@link MqttConnection#beginClose}) is the
+ * connection's, which tests it for every packet. Made by the connection when it first needs it
+ * (an open connection does not), one per connection; runs on the channel's event loop only, as the
+ * connection does.
+ */
+final class ConnectionCloser {
+  /** The connection's logger: what a connection logs is under one name. */
+  private static final Logger log = LoggerFactory.getLogger(MqttConnection.class);
+  /**
+   * One line per connect and per disconnect, on a logger of their own: the standalone server turns
+   * it off unless {@code log.connections} asks for it (with many clients those lines are most of the
+   * log, and formatting them costs each connection memory and time). The connect lines are
+   * {@link ConnectHandshake}'s.
+   */
+  private static final Logger connections = LoggerFactory.getLogger("io.tern.broker.connections");
+
+  private final MqttConnection conn;
+  private final BrokerCore core;
+  /** The broker is stopping: sessions (held in memory) end with it, so a delayed will goes now. */
+  private boolean shuttingDown;
+
+  ConnectionCloser(MqttConnection conn, BrokerCore core) {
+    this.conn = conn;
+    this.core = core;
+  }
+
+  /** The client's DISCONNECT. */
+  void onDisconnect(Disconnect d) {
+    if (conn.version.isV5()) {
+      Long expiry = d.properties().sessionExpiryInterval();
+      if (expiry != null) {
+        if (conn.requestedExpiry == 0 && expiry != 0) {
+          violation(ReasonCodes.PROTOCOL_ERROR, "DISCONNECT sets a Session Expiry Interval after 0 in CONNECT"); // MQTT-3.14.2-2
+          return;
+        }
+        conn.sessionExpiry = Math.min(expiry, core.config().maxSessionExpiryInterval());
+        conn.persistent = conn.sessionExpiry > 0;
+        conn.session.setExpiryInterval(conn.sessionExpiry);
+      }
+    }
+    // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it to be sent.
+    if (!(conn.version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
+      conn.will = null;
+    }
+    conn.beginClose(DisconnectReason.CLIENT_DISCONNECT, "client DISCONNECT");
+    conn.ctx.close();
+  }
+
+  /** A protocol violation: one log line, v5 DISCONNECT with the reason, close (the will is sent). */
+  void violation(int reasonCode, String why) {
+    core.stats().protocolErrors.increment();
+    log.info("Client {} from {}: protocol violation, closing: {} ({})",
+        conn.clientId == null ? "(before CONNECT)" : conn.clientId, conn.remote(), why,
+        ReasonCodes.describe(reasonCode));
+    conn.clientError(reasonCode, "protocol violation: " + why);
+    disconnect(reasonCode, "protocol violation: " + why, DisconnectReason.PROTOCOL_ERROR);
+  }
+
+  /** Server-side disconnect: a v5 client is told why (section 4.13), then the channel closes. */
+  void disconnect(int reasonCode, String why) {
+    disconnect(reasonCode, why, causeOf(reasonCode));
+  }
+
+  private static DisconnectReason causeOf(int reasonCode) {
+    return switch (reasonCode) {
+      case ReasonCodes.KEEP_ALIVE_TIMEOUT -> DisconnectReason.KEEP_ALIVE_TIMEOUT;
+      case ReasonCodes.SERVER_SHUTTING_DOWN -> DisconnectReason.SERVER_SHUTDOWN;
+      case ReasonCodes.SESSION_TAKEN_OVER -> DisconnectReason.TAKEN_OVER;
+      case ReasonCodes.NOT_AUTHORIZED, ReasonCodes.BANNED -> DisconnectReason.NOT_AUTHORIZED;
+      case 0x98 -> DisconnectReason.ADMINISTRATIVE; // Administrative action
+      default -> DisconnectReason.PROTOCOL_ERROR;
+    };
+  }
+
+  void disconnect(int reasonCode, String why, DisconnectReason cause) {
+    conn.beginClose(cause, why);
+    ChannelFuture last = conn.ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
+    if (conn.state == State.CONNECTED && conn.version.isV5()) {
+      conn.writer.writePendingOut();
+      last = conn.ctx.writeAndFlush(conn.writer.encode(disconnectPacket(reasonCode, why)));
+    }
+    if (shuttingDown) {
+      last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels
+    } else {
+      closeAfter(last);
+    }
+  }
+
+  /**
+   * A server DISCONNECT with a Reason String (allowed whatever Request Problem Information says,
+   * v5 section 3.1.2.11.7), left out when it would make the packet larger than the client accepts.
+   */
+  private Disconnect disconnectPacket(int reasonCode, String why) {
+    Disconnect d = new Disconnect(reasonCode,
+        MqttProperties.builder().reasonString(MqttConnection.reasonText(why)).build());
+    return MqttEncoder.encodedSize(d, conn.version) <= conn.clientMaxPacketSize ? d : new Disconnect(reasonCode);
+  }
+
+  /** Another connection took this client id over. On this connection's loop. */
+  void takeOver() {
+    conn.beginClose(DisconnectReason.TAKEN_OVER, "session taken over");
+    if (conn.state == State.CONNECTED) {
+      log.info("Client {} from {}: session taken over by a new connection", conn.clientId, conn.remote());
+      if (conn.version.isV5()) {
+        conn.writer.writePendingOut();
+        closeAfter(conn.ctx.writeAndFlush(
+            conn.writer.encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"))));
+        return;
+      }
+    }
+    onClosed();
+    conn.ctx.close();
+  }
+
+  /** How long a closing connection still reads, and discards, what its peer sends: {@link #closeAfter}. */
+  static final long LINGER_MILLIS = 1000;
+
+  /**
+   * Ends the connection after {@code last}, the packet that says why (a refusing CONNACK or a
+   * DISCONNECT; for an MQTT 3 client closed for what it sent, nothing), without resetting a peer
+   * that is still sending. A socket closed with unread input
+   * answers with a TCP reset, and a client whose next write or read meets the reset may lose that
+   * packet unread: the Eclipse interoperability suite's Receive Maximum test, which writes a PUBREL
+   * for each PUBREC it reads, never saw its DISCONNECT 0x93 for the reset its writes met. So, once
+   * the packet is written, the output is shut (the peer reads the packet, then the end of the
+   * stream: after a TLS close_notify on TLS), what the peer still sends is read and thrown away
+   * undecoded, and the channel closes when the peer closes or after {@link #LINGER_MILLIS}, at the
+   * latest. For the broker the connection ends now: its will, session, counters and events do not
+   * wait for the peer. A broker that is stopping closes at once instead (its stop waits for the
+   * channels).
+   */
+  void closeAfter(ChannelFuture last) {
+    onClosed();
+    MqttDecoder decoder = conn.ctx.pipeline().get(MqttDecoder.class);
+    if (decoder != null) {
+      decoder.discardInput();
+    }
+    Channel ch = conn.channel;
+    last.addListener(f -> linger(ch, f.isSuccess()));
+  }
+
+  private static void linger(Channel ch, boolean written) {
+    if (!written || !ch.isActive() || !(ch instanceof DuplexChannel duplex)) {
+      ch.close();
+      return;
+    }
+    ScheduledFuture<?> deadline =
+        ch.eventLoop().schedule((Runnable) ch::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    ch.closeFuture().addListener(f -> deadline.cancel(false));
+    ch.config().setAutoRead(true); // drain, even if reading had been paused
+    SslHandler tls = ch.pipeline().get(SslHandler.class);
+    ChannelFuture notified = tls != null ? tls.closeOutbound() : ch.newSucceededFuture();
+    notified.addListener(f -> {
+      if (ch.isActive()) {
+        duplex.shutdownOutput().addListener(s -> {
+          if (!s.isSuccess()) {
+            ch.close();
+          }
+        });
+      }
+    });
+  }
+
+  /** The broker is stopping. On this connection's loop. */
+  void serverShutdown() {
+    shuttingDown = true;
+    disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
+  }
+
+  /** The connection has ended, whoever ended it (also when the channel goes inactive): once. */
+  void onClosed() {
+    State previous = conn.state;
+    if (previous == State.CLOSED) {
+      return;
+    }
+    conn.state = State.CLOSED;
+    core.stats().connectionsCurrent.decrementAndGet();
+    conn.throttle.closed();
+    conn.flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
+    conn.writer.releasePendingOut();
+    if (conn.connectTimeout != null) {
+      conn.connectTimeout.cancel(false);
+    }
+    if (conn.keepAliveTimer != null) {
+      conn.keepAliveTimer.cancel(false);
+    }
+    if (conn.handshake != null) {
+      conn.handshake.close();
+    }
+    if (previous == State.CONNECTED) {
+      publishWill();
+      conn.session.detach(conn);
+      connections.info("Client {} from {} disconnected: {}", conn.clientId, conn.remote(),
+          conn.closeReason == null ? "connection lost" : conn.closeReason);
+      Events ev = core.events();
+      if (ev.active()) {
+        ev.emit(new BrokerEvent.Disconnected(System.currentTimeMillis(), conn.clientId, conn.client.username(),
+            conn.client.remoteAddress(), conn.closeCause == null ? DisconnectReason.NETWORK_LOSS : conn.closeCause,
+            conn.closeReason == null ? "connection lost" : conn.closeReason));
+      }
+    }
+    // CONNECTING: sessionReady sees the closed state and lets the session go.
+  }
+
+  /**
+   * The will, with its properties (but the Will Delay Interval, which is not a PUBLISH property):
+   * now, or after its Will Delay Interval if the session outlives the connection (v5 section
+   * 3.1.3.2.2: whichever comes first, the delay or the end of the session).
+   */
+  void publishWill() {
+    Will w = conn.will;
+    conn.will = null;
+    if (conn.session != null) {
+      conn.session.disarmWill(conn);
+    }
+    if (w == null) {
+      return;
+    }
+    long delay = w.properties().getLong(Property.WILL_DELAY_INTERVAL, 0);
+    Publish p = willPublish(w);
+    Session s = conn.session;
+    // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
+    if (delay > 0 && conn.persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
+      s.deferWill(p, delay);
+      return;
+    }
+    core.willAfterHooks(
+        conn.client != null ? conn.client : new ClientInfo(conn.clientId, null, null, conn.listener.name(), null), p,
+        conn.channel.eventLoop(), out -> {
+          core.route(new Message(out, conn.clientId, System.nanoTime()), conn.matches(), conn.batcher());
+          conn.flushBatcher();
+        });
+  }
+
+  /** The will as the PUBLISH it becomes: its properties but the Will Delay Interval. */
+  static Publish willPublish(Will w) {
+    MqttProperties props = w.properties();
+    if (props.has(Property.WILL_DELAY_INTERVAL)) { // also when 0: a PUBLISH with it is malformed (2.2.2.2)
+      props = props.toBuilder().remove(Property.WILL_DELAY_INTERVAL).build();
+    }
+    return new Publish(w.topic(), w.qos(), w.retain(), false, 0, w.payload(), props);
+  }
+}

@@ -1,0 +1,234 @@
+package io.tern.broker.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.tern.codec.MqttEncoder;
+import io.tern.codec.MqttPacket;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.MqttVersion;
+import io.tern.codec.PacketType;
+import io.tern.codec.PingResp;
+import io.tern.codec.Publish;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything one {@link MqttConnection} writes to its channel: encodes packets in the connection's
+ * protocol version (the connection encodes what it writes itself: no encoder handler), gathers
+ * PUBLISHes and plain acks in one buffer written per batch, holds the acks of the fsync mode until
+ * the store has synced, flushes (now, or in a task after this read's deliveries), counts the bytes
+ * written, and logs what the client receives when it is traced. Owns the buffer of pending bytes,
+ * the held acks, the flush task, the bytes-out count, the encoding version and the trace flag (every
+ * write tests it). One per connection, made when its handler is added; runs on the channel's event
+ * loop only, as the connection does, so it needs no locks.
+ */
+final class PacketWriter {
+  /** Per-client tracing ({@link io.tern.broker.management.BrokerManagement#trace}). */
+  private static final Logger trace = LoggerFactory.getLogger("io.tern.broker.trace");
+
+  private final MqttConnection conn;
+  private final ChannelHandlerContext ctx;
+  private final Channel channel;
+  private final BrokerCore core;
+  /**
+   * The version packets are encoded as: 3.1.1 until the CONNECT says otherwise. The connection
+   * encodes what it writes itself (an encoder handler would cost every connection a handler and a
+   * context, and every write a pipeline step).
+   */
+  MqttVersion encodeVersion = MqttVersion.V3_1_1;
+  /** Whether this connection adds its bytes to the broker's total (plain TCP: no TrafficCounter in front). */
+  private final boolean countsWireBytes;
+  private long bytesOut;
+  /** PUBLISHes encoded back to back, written as one buffer (see {@link #writePublish}). */
+  private ByteBuf pendingOut;
+  /**
+   * In the fsync mode, the PUBACK/PUBREC/PUBCOMP of the current read: sent once the store has
+   * synced what this read wrote (see {@link MqttConnection#channelReadComplete}). Null in the other
+   * modes, where the acks are written at once and leave with the flush that follows the store write.
+   */
+  private ArrayList<Object> heldAcks;
+  /** {@link #flushLater()}: its task (made on first use) and whether it is queued. */
+  private Runnable flushTask;
+  private boolean flushScheduled;
+  /** Whether this client's packets are logged: one field test per packet when off. */
+  boolean traced;
+
+  PacketWriter(MqttConnection conn, ChannelHandlerContext ctx, BrokerCore core, boolean countsWireBytes) {
+    this.conn = conn;
+    this.ctx = ctx;
+    this.channel = ctx.channel();
+    this.core = core;
+    this.countsWireBytes = countsWireBytes;
+    if (core.persistence().holdAcks()) {
+      heldAcks = new ArrayList<>();
+    }
+  }
+
+  /** In the fsync mode, sends the acks this read held once the store has synced; else nothing. */
+  void releaseHeldAcks() {
+    if (heldAcks != null && !heldAcks.isEmpty()) {
+      releaseAfterSync();
+    }
+  }
+
+  /** fsync mode: the acks of this read leave once the store has synced (one sync for many reads). */
+  private void releaseAfterSync() {
+    List<Object> acks = heldAcks;
+    heldAcks = new ArrayList<>();
+    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      for (Object ack : acks) {
+        write(ack);
+      }
+      flush();
+    }));
+  }
+
+  /** An ack of a QoS 1/2 flow: written now, or in the fsync mode once the store has synced. */
+  void ack(Object packet) {
+    if (heldAcks != null) {
+      heldAcks.add(packet);
+    } else {
+      write(packet);
+    }
+  }
+
+  /** {@link #ack(Object)} of a PUBACK, PUBREC or PUBCOMP without properties, through {@link #writeAck}. */
+  void ack(PacketType type, int packetId, int reasonCode) {
+    if (heldAcks != null) {
+      heldAcks.add(MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
+    } else {
+      writeAck(type, packetId, reasonCode);
+    }
+  }
+
+  /**
+   * Writes a PUBACK, PUBREC, PUBREL or PUBCOMP without properties (the usual case) into the buffer
+   * of pending PUBLISHes: an ack per message then costs neither a packet object nor a buffer and a
+   * pipeline write of its own. Leaves with the next {@link #flush()}, in order with what was written
+   * before it.
+   */
+  void writeAck(PacketType type, int packetId, int reasonCode) {
+    if (traced) {
+      trace.info("Client {} received {}", conn.clientId(),
+          MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
+    }
+    MqttEncoder.encodeAck(type, packetId, reasonCode, encodeVersion, pendingOut(256));
+  }
+
+  /** A PINGRESP, as {@link #writeAck}: two bytes in the shared buffer, not a buffer and a write of its own. */
+  void writePingResp() {
+    if (traced) {
+      trace.info("Client {} received {}", conn.clientId(), PingResp.INSTANCE);
+    }
+    pendingOut(256).writeByte(0xD0).writeByte(0); // PINGRESP, remaining length 0
+  }
+
+  /** The buffer of packets written since the last flush ({@link #pendingOut}), made on first use. */
+  private ByteBuf pendingOut(int initialCapacity) {
+    ByteBuf out = pendingOut;
+    if (out == null) {
+      out = ctx.alloc().ioBuffer(initialCapacity);
+      pendingOut = out;
+    }
+    return out;
+  }
+
+  /**
+   * Encodes a PUBLISH straight into a buffer shared by consecutive PUBLISHes, written to the
+   * channel every 16 KiB or at {@link #flush()}: one pipeline write per batch, not per message.
+   * Only once connected, so {@link #encodeVersion} is the version of the CONNECT.
+   */
+  void writePublish(Publish message, Delivery d, boolean dup, int packetId) {
+    ByteBuf out = pendingOut(4096);
+    MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, encodeVersion, out);
+    if (traced) {
+      trace.info("Client {} received PUBLISH (topic {}, qos {}, retain {}, dup {}, packet id {}, {} bytes payload)",
+          conn.clientId(), message.topic(), d.qos(), d.retain(), dup, packetId, message.payload().length);
+    }
+    if (out.readableBytes() >= 16 * 1024) {
+      pendingOut = null;
+      ctx.write(encode(out), ctx.voidPromise());
+    }
+  }
+
+  /** Writes a packet after any PUBLISHes encoded before it, keeping the order of the wire. */
+  void write(Object packet) {
+    if (traced) {
+      trace.info("Client {} received {}", conn.clientId(), packet);
+    }
+    writePendingOut();
+    ctx.write(encode(packet), ctx.voidPromise());
+  }
+
+  void writeAndFlush(Object packet) {
+    write(packet);
+    ctx.flush();
+  }
+
+  void flush() {
+    writePendingOut();
+    ctx.flush();
+  }
+
+  /** {@link #flush()} in a task of this loop, once however often it is asked for before it runs. */
+  void flushLater() {
+    if (flushScheduled) {
+      return;
+    }
+    Runnable task = flushTask;
+    if (task == null) {
+      task = () -> {
+        flushScheduled = false;
+        flush();
+      };
+      flushTask = task;
+    }
+    flushScheduled = true;
+    try {
+      channel.eventLoop().execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      flushScheduled = false; // the broker is stopping: now, then
+      flush();
+    }
+  }
+
+  /** Writes the buffer of pending PUBLISHes and acks to the channel (not flushed). */
+  void writePendingOut() {
+    ByteBuf out = pendingOut;
+    if (out != null) {
+      pendingOut = null;
+      ctx.write(encode(out), ctx.voidPromise());
+    }
+  }
+
+  /** A packet as bytes in this connection's protocol version (a buffer as it is), counted as written. */
+  ByteBuf encode(Object msg) {
+    ByteBuf b = msg instanceof ByteBuf buf ? buf : MqttEncoder.encode(ctx.alloc(), (MqttPacket) msg, encodeVersion);
+    int n = b.readableBytes();
+    bytesOut += n;
+    if (countsWireBytes) {
+      core.stats().traffic.add(BrokerStats.BYTES_OUT, n);
+    }
+    return b;
+  }
+
+  /** Drops what was encoded and not written: the connection has closed. */
+  void releasePendingOut() {
+    ByteBuf out = pendingOut;
+    if (out != null) {
+      pendingOut = null;
+      out.release();
+    }
+  }
+
+  /** The bytes this connection encoded (what it wrote when no TrafficCounter counts the wire). */
+  long bytesOut() {
+    return bytesOut;
+  }
+}

@@ -1,0 +1,180 @@
+package io.tern.broker.internal;
+
+import io.tern.broker.event.BrokerEvent;
+import io.tern.codec.MqttProperties;
+import io.tern.codec.ReasonCodes;
+import io.tern.codec.SubAck;
+import io.tern.codec.Subscribe;
+import io.tern.codec.Subscription;
+import io.tern.codec.Topics;
+import io.tern.codec.UnsubAck;
+import io.tern.codec.Unsubscribe;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The SUBSCRIBE and UNSUBSCRIBE packets one connected client sends: what the broker allows per
+ * filter (shared and wildcard subscriptions, the authorizer, the per-client quotas), the subscribe
+ * and unsubscribe hooks, the session's subscriptions, the SUBACK or UNSUBACK, the events, and the
+ * retained messages a new subscription gets. Owns when this connection last logged a quota refusal
+ * ({@link #QUOTA_LOG_NANOS}); the session, client and version are its {@link MqttConnection}'s. Made
+ * by the connection on the first of these packets, one per connection; runs on the channel's event
+ * loop only, as the connection does.
+ */
+final class SubscriptionRequests {
+  /** A connection's quota refusals are logged at most this often: one line, not one per SUBSCRIBE it repeats. */
+  static final long QUOTA_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+  private final MqttConnection conn;
+  private final BrokerCore core;
+  private final PacketWriter writer;
+  /** When a subscription refused over a per-client quota was last logged ({@link #QUOTA_LOG_NANOS}); 0: never. */
+  private long quotaLoggedAtNanos;
+
+  SubscriptionRequests(MqttConnection conn, BrokerCore core, PacketWriter writer) {
+    this.conn = conn;
+    this.core = core;
+    this.writer = writer;
+  }
+
+  void onSubscribe(Subscribe s) {
+    io.tern.broker.BrokerConfig cfg = core.config();
+    int n = s.subscriptions().size();
+    int subscriptionId = s.properties().subscriptionIdentifiers().isEmpty()
+        ? 0 : s.properties().subscriptionIdentifiers().get(0);
+    if (subscriptionId != 0 && !cfg.subscriptionIdentifiersAvailable()) {
+      conn.violation(ReasonCodes.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+          "SUBSCRIBE with a Subscription Identifier");
+      return;
+    }
+    // First what the broker decides per filter, then the subscribe hooks (which may answer later).
+    HookChain.Sub[] outcomes = new HookChain.Sub[n];
+    String[] refusedWhy = new String[n];
+    boolean hooks = core.hooks().hasSubscribeHooks();
+    java.util.List<java.util.concurrent.CompletableFuture<HookChain.Sub>> waiting = null;
+    // max_subscriptions_per_client counts the filters this packet adds too: the session takes them
+    // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
+    int held = conn.session.subscriptionCount();
+    long heldChars = conn.session.subscriptionFilterChars();
+    java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
+    // overQuota: whether a quota refusal of this SUBSCRIBE, or of this connection in the last
+    // minute, was logged; the next ones are only counted.
+    boolean overQuota = quotaLoggedAtNanos != 0 && System.nanoTime() - quotaLoggedAtNanos < QUOTA_LOG_NANOS;
+    for (int i = 0; i < n; i++) {
+      Subscription sub = s.subscriptions().get(i);
+      boolean shared = Topics.isShared(sub.filter());
+      int failure = 0;
+      if (shared && !cfg.sharedSubscriptionsAvailable()) {
+        failure = ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
+      } else if (!cfg.wildcardSubscriptionsAvailable() && Topics.hasWildcard(Subscriber.topicFilterOf(sub.filter()))) {
+        failure = ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
+      }
+      if (failure != 0) {
+        outcomes[i] = HookChain.Sub.done(failure, sub.filter());
+        refusedWhy[i] = ReasonCodes.describe(failure);
+        continue;
+      }
+      boolean replaces = conn.session.hasSubscription(sub.filter())
+          || (adding != null && adding.contains(sub.filter()));
+      int granted = core.access().grant(conn.client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held,
+          heldChars, replaces, !overQuota);
+      if (granted == ReasonCodes.QUOTA_EXCEEDED && !overQuota) {
+        overQuota = true;
+        quotaLoggedAtNanos = System.nanoTime() | 1; // never 0
+      }
+      if (granted < 0x80 && !replaces) {
+        held++;
+        heldChars += sub.filter().length();
+        if (adding != null) {
+          adding.add(sub.filter());
+        }
+      }
+      HookChain.Sub outcome = granted < 0x80 && hooks
+          ? core.hooks().subscribe(conn.client, sub.filter(), granted) : HookChain.Sub.done(granted, sub.filter());
+      outcomes[i] = outcome;
+      if (outcome.pending() != null) {
+        if (waiting == null) {
+          waiting = new ArrayList<>(n);
+        }
+        waiting.add(outcome.pending());
+      }
+    }
+    if (waiting == null) {
+      finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
+      return;
+    }
+    conn.awaitHook(
+        java.util.concurrent.CompletableFuture.allOf(waiting.toArray(new java.util.concurrent.CompletableFuture<?>[0])),
+        ignored -> {
+          for (int i = 0; i < n; i++) {
+            if (outcomes[i].pending() != null) {
+              outcomes[i] = outcomes[i].pending().join();
+            }
+          }
+          finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
+        });
+  }
+
+  /** Makes the subscriptions the checks and hooks granted, answers SUBACK, then sends retained messages. */
+  private void finishSubscribe(Subscribe s, HookChain.Sub[] outcomes, String[] refusedWhy, int subscriptionId) {
+    int n = outcomes.length;
+    List<Integer> codes = new ArrayList<>(n);
+    List<Subscriber> accepted = new ArrayList<>(n);
+    StringBuilder refused = null;
+    for (int i = 0; i < n; i++) {
+      Subscription sub = s.subscriptions().get(i);
+      int granted = outcomes[i].code();
+      String filter = outcomes[i].filter();
+      if (granted >= 0x80) {
+        codes.add(conn.version.isV5() ? granted : ReasonCodes.V3_SUBACK_FAILURE); // v3.1.1: 0x80 Failure
+        if (refusedWhy[i] != null) {
+          refused = (refused == null ? new StringBuilder() : refused.append("; "))
+              .append(sub.filter()).append(": ").append(refusedWhy[i]);
+        }
+        conn.clientError(granted, "subscription to " + sub.filter() + " refused");
+        continue;
+      }
+      accepted.add(Subscriber.of(conn.session, filter, granted, sub.noLocal(), sub.retainAsPublished(),
+          sub.retainHandling(), subscriptionId));
+      codes.add(granted);
+    }
+    // All of the packet's subscriptions at once, in order (a filter twice replaces itself, MQTT-3.8.4-3).
+    boolean[] isNew = accepted.isEmpty() ? new boolean[0] : conn.session.subscribeAll(accepted);
+    List<Subscriber> retainedFor = new ArrayList<>(accepted.size());
+    Events ev = core.events();
+    for (int k = 0; k < accepted.size(); k++) {
+      Subscriber entry = accepted.get(k);
+      if (ev.active()) {
+        ev.emit(new BrokerEvent.Subscribed(System.currentTimeMillis(), conn.clientId, entry.filter(), entry.qos()));
+      }
+      // Retain Handling 0: send retained; 1: only for a new subscription; 2: never (v5 3.8.3.1).
+      // Never on a shared subscription (v5 section 4.8.2).
+      int handling = entry.retainHandling();
+      if (!entry.shared() && (handling == 0 || (handling == 1 && isNew[k]))) {
+        retainedFor.add(entry);
+      }
+    }
+    writer.write(new SubAck(s.packetId(), codes,
+        refused == null ? MqttProperties.EMPTY : conn.problem(refused.toString())));
+    for (Subscriber entry : retainedFor) {
+      // Drained by the session's loop as a task: on this loop, after this read's SUBACK is flushed;
+      // a session on another loop may send them first, as MQTT allows (3.8.4).
+      core.sendRetained(conn.session, entry);
+    }
+  }
+
+  void onUnsubscribe(Unsubscribe u) {
+    List<Integer> codes = new ArrayList<>(u.filters().size());
+    Events ev = core.events();
+    for (String requested : u.filters()) {
+      String filter = core.hooks().unsubscribe(conn.client, requested);
+      boolean existed = conn.session.unsubscribe(filter);
+      codes.add(existed ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
+      if (existed && ev.active()) {
+        ev.emit(new BrokerEvent.Unsubscribed(System.currentTimeMillis(), conn.clientId, filter));
+      }
+    }
+    writer.write(new UnsubAck(u.packetId(), conn.version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
+  }
+}
