@@ -270,11 +270,10 @@ final class ConnectHandshake {
       conn.closeReason = "session taken over";
       conn.closeCause = DisconnectReason.TAKEN_OVER;
       log.info("Client {} from {}: session taken over while connecting", conn.clientId, conn.remote());
-      if (conn.state == State.CONNECTING) {
-        conn.state = State.CLOSED;
-        core.stats().connectionsCurrent.decrementAndGet();
-      }
       conn.closer().publishWill();
+      // Closed now (as the channel's end would: counted, timers and buffers released), so that the
+      // packets that follow in this read are not acted upon.
+      conn.closer().onClosed();
       conn.ctx.close();
       return;
     }
