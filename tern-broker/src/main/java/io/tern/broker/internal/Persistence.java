@@ -241,7 +241,7 @@ final class Persistence {
         continue;
       }
       Session session = new Session(s.clientId(), core, loops.next(), true, null);
-      queued += session.restore(s, messages, b, now, nowMillis);
+      queued += new SessionRestore(session).restore(s, messages, b, now, nowMillis);
       core.registry().restore(session);
       restored++;
       // The session's own expiry timer, from the time its client went away (as after a detach).

@@ -4,7 +4,6 @@ import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import io.tern.broker.DropPolicy;
 import io.tern.broker.store.StoreBatch;
-import io.tern.broker.store.StoredQueued;
 import io.tern.broker.store.StoredSession;
 import io.tern.broker.store.StoredSubscription;
 import io.tern.broker.store.StoredWill;
@@ -12,7 +11,6 @@ import io.tern.codec.PacketType;
 import io.tern.codec.ReasonCodes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -41,7 +39,7 @@ final class Session {
   static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
 
   final String clientId;
-  private final BrokerCore core;
+  final BrokerCore core;
   volatile EventLoop loop;
   /** Set once the session is discarded; a resume that finds it set starts a new session. */
   volatile boolean terminated;
@@ -58,9 +56,9 @@ final class Session {
    * Whether new deliveries to this session are stored (a persistent session, with a store). Read
    * by publishers on other loops when they route to it.
    */
-  private volatile boolean storing;
+  volatile boolean storing;
   /** The session's last store sequence number, taken by the publishers that route to it ({@link #STORE_SEQ}). */
-  private volatile long storeSeq;
+  volatile long storeSeq;
 
   // ---- cross-thread hand-off
   /**
@@ -144,11 +142,11 @@ final class Session {
     }
   }
 
-  private int addPending(int n) {
+  int addPending(int n) {
     return (int) PENDING.getAndAdd(this, n) + n;
   }
 
-  private int addRetainedPending(int n) {
+  int addRetainedPending(int n) {
     return (int) RETAINED_PENDING.getAndAdd(this, n) + n;
   }
 
@@ -189,29 +187,29 @@ final class Session {
   private ArrayDeque<Integer> owed;
   private boolean persistent;
   /** Whether the store holds records of this session, to be removed when it ends. */
-  private boolean inStore;
+  boolean inStore;
   /** When the client last went away (ms since the epoch): the start of the session's expiry. */
-  private long disconnectedAtMillis;
+  long disconnectedAtMillis;
   private MqttConnection connection;
   /** By filter: the shared empty table until the first SUBSCRIBE (24 bytes less per idle session). */
   private SubscriptionTable subscriptions = NO_SUBSCRIPTIONS;
   /** Shared by every session without subscriptions (never added to: see {@link #keep}). */
   private static final SubscriptionTable NO_SUBSCRIPTIONS = new SubscriptionTable();
-  private final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
+  final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
-  private long queuedBytes;
+  long queuedBytes;
   /**
    * Retained messages sent for a new subscription that are in the queue (on loop). They are not in
    * {@link #pending}, so {@code max_queued_messages} bounds the other deliveries only (see {@link
    * Delivery#retainedOnSubscribe}).
    */
-  private int retainedInQueue;
+  int retainedInQueue;
   /**
    * The part of {@link #queuedBytes} already in the broker's total ({@link OutboundMemory}), which
    * counts a message from its hand-off (so a loop that is behind is counted too): what the drain
    * takes from the mailbox is already in it.
    */
-  private long reportedBytes;
+  long reportedBytes;
   /** Set when messages were dropped over {@code maxQueuedBytes}; cleared when the queue is empty. */
   private boolean bytesFull;
   /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
@@ -223,11 +221,11 @@ final class Session {
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
   private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** By packet id in send order: a LinkedHashMap from the first QoS 1/2 delivery on, the shared empty map until then. */
-  private InflightWindow inflight = NO_INFLIGHT;
+  InflightWindow inflight = NO_INFLIGHT;
   /** Shared by every session that has not sent a QoS 1/2 message yet (never added to: see the puts). */
-  private static final InflightWindow NO_INFLIGHT = new InflightWindow();
+  static final InflightWindow NO_INFLIGHT = new InflightWindow();
   /** Inbound QoS 2 packet ids awaiting PUBREL; created by the first one (most clients never send QoS 2). */
-  private Set<Integer> inboundQos2;
+  Set<Integer> inboundQos2;
   private int nextPacketId = 1;
   /** Counts deliveries up to the next latency sample. */
   private int sampleCounter;
@@ -615,7 +613,7 @@ final class Session {
     }
   }
 
-  private void drop(int n) {
+  void drop(int n) {
     DROPPED.getAndAdd(this, (long) n);
     core.stats().messagesDropped.add(n);
   }
@@ -821,7 +819,7 @@ final class Session {
   }
 
   /** Accounts for a delivery that left the queue (sent or dropped). */
-  private void leftQueue(Delivery d) {
+  void leftQueue(Delivery d) {
     if (d.onSubscribe()) {
       retainedInQueue--;
       addRetainedPending(-1);
@@ -835,7 +833,7 @@ final class Session {
    * max_queued_messages}, removed: the queue's bound does not drop the retained messages of a new
    * subscription. On loop; callers know the queue holds such a delivery.
    */
-  private Delivery pollBounded(boolean newest) {
+  Delivery pollBounded(boolean newest) {
     Iterator<Delivery> it = newest ? queue.descendingIterator() : queue.iterator();
     while (true) {
       Delivery d = it.next();
@@ -929,7 +927,7 @@ final class Session {
     }
   }
 
-  private int nextPacketId() {
+  int nextPacketId() {
     // The window is at most 65535, so a free id exists; ids in flight are skipped (MQTT-2.2.1-3).
     while (true) {
       int id = nextPacketId;
@@ -1472,155 +1470,5 @@ final class Session {
 
   List<Subscriber> subscriptionList() {
     return subscriptions.values();
-  }
-
-  /**
-   * Fills a new session from its stored state, before the broker accepts connections (so on the
-   * starting thread; the loop's first task sees it all). Returns the number of messages restored.
-   */
-  int restore(StoredSession s, java.util.Map<Long, Message> messages, StoreBatch b, long nowNanos, long nowMillis) {
-    setExpiryInterval(s.expiryInterval());
-    disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
-    List<Subscriber> shared = new ArrayList<>(0);
-    for (StoredSubscription sub : s.subscriptions()) {
-      Subscriber restoredSub = Subscriber.of(this, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
-          sub.retainHandling(), sub.subscriptionId());
-      subscribe(restoredSub);
-      if (restoredSub.shared()) {
-        shared.add(restoredSub);
-      }
-    }
-    long maxSeq = 0;
-    java.util.Map<Long, QueueRun> runs = new HashMap<>();
-    for (StoredQueued q : s.queue()) {
-      if (q.run() != 0) {
-        QueueRun r = runs.get(q.run());
-        int span = (int) (q.seq() - q.run() + 1);
-        if (r == null || r.count < span) {
-          runs.put(q.run(), new QueueRun(q.run(), r == null ? span : Math.max(span, r.count)));
-        }
-      }
-    }
-    runs.values().forEach(r -> r.remaining = 0);
-    // In the order the messages arrived (their sequence numbers): the store keeps QoS 2 records and
-    // QoS 1 runs apart. A QoS 1 message from before the last one in flight was sent then too (the
-    // store does not record QoS 1 sends): it goes back in flight, under a new packet id, so that the
-    // resend after a reconnect keeps the order of sending, QoS 1 and 2 together (MQTT-4.6.0-1).
-    List<StoredQueued> records = new ArrayList<>(s.queue());
-    records.sort(java.util.Comparator.comparingLong(StoredQueued::seq));
-    long lastInflightSeq = -1;
-    java.util.Set<Integer> storedIds = new HashSet<>();
-    for (StoredQueued q : records) {
-      if (q.packetId() != 0) {
-        lastInflightSeq = q.seq();
-        storedIds.add(q.packetId());
-      }
-    }
-    List<Delivery> gone = new ArrayList<>(0);
-    for (StoredQueued q : records) {
-      maxSeq = Math.max(maxSeq, q.seq());
-      QueueRun run = q.run() == 0 ? null : runs.get(q.run());
-      if (run != null) {
-        run.remaining++;
-      }
-      Message m;
-      if (q.message() != null) {
-        m = Persistence.restored(q.message(), nowNanos, nowMillis);
-        if (m != null) {
-          m.storedInline = true;
-        }
-      } else {
-        m = messages.get(q.messageId());
-      }
-      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(),
-          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1, run,
-          q.retainedOnSubscribe() && q.packetId() == 0);
-      if (m == null) { // its message expired or is gone: nothing to deliver
-        gone.add(d);
-        continue;
-      }
-      m.addStoreRefs(1);
-      if (q.packetId() != 0 || (q.qos() == 1 && q.seq() < lastInflightSeq)) {
-        if (inflight == NO_INFLIGHT) {
-          inflight = new InflightWindow();
-        }
-        int packetId = q.packetId();
-        while (packetId == 0 || (q.packetId() == 0 && storedIds.contains(packetId))) {
-          packetId = nextPacketId();
-        }
-        inflight.put(packetId, d, q.released());
-      } else {
-        queue.addLast(d);
-        queuedBytes += m.size();
-        if (d.onSubscribe()) { // outside max_queued_messages, as before the restart
-          retainedInQueue++;
-          addRetainedPending(1);
-        } else {
-          addPending(1);
-        }
-      }
-    }
-    storeSeq = maxSeq;
-    if (!s.inboundQos2().isEmpty()) {
-      inboundQos2 = new HashSet<>(s.inboundQos2());
-    }
-    inStore = true;
-    storing = true;
-    for (Delivery d : gone) {
-      forgetRestored(d, b);
-    }
-    // The queue bounds hold for what was stored too (they may have been lowered since, and a run
-    // keeps messages a bound dropped until its last one goes). max_queued_messages counts what is
-    // not a retained message for a new subscription; max_queued_bytes counts everything, and takes
-    // those last.
-    int max = core.config().maxQueuedMessages();
-    long maxBytes = core.config().maxQueuedBytes();
-    boolean dropNew = core.config().dropPolicy() == DropPolicy.DROP_NEW;
-    while (queue.size() - retainedInQueue > max || (maxBytes > 0 && queuedBytes > maxBytes)) {
-      Delivery d = retainedInQueue == 0 || retainedInQueue == queue.size()
-          ? (dropNew ? queue.pollLast() : queue.pollFirst()) : pollBounded(dropNew);
-      leftQueue(d);
-      queuedBytes -= d.message().size();
-      forgetRestored(d, b);
-      d.message().addStoreRefs(-1);
-      drop(1);
-    }
-    reportedBytes = queuedBytes;
-    core.memory().add(queuedBytes);
-    return queue.size() + inflight.size();
-  }
-
-  /** A delivery read back that is not restored: its record goes (with its run, once none of that is left). */
-  private void forgetRestored(Delivery d, StoreBatch b) {
-    QueueRun run = d.run();
-    if (run == null) {
-      b.removeQueued(clientId, d.seq());
-    } else if (--run.remaining == 0) {
-      b.removeRun(clientId, run.first, run.count);
-    }
-  }
-
-  /**
-   * The shared subscription a delivery read back from the store was made for (the store does not
-   * keep it): the session's shared subscription matching the topic, unless one of its ordinary
-   * subscriptions matches too (then the copy may be that one's, and is not handed to another member
-   * when the session ends). Null when none.
-   */
-  private String sharedFilterOf(String topic, List<Subscriber> shared) {
-    if (shared.isEmpty()) {
-      return null;
-    }
-    String found = null;
-    for (Subscriber sub : subscriptions.values()) { // once per message read back at start
-      if (io.tern.codec.Topics.matches(sub.topicFilter(), topic)) {
-        if (!sub.shared()) {
-          return null;
-        }
-        if (found == null) {
-          found = sub.filter();
-        }
-      }
-    }
-    return found;
   }
 }
