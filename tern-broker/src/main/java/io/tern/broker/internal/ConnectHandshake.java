@@ -311,7 +311,7 @@ final class ConnectHandshake {
         present && !conn.cleanStart);
     s.attach(conn, conn.sessionExpiry, conn.clientReceiveMaximum);
     if (conn.will != null && s.storing()) { // in the store while the client is connected: a crash keeps it
-      s.armWill(conn, ConnectionCloser.willPublish(conn.will),
+      s.wills().armWill(conn, ConnectionCloser.willPublish(conn.will),
           conn.will.properties().getLong(Property.WILL_DELAY_INTERVAL, 0));
     }
     conn.writer.flush();

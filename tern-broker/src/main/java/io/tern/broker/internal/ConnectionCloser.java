@@ -252,7 +252,7 @@ final class ConnectionCloser {
     Session s = conn.session;
     // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
     if (delay > 0 && conn.persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
-      s.deferWill(p, delay);
+      s.wills().deferWill(p, delay);
       return;
     }
     core.willAfterHooks(

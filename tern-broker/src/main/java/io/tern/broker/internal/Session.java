@@ -6,7 +6,6 @@ import io.tern.broker.DropPolicy;
 import io.tern.broker.store.StoreBatch;
 import io.tern.broker.store.StoredSession;
 import io.tern.broker.store.StoredSubscription;
-import io.tern.broker.store.StoredWill;
 import io.tern.codec.PacketType;
 import io.tern.codec.ReasonCodes;
 import java.util.ArrayDeque;
@@ -105,8 +104,11 @@ final class Session {
   private long progressNanos;
   /** Whether a {@link #stallCheck} is scheduled (at most one). */
   private volatile boolean stallCheckScheduled;
-  /** The connection whose will is in the store as armed ({@link #armWill}), or null. */
-  private volatile MqttConnection willArmedBy;
+  /**
+   * The session's wills ({@link SessionWills}): made by the first, on the loop ({@link #wills()});
+   * most sessions never have one. Volatile: {@link #disarmWill} reads it on any thread.
+   */
+  private volatile SessionWills wills;
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   // The counters are plain volatile fields updated through VarHandles rather than Atomic* objects:
@@ -121,7 +123,6 @@ final class Session {
   private static final java.lang.invoke.VarHandle PAUSED;
   private static final java.lang.invoke.VarHandle PROGRESS;
   private static final java.lang.invoke.VarHandle STALL_CHECK;
-  private static final java.lang.invoke.VarHandle WILL_ARMED_BY;
 
   static {
     try {
@@ -136,7 +137,6 @@ final class Session {
       PAUSED = l.findVarHandle(Session.class, "pausedPublishers", Queue.class);
       PROGRESS = l.findVarHandle(Session.class, "progressNanos", long.class);
       STALL_CHECK = l.findVarHandle(Session.class, "stallCheckScheduled", boolean.class);
-      WILL_ARMED_BY = l.findVarHandle(Session.class, "willArmedBy", MqttConnection.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -239,9 +239,6 @@ final class Session {
    */
   private long expiryInterval;
   private ScheduledFuture<?> expiryTimer;
-  /** A will whose Will Delay Interval runs (v5 section 3.1.3.2.2): sent when it ends or the session does. */
-  private io.tern.codec.Publish delayedWill;
-  private ScheduledFuture<?> willTimer;
 
   /** For a rule's session: where its deliveries go instead of a client (null for a client's session). */
   final Rules.RuleSink rule;
@@ -1100,13 +1097,9 @@ final class Session {
     cancel(expiryTimer);
     expiryTimer = null;
     Persistence p = core.persistence();
-    if (delayedWill != null) { // the client is back before its Will Delay ran out (MQTT-3.1.3-9)
-      delayedWill = null;
-      cancel(willTimer);
-      willTimer = null;
-      if (inStore) {
-        p.batch().removeWill(clientId);
-      }
+    SessionWills w = wills;
+    if (w != null) {
+      w.clientBack(p);
     }
     storing = persistent && p.enabled();
     if (storing) {
@@ -1203,61 +1196,24 @@ final class Session {
     return expiryInterval;
   }
 
-  /**
-   * The client's connection ended with a will that has a Will Delay Interval: it is published when
-   * the delay ends or when the session does, whichever comes first, and not at all if the client
-   * connects to this session again before (v5 section 3.1.3.2.2). On loop.
-   */
-  void deferWill(io.tern.codec.Publish will, long delaySeconds) {
-    if (storing) { // kept with the session: a restart within the delay still publishes it
-      core.persistence().batch().putWill(clientId,
-          new StoredWill(will, System.currentTimeMillis() + delaySeconds * 1000));
-      core.persistence().commit();
+  /** The session's wills, made by the first. On loop. */
+  SessionWills wills() {
+    SessionWills w = wills;
+    if (w == null) {
+      w = new SessionWills(this);
+      wills = w;
     }
-    scheduleWill(will, delaySeconds * 1000);
+    return w;
   }
 
   /**
-   * The connection of this persistent session has a will: it is kept in the store while the client
-   * is connected ({@link StoredWill#armed}), so that a crash of the broker does not lose it. Called
-   * once the session is attached, on loop.
-   */
-  void armWill(MqttConnection c, io.tern.codec.Publish will, long delaySeconds) {
-    if (!storing) {
-      return;
-    }
-    willArmedBy = c;
-    core.persistence().batch().putWill(clientId, StoredWill.armed(will, delaySeconds));
-    core.persistence().commit();
-  }
-
-  /**
-   * The connection's will is being published, deferred or discarded: its armed record goes (not
-   * one a newer connection of the session armed since). Any thread.
+   * The connection's will is being published, deferred or discarded: its armed record goes (see
+   * {@link SessionWills#disarmWill}); none was armed if the session never had a will. Any thread.
    */
   void disarmWill(MqttConnection c) {
-    if (WILL_ARMED_BY.compareAndSet(this, c, null) && inStore) {
-      core.persistence().batch().removeWill(clientId);
-      core.persistence().commit();
-    }
-  }
-
-  /** A delayed will read back from the store, due in {@code delayMillis}. On loop. */
-  void scheduleWill(io.tern.codec.Publish will, long delayMillis) {
-    delayedWill = will;
-    cancel(willTimer);
-    willTimer = loop.schedule(() -> runOnLoop(this::publishDelayedWill), delayMillis, TimeUnit.MILLISECONDS);
-  }
-
-  private void publishDelayedWill() {
-    io.tern.codec.Publish w = delayedWill;
-    delayedWill = null;
-    willTimer = null;
+    SessionWills w = wills;
     if (w != null) {
-      if (inStore) {
-        core.persistence().batch().removeWill(clientId); // written with the will's deliveries
-      }
-      core.publishWill(w, clientId);
+      w.disarmWill(c);
     }
   }
 
@@ -1266,7 +1222,7 @@ final class Session {
     return storing;
   }
 
-  private static void cancel(ScheduledFuture<?> f) {
+  static void cancel(ScheduledFuture<?> f) {
     if (f != null) {
       f.cancel(false);
     }
@@ -1364,8 +1320,10 @@ final class Session {
     online = false;
     cancel(expiryTimer);
     expiryTimer = null;
-    cancel(willTimer);
-    publishDelayedWill(); // the session ends: a will still waiting for its delay goes now
+    SessionWills w = wills;
+    if (w != null) {
+      w.sessionEnded(); // the session ends: a will still waiting for its delay goes now
+    }
     for (Subscriber sub : subscriptions.values()) {
       core.subscriptions().unsubscribe(this, sub.filter());
     }
