@@ -5,7 +5,6 @@ import io.netty.util.internal.PlatformDependent;
 import io.tern.broker.DropPolicy;
 import io.tern.broker.store.StoreBatch;
 import io.tern.broker.store.StoredSession;
-import io.tern.broker.store.StoredSubscription;
 import io.tern.codec.PacketType;
 import io.tern.codec.ReasonCodes;
 import java.util.ArrayDeque;
@@ -192,9 +191,7 @@ final class Session {
   long disconnectedAtMillis;
   private MqttConnection connection;
   /** By filter: the shared empty table until the first SUBSCRIBE (24 bytes less per idle session). */
-  private SubscriptionTable subscriptions = NO_SUBSCRIPTIONS;
-  /** Shared by every session without subscriptions (never added to: see {@link #keep}). */
-  private static final SubscriptionTable NO_SUBSCRIPTIONS = new SubscriptionTable();
+  private SessionSubscriptions subscriptions = SessionSubscriptions.NONE;
   final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   long queuedBytes;
@@ -1026,59 +1023,20 @@ final class Session {
 
   // ------------------------------------------------------------------ subscriptions, on loop
 
-  /** Adds or replaces a subscription; true when it is new for this session. */
-  boolean subscribe(Subscriber s) {
-    keep(s);
-    return core.subscriptions().subscribe(s);
-  }
-
   /**
-   * {@link #subscribe} for each of a SUBSCRIBE packet's accepted filters, in order, with one
-   * taking of the trie's lock; returns, for each, whether it is new.
+   * The session's subscriptions: the shared empty {@link SessionSubscriptions#NONE} until the first
+   * is added (through {@link #subscribing()}). To read, or unsubscribe. On loop.
    */
-  boolean[] subscribeAll(List<Subscriber> subs) {
-    for (Subscriber s : subs) {
-      keep(s);
-    }
-    boolean[] isNew = new boolean[subs.size()];
-    core.subscriptions().subscribeAll(subs, isNew);
-    return isNew;
+  SessionSubscriptions subscriptions() {
+    return subscriptions;
   }
 
-  /** The session's own record of a subscription, and the store's. */
-  private void keep(Subscriber s) {
-    if (subscriptions == NO_SUBSCRIPTIONS) {
-      subscriptions = new SubscriptionTable();
+  /** The session's subscriptions, to add to: made by the first SUBSCRIBE. On loop. */
+  SessionSubscriptions subscribing() {
+    if (subscriptions == SessionSubscriptions.NONE) {
+      subscriptions = new SessionSubscriptions(this);
     }
-    subscriptions.put(s);
-    if (storing) {
-      core.persistence().batch().putSubscription(clientId, new StoredSubscription(
-          s.filter(), s.qos(), s.noLocal(), s.retainAsPublished(), s.retainHandling(), s.subscriptionId()));
-    }
-  }
-
-  boolean unsubscribe(String filter) {
-    if (subscriptions.remove(filter) == null) {
-      return false;
-    }
-    if (inStore) {
-      core.persistence().batch().removeSubscription(clientId, filter);
-    }
-    core.subscriptions().unsubscribe(this, filter);
-    return true;
-  }
-
-  boolean hasSubscription(String filter) {
-    return subscriptions.contains(filter);
-  }
-
-  int subscriptionCount() {
-    return subscriptions.size();
-  }
-
-  /** The length of the session's topic filters together, in characters. On loop. */
-  long subscriptionFilterChars() {
-    return subscriptions.filterChars();
+    return subscriptions;
   }
 
   // ------------------------------------------------------------------ connection life, on loop
@@ -1324,10 +1282,8 @@ final class Session {
     if (w != null) {
       w.sessionEnded(); // the session ends: a will still waiting for its delay goes now
     }
-    for (Subscriber sub : subscriptions.values()) {
-      core.subscriptions().unsubscribe(this, sub.filter());
-    }
-    subscriptions = NO_SUBSCRIPTIONS;
+    subscriptions.unsubscribeAll();
+    subscriptions = SessionSubscriptions.NONE;
     List<Delivery> unacked = new ArrayList<>();
     for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
       Delivery d = it.delivery();
@@ -1424,9 +1380,5 @@ final class Session {
 
   int inflightCount() {
     return inflight.size();
-  }
-
-  List<Subscriber> subscriptionList() {
-    return subscriptions.values();
   }
 }

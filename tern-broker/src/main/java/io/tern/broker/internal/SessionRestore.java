@@ -38,7 +38,7 @@ final class SessionRestore {
     for (StoredSubscription sub : s.subscriptions()) {
       Subscriber restoredSub = Subscriber.of(session, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
           sub.retainHandling(), sub.subscriptionId());
-      session.subscribe(restoredSub);
+      session.subscribing().subscribe(restoredSub);
       if (restoredSub.shared()) {
         shared.add(restoredSub);
       }
@@ -166,7 +166,7 @@ final class SessionRestore {
       return null;
     }
     String found = null;
-    for (Subscriber sub : session.subscriptionList()) { // once per message read back at start
+    for (Subscriber sub : session.subscriptions().values()) { // once per message read back at start
       if (io.tern.codec.Topics.matches(sub.topicFilter(), topic)) {
         if (!sub.shared()) {
           return null;
