@@ -13,7 +13,6 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -222,7 +221,7 @@ final class Session {
   /** Shared by every session that has not sent a QoS 1/2 message yet (never added to: see the puts). */
   static final InflightWindow NO_INFLIGHT = new InflightWindow();
   /** Inbound QoS 2 packet ids awaiting PUBREL; created by the first one (most clients never send QoS 2). */
-  Set<Integer> inboundQos2;
+  InboundQos2 inboundQos2;
   private int nextPacketId = 1;
   /** Counts deliveries up to the next latency sample. */
   private int sampleCounter;
@@ -991,34 +990,12 @@ final class Session {
     }
   }
 
-  /** Inbound QoS 2: true while this packet id awaits its PUBREL. */
-  boolean awaitsRelease(int packetId) {
-    return inboundQos2 != null && inboundQos2.contains(packetId);
-  }
-
-  /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
-  boolean receivedQos2(int packetId) {
+  /** The packet ids of the client's QoS 2 PUBLISHes awaiting PUBREL: made by the first QoS 2 PUBLISH or PUBREL. On loop. */
+  InboundQos2 inboundQos2() {
     if (inboundQos2 == null) {
-      inboundQos2 = new HashSet<>();
+      inboundQos2 = new InboundQos2(this, new HashSet<>());
     }
-    boolean added = inboundQos2.add(packetId);
-    if (added && storing) {
-      core.persistence().batch().putInboundQos2(clientId, packetId);
-    }
-    return added;
-  }
-
-  /** Inbound PUBREL: forgets the packet id; true when it was known. */
-  boolean releasedQos2(int packetId) {
-    boolean removed = inboundQos2 != null && inboundQos2.remove(packetId);
-    if (removed && inStore) {
-      core.persistence().batch().removeInboundQos2(clientId, packetId);
-    }
-    return removed;
-  }
-
-  int inboundQos2Count() {
-    return inboundQos2 == null ? 0 : inboundQos2.size();
+    return inboundQos2;
   }
 
   // ------------------------------------------------------------------ subscriptions, on loop

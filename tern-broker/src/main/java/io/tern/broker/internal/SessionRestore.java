@@ -115,7 +115,7 @@ final class SessionRestore {
     }
     session.storeSeq = maxSeq;
     if (!s.inboundQos2().isEmpty()) {
-      session.inboundQos2 = new HashSet<>(s.inboundQos2());
+      session.inboundQos2 = new InboundQos2(session, new HashSet<>(s.inboundQos2()));
     }
     session.inStore = true;
     session.storing = true;
