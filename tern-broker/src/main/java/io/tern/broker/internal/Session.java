@@ -80,18 +80,15 @@ final class Session {
    * #queue}): above {@link #BACKLOG_HIGH} the publishers feeding it stop reading until it drains
    * below {@link #BACKLOG_LOW}.
    */
-  private volatile int backlog;
+  volatile int backlog;
   /**
    * Retained messages for a new subscription in the mailbox plus the queue (not in {@link
    * #pending}): at most the retained store's size plus {@code max_queued_messages}, so that a
    * client repeating a wide SUBSCRIBE cannot make the broker hold copies of the store without end.
    */
   private volatile int retainedPending;
-  /**
-   * Rarely used (only under loop overload), so a plain lock-free linked queue: a JCTools queue is a
-   * padded ~600-byte object, too much to keep per idle connection.
-   */
-  private volatile Queue<Runnable> pausedPublishers; // created by the first pause
+  /** The publishers paused for this session ({@link PausedPublishers}): created by the first pause, on any thread. */
+  private volatile PausedPublishers pausedPublishers; // created by the first pause
   /**
    * When this session's client last took a message from the queue, or the loop last found the
    * queue empty ({@link System#nanoTime}): the client has taken everything it was given up to then.
@@ -100,8 +97,6 @@ final class Session {
    */
   @SuppressWarnings("unused") // through PROGRESS
   private long progressNanos;
-  /** Whether a {@link #stallCheck} is scheduled (at most one). */
-  private volatile boolean stallCheckScheduled;
   /**
    * The session's wills ({@link SessionWills}): made by the first, on the loop ({@link #wills()});
    * most sessions never have one. Volatile: {@link #disarmWill} reads it on any thread.
@@ -120,7 +115,6 @@ final class Session {
   private static final java.lang.invoke.VarHandle MAILBOX;
   private static final java.lang.invoke.VarHandle PAUSED;
   private static final java.lang.invoke.VarHandle PROGRESS;
-  private static final java.lang.invoke.VarHandle STALL_CHECK;
 
   static {
     try {
@@ -132,9 +126,8 @@ final class Session {
       STORE_SEQ = l.findVarHandle(Session.class, "storeSeq", long.class);
       DRAIN_SCHEDULED = l.findVarHandle(Session.class, "drainScheduled", boolean.class);
       MAILBOX = l.findVarHandle(Session.class, "mailbox", Queue.class);
-      PAUSED = l.findVarHandle(Session.class, "pausedPublishers", Queue.class);
+      PAUSED = l.findVarHandle(Session.class, "pausedPublishers", PausedPublishers.class);
       PROGRESS = l.findVarHandle(Session.class, "progressNanos", long.class);
-      STALL_CHECK = l.findVarHandle(Session.class, "stallCheckScheduled", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -175,7 +168,7 @@ final class Session {
    * queue is below its bounds (it grows). Read by publishers while the broker is over its outbound
    * high water mark ({@link OutboundMemory}): they pause until it is false again.
    */
-  private volatile boolean lagging;
+  volatile boolean lagging;
 
   // ---- loop-owned
   /**
@@ -487,79 +480,25 @@ final class Session {
     PROGRESS.setOpaque(this, now);
   }
 
-  /**
-   * While a publisher is paused for this session over the high water mark: checks on the loop, once
-   * the stall timeout has passed since the client last took a message, whether it has become
-   * stalled. Only queue changes look again otherwise, and a stalled session has none. Any thread.
-   */
-  private void scheduleStallCheck() {
-    if (!stallCheckScheduled && STALL_CHECK.compareAndSet(this, false, true)) {
-      long wait = (long) PROGRESS.getOpaque(this) + core.memory().stallNanos() - System.nanoTime();
-      try {
-        loop.schedule(this::stallCheck, Math.max(wait, 0) + 1_000_000, TimeUnit.NANOSECONDS);
-      } catch (RejectedExecutionException e) {
-        stallCheckScheduled = false; // the broker is stopping
-      }
-    }
-  }
-
-  private void stallCheck() {
-    stallCheckScheduled = false;
-    Queue<Runnable> q = pausedPublishers;
-    if (q == null || q.isEmpty() || terminated) {
-      return;
-    }
-    afterQueueChange(); // stalled: it no longer lags, and the publishers paused for it go on
-    if (!q.isEmpty() && core.memory().over()) {
-      scheduleStallCheck();
-    }
+  /** When the client last took a message ({@link #progressNanos}). Any thread. */
+  long progressNanos() {
+    return (long) PROGRESS.getOpaque(this);
   }
 
   /**
    * Called by a publisher that {@link #enqueueAll} told to wait: it is resumed once this session has
    * caught up (its loop, and while the broker is over its high water mark, its client). Checks again
-   * after registering, so a drain that finished meanwhile is not missed.
+   * after registering, so a drain that finished meanwhile is not missed ({@link PausedPublishers#add}).
    */
   void resumeWhenCaughtUp(Runnable resume) {
-    Queue<Runnable> q = pausedPublishers;
+    PausedPublishers q = pausedPublishers;
     if (q == null) {
-      q = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      q = new PausedPublishers(this);
       if (!PAUSED.compareAndSet(this, null, q)) {
         q = pausedPublishers;
       }
     }
-    q.offer(resume);
-    if (caughtUp(lagging)) {
-      resumePaused();
-    } else if (core.memory().over()) {
-      scheduleStallCheck();
-    }
-  }
-
-  /**
-   * Whether a publisher paused for this session may go on. While the broker is over its high water
-   * mark, only once this loop has drained every hand-off and the client is not lagging: the same
-   * test that paused it ({@link #handOver}). Resuming at a backlog of a few messages instead let a
-   * publisher whose reads outran a busy session loop go on reading, batch after batch, before that
-   * loop had queued (and so counted as lagging) what it had been given: the way MemoryBoundsTest
-   * saw 8 and 24 MiB held against a 4 MiB mark, in two full test runs on a loaded 2-core machine.
-   */
-  private boolean caughtUp(boolean lags) {
-    if (core.memory().over()) {
-      return backlog == 0 && !lags;
-    }
-    return backlog <= BACKLOG_LOW;
-  }
-
-  private void resumePaused() {
-    Queue<Runnable> q = pausedPublishers;
-    if (q == null) {
-      return;
-    }
-    Runnable r;
-    while ((r = q.poll()) != null) {
-      r.run();
-    }
+    q.add(resume);
   }
 
   private boolean accepts(Delivery d) {
@@ -756,7 +695,7 @@ final class Session {
    * when a burst of drops begins and one when it ends (the queue emptied, 10 s or more after it
    * began), not one per message.
    */
-  private void afterQueueChange() {
+  void afterQueueChange() {
     int size = queue.size();
     long d = dropped;
     if (d != droppedSeen) {
@@ -785,9 +724,9 @@ final class Session {
     if (lags != lagging) {
       lagging = lags; // before looking at pausedPublishers: see resumeWhenCaughtUp
     }
-    Queue<Runnable> paused = pausedPublishers;
-    if (paused != null && !paused.isEmpty() && caughtUp(lags)) {
-      resumePaused();
+    PausedPublishers paused = pausedPublishers;
+    if (paused != null && !paused.isEmpty() && paused.caughtUp(lags)) {
+      paused.resumeAll();
     }
     long change = queuedBytes - reportedBytes;
     if (change != 0) {
@@ -1338,7 +1277,10 @@ final class Session {
     retainedPending = 0;
     backlog = 0;
     afterQueueChange();
-    resumePaused();
+    PausedPublishers paused = pausedPublishers;
+    if (paused != null) {
+      paused.resumeAll();
+    }
   }
 
   int queuedCount() {
