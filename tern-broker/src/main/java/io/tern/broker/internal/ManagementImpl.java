@@ -82,21 +82,21 @@ public final class ManagementImpl implements BrokerManagement {
     ClientInfo info = s.clientInfo;
     String username = info == null ? null : info.username();
     if (c == null) {
-      return new ClientSnapshot(s.clientId, false, username, null, null, null, 0, false, s.expiryInterval(), null,
-          instant(s.disconnectedAtMillis()), s.inflightCount(), s.queuedCount(), s.droppedCount(), 0, 0,
+      return new ClientSnapshot(s.clientId, false, username, null, null, null, 0, false, s.lifecycle.expiryInterval(), null,
+          instant(s.lifecycle.disconnectedAtMillis()), s.inflightCount(), s.queuedCount(), s.droppedCount(), 0, 0,
           s.subscriptions().size(), core.isTraced(s.clientId));
     }
     return new ClientSnapshot(s.clientId, true, c.username(), c.remoteAddressText(), c.listenerName(),
-        c.protocolVersion(), c.keepAlive(), c.cleanStart(), s.expiryInterval(), instant(c.connectedAtMillis()), null,
+        c.protocolVersion(), c.keepAlive(), c.cleanStart(), s.lifecycle.expiryInterval(), instant(c.connectedAtMillis()), null,
         s.inflightCount(), s.queuedCount(), s.droppedCount(), c.bytesIn(), c.bytesOut(), s.subscriptions().size(),
         c.traced());
   }
 
   private static SessionSnapshot session(Session s, boolean detailed) {
     boolean online = s.connection() != null;
-    long expiry = s.expiryInterval();
-    Instant expiresAt = online || expiry == Session.NEVER_EXPIRES || s.disconnectedAtMillis() == 0 ? null
-        : Instant.ofEpochMilli(s.disconnectedAtMillis() + expiry * 1000);
+    long expiry = s.lifecycle.expiryInterval();
+    Instant expiresAt = online || expiry == Session.NEVER_EXPIRES || s.lifecycle.disconnectedAtMillis() == 0 ? null
+        : Instant.ofEpochMilli(s.lifecycle.disconnectedAtMillis() + expiry * 1000);
     return new SessionSnapshot(s.clientId, online, s.subscriptions().size(), expiry, expiresAt, s.queuedCount(),
         s.queuedBytes(), s.inflightCount(), s.droppedCount());
   }
@@ -134,10 +134,10 @@ public final class ManagementImpl implements BrokerManagement {
     return onLoop(clientId, s -> {
       MqttConnection c = s.connection();
       if (c == null) {
-        s.terminate();
+        s.lifecycle.terminate();
       } else {
         // The session ends with its connection: as if the client had set its expiry to 0.
-        s.setExpiryInterval(0);
+        s.lifecycle.setExpiryInterval(0);
         c.adminDisconnect();
       }
       return true;

@@ -245,7 +245,7 @@ final class Persistence {
       core.registry().restore(session);
       restored++;
       // The session's own expiry timer, from the time its client went away (as after a detach).
-      session.loop.execute(session::scheduleExpiry);
+      session.loop.execute(session.lifecycle::scheduleExpiry);
     }
     int retained = 0;
     for (Map.Entry<String, Long> e : state.retained().entrySet()) {

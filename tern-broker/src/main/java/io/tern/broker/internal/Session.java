@@ -4,7 +4,6 @@ import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import io.tern.broker.DropPolicy;
 import io.tern.broker.store.StoreBatch;
-import io.tern.broker.store.StoredSession;
 import io.tern.codec.PacketType;
 import io.tern.codec.ReasonCodes;
 import java.util.ArrayDeque;
@@ -48,7 +47,7 @@ final class Session {
   volatile Object claimant;
   /** Who the client is, for the authorizer's RECEIVE checks: set when a connection attaches. */
   volatile io.tern.broker.auth.ClientInfo clientInfo;
-  private volatile boolean online;
+  volatile boolean online;
   /**
    * Whether new deliveries to this session are stored (a persistent session, with a store). Read
    * by publishers on other loops when they route to it.
@@ -101,7 +100,7 @@ final class Session {
    * The session's wills ({@link SessionWills}): made by the first, on the loop ({@link #wills()});
    * most sessions never have one. Volatile: {@link #disarmWill} reads it on any thread.
    */
-  private volatile SessionWills wills;
+  volatile SessionWills wills;
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   // The counters are plain volatile fields updated through VarHandles rather than Atomic* objects:
@@ -171,19 +170,18 @@ final class Session {
   volatile boolean lagging;
 
   // ---- loop-owned
+  /** Attach, detach, expiry and end: made with the session. */
+  final SessionLifecycle lifecycle;
   /**
-   * Packet ids in the window that {@link #attach} did not resend yet, in send order: more than the
+   * Packet ids in the window that {@link #resendInflight} did not resend yet, in send order: more than the
    * new connection's Receive Maximum were unacknowledged. Null when none (nearly always).
    */
   private ArrayDeque<Integer> owed;
-  private boolean persistent;
   /** Whether the store holds records of this session, to be removed when it ends. */
   boolean inStore;
-  /** When the client last went away (ms since the epoch): the start of the session's expiry. */
-  long disconnectedAtMillis;
-  private MqttConnection connection;
+  MqttConnection connection;
   /** By filter: the shared empty table until the first SUBSCRIBE (24 bytes less per idle session). */
-  private SessionSubscriptions subscriptions = SessionSubscriptions.NONE;
+  SessionSubscriptions subscriptions = SessionSubscriptions.NONE;
   final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   long queuedBytes;
@@ -221,13 +219,7 @@ final class Session {
   /** {@code inflight.size()}, readable from other threads for {@link #load()}. */
   private volatile int inflightSize;
   private boolean windowOpened;
-  private int maxInflight;
-  /**
-   * Seconds the session outlives its connection; 0: it ends with it, {@link #NEVER_EXPIRES}: never
-   * (the value stored with the session: {@link StoredSession#NEVER} is the same).
-   */
-  private long expiryInterval;
-  private ScheduledFuture<?> expiryTimer;
+  int maxInflight;
 
   /** For a rule's session: where its deliveries go instead of a client (null for a client's session). */
   final Rules.RuleSink rule;
@@ -244,9 +236,8 @@ final class Session {
     this.claimant = claimant;
     this.core = core;
     this.loop = loop;
-    this.persistent = persistent;
     this.maxInflight = core.config().maxInflight();
-    this.expiryInterval = persistent ? NEVER_EXPIRES : 0;
+    this.lifecycle = new SessionLifecycle(this, persistent);
   }
 
   /** The session behind a rule: never in the registry, never attached; deliveries go to {@code sink}. */
@@ -476,7 +467,7 @@ final class Session {
     progress(System.nanoTime());
   }
 
-  private void progress(long now) {
+  void progress(long now) {
     PROGRESS.setOpaque(this, now);
   }
 
@@ -776,7 +767,7 @@ final class Session {
     }
   }
 
-  private void dropQueuedQos0() {
+  void dropQueuedQos0() {
     Iterator<Delivery> it = queue.iterator();
     while (it.hasNext()) {
       Delivery d = it.next();
@@ -958,29 +949,10 @@ final class Session {
   // ------------------------------------------------------------------ connection life, on loop
 
   /**
-   * Binds the session to a new connection: unacknowledged messages are sent again first, in order,
-   * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue.
+   * A new connection attached ({@link SessionLifecycle#attach}): unacknowledged messages are sent
+   * again first, in order, PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), before the queue. On loop.
    */
-  void attach(MqttConnection c, long expiryIntervalNow, int clientReceiveMaximum) {
-    this.connection = c;
-    setExpiryInterval(expiryIntervalNow);
-    // v5 section 3.3.4: the client's Receive Maximum caps the window (MQTT-3.3.4-9).
-    this.maxInflight = Math.min(core.config().maxInflight(), clientReceiveMaximum);
-    this.online = true;
-    progress(System.nanoTime()); // a new connection has its own stall timeout
-    cancel(expiryTimer);
-    expiryTimer = null;
-    Persistence p = core.persistence();
-    SessionWills w = wills;
-    if (w != null) {
-      w.clientBack(p);
-    }
-    storing = persistent && p.enabled();
-    if (storing) {
-      p.batch().putSession(clientId, expiryInterval, 0);
-      inStore = true;
-    }
-    p.commit(); // before the CONNACK leaves
+  void resendInflight(MqttConnection c, Persistence p) {
     owed = null;
     if (!inflight.isEmpty()) {
       long now = System.nanoTime();
@@ -1007,7 +979,6 @@ final class Session {
       p.commit();
       c.flush();
     }
-    pump();
   }
 
   /**
@@ -1029,7 +1000,7 @@ final class Session {
   }
 
   /**
-   * Resends what {@link #attach} owes while the window has room: the in-flight messages the
+   * Resends what {@link #resendInflight} owes while the window has room: the in-flight messages the
    * connection has been sent count against it, not those it is owed. Returns whether something is
    * still owed (then nothing new is sent: the order of the window goes first).
    */
@@ -1058,16 +1029,6 @@ final class Session {
       return false;
     }
     return true;
-  }
-
-  /** The Session Expiry Interval from now on (CONNECT, or a v5 DISCONNECT changing it). On loop. */
-  void setExpiryInterval(long seconds) {
-    this.expiryInterval = seconds;
-    this.persistent = seconds > 0;
-  }
-
-  long expiryInterval() {
-    return expiryInterval;
   }
 
   /** The session's wills, made by the first. On loop. */
@@ -1102,104 +1063,16 @@ final class Session {
     }
   }
 
-  /** The connection ended. A non-persistent session ends with it. */
-  void detach(MqttConnection c) {
-    if (connection != c) {
-      return;
-    }
-    connection = null;
-    online = false;
-    disconnectedAtMillis = System.currentTimeMillis();
-    if (!persistent) {
-      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
-      return;
-    }
-    if (!core.config().queueQos0WhenOffline()) {
-      dropQueuedQos0();
-      afterQueueChange();
-    }
-    if (storing) {
-      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
-      core.persistence().commit();
-    }
-    scheduleExpiry();
-  }
-
-  long disconnectedAtMillis() {
-    return disconnectedAtMillis;
-  }
-
-  /**
-   * A persistent session without a connection ends once its Session Expiry Interval has passed
-   * since its client went away ({@link #disconnectedAtMillis}: now after a detach, the stored time
-   * for a session read back from the store); with a store, its records go with it ({@link
-   * #terminate}). On loop; the next attach cancels it.
-   */
-  void scheduleExpiry() {
-    cancel(expiryTimer);
-    expiryTimer = null;
-    if (expiryInterval == NEVER_EXPIRES) {
-      return;
-    }
-    long since = disconnectedAtMillis;
-    long delay = Math.max(0, since + expiryInterval * 1000 - System.currentTimeMillis());
-    expiryTimer = loop.schedule(() -> expireIfOfflineSince(since), delay, TimeUnit.MILLISECONDS);
-  }
-
-  /** A connection that never attached went away: a non-persistent session ends here. */
-  void release(long expiryIntervalNow) {
-    setExpiryInterval(expiryIntervalNow);
-    if (connection != null) {
-      return;
-    }
-    if (!persistent) {
-      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
-      return;
-    }
-    disconnectedAtMillis = System.currentTimeMillis();
-    if (storing) {
-      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
-      core.persistence().commit();
-    }
-    scheduleExpiry();
-  }
-
-  /** Ends the session if its client has stayed away since {@code sinceMillis} (its expiry timer). */
-  void expireIfOfflineSince(long sinceMillis) {
-    runOnLoop(() -> {
-      if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
-        terminateBecause(io.tern.broker.event.SessionEndCause.EXPIRED);
-      }
-    });
-  }
-
   MqttConnection connection() {
     return connection;
   }
 
-  /** Discards the session: subscriptions, queues, in-flight state. On loop. */
-  void terminate() {
-    terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
-  }
-
-  /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
-  void terminateBecause(io.tern.broker.event.SessionEndCause cause) {
-    if (terminated) {
-      return;
-    }
-    terminated = true;
-    if (core.events().active()) {
-      core.events().emit(new io.tern.broker.event.BrokerEvent.SessionEnded(System.currentTimeMillis(), clientId, cause));
-    }
-    online = false;
-    cancel(expiryTimer);
-    expiryTimer = null;
-    SessionWills w = wills;
-    if (w != null) {
-      w.sessionEnded(); // the session ends: a will still waiting for its delay goes now
-    }
-    subscriptions.unsubscribeAll();
-    subscriptions = SessionSubscriptions.NONE;
+  /**
+   * The session ends ({@link SessionLifecycle#terminateBecause}): its in-flight window, inbound QoS 2
+   * packet ids, mailbox and queue are discarded, the stored references of its deliveries released. Returns the unacknowledged QoS 1/2
+   * deliveries of shared subscriptions among them, for other members of their groups. On loop.
+   */
+  List<Delivery> discardDeliveries() {
     List<Delivery> unacked = new ArrayList<>();
     for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
       Delivery d = it.delivery();
@@ -1233,16 +1106,7 @@ final class Session {
       }
     }
     discardQueued();
-    core.registry().removeIfSame(clientId, this);
-    if (inStore) {
-      core.persistence().batch().removeSession(clientId); // with its will, subscriptions, queue
-      inStore = false;
-      storing = false;
-    }
-    core.persistence().commit();
-    if (!unacked.isEmpty()) {
-      core.redeliverShared(unacked, this);
-    }
+    return unacked;
   }
 
   /** A stored delivery dropped with its session: its session's records go with {@code removeSession}. */

@@ -32,8 +32,9 @@ final class SessionRestore {
    * starting thread; the loop's first task sees it all). Returns the number of messages restored.
    */
   int restore(StoredSession s, java.util.Map<Long, Message> messages, StoreBatch b, long nowNanos, long nowMillis) {
-    session.setExpiryInterval(s.expiryInterval());
-    session.disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
+    SessionLifecycle life = session.lifecycle;
+    life.setExpiryInterval(s.expiryInterval());
+    life.disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
     List<Subscriber> shared = new ArrayList<>(0);
     for (StoredSubscription sub : s.subscriptions()) {
       Subscriber restoredSub = Subscriber.of(session, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
