@@ -173,10 +173,11 @@ final class Session {
   /** Attach, detach, expiry and end: made with the session. */
   final SessionLifecycle lifecycle;
   /**
-   * Packet ids in the window that {@link #resendInflight} did not resend yet, in send order: more than the
-   * new connection's Receive Maximum were unacknowledged. Null when none (nearly always).
+   * Packet ids in the window that the attach did not resend yet ({@link InflightResend}), in send
+   * order: more than the new connection's Receive Maximum were unacknowledged. Null when none
+   * (nearly always).
    */
-  private ArrayDeque<Integer> owed;
+  InflightResend owed;
   /** Whether the store holds records of this session, to be removed when it ends. */
   boolean inStore;
   MqttConnection connection;
@@ -217,7 +218,7 @@ final class Session {
   /** Counts deliveries up to the next latency sample. */
   private int sampleCounter;
   /** {@code inflight.size()}, readable from other threads for {@link #load()}. */
-  private volatile int inflightSize;
+  volatile int inflightSize;
   private boolean windowOpened;
   int maxInflight;
 
@@ -727,7 +728,7 @@ final class Session {
   }
 
   /** A stored delivery leaves the session (acked, dropped): its reference goes, and with the last one the message. */
-  private void forget(Delivery d) {
+  void forget(Delivery d) {
     if (d.stored()) {
       Persistence p = core.persistence();
       StoreBatch b = p.batch();
@@ -793,7 +794,7 @@ final class Session {
     if (c == null) {
       return;
     }
-    if (owed != null && resendOwed(c, now)) {
+    if (owed != null && owed.resendOwed(c, now)) {
       return;
     }
     boolean wrote = false;
@@ -920,15 +921,18 @@ final class Session {
     }
   }
 
-  /** The packet ids of the client's QoS 2 PUBLISHes awaiting PUBREL: made by the first QoS 2 PUBLISH or PUBREL. On loop. */
+  // ------------------------------------------------------------------ parts made on first use, on loop
+
+  /**
+   * The packet ids of the client's QoS 2 PUBLISHes awaiting PUBREL: made by the first QoS 2 PUBLISH
+   * or PUBREL. On loop.
+   */
   InboundQos2 inboundQos2() {
     if (inboundQos2 == null) {
       inboundQos2 = new InboundQos2(this, new HashSet<>());
     }
     return inboundQos2;
   }
-
-  // ------------------------------------------------------------------ subscriptions, on loop
 
   /**
    * The session's subscriptions: the shared empty {@link SessionSubscriptions#NONE} until the first
@@ -944,91 +948,6 @@ final class Session {
       subscriptions = new SessionSubscriptions(this);
     }
     return subscriptions;
-  }
-
-  // ------------------------------------------------------------------ connection life, on loop
-
-  /**
-   * A new connection attached ({@link SessionLifecycle#attach}): unacknowledged messages are sent
-   * again first, in order, PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), before the queue. On loop.
-   */
-  void resendInflight(MqttConnection c, Persistence p) {
-    owed = null;
-    if (!inflight.isEmpty()) {
-      long now = System.nanoTime();
-      // No more than the new connection's window at once (MQTT-4.9.0-2: the client may have lowered
-      // its Receive Maximum); the rest are owed, resent in order as acks open the window.
-      int budget = maxInflight;
-      for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
-        if (budget == 0) {
-          if (owed == null) {
-            owed = new ArrayDeque<>();
-          }
-          owed.add(it.packetId());
-          continue;
-        }
-        Delivery d = it.delivery();
-        if (resend(c, it.packetId(), d, it.released(), now)) {
-          budget--;
-        } else {
-          it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
-          forget(d);
-        }
-      }
-      inflightSize = inflight.size();
-      p.commit();
-      c.flush();
-    }
-  }
-
-  /**
-   * Sends again, on a new connection, a message its client had not acknowledged: PUBREL for a
-   * released QoS 2 one, else the PUBLISH with DUP and its packet id (MQTT-4.4.0-1). False when the
-   * PUBLISH cannot go to this client (too large, or expired): the caller drops it.
-   */
-  private boolean resend(MqttConnection c, int packetId, Delivery d, boolean released, long now) {
-    if (released) {
-      c.writeAck(PacketType.PUBREL, packetId, ReasonCodes.SUCCESS);
-      return true;
-    }
-    io.tern.codec.Publish out = c.outgoing(d, now, true);
-    if (out == null) {
-      return false;
-    }
-    c.writePublish(out, d, true, packetId);
-    return true;
-  }
-
-  /**
-   * Resends what {@link #resendInflight} owes while the window has room: the in-flight messages the
-   * connection has been sent count against it, not those it is owed. Returns whether something is
-   * still owed (then nothing new is sent: the order of the window goes first).
-   */
-  private boolean resendOwed(MqttConnection c, long now) {
-    ArrayDeque<Integer> o = owed;
-    boolean forgot = false;
-    while (!o.isEmpty() && inflight.size() - o.size() < maxInflight) {
-      int packetId = o.poll();
-      Delivery d = inflight.get(packetId);
-      if (d == null) {
-        continue; // acknowledged before it was resent: the client had it
-      }
-      if (!resend(c, packetId, d, inflight.released(packetId), now)) {
-        inflight.remove(packetId);
-        forget(d);
-        forgot = true;
-      }
-    }
-    inflightSize = inflight.size();
-    if (forgot) {
-      core.persistence().commit();
-    }
-    c.flush();
-    if (o.isEmpty()) {
-      owed = null;
-      return false;
-    }
-    return true;
   }
 
   /** The session's wills, made by the first. On loop. */
@@ -1052,6 +971,8 @@ final class Session {
     }
   }
 
+  // ------------------------------------------------------------------ connection life, on loop
+
   /** Whether this session is kept in the store (persistent, with a store). On loop. */
   boolean storing() {
     return storing;
@@ -1069,8 +990,9 @@ final class Session {
 
   /**
    * The session ends ({@link SessionLifecycle#terminateBecause}): its in-flight window, inbound QoS 2
-   * packet ids, mailbox and queue are discarded, the stored references of its deliveries released. Returns the unacknowledged QoS 1/2
-   * deliveries of shared subscriptions among them, for other members of their groups. On loop.
+   * packet ids, mailbox and queue are discarded, the stored references of its deliveries released.
+   * Returns the unacknowledged QoS 1/2 deliveries of shared subscriptions among them, for other
+   * members of their groups. On loop.
    */
   List<Delivery> discardDeliveries() {
     List<Delivery> unacked = new ArrayList<>();

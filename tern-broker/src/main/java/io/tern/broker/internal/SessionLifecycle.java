@@ -59,7 +59,7 @@ final class SessionLifecycle {
       s.inStore = true;
     }
     p.commit(); // before the CONNACK leaves
-    s.resendInflight(c, p);
+    InflightResend.resendInflight(s, c, p);
     s.pump();
   }
 
