@@ -19,15 +19,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state of one client id that can outlive a connection: subscriptions, the outbound queue, the
- * in-flight window with its packet ids, and the inbound QoS 2 packet ids awaiting PUBREL.
+ * The state of one client id that can outlive a connection, and the flow of its deliveries: the
+ * hand-off from other threads (the mailbox and its counters), the outbound queue with its bounds
+ * and drop policy, the back-pressure it puts on its publishers, the sending, and the in-flight
+ * window with its packet ids and the acks. Its other jobs are parts, each made once per session
+ * (some on first use) and holding a reference to it:
+ * <ul>
+ *   <li>{@link SessionLifecycle}: attach, detach, the Session Expiry Interval and its timer, the end;
+ *   <li>{@link SessionSubscriptions}: its subscriptions (made by the first);
+ *   <li>{@link SessionWills}: its armed and delayed wills (made by the first);
+ *   <li>{@link InboundQos2}: the client's QoS 2 packet ids awaiting PUBREL (made by the first);
+ *   <li>{@link PausedPublishers}: the publishers paused for it, and the stall check (made by the
+ *       first pause);
+ *   <li>{@link InflightResend}: the window sent again to a new connection (an instance while some
+ *       of it is still owed);
+ *   <li>{@link SessionRestore}: its restore from the store when the broker starts (made for that
+ *       only).
+ * </ul>
+ * The fields and methods that are not private are what the parts share.
  *
  * <p><b>Threading.</b> A session belongs to one event loop at a time ({@link #loop}), the loop of
  * its current connection or of its last one. All fields below "loop-owned" are read and written on
- * that loop only. Other threads hand messages over through {@link #enqueue}, which puts them in a
- * lock-free multi-producer mailbox and schedules one drain task per batch. When a client reconnects
- * on another loop, {@link SessionRegistry} moves the session: the old loop detaches it and writes
- * the new loop into {@link #loop}; tasks that land on the old loop afterwards follow it.
+ * that loop only, and so are its parts (but what their Javadoc says any thread may call; a restore
+ * runs before the loop does). Other threads hand messages over through {@link #enqueue}, which
+ * puts them in a lock-free multi-producer mailbox and schedules one drain task per batch. When a
+ * client reconnects on another loop, {@link SessionRegistry} moves the session: the old loop
+ * detaches it and writes the new loop into {@link #loop}; tasks that land on the old loop
+ * afterwards follow it.
  */
 final class Session {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
