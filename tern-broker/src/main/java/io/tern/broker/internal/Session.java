@@ -175,7 +175,7 @@ final class Session {
   }
 
   /** The next entry of the mailbox, or null (also when there is none yet). On loop. */
-  private Object pollMailbox() {
+  Object pollMailbox() {
     Queue<Object> m = mailbox;
     return m == null ? null : m.poll();
   }
@@ -1006,51 +1006,8 @@ final class Session {
     return connection;
   }
 
-  /**
-   * The session ends ({@link SessionLifecycle#terminateBecause}): its in-flight window, inbound QoS 2
-   * packet ids, mailbox and queue are discarded, the stored references of its deliveries released.
-   * Returns the unacknowledged QoS 1/2 deliveries of shared subscriptions among them, for other
-   * members of their groups. On loop.
-   */
-  List<Delivery> discardDeliveries() {
-    List<Delivery> unacked = new ArrayList<>();
-    for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
-      Delivery d = it.delivery();
-      if (d.sharedFilter() != null && !it.released()) {
-        unacked.add(d);
-      }
-      releaseRef(d);
-    }
-    inflight.clear();
-    inflightSize = 0;
-    inboundQos2 = null;
-    Object o;
-    while ((o = pollMailbox()) != null) {
-      if (o instanceof Delivery d) {
-        queue.addLast(d);
-        queuedBytes += d.message().size();
-        reportedBytes += d.message().size(); // counted at the hand-off
-      } else {
-        @SuppressWarnings("unchecked")
-        List<Delivery> batch = (List<Delivery>) o;
-        for (Delivery d : batch) {
-          queue.addLast(d);
-          queuedBytes += d.message().size();
-          reportedBytes += d.message().size();
-        }
-      }
-    }
-    for (Delivery d : queue) {
-      if (d.sharedFilter() != null && d.qos() > 0) {
-        unacked.add(d);
-      }
-    }
-    discardQueued();
-    return unacked;
-  }
-
   /** A stored delivery dropped with its session: its session's records go with {@code removeSession}. */
-  private void releaseRef(Delivery d) {
+  void releaseRef(Delivery d) {
     if (d.stored()) {
       Persistence p = core.persistence();
       p.deref(d.message(), p.batch());
@@ -1058,7 +1015,7 @@ final class Session {
   }
 
   @SuppressWarnings("unchecked")
-  private void discardQueued() {
+  void discardQueued() {
     for (Delivery d : queue) {
       releaseRef(d);
     }

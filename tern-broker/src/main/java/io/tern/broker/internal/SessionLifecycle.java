@@ -1,5 +1,6 @@
 package io.tern.broker.internal;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -9,10 +10,12 @@ import java.util.concurrent.TimeUnit;
  * #attach}), left by it ({@link #detach}, or {@link #release} for a connection that never attached),
  * kept without one for its Session Expiry Interval (v5 section 3.1.2.11.2; v3 Clean Session 0 is
  * "never"), and ended ({@link #terminateBecause}): with its connection when not persistent, when
- * its expiry timer fires, or when a new session replaces it. Owns the Session Expiry Interval,
- * whether the session is persistent, when its client went away, and the expiry timer; what it
- * attaches, sends and discards is the session's (its connection, window, queue), and its wills and
- * subscriptions are their parts'. One per session, made with it; runs on the session's loop only.
+ * its expiry timer fires, or when a new session replaces it; its end discards the window, the
+ * mailbox and the queue, and hands the unacknowledged deliveries of shared subscriptions to other
+ * members. Owns the Session Expiry Interval, whether the session is persistent, when its client
+ * went away, and the expiry timer; what it attaches, sends and discards is the session's (its
+ * connection, window, queue), and its wills and subscriptions are their parts'. One per session,
+ * made with it; runs on the session's loop only.
  */
 final class SessionLifecycle {
   private final Session session;
@@ -172,7 +175,40 @@ final class SessionLifecycle {
     }
     s.subscriptions.unsubscribeAll();
     s.subscriptions = SessionSubscriptions.NONE;
-    List<Delivery> unacked = s.discardDeliveries();
+    List<Delivery> unacked = new ArrayList<>();
+    InflightWindow inflight = s.inflight;
+    for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
+      Delivery d = it.delivery();
+      if (d.sharedFilter() != null && !it.released()) {
+        unacked.add(d);
+      }
+      s.releaseRef(d);
+    }
+    inflight.clear();
+    s.inflightSize = 0;
+    s.inboundQos2 = null;
+    Object o;
+    while ((o = s.pollMailbox()) != null) {
+      if (o instanceof Delivery d) {
+        s.queue.addLast(d);
+        s.queuedBytes += d.message().size();
+        s.reportedBytes += d.message().size(); // counted at the hand-off
+      } else {
+        @SuppressWarnings("unchecked")
+        List<Delivery> batch = (List<Delivery>) o;
+        for (Delivery d : batch) {
+          s.queue.addLast(d);
+          s.queuedBytes += d.message().size();
+          s.reportedBytes += d.message().size();
+        }
+      }
+    }
+    for (Delivery d : s.queue) {
+      if (d.sharedFilter() != null && d.qos() > 0) {
+        unacked.add(d);
+      }
+    }
+    s.discardQueued();
     core.registry().removeIfSame(s.clientId, s);
     if (s.inStore) {
       core.persistence().batch().removeSession(s.clientId); // with its will, subscriptions, queue

@@ -98,7 +98,10 @@ final class SessionWills {
     }
   }
 
-  /** The session is attached to a new connection ({@link SessionLifecycle#attach}), its store writes in {@code p}. On loop. */
+  /**
+   * The session is attached to a new connection ({@link SessionLifecycle#attach}), its store
+   * writes in {@code p}. On loop.
+   */
   void clientBack(Persistence p) {
     if (delayedWill != null) { // the client is back before its Will Delay ran out (MQTT-3.1.3-9)
       delayedWill = null;
@@ -110,7 +113,10 @@ final class SessionWills {
     }
   }
 
-  /** The session ends ({@link SessionLifecycle#terminateBecause}): a will still waiting for its delay goes now. On loop. */
+  /**
+   * The session ends ({@link SessionLifecycle#terminateBecause}): a will still waiting for its
+   * delay goes now. On loop.
+   */
   void sessionEnded() {
     Session.cancel(willTimer);
     publishDelayedWill();
