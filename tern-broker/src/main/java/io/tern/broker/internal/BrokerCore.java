@@ -140,7 +140,7 @@ public final class BrokerCore {
         return;
       }
       Subscriber entry = Subscriber.of(s, filter, Math.min(qos, config.maxQos()), false, false, 0, 0);
-      s.subscribe(entry);
+      s.subscribing().subscribe(entry);
       persistence.commit();
       if (!entry.shared()) {
         sendRetained(s, entry);

@@ -282,7 +282,7 @@ final class ConnectHandshake {
     if (conn.state != State.CONNECTING || !conn.channel.isActive()) {
       // The client went away while its session was prepared: as if it had connected and dropped.
       conn.closer().publishWill();
-      s.release(conn.sessionExpiry);
+      s.lifecycle.release(conn.sessionExpiry);
       return;
     }
     conn.state = State.CONNECTED;
@@ -309,9 +309,9 @@ final class ConnectHandshake {
     connections.info("Client {} connected from {} on {} ({}, clean={}, keepAlive={}s, sessionPresent={})",
         conn.clientId, conn.remote(), conn.listener.name(), conn.version, conn.cleanStart, conn.keepAliveOf(),
         present && !conn.cleanStart);
-    s.attach(conn, conn.sessionExpiry, conn.clientReceiveMaximum);
+    s.lifecycle.attach(conn, conn.sessionExpiry, conn.clientReceiveMaximum);
     if (conn.will != null && s.storing()) { // in the store while the client is connected: a crash keeps it
-      s.armWill(conn, ConnectionCloser.willPublish(conn.will),
+      s.wills().armWill(conn, ConnectionCloser.willPublish(conn.will),
           conn.will.properties().getLong(Property.WILL_DELAY_INTERVAL, 0));
     }
     conn.writer.flush();

@@ -66,7 +66,7 @@ final class ConnectionCloser {
         }
         conn.sessionExpiry = Math.min(expiry, core.config().maxSessionExpiryInterval());
         conn.persistent = conn.sessionExpiry > 0;
-        conn.session.setExpiryInterval(conn.sessionExpiry);
+        conn.session.lifecycle.setExpiryInterval(conn.sessionExpiry);
       }
     }
     // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it to be sent.
@@ -220,7 +220,7 @@ final class ConnectionCloser {
     }
     if (previous == State.CONNECTED) {
       publishWill();
-      conn.session.detach(conn);
+      conn.session.lifecycle.detach(conn);
       connections.info("Client {} from {} disconnected: {}", conn.clientId, conn.remote(),
           conn.closeReason == null ? "connection lost" : conn.closeReason);
       Events ev = core.events();
@@ -252,7 +252,7 @@ final class ConnectionCloser {
     Session s = conn.session;
     // With a store, a persistent session outlives the broker, and its delayed will waits in the store.
     if (delay > 0 && conn.persistent && s != null && !s.terminated && (!shuttingDown || s.storing())) {
-      s.deferWill(p, delay);
+      s.wills().deferWill(p, delay);
       return;
     }
     core.willAfterHooks(

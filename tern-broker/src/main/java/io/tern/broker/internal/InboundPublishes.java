@@ -61,8 +61,8 @@ final class InboundPublishes {
         conn.violation(ReasonCodes.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription Identifier"); // MQTT-3.3.4-6
         return;
       }
-      if (p.qos() == 2 && !conn.session.awaitsRelease(p.packetId())
-          && conn.session.inboundQos2Count() >= core.config().receiveMaximum()) {
+      if (p.qos() == 2 && !conn.session.inboundQos2().awaitsRelease(p.packetId())
+          && conn.session.inboundQos2().count() >= core.config().receiveMaximum()) {
         // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
         conn.violation(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED,
             "more than " + core.config().receiveMaximum() + " QoS 2 PUBLISHes awaiting PUBREL");
@@ -111,7 +111,7 @@ final class InboundPublishes {
       if (p.qos() == 1) {
         writer.ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);
       } else if (p.qos() == 2) {
-        conn.session.receivedQos2(p.packetId());
+        conn.session.inboundQos2().received(p.packetId());
         writer.ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
       }
     } else { // refused
@@ -164,7 +164,7 @@ final class InboundPublishes {
       default: {
         // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
         int code = ReasonCodes.SUCCESS;
-        if (conn.session.receivedQos2(p.packetId()) && core.route(m, conn.matches(), conn.batcher()) == 0
+        if (conn.session.inboundQos2().received(p.packetId()) && core.route(m, conn.matches(), conn.batcher()) == 0
             && conn.version.isV5()) {
           code = ReasonCodes.NO_MATCHING_SUBSCRIBERS;
         }
@@ -240,7 +240,7 @@ final class InboundPublishes {
   }
 
   void onPubRel(PubRel r) {
-    boolean known = conn.session.releasedQos2(r.packetId());
+    boolean known = conn.session.inboundQos2().released(r.packetId());
     int code = known || !conn.version.isV5() ? ReasonCodes.SUCCESS : ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND;
     if (known) {
       writer.ack(PacketType.PUBCOMP, r.packetId(), code);

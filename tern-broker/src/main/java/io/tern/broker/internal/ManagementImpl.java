@@ -82,27 +82,27 @@ public final class ManagementImpl implements BrokerManagement {
     ClientInfo info = s.clientInfo;
     String username = info == null ? null : info.username();
     if (c == null) {
-      return new ClientSnapshot(s.clientId, false, username, null, null, null, 0, false, s.expiryInterval(), null,
-          instant(s.disconnectedAtMillis()), s.inflightCount(), s.queuedCount(), s.droppedCount(), 0, 0,
-          s.subscriptionCount(), core.isTraced(s.clientId));
+      return new ClientSnapshot(s.clientId, false, username, null, null, null, 0, false, s.lifecycle.expiryInterval(), null,
+          instant(s.lifecycle.disconnectedAtMillis()), s.inflightCount(), s.queuedCount(), s.droppedCount(), 0, 0,
+          s.subscriptions().size(), core.isTraced(s.clientId));
     }
     return new ClientSnapshot(s.clientId, true, c.username(), c.remoteAddressText(), c.listenerName(),
-        c.protocolVersion(), c.keepAlive(), c.cleanStart(), s.expiryInterval(), instant(c.connectedAtMillis()), null,
-        s.inflightCount(), s.queuedCount(), s.droppedCount(), c.bytesIn(), c.bytesOut(), s.subscriptionCount(),
+        c.protocolVersion(), c.keepAlive(), c.cleanStart(), s.lifecycle.expiryInterval(), instant(c.connectedAtMillis()), null,
+        s.inflightCount(), s.queuedCount(), s.droppedCount(), c.bytesIn(), c.bytesOut(), s.subscriptions().size(),
         c.traced());
   }
 
   private static SessionSnapshot session(Session s, boolean detailed) {
     boolean online = s.connection() != null;
-    long expiry = s.expiryInterval();
-    Instant expiresAt = online || expiry == Session.NEVER_EXPIRES || s.disconnectedAtMillis() == 0 ? null
-        : Instant.ofEpochMilli(s.disconnectedAtMillis() + expiry * 1000);
-    return new SessionSnapshot(s.clientId, online, s.subscriptionCount(), expiry, expiresAt, s.queuedCount(),
+    long expiry = s.lifecycle.expiryInterval();
+    Instant expiresAt = online || expiry == Session.NEVER_EXPIRES || s.lifecycle.disconnectedAtMillis() == 0 ? null
+        : Instant.ofEpochMilli(s.lifecycle.disconnectedAtMillis() + expiry * 1000);
+    return new SessionSnapshot(s.clientId, online, s.subscriptions().size(), expiry, expiresAt, s.queuedCount(),
         s.queuedBytes(), s.inflightCount(), s.droppedCount());
   }
 
   private static List<SubscriptionSnapshot> subscriptions(Session s) {
-    List<Subscriber> subs = s.subscriptionList();
+    List<Subscriber> subs = s.subscriptions().values();
     List<SubscriptionSnapshot> out = new ArrayList<>(subs.size());
     for (Subscriber sub : subs) {
       out.add(new SubscriptionSnapshot(s.clientId, sub.filter(), sub.topicFilter(), sub.shareName(), sub.qos(),
@@ -134,10 +134,10 @@ public final class ManagementImpl implements BrokerManagement {
     return onLoop(clientId, s -> {
       MqttConnection c = s.connection();
       if (c == null) {
-        s.terminate();
+        s.lifecycle.terminate();
       } else {
         // The session ends with its connection: as if the client had set its expiry to 0.
-        s.setExpiryInterval(0);
+        s.lifecycle.setExpiryInterval(0);
         c.adminDisconnect();
       }
       return true;
@@ -157,7 +157,7 @@ public final class ManagementImpl implements BrokerManagement {
     int granted = Math.min(qos, core.config().maxQos());
     return onLoop(clientId, s -> {
       Subscriber sub = Subscriber.of(s, filter, granted, noLocal, retainAsPublished, retainHandling, 0);
-      boolean isNew = s.subscribe(sub);
+      boolean isNew = s.subscribing().subscribe(sub);
       core.persistence().commit();
       if (!sub.shared() && (retainHandling == 0 || (retainHandling == 1 && isNew))) {
         core.sendRetained(s, sub);
@@ -176,7 +176,7 @@ public final class ManagementImpl implements BrokerManagement {
   @Override
   public Unsubscribed unsubscribe(String clientId, String filter) {
     return onLoop(clientId, s -> {
-      boolean removed = s.unsubscribe(filter);
+      boolean removed = s.subscriptions().unsubscribe(filter);
       core.persistence().commit();
       return removed ? Unsubscribed.DONE : Unsubscribed.NO_SUCH_SUBSCRIPTION;
     }).orElse(Unsubscribed.NO_SUCH_SESSION);

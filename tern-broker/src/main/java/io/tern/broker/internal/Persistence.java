@@ -241,11 +241,11 @@ final class Persistence {
         continue;
       }
       Session session = new Session(s.clientId(), core, loops.next(), true, null);
-      queued += session.restore(s, messages, b, now, nowMillis);
+      queued += new SessionRestore(session).restore(s, messages, b, now, nowMillis);
       core.registry().restore(session);
       restored++;
       // The session's own expiry timer, from the time its client went away (as after a detach).
-      session.loop.execute(session::scheduleExpiry);
+      session.loop.execute(session.lifecycle::scheduleExpiry);
     }
     int retained = 0;
     for (Map.Entry<String, Long> e : state.retained().entrySet()) {
@@ -267,7 +267,7 @@ final class Persistence {
         // connection (a crash); it went away now, as far as anyone can tell.
         long delay = Math.max(0, w.armed() ? wentAwayAt + w.armedDelaySeconds() * 1000 - nowMillis
             : w.publishAtMillis() - nowMillis);
-        session.loop.execute(() -> session.scheduleWill(w.will(), delay));
+        session.loop.execute(() -> session.wills().scheduleWill(w.will(), delay));
       } else {
         // Its session ended while the broker was down: the will goes now (v5 section 3.1.3.2.2).
         b.removeWill(e.getKey());

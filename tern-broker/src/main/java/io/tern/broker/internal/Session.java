@@ -4,20 +4,14 @@ import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import io.tern.broker.DropPolicy;
 import io.tern.broker.store.StoreBatch;
-import io.tern.broker.store.StoredQueued;
-import io.tern.broker.store.StoredSession;
-import io.tern.broker.store.StoredSubscription;
-import io.tern.broker.store.StoredWill;
 import io.tern.codec.PacketType;
 import io.tern.codec.ReasonCodes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,15 +19,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state of one client id that can outlive a connection: subscriptions, the outbound queue, the
- * in-flight window with its packet ids, and the inbound QoS 2 packet ids awaiting PUBREL.
+ * The state of one client id that can outlive a connection, and the flow of its deliveries: the
+ * hand-off from other threads (the mailbox and its counters), the outbound queue with its bounds
+ * and drop policy, the back-pressure it puts on its publishers, the sending, and the in-flight
+ * window with its packet ids and the acks. Its other jobs are parts, each made once per session
+ * (some on first use) and holding a reference to it:
+ * <ul>
+ *   <li>{@link SessionLifecycle}: attach, detach, the Session Expiry Interval and its timer, the end;
+ *   <li>{@link SessionSubscriptions}: its subscriptions (made by the first);
+ *   <li>{@link SessionWills}: its armed and delayed wills (made by the first);
+ *   <li>{@link InboundQos2}: the client's QoS 2 packet ids awaiting PUBREL (made by the first);
+ *   <li>{@link PausedPublishers}: the publishers paused for it, and the stall check (made by the
+ *       first pause);
+ *   <li>{@link InflightResend}: the window sent again to a new connection (an instance while some
+ *       of it is still owed);
+ *   <li>{@link SessionRestore}: its restore from the store when the broker starts (made for that
+ *       only).
+ * </ul>
+ * The fields and methods that are not private are what the parts share.
  *
  * <p><b>Threading.</b> A session belongs to one event loop at a time ({@link #loop}), the loop of
  * its current connection or of its last one. All fields below "loop-owned" are read and written on
- * that loop only. Other threads hand messages over through {@link #enqueue}, which puts them in a
- * lock-free multi-producer mailbox and schedules one drain task per batch. When a client reconnects
- * on another loop, {@link SessionRegistry} moves the session: the old loop detaches it and writes
- * the new loop into {@link #loop}; tasks that land on the old loop afterwards follow it.
+ * that loop only, and so are its parts (but what their Javadoc says any thread may call; a restore
+ * runs before the loop does). Other threads hand messages over through {@link #enqueue}, which
+ * puts them in a lock-free multi-producer mailbox and schedules one drain task per batch. When a
+ * client reconnects on another loop, {@link SessionRegistry} moves the session: the old loop
+ * detaches it and writes the new loop into {@link #loop}; tasks that land on the old loop
+ * afterwards follow it.
  */
 final class Session {
   private static final Logger log = LoggerFactory.getLogger(Session.class);
@@ -41,7 +53,7 @@ final class Session {
   static final long NEVER_EXPIRES = 0xFFFF_FFFFL;
 
   final String clientId;
-  private final BrokerCore core;
+  final BrokerCore core;
   volatile EventLoop loop;
   /** Set once the session is discarded; a resume that finds it set starts a new session. */
   volatile boolean terminated;
@@ -53,14 +65,14 @@ final class Session {
   volatile Object claimant;
   /** Who the client is, for the authorizer's RECEIVE checks: set when a connection attaches. */
   volatile io.tern.broker.auth.ClientInfo clientInfo;
-  private volatile boolean online;
+  volatile boolean online;
   /**
    * Whether new deliveries to this session are stored (a persistent session, with a store). Read
    * by publishers on other loops when they route to it.
    */
-  private volatile boolean storing;
+  volatile boolean storing;
   /** The session's last store sequence number, taken by the publishers that route to it ({@link #STORE_SEQ}). */
-  private volatile long storeSeq;
+  volatile long storeSeq;
 
   // ---- cross-thread hand-off
   /**
@@ -85,18 +97,15 @@ final class Session {
    * #queue}): above {@link #BACKLOG_HIGH} the publishers feeding it stop reading until it drains
    * below {@link #BACKLOG_LOW}.
    */
-  private volatile int backlog;
+  volatile int backlog;
   /**
    * Retained messages for a new subscription in the mailbox plus the queue (not in {@link
    * #pending}): at most the retained store's size plus {@code max_queued_messages}, so that a
    * client repeating a wide SUBSCRIBE cannot make the broker hold copies of the store without end.
    */
   private volatile int retainedPending;
-  /**
-   * Rarely used (only under loop overload), so a plain lock-free linked queue: a JCTools queue is a
-   * padded ~600-byte object, too much to keep per idle connection.
-   */
-  private volatile Queue<Runnable> pausedPublishers; // created by the first pause
+  /** The publishers paused for this session ({@link PausedPublishers}): created by the first pause, on any thread. */
+  private volatile PausedPublishers pausedPublishers; // created by the first pause
   /**
    * When this session's client last took a message from the queue, or the loop last found the
    * queue empty ({@link System#nanoTime}): the client has taken everything it was given up to then.
@@ -105,10 +114,11 @@ final class Session {
    */
   @SuppressWarnings("unused") // through PROGRESS
   private long progressNanos;
-  /** Whether a {@link #stallCheck} is scheduled (at most one). */
-  private volatile boolean stallCheckScheduled;
-  /** The connection whose will is in the store as armed ({@link #armWill}), or null. */
-  private volatile MqttConnection willArmedBy;
+  /**
+   * The session's wills ({@link SessionWills}): made by the first, on the loop ({@link #wills()});
+   * most sessions never have one. Volatile: {@link #disarmWill} reads it on any thread.
+   */
+  volatile SessionWills wills;
   static final int BACKLOG_HIGH = 16 * 1024;
   static final int BACKLOG_LOW = BACKLOG_HIGH / 4;
   // The counters are plain volatile fields updated through VarHandles rather than Atomic* objects:
@@ -122,8 +132,6 @@ final class Session {
   private static final java.lang.invoke.VarHandle MAILBOX;
   private static final java.lang.invoke.VarHandle PAUSED;
   private static final java.lang.invoke.VarHandle PROGRESS;
-  private static final java.lang.invoke.VarHandle STALL_CHECK;
-  private static final java.lang.invoke.VarHandle WILL_ARMED_BY;
 
   static {
     try {
@@ -135,20 +143,18 @@ final class Session {
       STORE_SEQ = l.findVarHandle(Session.class, "storeSeq", long.class);
       DRAIN_SCHEDULED = l.findVarHandle(Session.class, "drainScheduled", boolean.class);
       MAILBOX = l.findVarHandle(Session.class, "mailbox", Queue.class);
-      PAUSED = l.findVarHandle(Session.class, "pausedPublishers", Queue.class);
+      PAUSED = l.findVarHandle(Session.class, "pausedPublishers", PausedPublishers.class);
       PROGRESS = l.findVarHandle(Session.class, "progressNanos", long.class);
-      STALL_CHECK = l.findVarHandle(Session.class, "stallCheckScheduled", boolean.class);
-      WILL_ARMED_BY = l.findVarHandle(Session.class, "willArmedBy", MqttConnection.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  private int addPending(int n) {
+  int addPending(int n) {
     return (int) PENDING.getAndAdd(this, n) + n;
   }
 
-  private int addRetainedPending(int n) {
+  int addRetainedPending(int n) {
     return (int) RETAINED_PENDING.getAndAdd(this, n) + n;
   }
 
@@ -169,7 +175,7 @@ final class Session {
   }
 
   /** The next entry of the mailbox, or null (also when there is none yet). On loop. */
-  private Object pollMailbox() {
+  Object pollMailbox() {
     Queue<Object> m = mailbox;
     return m == null ? null : m.poll();
   }
@@ -179,39 +185,37 @@ final class Session {
    * queue is below its bounds (it grows). Read by publishers while the broker is over its outbound
    * high water mark ({@link OutboundMemory}): they pause until it is false again.
    */
-  private volatile boolean lagging;
+  volatile boolean lagging;
 
   // ---- loop-owned
+  /** Attach, detach, expiry and end: made with the session. */
+  final SessionLifecycle lifecycle;
   /**
-   * Packet ids in the window that {@link #attach} did not resend yet, in send order: more than the
-   * new connection's Receive Maximum were unacknowledged. Null when none (nearly always).
+   * Packet ids in the window that the attach did not resend yet ({@link InflightResend}), in send
+   * order: more than the new connection's Receive Maximum were unacknowledged. Null when none
+   * (nearly always).
    */
-  private ArrayDeque<Integer> owed;
-  private boolean persistent;
+  InflightResend owed;
   /** Whether the store holds records of this session, to be removed when it ends. */
-  private boolean inStore;
-  /** When the client last went away (ms since the epoch): the start of the session's expiry. */
-  private long disconnectedAtMillis;
-  private MqttConnection connection;
+  boolean inStore;
+  MqttConnection connection;
   /** By filter: the shared empty table until the first SUBSCRIBE (24 bytes less per idle session). */
-  private SubscriptionTable subscriptions = NO_SUBSCRIPTIONS;
-  /** Shared by every session without subscriptions (never added to: see {@link #keep}). */
-  private static final SubscriptionTable NO_SUBSCRIPTIONS = new SubscriptionTable();
-  private final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
+  SessionSubscriptions subscriptions = SessionSubscriptions.NONE;
+  final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
-  private long queuedBytes;
+  long queuedBytes;
   /**
    * Retained messages sent for a new subscription that are in the queue (on loop). They are not in
    * {@link #pending}, so {@code max_queued_messages} bounds the other deliveries only (see {@link
    * Delivery#retainedOnSubscribe}).
    */
-  private int retainedInQueue;
+  int retainedInQueue;
   /**
    * The part of {@link #queuedBytes} already in the broker's total ({@link OutboundMemory}), which
    * counts a message from its hand-off (so a loop that is behind is counted too): what the drain
    * takes from the mailbox is already in it.
    */
-  private long reportedBytes;
+  long reportedBytes;
   /** Set when messages were dropped over {@code maxQueuedBytes}; cleared when the queue is empty. */
   private boolean bytesFull;
   /** {@link #dropped} as last seen, and when a burst of drops began (-1: none since the queue was empty). */
@@ -223,27 +227,18 @@ final class Session {
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
   private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** By packet id in send order: a LinkedHashMap from the first QoS 1/2 delivery on, the shared empty map until then. */
-  private InflightWindow inflight = NO_INFLIGHT;
+  InflightWindow inflight = NO_INFLIGHT;
   /** Shared by every session that has not sent a QoS 1/2 message yet (never added to: see the puts). */
-  private static final InflightWindow NO_INFLIGHT = new InflightWindow();
+  static final InflightWindow NO_INFLIGHT = new InflightWindow();
   /** Inbound QoS 2 packet ids awaiting PUBREL; created by the first one (most clients never send QoS 2). */
-  private Set<Integer> inboundQos2;
+  InboundQos2 inboundQos2;
   private int nextPacketId = 1;
   /** Counts deliveries up to the next latency sample. */
   private int sampleCounter;
   /** {@code inflight.size()}, readable from other threads for {@link #load()}. */
-  private volatile int inflightSize;
+  volatile int inflightSize;
   private boolean windowOpened;
-  private int maxInflight;
-  /**
-   * Seconds the session outlives its connection; 0: it ends with it, {@link #NEVER_EXPIRES}: never
-   * (the value stored with the session: {@link StoredSession#NEVER} is the same).
-   */
-  private long expiryInterval;
-  private ScheduledFuture<?> expiryTimer;
-  /** A will whose Will Delay Interval runs (v5 section 3.1.3.2.2): sent when it ends or the session does. */
-  private io.tern.codec.Publish delayedWill;
-  private ScheduledFuture<?> willTimer;
+  int maxInflight;
 
   /** For a rule's session: where its deliveries go instead of a client (null for a client's session). */
   final Rules.RuleSink rule;
@@ -260,9 +255,8 @@ final class Session {
     this.claimant = claimant;
     this.core = core;
     this.loop = loop;
-    this.persistent = persistent;
     this.maxInflight = core.config().maxInflight();
-    this.expiryInterval = persistent ? NEVER_EXPIRES : 0;
+    this.lifecycle = new SessionLifecycle(this, persistent);
   }
 
   /** The session behind a rule: never in the registry, never attached; deliveries go to {@code sink}. */
@@ -492,83 +486,29 @@ final class Session {
     progress(System.nanoTime());
   }
 
-  private void progress(long now) {
+  void progress(long now) {
     PROGRESS.setOpaque(this, now);
   }
 
-  /**
-   * While a publisher is paused for this session over the high water mark: checks on the loop, once
-   * the stall timeout has passed since the client last took a message, whether it has become
-   * stalled. Only queue changes look again otherwise, and a stalled session has none. Any thread.
-   */
-  private void scheduleStallCheck() {
-    if (!stallCheckScheduled && STALL_CHECK.compareAndSet(this, false, true)) {
-      long wait = (long) PROGRESS.getOpaque(this) + core.memory().stallNanos() - System.nanoTime();
-      try {
-        loop.schedule(this::stallCheck, Math.max(wait, 0) + 1_000_000, TimeUnit.NANOSECONDS);
-      } catch (RejectedExecutionException e) {
-        stallCheckScheduled = false; // the broker is stopping
-      }
-    }
-  }
-
-  private void stallCheck() {
-    stallCheckScheduled = false;
-    Queue<Runnable> q = pausedPublishers;
-    if (q == null || q.isEmpty() || terminated) {
-      return;
-    }
-    afterQueueChange(); // stalled: it no longer lags, and the publishers paused for it go on
-    if (!q.isEmpty() && core.memory().over()) {
-      scheduleStallCheck();
-    }
+  /** When the client last took a message ({@link #progressNanos}). Any thread. */
+  long progressNanos() {
+    return (long) PROGRESS.getOpaque(this);
   }
 
   /**
    * Called by a publisher that {@link #enqueueAll} told to wait: it is resumed once this session has
    * caught up (its loop, and while the broker is over its high water mark, its client). Checks again
-   * after registering, so a drain that finished meanwhile is not missed.
+   * after registering, so a drain that finished meanwhile is not missed ({@link PausedPublishers#add}).
    */
   void resumeWhenCaughtUp(Runnable resume) {
-    Queue<Runnable> q = pausedPublishers;
+    PausedPublishers q = pausedPublishers;
     if (q == null) {
-      q = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      q = new PausedPublishers(this);
       if (!PAUSED.compareAndSet(this, null, q)) {
         q = pausedPublishers;
       }
     }
-    q.offer(resume);
-    if (caughtUp(lagging)) {
-      resumePaused();
-    } else if (core.memory().over()) {
-      scheduleStallCheck();
-    }
-  }
-
-  /**
-   * Whether a publisher paused for this session may go on. While the broker is over its high water
-   * mark, only once this loop has drained every hand-off and the client is not lagging: the same
-   * test that paused it ({@link #handOver}). Resuming at a backlog of a few messages instead let a
-   * publisher whose reads outran a busy session loop go on reading, batch after batch, before that
-   * loop had queued (and so counted as lagging) what it had been given: the way MemoryBoundsTest
-   * saw 8 and 24 MiB held against a 4 MiB mark, in two full test runs on a loaded 2-core machine.
-   */
-  private boolean caughtUp(boolean lags) {
-    if (core.memory().over()) {
-      return backlog == 0 && !lags;
-    }
-    return backlog <= BACKLOG_LOW;
-  }
-
-  private void resumePaused() {
-    Queue<Runnable> q = pausedPublishers;
-    if (q == null) {
-      return;
-    }
-    Runnable r;
-    while ((r = q.poll()) != null) {
-      r.run();
-    }
+    q.add(resume);
   }
 
   private boolean accepts(Delivery d) {
@@ -615,7 +555,7 @@ final class Session {
     }
   }
 
-  private void drop(int n) {
+  void drop(int n) {
     DROPPED.getAndAdd(this, (long) n);
     core.stats().messagesDropped.add(n);
   }
@@ -765,7 +705,7 @@ final class Session {
    * when a burst of drops begins and one when it ends (the queue emptied, 10 s or more after it
    * began), not one per message.
    */
-  private void afterQueueChange() {
+  void afterQueueChange() {
     int size = queue.size();
     long d = dropped;
     if (d != droppedSeen) {
@@ -794,9 +734,9 @@ final class Session {
     if (lags != lagging) {
       lagging = lags; // before looking at pausedPublishers: see resumeWhenCaughtUp
     }
-    Queue<Runnable> paused = pausedPublishers;
-    if (paused != null && !paused.isEmpty() && caughtUp(lags)) {
-      resumePaused();
+    PausedPublishers paused = pausedPublishers;
+    if (paused != null && !paused.isEmpty() && paused.caughtUp(lags)) {
+      paused.resumeAll();
     }
     long change = queuedBytes - reportedBytes;
     if (change != 0) {
@@ -806,7 +746,7 @@ final class Session {
   }
 
   /** A stored delivery leaves the session (acked, dropped): its reference goes, and with the last one the message. */
-  private void forget(Delivery d) {
+  void forget(Delivery d) {
     if (d.stored()) {
       Persistence p = core.persistence();
       StoreBatch b = p.batch();
@@ -821,7 +761,7 @@ final class Session {
   }
 
   /** Accounts for a delivery that left the queue (sent or dropped). */
-  private void leftQueue(Delivery d) {
+  void leftQueue(Delivery d) {
     if (d.onSubscribe()) {
       retainedInQueue--;
       addRetainedPending(-1);
@@ -835,7 +775,7 @@ final class Session {
    * max_queued_messages}, removed: the queue's bound does not drop the retained messages of a new
    * subscription. On loop; callers know the queue holds such a delivery.
    */
-  private Delivery pollBounded(boolean newest) {
+  Delivery pollBounded(boolean newest) {
     Iterator<Delivery> it = newest ? queue.descendingIterator() : queue.iterator();
     while (true) {
       Delivery d = it.next();
@@ -846,7 +786,7 @@ final class Session {
     }
   }
 
-  private void dropQueuedQos0() {
+  void dropQueuedQos0() {
     Iterator<Delivery> it = queue.iterator();
     while (it.hasNext()) {
       Delivery d = it.next();
@@ -872,7 +812,7 @@ final class Session {
     if (c == null) {
       return;
     }
-    if (owed != null && resendOwed(c, now)) {
+    if (owed != null && owed.resendOwed(c, now)) {
       return;
     }
     boolean wrote = false;
@@ -929,7 +869,7 @@ final class Session {
     }
   }
 
-  private int nextPacketId() {
+  int nextPacketId() {
     // The window is at most 65535, so a free id exists; ids in flight are skipped (MQTT-2.2.1-3).
     while (true) {
       int id = nextPacketId;
@@ -999,426 +939,75 @@ final class Session {
     }
   }
 
-  /** Inbound QoS 2: true while this packet id awaits its PUBREL. */
-  boolean awaitsRelease(int packetId) {
-    return inboundQos2 != null && inboundQos2.contains(packetId);
-  }
+  // ------------------------------------------------------------------ parts made on first use, on loop
 
-  /** Inbound QoS 2: true when this packet id is new, false for a resend before PUBREL. */
-  boolean receivedQos2(int packetId) {
+  /**
+   * The packet ids of the client's QoS 2 PUBLISHes awaiting PUBREL: made by the first QoS 2 PUBLISH
+   * or PUBREL. On loop.
+   */
+  InboundQos2 inboundQos2() {
     if (inboundQos2 == null) {
-      inboundQos2 = new HashSet<>();
+      inboundQos2 = new InboundQos2(this, new HashSet<>());
     }
-    boolean added = inboundQos2.add(packetId);
-    if (added && storing) {
-      core.persistence().batch().putInboundQos2(clientId, packetId);
-    }
-    return added;
-  }
-
-  /** Inbound PUBREL: forgets the packet id; true when it was known. */
-  boolean releasedQos2(int packetId) {
-    boolean removed = inboundQos2 != null && inboundQos2.remove(packetId);
-    if (removed && inStore) {
-      core.persistence().batch().removeInboundQos2(clientId, packetId);
-    }
-    return removed;
-  }
-
-  int inboundQos2Count() {
-    return inboundQos2 == null ? 0 : inboundQos2.size();
-  }
-
-  // ------------------------------------------------------------------ subscriptions, on loop
-
-  /** Adds or replaces a subscription; true when it is new for this session. */
-  boolean subscribe(Subscriber s) {
-    keep(s);
-    return core.subscriptions().subscribe(s);
+    return inboundQos2;
   }
 
   /**
-   * {@link #subscribe} for each of a SUBSCRIBE packet's accepted filters, in order, with one
-   * taking of the trie's lock; returns, for each, whether it is new.
+   * The session's subscriptions: the shared empty {@link SessionSubscriptions#NONE} until the first
+   * is added (through {@link #subscribing()}). To read, or unsubscribe. On loop.
    */
-  boolean[] subscribeAll(List<Subscriber> subs) {
-    for (Subscriber s : subs) {
-      keep(s);
-    }
-    boolean[] isNew = new boolean[subs.size()];
-    core.subscriptions().subscribeAll(subs, isNew);
-    return isNew;
+  SessionSubscriptions subscriptions() {
+    return subscriptions;
   }
 
-  /** The session's own record of a subscription, and the store's. */
-  private void keep(Subscriber s) {
-    if (subscriptions == NO_SUBSCRIPTIONS) {
-      subscriptions = new SubscriptionTable();
+  /** The session's subscriptions, to add to: made by the first SUBSCRIBE. On loop. */
+  SessionSubscriptions subscribing() {
+    if (subscriptions == SessionSubscriptions.NONE) {
+      subscriptions = new SessionSubscriptions(this);
     }
-    subscriptions.put(s);
-    if (storing) {
-      core.persistence().batch().putSubscription(clientId, new StoredSubscription(
-          s.filter(), s.qos(), s.noLocal(), s.retainAsPublished(), s.retainHandling(), s.subscriptionId()));
-    }
+    return subscriptions;
   }
 
-  boolean unsubscribe(String filter) {
-    if (subscriptions.remove(filter) == null) {
-      return false;
+  /** The session's wills, made by the first. On loop. */
+  SessionWills wills() {
+    SessionWills w = wills;
+    if (w == null) {
+      w = new SessionWills(this);
+      wills = w;
     }
-    if (inStore) {
-      core.persistence().batch().removeSubscription(clientId, filter);
+    return w;
+  }
+
+  /**
+   * The connection's will is being published, deferred or discarded: its armed record goes (see
+   * {@link SessionWills#disarmWill}); none was armed if the session never had a will. Any thread.
+   */
+  void disarmWill(MqttConnection c) {
+    SessionWills w = wills;
+    if (w != null) {
+      w.disarmWill(c);
     }
-    core.subscriptions().unsubscribe(this, filter);
-    return true;
-  }
-
-  boolean hasSubscription(String filter) {
-    return subscriptions.contains(filter);
-  }
-
-  int subscriptionCount() {
-    return subscriptions.size();
-  }
-
-  /** The length of the session's topic filters together, in characters. On loop. */
-  long subscriptionFilterChars() {
-    return subscriptions.filterChars();
   }
 
   // ------------------------------------------------------------------ connection life, on loop
-
-  /**
-   * Binds the session to a new connection: unacknowledged messages are sent again first, in order,
-   * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue.
-   */
-  void attach(MqttConnection c, long expiryIntervalNow, int clientReceiveMaximum) {
-    this.connection = c;
-    setExpiryInterval(expiryIntervalNow);
-    // v5 section 3.3.4: the client's Receive Maximum caps the window (MQTT-3.3.4-9).
-    this.maxInflight = Math.min(core.config().maxInflight(), clientReceiveMaximum);
-    this.online = true;
-    progress(System.nanoTime()); // a new connection has its own stall timeout
-    cancel(expiryTimer);
-    expiryTimer = null;
-    Persistence p = core.persistence();
-    if (delayedWill != null) { // the client is back before its Will Delay ran out (MQTT-3.1.3-9)
-      delayedWill = null;
-      cancel(willTimer);
-      willTimer = null;
-      if (inStore) {
-        p.batch().removeWill(clientId);
-      }
-    }
-    storing = persistent && p.enabled();
-    if (storing) {
-      p.batch().putSession(clientId, expiryInterval, 0);
-      inStore = true;
-    }
-    p.commit(); // before the CONNACK leaves
-    owed = null;
-    if (!inflight.isEmpty()) {
-      long now = System.nanoTime();
-      // No more than the new connection's window at once (MQTT-4.9.0-2: the client may have lowered
-      // its Receive Maximum); the rest are owed, resent in order as acks open the window.
-      int budget = maxInflight;
-      for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
-        if (budget == 0) {
-          if (owed == null) {
-            owed = new ArrayDeque<>();
-          }
-          owed.add(it.packetId());
-          continue;
-        }
-        Delivery d = it.delivery();
-        if (resend(c, it.packetId(), d, it.released(), now)) {
-          budget--;
-        } else {
-          it.remove(); // too large for this connection's client: dropped as if sent (MQTT-3.1.2-25)
-          forget(d);
-        }
-      }
-      inflightSize = inflight.size();
-      p.commit();
-      c.flush();
-    }
-    pump();
-  }
-
-  /**
-   * Sends again, on a new connection, a message its client had not acknowledged: PUBREL for a
-   * released QoS 2 one, else the PUBLISH with DUP and its packet id (MQTT-4.4.0-1). False when the
-   * PUBLISH cannot go to this client (too large, or expired): the caller drops it.
-   */
-  private boolean resend(MqttConnection c, int packetId, Delivery d, boolean released, long now) {
-    if (released) {
-      c.writeAck(PacketType.PUBREL, packetId, ReasonCodes.SUCCESS);
-      return true;
-    }
-    io.tern.codec.Publish out = c.outgoing(d, now, true);
-    if (out == null) {
-      return false;
-    }
-    c.writePublish(out, d, true, packetId);
-    return true;
-  }
-
-  /**
-   * Resends what {@link #attach} owes while the window has room: the in-flight messages the
-   * connection has been sent count against it, not those it is owed. Returns whether something is
-   * still owed (then nothing new is sent: the order of the window goes first).
-   */
-  private boolean resendOwed(MqttConnection c, long now) {
-    ArrayDeque<Integer> o = owed;
-    boolean forgot = false;
-    while (!o.isEmpty() && inflight.size() - o.size() < maxInflight) {
-      int packetId = o.poll();
-      Delivery d = inflight.get(packetId);
-      if (d == null) {
-        continue; // acknowledged before it was resent: the client had it
-      }
-      if (!resend(c, packetId, d, inflight.released(packetId), now)) {
-        inflight.remove(packetId);
-        forget(d);
-        forgot = true;
-      }
-    }
-    inflightSize = inflight.size();
-    if (forgot) {
-      core.persistence().commit();
-    }
-    c.flush();
-    if (o.isEmpty()) {
-      owed = null;
-      return false;
-    }
-    return true;
-  }
-
-  /** The Session Expiry Interval from now on (CONNECT, or a v5 DISCONNECT changing it). On loop. */
-  void setExpiryInterval(long seconds) {
-    this.expiryInterval = seconds;
-    this.persistent = seconds > 0;
-  }
-
-  long expiryInterval() {
-    return expiryInterval;
-  }
-
-  /**
-   * The client's connection ended with a will that has a Will Delay Interval: it is published when
-   * the delay ends or when the session does, whichever comes first, and not at all if the client
-   * connects to this session again before (v5 section 3.1.3.2.2). On loop.
-   */
-  void deferWill(io.tern.codec.Publish will, long delaySeconds) {
-    if (storing) { // kept with the session: a restart within the delay still publishes it
-      core.persistence().batch().putWill(clientId,
-          new StoredWill(will, System.currentTimeMillis() + delaySeconds * 1000));
-      core.persistence().commit();
-    }
-    scheduleWill(will, delaySeconds * 1000);
-  }
-
-  /**
-   * The connection of this persistent session has a will: it is kept in the store while the client
-   * is connected ({@link StoredWill#armed}), so that a crash of the broker does not lose it. Called
-   * once the session is attached, on loop.
-   */
-  void armWill(MqttConnection c, io.tern.codec.Publish will, long delaySeconds) {
-    if (!storing) {
-      return;
-    }
-    willArmedBy = c;
-    core.persistence().batch().putWill(clientId, StoredWill.armed(will, delaySeconds));
-    core.persistence().commit();
-  }
-
-  /**
-   * The connection's will is being published, deferred or discarded: its armed record goes (not
-   * one a newer connection of the session armed since). Any thread.
-   */
-  void disarmWill(MqttConnection c) {
-    if (WILL_ARMED_BY.compareAndSet(this, c, null) && inStore) {
-      core.persistence().batch().removeWill(clientId);
-      core.persistence().commit();
-    }
-  }
-
-  /** A delayed will read back from the store, due in {@code delayMillis}. On loop. */
-  void scheduleWill(io.tern.codec.Publish will, long delayMillis) {
-    delayedWill = will;
-    cancel(willTimer);
-    willTimer = loop.schedule(() -> runOnLoop(this::publishDelayedWill), delayMillis, TimeUnit.MILLISECONDS);
-  }
-
-  private void publishDelayedWill() {
-    io.tern.codec.Publish w = delayedWill;
-    delayedWill = null;
-    willTimer = null;
-    if (w != null) {
-      if (inStore) {
-        core.persistence().batch().removeWill(clientId); // written with the will's deliveries
-      }
-      core.publishWill(w, clientId);
-    }
-  }
 
   /** Whether this session is kept in the store (persistent, with a store). On loop. */
   boolean storing() {
     return storing;
   }
 
-  private static void cancel(ScheduledFuture<?> f) {
+  static void cancel(ScheduledFuture<?> f) {
     if (f != null) {
       f.cancel(false);
     }
-  }
-
-  /** The connection ended. A non-persistent session ends with it. */
-  void detach(MqttConnection c) {
-    if (connection != c) {
-      return;
-    }
-    connection = null;
-    online = false;
-    disconnectedAtMillis = System.currentTimeMillis();
-    if (!persistent) {
-      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
-      return;
-    }
-    if (!core.config().queueQos0WhenOffline()) {
-      dropQueuedQos0();
-      afterQueueChange();
-    }
-    if (storing) {
-      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
-      core.persistence().commit();
-    }
-    scheduleExpiry();
-  }
-
-  long disconnectedAtMillis() {
-    return disconnectedAtMillis;
-  }
-
-  /**
-   * A persistent session without a connection ends once its Session Expiry Interval has passed
-   * since its client went away ({@link #disconnectedAtMillis}: now after a detach, the stored time
-   * for a session read back from the store); with a store, its records go with it ({@link
-   * #terminate}). On loop; the next attach cancels it.
-   */
-  void scheduleExpiry() {
-    cancel(expiryTimer);
-    expiryTimer = null;
-    if (expiryInterval == NEVER_EXPIRES) {
-      return;
-    }
-    long since = disconnectedAtMillis;
-    long delay = Math.max(0, since + expiryInterval * 1000 - System.currentTimeMillis());
-    expiryTimer = loop.schedule(() -> expireIfOfflineSince(since), delay, TimeUnit.MILLISECONDS);
-  }
-
-  /** A connection that never attached went away: a non-persistent session ends here. */
-  void release(long expiryIntervalNow) {
-    setExpiryInterval(expiryIntervalNow);
-    if (connection != null) {
-      return;
-    }
-    if (!persistent) {
-      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
-      return;
-    }
-    disconnectedAtMillis = System.currentTimeMillis();
-    if (storing) {
-      core.persistence().batch().putSession(clientId, expiryInterval, disconnectedAtMillis);
-      core.persistence().commit();
-    }
-    scheduleExpiry();
-  }
-
-  /** Ends the session if its client has stayed away since {@code sinceMillis} (its expiry timer). */
-  void expireIfOfflineSince(long sinceMillis) {
-    runOnLoop(() -> {
-      if (!terminated && connection == null && disconnectedAtMillis == sinceMillis) {
-        terminateBecause(io.tern.broker.event.SessionEndCause.EXPIRED);
-      }
-    });
   }
 
   MqttConnection connection() {
     return connection;
   }
 
-  /** Discards the session: subscriptions, queues, in-flight state. On loop. */
-  void terminate() {
-    terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
-  }
-
-  /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
-  void terminateBecause(io.tern.broker.event.SessionEndCause cause) {
-    if (terminated) {
-      return;
-    }
-    terminated = true;
-    if (core.events().active()) {
-      core.events().emit(new io.tern.broker.event.BrokerEvent.SessionEnded(System.currentTimeMillis(), clientId, cause));
-    }
-    online = false;
-    cancel(expiryTimer);
-    expiryTimer = null;
-    cancel(willTimer);
-    publishDelayedWill(); // the session ends: a will still waiting for its delay goes now
-    for (Subscriber sub : subscriptions.values()) {
-      core.subscriptions().unsubscribe(this, sub.filter());
-    }
-    subscriptions = NO_SUBSCRIPTIONS;
-    List<Delivery> unacked = new ArrayList<>();
-    for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
-      Delivery d = it.delivery();
-      if (d.sharedFilter() != null && !it.released()) {
-        unacked.add(d);
-      }
-      releaseRef(d);
-    }
-    inflight.clear();
-    inflightSize = 0;
-    inboundQos2 = null;
-    Object o;
-    while ((o = pollMailbox()) != null) {
-      if (o instanceof Delivery d) {
-        queue.addLast(d);
-        queuedBytes += d.message().size();
-        reportedBytes += d.message().size(); // counted at the hand-off
-      } else {
-        @SuppressWarnings("unchecked")
-        List<Delivery> batch = (List<Delivery>) o;
-        for (Delivery d : batch) {
-          queue.addLast(d);
-          queuedBytes += d.message().size();
-          reportedBytes += d.message().size();
-        }
-      }
-    }
-    for (Delivery d : queue) {
-      if (d.sharedFilter() != null && d.qos() > 0) {
-        unacked.add(d);
-      }
-    }
-    discardQueued();
-    core.registry().removeIfSame(clientId, this);
-    if (inStore) {
-      core.persistence().batch().removeSession(clientId); // with its will, subscriptions, queue
-      inStore = false;
-      storing = false;
-    }
-    core.persistence().commit();
-    if (!unacked.isEmpty()) {
-      core.redeliverShared(unacked, this);
-    }
-  }
-
   /** A stored delivery dropped with its session: its session's records go with {@code removeSession}. */
-  private void releaseRef(Delivery d) {
+  void releaseRef(Delivery d) {
     if (d.stored()) {
       Persistence p = core.persistence();
       p.deref(d.message(), p.batch());
@@ -1426,7 +1015,7 @@ final class Session {
   }
 
   @SuppressWarnings("unchecked")
-  private void discardQueued() {
+  void discardQueued() {
     for (Delivery d : queue) {
       releaseRef(d);
     }
@@ -1449,7 +1038,10 @@ final class Session {
     retainedPending = 0;
     backlog = 0;
     afterQueueChange();
-    resumePaused();
+    PausedPublishers paused = pausedPublishers;
+    if (paused != null) {
+      paused.resumeAll();
+    }
   }
 
   int queuedCount() {
@@ -1468,159 +1060,5 @@ final class Session {
 
   int inflightCount() {
     return inflight.size();
-  }
-
-  List<Subscriber> subscriptionList() {
-    return subscriptions.values();
-  }
-
-  /**
-   * Fills a new session from its stored state, before the broker accepts connections (so on the
-   * starting thread; the loop's first task sees it all). Returns the number of messages restored.
-   */
-  int restore(StoredSession s, java.util.Map<Long, Message> messages, StoreBatch b, long nowNanos, long nowMillis) {
-    setExpiryInterval(s.expiryInterval());
-    disconnectedAtMillis = s.disconnectedAtMillis() == 0 ? System.currentTimeMillis() : s.disconnectedAtMillis();
-    List<Subscriber> shared = new ArrayList<>(0);
-    for (StoredSubscription sub : s.subscriptions()) {
-      Subscriber restoredSub = Subscriber.of(this, sub.filter(), sub.qos(), sub.noLocal(), sub.retainAsPublished(),
-          sub.retainHandling(), sub.subscriptionId());
-      subscribe(restoredSub);
-      if (restoredSub.shared()) {
-        shared.add(restoredSub);
-      }
-    }
-    long maxSeq = 0;
-    java.util.Map<Long, QueueRun> runs = new HashMap<>();
-    for (StoredQueued q : s.queue()) {
-      if (q.run() != 0) {
-        QueueRun r = runs.get(q.run());
-        int span = (int) (q.seq() - q.run() + 1);
-        if (r == null || r.count < span) {
-          runs.put(q.run(), new QueueRun(q.run(), r == null ? span : Math.max(span, r.count)));
-        }
-      }
-    }
-    runs.values().forEach(r -> r.remaining = 0);
-    // In the order the messages arrived (their sequence numbers): the store keeps QoS 2 records and
-    // QoS 1 runs apart. A QoS 1 message from before the last one in flight was sent then too (the
-    // store does not record QoS 1 sends): it goes back in flight, under a new packet id, so that the
-    // resend after a reconnect keeps the order of sending, QoS 1 and 2 together (MQTT-4.6.0-1).
-    List<StoredQueued> records = new ArrayList<>(s.queue());
-    records.sort(java.util.Comparator.comparingLong(StoredQueued::seq));
-    long lastInflightSeq = -1;
-    java.util.Set<Integer> storedIds = new HashSet<>();
-    for (StoredQueued q : records) {
-      if (q.packetId() != 0) {
-        lastInflightSeq = q.seq();
-        storedIds.add(q.packetId());
-      }
-    }
-    List<Delivery> gone = new ArrayList<>(0);
-    for (StoredQueued q : records) {
-      maxSeq = Math.max(maxSeq, q.seq());
-      QueueRun run = q.run() == 0 ? null : runs.get(q.run());
-      if (run != null) {
-        run.remaining++;
-      }
-      Message m;
-      if (q.message() != null) {
-        m = Persistence.restored(q.message(), nowNanos, nowMillis);
-        if (m != null) {
-          m.storedInline = true;
-        }
-      } else {
-        m = messages.get(q.messageId());
-      }
-      Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(),
-          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1, run,
-          q.retainedOnSubscribe() && q.packetId() == 0);
-      if (m == null) { // its message expired or is gone: nothing to deliver
-        gone.add(d);
-        continue;
-      }
-      m.addStoreRefs(1);
-      if (q.packetId() != 0 || (q.qos() == 1 && q.seq() < lastInflightSeq)) {
-        if (inflight == NO_INFLIGHT) {
-          inflight = new InflightWindow();
-        }
-        int packetId = q.packetId();
-        while (packetId == 0 || (q.packetId() == 0 && storedIds.contains(packetId))) {
-          packetId = nextPacketId();
-        }
-        inflight.put(packetId, d, q.released());
-      } else {
-        queue.addLast(d);
-        queuedBytes += m.size();
-        if (d.onSubscribe()) { // outside max_queued_messages, as before the restart
-          retainedInQueue++;
-          addRetainedPending(1);
-        } else {
-          addPending(1);
-        }
-      }
-    }
-    storeSeq = maxSeq;
-    if (!s.inboundQos2().isEmpty()) {
-      inboundQos2 = new HashSet<>(s.inboundQos2());
-    }
-    inStore = true;
-    storing = true;
-    for (Delivery d : gone) {
-      forgetRestored(d, b);
-    }
-    // The queue bounds hold for what was stored too (they may have been lowered since, and a run
-    // keeps messages a bound dropped until its last one goes). max_queued_messages counts what is
-    // not a retained message for a new subscription; max_queued_bytes counts everything, and takes
-    // those last.
-    int max = core.config().maxQueuedMessages();
-    long maxBytes = core.config().maxQueuedBytes();
-    boolean dropNew = core.config().dropPolicy() == DropPolicy.DROP_NEW;
-    while (queue.size() - retainedInQueue > max || (maxBytes > 0 && queuedBytes > maxBytes)) {
-      Delivery d = retainedInQueue == 0 || retainedInQueue == queue.size()
-          ? (dropNew ? queue.pollLast() : queue.pollFirst()) : pollBounded(dropNew);
-      leftQueue(d);
-      queuedBytes -= d.message().size();
-      forgetRestored(d, b);
-      d.message().addStoreRefs(-1);
-      drop(1);
-    }
-    reportedBytes = queuedBytes;
-    core.memory().add(queuedBytes);
-    return queue.size() + inflight.size();
-  }
-
-  /** A delivery read back that is not restored: its record goes (with its run, once none of that is left). */
-  private void forgetRestored(Delivery d, StoreBatch b) {
-    QueueRun run = d.run();
-    if (run == null) {
-      b.removeQueued(clientId, d.seq());
-    } else if (--run.remaining == 0) {
-      b.removeRun(clientId, run.first, run.count);
-    }
-  }
-
-  /**
-   * The shared subscription a delivery read back from the store was made for (the store does not
-   * keep it): the session's shared subscription matching the topic, unless one of its ordinary
-   * subscriptions matches too (then the copy may be that one's, and is not handed to another member
-   * when the session ends). Null when none.
-   */
-  private String sharedFilterOf(String topic, List<Subscriber> shared) {
-    if (shared.isEmpty()) {
-      return null;
-    }
-    String found = null;
-    for (Subscriber sub : subscriptions.values()) { // once per message read back at start
-      if (io.tern.codec.Topics.matches(sub.topicFilter(), topic)) {
-        if (!sub.shared()) {
-          return null;
-        }
-        if (found == null) {
-          found = sub.filter();
-        }
-      }
-    }
-    return found;
   }
 }

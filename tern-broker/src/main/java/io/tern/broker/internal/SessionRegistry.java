@@ -81,7 +81,7 @@ final class SessionRegistry {
           if (previous != null) {
             previous.takeOver();
           }
-          old.terminateBecause(io.tern.broker.event.SessionEndCause.REPLACED);
+          old.lifecycle.terminateBecause(io.tern.broker.event.SessionEndCause.REPLACED);
           loop.execute(() -> ready.sessionReady(session, false));
         });
       }

@@ -55,8 +55,8 @@ final class SubscriptionRequests {
     java.util.List<java.util.concurrent.CompletableFuture<HookChain.Sub>> waiting = null;
     // max_subscriptions_per_client counts the filters this packet adds too: the session takes them
     // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
-    int held = conn.session.subscriptionCount();
-    long heldChars = conn.session.subscriptionFilterChars();
+    int held = conn.session.subscriptions().size();
+    long heldChars = conn.session.subscriptions().filterChars();
     java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
     // overQuota: whether a quota refusal of this SUBSCRIBE, or of this connection in the last
     // minute, was logged; the next ones are only counted.
@@ -75,7 +75,7 @@ final class SubscriptionRequests {
         refusedWhy[i] = ReasonCodes.describe(failure);
         continue;
       }
-      boolean replaces = conn.session.hasSubscription(sub.filter())
+      boolean replaces = conn.session.subscriptions().contains(sub.filter())
           || (adding != null && adding.contains(sub.filter()));
       int granted = core.access().grant(conn.client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held,
           heldChars, replaces, !overQuota);
@@ -140,7 +140,7 @@ final class SubscriptionRequests {
       codes.add(granted);
     }
     // All of the packet's subscriptions at once, in order (a filter twice replaces itself, MQTT-3.8.4-3).
-    boolean[] isNew = accepted.isEmpty() ? new boolean[0] : conn.session.subscribeAll(accepted);
+    boolean[] isNew = accepted.isEmpty() ? new boolean[0] : conn.session.subscribing().subscribeAll(accepted);
     List<Subscriber> retainedFor = new ArrayList<>(accepted.size());
     Events ev = core.events();
     for (int k = 0; k < accepted.size(); k++) {
@@ -169,7 +169,7 @@ final class SubscriptionRequests {
     Events ev = core.events();
     for (String requested : u.filters()) {
       String filter = core.hooks().unsubscribe(conn.client, requested);
-      boolean existed = conn.session.unsubscribe(filter);
+      boolean existed = conn.session.subscriptions().unsubscribe(filter);
       codes.add(existed ? ReasonCodes.SUCCESS : ReasonCodes.NO_SUBSCRIPTION_EXISTED);
       if (existed && ev.active()) {
         ev.emit(new BrokerEvent.Unsubscribed(System.currentTimeMillis(), conn.clientId, filter));

@@ -14,9 +14,9 @@ import java.util.List;
  *
  * <p>Linear probing; a removal shifts the entries after it back (no tombstones), and the table
  * shrinks when it is mostly empty. Not thread-safe: a session's subscriptions are changed and read
- * on its event loop.
+ * on its event loop. Extended by {@link SessionSubscriptions}, which is what a session holds.
  */
-final class SubscriptionTable {
+class SubscriptionTable {
   private static final Subscriber[] EMPTY = new Subscriber[0];
   private static final int MIN_CAPACITY = 4;
 

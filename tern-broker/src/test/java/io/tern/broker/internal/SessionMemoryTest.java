@@ -61,9 +61,9 @@ class SessionMemoryTest {
     a.enqueueAll(batch(30, 100));
     b.enqueueAll(batch(5, 2000));
     await().atMost(Duration.ofSeconds(5)).until(() -> core.bufferedOutboundBytes() == 30 * 100 + 5 * 2000);
-    loop.submit(a::terminate).get(5, TimeUnit.SECONDS);
+    loop.submit(a.lifecycle::terminate).get(5, TimeUnit.SECONDS);
     assertThat(core.bufferedOutboundBytes()).isEqualTo(5 * 2000);
-    loop.submit(b::terminate).get(5, TimeUnit.SECONDS);
+    loop.submit(b.lifecycle::terminate).get(5, TimeUnit.SECONDS);
     assertThat(core.bufferedOutboundBytes()).isZero();
   }
 
@@ -82,7 +82,7 @@ class SessionMemoryTest {
     lagging.resumeWhenCaughtUp(() -> resumed.set(true));
     assertThat(resumed).as("the session still lags and the broker is over its mark").isFalse();
 
-    loop.submit(lagging::terminate).get(5, TimeUnit.SECONDS); // its queue goes: the total falls
+    loop.submit(lagging.lifecycle::terminate).get(5, TimeUnit.SECONDS); // its queue goes: the total falls
     await().atMost(Duration.ofSeconds(5)).untilTrue(resumed);
     core.memory().check();
     assertThat(core.overHighWaterMark()).isFalse();
@@ -114,7 +114,7 @@ class SessionMemoryTest {
     release.countDown();
     loop.submit(() -> { }).get(5, TimeUnit.SECONDS); // drained: 21 messages queued, no client takes them
     assertThat(resumed).as("the session lags and the broker is still over its mark").isFalse();
-    loop.submit(s::terminate).get(5, TimeUnit.SECONDS);
+    loop.submit(s.lifecycle::terminate).get(5, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(5)).untilTrue(resumed);
   }
 
@@ -161,7 +161,7 @@ class SessionMemoryTest {
     assertThat(away.queuedCount()).as("drop_oldest: the oldest made room").isEqualTo(20);
     assertThat(core.bufferedOutboundBytes()).isEqualTo(20_000);
 
-    loop.submit(away::terminate).get(5, TimeUnit.SECONDS);
+    loop.submit(away.lifecycle::terminate).get(5, TimeUnit.SECONDS);
     core.memory().check();
     assertThat(core.overHighWaterMark()).isFalse();
     // Below the low mark it queues again.

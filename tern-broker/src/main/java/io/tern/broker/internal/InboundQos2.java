@@ -1,0 +1,48 @@
+package io.tern.broker.internal;
+
+import java.util.Set;
+
+/**
+ * The packet ids of the QoS 2 PUBLISHes one session's client sent that await their PUBREL: the
+ * receiver's side of exactly once (MQTT-4.3.3), where a resend of such a packet id is acknowledged
+ * and not routed again. Session state: it outlives the connection, and a session kept in the store
+ * keeps it there too. Owns the set of packet ids. Made by the session's first QoS 2 PUBLISH or
+ * PUBREL ({@link Session#inboundQos2()}), or by the restore of a session that had some; most
+ * clients never send QoS 2. Runs on the session's loop only.
+ */
+final class InboundQos2 {
+  private final Session session;
+  private final Set<Integer> ids;
+
+  InboundQos2(Session session, Set<Integer> ids) {
+    this.session = session;
+    this.ids = ids;
+  }
+
+  /** True while this packet id awaits its PUBREL. */
+  boolean awaitsRelease(int packetId) {
+    return ids.contains(packetId);
+  }
+
+  /** True when this packet id is new, false for a resend before PUBREL. */
+  boolean received(int packetId) {
+    boolean added = ids.add(packetId);
+    if (added && session.storing) {
+      session.core.persistence().batch().putInboundQos2(session.clientId, packetId);
+    }
+    return added;
+  }
+
+  /** Inbound PUBREL: forgets the packet id; true when it was known. */
+  boolean released(int packetId) {
+    boolean removed = ids.remove(packetId);
+    if (removed && session.inStore) {
+      session.core.persistence().batch().removeInboundQos2(session.clientId, packetId);
+    }
+    return removed;
+  }
+
+  int count() {
+    return ids.size();
+  }
+}

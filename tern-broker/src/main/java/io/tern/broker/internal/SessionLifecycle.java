@@ -1,0 +1,223 @@
+package io.tern.broker.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The life of one {@link Session} around its connections: attached to a new connection ({@link
+ * #attach}), left by it ({@link #detach}, or {@link #release} for a connection that never attached),
+ * kept without one for its Session Expiry Interval (v5 section 3.1.2.11.2; v3 Clean Session 0 is
+ * "never"), and ended ({@link #terminateBecause}): with its connection when not persistent, when
+ * its expiry timer fires, or when a new session replaces it; its end discards the window, the
+ * mailbox and the queue, and hands the unacknowledged deliveries of shared subscriptions to other
+ * members. Owns the Session Expiry Interval, whether the session is persistent, when its client
+ * went away, and the expiry timer; what it attaches, sends and discards is the session's (its
+ * connection, window, queue), and its wills and subscriptions are their parts'. One per session,
+ * made with it; runs on the session's loop only.
+ */
+final class SessionLifecycle {
+  private final Session session;
+  private boolean persistent;
+  /** When the client last went away (ms since the epoch): the start of the session's expiry. */
+  long disconnectedAtMillis;
+  /**
+   * Seconds the session outlives its connection; 0: it ends with it, {@link Session#NEVER_EXPIRES}:
+   * never (the value stored with the session: {@link io.tern.broker.store.StoredSession#NEVER} is
+   * the same).
+   */
+  private long expiryInterval;
+  private ScheduledFuture<?> expiryTimer;
+
+  SessionLifecycle(Session session, boolean persistent) {
+    this.session = session;
+    this.persistent = persistent;
+    this.expiryInterval = persistent ? Session.NEVER_EXPIRES : 0;
+  }
+
+  /**
+   * Binds the session to a new connection: unacknowledged messages are sent again first, in order,
+   * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue.
+   */
+  void attach(MqttConnection c, long expiryIntervalNow, int clientReceiveMaximum) {
+    Session s = session;
+    BrokerCore core = s.core;
+    s.connection = c;
+    setExpiryInterval(expiryIntervalNow);
+    // v5 section 3.3.4: the client's Receive Maximum caps the window (MQTT-3.3.4-9).
+    s.maxInflight = Math.min(core.config().maxInflight(), clientReceiveMaximum);
+    s.online = true;
+    s.progress(System.nanoTime()); // a new connection has its own stall timeout
+    Session.cancel(expiryTimer);
+    expiryTimer = null;
+    Persistence p = core.persistence();
+    SessionWills w = s.wills;
+    if (w != null) {
+      w.clientBack(p);
+    }
+    s.storing = persistent && p.enabled();
+    if (s.storing) {
+      p.batch().putSession(s.clientId, expiryInterval, 0);
+      s.inStore = true;
+    }
+    p.commit(); // before the CONNACK leaves
+    InflightResend.resendInflight(s, c, p);
+    s.pump();
+  }
+
+  /** The Session Expiry Interval from now on (CONNECT, or a v5 DISCONNECT changing it). On loop. */
+  void setExpiryInterval(long seconds) {
+    this.expiryInterval = seconds;
+    this.persistent = seconds > 0;
+  }
+
+  long expiryInterval() {
+    return expiryInterval;
+  }
+
+  /** The connection ended. A non-persistent session ends with it. */
+  void detach(MqttConnection c) {
+    Session s = session;
+    if (s.connection != c) {
+      return;
+    }
+    s.connection = null;
+    s.online = false;
+    disconnectedAtMillis = System.currentTimeMillis();
+    if (!persistent) {
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+      return;
+    }
+    if (!s.core.config().queueQos0WhenOffline()) {
+      s.dropQueuedQos0();
+      s.afterQueueChange();
+    }
+    if (s.storing) {
+      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis);
+      s.core.persistence().commit();
+    }
+    scheduleExpiry();
+  }
+
+  long disconnectedAtMillis() {
+    return disconnectedAtMillis;
+  }
+
+  /**
+   * A persistent session without a connection ends once its Session Expiry Interval has passed
+   * since its client went away ({@link #disconnectedAtMillis}: now after a detach, the stored time
+   * for a session read back from the store); with a store, its records go with it ({@link
+   * #terminate}). On loop; the next attach cancels it.
+   */
+  void scheduleExpiry() {
+    Session.cancel(expiryTimer);
+    expiryTimer = null;
+    if (expiryInterval == Session.NEVER_EXPIRES) {
+      return;
+    }
+    long since = disconnectedAtMillis;
+    long delay = Math.max(0, since + expiryInterval * 1000 - System.currentTimeMillis());
+    expiryTimer = session.loop.schedule(() -> expireIfOfflineSince(since), delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** A connection that never attached went away: a non-persistent session ends here. */
+  void release(long expiryIntervalNow) {
+    Session s = session;
+    setExpiryInterval(expiryIntervalNow);
+    if (s.connection != null) {
+      return;
+    }
+    if (!persistent) {
+      terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+      return;
+    }
+    disconnectedAtMillis = System.currentTimeMillis();
+    if (s.storing) {
+      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis);
+      s.core.persistence().commit();
+    }
+    scheduleExpiry();
+  }
+
+  /** Ends the session if its client has stayed away since {@code sinceMillis} (its expiry timer). */
+  void expireIfOfflineSince(long sinceMillis) {
+    session.runOnLoop(() -> {
+      if (!session.terminated && session.connection == null && disconnectedAtMillis == sinceMillis) {
+        terminateBecause(io.tern.broker.event.SessionEndCause.EXPIRED);
+      }
+    });
+  }
+
+  /** Discards the session: subscriptions, queues, in-flight state. On loop. */
+  void terminate() {
+    terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
+  }
+
+  /** Discards the session (see {@link #terminate()}), telling event listeners why. On loop. */
+  void terminateBecause(io.tern.broker.event.SessionEndCause cause) {
+    Session s = session;
+    if (s.terminated) {
+      return;
+    }
+    s.terminated = true;
+    BrokerCore core = s.core;
+    if (core.events().active()) {
+      core.events().emit(new io.tern.broker.event.BrokerEvent.SessionEnded(System.currentTimeMillis(), s.clientId,
+          cause));
+    }
+    s.online = false;
+    Session.cancel(expiryTimer);
+    expiryTimer = null;
+    SessionWills w = s.wills;
+    if (w != null) {
+      w.sessionEnded(); // the session ends: a will still waiting for its delay goes now
+    }
+    s.subscriptions.unsubscribeAll();
+    s.subscriptions = SessionSubscriptions.NONE;
+    List<Delivery> unacked = new ArrayList<>();
+    InflightWindow inflight = s.inflight;
+    for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
+      Delivery d = it.delivery();
+      if (d.sharedFilter() != null && !it.released()) {
+        unacked.add(d);
+      }
+      s.releaseRef(d);
+    }
+    inflight.clear();
+    s.inflightSize = 0;
+    s.inboundQos2 = null;
+    Object o;
+    while ((o = s.pollMailbox()) != null) {
+      if (o instanceof Delivery d) {
+        s.queue.addLast(d);
+        s.queuedBytes += d.message().size();
+        s.reportedBytes += d.message().size(); // counted at the hand-off
+      } else {
+        @SuppressWarnings("unchecked")
+        List<Delivery> batch = (List<Delivery>) o;
+        for (Delivery d : batch) {
+          s.queue.addLast(d);
+          s.queuedBytes += d.message().size();
+          s.reportedBytes += d.message().size();
+        }
+      }
+    }
+    for (Delivery d : s.queue) {
+      if (d.sharedFilter() != null && d.qos() > 0) {
+        unacked.add(d);
+      }
+    }
+    s.discardQueued();
+    core.registry().removeIfSame(s.clientId, s);
+    if (s.inStore) {
+      core.persistence().batch().removeSession(s.clientId); // with its will, subscriptions, queue
+      s.inStore = false;
+      s.storing = false;
+    }
+    core.persistence().commit();
+    if (!unacked.isEmpty()) {
+      core.redeliverShared(unacked, s);
+    }
+  }
+}
