@@ -226,7 +226,7 @@ final class Session {
   private long burstStartNanos;
   /** A burst of drops ends (and is logged as ended) once the queue is empty and at least this long after it began. */
   private static final long BURST_MIN_NANOS = TimeUnit.SECONDS.toNanos(10);
-  /** By packet id in send order: a LinkedHashMap from the first QoS 1/2 delivery on, the shared empty map until then. */
+  /** By packet id in send order: a window of its own from the first QoS 1/2 delivery on, the shared empty one until then. */
   InflightWindow inflight = NO_INFLIGHT;
   /** Shared by every session that has not sent a QoS 1/2 message yet (never added to: see the puts). */
   static final InflightWindow NO_INFLIGHT = new InflightWindow();
