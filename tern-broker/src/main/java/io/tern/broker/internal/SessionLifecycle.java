@@ -29,6 +29,13 @@ final class SessionLifecycle {
    */
   private long expiryInterval;
   private ScheduledFuture<?> expiryTimer;
+  /**
+   * The highest sequence number of a stored message that may have been sent to a client before the
+   * messages in flight now: what a restart could not tell (see {@link SessionRestore}). With the
+   * messages in flight, what {@link #sentThrough} stores when the client goes away, so that after a
+   * restart the messages queued after it go without DUP: they were never sent.
+   */
+  long maybeSentThroughSeq;
 
   SessionLifecycle(Session session, boolean persistent) {
     this.session = session;
@@ -94,10 +101,23 @@ final class SessionLifecycle {
       s.afterQueueChange();
     }
     if (s.storing) {
-      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis);
+      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
       s.core.persistence().commit();
     }
     scheduleExpiry();
+  }
+
+  /**
+   * The sequence number through which the queued messages may have been sent: the last one in flight
+   * (sends go in sequence order, and a message stays in flight until acknowledged), or one that a
+   * restart could not tell about. A walk over the window, once per disconnect.
+   */
+  private long sentThrough() {
+    long through = maybeSentThroughSeq;
+    for (InflightWindow.Cursor it = session.inflight.cursor(); it.next(); ) {
+      through = Math.max(through, it.delivery().seq());
+    }
+    return through;
   }
 
   long disconnectedAtMillis() {
@@ -134,7 +154,7 @@ final class SessionLifecycle {
     }
     disconnectedAtMillis = System.currentTimeMillis();
     if (s.storing) {
-      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis);
+      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
       s.core.persistence().commit();
     }
     scheduleExpiry();

@@ -70,6 +70,9 @@ final class SessionRestore {
         storedIds.add(q.packetId());
       }
     }
+    // QoS 1 sends are not recorded: a QoS 1 message may have been sent before (and goes with DUP)
+    // unless the session record says it came after all that was sent when the client went away.
+    long sentThrough = s.sentThroughSeq() == StoredSession.UNKNOWN ? Long.MAX_VALUE : s.sentThroughSeq();
     List<Delivery> gone = new ArrayList<>(0);
     for (StoredQueued q : records) {
       maxSeq = Math.max(maxSeq, q.seq());
@@ -87,7 +90,7 @@ final class SessionRestore {
         m = messages.get(q.messageId());
       }
       Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(),
-          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1, run,
+          m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1 && q.seq() <= sentThrough, run,
           q.retainedOnSubscribe() && q.packetId() == 0);
       if (m == null) { // its message expired or is gone: nothing to deliver
         gone.add(d);
@@ -115,6 +118,7 @@ final class SessionRestore {
       }
     }
     session.storeSeq = maxSeq;
+    life.maybeSentThroughSeq = Math.min(sentThrough, maxSeq); // those restored with DUP stay so
     if (!s.inboundQos2().isEmpty()) {
       session.inboundQos2 = new InboundQos2(session, new HashSet<>(s.inboundQos2()));
     }

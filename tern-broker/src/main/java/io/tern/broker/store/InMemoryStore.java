@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * <p>Thread-safe: concurrent maps, and batches applied without a global lock.
  */
 public final class InMemoryStore implements MessageStore {
-  private record SessionRecord(long expiryInterval, long disconnectedAtMillis) {}
+  private record SessionRecord(long expiryInterval, long disconnectedAtMillis, long sentThroughSeq) {}
 
   private final Map<String, SessionRecord> sessions = new ConcurrentHashMap<>();
   private final Map<String, Map<String, StoredSubscription>> subscriptions = new ConcurrentHashMap<>();
@@ -39,7 +39,7 @@ public final class InMemoryStore implements MessageStore {
     sessions.forEach((id, r) -> list.add(new StoredSession(id, r.expiryInterval(), r.disconnectedAtMillis(),
         new ArrayList<>(subscriptions.getOrDefault(id, Map.of()).values()),
         new ArrayList<>(queues.getOrDefault(id, new ConcurrentSkipListMap<>()).values()),
-        Set.copyOf(inbound.getOrDefault(id, Set.of())))));
+        Set.copyOf(inbound.getOrDefault(id, Set.of())), r.sentThroughSeq())));
     return new StoredState(list, new HashMap<>(messages), new HashMap<>(retained), new HashMap<>(wills),
         aliveAtMillis);
   }
@@ -88,7 +88,12 @@ public final class InMemoryStore implements MessageStore {
 
     @Override
     public void putSession(String clientId, long expiryInterval, long disconnectedAtMillis) {
-      ops.add(s -> s.sessions.put(clientId, new SessionRecord(expiryInterval, disconnectedAtMillis)));
+      putSession(clientId, expiryInterval, disconnectedAtMillis, StoredSession.UNKNOWN);
+    }
+
+    @Override
+    public void putSession(String clientId, long expiryInterval, long disconnectedAtMillis, long sentThroughSeq) {
+      ops.add(s -> s.sessions.put(clientId, new SessionRecord(expiryInterval, disconnectedAtMillis, sentThroughSeq)));
     }
 
     @Override

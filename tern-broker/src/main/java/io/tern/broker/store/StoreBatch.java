@@ -10,6 +10,16 @@ public interface StoreBatch {
   void putSession(String clientId, long expiryInterval, long disconnectedAtMillis);
 
   /**
+   * A session record that also says up to which sequence number its queued messages may have been
+   * sent ({@link StoredSession#sentThroughSeq}), written when its client goes away. A store that
+   * does not keep it (this default) makes every queued QoS 1 message count as maybe sent after a
+   * restart: it goes with DUP set.
+   */
+  default void putSession(String clientId, long expiryInterval, long disconnectedAtMillis, long sentThroughSeq) {
+    putSession(clientId, expiryInterval, disconnectedAtMillis);
+  }
+
+  /**
    * Removes a session and everything that belongs to it: subscriptions, queue references, inbound
    * QoS 2 ids, its will. Messages it referenced are removed by {@link #removeMessage}, not here.
    */

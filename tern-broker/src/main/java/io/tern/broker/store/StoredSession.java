@@ -12,12 +12,23 @@ import java.util.Set;
  *     it was connected as the broker stopped
  * @param queue its references to messages still to deliver, in sequence order
  * @param inboundQos2 packet ids of QoS 2 messages received from its client and awaiting PUBREL
+ * @param sentThroughSeq the sequence number up to which queued messages may have been sent to the
+ *     client, as known when it went away ({@link StoreBatch#putSession(String, long, long, long)});
+ *     those after it were never sent, and go without DUP. {@link #UNKNOWN}: any may have been
  */
 public record StoredSession(
     String clientId, long expiryInterval, long disconnectedAtMillis, List<StoredSubscription> subscriptions,
-    List<StoredQueued> queue, Set<Integer> inboundQos2) {
+    List<StoredQueued> queue, Set<Integer> inboundQos2, long sentThroughSeq) {
   /** The expiry interval of a session that never expires (MQTT 5 section 3.1.2.11.2). */
   public static final long NEVER = 0xFFFFFFFFL;
+  /** {@link #sentThroughSeq} when not known: every queued message may have been sent. */
+  public static final long UNKNOWN = -1;
+
+  /** A session whose sent messages are not known ({@link #UNKNOWN}). */
+  public StoredSession(String clientId, long expiryInterval, long disconnectedAtMillis,
+      List<StoredSubscription> subscriptions, List<StoredQueued> queue, Set<Integer> inboundQos2) {
+    this(clientId, expiryInterval, disconnectedAtMillis, subscriptions, queue, inboundQos2, UNKNOWN);
+  }
 
   public StoredSession {
     subscriptions = List.copyOf(subscriptions);

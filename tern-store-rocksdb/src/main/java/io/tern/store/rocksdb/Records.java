@@ -112,14 +112,24 @@ final class Records {
 
   // ---- values
 
-  static byte[] session(long expiryInterval, long disconnectedAtMillis) {
-    return ByteBuffer.allocate(17).put(VERSION).putLong(expiryInterval).putLong(disconnectedAtMillis).array();
+  /**
+   * A session record: version, expiry interval, disconnected at, and when known the sequence number
+   * its queued messages may have been sent through (appended: a Tern that does not know it reads the
+   * first 17 bytes and ignores it, so no new version).
+   */
+  static byte[] session(long expiryInterval, long disconnectedAtMillis, long sentThroughSeq) {
+    ByteBuffer b = ByteBuffer.allocate(sentThroughSeq < 0 ? 17 : 25).put(VERSION).putLong(expiryInterval)
+        .putLong(disconnectedAtMillis);
+    if (sentThroughSeq >= 0) {
+      b.putLong(sentThroughSeq);
+    }
+    return b.array();
   }
 
-  /** {expiryInterval, disconnectedAtMillis}. */
+  /** {expiryInterval, disconnectedAtMillis, sentThroughSeq (-1: unknown)}. */
   static long[] session(byte[] v) {
     ByteBuffer b = versioned(v, 17);
-    return new long[] {b.getLong(), b.getLong()};
+    return new long[] {b.getLong(), b.getLong(), v.length >= 25 ? b.getLong() : -1};
   }
 
   static byte[] subscription(StoredSubscription s) {

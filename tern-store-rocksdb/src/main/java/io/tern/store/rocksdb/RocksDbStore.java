@@ -505,7 +505,8 @@ public final class RocksDbStore implements MessageStore {
     }
     List<StoredSession> list = new ArrayList<>();
     sessionRecords.forEach((id, r) -> list.add(new StoredSession(id, r[0], r[1], subs.getOrDefault(id, List.of()),
-        queues.containsKey(id) ? new ArrayList<>(queues.get(id).values()) : List.of(), inboundIds.getOrDefault(id, Set.of()))));
+        queues.containsKey(id) ? new ArrayList<>(queues.get(id).values()) : List.of(), inboundIds.getOrDefault(id, Set.of()),
+        r[2])));
     long aliveAt;
     try {
       byte[] v = db.get(meta, ALIVE_AT);
@@ -567,7 +568,13 @@ public final class RocksDbStore implements MessageStore {
 
     @Override
     public void putSession(String clientId, long expiryInterval, long disconnectedAtMillis) {
-      run(() -> wb.put(sessions, Records.utf8(clientId), Records.session(expiryInterval, disconnectedAtMillis)));
+      putSession(clientId, expiryInterval, disconnectedAtMillis, StoredSession.UNKNOWN);
+    }
+
+    @Override
+    public void putSession(String clientId, long expiryInterval, long disconnectedAtMillis, long sentThroughSeq) {
+      run(() -> wb.put(sessions, Records.utf8(clientId),
+          Records.session(expiryInterval, disconnectedAtMillis, sentThroughSeq)));
     }
 
     @Override

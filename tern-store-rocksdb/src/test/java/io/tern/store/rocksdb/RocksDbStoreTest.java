@@ -81,6 +81,7 @@ class RocksDbStoreTest {
     StoreBatch b = s.newBatch();
     b.putSession("c1", StoredSession.NEVER, 0);
     b.putSession("c2", 30, 1000);
+    b.putSession("c3", 30, 2000, 42); // what may have been sent when the client went away
     b.putSubscription("c1", sub);
     b.putMessage(10, m1);
     b.putMessage(11, m2);
@@ -97,7 +98,10 @@ class RocksDbStoreTest {
     StoredState state = open().recover();
     assertThat(state.sessions()).containsExactlyInAnyOrder(
         new StoredSession("c1", StoredSession.NEVER, 0, List.of(sub), List.of(q1, q2, inline), Set.of(3, 65535)),
-        new StoredSession("c2", 30, 1000, List.of(), List.of(), Set.of()));
+        new StoredSession("c2", 30, 1000, List.of(), List.of(), Set.of()),
+        new StoredSession("c3", 30, 2000, List.of(), List.of(), Set.of(), 42));
+    assertThat(state.sessions()).filteredOn(x -> x.clientId().equals("c2"))
+        .extracting(StoredSession::sentThroughSeq).containsExactly(StoredSession.UNKNOWN);
     StoredMessage back = state.messages().get(10L);
     assertThat(back.origin()).isEqualTo("pub");
     assertThat(back.publish().topic()).isEqualTo("a/b");
@@ -181,7 +185,7 @@ class RocksDbStoreTest {
       }
       List<org.rocksdb.ColumnFamilyHandle> h = new java.util.ArrayList<>();
       try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(o, dir().toString(), d, h)) {
-        db.put(h.get(1), "c".getBytes(StandardCharsets.UTF_8), Records.session(StoredSession.NEVER, 0));
+        db.put(h.get(1), "c".getBytes(StandardCharsets.UTF_8), Records.session(StoredSession.NEVER, 0, -1));
         db.put(h.get(3), Records.seqKey("c", 4), queued);
         db.put(h.get(5), Records.longKey(2), message);
         db.put(h.get(6), "t".getBytes(StandardCharsets.UTF_8), Records.longKey(2));
