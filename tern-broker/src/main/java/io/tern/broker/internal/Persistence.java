@@ -232,7 +232,7 @@ final class Persistence {
       StoredSession s = stored;
       if (s.disconnectedAtMillis() == 0) {
         s = new StoredSession(s.clientId(), s.expiryInterval(), wentAwayAt, s.subscriptions(), s.queue(),
-            s.inboundQos2());
+            s.inboundQos2(), s.sentThroughSeq());
         b.putSession(s.clientId(), s.expiryInterval(), wentAwayAt); // a second crash keeps the first's time
       }
       if (s.expiredAt(nowMillis)) {

@@ -144,6 +144,21 @@ class DurabilityIT {
   }
 
   /** The jar's config for these tests: its RocksDB store with durability process, in the work dir. */
+  /** Starts the jar on the config (again, after a kill: the same work dir, so the same store). */
+  private TernProcess startJar(Path config) throws Exception {
+    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
+    toClose.add(tern);
+    return tern;
+  }
+
+  /** A persistent session subscribed to {@code filter} whose client has gone away. */
+  private void offlineSubscriber(int port, String clientId, String filter, int qos) throws Exception {
+    Subscriber s = new Subscriber(port, clientId);
+    s.connect();
+    s.client.subscribe(filter, qos);
+    s.client.disconnect();
+  }
+
   private Path durableConfig(int port, int maxQueuedMessages) throws java.io.IOException {
     Path config = workDir.resolve("tern.yaml");
     Files.writeString(config, """
@@ -158,8 +173,7 @@ class DurabilityIT {
   void everyAcknowledgedMessageSurvivesSigkill() throws Exception {
     int port = TernProcess.freePort();
     Path config = durableConfig(port, 1_000_000);
-    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(tern);
+    TernProcess tern = startJar(config);
 
     Subscriber offline = new Subscriber(port, "offline-sub");
     offline.connect();
@@ -187,8 +201,7 @@ class DurabilityIT {
     assertThat(tern.lines()).noneMatch(l -> l.contains("Stopping"));
     Map<String, Set<Integer>> acked = Map.of("p1", Set.copyOf(qos1.acked), "p2", Set.copyOf(qos2.acked));
 
-    TernProcess again = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(again);
+    TernProcess again = startJar(config);
     assertThat(again.output()).contains("Store: 2 persistent sessions restored");
     online.connect(); // the same client: its session state (QoS 2 ids) carries on
     offline.connect();
@@ -266,12 +279,8 @@ class DurabilityIT {
     // connection did close without a DISCONNECT: the will is owed.
     int port = TernProcess.freePort();
     Path config = durableConfig(port, 1000);
-    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(tern);
-    Subscriber watcher = new Subscriber(port, "watcher");
-    watcher.connect();
-    watcher.client.subscribe("wills/#", 1);
-    watcher.client.disconnect(); // offline: the wills wait for it in its session
+    TernProcess tern = startJar(config);
+    offlineSubscriber(port, "watcher", "wills/#", 1); // the wills wait for it in its session
     // MQTT 3.1.1, Clean Session 0, a will at QoS 1; MQTT 5 with a session and a Will Delay of 1 s.
     org.eclipse.paho.client.mqttv3.MqttClient v3 = new org.eclipse.paho.client.mqttv3.MqttClient(
         "tcp://127.0.0.1:" + port, "dies-v3", new MemoryPersistence());
@@ -280,8 +289,7 @@ class DurabilityIT {
     o.setCleanSession(false);
     o.setWill("wills/v3", "v3 gone".getBytes(StandardCharsets.UTF_8), 1, false);
     v3.connect(o);
-    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient v5 = MqttClient.builder().useMqttVersion5()
-        .identifier("dies-v5").serverHost("127.0.0.1").serverPort(port).buildBlocking();
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient v5 = v5Client(port, "dies-v5");
     v5.connectWith().cleanStart(false).sessionExpiryInterval(600)
         .willPublish().topic("wills/v5").payload("v5 gone".getBytes(StandardCharsets.UTF_8))
         .qos(MqttQos.AT_LEAST_ONCE).delayInterval(1).applyWillPublish().send();
@@ -305,8 +313,7 @@ class DurabilityIT {
       // the kill may have been noticed first
     }
 
-    TernProcess again = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(again);
+    TernProcess again = startJar(config);
     Subscriber back = new Subscriber(port, "watcher");
     back.connect();
     await("both wills").atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(back.received)
@@ -321,12 +328,8 @@ class DurabilityIT {
     // so a restart knows when that was.
     int port = TernProcess.freePort();
     Path config = durableConfig(port, 1000);
-    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(tern);
-    Subscriber watcher = new Subscriber(port, "watcher");
-    watcher.connect();
-    watcher.client.subscribe("wills/#", 1);
-    watcher.client.disconnect();
+    TernProcess tern = startJar(config);
+    offlineSubscriber(port, "watcher", "wills/#", 1);
     com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient brief = v5Client(port, "brief");
     brief.connectWith().cleanStart(true).sessionExpiryInterval(2)
         .willPublish().topic("wills/brief").payload("brief gone".getBytes(StandardCharsets.UTF_8))
@@ -341,8 +344,7 @@ class DurabilityIT {
     // it the wait for its will (v5 section 3.1.3.2.2: the will goes at the end of the session).
     await().pollDelay(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(5)).until(() -> true);
 
-    TernProcess again = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(again);
+    TernProcess again = startJar(config);
     com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient briefBack = v5Client(port, "brief");
     assertThat(briefBack.connectWith().cleanStart(false).sessionExpiryInterval(2).send().isSessionPresent())
         .as("expired 2 s after the kill, while the broker was down").isFalse();
@@ -375,8 +377,7 @@ class DurabilityIT {
     // max_queued_messages says; a kill before they went out must not cut them down to it.
     int port = TernProcess.freePort();
     Path config = durableConfig(port, 5);
-    TernProcess tern = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(tern);
+    TernProcess tern = startJar(config);
     Mqtt3AsyncClient retainer = MqttClient.builder().useMqttVersion3().identifier("retainer")
         .serverHost("127.0.0.1").serverPort(port).buildAsync();
     retainer.connect().get(5, TimeUnit.SECONDS);
@@ -420,8 +421,7 @@ class DurabilityIT {
     }
     release.countDown();
 
-    TernProcess again = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(again);
+    TernProcess again = startJar(config);
     Subscriber owed = new Subscriber(port, "owed"); // the same client id, its session restored
     owed.connect();
     await("every retained topic arrives").atMost(Duration.ofSeconds(20)).untilAsserted(() ->
@@ -450,8 +450,7 @@ class DurabilityIT {
 
     Files.writeString(config, "listeners: [{bind: 127.0.0.1, port: 0}]\n"
         + "storage: {data_dir: %s, on_corrupt_store: quarantine}\n".formatted(data));
-    TernProcess quarantined = TernProcess.start(workDir, "--config", config.toString()).awaitStarted();
-    toClose.add(quarantined);
+    TernProcess quarantined = startJar(config);
     assertThat(quarantined.output()).contains("STARTS EMPTY").contains("data.corrupt-");
     try (java.util.stream.Stream<Path> files = Files.list(workDir)) {
       assertThat(files.map(f -> f.getFileName().toString())).anyMatch(n -> n.startsWith("data.corrupt-"));
