@@ -163,7 +163,11 @@ public final class BrokerConfig {
     return listeners;
   }
 
-  /** Largest packet accepted, in bytes, fixed header included; larger ones close the connection. */
+  /**
+   * Largest packet accepted, in bytes, fixed header included; larger ones close the connection. By
+   * default the largest the protocol can express ({@link io.tern.codec.MqttDecoder#PROTOCOL_MAX_PACKET_SIZE}):
+   * the sum of the packets being received is bounded by {@link #inboundBufferLimit()}.
+   */
   public int maxPacketSize() {
     return maxPacketSize;
   }
@@ -426,7 +430,9 @@ public final class BrokerConfig {
   /** Builds a {@link BrokerConfig}; {@link #build()} checks every value. */
   public static final class Builder {
     private final List<Listener> listeners = new ArrayList<>();
-    private int maxPacketSize = 1024 * 1024;
+    // The protocol's own maximum, as Mosquitto and HiveMQ have it: a client may send what MQTT can
+    // express. What all packets being received may hold together is bounded by inboundBufferLimit.
+    private int maxPacketSize = io.tern.codec.MqttDecoder.PROTOCOL_MAX_PACKET_SIZE;
     private int maxInflight = 32;
     private int maxQueuedMessages = 1000;
     private long maxQueuedBytes = 0;

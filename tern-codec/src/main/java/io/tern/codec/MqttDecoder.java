@@ -1,6 +1,7 @@
 package io.tern.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
@@ -67,6 +68,49 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     }
     this.maxPacketSize = maxPacketSize;
     this.version = version;
+    setCumulator(this::cumulate);
+  }
+
+  /**
+   * Netty's merging cumulator, but a packet of more than a read grows its buffer by doubling, up to
+   * the size its header announced, rather than by Netty's steps of 4 MiB past 4 MiB: with those,
+   * each 4 MiB of a large packet copied all that had come before (a 200 MB PUBLISH took 5 s, about
+   * 50 copies of 100 MB on average, against 0.4 s for 50 MB). Doubling copies each byte about twice,
+   * and never allocates more than the packet's size, which {@link #limitBuffering} has reserved.
+   */
+  private ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+    return growCumulation(alloc, cumulation, in, incompleteSize);
+  }
+
+  /**
+   * A {@link ByteToMessageDecoder.Cumulator} step for decoders that hold large messages until they
+   * are whole: when {@code cumulation} has no room for {@code in}, the new buffer is twice what is
+   * held (at least what is needed, at most {@code whole} when that is larger than what is needed:
+   * the size the message announced, or {@link Long#MAX_VALUE} when unknown); otherwise Netty's
+   * {@link ByteToMessageDecoder#MERGE_CUMULATOR}, which also keeps small reads as they are.
+   * Takes over both buffers, as a cumulator does.
+   */
+  public static ByteBuf growCumulation(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in, long whole) {
+    int held = cumulation.readableBytes();
+    int incoming = in.readableBytes();
+    long required = (long) held + incoming;
+    if (held < RESERVED_FROM || incoming <= cumulation.writableBytes() || required > Integer.MAX_VALUE
+        || cumulation.isReadOnly()) {
+      return MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
+    }
+    long capacity = Math.max(required, Math.min(2 * required, Math.max(whole, required)));
+    ByteBuf grown = alloc.buffer((int) Math.min(capacity, Integer.MAX_VALUE - 8));
+    try {
+      grown.writeBytes(cumulation, cumulation.readerIndex(), held).writeBytes(in, in.readerIndex(), incoming);
+      in.skipBytes(incoming);
+    } catch (Throwable t) {
+      grown.release();
+      in.release();
+      throw t;
+    }
+    cumulation.release();
+    in.release();
+    return grown;
   }
 
   /**

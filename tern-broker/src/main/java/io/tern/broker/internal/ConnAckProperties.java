@@ -18,8 +18,10 @@ final class ConnAckProperties {
   static MqttProperties of(BrokerConfig cfg, long requestedExpiry, long grantedExpiry, String assignedClientId,
       boolean responseInfo) {
     MqttProperties.Builder b = MqttProperties.builder()
-        .set(Property.MAXIMUM_PACKET_SIZE, (long) cfg.maxPacketSize())
         .set(Property.TOPIC_ALIAS_MAXIMUM, cfg.topicAliasMaximum());
+    if (cfg.maxPacketSize() < io.tern.codec.MqttDecoder.PROTOCOL_MAX_PACKET_SIZE) {
+      b.set(Property.MAXIMUM_PACKET_SIZE, (long) cfg.maxPacketSize()); // absent: the protocol's limit (MQTT 5 3.2.2.3.6)
+    }
     if (cfg.receiveMaximum() < 65535) {
       b.set(Property.RECEIVE_MAXIMUM, cfg.receiveMaximum());
     }

@@ -99,6 +99,8 @@ final class WebSocketFrames {
     BudgetedFrameDecoder(WebSocketDecoderConfig config, BufferBudget budget) {
       super(config);
       this.hold = budget.newHold();
+      // A large frame's buffer grows by doubling, not by Netty's 4 MiB steps (see MqttDecoder#cumulate).
+      setCumulator((alloc, cumulation, in) -> MqttDecoder.growCumulation(alloc, cumulation, in, Long.MAX_VALUE));
     }
 
     @Override

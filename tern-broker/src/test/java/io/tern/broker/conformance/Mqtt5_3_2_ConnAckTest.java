@@ -20,14 +20,13 @@ import org.junit.jupiter.api.Test;
 class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
 
   @Test
-  @DisplayName("3.2.2.3: defaults announced: Maximum Packet Size, Topic Alias Maximum, Receive Maximum; QoS 2, retain, wildcards, ids, shared available")
+  @DisplayName("3.2.2.3: defaults announced: Topic Alias Maximum, Receive Maximum; no Maximum Packet Size of its own; QoS 2, retain, wildcards, ids, shared available")
   void defaultCapabilities() {
     connect5("c");
     MqttProperties p = lastConnAck().properties();
-    assertThat(p.getLong(Property.MAXIMUM_PACKET_SIZE, -1)).isEqualTo(1024 * 1024);
     assertThat(p.getInt(Property.TOPIC_ALIAS_MAXIMUM, -1)).isEqualTo(32);
     assertThat(p.getInt(Property.RECEIVE_MAXIMUM, -1)).isEqualTo(1024);
-    for (Property absent : List.of(Property.MAXIMUM_QOS, Property.RETAIN_AVAILABLE,
+    for (Property absent : List.of(Property.MAXIMUM_PACKET_SIZE, Property.MAXIMUM_QOS, Property.RETAIN_AVAILABLE,
         Property.WILDCARD_SUBSCRIPTION_AVAILABLE, Property.SUBSCRIPTION_IDENTIFIER_AVAILABLE,
         Property.SHARED_SUBSCRIPTION_AVAILABLE, Property.SERVER_KEEP_ALIVE, Property.ASSIGNED_CLIENT_IDENTIFIER,
         Property.RESPONSE_INFORMATION, Property.SESSION_EXPIRY_INTERVAL)) {

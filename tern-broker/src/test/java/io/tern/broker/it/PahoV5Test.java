@@ -102,6 +102,23 @@ class PahoV5Test {
   }
 
   @Test
+  void aMessageOf20MegabytesGoesThroughWithTheDefaultLimits() throws Exception {
+    tb.start(); // no max_packet_size of its own: what MQTT can express, as Mosquitto and HiveMQ CE
+    Inbox inbox = new Inbox();
+    MqttClient sub = client("big-sub", inbox);
+    sub.connect(clean());
+    sub.subscribe("big/file", 1);
+    MqttClient pub = client("big-pub", new Inbox());
+    pub.connect(clean());
+    byte[] payload = new byte[20 * 1024 * 1024];
+    new java.util.Random(7).nextBytes(payload);
+    MqttMessage m = new MqttMessage(payload);
+    m.setQos(1);
+    pub.publish("big/file", m);
+    assertThat(inbox.next().message().getPayload()).as("the payload, byte for byte").isEqualTo(payload);
+  }
+
+  @Test
   void requestResponsePropertiesAreForwardedUnchanged() throws Exception {
     tb.start();
     Inbox serverInbox = new Inbox();
