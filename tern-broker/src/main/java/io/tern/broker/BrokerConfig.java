@@ -205,8 +205,8 @@ public final class BrokerConfig {
 
   /**
    * The bytes all connections together may hold in packets they have begun to send and not yet
-   * finished (each packet of 4 KiB or more counts for its full size from its first bytes). A
-   * packet that would go over it is refused: the connection is closed, an MQTT 5 client told why
+   * finished (each packet of 4 KiB or more counts by the bytes of it that have arrived). A packet
+   * whose next bytes would go over it is refused: the connection is closed, an MQTT 5 client told why
    * with DISCONNECT 0x97 (Quota exceeded). Without it, {@link #maxPacketSize()} bounds each
    * connection but nothing bounds their sum: clients that send all but the end of large packets
    * can hold the broker's memory. Default: a quarter of the JVM's maximum heap.

@@ -125,9 +125,9 @@ public final class MqttDecoder extends ByteToMessageDecoder {
   }
 
   /**
-   * Reserves each packet of {@link #RESERVED_FROM} bytes or more that has begun to arrive and is
-   * not whole from {@code budget}, for its full size, until it is whole or the channel closes. A
-   * packet that does not fit is refused like a malformed one: the decoder emits an {@link
+   * Counts each packet of {@link #RESERVED_FROM} bytes or more that has begun to arrive and is not
+   * whole against {@code budget}, by the bytes of it that have arrived, until it is whole or the
+   * channel closes. A packet whose next bytes do not fit is refused like a malformed one: the decoder emits an {@link
    * MqttDecodeException} with {@link ReasonCodes#QUOTA_EXCEEDED} and discards everything after it.
    * Set before the first read.
    */
@@ -194,7 +194,7 @@ public final class MqttDecoder extends ByteToMessageDecoder {
           version = ((Connect) packet).version();
         }
         out.add(packet);
-      } else if (hold != null && hold.bytes() == 0) {
+      } else if (hold != null) {
         reserve(in);
       }
     } catch (MqttDecodeException e) {
@@ -205,13 +205,23 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     }
   }
 
-  /** A packet not yet whole is at the reader index: reserves its size, or refuses it. */
+  /**
+   * A packet not yet whole is at the reader index: holds what has arrived of it (all of {@code in}),
+   * or refuses it. By the bytes that came, not by the size its header announced: a header costs an
+   * attacker five bytes, and at the default {@code maxPacketSize} (256 MiB) a few of them would
+   * take the whole budget from the clients that send large packets. The buffer holding them is at
+   * most twice as large ({@link #growCumulation}).
+   */
   private void reserve(ByteBuf in) {
     long size = incompleteSize;
     if (size < RESERVED_FROM) {
       return; // small, or its remaining length has not all arrived yet
     }
-    if (!hold.set(size)) {
+    int held = in.readableBytes();
+    if (held == hold.bytes()) {
+      return;
+    }
+    if (!hold.set(held)) {
       PacketType type = PacketType.of(in.getUnsignedByte(in.readerIndex()) >> 4);
       throw new MqttDecodeException(ReasonCodes.QUOTA_EXCEEDED, type, version,
           "no room for a " + size + "-byte " + type + " in the broker's buffer for packets not yet received whole");

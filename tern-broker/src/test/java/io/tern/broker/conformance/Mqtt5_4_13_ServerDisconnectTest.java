@@ -84,16 +84,16 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   @Test
   @DisplayName("0x97 Quota exceeded: a large packet begun while the broker's buffer for unfinished packets is full")
   void inboundBufferLimit() {
-    configure(b -> b.inboundBufferLimit(20_000));
+    configure(b -> b.inboundBufferLimit(35_000));
     RawClient first = connect5("first");
     RawClient second = connect5("second");
-    byte[] p = Packets.bytes(publish5("t", 1, 1, "x".repeat(15_000), MqttProperties.EMPTY), MqttVersion.V5);
-    first.sendBytes(java.util.Arrays.copyOf(p, 5_000)); // reserves the whole packet once read
+    byte[] p = Packets.bytes(publish5("t", 1, 1, "x".repeat(30_000), MqttProperties.EMPTY), MqttVersion.V5);
+    first.sendBytes(java.util.Arrays.copyOf(p, 12_000)); // held by the bytes that came
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
-        .until(() -> broker().memoryStats().bufferedInboundBytes() == p.length);
-    second.sendBytes(java.util.Arrays.copyOf(p, 5_000));
+        .until(() -> broker().memoryStats().bufferedInboundBytes() == 12_000);
+    second.sendBytes(java.util.Arrays.copyOf(p, 24_000)); // 36,000 together
     expectDisconnect(second, ReasonCodes.QUOTA_EXCEEDED);
-    first.sendBytes(java.util.Arrays.copyOfRange(p, 5_000, p.length));
+    first.sendBytes(java.util.Arrays.copyOfRange(p, 12_000, p.length));
     assertThat(first.expect(io.tern.codec.PubAck.class).packetId()).isEqualTo(1);
     assertThat(broker().memoryStats().bufferedInboundBytes()).isZero();
     assertThat(broker().memoryStats().inboundBufferRefusals()).isEqualTo(1);
