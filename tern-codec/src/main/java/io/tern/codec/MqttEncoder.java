@@ -69,6 +69,24 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
    */
   public static void encodePublish(
       Publish message, int qos, boolean retain, boolean dup, int packetId, MqttVersion version, ByteBuf out) {
+    writePublishHeader(message, qos, retain, dup, packetId, version, out, true);
+    out.writeBytes(message.payload());
+  }
+
+  /**
+   * Writes all of {@link #encodePublish} but the payload: the fixed header (whose Remaining Length
+   * counts the payload), the topic, the packet id and the properties. The caller writes the
+   * payload's bytes next, from a buffer of its own: a server sending one large message to many
+   * subscribers can then share one copy of the payload among their writes.
+   */
+  public static void encodePublishHeader(
+      Publish message, int qos, boolean retain, boolean dup, int packetId, MqttVersion version, ByteBuf out) {
+    writePublishHeader(message, qos, retain, dup, packetId, version, out, false);
+  }
+
+  /** The header of a PUBLISH, with room made for the payload after it when {@code roomForPayload}. */
+  private static void writePublishHeader(Publish message, int qos, boolean retain, boolean dup, int packetId,
+      MqttVersion version, ByteBuf out, boolean roomForPayload) {
     if (qos > 0 && (packetId < 1 || packetId > 0xFFFF)) {
       throw new IllegalArgumentException("QoS " + qos + " PUBLISH needs a packet id in 1..65535");
     }
@@ -76,7 +94,7 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
     byte[] payload = message.payload();
     int remaining = utf8Size(message.topic()) + (qos > 0 ? 2 : 0)
         + (v5 ? propertiesSize(message.properties()) : 0) + payload.length;
-    out.ensureWritable(1 + varintSize(remaining) + remaining);
+    out.ensureWritable(1 + varintSize(remaining) + remaining - (roomForPayload ? 0 : payload.length));
     out.writeByte(0x30 | (dup && qos > 0 ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0));
     writeVarint(out, remaining);
     writeUtf8(out, message.topic());
@@ -86,7 +104,6 @@ public final class MqttEncoder extends MessageToMessageEncoder<MqttPacket> {
     if (v5) {
       writeProperties(out, message.properties());
     }
-    out.writeBytes(payload);
   }
 
   /**

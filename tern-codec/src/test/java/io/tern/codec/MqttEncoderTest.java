@@ -18,6 +18,20 @@ class MqttEncoderTest {
 
   // ------------------------------------------------------------------------------ refusals
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(MqttVersion.class)
+  void aPublishHeaderFollowedByItsPayloadIsThePublish(MqttVersion version) {
+    Publish p = new Publish("a/b", 1, false, false, 0, new byte[200_000],
+        MqttProperties.builder().set(Property.CONTENT_TYPE, "x").build());
+    ByteBuf whole = Unpooled.buffer();
+    MqttEncoder.encodePublish(p, 1, true, true, 7, version, whole);
+    ByteBuf parts = Unpooled.buffer();
+    MqttEncoder.encodePublishHeader(p, 1, true, true, 7, version, parts);
+    assertThat(parts.readableBytes()).isEqualTo(whole.readableBytes() - 200_000);
+    parts.writeBytes(p.payload());
+    assertThat(ByteBufUtil.equals(parts, whole)).isTrue();
+  }
+
   @Test
   void qos1PublishWithPacketIdZeroIsRefused() {
     assertRefused(new Publish("a", 1, false, false, 0, new byte[0], EMPTY), MqttVersion.V3_1_1);

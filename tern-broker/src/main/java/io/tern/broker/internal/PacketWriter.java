@@ -146,12 +146,22 @@ final class PacketWriter {
    */
   void writePublish(Publish message, Delivery d, boolean dup, int packetId) {
     ByteBuf out = pendingOut(4096);
-    MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, encodeVersion, out);
+    byte[] payload = message.payload();
+    boolean shared = payload.length >= SharedPayloads.FROM;
+    if (shared) {
+      // The header joins the buffer, the payload goes as a write of its own: a duplicate of one
+      // copy per loop, shared with the other subscribers of the message (see SharedPayloads).
+      MqttEncoder.encodePublishHeader(message, d.qos(), d.retain(), dup, packetId, encodeVersion, out);
+      writePendingOut();
+      ctx.write(encode(SharedPayloads.forWrite(payload, channel.eventLoop())), ctx.voidPromise());
+    } else {
+      MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, encodeVersion, out);
+    }
     if (traced) {
       trace.info("Client {} received PUBLISH (topic {}, qos {}, retain {}, dup {}, packet id {}, {} bytes payload)",
-          conn.clientId(), message.topic(), d.qos(), d.retain(), dup, packetId, message.payload().length);
+          conn.clientId(), message.topic(), d.qos(), d.retain(), dup, packetId, payload.length);
     }
-    if (out.readableBytes() >= 16 * 1024) {
+    if (!shared && out.readableBytes() >= 16 * 1024) {
       pendingOut = null;
       ctx.write(encode(out), ctx.voidPromise());
     }

@@ -119,6 +119,38 @@ class PahoV5Test {
   }
 
   @Test
+  void largeAndSmallMessagesReachSeveralSubscribersWholeAndInOrder() throws Exception {
+    tb.start(); // payloads from 64 KiB go out as one shared copy per event loop (SharedPayloads)
+    List<Inbox> inboxes = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Inbox inbox = new Inbox();
+      MqttClient sub = client("mixed-sub-" + i, inbox);
+      sub.connect(clean());
+      sub.subscribe("mixed/#", i % 2); // QoS 0 and 1 subscribers: packets with and without an id
+      inboxes.add(inbox);
+    }
+    MqttClient pub = client("mixed-pub", new Inbox());
+    pub.connect(clean());
+    java.util.Random random = new java.util.Random(11);
+    List<byte[]> sent = new ArrayList<>();
+    for (int size : new int[] {10, 1024 * 1024, 20, 64 * 1024, 3 * 1024 * 1024 + 7, 30}) {
+      byte[] payload = new byte[size];
+      random.nextBytes(payload);
+      sent.add(payload);
+      MqttMessage m = new MqttMessage(payload);
+      m.setQos(1);
+      pub.publish("mixed/" + size, m);
+    }
+    for (Inbox inbox : inboxes) {
+      for (byte[] expected : sent) {
+        Received got = inbox.next();
+        assertThat(got.topic()).isEqualTo("mixed/" + expected.length);
+        assertThat(got.message().getPayload()).as("payload of %s", got.topic()).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
   void requestResponsePropertiesAreForwardedUnchanged() throws Exception {
     tb.start();
     Inbox serverInbox = new Inbox();
