@@ -1,7 +1,11 @@
 package io.tern.broker.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
+import java.lang.ref.WeakReference;
 
 /**
  * The payloads of large messages as direct buffers that the writes of one event loop share: a
@@ -35,7 +39,7 @@ final class SharedPayloads {
   };
 
   /** Whose copy each entry is: weakly, so that the cache keeps no message's payload alive. */
-  private final java.lang.ref.WeakReference<?>[] payloads = new java.lang.ref.WeakReference<?>[ENTRIES];
+  private final WeakReference<?>[] payloads = new WeakReference<?>[ENTRIES];
   private final ByteBuf[] copies = new ByteBuf[ENTRIES];
   /** Whether this holds a reference of its own to the entry's copy, until {@link #releaseOwn}. */
   private final boolean[] own = new boolean[ENTRIES];
@@ -49,25 +53,28 @@ final class SharedPayloads {
    * A buffer of {@code payload}'s bytes for one write on the current event loop (the caller writes
    * it, which releases it): a duplicate of this loop's copy, made when there is none alive.
    */
-  static ByteBuf forWrite(byte[] payload, io.netty.util.concurrent.EventExecutor loop) {
+  static ByteBuf forWrite(byte[] payload, EventExecutor loop) {
+    if (!loop.inEventLoop()) {
+      return Unpooled.wrappedBuffer(payload); // not a loop's own write: copied by Netty, as before
+    }
     return OF_THREAD.get().duplicateOf(payload, loop);
   }
 
-  private ByteBuf duplicateOf(byte[] payload, io.netty.util.concurrent.EventExecutor loop) {
+  private ByteBuf duplicateOf(byte[] payload, EventExecutor loop) {
     for (int i = 0; i < ENTRIES; i++) {
-      java.lang.ref.WeakReference<?> p = payloads[i];
+      WeakReference<?> p = payloads[i];
       if (p != null && p.get() == payload && copies[i].refCnt() > 0) {
         return copies[i].retainedDuplicate();
       }
     }
-    ByteBuf copy = io.netty.buffer.UnpooledByteBufAllocator.DEFAULT.directBuffer(payload.length, payload.length)
+    ByteBuf copy = UnpooledByteBufAllocator.DEFAULT.directBuffer(payload.length, payload.length)
         .writeBytes(payload);
     int i = next;
     next = (i + 1) % ENTRIES;
     if (own[i]) {
       copies[i].release(); // writes still holding a duplicate keep its memory until they finish
     }
-    payloads[i] = new java.lang.ref.WeakReference<>(payload);
+    payloads[i] = new WeakReference<>(payload);
     copies[i] = copy;
     own[i] = true;
     if (!releaseQueued) {

@@ -52,4 +52,13 @@ class SharedPayloadsTest {
     assertThat(third.getByte(0)).isZero();
     third.release();
   }
+
+  @Test
+  void offItsLoopAWriteGetsThePayloadAsItIsAndTheLoopsCopiesAreNotTouched() {
+    byte[] a = new byte[SharedPayloads.FROM];
+    ByteBuf w = SharedPayloads.forWrite(a, loop); // the test's thread, not the loop's
+    assertThat(w.isDirect()).isFalse();
+    assertThat(w.array()).isSameAs(a);
+    w.release();
+  }
 }
