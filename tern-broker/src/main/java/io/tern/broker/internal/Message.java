@@ -47,6 +47,11 @@ final class Message {
   /** Changed through {@link #addStoreRefs}: a field and a VarHandle, not an AtomicInteger per message. */
   private volatile int storeRefs;
   /**
+   * Session queues (and mailboxes) holding this message, for a message {@link #countedOnce}: the
+   * broker's outbound total counts its bytes while this is above 0. Changed through {@link #hold}.
+   */
+  private volatile int holders;
+  /**
    * Stored inside its only queue reference rather than as a record of its own (see {@link
    * Persistence#refOnly}). Set by the publishing thread before hand-off, never changed after.
    */
@@ -75,6 +80,34 @@ final class Message {
   /** Adds {@code delta} to the store reference count and returns the count before. */
   int addStoreRefs(int delta) {
     return (int) STORE_REFS.getAndAdd(this, delta);
+  }
+
+  /**
+   * Messages this large count once in the broker's outbound total ({@link OutboundMemory}) however
+   * many sessions queue them, as the broker holds them once. Smaller ones count once per session
+   * that queues them: a queue entry costs memory of its own (a {@link Delivery}, a slot), of the
+   * order of a small message, and counting those per session needs no shared counter on the
+   * delivery path (a fan-out to 50 subscribers would update one 50 times from two threads).
+   * Without it, 50 offline sessions holding 100 messages of 100 KB (10 MB held) counted 500 MB, and
+   * with a 512 MB heap the sessions began dropping acknowledged messages as over the high water
+   * mark after 27 of them.
+   */
+  static final int COUNTED_ONCE_FROM = 1024;
+
+  /** Whether this message counts once in the broker's outbound total (see {@link #COUNTED_ONCE_FROM}). */
+  boolean countedOnce() {
+    return size >= COUNTED_ONCE_FROM;
+  }
+
+  /**
+   * For a message {@link #countedOnce}: {@code delta} sessions begin (positive) or stop (negative)
+   * holding it. Returns the change of the broker's outbound total: its size when it was held by
+   * none before, minus its size when it is held by none now, else 0. Any thread.
+   */
+  long hold(int delta) {
+    int before = (int) HOLDERS.getAndAdd(this, delta);
+    int after = before + delta;
+    return before == 0 ? (after > 0 ? size : 0) : after == 0 ? -size : 0;
   }
 
   int storeRefs() {
@@ -166,10 +199,12 @@ final class Message {
   }
 
   private static final VarHandle STORE_REFS;
+  private static final VarHandle HOLDERS;
 
   static {
     try {
       STORE_REFS = MethodHandles.lookup().findVarHandle(Message.class, "storeRefs", int.class);
+      HOLDERS = MethodHandles.lookup().findVarHandle(Message.class, "holders", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }

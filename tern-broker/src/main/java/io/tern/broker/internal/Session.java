@@ -205,15 +205,20 @@ final class Session {
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   long queuedBytes;
   /**
+   * The part of {@link #queuedBytes} that the broker's total counts once per message, not per
+   * session ({@link Message#countedOnce}): not this session's to report.
+   */
+  long queuedOnceBytes;
+  /**
    * Retained messages sent for a new subscription that are in the queue (on loop). They are not in
    * {@link #pending}, so {@code max_queued_messages} bounds the other deliveries only (see {@link
    * Delivery#retainedOnSubscribe}).
    */
   int retainedInQueue;
   /**
-   * The part of {@link #queuedBytes} already in the broker's total ({@link OutboundMemory}), which
-   * counts a message from its hand-off (so a loop that is behind is counted too): what the drain
-   * takes from the mailbox is already in it.
+   * The part of {@link #queuedBytes} less {@link #queuedOnceBytes} already in the broker's total
+   * ({@link OutboundMemory}), which counts a message from its hand-off (so a loop that is behind is
+   * counted too): what the drain takes from the mailbox is already in it.
    */
   long reportedBytes;
   /** Set when messages were dropped over {@code maxQueuedBytes}; cleared when the queue is empty. */
@@ -299,7 +304,7 @@ final class Session {
       return;
     }
     if (admit(1) == 1) {
-      core.memory().add(d.message().size());
+      core.memory().add(handedOff(d.message()));
       addBacklog(1);
       mailbox().offer(d);
       scheduleDrain();
@@ -454,7 +459,7 @@ final class Session {
     int n = batch.size();
     long bytes = 0;
     for (int i = 0; i < n; i++) {
-      bytes += batch.get(i).message().size();
+      bytes += handedOff(batch.get(i).message());
     }
     core.memory().add(bytes);
     int behind = addBacklog(n);
@@ -577,17 +582,20 @@ final class Session {
     boolean dropQos0 = connection == null && !core.config().queueQos0WhenOffline();
     int droppedQos0 = 0;
     int droppedRetainedQos0 = 0;
-    long droppedQos0Bytes = 0;
+    long droppedQos0Bytes = 0; // their change of the broker's total (see notQueued)
+    long onceBytes = 0; // the part of bytes counted once broker-wide (see Message#countedOnce)
     while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         if (dropQos0 && d.qos() == 0) {
           droppedQos0 += d.onSubscribe() ? 0 : 1;
           droppedRetainedQos0 += d.onSubscribe() ? 1 : 0;
-          droppedQos0Bytes += d.message().size();
+          droppedQos0Bytes += notQueued(d.message());
         } else {
           queue.addLast(d);
           retainedInQueue += d.onSubscribe() ? 1 : 0;
-          bytes += d.message().size();
+          int size = d.message().size();
+          bytes += size;
+          onceBytes += size >= Message.COUNTED_ONCE_FROM ? size : 0;
         }
         drained++;
       } else {
@@ -598,12 +606,14 @@ final class Session {
           if (dropQos0 && d.qos() == 0) {
             droppedQos0 += d.onSubscribe() ? 0 : 1;
             droppedRetainedQos0 += d.onSubscribe() ? 1 : 0;
-            droppedQos0Bytes += d.message().size();
+            droppedQos0Bytes += notQueued(d.message());
             continue;
           }
           queue.addLast(d);
           retainedInQueue += d.onSubscribe() ? 1 : 0;
-          bytes += d.message().size();
+          int size = d.message().size();
+          bytes += size;
+          onceBytes += size >= Message.COUNTED_ONCE_FROM ? size : 0;
         }
         drained += batch.size();
       }
@@ -615,11 +625,12 @@ final class Session {
     }
     addPending(-droppedQos0);
     addRetainedPending(-droppedRetainedQos0);
-    if (droppedQos0Bytes > 0) {
-      core.memory().add(-droppedQos0Bytes); // counted at the hand-off, never queued
+    if (droppedQos0Bytes != 0) {
+      core.memory().add(droppedQos0Bytes); // counted at the hand-off, never queued
     }
     queuedBytes += bytes;
-    reportedBytes += bytes; // counted at the hand-off
+    queuedOnceBytes += onceBytes;
+    reportedBytes += bytes - onceBytes; // counted at the hand-off
     addBacklog(-drained);
     if (terminated) {
       discardQueued();
@@ -634,7 +645,7 @@ final class Session {
     int max = core.config().maxQueuedMessages();
     while (queue.size() - retainedInQueue > max) {
       Delivery oldest = retainedInQueue == 0 ? queue.pollFirst() : pollBounded(false);
-      queuedBytes -= oldest.message().size();
+      unqueued(oldest.message());
       forget(oldest);
       addPending(-1);
       drop(1);
@@ -663,7 +674,7 @@ final class Session {
     int n = 0;
     while (queue.size() - retainedInQueue > keep) {
       Delivery d = retainedInQueue == 0 ? (newest ? queue.pollLast() : queue.pollFirst()) : pollBounded(newest);
-      queuedBytes -= d.message().size();
+      unqueued(d.message());
       forget(d);
       n++;
       dropped(d, io.tern.broker.event.DropReason.STALLED_OVER_HIGH_WATER_MARK, 1);
@@ -688,7 +699,7 @@ final class Session {
     int n = 0;
     while (queuedBytes > maxBytes && !queue.isEmpty()) {
       Delivery d = oldest ? queue.pollFirst() : queue.pollLast();
-      queuedBytes -= d.message().size();
+      unqueued(d.message());
       forget(d);
       leftQueue(d);
       n++;
@@ -738,9 +749,9 @@ final class Session {
     if (paused != null && !paused.isEmpty() && paused.caughtUp(lags)) {
       paused.resumeAll();
     }
-    long change = queuedBytes - reportedBytes;
+    long change = queuedBytes - queuedOnceBytes - reportedBytes;
     if (change != 0) {
-      reportedBytes = queuedBytes;
+      reportedBytes += change;
       core.memory().add(change);
     }
   }
@@ -757,6 +768,51 @@ final class Session {
         b.removeRun(clientId, run.first, run.count);
       }
       p.deref(d.message(), b);
+    }
+  }
+
+  /**
+   * The change of the broker's outbound total as a delivery of {@code m} is handed to a session (any
+   * thread): its size, or for a message counted once broker-wide ({@link Message#countedOnce}) its
+   * size when no session held it yet.
+   */
+  static long handedOff(Message m) {
+    return m.countedOnce() ? m.hold(1) : m.size();
+  }
+
+  /**
+   * The change of the broker's outbound total as a delivery of {@code m} handed to this session
+   * leaves it without entering the queue (dropped as it comes, discarded with the session).
+   */
+  static long notQueued(Message m) {
+    return m.countedOnce() ? m.hold(-1) : -m.size();
+  }
+
+  /** A delivery of {@code m} handed to this session entered the queue (counted in the total at the hand-off). On loop. */
+  void queuedHandedOff(Message m) {
+    int size = m.size();
+    queuedBytes += size;
+    if (size >= Message.COUNTED_ONCE_FROM) {
+      queuedOnceBytes += size;
+    } else {
+      reportedBytes += size;
+    }
+  }
+
+  /**
+   * A delivery of {@code m} left the queue (sent or dropped): out of {@link #queuedBytes}, and for a
+   * message counted once broker-wide, out of the total when this was its last session. The rest of
+   * the total follows at {@link #afterQueueChange}. On loop.
+   */
+  void unqueued(Message m) {
+    int size = m.size();
+    queuedBytes -= size;
+    if (size >= Message.COUNTED_ONCE_FROM) {
+      queuedOnceBytes -= size;
+      long change = m.hold(-1);
+      if (change != 0) {
+        core.memory().add(change);
+      }
     }
   }
 
@@ -792,7 +848,7 @@ final class Session {
       Delivery d = it.next();
       if (d.qos() == 0) {
         it.remove();
-        queuedBytes -= d.message().size();
+        unqueued(d.message());
         leftQueue(d);
       }
     }
@@ -824,7 +880,7 @@ final class Session {
         break;
       }
       queue.pollFirst();
-      queuedBytes -= d.message().size();
+      unqueued(d.message());
       leftQueue(d);
       io.tern.codec.Publish out = c.outgoing(d, now, false);
       if (out == null) {
@@ -1016,23 +1072,31 @@ final class Session {
 
   @SuppressWarnings("unchecked")
   void discardQueued() {
+    long uncounted = 0; // the broker's total, for what it counted once per message
     for (Delivery d : queue) {
       releaseRef(d);
+      if (d.message().countedOnce()) {
+        uncounted += d.message().hold(-1);
+      }
     }
     queue.clear();
     queuedBytes = 0;
+    queuedOnceBytes = 0;
     retainedInQueue = 0;
     Object o;
     while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         releaseRef(d);
-        reportedBytes += d.message().size(); // counted at the hand-off, leaving now
+        uncounted += notQueued(d.message()); // counted at the hand-off, leaving now
       } else {
         for (Delivery d : (List<Delivery>) o) {
           releaseRef(d);
-          reportedBytes += d.message().size();
+          uncounted += notQueued(d.message());
         }
       }
+    }
+    if (uncounted != 0) {
+      core.memory().add(uncounted);
     }
     pending = 0;
     retainedPending = 0;

@@ -211,15 +211,13 @@ final class SessionLifecycle {
     while ((o = s.pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         s.queue.addLast(d);
-        s.queuedBytes += d.message().size();
-        s.reportedBytes += d.message().size(); // counted at the hand-off
+        s.queuedHandedOff(d.message());
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
         for (Delivery d : batch) {
           s.queue.addLast(d);
-          s.queuedBytes += d.message().size();
-          s.reportedBytes += d.message().size();
+          s.queuedHandedOff(d.message());
         }
       }
     }

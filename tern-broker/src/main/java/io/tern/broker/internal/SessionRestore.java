@@ -108,7 +108,7 @@ final class SessionRestore {
         session.inflight.put(packetId, d, q.released());
       } else {
         session.queue.addLast(d);
-        session.queuedBytes += m.size();
+        session.queuedBytes += m.size(); // counted in the broker's total below
         if (d.onSubscribe()) { // outside max_queued_messages, as before the restart
           session.retainedInQueue++;
           session.addRetainedPending(1);
@@ -140,13 +140,22 @@ final class SessionRestore {
       Delivery d = session.retainedInQueue == 0 || session.retainedInQueue == queue.size()
           ? (dropNew ? queue.pollLast() : queue.pollFirst()) : session.pollBounded(dropNew);
       session.leftQueue(d);
-      session.queuedBytes -= d.message().size();
+      session.queuedBytes -= d.message().size(); // not counted in the broker's total yet
       forgetRestored(d, b);
       d.message().addStoreRefs(-1);
       session.drop(1);
     }
-    session.reportedBytes = session.queuedBytes;
-    core.memory().add(session.queuedBytes);
+    long counted = 0; // a message counted once broker-wide adds its bytes with its first session
+    long onceBytes = 0;
+    for (Delivery d : queue) {
+      if (d.message().countedOnce()) {
+        onceBytes += d.message().size();
+        counted += d.message().hold(1);
+      }
+    }
+    session.queuedOnceBytes = onceBytes;
+    session.reportedBytes = session.queuedBytes - onceBytes;
+    core.memory().add(session.reportedBytes + counted);
     return queue.size() + session.inflight.size();
   }
 

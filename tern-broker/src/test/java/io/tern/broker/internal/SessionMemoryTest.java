@@ -25,11 +25,19 @@ class SessionMemoryTest {
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 
-  /** {@code n} deliveries of a message of {@code size} bytes (topic "t" and payload). */
+  /** {@code n} deliveries of {@code n} messages of {@code size} bytes each (topic "t" and payload). */
   private static ArrayList<Delivery> batch(int n, int size) {
-    Message m = new Message(new Publish("t", new byte[size - 1]), null, 0);
     ArrayList<Delivery> list = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
+      list.add(new Delivery(new Message(new Publish("t", new byte[size - 1]), null, 0), 1, false, List.of()));
+    }
+    return list;
+  }
+
+  /** A delivery of each of {@code messages}, as routing makes them for one session. */
+  private static ArrayList<Delivery> deliveries(List<Message> messages) {
+    ArrayList<Delivery> list = new ArrayList<>(messages.size());
+    for (Message m : messages) {
       list.add(new Delivery(m, 1, false, List.of()));
     }
     return list;
@@ -64,6 +72,37 @@ class SessionMemoryTest {
     loop.submit(a.lifecycle::terminate).get(5, TimeUnit.SECONDS);
     assertThat(core.bufferedOutboundBytes()).isEqualTo(5 * 2000);
     loop.submit(b.lifecycle::terminate).get(5, TimeUnit.SECONDS);
+    assertThat(core.bufferedOutboundBytes()).isZero();
+  }
+
+  @Test
+  void aMessageOfAKilobyteOrMoreCountsOnceHoweverManySessionsQueueItAndSmallerOnesOncePerSession() throws Exception {
+    BrokerCore core = core(b -> {});
+    List<Message> large = new ArrayList<>();
+    List<Message> small = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      large.add(new Message(new Publish("t", new byte[Message.COUNTED_ONCE_FROM * 10 - 1]), null, 0));
+      small.add(new Message(new Publish("t", new byte[99]), null, 0));
+    }
+    List<Session> sessions = new ArrayList<>();
+    for (int i = 0; i < 50; i++) { // offline persistent sessions: they keep what they are given
+      Session s = new Session("s" + i, core, loop, true, null);
+      s.enqueueAll(deliveries(large));
+      s.enqueueAll(deliveries(small));
+      sessions.add(s);
+    }
+    long largeOnce = 10L * Message.COUNTED_ONCE_FROM * 10;
+    await().atMost(Duration.ofSeconds(5)).until(() -> sessions.stream().allMatch(s -> s.queuedCount() == 20));
+    assertThat(core.bufferedOutboundBytes()).as("the large messages once, the small ones per session")
+        .isEqualTo(largeOnce + 50 * 10 * 100);
+    assertThat(sessions.get(0).queuedBytes()).as("a session's own bound counts all it queues")
+        .isEqualTo(largeOnce + 10 * 100);
+    for (int i = 0; i < 49; i++) {
+      loop.submit(sessions.get(i).lifecycle::terminate).get(5, TimeUnit.SECONDS);
+    }
+    assertThat(core.bufferedOutboundBytes()).as("one session still holds the large messages")
+        .isEqualTo(largeOnce + 10 * 100);
+    loop.submit(sessions.get(49).lifecycle::terminate).get(5, TimeUnit.SECONDS);
     assertThat(core.bufferedOutboundBytes()).isZero();
   }
 
