@@ -291,12 +291,17 @@ public final class BrokerCore {
   }
 
   /**
-   * Several subscriptions of one session matched: one delivery at the highest QoS, all ids. A
-   * shared subscription's delivery stays separate (v5 section 4.8.2: a copy by virtue of each).
+   * Several subscriptions of one session matched: one delivery at the highest QoS, all ids (MQTT
+   * 3.3.4-2/-4). A shared subscription's delivery stays separate (v5 section 4.8.2: a copy by virtue
+   * of each). A message published with RETAIN 1 goes as two deliveries when the session's matching
+   * subscriptions disagree on Retain As Published: one copy cannot have RETAIN 1 for those that ask
+   * for it (MQTT-3.3.1-13) and RETAIN 0 for those that do not (MQTT-3.3.1-12); each copy has the
+   * highest QoS and the ids of its own subscriptions.
    */
   private int routeMerged(Message m, MatchCollector matches, DeliverySink sink) {
     Map<Session, Merged> merged = new LinkedHashMap<>();
     int delivered = 0;
+    boolean byRetainAsPublished = m.retain();
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
       if (!receives(s, m)) {
@@ -308,24 +313,42 @@ public final class BrokerCore {
         continue;
       }
       Merged g = merged.computeIfAbsent(s.session(), k -> new Merged());
-      g.qos = Math.max(g.qos, s.qos());
-      g.retainAsPublished |= s.retainAsPublished();
+      int k = byRetainAsPublished && s.retainAsPublished() ? 1 : 0;
+      g.qos[k] = Math.max(g.qos[k], s.qos());
       if (s.subscriptionId() != 0) {
-        g.ids.add(s.subscriptionId());
+        g.ids(k).add(s.subscriptionId());
       }
     }
     for (Map.Entry<Session, Merged> e : merged.entrySet()) {
       Merged g = e.getValue();
-      deliver(sink, e.getKey(), m, g.qos, g.retainAsPublished, g.ids.isEmpty() ? List.of() : List.copyOf(g.ids), null);
-      delivered++;
+      for (int k = 0; k < 2; k++) {
+        if (g.qos[k] >= 0) {
+          List<Integer> ids = g.ids[k];
+          deliver(sink, e.getKey(), m, g.qos[k], k == 1, ids == null ? List.of() : List.copyOf(ids), null);
+          delivered++;
+        }
+      }
     }
     return delivered;
   }
 
+  /**
+   * What a session's matching subscriptions add up to: [0] all of them, or for a message with
+   * RETAIN 1 those without Retain As Published; [1] those with it. A QoS of -1: none.
+   */
   private static final class Merged {
-    int qos;
-    boolean retainAsPublished;
-    final List<Integer> ids = new ArrayList<>(2);
+    final int[] qos = {-1, -1};
+    @SuppressWarnings("unchecked")
+    final List<Integer>[] ids = new List[2];
+
+    List<Integer> ids(int k) {
+      List<Integer> l = ids[k];
+      if (l == null) {
+        l = new ArrayList<>(2);
+        ids[k] = l;
+      }
+      return l;
+    }
   }
 
   private void deliver(DeliverySink sink, Subscriber s, Message m) {

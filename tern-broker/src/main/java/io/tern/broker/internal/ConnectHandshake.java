@@ -14,6 +14,7 @@ import io.tern.codec.Connect;
 import io.tern.codec.Disconnect;
 import io.tern.codec.MqttDecodeException;
 import io.tern.codec.MqttDecoder;
+import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.MqttVersion;
@@ -290,10 +291,12 @@ final class ConnectHandshake {
     conn.writer.traced = core.isTraced(conn.clientId);
     MqttProperties props = MqttProperties.EMPTY;
     if (conn.version.isV5()) {
-      props = ConnAckProperties.of(core.config(), conn.requestedExpiry, conn.sessionExpiry,
-          assignedId ? conn.clientId : null, responseInfo);
-      if (enhancedAuth != null) {
-        props = enhancedAuth.connAckProperties(props);
+      props = connAckProperties(assignedId, responseInfo);
+      if (responseInfo && MqttEncoder.encodedSize(new ConnAck(false, ReasonCodes.SUCCESS, props), MqttVersion.V5)
+          > conn.clientMaxPacketSize) {
+        // MQTT-3.1.2-24: no packet over the client's Maximum Packet Size. Response Information is
+        // the one optional property here; the rest say what the client must know (MQTT-3.2.2-16 ...).
+        props = connAckProperties(assignedId, false);
       }
     }
     // MQTT-3.2.2-1..3: session present only when a session is resumed. MQTT 3.1 has no such flag:
@@ -324,5 +327,11 @@ final class ConnectHandshake {
           conn.listener.name(), conn.version.level(), conn.cleanStart, sessionPresent));
     }
     conn.replayPending();
+  }
+
+  private MqttProperties connAckProperties(boolean assignedId, boolean responseInfo) {
+    MqttProperties props = ConnAckProperties.of(core.config(), conn.requestedExpiry, conn.sessionExpiry,
+        assignedId ? conn.clientId : null, responseInfo);
+    return enhancedAuth != null ? enhancedAuth.connAckProperties(props) : props;
   }
 }

@@ -71,6 +71,20 @@ class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.1.2-24: Response Information is left out where the client's Maximum Packet Size has no room for it")
+  void responseInformationLeftOutWhereItWouldNotFit() {
+    configure(b -> b.responseInformation("responses/"));
+    connect5(v5("small").properties(MqttProperties.builder().maximumPacketSize(20)
+        .set(Property.REQUEST_RESPONSE_INFORMATION, 1).build()), false);
+    ConnAck ack = lastConnAck();
+    assertThat(ack.properties().has(Property.RESPONSE_INFORMATION)).isFalse();
+    assertThat(io.tern.codec.MqttEncoder.encodedSize(ack, MqttVersion.V5)).isLessThanOrEqualTo(20);
+    connect5(v5("roomy").properties(MqttProperties.builder().maximumPacketSize(64)
+        .set(Property.REQUEST_RESPONSE_INFORMATION, 1).build()), false);
+    assertThat(lastConnAck().properties().getString(Property.RESPONSE_INFORMATION)).isEqualTo("responses/");
+  }
+
+  @Test
   @DisplayName("3.2.2.3.2: a Session Expiry Interval above the broker's maximum is lowered and announced")
   void sessionExpiryLowered() {
     configure(b -> b.maxSessionExpiryInterval(60));

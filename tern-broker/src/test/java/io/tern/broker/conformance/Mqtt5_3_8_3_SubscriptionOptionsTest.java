@@ -106,6 +106,37 @@ class Mqtt5_3_8_3_SubscriptionOptionsTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.3.1-12/13: overlapping subscriptions that disagree on Retain As Published get a copy each of a message published with RETAIN 1")
+  void overlappingSubscriptionsWithDifferentRetainAsPublished() {
+    RawClient c = connect5("c");
+    subscribe5(c, sub("ro/t", 0, false, true, 0), id(1), 0);
+    c.send(new Subscribe(2, List.of(sub("ro/+", 1, false, false, 0)), id(2)));
+    c.expect(SubAck.class);
+    c.send(new Subscribe(3, List.of(sub("ro/#", 0, false, false, 0)), id(3)));
+    c.expect(SubAck.class);
+    RawClient p = connect5("p");
+    p.send(retained5("ro/t", 1, 1, "live", MqttProperties.EMPTY));
+    Publish first = c.expect(Publish.class);
+    Publish second = c.expect(Publish.class);
+    Publish kept = first.retain() ? first : second;
+    Publish cleared = first.retain() ? second : first;
+    assertThat(kept.retain()).isTrue();
+    assertThat(kept.qos()).isZero();
+    assertThat(kept.properties().subscriptionIdentifiers()).containsExactly(1);
+    assertThat(cleared.retain()).isFalse();
+    assertThat(cleared.qos()).isEqualTo(1);
+    assertThat(cleared.properties().subscriptionIdentifiers()).containsExactlyInAnyOrder(2, 3);
+    c.send(new PubAck(cleared.packetId()));
+    p.send(publish5("ro/t", 1, 2, "not retained", MqttProperties.EMPTY));
+    Publish one = c.expect(Publish.class); // without RETAIN, one copy for all three
+    assertThat(one.retain()).isFalse();
+    assertThat(one.qos()).isEqualTo(1);
+    assertThat(one.properties().subscriptionIdentifiers()).containsExactlyInAnyOrder(1, 2, 3);
+    c.send(PingReq.INSTANCE);
+    c.expect(PingResp.class);
+  }
+
+  @Test
   @DisplayName("MQTT-3.3.4-3: a retained message sent on subscribe carries the subscription's identifier")
   void retainedCarriesIdentifier() {
     retain("r", "kept");
