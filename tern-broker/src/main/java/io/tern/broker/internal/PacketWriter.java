@@ -55,6 +55,13 @@ final class PacketWriter {
   private boolean flushScheduled;
   /** Whether this client's packets are logged: one field test per packet when off. */
   boolean traced;
+  /**
+   * Bytes of shared payloads ({@link SharedPayloads}) written to the channel and not yet sent: the
+   * broker's total counts each copy once, so a slow socket's unwritten bytes leave them out ({@link
+   * ReadThrottle}). Not over TLS, where the payload is encrypted into bytes of this socket's own.
+   */
+  private long sharedUnwritten;
+  private final boolean sharesPayloads;
 
   PacketWriter(MqttConnection conn, ChannelHandlerContext ctx, BrokerCore core, boolean countsWireBytes) {
     this.conn = conn;
@@ -62,6 +69,7 @@ final class PacketWriter {
     this.channel = ctx.channel();
     this.core = core;
     this.countsWireBytes = countsWireBytes;
+    this.sharesPayloads = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null;
     if (core.persistence().holdAcks()) {
       heldAcks = new ArrayList<>();
     }
@@ -129,6 +137,11 @@ final class PacketWriter {
     pendingOut(256).writeByte(0xD0).writeByte(0); // PINGRESP, remaining length 0
   }
 
+  /** {@link #sharedUnwritten}. On loop. */
+  long sharedUnwritten() {
+    return sharedUnwritten;
+  }
+
   /** The buffer of packets written since the last flush ({@link #pendingOut}), made on first use. */
   private ByteBuf pendingOut(int initialCapacity) {
     ByteBuf out = pendingOut;
@@ -153,7 +166,14 @@ final class PacketWriter {
       // copy per loop, shared with the other subscribers of the message (see SharedPayloads).
       MqttEncoder.encodePublishHeader(message, d.qos(), d.retain(), dup, packetId, encodeVersion, out);
       writePendingOut();
-      ctx.write(encode(SharedPayloads.forWrite(payload, channel.eventLoop())), ctx.voidPromise());
+      ByteBuf body = SharedPayloads.forWrite(payload, channel.eventLoop(), core.memory());
+      if (sharesPayloads && SharedPayloads.isShared(body)) {
+        int n = body.readableBytes();
+        sharedUnwritten += n;
+        ctx.write(encode(body), ctx.newPromise().addListener(f -> sharedUnwritten -= n));
+      } else {
+        ctx.write(encode(body), ctx.voidPromise());
+      }
     } else {
       MqttEncoder.encodePublish(message, d.qos(), d.retain(), dup, packetId, encodeVersion, out);
     }

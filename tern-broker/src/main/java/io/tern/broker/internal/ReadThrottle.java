@@ -126,7 +126,8 @@ final class ReadThrottle {
     if (!channel.isWritable()) {
       if (unwrittenCounted == 0) {
         io.netty.channel.ChannelOutboundBuffer b = channel.unsafe().outboundBuffer();
-        unwrittenCounted = b == null ? 0 : b.totalPendingWriteBytes();
+        // Less the payloads shared with other sockets: those count once, as their copy (SharedPayloads).
+        unwrittenCounted = b == null ? 0 : Math.max(0, b.totalPendingWriteBytes() - conn.writer.sharedUnwritten());
         core.memory().add(unwrittenCounted);
       }
     } else if (unwrittenCounted != 0) {

@@ -3,6 +3,7 @@ package io.tern.broker.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.lang.ref.WeakReference;
@@ -26,6 +27,11 @@ import java.lang.ref.WeakReference;
  * session that sends the message once no write holds it makes a new copy: correct, only a copy.
  * The copies are unpooled, so that a copy whose last reference went is never another buffer
  * when it is looked at again ({@link ByteBuf#refCnt} is 0 for good).
+ *
+ * <p><b>Memory.</b> A copy counts in the broker's outbound total ({@link OutboundMemory}) from when
+ * it is made until its last reference goes, once: the sockets writing it do not count it again
+ * ({@link PacketWriter#sharedUnwritten}). Counted per socket, 1,000 slow subscribers of a 1 MB
+ * message counted 1 GB and took the broker over its high water mark.
  */
 final class SharedPayloads {
   /** Payloads at least this large are shared; smaller ones are copied into the connection's buffer with their header. */
@@ -53,22 +59,45 @@ final class SharedPayloads {
    * A buffer of {@code payload}'s bytes for one write on the current event loop (the caller writes
    * it, which releases it): a duplicate of this loop's copy, made when there is none alive.
    */
-  static ByteBuf forWrite(byte[] payload, EventExecutor loop) {
+  static ByteBuf forWrite(byte[] payload, EventExecutor loop, OutboundMemory memory) {
     if (!loop.inEventLoop()) {
       return Unpooled.wrappedBuffer(payload); // not a loop's own write: copied by Netty, as before
     }
-    return OF_THREAD.get().duplicateOf(payload, loop);
+    return OF_THREAD.get().duplicateOf(payload, loop, memory);
   }
 
-  private ByteBuf duplicateOf(byte[] payload, EventExecutor loop) {
+  /** Whether {@code buf}, from {@link #forWrite}, is a duplicate of a shared copy (not a wrapped payload). */
+  static boolean isShared(ByteBuf buf) {
+    return buf.unwrap() instanceof Copy;
+  }
+
+  /** A copy, counted in the broker's outbound total while it lives. */
+  private static final class Copy extends UnpooledUnsafeDirectByteBuf {
+    private final OutboundMemory memory;
+    private final int size;
+
+    Copy(int size, OutboundMemory memory) {
+      super(UnpooledByteBufAllocator.DEFAULT, size, size);
+      this.memory = memory;
+      this.size = size;
+      memory.add(size);
+    }
+
+    @Override
+    protected void deallocate() {
+      super.deallocate();
+      memory.add(-size);
+    }
+  }
+
+  private ByteBuf duplicateOf(byte[] payload, EventExecutor loop, OutboundMemory memory) {
     for (int i = 0; i < ENTRIES; i++) {
       WeakReference<?> p = payloads[i];
       if (p != null && p.get() == payload && copies[i].refCnt() > 0) {
         return copies[i].retainedDuplicate();
       }
     }
-    ByteBuf copy = UnpooledByteBufAllocator.DEFAULT.directBuffer(payload.length, payload.length)
-        .writeBytes(payload);
+    ByteBuf copy = new Copy(payload.length, memory).writeBytes(payload);
     int i = next;
     next = (i + 1) % ENTRIES;
     if (own[i]) {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 /** {@link SharedPayloads}: one direct copy of a large payload per loop, while writes hold it. */
 class SharedPayloadsTest {
   private final DefaultEventLoop loop = new DefaultEventLoop();
+  private final OutboundMemory memory = new OutboundMemory(io.tern.broker.BrokerConfig.builder().build(), new BrokerStats());
 
   @AfterEach
   void stop() throws Exception {
@@ -27,7 +28,7 @@ class SharedPayloadsTest {
     byte[] b = new byte[SharedPayloads.FROM];
     a[5] = 42;
     ByteBuf[] w = onLoop(() -> new ByteBuf[] {
-        SharedPayloads.forWrite(a, loop), SharedPayloads.forWrite(a, loop), SharedPayloads.forWrite(b, loop)});
+        SharedPayloads.forWrite(a, loop, memory), SharedPayloads.forWrite(a, loop, memory), SharedPayloads.forWrite(b, loop, memory)});
     assertThat(w[0].getByte(5)).isEqualTo((byte) 42);
     assertThat(w[0].readableBytes()).isEqualTo(a.length);
     assertThat(w[1].memoryAddress()).as("the same copy").isEqualTo(w[0].memoryAddress());
@@ -40,14 +41,17 @@ class SharedPayloadsTest {
   @Test
   void aCopyOutlivesTheBatchWhileAWriteHoldsItAndGoesWithTheLast() throws Exception {
     byte[] a = new byte[SharedPayloads.FROM];
-    ByteBuf first = onLoop(() -> SharedPayloads.forWrite(a, loop));
+    ByteBuf first = onLoop(() -> SharedPayloads.forWrite(a, loop, memory));
     // A later task: the loop's own reference went at the end of the first batch, the write's holds it.
-    ByteBuf second = onLoop(() -> SharedPayloads.forWrite(a, loop));
+    ByteBuf second = onLoop(() -> SharedPayloads.forWrite(a, loop, memory));
     assertThat(second.memoryAddress()).isEqualTo(first.memoryAddress());
+    assertThat(memory.bytes()).as("counted once in the broker's total").isEqualTo(a.length);
     first.release();
+    assertThat(memory.bytes()).isEqualTo(a.length);
     second.release();
     assertThat(first.refCnt()).as("freed with the last write").isZero();
-    ByteBuf third = onLoop(() -> SharedPayloads.forWrite(a, loop));
+    assertThat(memory.bytes()).as("and out of the total").isZero();
+    ByteBuf third = onLoop(() -> SharedPayloads.forWrite(a, loop, memory));
     assertThat(third.refCnt()).as("a new copy").isPositive();
     assertThat(third.getByte(0)).isZero();
     third.release();
@@ -56,9 +60,11 @@ class SharedPayloadsTest {
   @Test
   void offItsLoopAWriteGetsThePayloadAsItIsAndTheLoopsCopiesAreNotTouched() {
     byte[] a = new byte[SharedPayloads.FROM];
-    ByteBuf w = SharedPayloads.forWrite(a, loop); // the test's thread, not the loop's
+    ByteBuf w = SharedPayloads.forWrite(a, loop, memory); // the test's thread, not the loop's
     assertThat(w.isDirect()).isFalse();
     assertThat(w.array()).isSameAs(a);
+    assertThat(SharedPayloads.isShared(w)).isFalse();
+    assertThat(memory.bytes()).isZero();
     w.release();
   }
 }

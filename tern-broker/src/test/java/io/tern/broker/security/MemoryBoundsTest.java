@@ -245,6 +245,30 @@ class MemoryBoundsTest {
   // ------------------------------------------------------------------ the attack
 
   @Test
+  void aLargeMessageToSubscribersThatDoNotReadCountsOnceNotOncePerSocket() throws Exception {
+    start(b -> {});
+    int n = 20;
+    for (int i = 0; i < n; i++) {
+      Socket s = raw("stuck" + i, 0);
+      s.getOutputStream().write(HexFormat.of().parseHex("820b000100066c6f61642f2300")); // SUBSCRIBE load/# QoS 0
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().subscriptions() == n);
+    Socket pub = raw("pub", 0);
+    int size = 16 * MIB;
+    pub.getOutputStream().write(publishPacket(size));
+    // Every subscriber's socket takes a few MiB at most (its buffers): the rest waits in the broker,
+    // a duplicate of one copy per event loop. Counted per socket, the total passed 200 MiB.
+    await().atMost(Duration.ofSeconds(20)).until(() -> broker.stats().messagesSent() >= n);
+    Thread.sleep(500);
+    long buffered = broker.memoryStats().bufferedOutboundBytes();
+    System.out.printf("16 MiB to %d subscribers that do not read: buffered %.1f MiB%n", n, buffered / (double) MIB);
+    assertThat(buffered).as("the copies (one per event loop), not one per socket").isLessThan(3L * size);
+    assertThat(buffered).as("the copy is counted").isGreaterThanOrEqualTo(size);
+    assertThat(broker.memoryStats().overHighWaterMark()).isFalse();
+    assertServesAClient("other/t");
+  }
+
+  @Test
   void subscriberThatNeverReadsWhile50MBArePublishedToItHoldsBoundedMemoryWhileOthersAreServed() throws Exception {
     start(b -> b.maxQueuedBytes(8 * MIB));
     Socket stuck = subscriberThatNeverReads();
