@@ -199,7 +199,11 @@ final class SessionLifecycle {
     InflightWindow inflight = s.inflight;
     for (InflightWindow.Cursor it = inflight.cursor(); it.next(); ) {
       Delivery d = it.delivery();
-      if (d.sharedFilter() != null && !it.released()) {
+      // A shared subscription's QoS 1 message the client had not acknowledged goes to another
+      // member (v5 4.8.2: SHOULD); a QoS 2 one sent to this client goes to nobody else, whether or
+      // not it had answered PUBREC (MQTT-4.8.2-5: its delivery was begun here, and another member
+      // could make it twice). Messages still queued, never sent, go to another member too.
+      if (d.sharedFilter() != null && d.qos() == 1) {
         unacked.add(d);
       }
       s.releaseRef(d);

@@ -116,6 +116,26 @@ class Mqtt5_4_8_2_SharedSubscriptionsTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-4.8.2-5: a QoS 2 message sent to a member whose session ends goes to no other member; one still queued does")
+  void qos2SentToAMemberGoesToNoOther() {
+    RawClient a = connect5(v5("a").properties(MqttProperties.builder().receiveMaximum(1).build()), false);
+    subscribe5(a, sub("$share/g/t", 2));
+    RawClient p = connect5("p");
+    for (int i = 1; i <= 2; i++) { // a takes m1 (its window is 1) and never answers; m2 waits in its queue
+      p.send(publish5("t", 2, i, "m" + i, MqttProperties.EMPTY));
+      p.expect(io.tern.codec.PubRec.class);
+      p.send(new io.tern.codec.PubRel(i));
+      p.expect(io.tern.codec.PubComp.class);
+    }
+    assertThat(Packets.text(a.expect(Publish.class))).isEqualTo("m1");
+    RawClient b = connect5("b");
+    subscribe5(b, sub("$share/g/t", 2));
+    a.close(); // session expiry 0: the session ends with the connection
+    assertThat(Packets.text(b.expect(Publish.class))).as("the queued one, not the one sent to a").isEqualTo("m2");
+    assertThat(drain(b)).isEmpty();
+  }
+
+  @Test
   @DisplayName("4.8.2: MQTT 3.1.1 clients can share a subscription too, with v5 members")
   void v311Members() {
     RawClient v3 = connect("v3");

@@ -227,6 +227,9 @@ public final class RocksDbStore implements MessageStore {
             + ": it is in use by another process (" + what + "); stop that process or set storage.data_dir "
             + "to another directory", false, e);
       }
+      if (!corruption(e)) {
+        throw ioFailure(dir, "cannot open the store: " + what, e);
+      }
       throw corrupt(dir, "cannot open the store: " + what, e);
     }
     RocksDbStore store = new RocksDbStore(dir, durability, dbOptions, cfOptions, List.of(transientOptions), db,
@@ -235,20 +238,92 @@ public final class RocksDbStore implements MessageStore {
       store.recovered = store.readAll();
     } catch (RuntimeException e) {
       store.close();
-      throw e instanceof StoreCorruptException c ? c : corrupt(dir, "cannot read the store: " + e.getMessage(), e);
+      if (e instanceof StoreCorruptException c) {
+        throw c;
+      }
+      if (e.getCause() instanceof RocksDBException r && !corruption(r)) {
+        throw ioFailure(dir, "cannot read the store: " + e.getMessage(), e);
+      }
+      throw corrupt(dir, "cannot read the store: " + e.getMessage(), e);
     }
     if (format < FORMAT_VERSION) {
       // Read through without error: its records are readable as they are, new ones are written in
       // the new format. From now on a Tern that knows only the old format refuses the directory.
       try {
-        Files.writeString(dir.resolve(FORMAT_FILE), FORMAT_VERSION + "\n");
+        writeFormat(dir);
       } catch (IOException e) {
         store.close();
-        throw corrupt(dir, "cannot upgrade the store from format " + format + ": " + e, e);
+        throw ioFailure(dir, "cannot upgrade the store from format " + format + ": " + e, e);
       }
       log.info("Store in {} upgraded from format {} to {}", dir.toAbsolutePath(), format, FORMAT_VERSION);
     }
     return store;
+  }
+
+  /**
+   * Whether RocksDB's error says the directory's contents are bad, as opposed to a failing disk or
+   * file system (full, read-only, not ours to write, out of file handles), which moving the directory
+   * aside would not cure: quarantine would put a sound store out of service. A file of the store
+   * that is missing or is not a file is an I/O error to RocksDB too, but one of the contents.
+   */
+  static boolean corruption(RocksDBException e) {
+    Status s = e.getStatus();
+    if (s == null || s.getCode() != Status.Code.IOError) {
+      return true;
+    }
+    if (s.getSubCode() == Status.SubCode.NoSpace) {
+      return false;
+    }
+    String m = String.valueOf(e.getMessage()) + " " + s.getState();
+    for (String failing : new String[] {"No space left", "Read-only file system", "Permission denied",
+        "Too many open files", "Disk quota exceeded", "Input/output error"}) {
+      if (m.contains(failing)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The directory is sound as far as anyone knows, but cannot be used now: never quarantined. */
+  static StoreCorruptException ioFailure(Path dir, String problem, Throwable cause) {
+    return new StoreCorruptException(dir, problem + " (data directory " + dir.toAbsolutePath() + "). This is not "
+        + "corruption: the directory is left as it is. Way out: free disk space, or give the broker's user "
+        + "the right to write the directory, then start again", false, cause);
+  }
+
+  /**
+   * Writes the FORMAT file whole or not at all: a temporary file moved over it, so that a full disk
+   * leaves no empty FORMAT behind that the next start would take for a damaged store.
+   */
+  private static void writeFormat(Path dir) throws IOException {
+    Path tmp = dir.resolve(FORMAT_FILE + ".tmp");
+    Files.writeString(tmp, FORMAT_VERSION + "\n");
+    try {
+      Files.move(tmp, dir.resolve(FORMAT_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  /**
+   * Whether a directory holds no store: nothing, or only what a first start that failed before
+   * RocksDB wrote anything leaves (FORMAT.tmp, or an empty FORMAT from versions that wrote it in
+   * place).
+   */
+  private static boolean holdsNoStore(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        boolean leftover = name.equals(FORMAT_FILE + ".tmp")
+            || (name.equals(FORMAT_FILE) && Files.isRegularFile(f) && Files.size(f) == 0);
+        if (!leftover) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   static StoreCorruptException corrupt(Path dir, String problem, Throwable cause) {
@@ -268,12 +343,8 @@ public final class RocksDbStore implements MessageStore {
         throw corrupt(dir, dir.toAbsolutePath() + " is not a directory", null);
       }
       Files.createDirectories(dir);
-      boolean empty;
-      try (Stream<Path> files = Files.list(dir)) {
-        empty = files.findAny().isEmpty();
-      }
-      if (empty) {
-        Files.writeString(format, FORMAT_VERSION + "\n");
+      if (holdsNoStore(dir)) {
+        writeFormat(dir);
         return FORMAT_VERSION;
       }
       String text;
@@ -299,7 +370,7 @@ public final class RocksDbStore implements MessageStore {
       }
       return version;
     } catch (IOException e) {
-      throw corrupt(dir, "cannot read the data directory: " + e, e);
+      throw ioFailure(dir, "cannot read or write the data directory: " + e, e);
     }
   }
 

@@ -394,6 +394,34 @@ class RocksDbStoreTest {
     }
   }
 
+  private static boolean corruption(org.rocksdb.Status.Code code, org.rocksdb.Status.SubCode sub, String message) {
+    return RocksDbStore.corruption(new org.rocksdb.RocksDBException(message, new org.rocksdb.Status(code, sub, message)));
+  }
+
+  @Test
+  void aFailingDiskIsNotCorruptionAndBadContentsAre() {
+    // What a full disk gave in a probe: quarantine moved a sound store aside, and the broker started empty.
+    assertThat(corruption(org.rocksdb.Status.Code.IOError, org.rocksdb.Status.SubCode.NoSpace,
+        "While appending to file: /data/000012.log: No space left on device")).isFalse();
+    assertThat(corruption(org.rocksdb.Status.Code.IOError, org.rocksdb.Status.SubCode.None,
+        "While open a file for appending: /data/LOG: Read-only file system")).isFalse();
+    assertThat(corruption(org.rocksdb.Status.Code.IOError, org.rocksdb.Status.SubCode.None,
+        "While opening a file for sequentially reading: /data/MANIFEST-999999: No such file or directory")).isTrue();
+    assertThat(corruption(org.rocksdb.Status.Code.Corruption, org.rocksdb.Status.SubCode.None,
+        "block checksum mismatch")).isTrue();
+  }
+
+  @Test
+  void whatAFirstStartOnAFullDiskLeftIsANewStore() throws Exception {
+    Files.createDirectories(dir());
+    Files.writeString(dir().resolve(RocksDbStore.FORMAT_FILE), ""); // written in place by earlier versions
+    Files.writeString(dir().resolve(RocksDbStore.FORMAT_FILE + ".tmp"), "2");
+    assertThat(open().recover().sessions()).isEmpty();
+    assertThat(Files.readString(dir().resolve(RocksDbStore.FORMAT_FILE)).trim())
+        .isEqualTo(String.valueOf(RocksDbStore.FORMAT_VERSION));
+    assertThat(dir().resolve(RocksDbStore.FORMAT_FILE + ".tmp")).doesNotExist();
+  }
+
   @Test
   void aDirectoryInUseByAnotherStoreIsNotQuarantined() {
     RocksDbStore first = open();
