@@ -286,6 +286,12 @@ final class ConnectHandshake {
       s.lifecycle.release(conn.sessionExpiry);
       return;
     }
+    try {
+      s.lifecycle.storeAttach(conn.sessionExpiry);
+    } catch (io.tern.broker.store.StoreException e) {
+      storeFailed(s, present, e);
+      return;
+    }
     conn.state = State.CONNECTED;
     conn.connectedAtMillis = System.currentTimeMillis();
     conn.writer.traced = core.isTraced(conn.clientId);
@@ -327,6 +333,25 @@ final class ConnectHandshake {
           conn.listener.name(), conn.version.level(), conn.cleanStart, sessionPresent));
     }
     conn.replayPending();
+  }
+
+  /**
+   * The session's record could not be stored: the client is refused with Server unavailable (v5
+   * 0x88, v3 0x03) rather than left without a CONNACK. A session it resumed stays as it was (with
+   * its expiry counted from now); one made for it goes.
+   */
+  private void storeFailed(Session s, boolean present, io.tern.broker.store.StoreException e) {
+    core.persistence().reportFailure(e);
+    log.info("Client {} from {}: refused, its session cannot be stored now", conn.clientId, conn.remote());
+    conn.beginClose(DisconnectReason.INTERNAL_ERROR, "the store cannot be written");
+    conn.clientError(ReasonCodes.SERVER_UNAVAILABLE, "the store cannot be written");
+    int code = conn.version.isV5() ? ReasonCodes.SERVER_UNAVAILABLE : ReasonCodes.V3_SERVER_UNAVAILABLE;
+    conn.closer().closeAfter(conn.ctx.writeAndFlush(conn.writer.encode(new ConnAck(false, code))));
+    try {
+      s.lifecycle.release(present ? s.lifecycle.expiryInterval() : 0);
+    } catch (io.tern.broker.store.StoreException again) {
+      log.debug("Client {}: session release not stored either: {}", conn.clientId, again.toString());
+    }
   }
 
   private MqttProperties connAckProperties(boolean assignedId, boolean responseInfo) {

@@ -207,7 +207,11 @@ final class ConnectionCloser {
     conn.state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();
     conn.throttle.closed();
-    conn.flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
+    try {
+      conn.flushBatcher(); // what this connection routed before it closed still goes out (no pause now)
+    } catch (io.tern.broker.store.StoreException e) {
+      core.persistence().reportFailure(e); // not stored, so not acknowledged either: the client sends it again
+    }
     conn.writer.releasePendingOut();
     if (conn.connectTimeout != null) {
       conn.connectTimeout.cancel(false);

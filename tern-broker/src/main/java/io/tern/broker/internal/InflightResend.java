@@ -55,7 +55,7 @@ final class InflightResend {
         }
       }
       s.inflightSize = inflight.size();
-      p.commit();
+      p.commitOrReport();
       c.flush();
     }
   }
@@ -103,7 +103,7 @@ final class InflightResend {
     }
     s.inflightSize = inflight.size();
     if (forgot) {
-      s.core.persistence().commit();
+      s.core.persistence().commitOrReport();
     }
     c.flush();
     if (o.isEmpty()) {

@@ -280,6 +280,13 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       beginClose(DisconnectReason.PROTOCOL_ERROR, "bad frame: " + cause.getMessage());
       log.info("Client {} from {}: closing: {}", clientId == null ? "(before CONNECT)" : clientId, remote(),
           cause.getMessage());
+    } else if (cause instanceof io.tern.broker.store.StoreException e) {
+      // A full disk or a failing device: what had to be stored was not, so not acknowledged. One
+      // ERROR line now and then for the broker (Persistence), one line here, and a DISCONNECT.
+      core.persistence().reportFailure(e);
+      log.info("Client {} from {}: closing, the store cannot be written", clientId, remote());
+      disconnect(ReasonCodes.UNSPECIFIED_ERROR, "the broker cannot store messages now", DisconnectReason.INTERNAL_ERROR);
+      return;
     } else {
       beginClose(DisconnectReason.INTERNAL_ERROR, "internal error: " + cause);
       log.warn("Client {} from {}: unexpected error, closing the connection", clientId, remote(), cause);

@@ -73,12 +73,47 @@ final class Persistence {
   }
 
   /**
+   * {@link #commit()} where nothing waits on the outcome to acknowledge anything (a session's
+   * bookkeeping: what it queued, sent, or let go): a failure is reported ({@link #reportFailure})
+   * and the work goes on in memory; what was not written is lost only if the broker stops before
+   * the store works again.
+   */
+  void commitOrReport() {
+    try {
+      commit();
+    } catch (io.tern.broker.store.StoreException e) {
+      reportFailure(e);
+    }
+  }
+
+  /**
    * Writes {@link StoreBatch#putAliveAt} now and then every {@link #ALIVE_STAMP_MILLIS} on {@code
    * executor}, so that a restart after a crash knows, within that period, when the broker died.
    */
   void stampAlive(io.netty.util.concurrent.EventExecutorGroup executor) {
     if (enabled) {
       executor.scheduleAtFixedRate(this::writeAliveStamp, 0, ALIVE_STAMP_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** When {@link #reportFailure} last logged, and the failures since (any thread). */
+  private final AtomicLong failureLoggedAt = new AtomicLong(Long.MIN_VALUE);
+  private final AtomicLong failuresSinceLog = new AtomicLong();
+  private static final long FAILURE_LOG_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+
+  /**
+   * A write the broker needed failed (a full disk, a failing device): one ERROR line at once, then
+   * at most one every 10 s with the count meanwhile, not a stack trace per client. Any thread.
+   */
+  void reportFailure(RuntimeException e) {
+    long n = failuresSinceLog.incrementAndGet();
+    long now = System.nanoTime();
+    long last = failureLoggedAt.get();
+    if ((last == Long.MIN_VALUE || now - last >= FAILURE_LOG_NANOS) && failureLoggedAt.compareAndSet(last, now)) {
+      failuresSinceLog.addAndGet(-n);
+      log.error("The store cannot be written ({} failed writes): {}. Until it can, clients whose session or "
+          + "QoS 1/2 messages must be stored are refused (CONNACK Server unavailable) or disconnected without "
+          + "an acknowledgement; nothing is acknowledged that was not stored", n, e.getMessage());
     }
   }
 

@@ -660,7 +660,7 @@ final class Session {
       dropOverBytes(maxBytes);
     }
     afterQueueChange();
-    core.persistence().commit();
+    core.persistence().commitOrReport();
   }
 
   /**
@@ -918,10 +918,10 @@ final class Session {
     }
     if (wrote) {
       progress(now);
-      core.persistence().commit(); // before the PUBLISHes leave
+      core.persistence().commitOrReport(); // before the PUBLISHes leave
       c.flush();
     } else if (forgot) {
-      core.persistence().commit();
+      core.persistence().commitOrReport();
     }
   }
 

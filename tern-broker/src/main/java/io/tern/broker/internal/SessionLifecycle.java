@@ -44,8 +44,22 @@ final class SessionLifecycle {
   }
 
   /**
+   * A persistent session's record, written before its CONNACK is: throws a {@link
+   * io.tern.broker.store.StoreException} when the store cannot be written, with nothing changed, so
+   * that the client can be refused. On loop.
+   */
+  void storeAttach(long expiryIntervalNow) {
+    Persistence p = session.core.persistence();
+    if (expiryIntervalNow > 0 && p.enabled()) {
+      p.batch().putSession(session.clientId, expiryIntervalNow, 0);
+      p.commit();
+      session.inStore = true;
+    }
+  }
+
+  /**
    * Binds the session to a new connection: unacknowledged messages are sent again first, in order,
-   * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue.
+   * PUBLISH with DUP or PUBREL (MQTT-4.4.0-1), then the queue. After {@link #storeAttach}.
    */
   void attach(MqttConnection c, long expiryIntervalNow, int clientReceiveMaximum) {
     Session s = session;
@@ -63,12 +77,8 @@ final class SessionLifecycle {
     if (w != null) {
       w.clientBack(p);
     }
-    s.storing = persistent && p.enabled();
-    if (s.storing) {
-      p.batch().putSession(s.clientId, expiryInterval, 0);
-      s.inStore = true;
-    }
-    p.commit(); // before the CONNACK leaves
+    s.storing = persistent && p.enabled(); // its record was written by storeAttach
+    p.commitOrReport(); // before the CONNACK leaves
     InflightResend.resendInflight(s, c, p);
     s.pump();
   }
@@ -102,7 +112,7 @@ final class SessionLifecycle {
     }
     if (s.storing) {
       s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
-      s.core.persistence().commit();
+      s.core.persistence().commitOrReport();
     }
     scheduleExpiry();
   }
@@ -155,7 +165,7 @@ final class SessionLifecycle {
     disconnectedAtMillis = System.currentTimeMillis();
     if (s.storing) {
       s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
-      s.core.persistence().commit();
+      s.core.persistence().commitOrReport();
     }
     scheduleExpiry();
   }
@@ -237,7 +247,7 @@ final class SessionLifecycle {
       s.inStore = false;
       s.storing = false;
     }
-    core.persistence().commit();
+    core.persistence().commitOrReport();
     if (!unacked.isEmpty()) {
       core.redeliverShared(unacked, s);
     }
