@@ -153,7 +153,7 @@ final class Access {
     }
     ClientInfo info = new ClientInfo(clientId, r.username(), remote, listener.name(), r.attachment());
     if (c.will() != null && (isSysTopic(c.will().topic()) || authorizing
-        && !authorizer.authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed())) {
+        && !authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed())) {
       stats.authFailures.increment();
       log.info("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
           c.will().topic());
@@ -229,13 +229,33 @@ final class Access {
     if (!authorizing) {
       return qos;
     }
-    Permission p = authorizer.authorize(client, Action.SUBSCRIBE, filter, qos);
+    Permission p = authorize(client, Action.SUBSCRIBE, filter, qos);
     if (!p.allowed()) {
       stats.subscriptionsDenied.increment();
       log.info("Client {} (user {}): subscription to {} denied", client.clientId(), client.username(), filter);
       return ReasonCodes.NOT_AUTHORIZED;
     }
     return Math.min(qos, p.maxQos());
+  }
+
+  /**
+   * The authorizer's answer; {@link Permission#DENY} when it throws or answers null: the operation
+   * is refused (SUBACK or PUBACK Not authorized, the message not routed or not delivered), counted
+   * in {@code hookFailures()} and logged as a failing hook is, and the client stays connected.
+   */
+  private Permission authorize(ClientInfo client, Action action, String topic, int qos) {
+    Permission p;
+    try {
+      p = authorizer.authorize(client, action, topic, qos);
+    } catch (RuntimeException e) {
+      hooks.failedAuthorizer(authorizer, action, e);
+      return Permission.DENY;
+    }
+    if (p == null) {
+      hooks.failedAuthorizer(authorizer, action, new NullPointerException("null Permission"));
+      return Permission.DENY;
+    }
+    return p;
   }
 
   /**
@@ -258,7 +278,7 @@ final class Access {
 
   /** Whether the client may publish to {@code topic}; counts and logs (debug) a refusal. */
   boolean mayPublish(ClientInfo client, String topic, int qos) {
-    if (!isSysTopic(topic) && authorizer.authorize(client, Action.PUBLISH, topic, qos).allowed()) {
+    if (!isSysTopic(topic) && authorize(client, Action.PUBLISH, topic, qos).allowed()) {
       return true;
     }
     stats.publishesDenied.increment();
@@ -269,7 +289,7 @@ final class Access {
   /** Whether a session's client may receive a message on {@code topic}. Any thread. */
   boolean mayReceive(Session s, Message m) {
     ClientInfo client = s.clientInfo;
-    if (client == null || authorizer.authorize(client, Action.RECEIVE, m.topic(), m.qos()).allowed()) {
+    if (client == null || authorize(client, Action.RECEIVE, m.topic(), m.qos()).allowed()) {
       return true;
     }
     stats.deliveriesDenied.increment();

@@ -52,7 +52,7 @@ public final class HookChain {
   private volatile PublishHook[] publish = new PublishHook[0];
   private volatile DeliverHook[] deliver = new DeliverHook[0];
   private volatile WillHook[] will = new WillHook[0];
-  private final Set<Hook> failedOnce = ConcurrentHashMap.newKeySet();
+  private final Set<Object> failedOnce = ConcurrentHashMap.newKeySet(); // hooks, and the authorizer
   final LongAdder failures = new LongAdder();
   private volatile Duration timeout = Duration.ofSeconds(10);
 
@@ -159,6 +159,20 @@ public final class HookChain {
     }
   }
 
+  /**
+   * The {@link io.tern.broker.auth.Authorizer} threw or answered null: counted and logged as a
+   * failing hook (the first time with its stack trace); the caller denies. Any thread.
+   */
+  void failedAuthorizer(Object authorizer, io.tern.broker.auth.Action action, Throwable e) {
+    failures.increment();
+    if (failedOnce.add(authorizer)) {
+      log.warn("Authorizer {} failed at {} (denied; later failures are logged at debug)",
+          authorizer.getClass().getName(), action, e);
+    } else {
+      log.debug("Authorizer {} failed at {}: {}", authorizer.getClass().getName(), action, e.toString());
+    }
+  }
+
   // ------------------------------------------------------------------ accept
 
   private static final CompletableFuture<Boolean> ACCEPTED = CompletableFuture.completedFuture(true);
@@ -240,9 +254,17 @@ public final class HookChain {
       failed(h, "connect", e);
       return CompletableFuture.completedFuture(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
     }
+    if (stage == null) {
+      failed(h, "connect", new NullPointerException("null CompletionStage<AuthResult>"));
+      return CompletableFuture.completedFuture(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
+    }
     if (stage instanceof CompletableFuture<AuthResult> f && f.isDone() && !f.isCompletedExceptionally()) {
       AuthResult r = f.join();
-      return CompletableFuture.completedFuture(r == null ? AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR) : r);
+      if (r == null) {
+        failed(h, "connect", new NullPointerException("null AuthResult"));
+        return CompletableFuture.completedFuture(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
+      }
+      return CompletableFuture.completedFuture(r);
     }
     CompletableFuture<AuthResult> out = new CompletableFuture<>();
     stage.whenComplete((r, e) -> {
@@ -341,6 +363,8 @@ public final class HookChain {
         String f = h.onUnsubscribe(client, filter);
         if (f != null) {
           filter = f;
+        } else {
+          failed(h, "unsubscribe", new NullPointerException("null filter"));
         }
       } catch (RuntimeException e) {
         failed(h, "unsubscribe", e);
@@ -431,7 +455,11 @@ public final class HookChain {
       if (d == DeliverDecision.CONTINUE) {
         continue;
       }
-      if (d == null || d.isSkip()) {
+      if (d == null) {
+        failed(h, "deliver", new NullPointerException("null DeliverDecision"));
+        return null;
+      }
+      if (d.isSkip()) {
         return null;
       }
       message = d.message();

@@ -49,12 +49,15 @@ public final class RoutePattern {
     for (int i = 0; i < levels.length; i++) {
       String l = levels[i];
       int star = l.indexOf('*');
-      if (l.startsWith(":")) {
-        if (l.length() == 1) {
+      boolean braces = l.length() >= 2 && l.charAt(0) == '{' && l.charAt(l.length() - 1) == '}';
+      if (l.startsWith(":") || braces) {
+        // ":id" or "{id}" (the spelling of OpenAPI and of most web routers): one level, bound to id
+        String name = braces ? l.substring(1, l.length() - 1) : l.substring(1);
+        if (name.isEmpty()) {
           throw new IllegalArgumentException("parameter without a name in '" + pattern + "'");
         }
         kinds[i] = PARAM;
-        names.add(l.substring(1));
+        names.add(name);
       } else if (star >= 0) {
         if (i != levels.length - 1) {
           throw new IllegalArgumentException("a glob must be the last level of '" + pattern + "'");

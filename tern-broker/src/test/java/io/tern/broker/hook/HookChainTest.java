@@ -383,6 +383,53 @@ class HookChainTest extends HookTestBase {
   }
 
   @Test
+  void nullAnswersFailTheirOperationSafelyAndAreCounted() {
+    start(b -> b
+        .hook((ConnectHook) req -> "null-stage".equals(req.clientId()) ? null
+            : CompletableFuture.completedFuture(AuthResult.pass()))
+        .hook((DeliverHook) (subscriber, m) -> m.topic().equals("null/deliver") ? null : DeliverDecision.CONTINUE)
+        .hook((UnsubscribeHook) (client, filter) -> null));
+    // A connect hook answering null instead of a stage: CONNACK 0x80, not a connection closed without one.
+    assertThatThrownBy(() -> v5("null-stage")).isInstanceOfSatisfying(Mqtt5ConnAckException.class,
+        e -> assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.UNSPECIFIED_ERROR));
+    assertThat(broker.hookFailures()).isEqualTo(1);
+    Mqtt5BlockingClient sub = v5("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(sub);
+    sub.subscribeWith().topicFilter("null/#").send();
+    Mqtt5BlockingClient pub = v5("pub");
+    pub.publishWith().topic("null/deliver").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("skipped")).send();
+    pub.publishWith().topic("null/other").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("kept")).send();
+    assertThat(text(receive(in, 5000).orElseThrow())).isEqualTo("kept");
+    assertThat(broker.hookFailures()).isEqualTo(2);
+    sub.unsubscribeWith().topicFilter("null/#").send(); // null: the client's filter is removed, counted
+    assertThat(broker.hookFailures()).isEqualTo(3);
+    assertThat(broker.stats().subscriptions()).isZero();
+  }
+
+  @Test
+  void anAuthorizerThatThrowsOrAnswersNullDeniesAndTheClientStaysConnected() {
+    start(b -> b.authorizer((client, action, topic, qos) -> {
+      if (topic.startsWith("boom")) {
+        throw new IllegalStateException("authorizer bug");
+      }
+      return topic.startsWith("null") ? null : io.tern.broker.auth.Permission.ALLOW;
+    }));
+    Mqtt5BlockingClient c = v5("c");
+    assertThatThrownBy(() -> c.subscribeWith().topicFilter("boom/#").qos(MqttQos.AT_LEAST_ONCE).send())
+        .isInstanceOfSatisfying(Mqtt5SubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCodes())
+            .containsExactly(Mqtt5SubAckReasonCode.NOT_AUTHORIZED));
+    assertThatThrownBy(() -> c.publishWith().topic("null/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("x")).send())
+        .isInstanceOfSatisfying(Mqtt5PubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
+            .isEqualTo(Mqtt5PubAckReasonCode.NOT_AUTHORIZED));
+    assertThat(broker.hookFailures()).isEqualTo(2);
+    assertThat(c.getState().isConnected()).isTrue();
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(c);
+    c.subscribeWith().topicFilter("fine/#").send();
+    c.publishWith().topic("fine/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("y")).send();
+    assertThat(text(receive(in, 5000).orElseThrow())).isEqualTo("y");
+  }
+
+  @Test
   void hooksCanBeAddedAndRemovedWhileTheBrokerRuns() {
     start(b -> {});
     Mqtt5BlockingClient sub = v5("sub");

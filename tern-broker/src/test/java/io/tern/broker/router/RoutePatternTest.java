@@ -40,6 +40,16 @@ class RoutePatternTest {
   }
 
   @Test
+  void aParameterMayBeWrittenInBracesToo() {
+    assertThat(bind("devices/{id}/telemetry", "devices/42/telemetry")).containsExactly(Map.entry("id", "42"));
+    assertThat(RoutePattern.compile("devices/{id}/{kind}").parameterNames()).containsExactly("id", "kind");
+    assertThat(bind("devices/{id}/telemetry", "devices/{id}/telemetry")).containsExactly(Map.entry("id", "{id}"));
+    assertThat(bind("a/x{y}/b", "a/x{y}/b")).as("braces inside a level are text").isEmpty();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RoutePattern.compile("devices/{}/t"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void trailingGlobTakesTheRestOfTheTopic() {
     assertThat(bind("files/*path", "files/a/b/c")).containsExactly(Map.entry("path", "a/b/c"));
     assertThat(bind("files/*path", "files")).containsExactly(Map.entry("path", ""));
