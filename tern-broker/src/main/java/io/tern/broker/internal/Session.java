@@ -723,9 +723,17 @@ final class Session {
       if (droppedAtBurstStart < 0) {
         droppedAtBurstStart = droppedSeen;
         burstStartNanos = System.nanoTime();
-        log.info("Client {}: queue full ({} messages, {} bytes; max_queued_messages {}, max_queued_bytes {}), "
-            + "dropping by {}", clientId, size, queuedBytes, core.config().maxQueuedMessages(),
-            core.config().maxQueuedBytes(), core.config().dropPolicy().name().toLowerCase(java.util.Locale.ROOT));
+        // WARN while its client is connected (messages it is there to take are lost: raise the bounds
+        // if that is not what you want), INFO for a session whose client is away (its bound at work).
+        String line = "Client {}: queue full ({} messages, {} bytes; max_queued_messages {}, max_queued_bytes {}), "
+            + "dropping by {}";
+        Object[] args = {clientId, size, queuedBytes, core.config().maxQueuedMessages(),
+            core.config().maxQueuedBytes(), core.config().dropPolicy().name().toLowerCase(java.util.Locale.ROOT)};
+        if (online) {
+          log.warn(line, args);
+        } else {
+          log.info(line, args);
+        }
       }
       droppedSeen = d;
     }
