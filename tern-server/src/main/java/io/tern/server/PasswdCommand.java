@@ -93,8 +93,8 @@ final class PasswdCommand implements Callable<Integer> {
       err.println("tern passwd: " + problem);
       return TernServer.EXIT_USAGE;
     }
-    if (iterations < PasswordHash.MIN_ITERATIONS) {
-      err.println("tern passwd: --iterations must be at least " + PasswordHash.MIN_ITERATIONS);
+    if (iterations < PasswordHash.MIN_ITERATIONS || iterations > PasswordHash.MAX_ITERATIONS) {
+      err.println("tern passwd: --iterations must be " + PasswordHash.MIN_ITERATIONS + " to " + PasswordHash.MAX_ITERATIONS);
       return TernServer.EXIT_USAGE;
     }
     if (scramIterations < io.tern.broker.auth.ScramCredential.MIN_ITERATIONS) {

@@ -35,6 +35,13 @@ public final class PasswordHash {
   public static final int DEFAULT_ITERATIONS = 210_000;
   /** Below this a hash is refused as a mistake: it would be nearly free to guess. */
   public static final int MIN_ITERATIONS = 1_000;
+  /**
+   * Above this a hash is refused as a mistake too: each check of it would hold a hash thread for
+   * seconds (2,147,483,647 for hours), and an unknown user is checked against a dummy hash of the
+   * file's highest count, so one such line let any client with made-up names stop every password
+   * login. Ten times OWASP's count: about 3 s a check on a slow core.
+   */
+  public static final int MAX_ITERATIONS = 10 * DEFAULT_ITERATIONS;
   static final String PREFIX = "$pbkdf2-sha512$";
   private static final int SALT_BYTES = 16;
   private static final int HASH_BYTES = 64;
@@ -52,8 +59,9 @@ public final class PasswordHash {
 
   /** Hashes {@code password} with a new random salt. */
   public static PasswordHash create(char[] password, int iterations) {
-    if (iterations < MIN_ITERATIONS) {
-      throw new IllegalArgumentException("iterations must be at least " + MIN_ITERATIONS + ", got " + iterations);
+    if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
+      throw new IllegalArgumentException("iterations must be " + MIN_ITERATIONS + " to " + MAX_ITERATIONS + ", got "
+          + iterations);
     }
     byte[] salt = new byte[SALT_BYTES];
     RANDOM.nextBytes(salt);
@@ -81,6 +89,9 @@ public final class PasswordHash {
     }
     if (iterations < MIN_ITERATIONS) {
       throw new IllegalArgumentException("iteration count " + iterations + " is below " + MIN_ITERATIONS);
+    }
+    if (iterations > MAX_ITERATIONS) {
+      throw new IllegalArgumentException("iteration count " + iterations + " is above " + MAX_ITERATIONS);
     }
     byte[] salt;
     byte[] hash;

@@ -19,6 +19,17 @@ class PasswordHashTest {
   }
 
   @Test
+  void anIterationCountSoHighThatEachCheckWouldHoldAThreadForLongIsRefused() {
+    String good = PasswordHash.create("x".toCharArray(), 1000).encode();
+    String huge = good.replace("i=1000$", "i=2147483647$");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PasswordHash.parse(huge))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("above " + PasswordHash.MAX_ITERATIONS)
+        .hasMessageNotContaining(good.substring(good.lastIndexOf('$') + 1));
+    assertThat(PasswordHash.parse(good.replace("i=1000$", "i=" + PasswordHash.MAX_ITERATIONS + "$")).iterations())
+        .isEqualTo(PasswordHash.MAX_ITERATIONS);
+  }
+
+  @Test
   void theDefaultIterationCountIsOwasps() {
     assertThat(PasswordHash.DEFAULT_ITERATIONS).isEqualTo(210_000);
   }
