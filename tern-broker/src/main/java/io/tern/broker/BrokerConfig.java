@@ -37,6 +37,7 @@ public final class BrokerConfig {
   private final Duration outboundStallTimeout;
   private final int maxClientIdLength;
   private final boolean allowEmptyClientId;
+  private final boolean webSocketLoopbackOriginsOnly;
   private final int maxQos;
   private final int ioThreads;
   private final int receiveMaximum;
@@ -78,6 +79,7 @@ public final class BrokerConfig {
     this.outboundStallTimeout = b.outboundStallTimeout;
     this.maxClientIdLength = b.maxClientIdLength;
     this.allowEmptyClientId = b.allowEmptyClientId;
+    this.webSocketLoopbackOriginsOnly = b.webSocketLoopbackOriginsOnly;
     this.maxQos = b.maxQos;
     this.ioThreads = b.ioThreads;
     this.receiveMaximum = b.receiveMaximum;
@@ -130,6 +132,7 @@ public final class BrokerConfig {
     b.outboundStallTimeout = outboundStallTimeout;
     b.maxClientIdLength = maxClientIdLength;
     b.allowEmptyClientId = allowEmptyClientId;
+    b.webSocketLoopbackOriginsOnly = webSocketLoopbackOriginsOnly;
     b.maxQos = maxQos;
     b.ioThreads = ioThreads;
     b.receiveMaximum = receiveMaximum;
@@ -255,6 +258,11 @@ public final class BrokerConfig {
   /** Whether a client may connect with an empty client id (and Clean Session) to get a generated one. */
   public boolean allowEmptyClientId() {
     return allowEmptyClientId;
+  }
+
+  /** See {@link Builder#webSocketLoopbackOriginsOnly}. */
+  public boolean webSocketLoopbackOriginsOnly() {
+    return webSocketLoopbackOriginsOnly;
   }
 
   /**
@@ -446,6 +454,7 @@ public final class BrokerConfig {
     private Duration outboundStallTimeout = Duration.ofSeconds(5);
     private int maxClientIdLength = 65535;
     private boolean allowEmptyClientId = true;
+    private boolean webSocketLoopbackOriginsOnly;
     private int maxQos = 2;
     private int ioThreads = 0;
     private int receiveMaximum = 1024;
@@ -613,6 +622,18 @@ public final class BrokerConfig {
 
     public Builder maxClientIdLength(int chars) {
       this.maxClientIdLength = chars;
+      return this;
+    }
+
+    /**
+     * WebSocket upgrades from web pages of other sites are refused (HTTP 403): a request whose
+     * {@code Origin} names a host that is not this machine ({@code localhost}, 127.0.0.0/8,
+     * {@code ::1}). Requests without an {@code Origin} (clients that are not browsers) go on. For a
+     * broker that lets anonymous clients in because they come from this machine: a browser on it
+     * would otherwise connect for any web site it visits. Default false (any origin).
+     */
+    public Builder webSocketLoopbackOriginsOnly(boolean only) {
+      this.webSocketLoopbackOriginsOnly = only;
       return this;
     }
 

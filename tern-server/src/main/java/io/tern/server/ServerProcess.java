@@ -64,6 +64,10 @@ final class ServerProcess {
         .authenticator(auth.authenticator())
         .authorizer(auth.authorizer())
         .configure(b -> auth.enhancedAuthenticators().forEach(b::enhancedAuthenticator))
+        // Anonymous clients let in because they come from this machine: a browser here must not
+        // connect over WebSocket for the pages of other sites it shows (their Origin is refused).
+        .configure(b -> b.webSocketLoopbackOriginsOnly(
+            config.auth().allowAnonymous() == io.tern.server.auth.AnonymousAccess.LOCALHOST))
         .plugins(config.plugins().plugins())
         .build();
     if (!config.plugins().plugins().isEmpty()) {

@@ -192,6 +192,9 @@ public final class Transport {
     if (l.type().isWebSocket()) {
       p.addLast("http", new HttpServerCodec());
       p.addLast("http-aggregator", new HttpObjectAggregator(16 * 1024));
+      if (core.config().webSocketLoopbackOriginsOnly()) {
+        p.addLast("ws-origin", WebSocketFrames.LoopbackOrigins.INSTANCE);
+      }
       p.addLast("ws", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
           .websocketPath(l.path())
           .subprotocols("mqtt,mqttv3.1")

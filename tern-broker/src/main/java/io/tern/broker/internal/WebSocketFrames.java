@@ -138,6 +138,55 @@ final class WebSocketFrames {
     }
   }
 
+  /**
+   * Refuses (403) a WebSocket upgrade whose {@code Origin} is a web page of another host than this
+   * machine ({@link io.tern.broker.BrokerConfig.Builder#webSocketLoopbackOriginsOnly}); one INFO
+   * line each. Sharable.
+   */
+  @ChannelHandler.Sharable
+  static final class LoopbackOrigins extends ChannelInboundHandlerAdapter {
+    static final LoopbackOrigins INSTANCE = new LoopbackOrigins();
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LoopbackOrigins.class);
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof FullHttpRequest req) {
+        String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !loopback(origin)) {
+          req.release();
+          log.info("WebSocket upgrade from {} refused: Origin {} is a page of another host, and anonymous "
+              + "clients are let in from this machine only", ctx.channel().remoteAddress(),
+              origin.length() > 200 ? origin.substring(0, 200) + "..." : origin.replaceAll("\\p{Cntrl}", "?"));
+          DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FORBIDDEN);
+          res.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
+          ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+          return;
+        }
+        ctx.pipeline().remove(this); // one request per connection: the upgrade
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    /** Whether an Origin ({@code scheme://host[:port]}) names this machine. */
+    static boolean loopback(String origin) {
+      String host;
+      try {
+        host = java.net.URI.create(origin.trim()).getHost();
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+      if (host == null) {
+        return false; // "null" (a sandboxed or file: page) and the like
+      }
+      host = host.toLowerCase(java.util.Locale.ROOT);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      return host.equals("localhost") || host.endsWith(".localhost") || host.equals("::1")
+          || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+    }
+  }
+
   /** An HTTP request that is not the WebSocket upgrade on the listener's path: 404, closed. */
   @ChannelHandler.Sharable
   static final class RejectHttp extends ChannelInboundHandlerAdapter {

@@ -410,6 +410,40 @@ class TransportSecurityTest {
         : new byte[] {(byte) 0x82, (byte) (0x80 | 126), (byte) (length >> 8), (byte) length, 0, 0, 0, 0};
   }
 
+  /** The status line the broker answers a WebSocket upgrade with, sent with this Origin header (or none). */
+  private String upgradeStatus(int port, String origin) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          + "Sec-WebSocket-Protocol: mqtt\r\n" + (origin == null ? "" : "Origin: " + origin + "\r\n") + "\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      StringBuilder line = new StringBuilder();
+      int c;
+      while ((c = socket.getInputStream().read()) != -1 && c != '\r') {
+        line.append((char) c);
+      }
+      return line.toString();
+    }
+  }
+
+  @Test
+  void withLoopbackOriginsOnlyAPageOfAnotherSiteCannotOpenAWebSocket() throws Exception {
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0))
+        .configure(c -> c.webSocketLoopbackOriginsOnly(true)).build().start();
+    int port = broker.port();
+    assertThat(upgradeStatus(port, "https://evil.example")).startsWith("HTTP/1.1 403");
+    assertThat(upgradeStatus(port, "http://localhost.evil.example")).startsWith("HTTP/1.1 403");
+    assertThat(upgradeStatus(port, "null")).startsWith("HTTP/1.1 403");
+    assertThat(upgradeStatus(port, "http://localhost:8080")).startsWith("HTTP/1.1 101");
+    assertThat(upgradeStatus(port, "http://127.0.0.1:3000")).startsWith("HTTP/1.1 101");
+    assertThat(upgradeStatus(port, "http://[::1]:3000")).startsWith("HTTP/1.1 101");
+    assertThat(upgradeStatus(port, null)).as("not a browser").startsWith("HTTP/1.1 101");
+    broker.stop();
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+    assertThat(upgradeStatus(broker.port(), "https://evil.example")).as("by default any origin").startsWith("HTTP/1.1 101");
+  }
+
   /** A WebSocket client on a plain socket: the upgrade to "mqtt", then frames as the test writes them. */
   private final class RawWebSocket {
     final Socket socket;
