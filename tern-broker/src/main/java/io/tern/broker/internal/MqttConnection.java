@@ -249,7 +249,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     long idle = System.nanoTime() - lastReadNanos;
     if (idle >= keepAliveNanos) {
-      if (throttle.paused()) {
+      if (throttle.pausedForOthers()) {
         // Not read by our choice: the client's packets wait in the socket, it is not idle.
         keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
         return;

@@ -102,9 +102,15 @@ final class ReadThrottle {
     return writable;
   }
 
-  /** Whether reading is paused by the broker's choice (the client's packets wait in the socket). */
-  boolean paused() {
-    return pausedByBacklog || pausedByOutbound;
+  /**
+   * Whether reading is paused for others' sake (a receiving session behind, the broker's memory):
+   * then the client is not idle and its keep alive waits. Not for a pause for its own unread
+   * answers: a client that reads nothing for 1.5 keep alives is gone as far as the broker can tell,
+   * and each such connection held ~1 MiB of buffers and the kernel's send buffer for as long as it
+   * liked (found by a transport probe: 100 of them, +106 MB RSS, none closed after 60 s).
+   */
+  boolean pausedForOthers() {
+    return pausedByBacklog;
   }
 
   /**

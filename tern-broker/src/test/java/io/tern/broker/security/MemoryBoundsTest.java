@@ -232,6 +232,34 @@ class MemoryBoundsTest {
   }
 
   @Test
+  void aClientThatNeverReadsItsAnswersIsClosedByItsKeepAlive() throws Exception {
+    start(b -> { });
+    Socket flooder = raw("flooder", 2); // keep alive 2 s: closed 3 s after the broker last read it
+    byte[] pings = new byte[64 * 1024];
+    for (int i = 0; i < pings.length; i += 2) {
+      pings[i] = (byte) 0xC0;
+    }
+    Thread writer = new Thread(() -> {
+      try {
+        java.io.OutputStream out = flooder.getOutputStream();
+        for (int i = 0; i < 256; i++) {
+          out.write(pings);
+        }
+      } catch (IOException e) {
+        // closed by the broker
+      }
+    });
+    writer.setDaemon(true);
+    writer.start();
+    // The broker stops reading it (its unread PINGRESPs) and, as it takes nothing, closes it: it no
+    // longer holds its buffers for as long as the client likes.
+    await().atMost(Duration.ofSeconds(20)).until(() -> broker.stats().connections() == 0);
+    flooder.close();
+    writer.join(5_000);
+    assertServesAClient("still/served");
+  }
+
+  @Test
   void queuedBytesOverTheBoundDropTheNewestWithDropNew() throws Exception {
     assertThat(keptOf20MessagesOf1000Bytes(DropPolicy.DROP_NEW)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
   }
