@@ -1,0 +1,31 @@
+package io.tern.server.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tern.server.auth.PasswordHash;
+import io.tern.server.config.AdminConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@link AdminAuth}: what HTTP Basic answers say, and what they do not. */
+class AdminAuthTest {
+  private static String basic(String user, String password) {
+    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void anUnknownUserCostsAHashAsAWrongPasswordDoesSoThatTimingDoesNotTellWhichUsersExist() {
+    AdminAuth auth = new AdminAuth(new AdminConfig(null, "127.0.0.1", 0, null,
+        List.of(new AdminConfig.User("admin", PasswordHash.create("right".toCharArray(), PasswordHash.MIN_ITERATIONS))),
+        null, List.of()));
+    assertThat(auth.check(basic("admin", "wrong"), "127.0.0.2")).isInstanceOf(AdminAuth.Denied.class);
+    assertThat(auth.hashChecks.sum()).isEqualTo(1);
+    assertThat(auth.check(basic("nobody", "wrong"), "127.0.0.3")).isInstanceOf(AdminAuth.Denied.class);
+    assertThat(auth.hashChecks.sum()).as("the unknown user was hashed too").isEqualTo(2);
+    assertThat(auth.check(basic("nobody", "right"), "127.0.0.4")).as("the dummy never matches")
+        .isInstanceOf(AdminAuth.Denied.class);
+    assertThat(auth.check(basic("admin", "right"), "127.0.0.5")).isInstanceOf(AdminAuth.Ok.class);
+  }
+}
