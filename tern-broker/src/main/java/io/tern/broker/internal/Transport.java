@@ -187,7 +187,7 @@ public final class Transport {
     if (l.tls() != null) {
       SslHandler ssl = tls.get(l.name()).current().newHandler(ch.alloc());
       p.addLast("tls", ssl);
-      p.addLast("tls-events", new TlsEvents(core.stats()));
+      p.addLast("tls-events", new TlsEvents(core.stats(), tlsFailureLines));
     }
     if (l.type().isWebSocket()) {
       p.addLast("http", new HttpServerCodec());
@@ -241,11 +241,51 @@ public final class Transport {
   }
 
   /** Counts and logs failed TLS handshakes (a client that does not trust us, or lacks a certificate). */
-  private static final class TlsEvents extends io.netty.channel.ChannelInboundHandlerAdapter {
-    private final BrokerStats stats;
+  /** Lines about failed TLS handshakes, shared by the connections of this broker. */
+  private final LogLimit tlsFailureLines = new LogLimit(10);
 
-    TlsEvents(BrokerStats stats) {
+  /**
+   * At most {@code perSecond} lines a second of one kind; what goes over is counted and said in one
+   * line once a later second has room (the rest at DEBUG). A client opening a thousand sockets a
+   * second that never finish their handshake wrote two thousand lines a second. Any thread.
+   */
+  static final class LogLimit {
+    private final int perSecond;
+    private long secondStartNanos = System.nanoTime();
+    private int inSecond;
+    private long suppressed;
+
+    LogLimit(int perSecond) {
+      this.perSecond = perSecond;
+    }
+
+    /** Whether a line may be written now; {@code over} receives the count suppressed before, if any. */
+    synchronized boolean allow(java.util.function.LongConsumer over) {
+      long now = System.nanoTime();
+      if (now - secondStartNanos >= 1_000_000_000L) {
+        secondStartNanos = now;
+        inSecond = 0;
+      }
+      if (inSecond >= perSecond) {
+        suppressed++;
+        return false;
+      }
+      inSecond++;
+      if (suppressed > 0) {
+        over.accept(suppressed);
+        suppressed = 0;
+      }
+      return true;
+    }
+  }
+
+  static final class TlsEvents extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private final BrokerStats stats;
+    private final LogLimit lines;
+
+    TlsEvents(BrokerStats stats, LogLimit lines) {
       this.stats = stats;
+      this.lines = lines;
     }
 
     @Override
@@ -253,7 +293,12 @@ public final class Transport {
       if (evt instanceof SslHandshakeCompletionEvent e) {
         if (!e.isSuccess()) {
           stats.tlsHandshakeFailures.increment();
-          log.info("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), why(e.cause()));
+          if (lines.allow(n -> log.info("{} more TLS handshake failures were not logged (at most 10 lines a second; "
+              + "all are counted in tlsHandshakeFailures)", n))) {
+            log.info("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), why(e.cause()));
+          } else {
+            log.debug("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), why(e.cause()));
+          }
         }
       }
       ctx.fireUserEventTriggered(evt);
@@ -265,7 +310,10 @@ public final class Transport {
      * client's certificate) is in a cause.
      */
     static String why(Throwable t) {
-      StringBuilder b = new StringBuilder(String.valueOf(t.getMessage()));
+      // Without a message (a socket closed or timed out before the handshake ended): its kind.
+      StringBuilder b = new StringBuilder(t.getMessage() != null ? t.getMessage()
+          : t instanceof java.nio.channels.ClosedChannelException ? "the connection closed before the handshake ended"
+          : t.getClass().getSimpleName());
       for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
         if (c.getMessage() != null && !b.toString().contains(c.getMessage())) {
           b.append(": ").append(c.getMessage());
