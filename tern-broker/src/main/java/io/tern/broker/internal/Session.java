@@ -595,7 +595,7 @@ final class Session {
           retainedInQueue += d.onSubscribe() ? 1 : 0;
           int size = d.message().size();
           bytes += size;
-          onceBytes += size >= Message.COUNTED_ONCE_FROM ? size : 0;
+          onceBytes += d.message().countedOnce() ? size : 0;
         }
         drained++;
       } else {
@@ -613,7 +613,7 @@ final class Session {
           retainedInQueue += d.onSubscribe() ? 1 : 0;
           int size = d.message().size();
           bytes += size;
-          onceBytes += size >= Message.COUNTED_ONCE_FROM ? size : 0;
+          onceBytes += d.message().countedOnce() ? size : 0;
         }
         drained += batch.size();
       }
@@ -800,7 +800,7 @@ final class Session {
   void queuedHandedOff(Message m) {
     int size = m.size();
     queuedBytes += size;
-    if (size >= Message.COUNTED_ONCE_FROM) {
+    if (m.countedOnce()) {
       queuedOnceBytes += size;
     } else {
       reportedBytes += size;
@@ -815,7 +815,7 @@ final class Session {
   void unqueued(Message m) {
     int size = m.size();
     queuedBytes -= size;
-    if (size >= Message.COUNTED_ONCE_FROM) {
+    if (m.countedOnce()) {
       queuedOnceBytes -= size;
       long change = m.hold(-1);
       if (change != 0) {
