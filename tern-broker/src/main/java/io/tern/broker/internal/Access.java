@@ -47,15 +47,22 @@ final class Access {
   private final boolean topicLimits;
 
   private final HookChain hooks;
+  /** The broker's limit on lines about refused clients (see {@link BrokerCore#clientLine}). */
+  private final LogLimit clientLines;
 
-  Access(BrokerConfig config, BrokerStats stats, HookChain hooks) {
+  Access(BrokerConfig config, BrokerStats stats, HookChain hooks, LogLimit clientLines) {
     this.hooks = hooks;
+    this.clientLines = clientLines;
     this.config = config;
     this.stats = stats;
     this.authenticator = config.authenticator();
     this.authorizer = config.authorizer();
     this.authorizing = authorizer != Authorizer.ALLOW_ALL;
     this.topicLimits = config.maxTopicLength() < 65535 || config.maxTopicLevels() > 0;
+  }
+
+  private org.slf4j.spi.LoggingEventBuilder clientLine() {
+    return log.atLevel(clientLines.level(log));
   }
 
   /**
@@ -98,7 +105,7 @@ final class Access {
     if (tls != null && tls.identityAsUsername() != TlsConfig.Identity.NONE && !certs.isEmpty()) {
       username = TlsContext.identity(certs.get(0), tls.identityAsUsername());
       if (username == null) {
-        log.info("Connection from {} refused: the client certificate has no {} to use as user name",
+        clientLine().log("Connection from {} refused: the client certificate has no {} to use as user name",
             remote, tls.identityAsUsername());
         stats.authFailures.increment();
         return null;
@@ -132,7 +139,7 @@ final class Access {
         return;
       }
       stats.authFailures.increment();
-      log.info("Connection from {} refused by a connect hook before enhanced authentication: client {}: {}",
+      clientLine().log("Connection from {} refused by a connect hook before enhanced authentication: client {}: {}",
           request.remoteAddress(), clientId, ReasonCodes.describe(r.reasonCode()));
       then.accept(r);
     }));
@@ -146,7 +153,7 @@ final class Access {
       AuthResult r, BiConsumer<AuthResult, ClientInfo> then) {
     if (!r.accepted()) {
       stats.authFailures.increment();
-      log.info("Connection from {} refused: client {} user {}: {}{}", remote, clientId, claimedUser,
+      clientLine().log("Connection from {} refused: client {} user {}: {}{}", remote, clientId, claimedUser,
           ReasonCodes.describe(r.reasonCode()), r.detail() == null ? "" : " (" + r.detail() + ")");
       then.accept(r, null);
       return;
@@ -155,7 +162,7 @@ final class Access {
     if (c.will() != null && (isSysTopic(c.will().topic()) || authorizing
         && !authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed())) {
       stats.authFailures.increment();
-      log.info("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
+      clientLine().log("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
           c.will().topic());
       then.accept(AuthResult.notAuthorized(), null);
       return;
@@ -185,7 +192,7 @@ final class Access {
   ClientInfo reauthenticated(ClientInfo before, AuthResult r) {
     if (!r.accepted()) {
       stats.authFailures.increment();
-      log.info("Client {} (user {}) from {}: re-authentication failed: {}", before.clientId(), before.username(),
+      clientLine().log("Client {} (user {}) from {}: re-authentication failed: {}", before.clientId(), before.username(),
           before.remoteAddress(), ReasonCodes.describe(r.reasonCode()));
       return null;
     }
@@ -205,14 +212,14 @@ final class Access {
   int grant(ClientInfo client, String filter, int qos, int held, long heldChars, boolean replaces,
       boolean logQuota) {
     if (topicLimits && !withinTopicLimits(filter)) {
-      log.info("Client {}: subscription to a filter of {} characters refused (max_topic_length {}, "
+      clientLine().log("Client {}: subscription to a filter of {} characters refused (max_topic_length {}, "
           + "max_topic_levels {})", client.clientId(), filter.length(), config.maxTopicLength(), config.maxTopicLevels());
       return ReasonCodes.TOPIC_FILTER_INVALID;
     }
     if (!replaces && held >= config.maxSubscriptionsPerClient()) {
       stats.subscriptionLimitRefusals.increment();
       if (logQuota) {
-        log.info("Client {}: subscription to {} refused: max_subscriptions_per_client {} reached",
+        clientLine().log("Client {}: subscription to {} refused: max_subscriptions_per_client {} reached",
             client.clientId(), filter, config.maxSubscriptionsPerClient());
       }
       return ReasonCodes.QUOTA_EXCEEDED;
@@ -220,7 +227,7 @@ final class Access {
     if (!replaces && heldChars + filter.length() > config.maxSubscriptionBytesPerClient()) {
       stats.subscriptionLimitRefusals.increment();
       if (logQuota) {
-        log.info("Client {}: subscription to a filter of {} characters refused: its filters would take {} "
+        clientLine().log("Client {}: subscription to a filter of {} characters refused: its filters would take {} "
             + "(max_subscription_bytes_per_client {})", client.clientId(), filter.length(),
             heldChars + filter.length(), config.maxSubscriptionBytesPerClient());
       }
@@ -232,7 +239,7 @@ final class Access {
     Permission p = authorize(client, Action.SUBSCRIBE, filter, qos);
     if (!p.allowed()) {
       stats.subscriptionsDenied.increment();
-      log.info("Client {} (user {}): subscription to {} denied", client.clientId(), client.username(), filter);
+      clientLine().log("Client {} (user {}): subscription to {} denied", client.clientId(), client.username(), filter);
       return ReasonCodes.NOT_AUTHORIZED;
     }
     return Math.min(qos, p.maxQos());

@@ -37,6 +37,12 @@ public final class BrokerCore {
    * JVM's direct memory).
    */
   private final io.tern.codec.BufferBudget inbound;
+  /**
+   * Lines about clients refused or closed for what they did: one each, at INFO at most 50 a second
+   * for the whole broker, the rest at DEBUG (see {@link LogLimit}).
+   */
+  private final LogLimit clientLines = new LogLimit(50, "refused or misbehaving clients",
+      "the broker's statistics");
 
   public BrokerCore(BrokerConfig config) {
     this(config, null);
@@ -47,11 +53,16 @@ public final class BrokerCore {
     this.config = config;
     this.persistence = new Persistence(store);
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
-    this.access = new Access(config, stats, hooks);
+    this.access = new Access(config, stats, hooks, clientLines);
     this.memory = new OutboundMemory(config, stats);
     this.inbound = new io.tern.codec.BufferBudget(config.inboundBufferLimit());
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
+  }
+
+  /** Where to write a line about a refused or misbehaving client: see {@link #clientLines}. */
+  org.slf4j.spi.LoggingEventBuilder clientLine(org.slf4j.Logger log) {
+    return log.atLevel(clientLines.level(log));
   }
 
   public BrokerConfig config() {

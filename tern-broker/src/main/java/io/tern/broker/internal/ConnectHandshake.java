@@ -160,7 +160,7 @@ final class ConnectHandshake {
     long timeoutMs = core.config().connectTimeout().toMillis();
     conn.connectTimeout = conn.ctx.executor().schedule(() -> {
       if (enhancedAuth.atConnect() && !conn.closing) {
-        log.info("Client {} from {} closed: enhanced authentication not done within {} ms", id, conn.remote(),
+        core.clientLine(log).log("Client {} from {} closed: enhanced authentication not done within {} ms", id, conn.remote(),
             timeoutMs);
         conn.beginClose("enhanced authentication timeout");
         conn.ctx.close();
@@ -252,7 +252,7 @@ final class ConnectHandshake {
 
   private void refuse(int reasonCode, String why) {
     core.stats().protocolErrors.increment();
-    log.info("Connection from {} refused: {} ({})", conn.remote(), why,
+    core.clientLine(log).log("Connection from {} refused: {} ({})", conn.remote(), why,
         conn.version.isV5() ? ReasonCodes.describe(reasonCode)
             : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(reasonCode)));
     conn.beginClose(why);

@@ -80,7 +80,7 @@ final class ConnectionCloser {
   /** A protocol violation: one log line, v5 DISCONNECT with the reason, close (the will is sent). */
   void violation(int reasonCode, String why) {
     core.stats().protocolErrors.increment();
-    log.info("Client {} from {}: protocol violation, closing: {} ({})",
+    core.clientLine(log).log("Client {} from {}: protocol violation, closing: {} ({})",
         conn.clientId == null ? "(before CONNECT)" : conn.clientId, conn.remote(), why,
         ReasonCodes.describe(reasonCode));
     conn.clientError(reasonCode, "protocol violation: " + why);

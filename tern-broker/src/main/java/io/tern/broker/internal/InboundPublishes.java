@@ -103,7 +103,7 @@ final class InboundPublishes {
     } else if (d.isRewrite()) {
       routePublish(p, d.message());
     } else if (d.isDisconnect()) {
-      log.info("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", conn.clientId, conn.remote(),
+      core.clientLine(log).log("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", conn.clientId, conn.remote(),
           p.topic());
       conn.clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
       conn.disconnect(d.reasonCode(), "PUBLISH refused", DisconnectReason.NOT_AUTHORIZED);
@@ -207,7 +207,7 @@ final class InboundPublishes {
   private void onDeniedPublish(Publish p) {
     conn.clientError(ReasonCodes.NOT_AUTHORIZED, "PUBLISH to " + p.topic() + " denied");
     if (core.config().disconnectOnDeniedPublish() && (!conn.version.isV5() || p.qos() == 0)) {
-      log.info("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", conn.clientId,
+      core.clientLine(log).log("Client {} (user {}) from {}: PUBLISH to {} denied, disconnecting", conn.clientId,
           conn.client.username(), conn.remote(), p.topic());
       conn.disconnect(ReasonCodes.NOT_AUTHORIZED, "PUBLISH denied");
       return;
@@ -227,7 +227,7 @@ final class InboundPublishes {
    */
   private void onRetainedQuotaExceeded(Publish p, String why) {
     if (!conn.version.isV5() || p.qos() == 0) {
-      log.info("Client {} from {}: {}, disconnecting", conn.clientId, conn.remote(), why);
+      core.clientLine(log).log("Client {} from {}: {}, disconnecting", conn.clientId, conn.remote(), why);
       conn.disconnect(ReasonCodes.QUOTA_EXCEEDED, why);
       return;
     }

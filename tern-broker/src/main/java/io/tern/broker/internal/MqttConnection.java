@@ -162,7 +162,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     long timeoutMs = core.config().connectTimeout().toMillis();
     connectTimeout = ctx.executor().schedule(() -> {
       if (state == State.AWAIT_CONNECT) {
-        log.info("Connection from {} closed: no CONNECT within {} ms", remote(), timeoutMs);
+        core.clientLine(log).log("Connection from {} closed: no CONNECT within {} ms", remote(), timeoutMs);
         beginClose("connect timeout");
         ctx.close();
       }
@@ -254,7 +254,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         keepAliveTimer = ctx.executor().schedule(this::checkKeepAlive, keepAliveNanos, TimeUnit.NANOSECONDS);
         return;
       }
-      log.info("Client {} from {}: keep alive timeout, closing", clientId, remote());
+      core.clientLine(log).log("Client {} from {}: keep alive timeout, closing", clientId, remote());
       disconnect(ReasonCodes.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
       return;
     }
@@ -278,7 +278,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       // before any authentication. The WebSocket handler has already sent its close frame.
       core.stats().protocolErrors.increment();
       beginClose(DisconnectReason.PROTOCOL_ERROR, "bad frame: " + cause.getMessage());
-      log.info("Client {} from {}: closing: {}", clientId == null ? "(before CONNECT)" : clientId, remote(),
+      core.clientLine(log).log("Client {} from {}: closing: {}", clientId == null ? "(before CONNECT)" : clientId, remote(),
           cause.getMessage());
     } else if (cause instanceof io.tern.broker.store.StoreException e) {
       // A full disk or a failing device: what had to be stored was not, so not acknowledged. One
@@ -343,7 +343,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   private void onDecodeError(MqttDecodeException e) {
     if (e.reasonCode() == ReasonCodes.QUOTA_EXCEEDED) { // the decoder's: no room for a large packet
       core.stats().inboundBufferRefusals.increment();
-      log.info("Client {} from {}: closing: {} (inbound_buffer_limit {}; counted in inboundBufferRefusals)",
+      core.clientLine(log).log("Client {} from {}: closing: {} (inbound_buffer_limit {}; counted in inboundBufferRefusals)",
           clientId == null ? "(before CONNECT)" : clientId, remote(), e.getMessage(), core.config().inboundBufferLimit());
       clientError(ReasonCodes.QUOTA_EXCEEDED, e.getMessage());
       disconnect(ReasonCodes.QUOTA_EXCEEDED, "inbound buffer limit");
@@ -351,7 +351,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     }
     if (state == State.AWAIT_CONNECT && e.packetType() == io.tern.codec.PacketType.CONNECT) {
       core.stats().protocolErrors.increment();
-      log.info("Connection from {} refused: bad CONNECT: {}", remote(), e.getMessage());
+      core.clientLine(log).log("Connection from {} refused: bad CONNECT: {}", remote(), e.getMessage());
       beginClose("bad CONNECT");
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.

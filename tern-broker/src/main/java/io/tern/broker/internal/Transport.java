@@ -240,45 +240,10 @@ public final class Transport {
     }
   }
 
-  /** Counts and logs failed TLS handshakes (a client that does not trust us, or lacks a certificate). */
   /** Lines about failed TLS handshakes, shared by the connections of this broker. */
-  private final LogLimit tlsFailureLines = new LogLimit(10);
+  private final LogLimit tlsFailureLines = new LogLimit(10, "failed TLS handshakes", "tlsHandshakeFailures");
 
-  /**
-   * At most {@code perSecond} lines a second of one kind; what goes over is counted and said in one
-   * line once a later second has room (the rest at DEBUG). A client opening a thousand sockets a
-   * second that never finish their handshake wrote two thousand lines a second. Any thread.
-   */
-  static final class LogLimit {
-    private final int perSecond;
-    private long secondStartNanos = System.nanoTime();
-    private int inSecond;
-    private long suppressed;
-
-    LogLimit(int perSecond) {
-      this.perSecond = perSecond;
-    }
-
-    /** Whether a line may be written now; {@code over} receives the count suppressed before, if any. */
-    synchronized boolean allow(java.util.function.LongConsumer over) {
-      long now = System.nanoTime();
-      if (now - secondStartNanos >= 1_000_000_000L) {
-        secondStartNanos = now;
-        inSecond = 0;
-      }
-      if (inSecond >= perSecond) {
-        suppressed++;
-        return false;
-      }
-      inSecond++;
-      if (suppressed > 0) {
-        over.accept(suppressed);
-        suppressed = 0;
-      }
-      return true;
-    }
-  }
-
+  /** Counts and logs failed TLS handshakes (a client that does not trust us, or lacks a certificate). */
   static final class TlsEvents extends io.netty.channel.ChannelInboundHandlerAdapter {
     private final BrokerStats stats;
     private final LogLimit lines;
@@ -293,12 +258,8 @@ public final class Transport {
       if (evt instanceof SslHandshakeCompletionEvent e) {
         if (!e.isSuccess()) {
           stats.tlsHandshakeFailures.increment();
-          if (lines.allow(n -> log.info("{} more TLS handshake failures were not logged (at most 10 lines a second; "
-              + "all are counted in tlsHandshakeFailures)", n))) {
-            log.info("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), why(e.cause()));
-          } else {
-            log.debug("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()), why(e.cause()));
-          }
+          log.atLevel(lines.level(log)).log("Connection from {}: TLS handshake failed: {}", remoteAddress(ctx.channel()),
+              why(e.cause()));
         }
       }
       ctx.fireUserEventTriggered(evt);

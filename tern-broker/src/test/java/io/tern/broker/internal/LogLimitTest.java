@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
-/** {@link Transport.LogLimit}: a flood of one kind of line is cut to a few a second and a count. */
+/** {@link LogLimit}: a flood of one kind of line is cut to a few a second at INFO and a count. */
 class LogLimitTest {
   @Test
   void atMostTheLimitASecondAndTheRestSaidOnceThereIsRoomAgain() throws Exception {
-    Transport.LogLimit limit = new Transport.LogLimit(10);
+    LogLimit limit = new LogLimit(10, "things", "thingsCounted");
     List<Long> said = new ArrayList<>();
     int allowed = 0;
     for (int i = 0; i < 1000; i++) {
@@ -21,6 +23,25 @@ class LogLimitTest {
     Thread.sleep(1_100);
     assertThat(limit.allow(said::add)).isTrue();
     assertThat(said).containsExactly(990L);
+  }
+
+  @Test
+  void linesOverTheLimitGoToDebugAndTheSummaryNamesTheirCount() throws Exception {
+    LogLimit limit = new LogLimit(3, "things", "thingsCounted");
+    try (io.tern.broker.testsupport.LogCapture log =
+        io.tern.broker.testsupport.LogCapture.of("logLimitTest", ch.qos.logback.classic.Level.DEBUG)) {
+      org.slf4j.Logger logger = LoggerFactory.getLogger("logLimitTest");
+      List<Level> levels = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        levels.add(limit.level(logger));
+      }
+      assertThat(levels).containsExactly(Level.INFO, Level.INFO, Level.INFO, Level.DEBUG, Level.DEBUG);
+      assertThat(log.messages()).isEmpty();
+      Thread.sleep(1_100);
+      assertThat(limit.level(logger)).isEqualTo(Level.INFO);
+      assertThat(log.messages()).containsExactly(
+          "2 more lines about things were written at DEBUG only (at most 3 a second at INFO; all are counted in thingsCounted)");
+    }
   }
 
   @Test

@@ -226,6 +226,41 @@ class LimitsAttackTest {
     }
   }
 
+  @Test
+  void aFloodOfRefusedClientsWritesAtMostFiftyInfoLinesASecondAndCountsThemAll() throws Exception {
+    try (io.tern.broker.testsupport.LogCapture log = io.tern.broker.testsupport.LogCapture.of(
+        "io.tern.broker.internal.Access", ch.qos.logback.classic.Level.DEBUG)) {
+      start(b -> b.authenticator(request -> java.util.concurrent.CompletableFuture.completedFuture(
+          io.tern.broker.auth.AuthResult.badCredentials().because("locked out"))));
+      int clients = 400;
+      long began = System.nanoTime();
+      for (int i = 0; i < clients; i++) {
+        try (Socket s = new Socket("127.0.0.1", broker.port())) {
+          s.setSoTimeout(5000);
+          s.getOutputStream().write(hex("100f00044d5154540402003c0003747234"));
+          assertThat(s.getInputStream().readNBytes(4)).containsExactly(0x20, 0x02, 0x00, 0x04);
+        }
+      }
+      long seconds = (System.nanoTime() - began) / 1_000_000_000L + 1;
+      assertThat(broker.securityStats().authFailures()).isEqualTo(clients);
+      List<String> info = log.events().stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
+          .map(e -> e.getFormattedMessage()).toList();
+      List<String> refusals = info.stream().filter(m -> m.contains("refused")).toList();
+      // At most 50 a second: fails without the limit as long as the 400 took under 8 s.
+      assertThat(refusals).hasSizeLessThanOrEqualTo((int) (50 * seconds)).hasSizeLessThan(clients);
+      // Each refusal still has its line, at DEBUG past the limit.
+      assertThat(log.messages()).filteredOn(m -> m.contains("refused")).hasSize(clients);
+      // The next line at INFO, once a second has room, says how many went to DEBUG.
+      Thread.sleep(1_100);
+      try (Socket s = new Socket("127.0.0.1", broker.port())) {
+        s.getOutputStream().write(hex("100f00044d5154540402003c0003747234"));
+        s.getInputStream().readNBytes(4);
+      }
+      await().untilAsserted(() -> assertThat(log.messages())
+          .anyMatch(m -> m.matches("\\d+ more lines about refused or misbehaving clients were written at DEBUG only.*")));
+    }
+  }
+
   /** A socket that sent an MQTT 3.1.1 CONNECT (client id "tr3") and got its CONNACK. */
   private Socket connected() throws IOException {
     Socket s = open();
