@@ -180,15 +180,18 @@ final class ConnectionCloser {
     ch.closeFuture().addListener(f -> deadline.cancel(false));
     ch.config().setAutoRead(true); // drain, even if reading had been paused
     SslHandler tls = ch.pipeline().get(SslHandler.class);
-    ChannelFuture notified = tls != null ? tls.closeOutbound() : ch.newSucceededFuture();
-    notified.addListener(f -> {
-      if (ch.isActive()) {
-        duplex.shutdownOutput().addListener(s -> {
-          if (!s.isSuccess()) {
-            ch.close();
-          }
-        });
-      }
+    // On a WebSocket, its Close frame first; then TLS's close_notify; then the end of the stream.
+    WebSocketFrames.closeFrame(ch).addListener(framed -> {
+      ChannelFuture notified = tls != null && ch.isActive() ? tls.closeOutbound() : ch.newSucceededFuture();
+      notified.addListener(f -> {
+        if (ch.isActive()) {
+          duplex.shutdownOutput().addListener(s -> {
+            if (!s.isSuccess()) {
+              ch.close();
+            }
+          });
+        }
+      });
     });
   }
 

@@ -17,7 +17,6 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
@@ -68,7 +67,9 @@ public final class Transport {
   Transport(BrokerCore core) {
     this.core = core;
     this.webSocketFrames = new WebSocketFrames.Decoder(WebSocketDecoderConfig.newBuilder()
-        .maxFramePayloadLength(Math.max(core.config().maxPacketSize(), 64 * 1024)).build(), core.inbound());
+        .maxFramePayloadLength(Math.max(core.config().maxPacketSize(), 64 * 1024))
+        .closeOnProtocolViolation(false) // WebSocketFrames.Decoder writes the Close frame: see its exceptionCaught
+        .build(), core.inbound());
     this.limits = new ConnectionLimits(core.config(), core.stats());
   }
 
@@ -191,7 +192,7 @@ public final class Transport {
     }
     if (l.type().isWebSocket()) {
       p.addLast("http", new HttpServerCodec());
-      p.addLast("http-aggregator", new HttpObjectAggregator(16 * 1024));
+      p.addLast("http-aggregator", new WebSocketFrames.UpgradeAggregator());
       if (core.config().webSocketLoopbackOriginsOnly()) {
         p.addLast("ws-origin", WebSocketFrames.LoopbackOrigins.INSTANCE);
       }
@@ -200,6 +201,7 @@ public final class Transport {
           .subprotocols("mqtt,mqttv3.1")
           .decoderConfig(webSocketFrames.config())
           .handshakeTimeoutMillis(core.config().connectTimeout().toMillis())
+          .handleCloseFrames(false) // answered by WebSocketFrames.Decoder, which checks their status code
           .build()));
       p.addLast("ws-reject-http", WebSocketFrames.RejectHttp.INSTANCE);
       p.addLast("ws-in", webSocketFrames);

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageDecoder;
 import io.netty.handler.codec.MessageToMessageEncoder;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -13,9 +14,12 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
@@ -31,6 +35,13 @@ import java.util.List;
  * packet may span frames and a frame may hold several packets, so the frames' bytes go to the
  * streaming MQTT decoder as they are; the broker's bytes go out as binary frames. Text frames are a
  * protocol error (MQTT-6.0.0-1): the connection is closed.
+ *
+ * <p>Closing (RFC 6455 7): one Close frame goes out per connection, whoever ends it. The broker
+ * ending the connection after an MQTT packet sends Close 1000 before shutting its output ({@link
+ * #closeFrame}), or on a plain close Netty's WebSocket handler sends 1000 first; a frame the decoders
+ * refuse gets the decoder's code (1002 protocol error, 1003 a text frame, 1007 invalid UTF-8, 1009
+ * too big); the client's Close frame is answered with its code (1002 if it is not one a peer may
+ * send) and the connection closed.
  */
 final class WebSocketFrames {
   private WebSocketFrames() {}
@@ -59,12 +70,66 @@ final class WebSocketFrames {
     protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
       if (frame instanceof BinaryWebSocketFrame || frame instanceof ContinuationWebSocketFrame) {
         out.add(frame.content().retain());
+      } else if (frame instanceof CloseWebSocketFrame close) {
+        closedByPeer(ctx, close);
       } else {
         // MQTT-6.0.0-1: any other data frame closes the connection. Thrown, so that the connection
-        // counts it and logs one line as for a corrupt frame (MqttConnection.exceptionCaught).
-        throw new io.netty.handler.codec.DecoderException(
+        // counts it and logs one line as for a corrupt frame (MqttConnection.exceptionCaught), and
+        // the close frame says 1003 (RFC 6455 7.4.1: a type of data it cannot accept).
+        throw new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_MESSAGE_TYPE,
             "a text frame: MQTT goes in binary WebSocket frames (MQTT-6.0.0-1)");
       }
+    }
+
+    /**
+     * The client's Close frame (RFC 6455 5.5.1): answered with one of its status code, or 1002 if
+     * that is not a code a peer may send (7.4), and the connection closed at once (the client sends
+     * nothing after it; the server closes the TCP connection first, 7.1.1). For MQTT, a connection
+     * closed without DISCONNECT: the will goes out. If the broker has sent its own Close frame
+     * already (it is ending the connection), the answer is not written: the WebSocket handler lets
+     * one Close frame out per connection.
+     */
+    private static void closedByPeer(ChannelHandlerContext ctx, CloseWebSocketFrame close) {
+      int code = close.statusCode(); // -1: none
+      if (code != -1 && !sendable(code)) {
+        throw new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR,
+            "a close frame with status code " + code + ", which is not one an endpoint may send (RFC 6455 7.4)");
+      }
+      CloseWebSocketFrame answer = code == -1 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, null);
+      ctx.writeAndFlush(answer).addListener(f -> ctx.channel().close());
+    }
+
+    /**
+     * Whether a Close frame may carry this status code (RFC 6455 7.4 and the IANA registry): 1000-1003
+     * and 1007-1014 defined (1004 reserved; 1005, 1006 and 1015 never sent), 3000-4999 for
+     * libraries and applications. Netty's decoder lets 5000 and above through.
+     */
+    static boolean sendable(int code) {
+      return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999;
+    }
+
+    /**
+     * A frame the WebSocket decoders refuse (not masked, a reserved opcode, a control frame too
+     * long, text that is not UTF-8, a frame over the limit): the Close frame with the decoder's
+     * status code goes out first, then the connection is told and closes (one line, counted). The
+     * frame decoder itself is set not to write (Netty's would bypass the WebSocket handler, which
+     * then sent a second Close frame of its own).
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+      if (cause instanceof CorruptedWebSocketFrameException bad && ctx.channel().isActive()) {
+        ctx.writeAndFlush(new CloseWebSocketFrame(bad.closeStatus().code(), reason(bad.getMessage())));
+      }
+      super.exceptionCaught(ctx, cause);
+    }
+
+    /** A Close frame's reason: what fits a control frame (125 bytes, 2 of them the code) in ASCII. */
+    static String reason(String message) {
+      if (message == null) {
+        return null;
+      }
+      String ascii = message.replaceAll("[^\\x20-\\x7e]", "?");
+      return ascii.length() <= 120 ? ascii : ascii.substring(0, 120);
     }
 
     @Override
@@ -185,6 +250,39 @@ final class WebSocketFrames {
       return host.equals("localhost") || host.endsWith(".localhost") || host.equals("::1")
           || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
+  }
+
+  /**
+   * The upgrade request, whole, up to 16 KiB. Over that (an upgrade has no body; headers of more
+   * than 16 KiB are no browser's), 413 and the connection closed: Netty's aggregator would keep a
+   * keep-alive connection open and go on reading, and throwing away, what the client sends.
+   */
+  static final class UpgradeAggregator extends io.netty.handler.codec.http.HttpObjectAggregator {
+    UpgradeAggregator() {
+      super(16 * 1024);
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpMessage oversized) {
+      io.netty.util.ReferenceCountUtil.release(oversized);
+      DefaultFullHttpResponse res =
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+      res.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, "close");
+      ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  /**
+   * Before a connection's output is shut after its last MQTT packet ({@link ConnectionCloser}): on
+   * a WebSocket connection, the Close frame (1000) that ends the WebSocket in order (RFC 6455 7.1.2),
+   * as a browser expects before the TCP connection's end; else nothing. The client answers with its
+   * own Close frame, on which the broker closes.
+   */
+  static ChannelFuture closeFrame(io.netty.channel.Channel ch) {
+    if (ch.pipeline().get(BudgetedFrameDecoder.class) == null) { // not a WebSocket, or not upgraded
+      return ch.newSucceededFuture();
+    }
+    return ch.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE));
   }
 
   /** An HTTP request that is not the WebSocket upgrade on the listener's path: 404, closed. */

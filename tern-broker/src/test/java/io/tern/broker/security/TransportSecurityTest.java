@@ -335,6 +335,7 @@ class TransportSecurityTest {
     byte[] disconnect = b.readFrame();
     assertThat(disconnect[0]).isEqualTo((byte) 0xe0);
     assertThat(disconnect[2]).isEqualTo((byte) 0x97); // Quota exceeded
+    assertThat(b.readCloseStatus()).isEqualTo(1000);
     assertThat(b.in.read()).isEqualTo(-1);
     // a finishes its frame: its PUBLISH goes through, and the budget is empty again.
     a.send(java.util.Arrays.copyOfRange(publish, 30_000, publish.length));
@@ -349,10 +350,8 @@ class TransportSecurityTest {
       broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
       RawWebSocket c = new RawWebSocket(broker.port());
       c.send(new byte[] {(byte) 0x82, 0x02, (byte) 0xc0, 0x00}); // a client frame without a mask (RFC 6455 5.1)
-      byte[] close = c.readFrame();
-      assertThat(((close[0] & 0xff) << 8) | (close[1] & 0xff)).as("close status").isEqualTo(1002);
-      // Netty's close handler then sends its own 1000 "Bye", not knowing of the decoder's: read to the end.
-      assertThat(c.in.readNBytes(64)).hasSizeLessThan(64);
+      assertThat(c.readCloseStatus()).isEqualTo(1002);
+      assertThat(c.in.read()).as("one Close frame, then the end").isEqualTo(-1);
       await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().protocolErrors() == 1);
     });
     assertThat(lines).singleElement().satisfies(e -> {
@@ -369,7 +368,8 @@ class TransportSecurityTest {
       RawWebSocket c = new RawWebSocket(broker.port());
       // A text frame, valid UTF-8 (Netty's frame decoder refuses invalid text itself).
       c.send(new byte[] {(byte) 0x81, (byte) 0x82, 0, 0, 0, 0, 'h', 'i'});
-      assertThat(c.in.readNBytes(64)).as("closed").hasSizeLessThan(64);
+      assertThat(c.readCloseStatus()).as("a type of data it cannot accept").isEqualTo(1003);
+      assertThat(c.in.read()).as("one Close frame, then the end").isEqualTo(-1);
       await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().protocolErrors() == 1);
     });
     assertThat(lines).singleElement().satisfies(e -> {
@@ -377,6 +377,63 @@ class TransportSecurityTest {
       assertThat(e.getFormattedMessage()).contains("(before CONNECT)").contains("text frame");
       assertThat(e.getThrowableProxy()).isNull();
     });
+  }
+
+  @Test
+  void aCloseFrameIsAnsweredWithItsStatusCodeOrWithProtocolErrorForACodeNoPeerMaySend() throws Exception {
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+    int[][] sentAndAnswered = {{1000, 1000}, {1001, 1001}, {4000, 4000}, {999, 1002}, {1005, 1002}, {1016, 1002},
+        {5000, 1002}, {65535, 1002}};
+    for (int[] codes : sentAndAnswered) {
+      RawWebSocket c = new RawWebSocket(broker.port());
+      c.sendFrame(CONNECT);
+      assertThat(c.readFrame()).startsWith(0x20, 0x02, 0x00, 0x00);
+      c.send(new byte[] {(byte) 0x88, (byte) 0x82, 0, 0, 0, 0, (byte) (codes[0] >> 8), (byte) codes[0]});
+      assertThat(c.readCloseStatus()).as("answer to %d", codes[0]).isEqualTo(codes[1]);
+      assertThat(c.in.read()).as("one Close frame, then the end").isEqualTo(-1);
+    }
+    RawWebSocket c = new RawWebSocket(broker.port());
+    c.send(new byte[] {(byte) 0x88, (byte) 0x80, 0, 0, 0, 0}); // no status code
+    assertThat(c.readCloseStatus()).isEqualTo(-1);
+    assertThat(c.in.read()).isEqualTo(-1);
+  }
+
+  @Test
+  void theBrokerEndingAConnectionSendsItsLastPacketThenOneCloseFrame() throws Exception {
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+    RawWebSocket c = new RawWebSocket(broker.port());
+    // MQTT 5 CONNECT, keep alive 1 s: the keep alive ends it with DISCONNECT 0x8D.
+    c.sendFrame(HexFormat.of().parseHex("101000044d51545405020001000003777331"));
+    assertThat(c.readFrame()).startsWith(0x20);
+    byte[] disconnect = c.readFrame();
+    assertThat(disconnect[0] & 0xff).isEqualTo(0xe0);
+    assertThat(disconnect[2] & 0xff).isEqualTo(0x8d);
+    assertThat(c.readCloseStatus()).isEqualTo(1000);
+    c.send(new byte[] {(byte) 0x88, (byte) 0x82, 0, 0, 0, 0, 0x03, (byte) 0xe8}); // the client's answer
+    assertThat(c.in.read()).as("then the end, and no second Close frame").isEqualTo(-1);
+  }
+
+  @Test
+  void anUpgradeRequestOver16KibIsAnswered413AndClosed() throws Exception {
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+    try (Socket socket = new Socket("127.0.0.1", broker.port())) {
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          + "Content-Length: 20000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[20_000]);
+      String answer = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+      assertThat(answer).isEqualTo("HTTP/1.1 413");
+      // Closed: the rest of the answer, then the end (or a reset, for the body it did not read).
+      try {
+        while (socket.getInputStream().read() != -1) {
+          // the rest of the answer
+        }
+      } catch (java.net.SocketException reset) {
+        // closed with the body unread
+      }
+    }
   }
 
   private interface Body {
@@ -476,10 +533,21 @@ class TransportSecurityTest {
       send(payload);
     }
 
-    /** The payload of the next frame from the broker (unmasked, under 64 KiB). */
+    /** The status code of the next frame from the broker, which must be a Close frame; -1 for none. */
+    int readCloseStatus() throws Exception {
+      byte[] close = readFrame(0x8);
+      return close.length < 2 ? -1 : ((close[0] & 0xff) << 8) | (close[1] & 0xff);
+    }
+
+    /** The payload of the next frame from the broker, which must be a binary frame (unmasked, under 64 KiB). */
     byte[] readFrame() throws Exception {
+      return readFrame(0x2);
+    }
+
+    byte[] readFrame(int opcode) throws Exception {
       byte[] h = in.readNBytes(2);
       assertThat(h).hasSize(2);
+      assertThat(h[0] & 0x0f).as("opcode").isEqualTo(opcode);
       int length = h[1] & 0x7f;
       if (length == 126) {
         byte[] l = in.readNBytes(2);
