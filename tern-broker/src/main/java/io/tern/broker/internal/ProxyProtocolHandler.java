@@ -21,6 +21,13 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ProxyProtocolHandler.class);
+  private final BrokerCore core;
+  /** Whether this connection's bad header has been said: the decoder may throw again at the close. */
+  private boolean refused;
+
+  ProxyProtocolHandler(BrokerCore core) {
+    this.core = core;
+  }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -45,8 +52,11 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // No (or a malformed) PROXY header on a listener that requires one: nothing else to do but close.
-    log.info("Connection from {} closed: bad PROXY protocol header: {}", ctx.channel().remoteAddress(),
-        cause.getMessage());
+    if (!refused) {
+      refused = true;
+      core.clientLine(log).log("Connection from {} closed: bad PROXY protocol header: {}",
+          ctx.channel().remoteAddress(), cause.getMessage());
+    }
     ctx.close();
   }
 
@@ -56,14 +66,19 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
    */
   @ChannelHandler.Sharable
   static final class Detect extends ChannelInboundHandlerAdapter {
-    static final Detect INSTANCE = new Detect();
+    private final BrokerCore core;
+
+    /** One per broker: sharable by its listeners. */
+    Detect(BrokerCore core) {
+      this.core = core;
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof ByteBuf b
           && HAProxyMessageDecoder.detectProtocol(b).state() == ProtocolDetectionState.INVALID) {
         b.release();
-        log.info("Connection from {} closed: no PROXY protocol header", ctx.channel().remoteAddress());
+        core.clientLine(log).log("Connection from {} closed: no PROXY protocol header", ctx.channel().remoteAddress());
         ctx.close();
         return;
       }

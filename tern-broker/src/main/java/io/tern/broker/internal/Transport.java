@@ -57,6 +57,8 @@ public final class Transport {
   private final BrokerCore core;
   /** The WebSocket listeners' frames-to-bytes step (it also puts in their budgeted frame decoder). */
   private final WebSocketFrames.Decoder webSocketFrames;
+  /** The PROXY protocol listeners' first step: sharable. */
+  private final ProxyProtocolHandler.Detect proxyDetect;
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private final Map<String, Channel> serverChannels = new LinkedHashMap<>();
@@ -71,6 +73,7 @@ public final class Transport {
         .closeOnProtocolViolation(false) // WebSocketFrames.Decoder writes the Close frame: see its exceptionCaught
         .build(), core.inbound());
     this.limits = new ConnectionLimits(core.config(), core.stats());
+    this.proxyDetect = new ProxyProtocolHandler.Detect(core);
   }
 
   /** The client's address: the one from the PROXY protocol header if there was one, else the TCP peer's. */
@@ -181,9 +184,9 @@ public final class Transport {
   /** PROXY header, TLS and WebSocket handlers, as the listener asks; in front of the MQTT codec. */
   private void addTransportHandlers(SocketChannel ch, ChannelPipeline p, Listener l) {
     if (l.proxyProtocol()) {
-      p.addLast("proxy-detect", ProxyProtocolHandler.Detect.INSTANCE);
+      p.addLast("proxy-detect", proxyDetect);
       p.addLast("proxy-decoder", new HAProxyMessageDecoder());
-      p.addLast("proxy", new ProxyProtocolHandler());
+      p.addLast("proxy", new ProxyProtocolHandler(core));
     }
     if (l.tls() != null) {
       SslHandler ssl = tls.get(l.name()).current().newHandler(ch.alloc());
