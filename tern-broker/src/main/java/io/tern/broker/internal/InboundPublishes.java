@@ -106,7 +106,9 @@ final class InboundPublishes {
       core.clientLine(log).log("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", conn.clientId, conn.remote(),
           p.topic());
       conn.clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
-      conn.disconnect(d.reasonCode(), "PUBLISH refused", DisconnectReason.NOT_AUTHORIZED);
+      // The event's reason is the kind (a hook's policy); its detail names the hook's code.
+      conn.disconnect(d.reasonCode(), "PUBLISH refused by a hook: " + ReasonCodes.describe(d.reasonCode()),
+          DisconnectReason.NOT_AUTHORIZED);
     } else if (d.isHandled()) {
       if (p.qos() == 1) {
         writer.ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);

@@ -333,6 +333,35 @@ public final class RocksDbStore implements MessageStore {
   }
 
   /**
+   * Creates the data directory when missing, readable by the broker's user only (rwx------ where
+   * the file system has POSIX permissions): RocksDB writes its files as the umask says (0644 with
+   * the usual 022), and they hold the messages, the sessions' subscriptions and the retained
+   * messages. A directory that exists is left as its owner set it; missing parents are created as
+   * usual.
+   */
+  private static void createOwnerOnly(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    try {
+      if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      } else {
+        Files.createDirectory(dir);
+      }
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir)) {
+        throw e;
+      }
+    }
+  }
+
+  /**
    * Creates the FORMAT file in a new or empty directory; refuses what this code cannot read.
    * Returns the format of the directory.
    */
@@ -342,7 +371,7 @@ public final class RocksDbStore implements MessageStore {
       if (Files.exists(dir) && !Files.isDirectory(dir)) {
         throw corrupt(dir, dir.toAbsolutePath() + " is not a directory", null);
       }
-      Files.createDirectories(dir);
+      createOwnerOnly(dir);
       if (holdsNoStore(dir)) {
         writeFormat(dir);
         return FORMAT_VERSION;

@@ -354,6 +354,22 @@ class RocksDbStoreTest {
   }
 
   @Test
+  void aDataDirectoryTheStoreCreatesIsItsUsersOnlyAndOneThatExistsIsLeftAsItIs() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
+    Path nested = tmp.resolve("a/b/data");
+    RocksDbStore.open(nested, Durability.PROCESS, OnCorrupt.FAIL).close();
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(nested)))
+        .isEqualTo("rwx------");
+    assertThat(Files.getPosixFilePermissions(tmp.resolve("a/b"))).as("parents as usual")
+        .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+    Files.createDirectories(dir());
+    Files.setPosixFilePermissions(dir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+    open().close();
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir())))
+        .isEqualTo("rwxr-x---");
+  }
+
+  @Test
   void aDirectoryThatIsNotATernStoreIsRefused() throws Exception {
     Files.createDirectories(dir());
     Files.writeString(dir().resolve("notes.txt"), "mine");
