@@ -10,9 +10,10 @@ import org.slf4j.event.Level;
  * line, but a flood of them does not flood the log: a client opening a thousand sockets a second
  * that never finish their TLS handshake wrote two thousand lines a second, and one retrying a
  * locked-out password 1,400 lines in 5 s. Every event stays counted in the broker's statistics.
- * Any thread (synchronized: it is on the path of connections that fail, not of messages).
+ * Any thread (synchronized: it is on the path of connections that fail, not of messages). Public
+ * for the server's admin endpoint, which limits its refusal lines the same way.
  */
-final class LogLimit {
+public final class LogLimit {
   private final int perSecond;
   private final String what;
   private final String countedIn;
@@ -22,9 +23,9 @@ final class LogLimit {
 
   /**
    * @param what the lines' subject, for the summary ("failed TLS handshakes")
-   * @param countedIn where the events stay counted, for the summary (a statistic's name)
+   * @param countedIn where the events stay counted, for the summary (a statistic's name), or null
    */
-  LogLimit(int perSecond, String what, String countedIn) {
+  public LogLimit(int perSecond, String what, String countedIn) {
     this.perSecond = perSecond;
     this.what = what;
     this.countedIn = countedIn;
@@ -34,9 +35,9 @@ final class LogLimit {
    * The level for the next line of this kind: INFO while there is room this second (after the
    * summary of the lines that went to DEBUG before, written to {@code log}), else DEBUG.
    */
-  Level level(Logger log) {
-    return allow(n -> log.info("{} more lines about {} were written at DEBUG only (at most {} a second at INFO; "
-        + "all are counted in {})", n, what, perSecond, countedIn)) ? Level.INFO : Level.DEBUG;
+  public Level level(Logger log) {
+    return allow(n -> log.info("{} more lines about {} were written at DEBUG only (at most {} a second at INFO{})",
+        n, what, perSecond, countedIn == null ? "" : "; all are counted in " + countedIn)) ? Level.INFO : Level.DEBUG;
   }
 
   /** Whether a line may be written now; {@code over} receives the count suppressed before, if any. */

@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * Who may use the admin server: HTTP Basic against the admin users (PBKDF2 hashes), bearer API keys
  * (SHA-256), and bearer session tokens handed out by {@code POST /api/v1/login} (the dashboard's).
  *
- * <p>A PBKDF2 check costs 0.1-0.8 s of CPU, so: at most two run at once; a Basic credential that
+ * <p>A PBKDF2 check costs 0.1-0.8 s of CPU, so: at most two run at once, and at most {@link
+ * #MAX_WAITING} more requests wait for them (the rest are answered 503 at once: requests waiting
+ * for a check held the admin server's threads, and a flood of wrong passwords from many addresses
+ * made even {@code /health} wait 7 s); a Basic credential that
  * passed is remembered (as its SHA-256, never in clear) for {@link #REMEMBER}, so a script sending
  * Basic on every request pays once; an address that keeps failing is locked out for a while
  * (doubling, as the MQTT password checks). Nothing secret is ever logged.
@@ -44,6 +47,11 @@ final class AdminAuth {
   private final ConcurrentHashMap<String, Remembered> remembered = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Remembered> sessions = new ConcurrentHashMap<>();
   private final Semaphore hashing = new Semaphore(2);
+  /** Requests that may wait for {@link #hashing}; a few of the server's 16 threads, never all. */
+  static final int MAX_WAITING = 4;
+  private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+  /** Basic credentials answered 503 because the checks were busy, for tests and the log. */
+  final java.util.concurrent.atomic.LongAdder busy = new java.util.concurrent.atomic.LongAdder();
   /**
    * What an unknown user's password is checked against, so that the answer takes as long as for a
    * known user with a wrong password and does not tell which admin users exist (as the MQTT side's
@@ -53,6 +61,9 @@ final class AdminAuth {
   /** Password hashes checked (known users and the dummy), for tests. */
   final java.util.concurrent.atomic.LongAdder hashChecks = new java.util.concurrent.atomic.LongAdder();
   private final FailureLimiter failures = new FailureLimiter(5, 1_000, 60_000, 10_000, System::nanoTime);
+  /** A line per refused request, at INFO at most 20 a second (requests without credentials cost nothing to send). */
+  private final io.tern.broker.internal.LogLimit refusalLines =
+      new io.tern.broker.internal.LogLimit(20, "refused admin requests", null);
 
   private record Remembered(String name, long untilNanos) {}
 
@@ -103,7 +114,7 @@ final class AdminAuth {
   }
 
   /** The result of checking a request's {@code Authorization} header. */
-  sealed interface Result permits Ok, Denied, Locked {}
+  sealed interface Result permits Ok, Denied, Locked, Busy {}
 
   record Ok(Principal principal) implements Result {}
 
@@ -111,6 +122,9 @@ final class AdminAuth {
 
   /** Too many failures from the address: refused for {@code retryAfterSeconds} more (at least 1). */
   record Locked(long retryAfterSeconds) implements Result {}
+
+  /** Too many password checks under way or waiting: not checked, try again shortly (not a failure). */
+  record Busy() implements Result {}
 
   /** Checks an {@code Authorization} header from {@code address}. */
   Result check(String authorization, String address) {
@@ -131,8 +145,8 @@ final class AdminAuth {
     }
     if (r instanceof Denied d) {
       failures.failed(address);
-      log.info("Admin: refused a request from {}: {}", address, d.why());
-    } else {
+      log.atLevel(refusalLines.level(log)).log("Admin: refused a request from {}: {}", address, d.why());
+    } else if (r instanceof Ok) {
       failures.succeeded(address);
     }
     return r;
@@ -179,7 +193,18 @@ final class AdminAuth {
     Map<String, PasswordHash> known = users;
     PasswordHash hash = known.get(user);
     boolean ok;
-    hashing.acquireUninterruptibly();
+    if (!hashing.tryAcquire()) {
+      if (waiting.incrementAndGet() > MAX_WAITING) {
+        waiting.decrementAndGet();
+        busy.increment();
+        return new Busy();
+      }
+      try {
+        hashing.acquireUninterruptibly();
+      } finally {
+        waiting.decrementAndGet();
+      }
+    }
     try {
       hashChecks.increment();
       byte[] password = decoded.substring(colon + 1).getBytes(StandardCharsets.UTF_8);

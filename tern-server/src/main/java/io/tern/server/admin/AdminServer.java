@@ -124,9 +124,58 @@ public final class AdminServer implements AutoCloseable {
     return new AdminServer(app, sampling, auth);
   }
 
+  /** The admin server's threads: few requests at a time are expected, but slow ones must not take them all. */
+  static final int MAX_THREADS = 32;
+  /**
+   * How long a request's body may take to arrive (an API body is a few hundred bytes, at most
+   * {@link #MAX_REQUEST_BYTES}), and how long it may send nothing at all (Jetty's default is 30 s).
+   */
+  static final long BODY_DEADLINE_MILLIS = 10_000;
+
+  /**
+   * Fails the reading of a request body still incomplete {@link #BODY_DEADLINE_MILLIS} after the
+   * request began to arrive. Checked each time the reader has to wait for more, which a body
+   * trickling in does at every byte. (Jetty's MinimumDataRateHandler measures a rate, which a
+   * small body split in two TCP segments a few milliseconds apart already fails.)
+   */
+  static final class BodyDeadline extends org.eclipse.jetty.server.Handler.Wrapper {
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      return super.handle(new TimedRequest(request), response, callback);
+    }
+
+    private static final class TimedRequest extends Request.Wrapper {
+      private final long deadline;
+      private volatile org.eclipse.jetty.io.Content.Chunk failed;
+
+      TimedRequest(Request request) {
+        super(request);
+        // From when the request began to arrive: one that waited for a thread has had its time.
+        deadline = request.getBeginNanoTime() + TimeUnit.MILLISECONDS.toNanos(BODY_DEADLINE_MILLIS);
+      }
+
+      @Override
+      public org.eclipse.jetty.io.Content.Chunk read() {
+        org.eclipse.jetty.io.Content.Chunk f = failed;
+        return f != null ? f : super.read();
+      }
+
+      @Override
+      public void demand(Runnable more) {
+        if (System.nanoTime() - deadline > 0) {
+          failed = org.eclipse.jetty.io.Content.Chunk.from(new java.util.concurrent.TimeoutException(
+              "the request body did not arrive whole within " + BODY_DEADLINE_MILLIS + " ms"));
+          more.run();
+          return;
+        }
+        super.demand(more);
+      }
+    }
+  }
+
   private static void configure(JavalinConfig c, AdminConfig config, AdminAuth auth, RestApi api,
       ServerMetrics metrics) {
-    QueuedThreadPool pool = new QueuedThreadPool(16, 2, 60_000);
+    QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, 2, 60_000);
     pool.setName("tern-admin");
     pool.setDaemon(true);
     c.jetty.threadPool = pool;
@@ -138,6 +187,12 @@ public final class AdminServer implements AutoCloseable {
     // Jetty answers some requests itself (a bad request line or percent-encoding, headers too large):
     // with the API's JSON error too.
     c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+    // A request body is read by a handler on one of the pool's threads, which waits while the body
+    // trickles in: 16 bodies sent a byte a second held every thread, and /health went unanswered.
+    // A body not whole BODY_DEADLINE_MILLIS after its request began fails the request (408) and
+    // frees its thread; one that stops arriving altogether, at the idle timeout of I/O during a request.
+    c.jetty.modifyServletContextHandler(context -> context.insertHandler(new BodyDeadline()));
+    c.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(BODY_DEADLINE_MILLIS));
     if (config.tls() != null) {
       SSLContext ssl = sslContext(config.tls());
       c.jetty.addConnector((server, http) -> {
@@ -157,6 +212,13 @@ public final class AdminServer implements AutoCloseable {
         (e, ctx) -> error(ctx, 503, null, "the broker is too busy to answer: " + e.getMessage()));
     r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, null, e.getMessage()));
     r.exception(Exception.class, (e, ctx) -> {
+      String gone = requestCutShort(e);
+      if (gone != null) {
+        // The client left in the middle of its request, or sent its body too slowly: its fault, one DEBUG line.
+        log.debug("Admin: {} {} from {}: {}", ctx.method(), ctx.path(), ctx.ip(), gone);
+        error(ctx, 408, null, "the request body did not arrive: " + gone);
+        return;
+      }
       log.warn("Admin: {} {} failed", ctx.method(), ctx.path(), e);
       error(ctx, 500, null, "internal error");
     });
@@ -211,6 +273,21 @@ public final class AdminServer implements AutoCloseable {
     });
   }
 
+  /**
+   * Why reading the request failed, if that is what {@code e} is (the connection ended before the
+   * body did, or the body took longer than {@link #BODY_DEADLINE_MILLIS}); null for a failure
+   * of the server's own.
+   */
+  static String requestCutShort(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.io.EOFException || t instanceof java.util.concurrent.TimeoutException
+          || t instanceof org.eclipse.jetty.io.EofException) {
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+      }
+    }
+    return null;
+  }
+
   private static void health(Context ctx) {
     RestApi.json(ctx, 200, Map.of("status", "up"));
   }
@@ -220,6 +297,11 @@ public final class AdminServer implements AutoCloseable {
     if (result instanceof AdminAuth.Ok ok) {
       ctx.attribute(PRINCIPAL, ok.principal());
       return;
+    }
+    if (result instanceof AdminAuth.Busy) {
+      ctx.header("Retry-After", "1");
+      throw new ApiError(503, null, "too many password checks under way; try again in a second (or use an API key "
+          + "or a session token from /api/v1/login, which need none)");
     }
     if (ctx.header("X-Tern-Dashboard") == null) {
       // Not for the dashboard: a browser would pop up its own login dialog over the page's.

@@ -595,6 +595,72 @@ class AdminApiTest {
   }
 
   /** Sends {@code request} as it is on a new connection; the whole response, headers and body. */
+  @Test
+  void requestBodiesTricklingInAreRefusedAtTheDeadlineAndFreeTheirThreads() throws Exception {
+    // Each held one of the server's threads for as long as it trickled: 16 of them (then its
+    // threads) stopped it answering anything, /health included.
+    int slow = 8;
+    String head = "POST /api/v1/publish HTTP/1.1\r\nHost: x\r\nAuthorization: "
+        + AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD) + "\r\nContent-Type: application/json\r\n"
+        + "Content-Length: 1000\r\n\r\n{";
+    long dripMillis = 2 * AdminServer.BODY_DEADLINE_MILLIS;
+    java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(slow);
+    try {
+      List<java.util.concurrent.Future<String>> answers = new ArrayList<>();
+      for (int i = 0; i < slow; i++) {
+        answers.add(senders.submit(() -> {
+          try (java.net.Socket s = new java.net.Socket("127.0.0.1", f.admin.port())) {
+            s.setSoTimeout(30_000);
+            long began = System.nanoTime();
+            s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            try { // a byte every 500 ms, until answered or for twice the deadline
+              while (s.getInputStream().available() == 0
+                  && System.nanoTime() - began < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(dripMillis)) {
+                Thread.sleep(500);
+                s.getOutputStream().write(' ');
+              }
+            } catch (java.net.SocketException closed) {
+              // refused: read the answer
+            }
+            String status = new String(s.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+            return status + " after " + (System.nanoTime() - began) / 1_000_000 + " ms";
+          }
+        }));
+      }
+      for (var answer : answers) {
+        String a = answer.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(a).startsWith("HTTP/1.1 408");
+        assertThat(Long.parseLong(a.replaceAll(".* after (\\d+) ms", "$1"))).as(a).isLessThan(dripMillis);
+      }
+      assertThat(f.send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    } finally {
+      senders.shutdownNow();
+    }
+  }
+
+  @Test
+  void aClientLeavingInTheMiddleOfItsBodyCostsNoWarning() throws Exception {
+    ch.qos.logback.classic.Logger adminLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(AdminServer.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    adminLog.addAppender(lines);
+    try {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", f.admin.port())) {
+        s.getOutputStream().write(("POST /api/v1/publish HTTP/1.1\r\nHost: x\r\nAuthorization: "
+            + AdminFixture.basic(AdminFixture.USER, AdminFixture.PASSWORD) + "\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 1000\r\n\r\n{\"topic\":").getBytes(StandardCharsets.ISO_8859_1));
+        Thread.sleep(300);
+      }
+      assertThat(f.send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+      Thread.sleep(300);
+      assertThat(lines.list).noneMatch(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN));
+    } finally {
+      adminLog.detachAppender(lines);
+    }
+  }
+
   private String raw(String request) throws java.io.IOException {
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", f.admin.port())) {
       s.setSoTimeout(10_000);

@@ -28,4 +28,27 @@ class AdminAuthTest {
         .isInstanceOf(AdminAuth.Denied.class);
     assertThat(auth.check(basic("admin", "right"), "127.0.0.5")).isInstanceOf(AdminAuth.Ok.class);
   }
+
+  @Test
+  void passwordChecksBeyondTwoRunningAndAFewWaitingAreAnsweredBusyAtOnce() throws Exception {
+    AdminAuth auth = new AdminAuth(new AdminConfig(null, "127.0.0.1", 0, null,
+        List.of(new AdminConfig.User("admin", PasswordHash.create("right".toCharArray(), 1_000_000))), null, List.of()));
+    int requests = 2 + AdminAuth.MAX_WAITING + 6;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(requests);
+    try {
+      List<java.util.concurrent.Future<AdminAuth.Result>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < requests; i++) {
+        String address = "127.0.1." + i; // each its own address: no lockout
+        results.add(pool.submit(() -> auth.check(basic("admin", "wrong"), address)));
+      }
+      long busy = 0;
+      for (var r : results) {
+        busy += r.get(60, java.util.concurrent.TimeUnit.SECONDS) instanceof AdminAuth.Busy ? 1 : 0;
+      }
+      assertThat(busy).as("over two checking and %d waiting", AdminAuth.MAX_WAITING).isGreaterThanOrEqualTo(6);
+      assertThat(auth.hashChecks.sum()).isEqualTo(requests - busy);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
