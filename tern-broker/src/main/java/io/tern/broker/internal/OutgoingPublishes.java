@@ -17,6 +17,8 @@ final class OutgoingPublishes {
   private final MqttVersion version;
   private final BrokerStats stats;
   /** The client's Maximum Packet Size; nothing larger is sent to it (MQTT-3.1.2-24). */
+  /** The most a Topic Alias can add to a PUBLISH: the property (3 bytes) and a byte to each of two lengths. */
+  static final int ALIAS_GROWTH = 5;
   private final long maxPacketSize;
   /** Aliases the broker uses towards this client, or null when none (policy or client say so). */
   private final OutboundTopicAliases aliases;
@@ -68,14 +70,20 @@ final class OutgoingPublishes {
     if (b != null) {
       message = message.withProperties(b.build());
     }
-    if (maxPacketSize < MqttDecoder.PROTOCOL_MAX_PACKET_SIZE
-        && MqttEncoder.encodedSize(message.withDelivery(d.qos(), d.retain(), resend, d.qos() > 0 ? 1 : 0), version)
-            > maxPacketSize) {
-      stats.messagesTooLarge.increment();
-      stats.messagesDropped.increment();
-      return null;
+    boolean roomForAlias = true;
+    if (maxPacketSize < MqttDecoder.PROTOCOL_MAX_PACKET_SIZE) {
+      long size = MqttEncoder.encodedSize(message.withDelivery(d.qos(), d.retain(), resend, d.qos() > 0 ? 1 : 0), version);
+      if (size > maxPacketSize) {
+        stats.messagesTooLarge.increment();
+        stats.messagesDropped.increment();
+        return null;
+      }
+      // A Topic Alias adds 3 bytes, and may lengthen the properties' and the packet's length by a
+      // byte each: within that of the limit the message goes with its topic name and no alias
+      // (MQTT-3.1.2-24), leaving the aliases as they are.
+      roomForAlias = size + ALIAS_GROWTH <= maxPacketSize;
     }
-    int alias = aliases == null ? 0 : aliases.aliasFor(message.topic());
+    int alias = aliases == null || !roomForAlias ? 0 : aliases.aliasFor(message.topic());
     if (alias != 0) {
       message = new Publish(alias > 0 ? "" : message.topic(), message.qos(), message.retain(), false, 0,
           message.payload(), aliases.withAlias(message.properties(), Math.abs(alias)));

@@ -32,6 +32,28 @@ class Mqtt5_3_1_2_MaximumPacketSizeTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.1.2-24: a Topic Alias never takes a PUBLISH over the client's Maximum Packet Size")
+  void aTopicAliasDoesNotTakeAPacketOverTheLimit() {
+    RawClient small = connect5(v5("small").properties(MqttProperties.builder().maximumPacketSize(100)
+        .set(Property.TOPIC_ALIAS_MAXIMUM, 5).build()), false);
+    subscribe5(small, sub("mpalias/topic", 0));
+    RawClient p = connect5("p");
+    // 18 bytes of PUBLISH around the payload (header 2, topic 15, properties 1): 82 bytes make 100.
+    for (int payload : new int[] {82, 81, 80, 79, 60, 60}) {
+      p.send(publish5("mpalias/topic", 0, 0, "x".repeat(payload), MqttProperties.EMPTY));
+      Publish got = small.expect(Publish.class);
+      assertThat(got.payload()).hasSize(payload);
+      assertThat(io.tern.codec.MqttEncoder.encodedSize(got, io.tern.codec.MqttVersion.V5)).as("%d bytes of payload", payload)
+          .isLessThanOrEqualTo(100);
+    }
+    // With room, the alias is used: set by the first message that had room, then the topic is left out.
+    p.send(publish5("mpalias/topic", 0, 0, "y", MqttProperties.EMPTY));
+    Publish aliased = small.expect(Publish.class);
+    assertThat(aliased.topic()).isEmpty();
+    assertThat(aliased.properties().topicAlias()).isEqualTo(1);
+  }
+
+  @Test
   @DisplayName("MQTT-3.1.2-25: a QoS 1 message too large is dropped as if sent: it takes no place in the window")
   void tooLargeQos1DoesNotBlockTheWindow() {
     RawClient small = connect5(v5("small").properties(
