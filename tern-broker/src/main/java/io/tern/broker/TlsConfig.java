@@ -25,7 +25,8 @@ import java.util.Objects;
  *     {@code keyPassword} is set, encrypted PKCS#8
  * @param keyPassword the key's password, {@code null} for an unencrypted key
  * @param protocols the TLS versions offered: a subset of {@code TLSv1.2}, {@code TLSv1.3}
- * @param ciphers cipher suites (names as in the JDK), empty for the provider's secure defaults
+ * @param ciphers cipher suites (names as in the JDK), empty for Tern's default: TLS 1.3's, and for
+ *     TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305 (no RSA key exchange, no CBC)
  * @param clientAuth whether clients present certificates
  * @param trustedCertificates PEM bundle of the CAs client certificates are verified against;
  *     required unless {@code clientAuth} is {@link ClientAuth#NONE}

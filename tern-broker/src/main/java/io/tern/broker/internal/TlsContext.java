@@ -95,6 +95,19 @@ final class TlsContext {
     return s;
   }
 
+  /**
+   * The cipher suites offered when the listener names none: TLS 1.3's, and for TLS 1.2 only those
+   * with forward secrecy (ECDHE) and authenticated encryption (GCM, ChaCha20-Poly1305), as the
+   * admin server's Jetty and Mozilla's "intermediate" profile. Netty's own default adds RSA key
+   * exchange and CBC with SHA-1 for old clients; every MQTT client of the last ten years (OpenSSL
+   * 1.0.1+, Java 8+, Node) has these. Those the provider lacks are left out.
+   */
+  static final List<String> DEFAULT_CIPHERS = List.of(
+      "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
   static SslProvider provider() {
     return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
   }
@@ -106,9 +119,9 @@ final class TlsContext {
     SslContextBuilder b = SslContextBuilder.forServer(key, c.keyPassword(), chain)
         .sslProvider(provider())
         .protocols(c.protocols());
-    if (!c.ciphers().isEmpty()) {
-      b.ciphers(c.ciphers());
-    }
+    b.ciphers(c.ciphers().isEmpty() ? DEFAULT_CIPHERS : c.ciphers(),
+        c.ciphers().isEmpty() ? io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE
+            : io.netty.handler.ssl.IdentityCipherSuiteFilter.INSTANCE);
     if (c.clientAuth() != TlsConfig.ClientAuth.NONE) {
       b.trustManager(c.trustedCertificates().toFile());
       b.clientAuth(c.clientAuth() == TlsConfig.ClientAuth.REQUIRED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);

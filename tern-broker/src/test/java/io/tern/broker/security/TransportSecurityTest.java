@@ -183,6 +183,24 @@ class TransportSecurityTest {
   }
 
   @Test
+  void byDefaultOnlyForwardSecretAeadSuitesAreOfferedInTls12() throws Exception {
+    start(Listener.tls("127.0.0.1", 0, tls().protocols(List.of("TLSv1.2")).build()));
+    for (String weak : List.of("TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")) {
+      try (SSLSocket s = (SSLSocket) certs.socketFactory(null).createSocket("127.0.0.1", broker.port())) {
+        s.setEnabledProtocols(new String[] {"TLSv1.2"});
+        s.setEnabledCipherSuites(new String[] {weak});
+        assertThatThrownBy(s::startHandshake).as(weak).isInstanceOf(javax.net.ssl.SSLException.class);
+      }
+    }
+    try (SSLSocket s = (SSLSocket) certs.socketFactory(null).createSocket("127.0.0.1", broker.port())) {
+      s.setEnabledProtocols(new String[] {"TLSv1.2"});
+      s.startHandshake();
+      assertThat(s.getSession().getCipherSuite()).startsWith("TLS_ECDHE_").containsAnyOf("_GCM_", "_CHACHA20_");
+    }
+  }
+
+  @Test
   void optionalClientCertificateGivesTheSanAsUsernameAndNoCertificateStillConnects() throws Exception {
     start(Listener.tls("127.0.0.1", 0, tls().clientAuth(TlsConfig.ClientAuth.OPTIONAL)
         .trustedCertificates(certs.caCert).identityAsUsername(TlsConfig.Identity.SAN).build()));
