@@ -270,7 +270,7 @@ final class ConnectHandshake {
       // prepared: this connection lost the race and is taken over before it started.
       conn.closeReason = "session taken over";
       conn.closeCause = DisconnectReason.TAKEN_OVER;
-      log.info("Client {} from {}: session taken over while connecting", conn.clientId, conn.remote());
+      core.clientLine(log).log("Client {} from {}: session taken over while connecting", conn.clientId, conn.remote());
       conn.closer().publishWill();
       // Closed now (as the channel's end would: counted, timers and buffers released), so that the
       // packets that follow in this read are not acted upon.

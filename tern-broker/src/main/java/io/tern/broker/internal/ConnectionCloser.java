@@ -131,7 +131,8 @@ final class ConnectionCloser {
   void takeOver() {
     conn.beginClose(DisconnectReason.TAKEN_OVER, "session taken over");
     if (conn.state == State.CONNECTED) {
-      log.info("Client {} from {}: session taken over by a new connection", conn.clientId, conn.remote());
+      // Within the limit on client lines: two clients with one id take it from each other endlessly.
+      core.clientLine(log).log("Client {} from {}: session taken over by a new connection", conn.clientId, conn.remote());
       if (conn.version.isV5()) {
         conn.writer.writePendingOut();
         closeAfter(conn.ctx.writeAndFlush(
