@@ -123,7 +123,11 @@ final class TlsContext {
         c.ciphers().isEmpty() ? io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE
             : io.netty.handler.ssl.IdentityCipherSuiteFilter.INSTANCE);
     if (c.clientAuth() != TlsConfig.ClientAuth.NONE) {
-      b.trustManager(c.trustedCertificates().toFile());
+      if (provider() == SslProvider.OPENSSL) {
+        b.trustManager(new UnknownCaAlert(trustManager(Pem.certificates(c.trustedCertificates()))));
+      } else {
+        b.trustManager(c.trustedCertificates().toFile());
+      }
       b.clientAuth(c.clientAuth() == TlsConfig.ClientAuth.REQUIRED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
     }
     return b.build();
@@ -168,6 +172,112 @@ final class TlsContext {
     }
     throw new GeneralSecurityException("the private key " + c.privateKey() + " is not the key of the certificate "
         + c.certificateChain() + " (" + cert.getSubjectX500Principal().getName() + ")");
+  }
+
+  /** The JDK's trust manager for client certificates issued by these CAs. */
+  private static javax.net.ssl.X509ExtendedTrustManager trustManager(X509Certificate[] cas)
+      throws GeneralSecurityException {
+    java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+    try {
+      store.load(null, null); // an empty store: reads nothing
+    } catch (IOException e) {
+      throw new GeneralSecurityException(e);
+    }
+    for (int i = 0; i < cas.length; i++) {
+      store.setCertificateEntry("ca-" + i, cas[i]);
+    }
+    javax.net.ssl.TrustManagerFactory f =
+        javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    f.init(store);
+    for (javax.net.ssl.TrustManager m : f.getTrustManagers()) {
+      if (m instanceof javax.net.ssl.X509ExtendedTrustManager x) {
+        return x;
+      }
+    }
+    throw new GeneralSecurityException("no X.509 trust manager in the JDK");
+  }
+
+  /**
+   * With OpenSSL, a client certificate that no trusted CA issued was refused with the alert
+   * "internal error" (80): Netty gives OpenSSL no verification code for the JDK's "unable to find
+   * valid certification path", so clients said "tlsv1 alert internal error" and left the operator
+   * guessing. Such a refusal is now "unknown CA" (48), as the JDK's engine and Mosquitto say; other
+   * failures (expired, revoked) keep the codes Netty gives them.
+   */
+  static final class UnknownCaAlert extends javax.net.ssl.X509ExtendedTrustManager {
+    /**
+     * OpenSSL's (and BoringSSL's) verification code, which it answers with "unknown CA" (tcnative's
+     * CertificateVerifier has it, but tcnative is on the class path at run time only).
+     */
+    static final int X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
+    private final javax.net.ssl.X509ExtendedTrustManager trust;
+
+    UnknownCaAlert(javax.net.ssl.X509ExtendedTrustManager trust) {
+      this.trust = trust;
+    }
+
+    private static java.security.cert.CertificateException unknownCa(java.security.cert.CertificateException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof java.security.cert.CertPathBuilderException) {
+          return new io.netty.handler.ssl.OpenSslCertificateException(e.getMessage(), e,
+              X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+        }
+      }
+      return e;
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws java.security.cert.CertificateException {
+      try {
+        trust.checkClientTrusted(chain, authType, engine);
+      } catch (java.security.cert.CertificateException e) {
+        throw unknownCa(e);
+      }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws java.security.cert.CertificateException {
+      try {
+        trust.checkClientTrusted(chain, authType, socket);
+      } catch (java.security.cert.CertificateException e) {
+        throw unknownCa(e);
+      }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType)
+        throws java.security.cert.CertificateException {
+      try {
+        trust.checkClientTrusted(chain, authType);
+      } catch (java.security.cert.CertificateException e) {
+        throw unknownCa(e);
+      }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws java.security.cert.CertificateException {
+      trust.checkServerTrusted(chain, authType, engine);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws java.security.cert.CertificateException {
+      trust.checkServerTrusted(chain, authType, socket);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType)
+        throws java.security.cert.CertificateException {
+      trust.checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return trust.getAcceptedIssuers();
+    }
   }
 
   /** Netty's PEM readers (every key format it takes, encrypted ones too), which it keeps protected. */

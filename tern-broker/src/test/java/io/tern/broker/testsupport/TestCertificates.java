@@ -99,6 +99,12 @@ public final class TestCertificates {
   /** A certificate with its key and files. */
   public record Issued(X509Certificate cert, KeyPair keys, Path certFile, Path keyFile) {}
 
+  /** A self-signed certificate of no CA of this class (a client's own, as `openssl req -x509` makes). */
+  public static X509Certificate selfSigned(String subject) throws Exception {
+    KeyPair kp = keys();
+    return sign(subject, kp, kp, null, false, null);
+  }
+
   private static KeyPair keys() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
