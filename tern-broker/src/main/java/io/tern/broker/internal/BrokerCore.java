@@ -492,7 +492,7 @@ public final class BrokerCore {
         }
       }
       List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-      batch.add(Delivery.retainedOnSubscribe(out, Math.min(out.qos(), s.qos()), ids));
+      batch.add(Delivery.retainedOnSubscribe(out, Math.min(out.qos(), s.qos()), ids, m));
     });
     if (!batch.isEmpty()) {
       session.enqueueRetained(batch, persistence);

@@ -560,6 +560,16 @@ final class Session {
     }
   }
 
+  /**
+   * Whether a new subscription's retained delivery was read from a retained message that the
+   * topic has had replaced (or cleared) since: the newer one reaches this session as a live
+   * message, perhaps ahead of this one (see {@link Delivery#retainedOnSubscribe}); it is left out.
+   */
+  private boolean superseded(Delivery d) {
+    Message source = d.retainedSource();
+    return source != null && core.retained().get(source.topic()) != source;
+  }
+
   void drop(int n) {
     DROPPED.getAndAdd(this, (long) n);
     core.stats().messagesDropped.add(n);
@@ -581,15 +591,19 @@ final class Session {
     // come, not by a scan of the whole queue at every drain (an offline queue may hold millions).
     boolean dropQos0 = connection == null && !core.config().queueQos0WhenOffline();
     int droppedQos0 = 0;
-    int droppedRetainedQos0 = 0;
-    long droppedQos0Bytes = 0; // their change of the broker's total (see notQueued)
+    int retainedNotQueued = 0;
+    long notQueuedBytes = 0; // their change of the broker's total (see notQueued)
     long onceBytes = 0; // the part of bytes counted once broker-wide (see Message#countedOnce)
     while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
         if (dropQos0 && d.qos() == 0) {
           droppedQos0 += d.onSubscribe() ? 0 : 1;
-          droppedRetainedQos0 += d.onSubscribe() ? 1 : 0;
-          droppedQos0Bytes += notQueued(d.message());
+          retainedNotQueued += d.onSubscribe() ? 1 : 0;
+          notQueuedBytes += notQueued(d.message());
+        } else if (d.onSubscribe() && superseded(d)) {
+          retainedNotQueued++;
+          notQueuedBytes += notQueued(d.message());
+          forget(d);
         } else {
           queue.addLast(d);
           retainedInQueue += d.onSubscribe() ? 1 : 0;
@@ -605,8 +619,14 @@ final class Session {
           Delivery d = batch.get(i);
           if (dropQos0 && d.qos() == 0) {
             droppedQos0 += d.onSubscribe() ? 0 : 1;
-            droppedRetainedQos0 += d.onSubscribe() ? 1 : 0;
-            droppedQos0Bytes += notQueued(d.message());
+            retainedNotQueued += d.onSubscribe() ? 1 : 0;
+            notQueuedBytes += notQueued(d.message());
+            continue;
+          }
+          if (d.onSubscribe() && superseded(d)) {
+            retainedNotQueued++;
+            notQueuedBytes += notQueued(d.message());
+            forget(d);
             continue;
           }
           queue.addLast(d);
@@ -624,9 +644,9 @@ final class Session {
       progress(now); // the client had taken everything so far
     }
     addPending(-droppedQos0);
-    addRetainedPending(-droppedRetainedQos0);
-    if (droppedQos0Bytes != 0) {
-      core.memory().add(droppedQos0Bytes); // counted at the hand-off, never queued
+    addRetainedPending(-retainedNotQueued);
+    if (notQueuedBytes != 0) {
+      core.memory().add(notQueuedBytes); // counted at the hand-off, never queued
     }
     queuedBytes += bytes;
     queuedOnceBytes += onceBytes;
