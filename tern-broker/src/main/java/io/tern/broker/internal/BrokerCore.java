@@ -473,7 +473,7 @@ public final class BrokerCore {
    */
   void sendRetained(Session session, Subscriber s) {
     long now = System.nanoTime();
-    ArrayList<Delivery> batch = new ArrayList<>();
+    RetainedStore.Read batch = new RetainedStore.Read(retained.version());
     retained.match(s.filter(), m -> {
       if (m.expired(now)) {
         if (retained.removeIfSame(m) && persistence.enabled()) {

@@ -615,6 +615,8 @@ final class Session {
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
+        // A new subscription's retained messages: looked up again only if the store changed since they were read.
+        boolean unchanged = o instanceof RetainedStore.Read read && core.retained().version() == read.version;
         for (int i = 0, n = batch.size(); i < n; i++) {
           Delivery d = batch.get(i);
           if (dropQos0 && d.qos() == 0) {
@@ -623,7 +625,7 @@ final class Session {
             notQueuedBytes += notQueued(d.message());
             continue;
           }
-          if (d.onSubscribe() && superseded(d)) {
+          if (d.onSubscribe() && !unchanged && superseded(d)) {
             retainedNotQueued++;
             notQueuedBytes += notQueued(d.message());
             forget(d);
