@@ -226,34 +226,34 @@ final class TlsContext {
       return e;
     }
 
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
-        throws java.security.cert.CertificateException {
+    private interface Check {
+      void run() throws java.security.cert.CertificateException;
+    }
+
+    private static void translated(Check check) throws java.security.cert.CertificateException {
       try {
-        trust.checkClientTrusted(chain, authType, engine);
+        check.run();
       } catch (java.security.cert.CertificateException e) {
         throw unknownCa(e);
       }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws java.security.cert.CertificateException {
+      translated(() -> trust.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
         throws java.security.cert.CertificateException {
-      try {
-        trust.checkClientTrusted(chain, authType, socket);
-      } catch (java.security.cert.CertificateException e) {
-        throw unknownCa(e);
-      }
+      translated(() -> trust.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType)
         throws java.security.cert.CertificateException {
-      try {
-        trust.checkClientTrusted(chain, authType);
-      } catch (java.security.cert.CertificateException e) {
-        throw unknownCa(e);
-      }
+      translated(() -> trust.checkClientTrusted(chain, authType));
     }
 
     @Override
