@@ -167,8 +167,10 @@ final class PacketReader {
     }
     String topic = sameTopic();
     boolean known = topic != null;
+    byte[] topicBytes = null;
     if (!known) {
       topic = utf8("topic name");
+      topicBytes = lastUtf8; // now: the properties' strings are read next, into the same field
     }
     int packetId = qos > 0 ? packetId() : 0;
     MqttProperties props = version.isV5() ? properties(PacketType.PUBLISH, false) : MqttProperties.EMPTY;
@@ -184,7 +186,7 @@ final class PacketReader {
             "PUBLISH topic name contains a wildcard: '" + topic + "'"); // MQTT-3.3.2-2
       }
       if (topics != null) {
-        topics.lastTopicBytes = lastUtf8;
+        topics.lastTopicBytes = topicBytes;
         topics.lastTopic = topic;
       }
     }

@@ -61,6 +61,26 @@ class TopicReuseTest {
     assertThat(out).containsExactly(named, aliased, named);
   }
 
+  @Test
+  void aStringPropertyAfterTheTopicIsNotTakenForIt() {
+    // The topic's bytes were remembered after the properties were read: with a User Property or
+    // Content Type last, the next PUBLISH whose topic matched that string's bytes (an empty topic
+    // with an alias, against an empty value) was given the last topic name (found by a fuzz probe:
+    // an alias ignored, an empty topic without alias accepted).
+    MqttProperties emptyValue = MqttProperties.builder().userProperty("k", "").build();
+    MqttProperties contentType = MqttProperties.builder().set(Property.CONTENT_TYPE, "x/y").build();
+    MqttProperties alias = MqttProperties.builder().topicAlias(5).build();
+    Publish c = new Publish("al/c", 1, false, false, 1, new byte[] {1}, emptyValue);
+    Publish aliased = new Publish("", 1, false, false, 2, new byte[] {2}, alias);
+    Publish typed = new Publish("al/d", 1, false, false, 3, new byte[] {3}, contentType);
+    Publish xy = new Publish("x/y", 1, false, false, 4, new byte[] {4}, MqttProperties.EMPTY);
+    List<Object> out = decode(MqttVersion.V5, c, aliased, typed, xy);
+    assertThat(out.subList(0, 4)).containsExactly(c, aliased, typed, xy);
+    Publish noAlias = new Publish("", 1, false, false, 5, new byte[] {5}, MqttProperties.EMPTY);
+    assertThat(decode(MqttVersion.V5, c, noAlias).get(1)).isInstanceOfSatisfying(MqttDecodeException.class,
+        e -> assertThat(e.reasonCode()).isEqualTo(ReasonCodes.PROTOCOL_ERROR));
+  }
+
   private static Publish publish(String topic, int packetId) {
     return new Publish(topic, 1, false, false, packetId, new byte[] {(byte) packetId}, MqttProperties.EMPTY);
   }
