@@ -14,11 +14,11 @@ import io.tern.codec.Publish;
  * costs no allocation.
  */
 final class OutgoingPublishes {
+  /** The most a Topic Alias can add to a PUBLISH: the property (3 bytes) and a byte to each of two lengths. */
+  static final int ALIAS_GROWTH = 5;
   private final MqttVersion version;
   private final BrokerStats stats;
   /** The client's Maximum Packet Size; nothing larger is sent to it (MQTT-3.1.2-24). */
-  /** The most a Topic Alias can add to a PUBLISH: the property (3 bytes) and a byte to each of two lengths. */
-  static final int ALIAS_GROWTH = 5;
   private final long maxPacketSize;
   /** Aliases the broker uses towards this client, or null when none (policy or client say so). */
   private final OutboundTopicAliases aliases;

@@ -280,8 +280,8 @@ public final class AdminServer implements AutoCloseable {
    */
   static String requestCutShort(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof java.io.EOFException || t instanceof java.util.concurrent.TimeoutException
-          || t instanceof org.eclipse.jetty.io.EofException) {
+      // Jetty's EofException (the connection ended) is an EOFException; TimeoutException is BodyDeadline's.
+      if (t instanceof java.io.EOFException || t instanceof java.util.concurrent.TimeoutException) {
         return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
       }
     }
