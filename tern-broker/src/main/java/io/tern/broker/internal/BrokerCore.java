@@ -233,7 +233,7 @@ public final class BrokerCore {
     }
     DeliveryBatcher batch = new DeliveryBatcher();
     routeToSubscribers(m, new MatchCollector(), batch);
-    batch.flush(persistence);
+    batch.flush(persistence, null);
   }
 
   /**
@@ -245,7 +245,7 @@ public final class BrokerCore {
     willAfterHooks(new io.tern.broker.auth.ClientInfo(clientId, null, null, null, null), will, Runnable::run, w -> {
       DeliveryBatcher batch = new DeliveryBatcher();
       route(new Message(w, clientId, System.nanoTime()), new MatchCollector(), batch);
-      batch.flush(persistence);
+      batch.flush(persistence, null);
     });
   }
 
@@ -462,7 +462,7 @@ public final class BrokerCore {
       }
     }
     if (batch != null) {
-      batch.flush(persistence);
+      batch.flush(persistence, null);
     }
   }
 

@@ -63,9 +63,10 @@ final class DeliveryBatcher implements DeliverySink {
    * With a store, the deliveries to persistent sessions are written first, together with whatever
    * else the calling thread has added to its batch during this read: one store write per read.
    * Returns a session whose loop is far behind (the caller should pause reading until it catches
-   * up), or null.
+   * up), or null; never {@code own}, the reading connection's own session (a client subscribed to
+   * what it publishes): pausing it would stop the acknowledgements its session waits for.
    */
-  Session flush(Persistence p) {
+  Session flush(Persistence p, Session own) {
     if (lastSession == null) {
       p.commit();
       return null;
@@ -82,13 +83,13 @@ final class DeliveryBatcher implements DeliverySink {
       }
       p.commit(); // in the store before it can be delivered, acked and removed
       for (int i = 0; i < n; i++) {
-        if (!lists[i].isEmpty() && sessions[i].handOver(lists[i]) && behind == null) {
+        if (!lists[i].isEmpty() && sessions[i].handOver(lists[i]) && behind == null && sessions[i] != own) {
           behind = sessions[i];
         }
       }
     } else {
       for (int i = 0; i < n; i++) {
-        if (sessions[i].enqueueAll(lists[i]) && behind == null) {
+        if (sessions[i].enqueueAll(lists[i]) && behind == null && sessions[i] != own) {
           behind = sessions[i];
         }
       }

@@ -619,7 +619,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       core.persistence().commit();
       return null;
     }
-    return batcher.flush(core.persistence());
+    return batcher.flush(core.persistence(), session);
   }
 
   private InboundPublishes publishes() {

@@ -50,7 +50,7 @@ final class ReadThrottle {
         channel.config().setAutoRead(false);
       }
     }
-    if (behind != null && conn.state == State.CONNECTED) {
+    if (behind != null && conn.state == State.CONNECTED && !awaitsOwnAcks()) {
       // A receiving session's loop is far behind, or the broker holds more than its outbound high
       // water mark and that session's client falls behind: stop reading from this publisher until
       // it has caught up, rather than queue what cannot be delivered.
@@ -64,27 +64,50 @@ final class ReadThrottle {
     }
   }
 
+  /**
+   * Whether this client's own session waits for its acknowledgements (QoS 1 and 2 messages in
+   * flight to it): then it is not paused for another session's backlog, since its PUBACKs and
+   * PUBRECs come in the reads a pause stops. Paused, its session could not catch up either, and
+   * would pause its own publishers in turn: two clients publishing to each other stopped both, and
+   * over the high water mark each session, taking nothing, turned stalled after {@code
+   * outbound_stall_timeout} and dropped what its connected client was there to take. A publisher
+   * that also subscribes thus goes on into a lagging session's queue, which stays within its own
+   * bounds ({@code max_queued_messages}, {@code max_queued_bytes}).
+   */
+  private boolean awaitsOwnAcks() {
+    Session own = conn.session;
+    return own != null && own.inflightSize > 0;
+  }
+
   /** The broker's buffered outbound bytes fell below the low water mark. Any thread. */
   void memoryRoom() {
     channel.eventLoop().execute(() -> {
       waitingForMemory = false;
-      if (pausedByBacklog) {
-        pausedByBacklog = false;
-        conn.lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        readIfFree();
-      }
+      endBacklogPause();
     });
   }
 
   /** Resumes reading after a pause for a session's backlog. Any thread. */
   void resumeReading() {
-    channel.eventLoop().execute(() -> {
-      if (pausedByBacklog) {
-        pausedByBacklog = false;
-        conn.lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-        readIfFree();
-      }
-    });
+    channel.eventLoop().execute(this::endBacklogPause);
+  }
+
+  /**
+   * This client's own session has just sent it QoS 1 or 2 messages: a pause for another session's
+   * backlog ends, as no pause begins while they are in flight ({@link #awaitsOwnAcks}). Two clients
+   * publishing to each other could otherwise each be paused for the other's session, which waits
+   * for the paused one's acknowledgements. On the loop.
+   */
+  void ownSessionAwaitsAcks() {
+    endBacklogPause();
+  }
+
+  private void endBacklogPause() {
+    if (pausedByBacklog) {
+      pausedByBacklog = false;
+      conn.lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
+      readIfFree();
+    }
   }
 
   /**

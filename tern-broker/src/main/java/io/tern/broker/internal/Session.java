@@ -950,6 +950,9 @@ final class Session {
       progress(now);
       core.persistence().commitOrReport(); // before the PUBLISHes leave
       c.flush();
+      if (inflightSize > 0) {
+        c.throttle.ownSessionAwaitsAcks();
+      }
     } else if (forgot) {
       core.persistence().commitOrReport();
     }

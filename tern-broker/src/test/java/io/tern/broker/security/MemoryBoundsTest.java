@@ -494,6 +494,154 @@ class MemoryBoundsTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> !broker.memoryStats().overHighWaterMark());
   }
 
+  /**
+   * Over the mark, clients that subscribe to what they publish, or to what each other publish, are
+   * not paused for their own sessions: the reads a pause stops carry the PUBACKs those sessions
+   * wait for. Paused, a session could not catch up, turned stalled after the stall timeout and
+   * dropped what its connected client was there to take (a paho client publishing 500 messages to
+   * itself got 402; two publishing to each other, 264 and 600 of 900).
+   */
+  @Test
+  void overTheHighWaterMarkClientsPublishingToThemselvesOrToEachOtherAreNotPausedForTheirOwnSessions()
+      throws Exception {
+    start(b -> b.maxQueuedMessages(100_000).outboundHighWaterMark(4 * MIB).outboundLowWaterMark(2 * MIB)
+        .outboundStallTimeout(Duration.ofSeconds(1)));
+    // Over the mark for the rest of the test: 6 MiB queued for a persistent session whose client is away.
+    Mqtt3BlockingClient away = client("away");
+    away.connectWith().cleanSession(false).send();
+    away.subscribeWith().topicFilter("load/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    away.disconnect();
+    Socket filler = raw("filler", 0);
+    Thread fill = writer(filler, java.util.Collections.nCopies(96, qos1PublishPacket(0, 64 * 1024)),
+        new AtomicInteger(), new AtomicReference<>());
+    fill.join(10_000);
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().overHighWaterMark());
+
+    int n = 3000;
+    Mqtt3AsyncClient self = Mqtt3Client.builder().identifier("self").serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildAsync();
+    Mqtt3AsyncClient a = Mqtt3Client.builder().identifier("a").serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildAsync();
+    Mqtt3AsyncClient b = Mqtt3Client.builder().identifier("b").serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildAsync();
+    AtomicInteger toSelf = new AtomicInteger();
+    AtomicInteger toA = new AtomicInteger();
+    AtomicInteger toB = new AtomicInteger();
+    for (Object[] c : new Object[][] {{self, "self/t", toSelf}, {a, "to/a", toA}, {b, "to/b", toB}}) {
+      Mqtt3AsyncClient client = (Mqtt3AsyncClient) c[0];
+      AtomicInteger count = (AtomicInteger) c[2];
+      client.connect().get(5, TimeUnit.SECONDS);
+      client.subscribeWith().topicFilter((String) c[1]).qos(MqttQos.AT_LEAST_ONCE)
+          .callback(p -> count.incrementAndGet()).send().get(5, TimeUnit.SECONDS);
+    }
+    byte[] payload = new byte[1024];
+    List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      acks.add(self.publishWith().topic("self/t").qos(MqttQos.AT_LEAST_ONCE).payload(payload).send());
+      acks.add(a.publishWith().topic("to/b").qos(MqttQos.AT_LEAST_ONCE).payload(payload).send());
+      acks.add(b.publishWith().topic("to/a").qos(MqttQos.AT_LEAST_ONCE).payload(payload).send());
+    }
+    java.util.concurrent.CompletableFuture.allOf(acks.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+        .get(60, TimeUnit.SECONDS);
+    await("every message reaches its subscriber").atMost(Duration.ofSeconds(30))
+        .until(() -> toSelf.get() >= n && toA.get() >= n && toB.get() >= n);
+    assertThat(broker.memoryStats().overHighWaterMark()).as("still over the mark throughout").isTrue();
+    assertThat(List.of(toSelf.get(), toA.get(), toB.get())).containsOnly(n);
+    for (Mqtt3AsyncClient c : List.of(self, a, b)) {
+      c.disconnect().get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Over the mark, a client paused as a publisher (here for a subscriber that takes its messages
+   * slowly) is read again as soon as its own session sends it QoS 1 messages: their PUBACKs come in
+   * the reads the pause stops. Otherwise its session, taking nothing from the window's first 32
+   * messages on, turned stalled after the stall timeout and dropped what its connected client was
+   * reading and acknowledging, for as long as the slow subscriber took.
+   */
+  @Test
+  void overTheHighWaterMarkAPausedPublisherIsReadAgainWhenItsOwnSessionAwaitsItsAcks() throws Exception {
+    start(b -> b.maxQueuedMessages(100_000).outboundHighWaterMark(4 * MIB).outboundLowWaterMark(2 * MIB)
+        .outboundStallTimeout(Duration.ofSeconds(1)));
+    Mqtt3BlockingClient away = client("away");
+    away.connectWith().cleanSession(false).send();
+    away.subscribeWith().topicFilter("load/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    away.disconnect();
+    Socket filler = raw("filler", 0);
+    writer(filler, java.util.Collections.nCopies(96, qos1PublishPacket(0, 64 * 1024)), new AtomicInteger(),
+        new AtomicReference<>()).join(10_000);
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().overHighWaterMark());
+
+    // A subscriber to load/# that takes a message every 10 ms: the publisher below waits for it.
+    Socket slow = raw("slow", 0, 64 * 1024, true);
+    slow.getOutputStream().write(HexFormat.of().parseHex("820b000100066c6f61642f2301")); // load/# QoS 1
+    AtomicInteger slowGot = new AtomicInteger();
+    acker(slow, slowGot, 10);
+    // The publisher also subscribes to to/a, and publishes 300 messages to load/x.
+    Socket pub = raw("pub", 0, 64 * 1024, true);
+    int before = broker.stats().subscriptions();
+    pub.getOutputStream().write(HexFormat.of().parseHex("820900010004746f2f6101")); // to/a QoS 1
+    AtomicInteger pubGot = new AtomicInteger();
+    acker(pub, pubGot, 0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().subscriptions() > before);
+    int n = 300;
+    List<byte[]> packets = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      packets.add(qos1PublishPacket(i, 1024));
+    }
+    writer(pub, packets, new AtomicInteger(), new AtomicReference<>()).join(5000);
+    await("the publisher is paused for the slow subscriber").atMost(Duration.ofSeconds(5))
+        .until(() -> broker.memoryStats().publisherPauses() > 0);
+    // Meanwhile 500 QoS 1 messages to to/a, more than the in-flight window of 32.
+    Mqtt3BlockingClient other = client("other");
+    other.connect();
+    for (int i = 0; i < 500; i++) {
+      other.publishWith().topic("to/a").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[100]).send();
+    }
+    await("the paused publisher gets all 500").atMost(Duration.ofSeconds(20)).until(() -> pubGot.get() >= 500);
+    await("the slow subscriber gets all 300").atMost(Duration.ofSeconds(20)).until(() -> slowGot.get() >= n);
+    assertThat(pubGot.get()).isEqualTo(500);
+    assertThat(slowGot.get()).isEqualTo(n);
+  }
+
+  /**
+   * Reads whole packets from {@code s} on a thread of its own, counting the PUBLISHes in {@code
+   * got} and acknowledging the QoS 1 ones, each after {@code millis} ms.
+   */
+  private static void acker(Socket s, AtomicInteger got, long millis) {
+    Thread t = new Thread(() -> {
+      try {
+        s.setSoTimeout(0);
+        java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+        while (true) {
+          int type = in.read();
+          if (type < 0) {
+            return;
+          }
+          int remaining = 0;
+          for (int shift = 0, b = 0x80; (b & 0x80) != 0; shift += 7) {
+            b = in.readUnsignedByte();
+            remaining |= (b & 0x7F) << shift;
+          }
+          byte[] body = in.readNBytes(remaining);
+          if ((type & 0xF0) == 0x30) {
+            got.incrementAndGet();
+            if ((type & 0x06) == 0x02) {
+              int topicLength = ((body[0] & 0xFF) << 8) | (body[1] & 0xFF);
+              Thread.sleep(millis);
+              // One write per packet: the JDK's socket writes whole, beside another thread's writes.
+              s.getOutputStream().write(new byte[] {0x40, 0x02, body[2 + topicLength], body[3 + topicLength]});
+            }
+          }
+        }
+      } catch (IOException | InterruptedException e) {
+        // the test fails on the count
+      }
+    }, "acker");
+    t.setDaemon(true);
+    t.start();
+  }
+
   @Test
   void overTheHighWaterMarkAClientThatTakesNothingAndAnOfflineSessionDoNotHoldThePublisherTheyDropInstead()
       throws Exception {
