@@ -205,7 +205,7 @@ final class PacketReader {
     MqttProperties props = MqttProperties.EMPTY;
     if (version.isV5()) {
       if (body.isReadable()) {
-        reasonCode = u8();
+        reasonCode = reasonCode(type);
         if (body.isReadable()) {
           props = properties(type, false);
         }
@@ -357,7 +357,7 @@ final class PacketReader {
     if (!body.isReadable()) {
       return Disconnect.NORMAL;
     }
-    int reasonCode = u8();
+    int reasonCode = reasonCode(PacketType.DISCONNECT);
     MqttProperties props = body.isReadable() ? properties(PacketType.DISCONNECT, false) : MqttProperties.EMPTY;
     return new Disconnect(reasonCode, props);
   }
@@ -366,9 +366,18 @@ final class PacketReader {
     if (!body.isReadable()) {
       return new Auth(ReasonCodes.SUCCESS, MqttProperties.EMPTY);
     }
-    int reasonCode = u8();
+    int reasonCode = reasonCode(PacketType.AUTH);
     MqttProperties props = body.isReadable() ? properties(PacketType.AUTH, false) : MqttProperties.EMPTY;
     return new Auth(reasonCode, props);
+  }
+
+  /** A reason code that this type of packet may carry; any other makes the packet malformed. */
+  private int reasonCode(PacketType type) {
+    int code = u8();
+    if (!ReasonCodes.allowedIn(type, code)) {
+      throw malformed(type + " with reason code 0x" + Integer.toHexString(code) + ", not one it may carry");
+    }
+    return code;
   }
 
   // ---------------------------------------------------------------- properties

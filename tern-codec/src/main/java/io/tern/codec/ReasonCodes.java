@@ -72,6 +72,36 @@ public final class ReasonCodes {
   }
 
   /**
+   * Whether a packet of this type may carry this reason code (MQTT 5.0 tables of 3.4.2.1 PUBACK,
+   * 3.5.2.1 PUBREC, 3.6.2.1 PUBREL, 3.7.2.1 PUBCOMP, 3.14.2.1 DISCONNECT, 3.15.2.1 AUTH; MQTT-3.4.2-1
+   * and its like: the sender MUST use one of them). True for the other types, whose codes are not
+   * checked here. A DISCONNECT code that only the other side may send (the server's 0x8E, say)
+   * counts as allowed: the table is shared by both directions.
+   */
+  public static boolean allowedIn(PacketType type, int code) {
+    switch (type) {
+      case PUBACK:
+      case PUBREC:
+        return code == SUCCESS || code == NO_MATCHING_SUBSCRIBERS || code == UNSPECIFIED_ERROR
+            || code == IMPLEMENTATION_SPECIFIC_ERROR || code == NOT_AUTHORIZED || code == TOPIC_NAME_INVALID
+            || code == PACKET_IDENTIFIER_IN_USE || code == QUOTA_EXCEEDED || code == PAYLOAD_FORMAT_INVALID;
+      case PUBREL:
+      case PUBCOMP:
+        return code == SUCCESS || code == PACKET_IDENTIFIER_NOT_FOUND;
+      case DISCONNECT:
+        return code == NORMAL_DISCONNECTION || code == DISCONNECT_WITH_WILL_MESSAGE
+            || (code >= UNSPECIFIED_ERROR && code <= IMPLEMENTATION_SPECIFIC_ERROR) || code == NOT_AUTHORIZED
+            || code == SERVER_BUSY || code == SERVER_SHUTTING_DOWN
+            || (code >= KEEP_ALIVE_TIMEOUT && code <= TOPIC_NAME_INVALID)
+            || (code >= RECEIVE_MAXIMUM_EXCEEDED && code <= WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED);
+      case AUTH:
+        return code == SUCCESS || code == CONTINUE_AUTHENTICATION || code == RE_AUTHENTICATE;
+      default:
+        return true;
+    }
+  }
+
+  /**
    * The MQTT 3.x CONNACK return code closest to a v5 CONNACK reason code, as MQTT 5.0 itself
    * suggests for servers that answer older clients.
    */

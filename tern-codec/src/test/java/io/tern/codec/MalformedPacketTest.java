@@ -52,6 +52,39 @@ class MalformedPacketTest {
   }
 
   @Test
+  void aReasonCodeTheTypeOfPacketMayNotCarryIsMalformed() {
+    rejectAll("reason code not allowed");
+    // Every code of each table decodes; the rest of the 256 do not.
+    int[][] allowed = {
+        {0x40, 0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99}, // PUBACK
+        {0x50, 0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99}, // PUBREC
+        {0x62, 0x00, 0x92}, // PUBREL
+        {0x70, 0x00, 0x92}, // PUBCOMP
+        {0xE0, 0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95, 0x96,
+            0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2}, // DISCONNECT
+        {0xF0, 0x00, 0x18, 0x19}, // AUTH
+    };
+    for (int[] table : allowed) {
+      Set<Integer> codes = new java.util.HashSet<>();
+      for (int i = 1; i < table.length; i++) {
+        codes.add(table[i]);
+      }
+      for (int code = 0; code < 256; code++) {
+        byte[] bytes = table[0] >= 0xE0
+            ? new byte[] {(byte) table[0], 2, (byte) code, 0}
+            : new byte[] {(byte) table[0], 4, 0, 1, (byte) code, 0};
+        String what = String.format("%02X with reason code 0x%02X", table[0], code);
+        if (codes.contains(code)) {
+          assertThat(MqttDecoder.decode(Unpooled.wrappedBuffer(bytes), MqttVersion.V5,
+              MqttDecoder.PROTOCOL_MAX_PACKET_SIZE)).as(what).isNotNull();
+        } else {
+          assertThat(decodeError(bytes, MqttVersion.V5).reasonCode()).as(what).isEqualTo(ReasonCodes.MALFORMED_PACKET);
+        }
+      }
+    }
+  }
+
+  @Test
   void remainingLengthBeyondTheDataWaitsForMoreBytes() {
     // 3.1.1 PUBLISH of 12 bytes body, only 5 of them here: not an error, just incomplete.
     ByteBuf buf = Unpooled.wrappedBuffer(TestPackets.hex("30 0C 00 05 'a/b'"));

@@ -602,6 +602,19 @@ public final class TestPackets {
     error("packet identifier 0: UNSUBSCRIBE", V5, hex("A2 08 00 00 00 00 03 'a/b'"), PROTOCOL_ERROR);
     error("packet identifier 0: UNSUBACK", V3_1_1, hex("B0 02 00 00"), PROTOCOL_ERROR);
 
+    // A reason code the packet's table does not list (MQTT-3.4.2-1, -3.5.2-1, -3.6.2-1, -3.7.2-1,
+    // -3.14.2-1, -3.15.2-1): the packet cannot be read as the specification defines it.
+    error("reason code not allowed: PUBACK 0x01", V5, hex("40 03 00 01 01"), MALFORMED_PACKET);
+    error("reason code not allowed: PUBACK 0x92", V5, hex("40 04 00 01 92 00"), MALFORMED_PACKET);
+    error("reason code not allowed: PUBREC 0x81", V5, hex("50 03 00 01 81"), MALFORMED_PACKET);
+    error("reason code not allowed: PUBREL 0x81", V5, hex("62 03 00 01 81"), MALFORMED_PACKET);
+    error("reason code not allowed: PUBREL 0x10", V5, hex("62 03 00 01 10"), MALFORMED_PACKET);
+    error("reason code not allowed: PUBCOMP 0x80", V5, hex("70 03 00 01 80"), MALFORMED_PACKET);
+    error("reason code not allowed: DISCONNECT 0x01", V5, hex("E0 01 01"), MALFORMED_PACKET);
+    error("reason code not allowed: DISCONNECT 0x91", V5, hex("E0 02 91 00"), MALFORMED_PACKET);
+    error("reason code not allowed: DISCONNECT 0xFF", V5, hex("E0 01 FF"), MALFORMED_PACKET);
+    error("reason code not allowed: AUTH 0x80", V5, hex("F0 02 80 00"), MALFORMED_PACKET);
+
     // MQTT-3.8.3-3, MQTT-3.10.3-2 (5.0: "a Protocol Error"), and the acks that answer them.
     error("no topic filter: 3.1.1 SUBSCRIBE", V3_1_1, hex("82 02 00 01"), PROTOCOL_ERROR);
     error("no topic filter: 5.0 SUBSCRIBE", V5, hex("82 03 00 01 00"), PROTOCOL_ERROR);

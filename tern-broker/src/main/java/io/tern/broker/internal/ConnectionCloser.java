@@ -69,8 +69,10 @@ final class ConnectionCloser {
         conn.session.lifecycle.setExpiryInterval(conn.sessionExpiry);
       }
     }
-    // MQTT-3.14.4-3: a normal DISCONNECT discards the will; v5 0x04 asks for it to be sent.
-    if (!(conn.version.isV5() && d.reasonCode() == ReasonCodes.DISCONNECT_WITH_WILL_MESSAGE)) {
+    // MQTT-3.14.4-3: a normal DISCONNECT (0x00; every MQTT 3 one) discards the will. Any other
+    // code keeps it, to be sent as the connection closes (MQTT-3.1.2-8): 0x04 asks for it, and an
+    // error such as 0x80 or 0x83 is no normal disconnection either.
+    if (d.reasonCode() == ReasonCodes.NORMAL_DISCONNECTION) {
       conn.will = null;
     }
     conn.beginClose(DisconnectReason.CLIENT_DISCONNECT, "client DISCONNECT");

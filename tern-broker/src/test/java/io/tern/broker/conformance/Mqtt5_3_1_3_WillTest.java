@@ -99,6 +99,35 @@ class Mqtt5_3_1_3_WillTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.1.2-8: only a DISCONNECT with 0x00 deletes the will; one with an error code (0x80, 0x83) sends it")
+  void disconnectWithAnErrorCodeSendsTheWill() {
+    RawClient watcher = connect5("watcher");
+    subscribe5(watcher, sub("will/#", 0));
+    for (int code : new int[] {ReasonCodes.UNSPECIFIED_ERROR, ReasonCodes.IMPLEMENTATION_SPECIFIC_ERROR}) {
+      RawClient c = connect5(v5("c").will(will(MqttProperties.EMPTY)), false);
+      c.send(new Disconnect(code));
+      c.expectClosed();
+      assertThat(Packets.text(watcher.expect(Publish.class))).as("will after DISCONNECT 0x%x", code).isEqualTo("gone");
+    }
+    RawClient normal = connect5(v5("c").will(will(MqttProperties.EMPTY)), false);
+    normal.send(new Disconnect(ReasonCodes.NORMAL_DISCONNECTION));
+    normal.expectClosed();
+    watcher.expectNothing(java.time.Duration.ofMillis(500));
+  }
+
+  @Test
+  @DisplayName("MQTT-3.14.2-1: a DISCONNECT with a reason code not in its table (0x01) is malformed: no normal disconnection, the will goes")
+  void disconnectWithACodeNotInItsTableSendsTheWill() {
+    RawClient watcher = connect5("watcher");
+    subscribe5(watcher, sub("will/#", 0));
+    RawClient c = connect5(v5("c").will(will(MqttProperties.EMPTY)), false);
+    c.sendHex("e0 01 01");
+    assertThat(c.expect(Disconnect.class).reasonCode()).isEqualTo(ReasonCodes.MALFORMED_PACKET);
+    c.expectClosed();
+    assertThat(Packets.text(watcher.expect(Publish.class))).isEqualTo("gone");
+  }
+
+  @Test
   @DisplayName("3.1.3.2: will properties are forwarded with the will; the Will Delay Interval is not")
   void willPropertiesForwarded() {
     RawClient watcher = connect5("watcher");

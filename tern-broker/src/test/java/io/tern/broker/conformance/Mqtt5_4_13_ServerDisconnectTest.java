@@ -186,6 +186,28 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("0x81 Malformed packet: MQTT-3.6.2-1, a PUBREL with a reason code only PUBREL's table may hold (0x81)")
+  void pubrelWithAReasonCodeNotInItsTable() {
+    RawClient c = connect5("c");
+    c.send(publish5("t", 2, 9, "x", MqttProperties.EMPTY));
+    assertThat(c.expect(PubRec.class).packetId()).isEqualTo(9);
+    c.sendHex("62 03 00 09 81"); // PUBREL 9, 0x81
+    expectDisconnect(c, ReasonCodes.MALFORMED_PACKET);
+  }
+
+  @Test
+  @DisplayName("0x81 Malformed packet: MQTT-3.4.2-1, a PUBACK with 0x01, a code no PUBACK may carry")
+  void pubackWithAReasonCodeNotInItsTable() {
+    RawClient receiver = connect5("receiver");
+    subscribe5(receiver, sub("t", 1));
+    RawClient pub = connect5("pub");
+    pub.send(publish5("t", 1, 1, "x", MqttProperties.EMPTY));
+    io.tern.codec.Publish p = receiver.expect(io.tern.codec.Publish.class);
+    receiver.sendHex(String.format("40 03 %02x %02x 01", p.packetId() >> 8, p.packetId() & 0xFF));
+    expectDisconnect(receiver, ReasonCodes.MALFORMED_PACKET);
+  }
+
+  @Test
   @DisplayName("0x87 Not authorized: a denied QoS 0 PUBLISH (no ack to refuse it in), with disconnect_on_denied_publish")
   void notAuthorized() {
     configure(b -> b.disconnectOnDeniedPublish(true).authorizer((client, action, topic, qos) ->
