@@ -412,31 +412,57 @@ class MemoryBoundsTest {
     java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
     List<Integer> indexes = new ArrayList<>();
     while (true) {
-      int type;
+      Packet p;
       try {
-        type = in.read();
+        p = readPacket(in);
       } catch (java.net.SocketTimeoutException e) {
         return indexes;
       }
-      if (type < 0) {
+      if (p == null) {
         return indexes;
       }
-      int remaining = 0;
-      for (int shift = 0, b = 0x80; (b & 0x80) != 0; shift += 7) {
-        b = in.readUnsignedByte();
-        remaining |= (b & 0x7F) << shift;
-      }
-      byte[] body = in.readNBytes(remaining);
-      if ((type & 0xF0) == 0x30) {
-        int topicLength = ((body[0] & 0xFF) << 8) | (body[1] & 0xFF);
-        boolean qos1 = (type & 0x06) == 0x02;
-        int offset = 2 + topicLength + (qos1 ? 2 : 0);
-        indexes.add(java.nio.ByteBuffer.wrap(body, offset, 4).getInt());
-        if (qos1) { // PUBACK: the next ones come only as the window opens
-          s.getOutputStream().write(new byte[] {0x40, 0x02, body[2 + topicLength], body[3 + topicLength]});
+      if (p.isPublish()) {
+        int offset = 2 + p.topicLength() + (p.qos1() ? 2 : 0);
+        indexes.add(java.nio.ByteBuffer.wrap(p.body(), offset, 4).getInt());
+        if (p.qos1()) { // PUBACK: the next ones come only as the window opens
+          s.getOutputStream().write(p.puback());
         }
       }
     }
+  }
+
+  /** A whole packet as read: its first byte and its body. */
+  private record Packet(int type, byte[] body) {
+    boolean isPublish() {
+      return (type & 0xF0) == 0x30;
+    }
+
+    boolean qos1() {
+      return (type & 0x06) == 0x02;
+    }
+
+    int topicLength() {
+      return ((body[0] & 0xFF) << 8) | (body[1] & 0xFF);
+    }
+
+    /** The PUBACK of this QoS 1 PUBLISH (MQTT 3.1.1). */
+    byte[] puback() {
+      return new byte[] {0x40, 0x02, body[2 + topicLength()], body[3 + topicLength()]};
+    }
+  }
+
+  /** The next whole packet, or null at the end of the stream. */
+  private static Packet readPacket(java.io.DataInputStream in) throws IOException {
+    int type = in.read();
+    if (type < 0) {
+      return null;
+    }
+    int remaining = 0;
+    for (int shift = 0, b = 0x80; (b & 0x80) != 0; shift += 7) {
+      b = in.readUnsignedByte();
+      remaining |= (b & 0x7F) << shift;
+    }
+    return new Packet(type, in.readNBytes(remaining));
   }
 
   @Test
@@ -634,24 +660,14 @@ class MemoryBoundsTest {
       try {
         s.setSoTimeout(0);
         java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
-        while (true) {
-          int type = in.read();
-          if (type < 0) {
-            return;
-          }
-          int remaining = 0;
-          for (int shift = 0, b = 0x80; (b & 0x80) != 0; shift += 7) {
-            b = in.readUnsignedByte();
-            remaining |= (b & 0x7F) << shift;
-          }
-          byte[] body = in.readNBytes(remaining);
-          if ((type & 0xF0) == 0x30) {
+        Packet p;
+        while ((p = readPacket(in)) != null) {
+          if (p.isPublish()) {
             got.incrementAndGet();
-            if ((type & 0x06) == 0x02) {
-              int topicLength = ((body[0] & 0xFF) << 8) | (body[1] & 0xFF);
+            if (p.qos1()) {
               Thread.sleep(millis);
               // One write per packet: the JDK's socket writes whole, beside another thread's writes.
-              s.getOutputStream().write(new byte[] {0x40, 0x02, body[2 + topicLength], body[3 + topicLength]});
+              s.getOutputStream().write(p.puback());
             }
           }
         }
