@@ -188,6 +188,13 @@ public final class RocksDbStore implements MessageStore {
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
         .setParanoidChecks(true)
+        // A record that is damaged in the middle of a write-ahead log fails the open, so that
+        // on_corrupt_store decides. RocksDB's default (point in time) stops replaying at the first bad
+        // record and opens without a word: 4 bytes flipped in the middle of the log lost every
+        // acknowledged message after them, and the first flush then deleted the log. Only an
+        // incomplete last record, a write cut short by the crash (never acknowledged), is passed over.
+        // A log cut short at a record's end, or deleted, cannot be told from one with fewer writes.
+        .setWalRecoveryMode(org.rocksdb.WALRecoveryMode.TolerateCorruptedTailRecords)
         .setEnablePipelinedWrite(true)
         // A log file is kept until every column family with data in it is flushed; the quiet ones
         // (sessions, subscriptions) would hold the busy ones' logs forever: bound the total.

@@ -325,6 +325,38 @@ class RocksDbStoreTest {
     assertThat(dir().resolve("CURRENT")).as("left as it was").exists();
   }
 
+  /**
+   * Bytes damaged in the middle of the write-ahead log: corruption, not a clean end of the log.
+   * RocksDB's default recovery stopped at the damaged record and opened without a word, every
+   * record after it gone (a black-box probe lost 10,208 of 20,000 acknowledged messages this way).
+   */
+  @Test
+  void aRecordDamagedInTheMiddleOfTheLogIsCorruption() throws Exception {
+    open();
+    for (int i = 1; i <= 200; i++) { // 200 writes, each its own record in the log
+      StoreBatch b = store.newBatch();
+      b.putMessage(i, new StoredMessage(new Publish("t/" + i, 1, false, false, 0, new byte[100], MqttProperties.EMPTY), "p"));
+      store.write(b);
+    }
+    store.close(); // the log synced, the memtable not flushed: everything is in the log alone
+    store = null;
+    Path wal;
+    try (var logs = Files.list(dir())) {
+      wal = logs.filter(f -> f.getFileName().toString().endsWith(".log")).findFirst().orElseThrow();
+    }
+    long size = Files.size(wal);
+    assertThat(size).as("the records are in the log").isGreaterThan(200 * 100);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(wal, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef}), size / 2);
+    }
+
+    assertThatThrownBy(this::open)
+        .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("Corruption")
+        .hasMessageContaining(dir().toAbsolutePath().toString());
+    assertThat(wal).as("left as it was, for the operator").exists().hasSize(size);
+  }
+
   @Test
   void anUnreadableRecordIsCorruptionToo() throws Exception {
     open();
