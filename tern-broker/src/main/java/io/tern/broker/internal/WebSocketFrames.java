@@ -262,6 +262,22 @@ final class WebSocketFrames {
       super(16 * 1024);
     }
 
+    /**
+     * The listener's path is matched without the query (RFC 3986 3.4: not part of the path):
+     * {@code /mqtt?token=...}, as browser and cloud clients send, is the upgrade on {@code /mqtt}
+     * (it was answered 404). Other paths still are not.
+     */
+    @Override
+    protected void finishAggregation(io.netty.handler.codec.http.FullHttpMessage aggregated) throws Exception {
+      super.finishAggregation(aggregated);
+      if (aggregated instanceof FullHttpRequest req) {
+        int query = req.uri().indexOf('?');
+        if (query >= 0) {
+          req.setUri(req.uri().substring(0, query));
+        }
+      }
+    }
+
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpMessage oversized) {
       io.netty.util.ReferenceCountUtil.release(oversized);

@@ -578,10 +578,29 @@ class TransportSecurityTest {
   @Test
   void webSocketListenerAnswersOtherPathsWith404() throws Exception {
     start(Listener.ws("127.0.0.1", 0));
-    var res = HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.port() + "/other")).build(),
-        java.net.http.HttpResponse.BodyHandlers.discarding());
-    assertThat(res.statusCode()).isEqualTo(404);
+    for (String path : new String[] {"/other", "/other?x=/mqtt", "/mqttx?token=abc"}) {
+      var res = HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + broker.port() + path)).build(),
+          java.net.http.HttpResponse.BodyHandlers.discarding());
+      assertThat(res.statusCode()).as(path).isEqualTo(404);
+    }
+  }
+
+  /** The query is no part of the path (RFC 3986 3.4): clients pass tokens in it. It was answered 404. */
+  @Test
+  void aWebSocketUpgradeWithAQueryOnTheListenersPathIsTaken() throws Exception {
+    start(Listener.ws("127.0.0.1", 0));
+    Mqtt3BlockingClient c = Mqtt3Client.builder().identifier("query").serverHost("127.0.0.1")
+        .serverPort(broker.port()).webSocketConfig().serverPath("mqtt").queryString("token=abc&x=1")
+        .applyWebSocketConfig().buildBlocking();
+    c.connect();
+    cleanups.add(c::disconnect);
+    try (Mqtt3BlockingClient.Mqtt3Publishes got = c.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+      c.subscribeWith().topicFilter("q/t").send();
+      c.publishWith().topic("q/t").payload("over ws".getBytes(StandardCharsets.UTF_8)).send();
+      assertThat(got.receive(5, TimeUnit.SECONDS)).hasValueSatisfying(
+          p -> assertThat(new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("over ws"));
+    }
   }
 
   // ------------------------------------------------------------------ PROXY protocol
