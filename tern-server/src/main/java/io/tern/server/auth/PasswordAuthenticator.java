@@ -61,12 +61,25 @@ public final class PasswordAuthenticator implements AutoCloseable {
   /** Counters since start. */
   public record Stats(long accepted, long wrongPasswords, long unknownUsers, long rateLimited, long busy) {}
 
+  /**
+   * Whether wrong passwords from loopback addresses count (and lock out). By default they do not:
+   * every client of this machine shares one address, so one of them guessing (or a test suite's
+   * bad-password cases) locked out all the others, right passwords included, for up to a minute.
+   * A proxy on this machine in front of remote clients should pass their addresses (PROXY protocol).
+   */
+  private final boolean lockoutLoopback;
+
   public PasswordAuthenticator(Supplier<PasswordFile> passwords) {
-    this(passwords, BASE_LOCKOUT_MILLIS);
+    this(passwords, false);
   }
 
-  PasswordAuthenticator(Supplier<PasswordFile> passwords, long baseLockoutMillis) {
+  public PasswordAuthenticator(Supplier<PasswordFile> passwords, boolean lockoutLoopback) {
+    this(passwords, BASE_LOCKOUT_MILLIS, lockoutLoopback);
+  }
+
+  PasswordAuthenticator(Supplier<PasswordFile> passwords, long baseLockoutMillis, boolean lockoutLoopback) {
     this.passwords = passwords;
+    this.lockoutLoopback = lockoutLoopback;
     AtomicInteger n = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(QUEUE), r -> {
@@ -83,7 +96,7 @@ public final class PasswordAuthenticator implements AutoCloseable {
   /** Checks the user name and password of {@code request}, which must have a user name. */
   public CompletionStage<AuthResult> authenticate(ConnectRequest request) {
     String user = request.username();
-    String address = hostOf(request.remoteAddress());
+    String address = limitedAddress(request.remoteAddress());
     String locked = lockout(user, address);
     if (locked != null) {
       return CompletableFuture.completedFuture(AuthResult.badCredentials().because(locked));
@@ -110,8 +123,14 @@ public final class PasswordAuthenticator implements AutoCloseable {
     return result;
   }
 
-  /** Why a login of {@code user} from {@code address} is refused for now (wrong passwords), or null. */
+  /**
+   * Why a login of {@code user} from {@code address} is refused for now (wrong passwords), or null.
+   * A null address is not limited ({@link #limitedAddress}).
+   */
   private String lockout(String user, String address) {
+    if (address == null) {
+      return null;
+    }
     boolean addressLocked = byAddress.locked(address);
     if (addressLocked || byUser.locked(user)) {
       rateLimited.incrementAndGet();
@@ -127,7 +146,7 @@ public final class PasswordAuthenticator implements AutoCloseable {
    * The broker logs the refusal; this only at DEBUG, with why.
    */
   boolean lockedOut(String clientId, String user, InetSocketAddress remote) {
-    String why = lockout(user, hostOf(remote));
+    String why = lockout(user, limitedAddress(remote));
     if (why != null) {
       log.debug("SCRAM-SHA-256 login of {} (user {}) from {} refused: {}", clientId, user, hostOf(remote), why);
     }
@@ -136,19 +155,16 @@ public final class PasswordAuthenticator implements AutoCloseable {
 
   /** The end of a SCRAM login: counted and limited like a password check. */
   void loginEnded(String clientId, String user, InetSocketAddress remote, boolean ok, boolean knownUser) {
-    String address = hostOf(remote);
+    String address = limitedAddress(remote);
     if (ok) {
-      byAddress.succeeded(address);
-      byUser.succeeded(user);
-      accepted.incrementAndGet();
+      succeeded(user, address);
       return;
     }
-    int failures = byAddress.failed(address);
-    byUser.failed(user);
+    int failures = failed(user, address);
     (knownUser ? wrongPasswords : unknownUsers).incrementAndGet();
     // The broker logs the refusal (one line per refused client); why, only at DEBUG.
     log.debug("SCRAM-SHA-256 login of {} (user {}) from {} failed: {} ({} failures from this address)", clientId, user,
-        address, knownUser ? "wrong password" : "unknown user or no SCRAM credential", failures);
+        hostOf(remote), knownUser ? "wrong password" : "unknown user or no SCRAM credential", failures);
   }
 
   private AuthResult check(ConnectRequest request, String user, String address, byte[] password) {
@@ -166,16 +182,38 @@ public final class PasswordAuthenticator implements AutoCloseable {
       ok = hash.matches(password);
     }
     if (ok) {
-      byAddress.succeeded(address);
-      byUser.succeeded(user);
-      accepted.incrementAndGet();
+      succeeded(user, address);
       return AuthResult.accept(user, new AuthenticatedUser(user));
     }
-    int failures = byAddress.failed(address);
-    byUser.failed(user);
+    int failures = failed(user, address);
     (hash == null ? unknownUsers : wrongPasswords).incrementAndGet();
-    return AuthResult.badCredentials().because((hash == null ? "unknown user" : "wrong password") + "; " + failures
-        + " failures from this address");
+    return AuthResult.badCredentials().because((hash == null ? "unknown user" : "wrong password")
+        + (address == null ? "" : "; " + failures + " failures from this address"));
+  }
+
+  private void succeeded(String user, String address) {
+    if (address != null) {
+      byAddress.succeeded(address);
+      byUser.succeeded(user);
+    }
+    accepted.incrementAndGet();
+  }
+
+  /** Counts a failure from a limited address; returns the failures from it (0 when not limited). */
+  private int failed(String user, String address) {
+    if (address == null) {
+      return 0;
+    }
+    byUser.failed(user);
+    return byAddress.failed(address);
+  }
+
+  /** The address failures are counted against, or null for one that is not limited (loopback, by default). */
+  private String limitedAddress(InetSocketAddress a) {
+    if (!lockoutLoopback && a != null && a.getAddress() != null && a.getAddress().isLoopbackAddress()) {
+      return null;
+    }
+    return hostOf(a);
   }
 
   private PasswordHash dummy(int iterations) {

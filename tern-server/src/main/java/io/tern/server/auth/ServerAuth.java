@@ -52,7 +52,7 @@ public final class ServerAuth implements AutoCloseable {
     this.passwords = config.passwordFile() == null ? null
         : new ReloadingFile<>(config.passwordFile(), "password file", PasswordFile::load);
     this.acl = config.aclFile() == null ? null : new ReloadingFile<>(config.aclFile(), "ACL file", AclFile::load);
-    this.passwordAuthenticator = passwords == null ? null : new PasswordAuthenticator(passwords::get);
+    this.passwordAuthenticator = passwords == null ? null : new PasswordAuthenticator(passwords::get, config.lockoutLoopback());
     long every = config.reloadCheckInterval().toMillis();
     if ((passwords != null || acl != null) && every > 0) {
       reloader = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -12,8 +12,11 @@ import java.util.Objects;
  * @param aclFile the ACL file, or {@code null}: every client may publish and subscribe to anything
  * @param allowAnonymous whether clients without a verified user name may connect
  * @param reloadCheckInterval how often the files are checked for changes; zero: never (SIGHUP still reloads)
+ * @param lockoutLoopback whether wrong passwords from loopback addresses count towards the lockouts
+ *     (by default they do not: see {@code lockout_loopback} in docs/configuration.md)
  */
-public record AuthConfig(Path passwordFile, Path aclFile, AnonymousAccess allowAnonymous, Duration reloadCheckInterval) {
+public record AuthConfig(Path passwordFile, Path aclFile, AnonymousAccess allowAnonymous, Duration reloadCheckInterval,
+    boolean lockoutLoopback) {
   public static final Duration DEFAULT_RELOAD_CHECK_INTERVAL = Duration.ofSeconds(5);
 
   public AuthConfig {
@@ -22,6 +25,11 @@ public record AuthConfig(Path passwordFile, Path aclFile, AnonymousAccess allowA
     if (reloadCheckInterval.isNegative()) {
       throw new IllegalArgumentException("reload_check_interval must not be negative");
     }
+  }
+
+  /** Without lockouts for loopback addresses (the default). */
+  public AuthConfig(Path passwordFile, Path aclFile, AnonymousAccess allowAnonymous, Duration reloadCheckInterval) {
+    this(passwordFile, aclFile, allowAnonymous, reloadCheckInterval, false);
   }
 
   /** No files; anonymous clients from loopback addresses only. */

@@ -87,7 +87,7 @@ public final class ConfigLoader {
     LogConfig log = log(top.section("log", "level", "format", "connections"));
     StorageConfig storage = storage(top.section("storage", "durability", "data_dir", "on_corrupt_store"));
     AuthConfig auth = auth(top.section("auth", "password_file", "acl_file", "allow_anonymous",
-        "reload_check_interval"));
+        "reload_check_interval", "lockout_loopback"));
     AdminConfig admin = admin(top.section("admin", "enabled", "bind", "port", "tls", "users", "password_file",
         "api_keys"));
     SysConfig sys = sys(top.section("sys", "interval"));
@@ -447,7 +447,7 @@ public final class ConfigLoader {
     if (interval.isNegative()) {
       throw error(s.get("reload_check_interval").path, "must not be negative");
     }
-    return new AuthConfig(passwordFile, aclFile, anonymous, interval);
+    return new AuthConfig(passwordFile, aclFile, anonymous, interval, s.bool("lockout_loopback", false));
   }
 
   private Path path(Section s, String key) {

@@ -73,8 +73,13 @@ class AuthFilesEndToEndTest {
     return f;
   }
 
+  /** With {@code lockout_loopback}: these clients all come from 127.0.0.1, as a remote attacker would from one address. */
   private void start(Path passwordFile, Path aclFile, AnonymousAccess anonymous) {
-    auth = ServerAuth.start(new AuthConfig(passwordFile, aclFile, anonymous, Duration.ofMillis(100)));
+    start(passwordFile, aclFile, anonymous, true);
+  }
+
+  private void start(Path passwordFile, Path aclFile, AnonymousAccess anonymous, boolean lockoutLoopback) {
+    auth = ServerAuth.start(new AuthConfig(passwordFile, aclFile, anonymous, Duration.ofMillis(100), lockoutLoopback));
     broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0))
         .authenticator(auth.authenticator()).authorizer(auth.authorizer())
         .configure(b -> auth.enhancedAuthenticators().forEach(b::enhancedAuthenticator)) // as ServerProcess does
@@ -265,6 +270,22 @@ class AuthFilesEndToEndTest {
     assertThat(auth.passwordStats().wrongPasswords()).isEqualTo(PasswordAuthenticator.ADDRESS_THRESHOLD);
     await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
         .until(() -> paho("after", "alice", "secret").isConnected());
+  }
+
+  /**
+   * By default wrong passwords from loopback addresses lock nobody out: every client of this
+   * machine shares the address, and one guessing locked the others out, right passwords included.
+   */
+  @Test
+  void byDefaultWrongPasswordsFromLoopbackLockNobodyOut() throws Exception {
+    start(passwords("alice", "secret", "bob", "pw"), null, AnonymousAccess.FALSE, false);
+    for (int i = 0; i < PasswordAuthenticator.USER_THRESHOLD + 2; i++) {
+      assertThat(refusal(() -> paho("loop", "alice", "guess"))).isEqualTo(4);
+    }
+    assertThat(paho("right", "alice", "secret").isConnected()).as("the right password, at once").isTrue();
+    assertThat(paho("other", "bob", "pw").isConnected()).isTrue();
+    assertThat(auth.passwordStats().rateLimited()).isZero();
+    assertThat(auth.passwordStats().wrongPasswords()).as("still counted").isEqualTo(PasswordAuthenticator.USER_THRESHOLD + 2);
   }
 
   @Test
