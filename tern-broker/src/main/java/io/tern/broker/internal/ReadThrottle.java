@@ -93,16 +93,13 @@ final class ReadThrottle {
   }
 
   /**
-   * This client's own session has just sent it QoS 1 or 2 messages: a pause for another session's
-   * backlog ends, as no pause begins while they are in flight ({@link #awaitsOwnAcks}). Two clients
-   * publishing to each other could otherwise each be paused for the other's session, which waits
-   * for the paused one's acknowledgements. On the loop.
+   * Ends a pause for another session's backlog. On the loop: from {@link #memoryRoom} and {@link
+   * #resumeReading}, and when this client's own session has just sent it QoS 1 or 2 messages (no
+   * pause begins while they are in flight, {@link #awaitsOwnAcks}: two clients publishing to each
+   * other could otherwise each be paused for the other's session, which waits for the paused one's
+   * acknowledgements).
    */
-  void ownSessionAwaitsAcks() {
-    endBacklogPause();
-  }
-
-  private void endBacklogPause() {
+  void endBacklogPause() {
     if (pausedByBacklog) {
       pausedByBacklog = false;
       conn.lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause

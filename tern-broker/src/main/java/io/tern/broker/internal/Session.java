@@ -950,8 +950,8 @@ final class Session {
       progress(now);
       core.persistence().commitOrReport(); // before the PUBLISHes leave
       c.flush();
-      if (inflightSize > 0) {
-        c.throttle.ownSessionAwaitsAcks();
+      if (!inflight.isEmpty()) { // its acks come in reads a pause would stop (ReadThrottle#awaitsOwnAcks)
+        c.throttle.endBacklogPause();
       }
     } else if (forgot) {
       core.persistence().commitOrReport();
