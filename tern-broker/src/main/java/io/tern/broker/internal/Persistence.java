@@ -259,10 +259,12 @@ final class Persistence {
     int expired = 0;
     long queued = 0;
     // Clients connected when the broker stopped without closing their connections (a crash) went
-    // away when it was last known to run: their sessions' expiry and delayed wills count from
-    // then (within the stamp's period), not from this restart. Unknown (a store that does not
-    // keep the stamp, or written by an older Tern): from now.
-    long wentAwayAt = state.aliveAtMillis() > 0 && state.aliveAtMillis() <= nowMillis ? state.aliveAtMillis() : nowMillis;
+    // away when it died: after its last alive stamp, and before the next one was due. Their
+    // sessions' expiry and delayed wills count from that next stamp, so that none ends early (by
+    // up to the stamp's period late), not from this restart. Unknown (a store that does not keep
+    // the stamp, or written by an older Tern): from now.
+    long wentAwayAt = state.aliveAtMillis() > 0 && state.aliveAtMillis() <= nowMillis
+        ? Math.min(state.aliveAtMillis() + ALIVE_STAMP_MILLIS, nowMillis) : nowMillis;
     for (StoredSession stored : state.sessions()) {
       StoredSession s = stored;
       if (s.disconnectedAtMillis() == 0) {

@@ -4,7 +4,13 @@ import static io.tern.broker.conformance.Packets.connectPacket;
 import static io.tern.broker.conformance.Packets.v5;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tern.broker.store.Durability;
 import io.tern.broker.store.InMemoryStore;
+import io.tern.broker.store.MessageStore;
+import io.tern.broker.store.StoreBatch;
+import io.tern.broker.store.StoredState;
+import io.tern.broker.store.StoredSubscription;
+import io.tern.broker.store.StoredWill;
 import io.tern.broker.store.StoredSession;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.Property;
@@ -88,6 +94,35 @@ class Mqtt5StoreTest extends Mqtt5TestBase {
     subscribe5(watcher, sub("will/#", 0));
     assertThat(Packets.text(watcher.expect(Publish.class, Duration.ofSeconds(5)))).isEqualTo("gone");
     eventually(() -> !store.recover().wills().containsKey("c"));
+  }
+
+  @Test
+  @DisplayName("after a crash, an armed will waits its whole delay from the end of the last alive stamp's period, never less")
+  void afterACrashAnArmedWillIsNotPublishedBeforeItsDelay() {
+    // What a crash leaves: "c" connected (no disconnect time), its will armed with a Will Delay of
+    // 10 s, the last alive stamp 9 s old; and an offline session subscribed to the will. The broker
+    // died within the stamp's period (1 s) after the stamp: the will is not due before 11 s after
+    // it, whatever the moment of the death was.
+    long aliveAt = System.currentTimeMillis() - 9_000;
+    Publish will = new Publish("will/c", 1, false, false, 0, "gone".getBytes(StandardCharsets.UTF_8), MqttProperties.EMPTY);
+    StoredState crashed = new StoredState(
+        List.of(new StoredSession("c", 60, 0, List.of(), List.of(), java.util.Set.of()),
+            new StoredSession("watcher", 60, aliveAt, List.of(new StoredSubscription("will/#", 1, false, false, 0, 0)),
+                List.of(), java.util.Set.of())),
+        java.util.Map.of(), java.util.Map.of(), java.util.Map.of("c", StoredWill.armed(will, 10)), aliveAt);
+    useStore(new MessageStore() {
+      @Override public Durability durability() { return store.durability(); }
+      @Override public StoredState recover() { return crashed; }
+      @Override public StoreBatch newBatch() { return store.newBatch(); }
+      @Override public void write(StoreBatch batch) { store.write(batch); }
+      @Override public void afterSync(Runnable done) { store.afterSync(done); }
+      @Override public long sizeBytes() { return store.sizeBytes(); }
+      @Override public void close() { store.close(); }
+    });
+    RawClient watcher = connect5(v5("watcher").cleanSession(false).properties(expiry(60)), true);
+    assertThat(Packets.text(watcher.expect(Publish.class, Duration.ofSeconds(10)))).isEqualTo("gone");
+    assertThat(System.currentTimeMillis()).as("received at (the will was due at %s)", aliveAt + 11_000)
+        .isGreaterThanOrEqualTo(aliveAt + 11_000);
   }
 
   @Test
