@@ -38,6 +38,8 @@ public final class Broker implements AutoCloseable {
   private final BrokerCore core;
   private final BrokerManagement management;
   private volatile boolean started;
+  /** Stopped and not started again: {@link #publish} and {@link #subscribe} refuse. */
+  private volatile boolean stopped;
   private final List<Plugin> plugins;
 
   private Broker(Builder b) {
@@ -62,30 +64,48 @@ public final class Broker implements AutoCloseable {
   }
 
   /**
-   * Reads the store back (when there is one), then binds every listener. Throws if the store cannot
-   * be read or a listener cannot be bound (nothing stays bound then).
+   * Starts the plugins, reads the store back (when there is one), then binds every listener.
+   *
+   * <p>If a plugin cannot start, the store cannot be read or a listener cannot be bound, nothing
+   * stays bound, the plugins that had started are stopped, and the failure is thrown: unchecked as
+   * it was, or an {@link IllegalStateException} with a checked one (such as Netty's bind error, an
+   * {@code IOException}) as its cause and its message.
+   *
+   * @throws IllegalStateException if it is running already, or for a checked failure as above
    */
   public synchronized Broker start() {
     if (started) {
       throw new IllegalStateException("already started");
     }
     core.events().reopen();
-    for (Plugin p : plugins) {
-      p.start(this); // before the listeners: the plugins' hooks see the first client
-    }
+    stopped = false;
+    int pluginsStarted = 0;
     try {
+      for (Plugin p : plugins) {
+        p.start(this); // before the listeners: the plugins' hooks see the first client
+        pluginsStarted++;
+      }
       core.transport().start();
-    } catch (RuntimeException e) {
-      stopPlugins();
-      throw e;
+    } catch (Exception e) { // Netty's bind throws checked exceptions undeclared
+      stopPlugins(pluginsStarted);
+      core.events().close();
+      if (e instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
     }
+    core.startRules();
     started = true;
     core.events().emitNow(new BrokerEvent.Started(System.currentTimeMillis()));
     return this;
   }
 
   private void stopPlugins() {
-    for (int i = plugins.size() - 1; i >= 0; i--) {
+    stopPlugins(plugins.size());
+  }
+
+  private void stopPlugins(int started) {
+    for (int i = started - 1; i >= 0; i--) {
       try {
         plugins.get(i).stop();
       } catch (RuntimeException e) {
@@ -96,7 +116,9 @@ public final class Broker implements AutoCloseable {
 
   /**
    * Stops the broker: stops accepting, closes every connection (v5 clients get DISCONNECT 0x8B),
-   * stops its threads. Idempotent.
+   * stops its threads (the rules' too: the rules stay, and run again after a new {@link #start()}),
+   * then the plugins. Afterwards {@link #publish} and {@link #subscribe} throw until it is started
+   * again. Idempotent.
    */
   public synchronized void stop() {
     if (!started) {
@@ -105,8 +127,10 @@ public final class Broker implements AutoCloseable {
     started = false;
     core.events().emitNow(new BrokerEvent.Stopping(System.currentTimeMillis()));
     core.transport().stop();
+    core.stopRules();
     stopPlugins();
     core.events().close();
+    stopped = true; // the Stopping listeners and the plugins' stop() may still publish
   }
 
   @Override
@@ -142,8 +166,10 @@ public final class Broker implements AutoCloseable {
    * delivered to every matching subscription at {@code min(qos, granted QoS)}.
    *
    * @throws IllegalArgumentException for an invalid topic name or QoS
+   * @throws IllegalStateException after {@link #stop()} (until it is started again)
    */
   public void publish(String topic, byte[] payload, int qos, boolean retain) {
+    requireRunning();
     Objects.requireNonNull(payload, "payload");
     MqttMessage.checkTopic(topic);
     core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), MqttProperties.EMPTY));
@@ -151,7 +177,15 @@ public final class Broker implements AutoCloseable {
 
   /** Publishes a message from inside the process (see {@link #publish(String, byte[], int, boolean)}). */
   public void publish(MqttMessage message) {
+    requireRunning();
     core.publish(message.toPublish());
+  }
+
+  /** Before the first start (retained messages to begin with, say) publishing is allowed; after a stop, not. */
+  private void requireRunning() {
+    if (stopped) {
+      throw new IllegalStateException("the broker is stopped");
+    }
   }
 
   /**
@@ -161,8 +195,10 @@ public final class Broker implements AutoCloseable {
    *
    * @throws IllegalArgumentException for an invalid topic name or QoS, or a property that a
    *     PUBLISH may not carry
+   * @throws IllegalStateException after {@link #stop()} (until it is started again)
    */
   public void publish(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties) {
+    requireRunning();
     Objects.requireNonNull(payload, "payload");
     Objects.requireNonNull(properties, "properties");
     MqttMessage.checkTopic(topic);
@@ -234,8 +270,10 @@ public final class Broker implements AutoCloseable {
    *
    * @return false when no session of this client id exists
    * @throws IllegalArgumentException for an invalid filter or QoS
+   * @throws IllegalStateException after {@link #stop()} (until it is started again)
    */
   public boolean subscribe(String clientId, String filter, int qos) {
+    requireRunning();
     if (!Topics.isValidFilter(filter) || qos < 0 || qos > 2) {
       throw new IllegalArgumentException("invalid subscription: '" + filter + "' QoS " + qos);
     }

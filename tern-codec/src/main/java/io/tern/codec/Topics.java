@@ -116,6 +116,27 @@ public final class Topics {
     return filter.startsWith(SHARE_PREFIX);
   }
 
+  /**
+   * The filter topic names are matched against: {@code f} for {@code $share/{ShareName}/f}, the
+   * filter itself when it is not shared (or has no {@code /} after its share name).
+   */
+  public static String topicFilterOf(String filter) {
+    if (!filter.startsWith(SHARE_PREFIX)) {
+      return filter;
+    }
+    int slash = filter.indexOf('/', SHARE_PREFIX.length());
+    return slash < 0 ? filter : filter.substring(slash + 1);
+  }
+
+  /** The share name of a {@code $share/{ShareName}/{filter}} filter, or null for a non-shared one. */
+  public static String shareNameOf(String filter) {
+    if (!filter.startsWith(SHARE_PREFIX)) {
+      return null;
+    }
+    int slash = filter.indexOf('/', SHARE_PREFIX.length());
+    return slash < 0 ? null : filter.substring(SHARE_PREFIX.length(), slash);
+  }
+
   /** True when the filter contains {@code +} or {@code #}. */
   public static boolean hasWildcard(String filter) {
     for (int i = 0; i < filter.length(); i++) {

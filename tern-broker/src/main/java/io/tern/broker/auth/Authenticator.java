@@ -44,8 +44,11 @@ public interface Authenticator extends io.tern.broker.hook.ConnectHook {
 
   /**
    * Asks each authenticator in turn: the first that accepts or refuses decides; one that answers
-   * {@link AuthResult#pass()} (or fails) leaves it to the next. When all pass: {@code 0x87 Not
-   * authorized}. For example a static table of service accounts in front of an LDAP lookup.
+   * {@link AuthResult#pass()} leaves it to the next. When all pass: {@code 0x87 Not authorized}.
+   * For example a static table of service accounts in front of an LDAP lookup. One that fails
+   * (throws, fails its stage or answers null: the LDAP server is down) fails the chain: the client
+   * is refused as for any failing authenticator ({@code 0x80}, logged), not handed to the next one,
+   * so that an outage never lets a more lenient authenticator (a guest account) decide.
    */
   static Authenticator chain(Authenticator... authenticators) {
     java.util.List<Authenticator> list = java.util.List.of(authenticators);
@@ -65,8 +68,15 @@ public interface Authenticator extends io.tern.broker.hook.ConnectHook {
         } catch (RuntimeException e) {
           stage = CompletableFuture.failedFuture(e);
         }
-        return stage.handle((r, error) -> r)
-            .thenCompose(r -> r == null || r.isPass() ? next(request, i + 1) : CompletableFuture.completedFuture(r));
+        if (stage == null) {
+          return CompletableFuture.failedFuture(new NullPointerException(list.get(i) + " answered null"));
+        }
+        return stage.thenCompose(r -> {
+          if (r == null) {
+            throw new NullPointerException(list.get(i) + " answered null");
+          }
+          return r.isPass() ? next(request, i + 1) : CompletableFuture.completedFuture(r);
+        });
       }
 
       @Override

@@ -44,7 +44,10 @@ public interface Authorizer {
 
   /**
    * Asks each authorizer in turn: the first answer other than {@link Permission#ABSTAIN} decides;
-   * when all abstain, {@link Permission#DENY}. An authorizer that throws counts as abstaining.
+   * when all abstain, {@link Permission#DENY}. An authorizer that throws or answers null ends the
+   * chain as if the whole chain had failed: the operation is denied, and the failure logged and
+   * counted ({@link io.tern.broker.Broker#hookFailures()}); the authorizers after it are not asked
+   * (a failing policy must not let a more lenient one decide).
    */
   static Authorizer chain(Authorizer... authorizers) {
     Authorizer[] list = authorizers.clone();
@@ -52,12 +55,7 @@ public interface Authorizer {
       @Override
       public Permission authorize(ClientInfo client, Action action, String topic, int qos) {
         for (Authorizer a : list) {
-          Permission p;
-          try {
-            p = a.authorize(client, action, topic, qos);
-          } catch (RuntimeException e) {
-            continue;
-          }
+          Permission p = a.authorize(client, action, topic, qos); // a throw or null: the broker denies
           if (p != Permission.ABSTAIN) {
             return p;
           }

@@ -20,7 +20,9 @@ import java.util.concurrent.CompletionStage;
  * name and {@code %c} for its client id; a rule applies to one user, or to everyone ({@link
  * Builder#allowAll}). A client may do what any rule for it allows. For {@link Action#SUBSCRIBE}, a
  * filter is allowed when the rule's filter covers it (every topic it can match is matched by the
- * rule). Users unknown to the table are refused with {@code 0x86}; anonymous clients only when
+ * rule); a shared subscription {@code $share/{group}/{filter}} is checked as its filter. A client
+ * id or user name that is empty, holds {@code /}, {@code +} or {@code #}, or starts with {@code $}
+ * matches no rule that puts it into a topic ({@link TopicPatterns}). Users unknown to the table are refused with {@code 0x86}; anonymous clients only when
  * {@link Builder#anonymous(boolean)} allows them.
  *
  * <pre>{@code
@@ -71,29 +73,28 @@ public final class StaticAuth implements Authenticator, Authorizer {
 
   @Override
   public Permission authorize(ClientInfo client, Action action, String topic, int qos) {
+    // A shared subscription $share/{group}/{filter} is checked as its filter.
+    String requested = action == Action.SUBSCRIBE ? Topics.topicFilterOf(topic) : topic;
     for (Rule r : rules) {
       if (!r.actions.contains(action) || (r.user != null && !r.user.equals(client.username()))) {
         continue;
       }
-      String filter = r.filter;
-      if (filter.indexOf('%') >= 0) {
-        if (filter.contains("%u")) {
-          if (client.username() == null) {
-            continue;
-          }
-          filter = filter.replace("%u", client.username());
-        }
-        filter = filter.replace("%c", client.clientId());
-      }
-      if (action == Action.SUBSCRIBE ? covers(filter, topic) : Topics.matches(filter, topic)) {
+      String filter = TopicPatterns.substitute(r.filter, client.username(), client.clientId());
+      if (filter != null && (action == Action.SUBSCRIBE ? covers(filter, requested) : Topics.matches(filter, requested))) {
         return Permission.ALLOW;
       }
     }
     return Permission.DENY;
   }
 
-  /** Whether every topic {@code requested} can match is matched by {@code rule}. */
+  /**
+   * Whether every topic {@code requested} can match is matched by {@code rule}; a rule starting
+   * with a wildcard covers no filter of {@code $} topics (MQTT-4.7.2-1).
+   */
   static boolean covers(String rule, String requested) {
+    if (requested.startsWith("$") && (rule.startsWith("#") || rule.startsWith("+"))) {
+      return false;
+    }
     String[] r = rule.split("/", -1);
     String[] q = requested.split("/", -1);
     for (int i = 0; i < r.length; i++) {

@@ -136,6 +136,16 @@ public final class BrokerCore {
     return rules.add(filter, qos, handler);
   }
 
+  /** The broker started: the rules' threads run. */
+  public void startRules() {
+    rules.startThreads();
+  }
+
+  /** The broker stopped: the rules' threads end (the rules stay). */
+  public void stopRules() {
+    rules.stopThreads();
+  }
+
   /**
    * Subscribes a connected client's session to {@code filter} from inside the process, as if the
    * client had sent SUBSCRIBE (no SUBACK; retained messages are sent). False when no session of
@@ -280,11 +290,9 @@ public final class BrokerCore {
     if (!matches.hasOverlaps()) {
       for (int i = 0; i < n; i++) {
         Subscriber s = matches.get(i);
-        if (!receives(s, m)) {
-          continue;
+        if (s.shared() ? deliverShared(sink, s, m) : receives(s, m) && deliver(sink, s, m)) {
+          delivered++;
         }
-        deliver(sink, s, m);
-        delivered++;
       }
     } else {
       delivered = routeMerged(m, matches, sink);
@@ -315,12 +323,13 @@ public final class BrokerCore {
     boolean byRetainAsPublished = m.retain();
     for (int i = 0; i < matches.size(); i++) {
       Subscriber s = matches.get(i);
-      if (!receives(s, m)) {
+      if (s.shared()) {
+        if (deliverShared(sink, s, m)) {
+          delivered++;
+        }
         continue;
       }
-      if (s.shared()) {
-        deliver(sink, s, m);
-        delivered++;
+      if (!receives(s, m)) {
         continue;
       }
       Merged g = merged.computeIfAbsent(s.session(), k -> new Merged());
@@ -333,9 +342,8 @@ public final class BrokerCore {
     for (Map.Entry<Session, Merged> e : merged.entrySet()) {
       Merged g = e.getValue();
       for (int k = 0; k < 2; k++) {
-        if (g.qos[k] >= 0) {
-          List<Integer> ids = g.ids[k];
-          deliver(sink, e.getKey(), m, g.qos[k], k == 1, ids == null ? List.of() : List.copyOf(ids), null);
+        List<Integer> ids = g.ids[k];
+        if (g.qos[k] >= 0 && deliver(sink, e.getKey(), m, g.qos[k], k == 1, ids == null ? List.of() : List.copyOf(ids), null)) {
           delivered++;
         }
       }
@@ -362,17 +370,39 @@ public final class BrokerCore {
     }
   }
 
-  private void deliver(DeliverySink sink, Subscriber s, Message m) {
-    List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-    deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids, s.shared() ? s.filter() : null);
+  /**
+   * A shared subscription's message to the member the group chose; when that member may not have
+   * it (No Local, the authorizer, a deliver hook skipping it), to another member of the group,
+   * connected ones first, each asked once: the group gets it unless none of them may (v5 section
+   * 4.8.2: each message to one member). False when none did.
+   */
+  private boolean deliverShared(DeliverySink sink, Subscriber chosen, Message m) {
+    if (receives(chosen, m) && deliver(sink, chosen, m)) {
+      return true;
+    }
+    Subscriber[] members = subscriptions.members(chosen.filter());
+    for (int pass = 0; pass < 2; pass++) {
+      for (Subscriber s : members) {
+        if (s != chosen && s.session().isOnline() == (pass == 0) && receives(s, m) && deliver(sink, s, m)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
-  private void deliver(DeliverySink sink, Session session, Message m, int grantedQos,
+  private boolean deliver(DeliverySink sink, Subscriber s, Message m) {
+    List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
+    return deliver(sink, s.session(), m, s.qos(), s.retainAsPublished(), ids, s.shared() ? s.filter() : null);
+  }
+
+  /** Hands the message to the session, after the deliver hooks; false when a hook skipped it. */
+  private boolean deliver(DeliverySink sink, Session session, Message m, int grantedQos,
       boolean retainAsPublished, List<Integer> ids, String sharedFilter) {
     if (hooks.hasDeliverHooks() && session.rule == null) {
       m = afterDeliverHooks(session, m);
       if (m == null) {
-        return;
+        return false;
       }
     }
     int qos = Math.min(m.qos(), grantedQos);
@@ -381,6 +411,7 @@ public final class BrokerCore {
     boolean retain = retainAsPublished && m.retain();
     m.routedTo++;
     sink.deliver(session, new Delivery(m, qos, retain, ids, sharedFilter));
+    return true;
   }
 
   /** The message for this session after the deliver hooks (the same, another, or null: skip). */

@@ -230,7 +230,6 @@ final class ConnectionCloser {
     }
     if (previous == State.CONNECTED) {
       publishWill();
-      conn.session.lifecycle.detach(conn);
       connections.info("Client {} from {} disconnected: {}", conn.clientId, conn.remote(),
           conn.closeReason == null ? "connection lost" : conn.closeReason);
       Events ev = core.events();
@@ -239,6 +238,8 @@ final class ConnectionCloser {
             conn.client.remoteAddress(), conn.closeCause == null ? DisconnectReason.NETWORK_LOSS : conn.closeCause,
             conn.closeReason == null ? "connection lost" : conn.closeReason));
       }
+      // After the event: a clean session ends here, and its SessionEnded comes after the Disconnected.
+      conn.session.lifecycle.detach(conn);
     }
     // CONNECTING: sessionReady sees the closed state and lets the session go.
   }

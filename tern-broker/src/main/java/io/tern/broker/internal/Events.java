@@ -93,10 +93,18 @@ public final class Events {
       try {
         l.onEvent(e);
       } catch (RuntimeException ex) {
-        log.warn("Event listener {} failed on {}", l, e, ex);
+        if (failedOnce.add(l)) {
+          log.warn("Event listener {} failed on {} (it goes on getting events; later failures are logged at debug)",
+              l, e, ex);
+        } else {
+          log.debug("Event listener {} failed on {}: {}", l, e, ex.toString());
+        }
       }
     }
   }
+
+  /** Listeners whose failure was logged with its stack trace (once each: one per event could flood the log). */
+  private final java.util.Set<EventListener> failedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Lets the thread deliver what is queued (at most ~2 s), then end. */
   public synchronized void close() {

@@ -164,12 +164,21 @@ public final class HookChain {
    * failing hook (the first time with its stack trace); the caller denies. Any thread.
    */
   void failedAuthorizer(Object authorizer, io.tern.broker.auth.Action action, Throwable e) {
+    failedOther(authorizer, "Authorizer " + authorizer.getClass().getName() + " failed at " + action + " (denied",
+        e);
+  }
+
+  /**
+   * Some other user code the broker calls (an authorizer, a rule's handler) failed: counted with
+   * the hooks' failures, logged with its stack trace the first time, later at debug. {@code what}
+   * says who failed at what and what follows, its parenthesis left open. Any thread.
+   */
+  void failedOther(Object who, String what, Throwable e) {
     failures.increment();
-    if (failedOnce.add(authorizer)) {
-      log.warn("Authorizer {} failed at {} (denied; later failures are logged at debug)",
-          authorizer.getClass().getName(), action, e);
+    if (failedOnce.add(who)) {
+      log.warn("{}; later failures are logged at debug)", what, e);
     } else {
-      log.debug("Authorizer {} failed at {}: {}", authorizer.getClass().getName(), action, e.toString());
+      log.debug("{}): {}", what, e.toString());
     }
   }
 

@@ -106,9 +106,10 @@ final class InboundPublishes {
       core.clientLine(log).log("Client {} from {}: PUBLISH to {} refused by a hook, disconnecting", conn.clientId, conn.remote(),
           p.topic());
       conn.clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
-      // The event's reason is the kind (a hook's policy); its detail names the hook's code.
+      // The event's reason is the kind (a hook's policy, or an administrator's action when the
+      // hook says 0x98); its detail names the hook's code.
       conn.disconnect(d.reasonCode(), "PUBLISH refused by a hook: " + ReasonCodes.describe(d.reasonCode()),
-          DisconnectReason.NOT_AUTHORIZED);
+          d.reasonCode() == 0x98 ? DisconnectReason.ADMINISTRATIVE : DisconnectReason.NOT_AUTHORIZED);
     } else if (d.isHandled()) {
       if (p.qos() == 1) {
         writer.ack(PacketType.PUBACK, p.packetId(), ReasonCodes.SUCCESS);

@@ -168,7 +168,7 @@ public final class ManagementImpl implements BrokerManagement {
 
   private static void checkFilter(String filter) {
     if (filter == null || !Topics.isValidFilter(filter)
-        || (Topics.isShared(filter) && Subscriber.shareNameOf(filter) == null)) {
+        || (Topics.isShared(filter) && Topics.shareNameOf(filter) == null)) {
       throw new IllegalArgumentException("invalid topic filter: '" + filter + "'");
     }
   }

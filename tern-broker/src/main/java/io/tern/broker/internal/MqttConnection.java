@@ -383,6 +383,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         return;
       }
       held = false;
+      lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
       then.accept(result); // the chain completes its stages with the fallback, never with an error
       replayPending();
     }));

@@ -10,23 +10,40 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Rules: in-process subscribers. Each rule is a subscription in the trie like a client's, held by
  * a session of its own that no connection ever attaches to; the session hands what routing gives it
  * to the rule's bounded queue instead of queueing it for a client (see {@link Session#enqueue}), and
- * a thread per rule runs the handler. Routing cost is shared with the clients' subscriptions.
+ * a thread per rule runs the handler while the broker runs ({@link #startThreads}, {@link
+ * #stopThreads}: a rule outlives a stop, its thread does not). Routing cost is shared with the
+ * clients' subscriptions.
  */
 final class Rules {
-  private static final Logger log = LoggerFactory.getLogger(Rules.class);
   static final int QUEUE_CAPACITY = 10_000;
 
   private final BrokerCore core;
+  private final java.util.Set<RuleSink> sinks = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private volatile boolean running;
 
   Rules(BrokerCore core) {
     this.core = core;
+  }
+
+  /** The broker started: every rule's thread runs (what was queued while it was stopped goes first). */
+  synchronized void startThreads() {
+    running = true;
+    for (RuleSink s : sinks) {
+      s.startThread();
+    }
+  }
+
+  /** The broker stopped: every rule's thread ends; the rules and what they had queued stay. */
+  synchronized void stopThreads() {
+    running = false;
+    for (RuleSink s : sinks) {
+      s.stopThread();
+    }
   }
 
   Rule add(String filter, int qos, RuleHandler handler) {
@@ -36,8 +53,14 @@ final class Rules {
     if (qos < 0 || qos > 2) {
       throw new IllegalArgumentException("QoS " + qos);
     }
-    RuleSink sink = new RuleSink(filter, qos, handler, core);
-    sink.start();
+    RuleSink sink = new RuleSink(filter, qos, handler, core, this);
+    synchronized (this) {
+      sinks.add(sink);
+      sink.subscribe();
+      if (running) {
+        sink.startThread();
+      }
+    }
     return sink;
   }
 
@@ -50,23 +73,51 @@ final class Rules {
     private final BlockingQueue<Delivery> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final Rules rules;
     private final Session session;
-    private final Thread thread;
+    /** The handler's thread while the broker runs; null while it is stopped. Changed under {@code rules}' lock. */
+    private volatile Thread thread;
     private volatile boolean removed;
 
-    RuleSink(String filter, int qos, RuleHandler handler, BrokerCore core) {
+    RuleSink(String filter, int qos, RuleHandler handler, BrokerCore core, Rules rules) {
       this.filter = filter;
       this.qos = qos;
       this.handler = handler;
       this.core = core;
+      this.rules = rules;
       this.session = Session.forRule("$rule/" + filter, core, this);
-      this.thread = new Thread(this::run, "tern-rule " + filter);
-      thread.setDaemon(true);
     }
 
-    void start() {
-      thread.start();
+    void subscribe() {
       core.subscriptions().subscribe(Subscriber.of(session, filter, qos, false, false, 2, 0));
+    }
+
+    void startThread() {
+      if (thread == null && !removed) {
+        Thread t = new Thread(() -> run(), "tern-rule " + filter);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+      }
+    }
+
+    void stopThread() {
+      Thread t = thread;
+      thread = null;
+      if (t != null) {
+        t.interrupt();
+        join(t);
+      }
+    }
+
+    private static void join(Thread t) {
+      if (Thread.currentThread() != t) {
+        try {
+          t.join(5000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
 
     /** From the publishing thread: never blocks; drops (counted) when the queue is full. */
@@ -91,14 +142,14 @@ final class Rules {
     }
 
     private void run() {
-      while (!removed) {
+      Thread self = Thread.currentThread();
+      // Until removed or stopped (the thread no longer this one, even if the handler swallowed
+      // the interrupt); a message taken is always handed over, so a stop loses none.
+      while (!removed && thread == self) {
         Delivery d;
         try {
           d = queue.take();
         } catch (InterruptedException e) {
-          return;
-        }
-        if (removed) {
           return;
         }
         Message m = d.message();
@@ -106,7 +157,8 @@ final class Rules {
         try {
           handler.onMessage(view);
         } catch (Exception e) {
-          log.warn("Rule {}: handler failed on a message to {}", filter, m.topic(), e);
+          core.hooks().failedOther(this, "Rule " + filter + ": its handler failed on a message to " + m.topic()
+              + " (counted in hookFailures", e);
         }
         delivered.incrementAndGet();
       }
@@ -139,13 +191,9 @@ final class Rules {
       }
       removed = true;
       core.subscriptions().unsubscribe(session, filter);
-      thread.interrupt();
-      if (Thread.currentThread() != thread) {
-        try {
-          thread.join(5000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+      synchronized (rules) {
+        rules.sinks.remove(this);
+        stopThread();
       }
       queue.clear();
     }

@@ -47,7 +47,7 @@ final class Subscriber {
   static Subscriber of(Session session, String filter, int qos, boolean noLocal, boolean retainAsPublished,
       int retainHandling, int subscriptionId) {
     return new Subscriber(session, filter, qos, noLocal, retainAsPublished, retainHandling, subscriptionId,
-        shareNameOf(filter));
+        io.tern.codec.Topics.shareNameOf(filter));
   }
 
   Session session() {
@@ -91,24 +91,7 @@ final class Subscriber {
 
   /** The filter the topic names are matched against: without the {@code $share/{group}/} prefix. */
   String topicFilter() {
-    return topicFilterOf(filter);
-  }
-
-  /** The share name of a {@code $share/{group}/{filter}} filter, or null for a non-shared one. */
-  static String shareNameOf(String filter) {
-    if (!filter.startsWith(io.tern.codec.Topics.SHARE_PREFIX)) {
-      return null;
-    }
-    int slash = filter.indexOf('/', io.tern.codec.Topics.SHARE_PREFIX.length());
-    return slash < 0 ? null : filter.substring(io.tern.codec.Topics.SHARE_PREFIX.length(), slash);
-  }
-
-  static String topicFilterOf(String filter) {
-    if (!filter.startsWith(io.tern.codec.Topics.SHARE_PREFIX)) {
-      return filter;
-    }
-    int slash = filter.indexOf('/', io.tern.codec.Topics.SHARE_PREFIX.length());
-    return slash < 0 ? filter : filter.substring(slash + 1);
+    return io.tern.codec.Topics.topicFilterOf(filter);
   }
 
   @Override

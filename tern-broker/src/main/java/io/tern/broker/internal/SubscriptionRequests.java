@@ -67,7 +67,7 @@ final class SubscriptionRequests {
       int failure = 0;
       if (shared && !cfg.sharedSubscriptionsAvailable()) {
         failure = ReasonCodes.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
-      } else if (!cfg.wildcardSubscriptionsAvailable() && Topics.hasWildcard(Subscriber.topicFilterOf(sub.filter()))) {
+      } else if (!cfg.wildcardSubscriptionsAvailable() && Topics.hasWildcard(Topics.topicFilterOf(sub.filter()))) {
         failure = ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
       }
       if (failure != 0) {

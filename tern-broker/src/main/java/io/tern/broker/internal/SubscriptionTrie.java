@@ -1,6 +1,7 @@
 package io.tern.broker.internal;
 
 import io.tern.broker.SharedSubscriptionPolicy;
+import io.tern.codec.Topics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -215,11 +216,11 @@ final class SubscriptionTrie {
   /** Removes the session's subscription to the filter; true if there was one. */
   boolean unsubscribe(Session session, String filter) {
     synchronized (writeLock) {
-      Node node = find(Subscriber.topicFilterOf(filter), writeKey);
+      Node node = find(Topics.topicFilterOf(filter), writeKey);
       if (node == null) {
         return false;
       }
-      String shareName = Subscriber.shareNameOf(filter);
+      String shareName = Topics.shareNameOf(filter);
       if (shareName != null) {
         return unsubscribeShared(node, session, shareName);
       }
@@ -316,18 +317,31 @@ final class SubscriptionTrie {
    * Lock-free.
    */
   Subscriber otherMember(String sharedFilter, Session except) {
-    Node node = find(Subscriber.topicFilterOf(sharedFilter), new MatchCollector.LevelKey());
-    String name = Subscriber.shareNameOf(sharedFilter);
-    if (node == null || name == null) {
-      return null;
-    }
-    for (SharedGroup g : node.groups) {
-      if (g.name.equals(name)) {
-        return pick(g, except);
+    SharedGroup g = group(sharedFilter);
+    return g == null ? null : pick(g, except);
+  }
+
+  /** Every member of the shared subscription {@code sharedFilter} (a snapshot: do not change it); empty when none. Lock-free. */
+  Subscriber[] members(String sharedFilter) {
+    SharedGroup g = group(sharedFilter);
+    return g == null ? NO_MEMBERS : g.members;
+  }
+
+  /** The group of the shared subscription {@code sharedFilter}, or null. */
+  private SharedGroup group(String sharedFilter) {
+    Node node = find(Topics.topicFilterOf(sharedFilter), new MatchCollector.LevelKey());
+    String name = Topics.shareNameOf(sharedFilter);
+    if (node != null && name != null) {
+      for (SharedGroup g : node.groups) {
+        if (g.name.equals(name)) {
+          return g;
+        }
       }
     }
     return null;
   }
+
+  private static final Subscriber[] NO_MEMBERS = new Subscriber[0];
 
   /**
    * One member of the group for one message: by the policy, among the members whose client is

@@ -2,6 +2,8 @@ package io.tern.broker.plugins;
 
 import io.tern.broker.Broker;
 import io.tern.broker.MqttMessage;
+import io.tern.broker.auth.Action;
+import io.tern.broker.auth.Authorizer;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.hook.Plugin;
 import io.tern.broker.hook.PublishDecision;
@@ -19,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * published to {@code {topic}} (same payload, QoS, retain flag and properties) after {@code seconds}.
  * Delayed messages live in memory: they are lost if the broker stops first. A malformed topic is
  * refused with {@code 0x90 Topic Name invalid}; more than {@code maxPending} waiting messages, or a
- * delay over {@code maxDelaySeconds}, with {@code 0x97 Quota exceeded}.
+ * delay over {@code maxDelaySeconds}, with {@code 0x97 Quota exceeded}; a target topic the
+ * broker's {@link Authorizer} does not let the client publish to, with {@code 0x87 Not authorized}
+ * (the authorizer is asked about both topics, {@code $delayed/...} first).
  *
  * <pre>{@code
  * Broker.builder().plugin(new DelayedPublish())...
@@ -92,6 +96,13 @@ public final class DelayedPublish implements Plugin, PublishHook {
     String target = slash < 0 ? "" : topic.substring(slash + 1);
     if (seconds < 0 || target.isEmpty() || target.startsWith("$") || target.contains("+") || target.contains("#")) {
       return PublishDecision.refuse(0x90);
+    }
+    // The broker's authorizer checked the $delayed/ topic; the message goes to the target, so the
+    // client must be allowed to publish there too (a throw is the hook's failure: refused, logged).
+    Authorizer authorizer = broker.config().authorizer();
+    if (authorizer != Authorizer.ALLOW_ALL
+        && !authorizer.authorize(client, Action.PUBLISH, target, message.qos()).allowed()) {
+      return PublishDecision.refuse(0x87);
     }
     if (seconds > maxDelaySeconds || pending.incrementAndGet() > maxPending) {
       if (seconds <= maxDelaySeconds) {

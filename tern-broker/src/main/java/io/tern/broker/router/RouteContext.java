@@ -20,11 +20,12 @@ public final class RouteContext {
   private final MqttMessage message;
   private final RoutePattern pattern;
   private final String matchedTopic;
+  private final String shareName;
   /** Offsets of the bound values in {@link #matchedTopic}, computed on the first {@link #param} call. */
   private int[] bounds;
 
   RouteContext(ClientInfo client, Action action, String topic, int qos, MqttMessage message, RoutePattern pattern,
-      String matchedTopic, int[] bounds) {
+      String matchedTopic, int[] bounds, String shareName) {
     this.client = client;
     this.action = action;
     this.topic = topic;
@@ -33,6 +34,7 @@ public final class RouteContext {
     this.pattern = pattern;
     this.matchedTopic = matchedTopic;
     this.bounds = bounds;
+    this.shareName = shareName;
   }
 
   public ClientInfo client() {
@@ -61,7 +63,15 @@ public final class RouteContext {
     return action == Action.PUBLISH;
   }
 
-  /** The topic name (PUBLISH) or topic filter (SUBSCRIBE), as the pipes left it. */
+  /**
+   * The share name of a shared subscription ({@code group} of {@code $share/group/sensors/#}; the
+   * route sees {@code sensors/#} as its {@link #topic()}), or {@code null}.
+   */
+  public String shareName() {
+    return shareName;
+  }
+
+  /** The topic name (PUBLISH) or topic filter (SUBSCRIBE, without a {@code $share/{group}/} prefix), as the pipes left it. */
   public String topic() {
     return topic;
   }
@@ -122,7 +132,7 @@ public final class RouteContext {
     if (action != Action.PUBLISH) {
       throw new IllegalStateException("a SUBSCRIBE has no message");
     }
-    return new RouteContext(client, action, m.topic(), m.qos(), m, pattern, matchedTopic, bounds());
+    return new RouteContext(client, action, m.topic(), m.qos(), m, pattern, matchedTopic, bounds(), null);
   }
 
   /** A copy with another topic: for a PUBLISH the message goes there, for a SUBSCRIBE the session subscribes to it. */
@@ -130,7 +140,7 @@ public final class RouteContext {
     if (action == Action.PUBLISH) {
       return withMessage(message.withTopic(newTopic));
     }
-    return new RouteContext(client, action, newTopic, qos, null, pattern, matchedTopic, bounds());
+    return new RouteContext(client, action, newTopic, qos, null, pattern, matchedTopic, bounds(), shareName);
   }
 
   @Override

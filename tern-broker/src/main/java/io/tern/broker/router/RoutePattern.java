@@ -74,6 +74,9 @@ public final class RoutePattern {
         texts[i] = l;
       }
     }
+    if (new java.util.HashSet<>(names).size() < names.size()) {
+      throw new IllegalArgumentException("a parameter name used twice in '" + pattern + "'");
+    }
     return new RoutePattern(pattern, kinds, texts, names.toArray(new String[0]));
   }
 

@@ -7,6 +7,8 @@ import io.tern.broker.hook.PublishDecision;
 import io.tern.broker.hook.PublishHook;
 import io.tern.broker.hook.SubscribeDecision;
 import io.tern.broker.hook.SubscribeHook;
+import io.tern.broker.hook.UnsubscribeHook;
+import io.tern.codec.Topics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +39,7 @@ import java.util.function.Consumer;
  * the few routes that can match it; matching allocates nothing, and a context is made only for a
  * topic that matched. Thread-safe and immutable once created.
  */
-public final class Router implements PublishHook, SubscribeHook {
+public final class Router implements PublishHook, SubscribeHook, UnsubscribeHook {
   private static final int PUBLISH = 1;
   private static final int SUBSCRIBE = 2;
   private static final int[] NONE = new int[0];
@@ -209,7 +211,7 @@ public final class Router implements PublishHook, SubscribeHook {
       return PublishDecision.CONTINUE;
     }
     RouteDecision d = run(r, new RouteContext(client, Action.PUBLISH, topic, message.qos(), message, r.pattern, topic,
-        null), PUBLISH);
+        null, null), PUBLISH);
     return switch (d.kind) {
       case CONTINUE -> PublishDecision.CONTINUE;
       case NEXT, GRANT -> d.context == null || d.context.message() == message ? PublishDecision.CONTINUE : PublishDecision.rewrite(d.context.message());
@@ -219,22 +221,44 @@ public final class Router implements PublishHook, SubscribeHook {
     };
   }
 
+  /**
+   * A shared subscription {@code $share/{group}/{filter}} is routed as its filter (the route sees
+   * {@code filter}, {@link RouteContext#shareName()} the group), and a filter the route rewrites
+   * stays in the same group.
+   */
   @Override
   public SubscribeDecision onSubscribe(ClientInfo client, String filter, int qos) {
-    Route r = find(filter, SUBSCRIBE);
+    String shareName = Topics.shareNameOf(filter);
+    String routed = shareName == null ? filter : Topics.topicFilterOf(filter);
+    Route r = find(routed, SUBSCRIBE);
     if (r == null) {
       return SubscribeDecision.CONTINUE;
     }
-    RouteDecision d = run(r, new RouteContext(client, Action.SUBSCRIBE, filter, qos, null, r.pattern, filter, null),
-        SUBSCRIBE);
+    RouteDecision d = run(r, new RouteContext(client, Action.SUBSCRIBE, routed, qos, null, r.pattern, routed, null,
+        shareName), SUBSCRIBE);
     return switch (d.kind) {
       case CONTINUE, HANDLED -> SubscribeDecision.CONTINUE;
-      case NEXT -> d.context.topic().equals(filter) ? SubscribeDecision.CONTINUE
-          : SubscribeDecision.grant(qos, d.context.topic());
-      case GRANT -> d.context == null || d.context.topic().equals(filter) ? SubscribeDecision.grant(d.code)
-          : SubscribeDecision.grant(d.code, d.context.topic());
+      case NEXT -> d.context.topic().equals(routed) ? SubscribeDecision.CONTINUE
+          : SubscribeDecision.grant(qos, shared(shareName, d.context.topic()));
+      case GRANT -> d.context == null || d.context.topic().equals(routed) ? SubscribeDecision.grant(d.code)
+          : SubscribeDecision.grant(d.code, shared(shareName, d.context.topic()));
       case REFUSE, DISCONNECT -> SubscribeDecision.refuse(d.code); // a SUBSCRIBE is refused, not disconnected
     };
+  }
+
+  private static String shared(String shareName, String filter) {
+    return shareName == null ? filter : Topics.SHARE_PREFIX + shareName + "/" + filter;
+  }
+
+  /**
+   * The counterpart of a subscription the routes rewrote: the filter's subscribe route runs again
+   * (pipes and controller, as for a SUBSCRIBE), and the filter it rewrites to is the one removed.
+   * When the route refuses, or rewrites nothing, the client's own filter is removed.
+   */
+  @Override
+  public String onUnsubscribe(ClientInfo client, String filter) {
+    SubscribeDecision d = onSubscribe(client, filter, 0);
+    return d.filter() != null ? d.filter() : filter;
   }
 
   @Override

@@ -141,4 +141,56 @@ class AuthBuiltinsTest {
     assertThat(guest.subscribeWithResponse("private/#", 1).getGrantedQos()).containsExactly(0x80); // all abstain
     assertThat(svc.subscribeWithResponse("private/#", 1).getGrantedQos()).containsExactly(1);
   }
+
+  @Test
+  void staticTablePlaceholdersNeverWidenARuleAndSharedSubscriptionsAreCheckedAsTheirFilter() throws Exception {
+    StaticAuth table = StaticAuth.builder()
+        .user("alice", "secret").user("carol", "secret").user("x/#", "secret")
+        .allowAll("inbox/%c", Action.SUBSCRIBE, Action.RECEIVE)
+        .allowAll("user/%u/#", Action.PUBLISH, Action.SUBSCRIBE, Action.RECEIVE)
+        .allow("alice", "#", Action.SUBSCRIBE)
+        .build();
+    start(table, table);
+    // A client id or user name that would turn a placeholder into a wildcard matches no rule.
+    MqttClient hash = paho5("#", "carol", "secret");
+    assertThat(hash.subscribe("inbox/#", 1).getReasonCodes()).containsExactly(0x87);
+    MqttClient wide = paho5("w", "x/#", "secret");
+    assertThat(wide.subscribe("user/x/#", 1).getReasonCodes()).containsExactly(0x87);
+    // A rule starting with a wildcard does not cover $-topics (MQTT-4.7.2-1).
+    MqttClient alice = paho5("a", "alice", "secret");
+    assertThat(alice.subscribe("$SYS/#", 0).getReasonCodes()).containsExactly(0x87);
+    // $share/{group}/{filter} is checked as {filter}: alice's own topics in a group, not bob's.
+    // (The HiveMQ client: Paho's listeners do not match a $share filter to the messages it brings.)
+    Mqtt5BlockingClient member = Mqtt5Client.builder().identifier("member").serverHost("127.0.0.1")
+        .serverPort(broker.port()).buildBlocking();
+    member.connectWith().simpleAuth().username("alice").password("secret".getBytes(StandardCharsets.UTF_8))
+        .applySimpleAuth().send();
+    closeables.add(member::disconnect);
+    try (Mqtt5BlockingClient.Mqtt5Publishes got = member.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+      member.subscribeWith().topicFilter("$share/g/user/alice/#").qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+          .send();
+      MqttClient other = paho5("o", "x/#", "secret");
+      assertThat(other.subscribe("$share/g/user/alice/#", 1).getReasonCodes()).containsExactly(0x87);
+      alice.publish("user/alice/t", "m".getBytes(StandardCharsets.UTF_8), 1, false);
+      assertThat(got.receive(5, TimeUnit.SECONDS)).hasValueSatisfying(
+          p -> assertThat(p.getTopic().toString()).isEqualTo("user/alice/t"));
+    }
+  }
+
+  @Test
+  void aChainedAuthorizerOrAuthenticatorThatFailsDeniesRatherThanLettingTheNextDecide() throws Exception {
+    Authorizer failing = (client, action, topic, qos) -> {
+      throw new IllegalStateException("policy store down");
+    };
+    Authenticator ldapDown = req -> CompletableFuture.failedFuture(new IllegalStateException("LDAP down"));
+    Authenticator guest = req -> CompletableFuture.completedFuture(AuthResult.accept("guest"));
+    start(Authenticator.chain(ldapDown, guest), Authorizer.chain(failing, Authorizer.ALLOW_ALL));
+    assertThatThrownBy(() -> paho5("g", "guest", "x")).isInstanceOfSatisfying(MqttException.class,
+        e -> assertThat(e.getReasonCode()).isEqualTo(0x80));
+    broker.stop();
+    start(guest, Authorizer.chain(failing, Authorizer.ALLOW_ALL));
+    MqttClient c = paho5("c", "guest", "x");
+    assertThat(c.subscribe("secret/#", 1).getReasonCodes()).containsExactly(0x87);
+    assertThat(broker.hookFailures()).isEqualTo(1);
+  }
 }

@@ -1,6 +1,7 @@
 package io.tern.broker.hook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
@@ -195,5 +196,60 @@ class EventsAndRulesTest extends HookTestBase {
     }));
     v5("a").disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.NORMAL_DISCONNECTION).send();
     await().atMost(Duration.ofSeconds(5)).until(() -> seen.stream().anyMatch(e -> e instanceof BrokerEvent.Disconnected));
+  }
+
+  @Test
+  void stopEndsTheRulesThreadsAndAStartRunsThemAgain() {
+    List<String> got = new CopyOnWriteArrayList<>();
+    start(b -> b.rule("in/#", 0, m -> got.add(m.topic())));
+    broker.publish("in/a", bytes("x"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> got.equals(List.of("in/a")));
+    broker.stop();
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("tern-rule "));
+    assertThatThrownBy(() -> broker.publish("in/b", bytes("x"))).isInstanceOf(IllegalStateException.class);
+    broker.start();
+    broker.publish("in/c", bytes("x"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> got.equals(List.of("in/a", "in/c")));
+  }
+
+  @Test
+  void aStartThatCannotBindStopsThePluginsThatStartedAndSaysWhy() throws Exception {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    io.tern.broker.hook.Plugin plugin = new io.tern.broker.hook.Plugin() {
+      @Override
+      public void start(io.tern.broker.Broker b) {
+        calls.add("start");
+      }
+
+      @Override
+      public void stop() {
+        calls.add("stop");
+      }
+    };
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      io.tern.broker.Broker b = io.tern.broker.Broker.builder()
+          .listener(io.tern.broker.Listener.tcp("127.0.0.1", taken.getLocalPort())).plugin(plugin).build();
+      assertThatThrownBy(b::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("in use")
+          .hasCauseInstanceOf(java.io.IOException.class);
+      assertThat(calls).containsExactly("start", "stop");
+      assertThat(b.isRunning()).isFalse();
+    }
+  }
+
+  @Test
+  void aConnectionsDisconnectedEventComesBeforeTheEndOfItsCleanSession() {
+    start(b -> b.onEvent(events::add));
+    for (int i = 0; i < 10; i++) {
+      Mqtt5BlockingClient c = client("c" + i);
+      c.connectWith().cleanStart(true).send();
+      c.disconnect();
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.SessionEnded.class).size() == 10);
+    for (int i = 0; i < 10; i++) {
+      String id = "c" + i;
+      List<BrokerEvent> mine = events.stream().filter(e -> e instanceof BrokerEvent.Disconnected d && d.clientId().equals(id)
+          || e instanceof BrokerEvent.SessionEnded se && se.clientId().equals(id)).toList();
+      assertThat(mine).hasSize(2).first().isInstanceOf(BrokerEvent.Disconnected.class);
+    }
   }
 }

@@ -226,6 +226,27 @@ class HookChainTest extends HookTestBase {
   }
 
   @Test
+  void aSharedMessageSkippedForOneMemberGoesToAnotherMemberOfTheGroup() {
+    start(b -> b.hook((DeliverHook) (subscriber, m) -> subscriber.clientId().equals("skipped")
+        ? DeliverDecision.SKIP : DeliverDecision.CONTINUE));
+    Mqtt5BlockingClient skipped = v5("skipped");
+    Mqtt5BlockingClient taker = v5("taker");
+    Mqtt5BlockingClient.Mqtt5Publishes toSkipped = publishes(skipped);
+    Mqtt5BlockingClient.Mqtt5Publishes toTaker = publishes(taker);
+    for (Mqtt5BlockingClient c : List.of(skipped, taker)) {
+      c.subscribeWith().topicFilter("$share/g/jobs").qos(MqttQos.AT_LEAST_ONCE).send();
+    }
+    Mqtt5BlockingClient pub = v5("pub");
+    for (int i = 0; i < 20; i++) {
+      pub.publishWith().topic("jobs").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("j" + i)).send();
+    }
+    for (int i = 0; i < 20; i++) { // round robin chose "skipped" for half of them
+      assertThat(text(receive(toTaker, 5000).orElseThrow())).isEqualTo("j" + i);
+    }
+    assertThat(receive(toSkipped, 300)).isEmpty();
+  }
+
+  @Test
   void hooksAndRulesSeeAMessageWithoutTheSendersPacketIdOrDup() throws Exception {
     // The engine keeps the PUBLISH as received (no copy per message): what leaves it must still be
     // a message, packet id 0 and DUP off, as MqttMessage.toPublish() promises.

@@ -84,6 +84,25 @@ class PluginsTest {
   }
 
   @Test
+  void aDelayedPublishNeedsThePermissionToPublishToItsTargetTopic() throws Exception {
+    io.tern.broker.auth.Authorizer onlyDelayedAndOwn = (client, action, topic, qos) ->
+        action != io.tern.broker.auth.Action.PUBLISH || topic.startsWith("$delayed/") || topic.startsWith("own/")
+            ? io.tern.broker.auth.Permission.ALLOW : io.tern.broker.auth.Permission.DENY;
+    start(b -> b.plugin(new DelayedPublish()).authorizer(onlyDelayedAndOwn));
+    Mqtt5BlockingClient sub = connect("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL);
+    sub.subscribeWith().topicFilter("#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = connect("pub");
+    assertThatThrownBy(() -> pub.publishWith().topic("$delayed/0/secret/x").qos(MqttQos.AT_LEAST_ONCE)
+        .payload(bytes("no")).send())
+        .isInstanceOfSatisfying(Mqtt5PubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
+            .isEqualTo(com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode.NOT_AUTHORIZED));
+    pub.publishWith().topic("$delayed/0/own/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("yes")).send();
+    assertThat(receive(in, 5000).orElseThrow().getTopic().toString()).isEqualTo("own/x");
+    assertThat(receive(in, 300)).isEmpty();
+  }
+
+  @Test
   void topicRewriteRenamesPublishesAndOptionallySubscriptions() throws Exception {
     start(b -> b.plugin(TopicRewrite.builder().rule("^legacy/(.*)$", "v2/$1").subscriptions(true).build()));
     Mqtt5BlockingClient modern = connect("modern");

@@ -17,7 +17,7 @@ class RoutePatternTest {
       return null;
     }
     return new RouteContext(new ClientInfo("c", null, null, "l", null), Action.PUBLISH, topic, 0, null, p, topic,
-        bounds).params();
+        bounds, null).params();
   }
 
   @Test

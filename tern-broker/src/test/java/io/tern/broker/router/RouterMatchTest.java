@@ -104,6 +104,37 @@ class RouterMatchTest {
   }
 
   @Test
+  void aSharedSubscriptionIsRoutedAsItsFilterAndARewriteStaysInItsGroup() {
+    Router r = Router.create(x -> x
+        .scope("user/:username/", s -> s
+            .pipe(ctx -> ctx.param("username").equals(ctx.username()) ? RouteDecision.CONTINUE : RouteDecision.refuse())
+            .subscribe("*rest", ctx -> RouteDecision.grant(1)))
+        .subscribe("alias/:x", ctx -> RouteDecision.next(ctx.withTopic("real/" + ctx.param("x") + "/" + ctx.shareName()))));
+    assertThat(r.onSubscribe(ALICE, "$share/g/user/bob/#", 1).isRefuse()).isTrue();
+    SubscribeDecision own = r.onSubscribe(ALICE, "$share/g/user/alice/#", 2);
+    assertThat(own.qos()).isEqualTo(1);
+    assertThat(own.filter()).isNull();
+    assertThat(r.onSubscribe(ALICE, "$share/g/alias/t", 1).filter()).isEqualTo("$share/g/real/t/g");
+  }
+
+  @Test
+  void anUnsubscribeRemovesTheFilterTheSubscribeRouteRewroteTo() {
+    Router r = Router.create(x -> x
+        .subscribe("alias/:x", ctx -> RouteDecision.next(ctx.withTopic("real/" + ctx.param("x"))))
+        .subscribe("closed/*rest", ctx -> RouteDecision.refuse()));
+    assertThat(r.onUnsubscribe(ALICE, "alias/t")).isEqualTo("real/t");
+    assertThat(r.onUnsubscribe(ALICE, "$share/g/alias/t")).isEqualTo("$share/g/real/t");
+    assertThat(r.onUnsubscribe(ALICE, "closed/a")).isEqualTo("closed/a");
+    assertThat(r.onUnsubscribe(ALICE, "other/a")).isEqualTo("other/a");
+  }
+
+  @Test
+  void aParameterNameUsedTwiceIsRejected() {
+    assertThatThrownBy(() -> RoutePattern.compile("a/:x/:x")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("twice");
+  }
+
+  @Test
   void unknownPipelinesAndSecondCatchAllsAreRejected() {
     assertThatThrownBy(() -> Router.create(x -> x.pipeThrough("nope").publish("a", c -> RouteDecision.allow())))
         .isInstanceOf(IllegalArgumentException.class);

@@ -4,6 +4,8 @@ import io.tern.broker.auth.Action;
 import io.tern.broker.auth.Authorizer;
 import io.tern.broker.auth.ClientInfo;
 import io.tern.broker.auth.Permission;
+import io.tern.broker.auth.TopicPatterns;
+import io.tern.codec.Topics;
 import io.tern.server.auth.AclFile.Rule;
 import java.util.List;
 import java.util.function.Supplier;
@@ -36,11 +38,7 @@ public final class AclAuthorizer implements Authorizer {
 
   @Override
   public Permission authorize(ClientInfo client, Action action, String topic, int qos) {
-    String filter = topic;
-    if (action == Action.SUBSCRIBE && topic.startsWith("$share/")) {
-      int slash = topic.indexOf('/', "$share/".length());
-      filter = slash < 0 ? topic : topic.substring(slash + 1);
-    }
+    String filter = action == Action.SUBSCRIBE ? Topics.topicFilterOf(topic) : topic;
     return allowed(acl.get(), client, action, filter.split("/", -1)) ? Permission.ALLOW : Permission.DENY;
   }
 
@@ -86,7 +84,7 @@ public final class AclAuthorizer implements Authorizer {
         continue;
       }
       if (rule.pattern() && l.indexOf('%') >= 0) {
-        l = substitute(l, user, clientId);
+        l = TopicPatterns.substitute(l, user, clientId);
         if (l == null) {
           return false;
         }
@@ -97,34 +95,6 @@ public final class AclAuthorizer implements Authorizer {
     }
     // a/# also matches a itself (MQTT-4.7.1-2)
     return levels.length == filter.length || (levels.length == filter.length + 1 && levels[filter.length].equals("#"));
-  }
-
-  /**
-   * The level with %u and %c replaced (in one pass: a value is never substituted again); {@code null}
-   * when a value is missing or could widen the rule.
-   */
-  private static String substitute(String level, String user, String clientId) {
-    StringBuilder out = new StringBuilder(level.length() + 16);
-    for (int i = 0; i < level.length(); i++) {
-      char c = level.charAt(i);
-      if (c == '%' && i + 1 < level.length() && (level.charAt(i + 1) == 'u' || level.charAt(i + 1) == 'c')) {
-        String value = level.charAt(i + 1) == 'u' ? user : clientId;
-        if (!safe(value)) {
-          return null;
-        }
-        out.append(value);
-        i++;
-      } else {
-        out.append(c);
-      }
-    }
-    return out.toString();
-  }
-
-  /** Not empty, no level separator or wildcard, and not a $-topic's start. */
-  private static boolean safe(String value) {
-    return value != null && !value.isEmpty() && value.indexOf('/') < 0 && value.indexOf('+') < 0
-        && value.indexOf('#') < 0 && value.charAt(0) != '$';
   }
 
   @Override
