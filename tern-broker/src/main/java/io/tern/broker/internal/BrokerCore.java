@@ -211,6 +211,9 @@ public final class BrokerCore {
     Message previous = retained.get(p.topic());
     int max = config.maxRetainedMessages();
     if (max > 0 && previous == null && retained.size() >= max) {
+      removeExpiredRetained(); // expired ones hold no place (the periodic sweep may not have run yet)
+    }
+    if (max > 0 && previous == null && retained.size() >= max) {
       return "retained message to a new topic over max_retained_messages (" + max + ")";
     }
     long grows = (long) p.payload().length + p.topic().length() - (previous == null ? 0 : previous.size());
@@ -219,6 +222,29 @@ public final class BrokerCore {
           + config.maxRetainedBytes() + ", " + retained.bytes() + " held)";
     }
     return null;
+  }
+
+  /**
+   * Removes the retained messages whose Message Expiry Interval has passed, from the store too
+   * (into this thread's batch: the caller commits). Every second on the boss loop ({@link
+   * #sweepExpiredRetained}), and when the retained quota looks full.
+   */
+  void removeExpiredRetained() {
+    retained.removeExpired(System.nanoTime(), m -> {
+      if (persistence.enabled()) {
+        persistence.retainedExpired(m);
+      }
+    });
+  }
+
+  /** {@link #removeExpiredRetained}, then commits: the periodic sweep. */
+  void sweepExpiredRetained() {
+    try {
+      removeExpiredRetained();
+      persistence.commit();
+    } catch (io.tern.broker.store.StoreException e) { // a failing store: reported, and the sweep goes on
+      persistence.reportFailure(e);
+    }
   }
 
   /** Publishes a message from inside the process (no client): any thread. */

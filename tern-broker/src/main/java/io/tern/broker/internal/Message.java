@@ -189,6 +189,16 @@ final class Message {
     return Math.max(0, interval - elapsed);
   }
 
+  /** Whether the message has a Message Expiry Interval. */
+  boolean expires() {
+    return expires;
+  }
+
+  /** When the Message Expiry Interval passes ({@link System#nanoTime()} time); only for a message that {@link #expires}. */
+  long expiresAtNanos() {
+    return receivedAtNanos + publish.properties().messageExpiryInterval() * 1_000_000_000L;
+  }
+
   /** True once the Message Expiry Interval has passed (MQTT-3.3.2-5: then it is not sent on). */
   boolean expired(long nowNanos) {
     if (!expires) {

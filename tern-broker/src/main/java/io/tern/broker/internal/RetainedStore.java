@@ -1,8 +1,11 @@
 package io.tern.broker.internal;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -25,6 +28,13 @@ final class RetainedStore {
   private volatile long bytes;
   /** Aimed at each level of a topic in turn by the writes, under the lock. */
   private final MatchCollector.LevelKey writeKey = new MatchCollector.LevelKey();
+  /**
+   * The held messages that have a Message Expiry Interval, by when it passes ({@link
+   * Message#expiresAtNanos}; a Message, or a list of those due at the same nanosecond). Under the
+   * lock. Without it an expired message was counted (and held, against {@code
+   * max_retained_messages}) until a subscription happened to match it.
+   */
+  private final TreeMap<Long, Object> expiring = new TreeMap<>();
 
   private static final class Node {
     final Node parent;
@@ -106,6 +116,10 @@ final class RetainedStore {
       }
       Message previous = node.message;
       node.message = clear ? null : message;
+      untrack(previous);
+      if (!clear) {
+        track(message);
+      }
       bytes += (clear ? 0 : message.size()) - (previous == null ? 0 : previous.size());
       if (previous == null && !clear) {
         count.incrementAndGet();
@@ -146,6 +160,7 @@ final class RetainedStore {
       if (node != null && node.message == message) {
         version++;
         node.message = null;
+        untrack(message);
         bytes -= message.size();
         count.decrementAndGet();
         prune(node);
@@ -153,6 +168,66 @@ final class RetainedStore {
       }
       return false;
     }
+  }
+
+  /**
+   * Removes the held messages whose Message Expiry Interval has passed at {@code nowNanos}, handing
+   * each to {@code removed}; cheap when none is due (one look at the earliest).
+   */
+  void removeExpired(long nowNanos, Consumer<Message> removed) {
+    List<Message> due = null;
+    synchronized (writeLock) {
+      Map.Entry<Long, Object> first;
+      while ((first = expiring.firstEntry()) != null && first.getKey() - nowNanos <= 0) {
+        expiring.pollFirstEntry();
+        if (due == null) {
+          due = new ArrayList<>();
+        }
+        if (first.getValue() instanceof Message m) {
+          due.add(m);
+        } else {
+          @SuppressWarnings("unchecked")
+          List<Message> same = (List<Message>) first.getValue();
+          due.addAll(same);
+        }
+      }
+    }
+    if (due != null) {
+      for (Message m : due) {
+        if (removeIfSame(m)) {
+          removed.accept(m);
+        }
+      }
+    }
+  }
+
+  private void track(Message m) {
+    if (!m.expires()) {
+      return;
+    }
+    expiring.merge(m.expiresAtNanos(), m, (a, b) -> {
+      @SuppressWarnings("unchecked")
+      List<Message> list = a instanceof Message first ? new ArrayList<>(List.of(first))
+          : (List<Message>) a;
+      list.add((Message) b);
+      return list;
+    });
+  }
+
+  private void untrack(Message m) {
+    if (m == null || !m.expires()) {
+      return;
+    }
+    expiring.computeIfPresent(m.expiresAtNanos(), (k, v) -> {
+      if (v == m) {
+        return null;
+      }
+      if (v instanceof List<?> list) {
+        list.remove(m);
+        return list.isEmpty() ? null : list;
+      }
+      return v;
+    });
   }
 
   private static void prune(Node node) {

@@ -172,6 +172,7 @@ public final class Transport {
       }
       core.memory().watch(bossGroup);
       core.persistence().stampAlive(bossGroup);
+      bossGroup.scheduleWithFixedDelay(core::sweepExpiredRetained, 1, 1, TimeUnit.SECONDS);
       if (core.config().maxConnectionRatePerAddress() > 0) {
         bossGroup.scheduleWithFixedDelay(limits::sweep, 10, 10, TimeUnit.SECONDS);
       }

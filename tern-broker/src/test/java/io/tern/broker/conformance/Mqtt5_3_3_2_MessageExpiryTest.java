@@ -98,6 +98,24 @@ class Mqtt5_3_3_2_MessageExpiryTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("3.3.2.3.3: expired retained messages leave the count, and take no place under max_retained_messages, untouched")
+  void expiredRetainedLeaveTheCountAndTheQuota() {
+    configure(b -> b.maxRetainedMessages(2));
+    RawClient p = connect5("p");
+    p.send(retained5("r/1", 1, 1, "a", expiry(1)));
+    p.expect(PubAck.class);
+    p.send(retained5("r/2", 1, 2, "b", expiry(1)));
+    p.expect(PubAck.class);
+    assertThat(broker().stats().retainedMessages()).isEqualTo(2);
+    // Nobody subscribes: the broker's own sweep removes them once expired.
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+        .until(() -> broker().stats().retainedMessages() == 0);
+    p.send(retained5("r/3", 1, 3, "c", MqttProperties.EMPTY));
+    assertThat(p.expect(PubAck.class).reasonCode()).isEqualTo(0x10); // No matching subscribers, not 0x97 Quota exceeded
+    assertThat(broker().stats().retainedMessages()).isEqualTo(1);
+  }
+
+  @Test
   @DisplayName("3.3.2.3.3: a retained message sent to a new subscriber carries the remaining interval")
   void retainedCarriesRemainingInterval() {
     RawClient p = connect5("p");

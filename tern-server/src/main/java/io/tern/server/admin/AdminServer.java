@@ -184,6 +184,9 @@ public final class AdminServer implements AutoCloseable {
     c.startup.showJavalinBanner = false;
     c.http.maxRequestSize = MAX_REQUEST_BYTES;
     c.http.prefer405over404 = true; // a known path asked with another method: 405 with Allow
+    // Client ids and topics go in paths as they are: "room/" is another topic than "room", and
+    // Javalin's default (a trailing slash ignored) made DELETE /retained/room/ clear "room".
+    c.router.ignoreTrailingSlashes = false;
     // Jetty answers some requests itself (a bad request line or percent-encoding, headers too large):
     // with the API's JSON error too.
     c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
@@ -247,6 +250,11 @@ public final class AdminServer implements AutoCloseable {
     r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
     r.post("/api/v1/login", ctx -> {
       AdminAuth.Principal p = ctx.attribute(PRINCIPAL);
+      if (!"basic".equals(p.method())) {
+        // A session token must not renew itself (it would outlive the removal of its user), nor
+        // an API key mint sessions: logging in takes a user's password.
+        throw new ApiError(401, null, "logging in takes HTTP Basic credentials of an admin user");
+      }
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("token", auth.newSession(p.name()));
       o.put("user", p.name());
@@ -261,7 +269,7 @@ public final class AdminServer implements AutoCloseable {
     r.get("/api/v1/openapi.json", ctx -> resource(ctx, "openapi.json", "application/json"));
     api.register(r);
     r.get("/", ctx -> ctx.redirect("/dashboard/"));
-    // Javalin ignores trailing slashes: this answers /dashboard too (the page uses absolute URLs).
+    r.get("/dashboard", ctx -> ctx.redirect("/dashboard/"));
     r.get("/dashboard/", ctx -> resource(ctx, "dashboard/index.html", DASHBOARD.get("index.html")));
     r.get("/dashboard/{file}", ctx -> {
       String file = ctx.pathParam("file");
@@ -356,7 +364,9 @@ public final class AdminServer implements AutoCloseable {
     o.put("error", switch (status) {
       case 400 -> "bad_request";
       case 401 -> "unauthorized";
+      case 403 -> "forbidden";
       case 404 -> "not_found";
+      case 408 -> "request_timeout";
       case 405 -> "method_not_allowed";
       case 413 -> "content_too_large";
       case 415 -> "unsupported_media_type";

@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  */
 final class RestApi {
   private static final Logger log = LoggerFactory.getLogger(RestApi.class);
-  static final ObjectMapper JSON = new ObjectMapper();
+  /** Bodies with a key twice ({"qos": 0, "qos": 2}) are refused, as the YAML config's are, not read as the last. */
+  static final ObjectMapper JSON = new ObjectMapper()
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   /** Messages in one {@code POST /publish/batch} at most. */
   static final int MAX_BATCH = 1000;
 

@@ -41,6 +41,7 @@ public final class SysPublisher implements AutoCloseable {
   private final Load bytesSent = new Load();
   private final Load connections = new Load();
   private final Load publishReceived = new Load();
+  private final Load publishSent = new Load();
   private long maxClients;
   /** The value last published per topic; only the timer thread touches it. */
   private final java.util.Map<String, String> last = new java.util.HashMap<>();
@@ -119,6 +120,7 @@ public final class SysPublisher implements AutoCloseable {
     load("bytes/sent", bytesSent.update(t.bytesSent(), intervalSeconds));
     load("connections", connections.update(broker.stats().connectionsTotal(), intervalSeconds));
     load("publish/received", publishReceived.update(publishReceivedMsgs, intervalSeconds));
+    load("publish/sent", publishSent.update(sentMsgs, intervalSeconds));
   }
 
   private void load(String name, double[] averages) {

@@ -148,7 +148,7 @@ public final class PasswordFile {
       return "a user name must not contain ':'";
     }
     if (user.startsWith("#") || !user.strip().equals(user)) {
-      return "a user name must not start with '#' or with or end in white space";
+      return "a user name must not start with '#', nor start or end with white space";
     }
     if (user.chars().anyMatch(Character::isISOControl)) {
       return "a user name must not contain control characters";

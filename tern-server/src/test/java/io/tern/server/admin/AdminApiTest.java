@@ -100,6 +100,19 @@ class AdminApiTest {
   }
 
   @Test
+  void loggingInTakesAPasswordNotASessionTokenOrAnApiKey() {
+    // A token that could log in again would renew itself for ever, past the removal of its user.
+    String token = AdminFixture.json(f.call("POST", "/api/v1/login", null)).get("token").asText();
+    assertError(f.send("POST", "/api/v1/login", null, "Bearer " + token), 401, null);
+    assertError(f.send("POST", "/api/v1/login", null, "Bearer " + AdminFixture.API_KEY), 401, null);
+  }
+
+  @Test
+  void aBodyWithAKeyTwiceIsRefused() {
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"qos\": 0, \"qos\": 2}"), 400, "body");
+  }
+
+  @Test
   void repeatedFailuresFromOneAddressAreLockedOut() {
     for (int i = 0; i < 5; i++) {
       assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "guess" + i)).statusCode())
@@ -533,6 +546,19 @@ class AdminApiTest {
     assertThat(f.call("DELETE", "/api/v1/retained/room/1/temp", null).statusCode()).isEqualTo(204);
     assertError(f.get("/api/v1/retained/room/1/temp"), 404, null);
     assertThat(f.getJson("/api/v1/retained?filter=room/%23").get("total").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void aTrailingSlashIsPartOfTheTopicOrClientIdInThePath() {
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"room\", \"payload\": \"plain\", \"retain\": true}");
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"room/\", \"payload\": \"slash\", \"retain\": true}");
+    assertThat(f.getJson("/api/v1/retained/room/").get("payload").asText()).isEqualTo("slash");
+    assertThat(f.call("DELETE", "/api/v1/retained/room/", null).statusCode()).isEqualTo(204);
+    assertThat(f.getJson("/api/v1/retained/room").get("payload").asText()).isEqualTo("plain");
+    assertError(f.get("/api/v1/retained/room/"), 404, null);
+    connect("dev", null, false);
+    assertError(f.get("/api/v1/clients/dev/"), 404, null);
+    assertThat(f.getJson("/api/v1/clients/dev").get("connected").asBoolean()).isTrue();
   }
 
   // ------------------------------------------------------------------ stats, readiness, OpenAPI
