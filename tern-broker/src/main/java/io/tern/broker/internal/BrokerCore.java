@@ -265,6 +265,9 @@ public final class BrokerCore {
       // taken (a '$' topic, no match), which the JIT then compiled out: the first such message
       // under traffic made it throw away the compiled routing path that the event loops run, and
       // every message in flight waited milliseconds while it was compiled again.
+      // The retained write is committed all the same: left in this thread's batch, the $SYS rounds
+      // piled up in it, unwritten (a restart found none of them), for as long as nobody subscribed.
+      persistence.commit();
       return;
     }
     DeliveryBatcher batch = new DeliveryBatcher();

@@ -279,7 +279,9 @@ public final class ManagementImpl implements BrokerManagement {
     }
     return new TrafficStats(s.bytesReceived(), s.bytesSent(), s.byQos(BrokerStats.RECEIVED),
         s.byQos(BrokerStats.SENT), s.byQos(BrokerStats.RECEIVED_BYTES), s.byQos(BrokerStats.SENT_BYTES),
-        s.messagesDropped(), s.messagesExpired(), s.messagesTooLarge(), s.deliveriesDenied(), inflight, queued);
+        // messagesDropped counts every drop, those over a client's Maximum Packet Size included
+        s.messagesDropped() - s.messagesTooLarge(), s.messagesExpired(), s.messagesTooLarge(), s.deliveriesDenied(),
+        inflight, queued);
   }
 
   @Override

@@ -30,6 +30,22 @@ class Conformance_3_1_2_WillTest extends BrokerTestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.1.2-10: a DISCONNECT discards the will, also when the client connects again with its id at once")
+  void aDisconnectFollowedAtOnceByAReconnectWithTheSameIdDiscardsTheWill() {
+    RawClient watcher = subscriber("watcher", "will/#", 0);
+    for (boolean persistent : new boolean[] {false, true}) {
+      RawClient c = connect(connectPacket("c").cleanSession(!persistent).will("will/c", "bye", 0, false), false);
+      for (int i = 0; i < 300; i++) { // the takeover overtook the DISCONNECT 1 to 2 times in 100
+        c.send(Disconnect.NORMAL);
+        c.close();
+        c = connect(connectPacket("c").cleanSession(!persistent).will("will/c", "bye", 0, false), persistent);
+      }
+      c.send(Disconnect.NORMAL);
+      assertThat(willArrives(watcher, connect("barrier-" + persistent))).as("a will was published").isFalse();
+    }
+  }
+
+  @Test
   @DisplayName("MQTT-3.1.2-8: the will is published when the network connection closes without DISCONNECT")
   void willIsPublishedOnNetworkClose() {
     RawClient watcher = subscriber("watcher", "will/#", 0);

@@ -29,6 +29,9 @@ class Mqtt5_3_1_2_MaximumPacketSizeTest extends Mqtt5TestBase {
     assertThat(Packets.text(small.expect(Publish.class))).as("the large one was skipped").isEqualTo("fits");
     assertThat(big.expect(Publish.class).payload()).hasSize(100);
     assertThat(broker().stats().messagesTooLarge()).isEqualTo(1);
+    // Counted once, under its own reason, not as a full queue too (the metrics' reasons add up).
+    assertThat(broker().management().traffic().droppedTooLarge()).isEqualTo(1);
+    assertThat(broker().management().traffic().droppedQueueFull()).isZero();
   }
 
   @Test

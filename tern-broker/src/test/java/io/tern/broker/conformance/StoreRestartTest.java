@@ -238,6 +238,19 @@ class StoreRestartTest extends BrokerTestBase {
   }
 
   @Test
+  void aRetainedDollarTopicPublishedInProcessWithNobodySubscribedIsStoredAtOnce() {
+    // As the $SYS publisher does, from a thread of its own: nothing matches a $ topic nobody
+    // subscribed to, and the retained write must not wait in that thread's batch.
+    broker().publish("$SYS/broker/test", "v1".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, true);
+    assertThat(store.recover().retained()).containsKey("$SYS/broker/test");
+    restartBroker();
+    RawClient sub = connect("sub");
+    subscribe(sub, "$SYS/#", 0);
+    Publish p = sub.expect(Publish.class);
+    assertThat(text(p)).isEqualTo("v1");
+  }
+
+  @Test
   void aCleanStartRemovesTheStoredSession() {
     offlineSubscriber("sub", "t", 1);
     RawClient pub = connect("pub");
