@@ -23,8 +23,9 @@ final class Rules {
   static final int QUEUE_CAPACITY = 10_000;
 
   private final BrokerCore core;
-  private final java.util.Set<RuleSink> sinks = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private volatile boolean running;
+  /** The rules not removed, and whether the broker runs: under this object's lock. */
+  private final java.util.Set<RuleSink> sinks = new java.util.HashSet<>();
+  private boolean running;
 
   Rules(BrokerCore core) {
     this.core = core;
@@ -38,12 +39,19 @@ final class Rules {
     }
   }
 
-  /** The broker stopped: every rule's thread ends; the rules and what they had queued stay. */
-  synchronized void stopThreads() {
-    running = false;
-    for (RuleSink s : sinks) {
-      s.stopThread();
+  /**
+   * The broker stopped: every rule's thread ends (waited for outside the lock: a handler may be
+   * removing its rule); the rules and what they had queued stay.
+   */
+  void stopThreads() {
+    List<Thread> ending = new java.util.ArrayList<>();
+    synchronized (this) {
+      running = false;
+      for (RuleSink s : sinks) {
+        ending.add(s.endThread());
+      }
     }
+    ending.forEach(RuleSink::join);
   }
 
   Rule add(String filter, int qos, RuleHandler handler) {
@@ -94,24 +102,26 @@ final class Rules {
 
     void startThread() {
       if (thread == null && !removed) {
-        Thread t = new Thread(() -> run(), "tern-rule " + filter);
+        Thread t = new Thread(this::run, "tern-rule " + filter);
         t.setDaemon(true);
         thread = t;
         t.start();
       }
     }
 
-    void stopThread() {
+    /** Tells the handler's thread to end (under {@code rules}' lock); returns it, or null, to {@link #join}. */
+    Thread endThread() {
       Thread t = thread;
       thread = null;
       if (t != null) {
         t.interrupt();
-        join(t);
       }
+      return t;
     }
 
-    private static void join(Thread t) {
-      if (Thread.currentThread() != t) {
+    /** Waits (up to 5 s) for a thread {@link #endThread} ended; not for the calling thread itself. */
+    static void join(Thread t) {
+      if (t != null && Thread.currentThread() != t) {
         try {
           t.join(5000);
         } catch (InterruptedException e) {
@@ -191,10 +201,12 @@ final class Rules {
       }
       removed = true;
       core.subscriptions().unsubscribe(session, filter);
+      Thread t;
       synchronized (rules) {
         rules.sinks.remove(this);
-        stopThread();
+        t = endThread();
       }
+      join(t);
       queue.clear();
     }
 
