@@ -164,21 +164,20 @@ public final class HookChain {
    * failing hook (the first time with its stack trace); the caller denies. Any thread.
    */
   void failedAuthorizer(Object authorizer, io.tern.broker.auth.Action action, Throwable e) {
-    failedOther(authorizer, "Authorizer " + authorizer.getClass().getName() + " failed at " + action + " (denied",
-        e);
+    failedOther(authorizer, "Authorizer " + authorizer.getClass().getName() + " failed at " + action, "denied", e);
   }
 
   /**
    * Some other user code the broker calls (an authorizer, a rule's handler) failed: counted with
    * the hooks' failures, logged with its stack trace the first time, later at debug. {@code what}
-   * says who failed at what and what follows, its parenthesis left open. Any thread.
+   * says who failed at what, {@code outcome} what the broker did about it. Any thread.
    */
-  void failedOther(Object who, String what, Throwable e) {
+  void failedOther(Object who, String what, String outcome, Throwable e) {
     failures.increment();
     if (failedOnce.add(who)) {
-      log.warn("{}; later failures are logged at debug)", what, e);
+      log.warn("{} ({}; later failures are logged at debug)", what, outcome, e);
     } else {
-      log.debug("{}): {}", what, e.toString());
+      log.debug("{} ({}): {}", what, outcome, e.toString());
     }
   }
 

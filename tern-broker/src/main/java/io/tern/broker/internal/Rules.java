@@ -167,8 +167,8 @@ final class Rules {
         try {
           handler.onMessage(view);
         } catch (Exception e) {
-          core.hooks().failedOther(this, "Rule " + filter + ": its handler failed on a message to " + m.topic()
-              + " (counted in hookFailures", e);
+          core.hooks().failedOther(this, "Rule " + filter + ": its handler failed on a message to " + m.topic(),
+              "counted in hookFailures; the rule goes on", e);
         }
         delivered.incrementAndGet();
       }
