@@ -22,8 +22,9 @@ import java.util.concurrent.CompletionStage;
  * filter is allowed when the rule's filter covers it (every topic it can match is matched by the
  * rule); a shared subscription {@code $share/{group}/{filter}} is checked as its filter. A client
  * id or user name that is empty, holds {@code /}, {@code +} or {@code #}, or starts with {@code $}
- * matches no rule that puts it into a topic ({@link TopicPatterns}). Users unknown to the table are refused with {@code 0x86}; anonymous clients only when
- * {@link Builder#anonymous(boolean)} allows them.
+ * matches no rule that puts it into a topic ({@link TopicPatterns}). Users unknown to the table
+ * are refused with {@code 0x86}; anonymous clients only when {@link Builder#anonymous(boolean)}
+ * allows them.
  *
  * <pre>{@code
  * StaticAuth auth = StaticAuth.builder()
