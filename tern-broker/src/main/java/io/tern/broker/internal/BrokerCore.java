@@ -210,10 +210,11 @@ public final class BrokerCore {
   String retainedQuotaExceeded(Publish p) {
     Message previous = retained.get(p.topic());
     int max = config.maxRetainedMessages();
-    if (max > 0 && previous == null && retained.size() >= max) {
+    // The broker's own $SYS topics take no place in the clients' quota.
+    if (max > 0 && previous == null && retained.size() - retained.sysSize() >= max) {
       removeExpiredRetained(); // expired ones hold no place (the periodic sweep may not have run yet)
     }
-    if (max > 0 && previous == null && retained.size() >= max) {
+    if (max > 0 && previous == null && retained.size() - retained.sysSize() >= max) {
       return "retained message to a new topic over max_retained_messages (" + max + ")";
     }
     long grows = (long) p.payload().length + p.topic().length() - (previous == null ? 0 : previous.size());

@@ -261,8 +261,13 @@ public final class ManagementImpl implements BrokerManagement {
     for (UserProperty u : props.userProperties()) {
       user.put(u.name(), u.value());
     }
-    Instant received = wallNow.minusNanos(Math.max(0, nowNanos - m.receivedAtNanos()));
-    return new RetainedMessage(p.topic(), p.qos(), p.payload().clone(), received, props.messageExpiryInterval(),
+    // To the millisecond: the wall clock and the monotonic one are read apart, and finer digits
+    // changed from one read to the next.
+    Instant received = wallNow.minusNanos(Math.max(0, nowNanos - m.receivedAtNanos()))
+        .truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    // What is left of it, as a new subscriber would be given it (MQTT-3.3.2-6).
+    Long remaining = m.expires() ? Long.valueOf(m.remainingSeconds(nowNanos)) : null;
+    return new RetainedMessage(p.topic(), p.qos(), p.payload().clone(), received, remaining,
         props.getString(Property.CONTENT_TYPE), Map.copyOf(user));
   }
 

@@ -24,6 +24,8 @@ final class RetainedStore {
   /** See {@link #version()}. */
   private volatile long version;
   private final AtomicInteger count = new AtomicInteger();
+  /** Of {@link #count}, the broker's own {@code $SYS} topics. */
+  private final AtomicInteger sysCount = new AtomicInteger();
   /** {@link Message#size()} of the messages held: written under the lock, read by anyone. */
   private volatile long bytes;
   /** Aimed at each level of a topic in turn by the writes, under the lock. */
@@ -95,6 +97,15 @@ final class RetainedStore {
     return count.get();
   }
 
+  /** Of {@link #size()}, the broker's own {@code $SYS} topics (outside {@code max_retained_messages}). */
+  int sysSize() {
+    return sysCount.get();
+  }
+
+  private static boolean isSys(String topic) {
+    return topic.startsWith("$SYS") && (topic.length() == 4 || topic.charAt(4) == '/');
+  }
+
   /** Bytes (payload and topic) of the messages held. */
   long bytes() {
     return bytes;
@@ -123,8 +134,14 @@ final class RetainedStore {
       bytes += (clear ? 0 : message.size()) - (previous == null ? 0 : previous.size());
       if (previous == null && !clear) {
         count.incrementAndGet();
+        if (isSys(topic)) {
+          sysCount.incrementAndGet();
+        }
       } else if (previous != null && clear) {
         count.decrementAndGet();
+        if (isSys(topic)) {
+          sysCount.decrementAndGet();
+        }
         prune(node);
       }
       return previous;
@@ -163,6 +180,9 @@ final class RetainedStore {
         untrack(message);
         bytes -= message.size();
         count.decrementAndGet();
+        if (isSys(message.topic())) {
+          sysCount.decrementAndGet();
+        }
         prune(node);
         return true;
       }

@@ -10,7 +10,8 @@ import java.util.Map;
  * @param qos the QoS it was published with
  * @param payload the payload bytes (a copy)
  * @param receivedAt when the broker received it (approximately: from the broker's monotonic clock)
- * @param messageExpiryInterval v5 Message Expiry Interval in seconds, or {@code null} for none
+ * @param messageExpiryInterval what is left of the v5 Message Expiry Interval, in seconds (as a new
+ *     subscriber would be given it), or {@code null} for none
  * @param contentType v5 Content Type, or {@code null}
  * @param userProperties v5 user properties (names unique here: the last value wins)
  */

@@ -9,6 +9,7 @@ import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.PubAck;
 import io.tern.codec.Publish;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -113,6 +114,21 @@ class Mqtt5_3_3_2_MessageExpiryTest extends Mqtt5TestBase {
     p.send(retained5("r/3", 1, 3, "c", MqttProperties.EMPTY));
     assertThat(p.expect(PubAck.class).reasonCode()).isEqualTo(0x10); // No matching subscribers, not 0x97 Quota exceeded
     assertThat(broker().stats().retainedMessages()).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("the broker's own $SYS retained topics take no place under max_retained_messages")
+  void sysTopicsTakeNoPlaceInTheRetainedQuota() {
+    configure(b -> b.maxRetainedMessages(1));
+    for (int i = 0; i < 5; i++) {
+      broker().publish("$SYS/broker/t" + i, "v".getBytes(StandardCharsets.UTF_8), 0, true);
+    }
+    RawClient p = connect5("p");
+    p.send(retained5("r/1", 1, 1, "a", MqttProperties.EMPTY));
+    assertThat(p.expect(PubAck.class).reasonCode()).isEqualTo(0x10); // kept: no subscribers, no quota
+    p.send(retained5("r/2", 1, 2, "b", MqttProperties.EMPTY));
+    assertThat(p.expect(PubAck.class).reasonCode()).isEqualTo(0x97); // the client's one place is taken
+    assertThat(broker().stats().retainedMessages()).isEqualTo(6);
   }
 
   @Test

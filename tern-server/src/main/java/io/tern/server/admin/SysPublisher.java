@@ -62,7 +62,15 @@ public final class SysPublisher implements AutoCloseable {
   /** Starts publishing every {@code interval}; null for a zero interval ($SYS off). */
   public static SysPublisher start(Broker broker, Duration interval) {
     if (interval.isZero()) {
-      log.info("$SYS: off (sys.interval 0)");
+      // Values a previous run stored would otherwise be served for ever, never updated.
+      int cleared = 0;
+      for (io.tern.broker.management.RetainedMessage m : broker.management().retained("$SYS/#")) {
+        if (broker.management().deleteRetained(m.topic())) {
+          cleared++;
+        }
+      }
+      log.info("$SYS: off (sys.interval 0){}", cleared == 0 ? "" : "; cleared the " + cleared
+          + " retained $SYS values a previous run stored");
       return null;
     }
     SysPublisher p = new SysPublisher(broker, interval);

@@ -523,6 +523,7 @@ class AdminApiTest {
   void aRetainedTopicInThePathIsCheckedAsATopicName() {
     assertError(f.get("/api/v1/retained/a/%2B"), 400, "topic");
     assertError(f.call("DELETE", "/api/v1/retained/a/%23", null), 400, "topic");
+    assertError(f.call("DELETE", "/api/v1/retained/$SYS/broker/version", null), 400, "topic");
   }
 
   // ------------------------------------------------------------------ retained
@@ -546,6 +547,14 @@ class AdminApiTest {
     assertThat(f.call("DELETE", "/api/v1/retained/room/1/temp", null).statusCode()).isEqualTo(204);
     assertError(f.get("/api/v1/retained/room/1/temp"), 404, null);
     assertThat(f.getJson("/api/v1/retained?filter=room/%23").get("total").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void aRetainedMessageShowsWhatIsLeftOfItsExpiryInterval() {
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"exp\", \"payload\": \"x\", \"retain\": true, "
+        + "\"properties\": {\"message_expiry_interval\": 100}}");
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(f.getJson("/api/v1/retained/exp").get("message_expiry_interval").asLong()).isBetween(90L, 99L));
   }
 
   @Test

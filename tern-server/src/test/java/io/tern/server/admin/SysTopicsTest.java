@@ -101,4 +101,16 @@ class SysTopicsTest {
     }
     ops.disconnect();
   }
+
+  @Test
+  void turnedOffTheRetainedValuesAPreviousRunStoredAreCleared() {
+    // A previous run's values, as a store would give them back; $SYS off now: never updated again.
+    broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0)).build().start();
+    broker.publish("$SYS/broker/uptime", "6 seconds".getBytes(StandardCharsets.UTF_8), 0, true);
+    broker.publish("$SYS/broker/clients/connected", "0".getBytes(StandardCharsets.UTF_8), 0, true);
+    broker.publish("keep/me", "x".getBytes(StandardCharsets.UTF_8), 0, true);
+    assertThat(SysPublisher.start(broker, Duration.ZERO)).isNull();
+    assertThat(broker.management().retained("$SYS/#")).isEmpty();
+    assertThat(broker.management().retained("#")).hasSize(1);
+  }
 }
