@@ -204,6 +204,19 @@ final class ConnectionCloser {
     disconnect(ReasonCodes.SERVER_SHUTTING_DOWN, "server shutting down");
   }
 
+  /**
+   * The broker is stopping and every connection is still open: the will is published (or, delayed,
+   * kept as at any stop) before any connection closes, so that the subscribers connected now get
+   * it ahead of their own DISCONNECT; published as the connections closed, it found them closing.
+   * The close that follows has no will left.
+   */
+  void willBeforeShutdown() {
+    if (conn.state == State.CONNECTED && !conn.closing) {
+      shuttingDown = true;
+      publishWill();
+    }
+  }
+
   /** The connection has ended, whoever ended it (also when the channel goes inactive): once. */
   void onClosed() {
     State previous = conn.state;

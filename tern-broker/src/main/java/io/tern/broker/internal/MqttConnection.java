@@ -512,6 +512,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     closer().serverShutdown();
   }
 
+  /** The broker is stopping, every connection still open: the will goes now. On this connection's loop. */
+  void willBeforeShutdown() {
+    closer().willBeforeShutdown();
+  }
+
   // ------------------------------------------------------------------ used by the session
 
   boolean isWritable() {

@@ -83,6 +83,47 @@ public final class Transport {
     return real != null ? real : ch.remoteAddress();
   }
 
+  /**
+   * Runs {@code action} on every connected client's connection, on its session's loop, and waits
+   * (up to 5 s) until each has run it, or, with {@code untilClosed}, until each connection has
+   * closed. False when the time ran out first.
+   */
+  private boolean onEveryConnection(java.util.function.Consumer<MqttConnection> action, boolean untilClosed) {
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    for (Session s : core.registry().all()) {
+      CompletableFuture<Void> d = new CompletableFuture<>();
+      done.add(d);
+      try {
+        s.runOnLoop(() -> {
+          MqttConnection c = s.connection();
+          try {
+            if (c != null) {
+              if (untilClosed) {
+                c.closeFuture().addListener(f -> d.complete(null));
+              }
+              action.accept(c);
+            }
+          } finally {
+            if (c == null || !untilClosed) {
+              d.complete(null);
+            }
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        d.complete(null);
+      }
+    }
+    try {
+      CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.SECONDS);
+      return true;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** Binds every listener; on a failure, whatever was bound is released and the error rethrown. */
   public synchronized void start() {
     boolean epoll = Epoll.isAvailable();
@@ -331,33 +372,16 @@ public final class Transport {
     }
     serverChannels.clear();
     // Every connected client is disconnected as the server stops (MQTT 5: DISCONNECT 0x8B; its
-    // will goes as after any end without DISCONNECT), on its session's loop. Connections found
-    // through the sessions rather than a channel group (which costs every connection a map entry and
-    // a close listener); one that has not finished its CONNECT is closed by its loop's shutdown.
-    List<CompletableFuture<Void>> closed = new ArrayList<>();
-    for (Session s : core.registry().all()) {
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      closed.add(done);
-      try {
-        s.runOnLoop(() -> {
-          MqttConnection c = s.connection();
-          if (c == null) {
-            done.complete(null);
-            return;
-          }
-          c.closeFuture().addListener(f -> done.complete(null));
-          c.serverShutdown();
-        });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        done.complete(null);
-      }
+    // will goes as after any end without DISCONNECT), on its session's loop. First every will, while
+    // all connections are open: their deliveries are queued on the loops ahead of the closes, so the
+    // clients connected now get them. Connections found through the sessions rather than a channel
+    // group (which costs every connection a map entry and a close listener); one that has not
+    // finished its CONNECT is closed by its loop's shutdown.
+    if (!onEveryConnection(MqttConnection::willBeforeShutdown, false)) {
+      log.warn("Not every will was published within 5 s of the stop; the rest go as their connections close");
     }
-    try {
-      CompletableFuture.allOf(closed.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    if (!onEveryConnection(MqttConnection::serverShutdown, true)) {
       log.warn("Not every connection closed within 5 s of the stop; the event loops close the rest");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
     if (workerGroup != null) {
       workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

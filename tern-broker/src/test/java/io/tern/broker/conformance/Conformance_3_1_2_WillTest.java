@@ -46,6 +46,24 @@ class Conformance_3_1_2_WillTest extends BrokerTestBase {
   }
 
   @Test
+  @DisplayName("a broker that stops publishes its clients' wills to the subscribers still connected, before closing them")
+  void aStoppingBrokerPublishesTheWillsToTheSubscribersConnectedThen() {
+    RawClient watcher = subscriber("watcher", "will/#", 0);
+    java.util.List<String> expected = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      clientWithWill("c" + i, 0, false);
+      expected.add("will/c" + i);
+    }
+    broker().stop();
+    java.util.List<String> got = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      got.add(watcher.expect(Publish.class).topic());
+    }
+    assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
+    watcher.expectClosed();
+  }
+
+  @Test
   @DisplayName("MQTT-3.1.2-8: the will is published when the network connection closes without DISCONNECT")
   void willIsPublishedOnNetworkClose() {
     RawClient watcher = subscriber("watcher", "will/#", 0);
