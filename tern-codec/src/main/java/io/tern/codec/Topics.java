@@ -111,6 +111,14 @@ public final class Topics {
     return true;
   }
 
+  /**
+   * True for the broker's own {@code $SYS} tree: {@code $SYS} or a topic under it, not {@code
+   * $SYSTEM} (MQTT-4.7.2: topics beginning with {@code $} are the server's).
+   */
+  public static boolean isSys(String topic) {
+    return topic.startsWith("$SYS") && (topic.length() == 4 || topic.charAt(4) == '/');
+  }
+
   /** True when the filter is a shared subscription ({@code $share/...}). */
   public static boolean isShared(String filter) {
     return filter.startsWith(SHARE_PREFIX);

@@ -16,6 +16,7 @@ import io.tern.broker.auth.EnhancedAuthenticator;
 import io.tern.broker.auth.Permission;
 import io.tern.codec.Connect;
 import io.tern.codec.ReasonCodes;
+import io.tern.codec.Topics;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
@@ -159,7 +160,7 @@ final class Access {
       return;
     }
     ClientInfo info = new ClientInfo(clientId, r.username(), remote, listener.name(), r.attachment());
-    if (c.will() != null && (isSysTopic(c.will().topic()) || authorizing
+    if (c.will() != null && (Topics.isSys(c.will().topic()) || authorizing
         && !authorize(info, Action.PUBLISH, c.will().topic(), c.will().qos()).allowed())) {
       stats.authFailures.increment();
       clientLine().log("Connection from {} refused: client {} may not publish its will to {}", remote, clientId,
@@ -266,16 +267,6 @@ final class Access {
   }
 
   /**
-   * Whether a topic is the broker's own {@code $SYS} tree, which no client may publish to, whatever
-   * the authorizer says (as Mosquitto): a client's value there would stand as the broker's (the
-   * broker republishes a value only when it changes). MQTT-4.7.2: topics beginning with {@code $}
-   * are not for applications' own purposes.
-   */
-  static boolean isSysTopic(String topic) {
-    return topic.startsWith("$SYS") && (topic.length() == 4 || topic.charAt(4) == '/');
-  }
-
-  /**
    * Whether a client must be asked about before it may publish to {@code topic}: an authorizer is
    * set, or the topic may be {@code $SYS}. One test on the path of every PUBLISH.
    */
@@ -283,9 +274,14 @@ final class Access {
     return authorizing || topic.startsWith("$SYS");
   }
 
-  /** Whether the client may publish to {@code topic}; counts and logs (debug) a refusal. */
+  /**
+   * Whether the client may publish to {@code topic}; counts and logs (debug) a refusal. Never to the
+   * broker's own {@code $SYS} tree, whatever the authorizer says (as Mosquitto): a client's value
+   * there would stand as the broker's, which republishes a value only when it changes (MQTT-4.7.2:
+   * topics beginning with {@code $} are not for applications' own purposes).
+   */
   boolean mayPublish(ClientInfo client, String topic, int qos) {
-    if (!isSysTopic(topic) && authorize(client, Action.PUBLISH, topic, qos).allowed()) {
+    if (!Topics.isSys(topic) && authorize(client, Action.PUBLISH, topic, qos).allowed()) {
       return true;
     }
     stats.publishesDenied.increment();

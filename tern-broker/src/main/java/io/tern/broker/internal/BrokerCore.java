@@ -210,11 +210,7 @@ public final class BrokerCore {
   String retainedQuotaExceeded(Publish p) {
     Message previous = retained.get(p.topic());
     int max = config.maxRetainedMessages();
-    // The broker's own $SYS topics take no place in the clients' quota.
-    if (max > 0 && previous == null && retained.size() - retained.sysSize() >= max) {
-      removeExpiredRetained(); // expired ones hold no place (the periodic sweep may not have run yet)
-    }
-    if (max > 0 && previous == null && retained.size() - retained.sysSize() >= max) {
+    if (max > 0 && previous == null && retainedTopicsFull(max)) {
       return "retained message to a new topic over max_retained_messages (" + max + ")";
     }
     long grows = (long) p.payload().length + p.topic().length() - (previous == null ? 0 : previous.size());
@@ -223,6 +219,19 @@ public final class BrokerCore {
           + config.maxRetainedBytes() + ", " + retained.bytes() + " held)";
     }
     return null;
+  }
+
+  /**
+   * Whether the retained topics the quota counts reach {@code max}: not the broker's own {@code
+   * $SYS} ones, nor expired ones (removed first when the count looks full: the periodic sweep may
+   * not have run yet).
+   */
+  private boolean retainedTopicsFull(int max) {
+    if (retained.size() - retained.sysSize() < max) {
+      return false;
+    }
+    removeExpiredRetained();
+    return retained.size() - retained.sysSize() >= max;
   }
 
   /**

@@ -201,11 +201,7 @@ final class Message {
 
   /** True once the Message Expiry Interval has passed (MQTT-3.3.2-5: then it is not sent on). */
   boolean expired(long nowNanos) {
-    if (!expires) {
-      return false;
-    }
-    Long interval = publish.properties().messageExpiryInterval();
-    return interval != null && nowNanos - receivedAtNanos >= interval * 1_000_000_000L;
+    return expires && nowNanos - expiresAtNanos() >= 0;
   }
 
   private static final VarHandle STORE_REFS;

@@ -102,10 +102,6 @@ final class RetainedStore {
     return sysCount.get();
   }
 
-  private static boolean isSys(String topic) {
-    return topic.startsWith("$SYS") && (topic.length() == 4 || topic.charAt(4) == '/');
-  }
-
   /** Bytes (payload and topic) of the messages held. */
   long bytes() {
     return bytes;
@@ -134,12 +130,12 @@ final class RetainedStore {
       bytes += (clear ? 0 : message.size()) - (previous == null ? 0 : previous.size());
       if (previous == null && !clear) {
         count.incrementAndGet();
-        if (isSys(topic)) {
+        if (io.tern.codec.Topics.isSys(topic)) {
           sysCount.incrementAndGet();
         }
       } else if (previous != null && clear) {
         count.decrementAndGet();
-        if (isSys(topic)) {
+        if (io.tern.codec.Topics.isSys(topic)) {
           sysCount.decrementAndGet();
         }
         prune(node);
@@ -180,7 +176,7 @@ final class RetainedStore {
         untrack(message);
         bytes -= message.size();
         count.decrementAndGet();
-        if (isSys(message.topic())) {
+        if (io.tern.codec.Topics.isSys(message.topic())) {
           sysCount.decrementAndGet();
         }
         prune(node);

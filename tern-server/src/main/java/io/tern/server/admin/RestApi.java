@@ -329,7 +329,7 @@ final class RestApi {
     Params.onlyFields(n, path, "topic", "payload", "encoding", "qos", "retain", "properties");
     String topic = Params.text(n, path, "topic", true);
     checkTopicName(path + "topic", topic);
-    if (isSys(topic)) {
+    if (Topics.isSys(topic)) {
       throw ApiError.badRequest(path + "topic", "$SYS topics are the broker's own: the API does not publish to them");
     }
     BrokerConfig config = broker.config();
@@ -510,7 +510,7 @@ final class RestApi {
 
   private void deleteRetained(Context ctx) {
     String topic = topic(ctx);
-    if (isSys(topic)) { // it would stay gone: $SYS values are published again only when they change
+    if (Topics.isSys(topic)) { // it would stay gone: $SYS values are published again only when they change
       throw ApiError.badRequest("topic", "$SYS topics are the broker's own: the API does not delete them");
     }
     if (!m.deleteRetained(topic)) {
@@ -518,11 +518,6 @@ final class RestApi {
     }
     log.info("Admin: retained message on {} deleted by {}", topic, AdminServer.who(ctx));
     ctx.status(204);
-  }
-
-  /** {@code $SYS} or a topic under it (not {@code $SYSTEM}). */
-  static boolean isSys(String topic) {
-    return topic.startsWith("$SYS") && (topic.length() == 4 || topic.charAt(4) == '/');
   }
 
   // ------------------------------------------------------------------ stats, readiness

@@ -69,10 +69,6 @@ public final class PasswordAuthenticator implements AutoCloseable {
    */
   private final boolean lockoutLoopback;
 
-  public PasswordAuthenticator(Supplier<PasswordFile> passwords) {
-    this(passwords, false);
-  }
-
   public PasswordAuthenticator(Supplier<PasswordFile> passwords, boolean lockoutLoopback) {
     this(passwords, BASE_LOCKOUT_MILLIS, lockoutLoopback);
   }

@@ -27,14 +27,9 @@ public record AuthConfig(Path passwordFile, Path aclFile, AnonymousAccess allowA
     }
   }
 
-  /** Without lockouts for loopback addresses (the default). */
-  public AuthConfig(Path passwordFile, Path aclFile, AnonymousAccess allowAnonymous, Duration reloadCheckInterval) {
-    this(passwordFile, aclFile, allowAnonymous, reloadCheckInterval, false);
-  }
-
   /** No files; anonymous clients from loopback addresses only. */
   public static AuthConfig defaults() {
-    return new AuthConfig(null, null, defaultAnonymous(null), DEFAULT_RELOAD_CHECK_INTERVAL);
+    return new AuthConfig(null, null, defaultAnonymous(null), DEFAULT_RELOAD_CHECK_INTERVAL, false);
   }
 
   /**
