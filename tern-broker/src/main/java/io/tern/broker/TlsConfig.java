@@ -21,8 +21,9 @@ import java.util.Objects;
  * }</pre>
  *
  * @param certificateChain PEM file: the server certificate first, then intermediates
- * @param privateKey PEM file: the private key, PKCS#8 ({@code BEGIN PRIVATE KEY}) or, when
- *     {@code keyPassword} is set, encrypted PKCS#8
+ * @param privateKey PEM file: the private key, PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 RSA
+ *     ({@code BEGIN RSA PRIVATE KEY}) or SEC1 EC ({@code BEGIN EC PRIVATE KEY}); encrypted (PKCS#8 or
+ *     OpenSSL's {@code Proc-Type: 4,ENCRYPTED}) when {@code keyPassword} is set
  * @param keyPassword the key's password, {@code null} for an unencrypted key
  * @param protocols the TLS versions offered: a subset of {@code TLSv1.2}, {@code TLSv1.3}
  * @param ciphers cipher suites (names as in the JDK), empty for Tern's default: TLS 1.3's, and for

@@ -83,7 +83,9 @@ final class ServerProcess {
       if (store != null) {
         store.close();
       }
-      return TernServer.EXIT_FAILURE;
+      // An IllegalArgumentException is the configuration's (TLS files that do not load, a
+      // plugin's settings); a port in use or an address that cannot be bound is not.
+      return e instanceof IllegalArgumentException ? TernServer.EXIT_USAGE : TernServer.EXIT_FAILURE;
     }
     metrics.bind(broker);
     AdminServer admin = null;
@@ -98,7 +100,7 @@ final class ServerProcess {
         if (store != null) {
           store.close();
         }
-        return TernServer.EXIT_FAILURE;
+        return e instanceof IllegalArgumentException ? TernServer.EXIT_USAGE : TernServer.EXIT_FAILURE;
       }
     } else if (Boolean.FALSE.equals(config.admin().enabled())) {
       log.info("Admin: off (admin.enabled: false)");

@@ -45,7 +45,7 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       "0:stopped normally (after SIGTERM or SIGINT)",
       "1:could not start (a port in use, an address that cannot be bound), or stopping failed",
-      "2:invalid command line or configuration file"
+      "2:invalid command line or configuration, or a password, ACL or TLS file that does not load"
     })
 public final class TernServer implements Callable<Integer> {
   /** Exit status: stopped normally. */

@@ -290,11 +290,31 @@ final class TlsContext {
       return chain;
     }
 
+    /**
+     * The key in {@code file}: PKCS#8 ({@code BEGIN PRIVATE KEY}, {@code BEGIN ENCRYPTED PRIVATE
+     * KEY}), and through Bouncy Castle (on the class path for this) what OpenSSL writes besides:
+     * PKCS#1 ({@code BEGIN RSA PRIVATE KEY}), SEC1 ({@code BEGIN EC PRIVATE KEY}, after an
+     * {@code EC PARAMETERS} block or not) and their encrypted forms ({@code Proc-Type: 4,ENCRYPTED}).
+     * A failure says what is most likely wrong: Netty's own reader, tried last, reports a wrong
+     * password as "Invalid lenByte".
+     */
     static PrivateKey privateKey(Path file, String password) throws GeneralSecurityException {
       try {
         return toPrivateKey(file.toFile(), password);
-      } catch (IOException e) {
-        throw new java.security.KeyException("cannot read the private key " + file + ": " + e.getMessage(), e);
+      } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+        String pem;
+        try {
+          pem = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+        } catch (IOException unreadable) {
+          pem = "";
+        }
+        boolean encrypted = pem.contains("ENCRYPTED");
+        String why = !pem.contains("PRIVATE KEY-----") ? "no PEM private key in it"
+            : encrypted && password == null ? "the key is encrypted: set key_password"
+            : encrypted ? "wrong key_password, or a damaged key"
+            : password != null ? "the key is not encrypted, but key_password is set"
+            : "not a key this broker reads (" + e.getMessage() + ")";
+        throw new java.security.KeyException("cannot read the private key " + file + ": " + why, e);
       }
     }
   }

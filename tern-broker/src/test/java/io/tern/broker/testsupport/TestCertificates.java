@@ -58,7 +58,11 @@ public final class TestCertificates {
 
   /** A certificate and key signed by this CA, as PEM files {@code name.crt}, {@code name.key}. */
   public Issued issue(String name, String subject, GeneralNames sans) throws Exception {
-    KeyPair kp = keys();
+    return issue(name, subject, sans, keys());
+  }
+
+  /** As {@link #issue(String, String, GeneralNames)}, for the key pair given (RSA from {@link #rsaKeys()}). */
+  public Issued issue(String name, String subject, GeneralNames sans, KeyPair kp) throws Exception {
     X509Certificate cert = sign(subject, kp, caKeys, ca, false, sans);
     Path crt = write(name + ".crt", cert);
     Path key = dir.resolve(name + ".key");
@@ -103,6 +107,13 @@ public final class TestCertificates {
   public static X509Certificate selfSigned(String subject) throws Exception {
     KeyPair kp = keys();
     return sign(subject, kp, kp, null, false, null);
+  }
+
+  /** A 2048-bit RSA key pair. */
+  public static KeyPair rsaKeys() throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+    g.initialize(2048);
+    return g.generateKeyPair();
   }
 
   private static KeyPair keys() throws Exception {

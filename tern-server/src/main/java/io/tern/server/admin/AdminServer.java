@@ -89,6 +89,7 @@ public final class AdminServer implements AutoCloseable {
    * @param metrics the metrics to serve at {@code /metrics}
    * @param ready whether the broker is ready ({@code /api/v1/ready}: listeners bound, store open)
    * @throws IllegalStateException when the port cannot be bound (the cause says why)
+   * @throws IllegalArgumentException when the TLS files do not load
    */
   public static AdminServer start(Broker broker, AdminConfig config, ServerMetrics metrics, BooleanSupplier ready) {
     AdminAuth auth = new AdminAuth(config);
@@ -412,7 +413,7 @@ public final class AdminServer implements AutoCloseable {
       }
       return ((JdkSslContext) b.build()).context();
     } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("admin.tls: cannot load " + tls.certificateChain() + " and " + tls.privateKey()
+      throw new IllegalArgumentException("admin.tls: cannot load " + tls.certificateChain() + " and " + tls.privateKey()
           + ": " + rootMessage(e), e);
     }
   }
