@@ -27,7 +27,9 @@ import java.util.Objects;
  * @param keyPassword the key's password, {@code null} for an unencrypted key
  * @param protocols the TLS versions offered: a subset of {@code TLSv1.2}, {@code TLSv1.3}
  * @param ciphers cipher suites (names as in the JDK), empty for Tern's default: TLS 1.3's, and for
- *     TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305 (no RSA key exchange, no CBC)
+ *     TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305 (no RSA key exchange, no CBC). Suites named
+ *     for one TLS version replace the defaults of that version only: TLS 1.2 suites alone leave
+ *     the TLS 1.3 defaults on, TLS 1.3 suites alone the TLS 1.2 defaults
  * @param clientAuth whether clients present certificates
  * @param trustedCertificates PEM bundle of the CAs client certificates are verified against;
  *     required unless {@code clientAuth} is {@link ClientAuth#NONE}

@@ -37,6 +37,8 @@ final class TlsContext {
   private final TlsConfig config;
   private volatile SslContext current;
   private List<String> stamp;
+  /** The failure to read the files' attributes last warned about, null while they can be read. */
+  private String unreadable;
 
   /** Builds the context now: a listener with bad TLS files does not start. */
   TlsContext(String listenerName, TlsConfig config) {
@@ -48,8 +50,9 @@ final class TlsContext {
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IllegalArgumentException("listener " + listenerName + ": cannot load TLS files: " + e.getMessage(), e);
     }
-    log.info("Listener {}: TLS with {} ({}, client certificates {})", listenerName, provider(),
-        config.protocols(), config.clientAuth().name().toLowerCase(java.util.Locale.ROOT));
+    log.info("Listener {}: TLS with {} ({}, client certificates {}, cipher suites {})", listenerName, provider(config),
+        config.protocols(), config.clientAuth().name().toLowerCase(java.util.Locale.ROOT),
+        config.ciphers().isEmpty() ? "default" : current.cipherSuites());
   }
 
   SslContext current() {
@@ -65,8 +68,15 @@ final class TlsContext {
     List<String> now;
     try {
       now = stamp();
+      unreadable = null;
     } catch (IOException e) {
-      log.warn("Listener {}: cannot read the TLS files ({}); keeping the current certificate", listenerName, e.toString());
+      // Once per kind of failure, not at every check (a file being replaced is missing for a moment,
+      // a file removed for good would warn every second for every listener).
+      if (!e.toString().equals(unreadable)) {
+        unreadable = e.toString();
+        log.warn("Listener {}: cannot read the TLS files ({}); keeping the current certificate until they can be read",
+            listenerName, e.toString());
+      }
       return;
     }
     if (now.equals(stamp)) {
@@ -108,8 +118,35 @@ final class TlsContext {
       "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
       "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
-  static SslProvider provider() {
-    return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+  /**
+   * The suites offered for {@code configured} (the listener's {@code ciphers}): for each TLS
+   * version, the suites named for it, or the defaults where none is named. As Mosquitto's
+   * {@code ciphers} and {@code ciphers_tls1.3}: naming an older TLS 1.2 suite leaves TLS 1.3 on,
+   * and naming only TLS 1.3 suites keeps the default TLS 1.2 ones, rather than none (which
+   * turned TLS 1.3 off) or OpenSSL's own list (which let RSA key exchange and CBC in).
+   */
+  static List<String> ciphers(List<String> configured) {
+    List<String> tls13 = configured.stream().filter(TlsContext::isTls13Suite).toList();
+    List<String> tls12 = configured.stream().filter(n -> !isTls13Suite(n)).toList();
+    List<String> offered = new ArrayList<>(tls13.isEmpty() ? DEFAULT_CIPHERS.stream().filter(TlsContext::isTls13Suite).toList() : tls13);
+    offered.addAll(tls12.isEmpty() ? DEFAULT_CIPHERS.stream().filter(n -> !isTls13Suite(n)).toList() : tls12);
+    return offered;
+  }
+
+  /** TLS 1.3 suites name no key exchange ({@code TLS_AES_128_GCM_SHA256}); the older ones do ({@code _WITH_}). */
+  static boolean isTls13Suite(String name) {
+    return !name.contains("_WITH_");
+  }
+
+  /**
+   * OpenSSL (BoringSSL) where it loads, else the JDK's; also the JDK's for a listener that names
+   * some TLS 1.3 suites but not all three: BoringSSL offers every TLS 1.3 suite whatever it is
+   * told (they are all AEAD with forward secrecy), and the configuration is kept to the letter.
+   */
+  static SslProvider provider(TlsConfig c) {
+    List<String> tls13 = c.ciphers().stream().filter(TlsContext::isTls13Suite).toList();
+    boolean restricts13 = !tls13.isEmpty() && !tls13.containsAll(DEFAULT_CIPHERS.stream().filter(TlsContext::isTls13Suite).toList());
+    return OpenSsl.isAvailable() && !restricts13 ? SslProvider.OPENSSL : SslProvider.JDK;
   }
 
   private static SslContext build(TlsConfig c) throws SSLException, GeneralSecurityException {
@@ -117,13 +154,11 @@ final class TlsContext {
     PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
     checkKeyMatches(key, chain[0], c);
     SslContextBuilder b = SslContextBuilder.forServer(key, c.keyPassword(), chain)
-        .sslProvider(provider())
+        .sslProvider(provider(c))
         .protocols(c.protocols());
-    b.ciphers(c.ciphers().isEmpty() ? DEFAULT_CIPHERS : c.ciphers(),
-        c.ciphers().isEmpty() ? io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE
-            : io.netty.handler.ssl.IdentityCipherSuiteFilter.INSTANCE);
+    b.ciphers(ciphers(c.ciphers()), io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE);
     if (c.clientAuth() != TlsConfig.ClientAuth.NONE) {
-      if (provider() == SslProvider.OPENSSL) {
+      if (provider(c) == SslProvider.OPENSSL) {
         b.trustManager(new UnknownCaAlert(trustManager(Pem.certificates(c.trustedCertificates()))));
       } else {
         b.trustManager(c.trustedCertificates().toFile());
@@ -283,7 +318,15 @@ final class TlsContext {
   /** Netty's PEM readers (every key format it takes, encrypted ones too), which it keeps protected. */
   private abstract static class Pem extends SslContext {
     static X509Certificate[] certificates(Path file) throws java.security.cert.CertificateException {
-      X509Certificate[] chain = toX509Certificates(file.toFile());
+      if (!Files.isReadable(file)) {
+        throw new java.security.cert.CertificateException(file + ": " + (Files.exists(file) ? "cannot be read" : "no such file"));
+      }
+      X509Certificate[] chain;
+      try {
+        chain = toX509Certificates(file.toFile());
+      } catch (java.security.cert.CertificateException e) {
+        throw new java.security.cert.CertificateException("no PEM certificate in " + file + " (" + e.getMessage() + ")", e);
+      }
       if (chain == null || chain.length == 0) {
         throw new java.security.cert.CertificateException("no certificate in " + file);
       }
@@ -299,6 +342,10 @@ final class TlsContext {
      * password as "Invalid lenByte".
      */
     static PrivateKey privateKey(Path file, String password) throws GeneralSecurityException {
+      if (!Files.isReadable(file)) {
+        throw new java.security.KeyException("cannot read the private key " + file + ": "
+            + (Files.exists(file) ? "not readable" : "no such file"));
+      }
       try {
         return toPrivateKey(file.toFile(), password);
       } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
@@ -339,12 +386,13 @@ final class TlsContext {
           if (sans == null) {
             return null;
           }
-          // GeneralName types: 2 DNS, 1 e-mail, 6 URI, 7 IP address.
-          for (int type : new int[] {2, 1, 6, 7}) {
-            for (List<?> san : sans) {
-              if (((Integer) san.get(0)) == type && san.get(1) instanceof String s) {
-                return s;
-              }
+          // The first in the certificate's order (the JDK keeps it) of the names that are text:
+          // GeneralName types 1 e-mail, 2 DNS, 6 URI (a SPIFFE id), 7 IP address. It preferred
+          // DNS names, so a SPIFFE certificate with a DNS name as well became that DNS name.
+          for (List<?> san : sans) {
+            int type = (Integer) san.get(0);
+            if ((type == 1 || type == 2 || type == 6 || type == 7) && san.get(1) instanceof String s) {
+              return s;
             }
           }
         } catch (CertificateParsingException e) {

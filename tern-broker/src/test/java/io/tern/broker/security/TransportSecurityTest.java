@@ -200,6 +200,41 @@ class TransportSecurityTest {
     }
   }
 
+  /** The suite a client offering only {@code suites} over {@code protocol} gets, or null if refused. */
+  private String negotiated(String protocol, String... suites) throws Exception {
+    try (SSLSocket s = (SSLSocket) certs.socketFactory(null).createSocket("127.0.0.1", broker.port())) {
+      s.setEnabledProtocols(new String[] {protocol});
+      if (suites.length > 0) {
+        s.setEnabledCipherSuites(suites);
+      }
+      s.startHandshake();
+      return s.getSession().getProtocol() + " " + s.getSession().getCipherSuite();
+    } catch (javax.net.ssl.SSLException e) {
+      return null;
+    }
+  }
+
+  @Test
+  void anOlderTls12SuiteNamedLeavesTls13On() throws Exception {
+    // It turned TLS 1.3 off: no TLS 1.3 suite was left.
+    start(Listener.tls("127.0.0.1", 0, tls().ciphers(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")).build()));
+    assertThat(negotiated("TLSv1.3")).startsWith("TLSv1.3 TLS_");
+    assertThat(negotiated("TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"))
+        .isEqualTo("TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+    assertThat(negotiated("TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")).as("named suites replace the TLS 1.2 defaults")
+        .isNull();
+  }
+
+  @Test
+  void onlyTls13SuitesNamedKeepTheDefaultTls12Ones() throws Exception {
+    // It let OpenSSL's own TLS 1.2 list in, with CBC suites.
+    start(Listener.tls("127.0.0.1", 0, tls().ciphers(List.of("TLS_AES_256_GCM_SHA384")).build()));
+    assertThat(negotiated("TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")).isNull();
+    assertThat(negotiated("TLSv1.2")).startsWith("TLSv1.2 TLS_ECDHE_ECDSA_WITH_").containsAnyOf("_GCM_", "_CHACHA20_");
+    assertThat(negotiated("TLSv1.3", "TLS_AES_128_GCM_SHA256")).isNull();
+    assertThat(negotiated("TLSv1.3")).isEqualTo("TLSv1.3 TLS_AES_256_GCM_SHA384");
+  }
+
   @Test
   void optionalClientCertificateGivesTheSanAsUsernameAndNoCertificateStillConnects() throws Exception {
     start(Listener.tls("127.0.0.1", 0, tls().clientAuth(TlsConfig.ClientAuth.OPTIONAL)
