@@ -122,9 +122,9 @@ final class InboundPublishes {
       conn.clientError(d.reasonCode(), "PUBLISH to " + p.topic() + " refused by a hook");
       int code = conn.version.isV5() ? d.reasonCode() : ReasonCodes.SUCCESS;
       if (p.qos() == 1) {
-        writer.write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
+        writer.ack(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
       } else if (p.qos() == 2) {
-        writer.write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
+        writer.ack(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
       }
     }
   }
@@ -217,9 +217,9 @@ final class InboundPublishes {
     }
     int code = conn.version.isV5() ? ReasonCodes.NOT_AUTHORIZED : ReasonCodes.SUCCESS;
     if (p.qos() == 1) {
-      writer.write(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
+      writer.ack(new PubAck(p.packetId(), code, MqttProperties.EMPTY));
     } else if (p.qos() == 2) {
-      writer.write(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
+      writer.ack(new PubRec(p.packetId(), code, MqttProperties.EMPTY)); // MQTT 3: PUBREL gets PUBCOMP as usual
     }
   }
 
@@ -236,9 +236,9 @@ final class InboundPublishes {
     }
     log.debug("Client {} from {}: PUBLISH to {} refused: {}", conn.clientId, conn.remote(), p.topic(), why);
     if (p.qos() == 1) {
-      writer.write(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, conn.problem(why)));
+      writer.ack(new PubAck(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, conn.problem(why)));
     } else {
-      writer.write(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, conn.problem(why)));
+      writer.ack(new PubRec(p.packetId(), ReasonCodes.QUOTA_EXCEEDED, conn.problem(why)));
     }
   }
 

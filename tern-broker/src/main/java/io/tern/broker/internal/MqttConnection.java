@@ -201,7 +201,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       }
     }
     boolean routed = batcher != null && batcher.hasDeliveries();
-    Session behind = flushBatcher();
+    Session behind = flushBatcher(); // a StoreException here: exceptionCaught, and no ack of this read leaves
+    writer.releaseStagedAcks();
     writer.releaseHeldAcks();
     if (session != null && state == State.CONNECTED) {
       session.pumpAfterAcks();
@@ -284,7 +285,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       // A full disk or a failing device: what had to be stored was not, so not acknowledged. One
       // ERROR line now and then for the broker (Persistence), one line here, and a DISCONNECT.
       core.persistence().reportFailure(e);
-      log.info("Client {} from {}: closing, the store cannot be written", clientId, remote());
+      writer.discardUnsentAcks();
+      // Rate-limited as other lines a client can cause: reconnecting publishers wrote ~70 a second.
+      core.clientLine(log).log("Client {} from {}: closing, the store cannot be written", clientId, remote());
       disconnect(ReasonCodes.UNSPECIFIED_ERROR, "the broker cannot store messages now", DisconnectReason.INTERNAL_ERROR);
       return;
     } else {
@@ -404,7 +407,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       }
       dispatch(queued.get(i));
     }
-    channelReadComplete(ctx); // the replayed packets end like a read: hand over batches, flush
+    try {
+      channelReadComplete(ctx); // the replayed packets end like a read: hand over batches, flush
+    } catch (io.tern.broker.store.StoreException e) { // not called through the pipeline: handled as it would
+      exceptionCaught(ctx, e);
+    }
   }
 
   /** An error event for the application ({@link BrokerEvent.ClientError}); cheap when nobody listens. */

@@ -50,6 +50,18 @@ final class PacketWriter {
    * modes, where the acks are written at once and leave with the flush that follows the store write.
    */
   private ArrayList<Object> heldAcks;
+  /**
+   * With a store in the other modes, the acks of the current read: written once what the read
+   * changed is in the store ({@link #releaseStagedAcks}), dropped if that write fails ({@link
+   * #discardUnsentAcks}). Written at once, they left with the DISCONNECT that reported the failure
+   * (MQTT 5), so a full disk acknowledged messages it had not stored. Triples (packet type's
+   * ordinal, packet id, reason code); type -1: {@code stagedPackets[packet id]}, an ack with
+   * properties. Null without a store.
+   */
+  private int[] stagedAcks;
+  private int stagedCount;
+  private ArrayList<Object> stagedPackets;
+  private static final PacketType[] TYPES = PacketType.values();
   /** {@link #flushLater()}: its task (made on first use) and whether it is queued. */
   private Runnable flushTask;
   private boolean flushScheduled;
@@ -72,7 +84,51 @@ final class PacketWriter {
     this.sharesPayloads = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class) == null;
     if (core.persistence().holdAcks()) {
       heldAcks = new ArrayList<>();
+    } else if (core.persistence().enabled()) {
+      stagedAcks = new int[3 * 16];
     }
+  }
+
+  /** Writes the acks of this read, now that what it changed is in the store (see {@link #stagedAcks}). */
+  void releaseStagedAcks() {
+    int n = stagedCount;
+    if (n == 0) {
+      return;
+    }
+    stagedCount = 0;
+    int[] a = stagedAcks;
+    for (int i = 0; i < n; i += 3) {
+      if (a[i] < 0) {
+        write(stagedPackets.get(a[i + 1]));
+      } else {
+        writeAck(TYPES[a[i]], a[i + 1], a[i + 2]);
+      }
+    }
+    if (stagedPackets != null) {
+      stagedPackets.clear();
+    }
+  }
+
+  /** The store could not take what this read changed: its acks are not sent (the client sends again). */
+  void discardUnsentAcks() {
+    stagedCount = 0;
+    if (stagedPackets != null) {
+      stagedPackets.clear();
+    }
+    if (heldAcks != null) {
+      heldAcks.clear();
+    }
+  }
+
+  private void stage(int type, int packetId, int reasonCode) {
+    int[] a = stagedAcks;
+    if (stagedCount + 3 > a.length) {
+      a = stagedAcks = java.util.Arrays.copyOf(a, a.length * 2);
+    }
+    a[stagedCount] = type;
+    a[stagedCount + 1] = packetId;
+    a[stagedCount + 2] = reasonCode;
+    stagedCount += 3;
   }
 
   /** In the fsync mode, sends the acks this read held once the store has synced; else nothing. */
@@ -101,6 +157,12 @@ final class PacketWriter {
   void ack(Object packet) {
     if (heldAcks != null) {
       heldAcks.add(packet);
+    } else if (stagedAcks != null) {
+      if (stagedPackets == null) {
+        stagedPackets = new ArrayList<>(4);
+      }
+      stagedPackets.add(packet);
+      stage(-1, stagedPackets.size() - 1, 0);
     } else {
       write(packet);
     }
@@ -110,6 +172,8 @@ final class PacketWriter {
   void ack(PacketType type, int packetId, int reasonCode) {
     if (heldAcks != null) {
       heldAcks.add(MqttPacket.ack(type, packetId, reasonCode, MqttProperties.EMPTY));
+    } else if (stagedAcks != null) {
+      stage(type.ordinal(), packetId, reasonCode);
     } else {
       writeAck(type, packetId, reasonCode);
     }

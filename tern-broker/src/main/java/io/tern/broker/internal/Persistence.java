@@ -113,7 +113,8 @@ final class Persistence {
       failuresSinceLog.addAndGet(-n);
       log.error("The store cannot be written ({} failed writes): {}. Until it can, clients whose session or "
           + "QoS 1/2 messages must be stored are refused (CONNACK Server unavailable) or disconnected without "
-          + "an acknowledgement; nothing is acknowledged that was not stored", n, e.getMessage());
+          + "an acknowledgement; nothing is acknowledged that was not stored. A write to the store's log that failed "
+          + "for lack of space is not retried by RocksDB: free space, then restart the broker", n, e.getMessage());
     }
   }
 

@@ -117,4 +117,28 @@ class StoreFailureTest extends BrokerTestBase {
     RawClient back = connect(connectPacket("sub").cleanSession(false), true);
     assertThat(Packets.text(back.expect(Publish.class))).isEqualTo("stored");
   }
+
+  @Test
+  void anMqtt5PublisherGetsItsDisconnectWithoutTheAcksOfTheMessagesThatWereNotStored() {
+    RawClient sub = connect(connectPacket("sub5").cleanSession(false), false);
+    subscribe(sub, "t5", 2);
+    sub.close();
+    eventually(() -> broker().stats().connections() == 0);
+    store.failing = true;
+    RawClient pub = open("pub v5", io.tern.codec.MqttVersion.V5);
+    pub.send(Packets.v5("pub5").build()); // clean, no session expiry: nothing to store
+    assertThat(pub.expect(ConnAck.class).reasonCode()).isEqualTo(ReasonCodes.SUCCESS);
+    // In one write, as a client with a window of several sends them: one read, one store write.
+    // The PUBACK and PUBRECs of this read left with the DISCONNECT: acknowledged, never stored.
+    java.io.ByteArrayOutputStream window = new java.io.ByteArrayOutputStream();
+    window.writeBytes(Packets.bytes(publish("t5", 1, 1, "one"), io.tern.codec.MqttVersion.V5));
+    window.writeBytes(Packets.bytes(publish("t5", 2, 2, "two"), io.tern.codec.MqttVersion.V5));
+    window.writeBytes(Packets.bytes(publish("t5", 1, 3, "three"), io.tern.codec.MqttVersion.V5));
+    pub.sendBytes(window.toByteArray());
+    assertThat(pub.expect(io.tern.codec.Disconnect.class).reasonCode()).as("the first packet after the CONNACK")
+        .isEqualTo(ReasonCodes.UNSPECIFIED_ERROR);
+    pub.expectClosed();
+    store.failing = false;
+    assertBrokerServesOthers();
+  }
 }
