@@ -109,6 +109,7 @@ final class ConnectionCloser {
     conn.beginClose(cause, why);
     ChannelFuture last = conn.ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
     if (conn.state == State.CONNECTED && conn.version.isV5()) {
+      conn.writer.releaseStagedBeforeClose(); // the acks of the packets before the one refused
       conn.writer.writePendingOut();
       last = conn.ctx.writeAndFlush(conn.writer.encode(disconnectPacket(reasonCode, why)));
     }
@@ -136,6 +137,7 @@ final class ConnectionCloser {
       // Within the limit on client lines: two clients with one id take it from each other endlessly.
       core.clientLine(log).log("Client {} from {}: session taken over by a new connection", conn.clientId, conn.remote());
       if (conn.version.isV5()) {
+        conn.writer.releaseStagedBeforeClose();
         conn.writer.writePendingOut();
         closeAfter(conn.ctx.writeAndFlush(
             conn.writer.encode(disconnectPacket(ReasonCodes.SESSION_TAKEN_OVER, "session taken over"))));

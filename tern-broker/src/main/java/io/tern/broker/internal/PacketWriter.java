@@ -109,6 +109,32 @@ final class PacketWriter {
     }
   }
 
+  /**
+   * Before a packet that answers the client in the order of its requests (PINGRESP, SUBACK, a
+   * DISCONNECT for a violation...): the acks staged before it leave first, once what they
+   * acknowledge is stored, as they would have without a store. A commit in the middle of a read,
+   * only where a read mixes such packets with QoS 1/2 PUBLISHes.
+   */
+  private void releaseStagedBefore() {
+    if (stagedCount != 0) {
+      conn.flushBatcher(); // a StoreException: the caller's read fails, and exceptionCaught drops these acks
+      releaseStagedAcks();
+    }
+  }
+
+  /**
+   * Before the broker's DISCONNECT: the acks staged before it leave first if what they acknowledge
+   * can be stored, else none of them (and the failure is reported as any other).
+   */
+  void releaseStagedBeforeClose() {
+    try {
+      releaseStagedBefore();
+    } catch (io.tern.broker.store.StoreException e) {
+      core.persistence().reportFailure(e);
+      discardUnsentAcks();
+    }
+  }
+
   /** The store could not take what this read changed: its acks are not sent (the client sends again). */
   void discardUnsentAcks() {
     stagedCount = 0;
@@ -195,6 +221,7 @@ final class PacketWriter {
 
   /** A PINGRESP, as {@link #writeAck}: two bytes in the shared buffer, not a buffer and a write of its own. */
   void writePingResp() {
+    releaseStagedBefore();
     if (traced) {
       trace.info("Client {} received {}", conn.clientId(), PingResp.INSTANCE);
     }
@@ -253,6 +280,9 @@ final class PacketWriter {
 
   /** Writes a packet after any PUBLISHes encoded before it, keeping the order of the wire. */
   void write(Object packet) {
+    if (!(packet instanceof Publish)) {
+      releaseStagedBefore();
+    }
     if (traced) {
       trace.info("Client {} received {}", conn.clientId(), packet);
     }
