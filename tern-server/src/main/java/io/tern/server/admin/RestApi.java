@@ -580,6 +580,9 @@ final class RestApi {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("ready", ok);
     o.put("listeners", broker.isRunning() ? broker.ports() : Map.of());
+    if (!ok && broker.isRunning()) {
+      o.put("reason", "the store cannot be written");
+    }
     json(ctx, ok ? 200 : 503, o);
   }
 

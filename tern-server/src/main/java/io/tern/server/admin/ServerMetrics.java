@@ -41,6 +41,8 @@ public final class ServerMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final Timer storeWrites;
+  private final io.micrometer.core.instrument.Counter storeWriteFailures;
+  private volatile TimedStore timedStore;
   /** Traffic counters of the current scrape: several meters read the same snapshot. */
   private volatile TrafficStats traffic;
   private volatile Broker broker;
@@ -58,11 +60,28 @@ public final class ServerMetrics implements AutoCloseable {
         .minimumExpectedValue(Duration.ofNanos(10_000))
         .maximumExpectedValue(Duration.ofSeconds(5))
         .register(registry);
+    storeWriteFailures = io.micrometer.core.instrument.Counter.builder("tern.store.write.failures")
+        .description("Store writes that failed (a full disk, a failing device): what they carried was not acknowledged")
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("tern.store.writable", this, m -> m.storeWritable() ? 1 : 0)
+        .description("1 while the store takes writes (or there is none), 0 from a failed write until one succeeds")
+        .register(registry);
+  }
+
+  /** Whether the store takes writes: true without a store; false from a failed write until one succeeds. */
+  public boolean storeWritable() {
+    TimedStore t = timedStore;
+    return t == null || t.writable();
   }
 
   /** Wraps the store so that its writes are timed ({@code tern_store_write_seconds}). */
   public io.tern.broker.store.MessageStore timed(io.tern.broker.store.MessageStore store) {
-    return store == null ? null : new TimedStore(store, storeWrites);
+    if (store == null) {
+      return null;
+    }
+    TimedStore t = new TimedStore(store, storeWrites, storeWriteFailures);
+    timedStore = t;
+    return t;
   }
 
   /** Registers the broker's metrics. */

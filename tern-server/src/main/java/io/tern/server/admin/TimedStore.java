@@ -13,10 +13,22 @@ import io.tern.broker.store.StoredState;
 public final class TimedStore implements MessageStore {
   private final MessageStore store;
   private final Timer writes;
+  private final io.micrometer.core.instrument.Counter failures;
+  /** Whether the last write failed: set by a failure, cleared by the next write that succeeds. */
+  private volatile boolean failing;
 
-  public TimedStore(MessageStore store, Timer writes) {
+  public TimedStore(MessageStore store, Timer writes, io.micrometer.core.instrument.Counter failures) {
     this.store = store;
     this.writes = writes;
+    this.failures = failures;
+  }
+
+  /**
+   * Whether the store takes writes: false from a failed write (a full disk) until one succeeds.
+   * The broker writes at least once a second (its alive stamp), so this follows the store.
+   */
+  public boolean writable() {
+    return !failing;
   }
 
   @Override
@@ -39,6 +51,13 @@ public final class TimedStore implements MessageStore {
     long start = System.nanoTime();
     try {
       store.write(batch);
+      if (failing) {
+        failing = false;
+      }
+    } catch (io.tern.broker.store.StoreException e) {
+      failing = true;
+      failures.increment();
+      throw e;
     } finally {
       writes.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
