@@ -354,8 +354,12 @@ public final class MqttDecoder extends ByteToMessageDecoder {
         break;
       default:
         if (flags != 0) {
-          throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version,
-              type + " fixed header flags must be 0000"); // MQTT-2.2.2-2
+          // 0x16 first, before any CONNECT: the record type of a TLS handshake, a client that
+          // speaks TLS to a plain listener (the most common setup mistake; say so).
+          throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version, type + " fixed header flags must be 0000"
+              + (version == null && type == PacketType.CONNECT && flags == 0x06
+                  ? " (0x16: a TLS handshake? This listener is plain MQTT: connect without TLS, or to a TLS listener)" : ""));
+          // MQTT-2.2.2-2
         }
     }
     return type;

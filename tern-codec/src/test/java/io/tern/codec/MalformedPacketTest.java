@@ -30,6 +30,14 @@ class MalformedPacketTest {
   }
 
   @Test
+  void aTlsClientHelloOnAPlainListenerIsNamedAsSuch() {
+    // The first bytes of a TLS 1.2/1.3 ClientHello record: handshake (0x16), version 3.1, length.
+    byte[] hello = java.util.HexFormat.of().parseHex("16030100c8010000c40303");
+    assertThat(decodeError(hello, null).getMessage()).contains("a TLS handshake?", "plain MQTT");
+    assertThat(decodeError(java.util.HexFormat.of().parseHex("1600"), MqttVersion.V3_1_1).getMessage()).doesNotContain("TLS");
+  }
+
+  @Test
   void reservedPacketTypeZeroAndAuthBeforeMqtt5AreMalformed() {
     for (Row r : rejectAll("reserved packet type")) {
       assertThat(decodeError(r).packetType()).as(r.name()).isNull();
