@@ -118,6 +118,24 @@ final class Persistence {
     }
   }
 
+  /** About what the records of the messages read back take: payload, topic, and some for the rest. */
+  private static long liveBytes(StoredState state) {
+    long live = 0;
+    for (StoredMessage m : state.messages().values()) {
+      live += m.publish().payload().length + 2L * m.publish().topic().length() + 64;
+    }
+    for (StoredSession s : state.sessions()) {
+      for (StoredQueued q : s.queue()) {
+        StoredMessage m = q.message(); // stored inside its queue record
+        live += 64 + (m == null ? 0 : m.publish().payload().length + 2L * m.publish().topic().length());
+      }
+    }
+    return live;
+  }
+
+  /** What the store's files may hold beyond twice its messages before a start compacts them. */
+  static final long COMPACT_SLACK_BYTES = 8L * 1024 * 1024;
+
   /** How often {@link #stampAlive} writes: the error, after a crash, of the time a session's expiry counts from. */
   static final long ALIVE_STAMP_MILLIS = 1000;
 
@@ -321,7 +339,10 @@ final class Persistence {
       }
     }
     commit();
-    if (expired > 0 || dead > 0 || expiredMessages > 0) {
+    // Also when the files hold much more than the messages still in it: a backlog delivered before
+    // the stop stays on disk as data and deletion markers in files RocksDB compacts only once enough
+    // more pile up (200,000 drained messages kept 29 MB for good, through restarts).
+    if (expired > 0 || dead > 0 || expiredMessages > 0 || store.sizeBytes() > 2 * liveBytes(state) + COMPACT_SLACK_BYTES) {
       store.compact();
     }
     if (state.aliveAtMillis() > 0) {
