@@ -330,6 +330,11 @@ public final class Transport {
           break;
         }
       }
+      if (b.indexOf("BAD_PACKET_LENGTH") >= 0) {
+        // BoringSSL's reading of the alert a TLS 1.3 client (OpenSSL's, mosquitto's) sends when it
+        // refuses the server's certificate; over TLS 1.2 the same is TLSV1_ALERT_UNKNOWN_CA.
+        b.append(" (with TLS 1.3, usually a client that does not trust this server's certificate: check the CA it was given)");
+      }
       return b.toString();
     }
 

@@ -49,4 +49,11 @@ class LogLimitTest {
     assertThat(Transport.TlsEvents.why(new java.nio.channels.ClosedChannelException()))
         .isEqualTo("the connection closed before the handshake ended");
   }
+
+  @Test
+  void bad_packet_lengthIsExplainedAsTheTls13FormOfAnUntrustedCertificate() {
+    assertThat(Transport.TlsEvents.why(new javax.net.ssl.SSLHandshakeException(
+        "error:10000070:SSL routines:OPENSSL_internal:BAD_PACKET_LENGTH")))
+        .contains("BAD_PACKET_LENGTH", "does not trust this server's certificate");
+  }
 }
