@@ -50,7 +50,8 @@ final class TlsContext {
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IllegalArgumentException("listener " + listenerName + ": cannot load TLS files: " + e.getMessage(), e);
     }
-    log.info("Listener {}: TLS with {} ({}, client certificates {}, cipher suites {})", listenerName, provider(config),
+    log.info("Listener {}: TLS with {} ({}, client certificates {}, cipher suites {})", listenerName,
+        current instanceof io.netty.handler.ssl.JdkSslContext ? SslProvider.JDK : SslProvider.OPENSSL,
         config.protocols(), config.clientAuth().name().toLowerCase(java.util.Locale.ROOT),
         config.ciphers().isEmpty() ? "default" : current.cipherSuites());
   }
@@ -139,26 +140,30 @@ final class TlsContext {
   }
 
   /**
-   * OpenSSL (BoringSSL) where it loads, else the JDK's; also the JDK's for a listener that names
-   * some TLS 1.3 suites but not all three: BoringSSL offers every TLS 1.3 suite whatever it is
+   * OpenSSL (BoringSSL) where it loads, else the JDK's; also the JDK's for an EdDSA key, and for a
+   * listener that names some TLS 1.3 suites but not all three: BoringSSL offers every TLS 1.3 suite whatever it is
    * told (they are all AEAD with forward secrecy), and the configuration is kept to the letter.
    */
-  static SslProvider provider(TlsConfig c) {
+  static SslProvider provider(TlsConfig c, PrivateKey key) {
     List<String> tls13 = c.ciphers().stream().filter(TlsContext::isTls13Suite).toList();
     boolean restricts13 = !tls13.isEmpty() && !tls13.containsAll(DEFAULT_CIPHERS.stream().filter(TlsContext::isTls13Suite).toList());
-    return OpenSsl.isAvailable() && !restricts13 ? SslProvider.OPENSSL : SslProvider.JDK;
+    // An Ed25519/Ed448 key loads, but netty-tcnative's handshake with it fails ("internal error");
+    // the JDK's signs with it (TLS 1.3, and TLS 1.2 clients that offer EdDSA).
+    boolean edDsa = List.of("Ed25519", "Ed448", "EdDSA").contains(key.getAlgorithm());
+    return OpenSsl.isAvailable() && !restricts13 && !edDsa ? SslProvider.OPENSSL : SslProvider.JDK;
   }
 
   private static SslContext build(TlsConfig c) throws SSLException, GeneralSecurityException {
     X509Certificate[] chain = Pem.certificates(c.certificateChain());
     PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
     checkKeyMatches(key, chain[0], c);
+    SslProvider provider = provider(c, key);
     SslContextBuilder b = SslContextBuilder.forServer(key, c.keyPassword(), chain)
-        .sslProvider(provider(c))
+        .sslProvider(provider)
         .protocols(c.protocols());
     b.ciphers(ciphers(c.ciphers()), io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE);
     if (c.clientAuth() != TlsConfig.ClientAuth.NONE) {
-      if (provider(c) == SslProvider.OPENSSL) {
+      if (provider == SslProvider.OPENSSL) {
         b.trustManager(new UnknownCaAlert(trustManager(Pem.certificates(c.trustedCertificates()))));
       } else {
         b.trustManager(c.trustedCertificates().toFile());

@@ -215,6 +215,17 @@ class TransportSecurityTest {
   }
 
   @Test
+  void anEd25519KeyServesTls13() throws Exception {
+    // It loaded, and every handshake failed with an internal error (netty-tcnative): the JDK's TLS now.
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("Ed25519");
+    TestCertificates.Issued ed = certs.issue("ed", "CN=localhost", new org.bouncycastle.asn1.x509.GeneralNames(
+        new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.iPAddress, "127.0.0.1")),
+        g.generateKeyPair());
+    start(Listener.tls("127.0.0.1", 0, TlsConfig.builder(ed.certFile(), ed.keyFile()).build()));
+    assertThat(negotiated("TLSv1.3")).startsWith("TLSv1.3 TLS_");
+  }
+
+  @Test
   void anOlderTls12SuiteNamedLeavesTls13On() throws Exception {
     // It turned TLS 1.3 off: no TLS 1.3 suite was left.
     start(Listener.tls("127.0.0.1", 0, tls().ciphers(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")).build()));
