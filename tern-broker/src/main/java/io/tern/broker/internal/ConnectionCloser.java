@@ -109,9 +109,26 @@ final class ConnectionCloser {
     conn.beginClose(cause, why);
     ChannelFuture last = conn.ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
     if (conn.state == State.CONNECTED && conn.version.isV5()) {
-      conn.writer.releaseStagedBeforeClose(); // the acks of the packets before the one refused
-      conn.writer.writePendingOut();
-      last = conn.ctx.writeAndFlush(conn.writer.encode(disconnectPacket(reasonCode, why)));
+      Disconnect packet = disconnectPacket(reasonCode, why);
+      if (conn.writer.holdsAcks() && !shuttingDown) {
+        // fsync: behind the acks that wait for the sync (not at a stop, which closes at once).
+        io.netty.channel.ChannelPromise sent = conn.ctx.newPromise();
+        conn.writer.afterHeldAcks(() -> {
+          conn.writer.writePendingOut();
+          conn.ctx.writeAndFlush(conn.writer.encode(packet)).addListener(f -> {
+            if (f.isSuccess()) {
+              sent.trySuccess();
+            } else {
+              sent.tryFailure(f.cause());
+            }
+          });
+        });
+        last = sent;
+      } else {
+        conn.writer.releaseStagedBeforeClose(); // the acks of the packets before the one refused
+        conn.writer.writePendingOut();
+        last = conn.ctx.writeAndFlush(conn.writer.encode(packet));
+      }
     }
     if (shuttingDown) {
       last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels

@@ -135,6 +135,43 @@ final class PacketWriter {
     }
   }
 
+  /** Whether acks wait for the store's sync (the fsync mode). */
+  boolean holdsAcks() {
+    return heldAcks != null;
+  }
+
+  /**
+   * fsync mode: runs {@code then} on this loop once the acks held so far (this read's, and those
+   * already waiting for a sync) are written, so that the broker's DISCONNECT for a violation comes
+   * after the acks of the packets before it, as in the other modes (a receive maximum exceeded in
+   * one burst sent the DISCONNECT with none of the 1,024 PUBRECs of the QoS 2 messages it had
+   * stored). If what this read changed cannot be stored, its acks are dropped and {@code then} runs
+   * now; if no sync comes within 5 s (a failing disk), it runs then.
+   */
+  void afterHeldAcks(Runnable then) {
+    try {
+      conn.flushBatcher();
+    } catch (io.tern.broker.store.StoreException e) {
+      core.persistence().reportFailure(e);
+      discardUnsentAcks();
+      then.run();
+      return;
+    }
+    releaseHeldAcks();
+    boolean[] ran = new boolean[1];
+    Runnable once = () -> {
+      if (!ran[0]) {
+        ran[0] = true;
+        then.run();
+      }
+    };
+    io.netty.util.concurrent.ScheduledFuture<?> fallback = channel.eventLoop().schedule(once, 5, java.util.concurrent.TimeUnit.SECONDS);
+    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
+      fallback.cancel(false);
+      once.run();
+    }));
+  }
+
   /** The store could not take what this read changed: its acks are not sent (the client sends again). */
   void discardUnsentAcks() {
     stagedCount = 0;
