@@ -3,10 +3,6 @@ package io.tern.broker.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tern.broker.store.Durability;
-import io.tern.broker.store.InMemoryStore;
-import io.tern.broker.store.MessageStore;
-import io.tern.broker.store.StoreBatch;
-import io.tern.broker.store.StoredState;
 import io.tern.codec.Disconnect;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.MqttVersion;
@@ -25,42 +21,15 @@ class FsyncAckOrderTest extends Mqtt5TestBase {
   private final ScheduledExecutorService syncer = Executors.newSingleThreadScheduledExecutor();
 
   /** An in-memory store in the fsync mode whose syncs come 5 ms later, on a thread of their own, as RocksDB's. */
-  final class SyncingStore implements MessageStore {
-    private final InMemoryStore inner = new InMemoryStore();
-
+  final class SyncingStore extends io.tern.broker.testsupport.DelegatingStore {
     @Override
     public Durability durability() {
       return Durability.FSYNC;
     }
 
     @Override
-    public StoredState recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public StoreBatch newBatch() {
-      return inner.newBatch();
-    }
-
-    @Override
-    public void write(StoreBatch batch) {
-      inner.write(batch);
-    }
-
-    @Override
     public void afterSync(Runnable done) {
       syncer.schedule(done, 5, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public long sizeBytes() {
-      return inner.sizeBytes();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 

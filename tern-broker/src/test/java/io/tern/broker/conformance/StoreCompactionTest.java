@@ -5,11 +5,6 @@ import static io.tern.broker.conformance.Packets.pubAck;
 import static io.tern.broker.conformance.Packets.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tern.broker.store.Durability;
-import io.tern.broker.store.InMemoryStore;
-import io.tern.broker.store.MessageStore;
-import io.tern.broker.store.StoreBatch;
-import io.tern.broker.store.StoredState;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,35 +17,9 @@ import org.junit.jupiter.api.Test;
  */
 class StoreCompactionTest extends BrokerTestBase {
   /** An in-memory store that says its files take {@link #size} bytes, and counts compactions. */
-  static final class SizedStore implements MessageStore {
-    private final InMemoryStore inner = new InMemoryStore();
+  static final class SizedStore extends io.tern.broker.testsupport.DelegatingStore {
     volatile long size;
     final AtomicInteger compactions = new AtomicInteger();
-
-    @Override
-    public Durability durability() {
-      return inner.durability();
-    }
-
-    @Override
-    public StoredState recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public StoreBatch newBatch() {
-      return inner.newBatch();
-    }
-
-    @Override
-    public void write(StoreBatch batch) {
-      inner.write(batch);
-    }
-
-    @Override
-    public void afterSync(Runnable done) {
-      inner.afterSync(done);
-    }
 
     @Override
     public void compact() {
@@ -60,11 +29,6 @@ class StoreCompactionTest extends BrokerTestBase {
     @Override
     public long sizeBytes() {
       return size;
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 

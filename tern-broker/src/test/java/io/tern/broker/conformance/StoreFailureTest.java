@@ -5,12 +5,9 @@ import static io.tern.broker.conformance.Packets.connectPacket;
 import static io.tern.broker.conformance.Packets.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tern.broker.store.Durability;
 import io.tern.broker.store.InMemoryStore;
-import io.tern.broker.store.MessageStore;
 import io.tern.broker.store.StoreBatch;
 import io.tern.broker.store.StoreException;
-import io.tern.broker.store.StoredState;
 import io.tern.codec.ConnAck;
 import io.tern.codec.Publish;
 import io.tern.codec.ReasonCodes;
@@ -31,25 +28,9 @@ class StoreFailureTest extends BrokerTestBase {
   }
 
   /** An {@link InMemoryStore} whose writes fail while {@link #failing} is set, as RocksDB's do on a full disk. */
-  static final class FailingStore implements MessageStore {
-    private final InMemoryStore inner = new InMemoryStore();
+  static final class FailingStore extends io.tern.broker.testsupport.DelegatingStore {
     volatile boolean failing;
     final AtomicInteger failed = new AtomicInteger();
-
-    @Override
-    public Durability durability() {
-      return inner.durability();
-    }
-
-    @Override
-    public StoredState recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public StoreBatch newBatch() {
-      return inner.newBatch();
-    }
 
     @Override
     public void write(StoreBatch batch) {
@@ -59,21 +40,6 @@ class StoreFailureTest extends BrokerTestBase {
         throw new StoreException("store write failed: IO error: No space left on device (test)");
       }
       inner.write(batch);
-    }
-
-    @Override
-    public void afterSync(Runnable done) {
-      inner.afterSync(done);
-    }
-
-    @Override
-    public long sizeBytes() {
-      return inner.sizeBytes();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 

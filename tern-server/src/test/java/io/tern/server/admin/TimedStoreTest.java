@@ -3,7 +3,6 @@ package io.tern.server.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tern.broker.store.InMemoryStore;
 import io.tern.broker.store.StoreBatch;
 import io.tern.broker.store.StoreException;
 import org.junit.jupiter.api.Test;
@@ -11,24 +10,8 @@ import org.junit.jupiter.api.Test;
 /** A store that cannot be written shows in the metrics and in readiness, until a write succeeds again. */
 class TimedStoreTest {
   /** Fails while {@link #full} is set, as RocksDB on a full disk. */
-  static final class FullDisk implements io.tern.broker.store.MessageStore {
-    private final InMemoryStore inner = new InMemoryStore();
+  static final class FullDisk extends io.tern.broker.testsupport.DelegatingStore {
     volatile boolean full;
-
-    @Override
-    public io.tern.broker.store.Durability durability() {
-      return inner.durability();
-    }
-
-    @Override
-    public io.tern.broker.store.StoredState recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public StoreBatch newBatch() {
-      return inner.newBatch();
-    }
 
     @Override
     public void write(StoreBatch batch) {
@@ -36,21 +19,6 @@ class TimedStoreTest {
         throw new StoreException("store write failed: No space left on device (test)");
       }
       inner.write(batch);
-    }
-
-    @Override
-    public void afterSync(Runnable done) {
-      inner.afterSync(done);
-    }
-
-    @Override
-    public long sizeBytes() {
-      return inner.sizeBytes();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 
