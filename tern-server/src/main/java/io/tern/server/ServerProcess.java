@@ -91,9 +91,7 @@ final class ServerProcess {
     AdminServer admin = null;
     if (config.admin().active()) {
       try {
-        // Ready while running with a store that takes writes: a full disk makes it 503, so that an
-        // orchestrator or a monitor sees what only the log said (RocksDB needs a restart after it).
-        admin = AdminServer.start(broker, config.admin(), metrics, () -> broker.isRunning() && metrics.storeWritable());
+        admin = AdminServer.start(broker, config.admin(), metrics, broker::isRunning);
       } catch (RuntimeException e) {
         log.error("Cannot start: {}", e.getMessage());
         log.debug("Admin start failure", e);

@@ -127,11 +127,20 @@ final class PacketWriter {
    * can be stored, else none of them (and the failure is reported as any other).
    */
   void releaseStagedBeforeClose() {
+    if (stagedCount != 0 && commitOrDiscard()) {
+      releaseStagedAcks();
+    }
+  }
+
+  /** Commits what this read changed; if the store cannot take it, reports that and drops this read's acks. */
+  private boolean commitOrDiscard() {
     try {
-      releaseStagedBefore();
+      conn.flushBatcher();
+      return true;
     } catch (io.tern.broker.store.StoreException e) {
       core.persistence().reportFailure(e);
       discardUnsentAcks();
+      return false;
     }
   }
 
@@ -149,26 +158,17 @@ final class PacketWriter {
    * now; if no sync comes within 5 s (a failing disk), it runs then.
    */
   void afterHeldAcks(Runnable then) {
-    try {
-      conn.flushBatcher();
-    } catch (io.tern.broker.store.StoreException e) {
-      core.persistence().reportFailure(e);
-      discardUnsentAcks();
+    if (!commitOrDiscard()) {
       then.run();
       return;
     }
     releaseHeldAcks();
-    boolean[] ran = new boolean[1];
-    Runnable once = () -> {
-      if (!ran[0]) {
-        ran[0] = true;
+    // Whichever comes first runs it, both on this loop: cancelling tells whether the fallback ran.
+    io.netty.util.concurrent.ScheduledFuture<?> fallback = channel.eventLoop().schedule(then, 5, java.util.concurrent.TimeUnit.SECONDS);
+    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
+      if (fallback.cancel(false)) {
         then.run();
       }
-    };
-    io.netty.util.concurrent.ScheduledFuture<?> fallback = channel.eventLoop().schedule(once, 5, java.util.concurrent.TimeUnit.SECONDS);
-    core.persistence().afterSync(() -> channel.eventLoop().execute(() -> {
-      fallback.cancel(false);
-      once.run();
     }));
   }
 

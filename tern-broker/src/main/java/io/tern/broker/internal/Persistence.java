@@ -122,15 +122,18 @@ final class Persistence {
   private static long liveBytes(StoredState state) {
     long live = 0;
     for (StoredMessage m : state.messages().values()) {
-      live += m.publish().payload().length + 2L * m.publish().topic().length() + 64;
+      live += 64 + bytes(m);
     }
     for (StoredSession s : state.sessions()) {
       for (StoredQueued q : s.queue()) {
-        StoredMessage m = q.message(); // stored inside its queue record
-        live += 64 + (m == null ? 0 : m.publish().payload().length + 2L * m.publish().topic().length());
+        live += 64 + (q.message() == null ? 0 : bytes(q.message())); // a message stored inside its queue record
       }
     }
     return live;
+  }
+
+  private static long bytes(StoredMessage m) {
+    return m.publish().payload().length + 2L * m.publish().topic().length();
   }
 
   /** What the store's files may hold beyond twice its messages before a start compacts them. */

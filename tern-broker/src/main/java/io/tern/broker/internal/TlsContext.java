@@ -127,11 +127,17 @@ final class TlsContext {
    * turned TLS 1.3 off) or OpenSSL's own list (which let RSA key exchange and CBC in).
    */
   static List<String> ciphers(List<String> configured) {
-    List<String> tls13 = configured.stream().filter(TlsContext::isTls13Suite).toList();
+    List<String> tls13 = tls13Suites(configured);
     List<String> tls12 = configured.stream().filter(n -> !isTls13Suite(n)).toList();
-    List<String> offered = new ArrayList<>(tls13.isEmpty() ? DEFAULT_CIPHERS.stream().filter(TlsContext::isTls13Suite).toList() : tls13);
+    List<String> offered = new ArrayList<>(tls13.isEmpty() ? DEFAULT_TLS13 : tls13);
     offered.addAll(tls12.isEmpty() ? DEFAULT_CIPHERS.stream().filter(n -> !isTls13Suite(n)).toList() : tls12);
     return offered;
+  }
+
+  private static final List<String> DEFAULT_TLS13 = tls13Suites(DEFAULT_CIPHERS);
+
+  private static List<String> tls13Suites(List<String> suites) {
+    return suites.stream().filter(TlsContext::isTls13Suite).toList();
   }
 
   /** TLS 1.3 suites name no key exchange ({@code TLS_AES_128_GCM_SHA256}); the older ones do ({@code _WITH_}). */
@@ -145,8 +151,8 @@ final class TlsContext {
    * told (they are all AEAD with forward secrecy), and the configuration is kept to the letter.
    */
   static SslProvider provider(TlsConfig c, PrivateKey key) {
-    List<String> tls13 = c.ciphers().stream().filter(TlsContext::isTls13Suite).toList();
-    boolean restricts13 = !tls13.isEmpty() && !tls13.containsAll(DEFAULT_CIPHERS.stream().filter(TlsContext::isTls13Suite).toList());
+    List<String> tls13 = tls13Suites(c.ciphers());
+    boolean restricts13 = !tls13.isEmpty() && !tls13.containsAll(DEFAULT_TLS13);
     // An Ed25519/Ed448 key loads, but netty-tcnative's handshake with it fails ("internal error");
     // the JDK's signs with it (TLS 1.3, and TLS 1.2 clients that offer EdDSA).
     boolean edDsa = List.of("Ed25519", "Ed448", "EdDSA").contains(key.getAlgorithm());
@@ -324,7 +330,7 @@ final class TlsContext {
   private abstract static class Pem extends SslContext {
     static X509Certificate[] certificates(Path file) throws java.security.cert.CertificateException {
       if (!Files.isReadable(file)) {
-        throw new java.security.cert.CertificateException(file + ": " + (Files.exists(file) ? "cannot be read" : "no such file"));
+        throw new java.security.cert.CertificateException(file + ": " + unreadable(file));
       }
       X509Certificate[] chain;
       try {
@@ -348,15 +354,14 @@ final class TlsContext {
      */
     static PrivateKey privateKey(Path file, String password) throws GeneralSecurityException {
       if (!Files.isReadable(file)) {
-        throw new java.security.KeyException("cannot read the private key " + file + ": "
-            + (Files.exists(file) ? "not readable" : "no such file"));
+        throw new java.security.KeyException("cannot read the private key " + file + ": " + unreadable(file));
       }
       try {
         return toPrivateKey(file.toFile(), password);
       } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
         String pem;
         try {
-          pem = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+          pem = Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1);
         } catch (IOException unreadable) {
           pem = "";
         }
@@ -368,6 +373,11 @@ final class TlsContext {
             : "not a key this broker reads (" + e.getMessage() + ")";
         throw new java.security.KeyException("cannot read the private key " + file + ": " + why, e);
       }
+    }
+
+    /** Why a file that is not readable is not: it is missing, or its permissions. */
+    private static String unreadable(Path file) {
+      return Files.exists(file) ? "not readable" : "no such file";
     }
   }
 

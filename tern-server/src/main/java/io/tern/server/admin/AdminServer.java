@@ -87,7 +87,8 @@ public final class AdminServer implements AutoCloseable {
    * Starts serving.
    *
    * @param metrics the metrics to serve at {@code /metrics}
-   * @param ready whether the broker is ready ({@code /api/v1/ready}: listeners bound, store open)
+   * @param ready whether the broker is ready ({@code /api/v1/ready}: listeners bound, store open);
+   *     not either while the metrics' store cannot be written
    * @throws IllegalStateException when the port cannot be bound (the cause says why)
    * @throws IllegalArgumentException when the TLS files do not load
    */
@@ -106,7 +107,7 @@ public final class AdminServer implements AutoCloseable {
         log.debug("Admin: stats sample failed: {}", e.toString());
       }
     }, 0, 1, TimeUnit.SECONDS);
-    RestApi api = new RestApi(broker, sampler, ready);
+    RestApi api = new RestApi(broker, sampler, ready, metrics::storeWritable);
     Javalin app = Javalin.create(c -> configure(c, config, auth, api, metrics));
     try {
       app.start();

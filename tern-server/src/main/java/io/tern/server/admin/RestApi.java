@@ -53,13 +53,15 @@ final class RestApi {
   private final BrokerManagement m;
   private final StatsSampler sampler;
   private final BooleanSupplier ready;
+  private final BooleanSupplier storeWritable;
   private final long startedAtMillis = System.currentTimeMillis();
 
-  RestApi(Broker broker, StatsSampler sampler, BooleanSupplier ready) {
+  RestApi(Broker broker, StatsSampler sampler, BooleanSupplier ready, BooleanSupplier storeWritable) {
     this.broker = broker;
     this.m = broker.management();
     this.sampler = sampler;
     this.ready = ready;
+    this.storeWritable = storeWritable;
   }
 
   void register(RoutesConfig r) {
@@ -576,11 +578,14 @@ final class RestApi {
   }
 
   private void ready(Context ctx) {
-    boolean ok = ready.getAsBoolean();
+    // Not ready either while a store cannot be written (a full disk: RocksDB needs a restart after
+    // it), so that an orchestrator or a monitor sees what only the log said.
+    boolean writable = storeWritable.getAsBoolean();
+    boolean ok = ready.getAsBoolean() && writable;
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("ready", ok);
     o.put("listeners", broker.isRunning() ? broker.ports() : Map.of());
-    if (!ok && broker.isRunning()) {
+    if (!writable) {
       o.put("reason", "the store cannot be written");
     }
     json(ctx, ok ? 200 : 503, o);

@@ -597,6 +597,26 @@ class AdminApiTest {
     assertThat(AdminFixture.json(r).get("ready").asBoolean()).isFalse();
   }
 
+  @Test
+  void readyIs503WhileTheStoreCannotBeWrittenAndAgainOnceItCan() {
+    TimedStoreTest.FullDisk disk = new TimedStoreTest.FullDisk();
+    AdminFixture g = new AdminFixture(disk);
+    try {
+      assertThat(g.get("/api/v1/ready").statusCode()).isEqualTo(200);
+      disk.full = true; // the broker writes its alive stamp every second
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> g.get("/api/v1/ready").statusCode() == 503);
+      HttpResponse<String> r = g.get("/api/v1/ready");
+      assertThat(AdminFixture.json(r).get("ready").asBoolean()).isFalse();
+      assertThat(AdminFixture.json(r).get("reason").asText()).isEqualTo("the store cannot be written");
+      disk.full = false;
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+          .until(() -> g.get("/api/v1/ready").statusCode() == 200);
+    } finally {
+      g.close();
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /** With the admin's credentials, this Content-Type (none when null) and body (none when null). */

@@ -44,8 +44,21 @@ final class AdminFixture implements AutoCloseable {
   /** With a changed admin configuration and another HTTP client (HTTPS tests). */
   AdminFixture(Consumer<Broker.Builder> customize, java.util.function.UnaryOperator<AdminConfig> adminChange,
       HttpClient client) {
+    this(customize, adminChange, client, null);
+  }
+
+  /** With a store, timed by the fixture's metrics as the server's is. */
+  AdminFixture(io.tern.broker.store.MessageStore store) {
+    this(b -> {}, c -> c, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), store);
+  }
+
+  private AdminFixture(Consumer<Broker.Builder> customize, java.util.function.UnaryOperator<AdminConfig> adminChange,
+      HttpClient client, io.tern.broker.store.MessageStore store) {
     this.http = client;
     Broker.Builder b = Broker.builder().listener(Listener.tcp("127.0.0.1", 0));
+    if (store != null) {
+      b.store(metrics.timed(store));
+    }
     customize.accept(b);
     broker = b.build().start();
     metrics.bind(broker);
