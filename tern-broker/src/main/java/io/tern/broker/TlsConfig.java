@@ -83,6 +83,15 @@ public record TlsConfig(
         throw new IllegalArgumentException("TLS protocol must be TLSv1.2 or TLSv1.3, got " + p);
       }
     }
+    // Suites of a version the listener does not offer would change nothing: the defaults of the
+    // offered version would stand, and the one who wrote them would think they were in force.
+    List<String> offered = protocols;
+    if (!ciphers.isEmpty() && ciphers.stream().noneMatch(c -> offered.contains(
+        c.contains("_WITH_") ? "TLSv1.2" : "TLSv1.3"))) {
+      throw new IllegalArgumentException("the cipher suites named are all for "
+          + (protocols.contains("TLSv1.3") ? "TLSv1.2" : "TLSv1.3") + ", which protocols leaves out (" + protocols
+          + "): name suites of " + protocols + ", or none for the defaults");
+    }
     if (clientAuth != ClientAuth.NONE && trustedCertificates == null) {
       throw new IllegalArgumentException("client certificates need trusted CA certificates");
     }

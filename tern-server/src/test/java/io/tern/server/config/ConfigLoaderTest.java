@@ -414,6 +414,16 @@ class ConfigLoaderTest {
         "listeners[0].tls.ciphers[1]").hasMessageContaining("unknown cipher suite 'NO_SUCH'");
     assertThat(parse("listeners: [{type: mqtts, tls: {cert: a, key: b, ciphers: [TLS_AES_128_GCM_SHA256, "
         + "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]}}]").listeners().get(0).tls().ciphers()).hasSize(2);
+    // Suites only of a version the protocols leave out would change nothing, silently.
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, protocols: [TLSv1.2], "
+        + "ciphers: [TLS_AES_256_GCM_SHA384]}}]", "listeners[0].tls")
+        .hasMessageContaining("all for TLSv1.3, which protocols leaves out ([TLSv1.2])");
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, protocols: [TLSv1.3], "
+        + "ciphers: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]}}]", "listeners[0].tls")
+        .hasMessageContaining("all for TLSv1.2, which protocols leaves out ([TLSv1.3])");
+    assertThat(parse("listeners: [{type: mqtts, tls: {cert: a, key: b, protocols: [TLSv1.2], ciphers: "
+        + "[TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]}}]").listeners().get(0).tls().ciphers())
+        .hasSize(2);
   }
 
   @Test
