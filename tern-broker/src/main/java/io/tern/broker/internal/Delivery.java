@@ -14,29 +14,21 @@ import java.util.List;
  * @param run the stored run it belongs to (a QoS 1 delivery stored with the others of its read),
  *     or null when it is stored on its own (QoS 2) or not at all
  * @param onSubscribe a retained message sent for a new subscription (see {@link #retainedOnSubscribe})
- * @param retainedSource for such a delivery made now, the retained store's message it was read
- *     from (see {@link #retainedOnSubscribe}); null otherwise. (Free in memory: it fits the
- *     object's padding.)
  */
 record Delivery(
     Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
-    boolean redelivered, QueueRun run, boolean onSubscribe, Message retainedSource) {
-  Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
-      boolean redelivered, QueueRun run, boolean onSubscribe) {
-    this(message, qos, retain, subscriptionIds, sharedFilter, seq, redelivered, run, onSubscribe, null);
-  }
-
+    boolean redelivered, QueueRun run, boolean onSubscribe) {
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter, long seq,
       boolean redelivered, QueueRun run) {
-    this(message, qos, retain, subscriptionIds, sharedFilter, seq, redelivered, run, false, null);
+    this(message, qos, retain, subscriptionIds, sharedFilter, seq, redelivered, run, false);
   }
 
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds, String sharedFilter) {
-    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false, null, false, null);
+    this(message, qos, retain, subscriptionIds, sharedFilter, 0, false, null, false);
   }
 
   Delivery(Message message, int qos, boolean retain, List<Integer> subscriptionIds) {
-    this(message, qos, retain, subscriptionIds, null, 0, false, null, false, null);
+    this(message, qos, retain, subscriptionIds, null, 0, false, null, false);
   }
 
   /**
@@ -47,22 +39,16 @@ record Delivery(
    * plus that setting, see {@code Session.admitRetained}); they count in the broker's outbound memory
    * as any other.
    *
-   * <p>{@code source} is the retained store's message read for it ({@code message} unless a deliver
-   * hook changed it). Read on the subscriber's loop while a publisher's loop may be storing a newer
-   * one: that newer one goes to the new subscription as a live message (the store is written
-   * before the subscribers are matched), and could reach the session's queue before this older
-   * one. The session leaves out a retained delivery whose source is no longer the topic's
-   * retained message when it queues it (MQTT-4.6.0-6: never an older message after a newer one;
-   * found by a black-box probe, 1 in 40-60 tries of a SUBSCRIBE during a stream of retained
-   * publishes).
+   * <p>Made and queued under {@code BrokerCore}'s retained order with the subscription itself, so
+   * that a retained message published meanwhile reaches the subscription once: as this delivery
+   * or as a live one after it (see {@code BrokerCore.subscribeInRetainedOrder}).
    */
-  static Delivery retainedOnSubscribe(Message message, int qos, List<Integer> subscriptionIds, Message source) {
-    return new Delivery(message, qos, true, subscriptionIds, null, 0, false, null, true, source);
+  static Delivery retainedOnSubscribe(Message message, int qos, List<Integer> subscriptionIds) {
+    return new Delivery(message, qos, true, subscriptionIds, null, 0, false, null, true);
   }
 
   Delivery withSeq(long s, QueueRun r) {
-    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered, r, onSubscribe,
-        retainedSource);
+    return new Delivery(message, qos, retain, subscriptionIds, sharedFilter, s, redelivered, r, onSubscribe);
   }
 
   boolean stored() {

@@ -157,11 +157,13 @@ public final class ManagementImpl implements BrokerManagement {
     int granted = Math.min(qos, core.config().maxQos());
     return onLoop(clientId, s -> {
       Subscriber sub = Subscriber.of(s, filter, granted, noLocal, retainAsPublished, retainHandling, 0);
-      boolean isNew = s.subscribing().subscribe(sub);
-      core.persistence().commit();
-      if (!sub.shared() && (retainHandling == 0 || (retainHandling == 1 && isNew))) {
-        core.sendRetained(s, sub);
-      }
+      core.subscribeInRetainedOrder(() -> {
+        boolean isNew = s.subscribing().subscribe(sub);
+        core.persistence().commit();
+        if (!sub.shared() && (retainHandling == 0 || (retainHandling == 1 && isNew))) {
+          core.sendRetained(s, sub);
+        }
+      });
       return true;
     }).orElse(false);
   }

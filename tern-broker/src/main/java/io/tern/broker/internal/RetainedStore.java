@@ -21,8 +21,6 @@ import java.util.function.Consumer;
 final class RetainedStore {
   private final Node root = new Node(null, null);
   private final Object writeLock = new Object();
-  /** See {@link #version()}. */
-  private volatile long version;
   private final AtomicInteger count = new AtomicInteger();
   /** Of {@link #count}, the broker's own {@code $SYS} topics. */
   private final AtomicInteger sysCount = new AtomicInteger();
@@ -115,7 +113,6 @@ final class RetainedStore {
     String topic = message.topic();
     boolean clear = message.publish().payload().length == 0;
     synchronized (writeLock) {
-      version++;
       Node node = walk(topic, writeKey, !clear);
       writeKey.release();
       if (node == null) {
@@ -144,34 +141,12 @@ final class RetainedStore {
     }
   }
 
-  /**
-   * A count of the changes so far (puts and removals): equal at two moments, nothing changed
-   * between them. Written under the write lock; any thread reads it.
-   */
-  long version() {
-    return version;
-  }
-
-  /**
-   * The retained messages read for a new subscription, with the store's {@link #version} from
-   * before the read: while it is unchanged, none of them has been replaced (see
-   * {@link Delivery#retainedOnSubscribe}), and the session need not look each one up again.
-   */
-  static final class Read extends java.util.ArrayList<Delivery> {
-    final long version;
-
-    Read(long version) {
-      this.version = version;
-    }
-  }
-
   /** Removes the topic's retained message if it is still {@code message} (an expired one). */
   boolean removeIfSame(Message message) {
     synchronized (writeLock) {
       Node node = walk(message.topic(), writeKey, false);
       writeKey.release();
       if (node != null && node.message == message) {
-        version++;
         node.message = null;
         untrack(message);
         bytes -= message.size();

@@ -560,16 +560,6 @@ final class Session {
     }
   }
 
-  /**
-   * Whether a new subscription's retained delivery was read from a retained message that the
-   * topic has had replaced (or cleared) since: the newer one reaches this session as a live
-   * message, perhaps ahead of this one (see {@link Delivery#retainedOnSubscribe}); it is left out.
-   */
-  private boolean superseded(Delivery d) {
-    Message source = d.retainedSource();
-    return source != null && core.retained().get(source.topic()) != source;
-  }
-
   void drop(int n) {
     DROPPED.getAndAdd(this, (long) n);
     core.stats().messagesDropped.add(n);
@@ -600,10 +590,6 @@ final class Session {
           droppedQos0 += d.onSubscribe() ? 0 : 1;
           retainedNotQueued += d.onSubscribe() ? 1 : 0;
           notQueuedBytes += notQueued(d.message());
-        } else if (d.onSubscribe() && superseded(d)) {
-          retainedNotQueued++;
-          notQueuedBytes += notQueued(d.message());
-          forget(d);
         } else {
           queue.addLast(d);
           retainedInQueue += d.onSubscribe() ? 1 : 0;
@@ -615,20 +601,12 @@ final class Session {
       } else {
         @SuppressWarnings("unchecked")
         List<Delivery> batch = (List<Delivery>) o;
-        // A new subscription's retained messages: looked up again only if the store changed since they were read.
-        boolean unchanged = o instanceof RetainedStore.Read read && core.retained().version() == read.version;
         for (int i = 0, n = batch.size(); i < n; i++) {
           Delivery d = batch.get(i);
           if (dropQos0 && d.qos() == 0) {
             droppedQos0 += d.onSubscribe() ? 0 : 1;
             retainedNotQueued += d.onSubscribe() ? 1 : 0;
             notQueuedBytes += notQueued(d.message());
-            continue;
-          }
-          if (d.onSubscribe() && !unchanged && superseded(d)) {
-            retainedNotQueued++;
-            notQueuedBytes += notQueued(d.message());
-            forget(d);
             continue;
           }
           queue.addLast(d);

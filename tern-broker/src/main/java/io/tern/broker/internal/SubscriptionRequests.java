@@ -116,7 +116,10 @@ final class SubscriptionRequests {
         });
   }
 
-  /** Makes the subscriptions the checks and hooks granted, answers SUBACK, then sends retained messages. */
+  /**
+   * Makes the subscriptions the checks and hooks granted, answers SUBACK, then sends retained
+   * messages: in the retained order when any may go ({@link BrokerCore#subscribeInRetainedOrder}).
+   */
   private void finishSubscribe(Subscribe s, HookChain.Sub[] outcomes, String[] refusedWhy, int subscriptionId) {
     int n = outcomes.length;
     List<Integer> codes = new ArrayList<>(n);
@@ -139,6 +142,20 @@ final class SubscriptionRequests {
           sub.retainHandling(), subscriptionId));
       codes.add(granted);
     }
+    MqttProperties properties = refused == null ? MqttProperties.EMPTY : conn.problem(refused.toString());
+    boolean retainedMayGo = false;
+    for (Subscriber entry : accepted) {
+      retainedMayGo |= !entry.shared() && entry.retainHandling() != 2;
+    }
+    if (retainedMayGo) {
+      core.subscribeInRetainedOrder(() -> subscribeAndAnswer(s.packetId(), accepted, codes, properties));
+    } else {
+      subscribeAndAnswer(s.packetId(), accepted, codes, properties);
+    }
+  }
+
+  private void subscribeAndAnswer(int packetId, List<Subscriber> accepted, List<Integer> codes,
+      MqttProperties properties) {
     // All of the packet's subscriptions at once, in order (a filter twice replaces itself, MQTT-3.8.4-3).
     boolean[] isNew = accepted.isEmpty() ? new boolean[0] : conn.session.subscribing().subscribeAll(accepted);
     List<Subscriber> retainedFor = new ArrayList<>(accepted.size());
@@ -155,8 +172,7 @@ final class SubscriptionRequests {
         retainedFor.add(entry);
       }
     }
-    writer.write(new SubAck(s.packetId(), codes,
-        refused == null ? MqttProperties.EMPTY : conn.problem(refused.toString())));
+    writer.write(new SubAck(packetId, codes, properties));
     for (Subscriber entry : retainedFor) {
       // Drained by the session's loop as a task: on this loop, after this read's SUBACK is flushed;
       // a session on another loop may send them first, as MQTT allows (3.8.4).
