@@ -347,7 +347,8 @@ public final class MqttDecoder extends ByteToMessageDecoder {
       case PUBREL:
       case SUBSCRIBE:
       case UNSUBSCRIBE:
-        if (flags != 0x02) {
+        // MQTT 3.1 sets DUP on these too when it sends them again (3.1 section 2.1); 3.1.1 reserved it.
+        if ((version == MqttVersion.V3_1 ? flags & 0x07 : flags) != 0x02) {
           throw new MqttDecodeException(ReasonCodes.MALFORMED_PACKET, type, version,
               type + " fixed header flags must be 0010"); // MQTT-3.6.1-1, MQTT-3.8.1-1, MQTT-3.10.1-1
         }

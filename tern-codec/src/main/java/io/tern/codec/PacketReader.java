@@ -163,7 +163,10 @@ final class PacketReader {
     int qos = (firstByte >> 1) & 0x03;
     boolean retain = (firstByte & 0x01) != 0;
     if (qos == 0 && dup) {
-      throw malformed("PUBLISH QoS 0 with DUP set"); // MQTT-3.3.1-2
+      if (version != MqttVersion.V3_1) {
+        throw malformed("PUBLISH QoS 0 with DUP set"); // MQTT-3.3.1-2
+      }
+      dup = false; // MQTT 3.1 only says DUP means nothing at QoS 0
     }
     String topic = sameTopic();
     boolean known = topic != null;

@@ -171,6 +171,14 @@ public final class TestPackets {
     v3("PINGREQ", hex("C0 00"), PingReq.INSTANCE);
     v3("PINGRESP", hex("D0 00"), PingResp.INSTANCE);
     v3("DISCONNECT", hex("E0 00"), Disconnect.NORMAL);
+    // MQTT 3.1 sets DUP on a PUBREL, SUBSCRIBE or UNSUBSCRIBE it sends again (3.1 section 2.1;
+    // 3.1.1 reserved the bit), and has no rule against it at QoS 0, where it means nothing.
+    valid("3.1 PUBREL DUP", V3_1, hex("6A 02 00 02"), new PubRel(2), false);
+    valid("3.1 SUBSCRIBE DUP", V3_1, hex("8A 0A 00 01 00 05 'a/b/c' 01"),
+        new Subscribe(1, List.of(new Subscription("a/b/c", 1)), EMPTY), false);
+    valid("3.1 UNSUBSCRIBE DUP", V3_1, hex("AA 07 00 0B 00 03 'a/#'"), new Unsubscribe(11, List.of("a/#"), EMPTY), false);
+    valid("3.1 PUBLISH QoS 0 DUP", V3_1, hex("38 0C 00 05 'a/b/c' 'hello'"),
+        new Publish("a/b/c", 0, false, false, 0, b("hello"), EMPTY), false);
 
     // Remaining Length at the edges of its 1, 2, 3 and 4 byte forms (section 2.2.3 / 2.1.4).
     large(V3_1_1, 127, "7F");
@@ -452,6 +460,7 @@ public final class TestPackets {
     error("fixed header flags: 3.1.1 PINGRESP 1000", V3_1_1, hex("D8 00"), MALFORMED_PACKET);
     error("fixed header flags: 3.1.1 DISCONNECT 0010", V3_1_1, hex("E2 00"), MALFORMED_PACKET);
     error("fixed header flags: 3.1 PUBREL 0000", V3_1, hex("60 02 00 01"), MALFORMED_PACKET);
+    error("fixed header flags: 3.1 SUBSCRIBE 1000", V3_1, hex("88 08 00 01 00 03 'a/b' 00"), MALFORMED_PACKET);
     error("fixed header flags: 5.0 CONNECT 1000", null, hex("18 0D 00 04 'MQTT' 05 02 00 00 00 00 00"), MALFORMED_PACKET);
     error("fixed header flags: 5.0 CONNACK 0100", V5, hex("24 03 00 00 00"), MALFORMED_PACKET);
     error("fixed header flags: 5.0 PUBACK 0010", V5, hex("42 02 00 01"), MALFORMED_PACKET);
