@@ -300,7 +300,13 @@ final class Session {
       rule.offer(d);
       return;
     }
-    if (terminated || !accepts(d)) {
+    if (terminated) {
+      if (movesToAnotherMember(d)) {
+        core.redeliverShared(List.of(d), this);
+      }
+      return;
+    }
+    if (!accepts(d)) {
       return;
     }
     if (admit(1) == 1) {
@@ -332,6 +338,15 @@ final class Session {
       return !batch.isEmpty(); // the rule's own queue is the bound
     }
     if (terminated) {
+      List<Delivery> shared = null;
+      for (Delivery d : batch) {
+        if (movesToAnotherMember(d)) {
+          (shared == null ? shared = new ArrayList<>() : shared).add(d);
+        }
+      }
+      if (shared != null) {
+        core.redeliverShared(shared, this);
+      }
       return false;
     }
     if (!online && !core.config().queueQos0WhenOffline()) {
@@ -633,7 +648,12 @@ final class Session {
     reportedBytes += bytes - onceBytes; // counted at the hand-off
     addBacklog(-drained);
     if (terminated) {
-      discardQueued();
+      // Handed over as (or after) the session ended: a shared subscription's message goes to another member.
+      List<Delivery> shared = new ArrayList<>(0);
+      discardQueued(shared);
+      if (!shared.isEmpty()) {
+        core.redeliverShared(shared, this);
+      }
       return;
     }
     boolean grew = queue.size() - retainedInQueue > heldBefore;
@@ -1081,10 +1101,21 @@ final class Session {
     }
   }
 
+  /**
+   * Whether {@code d}, not yet sent, goes to another member of its shared subscription when this
+   * session ends (v5 section 4.8.2) rather than with the session: QoS 1 and 2 of a shared one.
+   */
+  static boolean movesToAnotherMember(Delivery d) {
+    return d.sharedFilter() != null && d.qos() > 0;
+  }
+
   @SuppressWarnings("unchecked")
-  void discardQueued() {
+  void discardQueued(List<Delivery> shared) {
     long uncounted = 0; // the broker's total, for what it counted once per message
     for (Delivery d : queue) {
+      if (movesToAnotherMember(d)) {
+        shared.add(d);
+      }
       releaseRef(d);
       if (d.message().countedOnce()) {
         uncounted += d.message().hold(-1);
@@ -1097,10 +1128,16 @@ final class Session {
     Object o;
     while ((o = pollMailbox()) != null) {
       if (o instanceof Delivery d) {
+        if (movesToAnotherMember(d)) {
+          shared.add(d);
+        }
         releaseRef(d);
         uncounted += notQueued(d.message()); // counted at the hand-off, leaving now
       } else {
         for (Delivery d : (List<Delivery>) o) {
+          if (movesToAnotherMember(d)) {
+            shared.add(d);
+          }
           releaseRef(d);
           uncounted += notQueued(d.message());
         }

@@ -255,12 +255,7 @@ final class SessionLifecycle {
         }
       }
     }
-    for (Delivery d : s.queue) {
-      if (d.sharedFilter() != null && d.qos() > 0) {
-        unacked.add(d);
-      }
-    }
-    s.discardQueued();
+    s.discardQueued(unacked); // with the queued messages of shared subscriptions (Session.movesToAnotherMember)
     core.registry().removeIfSame(s.clientId, s);
     if (s.inStore) {
       core.persistence().batch().removeSession(s.clientId); // with its will, subscriptions, queue
