@@ -283,7 +283,7 @@ final class ConnectHandshake {
     if (conn.state != State.CONNECTING || !conn.channel.isActive()) {
       // The client went away while its session was prepared: as if it had connected and dropped.
       conn.closer().publishWill();
-      s.lifecycle.releaseUnattached(conn.sessionExpiry);
+      s.lifecycle.releaseUnattached(conn, conn.sessionExpiry);
       return;
     }
     try {
