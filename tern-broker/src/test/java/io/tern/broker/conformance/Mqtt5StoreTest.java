@@ -4,10 +4,8 @@ import static io.tern.broker.conformance.Packets.connectPacket;
 import static io.tern.broker.conformance.Packets.v5;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tern.broker.store.Durability;
 import io.tern.broker.store.InMemoryStore;
 import io.tern.broker.store.MessageStore;
-import io.tern.broker.store.StoreBatch;
 import io.tern.broker.store.StoredState;
 import io.tern.broker.store.StoredSubscription;
 import io.tern.broker.store.StoredWill;
@@ -143,19 +141,38 @@ class Mqtt5StoreTest extends Mqtt5TestBase {
             new StoredSession("watcher", 60, aliveAt, List.of(new StoredSubscription("will/#", 1, false, false, 0, 0)),
                 List.of(), java.util.Set.of())),
         java.util.Map.of(), java.util.Map.of(), java.util.Map.of("c", StoredWill.armed(will, 10)), aliveAt);
-    useStore(new MessageStore() {
-      @Override public Durability durability() { return store.durability(); }
-      @Override public StoredState recover() { return crashed; }
-      @Override public StoreBatch newBatch() { return store.newBatch(); }
-      @Override public void write(StoreBatch batch) { store.write(batch); }
-      @Override public void afterSync(Runnable done) { store.afterSync(done); }
-      @Override public long sizeBytes() { return store.sizeBytes(); }
-      @Override public void close() { store.close(); }
-    });
+    useStore(recovering(crashed));
     RawClient watcher = connect5(v5("watcher").cleanSession(false).properties(expiry(60)), true);
     assertThat(Packets.text(watcher.expect(Publish.class, Duration.ofSeconds(10)))).isEqualTo("gone");
     assertThat(System.currentTimeMillis()).as("received at (the will was due at %s)", aliveAt + 11_000)
         .isGreaterThanOrEqualTo(aliveAt + 11_000);
+  }
+
+  @Test
+  @DisplayName("after a crash, an armed will is stored with its time: a second crash does not start its delay again")
+  void afterACrashAnArmedWillIsStoredWithItsTime() {
+    // "c" was connected at the crash, its will armed with a Will Delay of 30 s: it is due 30 s after
+    // the end of the last alive stamp's period (1 s). Left armed in the store, a second crash
+    // before then counted the delay from that crash instead (a probe: 26-29 s for a 20 s delay).
+    long aliveAt = System.currentTimeMillis() - 2_000;
+    Publish will = new Publish("will/c", 1, false, false, 0, "gone".getBytes(StandardCharsets.UTF_8), MqttProperties.EMPTY);
+    useStore(recovering(new StoredState(List.of(new StoredSession("c", 60, 0, List.of(), List.of(), java.util.Set.of())),
+        java.util.Map.of(), java.util.Map.of(), java.util.Map.of("c", StoredWill.armed(will, 30)), aliveAt)));
+    broker();
+    eventually(() -> store.recover().wills().containsKey("c"));
+    StoredWill stored = store.recover().wills().get("c");
+    assertThat(stored.armed()).isFalse();
+    assertThat(stored.publishAtMillis()).isEqualTo(aliveAt + 1_000 + 30_000);
+  }
+
+  /** A store that recovers {@code state} (what a crash left) and writes to {@link #store}. */
+  private MessageStore recovering(StoredState state) {
+    return new io.tern.broker.testsupport.DelegatingStore(store) {
+      @Override
+      public StoredState recover() {
+        return state;
+      }
+    };
   }
 
   @Test
