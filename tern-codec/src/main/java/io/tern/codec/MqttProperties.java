@@ -28,6 +28,8 @@ public final class MqttProperties {
   private final Object[] values;
   private final List<UserProperty> userProperties;
   private final List<Integer> subscriptionIdentifiers;
+  /** {@link #encodedSize()}, once asked; -1 before (a benign race: every thread computes the same). */
+  private int encodedSize = -1;
 
   private MqttProperties(Object[] values, List<UserProperty> userProperties, List<Integer> subscriptionIdentifiers) {
     this.values = values;
@@ -54,6 +56,19 @@ public final class MqttProperties {
     b.userProperties.addAll(userProperties);
     b.subscriptionIdentifiers.addAll(subscriptionIdentifiers);
     return b;
+  }
+
+  /**
+   * The bytes these properties take in a packet, with their length prefix (0 for {@link #EMPTY}):
+   * what a broker holding the message holds for them. Computed once.
+   */
+  public int encodedSize() {
+    int n = encodedSize;
+    if (n < 0) {
+      n = this == EMPTY ? 0 : MqttEncoder.propertiesSize(this);
+      encodedSize = n;
+    }
+    return n;
   }
 
   /** True when no property is set. */

@@ -229,9 +229,10 @@ public final class BrokerCore {
     if (max > 0 && previous == null && retainedTopicsFull(max)) {
       return "retained message to a new topic over max_retained_messages (" + max + ")";
     }
-    long grows = (long) p.payload().length + p.topic().length() - (previous == null ? 0 : previous.size());
+    int size = Message.sizeOf(p);
+    long grows = (long) size - (previous == null ? -RetainedStore.OVERHEAD : previous.size());
     if (grows > 0 && retained.bytes() + grows > config.maxRetainedBytes()) {
-      return "retained message of " + (p.payload().length + p.topic().length()) + " bytes over max_retained_bytes ("
+      return "retained message of " + size + " bytes over max_retained_bytes ("
           + config.maxRetainedBytes() + ", " + retained.bytes() + " held)";
     }
     return null;

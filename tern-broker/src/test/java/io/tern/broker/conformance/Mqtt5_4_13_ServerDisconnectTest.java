@@ -264,26 +264,31 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   @Test
   @DisplayName("0x97 in the PUBACK of a retained PUBLISH over max_retained_bytes; replacing with less, or clearing, makes room")
   void retainedBytesQuotaExceededInTheAck() {
-    configure(b -> b.maxRetainedBytes(100)); // payload and topic
+    // Counted: payload, topic and properties, and 256 bytes of the broker's own per message
+    // (RetainedStore.OVERHEAD): room for two small messages.
+    configure(b -> b.maxRetainedBytes(100 + 2 * 256));
     RawClient c = connect5("c"); // no subscriber: accepted is 0x10 No matching subscribers
-    c.send(retained5("r/1", 1, 1, "a".repeat(60), MqttProperties.EMPTY)); // 63 bytes
+    c.send(retained5("r/1", 1, 1, "a".repeat(60), MqttProperties.EMPTY)); // 63 + 256
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/2", 1, 2, "b".repeat(40), MqttProperties.EMPTY)); // 43: 106 in all
+    c.send(retained5("r/2", 1, 2, "b".repeat(40), MqttProperties.EMPTY)); // 43 + 256: 618 in all
     io.tern.codec.PubAck refused = c.expect(io.tern.codec.PubAck.class);
     assertThat(refused.reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
     assertThat(refused.properties().reasonString()).contains("max_retained_bytes");
-    c.send(retained5("r/1", 1, 3, "a".repeat(70), MqttProperties.EMPTY)); // grows r/1 to 73: fits
+    c.send(retained5("r/1", 1, 3, "a".repeat(70), MqttProperties.EMPTY)); // grows r/1 to 73 + 256: fits
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/1", 1, 4, "a".repeat(98), MqttProperties.EMPTY)); // 101: over, even alone
+    c.send(retained5("r/1", 1, 4, "a".repeat(360), MqttProperties.EMPTY)); // 363 + 256: over, even alone
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
-    c.send(retained5("r/1", 1, 5, "a", MqttProperties.EMPTY)); // shrinks to 4
+    c.send(retained5("r/1", 1, 5, "a", MqttProperties.EMPTY)); // shrinks to 4 + 256
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
     c.send(retained5("r/2", 1, 6, "b".repeat(40), MqttProperties.EMPTY));
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
     c.send(retained5("r/2", 1, 7, "", MqttProperties.EMPTY)); // clears r/2
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/3", 1, 8, "c".repeat(90), MqttProperties.EMPTY)); // 93 + 4
+    c.send(retained5("r/3", 1, 8, "c".repeat(90), MqttProperties.EMPTY)); // 93 + 256 + 260
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
+    // User properties count as the payload does: 1 byte of payload and 400 of them is over.
+    c.send(retained5("r/4", 1, 9, "d", MqttProperties.builder().userProperty("k", "v".repeat(400)).build()));
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
     assertThat(broker().stats().retainedMessages()).isEqualTo(2);
   }
 

@@ -270,6 +270,32 @@ class MemoryBoundsTest {
         .containsExactly(10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
   }
 
+  /**
+   * User properties count as the payload does: 20 messages of a 1-byte payload and ~1,000 bytes of
+   * user properties to an offline session bounded at 10,000 bytes keep 9 or 10, not all 20. They
+   * were not counted: a client with 1 MB of them per message took a 512 MB heap to an
+   * OutOfMemoryError past every bound (a probe).
+   */
+  @Test
+  void userPropertiesCountAgainstTheQueuedBytes() throws Exception {
+    start(b -> b.maxQueuedBytes(10_000));
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient sub = com.hivemq.client.mqtt.mqtt5.Mqtt5Client.builder()
+        .identifier("offline5").serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
+    sub.connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+    sub.subscribeWith().topicFilter("p/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    sub.disconnect();
+    com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient pub = com.hivemq.client.mqtt.mqtt5.Mqtt5Client.builder()
+        .identifier("pub5").serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
+    pub.connect();
+    for (int i = 0; i < 20; i++) {
+      pub.publishWith().topic("p/x").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[] {(byte) i})
+          .userProperties().add("k", "v".repeat(1000)).applyUserProperties().send();
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.memoryStats().queuedBytesDrops() >= 10);
+    assertThat(broker.memoryStats().bufferedOutboundBytes()).isBetween(9_000L, 10_000L);
+    pub.disconnect();
+  }
+
   // ------------------------------------------------------------------ the issue's attack
 
   @Test
