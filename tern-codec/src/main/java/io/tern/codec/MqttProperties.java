@@ -37,12 +37,19 @@ public final class MqttProperties {
     this.subscriptionIdentifiers = subscriptionIdentifiers;
   }
 
-  /** For the decoder: takes ownership of the arrays it read, without copying. */
-  static MqttProperties of(Object[] values, List<UserProperty> userProperties, List<Integer> subscriptionIdentifiers) {
-    return new MqttProperties(
+  /**
+   * For the decoder: takes ownership of the arrays it read, without copying; {@code encodedSize} is
+   * the size it read them from (the decoder takes only the shortest length prefix, so it is the
+   * size they encode to).
+   */
+  static MqttProperties of(Object[] values, List<UserProperty> userProperties, List<Integer> subscriptionIdentifiers,
+      int encodedSize) {
+    MqttProperties p = new MqttProperties(
         values,
         userProperties == null ? List.of() : Collections.unmodifiableList(userProperties),
         subscriptionIdentifiers == null ? List.of() : Collections.unmodifiableList(subscriptionIdentifiers));
+    p.encodedSize = encodedSize;
+    return p;
   }
 
   public static Builder builder() {

@@ -479,7 +479,7 @@ final class PacketReader {
         throw malformed(p + " runs past the end of the properties");
       }
     }
-    return MqttProperties.of(values, userProps, subIds);
+    return MqttProperties.of(values, userProps, subIds, MqttEncoder.varintSize(length) + length);
   }
 
   // ---------------------------------------------------------------- fields

@@ -214,4 +214,18 @@ class CatalogueTest {
         .distinct().sorted().toList();
     assertThat(headerLengths).containsExactly(1, 2, 3, 4);
   }
+
+  /**
+   * A decoded PUBLISH knows the size of its properties from the bytes it was read from (what a
+   * broker counts them as): the size they encode to, without computing it again.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("canonicalRows")
+  void decodedPropertiesKnowTheSizeTheyEncodeTo(Row row) {
+    MqttPacket packet = Codec.decode(row.bytes(), row.version());
+    if (packet instanceof Publish p && !p.properties().isEmpty()) {
+      assertThat(p.properties().encodedSize())
+          .isEqualTo(MqttEncoder.propertiesSize(p.properties().toBuilder().build()));
+    }
+  }
 }

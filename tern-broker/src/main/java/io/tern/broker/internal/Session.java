@@ -301,9 +301,7 @@ final class Session {
       return;
     }
     if (terminated) {
-      if (movesToAnotherMember(d)) {
-        core.redeliverShared(List.of(d), this);
-      }
+      passSharedOn(List.of(d));
       return;
     }
     if (!accepts(d)) {
@@ -338,15 +336,7 @@ final class Session {
       return !batch.isEmpty(); // the rule's own queue is the bound
     }
     if (terminated) {
-      List<Delivery> shared = null;
-      for (Delivery d : batch) {
-        if (movesToAnotherMember(d)) {
-          (shared == null ? shared = new ArrayList<>() : shared).add(d);
-        }
-      }
-      if (shared != null) {
-        core.redeliverShared(shared, this);
-      }
+      passSharedOn(batch);
       return false;
     }
     if (!online && !core.config().queueQos0WhenOffline()) {
@@ -1107,6 +1097,22 @@ final class Session {
    */
   static boolean movesToAnotherMember(Delivery d) {
     return d.sharedFilter() != null && d.qos() > 0;
+  }
+
+  /**
+   * Deliveries handed to this session after it ended (matched by a publisher a moment before):
+   * those that {@link #movesToAnotherMember} go to another member, the rest with the session.
+   */
+  private void passSharedOn(List<Delivery> handed) {
+    List<Delivery> shared = null;
+    for (Delivery d : handed) {
+      if (movesToAnotherMember(d)) {
+        (shared == null ? shared = new ArrayList<>() : shared).add(d);
+      }
+    }
+    if (shared != null) {
+      core.redeliverShared(shared, this);
+    }
   }
 
   @SuppressWarnings("unchecked")
