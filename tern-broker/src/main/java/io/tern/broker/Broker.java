@@ -95,6 +95,7 @@ public final class Broker implements AutoCloseable {
       throw new IllegalStateException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
     }
     core.startRules();
+    core.startHeapGuard();
     started = true;
     core.events().emitNow(new BrokerEvent.Started(System.currentTimeMillis()));
     return this;
@@ -128,6 +129,7 @@ public final class Broker implements AutoCloseable {
     core.events().emitNow(new BrokerEvent.Stopping(System.currentTimeMillis()));
     core.transport().stop();
     core.stopRules();
+    core.stopHeapGuard();
     stopPlugins();
     core.events().close();
     stopped = true; // the Stopping listeners and the plugins' stop() may still publish
@@ -316,7 +318,7 @@ public final class Broker implements AutoCloseable {
     io.tern.broker.internal.BrokerStats s = core.stats();
     return new MemoryStats(core.bufferedOutboundBytes(), core.overHighWaterMark(), s.highWaterMarkCrossings(),
         s.publisherPauses(), s.queuedBytesDrops(), s.stalledSessionDrops(), core.bufferedInboundBytes(),
-        s.inboundBufferRefusals());
+        s.inboundBufferRefusals(), core.heapUsedAfterGc(), core.overMaxHeapUsage(), s.connectionsRefusedMemory());
   }
 
   /**
@@ -336,10 +338,16 @@ public final class Broker implements AutoCloseable {
    *     finished (packets of 4 KiB or more), against {@code inboundBufferLimit}
    * @param inboundBufferRefusals packets refused (and their connections closed) because
    *     {@code inboundBufferLimit} had no room for them
+   * @param heapUsedAfterGc the Java heap in use after the last garbage collection, in bytes; -1
+   *     before the first one (or with {@code maxHeapUsage} 0, which does not watch it)
+   * @param overMaxHeapUsage whether new connections are refused now, the heap being over
+   *     {@code maxHeapUsage}
+   * @param connectionsRefusedMemory CONNECTs refused (Server busy) while it was
    */
   public record MemoryStats(
       long bufferedOutboundBytes, boolean overHighWaterMark, long highWaterMarkCrossings, long publisherPauses,
-      long queuedBytesDrops, long stalledSessionDrops, long bufferedInboundBytes, long inboundBufferRefusals) {}
+      long queuedBytesDrops, long stalledSessionDrops, long bufferedInboundBytes, long inboundBufferRefusals,
+      long heapUsedAfterGc, boolean overMaxHeapUsage, long connectionsRefusedMemory) {}
 
   /**
    * A snapshot of the security counters.

@@ -61,6 +61,7 @@ public final class BrokerConfig {
   private final int maxTopicLevels;
   private final int maxSubscriptionsPerClient;
   private final long maxSubscriptionBytesPerClient;
+  private final int maxHeapUsage;
   private final int maxRetainedMessages;
   private final long maxRetainedBytes;
 
@@ -103,6 +104,7 @@ public final class BrokerConfig {
     this.maxTopicLevels = b.maxTopicLevels;
     this.maxSubscriptionsPerClient = b.maxSubscriptionsPerClient;
     this.maxSubscriptionBytesPerClient = b.maxSubscriptionBytesPerClient;
+    this.maxHeapUsage = b.maxHeapUsage;
     this.maxRetainedMessages = b.maxRetainedMessages;
     this.maxRetainedBytes = b.maxRetainedBytes;
   }
@@ -156,6 +158,7 @@ public final class BrokerConfig {
     b.maxTopicLevels = maxTopicLevels;
     b.maxSubscriptionsPerClient = maxSubscriptionsPerClient;
     b.maxSubscriptionBytesPerClient = maxSubscriptionBytesPerClient;
+    b.maxHeapUsage = maxHeapUsage;
     b.maxRetainedMessages = maxRetainedMessages;
     b.maxRetainedBytes = maxRetainedBytes;
     return b;
@@ -410,6 +413,16 @@ public final class BrokerConfig {
   }
 
   /**
+   * New connections are refused (CONNACK 0x89 Server busy, MQTT 3 0x03 Server unavailable) while
+   * the Java heap in use after a garbage collection is above this percentage of the maximum heap;
+   * connected clients go on. The per-client bounds each hold, but not their sum over many
+   * clients (persistent sessions with long client ids fill any heap). 0: never. Default: 95.
+   */
+  public int maxHeapUsage() {
+    return maxHeapUsage;
+  }
+
+  /**
    * Retained messages the broker keeps at most, over all topics; 0 (the default): no limit. A
    * client's retained PUBLISH that would add one more (a new topic; replacing or clearing one is
    * always allowed) is refused with {@code 0x97 Quota exceeded}: in the PUBACK/PUBREC of an MQTT 5
@@ -478,6 +491,7 @@ public final class BrokerConfig {
     private int maxTopicLevels = 0;
     private int maxSubscriptionsPerClient = 100_000;
     private long maxSubscriptionBytesPerClient = 16L * 1024 * 1024;
+    private int maxHeapUsage = 95;
     private int maxRetainedMessages = 0;
     private long maxRetainedBytes = Runtime.getRuntime().maxMemory() / 4;
 
@@ -534,6 +548,12 @@ public final class BrokerConfig {
     /** See {@link BrokerConfig#maxRetainedMessages()}; 0: no limit. */
     public Builder maxRetainedMessages(int messages) {
       this.maxRetainedMessages = messages;
+      return this;
+    }
+
+    /** See {@link BrokerConfig#maxHeapUsage()}: a percentage, 0 for never. */
+    public Builder maxHeapUsage(int percent) {
+      this.maxHeapUsage = percent;
       return this;
     }
 
@@ -738,6 +758,7 @@ public final class BrokerConfig {
       check(maxTopicLevels >= 0, "max topic levels must be >= 0 (0: no limit)");
       check(maxSubscriptionsPerClient >= 1, "max subscriptions per client must be >= 1");
       check(maxSubscriptionBytesPerClient >= 1, "max subscription bytes per client must be >= 1");
+      check(maxHeapUsage >= 0 && maxHeapUsage <= 100, "max heap usage must be 0..100 (percent; 0: no limit)");
       java.util.Set<String> names = new java.util.HashSet<>();
       for (Listener l : listeners) {
         check(names.add(l.name()), "duplicate listener name " + l.name());

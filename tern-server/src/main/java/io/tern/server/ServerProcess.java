@@ -223,6 +223,7 @@ final class ServerProcess {
         + ", receive_maximum=" + l.receiveMaximum()
         + ", topic_alias_maximum=" + l.topicAliasMaximum()
         + ", max_session_expiry=" + (l.maxSessionExpiry() == 0xFFFF_FFFFL ? "never" : l.maxSessionExpiry() + "s")
-        + ", server_keep_alive=" + l.serverKeepAlive() + "s";
+        + ", server_keep_alive=" + l.serverKeepAlive() + "s"
+        + ", max_heap_usage=" + l.maxHeapUsage() + "% of " + Units.formatSize(Runtime.getRuntime().maxMemory());
   }
 }

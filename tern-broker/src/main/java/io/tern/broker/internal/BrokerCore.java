@@ -44,6 +44,8 @@ public final class BrokerCore {
   private final Events events = new Events();
   private final Rules rules = new Rules(this);
   private final OutboundMemory memory;
+  /** Refuses new connections while the heap is nearly full ({@code max_heap_usage}). */
+  private final HeapGuard heapGuard;
   /**
    * The bytes connections hold in packets begun and not yet whole, against {@link
    * BrokerConfig#inboundBufferLimit()}: {@code max_packet_size} bounds one connection, this all of
@@ -69,6 +71,7 @@ public final class BrokerCore {
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
     this.access = new Access(config, stats, hooks, clientLines);
     this.memory = new OutboundMemory(config, stats);
+    this.heapGuard = new HeapGuard(config.maxHeapUsage());
     this.inbound = new io.tern.codec.BufferBudget(config.inboundBufferLimit());
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);
@@ -121,6 +124,30 @@ public final class BrokerCore {
 
   OutboundMemory memory() {
     return memory;
+  }
+
+  HeapGuard heapGuard() {
+    return heapGuard;
+  }
+
+  /** The broker started: it watches the heap ({@code max_heap_usage}). */
+  public void startHeapGuard() {
+    heapGuard.start();
+  }
+
+  /** The broker stopped: it no longer listens to the JVM's collections. */
+  public void stopHeapGuard() {
+    heapGuard.stop();
+  }
+
+  /** Heap in use after the last garbage collection, in bytes; -1 before the first one. */
+  public long heapUsedAfterGc() {
+    return heapGuard.usedAfterGc();
+  }
+
+  /** Whether new connections are refused now: the heap is over {@code max_heap_usage}. */
+  public boolean overMaxHeapUsage() {
+    return heapGuard.over();
   }
 
   /** The bytes held for clients: queued messages and unwritten network buffers of slow sockets. */

@@ -15,6 +15,8 @@ public final class BrokerStats {
   final LongAdder messagesTooLarge = new LongAdder();
   final LongAdder connectionsRefusedLimit = new LongAdder();
   final LongAdder connectionsRefusedRate = new LongAdder();
+  /** CONNECTs refused with Server busy: the heap over {@code max_heap_usage} ({@link HeapGuard}). */
+  final LongAdder connectionsRefusedMemory = new LongAdder();
   final LongAdder authFailures = new LongAdder();
   final LongAdder publishesDenied = new LongAdder();
   final LongAdder subscriptionsDenied = new LongAdder();
@@ -22,6 +24,8 @@ public final class BrokerStats {
   final LongAdder topicLimitRefusals = new LongAdder();
   final LongAdder subscriptionLimitRefusals = new LongAdder();
   final LongAdder tlsHandshakeFailures = new LongAdder();
+  /** Reads whose packets took a connection past its turn on its loop ({@link MqttConnection#TURN_NANOS}). */
+  final LongAdder turnsEnded = new LongAdder();
   /**
    * The counters of the per-message path, striped per event loop ({@link StripedCounters}): by
    * QoS, messages routed ({@code RECEIVED + qos}) and their payload bytes, messages sent and their
@@ -115,6 +119,16 @@ public final class BrokerStats {
   /** Connections closed at once: over {@code max_connections} (total or per listener). */
   public long connectionsRefusedLimit() {
     return connectionsRefusedLimit.sum();
+  }
+
+  /** Times a connection's packets took it past its turn on its loop, and the rest waited. */
+  public long turnsEnded() {
+    return turnsEnded.sum();
+  }
+
+  /** CONNECTs refused (Server busy) while the heap was over {@code max_heap_usage}. */
+  public long connectionsRefusedMemory() {
+    return connectionsRefusedMemory.sum();
   }
 
   /** Connections closed at once: over the connection rate per source address. */

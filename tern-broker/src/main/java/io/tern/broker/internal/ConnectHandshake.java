@@ -84,6 +84,11 @@ final class ConnectHandshake {
       conn.clientMaxPacketSize =
           c.properties().getLong(Property.MAXIMUM_PACKET_SIZE, MqttDecoder.PROTOCOL_MAX_PACKET_SIZE);
     }
+    if (core.heapGuard().over()) { // the heap is nearly full: no new client, the others go on (HeapGuard)
+      core.stats().connectionsRefusedMemory.increment();
+      refuse(ReasonCodes.SERVER_BUSY, "the heap is over max_heap_usage", false);
+      return;
+    }
     String id = c.clientId();
     boolean assigned = false;
     if (id.isEmpty()) {
@@ -251,7 +256,14 @@ final class ConnectHandshake {
   }
 
   private void refuse(int reasonCode, String why) {
-    core.stats().protocolErrors.increment();
+    refuse(reasonCode, why, true);
+  }
+
+  /** @param clientsFault whether it counts as a protocol error (not when the broker is busy) */
+  private void refuse(int reasonCode, String why, boolean clientsFault) {
+    if (clientsFault) {
+      core.stats().protocolErrors.increment();
+    }
     core.clientLine(log).log("Connection from {} refused: {} ({})", conn.remote(), why,
         conn.version.isV5() ? ReasonCodes.describe(reasonCode)
             : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(reasonCode)));

@@ -534,7 +534,7 @@ final class RestApi {
     o.put("uptime_seconds", (System.currentTimeMillis() - startedAtMillis) / 1000);
     o.put("connections", Map.of("current", s.connections(), "total", s.connectionsTotal(),
         "refused_limit", sec.connectionsRefusedLimit(), "refused_rate", sec.connectionsRefusedRate(),
-        "auth_failures", sec.authFailures()));
+        "refused_memory", broker.memoryStats().connectionsRefusedMemory(), "auth_failures", sec.authFailures()));
     o.put("sessions", s.sessions());
     o.put("subscriptions", s.subscriptions());
     o.put("retained_messages", s.retainedMessages());

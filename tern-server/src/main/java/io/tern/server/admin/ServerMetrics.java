@@ -92,6 +92,7 @@ public final class ServerMetrics implements AutoCloseable {
     counter("tern.connections", "Client connections accepted since start", broker, b -> b.stats().connectionsTotal());
     refused("limit", "over max_connections", broker, b -> b.securityStats().connectionsRefusedLimit());
     refused("rate", "over max_connection_rate_per_address", broker, b -> b.securityStats().connectionsRefusedRate());
+    refused("memory", "heap over max_heap_usage", broker, b -> b.memoryStats().connectionsRefusedMemory());
     refused("auth", "refused by the authenticator", broker, b -> b.securityStats().authFailures());
     refused("tls", "failed TLS handshakes", broker, b -> b.securityStats().tlsHandshakeFailures());
     counter("tern.protocol.errors", "Connections closed for a protocol violation or a bad CONNECT", broker,
@@ -139,6 +140,8 @@ public final class ServerMetrics implements AutoCloseable {
         + "(4 KiB or more each), against inbound_buffer_limit", broker, b -> b.memoryStats().bufferedInboundBytes());
     counter("tern.inbound.buffer.refusals", "Connections closed because inbound_buffer_limit had no room for their packet",
         broker, b -> b.memoryStats().inboundBufferRefusals());
+    gauge("tern.heap.over.max.usage", "1 while new connections are refused, the heap in use after garbage "
+        + "collection being over max_heap_usage", broker, b -> b.memoryStats().overMaxHeapUsage() ? 1 : 0);
     nettyMemory();
     registry.getPrometheusRegistry().register(() -> latency(broker.management().deliveryLatency()));
   }

@@ -106,7 +106,7 @@ public final class ConfigLoader {
     "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
     "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive", "max_queued_bytes",
     "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit", "outbound_stall_timeout",
-    "max_subscription_bytes_per_client"
+    "max_subscription_bytes_per_client", "max_heap_usage"
   };
 
   static final String[] MQTT_KEYS = {
@@ -293,7 +293,8 @@ public final class ConfigLoader {
         s.bytes("inbound_buffer_limit", d.inboundBufferLimit(), true, b -> b::inboundBufferLimit),
         s.duration("outbound_stall_timeout", d.outboundStallTimeout(), b -> b::outboundStallTimeout),
         s.bytes("max_subscription_bytes_per_client", d.maxSubscriptionBytesPerClient(), false,
-            b -> b::maxSubscriptionBytesPerClient));
+            b -> b::maxSubscriptionBytesPerClient),
+        s.percent("max_heap_usage", d.maxHeapUsage(), b -> b::maxHeapUsage));
   }
 
   /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */
@@ -761,6 +762,20 @@ public final class ConfigLoader {
         throw error(v.path, "must be above 0 (auto for the default)");
       }
       return v.checked(bytes, v.node.asText(), setting);
+    }
+
+    /** A percentage: {@code 95%} or {@code 95}. */
+    int percent(String key, int fallback, BrokerSetting<Integer> setting) {
+      Value v = get(key);
+      if (v.node == null) {
+        return fallback;
+      }
+      String text = v.node.asText().strip();
+      String digits = v.node.isTextual() && text.endsWith("%") ? text.substring(0, text.length() - 1).strip() : text;
+      if (!(v.node.isTextual() || v.node.isIntegralNumber()) || !digits.matches("[0-9]{1,3}")) {
+        throw error(v.path, "expected a percentage such as 95%, got " + describe(v.node));
+      }
+      return v.checked(Integer.parseInt(digits), "'" + text + "'", setting);
     }
 
     Duration duration(String key, Duration fallback, BrokerSetting<Duration> setting) {

@@ -38,6 +38,8 @@ import java.util.Objects;
  *     before the session drops new messages instead of pausing its publishers
  * @param maxSubscriptionBytesPerClient the length of one session's topic filters together, in
  *     characters
+ * @param maxHeapUsage the percentage of the maximum heap in use after a garbage collection above
+ *     which new connections are refused (Server busy); 0: never
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -63,7 +65,8 @@ public record LimitsConfig(
     long outboundLowWaterMark,
     long inboundBufferLimit,
     Duration outboundStallTimeout,
-    long maxSubscriptionBytesPerClient) {
+    long maxSubscriptionBytesPerClient,
+    int maxHeapUsage) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
@@ -81,7 +84,8 @@ public record LimitsConfig(
         maxSubscriptionsPerClient, disconnectOnDeniedPublish, BrokerConfig.defaults().receiveMaximum(),
         BrokerConfig.defaults().topicAliasMaximum(), BrokerConfig.defaults().maxSessionExpiryInterval(),
         BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxQueuedBytes(), 0, 0, 0,
-        BrokerConfig.defaults().outboundStallTimeout(), BrokerConfig.defaults().maxSubscriptionBytesPerClient());
+        BrokerConfig.defaults().outboundStallTimeout(), BrokerConfig.defaults().maxSubscriptionBytesPerClient(),
+        BrokerConfig.defaults().maxHeapUsage());
   }
 
   public static LimitsConfig defaults() {
@@ -90,7 +94,8 @@ public record LimitsConfig(
         d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
         d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
         d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
-        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0, 0, d.outboundStallTimeout(), d.maxSubscriptionBytesPerClient());
+        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0, 0, d.outboundStallTimeout(), d.maxSubscriptionBytesPerClient(),
+        d.maxHeapUsage());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -115,7 +120,8 @@ public record LimitsConfig(
         .maxQueuedBytes(maxQueuedBytes)
         .outboundLowWaterMark(outboundLowWaterMark)
         .outboundStallTimeout(outboundStallTimeout)
-        .maxSubscriptionBytesPerClient(maxSubscriptionBytesPerClient);
+        .maxSubscriptionBytesPerClient(maxSubscriptionBytesPerClient)
+        .maxHeapUsage(maxHeapUsage);
     if (outboundHighWaterMark > 0) {
       b.outboundHighWaterMark(outboundHighWaterMark);
     }

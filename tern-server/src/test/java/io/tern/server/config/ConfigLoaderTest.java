@@ -190,6 +190,10 @@ class ConfigLoaderTest {
     assertThat(highOnly.maxSubscriptionBytesPerClient()).isEqualTo(16L << 20);
     assertThat(parse("limits:\n  max_subscription_bytes_per_client: 1MiB\n").toBrokerConfig()
         .maxSubscriptionBytesPerClient()).isEqualTo(1L << 20);
+    assertThat(highOnly.maxHeapUsage()).isEqualTo(95);
+    assertThat(parse("limits:\n  max_heap_usage: 80%\n").toBrokerConfig().maxHeapUsage()).isEqualTo(80);
+    assertThat(parse("limits:\n  max_heap_usage: 70\n").toBrokerConfig().maxHeapUsage()).isEqualTo(70);
+    assertThat(parse("limits:\n  max_heap_usage: 0%\n").toBrokerConfig().maxHeapUsage()).isZero();
   }
 
   @Test
@@ -199,6 +203,9 @@ class ConfigLoaderTest {
     assertRejected("limits:\n  outbound_high_water_mark: 0\n", "limits.outbound_high_water_mark");
     assertRejected("limits:\n  outbound_stall_timeout: 0s\n", "limits.outbound_stall_timeout");
     assertRejected("limits:\n  max_subscription_bytes_per_client: 0\n", "limits.max_subscription_bytes_per_client");
+    assertRejected("limits:\n  max_heap_usage: 101%\n", "limits.max_heap_usage").hasMessageContaining("0..100");
+    assertRejected("limits:\n  max_heap_usage: 0.9\n", "limits.max_heap_usage").hasMessageContaining("95%");
+    assertRejected("limits:\n  max_heap_usage: most\n", "limits.max_heap_usage");
     assertRejected("limits:\n  outbound_high_water_mark: 1MiB\n  outbound_low_water_mark: 2MiB\n",
         "limits.outbound_low_water_mark").hasMessageContaining("must be below outbound_high_water_mark");
     assertRejected("limits:\n  outbound_stall_timeout: 3000000h\n", "limits.outbound_stall_timeout");

@@ -78,6 +78,20 @@ final class TernProcess implements AutoCloseable {
     }
   }
 
+  /** Starts the jar in a new empty working directory with options for the JVM ({@code -Xmx64m}). */
+  static TernProcess startWithJvmOptions(List<String> jvmOptions, String... args) {
+    try {
+      Path dir = Files.createTempDirectory("tern-it-");
+      List<String> command = javaJar(args);
+      command.addAll(1, jvmOptions);
+      TernProcess tern = new TernProcess(new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start());
+      tern.ownDir = dir;
+      return tern;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static List<String> javaJar(String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
