@@ -97,6 +97,11 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * Packet received), not bytes: a client that trickles a packet a byte at a time is not alive.
    */
   private boolean packetRead;
+  /**
+   * When this connection's turn on its loop began: the first packet of a read (0: none yet). See
+   * {@link #TURN_NANOS}.
+   */
+  private long turnStartNanos;
   ScheduledFuture<?> keepAliveTimer;
   /** Packets that arrived after CONNECT while the session was being prepared. */
   List<Object> pending;
@@ -170,6 +175,18 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     ctx.fireChannelActive();
   }
 
+  /**
+   * The time one connection's packets may take of its event loop at a stretch: past it, the rest of
+   * what it sent waits in {@link #pending} (reading paused) and is processed in a task queued
+   * behind the other connections' reads. One read holds what a client sent, up to 16 times 64 KiB
+   * (Netty reads a socket until it is empty, or 16 times): 2,600 small PUBLISHes a buffer, each
+   * matched and handed over before any other client on the loop is read. Cheap packets never get
+   * near it, but a costly one (a topic that walks 65,536 wildcard filters took 4-27 ms; a fan-out to
+   * 100,000 sessions) made a flood of them hold a loop for minutes: a resource probe's other
+   * clients waited 29-87 s for a PINGRESP. Now a turn ends after the packet that takes it past 2 ms.
+   */
+  static final long TURN_NANOS = 2_000_000;
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     packetRead = true;
@@ -187,7 +204,45 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       channel.config().setAutoRead(false);
       return;
     }
+    long start = turnStartNanos;
+    if (start == 0) {
+      turnStartNanos = start = System.nanoTime();
+    }
     dispatch(msg);
+    if (System.nanoTime() - start > TURN_NANOS) {
+      endTurn();
+    }
+  }
+
+  /**
+   * This connection has had its {@link #TURN_NANOS}: what else its read brings waits in {@link
+   * #pending}, as for a hook's answer ({@code held}), and is processed in a task queued behind
+   * the reads and tasks of the other connections on this loop. Reading is paused meanwhile, so
+   * what waits is at most the rest of one read.
+   */
+  private void endTurn() {
+    if (state != State.CONNECTED || closing || held) {
+      return;
+    }
+    held = true;
+    if (pending == null) {
+      pending = new ArrayList<>(16);
+    }
+    channel.config().setAutoRead(false);
+    core.stats().turnsEnded.increment();
+    // Scheduled, not executed: the loop takes its due scheduled tasks into its queue once per pass,
+    // before it runs the queue, so this runs after the next I/O. A task queued with execute() in
+    // the tasks' part of a pass could be run again in the same part, up to 64 times before the
+    // loop looks at the clock (a probe's client on the same loop waited 0.6 s, against ~30 ms).
+    channel.eventLoop().schedule(this::nextTurn, 0, TimeUnit.NANOSECONDS);
+  }
+
+  private void nextTurn() {
+    if (state != State.CONNECTED || closing || !held) {
+      return;
+    }
+    held = false;
+    replayPending();
   }
 
   @Override
@@ -200,6 +255,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         lastReadNanos = System.nanoTime();
       }
     }
+    turnStartNanos = 0;
     boolean routed = batcher != null && batcher.hasDeliveries();
     Session behind = flushBatcher(); // a StoreException here: exceptionCaught, and no ack of this read leaves
     writer.releaseStagedAcks();
@@ -397,11 +453,15 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     List<Object> queued = pending;
     pending = null;
     throttle.readIfFree();
+    long start = System.nanoTime();
     for (int i = 0; i < queued.size(); i++) {
       if (state != State.CONNECTED || closing) {
         break;
       }
-      if (held) { // a hook of a replayed packet answers later: the rest waits again, in front
+      if (i > 0 && System.nanoTime() - start > TURN_NANOS) {
+        endTurn(); // this task has had its turn too: the rest waits for the next
+      }
+      if (held) { // a hook of a replayed packet answers later (or the turn ended): the rest waits again, in front
         pending.addAll(0, queued.subList(i, queued.size()));
         break;
       }

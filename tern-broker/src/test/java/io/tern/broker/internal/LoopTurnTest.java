@@ -1,0 +1,114 @@
+package io.tern.broker.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
+import io.tern.broker.Broker;
+import io.tern.broker.BrokerConfig;
+import io.tern.broker.Listener;
+import io.tern.broker.hook.PublishDecision;
+import io.tern.broker.hook.PublishHook;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client whose packets are costly cannot hold its event loop for what it sent at once: past its
+ * turn ({@link MqttConnection#TURN_NANOS}) the rest waits behind the other clients on the loop,
+ * in order, and nothing is lost. Here a publish hook makes each message to {@code slow} take a
+ * millisecond (as a topic that walks many wildcard filters does) and one client sends 3,000 of
+ * them in one write, on a broker of one event loop.
+ */
+class LoopTurnTest {
+  private static final int FLOOD = 3000;
+  private Broker broker;
+
+  @AfterEach
+  void stop() {
+    if (broker != null) {
+      broker.stop();
+    }
+  }
+
+  @Test
+  void aFloodOfCostlyPacketsLetsTheOtherClientsOnItsLoopIn() throws Exception {
+    AtomicInteger slowSeen = new AtomicInteger();
+    PublishHook slow = (client, message) -> {
+      if (message.topic().equals("slow")) {
+        slowSeen.incrementAndGet();
+        long until = System.nanoTime() + 1_000_000;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+      }
+      return PublishDecision.CONTINUE;
+    };
+    broker = Broker.builder()
+        .config(BrokerConfig.builder().listener(Listener.tcp("127.0.0.1", 0)).ioThreads(1).build())
+        .hook(slow).build().start();
+
+    Mqtt5BlockingClient subscriber = client("sub");
+    subscriber.connect();
+    subscriber.subscribeWith().topicFilter("slow").qos(MqttQos.AT_MOST_ONCE).send();
+    List<Integer> received = new CopyOnWriteArrayList<>();
+    subscriber.toAsync().publishes(MqttGlobalPublishFilter.ALL,
+        p -> received.add(ByteBuffer.wrap(p.getPayloadAsBytes()).getInt()));
+    Mqtt5BlockingClient canary = client("canary");
+    canary.connect();
+
+    try (Socket flooder = new Socket("127.0.0.1", broker.port())) {
+      OutputStream out = flooder.getOutputStream();
+      out.write(new byte[] {0x10, 15, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 0, 0, 3, 'f', 'l', 'o'});
+      out.flush();
+      flooder.setSoTimeout(5000);
+      byte[] connAck = flooder.getInputStream().readNBytes(4);
+      assertThat(connAck).containsExactly(0x20, 2, 0, 0);
+      ByteArrayOutputStream flood = new ByteArrayOutputStream();
+      for (int i = 0; i < FLOOD; i++) { // QoS 0 PUBLISH "slow" with a 4-byte sequence number
+        flood.write(new byte[] {0x30, 10, 0, 4, 's', 'l', 'o', 'w'});
+        flood.write(ByteBuffer.allocate(4).putInt(i).array());
+      }
+      out.write(flood.toByteArray());
+      out.flush();
+      await().atMost(Duration.ofSeconds(10)).until(() -> slowSeen.get() > 0);
+
+      // The canary's QoS 1 PUBLISH comes after the flood began: answered at the end of a turn.
+      canary.publishWith().topic("fast").qos(MqttQos.AT_LEAST_ONCE)
+          .payload("here".getBytes(StandardCharsets.UTF_8)).send();
+      int seenWhenAnswered = slowSeen.get();
+      assertThat(seenWhenAnswered).as("costly packets processed before another client's was").isLessThan(FLOOD / 2);
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> received.size() == FLOOD);
+      for (int i = 0; i < FLOOD; i++) {
+        assertThat(received.get(i)).as("message %d", i).isEqualTo(i);
+      }
+    }
+    assertThat(broker.memoryStats()).isNotNull();
+    assertThat(statsOf(broker).turnsEnded()).isPositive();
+    canary.disconnect();
+    subscriber.disconnect();
+  }
+
+  private Mqtt5BlockingClient client(String id) {
+    return Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
+  }
+
+  private static BrokerStats statsOf(Broker broker) throws ReflectiveOperationException {
+    java.lang.reflect.Field f = Broker.class.getDeclaredField("core");
+    f.setAccessible(true);
+    return ((BrokerCore) f.get(broker)).stats();
+  }
+}
