@@ -37,6 +37,17 @@ final class TlsContext {
   private final TlsConfig config;
   private volatile SslContext current;
   private List<String> stamp;
+  /** A file error's message is only the path: what happened to it is the exception's class. */
+  private static String why(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return e.getMessage() + ": no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return e.getMessage() + ": permission denied";
+    }
+    return e.getMessage();
+  }
+
   /** The failure to read the files' attributes last warned about, null while they can be read. */
   private String unreadable;
 
@@ -48,7 +59,7 @@ final class TlsContext {
       this.stamp = stamp();
       this.current = build(config);
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      throw new IllegalArgumentException("listener " + listenerName + ": cannot load TLS files: " + e.getMessage(), e);
+      throw new IllegalArgumentException("listener " + listenerName + ": cannot load TLS files: " + why(e), e);
     }
     log.info("Listener {}: TLS with {} ({}, client certificates {}, cipher suites {})", listenerName,
         current instanceof io.netty.handler.ssl.JdkSslContext ? SslProvider.JDK : SslProvider.OPENSSL,

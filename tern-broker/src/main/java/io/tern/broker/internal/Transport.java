@@ -17,7 +17,6 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
@@ -137,6 +136,9 @@ public final class Transport {
     workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
     try {
       core.recover(workerGroup); // stored sessions need their loops; clients come after
+      // Every listener's TLS files first: a TLS listener whose files do not load stops the start
+      // before any listener is bound (a plain listener listed before it accepted clients for the
+      // second or two until the process exited).
       for (Listener l : core.config().listeners()) {
         if (l.tls() != null) {
           TlsContext context = new TlsContext(l.name(), l.tls());
@@ -146,6 +148,8 @@ public final class Transport {
             bossGroup.scheduleWithFixedDelay(context::reloadIfChanged, every, every, TimeUnit.MILLISECONDS);
           }
         }
+      }
+      for (Listener l : core.config().listeners()) {
         ServerBootstrap b = new ServerBootstrap()
             .group(bossGroup, workerGroup)
             .channel(channelClass)
@@ -236,7 +240,8 @@ public final class Transport {
       p.addLast("tls-events", new TlsEvents(core.stats(), tlsFailureLines));
     }
     if (l.type().isWebSocket()) {
-      p.addLast("http", new HttpServerCodec());
+      p.addLast("http", WebSocketFrames.httpCodec());
+      p.addLast("http-unreadable", WebSocketFrames.RejectUnreadable.INSTANCE);
       p.addLast("http-aggregator", new WebSocketFrames.UpgradeAggregator());
       if (core.config().webSocketLoopbackOriginsOnly()) {
         p.addLast("ws-origin", WebSocketFrames.LoopbackOrigins.INSTANCE);

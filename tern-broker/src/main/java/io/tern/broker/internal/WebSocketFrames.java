@@ -301,6 +301,48 @@ final class WebSocketFrames {
     return ch.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE));
   }
 
+  /**
+   * The HTTP decoder's upgrade requests, whole, up to 16 KiB of headers ({@link
+   * #MAX_HEADER_BYTES}): Netty's default is 8 KiB, which a browser's upgrade with its cookies
+   * may pass.
+   */
+  static io.netty.handler.codec.http.HttpServerCodec httpCodec() {
+    return new io.netty.handler.codec.http.HttpServerCodec(
+        new io.netty.handler.codec.http.HttpDecoderConfig().setMaxHeaderSize(MAX_HEADER_BYTES));
+  }
+
+  static final int MAX_HEADER_BYTES = 16 * 1024;
+
+  /**
+   * A request the HTTP decoder could not read whole: 431 for headers over {@link
+   * #MAX_HEADER_BYTES}, 414 for a request line over 4 KiB, else 400; closed. The decoder marks
+   * such a request failed but still passes on what it had read, and the WebSocket handshake does
+   * not look at that mark: an upgrade with 17 KB to 1 MB of headers (its upgrade headers first) was
+   * answered 101 (a documentation audit).
+   */
+  @ChannelHandler.Sharable
+  static final class RejectUnreadable extends ChannelInboundHandlerAdapter {
+    static final RejectUnreadable INSTANCE = new RejectUnreadable();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof io.netty.handler.codec.http.HttpObject o && o.decoderResult().isFailure()) {
+        Throwable cause = o.decoderResult().cause();
+        io.netty.util.ReferenceCountUtil.release(msg);
+        HttpResponseStatus status = cause instanceof io.netty.handler.codec.TooLongFrameException
+            ? cause instanceof io.netty.handler.codec.http.TooLongHttpLineException
+                ? HttpResponseStatus.REQUEST_URI_TOO_LONG : HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+            : HttpResponseStatus.BAD_REQUEST;
+        ctx.channel().config().setAutoRead(false); // nothing more of it is read
+        DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
+        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0).set(HttpHeaderNames.CONNECTION, "close");
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
   /** An HTTP request that is not the WebSocket upgrade on the listener's path: 404, closed. */
   @ChannelHandler.Sharable
   static final class RejectHttp extends ChannelInboundHandlerAdapter {

@@ -31,6 +31,17 @@ class TlsContextTest {
   }
 
   @Test
+  void aMissingFileIsSaidToBeMissing() throws Exception {
+    TestCertificates certs = new TestCertificates(dir);
+    var server = certs.issue("here", "CN=localhost", null);
+    java.nio.file.Path none = dir.resolve("none.crt");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+            new TlsContext("l", io.tern.broker.TlsConfig.builder(none, server.keyFile()).build()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("listener l: cannot load TLS files: " + none + ": no such file");
+  }
+
+  @Test
   void aCertificateFileThatIsGoneIsWarnedAboutOnceNotAtEveryCheck() throws Exception {
     TestCertificates certs = new TestCertificates(dir);
     var server = certs.issue("gone", "CN=localhost", null);

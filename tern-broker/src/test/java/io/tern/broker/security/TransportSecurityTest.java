@@ -477,6 +477,42 @@ class TransportSecurityTest {
     assertThat(c.in.read()).as("then the end, and no second Close frame").isEqualTo(-1);
   }
 
+  /**
+   * Headers over 16 KiB, after the upgrade's own: the HTTP decoder marks the request failed but
+   * passes on what it read, which the handshake accepted (101, for 17 KB to 1 MB of headers).
+   */
+  @Test
+  void anUpgradeWithHeadersOver16KibIsAnswered431AndClosed() throws Exception {
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+    for (int padding : new int[] {17_000, 200_000}) {
+      try (Socket socket = new Socket("127.0.0.1", broker.port())) {
+        socket.setSoTimeout(5000);
+        OutputStream out = socket.getOutputStream();
+        String upgrade = "GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + "Sec-WebSocket-Protocol: mqtt\r\nX-Pad: " + "a".repeat(padding) + "\r\n\r\n";
+        try {
+          out.write(upgrade.getBytes(StandardCharsets.US_ASCII));
+        } catch (java.net.SocketException closedMeanwhile) {
+          // answered and closed before all of it was sent: the answer is still there to read
+        }
+        String answer = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+        assertThat(answer).as("%d bytes of headers", padding).isEqualTo("HTTP/1.1 431");
+        try {
+          while (socket.getInputStream().read() != -1) {
+            // the rest of the answer, then the end
+          }
+        } catch (java.net.SocketException reset) {
+          // closed with the rest unread
+        }
+      }
+    }
+    // A browser's upgrade with 12 KiB of cookies still passes.
+    RawWebSocket ok = new RawWebSocket(broker.port(), "Cookie: " + "c".repeat(12 * 1024) + "\r\n");
+    ok.sendFrame(CONNECT);
+    assertThat(ok.readFrame()).startsWith(0x20, 0x02, 0x00, 0x00);
+  }
+
   @Test
   void anUpgradeRequestOver16KibIsAnswered413AndClosed() throws Exception {
     broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
@@ -572,6 +608,11 @@ class TransportSecurityTest {
     final OutputStream out;
 
     RawWebSocket(int port) throws Exception {
+      this(port, "");
+    }
+
+    /** @param extraHeaders header lines, each ending in CRLF, added to the upgrade request */
+    RawWebSocket(int port, String extraHeaders) throws Exception {
       socket = new Socket("127.0.0.1", port);
       socket.setSoTimeout(5000);
       cleanups.add(socket);
@@ -579,7 +620,7 @@ class TransportSecurityTest {
       out = socket.getOutputStream();
       out.write(("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-          + "Sec-WebSocket-Protocol: mqtt\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          + "Sec-WebSocket-Protocol: mqtt\r\n" + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
       StringBuilder head = new StringBuilder();
       while (!head.toString().endsWith("\r\n\r\n")) {
         head.append((char) in.read());
