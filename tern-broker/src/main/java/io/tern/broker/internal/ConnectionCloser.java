@@ -110,6 +110,7 @@ final class ConnectionCloser {
     ChannelFuture last = conn.ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
     if (conn.state == State.CONNECTED && conn.version.isV5()) {
       Disconnect packet = disconnectPacket(reasonCode, why);
+      conn.writer.traceSent(packet); // written below past write(), which would log it
       if (conn.writer.holdsAcks() && !shuttingDown) {
         // fsync: behind the acks that wait for the sync (not at a stop, which closes at once).
         io.netty.channel.ChannelPromise sent = conn.ctx.newPromise();
@@ -241,6 +242,9 @@ final class ConnectionCloser {
     State previous = conn.state;
     if (previous == State.CLOSED) {
       return;
+    }
+    if (previous == State.CONNECTED) {
+      conn.finishTurnOnClose(); // a DISCONNECT among them ends it as the client meant
     }
     conn.state = State.CLOSED;
     core.stats().connectionsCurrent.decrementAndGet();

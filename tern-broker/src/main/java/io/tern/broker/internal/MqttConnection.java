@@ -102,6 +102,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * {@link #TURN_NANOS}.
    */
   private long turnStartNanos;
+  /** The rest of a read waits in {@link #pending} for this connection's next turn ({@link #endTurn}). */
+  private boolean turnEnded;
   ScheduledFuture<?> keepAliveTimer;
   /** Packets that arrived after CONNECT while the session was being prepared. */
   List<Object> pending;
@@ -225,6 +227,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     held = true;
+    turnEnded = true;
     if (pending == null) {
       pending = new ArrayList<>(16);
     }
@@ -238,11 +241,32 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void nextTurn() {
-    if (state != State.CONNECTED || closing || !held) {
+    if (state != State.CONNECTED || closing || !turnEnded) {
       return;
     }
+    turnEnded = false;
     held = false;
     replayPending();
+  }
+
+  /**
+   * The connection closed while the rest of a read waited for its next turn: it is processed now,
+   * as it would have been. Netty reads the end of the stream even while reading is paused (epoll's
+   * RDHUP), so a client that sends its messages and DISCONNECT and closes the socket at once would
+   * otherwise lose the messages that waited, and its DISCONNECT (its will went out). The acks
+   * cannot leave any more; what is routed is handed over as the connection ends.
+   */
+  void finishTurnOnClose() {
+    if (!turnEnded) {
+      return;
+    }
+    turnEnded = false;
+    held = false;
+    List<Object> queued = pending;
+    pending = null;
+    for (int i = 0; i < queued.size() && state == State.CONNECTED && !closing && !held; i++) {
+      dispatch(queued.get(i));
+    }
   }
 
   @Override
@@ -412,6 +436,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       core.stats().protocolErrors.increment();
       core.clientLine(log).log("Connection from {} refused: bad CONNECT: {}", remote(), e.getMessage());
       beginClose("bad CONNECT");
+      clientError(e.reasonCode(), "bad CONNECT: " + e.getMessage()); // a refused CONNECT, as the event says
       if (e.reasonCode() == ReasonCodes.UNSUPPORTED_PROTOCOL_VERSION) {
         // MQTT-3.1.2-2: CONNACK 0x01 in the 3.1.1 format, which every version can read.
         writer.encodeVersion = MqttVersion.V3_1_1;

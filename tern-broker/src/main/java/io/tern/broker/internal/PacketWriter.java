@@ -320,11 +320,16 @@ final class PacketWriter {
     if (!(packet instanceof Publish)) {
       releaseStagedBefore();
     }
+    traceSent(packet);
+    writePendingOut();
+    ctx.write(encode(packet), ctx.voidPromise());
+  }
+
+  /** Logs a packet the client is sent, when it is traced: for those written without {@link #write}. */
+  void traceSent(Object packet) {
     if (traced) {
       trace.info("Client {} received {}", conn.clientId(), packet);
     }
-    writePendingOut();
-    ctx.write(encode(packet), ctx.voidPromise());
   }
 
   void writeAndFlush(Object packet) {

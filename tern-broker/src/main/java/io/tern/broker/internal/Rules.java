@@ -164,13 +164,13 @@ final class Rules {
         }
         Message m = d.message();
         MqttMessage view = MqttMessage.wrap(m.publish().withDelivery(d.qos(), m.retain(), false, 0));
+        delivered.incrementAndGet(); // handed over: counted while the handler runs too
         try {
           handler.onMessage(view);
         } catch (Exception e) {
           core.hooks().failedOther(this, "Rule " + filter + ": its handler failed on a message to " + m.topic(),
               "counted in hookFailures; the rule goes on", e);
         }
-        delivered.incrementAndGet();
       }
     }
 

@@ -22,4 +22,23 @@ public record LatencySnapshot(long[] upperBoundsNanos, long[] counts, long sumNa
     }
     return n;
   }
+
+  // A record compares and prints its arrays by identity: these compare and print their contents.
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LatencySnapshot l && sumNanos == l.sumNanos
+        && java.util.Arrays.equals(upperBoundsNanos, l.upperBoundsNanos) && java.util.Arrays.equals(counts, l.counts);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * (31 * java.util.Arrays.hashCode(upperBoundsNanos) + java.util.Arrays.hashCode(counts))
+        + Long.hashCode(sumNanos);
+  }
+
+  @Override
+  public String toString() {
+    return "LatencySnapshot[upperBoundsNanos=" + java.util.Arrays.toString(upperBoundsNanos) + ", counts="
+        + java.util.Arrays.toString(counts) + ", sumNanos=" + sumNanos + "]";
+  }
 }

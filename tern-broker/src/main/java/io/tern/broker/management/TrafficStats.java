@@ -29,4 +29,38 @@ public record TrafficStats(
     long droppedTooLarge,
     long droppedNotAuthorized,
     long inflight,
-    long queued) {}
+    long queued) {
+
+  // A record compares and prints its arrays by identity: this compares and prints their contents.
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TrafficStats t && bytesReceived == t.bytesReceived && bytesSent == t.bytesSent
+        && java.util.Arrays.equals(messagesReceived, t.messagesReceived)
+        && java.util.Arrays.equals(messagesSent, t.messagesSent)
+        && java.util.Arrays.equals(payloadBytesReceived, t.payloadBytesReceived)
+        && java.util.Arrays.equals(payloadBytesSent, t.payloadBytesSent)
+        && droppedQueueFull == t.droppedQueueFull && droppedExpired == t.droppedExpired
+        && droppedTooLarge == t.droppedTooLarge && droppedNotAuthorized == t.droppedNotAuthorized
+        && inflight == t.inflight && queued == t.queued;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(bytesReceived, bytesSent, java.util.Arrays.hashCode(messagesReceived),
+        java.util.Arrays.hashCode(messagesSent), java.util.Arrays.hashCode(payloadBytesReceived),
+        java.util.Arrays.hashCode(payloadBytesSent), droppedQueueFull, droppedExpired, droppedTooLarge,
+        droppedNotAuthorized, inflight, queued);
+  }
+
+  @Override
+  public String toString() {
+    return "TrafficStats[bytesReceived=" + bytesReceived + ", bytesSent=" + bytesSent
+        + ", messagesReceived=" + java.util.Arrays.toString(messagesReceived)
+        + ", messagesSent=" + java.util.Arrays.toString(messagesSent)
+        + ", payloadBytesReceived=" + java.util.Arrays.toString(payloadBytesReceived)
+        + ", payloadBytesSent=" + java.util.Arrays.toString(payloadBytesSent)
+        + ", droppedQueueFull=" + droppedQueueFull + ", droppedExpired=" + droppedExpired
+        + ", droppedTooLarge=" + droppedTooLarge + ", droppedNotAuthorized=" + droppedNotAuthorized
+        + ", inflight=" + inflight + ", queued=" + queued + "]";
+  }
+}

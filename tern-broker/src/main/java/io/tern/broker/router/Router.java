@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  *         .resource("*rest", ctx -> RouteDecision.allow()))
  *     .subscribe("admin/*rest", ctx -> RouteDecision.grant(1))      // read-only
  *     .catchAll(ctx -> RouteDecision.refuse()));
- * Broker.builder().hook(router)...
+ * Broker broker = Broker.builder().hook(router).build().start();
  * }</pre>
  *
  * <p>Matching is compiled: routes are indexed by their first level, so a topic is compared with

@@ -34,8 +34,10 @@ public interface Routes {
   Routes resource(String pattern, Pipe handler);
 
   /**
-   * The route taken when no other matches (any topic, both actions), with this scope's pipes; one
-   * per router.
+   * The route taken when no other matches, for both actions, with this scope's pipes: declared on
+   * the router, any topic; declared in a scope, the topics under the scope's prefix. One per
+   * router. Without one on the router, a topic or filter no route matches (such as {@code #}) is
+   * left to the next hook.
    */
   Routes catchAll(Controller controller);
 

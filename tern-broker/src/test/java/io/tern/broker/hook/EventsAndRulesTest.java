@@ -118,6 +118,21 @@ class EventsAndRulesTest extends HookTestBase {
   }
 
   @Test
+  void aMalformedConnectIsAClientErrorEvent() throws Exception {
+    start(b -> b.onEvent(events::add));
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(5000);
+      // CONNECT with the protocol name MQTX: refused without CONNACK (MQTT-3.1.2-1), closed.
+      s.getOutputStream().write(new byte[] {0x10, 0x0D, 0, 4, 'M', 'Q', 'T', 'X', 4, 2, 0, 60, 0, 1, 'r'});
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.ClientError.class).size() == 1);
+    BrokerEvent.ClientError e = of(BrokerEvent.ClientError.class).get(0);
+    assertThat(e.clientId()).isNull();
+    assertThat(e.description()).startsWith("bad CONNECT");
+  }
+
+  @Test
   void protocolErrorsBecomeClientErrorEventsAndProtocolErrorDisconnects() throws Exception {
     start(b -> b.onEvent(events::add));
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker.port())) {
@@ -132,6 +147,26 @@ class EventsAndRulesTest extends HookTestBase {
     await().atMost(Duration.ofSeconds(5)).until(() -> of(BrokerEvent.Disconnected.class).size() == 1);
     assertThat(of(BrokerEvent.Disconnected.class).get(0).reason()).isEqualTo(DisconnectReason.PROTOCOL_ERROR);
     assertThat(of(BrokerEvent.ClientError.class)).extracting(BrokerEvent.ClientError::clientId).containsExactly("r");
+  }
+
+  @Test
+  void aRulesMessageCountsAsDeliveredWhileItsHandlerRuns() throws Exception {
+    start(b -> {});
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch inHandler = new java.util.concurrent.CountDownLatch(1);
+    Rule rule = broker.rule("busy", 0, m -> {
+      inHandler.countDown();
+      try {
+        release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    broker.publish("busy", bytes("1"));
+    assertThat(inHandler.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(rule.delivered()).isEqualTo(1);
+    release.countDown();
+    rule.remove();
   }
 
   @Test

@@ -102,6 +102,60 @@ class LoopTurnTest {
     subscriber.disconnect();
   }
 
+  /**
+   * A client that sends its costly PUBLISHes, DISCONNECT and closes the socket: the end of the
+   * stream comes while the rest of its read waits for its next turn. What waited is still
+   * processed: every message is delivered, and its DISCONNECT counts (no will).
+   */
+  @Test
+  void whatWaitsForTheNextTurnCountsWhenTheClientClosesMeanwhile() throws Exception {
+    AtomicInteger slowSeen = new AtomicInteger();
+    PublishHook slow = (client, message) -> {
+      if (message.topic().equals("slow")) {
+        slowSeen.incrementAndGet();
+        long until = System.nanoTime() + 500_000;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+      }
+      return PublishDecision.CONTINUE;
+    };
+    broker = Broker.builder()
+        .config(BrokerConfig.builder().listener(Listener.tcp("127.0.0.1", 0)).ioThreads(1).build())
+        .hook(slow).build().start();
+    Mqtt5BlockingClient subscriber = client("sub");
+    subscriber.connect();
+    subscriber.subscribeWith().topicFilter("slow").qos(MqttQos.AT_MOST_ONCE).send();
+    subscriber.subscribeWith().topicFilter("will").qos(MqttQos.AT_MOST_ONCE).send();
+    List<String> received = new CopyOnWriteArrayList<>();
+    subscriber.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> received.add(p.getTopic().toString()));
+
+    int messages = 1000;
+    try (Socket flooder = new Socket("127.0.0.1", broker.port())) {
+      OutputStream out = flooder.getOutputStream();
+      // MQTT 3.1.1 CONNECT, clean session, will "will" / "gone" at QoS 0.
+      out.write(new byte[] {0x10, 27, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 0, 0, 3, 'f', 'l', 'o',
+          0, 4, 'w', 'i', 'l', 'l', 0, 4, 'g', 'o', 'n', 'e'});
+      out.flush();
+      flooder.setSoTimeout(5000);
+      assertThat(flooder.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+      ByteArrayOutputStream flood = new ByteArrayOutputStream();
+      for (int i = 0; i < messages; i++) {
+        flood.write(new byte[] {0x30, 10, 0, 4, 's', 'l', 'o', 'w'});
+        flood.write(ByteBuffer.allocate(4).putInt(i).array());
+      }
+      flood.write(new byte[] {(byte) 0xE0, 0}); // DISCONNECT
+      out.write(flood.toByteArray());
+      out.flush();
+      await().atMost(Duration.ofSeconds(10)).until(() -> slowSeen.get() > 0);
+    } // closed while most of it waits
+    await().atMost(Duration.ofSeconds(30)).until(() -> slowSeen.get() == messages);
+    await().atMost(Duration.ofSeconds(10)).until(() -> received.size() >= messages);
+    Thread.sleep(300); // a will would come now
+    assertThat(received).hasSize(messages).doesNotContain("will");
+    subscriber.disconnect();
+  }
+
   private Mqtt5BlockingClient client(String id) {
     return Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
   }

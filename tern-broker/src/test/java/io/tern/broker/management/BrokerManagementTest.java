@@ -92,6 +92,19 @@ class BrokerManagementTest {
   }
 
   @Test
+  void theDisconnectAnOperatorSendsATracedClientIsTraced() {
+    try (io.tern.broker.testsupport.LogCapture log = io.tern.broker.testsupport.LogCapture.of(
+        "io.tern.broker.trace", ch.qos.logback.classic.Level.INFO)) {
+      Broker b = start(null);
+      b.management().trace("kicked", true);
+      Mqtt5BlockingClient c = connect(b, "kicked", 0);
+      assertThat(b.management().disconnect("kicked")).isTrue();
+      await().atMost(Duration.ofSeconds(5)).until(() -> !c.getState().isConnected());
+      assertThat(log.messages()).anyMatch(m -> m.startsWith("Client kicked received Disconnect") && m.contains("152"));
+    }
+  }
+
+  @Test
   void disconnectSendsAdministrativeActionAndKeepsAPersistentSession() {
     Broker b = start(null);
     Mqtt5BlockingClient c = connect(b, "kick", 600);
