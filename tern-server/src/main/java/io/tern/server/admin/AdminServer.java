@@ -322,7 +322,9 @@ public final class AdminServer implements AutoCloseable {
       throw new ApiError(429, null, "too many failed attempts from this address; try again in "
           + locked.retryAfterSeconds() + " s");
     }
-    throw new ApiError(401, null, "authentication required (HTTP Basic of an admin user, or a bearer token)");
+    throw new ApiError(401, null, ctx.header("Authorization") == null
+        ? "authentication required (HTTP Basic of an admin user, or a bearer token)"
+        : "invalid credentials (HTTP Basic of an admin user, or a bearer token)");
   }
 
   /** Who made the request, for log lines. */

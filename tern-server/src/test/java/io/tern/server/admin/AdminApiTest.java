@@ -80,7 +80,11 @@ class AdminApiTest {
 
   @Test
   void badCredentialsGet401AndGoodOnesAreAccepted() {
-    assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "wrong")).statusCode()).isEqualTo(401);
+    HttpResponse<String> wrong = f.send("GET", "/api/v1/stats", null, AdminFixture.basic("admin", "wrong"));
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(AdminFixture.json(wrong).get("message").asText()).startsWith("invalid credentials");
+    assertThat(AdminFixture.json(f.send("GET", "/api/v1/stats", null, null)).get("message").asText())
+        .startsWith("authentication required");
     assertThat(f.send("GET", "/api/v1/stats", null, AdminFixture.basic("nobody", "s3cret")).statusCode()).isEqualTo(401);
     assertThat(f.send("GET", "/api/v1/stats", null, "Bearer not-a-key").statusCode()).isEqualTo(401);
     assertThat(f.send("GET", "/api/v1/stats", null, "Digest foo").statusCode()).isEqualTo(401);

@@ -73,7 +73,7 @@ class DashboardBrowserTest {
       assertThat(p.exitValue()).as("browser script: %s\n%s", out, err).isZero();
 
       JsonNode result = AdminFixture.JSON.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
-      assertThat(result.get("wrongPasswordMessage").asText()).containsIgnoringCase("authentication");
+      assertThat(result.get("wrongPasswordMessage").asText()).containsIgnoringCase("invalid credentials");
       assertThat(result.get("loginFormHidden").asBoolean()).isTrue();
       assertThat(result.get("connectionsShown").asInt()).isEqualTo(2);
       assertThat(result.get("victimState").asText()).isEqualTo("connected");
