@@ -122,7 +122,8 @@ class ScenariosAgainstFakeBrokerTest {
       assertThat(o.exit()).as(o.stderr()).isZero();
       assertThat(o.json()).containsEntry("scenario", "subs").containsEntry("subscriptions", 205L)
           .containsEntry("lost", 0L).containsEntry("unexpected", 0L);
-      assertThat(num(o.json(), "sent")).isBetween(1_000L, 2_000L);
+      // 2,000/s for 0.5 s: about 1,000, fewer on a loaded machine (946 while another job ran).
+      assertThat(num(o.json(), "sent")).isBetween(500L, 2_000L);
       assertThat(num(o.json(), "received")).isEqualTo(num(o.json(), "sent"));
       assertThat(o.json().get("p99_us")).isNotNull();
     }
