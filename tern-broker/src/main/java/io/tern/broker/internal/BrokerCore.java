@@ -625,6 +625,9 @@ public final class BrokerCore {
    * Handed to the session in one batch, through its own door ({@link Session#enqueueRetained}).
    */
   void sendRetained(Session session, Subscriber s) {
+    if (retained.size() == 0) {
+      return; // most subscriptions meet no retained message: no batch, no visitor made
+    }
     long now = System.nanoTime();
     ArrayList<Delivery> batch = new ArrayList<>();
     retained.match(s.filter(), m -> {

@@ -57,7 +57,10 @@ final class SubscriptionRequests {
     // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
     int held = conn.session.subscriptions().size();
     long heldChars = conn.session.subscriptions().filterChars();
-    java.util.Set<String> adding = n > 1 ? new java.util.HashSet<>() : null;
+    // The filters this packet adds, so that one it names twice counts once: only needed when the
+    // packet could take the session to a quota (a set of a SUBSCRIBE's filters was a quarter of
+    // the time of subscribing, in a profile of 100-filter SUBSCRIBEs).
+    java.util.Set<String> adding = n > 1 && mayReachQuota(s, held, heldChars, cfg) ? new java.util.HashSet<>(2 * n) : null;
     // overQuota: whether a quota refusal of this SUBSCRIBE, or of this connection in the last
     // minute, was logged; the next ones are only counted.
     boolean overQuota = quotaLoggedAtNanos != 0 && System.nanoTime() - quotaLoggedAtNanos < QUOTA_LOG_NANOS;
@@ -114,6 +117,19 @@ final class SubscriptionRequests {
           }
           finishSubscribe(s, outcomes, refusedWhy, subscriptionId);
         });
+  }
+
+  /** Whether all of {@code s}'s filters, each counted as new, would take the session past a quota. */
+  private static boolean mayReachQuota(Subscribe s, int held, long heldChars, io.tern.broker.BrokerConfig cfg) {
+    List<Subscription> subs = s.subscriptions();
+    if (held + subs.size() > cfg.maxSubscriptionsPerClient()) {
+      return true;
+    }
+    long chars = heldChars;
+    for (int i = 0; i < subs.size(); i++) {
+      chars += subs.get(i).filter().length();
+    }
+    return chars > cfg.maxSubscriptionBytesPerClient();
   }
 
   /**
