@@ -70,7 +70,7 @@ class HeapGuardTest {
   void overTheMarkNewClientsAreRefusedAndConnectedOnesGoOn() throws Exception {
     broker = Broker.builder().config(BrokerConfig.builder().listener(Listener.tcp("127.0.0.1", 0)).maxHeapUsage(80)
         .build()).build().start();
-    HeapGuard guard = core(broker).heapGuard();
+    HeapGuard guard = Internals.core(broker).heapGuard();
     guard.stop(); // real collections would set the figure back meanwhile
     Mqtt5BlockingClient early = client("early");
     early.connect();
@@ -110,11 +110,5 @@ class HeapGuardTest {
 
   private Mqtt5BlockingClient client(String id) {
     return Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
-  }
-
-  private static BrokerCore core(Broker broker) throws ReflectiveOperationException {
-    java.lang.reflect.Field f = Broker.class.getDeclaredField("core");
-    f.setAccessible(true);
-    return (BrokerCore) f.get(broker);
   }
 }

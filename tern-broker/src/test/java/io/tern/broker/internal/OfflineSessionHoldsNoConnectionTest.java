@@ -29,9 +29,7 @@ class OfflineSessionHoldsNoConnectionTest {
   @Test
   void theLastConnectionIsLetGoWhenItsClientLeaves() throws Exception {
     broker = Broker.builder().listener(Listener.tcp("127.0.0.1", 0)).build().start();
-    java.lang.reflect.Field f = Broker.class.getDeclaredField("core");
-    f.setAccessible(true);
-    BrokerCore core = (BrokerCore) f.get(broker);
+    BrokerCore core = Internals.core(broker);
     Mqtt5BlockingClient c = Mqtt5Client.builder().identifier("away").serverHost("127.0.0.1")
         .serverPort(broker.port()).buildBlocking();
     c.connectWith().cleanStart(false).sessionExpiryInterval(300).send();
