@@ -257,7 +257,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * cannot leave any more; what is routed is handed over as the connection ends.
    */
   void finishTurnOnClose() {
-    if (!turnEnded) {
+    if (!turnEnded || state != State.CONNECTED || closing) {
       return;
     }
     turnEnded = false;
@@ -345,6 +345,8 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof IOException) {
+      // A reset (the client closed with answers of ours unread): what was read is processed first.
+      finishTurnOnClose();
       beginClose(DisconnectReason.NETWORK_LOSS, "network error: " + cause.getMessage());
       log.debug("Client {} from {}: {}", clientId, remote(), cause.toString());
     } else if (cause instanceof OutOfMemoryError || cause.getCause() instanceof OutOfMemoryError) {

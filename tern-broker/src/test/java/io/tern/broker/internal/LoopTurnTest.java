@@ -92,10 +92,12 @@ class LoopTurnTest {
   /**
    * A client that sends its costly PUBLISHes, DISCONNECT and closes the socket: the end of the
    * stream comes while the rest of its read waits for its next turn. What waited is still
-   * processed: every message is delivered, and its DISCONNECT counts (no will).
+   * processed: every message is delivered, and its DISCONNECT counts (no will). Also when the
+   * socket is reset (a client that closes with answers unread), which Netty reports as an error.
    */
-  @Test
-  void whatWaitsForTheNextTurnCountsWhenTheClientClosesMeanwhile() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest(name = "reset {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void whatWaitsForTheNextTurnCountsWhenTheClientClosesMeanwhile(boolean reset) throws Exception {
     AtomicInteger slowSeen = new AtomicInteger();
     startWithSlowTopic(slowSeen, 500_000);
     Mqtt5BlockingClient subscriber = client("sub");
@@ -123,6 +125,9 @@ class LoopTurnTest {
       out.write(flood.toByteArray());
       out.flush();
       await().atMost(Duration.ofSeconds(10)).until(() -> slowSeen.get() > 0);
+      if (reset) {
+        flooder.setSoLinger(true, 0); // the close sends RST
+      }
     } // closed while most of it waits
     await().atMost(Duration.ofSeconds(30)).until(() -> slowSeen.get() == messages);
     await().atMost(Duration.ofSeconds(10)).until(() -> received.size() >= messages);
