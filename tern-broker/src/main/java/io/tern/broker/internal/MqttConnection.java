@@ -185,9 +185,12 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
    * matched and handed over before any other client on the loop is read. Cheap packets never get
    * near it, but a costly one (a topic that walks 65,536 wildcard filters took 4-27 ms; a fan-out to
    * 100,000 sessions) made a flood of them hold a loop for minutes: a resource probe's other
-   * clients waited 29-87 s for a PINGRESP. Now a turn ends after the packet that takes it past 2 ms.
+   * clients waited 29-87 s for a PINGRESP. Now a turn ends after the packet that takes it past 20 ms
+   * (the canary's median 13 ms). 2 ms gave 4 ms there, but turns then ended in plain saturation too
+   * (the subs scenario's 8 publishers: p99 0.48-1.31 s against 0.34 s with 20 ms, one round each,
+   * bench/results/20261124T101536Z.jsonl and 20261124T102014Z.jsonl).
    */
-  static final long TURN_NANOS = 2_000_000;
+  static final long TURN_NANOS = 20_000_000;
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
