@@ -100,22 +100,12 @@ class LoopTurnTest {
   void whatWaitsForTheNextTurnCountsWhenTheClientClosesMeanwhile(boolean reset) throws Exception {
     AtomicInteger slowSeen = new AtomicInteger();
     startWithSlowTopic(slowSeen, 500_000);
-    Mqtt5BlockingClient subscriber = client("sub");
-    subscriber.connect();
-    subscriber.subscribeWith().topicFilter("slow").qos(MqttQos.AT_MOST_ONCE).send();
-    subscriber.subscribeWith().topicFilter("will").qos(MqttQos.AT_MOST_ONCE).send();
     List<String> received = new CopyOnWriteArrayList<>();
-    subscriber.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> received.add(p.getTopic().toString()));
+    Mqtt5BlockingClient subscriber = watchSlowAndWill(received);
 
     int messages = 1000;
     try (Socket flooder = new Socket("127.0.0.1", broker.port())) {
-      OutputStream out = flooder.getOutputStream();
-      // MQTT 3.1.1 CONNECT, clean session, will "will" / "gone" at QoS 0.
-      out.write(new byte[] {0x10, 27, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 0, 0, 3, 'f', 'l', 'o',
-          0, 4, 'w', 'i', 'l', 'l', 0, 4, 'g', 'o', 'n', 'e'});
-      out.flush();
-      flooder.setSoTimeout(5000);
-      assertThat(flooder.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+      OutputStream out = connectWithWill(flooder);
       ByteArrayOutputStream flood = new ByteArrayOutputStream();
       for (int i = 0; i < messages; i++) {
         flood.write(new byte[] {0x30, 10, 0, 4, 's', 'l', 'o', 'w'});
@@ -147,21 +137,12 @@ class LoopTurnTest {
   void aBurstClosedWithItsAcksUnreadIsReadWholeBeforeTheAcksLeave() throws Exception {
     AtomicInteger slowSeen = new AtomicInteger();
     startWithSlowTopic(slowSeen, 200_000);
-    Mqtt5BlockingClient subscriber = client("sub");
-    subscriber.connect();
-    subscriber.subscribeWith().topicFilter("slow").qos(MqttQos.AT_MOST_ONCE).send();
-    subscriber.subscribeWith().topicFilter("will").qos(MqttQos.AT_MOST_ONCE).send();
     List<String> received = new CopyOnWriteArrayList<>();
-    subscriber.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> received.add(p.getTopic().toString()));
+    Mqtt5BlockingClient subscriber = watchSlowAndWill(received);
 
     int messages = 5000; // 90,000 bytes
     try (Socket flooder = new Socket("127.0.0.1", broker.port())) {
-      OutputStream out = flooder.getOutputStream();
-      out.write(new byte[] {0x10, 27, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 0, 0, 3, 'f', 'l', 'o',
-          0, 4, 'w', 'i', 'l', 'l', 0, 4, 'g', 'o', 'n', 'e'});
-      out.flush();
-      flooder.setSoTimeout(5000);
-      assertThat(flooder.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+      OutputStream out = connectWithWill(flooder);
       ByteArrayOutputStream flood = new ByteArrayOutputStream();
       for (int i = 0; i < messages; i++) { // QoS 1 PUBLISH "slow", packet id, 4-byte sequence number
         int id = i % 65535 + 1;
@@ -176,6 +157,27 @@ class LoopTurnTest {
     Thread.sleep(300); // a will would come now
     assertThat(received).hasSize(messages).doesNotContain("will");
     subscriber.disconnect();
+  }
+
+  /** A client that records the topics of what it gets on {@code slow} and {@code will}. */
+  private Mqtt5BlockingClient watchSlowAndWill(List<String> received) {
+    Mqtt5BlockingClient subscriber = client("sub");
+    subscriber.connect();
+    subscriber.subscribeWith().topicFilter("slow").qos(MqttQos.AT_MOST_ONCE).send();
+    subscriber.subscribeWith().topicFilter("will").qos(MqttQos.AT_MOST_ONCE).send();
+    subscriber.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> received.add(p.getTopic().toString()));
+    return subscriber;
+  }
+
+  /** MQTT 3.1.1 CONNECT on {@code flooder}, clean session, will "will" / "gone" at QoS 0; CONNACK read. */
+  private static OutputStream connectWithWill(Socket flooder) throws java.io.IOException {
+    OutputStream out = flooder.getOutputStream();
+    out.write(new byte[] {0x10, 27, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 0, 0, 3, 'f', 'l', 'o',
+        0, 4, 'w', 'i', 'l', 'l', 0, 4, 'g', 'o', 'n', 'e'});
+    out.flush();
+    flooder.setSoTimeout(5000);
+    assertThat(flooder.getInputStream().readNBytes(4)).containsExactly(0x20, 2, 0, 0);
+    return out;
   }
 
   /**
