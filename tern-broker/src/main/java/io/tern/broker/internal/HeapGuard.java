@@ -95,10 +95,6 @@ final class HeapGuard {
     return maxHeap;
   }
 
-  int percent() {
-    return percent;
-  }
-
   private void onGc(Notification n, Object handback) {
     if (!"com.sun.management.gc.notification".equals(n.getType()) || !(n.getUserData() instanceof CompositeData cd)) {
       return;
@@ -126,18 +122,16 @@ final class HeapGuard {
       over = nowOver;
       if (nowOver) {
         log.warn("Heap nearly full: {} of {} in use after garbage collection, above max_heap_usage {}%: refusing "
-            + "new connections (CONNACK Server busy) until it is below", Units.size(used), Units.size(maxHeap), percent);
+            + "new connections (CONNACK Server busy) until it is below", size(used), size(maxHeap), percent);
       } else {
         log.info("Heap below max_heap_usage {}% again ({} of {}): accepting new connections", percent,
-            Units.size(used), Units.size(maxHeap));
+            size(used), size(maxHeap));
       }
     }
   }
 
-  /** Sizes for the log lines. */
-  private static final class Units {
-    static String size(long bytes) {
-      return bytes >= 10L << 20 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
-    }
+  /** A size for the log lines. */
+  private static String size(long bytes) {
+    return bytes >= 10L << 20 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
   }
 }

@@ -37,17 +37,6 @@ final class TlsContext {
   private final TlsConfig config;
   private volatile SslContext current;
   private List<String> stamp;
-  /** A file error's message is only the path: what happened to it is the exception's class. */
-  private static String why(Exception e) {
-    if (e instanceof java.nio.file.NoSuchFileException) {
-      return e.getMessage() + ": no such file";
-    }
-    if (e instanceof java.nio.file.AccessDeniedException) {
-      return e.getMessage() + ": permission denied";
-    }
-    return e.getMessage();
-  }
-
   /** The failure to read the files' attributes last warned about, null while they can be read. */
   private String unreadable;
 
@@ -65,6 +54,17 @@ final class TlsContext {
         current instanceof io.netty.handler.ssl.JdkSslContext ? SslProvider.JDK : SslProvider.OPENSSL,
         config.protocols(), config.clientAuth().name().toLowerCase(java.util.Locale.ROOT),
         config.ciphers().isEmpty() ? "default" : current.cipherSuites());
+  }
+
+  /** A file error's message is only the path: what happened to it is the exception's class. */
+  private static String why(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return e.getMessage() + ": no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return e.getMessage() + ": permission denied";
+    }
+    return e.getMessage();
   }
 
   SslContext current() {
