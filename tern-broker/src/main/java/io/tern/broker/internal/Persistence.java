@@ -195,7 +195,7 @@ final class Persistence {
     Message m = d.message();
     StoredMessage inline = m.storedInline ? stored(m) : null;
     return new StoredQueued(d.seq(), m.storeId, d.qos(), d.retain(), d.subscriptionIds(), packetId, released,
-        inline, d.run() == null ? 0 : d.run().first, d.onSubscribe() && packetId == 0);
+        inline, d.run() == null || d.run().apart ? 0 : d.run().first, d.onSubscribe() && packetId == 0);
   }
 
   /** The message as stored: with the wall-clock time its Message Expiry Interval runs out, if it has one. */

@@ -201,6 +201,8 @@ final class Session {
   MqttConnection connection;
   /** By filter: the shared empty table until the first SUBSCRIBE (24 bytes less per idle session). */
   SessionSubscriptions subscriptions = SessionSubscriptions.NONE;
+  /** The runs of which some deliveries have left, not all ({@link #storeRunsApart}); null until one has. On loop. */
+  ArrayList<QueueRun> partlyGone;
   final ArrayDeque<Delivery> queue = new ArrayDeque<>(1); // grows when used (16 slots idle cost 80 bytes)
   /** Bytes ({@link Message#size()}) of the messages in {@link #queue}. */
   long queuedBytes;
@@ -780,12 +782,67 @@ final class Session {
       Persistence p = core.persistence();
       StoreBatch b = p.batch();
       QueueRun run = d.run();
-      if (run == null) {
+      if (run == null || run.apart) {
         b.removeQueued(clientId, d.seq());
       } else if (--run.remaining == 0) {
         b.removeRun(clientId, run.first, run.count);
+        if (run.partly) {
+          partlyGone.remove(run);
+        }
+      } else if (!run.partly) {
+        run.partly = true;
+        if (partlyGone == null) {
+          partlyGone = new ArrayList<>(2);
+        }
+        partlyGone.add(run);
       }
       p.deref(d.message(), b);
+    }
+  }
+
+  /**
+   * Stores the remaining deliveries of the runs that are partly gone one record each, and removes
+   * those runs' records, into {@code b}: a run's record goes with its last delivery only, so
+   * otherwise a restart would send the messages of it that the client acknowledged again. When the
+   * client goes away (acks come in order, so these are nearly always the one or two runs being
+   * acknowledged). The walk covers the window and the queue up to the last of those deliveries,
+   * which came in one read and sit together; should it not find them all, the runs stay whole (a
+   * restart then resends some acknowledged messages, as QoS 1 allows). On loop.
+   */
+  void storeRunsApart(StoreBatch b) {
+    ArrayList<QueueRun> runs = partlyGone;
+    if (runs == null || runs.isEmpty()) {
+      return;
+    }
+    int left = 0;
+    for (QueueRun r : runs) {
+      left += r.remaining;
+    }
+    ArrayList<Delivery> found = new ArrayList<>(left);
+    for (InflightWindow.Cursor it = inflight.cursor(); it.next() && found.size() < left; ) {
+      collectRunsApart(it.delivery(), runs, found);
+    }
+    for (Iterator<Delivery> it = queue.iterator(); it.hasNext() && found.size() < left; ) {
+      collectRunsApart(it.next(), runs, found);
+    }
+    if (found.size() != left) {
+      return;
+    }
+    for (QueueRun r : runs) {
+      b.removeRun(clientId, r.first, r.count); // before the puts: a store without runs removes each of its seqs
+      r.apart = true;
+      r.partly = false;
+    }
+    for (Delivery d : found) {
+      b.putQueued(clientId, Persistence.queued(d, 0, false));
+    }
+    runs.clear();
+  }
+
+  private static void collectRunsApart(Delivery d, ArrayList<QueueRun> runs, ArrayList<Delivery> found) {
+    QueueRun r = d.run();
+    if (r != null && r.partly && runs.contains(r)) {
+      found.add(d);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.tern.broker.internal;
 
+import io.tern.broker.store.StoreBatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
@@ -112,7 +113,9 @@ final class SessionLifecycle {
       s.afterQueueChange();
     }
     if (s.storing) {
-      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
+      StoreBatch b = s.core.persistence().batch();
+      s.storeRunsApart(b);
+      b.putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
       s.core.persistence().commitOrReport();
     }
     scheduleExpiry();
@@ -165,7 +168,9 @@ final class SessionLifecycle {
     }
     disconnectedAtMillis = System.currentTimeMillis();
     if (s.storing) {
-      s.core.persistence().batch().putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
+      StoreBatch b = s.core.persistence().batch();
+      s.storeRunsApart(b);
+      b.putSession(s.clientId, expiryInterval, disconnectedAtMillis, sentThrough());
       s.core.persistence().commitOrReport();
     }
     scheduleExpiry();

@@ -161,6 +161,35 @@ class RocksDbStoreTest {
   }
 
   @Test
+  void aPartlyAcknowledgedRunIsReplacedByItsRemainingReferencesInOneBatch() {
+    // What the broker writes when a client goes away with a run partly acknowledged: the run's record
+    // goes, and the references still pending come back one record each (no run).
+    StoredMessage m = new StoredMessage(publish("t", 1, false, "x", MqttProperties.EMPTY), null);
+    RocksDbStore s = open();
+    StoreBatch b = s.newBatch();
+    b.putSession("c", StoredSession.NEVER, 0);
+    b.putMessage(9, m);
+    for (long seq = 5; seq <= 8; seq++) {
+      b.putQueued("c", new StoredQueued(seq, 9, 1, false, List.of(), 0, false, null, 5));
+    }
+    s.write(b);
+
+    StoredQueued q7 = new StoredQueued(7, 9, 1, false, List.of(), 0, false);
+    StoredQueued q8 = new StoredQueued(8, 9, 1, false, List.of(), 0, false);
+    b = store.newBatch();
+    b.removeRun("c", 5, 4);
+    b.putQueued("c", q7);
+    b.putQueued("c", q8);
+    store.write(b);
+    assertThat(open().recover().sessions().get(0).queue()).containsExactly(q7, q8);
+
+    b = store.newBatch();
+    b.removeQueued("c", 7);
+    store.write(b);
+    assertThat(open().recover().sessions().get(0).queue()).containsExactly(q8);
+  }
+
+  @Test
   void aFormat1DirectoryIsReadAndUpgradedInPlace() throws Exception {
     // A directory as format 1 wrote it: seven families, version 1 records (no expiry deadline).
     Files.createDirectories(dir());
