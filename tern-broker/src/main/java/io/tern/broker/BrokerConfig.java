@@ -49,6 +49,7 @@ public final class BrokerConfig {
   private final boolean sharedSubscriptionsAvailable;
   private final SharedSubscriptionPolicy sharedSubscriptionPolicy;
   private final int serverKeepAlive;
+  private final int maxKeepAlive;
   private final long maxSessionExpiryInterval;
   private final String responseInformation;
   private final Authenticator authenticator;
@@ -92,6 +93,7 @@ public final class BrokerConfig {
     this.sharedSubscriptionsAvailable = b.sharedSubscriptionsAvailable;
     this.sharedSubscriptionPolicy = b.sharedSubscriptionPolicy;
     this.serverKeepAlive = b.serverKeepAlive;
+    this.maxKeepAlive = b.maxKeepAlive;
     this.maxSessionExpiryInterval = b.maxSessionExpiryInterval;
     this.responseInformation = b.responseInformation;
     this.authenticator = b.authenticator;
@@ -146,6 +148,7 @@ public final class BrokerConfig {
     b.sharedSubscriptionsAvailable = sharedSubscriptionsAvailable;
     b.sharedSubscriptionPolicy = sharedSubscriptionPolicy;
     b.serverKeepAlive = serverKeepAlive;
+    b.maxKeepAlive = maxKeepAlive;
     b.maxSessionExpiryInterval = maxSessionExpiryInterval;
     b.responseInformation = responseInformation;
     b.authenticator = authenticator;
@@ -333,6 +336,28 @@ public final class BrokerConfig {
   }
 
   /**
+   * Longest keep alive a client may use, in seconds; 65535 (the default) lets every client choose.
+   * Below it, a client asking for a longer one or for none (0) gets this one: an MQTT 5 client is
+   * told so in CONNACK (Server Keep Alive, MQTT-3.2.2-21); an MQTT 3 client cannot be told, and is
+   * closed when silent for one and a half times it. So that a dead client is found within a bound.
+   */
+  public int maxKeepAlive() {
+    return maxKeepAlive;
+  }
+
+  /**
+   * The keep alive the broker holds a client to, in seconds (0: none), given the one it asked for:
+   * the {@link #serverKeepAlive} for an MQTT 5 client when set, else the client's own within {@link
+   * #maxKeepAlive}.
+   */
+  public int keepAliveFor(int requested, boolean v5) {
+    if (v5 && serverKeepAlive > 0) {
+      return serverKeepAlive;
+    }
+    return maxKeepAlive < 65535 && (requested == 0 || requested > maxKeepAlive) ? maxKeepAlive : requested;
+  }
+
+  /**
    * Longest Session Expiry Interval granted, in seconds; a longer request is lowered and the granted
    * value announced in CONNACK. 0xFFFFFFFF (the default) means no limit: a session may never expire.
    */
@@ -479,6 +504,7 @@ public final class BrokerConfig {
     private boolean sharedSubscriptionsAvailable = true;
     private SharedSubscriptionPolicy sharedSubscriptionPolicy = SharedSubscriptionPolicy.ROUND_ROBIN;
     private int serverKeepAlive = 0;
+    private int maxKeepAlive = 65535;
     private long maxSessionExpiryInterval = 0xFFFF_FFFFL;
     private String responseInformation = null;
     private Authenticator authenticator = Authenticator.ALLOW_ALL;
@@ -717,6 +743,11 @@ public final class BrokerConfig {
       return this;
     }
 
+    public Builder maxKeepAlive(int maxKeepAlive) {
+      this.maxKeepAlive = maxKeepAlive;
+      return this;
+    }
+
     public Builder maxSessionExpiryInterval(long maxSessionExpiryInterval) {
       this.maxSessionExpiryInterval = maxSessionExpiryInterval;
       return this;
@@ -747,6 +778,8 @@ public final class BrokerConfig {
       check(receiveMaximum >= 1 && receiveMaximum <= 65535, "receive maximum must be 1..65535");
       check(topicAliasMaximum >= 0 && topicAliasMaximum <= 65535, "topic alias maximum must be 0..65535");
       check(serverKeepAlive >= 0 && serverKeepAlive <= 65535, "server keep alive must be 0..65535 seconds");
+      check(maxKeepAlive >= 1 && maxKeepAlive <= 65535, "max keep alive must be 1..65535 seconds");
+      check(serverKeepAlive <= maxKeepAlive, "server keep alive must not be above max keep alive");
       check(maxSessionExpiryInterval >= 0 && maxSessionExpiryInterval <= 0xFFFF_FFFFL,
           "max session expiry interval must be 0..4294967295 seconds");
       check(responseInformation == null || !responseInformation.isEmpty(), "response information must not be empty");

@@ -224,6 +224,7 @@ final class ServerProcess {
         + ", topic_alias_maximum=" + l.topicAliasMaximum()
         + ", max_session_expiry=" + (l.maxSessionExpiry() == 0xFFFF_FFFFL ? "never" : l.maxSessionExpiry() + "s")
         + ", server_keep_alive=" + l.serverKeepAlive() + "s"
+        + ", max_keep_alive=" + l.maxKeepAlive() + "s"
         + ", max_heap_usage=" + l.maxHeapUsage() + "% of " + Units.formatSize(Runtime.getRuntime().maxMemory());
   }
 }

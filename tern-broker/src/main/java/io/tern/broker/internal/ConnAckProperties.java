@@ -14,9 +14,10 @@ final class ConnAckProperties {
    *
    * @param assignedClientId the identifier generated for an empty one, or null
    * @param responseInfo whether the client set Request Response Information
+   * @param serverKeepAlive the keep alive the client must use instead of its own, or -1 (its own)
    */
   static MqttProperties of(BrokerConfig cfg, long requestedExpiry, long grantedExpiry, String assignedClientId,
-      boolean responseInfo) {
+      boolean responseInfo, int serverKeepAlive) {
     MqttProperties.Builder b = MqttProperties.builder()
         .set(Property.TOPIC_ALIAS_MAXIMUM, cfg.topicAliasMaximum());
     if (cfg.maxPacketSize() < io.tern.codec.MqttDecoder.PROTOCOL_MAX_PACKET_SIZE) {
@@ -43,8 +44,8 @@ final class ConnAckProperties {
     if (grantedExpiry != requestedExpiry) {
       b.set(Property.SESSION_EXPIRY_INTERVAL, grantedExpiry); // 3.2.2.3.2: the server's value wins
     }
-    if (cfg.serverKeepAlive() > 0) {
-      b.set(Property.SERVER_KEEP_ALIVE, cfg.serverKeepAlive()); // MQTT-3.2.2-21
+    if (serverKeepAlive >= 0) {
+      b.set(Property.SERVER_KEEP_ALIVE, serverKeepAlive); // MQTT-3.2.2-21
     }
     if (assignedClientId != null) {
       b.set(Property.ASSIGNED_CLIENT_IDENTIFIER, assignedClientId); // MQTT-3.2.2-16

@@ -55,6 +55,8 @@ final class ConnectHandshake {
   private final BrokerCore core;
   /** The enhanced authentication (v5 AUTH) of a CONNECT that named an Authentication Method, else null. */
   private EnhancedAuth enhancedAuth;
+  /** The Server Keep Alive for CONNACK (MQTT 5): the keep alive imposed instead of the client's, or -1. */
+  private int serverKeepAlive = -1;
 
   ConnectHandshake(MqttConnection conn, BrokerCore core) {
     this.conn = conn;
@@ -139,7 +141,8 @@ final class ConnectHandshake {
     } else {
       conn.outgoing = core.outgoingV3(conn.version);
     }
-    int keepAlive = v5 && core.config().serverKeepAlive() > 0 ? core.config().serverKeepAlive() : c.keepAlive();
+    int keepAlive = core.config().keepAliveFor(c.keepAlive(), v5);
+    serverKeepAlive = v5 && (keepAlive != c.keepAlive() || core.config().serverKeepAlive() > 0) ? keepAlive : -1;
     if (keepAlive > 0) {
       // MQTT-3.1.2-24: one and a half times the keep alive without a packet ends the connection.
       conn.startKeepAlive(keepAlive);
@@ -368,7 +371,7 @@ final class ConnectHandshake {
 
   private MqttProperties connAckProperties(boolean assignedId, boolean responseInfo) {
     MqttProperties props = ConnAckProperties.of(core.config(), conn.requestedExpiry, conn.sessionExpiry,
-        assignedId ? conn.clientId : null, responseInfo);
+        assignedId ? conn.clientId : null, responseInfo, serverKeepAlive);
     return enhancedAuth != null ? enhancedAuth.connAckProperties(props) : props;
   }
 }

@@ -72,6 +72,18 @@ class Conformance_3_1_2_KeepAliveTest extends BrokerTestBase {
   }
 
   @Test
+  @DisplayName("limits.max_keep_alive: an MQTT 3.1.1 client asking for a longer keep alive or none is closed when silent for 1.5 x the maximum")
+  void maxKeepAliveHoldsMqtt3ClientsToIt() {
+    configure(b -> b.maxKeepAlive(1));
+    RawClient longer = connect(connectPacket("longer").keepAlive(600), false);
+    RawClient none = connect(connectPacket("none").keepAlive(0), false);
+    long start = System.nanoTime();
+    longer.expectClosed(Duration.ofSeconds(4));
+    none.expectClosed(Duration.ofSeconds(4));
+    assertThat((System.nanoTime() - start) / 1_000_000).isBetween(1400L, 3000L);
+  }
+
+  @Test
   @DisplayName("MQTT 3.1.2.10: Keep Alive 0 turns the keep alive mechanism off")
   void keepAliveZeroIsNotClosedForIdleness() {
     RawClient c = connect(connectPacket("c").keepAlive(0), false);

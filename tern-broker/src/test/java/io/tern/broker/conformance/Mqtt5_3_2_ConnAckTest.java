@@ -203,6 +203,30 @@ class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.2.2-21/22: under a max keep alive, a longer keep alive or none is replaced, told in CONNACK; a shorter one is kept")
+  void maxKeepAliveReplacesLongerOnesAndNone() {
+    configure(b -> b.maxKeepAlive(60));
+    connect5(v5("longer").keepAlive(600), false);
+    assertThat(lastConnAck().properties().getInt(Property.SERVER_KEEP_ALIVE, -1)).isEqualTo(60);
+    connect5(v5("none").keepAlive(0), false);
+    assertThat(lastConnAck().properties().getInt(Property.SERVER_KEEP_ALIVE, -1)).isEqualTo(60);
+    connect5(v5("shorter").keepAlive(30), false);
+    assertThat(lastConnAck().properties().has(Property.SERVER_KEEP_ALIVE)).as("MQTT-3.2.2-22: its own").isFalse();
+    connect5(v5("same").keepAlive(60), false);
+    assertThat(lastConnAck().properties().has(Property.SERVER_KEEP_ALIVE)).isFalse();
+  }
+
+  @Test
+  @DisplayName("MQTT-3.2.2-21: a client held to the max keep alive is closed with DISCONNECT 0x8D when silent for 1.5 times it")
+  void maxKeepAliveIsEnforced() {
+    configure(b -> b.maxKeepAlive(1));
+    RawClient none = connect5(v5("none").keepAlive(0), false);
+    assertThat(lastConnAck().properties().getInt(Property.SERVER_KEEP_ALIVE, -1)).isEqualTo(1);
+    assertThat(none.expect(Disconnect.class, Duration.ofSeconds(4)).reasonCode()).isEqualTo(ReasonCodes.KEEP_ALIVE_TIMEOUT);
+    none.expectClosed();
+  }
+
+  @Test
   @DisplayName("MQTT-3.2.2-21: the Server Keep Alive replaces the client's: silence beyond 1.5 times it gets DISCONNECT 0x8D")
   void serverKeepAliveEnforced() {
     configure(b -> b.serverKeepAlive(1));

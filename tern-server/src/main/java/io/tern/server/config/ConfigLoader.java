@@ -104,9 +104,9 @@ public final class ConfigLoader {
     "max_packet_size", "max_inflight", "max_queued_messages", "queue_qos0_when_offline", "drop_policy",
     "connect_timeout", "max_client_id_length", "max_qos", "max_connections", "max_connection_rate_per_address",
     "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
-    "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive", "max_queued_bytes",
-    "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit", "outbound_stall_timeout",
-    "max_subscription_bytes_per_client", "max_heap_usage"
+    "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive", "max_keep_alive",
+    "max_queued_bytes", "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit",
+    "outbound_stall_timeout", "max_subscription_bytes_per_client", "max_heap_usage"
   };
 
   static final String[] MQTT_KEYS = {
@@ -287,6 +287,7 @@ public final class ConfigLoader {
         s.integer("topic_alias_maximum", d.topicAliasMaximum(), b -> b::topicAliasMaximum),
         sessionExpiry(s.get("max_session_expiry"), d.maxSessionExpiry()),
         seconds(s, "server_keep_alive", d.serverKeepAlive(), 65535),
+        keepAliveBound(s, d.maxKeepAlive()),
         s.bytes("max_queued_bytes", d.maxQueuedBytes(), false, b -> b::maxQueuedBytes),
         s.bytes("outbound_high_water_mark", d.outboundHighWaterMark(), true, b -> b::outboundHighWaterMark),
         s.bytes("outbound_low_water_mark", d.outboundLowWaterMark(), true, null),
@@ -308,6 +309,15 @@ public final class ConfigLoader {
     long seconds = wholeSeconds(value);
     if (seconds >= 0xFFFF_FFFFL) {
       throw error(value.path, "must be below 4294967295 s (136 years), or never");
+    }
+    return seconds;
+  }
+
+  /** {@code max_keep_alive}: whole seconds, 1 s .. 65535 s. */
+  private int keepAliveBound(Section s, int fallback) {
+    int seconds = seconds(s, "max_keep_alive", fallback, 65535);
+    if (seconds < 1) {
+      throw error(s.get("max_keep_alive").path, "must be at least 1 s (65535s: any keep alive)");
     }
     return seconds;
   }

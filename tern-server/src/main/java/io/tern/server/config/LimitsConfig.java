@@ -27,6 +27,7 @@ import java.util.Objects;
  * @param topicAliasMaximum topic aliases an MQTT 5 client may use towards the broker (0: none)
  * @param maxSessionExpiry longest Session Expiry Interval granted, in seconds (0xFFFFFFFF: no limit)
  * @param serverKeepAlive keep alive imposed on MQTT 5 clients, in seconds (0: the client's own)
+ * @param maxKeepAlive longest keep alive a client may use, in seconds (65535: any)
  * @param maxQueuedBytes bytes (payload and topic) one session may have waiting before {@code dropPolicy}
  *     applies; 0: no limit
  * @param outboundHighWaterMark buffered outbound bytes above which publishers feeding sessions that
@@ -60,6 +61,7 @@ public record LimitsConfig(
     int topicAliasMaximum,
     long maxSessionExpiry,
     int serverKeepAlive,
+    int maxKeepAlive,
     long maxQueuedBytes,
     long outboundHighWaterMark,
     long outboundLowWaterMark,
@@ -83,7 +85,8 @@ public record LimitsConfig(
         maxClientIdLength, maxQos, maxConnections, maxConnectionRatePerAddress, maxTopicLength, maxTopicLevels,
         maxSubscriptionsPerClient, disconnectOnDeniedPublish, BrokerConfig.defaults().receiveMaximum(),
         BrokerConfig.defaults().topicAliasMaximum(), BrokerConfig.defaults().maxSessionExpiryInterval(),
-        BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxQueuedBytes(), 0, 0, 0,
+        BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxKeepAlive(),
+        BrokerConfig.defaults().maxQueuedBytes(), 0, 0, 0,
         BrokerConfig.defaults().outboundStallTimeout(), BrokerConfig.defaults().maxSubscriptionBytesPerClient(),
         BrokerConfig.defaults().maxHeapUsage());
   }
@@ -94,7 +97,7 @@ public record LimitsConfig(
         d.dropPolicy(), d.connectTimeout(), d.maxClientIdLength(), d.maxQos(), d.maxConnections(),
         d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
         d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
-        d.serverKeepAlive(), d.maxQueuedBytes(), 0, 0, 0, d.outboundStallTimeout(), d.maxSubscriptionBytesPerClient(),
+        d.serverKeepAlive(), d.maxKeepAlive(), d.maxQueuedBytes(), 0, 0, 0, d.outboundStallTimeout(), d.maxSubscriptionBytesPerClient(),
         d.maxHeapUsage());
   }
 
@@ -117,6 +120,7 @@ public record LimitsConfig(
         .topicAliasMaximum(topicAliasMaximum)
         .maxSessionExpiryInterval(maxSessionExpiry)
         .serverKeepAlive(serverKeepAlive)
+        .maxKeepAlive(maxKeepAlive)
         .maxQueuedBytes(maxQueuedBytes)
         .outboundLowWaterMark(outboundLowWaterMark)
         .outboundStallTimeout(outboundStallTimeout)

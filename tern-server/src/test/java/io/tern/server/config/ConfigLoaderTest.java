@@ -127,6 +127,7 @@ class ConfigLoaderTest {
           topic_alias_maximum: 0
           max_session_expiry: 2h
           server_keep_alive: 30s
+          max_keep_alive: 10m
         mqtt:
           retain_available: false
           wildcard_subscriptions: false
@@ -147,6 +148,8 @@ class ConfigLoaderTest {
     assertThat(b.topicAliasMaximum()).isZero();
     assertThat(b.maxSessionExpiryInterval()).isEqualTo(7200);
     assertThat(b.serverKeepAlive()).isEqualTo(30);
+    assertThat(b.maxKeepAlive()).isEqualTo(600);
+    assertThat(parse("limits: {}\n").toBrokerConfig().maxKeepAlive()).as("any keep alive").isEqualTo(65535);
     assertThat(b.retainAvailable()).isFalse();
     assertThat(b.wildcardSubscriptionsAvailable()).isFalse();
     assertThat(b.subscriptionIdentifiersAvailable()).isFalse();
@@ -218,6 +221,13 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("limits.receive_maximum");
     assertThatThrownBy(() -> parse("limits:\n  server_keep_alive: 1500ms\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("whole seconds");
+    assertThatThrownBy(() -> parse("limits:\n  max_keep_alive: 0s\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_keep_alive")
+        .hasMessageContaining("at least 1 s");
+    assertThatThrownBy(() -> parse("limits:\n  max_keep_alive: 65536s\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_keep_alive");
+    assertThatThrownBy(() -> parse("limits:\n  server_keep_alive: 90s\n  max_keep_alive: 60s\n"))
+        .hasMessageContaining("server keep alive must not be above max keep alive");
     assertThatThrownBy(() -> parse("limits:\n  max_session_expiry: soon\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_session_expiry");
     assertThatThrownBy(() -> parse("mqtt:\n  max_retained_messages: -1\n"))
