@@ -327,7 +327,7 @@ class TernJarIT {
             + "max_packet_size, max_inflight, max_queued_messages, queue_qos0_when_offline, drop_policy, "
             + "connect_timeout, max_client_id_length, max_qos, max_connections, max_connection_rate_per_address, "
             + "max_topic_length, max_topic_levels, max_subscriptions_per_client, disconnect_on_denied_publish, "
-            + "receive_maximum, topic_alias_maximum, max_session_expiry, server_keep_alive, max_queued_bytes, "
+            + "receive_maximum, topic_alias_maximum, max_session_expiry, server_keep_alive, max_keep_alive, max_queued_bytes, "
             + "outbound_high_water_mark, outbound_low_water_mark, inbound_buffer_limit, outbound_stall_timeout, "
             + "max_subscription_bytes_per_client, max_heap_usage)");
   }
