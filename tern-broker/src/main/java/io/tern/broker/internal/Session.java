@@ -820,10 +820,10 @@ final class Session {
     }
     ArrayList<Delivery> found = new ArrayList<>(left);
     for (InflightWindow.Cursor it = inflight.cursor(); it.next() && found.size() < left; ) {
-      collectRunsApart(it.delivery(), runs, found);
+      collectPartly(it.delivery(), found);
     }
     for (Iterator<Delivery> it = queue.iterator(); it.hasNext() && found.size() < left; ) {
-      collectRunsApart(it.next(), runs, found);
+      collectPartly(it.next(), found);
     }
     if (found.size() != left) {
       return;
@@ -839,9 +839,10 @@ final class Session {
     runs.clear();
   }
 
-  private static void collectRunsApart(Delivery d, ArrayList<QueueRun> runs, ArrayList<Delivery> found) {
+  /** Adds {@code d} to {@code found} when its run is partly gone (so in {@link #partlyGone}). */
+  private static void collectPartly(Delivery d, ArrayList<Delivery> found) {
     QueueRun r = d.run();
-    if (r != null && r.partly && runs.contains(r)) {
+    if (r != null && r.partly) {
       found.add(d);
     }
   }
