@@ -22,6 +22,22 @@ class StartupCollectionTest {
   }
 
   /**
+   * The full collection leaves G1 an eden sized from the start's pause times, 60 or 64 MB for the
+   * broker here; the young collection was skipped over 64 MB (4 starts in 5), and the first young
+   * pause fell in the next connection storm. A young collection must follow the full one whenever
+   * the young generation is G1's to size, as it is in this test JVM.
+   */
+  @Test
+  void aYoungCollectionFollowsTheFullOne() {
+    GarbageCollectorMXBean young = ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .filter(gc -> gc.getName().equals("G1 Young Generation")).findFirst().orElseThrow();
+    assertThat(StartupCollection.youngSizedOnTheCommandLine(HOTSPOT)).isFalse();
+    long collections = young.getCollectionCount();
+    StartupCollection.run();
+    assertThat(young.getCollectionCount()).isGreaterThan(collections);
+  }
+
+  /**
    * What the young collection is for (G1 sizing its young generation once it has pause times) is
    * measured with the benchmarks (the class comment); G1 keeps that sizing across later collections of
    * the same JVM, so a test here can only check that the collection comes, and at what cost.
@@ -36,7 +52,7 @@ class StartupCollectionTest {
 
     long took = StartupCollection.youngCollection();
 
-    if (eden > StartupCollection.YOUNG_LIMIT / 2) { // this test JVM's eden grew already: nothing to do
+    if (eden >= StartupCollection.YOUNG_LIMIT) { // this test JVM's eden grew already: nothing to do
       assertThat(took).isEqualTo(-1);
       assertThat(young.getCollectionCount()).isEqualTo(collections);
     } else {
