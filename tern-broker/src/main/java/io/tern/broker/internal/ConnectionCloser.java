@@ -76,7 +76,62 @@ final class ConnectionCloser {
       conn.will = null;
     }
     conn.beginClose(DisconnectReason.CLIENT_DISCONNECT, "client DISCONNECT");
-    conn.ctx.close();
+    answerThenClose(null);
+  }
+
+  /**
+   * The client shut its side of the connection after its last packets, without DISCONNECT (see
+   * {@link MqttConnection#userEventTriggered}): they have been answered; the connection ends as one
+   * lost, its will sent.
+   */
+  void endOfInput() {
+    conn.beginClose(DisconnectReason.NETWORK_LOSS, "client closed the connection");
+    answerThenClose(null);
+  }
+
+  /**
+   * Ends the connection after the answers to what the client sent before its end: the acks of the
+   * PUBLISHes, SUBACKs and PINGRESPs that packets earlier in the same read (or in a read that waited
+   * for the CONNACK) were given. Closed at once, they were lost: a client that writes CONNECT,
+   * SUBSCRIBE, PUBLISHes and DISCONNECT at once, then reads, got its CONNACK only (Mosquitto answers
+   * all). With a store the acks leave once what they acknowledge is stored, else not at all; in the
+   * fsync mode after the sync (not at a stop, which closes at once). Then {@code packet}, the
+   * broker's DISCONNECT that says why (null: nothing to say), and the close ({@link #closeAfter}).
+   */
+  private void answerThenClose(Disconnect packet) {
+    if (packet != null) {
+      conn.writer.traceSent(packet); // written below past write(), which would log it
+    }
+    conn.writer.writePendingOut(); // before onClosed (closeAfter) drops what was not written
+    ChannelFuture last;
+    if (conn.writer.holdsAcks() && !shuttingDown) {
+      io.netty.channel.ChannelPromise sent = conn.ctx.newPromise();
+      conn.writer.afterHeldAcks(() -> sendLast(packet).addListener(f -> {
+        if (f.isSuccess()) {
+          sent.trySuccess();
+        } else {
+          sent.tryFailure(f.cause());
+        }
+      }));
+      last = sent;
+    } else {
+      conn.writer.releaseStagedBeforeClose();
+      last = sendLast(packet);
+    }
+    if (shuttingDown) {
+      last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels
+    } else {
+      closeAfter(last);
+    }
+  }
+
+  /** What was written, then {@code packet} if any, flushed: done once all of it is on the socket. */
+  private ChannelFuture sendLast(Disconnect packet) {
+    if (packet == null) {
+      return conn.writer.flushed();
+    }
+    conn.writer.writePendingOut();
+    return conn.ctx.writeAndFlush(conn.writer.encode(packet));
   }
 
   /** A protocol violation: one log line, v5 DISCONNECT with the reason, close (the will is sent). */
@@ -107,34 +162,13 @@ final class ConnectionCloser {
 
   void disconnect(int reasonCode, String why, DisconnectReason cause) {
     conn.beginClose(cause, why);
-    ChannelFuture last = conn.ctx.newSucceededFuture(); // nothing to say before MQTT 5 or CONNACK
-    if (conn.state == State.CONNECTED && conn.version.isV5()) {
-      Disconnect packet = disconnectPacket(reasonCode, why);
-      conn.writer.traceSent(packet); // written below past write(), which would log it
-      if (conn.writer.holdsAcks() && !shuttingDown) {
-        // fsync: behind the acks that wait for the sync (not at a stop, which closes at once).
-        io.netty.channel.ChannelPromise sent = conn.ctx.newPromise();
-        conn.writer.afterHeldAcks(() -> {
-          conn.writer.writePendingOut();
-          conn.ctx.writeAndFlush(conn.writer.encode(packet)).addListener(f -> {
-            if (f.isSuccess()) {
-              sent.trySuccess();
-            } else {
-              sent.tryFailure(f.cause());
-            }
-          });
-        });
-        last = sent;
-      } else {
-        conn.writer.releaseStagedBeforeClose(); // the acks of the packets before the one refused
-        conn.writer.writePendingOut();
-        last = conn.ctx.writeAndFlush(conn.writer.encode(packet));
-      }
-    }
-    if (shuttingDown) {
-      last.addListener(ChannelFutureListener.CLOSE); // at once: the broker's stop waits for the channels
+    if (conn.state == State.CONNECTED) {
+      // The answers to the packets before the one refused first; an MQTT 5 client is told why.
+      answerThenClose(conn.version.isV5() ? disconnectPacket(reasonCode, why) : null);
+    } else if (shuttingDown) { // nothing to say before CONNACK
+      conn.ctx.close();
     } else {
-      closeAfter(last);
+      closeAfter(conn.ctx.newSucceededFuture());
     }
   }
 
@@ -190,8 +224,16 @@ final class ConnectionCloser {
       decoder.discardInput();
     }
     Channel ch = conn.channel;
+    if (!last.isDone()) {
+      // A peer that reads nothing more (its socket buffers full) would keep the channel for good.
+      ScheduledFuture<?> deadline = ch.eventLoop().schedule((Runnable) ch::close, WRITE_MILLIS, TimeUnit.MILLISECONDS);
+      ch.closeFuture().addListener(f -> deadline.cancel(false));
+    }
     last.addListener(f -> linger(ch, f.isSuccess()));
   }
+
+  /** How long {@link #closeAfter} waits for its last packet to be written before it closes anyway. */
+  static final long WRITE_MILLIS = 10_000;
 
   private static void linger(Channel ch, boolean written) {
     if (!written || !ch.isActive() || !(ch instanceof DuplexChannel duplex)) {
@@ -201,7 +243,9 @@ final class ConnectionCloser {
     ScheduledFuture<?> deadline =
         ch.eventLoop().schedule((Runnable) ch::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
     ch.closeFuture().addListener(f -> deadline.cancel(false));
-    ch.config().setAutoRead(true); // drain, even if reading had been paused
+    if (!duplex.isInputShutdown()) {
+      ch.config().setAutoRead(true); // drain, even if reading had been paused
+    }
     SslHandler tls = ch.pipeline().get(SslHandler.class);
     // On a WebSocket, its Close frame first; then TLS's close_notify; then the end of the stream.
     WebSocketFrames.closeFrame(ch).addListener(framed -> {
@@ -209,7 +253,7 @@ final class ConnectionCloser {
       notified.addListener(f -> {
         if (ch.isActive()) {
           duplex.shutdownOutput().addListener(s -> {
-            if (!s.isSuccess()) {
+            if (!s.isSuccess() || duplex.isInputShutdown()) { // the peer has closed its side already
               ch.close();
             }
           });

@@ -310,6 +310,9 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       writer.flush();
     }
     throttle.afterRead(behind);
+    if (inputEnded && state != State.CLOSED) {
+      endIfInputEnded(); // the packets that waited when the client shut its side are answered now
+    }
   }
 
   /** The broker's buffered outbound bytes fell below the low water mark. Any thread. */
@@ -328,7 +331,52 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+      inputEnded = true;
+      endIfInputEnded();
+    }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  /**
+   * The client has shut its side of the connection (a FIN read; plain TCP listeners allow
+   * half-closure, see {@link Transport}): it sends nothing more, but may still read. What it sent
+   * is answered, as Mosquitto does, and then the connection closes as one lost (without DISCONNECT,
+   * so its will goes, MQTT-3.1.2-8). A script that writes CONNECT, SUBSCRIBE, PUBLISHes and shuts
+   * its output, then reads, got nothing at all: the channel closed at the FIN, before the CONNACK.
+   * Packets that wait (for the session, a hook's answer, the connection's next turn) are answered
+   * when they have been processed: {@link #channelReadComplete} ends the connection then.
+   */
+  boolean inputEnded;
+
+  private void endIfInputEnded() {
+    switch (state) {
+      case AWAIT_CONNECT -> { // nothing to answer (at most part of a CONNECT)
+        beginClose("connection closed before CONNECT");
+        ctx.close();
+      }
+      case CONNECTING -> {
+        if (handshake.authenticatingConnect()) { // waits for an AUTH that cannot come
+          ctx.close();
+        } // else the CONNACK and the packets that waited come first (sessionReady replays them)
+      }
+      case CONNECTED -> {
+        if (!closing && !held && !turnEnded) {
+          // In a task: behind the deliveries its last read handed to the sessions of this loop, so
+          // that a client subscribed to its own messages gets them before the end, as from Mosquitto.
+          channel.eventLoop().execute(() -> {
+            if (state == State.CONNECTED && !closing && !held && !turnEnded) {
+              closer().endOfInput();
+            }
+          });
+        }
+      }
+      case CLOSED -> {
+        // Closing already (a violation's DISCONNECT, a refused CONNECT): lingering for the peer's
+        // close, which has come now. The packet that says why is let out first, for a while at most.
+        ctx.executor().schedule((Runnable) ctx::close, ConnectionCloser.LINGER_MILLIS, TimeUnit.MILLISECONDS);
+      }
+    }
   }
 
   void startKeepAlive(int seconds) {

@@ -2,6 +2,7 @@ package io.tern.broker.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.tern.codec.MqttEncoder;
 import io.tern.codec.MqttPacket;
@@ -342,6 +343,15 @@ final class PacketWriter {
   void flush() {
     writePendingOut();
     ctx.flush();
+  }
+
+  /**
+   * {@link #flush()}, with a future that completes once everything written before it has gone to
+   * the socket: an empty buffer written last (the WebSocket encoder lets it through unframed).
+   */
+  ChannelFuture flushed() {
+    writePendingOut();
+    return ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER);
   }
 
   /** {@link #flush()} in a task of this loop, once however often it is asked for before it runs. */

@@ -140,7 +140,9 @@ final class ReadThrottle {
    * backlog, or this client's own unread answers.
    */
   void readIfFree() {
-    if (conn.state == State.CONNECTED && !conn.closing && !conn.held && !pausedByBacklog && !pausedByOutbound) {
+    // Not after the client's end of input: there is nothing more to read, and epoll refuses the change.
+    if (conn.state == State.CONNECTED && !conn.closing && !conn.held && !pausedByBacklog && !pausedByOutbound
+        && !conn.inputEnded) {
       channel.config().setAutoRead(true);
     }
   }

@@ -191,6 +191,12 @@ public final class Transport {
                 // counting handler would cost every connection a handler and a context); behind TLS
                 // or WebSocket, a handler at the head counts what the wire carries.
                 boolean framed = l.tls() != null || l.type().isWebSocket() || l.proxyProtocol();
+                if (l.tls() == null && !l.type().isWebSocket()) {
+                  // A client that shuts its output (a FIN) after its last packets still reads: it
+                  // is answered before the connection closes (MqttConnection.userEventTriggered).
+                  // Not behind TLS or WebSocket, whose own closing handshakes end those connections.
+                  ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+                }
                 if (framed) {
                   p.addLast("traffic", new TrafficCounter(core.stats()));
                 }

@@ -199,7 +199,8 @@ final class WebSocketFrames {
 
     @Override
     protected void encode(ChannelHandlerContext ctx, ByteBuf msg, List<Object> out) {
-      out.add(new BinaryWebSocketFrame(msg.retain()));
+      // An empty buffer marks where the writes before it end (PacketWriter.flushed): no frame.
+      out.add(msg.isReadable() ? new BinaryWebSocketFrame(msg.retain()) : msg.retain());
     }
   }
 

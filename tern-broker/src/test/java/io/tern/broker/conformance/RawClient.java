@@ -280,6 +280,15 @@ final class RawClient implements AutoCloseable {
     }
   }
 
+  /** Shuts this side's output (a FIN, half-closed): nothing more is sent, what the broker sends is still read. */
+  void shutdownOutput() {
+    try {
+      socket.shutdownOutput();
+    } catch (IOException e) {
+      throw new AssertionError(name + ": shutdownOutput failed", e);
+    }
+  }
+
   boolean isClosed() {
     return socket.isClosed();
   }
