@@ -50,7 +50,8 @@ final class StartupCollection {
 
   private StartupCollection() {}
 
-  static void run() {
+  /** @return the bytes the young collection took, or -1 when none was made (see {@link #youngCollection}) */
+  static long run() {
     long start = System.nanoTime();
     MemoryUsage before = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     HotSpotDiagnosticMXBean hotspot = hotspot();
@@ -76,6 +77,7 @@ final class StartupCollection {
     log.debug("Startup collection: heap {} -> {} MiB used, {} MiB committed, young collection after {} MiB, "
         + "in {} ms", before.getUsed() >> 20, after.getUsed() >> 20, after.getCommitted() >> 20,
         young < 0 ? "-" : young >> 20, (System.nanoTime() - start) / 1_000_000);
+    return young;
   }
 
   /**
