@@ -165,6 +165,16 @@ final class ServerProcess {
    */
   @SuppressWarnings("restriction")
   private void reloadOnSighup(AdminServer admin) {
+    if (sighupIgnored()) {
+      // The JVM accepts the handler below without a word and leaves the signal ignored: say so once,
+      // where there is something SIGHUP would reload (an operator's `kill -HUP` would do nothing).
+      if (auth.hasFiles() || admin != null) {
+        log.warn("SIGHUP is ignored by this process (started with nohup, or by a parent that ignores it): "
+            + "`kill -HUP` will not reload the password and ACL files; they are still checked every "
+            + "auth.reload_check_interval. Start the broker without nohup (setsid, a service manager) for SIGHUP");
+      }
+      return;
+    }
     try {
       sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
         log.info("SIGHUP: reloading the password and ACL files (and admin.password_file)");
@@ -176,6 +186,23 @@ final class ServerProcess {
     } catch (IllegalArgumentException | UnsupportedOperationException e) { // no SIGHUP here (Windows)
       log.debug("SIGHUP reload not available: {}", e.toString());
     }
+  }
+
+  /**
+   * Whether this process started with SIGHUP ignored, from the {@code SigIgn} mask of
+   * {@code /proc/self/status} (bit 0: signal 1). Elsewhere than on Linux: false.
+   */
+  static boolean sighupIgnored() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("SigIgn:")) {
+          return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 1) != 0;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) { // no /proc: not Linux
+      log.debug("Cannot tell whether SIGHUP is ignored: {}", e.toString());
+    }
+    return false;
   }
 
   /** The RocksDB store of the configuration, or null for durability none. */

@@ -121,6 +121,11 @@ public final class ServerAuth implements AutoCloseable {
             : " (auth.allow_anonymous: false)")));
   }
 
+  /** Whether there is a password or ACL file, which {@link #reload} would read again. */
+  public boolean hasFiles() {
+    return passwords != null || acl != null;
+  }
+
   /** Reloads both files now, whether they changed or not (SIGHUP). */
   public void reload() {
     if (passwords == null && acl == null) {

@@ -151,8 +151,13 @@ class TernJarIT {
         listeners: [{bind: 127.0.0.1, port: %d}]
         auth: {password_file: %s, reload_check_interval: 0s}
         """.formatted(port, users));
-    TernProcess tern = start("--config", file.toString()).awaitStarted();
-    assertThat(tern.output()).contains("Auth: password file " + users + " (1 users)", "allow_anonymous false");
+    // SIGHUP at its default action whatever this build was started with (under nohup it is ignored,
+    // and the server would never see the signal: the test below).
+    assumeTrue(TernProcess.envSetsSignals(), "env --default-signal (GNU coreutils 8.31+) is missing");
+    TernProcess tern = TernProcess.startWithSighup(false, "--config", file.toString()).awaitStarted();
+    toClose.add(tern);
+    assertThat(tern.output()).contains("Auth: password file " + users + " (1 users)", "allow_anonymous false")
+        .doesNotContain("SIGHUP is ignored");
     assertThat(refusal(port, "alice", "wrong")).isEqualTo(4);
     connectAs(port, "it-alice", "alice", "one");
     passwd(users, "bob", "two");
@@ -165,6 +170,27 @@ class TernJarIT {
     connectAs(port, "it-bob", "bob", "two");
     assertThat(tern.output()).doesNotContain("\"one\"", "two\n").doesNotContain("Tern stopped");
 
+    assertThat(tern.terminate()).isZero();
+  }
+
+  /** Started under nohup, the JVM cannot handle SIGHUP: the server says so at start, and keeps serving. */
+  @Test
+  void aServerStartedWithSighupIgnoredSaysThatItCannotReloadOnIt(@TempDir Path dir) throws Exception {
+    assumeTrue(TernProcess.envSetsSignals(), "env --ignore-signal (GNU coreutils 8.31+) is missing");
+    int port = TernProcess.freePort();
+    Path users = dir.resolve("passwd");
+    passwd(users, "alice", "one");
+    Path file = dir.resolve("tern.yaml");
+    Files.writeString(file, """
+        listeners: [{bind: 127.0.0.1, port: %d}]
+        auth: {password_file: %s, reload_check_interval: 0s}
+        """.formatted(port, users));
+    TernProcess tern = TernProcess.startWithSighup(true, "--config", file.toString()).awaitStarted();
+    toClose.add(tern);
+    assertThat(tern.output()).contains("SIGHUP is ignored by this process");
+    signal(tern, "HUP");
+    connectAs(port, "it-alice", "alice", "one");
+    assertThat(tern.output()).doesNotContain("Reloaded the password file");
     assertThat(tern.terminate()).isZero();
   }
 

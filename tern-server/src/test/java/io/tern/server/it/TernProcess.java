@@ -92,6 +92,40 @@ final class TernProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the jar in a new empty working directory with SIGHUP ignored ({@code true}, as under
+   * {@code nohup}) or at its default action ({@code false}, whatever this JVM was started with: a
+   * build run under nohup passes the ignored signal on to every process it starts, and a JVM
+   * started so cannot handle it), through GNU env's {@code --ignore-signal}/{@code --default-signal}
+   * (coreutils 8.31+; see {@link #envSetsSignals}).
+   */
+  static TernProcess startWithSighup(boolean ignored, String... args) {
+    try {
+      Path dir = Files.createTempDirectory("tern-it-");
+      List<String> command = new ArrayList<>(List.of("env", ignored ? "--ignore-signal=HUP" : "--default-signal=HUP"));
+      command.addAll(javaJar(args));
+      TernProcess tern = new TernProcess(new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start());
+      tern.ownDir = dir;
+      return tern;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Whether {@code env} here can set a signal's action for the program it runs (GNU coreutils 8.31+). */
+  static boolean envSetsSignals() {
+    try {
+      Process p = new ProcessBuilder("env", "--default-signal=HUP", "true").redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   private static List<String> javaJar(String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
