@@ -205,12 +205,12 @@ final class Access {
    * The QoS to grant a subscription, or a failure reason code (0x80 and above, MQTT 5 numbering).
    *
    * @param held subscriptions the session holds now, with those granted earlier in the same SUBSCRIBE
-   * @param heldChars the length of their filters together, in characters
+   * @param heldBytes what they cost together, by {@link SubscriptionTable#cost}
    * @param replaces whether the session already has a subscription with this filter
    * @param logQuota whether a refusal over {@code max_subscriptions_per_client} is logged: once per
    *     SUBSCRIBE, however many filters it carries (each refusal is counted)
    */
-  int grant(ClientInfo client, String filter, int qos, int held, long heldChars, boolean replaces,
+  int grant(ClientInfo client, String filter, int qos, int held, long heldBytes, boolean replaces,
       boolean logQuota) {
     if (topicLimits && !withinTopicLimits(filter)) {
       clientLine().log("Client {}: subscription to a filter of {} characters refused (max_topic_length {}, "
@@ -225,12 +225,13 @@ final class Access {
       }
       return ReasonCodes.QUOTA_EXCEEDED;
     }
-    if (!replaces && heldChars + filter.length() > config.maxSubscriptionBytesPerClient()) {
+    long cost = SubscriptionTable.cost(filter);
+    if (!replaces && heldBytes + cost > config.maxSubscriptionBytesPerClient()) {
       stats.subscriptionLimitRefusals.increment();
       if (logQuota) {
-        clientLine().log("Client {}: subscription to a filter of {} characters refused: its filters would take {} "
-            + "(max_subscription_bytes_per_client {})", client.clientId(), filter.length(),
-            heldChars + filter.length(), config.maxSubscriptionBytesPerClient());
+        clientLine().log("Client {}: subscription to a filter of {} characters refused: its subscriptions would take "
+            + "{} bytes (max_subscription_bytes_per_client {})", client.clientId(), filter.length(),
+            heldBytes + cost, config.maxSubscriptionBytesPerClient());
       }
       return ReasonCodes.QUOTA_EXCEEDED;
     }

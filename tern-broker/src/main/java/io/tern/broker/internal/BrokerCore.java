@@ -257,7 +257,7 @@ public final class BrokerCore {
       return "retained message to a new topic over max_retained_messages (" + max + ")";
     }
     int size = Message.sizeOf(p);
-    long grows = (long) size - (previous == null ? -RetainedStore.OVERHEAD : previous.size());
+    long grows = previous == null ? retained.bytesOfNew(size, p.topic()) : (long) size - previous.size();
     if (grows > 0 && retained.bytes() + grows > config.maxRetainedBytes()) {
       return "retained message of " + size + " bytes over max_retained_bytes ("
           + config.maxRetainedBytes() + ", " + retained.bytes() + " held)";

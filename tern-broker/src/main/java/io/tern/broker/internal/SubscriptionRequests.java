@@ -56,11 +56,11 @@ final class SubscriptionRequests {
     // max_subscriptions_per_client counts the filters this packet adds too: the session takes them
     // only once all are decided, and one SUBSCRIBE may carry tens of thousands.
     int held = conn.session.subscriptions().size();
-    long heldChars = conn.session.subscriptions().filterChars();
+    long heldBytes = conn.session.subscriptions().bytes();
     // The filters this packet adds, so that one it names twice counts once: only needed when the
     // packet could take the session to a quota (a set of a SUBSCRIBE's filters was a quarter of
     // the time of subscribing, in a profile of 100-filter SUBSCRIBEs).
-    java.util.Set<String> adding = n > 1 && mayReachQuota(s, held, heldChars, cfg) ? new java.util.HashSet<>(2 * n) : null;
+    java.util.Set<String> adding = n > 1 && mayReachQuota(s, held, heldBytes, cfg) ? new java.util.HashSet<>(2 * n) : null;
     // overQuota: whether a quota refusal of this SUBSCRIBE, or of this connection in the last
     // minute, was logged; the next ones are only counted.
     boolean overQuota = quotaLoggedAtNanos != 0 && System.nanoTime() - quotaLoggedAtNanos < QUOTA_LOG_NANOS;
@@ -81,14 +81,14 @@ final class SubscriptionRequests {
       boolean replaces = conn.session.subscriptions().contains(sub.filter())
           || (adding != null && adding.contains(sub.filter()));
       int granted = core.access().grant(conn.client, sub.filter(), Math.min(sub.qos(), cfg.maxQos()), held,
-          heldChars, replaces, !overQuota);
+          heldBytes, replaces, !overQuota);
       if (granted == ReasonCodes.QUOTA_EXCEEDED && !overQuota) {
         overQuota = true;
         quotaLoggedAtNanos = System.nanoTime() | 1; // never 0
       }
       if (granted < 0x80 && !replaces) {
         held++;
-        heldChars += sub.filter().length();
+        heldBytes += SubscriptionTable.cost(sub.filter());
         if (adding != null) {
           adding.add(sub.filter());
         }
@@ -120,16 +120,16 @@ final class SubscriptionRequests {
   }
 
   /** Whether all of {@code s}'s filters, each counted as new, would take the session past a quota. */
-  private static boolean mayReachQuota(Subscribe s, int held, long heldChars, io.tern.broker.BrokerConfig cfg) {
+  private static boolean mayReachQuota(Subscribe s, int held, long heldBytes, io.tern.broker.BrokerConfig cfg) {
     List<Subscription> subs = s.subscriptions();
     if (held + subs.size() > cfg.maxSubscriptionsPerClient()) {
       return true;
     }
-    long chars = heldChars;
+    long bytes = heldBytes;
     for (int i = 0; i < subs.size(); i++) {
-      chars += subs.get(i).filter().length();
+      bytes += SubscriptionTable.cost(subs.get(i).filter());
     }
-    return chars > cfg.maxSubscriptionBytesPerClient();
+    return bytes > cfg.maxSubscriptionBytesPerClient();
   }
 
   /**

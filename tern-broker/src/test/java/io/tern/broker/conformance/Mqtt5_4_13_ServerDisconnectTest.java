@@ -264,31 +264,52 @@ class Mqtt5_4_13_ServerDisconnectTest extends Mqtt5TestBase {
   @Test
   @DisplayName("0x97 in the PUBACK of a retained PUBLISH over max_retained_bytes; replacing with less, or clearing, makes room")
   void retainedBytesQuotaExceededInTheAck() {
-    // Counted: payload, topic and properties, and 256 bytes of the broker's own per message
-    // (RetainedStore.OVERHEAD): room for two small messages.
-    configure(b -> b.maxRetainedBytes(100 + 2 * 256));
+    // Counted: payload, topic and properties, 256 bytes of the broker's own per message of a
+    // one-level topic (RetainedStore.OVERHEAD, its node included), and the tree's first map
+    // (MAP_BYTES): room for two small messages.
+    configure(b -> b.maxRetainedBytes(100 + 2 * 256 + 112));
     RawClient c = connect5("c"); // no subscriber: accepted is 0x10 No matching subscribers
-    c.send(retained5("r/1", 1, 1, "a".repeat(60), MqttProperties.EMPTY)); // 63 + 256
+    c.send(retained5("r1", 1, 1, "a".repeat(60), MqttProperties.EMPTY)); // 62 + 256 + 112
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/2", 1, 2, "b".repeat(40), MqttProperties.EMPTY)); // 43 + 256: 618 in all
+    c.send(retained5("r2", 1, 2, "b".repeat(40), MqttProperties.EMPTY)); // 42 + 256: 728 in all
     io.tern.codec.PubAck refused = c.expect(io.tern.codec.PubAck.class);
     assertThat(refused.reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
     assertThat(refused.properties().reasonString()).contains("max_retained_bytes");
-    c.send(retained5("r/1", 1, 3, "a".repeat(70), MqttProperties.EMPTY)); // grows r/1 to 73 + 256: fits
+    c.send(retained5("r1", 1, 3, "a".repeat(70), MqttProperties.EMPTY)); // grows r1 to 72 + 256: fits
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/1", 1, 4, "a".repeat(360), MqttProperties.EMPTY)); // 363 + 256: over, even alone
+    c.send(retained5("r1", 1, 4, "a".repeat(360), MqttProperties.EMPTY)); // 362 + 256: over, even alone
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
-    c.send(retained5("r/1", 1, 5, "a", MqttProperties.EMPTY)); // shrinks to 4 + 256
+    c.send(retained5("r1", 1, 5, "a", MqttProperties.EMPTY)); // shrinks to 3 + 256
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/2", 1, 6, "b".repeat(40), MqttProperties.EMPTY));
+    c.send(retained5("r2", 1, 6, "b".repeat(40), MqttProperties.EMPTY));
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/2", 1, 7, "", MqttProperties.EMPTY)); // clears r/2
+    c.send(retained5("r2", 1, 7, "", MqttProperties.EMPTY)); // clears r2
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
-    c.send(retained5("r/3", 1, 8, "c".repeat(90), MqttProperties.EMPTY)); // 93 + 256 + 260
+    c.send(retained5("r3", 1, 8, "c".repeat(90), MqttProperties.EMPTY)); // 92 + 256 + 259
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
     // User properties count as the payload does: 1 byte of payload and 400 of them is over.
-    c.send(retained5("r/4", 1, 9, "d", MqttProperties.builder().userProperty("k", "v".repeat(400)).build()));
+    c.send(retained5("r4", 1, 9, "d", MqttProperties.builder().userProperty("k", "v".repeat(400)).build()));
     assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
+    assertThat(broker().stats().retainedMessages()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("0x97 for retained messages whose topics' levels take max_retained_bytes, however short the messages")
+  void retainedBytesCountTheLevelsOfTheTopic() {
+    // A topic of 5,000 levels is 9,999 characters and 5,000 nodes of the retained tree, 4,999 of
+    // them with a map of children: counted 9,999 + 1 + 256 + 4,999 * (100 + 112) = 1,070,044
+    // bytes. Counted by characters only, two hundred such messages fitted in 2.2 MB.
+    configure(b -> b.maxRetainedBytes(2_200_000));
+    RawClient c = connect5("deep");
+    String deep = "a" + "/a".repeat(4_999);
+    c.send(retained5("1" + deep.substring(1), 1, 1, "x", MqttProperties.EMPTY));
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
+    c.send(retained5("2" + deep.substring(1), 1, 2, "x", MqttProperties.EMPTY));
+    assertThat(c.expect(io.tern.codec.PubAck.class).reasonCode()).as("accepted").isLessThan(0x80);
+    c.send(retained5("3" + deep.substring(1), 1, 3, "x", MqttProperties.EMPTY)); // 3,210,132: over
+    io.tern.codec.PubAck refused = c.expect(io.tern.codec.PubAck.class);
+    assertThat(refused.reasonCode()).isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
+    assertThat(refused.properties().reasonString()).contains("max_retained_bytes");
     assertThat(broker().stats().retainedMessages()).isEqualTo(2);
   }
 

@@ -35,22 +35,42 @@ class RetainedStoreTest {
   }
 
   @Test
-  void countsTheBytesOfTheMessagesItHolds() {
-    // Payload, topic and properties of each, and the store's own OVERHEAD per message held.
+  void countsTheBytesOfTheMessagesItHoldsAndOfItsTree() {
+    // Payload, topic and properties of each message, OVERHEAD - LEVEL_BYTES per message held,
+    // LEVEL_BYTES per node of the tree and MAP_BYTES per node with children (the root too): a
+    // message of a new one-level topic counts OVERHEAD (and the root's map, for the first).
     int o = RetainedStore.OVERHEAD;
-    store.put(msg("a/b", "12345")); // 3 + 5
+    int l = RetainedStore.LEVEL_BYTES;
+    int m = RetainedStore.MAP_BYTES;
+    assertThat(store.bytesOfNew(8, "a/b")).isEqualTo(8 + o + l + 2 * m);
+    store.put(msg("a/b", "12345")); // 3 + 5: two nodes, the root's map and a's
+    assertThat(store.bytes()).isEqualTo(8 + o + l + 2 * m);
+    assertThat(store.bytesOfNew(2, "c")).isEqualTo(2 + o);
+    assertThat(store.bytesOfNew(4, "a/c")).as("a is there, with its map").isEqualTo(4 + o);
+    assertThat(store.bytesOfNew(6, "a/b/c")).as("b has no map yet").isEqualTo(6 + o + m);
+    assertThat(store.bytesOfNew(2, "a")).as("a node without a message").isEqualTo(2 + o - l);
     store.put(msg("c", "1"));
-    assertThat(store.bytes()).isEqualTo(10 + 2 * o);
+    assertThat(store.bytes()).isEqualTo(10 + 2 * o + l + 2 * m);
     store.put(msg("a/b", "123")); // replaced by a smaller one
-    assertThat(store.bytes()).isEqualTo(8 + 2 * o);
+    assertThat(store.bytes()).isEqualTo(8 + 2 * o + l + 2 * m);
     Message expiring = msg("d", "1234");
     store.put(expiring);
-    assertThat(store.bytes()).isEqualTo(13 + 3 * o);
+    assertThat(store.bytes()).isEqualTo(13 + 3 * o + l + 2 * m);
     assertThat(store.removeIfSame(msg("d", "1234"))).as("another message of that topic").isFalse();
     assertThat(store.removeIfSame(expiring)).isTrue();
-    store.put(msg("a/b", ""));
+    assertThat(store.bytes()).isEqualTo(8 + 2 * o + l + 2 * m);
+    store.put(msg("a/b", "")); // clears a/b, and a goes with it, and its map
     store.put(msg("absent", ""));
-    assertThat(store.bytes()).isEqualTo(2 + o);
+    assertThat(store.bytes()).isEqualTo(2 + o + m);
+    long before = store.bytes();
+    long expected = store.bytesOfNew(8, "x/y/z//");
+    store.put(msg("x/y/z//", "1")); // 7 + 1: five nodes, four maps
+    assertThat(store.bytes() - before).isEqualTo(expected).isEqualTo(8 + o + 4 * l + 4 * m);
+    store.put(msg("x/y", "1")); // 3 + 1, on a node that is there
+    assertThat(store.bytes()).isEqualTo(2 + o + m + 8 + o + 4 * l + 4 * m + 4 + o - l);
+    store.put(msg("x/y/z//", "")); // z and the two empty levels go, and three maps; x and y hold x/y
+    assertThat(store.bytes()).isEqualTo(2 + o + m + 4 + o + l + m);
+    store.put(msg("x/y", ""));
     store.put(msg("c", ""));
     assertThat(store.bytes()).isZero();
   }

@@ -176,17 +176,62 @@ class LimitsAttackTest {
 
   @Test
   void subscriptionsOverThePerClientFilterLengthAreRefusedAndUnsubscribingMakesRoom() throws Exception {
-    start(b -> b.maxSubscriptionBytesPerClient(5));
+    // A one-level filter costs its characters and 140 bytes (SubscriptionTable.LEVEL_BYTES): 425 for
+    // the first four below.
+    start(b -> b.maxSubscriptionBytesPerClient(425));
     Socket s = connected();
-    // One SUBSCRIBE: "ab", "cd", "ab" again (replaces: not more), "e" (5 in all), "f" (6: refused).
+    // One SUBSCRIBE: "ab", "cd", "ab" again (replaces: not more), "e" (425 in all), "f" (566: refused).
     s.getOutputStream().write(hex("82190001" + "000261620000026364000002616200" + "0001650000016600"));
     assertThat(s.getInputStream().readNBytes(9)).containsExactly(0x90, 0x07, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x80);
     assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(1);
     s.getOutputStream().write(hex("a206000200026364")); // UNSUBSCRIBE cd
     assertThat(s.getInputStream().readNBytes(4)).containsExactly(0xB0, 0x02, 0x00, 0x02);
-    s.getOutputStream().write(hex("820700030002666700")); // "fg": 5 again
+    s.getOutputStream().write(hex("820700030002666700")); // "fg": 425 again
     assertThat(s.getInputStream().readNBytes(5)).containsExactly(0x90, 0x03, 0x00, 0x03, 0x00);
     assertThat(broker.management().sessions().get(0).subscriptions()).isEqualTo(3);
+  }
+
+  /**
+   * A level of a filter is a node of the trie, ~140 bytes of heap for its 2 characters: counted by
+   * characters only, one client held 2.3 GB with 16 MiB of filters of 32,700 levels. With the
+   * defaults (96 MiB, 140 bytes per level) a filter of 30,000 levels costs ~4.26 MB: the 24th is
+   * refused, where the characters alone (16 MiB, 60,000 each) let all 30 in.
+   */
+  @Test
+  void deepFiltersAreCountedByTheirLevelsAgainstTheDefaultBound() throws Exception {
+    start(b -> {});
+    Socket s = connected();
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    body.write(new byte[] {0x00, 0x01}); // packet identifier
+    for (int k = 0; k < 30; k++) {
+      byte[] filter = (String.format("x%02d", k) + "/a".repeat(29_999)).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      body.write(filter.length >> 8);
+      body.write(filter.length & 0xFF);
+      body.write(filter);
+      body.write(0); // QoS 0
+    }
+    java.io.ByteArrayOutputStream packet = new java.io.ByteArrayOutputStream();
+    packet.write(0x82);
+    for (int n = body.size(); ; ) { // Remaining Length
+      int digit = n % 128;
+      n /= 128;
+      packet.write(n > 0 ? digit | 0x80 : digit);
+      if (n == 0) {
+        break;
+      }
+    }
+    body.writeTo(packet);
+    s.getOutputStream().write(packet.toByteArray());
+    byte[] suback = s.getInputStream().readNBytes(4 + 30);
+    assertThat(suback).startsWith(0x90, 32, 0x00, 0x01);
+    long costOne = 3 + 2 * 29_999 + 140L * 30_000; // SubscriptionTable.LEVEL_BYTES per level
+    int granted = (int) (BrokerConfig.defaults().maxSubscriptionBytesPerClient() / costOne);
+    assertThat(granted).isEqualTo(23);
+    for (int k = 0; k < 30; k++) {
+      assertThat(suback[4 + k] & 0xFF).as("filter %d", k).isEqualTo(k < granted ? 0x00 : 0x80);
+    }
+    assertThat(broker.management().sessions().get(0).subscriptions()).isEqualTo(granted);
+    assertThat(broker.securityStats().subscriptionLimitRefusals()).isEqualTo(30 - granted);
   }
 
   @Test

@@ -37,8 +37,8 @@ import java.util.Objects;
  *     broker's default, a quarter of the JVM's maximum heap
  * @param outboundStallTimeout over the high water mark, how long a session's client may take nothing
  *     before the session drops new messages instead of pausing its publishers
- * @param maxSubscriptionBytesPerClient the length of one session's topic filters together, in
- *     characters
+ * @param maxSubscriptionBytesPerClient the memory one session's subscriptions may take: each filter's
+ *     characters and 140 bytes per level
  * @param maxHeapUsage the percentage of the maximum heap in use after a garbage collection above
  *     which new connections are refused (Server busy); 0: never
  */

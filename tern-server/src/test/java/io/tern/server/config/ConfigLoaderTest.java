@@ -190,7 +190,7 @@ class ConfigLoaderTest {
     assertThat(highOnly.outboundStallTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(parse("limits:\n  outbound_stall_timeout: 30s\n").toBrokerConfig().outboundStallTimeout())
         .isEqualTo(Duration.ofSeconds(30));
-    assertThat(highOnly.maxSubscriptionBytesPerClient()).isEqualTo(16L << 20);
+    assertThat(highOnly.maxSubscriptionBytesPerClient()).isEqualTo(96L << 20);
     assertThat(parse("limits:\n  max_subscription_bytes_per_client: 1MiB\n").toBrokerConfig()
         .maxSubscriptionBytesPerClient()).isEqualTo(1L << 20);
     assertThat(highOnly.maxHeapUsage()).isEqualTo(95);
