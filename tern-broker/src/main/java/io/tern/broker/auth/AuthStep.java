@@ -40,6 +40,17 @@ public final class AuthStep {
     return new AuthStep(Kind.FAIL, null, AuthResult.refuse(reasonCode));
   }
 
+  /**
+   * Refused as {@code refusal} says: its reason code, and why for the broker's log ({@link
+   * AuthResult#because}), such as {@code AuthResult.badCredentials().because("wrong password")}.
+   */
+  public static AuthStep fail(AuthResult refusal) {
+    if (refusal.accepted() || refusal.isPass()) {
+      throw new IllegalArgumentException("not a refusal: " + refusal);
+    }
+    return new AuthStep(Kind.FAIL, null, refusal);
+  }
+
   public boolean isChallenge() {
     return kind == Kind.CHALLENGE;
   }

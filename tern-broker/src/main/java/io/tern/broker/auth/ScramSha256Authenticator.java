@@ -94,32 +94,39 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
       return CompletableFuture.completedFuture(clientFinal(text(data)));
     }
 
+    /** A refusal of a message that is not SCRAM as RFC 5802 writes it, with why for the log. */
+    private AuthStep malformed(String why) {
+      return AuthStep.fail(AuthResult.notAuthorized().because(METHOD + (username == null ? "" : " user " + username)
+          + ": " + why));
+    }
+
     /** client-first-message = gs2-header client-first-bare; answers server-first-message. */
     private AuthStep clientFirst(String m) {
       if (m == null || serverFirst != null) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED);
+        return malformed(m == null ? "no client-first-message" : "a second client-first-message");
       }
       // gs2-header = gs2-cbind-flag "," [ authzid ] ","
       int c1 = m.indexOf(',');
       int c2 = c1 < 0 ? -1 : m.indexOf(',', c1 + 1);
       if (c2 < 0) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED);
+        return malformed("malformed client-first-message (no gs2-header)");
       }
       String flag = m.substring(0, c1);
       String authzid = m.substring(c1 + 1, c2);
       if (!flag.equals("n") && !flag.equals("y")) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED); // "p=...": channel binding is not offered
+        return malformed("channel binding asked for, not offered"); // "p=..."
       }
       gs2Header = m.substring(0, c2 + 1);
       clientFirstBare = m.substring(c2 + 1);
       String[] attrs = clientFirstBare.split(",", -1);
       if (attrs.length < 2 || !attrs[0].startsWith("n=") || !attrs[1].startsWith("r=") || attrs[1].length() < 3) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED); // also "m=": no mandatory extension is supported
+        return malformed("malformed client-first-message"); // also "m=": no mandatory extension is supported
       }
       username = saslName(attrs[0].substring(2));
       if (username == null || username.isEmpty()
           || (!authzid.isEmpty() && !authzid.equals("a=" + attrs[0].substring(2)))) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED);
+        username = null;
+        return malformed("invalid user name or an authorization identity of another user");
       }
       byte[] serverNonce = new byte[18];
       RANDOM.nextBytes(serverNonce);
@@ -137,16 +144,16 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
     /** client-final-message = "c=" cbind "," "r=" nonce ["," extensions] ",p=" proof; answers v=ServerSignature. */
     private AuthStep clientFinal(String m) {
       if (m == null || serverFirst == null || clientFirstBare == null) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED);
+        return malformed(m == null ? "no client-final-message" : "a client-final-message out of turn");
       }
       int p = m.lastIndexOf(",p=");
       if (p < 0 || !m.startsWith("c=")) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED);
+        return malformed("malformed client-final-message");
       }
       String withoutProof = m.substring(0, p);
       String[] attrs = withoutProof.split(",", -1);
       if (attrs.length < 2 || !attrs[1].startsWith("r=")) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED);
+        return malformed("malformed client-final-message");
       }
       byte[] proof;
       byte[] cbind;
@@ -154,10 +161,10 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
         proof = Base64.getDecoder().decode(m.substring(p + 3));
         cbind = Base64.getDecoder().decode(attrs[0].substring(2));
       } catch (IllegalArgumentException e) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED);
+        return malformed("client-final-message not in base64");
       }
       if (!Arrays.equals(cbind, gs2Header.getBytes(StandardCharsets.UTF_8)) || !attrs[1].substring(2).equals(nonce)) {
-        return AuthStep.fail(AuthResult.NOT_AUTHORIZED); // RFC 5802 section 5.1: the same header and the whole nonce
+        return malformed("channel binding or nonce not those of the exchange"); // RFC 5802 5.1
       }
       byte[] authMessage = (clientFirstBare + "," + serverFirst + "," + withoutProof).getBytes(StandardCharsets.UTF_8);
       clientFirstBare = null; // a second client-final is refused above
@@ -169,7 +176,8 @@ public final class ScramSha256Authenticator implements EnhancedAuthenticator {
         clientKey[i] = (byte) ((i < proof.length ? proof[i] : 0) ^ clientSignature[i]);
       }
       if (!MessageDigest.isEqual(ScramCredential.sha256(clientKey), storedKey) || !knownUser || proof.length != 32) {
-        return AuthStep.fail(AuthResult.BAD_USER_NAME_OR_PASSWORD);
+        return AuthStep.fail(AuthResult.badCredentials().because(METHOD + " user " + username + ": "
+            + (knownUser ? "wrong password" : "unknown user or no SCRAM credential")));
       }
       byte[] serverSignature = ScramCredential.hmac(credential.serverKey(), authMessage);
       String serverFinal = "v=" + Base64.getEncoder().encodeToString(serverSignature);

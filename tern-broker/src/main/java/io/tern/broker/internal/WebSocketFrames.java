@@ -266,7 +266,8 @@ final class WebSocketFrames {
     /**
      * The listener's path is matched without the query (RFC 3986 3.4: not part of the path):
      * {@code /mqtt?token=...}, as browser and cloud clients send, is the upgrade on {@code /mqtt}
-     * (it was answered 404). Other paths still are not.
+     * (it was answered 404). Other paths still are not. And a client that offers the subprotocol
+     * {@code mqtt} gets it, in whatever order it lists it ({@link #preferMqtt}).
      */
     @Override
     protected void finishAggregation(io.netty.handler.codec.http.FullHttpMessage aggregated) throws Exception {
@@ -276,7 +277,30 @@ final class WebSocketFrames {
         if (query >= 0) {
           req.setUri(req.uri().substring(0, query));
         }
+        String offered = String.join(",", req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL));
+        if (preferMqtt(offered)) {
+          req.headers().set(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "mqtt");
+        }
       }
+    }
+
+    /**
+     * Whether a {@code Sec-WebSocket-Protocol} list (the headers' values joined) offers {@code mqtt} among others. The server
+     * "MUST" select {@code mqtt} (MQTT-6.0.0-4, 3.1.1 and 5.0), but Netty's handshaker takes the
+     * first name of the client's list that it supports, so {@code mqttv3.1, mqtt} got
+     * {@code mqttv3.1}; the list is then reduced to {@code mqtt} before the handshake. A client that
+     * offers only {@code mqttv3.1} (MQTT 3.1 clients) still gets that.
+     */
+    static boolean preferMqtt(String offered) {
+      if (offered.indexOf(',') < 0) {
+        return false;
+      }
+      for (String name : offered.split(",")) {
+        if (name.trim().equals("mqtt")) {
+          return true;
+        }
+      }
+      return false;
     }
 
     @Override

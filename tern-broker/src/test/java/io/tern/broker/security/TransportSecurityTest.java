@@ -601,6 +601,37 @@ class TransportSecurityTest {
     assertThat(upgradeStatus(broker.port(), "https://evil.example")).as("by default any origin").startsWith("HTTP/1.1 101");
   }
 
+  /** The head of the broker's answer to a WebSocket upgrade with these protocol header lines (CRLF each). */
+  private static String upgradeHead(int port, String protocolHeaders) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          + protocolHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      StringBuilder head = new StringBuilder();
+      int c;
+      while (!head.toString().endsWith("\r\n\r\n") && (c = socket.getInputStream().read()) != -1) {
+        head.append((char) c);
+      }
+      return head.toString().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** MQTT-6.0.0-4: "The WebSocket Subprotocol name selected and returned by the Server MUST be 'mqtt'". */
+  @Test
+  void aClientOfferingMqttAmongOtherSubprotocolsGetsMqtt() throws Exception {
+    broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+    int port = broker.port();
+    assertThat(upgradeHead(port, "Sec-WebSocket-Protocol: mqttv3.1, mqtt\r\n"))
+        .startsWith("http/1.1 101").contains("sec-websocket-protocol: mqtt\r\n");
+    assertThat(upgradeHead(port, "Sec-WebSocket-Protocol: mqttv3.1\r\nSec-WebSocket-Protocol: mqtt\r\n"))
+        .as("in two header lines").contains("sec-websocket-protocol: mqtt\r\n");
+    assertThat(upgradeHead(port, "Sec-WebSocket-Protocol: mqtt, mqttv3.1\r\n"))
+        .contains("sec-websocket-protocol: mqtt\r\n");
+    assertThat(upgradeHead(port, "Sec-WebSocket-Protocol: mqttv3.1\r\n"))
+        .as("an MQTT 3.1 client offering only its own name").contains("sec-websocket-protocol: mqttv3.1\r\n");
+  }
+
   /** A WebSocket client on a plain socket: the upgrade to "mqtt", then frames as the test writes them. */
   private final class RawWebSocket {
     final Socket socket;

@@ -138,29 +138,26 @@ public final class PasswordAuthenticator implements AutoCloseable {
   // ------------------------------------------------------------------ shared with SCRAM logins
 
   /**
-   * Whether a SCRAM login of {@code user} from {@code remote} is refused for now (wrong passwords).
-   * The broker logs the refusal; this only at DEBUG, with why.
+   * Why a SCRAM login of {@code user} from {@code remote} is refused for now (wrong passwords), or
+   * null when it may go on. The broker logs the refusal, with this.
    */
-  boolean lockedOut(String clientId, String user, InetSocketAddress remote) {
-    String why = lockout(user, limitedAddress(remote));
-    if (why != null) {
-      log.debug("SCRAM-SHA-256 login of {} (user {}) from {} refused: {}", clientId, user, hostOf(remote), why);
-    }
-    return why != null;
+  String lockedOut(String user, InetSocketAddress remote) {
+    return lockout(user, limitedAddress(remote));
   }
 
-  /** The end of a SCRAM login: counted and limited like a password check. */
-  void loginEnded(String clientId, String user, InetSocketAddress remote, boolean ok, boolean knownUser) {
+  /**
+   * The end of a SCRAM login: counted and limited like a password check. Returns the failures from
+   * the address so far (0 for a success or an address not limited); the broker logs the refusal.
+   */
+  int loginEnded(String user, InetSocketAddress remote, boolean ok, boolean knownUser) {
     String address = limitedAddress(remote);
     if (ok) {
       succeeded(user, address);
-      return;
+      return 0;
     }
     int failures = failed(user, address);
     (knownUser ? wrongPasswords : unknownUsers).incrementAndGet();
-    // The broker logs the refusal (one line per refused client); why, only at DEBUG.
-    log.debug("SCRAM-SHA-256 login of {} (user {}) from {} failed: {} ({} failures from this address)", clientId, user,
-        hostOf(remote), knownUser ? "wrong password" : "unknown user or no SCRAM credential", failures);
+    return failures;
   }
 
   private AuthResult check(ConnectRequest request, String user, String address, byte[] password) {

@@ -37,8 +37,10 @@ final class ScramFileAuthenticator implements EnhancedAuthenticator {
       @Override
       public CompletionStage<AuthStep> start(byte[] data) {
         user = userOf(data);
-        if (user != null && limits.lockedOut(request.clientId(), user, request.remoteAddress())) {
-          return CompletableFuture.completedFuture(AuthStep.fail(AuthResult.BAD_USER_NAME_OR_PASSWORD));
+        String locked = user == null ? null : limits.lockedOut(user, request.remoteAddress());
+        if (locked != null) {
+          return CompletableFuture.completedFuture(AuthStep.fail(AuthResult.badCredentials()
+              .because(ScramSha256Authenticator.METHOD + " user " + user + ": " + locked)));
         }
         return exchange.start(data);
       }
@@ -46,11 +48,16 @@ final class ScramFileAuthenticator implements EnhancedAuthenticator {
       @Override
       public CompletionStage<AuthStep> respond(byte[] data) {
         return exchange.respond(data).thenApply(step -> {
-          if (user != null && !step.isChallenge()) {
-            limits.loginEnded(request.clientId(), user, request.remoteAddress(), step.isSuccess(),
-                passwords.get().scram(user) != null);
+          if (user == null || step.isChallenge()) {
+            return step;
           }
-          return step;
+          int failures = limits.loginEnded(user, request.remoteAddress(), step.isSuccess(),
+              passwords.get().scram(user) != null);
+          if (failures == 0 || step.result().detail() == null) {
+            return step;
+          }
+          return AuthStep.fail(step.result().because(step.result().detail() + "; " + failures
+              + " failures from this address"));
         });
       }
     };

@@ -208,8 +208,8 @@ class AuthFilesEndToEndTest {
     assertThat(auth.anonymousRefused()).isEqualTo(1);
   }
 
-  @Test
-  void eachRefusalIsLoggedOnceWithWhyAndNeverThePassword() throws Exception {
+  /** The lines logged at INFO and above while {@code r} runs. */
+  private static java.util.List<String> logged(ThrowingRunnable r) throws Exception {
     ch.qos.logback.classic.Logger root =
         (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
@@ -219,21 +219,54 @@ class AuthFilesEndToEndTest {
     ch.qos.logback.classic.Level level = root.getLevel();
     root.setLevel(ch.qos.logback.classic.Level.INFO); // logback-test.xml may keep tests quieter
     try {
-      start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
-      refusal(() -> paho("w1", "alice", "Wr0ngPa55"));
-      refusal(() -> paho("w2", "nobody", "Wr0ngPa55"));
-      refusal(() -> paho("w3", null, null));
-      java.util.List<String> refused = lines.list.stream().map(e -> e.getFormattedMessage())
-          .filter(m -> m.contains("w1") || m.contains("w2") || m.contains("w3")).toList();
-      assertThat(refused).hasSize(3);
-      assertThat(refused.get(0)).contains("client w1 user alice").contains("wrong password");
-      assertThat(refused.get(1)).contains("client w2 user nobody").contains("unknown user");
-      assertThat(refused.get(2)).contains("client w3").contains("anonymous clients are not allowed");
-      assertThat(lines.list).noneMatch(e -> e.getFormattedMessage().contains("Wr0ngPa55"));
+      r.run();
+      return lines.list.stream().map(e -> e.getFormattedMessage()).toList();
     } finally {
       root.detachAppender(lines);
       root.setLevel(level);
     }
+  }
+
+  @Test
+  void eachRefusalIsLoggedOnceWithWhyAndNeverThePassword() throws Exception {
+    java.util.List<String> lines = logged(() -> {
+      start(passwords("alice", "secret"), null, AnonymousAccess.FALSE);
+      refusal(() -> paho("w1", "alice", "Wr0ngPa55"));
+      refusal(() -> paho("w2", "nobody", "Wr0ngPa55"));
+      refusal(() -> paho("w3", null, null));
+    });
+    java.util.List<String> refused =
+        lines.stream().filter(m -> m.contains("w1") || m.contains("w2") || m.contains("w3")).toList();
+    assertThat(refused).hasSize(3);
+    assertThat(refused.get(0)).contains("client w1 user alice").contains("wrong password");
+    assertThat(refused.get(1)).contains("client w2 user nobody").contains("unknown user");
+    assertThat(refused.get(2)).contains("client w3").contains("anonymous clients are not allowed");
+    assertThat(lines).noneMatch(m -> m.contains("Wr0ngPa55"));
+  }
+
+  /** As for passwords: the SCRAM user (not in CONNECT's user name) and why, once, at INFO. */
+  @Test
+  void eachScramRefusalIsLoggedOnceWithTheUserAndWhy() throws Exception {
+    Path f = dir.resolve("passwd");
+    PasswordFile.update(f, "alice", PasswordHash.create("secret".toCharArray(), 1000),
+        io.tern.broker.auth.ScramCredential.create("secret".toCharArray(), 4096));
+    java.util.List<String> lines = logged(() -> {
+      start(f, null, AnonymousAccess.FALSE);
+      scramRefusal(scram("sw1", new ScramLogin("alice", "Wr0ngPa55")));
+      scramRefusal(scram("sw2", new ScramLogin("nobody", "Wr0ngPa55")));
+      for (int i = 2; i < PasswordAuthenticator.ADDRESS_THRESHOLD; i++) {
+        scramRefusal(scram("sx" + i, new ScramLogin("alice", "guess" + i)));
+      }
+      scramRefusal(scram("sw3", new ScramLogin("alice", "secret")));
+    });
+    java.util.List<String> refused = lines.stream().filter(m -> m.contains("client sw")).toList();
+    assertThat(refused).hasSize(3);
+    assertThat(refused.get(0)).contains("client sw1")
+        .contains("SCRAM-SHA-256 user alice: wrong password; 1 failures from this address");
+    assertThat(refused.get(1)).contains("client sw2")
+        .contains("SCRAM-SHA-256 user nobody: unknown user or no SCRAM credential; 2 failures from this address");
+    assertThat(refused.get(2)).as("locked out").contains("client sw3").contains("SCRAM-SHA-256 user alice: too many");
+    assertThat(lines).noneMatch(m -> m.contains("Wr0ngPa55"));
   }
 
   @Test
