@@ -210,12 +210,33 @@ final class ServerProcess {
     if (s.durability() == Durability.NONE) {
       log.warn("Storage: durability none: sessions and messages are kept in memory only and are lost when the "
           + "process stops or crashes");
+      String unused = unusedStore(s);
+      if (unused != null) {
+        log.warn(unused);
+      }
       return null;
     }
     log.info("Storage: RocksDB in {}, durability {}, on_corrupt_store {}", s.dataDir().toAbsolutePath().normalize(),
         s.durability().name().toLowerCase(java.util.Locale.ROOT),
         s.onCorruptStore().name().toLowerCase(java.util.Locale.ROOT));
     return RocksDbStore.open(s.dataDir(), s.durability(), s.onCorruptStore());
+  }
+
+  /**
+   * With durability none, what to say of a store an earlier run left in {@code data_dir}: it is
+   * neither read nor changed, so a later start with a store serves its sessions, queued and retained
+   * messages again as they were, older than what this run did (stale retained values come back).
+   * Null when there is none.
+   */
+  static String unusedStore(StorageConfig s) {
+    java.nio.file.Path dir = s.dataDir();
+    if (!java.nio.file.Files.isRegularFile(dir.resolve(RocksDbStore.FORMAT_FILE))
+        && !java.nio.file.Files.isRegularFile(dir.resolve("CURRENT"))) {
+      return null;
+    }
+    return "Storage: durability none: the store of an earlier run in " + dir.toAbsolutePath().normalize()
+        + " is not used and is left as it is; a later start with durability process or fsync serves its sessions, "
+        + "queued and retained messages again as they were then. Delete the directory to drop them";
   }
 
   private static String message(Throwable e) {
