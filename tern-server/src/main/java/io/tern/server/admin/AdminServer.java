@@ -140,6 +140,17 @@ public final class AdminServer implements AutoCloseable {
    * trickling in does at every byte. (Jetty's MinimumDataRateHandler measures a rate, which a
    * small body split in two TCP segments a few milliseconds apart already fails.)
    */
+  /**
+   * A body not whole within {@link #BODY_DEADLINE_MILLIS}. Not a {@code TimeoutException}: Javalin
+   * answers those itself, before the application's exception handlers, with the status and no body
+   * (a {@code text/plain} 408 where the API answers errors in JSON).
+   */
+  static final class SlowBodyException extends java.io.IOException {
+    SlowBodyException(String message) {
+      super(message);
+    }
+  }
+
   static final class BodyDeadline extends org.eclipse.jetty.server.Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
@@ -165,7 +176,7 @@ public final class AdminServer implements AutoCloseable {
       @Override
       public void demand(Runnable more) {
         if (System.nanoTime() - deadline > 0) {
-          failed = org.eclipse.jetty.io.Content.Chunk.from(new java.util.concurrent.TimeoutException(
+          failed = org.eclipse.jetty.io.Content.Chunk.from(new SlowBodyException(
               "the request body did not arrive whole within " + BODY_DEADLINE_MILLIS + " ms"));
           more.run();
           return;
@@ -290,8 +301,8 @@ public final class AdminServer implements AutoCloseable {
    */
   static String requestCutShort(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      // Jetty's EofException (the connection ended) is an EOFException; TimeoutException is BodyDeadline's.
-      if (t instanceof java.io.EOFException || t instanceof java.util.concurrent.TimeoutException) {
+      // Jetty's EofException (the connection ended) is an EOFException; SlowBodyException is BodyDeadline's.
+      if (t instanceof java.io.EOFException || t instanceof SlowBodyException) {
         return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
       }
     }
