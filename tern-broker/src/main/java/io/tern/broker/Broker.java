@@ -236,6 +236,18 @@ public final class Broker implements AutoCloseable {
   }
 
   /**
+   * What to do when the broker can no longer serve part of its clients: an event loop's thread
+   * ended while it runs (an Error escaped it, such as an OutOfMemoryError thrown again while the
+   * first was handled), leaving its connections, and the new ones handed to it, unanswered. The
+   * broker logs it at ERROR either way; {@code handler} gets the same text, once, on the thread
+   * that saw the loop end. An application embedding the broker may restart it; the standalone
+   * server exits (code 3) for its supervisor to restart it. Set before {@link #start}.
+   */
+  public void onFatal(java.util.function.Consumer<String> handler) {
+    core.transport().onFatal(Objects.requireNonNull(handler, "handler"));
+  }
+
+  /**
    * Listens to the broker's {@link BrokerEvent}s: clients connected and disconnected (with the
    * reason), subscriptions, sessions, dropped messages, client errors. See {@link EventListener}
    * for the threading. Any thread.

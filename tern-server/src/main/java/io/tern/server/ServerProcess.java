@@ -73,6 +73,8 @@ final class ServerProcess {
     if (!config.plugins().plugins().isEmpty()) {
       log.info("Plugins: {}", config.plugins().plugins().stream().map(Object::toString).toList());
     }
+    broker.onFatal(ServerProcess::fatal);
+    Thread.setDefaultUncaughtExceptionHandler(ServerProcess::uncaught);
     try {
       broker.start();
     } catch (Exception e) { // a bind failure arrives as a checked exception thrown without declaration
@@ -203,6 +205,40 @@ final class ServerProcess {
       log.debug("Cannot tell whether SIGHUP is ignored: {}", e.toString());
     }
     return false;
+  }
+
+  /** Written as it is when the heap is out: no allocation on the way to the exit. */
+  private static final byte[] OUT_OF_MEMORY_LINE = ("Tern: out of memory killed a thread of the broker; exiting with code "
+      + TernServer.EXIT_FATAL + " (java -XX:+ExitOnOutOfMemoryError exits at the first OutOfMemoryError)\n")
+      .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * A thread ended by an exception nothing caught. An OutOfMemoryError (or another
+   * VirtualMachineError) that ends a thread leaves the broker without it, a loop's connections
+   * unanswered: the process exits at once (halt: no shutdown hook would find the memory to run),
+   * code 3, for the supervisor to restart it, with the store, as -XX:+ExitOnOutOfMemoryError
+   * would have done earlier. Others are logged, as the JVM would print them.
+   */
+  private static void uncaught(Thread t, Throwable e) {
+    if (e instanceof VirtualMachineError) {
+      try {
+        System.err.write(OUT_OF_MEMORY_LINE);
+        System.err.flush();
+      } catch (Throwable ignored) { // exiting anyway
+      }
+      Runtime.getRuntime().halt(TernServer.EXIT_FATAL);
+    }
+    log.error("Uncaught exception in thread {}", t.getName(), e);
+  }
+
+  /** The broker cannot serve part of its clients any more ({@link Broker#onFatal}): exit, code 3. */
+  private static void fatal(String why) {
+    try {
+      log.error("Exiting with code {}: {}; restart the broker (with a store, acknowledged messages are kept)",
+          TernServer.EXIT_FATAL, why);
+    } catch (Throwable ignored) { // exiting anyway
+    }
+    Runtime.getRuntime().halt(TernServer.EXIT_FATAL);
   }
 
   /** The RocksDB store of the configuration, or null for durability none. */

@@ -45,7 +45,9 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       "0:stopped normally (after SIGTERM or SIGINT)",
       "1:could not start (a port in use, an address that cannot be bound), or stopping failed",
-      "2:invalid command line or configuration, or a password, ACL or TLS file that does not load"
+      "2:invalid command line or configuration, or a password, ACL or TLS file that does not load",
+      "3:a fatal error while running (out of memory killed a thread of the broker): restart it;",
+      "   with a store, acknowledged messages are kept"
     })
 public final class TernServer implements Callable<Integer> {
   /** Exit status: stopped normally. */
@@ -54,6 +56,8 @@ public final class TernServer implements Callable<Integer> {
   public static final int EXIT_FAILURE = 1;
   /** Exit status: invalid command line or configuration. */
   public static final int EXIT_USAGE = 2;
+  /** Exit status: a fatal error while running, such as out of memory killing a thread of the broker. */
+  public static final int EXIT_FATAL = 3;
 
   @Spec
   private CommandSpec spec;

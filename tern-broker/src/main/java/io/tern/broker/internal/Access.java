@@ -48,10 +48,13 @@ final class Access {
   private final boolean topicLimits;
 
   private final HookChain hooks;
+  /** Over max_heap_usage: no new subscription, as no new connection. */
+  private final HeapGuard heap;
   /** The broker's limit on lines about refused clients (see {@link BrokerCore#clientLine}). */
   private final LogLimit clientLines;
 
-  Access(BrokerConfig config, BrokerStats stats, HookChain hooks, LogLimit clientLines) {
+  Access(BrokerConfig config, BrokerStats stats, HookChain hooks, LogLimit clientLines, HeapGuard heap) {
+    this.heap = heap;
     this.hooks = hooks;
     this.clientLines = clientLines;
     this.config = config;
@@ -222,6 +225,17 @@ final class Access {
       if (logQuota) {
         clientLine().log("Client {}: subscription to {} refused: max_subscriptions_per_client {} reached",
             client.clientId(), filter, config.maxSubscriptionsPerClient());
+      }
+      return ReasonCodes.QUOTA_EXCEEDED;
+    }
+    if (!replaces && heap.over()) {
+      // Each client within its bounds, all of them together may still fill the heap (a probe:
+      // four clients of 60 filters of 6,000 levels each filled 256 MB): no new filter while the
+      // heap is over max_heap_usage, as no new connection.
+      stats.subscriptionLimitRefusals.increment();
+      if (logQuota) {
+        clientLine().log("Client {}: subscription to a filter of {} characters refused: the heap is over "
+            + "max_heap_usage {}%", client.clientId(), filter.length(), config.maxHeapUsage());
       }
       return ReasonCodes.QUOTA_EXCEEDED;
     }

@@ -69,9 +69,9 @@ public final class BrokerCore {
     this.config = config;
     this.persistence = new Persistence(store);
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
-    this.access = new Access(config, stats, hooks, clientLines);
-    this.memory = new OutboundMemory(config, stats);
     this.heapGuard = new HeapGuard(config.maxHeapUsage());
+    this.access = new Access(config, stats, hooks, clientLines, heapGuard);
+    this.memory = new OutboundMemory(config, stats);
     this.inbound = new io.tern.codec.BufferBudget(config.inboundBufferLimit());
     this.registry = new SessionRegistry(this);
     this.transport = new Transport(this);

@@ -33,6 +33,8 @@ final class InboundPublishes {
   private final PacketWriter writer;
   /** Topics of the aliases the client set (index: alias), created on first use. */
   private String[] inboundAliases;
+  /** The characters of those topics together, against {@link #aliasTopicChars}. */
+  private int inboundAliasChars;
 
   InboundPublishes(MqttConnection conn, BrokerCore core, PacketWriter writer) {
     this.conn = conn;
@@ -177,6 +179,15 @@ final class InboundPublishes {
   }
 
   /**
+   * The characters of topics a connection's inbound aliases may hold together: one topic of the
+   * longest (65,535), or 32 of 2,048; 256 an alias beyond that for a larger
+   * {@code topic_alias_maximum}. A client over it is disconnected with 0x97 Quota exceeded.
+   */
+  static int aliasTopicChars(int topicAliasMaximum) {
+    return Math.max(65_536, 256 * topicAliasMaximum);
+  }
+
+  /**
    * Inbound Topic Alias (v5 section 3.3.2.3.4): a PUBLISH with a topic name sets the alias, one with
    * an empty topic name uses it. Returns the PUBLISH with its topic name and without the alias (it
    * means nothing to other connections), or null after a violation.
@@ -198,7 +209,18 @@ final class InboundPublishes {
         return null;
       }
     } else {
+      String before = inboundAliases[alias];
+      int chars = inboundAliasChars - (before == null ? 0 : before.length()) + topic.length();
+      if (chars > aliasTopicChars(max)) {
+        // 32 aliases of 65,535-character topics are 2 MB a connection, kept for as long as it
+        // lasts, after CONNACK (where max_heap_usage looks): 200 connections filled a 256 MB heap.
+        core.clientLine(log).log("Client {} from {}: Topic Alias {} refused: its connection's aliases would hold {} "
+            + "characters of topics, over {}", conn.clientId, conn.remote(), alias, chars, aliasTopicChars(max));
+        conn.disconnect(ReasonCodes.QUOTA_EXCEEDED, "topic aliases over " + aliasTopicChars(max) + " characters");
+        return null;
+      }
       inboundAliases[alias] = topic;
+      inboundAliasChars = chars;
     }
     return p.withTopic(topic).withProperties(p.properties().toBuilder().remove(Property.TOPIC_ALIAS).build());
   }

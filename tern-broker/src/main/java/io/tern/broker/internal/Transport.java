@@ -64,6 +64,13 @@ public final class Transport {
   private final Map<String, Integer> boundPorts = new LinkedHashMap<>();
   private final ConnectionLimits limits;
   private final Map<String, TlsContext> tls = new HashMap<>();
+  /** Set as {@link #stop} begins: an event loop ending after it is expected. */
+  private volatile boolean stopping;
+  /**
+   * Told once when an event loop's thread ends while the broker runs (see {@link #watch}); null:
+   * only the ERROR line.
+   */
+  private volatile java.util.function.Consumer<String> onFatal;
 
   Transport(BrokerCore core) {
     this.core = core;
@@ -134,6 +141,9 @@ public final class Transport {
     // same core only take turns; measured on 2 cores, 2 loops deliver ~1.6x what 4 do.
     int threads = core.config().ioThreads() == 0 ? Runtime.getRuntime().availableProcessors() : core.config().ioThreads();
     workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
+    stopping = false;
+    watch(bossGroup, "listener");
+    watch(workerGroup, "I/O");
     try {
       core.recover(workerGroup); // stored sessions need their loops; clients come after
       // Every listener's TLS files first: a TLS listener whose files do not load stops the start
@@ -230,6 +240,42 @@ public final class Transport {
     } catch (Exception e) { // bind() throws undeclared checked exceptions (BindException)
       stop();
       throw e;
+    }
+  }
+
+  /** The I/O event loops, null when stopped (tests). */
+  EventLoopGroup ioLoops() {
+    return workerGroup;
+  }
+
+  /** What to do, besides the ERROR line, when an event loop's thread ends while the broker runs. */
+  public void onFatal(java.util.function.Consumer<String> handler) {
+    this.onFatal = handler;
+  }
+
+  /**
+   * An event loop whose thread ends while the broker runs leaves every connection of its own
+   * unserved, and every new connection handed to it unanswered, for good: the thread ends when an
+   * Error escapes its loop (an OutOfMemoryError thrown again while the loop handled the first; a
+   * probe filling a 256 MB heap did it, and the broker went on accepting connections it never
+   * answered). Said at ERROR, once, and told to {@link #onFatal} (the standalone server exits, for
+   * its supervisor to restart it with the store).
+   */
+  private void watch(EventLoopGroup group, String kind) {
+    java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
+    for (io.netty.util.concurrent.EventExecutor loop : group) {
+      loop.terminationFuture().addListener(f -> {
+        if (stopping || !told.compareAndSet(false, true)) {
+          return;
+        }
+        String why = "an " + kind + " event loop thread ended while the broker runs"
+            + (f.cause() == null ? "" : " (" + f.cause() + ")") + ": the connections on it are no longer served";
+        log.error(why);
+        java.util.function.Consumer<String> fatal = onFatal;
+        if (fatal != null) {
+          fatal.accept(why);
+        }
+      });
     }
   }
 
@@ -383,6 +429,7 @@ public final class Transport {
    * without DISCONNECT would), then stops the event loops.
    */
   public synchronized void stop() {
+    stopping = true;
     for (Channel ch : serverChannels.values()) {
       ch.close().syncUninterruptibly();
     }

@@ -57,6 +57,29 @@ class Mqtt5_3_3_2_TopicAliasTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("A connection's aliases hold 64 Ki characters of topics at most: one topic of the longest, "
+      + "replacing an alias frees its share; over it, DISCONNECT 0x97")
+  void aliasTopicsAreBounded() {
+    RawClient sub = connect5("sub");
+    subscribe5(sub, sub("#", 0));
+    RawClient c = connect5("c");
+    String longest = "l".repeat(65_535);
+    c.send(publish5(longest, 0, 0, "one", alias(1)));
+    assertThat(sub.expect(Publish.class).topic()).isEqualTo(longest);
+    c.send(publish5("a/b", 0, 0, "two", alias(1)));
+    c.send(publish5("c/d", 0, 0, "three", alias(2)));
+    assertThat(sub.expect(Publish.class).topic()).isEqualTo("a/b");
+    assertThat(sub.expect(Publish.class).topic()).isEqualTo("c/d");
+    String half = "h".repeat(32_766);
+    c.send(publish5(half, 0, 0, "four", alias(3)));
+    c.send(publish5(half + "x", 0, 0, "five", alias(4)));
+    assertThat(sub.expect(Publish.class).topic()).isEqualTo(half);
+    assertThat(c.expect(Disconnect.class).reasonCode()).as("3 + 3 + 32,766 + 32,767 > 65,536")
+        .isEqualTo(ReasonCodes.QUOTA_EXCEEDED);
+    sub.expectNothing(java.time.Duration.ofMillis(300)); // "five" was not routed
+  }
+
+  @Test
   @DisplayName("MQTT-3.3.2-8: alias 0: DISCONNECT 0x94")
   void aliasZero() {
     RawClient c = connect5("c");

@@ -67,7 +67,7 @@ class HeapGuardTest {
   }
 
   @Test
-  void overTheMarkNewClientsAreRefusedAndConnectedOnesGoOn() throws Exception {
+  void overTheMarkNewClientsAndSubscriptionsAreRefusedAndConnectedClientsGoOn() throws Exception {
     broker = Broker.builder().config(BrokerConfig.builder().listener(Listener.tcp("127.0.0.1", 0)).maxHeapUsage(80)
         .build()).build().start();
     HeapGuard guard = Internals.core(broker).heapGuard();
@@ -97,7 +97,18 @@ class HeapGuardTest {
     assertThat(broker.memoryStats().overMaxHeapUsage()).isTrue();
     assertThat(broker.stats().protocolErrors()).isZero();
 
+    // Nor new subscriptions of the clients connected (each within its bounds, together they may
+    // still fill the heap); a filter the session holds may be subscribed again.
+    assertThatThrownBy(() -> sub.subscribeWith().topicFilter("new/filter").send())
+        .isInstanceOfSatisfying(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException.class,
+            e -> assertThat(e.getMqttMessage().getReasonCodes()).containsExactly(
+                com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode.QUOTA_EXCEEDED));
+    assertThat(sub.subscribeWith().topicFilter("t").send().getReasonCodes())
+        .containsExactly(com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode.GRANTED_QOS_2); // the client's default QoS
+
     guard.update(guard.maxHeap() / 2);
+    assertThat(sub.subscribeWith().topicFilter("new/filter").send().getReasonCodes())
+        .containsExactly(com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode.GRANTED_QOS_2); // the client's default QoS
     Mqtt5BlockingClient later = client("later");
     later.connect();
     later.disconnect();
