@@ -1052,7 +1052,10 @@ final class Session {
       }
     }
     if (!failed) { // flushed when the read completes
-      connection.writeAck(PacketType.PUBREL, packetId, ReasonCodes.SUCCESS);
+      // MQTT 5 3.6.2.1: 0x92 Packet Identifier not found, for a flow this session does not have
+      // (as PUBCOMP answers an unknown PUBREL); MQTT 3 has no reason code
+      connection.writeAck(PacketType.PUBREL, packetId,
+          d == null && connection.version.isV5() ? ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND : ReasonCodes.SUCCESS);
     }
   }
 

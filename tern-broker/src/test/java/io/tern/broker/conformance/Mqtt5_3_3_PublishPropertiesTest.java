@@ -75,6 +75,22 @@ class Mqtt5_3_3_PublishPropertiesTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("3.6.2.1: a PUBREC for a packet id the broker has no QoS 2 flow of gets PUBREL 0x92; a known one PUBREL 0x00")
+  void pubRelReasonCodes() {
+    RawClient sub = connect5("sub");
+    subscribe5(sub, sub("t", 2));
+    sub.send(new PubRec(77, 0, MqttProperties.EMPTY));
+    assertThat(sub.expect(PubRel.class).reasonCode()).isEqualTo(ReasonCodes.PACKET_IDENTIFIER_NOT_FOUND);
+    RawClient p = connect5("p");
+    p.send(publish5("t", 2, 1, "x", MqttProperties.EMPTY));
+    int id = sub.expect(Publish.class).packetId();
+    sub.send(new PubRec(id, 0, MqttProperties.EMPTY));
+    PubRel rel = sub.expect(PubRel.class);
+    assertThat(rel.packetId()).isEqualTo(id);
+    assertThat(rel.reasonCode()).isEqualTo(ReasonCodes.SUCCESS);
+  }
+
+  @Test
   @DisplayName("3.1.2.11.7: with Request Problem Information 1 (the default) a refused subscription comes with a Reason String")
   void reasonStringWhenAllowed() {
     configure(b -> b.wildcardSubscriptionsAvailable(false));
