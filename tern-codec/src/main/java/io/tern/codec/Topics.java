@@ -145,6 +145,15 @@ public final class Topics {
     return slash < 0 ? null : filter.substring(SHARE_PREFIX.length(), slash);
   }
 
+  /** The levels of a topic name or filter: its {@code /} separators and one ({@code ""} is one level). */
+  public static int levels(String topic) {
+    int n = 1;
+    for (int i = topic.indexOf('/'); i >= 0; i = topic.indexOf('/', i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
   /** True when the filter contains {@code +} or {@code #}. */
   public static boolean hasWildcard(String filter) {
     for (int i = 0; i < filter.length(); i++) {

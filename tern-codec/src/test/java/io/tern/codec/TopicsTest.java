@@ -122,4 +122,13 @@ class TopicsTest {
   void matching(String filter, String topic, boolean expected) {
     assertThat(Topics.matches(filter, topic)).isEqualTo(expected);
   }
+
+  @Test
+  void levelsAreTheSeparatorsAndOne() {
+    assertThat(Topics.levels("")).isEqualTo(1);
+    assertThat(Topics.levels("a")).isEqualTo(1);
+    assertThat(Topics.levels("a/b")).isEqualTo(2);
+    assertThat(Topics.levels("/")).isEqualTo(2);
+    assertThat(Topics.levels("a//b/#")).isEqualTo(4);
+  }
 }

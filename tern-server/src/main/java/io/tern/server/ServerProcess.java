@@ -213,14 +213,13 @@ final class ServerProcess {
       .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /**
-   * A thread ended by an exception nothing caught. An OutOfMemoryError (or another
-   * VirtualMachineError) that ends a thread leaves the broker without it, a loop's connections
-   * unanswered: the process exits at once (halt: no shutdown hook would find the memory to run),
+   * A thread ended by an exception nothing caught. An OutOfMemoryError that ends a thread leaves
+   * the broker without it, a loop's connections unanswered: the process exits at once (halt: no shutdown hook would find the memory to run),
    * code 3, for the supervisor to restart it, with the store, as -XX:+ExitOnOutOfMemoryError
    * would have done earlier. Others are logged, as the JVM would print them.
    */
   private static void uncaught(Thread t, Throwable e) {
-    if (e instanceof VirtualMachineError) {
+    if (e instanceof OutOfMemoryError) {
       try {
         System.err.write(OUT_OF_MEMORY_LINE);
         System.err.flush();

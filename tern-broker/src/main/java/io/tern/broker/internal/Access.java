@@ -320,21 +320,11 @@ final class Access {
       return true;
     }
     boolean ok = topic.length() <= config.maxTopicLength()
-        && (config.maxTopicLevels() == 0 || levels(topic) <= config.maxTopicLevels());
+        && (config.maxTopicLevels() == 0 || Topics.levels(topic) <= config.maxTopicLevels());
     if (!ok) {
       stats.topicLimitRefusals.increment();
     }
     return ok;
-  }
-
-  private static int levels(String topic) {
-    int n = 1;
-    for (int i = 0; i < topic.length(); i++) {
-      if (topic.charAt(i) == '/') {
-        n++;
-      }
-    }
-    return n;
   }
 
   private static InetSocketAddress inet(SocketAddress a) {

@@ -50,8 +50,9 @@ final class RetainedStore {
   private int created;
   private int createdMaps;
   /**
-   * {@link Message#size()} and {@code OVERHEAD - LEVEL_BYTES} of each message held, and {@link
-   * #LEVEL_BYTES} of each node: written under the lock, read by anyone.
+   * {@link Message#size()} and {@code OVERHEAD - LEVEL_BYTES} of each message held, {@link
+   * #LEVEL_BYTES} of each node and {@link #MAP_BYTES} of each map of children: written under the
+   * lock, read by anyone.
    */
   private volatile long bytes;
   /** Aimed at each level of a topic in turn by the writes, under the lock. */
@@ -130,7 +131,8 @@ final class RetainedStore {
 
   /**
    * Bytes of the messages held and of the tree: each message's {@link Message#size()} and {@code
-   * OVERHEAD - LEVEL_BYTES}, each node's {@link #LEVEL_BYTES}.
+   * OVERHEAD - LEVEL_BYTES}, each node's {@link #LEVEL_BYTES}, each map of children's {@link
+   * #MAP_BYTES}.
    */
   long bytes() {
     return bytes;
@@ -144,21 +146,18 @@ final class RetainedStore {
    * node above them when it has no children yet).
    */
   long bytesOfNew(int size, String topic) {
-    long base = (long) size + OVERHEAD - LEVEL_BYTES;
+    long base = held(size);
     MatchCollector.LevelKey key = new MatchCollector.LevelKey();
     Node node = root;
     int start = 0;
-    while (true) {
+    for (int depth = 0; ; depth++) {
       int end = topic.indexOf('/', start);
       end = end < 0 ? topic.length() : end;
       key.at(topic, start, end);
       Node parent = node;
       node = node.child(key);
       if (node == null) { // this level and every one after it are missing
-        int missing = 1;
-        for (int i = topic.indexOf('/', start); i >= 0; i = topic.indexOf('/', i + 1)) {
-          missing++;
-        }
+        int missing = io.tern.codec.Topics.levels(topic) - depth;
         int maps = missing - 1 + (parent.children == null ? 1 : 0);
         return base + (long) LEVEL_BYTES * missing + (long) MAP_BYTES * maps;
       }
@@ -169,8 +168,9 @@ final class RetainedStore {
     }
   }
 
-  private static long held(Message m) {
-    return (long) m.size() + OVERHEAD - LEVEL_BYTES;
+  /** What a message of {@code size} counts for itself, beside the nodes of its topic. */
+  private static long held(int size) {
+    return (long) size + OVERHEAD - LEVEL_BYTES;
   }
 
   /**
@@ -195,7 +195,7 @@ final class RetainedStore {
       if (!clear) {
         track(message);
       }
-      bytes += (clear ? 0 : held(message)) - (previous == null ? 0 : held(previous));
+      bytes += (clear ? 0 : held(message.size())) - (previous == null ? 0 : held(previous.size()));
       if (previous == null && !clear) {
         count.incrementAndGet();
         if (io.tern.codec.Topics.isSys(topic)) {
@@ -220,7 +220,7 @@ final class RetainedStore {
       if (node != null && node.message == message) {
         node.message = null;
         untrack(message);
-        bytes -= held(message);
+        bytes -= held(message.size());
         count.decrementAndGet();
         if (io.tern.codec.Topics.isSys(message.topic())) {
           sysCount.decrementAndGet();

@@ -35,11 +35,7 @@ class SubscriptionTable {
    * what a client could make the broker hold, not what it holds.
    */
   static long cost(String filter) {
-    long levels = 1;
-    for (int i = filter.indexOf('/'); i >= 0; i = filter.indexOf('/', i + 1)) {
-      levels++;
-    }
-    return filter.length() + LEVEL_BYTES * levels;
+    return filter.length() + (long) LEVEL_BYTES * io.tern.codec.Topics.levels(filter);
   }
 
   /** What a level of a filter is counted for by {@link #cost}. */

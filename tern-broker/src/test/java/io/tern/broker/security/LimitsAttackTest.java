@@ -201,27 +201,17 @@ class LimitsAttackTest {
   void deepFiltersAreCountedByTheirLevelsAgainstTheDefaultBound() throws Exception {
     start(b -> {});
     Socket s = connected();
-    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-    body.write(new byte[] {0x00, 0x01}); // packet identifier
+    List<io.tern.codec.Subscription> filters = new ArrayList<>();
     for (int k = 0; k < 30; k++) {
-      byte[] filter = (String.format("x%02d", k) + "/a".repeat(29_999)).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-      body.write(filter.length >> 8);
-      body.write(filter.length & 0xFF);
-      body.write(filter);
-      body.write(0); // QoS 0
+      filters.add(new io.tern.codec.Subscription(String.format("x%02d", k) + "/a".repeat(29_999), 0));
     }
-    java.io.ByteArrayOutputStream packet = new java.io.ByteArrayOutputStream();
-    packet.write(0x82);
-    for (int n = body.size(); ; ) { // Remaining Length
-      int digit = n % 128;
-      n /= 128;
-      packet.write(n > 0 ? digit | 0x80 : digit);
-      if (n == 0) {
-        break;
-      }
+    io.netty.buffer.ByteBuf packet = io.tern.codec.MqttEncoder.encode(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT,
+        new io.tern.codec.Subscribe(1, filters, io.tern.codec.MqttProperties.EMPTY), io.tern.codec.MqttVersion.V3_1_1);
+    try {
+      packet.readBytes(s.getOutputStream(), packet.readableBytes());
+    } finally {
+      packet.release();
     }
-    body.writeTo(packet);
-    s.getOutputStream().write(packet.toByteArray());
     byte[] suback = s.getInputStream().readNBytes(4 + 30);
     assertThat(suback).startsWith(0x90, 32, 0x00, 0x01);
     long costOne = 3 + 2 * 29_999 + 140L * 30_000; // SubscriptionTable.LEVEL_BYTES per level

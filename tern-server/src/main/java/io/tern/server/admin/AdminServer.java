@@ -140,17 +140,6 @@ public final class AdminServer implements AutoCloseable {
    * trickling in does at every byte. (Jetty's MinimumDataRateHandler measures a rate, which a
    * small body split in two TCP segments a few milliseconds apart already fails.)
    */
-  /**
-   * A body not whole within {@link #BODY_DEADLINE_MILLIS}. Not a {@code TimeoutException}: Javalin
-   * answers those itself, before the application's exception handlers, with the status and no body
-   * (a {@code text/plain} 408 where the API answers errors in JSON).
-   */
-  static final class SlowBodyException extends java.io.IOException {
-    SlowBodyException(String message) {
-      super(message);
-    }
-  }
-
   static final class BodyDeadline extends org.eclipse.jetty.server.Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
@@ -183,6 +172,17 @@ public final class AdminServer implements AutoCloseable {
         }
         super.demand(more);
       }
+    }
+  }
+
+  /**
+   * A body not whole within {@link #BODY_DEADLINE_MILLIS}. Not a {@code TimeoutException}: Javalin
+   * answers those itself, before the application's exception handlers, with the status and no body
+   * (a {@code text/plain} 408 where the API answers errors in JSON).
+   */
+  static final class SlowBodyException extends java.io.IOException {
+    SlowBodyException(String message) {
+      super(message);
     }
   }
 

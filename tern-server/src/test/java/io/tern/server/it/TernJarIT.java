@@ -140,17 +140,26 @@ class TernJarIT {
     }
   }
 
-  @Test
-  void sighupReloadsThePasswordFileAndKeepsServing(@TempDir Path dir) throws Exception {
-    int port = TernProcess.freePort();
+  /**
+   * A configuration in {@code dir} with a password file {@code dir/passwd} of alice (password
+   * "one") and no polling of it: only SIGHUP can make the server read it again.
+   */
+  private static Path aliceOnlyNoPolling(Path dir, int port) throws Exception {
     Path users = dir.resolve("passwd");
     passwd(users, "alice", "one");
     Path file = dir.resolve("tern.yaml");
-    // No polling: only SIGHUP can make the server see the new user.
     Files.writeString(file, """
         listeners: [{bind: 127.0.0.1, port: %d}]
         auth: {password_file: %s, reload_check_interval: 0s}
         """.formatted(port, users));
+    return file;
+  }
+
+  @Test
+  void sighupReloadsThePasswordFileAndKeepsServing(@TempDir Path dir) throws Exception {
+    int port = TernProcess.freePort();
+    Path users = dir.resolve("passwd");
+    Path file = aliceOnlyNoPolling(dir, port);
     // SIGHUP at its default action whatever this build was started with (under nohup it is ignored,
     // and the server would never see the signal: the test below).
     assumeTrue(TernProcess.envSetsSignals(), "env --default-signal (GNU coreutils 8.31+) is missing");
@@ -178,13 +187,7 @@ class TernJarIT {
   void aServerStartedWithSighupIgnoredSaysThatItCannotReloadOnIt(@TempDir Path dir) throws Exception {
     assumeTrue(TernProcess.envSetsSignals(), "env --ignore-signal (GNU coreutils 8.31+) is missing");
     int port = TernProcess.freePort();
-    Path users = dir.resolve("passwd");
-    passwd(users, "alice", "one");
-    Path file = dir.resolve("tern.yaml");
-    Files.writeString(file, """
-        listeners: [{bind: 127.0.0.1, port: %d}]
-        auth: {password_file: %s, reload_check_interval: 0s}
-        """.formatted(port, users));
+    Path file = aliceOnlyNoPolling(dir, port);
     TernProcess tern = TernProcess.startWithSighup(true, "--config", file.toString()).awaitStarted();
     toClose.add(tern);
     assertThat(tern.output()).contains("SIGHUP is ignored by this process");

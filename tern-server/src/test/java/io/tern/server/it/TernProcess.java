@@ -66,10 +66,15 @@ final class TernProcess implements AutoCloseable {
    * descriptors (soft and hard limit, so that the JVM cannot raise it), through bash's ulimit.
    */
   static TernProcess startWithOpenFilesLimit(int openFiles, String... args) {
+    List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""));
+    command.addAll(javaJar(args));
+    return startInNewDir(command);
+  }
+
+  /** Runs {@code command} in a new empty working directory, deleted by {@link #close}. */
+  private static TernProcess startInNewDir(List<String> command) {
     try {
       Path dir = Files.createTempDirectory("tern-it-");
-      List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""));
-      command.addAll(javaJar(args));
       TernProcess tern = new TernProcess(new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start());
       tern.ownDir = dir;
       return tern;
@@ -80,16 +85,9 @@ final class TernProcess implements AutoCloseable {
 
   /** Starts the jar in a new empty working directory with options for the JVM ({@code -Xmx64m}). */
   static TernProcess startWithJvmOptions(List<String> jvmOptions, String... args) {
-    try {
-      Path dir = Files.createTempDirectory("tern-it-");
-      List<String> command = javaJar(args);
-      command.addAll(1, jvmOptions);
-      TernProcess tern = new TernProcess(new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start());
-      tern.ownDir = dir;
-      return tern;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    List<String> command = javaJar(args);
+    command.addAll(1, jvmOptions);
+    return startInNewDir(command);
   }
 
   /**
@@ -100,16 +98,9 @@ final class TernProcess implements AutoCloseable {
    * (coreutils 8.31+; see {@link #envSetsSignals}).
    */
   static TernProcess startWithSighup(boolean ignored, String... args) {
-    try {
-      Path dir = Files.createTempDirectory("tern-it-");
-      List<String> command = new ArrayList<>(List.of("env", ignored ? "--ignore-signal=HUP" : "--default-signal=HUP"));
-      command.addAll(javaJar(args));
-      TernProcess tern = new TernProcess(new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start());
-      tern.ownDir = dir;
-      return tern;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    List<String> command = new ArrayList<>(List.of("env", ignored ? "--ignore-signal=HUP" : "--default-signal=HUP"));
+    command.addAll(javaJar(args));
+    return startInNewDir(command);
   }
 
   /** Whether {@code env} here can set a signal's action for the program it runs (GNU coreutils 8.31+). */
