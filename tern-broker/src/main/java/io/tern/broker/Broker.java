@@ -330,7 +330,8 @@ public final class Broker implements AutoCloseable {
     io.tern.broker.internal.BrokerStats s = core.stats();
     return new MemoryStats(core.bufferedOutboundBytes(), core.overHighWaterMark(), s.highWaterMarkCrossings(),
         s.publisherPauses(), s.queuedBytesDrops(), s.stalledSessionDrops(), core.bufferedInboundBytes(),
-        s.inboundBufferRefusals(), core.heapUsedAfterGc(), core.overMaxHeapUsage(), s.connectionsRefusedMemory());
+        s.inboundBufferRefusals(), core.heapUsedAfterGc(), core.overMaxHeapUsage(), s.connectionsRefusedMemory(),
+        s.slowSubscriberPauses());
   }
 
   /**
@@ -355,11 +356,13 @@ public final class Broker implements AutoCloseable {
    * @param overMaxHeapUsage whether new connections are refused now, the heap being over
    *     {@code maxHeapUsage}
    * @param connectionsRefusedMemory CONNECTs refused (Server busy) while it was
+   * @param slowSubscriberPauses publisher reads paused because a connected subscriber of their QoS 1/2
+   *     messages had half of {@code maxQueuedMessages} queued ({@code slowSubscriber} {@code WAIT})
    */
   public record MemoryStats(
       long bufferedOutboundBytes, boolean overHighWaterMark, long highWaterMarkCrossings, long publisherPauses,
       long queuedBytesDrops, long stalledSessionDrops, long bufferedInboundBytes, long inboundBufferRefusals,
-      long heapUsedAfterGc, boolean overMaxHeapUsage, long connectionsRefusedMemory) {}
+      long heapUsedAfterGc, boolean overMaxHeapUsage, long connectionsRefusedMemory, long slowSubscriberPauses) {}
 
   /**
    * A snapshot of the security counters.

@@ -33,6 +33,7 @@ public final class BrokerConfig {
   private final long outboundLowWaterMark;
   private final boolean queueQos0WhenOffline;
   private final DropPolicy dropPolicy;
+  private final SlowSubscriberPolicy slowSubscriber;
   private final Duration connectTimeout;
   private final Duration outboundStallTimeout;
   private final int maxClientIdLength;
@@ -77,6 +78,7 @@ public final class BrokerConfig {
     this.outboundLowWaterMark = b.outboundLowWaterMark;
     this.queueQos0WhenOffline = b.queueQos0WhenOffline;
     this.dropPolicy = b.dropPolicy;
+    this.slowSubscriber = b.slowSubscriber;
     this.connectTimeout = b.connectTimeout;
     this.outboundStallTimeout = b.outboundStallTimeout;
     this.maxClientIdLength = b.maxClientIdLength;
@@ -132,6 +134,7 @@ public final class BrokerConfig {
     b.outboundLowWaterMark = outboundLowWaterMark;
     b.queueQos0WhenOffline = queueQos0WhenOffline;
     b.dropPolicy = dropPolicy;
+    b.slowSubscriber = slowSubscriber;
     b.connectTimeout = connectTimeout;
     b.outboundStallTimeout = outboundStallTimeout;
     b.maxClientIdLength = maxClientIdLength;
@@ -249,6 +252,14 @@ public final class BrokerConfig {
 
   public DropPolicy dropPolicy() {
     return dropPolicy;
+  }
+
+  /**
+   * Whether a connected subscriber that falls behind makes the publishers of its QoS 1 and 2
+   * messages wait (the default) or drops at its bound. See {@link SlowSubscriberPolicy}.
+   */
+  public SlowSubscriberPolicy slowSubscriber() {
+    return slowSubscriber;
   }
 
   /** How long a new connection may take to send its CONNECT before it is closed. */
@@ -490,6 +501,7 @@ public final class BrokerConfig {
     private long inboundBufferLimit = Runtime.getRuntime().maxMemory() / 4;
     private boolean queueQos0WhenOffline = false;
     private DropPolicy dropPolicy = DropPolicy.DROP_NEW;
+    private SlowSubscriberPolicy slowSubscriber = SlowSubscriberPolicy.WAIT;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration outboundStallTimeout = Duration.ofSeconds(5);
     private int maxClientIdLength = 65535;
@@ -654,6 +666,12 @@ public final class BrokerConfig {
 
     public Builder dropPolicy(DropPolicy policy) {
       this.dropPolicy = Objects.requireNonNull(policy);
+      return this;
+    }
+
+    /** See {@link BrokerConfig#slowSubscriber()}. */
+    public Builder slowSubscriber(SlowSubscriberPolicy policy) {
+      this.slowSubscriber = Objects.requireNonNull(policy);
       return this;
     }
 

@@ -294,6 +294,7 @@ final class ServerProcess {
         + ", max_inflight=" + l.maxInflight()
         + ", max_queued_messages=" + l.maxQueuedMessages()
         + ", drop_policy=" + l.dropPolicy().name().toLowerCase(java.util.Locale.ROOT)
+        + ", slow_subscriber=" + l.slowSubscriber().name().toLowerCase(java.util.Locale.ROOT)
         + ", queue_qos0_when_offline=" + l.queueQos0WhenOffline()
         + ", connect_timeout=" + Units.formatDuration(l.connectTimeout())
         + ", max_client_id_length=" + l.maxClientIdLength()

@@ -60,6 +60,15 @@ public final class BrokerCore {
   private final LogLimit clientLines = new LogLimit(50, "refused or misbehaving clients",
       "the broker's statistics");
 
+  /** The event loops ({@code io_threads}, or one per processor). */
+  final int loops;
+  /**
+   * The queue level at which a connected subscriber that falls behind makes its QoS 1/2 publishers
+   * wait ({@link Session#handOver}): half of {@code max_queued_messages}, or {@link
+   * Integer#MAX_VALUE} with {@code slow_subscriber: drop}.
+   */
+  final int holdMark;
+
   public BrokerCore(BrokerConfig config) {
     this(config, null);
   }
@@ -67,6 +76,9 @@ public final class BrokerCore {
   /** @param store where sessions and messages are kept, or {@code null} for none (memory only) */
   public BrokerCore(BrokerConfig config, MessageStore store) {
     this.config = config;
+    this.loops = config.ioThreads() == 0 ? Runtime.getRuntime().availableProcessors() : config.ioThreads();
+    this.holdMark = config.slowSubscriber() == io.tern.broker.SlowSubscriberPolicy.WAIT
+        ? Math.max(1, config.maxQueuedMessages() / 2) : Integer.MAX_VALUE;
     this.persistence = new Persistence(store);
     this.subscriptions = new SubscriptionTrie(config.sharedSubscriptionPolicy());
     this.heapGuard = new HeapGuard(config.maxHeapUsage());

@@ -79,6 +79,8 @@ public final class BrokerStats {
   final LongAdder stalledSessionDrops = new LongAdder();
   /** Publisher reads paused by memory-based back-pressure. */
   final LongAdder publisherPauses = new LongAdder();
+  /** Publisher reads paused for a connected subscriber behind on QoS 1/2 messages ({@code slow_subscriber: wait}). */
+  final LongAdder slowSubscriberPauses = new LongAdder();
   /** Times the buffered outbound bytes went over the high water mark. */
   final LongAdder highWaterMarkCrossings = new LongAdder();
   /** Packets refused because the inbound buffer limit had no room for them. */
@@ -174,6 +176,10 @@ public final class BrokerStats {
 
   public long publisherPauses() {
     return publisherPauses.sum();
+  }
+
+  public long slowSubscriberPauses() {
+    return slowSubscriberPauses.sum();
   }
 
   public long highWaterMarkCrossings() {

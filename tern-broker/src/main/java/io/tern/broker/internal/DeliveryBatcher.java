@@ -12,44 +12,65 @@ import java.util.Map;
  */
 final class DeliveryBatcher implements DeliverySink {
   /** Lookup of a session's batch; the batches themselves are also kept in order in the arrays below. */
-  private final Map<Session, ArrayList<Delivery>> batches = new IdentityHashMap<>(4); // grows for fan-out
+  private final Map<Session, Batch> batches = new IdentityHashMap<>(4); // grows for fan-out
   /**
    * The sessions and their batches in the order they were first reached: flush walks these arrays,
    * not the map (an IdentityHashMap's entry iterator makes an object per entry, per read).
    */
   private Session[] sessions = new Session[4];
-  private ArrayList<Delivery>[] lists = newLists();
+  private Batch[] lists = new Batch[4];
   private int count;
   private Session lastSession;
-  private ArrayList<Delivery> lastBatch;
+  private Batch lastBatch;
+  private boolean full;
   /**
    * Lists that came back from a flush: a session takes over only a batch of two or more, so at a
    * message per read (the low-rate case) the same list serves every read.
    */
-  private final ArrayList<Delivery>[] spare = newLists();
+  private final Batch[] spare = new Batch[4];
   private int spareCount;
 
   @Override
   public void deliver(Session session, Delivery delivery) {
+    Batch batch;
     if (session == lastSession) {
-      lastBatch.add(delivery);
-      return;
-    }
-    ArrayList<Delivery> batch = batches.get(session);
-    if (batch == null) {
-      batch = spareCount > 0 ? spare[--spareCount] : new ArrayList<>(16);
-      batches.put(session, batch);
-      if (count == sessions.length) {
-        sessions = java.util.Arrays.copyOf(sessions, count * 2);
-        lists = java.util.Arrays.copyOf(lists, count * 2);
+      batch = lastBatch;
+    } else {
+      batch = batches.get(session);
+      if (batch == null) {
+        batch = spareCount > 0 ? spare[--spareCount] : new Batch();
+        batch.checkAt = session.batchRoom(0);
+        batches.put(session, batch);
+        if (count == sessions.length) {
+          sessions = java.util.Arrays.copyOf(sessions, count * 2);
+          lists = java.util.Arrays.copyOf(lists, count * 2);
+        }
+        sessions[count] = session;
+        lists[count] = batch;
+        count++;
       }
-      sessions[count] = session;
-      lists[count] = batch;
-      count++;
+      lastSession = session;
+      lastBatch = batch;
     }
     batch.add(delivery);
-    lastSession = session;
-    lastBatch = batch;
+    if (batch.size() >= batch.checkAt && delivery.qos() > 0) {
+      int room = session.batchRoom(batch.size());
+      if (room == 0) {
+        full = true; // see #full
+      } else {
+        batch.checkAt = batch.size() + room;
+      }
+    }
+  }
+
+  /**
+   * Whether a session this read routes QoS 1/2 messages to has no more room for them in this read
+   * ({@link Session#batchRoom}): the connection ends its turn after the packet at hand, so that the
+   * batches are handed over (and counted against the session's queue) before it reads more, and it
+   * waits when the session is behind ({@link Session#handOver}). Reset by {@link #flush}.
+   */
+  boolean full() {
+    return full;
   }
 
   /** Whether this read routed anything (to hand over at {@link #flush}). */
@@ -103,7 +124,7 @@ final class DeliveryBatcher implements DeliverySink {
     batches.clear();
     if (n > 64) { // a wide fan-out: do not keep arrays that size for the connection's life
       sessions = new Session[4];
-      lists = newLists();
+      lists = new Batch[4];
     } else {
       java.util.Arrays.fill(sessions, 0, n, null);
       java.util.Arrays.fill(lists, 0, n, null);
@@ -111,11 +132,20 @@ final class DeliveryBatcher implements DeliverySink {
     count = 0;
     lastSession = null;
     lastBatch = null;
+    full = false;
     return behind;
   }
 
-  @SuppressWarnings("unchecked")
-  private static ArrayList<Delivery>[] newLists() {
-    return new ArrayList[4];
+  /**
+   * One session's deliveries of a read, with the size at which to ask the session again how many
+   * more QoS 1/2 deliveries it has room for ({@link Session#batchRoom}): one look at its queue per
+   * batch, not per message, while it is far from full.
+   */
+  static final class Batch extends ArrayList<Delivery> {
+    int checkAt;
+
+    Batch() {
+      super(16);
+    }
   }
 }

@@ -217,9 +217,19 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       turnStartNanos = start = System.nanoTime();
     }
     dispatch(msg);
-    if (System.nanoTime() - start > TURN_NANOS) {
+    if (System.nanoTime() - start > TURN_NANOS || batcherFull()) {
       endTurn();
     }
+  }
+
+  /**
+   * Whether this read has filled a session's room for QoS 1/2 messages ({@link DeliveryBatcher#full}):
+   * the turn ends, so that what was routed is handed over before more is read, and this client waits
+   * if that session is behind ({@link ReadThrottle#afterRead}).
+   */
+  private boolean batcherFull() {
+    DeliveryBatcher b = batcher;
+    return b != null && b.full();
   }
 
   /**
@@ -246,9 +256,14 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
     channel.eventLoop().schedule(this::nextTurn, 0, TimeUnit.NANOSECONDS);
   }
 
-  private void nextTurn() {
-    if (state != State.CONNECTED || closing || !turnEnded) {
-      return;
+  /** Whether the rest of a read waits in {@link #pending} for this connection's next turn. */
+  boolean turnEnded() {
+    return turnEnded;
+  }
+
+  void nextTurn() {
+    if (state != State.CONNECTED || closing || !turnEnded || throttle.pausedByBacklog()) {
+      return; // paused for a session behind: the end of that pause takes the next turn
     }
     turnEnded = false;
     held = false;
@@ -547,7 +562,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
       if (state != State.CONNECTED || closing) {
         break;
       }
-      if (i > 0 && System.nanoTime() - start > TURN_NANOS) {
+      if (i > 0 && (System.nanoTime() - start > TURN_NANOS || batcherFull())) {
         endTurn(); // this task has had its turn too: the rest waits for the next
       }
       if (held) { // a hook of a replayed packet answers later (or the turn ended): the rest waits again, in front

@@ -7,9 +7,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The publishers that stopped reading for one {@link Session} ({@link Session#handOver} told them
- * to: its loop far behind, or the broker over its outbound high water mark while this session's
- * client falls behind), and when they go on: once the session has caught up ({@link #caughtUp}),
- * or has become stalled, which the stall check finds while the broker stays over the mark. Owns the
+ * to: its loop far behind, its queue half full of QoS 1/2 messages its connected client takes too
+ * slowly, or the broker over its outbound high water mark while this session's client falls
+ * behind), and when they go on: once the session has caught up ({@link #caughtUp}), or has become
+ * stalled, which the stall check finds. Owns the
  * resumes of the paused publishers and whether a stall check is scheduled. Made by the first pause
  * for the session, by any thread ({@link Session#resumeWhenCaughtUp}, a CAS on the session's
  * field); a session whose publishers never pause has none. {@link #add}, {@link #scheduleStallCheck}
@@ -48,7 +49,7 @@ final class PausedPublishers {
     waiting.offer(resume);
     if (caughtUp(session.lagging)) {
       resumeAll();
-    } else if (session.core.memory().over()) {
+    } else if (stallMatters()) {
       scheduleStallCheck();
     }
   }
@@ -59,9 +60,10 @@ final class PausedPublishers {
   }
 
   /**
-   * While a publisher is paused for this session over the high water mark: checks on the loop, once
-   * the stall timeout has passed since the client last took a message, whether it has become
-   * stalled. Only queue changes look again otherwise, and a stalled session has none. Any thread.
+   * While a publisher is paused for this session: checks on the loop, once the stall timeout has
+   * passed since the client last took a message, whether it has become stalled (then the
+   * publishers go on, and it drops instead). Only queue changes look again otherwise, and a stalled
+   * session has none. Any thread.
    */
   private void scheduleStallCheck() {
     if (!stallCheckScheduled && STALL_CHECK.compareAndSet(this, false, true)) {
@@ -74,13 +76,21 @@ final class PausedPublishers {
     }
   }
 
+  /**
+   * Whether the publishers wait for this session's client (its queue, or the broker over its high
+   * water mark), which its stalling ends; not for its loop alone (a backlog), which a stall does not.
+   */
+  private boolean stallMatters() {
+    return session.core.memory().over() || !session.hasRoomForPublishers();
+  }
+
   private void stallCheck() {
     stallCheckScheduled = false;
     if (waiting.isEmpty() || session.terminated) {
       return;
     }
     session.afterQueueChange(); // stalled: it no longer lags, and the publishers paused for it go on
-    if (!waiting.isEmpty() && session.core.memory().over()) {
+    if (!waiting.isEmpty() && stallMatters()) {
       scheduleStallCheck();
     }
   }
@@ -95,9 +105,9 @@ final class PausedPublishers {
    */
   boolean caughtUp(boolean lags) {
     if (session.core.memory().over()) {
-      return session.backlog == 0 && !lags;
+      return session.backlog == 0 && !lags && session.hasRoomForPublishers();
     }
-    return session.backlog <= Session.BACKLOG_LOW;
+    return session.backlog <= Session.BACKLOG_LOW && session.hasRoomForPublishers();
   }
 
   /** Resumes every paused publisher. Any thread. */

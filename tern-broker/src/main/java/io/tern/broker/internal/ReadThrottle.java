@@ -103,8 +103,17 @@ final class ReadThrottle {
     if (pausedByBacklog) {
       pausedByBacklog = false;
       conn.lastReadNanos = System.nanoTime(); // the keep alive counts from the end of the pause
-      readIfFree();
+      if (conn.turnEnded()) {
+        conn.nextTurn(); // the rest of its read waited for this pause to end
+      } else {
+        readIfFree();
+      }
     }
+  }
+
+  /** Whether reading is paused for a receiving session behind ({@link #afterRead}). */
+  boolean pausedByBacklog() {
+    return pausedByBacklog;
   }
 
   /**

@@ -465,8 +465,11 @@ final class Session {
     }
     int n = batch.size();
     long bytes = 0;
+    boolean reliable = false;
     for (int i = 0; i < n; i++) {
-      bytes += handedOff(batch.get(i).message());
+      Delivery d = batch.get(i);
+      bytes += handedOff(d.message());
+      reliable |= d.qos() > 0;
     }
     core.memory().add(bytes);
     int behind = addBacklog(n);
@@ -475,7 +478,52 @@ final class Session {
     // Over the mark, a session falls behind when its client has not taken what is queued, or its
     // loop has not yet drained earlier hand-offs; a stalled one sheds instead (see #stalled).
     return behind > BACKLOG_HIGH
+        || (reliable && holdsPublishers())
         || (core.memory().over() && (lagging || behind > n) && !stalled(System.nanoTime()));
+  }
+
+  /**
+   * Whether the publishers of QoS 1/2 messages to this session should wait for it ({@code
+   * slow_subscriber: wait}): its queue has reached the hold mark, half of {@code
+   * max_queued_messages}, and its client is connected and taking messages (not {@link #stalled}).
+   * They wait until it is down to a quarter ({@link #hasRoomForPublishers}), so its bound is not
+   * reached and nothing is dropped for a subscriber that keeps up, only slowly. Any thread.
+   */
+  private boolean holdsPublishers() {
+    if (pending >= core.holdMark && online && !stalled(System.nanoTime())) {
+      core.stats().slowSubscriberPauses.increment();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether publishers that waited for this session's queue ({@link #holdsPublishers}) may go on: it
+   * is down to half the hold mark, or its client is away or stalled (it drops at its bound then,
+   * rather than hold them for good). Any thread.
+   */
+  boolean hasRoomForPublishers() {
+    return pending <= core.holdMark / 2 || !online || stalled(System.nanoTime());
+  }
+
+  /**
+   * How many more deliveries a publisher's read may batch for this session, having batched {@code
+   * batched} ({@link DeliveryBatcher}): its share of the room below the hold mark, which each event
+   * loop may be filling at the same time, so that the batches handed over at once stay within it
+   * and its bound is not reached before the publishers wait. 0: none left, the publisher should end
+   * its turn (the session is connected and taking messages); {@link Integer#MAX_VALUE}: no limit (the
+   * policy is to drop, or the session drops at its bound anyway: its client away or stalled). Any thread.
+   */
+  int batchRoom(int batched) {
+    int mark = core.holdMark;
+    if (mark == Integer.MAX_VALUE || rule != null) {
+      return Integer.MAX_VALUE;
+    }
+    int room = (mark - pending) / core.loops - batched;
+    if (room > 0) {
+      return room;
+    }
+    return online && !stalled(System.nanoTime()) ? 0 : Integer.MAX_VALUE;
   }
 
   /**

@@ -104,6 +104,7 @@ final class SessionLifecycle {
     forgetClaimant(c);
     s.online = false;
     disconnectedAtMillis = System.currentTimeMillis();
+    s.afterQueueChange(); // publishers waiting for its client go on: it drops at its bound now
     if (!persistent) {
       terminateBecause(io.tern.broker.event.SessionEndCause.CONNECTION_CLOSED);
       return;

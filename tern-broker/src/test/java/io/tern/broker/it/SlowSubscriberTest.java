@@ -18,9 +18,86 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A subscriber that stops reading must not stall publishers nor other subscribers. */
+/**
+ * A subscriber that stops reading must not stall publishers nor other subscribers for good; one that
+ * reads, only slowly, loses no QoS 1 message by default: its publishers wait for it.
+ */
 class SlowSubscriberTest {
   @RegisterExtension final TestBroker tb = new TestBroker();
+
+  /**
+   * Four publishers as fast as QoS 1 allows into one subscriber that takes ~2,000 messages a
+   * second (Paho v3, whose callback sleeps): with {@code slow_subscriber: wait} (the default)
+   * every message arrives and nothing is dropped; with {@code drop} the same load overruns its
+   * queue of 200 and loses messages, which shows that the load does outrun it.
+   */
+  @Test
+  void aConnectedSubscriberSlowerThanItsPublishersLosesNothingAtQos1() throws Exception {
+    assertThat(fanInIntoSlowSubscriber(io.tern.broker.SlowSubscriberPolicy.WAIT)).isZero();
+    assertThat(tb.broker().memoryStats().slowSubscriberPauses()).as("the publishers waited").isPositive();
+  }
+
+  @Test
+  void withSlowSubscriberDropTheSameLoadOverrunsTheQueue() throws Exception {
+    assertThat(fanInIntoSlowSubscriber(io.tern.broker.SlowSubscriberPolicy.DROP)).isPositive();
+    assertThat(tb.broker().memoryStats().slowSubscriberPauses()).isZero();
+  }
+
+  /** Returns the messages the broker dropped; asserts that every message not dropped arrived once. */
+  private long fanInIntoSlowSubscriber(io.tern.broker.SlowSubscriberPolicy policy) throws Exception {
+    tb.start(b -> b.maxQueuedMessages(200).slowSubscriber(policy));
+    int publishers = 4;
+    int each = 2_000;
+    java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    MqttClient sub = new MqttClient(tb.uri(), "slow", new MemoryPersistence());
+    MqttConnectOptions so = new MqttConnectOptions();
+    so.setCleanSession(true);
+    sub.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+      @Override
+      public void connectionLost(Throwable cause) {}
+
+      @Override
+      public void messageArrived(String topic, org.eclipse.paho.client.mqttv3.MqttMessage m) throws Exception {
+        if (!seen.add(topic + "/" + new String(m.getPayload(), java.nio.charset.StandardCharsets.UTF_8))) {
+          duplicates.incrementAndGet();
+        }
+        Thread.sleep(0, 500_000);
+      }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {}
+    });
+    sub.connect(so);
+    sub.subscribe("fan/#", 1);
+    java.util.List<Mqtt3AsyncClient> pubs = new java.util.ArrayList<>();
+    java.util.List<java.util.concurrent.CompletableFuture<?>> acks = new java.util.ArrayList<>();
+    for (int p = 0; p < publishers; p++) {
+      Mqtt3AsyncClient pub = Mqtt3Client.builder().identifier("pub" + p).serverHost("127.0.0.1")
+          .serverPort(tb.port()).buildAsync();
+      pub.connect().get(5, TimeUnit.SECONDS);
+      pubs.add(pub);
+    }
+    for (int i = 0; i < each; i++) {
+      for (int p = 0; p < publishers; p++) {
+        acks.add(pubs.get(p).publishWith().topic("fan/" + p).qos(MqttQos.AT_LEAST_ONCE)
+            .payload(Integer.toString(i).getBytes(java.nio.charset.StandardCharsets.UTF_8)).send());
+      }
+    }
+    java.util.concurrent.CompletableFuture.allOf(acks.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+        .get(60, TimeUnit.SECONDS);
+    long dropped = tb.broker().stats().messagesDropped();
+    await().atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(seen.size() + tb.broker().stats().messagesDropped())
+            .isEqualTo(publishers * each));
+    assertThat(duplicates.get()).isZero();
+    for (Mqtt3AsyncClient pub : pubs) {
+      pub.disconnect().get(5, TimeUnit.SECONDS);
+    }
+    sub.disconnect();
+    sub.close();
+    return tb.broker().stats().messagesDropped();
+  }
 
   @Test
   void subscriberThatNeverReadsQueuesToItsBoundThenDropsWhileOthersAreServed() throws Exception {

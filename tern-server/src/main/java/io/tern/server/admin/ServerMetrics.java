@@ -131,6 +131,9 @@ public final class ServerMetrics implements AutoCloseable {
         b -> b.memoryStats().overHighWaterMark() ? 1 : 0);
     counter("tern.publishers.paused", "Publishers paused by the outbound high water mark", broker,
         b -> b.memoryStats().publisherPauses());
+    counter("tern.publishers.paused.slow.subscriber", "Publisher reads paused because a connected subscriber of their "
+        + "QoS 1/2 messages had half of max_queued_messages queued (slow_subscriber: wait)", broker,
+        b -> b.memoryStats().slowSubscriberPauses());
     counter("tern.messages.dropped.queued.bytes", "Of the queue_full drops, those over max_queued_bytes", broker,
         b -> b.memoryStats().queuedBytesDrops());
     counter("tern.messages.dropped.stalled", "Of the queue_full drops, those for sessions whose client was away or "

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.DropPolicy;
 import io.tern.broker.SharedSubscriptionPolicy;
+import io.tern.broker.SlowSubscriberPolicy;
 import io.tern.broker.TopicAliasPolicy;
 import io.tern.server.auth.AnonymousAccess;
 import io.tern.broker.store.Durability;
@@ -106,7 +107,7 @@ public final class ConfigLoader {
     "max_topic_length", "max_topic_levels", "max_subscriptions_per_client", "disconnect_on_denied_publish",
     "receive_maximum", "topic_alias_maximum", "max_session_expiry", "server_keep_alive", "max_keep_alive",
     "max_queued_bytes", "outbound_high_water_mark", "outbound_low_water_mark", "inbound_buffer_limit",
-    "outbound_stall_timeout", "max_subscription_bytes_per_client", "max_heap_usage"
+    "outbound_stall_timeout", "max_subscription_bytes_per_client", "max_heap_usage", "slow_subscriber"
   };
 
   static final String[] MQTT_KEYS = {
@@ -295,7 +296,8 @@ public final class ConfigLoader {
         s.duration("outbound_stall_timeout", d.outboundStallTimeout(), b -> b::outboundStallTimeout),
         s.bytes("max_subscription_bytes_per_client", d.maxSubscriptionBytesPerClient(), false,
             b -> b::maxSubscriptionBytesPerClient),
-        s.percent("max_heap_usage", d.maxHeapUsage(), b -> b::maxHeapUsage));
+        s.percent("max_heap_usage", d.maxHeapUsage(), b -> b::maxHeapUsage),
+        slowSubscriber(s.get("slow_subscriber"), d.slowSubscriber()));
   }
 
   /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */
@@ -392,6 +394,19 @@ public final class ConfigLoader {
       }
     }
     throw error(value.path, "expected drop_new or drop_oldest, got '" + text + "'");
+  }
+
+  private SlowSubscriberPolicy slowSubscriber(Value value, SlowSubscriberPolicy fallback) {
+    if (value.node == null) {
+      return fallback;
+    }
+    String text = value.text();
+    for (SlowSubscriberPolicy p : SlowSubscriberPolicy.values()) {
+      if (p.name().equalsIgnoreCase(text)) {
+        return p;
+      }
+    }
+    throw error(value.path, "expected wait or drop, got '" + text + "'");
   }
 
   private PluginsConfig plugins(Section s) {

@@ -2,6 +2,7 @@ package io.tern.server.config;
 
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.DropPolicy;
+import io.tern.broker.SlowSubscriberPolicy;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -41,6 +42,8 @@ import java.util.Objects;
  *     characters and 140 bytes per level
  * @param maxHeapUsage the percentage of the maximum heap in use after a garbage collection above
  *     which new connections are refused (Server busy); 0: never
+ * @param slowSubscriber whether the publishers of QoS 1/2 messages to a connected subscriber that falls
+ *     behind wait for it, or its queue drops at its bound
  */
 public record LimitsConfig(
     int maxPacketSize,
@@ -68,10 +71,12 @@ public record LimitsConfig(
     long inboundBufferLimit,
     Duration outboundStallTimeout,
     long maxSubscriptionBytesPerClient,
-    int maxHeapUsage) {
+    int maxHeapUsage,
+    SlowSubscriberPolicy slowSubscriber) {
 
   public LimitsConfig {
     Objects.requireNonNull(dropPolicy, "dropPolicy");
+    Objects.requireNonNull(slowSubscriber, "slowSubscriber");
     Objects.requireNonNull(connectTimeout, "connectTimeout");
     Objects.requireNonNull(outboundStallTimeout, "outboundStallTimeout");
   }
@@ -88,7 +93,7 @@ public record LimitsConfig(
         BrokerConfig.defaults().serverKeepAlive(), BrokerConfig.defaults().maxKeepAlive(),
         BrokerConfig.defaults().maxQueuedBytes(), 0, 0, 0,
         BrokerConfig.defaults().outboundStallTimeout(), BrokerConfig.defaults().maxSubscriptionBytesPerClient(),
-        BrokerConfig.defaults().maxHeapUsage());
+        BrokerConfig.defaults().maxHeapUsage(), BrokerConfig.defaults().slowSubscriber());
   }
 
   public static LimitsConfig defaults() {
@@ -98,7 +103,7 @@ public record LimitsConfig(
         d.maxConnectionRatePerAddress(), d.maxTopicLength(), d.maxTopicLevels(), d.maxSubscriptionsPerClient(),
         d.disconnectOnDeniedPublish(), d.receiveMaximum(), d.topicAliasMaximum(), d.maxSessionExpiryInterval(),
         d.serverKeepAlive(), d.maxKeepAlive(), d.maxQueuedBytes(), 0, 0, 0, d.outboundStallTimeout(), d.maxSubscriptionBytesPerClient(),
-        d.maxHeapUsage());
+        d.maxHeapUsage(), d.slowSubscriber());
   }
 
   void applyTo(BrokerConfig.Builder b) {
@@ -107,6 +112,7 @@ public record LimitsConfig(
         .maxQueuedMessages(maxQueuedMessages)
         .queueQos0WhenOffline(queueQos0WhenOffline)
         .dropPolicy(dropPolicy)
+        .slowSubscriber(slowSubscriber)
         .connectTimeout(connectTimeout)
         .maxClientIdLength(maxClientIdLength)
         .maxQos(maxQos)

@@ -90,6 +90,7 @@ class MetricsScrapeTest {
         "tern_store_size", "tern_store_write_seconds_count", "jvm_memory_used_bytes{area=\"heap\",id=\"G1 Eden Space\"}",
         "netty_memory_used_bytes{allocator=\"pooled\",area=\"direct\"}", "tern_outbound_buffered_bytes",
         "tern_outbound_over_high_water_mark", "tern_publishers_paused_total",
+        "tern_publishers_paused_slow_subscriber_total",
         "tern_messages_dropped_queued_bytes_total", "tern_messages_dropped_stalled_total", "tern_inbound_buffered_bytes",
         "tern_inbound_buffer_refusals_total");
     // Sampled: one delivery in 64 of a session, so 200 deliveries give 3 samples.

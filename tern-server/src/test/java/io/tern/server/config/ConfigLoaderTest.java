@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.DropPolicy;
 import io.tern.broker.Listener;
+import io.tern.broker.SlowSubscriberPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -277,6 +278,16 @@ class ConfigLoaderTest {
   @ValueSource(strings = {"DROP_NEW", "drop_new", "Drop_New"})
   void dropPolicyIgnoresCase(String value) {
     assertThat(parse("limits: {drop_policy: " + value + "}").limits().dropPolicy()).isEqualTo(DropPolicy.DROP_NEW);
+  }
+
+  @Test
+  void slowSubscriberIsWaitUnlessSetToDrop() {
+    assertThat(ServerConfig.defaults().limits().slowSubscriber()).isEqualTo(SlowSubscriberPolicy.WAIT);
+    assertThat(ServerConfig.defaults().toBrokerConfig().slowSubscriber()).isEqualTo(SlowSubscriberPolicy.WAIT);
+    ServerConfig drop = parse("limits: {slow_subscriber: drop}");
+    assertThat(drop.limits().slowSubscriber()).isEqualTo(SlowSubscriberPolicy.DROP);
+    assertThat(drop.toBrokerConfig().slowSubscriber()).isEqualTo(SlowSubscriberPolicy.DROP);
+    assertRejected("limits:\n  slow_subscriber: block\n", "limits.slow_subscriber");
   }
 
   @Test

@@ -358,7 +358,7 @@ class TernJarIT {
             + "max_topic_length, max_topic_levels, max_subscriptions_per_client, disconnect_on_denied_publish, "
             + "receive_maximum, topic_alias_maximum, max_session_expiry, server_keep_alive, max_keep_alive, max_queued_bytes, "
             + "outbound_high_water_mark, outbound_low_water_mark, inbound_buffer_limit, outbound_stall_timeout, "
-            + "max_subscription_bytes_per_client, max_heap_usage)");
+            + "max_subscription_bytes_per_client, max_heap_usage, slow_subscriber)");
   }
 
   @Test
