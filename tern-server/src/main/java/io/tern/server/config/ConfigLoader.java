@@ -297,7 +297,7 @@ public final class ConfigLoader {
         s.bytes("max_subscription_bytes_per_client", d.maxSubscriptionBytesPerClient(), false,
             b -> b::maxSubscriptionBytesPerClient),
         s.percent("max_heap_usage", d.maxHeapUsage(), b -> b::maxHeapUsage),
-        slowSubscriber(s.get("slow_subscriber"), d.slowSubscriber()));
+        choice(s.get("slow_subscriber"), SlowSubscriberPolicy.values(), d.slowSubscriber()));
   }
 
   /** A duration in whole seconds, or {@code never} (0xFFFFFFFF, MQTT 5's "does not expire"). */
@@ -394,19 +394,6 @@ public final class ConfigLoader {
       }
     }
     throw error(value.path, "expected drop_new or drop_oldest, got '" + text + "'");
-  }
-
-  private SlowSubscriberPolicy slowSubscriber(Value value, SlowSubscriberPolicy fallback) {
-    if (value.node == null) {
-      return fallback;
-    }
-    String text = value.text();
-    for (SlowSubscriberPolicy p : SlowSubscriberPolicy.values()) {
-      if (p.name().equalsIgnoreCase(text)) {
-        return p;
-      }
-    }
-    throw error(value.path, "expected wait or drop, got '" + text + "'");
   }
 
   private PluginsConfig plugins(Section s) {
