@@ -498,6 +498,14 @@ final class Session {
   }
 
   /**
+   * Whether this session's queue is below the mark at which its publishers would wait ({@link
+   * #holdsPublishers}); always true with {@code slow_subscriber: drop}. Any thread, approximate.
+   */
+  boolean belowHoldMark() {
+    return pending < core.holdMark;
+  }
+
+  /**
    * Whether publishers that waited for this session's queue ({@link #holdsPublishers}) may go on: it
    * is down to half the hold mark, or its client is away or stalled (it drops at its bound then,
    * rather than hold them for good). Any thread.

@@ -345,7 +345,10 @@ final class SubscriptionTrie {
 
   /**
    * One member of the group for one message: by the policy, among the members whose client is
-   * connected when there are any, else among all (their persistent sessions queue it).
+   * connected when there are any, else among all (their persistent sessions queue it). Round robin
+   * passes over a connected member whose queue has reached the hold mark ({@code slow_subscriber:
+   * wait}) while another connected member has room: giving it the message would make the publisher
+   * wait for the slowest member, where a shared subscription exists to spread the load.
    */
   private Subscriber pick(SharedGroup g, Session except) {
     Subscriber[] m = g.members;
@@ -373,20 +376,26 @@ final class SubscriptionTrie {
       return best;
     }
     int start = Math.floorMod(g.next.getAndIncrement(), n);
-    Subscriber fallback = null;
+    Subscriber behind = null;
+    Subscriber offline = null;
     for (int i = 0; i < n; i++) {
       Subscriber s = m[(start + i) % n];
-      if (s.session() == except) {
+      Session session = s.session();
+      if (session == except) {
         continue;
       }
-      if (s.session().isOnline()) {
-        return s;
-      }
-      if (fallback == null) {
-        fallback = s;
+      if (session.isOnline()) {
+        if (session.belowHoldMark()) {
+          return s;
+        }
+        if (behind == null) {
+          behind = s;
+        }
+      } else if (offline == null) {
+        offline = s;
       }
     }
-    return fallback;
+    return behind != null ? behind : offline;
   }
 
   private void addMatches(Node node, MatchCollector out) {

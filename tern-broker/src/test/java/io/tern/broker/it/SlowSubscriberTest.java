@@ -43,6 +43,78 @@ class SlowSubscriberTest {
     assertThat(tb.broker().memoryStats().slowSubscriberPauses()).isZero();
   }
 
+  /**
+   * A shared subscription spreads the load: with one member that takes ~500 messages a second (Paho
+   * v3, sleeping) and one that reads as fast as it can (the HiveMQ client), the slow one gets
+   * messages only while its queue has room, the fast one the rest, and nothing is lost. (Strict
+   * turns would give each half, and the publishers would wait for the slow member.)
+   */
+  @Test
+  void aSlowMemberOfASharedSubscriptionIsPassedOverWhileAnotherHasRoom() throws Exception {
+    tb.start(b -> b.maxQueuedMessages(200));
+    int publishers = 4;
+    int each = 2_000;
+    java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    AtomicInteger slowGot = new AtomicInteger();
+    AtomicInteger fastGot = new AtomicInteger();
+    MqttClient slow = new MqttClient(tb.uri(), "slow", new MemoryPersistence());
+    slow.setCallback(new org.eclipse.paho.client.mqttv3.MqttCallback() {
+      @Override
+      public void connectionLost(Throwable cause) {}
+
+      @Override
+      public void messageArrived(String topic, org.eclipse.paho.client.mqttv3.MqttMessage m) throws Exception {
+        slowGot.incrementAndGet();
+        if (!seen.add(topic + "/" + new String(m.getPayload(), java.nio.charset.StandardCharsets.UTF_8))) {
+          duplicates.incrementAndGet();
+        }
+        Thread.sleep(2);
+      }
+
+      @Override
+      public void deliveryComplete(org.eclipse.paho.client.mqttv3.IMqttDeliveryToken token) {}
+    });
+    slow.connect();
+    slow.subscribe("$share/g/fan/#", 1);
+    Mqtt3AsyncClient fast = Mqtt3Client.builder().identifier("fast").serverHost("127.0.0.1")
+        .serverPort(tb.port()).buildAsync();
+    fast.connect().get(5, TimeUnit.SECONDS);
+    fast.subscribeWith().topicFilter("$share/g/fan/#").qos(MqttQos.AT_LEAST_ONCE).callback(p -> {
+      fastGot.incrementAndGet();
+      if (!seen.add(p.getTopic() + "/" + new String(p.getPayloadAsBytes(), java.nio.charset.StandardCharsets.UTF_8))) {
+        duplicates.incrementAndGet();
+      }
+    }).send().get(5, TimeUnit.SECONDS);
+    java.util.List<Mqtt3AsyncClient> pubs = new java.util.ArrayList<>();
+    java.util.List<java.util.concurrent.CompletableFuture<?>> acks = new java.util.ArrayList<>();
+    for (int p = 0; p < publishers; p++) {
+      Mqtt3AsyncClient pub = Mqtt3Client.builder().identifier("pub" + p).serverHost("127.0.0.1")
+          .serverPort(tb.port()).buildAsync();
+      pub.connect().get(5, TimeUnit.SECONDS);
+      pubs.add(pub);
+    }
+    for (int i = 0; i < each; i++) {
+      for (int p = 0; p < publishers; p++) {
+        acks.add(pubs.get(p).publishWith().topic("fan/" + p).qos(MqttQos.AT_LEAST_ONCE)
+            .payload(Integer.toString(i).getBytes(java.nio.charset.StandardCharsets.UTF_8)).send());
+      }
+    }
+    java.util.concurrent.CompletableFuture.allOf(acks.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+        .get(60, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(seen).hasSize(publishers * each));
+    assertThat(duplicates.get()).isZero();
+    assertThat(tb.broker().stats().messagesDropped()).isZero();
+    assertThat(fastGot.get()).as("the fast member took most (slow one: %s)", slowGot.get())
+        .isGreaterThan(3 * slowGot.get());
+    for (Mqtt3AsyncClient pub : pubs) {
+      pub.disconnect().get(5, TimeUnit.SECONDS);
+    }
+    fast.disconnect().get(5, TimeUnit.SECONDS);
+    slow.disconnect();
+    slow.close();
+  }
+
   /** Returns the messages the broker dropped; asserts that every message not dropped arrived once. */
   private long fanInIntoSlowSubscriber(io.tern.broker.SlowSubscriberPolicy policy) throws Exception {
     tb.start(b -> b.maxQueuedMessages(200).slowSubscriber(policy));
