@@ -38,8 +38,68 @@ final class ServerProcess {
     this.auth = auth;
   }
 
+  /**
+   * How long a stop asked for during the start (SIGTERM while the store recovers, say) waits for
+   * the start to finish so that it can stop cleanly; past it the process halts as a crash would, and
+   * the store recovers at the next start.
+   */
+  private static final long STOP_DURING_START_WAIT_S = 60;
+
+  /** Held by the starting thread for the whole start: the shutdown hook waits on it. */
+  private final java.util.concurrent.locks.ReentrantLock starting = new java.util.concurrent.locks.ReentrantLock();
+  /** What the shutdown hook runs once the broker has started; null before, and after a failed start. */
+  private volatile Runnable stopAction;
+
   /** Serves until the process is stopped; returns only when the broker could not start. */
   int run() {
+    // The hook goes in before anything is started: a SIGTERM during the start (a store recovering
+    // for seconds) would otherwise end the JVM with 143 and no line at all.
+    starting.lock();
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(this::onShutdown, "tern-shutdown"));
+      int failed = start();
+      if (failed != STARTED) {
+        return failed;
+      }
+    } finally {
+      starting.unlock();
+    }
+    while (true) {
+      LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop
+    }
+  }
+
+  /**
+   * The shutdown hook: stops what the start started. During the start it waits for it (at most
+   * {@link #STOP_DURING_START_WAIT_S}) rather than stop half-made things under the starting thread.
+   * After a failed start it does nothing: the process is exiting with that start's status.
+   */
+  private void onShutdown() {
+    if (!starting.tryLock()) {
+      log.info("Stop requested while starting: stopping once the start is done");
+      boolean started;
+      try {
+        started = starting.tryLock(STOP_DURING_START_WAIT_S, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        started = false;
+      }
+      if (!started) {
+        log.warn("The start did not finish within {} s: exiting without a clean stop", STOP_DURING_START_WAIT_S);
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(TernServer.EXIT_FAILURE);
+      }
+    }
+    Runnable stop = stopAction;
+    if (stop != null) {
+      stop.run(); // halts
+    }
+  }
+
+  private static final int STARTED = -1;
+
+  /** Starts everything; {@link #STARTED}, or the exit status of a start that failed. */
+  private int start() {
     BrokerConfig brokerConfig = config.toBrokerConfig();
     log.info("Tern {} starting ({})", Version.get(), source);
     log.info("Limits: {}", describe(config.limits()));
@@ -113,7 +173,7 @@ final class ServerProcess {
     }
     SysPublisher sys = SysPublisher.start(broker, config.sys().interval());
     AdminServer adminServer = admin;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    stopAction = () -> {
       if (sys != null) {
         sys.close();
       }
@@ -121,14 +181,12 @@ final class ServerProcess {
         adminServer.close();
       }
       stop(broker, store);
-    }, "tern-shutdown"));
+    };
     reloadOnSighup(adminServer);
     io.tern.codec.MqttDecoder.prepareSharedAcks(); // long-lived: made before the collection below
     StartupCollection.run();
     log.info("Tern started");
-    while (true) {
-      LockSupport.park(this); // the shutdown hook ends the process (see stop); spurious wake-ups loop
-    }
+    return STARTED;
   }
 
   /**

@@ -106,6 +106,20 @@ class TernJarIT {
     assertThat(tern.lines()).anyMatch(l -> l.endsWith("Tern stopped"));
   }
 
+  /**
+   * SIGTERM as soon as the first line is out, while the store opens: the stop waits for the start
+   * and is as clean as any (it was exit 143 with no line after "starting").
+   */
+  @Test
+  void sigtermDuringTheStartStopsCleanlyOnceStarted() throws Exception {
+    TernProcess tern = start("--port", "0", "--bind", "127.0.0.1");
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(2))
+        .until(() -> tern.output().contains(" starting ("));
+    signal(tern, "TERM");
+    assertThat(tern.awaitExit(Duration.ofSeconds(30))).as("exit status:\n%s", tern.output()).isZero();
+    assertThat(tern.lines()).anyMatch(l -> l.endsWith("Tern stopped"));
+  }
+
   private static void signal(TernProcess tern, String signal) throws Exception {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(tern.pid())).inheritIO().start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
