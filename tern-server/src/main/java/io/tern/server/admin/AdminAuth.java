@@ -131,7 +131,8 @@ final class AdminAuth {
     if (authorization == null || authorization.isBlank()) {
       return new Denied("no credentials");
     }
-    long lockedNanos = failures.lockoutLeftNanos(address);
+    boolean counted = config.lockoutLoopback() || !isLoopback(address);
+    long lockedNanos = counted ? failures.lockoutLeftNanos(address) : 0;
     if (lockedNanos > 0) {
       return new Locked(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(lockedNanos + 999_999_999L)));
     }
@@ -144,12 +145,35 @@ final class AdminAuth {
       r = new Denied("unsupported authorization scheme");
     }
     if (r instanceof Denied d) {
-      failures.failed(address);
+      if (counted) {
+        failures.failed(address);
+      }
       log.atLevel(refusalLines.level(log)).log("Admin: refused a request from {}: {}", address, d.why());
     } else if (r instanceof Ok) {
       failures.succeeded(address);
     }
     return r;
+  }
+
+  /**
+   * Whether {@code address}, a request's IP address as text (never a host name), is a loopback
+   * address (127.0.0.0/8, ::1, or either mapped into IPv6).
+   */
+  static boolean isLoopback(String address) {
+    if (address == null || address.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < address.length(); i++) {
+      char c = address.charAt(i);
+      if (Character.digit(c, 16) < 0 && c != '.' && c != ':' && c != '[' && c != ']' && c != '%') {
+        return false; // not an address literal: getByName would look it up
+      }
+    }
+    try {
+      return java.net.InetAddress.getByName(address).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   private static boolean regionMatches(String header, String scheme) {

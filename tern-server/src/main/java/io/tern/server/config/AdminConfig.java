@@ -24,9 +24,13 @@ import java.util.regex.Pattern;
  * @param users administrators with PBKDF2 password hashes (as {@code tern passwd} writes them)
  * @param passwordFile a password file of administrators ({@code tern passwd} manages it), or null
  * @param apiKeys bearer tokens, stored as their SHA-256
+ * @param lockoutLoopback whether failed logins from loopback addresses count towards the lockout
+ *     (by default they do not: every client of the machine shares the address, and a script's or a
+ *     test suite's wrong passwords locked the right ones out too; see docs/operations.md)
  */
 public record AdminConfig(
-    Boolean enabled, String bind, int port, TlsConfig tls, List<User> users, Path passwordFile, List<ApiKey> apiKeys) {
+    Boolean enabled, String bind, int port, TlsConfig tls, List<User> users, Path passwordFile, List<ApiKey> apiKeys,
+    boolean lockoutLoopback) {
   public static final String DEFAULT_BIND = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
 
@@ -84,6 +88,12 @@ public record AdminConfig(
     }
   }
 
+  /** With failed logins from loopback addresses not counted towards the lockout (the default). */
+  public AdminConfig(
+      Boolean enabled, String bind, int port, TlsConfig tls, List<User> users, Path passwordFile, List<ApiKey> apiKeys) {
+    this(enabled, bind, port, tls, users, passwordFile, apiKeys, false);
+  }
+
   /** Off unless credentials are configured: 127.0.0.1:8080, no users. */
   public static AdminConfig defaults() {
     return new AdminConfig(null, DEFAULT_BIND, DEFAULT_PORT, null, List.of(), null, List.of());
@@ -100,6 +110,11 @@ public record AdminConfig(
 
   /** This configuration listening on another address and port (tests, {@code --admin-port}). */
   public AdminConfig withAddress(String newBind, int newPort) {
-    return new AdminConfig(enabled, newBind, newPort, tls, users, passwordFile, apiKeys);
+    return new AdminConfig(enabled, newBind, newPort, tls, users, passwordFile, apiKeys, lockoutLoopback);
+  }
+
+  /** This configuration with {@code lockout_loopback} set. */
+  public AdminConfig withLockoutLoopback(boolean on) {
+    return new AdminConfig(enabled, bind, port, tls, users, passwordFile, apiKeys, on);
   }
 }

@@ -90,7 +90,7 @@ public final class ConfigLoader {
     AuthConfig auth = auth(top.section("auth", "password_file", "acl_file", "allow_anonymous",
         "reload_check_interval", "lockout_loopback"));
     AdminConfig admin = admin(top.section("admin", "enabled", "bind", "port", "tls", "users", "password_file",
-        "api_keys"));
+        "api_keys", "lockout_loopback"));
     SysConfig sys = sys(top.section("sys", "interval"));
     PluginsConfig plugins = plugins(top.section("plugins", "delayed_publish", "exclusive_subscriptions",
         "auto_subscribe", "topic_rewrite", "topic_rewrite_subscriptions"));
@@ -576,7 +576,7 @@ public final class ConfigLoader {
     }
     Path passwordFile = path(s, "password_file");
     try {
-      return new AdminConfig(enabled, bind, port, tls, users, passwordFile, keys);
+      return new AdminConfig(enabled, bind, port, tls, users, passwordFile, keys, s.bool("lockout_loopback", false));
     } catch (IllegalArgumentException e) {
       throw error(s.path, e.getMessage());
     }

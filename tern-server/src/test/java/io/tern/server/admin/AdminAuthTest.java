@@ -30,6 +30,38 @@ class AdminAuthTest {
   }
 
   @Test
+  void loopbackAddressesAreToldFromOthersWithoutALookup() {
+    assertThat(AdminAuth.isLoopback("127.0.0.1")).isTrue();
+    assertThat(AdminAuth.isLoopback("127.1.2.3")).isTrue();
+    assertThat(AdminAuth.isLoopback("0:0:0:0:0:0:0:1")).isTrue();
+    assertThat(AdminAuth.isLoopback("::1")).isTrue();
+    assertThat(AdminAuth.isLoopback("[::1]")).isTrue();
+    assertThat(AdminAuth.isLoopback("::ffff:127.0.0.1")).isTrue();
+    assertThat(AdminAuth.isLoopback("10.0.0.1")).isFalse();
+    assertThat(AdminAuth.isLoopback("fe80::1")).isFalse();
+    assertThat(AdminAuth.isLoopback("localhost")).as("a name, not an address: not looked up").isFalse();
+    assertThat(AdminAuth.isLoopback("")).isFalse();
+    assertThat(AdminAuth.isLoopback(null)).isFalse();
+  }
+
+  @Test
+  void failuresCountTowardsTheLockoutFromOtherAddressesAlways_AndFromLoopbackOnlyWhenConfigured() {
+    AdminConfig config = new AdminConfig(null, "127.0.0.1", 0, null,
+        List.of(new AdminConfig.User("admin", PasswordHash.create("right".toCharArray(), PasswordHash.MIN_ITERATIONS))),
+        null, List.of());
+    AdminAuth byDefault = new AdminAuth(config);
+    AdminAuth counted = new AdminAuth(config.withLockoutLoopback(true));
+    for (int i = 0; i < 5; i++) {
+      assertThat(byDefault.check(basic("admin", "wrong"), "127.0.0.1")).isInstanceOf(AdminAuth.Denied.class);
+      assertThat(byDefault.check(basic("admin", "wrong"), "10.0.0.1")).isInstanceOf(AdminAuth.Denied.class);
+      assertThat(counted.check(basic("admin", "wrong"), "127.0.0.1")).isInstanceOf(AdminAuth.Denied.class);
+    }
+    assertThat(byDefault.check(basic("admin", "right"), "127.0.0.1")).isInstanceOf(AdminAuth.Ok.class);
+    assertThat(byDefault.check(basic("admin", "right"), "10.0.0.1")).isInstanceOf(AdminAuth.Locked.class);
+    assertThat(counted.check(basic("admin", "right"), "127.0.0.1")).isInstanceOf(AdminAuth.Locked.class);
+  }
+
+  @Test
   void passwordChecksBeyondTwoRunningAndAFewWaitingAreAnsweredBusyAtOnce() throws Exception {
     AdminAuth auth = new AdminAuth(new AdminConfig(null, "127.0.0.1", 0, null,
         List.of(new AdminConfig.User("admin", PasswordHash.create("right".toCharArray(), 1_000_000))), null, List.of()));

@@ -613,6 +613,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void adminFailuresFromLoopbackCountOnlyWhenAskedFor() {
+    assertThat(ServerConfig.defaults().admin().lockoutLoopback()).isFalse();
+    String keys = "  api_keys: [{name: k, sha256: '" + "0".repeat(64) + "'}]\n";
+    assertThat(parse("admin:\n" + keys).admin().lockoutLoopback()).isFalse();
+    assertThat(parse("admin:\n  lockout_loopback: true\n" + keys).admin().lockoutLoopback()).isTrue();
+    assertThat(parse("admin:\n  lockout_loopback: true\n" + keys).admin().withAddress("127.0.0.1", 0).lockoutLoopback())
+        .isTrue();
+    assertRejected("admin:\n  lockout_loopback: sometimes\n" + keys, "admin.lockout_loopback");
+  }
+
+  @Test
   void badAdminValuesAreNamed() {
     assertRejected("admin:\n  enabled: true\n", "admin").hasMessageContaining("no users");
     assertRejected("admin:\n  port: 70000\n", "admin.port");
