@@ -46,8 +46,9 @@ import picocli.CommandLine.Spec;
       "0:stopped normally (after SIGTERM or SIGINT)",
       "1:could not start (a port in use, an address that cannot be bound), or stopping failed",
       "2:invalid command line or configuration, or a password, ACL or TLS file that does not load",
-      "3:a fatal error while running (out of memory killed a thread of the broker): restart it;",
-      "   with a store, acknowledged messages are kept"
+      // One entry per code: picocli drops an entry without a ':' (a continuation line was lost).
+      "3:a fatal error while running (out of memory killed a thread of the broker): restart it; with a store, "
+          + "acknowledged messages are kept"
     })
 public final class TernServer implements Callable<Integer> {
   /** Exit status: stopped normally. */
@@ -106,6 +107,32 @@ public final class TernServer implements Callable<Integer> {
     }
   }
 
+  /**
+   * A {@code bind} host name that does not resolve is the configuration's error: one line on
+   * standard error naming the key, exit 2, before the store opens or anything binds (found at the
+   * bind, it came as a log line after the store had opened). Addresses are looked up once here and
+   * again when bound.
+   */
+  private static void checkBindAddresses(ServerConfig config, String source) {
+    for (int i = 0; i < config.listeners().size(); i++) {
+      checkResolves(config.listeners().get(i).bind(), source, "listeners[" + i + "].bind");
+    }
+    if (config.admin().active()) {
+      checkResolves(config.admin().bind(), source, "admin.bind");
+    }
+  }
+
+  private static void checkResolves(String bind, String source, String key) {
+    if (bind == null || bind.isEmpty()) {
+      return;
+    }
+    try {
+      java.net.InetAddress.getByName(bind);
+    } catch (java.net.UnknownHostException e) {
+      throw new ConfigException(source, key, "cannot resolve the address to bind '" + bind + "'");
+    }
+  }
+
   /** The command line parser, with its subcommands and error handling. */
   public static CommandLine commandLine() {
     return new CommandLine(new TernServer())
@@ -120,10 +147,13 @@ public final class TernServer implements Callable<Integer> {
     Logging.apply(config.log());
     String source = configFile == null ? "built-in defaults" : configFile.toString();
     ServerAuth auth;
+    checkBindAddresses(config, source);
     try {
       auth = ServerAuth.start(config.auth());
     } catch (AuthFileException e) {
-      throw new ConfigException(source, null, e.getMessage());
+      String key = e.file().equals(config.auth().passwordFile()) ? "auth.password_file"
+          : e.file().equals(config.auth().aclFile()) ? "auth.acl_file" : null;
+      throw new ConfigException(source, key, e.getMessage());
     }
     if (config.admin().active() && config.admin().passwordFile() != null) {
       // Read once here, as auth.password_file is: a missing or invalid file is a configuration

@@ -128,11 +128,43 @@ class TernServerTest {
     assertThat(Version.get()).isNotEqualTo("unknown").doesNotContain("${");
   }
 
+  /** Found before the store opens or anything binds: one line on standard error naming the key. */
+  @Test
+  void aBindAddressThatDoesNotResolveIsAConfigurationErrorNamingTheKey(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("unresolved.yaml");
+    Files.writeString(file, "listeners:\n  - {port: 0, bind: 127.0.0.1}\n  - {name: two, port: 0, bind: no-such-host.invalid}\n");
+    assertThat(execute("--config", file.toString())).isEqualTo(TernServer.EXIT_USAGE);
+    assertThat(err.toString()).isEqualTo("tern: invalid configuration: " + file
+        + ": listeners[1].bind: cannot resolve the address to bind 'no-such-host.invalid'" + System.lineSeparator());
+    err.getBuffer().setLength(0);
+    Files.writeString(file, "listeners:\n  - {port: 0, bind: 127.0.0.1}\nadmin:\n  bind: no-such-host.invalid\n  port: 0\n"
+        + "  api_keys: [{name: k, sha256: '" + "0".repeat(64) + "'}]\n");
+    assertThat(execute("--config", file.toString())).isEqualTo(TernServer.EXIT_USAGE);
+    assertThat(err.toString()).contains(": admin.bind: cannot resolve the address to bind 'no-such-host.invalid'");
+  }
+
+  @Test
+  void aMissingPasswordOrAclFileIsNamedByItsKey(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("auth.yaml");
+    Path missing = dir.resolve("nope");
+    Files.writeString(file, "listeners:\n  - {port: 0, bind: 127.0.0.1}\nauth:\n  password_file: " + missing + "\n");
+    assertThat(execute("--config", file.toString())).isEqualTo(TernServer.EXIT_USAGE);
+    assertThat(err.toString()).contains(file + ": auth.password_file: " + missing + ": no such file");
+    err.getBuffer().setLength(0);
+    Files.writeString(file, "listeners:\n  - {port: 0, bind: 127.0.0.1}\nauth:\n  acl_file: " + missing + "\n");
+    assertThat(execute("--config", file.toString())).isEqualTo(TernServer.EXIT_USAGE);
+    assertThat(err.toString()).contains(file + ": auth.acl_file: " + missing);
+  }
+
   @Test
   void helpListsTheOptionsAndExitCodes() {
     assertThat(execute("--help")).isZero();
     assertThat(out.toString())
         .contains("--config=FILE", "--port=N", "--bind=ADDR", "--log-level=LEVEL", "--version", "Exit codes");
+    // Every exit code's text, whole (picocli dropped a continuation line of the list).
+    String help = out.toString().replaceAll("\\s+", " ");
+    assertThat(help).contains("0 stopped normally", "1 could not start", "2 invalid command line",
+        "3 a fatal error while running", "acknowledged messages are kept");
     out.getBuffer().setLength(0);
     assertThat(execute("help")).isZero();
     assertThat(out.toString()).contains("--config=FILE");

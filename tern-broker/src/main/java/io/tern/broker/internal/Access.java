@@ -157,8 +157,11 @@ final class Access {
       AuthResult r, BiConsumer<AuthResult, ClientInfo> then) {
     if (!r.accepted()) {
       stats.authFailures.increment();
+      // What the client is told: an MQTT 3 client gets the CONNACK return code the reason maps to.
+      String told = c.version().isV5() ? ReasonCodes.describe(r.reasonCode())
+          : "CONNACK " + ReasonCodes.describeV3ConnAck(ReasonCodes.toV3ConnAck(r.reasonCode()));
       clientLine().log("Connection from {} refused: client {} user {}: {}{}", remote, clientId, claimedUser,
-          ReasonCodes.describe(r.reasonCode()), r.detail() == null ? "" : " (" + r.detail() + ")");
+          told, r.detail() == null ? "" : " (" + r.detail() + ")");
       then.accept(r, null);
       return;
     }

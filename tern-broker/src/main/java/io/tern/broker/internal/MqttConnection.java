@@ -387,9 +387,17 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
         }
       }
       case CLOSED -> {
-        // Closing already (a violation's DISCONNECT, a refused CONNECT): lingering for the peer's
-        // close, which has come now. The packet that says why is let out first, for a while at most.
-        ctx.executor().schedule((Runnable) ctx::close, ConnectionCloser.LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        // Closing already (the client's DISCONNECT, a violation's, a refused CONNECT): lingering
+        // for the peer's close, which has come now. Once the last packet is out (the output shut
+        // after it) there is nothing left to wait for: the channel, and its place under
+        // max_connections, go now (it held them a second longer, and a client reconnecting at once
+        // under max_connections 1 was refused). Before that, ConnectionCloser.linger closes the
+        // channel as soon as it has shut the output; the close below is the bound.
+        if (channel instanceof io.netty.channel.socket.DuplexChannel d && d.isOutputShutdown()) {
+          ctx.close();
+        } else {
+          ctx.executor().schedule((Runnable) ctx::close, ConnectionCloser.LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        }
       }
     }
   }

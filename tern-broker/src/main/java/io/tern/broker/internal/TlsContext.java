@@ -191,6 +191,23 @@ final class TlsContext {
   }
 
   /**
+   * A JDK {@link javax.net.ssl.SSLContext} for a server with {@code c}'s certificate chain and key,
+   * read and checked as a listener's are (every key format, the same messages for a wrong
+   * password or a key that is not the certificate's), with its protocols and cipher suites: the
+   * admin server's HTTPS ({@link TlsServerContexts}).
+   */
+  static javax.net.ssl.SSLContext jdkServerContext(TlsConfig c) throws SSLException, GeneralSecurityException {
+    X509Certificate[] chain = Pem.certificates(c.certificateChain());
+    PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
+    checkKeyMatches(key, chain[0], c);
+    SslContextBuilder b = SslContextBuilder.forServer(key, c.keyPassword(), chain)
+        .sslProvider(SslProvider.JDK)
+        .protocols(c.protocols());
+    b.ciphers(ciphers(c.ciphers()), io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE);
+    return ((io.netty.handler.ssl.JdkSslContext) b.build()).context();
+  }
+
+  /**
    * Refuses a private key that is not the certificate's: the context would build, and every
    * handshake then fail ("General OpenSslEngine problem"), so a rotation that writes the key and
    * the certificate one after the other would take the listener down. Checked by signing with the

@@ -127,6 +127,28 @@ class LimitsAttackTest {
     assertThat(broker.securityStats().connectionsRefusedLimit()).isEqualTo(2);
   }
 
+  /**
+   * A client that disconnects (DISCONNECT, then its close) gives its place under max_connections
+   * back at once: the broker's side lingered a second after the peer's close, and the same client
+   * reconnecting right away (mosquitto_pub run twice) was refused under max_connections 1.
+   */
+  @Test
+  void aClientThatDisconnectedFreesItsPlaceUnderMaxConnectionsAtOnce() throws Exception {
+    start(b -> b.maxConnections(1));
+    for (int i = 0; i < 4; i++) {
+      try (Socket s = new Socket("127.0.0.1", broker.port())) {
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(hex("100f00044d5154540402003c0003747233")); // CONNECT "tr3"
+        assertThat(s.getInputStream().readNBytes(4)).as("CONNACK of connection %d", i)
+            .containsExactly(0x20, 0x02, 0x00, 0x00);
+        s.getOutputStream().write(hex("e000")); // DISCONNECT
+        assertThat(s.getInputStream().read()).as("the broker's end of the stream").isEqualTo(-1);
+      }
+      Thread.sleep(300); // the broker sees the close; well under the second it lingered
+    }
+    assertThat(broker.securityStats().connectionsRefusedLimit()).isZero();
+  }
+
   @Test
   void connectionRatePerAddressIsLimited() throws Exception {
     start(b -> b.maxConnectionRatePerAddress(5));

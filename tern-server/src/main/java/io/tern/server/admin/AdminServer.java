@@ -5,9 +5,6 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
-import io.netty.handler.ssl.JdkSslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.tern.broker.Broker;
 import io.tern.broker.TlsConfig;
 import io.tern.broker.management.BrokerManagement;
@@ -418,17 +415,12 @@ public final class AdminServer implements AutoCloseable {
     }
   }
 
+  /** The MQTT listeners' reading of the PEM files, checks and cipher suites (TlsServerContexts). */
   private static SSLContext sslContext(TlsConfig tls) {
     try {
-      SslContextBuilder b = SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile(),
-          tls.keyPassword()).sslProvider(SslProvider.JDK);
-      if (!tls.protocols().isEmpty()) {
-        b.protocols(tls.protocols());
-      }
-      return ((JdkSslContext) b.build()).context();
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("admin.tls: cannot load " + tls.certificateChain() + " and " + tls.privateKey()
-          + ": " + rootMessage(e), e);
+      return io.tern.broker.internal.TlsServerContexts.jdk(tls);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("admin.tls: " + e.getMessage(), e);
     }
   }
 

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 public final class AuthFileException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  private final Path file;
   private final int line;
 
   /**
@@ -15,7 +16,13 @@ public final class AuthFileException extends RuntimeException {
    */
   public AuthFileException(Path file, int line, String problem) {
     super(file + ": " + (line > 0 ? "line " + line + ": " : "") + problem);
+    this.file = file;
     this.line = line;
+  }
+
+  /** The file at fault. */
+  public Path file() {
+    return file;
   }
 
   /** The 1-based line at fault, or 0. */

@@ -68,13 +68,26 @@ public final class ConfigLoader {
     return new ConfigLoader(source).read(yaml);
   }
 
+  /**
+   * The 1-based line of a YAML error: SnakeYAML's problem mark when there is one (Jackson's own
+   * location is that of the last token read, the line before for a tab that starts a line), else
+   * Jackson's; 0 when unknown.
+   */
+  private static int lineOf(JacksonException e) {
+    if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
+      return m.getProblemMark().getLine() + 1;
+    }
+    return e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getLineNr());
+  }
+
   private ServerConfig read(String yaml) {
     JsonNode root;
     try {
       root = YAML.readTree(yaml);
     } catch (JacksonException e) {
+      int line = lineOf(e);
       throw new ConfigException(source, null, "not valid YAML: " + firstLines(e.getOriginalMessage())
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+          + (line > 0 ? " (line " + line + ")" : ""));
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ServerConfig.defaults();
@@ -211,7 +224,7 @@ public final class ConfigLoader {
       throw error(s.path, "cert and key (PEM files) are required");
     }
     io.tern.broker.TlsConfig.Builder b = io.tern.broker.TlsConfig.builder(java.nio.file.Path.of(cert), java.nio.file.Path.of(key))
-        .keyPassword(s.text("key_password", null));
+        .keyPassword(s.secret("key_password"));
     b.protocols(s.strings("protocols", List.of("TLSv1.3", "TLSv1.2")));
     List<String> ciphers = s.strings("ciphers", List.of());
     for (int i = 0; i < ciphers.size(); i++) {
@@ -257,7 +270,11 @@ public final class ConfigLoader {
 
   private LimitsConfig limits(Section s) {
     LimitsConfig limits = limitsAsWritten(s);
-    // The one rule between two keys: named here, as the broker's own check could not say which key.
+    // The rules between two keys: named here, as the broker's own checks could not say which key.
+    if (limits.serverKeepAlive() > limits.maxKeepAlive()) {
+      throw error(join(s.path, "server_keep_alive"), "must not be above max_keep_alive (" + limits.maxKeepAlive()
+          + " s), got " + limits.serverKeepAlive() + " s");
+    }
     long high = limits.outboundHighWaterMark() > 0 ? limits.outboundHighWaterMark()
         : BrokerConfig.defaults().outboundHighWaterMark();
     if (limits.outboundLowWaterMark() >= high) {
@@ -527,7 +544,8 @@ public final class ConfigLoader {
       throw error(s.get("port").path, "must be 0..65535, got " + port);
     }
     io.tern.broker.TlsConfig tls = s.get("tls").node == null ? null
-        : tls(s.section("tls", "cert", "key", "key_password", "protocols", "ciphers", "reload_check_interval"));
+        // No reload_check_interval: the admin server reads its certificate at start only.
+        : tls(s.section("tls", "cert", "key", "key_password", "protocols", "ciphers"));
     List<AdminConfig.User> users = new ArrayList<>();
     Value usersValue = s.get("users");
     if (usersValue.node != null) {
@@ -687,6 +705,23 @@ public final class ConfigLoader {
     String text(String key, String fallback) {
       Value v = get(key);
       return v.node == null ? fallback : v.text();
+    }
+
+    /**
+     * A password, or null when absent. It must be a string: YAML reads {@code 0123} as a number
+     * and {@code yes} as true, which are not the characters written, so those are refused (asking
+     * for quotes) rather than turned back into text; and the value is never shown in the message.
+     */
+    String secret(String key) {
+      Value v = get(key);
+      if (v.node == null) {
+        return null;
+      }
+      if (!v.node.isTextual()) {
+        throw error(v.path, "expected a string (the value is not shown: it is a secret); a password of digits "
+            + "only, or such as yes, no, true or null, must be written in quotes to be read as written");
+      }
+      return v.node.textValue();
     }
 
     List<String> strings(String key, List<String> fallback) {

@@ -37,4 +37,17 @@ class AdminTlsTest {
       assertThat(status).isIn(-1, 400);
     }
   }
+
+  /** The files are read and checked as a listener's: the same message for a key that is not the certificate's. */
+  @Test
+  void aKeyThatIsNotTheCertificatesIsRefusedAsForAListener(@TempDir Path dir) throws Exception {
+    TestCertificates certs = new TestCertificates(dir);
+    TestCertificates.Issued other = certs.client("someone-else");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AdminFixture(b -> {},
+            c -> new AdminConfig(c.enabled(), c.bind(), 0, TlsConfig.builder(certs.serverCert, other.keyFile()).build(),
+                c.users(), c.passwordFile(), c.apiKeys()), HttpClient.newHttpClient()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("admin.tls: cannot load TLS files: the private key " + other.keyFile())
+        .hasMessageContaining("is not the key of the certificate");
+  }
 }

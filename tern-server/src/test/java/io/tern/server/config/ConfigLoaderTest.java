@@ -227,8 +227,8 @@ class ConfigLoaderTest {
         .hasMessageContaining("at least 1 s");
     assertThatThrownBy(() -> parse("limits:\n  max_keep_alive: 65536s\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_keep_alive");
-    assertThatThrownBy(() -> parse("limits:\n  server_keep_alive: 90s\n  max_keep_alive: 60s\n"))
-        .hasMessageContaining("server keep alive must not be above max keep alive");
+    assertRejected("limits:\n  server_keep_alive: 90s\n  max_keep_alive: 60s\n", "limits.server_keep_alive")
+        .hasMessageContaining("must not be above max_keep_alive (60 s), got 90 s");
     assertThatThrownBy(() -> parse("limits:\n  max_session_expiry: soon\n"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("limits.max_session_expiry");
     assertThatThrownBy(() -> parse("mqtt:\n  max_retained_messages: -1\n"))
@@ -428,6 +428,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aKeyPasswordThatYamlReadsAsANumberIsRefusedWithoutShowingIt() {
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, key_password: 987654321}}]",
+        "listeners[0].tls.key_password").hasMessageContaining("in quotes").hasMessageNotContaining("987654321");
+    assertRejected("listeners: [{type: mqtts, tls: {cert: a, key: b, key_password: 1234.5}}]",
+        "listeners[0].tls.key_password").hasMessageNotContaining("1234");
+    assertRejected("admin: {api_keys: [{name: k, sha256: '" + "0".repeat(64) + "'}], tls: {cert: a, key: b, "
+        + "key_password: yes}}", "admin.tls.key_password").hasMessageContaining("in quotes");
+    assertThat(parse("listeners: [{type: mqtts, tls: {cert: a, key: b, key_password: \"0123\"}}]").listeners().get(0)
+        .tls().keyPassword()).isEqualTo("0123");
+  }
+
+  @Test
   void tlsMistakesAreNamed() {
     assertRejected("listeners: [{type: mqtts}]", "listeners[0].tls").hasMessageContaining("needs tls");
     assertRejected("listeners: [{type: mqtts, tls: {cert: a.crt}}]", "listeners[0].tls")
@@ -474,6 +486,10 @@ class ConfigLoaderTest {
         .hasMessageStartingWith("test.yaml: not valid YAML")
         .hasMessageContaining("Duplicate field 'io_threads'")
         .hasMessageContaining("line 2");
+    // A tab that starts line 3: its line, not the line of the token before it.
+    assertThatThrownBy(() -> parse("limits:\n  max_inflight: 10\n\tmax_qos: 1\n"))
+        .hasMessageContaining("TAB").hasMessageEndingWith("(line 3)");
+    assertThatThrownBy(() -> parse("a: 1\nb: : :\n")).hasMessageEndingWith("(line 2)");
   }
 
   @Test
