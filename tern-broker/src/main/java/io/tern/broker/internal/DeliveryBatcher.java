@@ -29,6 +29,21 @@ final class DeliveryBatcher implements DeliverySink {
    */
   private final Batch[] spare = new Batch[4];
   private int spareCount;
+  /**
+   * Whether the deliveries come from a client's reads, which can pause (a connection's batcher),
+   * rather than from the broker's API, a will or a rule, which cannot: only a publisher that waits
+   * may have its messages taken past a session's bound ({@link Session#admitAll}).
+   */
+  private final boolean pausable;
+
+  /** A batcher for deliveries that no pause can hold back (the broker's API, wills). */
+  DeliveryBatcher() {
+    this(false);
+  }
+
+  DeliveryBatcher(boolean pausable) {
+    this.pausable = pausable;
+  }
 
   @Override
   public void deliver(Session session, Delivery delivery) {
@@ -96,7 +111,7 @@ final class DeliveryBatcher implements DeliverySink {
     int n = count;
     if (p.enabled()) {
       for (int i = 0; i < n; i++) {
-        if (sessions[i].admitAll(lists[i])) {
+        if (sessions[i].admitAll(lists[i], pausable)) {
           sessions[i].persistAll(lists[i], p, p.batch());
         } else {
           lists[i].clear();
@@ -110,7 +125,7 @@ final class DeliveryBatcher implements DeliverySink {
       }
     } else {
       for (int i = 0; i < n; i++) {
-        if (sessions[i].enqueueAll(lists[i]) && behind == null && sessions[i] != own) {
+        if (sessions[i].enqueueAll(lists[i], pausable) && behind == null && sessions[i] != own) {
           behind = sessions[i];
         }
       }

@@ -834,7 +834,7 @@ final class MqttConnection extends ChannelInboundHandlerAdapter {
   DeliveryBatcher batcher() {
     DeliveryBatcher b = batcher;
     if (b == null) {
-      b = batcher = new DeliveryBatcher();
+      b = batcher = new DeliveryBatcher(true);
     }
     return b;
   }

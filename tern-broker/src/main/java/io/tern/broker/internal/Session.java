@@ -89,6 +89,12 @@ final class Session {
   static final int MAILBOX_MAX = 1 << 30;
   /** Messages in the mailbox plus the queue: the bound of {@link io.tern.broker.BrokerConfig#maxQueuedMessages()}. */
   private volatile int pending;
+  /**
+   * Messages taken past {@code max_queued_messages} because their publishers wait for this session
+   * ({@link #waitsRatherThanDrops}): the drain does not trim them away. Back to 0 once the queue is
+   * within the bound again.
+   */
+  private volatile int waitedPast;
   private volatile boolean drainScheduled;
   private volatile long dropped;
   /**
@@ -132,6 +138,7 @@ final class Session {
   private static final java.lang.invoke.VarHandle MAILBOX;
   private static final java.lang.invoke.VarHandle PAUSED;
   private static final java.lang.invoke.VarHandle PROGRESS;
+  private static final java.lang.invoke.VarHandle WAITED_PAST;
 
   static {
     try {
@@ -145,6 +152,7 @@ final class Session {
       MAILBOX = l.findVarHandle(Session.class, "mailbox", Queue.class);
       PAUSED = l.findVarHandle(Session.class, "pausedPublishers", PausedPublishers.class);
       PROGRESS = l.findVarHandle(Session.class, "progressNanos", long.class);
+      WAITED_PAST = l.findVarHandle(Session.class, "waitedPast", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -326,7 +334,12 @@ final class Session {
    * should pause reading (see {@link #resumeWhenCaughtUp}).
    */
   boolean enqueueAll(ArrayList<Delivery> batch) {
-    return admitAll(batch) && handOver(batch);
+    return enqueueAll(batch, false);
+  }
+
+  /** {@link #enqueueAll(ArrayList)} for a batch whose publisher can pause, or not ({@link #admitAll(ArrayList, boolean)}). */
+  boolean enqueueAll(ArrayList<Delivery> batch, boolean pausable) {
+    return admitAll(batch, pausable) && handOver(batch);
   }
 
   /**
@@ -334,6 +347,15 @@ final class Session {
    * what may be queued (DROP_NEW keeps the oldest). Returns false when nothing is left.
    */
   boolean admitAll(ArrayList<Delivery> batch) {
+    return admitAll(batch, false);
+  }
+
+  /**
+   * {@link #admitAll(ArrayList)}; {@code pausable}: the batch comes from a client's read, whose
+   * connection pauses when {@link #handOver} says so, so that it may be taken past the bound while
+   * this session holds its publishers ({@link #waitsRatherThanDrops}).
+   */
+  boolean admitAll(ArrayList<Delivery> batch, boolean pausable) {
     if (rule != null) {
       return !batch.isEmpty(); // the rule's own queue is the bound
     }
@@ -348,8 +370,12 @@ final class Session {
     if (n == 0) {
       return false;
     }
-    if (waitsRatherThanDrops(batch)) {
-      addPending(n); // over the bound by this batch at most: handOver pauses its publisher
+    if (pausable && waitsRatherThanDrops(batch)) {
+      // Over the bound by this batch at most: handOver pauses its publisher.
+      int past = addPending(n) - core.config().maxQueuedMessages();
+      if (past > 0) {
+        WAITED_PAST.getAndAdd(this, Math.min(past, n));
+      }
       return true;
     }
     int accepted = admit(n);
@@ -738,9 +764,13 @@ final class Session {
       shedding = false;
     }
     int max = core.config().maxQueuedMessages();
-    // Not while its publishers wait for it: what it took past the bound is theirs to keep (waitsRatherThanDrops).
-    boolean waitedFor = core.holdMark != Integer.MAX_VALUE && online && !stalled(now);
-    while (!waitedFor && queue.size() - retainedInQueue > max) {
+    // What it took past the bound for publishers that wait (waitsRatherThanDrops) is not trimmed away.
+    int past = waitedPast;
+    if (past != 0 && queue.size() - retainedInQueue <= max) {
+      WAITED_PAST.getAndAdd(this, -past); // within the bound again
+      past = 0;
+    }
+    while (queue.size() - retainedInQueue > max + past) {
       Delivery oldest = retainedInQueue == 0 ? queue.pollFirst() : pollBounded(false);
       unqueued(oldest.message());
       forget(oldest);
