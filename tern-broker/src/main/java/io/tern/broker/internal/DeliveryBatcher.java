@@ -109,9 +109,13 @@ final class DeliveryBatcher implements DeliverySink {
     }
     Session behind = null;
     int n = count;
+    // Whether this read's publisher pauses when a session says so (ReadThrottle#afterRead): not for
+    // its own session, nor while its own session waits for its acks. Only then may a session take
+    // a batch past its bound (Session#waitsRatherThanDrops); else that would be a queue without one.
+    boolean pauses = pausable && (own == null || own.inflightSize == 0);
     if (p.enabled()) {
       for (int i = 0; i < n; i++) {
-        if (sessions[i].admitAll(lists[i], pausable)) {
+        if (sessions[i].admitAll(lists[i], pauses && sessions[i] != own)) {
           sessions[i].persistAll(lists[i], p, p.batch());
         } else {
           lists[i].clear();
@@ -125,7 +129,7 @@ final class DeliveryBatcher implements DeliverySink {
       }
     } else {
       for (int i = 0; i < n; i++) {
-        if (sessions[i].enqueueAll(lists[i], pausable) && behind == null && sessions[i] != own) {
+        if (sessions[i].enqueueAll(lists[i], pauses && sessions[i] != own) && behind == null && sessions[i] != own) {
           behind = sessions[i];
         }
       }

@@ -169,6 +169,37 @@ class SlowSubscriberTest {
     return tb.broker().stats().messagesDropped();
   }
 
+  /**
+   * A client subscribed to what it publishes, that reads nothing: it is never paused for its own
+   * session (that would stop the acks its session waits for), so its own queue keeps its bound and
+   * drops, under slow_subscriber: wait too. (Taking batches past the bound for publishers that wait
+   * must not apply to it: nothing would ever make it wait.)
+   */
+  @Test
+  void aClientThatReceivesItsOwnMessagesAndReadsNothingKeepsItsQueueBound() throws Exception {
+    tb.start(b -> b.maxQueuedMessages(200));
+    try (Socket self = new Socket("127.0.0.1", tb.port())) {
+      self.setSoTimeout(5000);
+      OutputStream out = self.getOutputStream();
+      // CONNECT "self" (3.1.1, clean), SUBSCRIBE "self/#" QoS 1; then read nothing after the SUBACK.
+      out.write(new byte[] {0x10, 0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x00, 0x00, 0x04,
+          's', 'e', 'l', 'f'});
+      out.write(new byte[] {(byte) 0x82, 0x0b, 0x00, 0x01, 0x00, 0x06, 's', 'e', 'l', 'f', '/', '#', 0x01});
+      out.flush();
+      InputStream in = self.getInputStream();
+      assertThat(in.readNBytes(4 + 5)).as("CONNACK, SUBACK").hasSize(9);
+      java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
+      int n = 3000;
+      for (int i = 1; i <= n; i++) { // PUBLISH QoS 1 "self/x", packet id i, payload "p"
+        burst.write(new byte[] {0x32, 0x0b, 0x00, 0x06, 's', 'e', 'l', 'f', '/', 'x', (byte) (i >> 8), (byte) i, 'p'});
+      }
+      out.write(burst.toByteArray());
+      out.flush();
+      await().atMost(Duration.ofSeconds(20))
+          .untilAsserted(() -> assertThat(tb.broker().stats().messagesDropped()).isGreaterThan(n / 2));
+    }
+  }
+
   @Test
   void subscriberThatNeverReadsQueuesToItsBoundThenDropsWhileOthersAreServed() throws Exception {
     tb.start(b -> b.maxQueuedMessages(1000));
