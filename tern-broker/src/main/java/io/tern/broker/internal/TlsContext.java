@@ -175,10 +175,7 @@ final class TlsContext {
     PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
     checkKeyMatches(key, chain[0], c);
     SslProvider provider = provider(c, key);
-    SslContextBuilder b = SslContextBuilder.forServer(key, c.keyPassword(), chain)
-        .sslProvider(provider)
-        .protocols(c.protocols());
-    b.ciphers(ciphers(c.ciphers()), io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE);
+    SslContextBuilder b = serverBuilder(c, chain, key, provider);
     if (c.clientAuth() != TlsConfig.ClientAuth.NONE) {
       if (provider == SslProvider.OPENSSL) {
         b.trustManager(new UnknownCaAlert(trustManager(Pem.certificates(c.trustedCertificates()))));
@@ -200,11 +197,17 @@ final class TlsContext {
     X509Certificate[] chain = Pem.certificates(c.certificateChain());
     PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
     checkKeyMatches(key, chain[0], c);
+    return ((io.netty.handler.ssl.JdkSslContext) serverBuilder(c, chain, key, SslProvider.JDK).build()).context();
+  }
+
+  /** A server context with {@code c}'s key, chain, protocols and cipher suites: a listener's and the admin server's. */
+  private static SslContextBuilder serverBuilder(TlsConfig c, X509Certificate[] chain, PrivateKey key,
+      SslProvider provider) {
     SslContextBuilder b = SslContextBuilder.forServer(key, c.keyPassword(), chain)
-        .sslProvider(SslProvider.JDK)
+        .sslProvider(provider)
         .protocols(c.protocols());
     b.ciphers(ciphers(c.ciphers()), io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE);
-    return ((io.netty.handler.ssl.JdkSslContext) b.build()).context();
+    return b;
   }
 
   /**
