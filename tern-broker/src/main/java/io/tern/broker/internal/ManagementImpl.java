@@ -65,6 +65,12 @@ public final class ManagementImpl implements BrokerManagement {
   }
 
   @Override
+  public boolean hasSession(String clientId) {
+    Session s = clientId == null ? null : core.registry().get(clientId);
+    return s != null && !s.terminated;
+  }
+
+  @Override
   public List<SubscriptionSnapshot> subscriptions() {
     List<List<SubscriptionSnapshot>> all = onLoops(core.registry().all(), ManagementImpl::subscriptions);
     List<SubscriptionSnapshot> out = new ArrayList<>();

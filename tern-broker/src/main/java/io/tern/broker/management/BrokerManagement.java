@@ -39,6 +39,13 @@ public interface BrokerManagement {
   /** The session of this client id, if there is one. */
   Optional<SessionSnapshot> session(String clientId);
 
+  /**
+   * Whether a session of this client id exists now (its client connected, or away and the session
+   * not expired). Unlike the other methods it does not wait for an event loop: it reads the session
+   * registry, so a hook may call it on the loop it runs on.
+   */
+  boolean hasSession(String clientId);
+
   /** Every subscription of every session. */
   List<SubscriptionSnapshot> subscriptions();
 
