@@ -296,6 +296,54 @@ class RocksDbStoreTest {
     assertThat(state.sessions().get(0).inboundQos2()).containsExactly(1);
   }
 
+  /** A session with the given records, put in {@code b} (not written). */
+  private static void putSessionWithRecords(StoreBatch b, String id, int queued) {
+    b.putSession(id, StoredSession.NEVER, 0);
+    b.putSubscription(id, new StoredSubscription("t/1", 1, false, false, 0, 0));
+    b.putSubscription(id, new StoredSubscription("t/+", 2, false, false, 0, 0));
+    for (int i = 1; i <= queued; i++) {
+      b.putQueued(id, new StoredQueued(i, i, 1, false, List.of(), 0, false));
+    }
+    b.putInboundQos2(id, 7);
+  }
+
+  /**
+   * A removed session leaves no record behind that a new session of the same client id would be
+   * given after a restart (records of sessions that no longer exist are dropped at the open, so
+   * the client id comes back first): removed one by one when few, by a range when many, and by a
+   * range when the same batch added them (not in the store yet, where the removal looks).
+   */
+  @Test
+  void aRemovedSessionLeavesNothingForTheNextSessionOfItsClientId() {
+    RocksDbStore s = open();
+    StoreBatch b = s.newBatch();
+    putSessionWithRecords(b, "few", 3);
+    putSessionWithRecords(b, "many", RocksDbStore.POINT_DELETES + 10);
+    putSessionWithRecords(b, "other", 3);
+    s.write(b);
+    s.compact();
+    b.removeSession("few");
+    s.write(b);
+    assertThat(s.rangeDeletionsInMemtables()).as("a few records are deleted one by one").isZero();
+    b.removeSession("many");
+    s.write(b);
+    assertThat(s.rangeDeletionsInMemtables()).as("the queue of many by a range").isEqualTo(1);
+    putSessionWithRecords(b, "same", 3);
+    b.removeSession("same"); // in the batch that added them
+    for (String id : List.of("few", "many", "same")) {
+      b.putSession(id, StoredSession.NEVER, 0);
+    }
+    s.write(b);
+    StoredState state = open().recover();
+    assertThat(state.sessions()).extracting(StoredSession::clientId).containsExactlyInAnyOrder("few", "many", "same", "other");
+    for (StoredSession session : state.sessions()) {
+      boolean old = session.clientId().equals("other");
+      assertThat(session.subscriptions()).as(session.clientId()).hasSize(old ? 2 : 0);
+      assertThat(session.queue()).as(session.clientId()).hasSize(old ? 3 : 0);
+      assertThat(session.inboundQos2()).as(session.clientId()).hasSize(old ? 1 : 0);
+    }
+  }
+
   @Test
   void recordsOfSessionsThatNoLongerExistAreDroppedWhenOpened() {
     RocksDbStore s = open();
