@@ -306,6 +306,42 @@ class TernJarIT {
     assertThat(tern.lines()).noneMatch(l -> l.startsWith("2026-01-01") || l.contains("\u001b"));
   }
 
+  /**
+   * A client id (or topic) of up to 65,535 characters is cut in the log, the rest of the line kept:
+   * a client repeating a violation with a 65,000-character id wrote 3 MB of log a second.
+   */
+  @Test
+  void aLongClientIdIsCutInTheLogAndTheLineStillSaysWhatHappened() throws Exception {
+    int port = TernProcess.freePort();
+    TernProcess tern = start("--port", Integer.toString(port), "--bind", "127.0.0.1").awaitStarted();
+    byte[] id = "L".repeat(65_000).getBytes(StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream packet = new java.io.ByteArrayOutputStream();
+    byte[] head = {0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, (byte) (id.length >> 8), (byte) id.length};
+    int remaining = head.length + id.length;
+    packet.write(0x10);
+    while (true) { // Remaining Length, variable byte integer
+      int b = remaining % 128;
+      remaining /= 128;
+      packet.write(remaining > 0 ? b | 0x80 : b);
+      if (remaining == 0) {
+        break;
+      }
+    }
+    packet.write(head);
+    packet.write(id);
+    packet.write(new byte[] {0, 0}); // a packet of the reserved type 0: a protocol violation
+    try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+      packet.writeTo(s.getOutputStream());
+      s.setSoTimeout(5000);
+      while (s.getInputStream().read() != -1) {
+        // CONNACK, then the close
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> tern.lines().stream().anyMatch(l -> l.contains("reserved packet type")));
+    assertThat(tern.lines()).filteredOn(l -> l.contains("reserved packet type")).singleElement().asString()
+        .contains("Client " + "L".repeat(120) + "... from ").hasSizeLessThan(400);
+  }
+
   @Test
   void atTheOpenFilesLimitAcceptFailuresAreLoggedOnceNotEverySecond() throws Exception {
     int port = TernProcess.freePort();
