@@ -123,7 +123,7 @@ final class ConnectHandshake {
         refuse(ReasonCodes.BAD_AUTHENTICATION_METHOD, "unsupported authentication method " + method); // MQTT-4.12.0-1
         return;
       }
-      enhancedAuth = new EnhancedAuth(method, ea, conn.channel.eventLoop(), conn.writer::writeAndFlush);
+      enhancedAuth = new EnhancedAuth(method, ea, conn.channel.eventLoop(), this::sendAuth);
     }
     conn.clientId = id;
     conn.will = c.will();
@@ -238,7 +238,23 @@ final class ConnectHandshake {
     }
     conn.client = info;
     conn.session.clientInfo = info;
-    conn.writer.writeAndFlush(enhancedAuth.successPacket(step));
+    sendAuth(enhancedAuth.successPacket(step));
+  }
+
+  /**
+   * Sends an AUTH packet of the exchange, unless it is over the client's Maximum Packet Size
+   * (MQTT-3.1.2-24; a SCRAM challenge is ~90 bytes): then the exchange ends with 0x95 Packet too
+   * large, a CONNACK while connecting, a DISCONNECT in a re-authentication.
+   */
+  private void sendAuth(Auth auth) {
+    if (MqttEncoder.encodedSize(auth, MqttVersion.V5) <= conn.clientMaxPacketSize) {
+      conn.writer.writeAndFlush(auth);
+    } else if (conn.state == State.CONNECTED) {
+      conn.disconnect(ReasonCodes.PACKET_TOO_LARGE, "an AUTH packet would exceed the client's Maximum Packet Size");
+    } else if (!conn.closing) {
+      refuse(ReasonCodes.PACKET_TOO_LARGE, "an AUTH packet would exceed the client's Maximum Packet Size ("
+          + conn.clientMaxPacketSize + " bytes)");
+    }
   }
 
   /** The authenticator answered (on this loop): refuse, or go on to prepare the session. */
@@ -251,6 +267,15 @@ final class ConnectHandshake {
       conn.clientError(result.reasonCode(), "CONNECT refused by authentication");
       int code = conn.version.isV5() ? result.reasonCode() : ReasonCodes.toV3ConnAck(result.reasonCode());
       conn.closer().closeAfter(conn.ctx.writeAndFlush(conn.writer.encode(new ConnAck(false, code))));
+      return;
+    }
+    if (conn.version.isV5() && MqttEncoder.encodedSize(
+        new ConnAck(true, ReasonCodes.SUCCESS, connAckSizeProperties(assignedId)), MqttVersion.V5)
+        > conn.clientMaxPacketSize) {
+      // MQTT-3.1.2-24: what the CONNACK must say (an assigned client id, the authentication's last
+      // data) does not fit the client's Maximum Packet Size. Refused before a session is made.
+      refuse(ReasonCodes.PACKET_TOO_LARGE, "the CONNACK would exceed the client's Maximum Packet Size ("
+          + conn.clientMaxPacketSize + " bytes)");
       return;
     }
     conn.client = info;
@@ -369,9 +394,19 @@ final class ConnectHandshake {
     }
   }
 
+  /** The CONNACK's properties without Response Information, to size it before the session is made. */
+  private MqttProperties connAckSizeProperties(boolean assignedId) {
+    MqttProperties props = baseConnAckProperties(assignedId, false);
+    return enhancedAuth != null ? enhancedAuth.peekConnAckProperties(props) : props;
+  }
+
   private MqttProperties connAckProperties(boolean assignedId, boolean responseInfo) {
-    MqttProperties props = ConnAckProperties.of(core.config(), conn.requestedExpiry, conn.sessionExpiry,
-        assignedId ? conn.clientId : null, responseInfo, serverKeepAlive);
+    MqttProperties props = baseConnAckProperties(assignedId, responseInfo);
     return enhancedAuth != null ? enhancedAuth.connAckProperties(props) : props;
+  }
+
+  private MqttProperties baseConnAckProperties(boolean assignedId, boolean responseInfo) {
+    return ConnAckProperties.of(core.config(), conn.requestedExpiry, conn.sessionExpiry,
+        assignedId ? conn.clientId : null, responseInfo, serverKeepAlive);
   }
 }

@@ -106,10 +106,16 @@ final class EnhancedAuth {
 
   /** The CONNACK properties with the method (MQTT-4.12.0-5) and the final data of the success. */
   MqttProperties connAckProperties(MqttProperties props) {
+    MqttProperties p = peekConnAckProperties(props);
+    connAckData = null;
+    return p;
+  }
+
+  /** {@link #connAckProperties(MqttProperties)} without letting go of the data (to size the CONNACK). */
+  MqttProperties peekConnAckProperties(MqttProperties props) {
     MqttProperties.Builder b = props.toBuilder().set(Property.AUTHENTICATION_METHOD, method);
     if (connAckData != null) {
       b.set(Property.AUTHENTICATION_DATA, connAckData);
-      connAckData = null;
     }
     return b.build();
   }

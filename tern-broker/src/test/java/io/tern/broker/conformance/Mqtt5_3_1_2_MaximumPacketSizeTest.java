@@ -78,4 +78,20 @@ class Mqtt5_3_1_2_MaximumPacketSizeTest extends Mqtt5TestBase {
     assertThat(ack.reasonCodes()).containsExactly(ReasonCodes.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED);
     assertThat(ack.properties().has(Property.REASON_STRING)).isFalse();
   }
+
+  @Test
+  @DisplayName("MQTT-3.1.2-24: a CONNACK that cannot fit (an assigned client id) refuses with 0x95, before a session is made")
+  void aConnAckThatCannotFitRefusesTheConnection() {
+    RawClient c = open("", io.tern.codec.MqttVersion.V5);
+    c.send(v5("").properties(MqttProperties.builder().maximumPacketSize(20).build()).build());
+    io.tern.codec.ConnAck ack = c.expect(io.tern.codec.ConnAck.class);
+    assertThat(ack.reasonCode()).isEqualTo(ReasonCodes.PACKET_TOO_LARGE);
+    assertThat(io.tern.codec.MqttEncoder.encodedSize(ack, io.tern.codec.MqttVersion.V5)).isLessThanOrEqualTo(20);
+    c.expectClosed();
+    assertThat(broker().management().sessions()).isEmpty();
+    // With room for the assigned id, the same CONNECT is accepted.
+    RawClient d = open("", io.tern.codec.MqttVersion.V5);
+    d.send(v5("").properties(MqttProperties.builder().maximumPacketSize(200).build()).build());
+    assertThat(d.expect(io.tern.codec.ConnAck.class).reasonCode()).isZero();
+  }
 }

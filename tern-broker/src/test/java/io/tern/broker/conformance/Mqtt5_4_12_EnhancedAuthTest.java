@@ -161,6 +161,19 @@ class Mqtt5_4_12_EnhancedAuthTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.1.2-24: an AUTH challenge over the client's Maximum Packet Size is not sent: CONNACK 0x95")
+  void aChallengeOverTheClientsMaximumPacketSizeEndsTheExchange() {
+    ScramClient scram = new ScramClient("alice", "secret");
+    RawClient c = open("s", MqttVersion.V5);
+    c.send(v5("s").properties(MqttProperties.builder().set(Property.AUTHENTICATION_METHOD, SCRAM)
+        .set(Property.AUTHENTICATION_DATA, scram.clientFirst()).maximumPacketSize(64).build()).build());
+    ConnAck ack = c.expect(ConnAck.class); // the server-first message (~90 bytes) does not fit
+    assertThat(ack.reasonCode()).isEqualTo(ReasonCodes.PACKET_TOO_LARGE);
+    assertThat(io.tern.codec.MqttEncoder.encodedSize(ack, MqttVersion.V5)).isLessThanOrEqualTo(64);
+    c.expectClosed();
+  }
+
+  @Test
   @DisplayName("SCRAM-SHA-256: a wrong password gets CONNACK 0x86 and the connection is closed (MQTT-4.12.0-4)")
   void scramWrongPassword() {
     ScramClient scram = new ScramClient("alice", "guess");
