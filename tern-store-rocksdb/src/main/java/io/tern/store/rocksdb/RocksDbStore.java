@@ -209,11 +209,10 @@ public final class RocksDbStore implements MessageStore {
         // (sessions, subscriptions) would hold the busy ones' logs forever: bound the total.
         .setMaxTotalWalSize(256L * 1024 * 1024)
         // The memtables of all families together (RocksDB's write buffer manager flushes one when
-        // they pass it). Each family alone may hold far more (the transient ones 8 x 32 MiB, the
-        // others RocksDB's 2 x 64 MiB: 1.5 GiB in all), and a churn of persistent sessions, whose
-        // removal writes range deletions into four families, took a broker with an empty store to
-        // ~1 GiB of native memory (an outside churn audit). Above what a steady load holds (~300 MB
-        // of RSS growth, two transient memtables merged per flush), so that it costs no flush there.
+        // they pass it): each family alone may hold far more (the transient ones 8 x 32 MiB, the
+        // others RocksDB's 2 x 64 MiB: 1.5 GiB in all, where docs/configuration.md promised 768
+        // MB). Above what a steady load holds (~300 MB of RSS growth, two transient memtables
+        // merged per flush), so that it costs no flush there.
         .setDbWriteBufferSize(MEMTABLE_BUDGET_BYTES)
         .setKeepLogFileNum(3);
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
@@ -734,9 +733,11 @@ public final class RocksDbStore implements MessageStore {
      * (every open table keeps its range deletions in a list of its own, outside the block cache),
      * and a churn of persistent sessions that wrote four per ended session took a broker with an
      * empty store to ~1 GB of RSS in 17 minutes (an outside churn audit; 500,000 range deletions
-     * flushed held ~150 MB more than as many point deletions). Other threads' batches that add to
-     * the session meanwhile are no different than before: the broker hands such deliveries to the
-     * ended session, which drops them.
+     * flushed held ~150 MB more than as many point deletions). A delivery that another thread's
+     * batch stores for the session meanwhile (matched just before it ended) may leave its queue
+     * reference behind, as it could before when written after the range deletion; the window now
+     * also spans this read to this batch's write. Such a record belongs to no session at the next
+     * start and is dropped then, unless a new session of the client id exists by then.
      */
     @Override
     public void removeSession(String clientId) {
