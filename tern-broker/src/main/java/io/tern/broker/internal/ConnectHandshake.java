@@ -269,11 +269,12 @@ final class ConnectHandshake {
       conn.closer().closeAfter(conn.ctx.writeAndFlush(conn.writer.encode(new ConnAck(false, code))));
       return;
     }
-    if (conn.version.isV5() && MqttEncoder.encodedSize(
+    if (conn.clientMaxPacketSize < MqttDecoder.PROTOCOL_MAX_PACKET_SIZE && MqttEncoder.encodedSize(
         new ConnAck(true, ReasonCodes.SUCCESS, connAckSizeProperties(assignedId)), MqttVersion.V5)
         > conn.clientMaxPacketSize) {
       // MQTT-3.1.2-24: what the CONNACK must say (an assigned client id, the authentication's last
       // data) does not fit the client's Maximum Packet Size. Refused before a session is made.
+      // Sized only for a client that announced one (MQTT 5): every other connect skips the work.
       refuse(ReasonCodes.PACKET_TOO_LARGE, "the CONNACK would exceed the client's Maximum Packet Size ("
           + conn.clientMaxPacketSize + " bytes)");
       return;

@@ -59,8 +59,8 @@ public final class Events {
     if (!queue.offer(e)) {
       dropped.increment();
       long now = System.nanoTime();
-      long due = nextDropWarning;
-      if (now - due >= 0 && DROP_WARNING.compareAndSet(this, due, now + DROP_WARNING_NANOS)) {
+      long due = nextDropWarning.get();
+      if (now - due >= 0 && nextDropWarning.compareAndSet(due, now + DROP_WARNING_NANOS)) {
         log.warn("Event listeners are {} events behind: events are dropped ({} since start, Broker.eventsDropped();"
             + " at most one such line a minute)", CAPACITY, dropped.sum());
       }
@@ -69,16 +69,8 @@ public final class Events {
 
   /** At most one warning a minute about dropped events. */
   private static final long DROP_WARNING_NANOS = TimeUnit.MINUTES.toNanos(1);
-  private volatile long nextDropWarning = System.nanoTime();
-  private static final java.lang.invoke.VarHandle DROP_WARNING;
-
-  static {
-    try {
-      DROP_WARNING = java.lang.invoke.MethodHandles.lookup().findVarHandle(Events.class, "nextDropWarning", long.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
+  private final java.util.concurrent.atomic.AtomicLong nextDropWarning =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
   /** Delivers an event on the calling thread, after what is queued (broker started / stopping). */
   public void emitNow(BrokerEvent e) {

@@ -125,6 +125,21 @@ class SlowSubscriberTest {
     return pubs;
   }
 
+  /** Writes CONNECT {@code clientId} (MQTT 3.1.1, clean session) and SUBSCRIBE {@code filter} at QoS 1. */
+  private static void connectAndSubscribe(OutputStream out, String clientId, String filter) throws java.io.IOException {
+    byte[] id = clientId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] f = filter.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    b.write(new byte[] {0x10, (byte) (12 + id.length), 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x00, 0x00,
+        (byte) id.length});
+    b.write(id);
+    b.write(new byte[] {(byte) 0x82, (byte) (5 + f.length), 0x00, 0x01, 0x00, (byte) f.length});
+    b.write(f);
+    b.write(0x01);
+    out.write(b.toByteArray());
+    out.flush();
+  }
+
   /** Returns the messages the broker dropped; asserts that every message not dropped arrived once. */
   private long fanInIntoSlowSubscriber(io.tern.broker.SlowSubscriberPolicy policy) throws Exception {
     // A stall timeout far above the test's length: on a starved machine (a CI host, this JVM's
@@ -181,11 +196,7 @@ class SlowSubscriberTest {
     try (Socket self = new Socket("127.0.0.1", tb.port())) {
       self.setSoTimeout(5000);
       OutputStream out = self.getOutputStream();
-      // CONNECT "self" (3.1.1, clean), SUBSCRIBE "self/#" QoS 1; then read nothing after the SUBACK.
-      out.write(new byte[] {0x10, 0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x00, 0x00, 0x04,
-          's', 'e', 'l', 'f'});
-      out.write(new byte[] {(byte) 0x82, 0x0b, 0x00, 0x01, 0x00, 0x06, 's', 'e', 'l', 'f', '/', '#', 0x01});
-      out.flush();
+      connectAndSubscribe(out, "self", "self/#"); // then read nothing after the SUBACK
       InputStream in = self.getInputStream();
       assertThat(in.readNBytes(4 + 5)).as("CONNACK, SUBACK").hasSize(9);
       java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
@@ -206,11 +217,7 @@ class SlowSubscriberTest {
     try (Socket stuck = new Socket("127.0.0.1", tb.port())) {
       stuck.setReceiveBufferSize(4096);
       OutputStream out = stuck.getOutputStream();
-      // CONNECT "stuck" (3.1.1, clean), then SUBSCRIBE "load/#" QoS 1; never read anything.
-      out.write(new byte[] {0x10, 0x11, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x00, 0x00, 0x05,
-          's', 't', 'u', 'c', 'k'});
-      out.write(new byte[] {(byte) 0x82, 0x0b, 0x00, 0x01, 0x00, 0x06, 'l', 'o', 'a', 'd', '/', '#', 0x01});
-      out.flush();
+      connectAndSubscribe(out, "stuck", "load/#"); // never read anything
       InputStream in = stuck.getInputStream();
       await().atMost(Duration.ofSeconds(5)).until(() -> tb.broker().stats().subscriptions() == 1);
 

@@ -121,6 +121,8 @@ public final class RocksDbStore implements MessageStore {
   private final ColumnFamilyHandle runs;
   /** The default family: single records about the store ({@link #ALIVE_AT}). */
   private final ColumnFamilyHandle meta;
+  /** The families whose records are keyed by client id first: a session's own ranges. */
+  private final ColumnFamilyHandle[] sessionFamilies;
   private final List<ColumnFamilyOptions> familyOptions;
   private final WriteOptions writeOptions = new WriteOptions().setSync(false);
   private final LinkedBlockingQueue<Runnable> waitingForSync = new LinkedBlockingQueue<>();
@@ -146,6 +148,7 @@ public final class RocksDbStore implements MessageStore {
     this.wills = handles.get(7);
     this.runs = handles.get(8);
     this.meta = handles.get(0);
+    this.sessionFamilies = new ColumnFamilyHandle[] {subscriptions, queue, runs, inbound};
     this.familyOptions = familyOptions;
     if (durability == Durability.FSYNC) {
       syncer = new Thread(this::syncLoop, "tern-store-sync");
@@ -519,7 +522,7 @@ public final class RocksDbStore implements MessageStore {
   long rangeDeletionsInMemtables() {
     long n = 0;
     try {
-      for (ColumnFamilyHandle f : new ColumnFamilyHandle[] {subscriptions, queue, runs, inbound}) {
+      for (ColumnFamilyHandle f : sessionFamilies) {
         n += db.getLongProperty(f, "rocksdb.num-entries-active-mem-table")
             - db.getLongProperty(f, "rocksdb.num-deletes-active-mem-table");
       }
@@ -689,6 +692,8 @@ public final class RocksDbStore implements MessageStore {
      * removed with none of its bits set has nothing here that a read of the store would miss.
      */
     long touched;
+    /** The keys {@link #deleteEach} found, reused (a batch belongs to one thread). */
+    private final byte[][] keys = new byte[POINT_DELETES][];
     /** Operations since the last write, counted here: isEmpty() is asked at every commit point. */
     int ops;
     /**
@@ -749,7 +754,7 @@ public final class RocksDbStore implements MessageStore {
       try {
         wb.delete(sessions, Records.utf8(clientId));
         wb.delete(wills, Records.utf8(clientId));
-        for (ColumnFamilyHandle f : new ColumnFamilyHandle[] {subscriptions, queue, runs, inbound}) {
+        for (ColumnFamilyHandle f : sessionFamilies) {
           if (added || !deleteEach(f, from, to)) {
             wb.deleteRange(f, from, to);
           }
@@ -764,13 +769,13 @@ public final class RocksDbStore implements MessageStore {
      * at most {@link #POINT_DELETES}; returns false (nothing deleted) when there are more.
      */
     private boolean deleteEach(ColumnFamilyHandle family, byte[] from, byte[] to) throws RocksDBException {
-      byte[][] keys = new byte[POINT_DELETES][];
       int n = 0;
       try (org.rocksdb.Slice upper = new org.rocksdb.Slice(to);
           org.rocksdb.ReadOptions ro = new org.rocksdb.ReadOptions().setIterateUpperBound(upper);
           RocksIterator it = db.newIterator(family, ro)) {
         for (it.seek(from); it.isValid(); it.next()) {
           if (n == POINT_DELETES) {
+            java.util.Arrays.fill(keys, null);
             return false;
           }
           keys[n++] = it.key();
@@ -779,6 +784,7 @@ public final class RocksDbStore implements MessageStore {
       }
       for (int i = 0; i < n; i++) {
         wb.delete(family, keys[i]);
+        keys[i] = null;
       }
       return true;
     }
