@@ -43,6 +43,12 @@ final class Persistence {
       protected StoreBatch initialValue() {
         return store.newBatch();
       }
+
+      /** When the owning thread ends (Netty's threads remove their values then) or at remove(). */
+      @Override
+      protected void onRemoval(StoreBatch batch) {
+        batch.close();
+      }
     } : null;
   }
 
@@ -258,6 +264,16 @@ final class Persistence {
     if (!enabled) {
       return;
     }
+    try {
+      restore(core, loops);
+    } finally {
+      // The starting thread (the application's) wrote its batch once and may live on, starting
+      // more brokers: its batch is not kept.
+      batches.remove();
+    }
+  }
+
+  private void restore(BrokerCore core, EventLoopGroup loops) {
     StoredState state = store.recover();
     Map<Long, Message> messages = new HashMap<>();
     long maxId = 0;

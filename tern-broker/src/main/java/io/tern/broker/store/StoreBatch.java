@@ -78,4 +78,12 @@ public interface StoreBatch {
 
   /** Whether nothing was added since the batch was created or last written. */
   boolean isEmpty();
+
+  /**
+   * Frees what the batch holds outside the heap (native or direct memory); it is not used after.
+   * The broker calls it when the thread that owns the batch ends (an event loop, at the broker's
+   * stop), so that a process that starts and stops brokers (tests, applications embedding one)
+   * does not keep a batch's memory per stopped thread. This default has nothing to free.
+   */
+  default void close() {}
 }

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -34,12 +35,21 @@ import org.junit.jupiter.api.io.TempDir;
 class RocksDbStoreTest {
   @TempDir Path tmp;
   private RocksDbStore store;
+  private final List<StoreBatch> batches = new ArrayList<>();
 
   @AfterEach
   void close() {
+    batches.forEach(StoreBatch::close); // native and direct memory: the leak detector reports them
     if (store != null) {
       store.close();
     }
+  }
+
+  /** A new batch of {@code s}, closed after the test. */
+  private StoreBatch batch(RocksDbStore s) {
+    StoreBatch b = s.newBatch();
+    batches.add(b);
+    return b;
   }
 
   private Path dir() {
@@ -78,7 +88,7 @@ class RocksDbStoreTest {
 
     RocksDbStore s = open();
     assertThat(s.recover().sessions()).isEmpty();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     b.putSession("c1", StoredSession.NEVER, 0);
     b.putSession("c2", 30, 1000);
     b.putSession("c3", 30, 2000, 42); // what may have been sent when the client went away
@@ -120,7 +130,7 @@ class RocksDbStoreTest {
     RocksDbStore s = open();
     assertThat(s.recover().aliveAtMillis()).as("a new store knows no time").isZero();
     for (long t : new long[] {1_700_000_000_000L, 1_700_000_001_000L}) {
-      StoreBatch b = s.newBatch();
+      StoreBatch b = batch(s);
       b.putAliveAt(t);
       assertThat(b.isEmpty()).isFalse();
       s.write(b);
@@ -138,7 +148,7 @@ class RocksDbStoreTest {
     StoredQueued r3 = new StoredQueued(7, 0, 1, false, List.of(1, 2), 0, false, inline, 5);
     StoredQueued qos2 = new StoredQueued(8, 9, 2, false, List.of(), 0, false);
     RocksDbStore s = open();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     b.putSession("c", StoredSession.NEVER, 0);
     b.putQueued("c", r1);
     b.putMessage(9, shared); // the broker stores a shared message between the references of a run
@@ -154,10 +164,45 @@ class RocksDbStoreTest {
     assertThat(state.sessions().get(0).queue().get(0).message().expiresAtMillis()).isEqualTo(1_700_000_060_000L);
     assertThat(state.messages()).containsOnlyKeys(9L);
 
-    b = store.newBatch();
+    b = batch(store);
     b.removeRun("c", 5, 3);
     store.write(b);
     assertThat(open().recover().sessions().get(0).queue()).containsExactly(qos2);
+  }
+
+  /**
+   * A batch lives as long as its event loop, and lets go of what a large write made it hold (a
+   * WriteBatch keeps its largest size; so does the run's buffer): it is replaced, and goes on.
+   */
+  @Test
+  void aBatchGoesOnAfterAWriteLargerThanItKeeps() {
+    RocksDbStore s = open();
+    StoreBatch b = batch(s);
+    byte[] big = new byte[(int) RocksDbStore.KEEP_BYTES * 2];
+    big[big.length - 1] = 7;
+    b.putSession("c", StoredSession.NEVER, 0);
+    b.putMessage(1, new StoredMessage(new Publish("big", 1, false, false, 0, big, MqttProperties.EMPTY), "p"));
+    List<StoredQueued> run = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) { // a run's value of ~20 KB, over its buffer's initial 4 KB
+      run.add(new StoredQueued(100 + i, 1, 1, false, List.of(), 0, false, null, 100));
+    }
+    run.forEach(q -> b.putQueued("c", q));
+    s.write(b);
+
+    StoredQueued d1 = new StoredQueued(500, 2, 1, false, List.of(), 0, false, null, 500);
+    StoredQueued d2 = new StoredQueued(501, 2, 1, false, List.of(), 0, false, null, 500);
+    b.putSession("d", StoredSession.NEVER, 0);
+    b.putMessage(2, new StoredMessage(new Publish("small", 1, false, false, 0, new byte[10], MqttProperties.EMPTY), "p"));
+    b.putQueued("d", d1);
+    b.putQueued("d", d2);
+    s.write(b);
+
+    StoredState state = open().recover();
+    assertThat(state.messages().get(1L).publish().payload()).isEqualTo(big);
+    assertThat(state.sessions()).filteredOn(x -> x.clientId().equals("c")).singleElement()
+        .satisfies(c -> assertThat(c.queue()).containsExactlyElementsOf(run));
+    assertThat(state.sessions()).filteredOn(x -> x.clientId().equals("d")).singleElement()
+        .satisfies(d -> assertThat(d.queue()).containsExactly(d1, d2));
   }
 
   @Test
@@ -166,7 +211,7 @@ class RocksDbStoreTest {
     // goes, and the references still pending come back one record each (no run).
     StoredMessage m = new StoredMessage(publish("t", 1, false, "x", MqttProperties.EMPTY), null);
     RocksDbStore s = open();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     b.putSession("c", StoredSession.NEVER, 0);
     b.putMessage(9, m);
     for (long seq = 5; seq <= 8; seq++) {
@@ -176,14 +221,14 @@ class RocksDbStoreTest {
 
     StoredQueued q7 = new StoredQueued(7, 9, 1, false, List.of(), 0, false);
     StoredQueued q8 = new StoredQueued(8, 9, 1, false, List.of(), 0, false);
-    b = store.newBatch();
+    b = batch(store);
     b.removeRun("c", 5, 4);
     b.putQueued("c", q7);
     b.putQueued("c", q8);
     store.write(b);
     assertThat(open().recover().sessions().get(0).queue()).containsExactly(q7, q8);
 
-    b = store.newBatch();
+    b = batch(store);
     b.removeQueued("c", 7);
     store.write(b);
     assertThat(open().recover().sessions().get(0).queue()).containsExactly(q8);
@@ -239,7 +284,7 @@ class RocksDbStoreTest {
     RocksDbStore s = open();
     byte[] payload = new byte[8 * 1024];
     java.util.Random random = new java.util.Random(2);
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     b.putSession("c", StoredSession.NEVER, 0);
     for (int run = 0; run < 200; run++) { // 16 MB that do not compress, in runs of 10
       for (int i = 0; i < 10; i++) {
@@ -253,7 +298,7 @@ class RocksDbStoreTest {
     long full = s.sizeBytes();
     assertThat(full).isGreaterThan(8L * 1024 * 1024);
     assertThat(open().recover().sessions().get(0).queue()).hasSize(2000);
-    b = store.newBatch();
+    b = batch(store);
     for (int run = 0; run < 200; run++) {
       b.removeRun("c", run * 10 + 1, 10);
     }
@@ -266,7 +311,7 @@ class RocksDbStoreTest {
   @Test
   void queueEntriesComeBackInSequenceOrder() {
     RocksDbStore s = open();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     b.putSession("c", StoredSession.NEVER, 0);
     for (long seq : new long[] {300, 2, 70_000, 1, 256}) {
       b.putQueued("c", new StoredQueued(seq, 1, 1, false, List.of(), 0, false));
@@ -279,7 +324,7 @@ class RocksDbStoreTest {
   @Test
   void removingASessionRemovesItsRecordsAndNoOtherSessions() {
     RocksDbStore s = open();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     for (String id : List.of("a", "ab")) { // "a" is a prefix of "ab"
       b.putSession(id, StoredSession.NEVER, 0);
       b.putSubscription(id, new StoredSubscription("t", 1, false, false, 0, 0));
@@ -316,7 +361,7 @@ class RocksDbStoreTest {
   @Test
   void aRemovedSessionLeavesNothingForTheNextSessionOfItsClientId() {
     RocksDbStore s = open();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     putSessionWithRecords(b, "few", 3);
     putSessionWithRecords(b, "many", RocksDbStore.POINT_DELETES + 10);
     putSessionWithRecords(b, "other", 3);
@@ -347,12 +392,12 @@ class RocksDbStoreTest {
   @Test
   void recordsOfSessionsThatNoLongerExistAreDroppedWhenOpened() {
     RocksDbStore s = open();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     b.putQueued("gone", new StoredQueued(1, 1, 1, false, List.of(), 0, false));
     b.putSubscription("gone", new StoredSubscription("t", 1, false, false, 0, 0));
     s.write(b);
     assertThat(open().recover().sessions()).isEmpty();
-    b = store.newBatch();
+    b = batch(store);
     b.putSession("gone", StoredSession.NEVER, 0); // the session record alone finds nothing left
     store.write(b);
     StoredSession back = open().recover().sessions().get(0);
@@ -365,7 +410,7 @@ class RocksDbStoreTest {
     RocksDbStore s = open();
     byte[] payload = new byte[8 * 1024];
     java.util.Random random = new java.util.Random(1);
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     for (int i = 1; i <= 2000; i++) { // 16 MB that do not compress
       random.nextBytes(payload);
       b.putMessage(i, new StoredMessage(new Publish("t/" + i, 1, false, false, 0, payload.clone(), MqttProperties.EMPTY), "p"));
@@ -388,7 +433,7 @@ class RocksDbStoreTest {
   @Test
   void aCorruptDirectoryStopsWithThePathAndTheWayOut() throws Exception {
     open();
-    StoreBatch b = store.newBatch();
+    StoreBatch b = batch(store);
     b.putSession("c", StoredSession.NEVER, 0);
     store.write(b);
     store.close();
@@ -411,7 +456,7 @@ class RocksDbStoreTest {
   void aRecordDamagedInTheMiddleOfTheLogIsCorruption() throws Exception {
     open();
     for (int i = 1; i <= 200; i++) { // 200 writes, each its own record in the log
-      StoreBatch b = store.newBatch();
+      StoreBatch b = batch(store);
       b.putMessage(i, new StoredMessage(new Publish("t/" + i, 1, false, false, 0, new byte[100], MqttProperties.EMPTY), "p"));
       store.write(b);
     }
@@ -437,7 +482,7 @@ class RocksDbStoreTest {
   @Test
   void anUnreadableRecordIsCorruptionToo() throws Exception {
     open();
-    StoreBatch b = store.newBatch();
+    StoreBatch b = batch(store);
     b.putSession("c", StoredSession.NEVER, 0);
     store.write(b);
     store.close();
@@ -503,7 +548,7 @@ class RocksDbStoreTest {
   @Test
   void quarantineMovesACorruptDirectoryAsideAndStartsEmpty() throws Exception {
     open();
-    StoreBatch b = store.newBatch();
+    StoreBatch b = batch(store);
     b.putSession("c", StoredSession.NEVER, 0);
     store.write(b);
     store.close();
@@ -560,7 +605,7 @@ class RocksDbStoreTest {
   void fsyncModeCallsBackAfterTheSharedSync() throws Exception {
     store = RocksDbStore.open(dir(), Durability.FSYNC, OnCorrupt.FAIL);
     CountDownLatch done = new CountDownLatch(100);
-    StoreBatch b = store.newBatch();
+    StoreBatch b = batch(store);
     for (int i = 0; i < 100; i++) {
       b.putInboundQos2("c", i + 1);
       store.write(b);
@@ -572,7 +617,7 @@ class RocksDbStoreTest {
   @Test
   void expiredSessionsAreRemovedWhenTheBrokerStarts() {
     RocksDbStore s = open();
-    StoreBatch b = s.newBatch();
+    StoreBatch b = batch(s);
     long now = System.currentTimeMillis();
     b.putSession("expired", 10, now - 60_000); // went away a minute ago, 10 s expiry
     b.putQueued("expired", new StoredQueued(1, 5, 1, false, List.of(), 0, false));

@@ -1,0 +1,101 @@
+package io.tern.broker.conformance;
+
+import static io.tern.broker.conformance.Packets.connectPacket;
+import static io.tern.broker.conformance.Packets.pubAck;
+import static io.tern.broker.conformance.Packets.publish;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tern.broker.store.Durability;
+import io.tern.broker.store.InMemoryStore;
+import io.tern.broker.store.MessageStore;
+import io.tern.broker.store.StoreBatch;
+import io.tern.broker.store.StoredState;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The broker keeps a store batch per thread that writes (each event loop); a store's batch may hold
+ * native memory (the RocksDB store's does), so each is closed when the broker stops, and a process
+ * that starts and stops brokers (tests, embedding applications) is not left with one per thread.
+ */
+class StoreBatchLifecycleTest extends BrokerTestBase {
+  private final InMemoryStore inner = new InMemoryStore();
+  private final Map<StoreBatch, StoreBatch> batches = Collections.synchronizedMap(new IdentityHashMap<>());
+  private final AtomicInteger closed = new AtomicInteger();
+
+  /** The in-memory store, its batches wrapped to count {@link StoreBatch#close} calls. */
+  private final MessageStore counting = new MessageStore() {
+    @Override
+    public Durability durability() {
+      return inner.durability();
+    }
+
+    @Override
+    public StoredState recover() {
+      return inner.recover();
+    }
+
+    @Override
+    public StoreBatch newBatch() {
+      StoreBatch b = inner.newBatch();
+      StoreBatch p = (StoreBatch) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {StoreBatch.class},
+          (proxy, method, args) -> {
+            if (method.getName().equals("close")) {
+              closed.incrementAndGet();
+            }
+            try {
+              return method.invoke(b, args);
+            } catch (InvocationTargetException e) {
+              throw e.getCause();
+            }
+          });
+      batches.put(p, b);
+      return p;
+    }
+
+    @Override
+    public void write(StoreBatch batch) {
+      inner.write(batches.get(batch));
+    }
+
+    @Override
+    public void afterSync(Runnable done) {
+      inner.afterSync(done);
+    }
+
+    @Override
+    public long sizeBytes() {
+      return inner.sizeBytes();
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  };
+
+  @Test
+  void everyBatchIsClosedWhenTheBrokerStops() {
+    useStore(counting);
+    // Clients on both event loops (connections are spread over them), each storing a session and
+    // a message, so that each loop makes its batch.
+    for (int i = 0; i < 4; i++) {
+      RawClient c = connect(connectPacket("c" + i).cleanSession(false), false);
+      c.send(publish("t/" + i, 1, 1, "m"));
+      c.expect(pubAck(1));
+    }
+    // The starting thread's (the recovery's), at least one loop's, and the alive stamp's timer
+    // thread's when it has run.
+    assertThat(batches).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(closed).as("only the starting thread's, at the start").hasValue(1);
+
+    broker().stop();
+
+    eventually(() -> closed.get() == batches.size());
+  }
+}
