@@ -613,8 +613,16 @@ public final class BrokerCore {
     for (Delivery d : unacked) {
       Subscriber s = subscriptions.otherMember(d.sharedFilter(), from);
       if (s != null && !(access.authorizing && !access.mayReceive(s.session(), d.message()))) {
+        Message m = d.message();
+        if (hooks.hasDeliverHooks() && s.session().rule == null) { // as for any delivery to this member
+          m = afterDeliverHooks(s.session(), m);
+          if (m == null) {
+            continue;
+          }
+        }
         List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-        Delivery again = new Delivery(d.message(), Math.min(d.message().qos(), s.qos()), d.retain(), ids,
+        // The new member's own options: its QoS, its Retain As Published (MQTT-3.3.1-12/13).
+        Delivery again = new Delivery(m, Math.min(m.qos(), s.qos()), s.retainAsPublished() && m.retain(), ids,
             d.sharedFilter());
         if (!persistence.enabled()) {
           s.session().enqueue(again);

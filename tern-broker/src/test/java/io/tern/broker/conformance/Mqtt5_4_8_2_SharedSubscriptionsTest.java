@@ -116,6 +116,23 @@ class Mqtt5_4_8_2_SharedSubscriptionsTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.3.1-12/13: a message handed to another member has that member's Retain As Published, not the first's")
+  void handedOverWithTheNewMembersRetainAsPublished() {
+    RawClient a = connect5("a");
+    subscribe5(a, sub("$share/g/t", 1, false, true, 0)); // Retain As Published
+    RawClient p = connect5("p");
+    p.send(retained5("t", 1, 1, "m1", MqttProperties.EMPTY));
+    p.expect(PubAck.class);
+    assertThat(a.expect(Publish.class).retain()).as("a's option").isTrue();
+    RawClient b = connect5("b");
+    subscribe5(b, sub("$share/g/t", 1, false, false, 0)); // not: RETAIN 0
+    a.close();
+    Publish again = b.expect(Publish.class);
+    assertThat(Packets.text(again)).isEqualTo("m1");
+    assertThat(again.retain()).as("b's option").isFalse();
+  }
+
+  @Test
   @DisplayName("MQTT-4.8.2-5: a QoS 2 message sent to a member whose session ends goes to no other member; one still queued does")
   void qos2SentToAMemberGoesToNoOther() {
     RawClient a = connect5(v5("a").properties(MqttProperties.builder().receiveMaximum(1).build()), false);
