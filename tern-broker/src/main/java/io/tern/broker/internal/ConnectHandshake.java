@@ -22,7 +22,6 @@ import io.tern.codec.Property;
 import io.tern.codec.ReasonCodes;
 import io.tern.codec.Will;
 import java.util.ArrayList;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -99,7 +98,7 @@ final class ConnectHandshake {
             "empty client id" + (conn.cleanStart ? "" : " without clean session"));
         return; // MQTT-3.1.3-8
       }
-      id = "tern-" + UUID.randomUUID();
+      id = assignedClientId();
       assigned = true;
     } else if ((conn.version == MqttVersion.V3_1 && id.length() > V3_1_MAX_CLIENT_ID)
         || id.length() > core.config().maxClientIdLength()) {
@@ -115,6 +114,11 @@ final class ConnectHandshake {
     if (w != null && w.retain() && !core.config().retainAvailable()) {
       refuse(ReasonCodes.RETAIN_NOT_SUPPORTED, "Will Retain 1 but retained messages are not available");
       return; // MQTT-3.2.2-13
+    }
+    if (w != null && !core.access().withinTopicLimits(w.topic())) { // as the topic of a PUBLISH
+      refuse(ReasonCodes.TOPIC_NAME_INVALID, "Will Topic of " + w.topic().length() + " characters over max_topic_length "
+          + core.config().maxTopicLength() + " or max_topic_levels " + core.config().maxTopicLevels());
+      return;
     }
     if (v5 && cp.has(Property.AUTHENTICATION_METHOD)) { // enhanced authentication, v5 section 4.12
       String method = cp.getString(Property.AUTHENTICATION_METHOD);
@@ -282,6 +286,25 @@ final class ConnectHandshake {
     conn.client = info;
     core.registry().connect(conn.clientId, conn.cleanStart, conn.persistent, conn.channel.eventLoop(), conn,
         (s, present) -> sessionReady(s, present, assignedId, responseInfo));
+  }
+
+  private static final java.security.SecureRandom ASSIGNED_IDS = new java.security.SecureRandom();
+  private static final char[] ALPHANUMERIC =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+
+  /**
+   * A client id for a client that sent none: {@code tern-} and 18 random letters and digits (107
+   * bits: not guessed, so no one else resumes the session). 23 characters, the length every server
+   * accepts (MQTT-3.1.3-5) and the least {@code max_client_id_length} may be, so the client can
+   * come back with it (a 41-character one was refused at the reconnect under a lower limit).
+   */
+  static String assignedClientId() {
+    char[] id = new char[23];
+    "tern-".getChars(0, 5, id, 0);
+    for (int i = 5; i < id.length; i++) {
+      id[i] = ALPHANUMERIC[ASSIGNED_IDS.nextInt(ALPHANUMERIC.length)];
+    }
+    return new String(id);
   }
 
   private void refuse(int reasonCode, String why) {

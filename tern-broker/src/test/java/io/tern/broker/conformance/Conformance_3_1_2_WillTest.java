@@ -205,4 +205,39 @@ class Conformance_3_1_2_WillTest extends BrokerTestBase {
     assertThat(willArrives(watcher, connect("other"))).isFalse();
     clientWithWill("fits", 1, false).close();
   }
+
+  @Test
+  @DisplayName("a Will Topic over max_topic_length or max_topic_levels is refused as a PUBLISH topic would be")
+  void aWillTopicOverTheTopicLimitsIsRefused() {
+    configure(b -> b.maxTopicLength(12).maxTopicLevels(3)); // will/barrier (willArrives) fits
+    RawClient watcher = subscriber("watcher", "#", 0);
+    for (String topic : new String[] {"will/abcdefghijk", "a/b/c/d"}) { // 16 characters; 4 levels
+      RawClient c = open(topic);
+      c.send(connectPacket("c").will(topic, "bye", 0, false).build());
+      c.expectHex("20 02 00 03"); // Server unavailable: 3.1.1 has no code for "topic name invalid"
+      c.expectClosed();
+    }
+    assertThat(willArrives(watcher, connect("other"))).isFalse();
+    clientWithWill("fits", 0, false).close(); // will/fits: 9 characters, 2 levels
+    assertThat(text(watcher.expect(Publish.class))).isEqualTo("bye");
+  }
+
+  @Test
+  @DisplayName("a retained will that max_retained_messages has no room for is published, and not kept")
+  void aRetainedWillOverTheRetainedQuotaIsPublishedWithoutBeingKept() {
+    configure(b -> b.maxRetainedMessages(1));
+    RawClient p = connect("p");
+    p.send(Packets.publish("kept", 0, true, false, 0, "first"));
+    RawClient watcher = subscriber("watcher", "will/#", 0);
+    clientWithWill("c", 0, true).close();
+    Publish will = watcher.expect(Publish.class);
+    assertThat(will.topic()).isEqualTo("will/c");
+    assertThat(text(will)).isEqualTo("bye");
+    RawClient late = connect("late");
+    subscribe(late, "#", 0);
+    Publish retained = late.expect(Publish.class);
+    assertThat(retained.topic()).as("the one place was taken").isEqualTo("kept");
+    late.send(publish("barrier", 0, 0, "x"));
+    assertThat(late.expect(Publish.class).topic()).as("no retained will/c").isEqualTo("barrier");
+  }
 }

@@ -60,6 +60,18 @@ class Mqtt5_3_2_ConnAckTest extends Mqtt5TestBase {
   }
 
   @Test
+  @DisplayName("MQTT-3.1.3-5: an Assigned Client Identifier is 23 characters at most, so the client can come back with it")
+  void anAssignedClientIdentifierFitsTheSmallestClientIdLimit() {
+    configure(b -> b.maxClientIdLength(23));
+    connect5(v5("").properties(MqttProperties.builder().set(Property.SESSION_EXPIRY_INTERVAL, 60L).build()), false);
+    String id = lastConnAck().properties().getString(Property.ASSIGNED_CLIENT_IDENTIFIER);
+    assertThat(id).hasSizeLessThanOrEqualTo(23).matches("tern-[0-9A-Za-z]+");
+    RawClient again = connect5(v5(id).cleanSession(false)
+        .properties(MqttProperties.builder().set(Property.SESSION_EXPIRY_INTERVAL, 60L).build()), true);
+    assertThat(again).isNotNull();
+  }
+
+  @Test
   @DisplayName("3.2.2.3.15: Response Information only when requested and configured")
   void responseInformation() {
     configure(b -> b.responseInformation("responses/"));
