@@ -1,6 +1,9 @@
 package io.tern.broker.internal;
 
 import io.tern.broker.event.BrokerEvent;
+import io.tern.codec.MqttDecoder;
+import io.tern.codec.MqttEncoder;
+import io.tern.codec.MqttPacket;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.ReasonCodes;
 import io.tern.codec.SubAck;
@@ -188,7 +191,9 @@ final class SubscriptionRequests {
         retainedFor.add(entry);
       }
     }
-    writer.write(new SubAck(packetId, codes, properties));
+    if (!answer(new SubAck(packetId, codes, properties), new SubAck(packetId, codes, MqttProperties.EMPTY))) {
+      return; // disconnected: no retained messages
+    }
     for (Subscriber entry : retainedFor) {
       // Drained by the session's loop as a task: on this loop, after this read's SUBACK is flushed;
       // a session on another loop may send them first, as MQTT allows (3.8.4).
@@ -207,6 +212,28 @@ final class SubscriptionRequests {
         ev.emit(new BrokerEvent.Unsubscribed(System.currentTimeMillis(), conn.clientId, filter));
       }
     }
-    writer.write(new UnsubAck(u.packetId(), conn.version.isV5() ? codes : List.of(), MqttProperties.EMPTY));
+    UnsubAck ack = new UnsubAck(u.packetId(), conn.version.isV5() ? codes : List.of(), MqttProperties.EMPTY);
+    answer(ack, ack);
+  }
+
+  /**
+   * Writes a SUBACK or UNSUBACK within the client's Maximum Packet Size (MQTT-3.1.2-24): {@code
+   * bare}, without the Reason String, when only that is too much (MQTT-3.9.2-1); when its reason
+   * codes alone are (one a filter: a client announcing 64 bytes sent 80 filters), DISCONNECT 0x95,
+   * as for a CONNACK that cannot fit: the answer cannot be left out. False when disconnected.
+   */
+  private boolean answer(MqttPacket ack, MqttPacket bare) {
+    long max = conn.clientMaxPacketSize;
+    if (max < MqttDecoder.PROTOCOL_MAX_PACKET_SIZE && MqttEncoder.encodedSize(ack, conn.version) > max) {
+      int size = MqttEncoder.encodedSize(bare, conn.version);
+      if (size > max) {
+        conn.disconnect(ReasonCodes.PACKET_TOO_LARGE, "a " + bare.type() + " of " + size
+            + " bytes would exceed the client's Maximum Packet Size (" + max + " bytes)");
+        return false;
+      }
+      ack = bare;
+    }
+    writer.write(ack);
+    return true;
   }
 }

@@ -94,4 +94,32 @@ class Mqtt5_3_1_2_MaximumPacketSizeTest extends Mqtt5TestBase {
     d.send(v5("").properties(MqttProperties.builder().maximumPacketSize(200).build()).build());
     assertThat(d.expect(io.tern.codec.ConnAck.class).reasonCode()).isZero();
   }
+
+  @Test
+  @DisplayName("MQTT-3.1.2-24: a SUBACK or UNSUBACK whose reason codes cannot fit ends the connection with 0x95, not sent")
+  void aSubAckOrUnsubAckThatCannotFitDisconnects() {
+    List<io.tern.codec.Subscription> twenty = new java.util.ArrayList<>();
+    List<String> forty = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      if (i < 20) {
+        twenty.add(sub("f" + i, 0));
+      }
+      forty.add("f" + i);
+    }
+    MqttProperties max30 = MqttProperties.builder().maximumPacketSize(30).build();
+    RawClient c = connect5(v5("c").properties(max30), false);
+    c.send(new Subscribe(1, twenty, MqttProperties.EMPTY)); // a SUBACK of 25 bytes
+    assertThat(c.expect(SubAck.class).reasonCodes()).hasSize(20);
+    c.send(new io.tern.codec.Unsubscribe(2, forty, MqttProperties.EMPTY)); // an UNSUBACK of 45
+    io.tern.codec.Disconnect d = c.expect(io.tern.codec.Disconnect.class);
+    assertThat(d.reasonCode()).isEqualTo(ReasonCodes.PACKET_TOO_LARGE);
+    assertThat(io.tern.codec.MqttEncoder.encodedSize(d, io.tern.codec.MqttVersion.V5)).isLessThanOrEqualTo(30);
+    c.expectClosed();
+
+    RawClient s = connect5(v5("s").properties(max30), false);
+    List<io.tern.codec.Subscription> all = forty.stream().map(f -> sub(f, 0)).toList();
+    s.send(new Subscribe(1, all, MqttProperties.EMPTY)); // a SUBACK of 45
+    assertThat(s.expect(io.tern.codec.Disconnect.class).reasonCode()).isEqualTo(ReasonCodes.PACKET_TOO_LARGE);
+    s.expectClosed();
+  }
 }
