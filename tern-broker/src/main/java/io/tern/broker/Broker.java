@@ -183,6 +183,20 @@ public final class Broker implements AutoCloseable {
     core.publish(message.toPublish());
   }
 
+  /**
+   * Publishes a message from inside the process on behalf of client {@code clientId}, as a plugin
+   * that holds a client's message back does ({@link io.tern.broker.plugins.DelayedPublish}): that
+   * client's subscriptions with No Local do not get it, and a retained one is held to {@code
+   * max_retained_messages} and {@code max_retained_bytes} (over them: published with RETAIN 0 and
+   * not kept, with a log line), as a client's will is; the other publish methods are exempt.
+   *
+   * @throws IllegalStateException after {@link #stop()} (until it is started again)
+   */
+  public void publish(MqttMessage message, String clientId) {
+    requireRunning();
+    core.publish(message.toPublish(), Objects.requireNonNull(clientId, "clientId"));
+  }
+
   /** Before the first start (retained messages to begin with, say) publishing is allowed; after a stop, not. */
   private void requireRunning() {
     if (stopped) {

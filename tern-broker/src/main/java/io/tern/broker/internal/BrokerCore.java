@@ -315,7 +315,19 @@ public final class BrokerCore {
 
   /** Publishes a message from inside the process (no client): any thread. */
   public void publish(Publish publish) {
-    Message m = new Message(publish, null, System.nanoTime());
+    publish(publish, null);
+  }
+
+  /**
+   * Publishes a message from inside the process on behalf of client {@code origin} (null: none):
+   * its No Local subscriptions do not get it, and a retained one is held to the retained quotas as
+   * a will is ({@link #retainedWithinQuota}). Any thread.
+   */
+  public void publish(Publish publish, String origin) {
+    if (origin != null) {
+      publish = retainedWithinQuota(origin, publish, "message");
+    }
+    Message m = new Message(publish, origin, System.nanoTime());
     // As route() begins, written again rather than shared: under many a load this is the only
     // retained message, and a shared step compiled without that branch was thrown away and compiled
     // again at the first $SYS round. As in route(): stored, then matched, in the retained order.
@@ -570,7 +582,7 @@ public final class BrokerCore {
    */
   void willAfterHooks(io.tern.broker.auth.ClientInfo client, Publish will, java.util.concurrent.Executor executor,
       java.util.function.Consumer<Publish> route) {
-    java.util.function.Consumer<Publish> publish = w -> route.accept(retainedWithinQuota(client.clientId(), w));
+    java.util.function.Consumer<Publish> publish = w -> route.accept(retainedWithinQuota(client.clientId(), w, "will"));
     if (!hooks.hasWillHooks()) {
       publish.accept(will);
       return;
@@ -603,7 +615,7 @@ public final class BrokerCore {
    * have held (an outside audit filled a 512 MB heap with 68 clients' retained wills of 32,000
    * levels each when wills were exempt).
    */
-  private Publish retainedWithinQuota(String clientId, Publish will) {
+  private Publish retainedWithinQuota(String clientId, Publish will, String kind) {
     if (!will.retain() || will.payload().length == 0) {
       return will;
     }
@@ -612,7 +624,7 @@ public final class BrokerCore {
       return will;
     }
     clientLine(org.slf4j.LoggerFactory.getLogger(BrokerCore.class)).log(
-        "Will of client {}: {}: published without being retained", clientId, over);
+        "Client {}: {} to {}: {}: published without being retained", clientId, kind, will.topic(), over);
     return new Publish(will.topic(), will.qos(), false, false, 0, will.payload(), will.properties());
   }
 

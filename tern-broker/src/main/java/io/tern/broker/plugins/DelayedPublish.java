@@ -9,6 +9,7 @@ import io.tern.broker.hook.Plugin;
 import io.tern.broker.hook.PublishDecision;
 import io.tern.broker.hook.PublishHook;
 import io.tern.broker.hook.Registration;
+import io.tern.codec.Property;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +24,10 @@ import org.slf4j.LoggerFactory;
  * refused with {@code 0x90 Topic Name invalid}; more than {@code maxPending} waiting messages, or a
  * delay over {@code maxDelaySeconds}, with {@code 0x97 Quota exceeded}; a target topic the
  * broker's {@link Authorizer} does not let the client publish to, with {@code 0x87 Not authorized}
- * (the authorizer is asked about both topics, {@code $delayed/...} first).
+ * (the authorizer is asked about both topics, {@code $delayed/...} first). It goes as the client's
+ * own message: not to its subscriptions with No Local, a retained one held to the retained quotas
+ * (over them: published with RETAIN 0), its Message Expiry Interval less the delay (one that
+ * ends before the delay does is not published).
  *
  * <pre>{@code
  * Broker.builder().plugin(new DelayedPublish())...
@@ -111,10 +115,22 @@ public final class DelayedPublish implements Plugin, PublishHook {
       return PublishDecision.refuse(0x97);
     }
     MqttMessage later = message.withTopic(target);
+    long expiry = message.properties().getLong(Property.MESSAGE_EXPIRY_INTERVAL, -1);
+    if (expiry >= 0 && seconds > 0) {
+      if (expiry <= seconds) { // it would be gone before its time (MQTT-3.3.2-5): acknowledged, not sent
+        pending.decrementAndGet();
+        return PublishDecision.handled();
+      }
+      // What is left of its lifetime when it goes (MQTT-3.3.2-6: less the time it waited here).
+      later = later.withProperties(
+          message.properties().toBuilder().set(Property.MESSAGE_EXPIRY_INTERVAL, expiry - seconds).build());
+    }
+    MqttMessage delayed = later;
+    String clientId = client.clientId();
     timer.schedule(() -> {
       pending.decrementAndGet();
       try {
-        broker.publish(later);
+        broker.publish(delayed, clientId); // as the client: its No Local, the retained quotas
       } catch (RuntimeException e) {
         log.warn("Delayed publish to {} failed", target, e);
       }

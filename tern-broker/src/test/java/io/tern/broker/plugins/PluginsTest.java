@@ -103,6 +103,34 @@ class PluginsTest {
   }
 
   @Test
+  void aDelayedPublishGoesAsTheClientsOwnMessage() throws Exception {
+    start(b -> b.plugin(new DelayedPublish()).configure(c -> c.maxRetainedMessages(1)));
+    Mqtt5BlockingClient watcher = connect("watcher");
+    Mqtt5BlockingClient.Mqtt5Publishes in = watcher.publishes(MqttGlobalPublishFilter.ALL);
+    watcher.subscribeWith().topicFilter("d/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5BlockingClient pub = connect("pub");
+    Mqtt5BlockingClient.Mqtt5Publishes own = pub.publishes(MqttGlobalPublishFilter.ALL);
+    pub.subscribeWith().topicFilter("d/#").noLocal(true).qos(MqttQos.AT_LEAST_ONCE).send();
+
+    // Its Message Expiry Interval less the delay (MQTT-3.3.2-6); one that ends first is not sent.
+    pub.publishWith().topic("$delayed/1/d/short").qos(MqttQos.AT_LEAST_ONCE).messageExpiryInterval(1).send();
+    pub.publishWith().topic("$delayed/1/d/long").qos(MqttQos.AT_LEAST_ONCE).messageExpiryInterval(10).send();
+    Mqtt5Publish got = receive(in, 5000).orElseThrow();
+    assertThat(got.getTopic().toString()).isEqualTo("d/long");
+    assertThat(got.getMessageExpiryInterval().orElseThrow()).isBetween(8L, 9L);
+    assertThat(receive(own, 300)).as("No Local: not to the client's own subscription").isEmpty();
+
+    // Held to the retained quotas as the client's own retained PUBLISH: the one place is taken.
+    broker.publish("d/first", bytes("x"), 0, true);
+    assertThat(receive(in, 5000).orElseThrow().getTopic().toString()).isEqualTo("d/first");
+    pub.publishWith().topic("$delayed/0/d/second").retain(true).qos(MqttQos.AT_LEAST_ONCE).send();
+    Mqtt5Publish second = receive(in, 5000).orElseThrow();
+    assertThat(second.getTopic().toString()).isEqualTo("d/second");
+    assertThat(broker.management().retainedMessage("d/second")).as("not kept").isEmpty();
+    assertThat(receive(in, 300)).isEmpty();
+  }
+
+  @Test
   void topicRewriteRenamesPublishesAndOptionallySubscriptions() throws Exception {
     start(b -> b.plugin(TopicRewrite.builder().rule("^legacy/(.*)$", "v2/$1").subscriptions(true).build()));
     Mqtt5BlockingClient modern = connect("modern");
