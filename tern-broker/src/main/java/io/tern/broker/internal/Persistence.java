@@ -130,10 +130,14 @@ final class Persistence {
     for (StoredMessage m : state.messages().values()) {
       live += 64 + bytes(m);
     }
-    for (StoredSession s : state.sessions()) {
-      for (StoredQueued q : s.queue()) {
-        live += 64 + (q.message() == null ? 0 : bytes(q.message())); // a message stored inside its queue record
-      }
+    return live;
+  }
+
+  /** About what the queue records of a session read back take (see {@link #liveBytes}). */
+  private static long liveBytes(StoredSession s) {
+    long live = 0;
+    for (StoredQueued q : s.queue()) {
+      live += 64 + (q.message() == null ? 0 : bytes(q.message())); // a message stored inside its queue record
     }
     return live;
   }
@@ -303,8 +307,12 @@ final class Persistence {
     // the stamp, or written by an older Tern): from now.
     long wentAwayAt = state.aliveAtMillis() > 0 && state.aliveAtMillis() <= nowMillis
         ? Math.min(state.aliveAtMillis() + ALIVE_STAMP_MILLIS, nowMillis) : nowMillis;
+    long live = liveBytes(state);
+    // One session at a time: a store may read each when the iteration reaches it (the RocksDB
+    // store does), so that what it read and what the broker made of it are not all held at once.
     for (StoredSession stored : state.sessions()) {
       StoredSession s = stored;
+      live += liveBytes(s);
       if (s.disconnectedAtMillis() == 0) {
         s = new StoredSession(s.clientId(), s.expiryInterval(), wentAwayAt, s.subscriptions(), s.queue(),
             s.inboundQos2(), s.sentThroughSeq());
@@ -367,7 +375,7 @@ final class Persistence {
     // Also when the files hold much more than the messages still in it: a backlog delivered before
     // the stop stays on disk as data and deletion markers in files RocksDB compacts only once enough
     // more pile up (200,000 drained messages kept 29 MB for good, through restarts).
-    if (expired > 0 || dead > 0 || expiredMessages > 0 || store.sizeBytes() > 2 * liveBytes(state) + COMPACT_SLACK_BYTES) {
+    if (expired > 0 || dead > 0 || expiredMessages > 0 || store.sizeBytes() > 2 * live + COMPACT_SLACK_BYTES) {
       store.compact();
     }
     if (state.aliveAtMillis() > 0) {

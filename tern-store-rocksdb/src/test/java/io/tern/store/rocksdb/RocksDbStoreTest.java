@@ -171,6 +171,56 @@ class RocksDbStoreTest {
   }
 
   /**
+   * Sessions are read back one at a time as an iteration reaches them, every family going along
+   * in the order of the client ids: ids that are prefixes of others, or sort between them, keep
+   * their own records.
+   */
+  @Test
+  void eachSessionReadBackHasItsOwnRecords() {
+    List<String> ids = List.of("a", "ab", "a/b", "aa", "b", "\u00e9t\u00e9", "empty", "z");
+    RocksDbStore s = open();
+    StoreBatch b = batch(s);
+    b.putMessage(1, new StoredMessage(new Publish("t", 1, false, false, 0, new byte[1], MqttProperties.EMPTY), "p"));
+    int seq = 0;
+    for (String id : ids) {
+      b.putSession(id, StoredSession.NEVER, 0);
+      if (id.equals("empty")) {
+        continue;
+      }
+      b.putSubscription(id, new StoredSubscription("f/" + id, 1, false, false, 0, 0));
+      b.putQueued(id, new StoredQueued(++seq, 1, 1, false, List.of(), 0, false)); // on its own
+      int run = ++seq;
+      b.putQueued(id, new StoredQueued(run, 1, 1, false, List.of(), 0, false, null, run)); // a run of two
+      b.putQueued(id, new StoredQueued(++seq, 1, 1, false, List.of(), 0, false, null, run));
+      b.putInboundQos2(id, id.length());
+    }
+    s.write(b);
+
+    StoredState state = open().recover();
+    assertThat(state.sessions()).hasSize(ids.size());
+    for (int pass = 0; pass < 2; pass++) { // an iteration reads them again
+      for (StoredSession x : state.sessions()) {
+        if (x.clientId().equals("empty")) {
+          assertThat(x.subscriptions()).isEmpty();
+          assertThat(x.queue()).isEmpty();
+          assertThat(x.inboundQos2()).isEmpty();
+          continue;
+        }
+        assertThat(x.subscriptions()).extracting(StoredSubscription::filter).containsExactly("f/" + x.clientId());
+        assertThat(x.queue()).hasSize(3);
+        assertThat(x.queue().get(2).seq() - x.queue().get(0).seq()).isEqualTo(2);
+        assertThat(x.inboundQos2()).containsExactly(x.clientId().length());
+      }
+    }
+    assertThat(state.sessions()).extracting(StoredSession::clientId).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(state.sessions().get(1).queue()).hasSize(3); // by seeks
+    java.util.Iterator<StoredSession> left = state.sessions().iterator();
+    left.next();
+    store.close(); // with an iteration going: its iterators are closed first
+    store = null;
+  }
+
+  /**
    * A batch lives as long as its event loop, and lets go of what a large write made it hold (a
    * WriteBatch keeps its largest size; so does the run's buffer): it is replaced, and goes on.
    */
