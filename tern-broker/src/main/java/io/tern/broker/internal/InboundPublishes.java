@@ -63,13 +63,16 @@ final class InboundPublishes {
         conn.violation(ReasonCodes.PROTOCOL_ERROR, "PUBLISH from a client with a Subscription Identifier"); // MQTT-3.3.4-6
         return;
       }
-      if (p.qos() == 2 && !conn.session.inboundQos2().awaitsRelease(p.packetId())
-          && conn.session.inboundQos2().count() >= core.config().receiveMaximum()) {
-        // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
-        conn.violation(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED,
-            "more than " + core.config().receiveMaximum() + " QoS 2 PUBLISHes awaiting PUBREL");
-        return;
-      }
+    }
+    if (p.qos() == 2 && !conn.session.inboundQos2().awaitsRelease(p.packetId())
+        && conn.session.inboundQos2().count() >= core.config().receiveMaximum()) {
+      // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
+      // MQTT 3 clients are held to it too (closed: 3.1.1 has no code for it): else only the packet
+      // id space bounded what a session keeps awaiting PUBREL (an outside load audit: 20 clients
+      // left 65,535 each, 78 MB of heap, written to the store and kept after they left).
+      conn.violation(ReasonCodes.RECEIVE_MAXIMUM_EXCEEDED,
+          "more than " + core.config().receiveMaximum() + " QoS 2 PUBLISHes awaiting PUBREL");
+      return;
     }
     if (!core.access().withinTopicLimits(p.topic())) {
       conn.violation(ReasonCodes.TOPIC_NAME_INVALID, "topic of " + p.topic().length() + " characters or too many levels"

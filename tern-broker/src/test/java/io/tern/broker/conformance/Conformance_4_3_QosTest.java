@@ -279,4 +279,23 @@ class Conformance_4_3_QosTest extends BrokerTestBase {
     c.send(pubComp(id)); // for the broker's
     c.ping();
   }
+
+  @Test
+  @DisplayName("an MQTT 3.1.1 client is held to receive_maximum QoS 2 PUBLISHes awaiting PUBREL, as an MQTT 5 one: closed past it")
+  void unreleasedQos2PublishesOfAnMqtt3ClientAreBounded() {
+    configure(b -> b.receiveMaximum(3));
+    RawClient c = connect("c");
+    for (int i = 1; i <= 3; i++) {
+      c.send(publish("t", 2, i, "m" + i));
+      c.expect(pubRec(i));
+    }
+    c.send(publish("t", 2, 2, "m2")); // a resend of one awaiting PUBREL is not one more
+    c.expect(pubRec(2));
+    c.send(pubRel(1)); // one released makes room
+    c.expect(pubComp(1));
+    c.send(publish("t", 2, 4, "m4"));
+    c.expect(pubRec(4));
+    c.send(publish("t", 2, 5, "m5"));
+    c.expectClosed();
+  }
 }
