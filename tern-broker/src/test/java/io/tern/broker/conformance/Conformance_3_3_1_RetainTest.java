@@ -151,4 +151,28 @@ class Conformance_3_3_1_RetainTest extends BrokerTestBase {
     Publish p = sub.expect(Publish.class);
     assertThat(p).isEqualTo(publish("r/app", 1, true, false, p.packetId(), "from app"));
   }
+
+  @Test
+  @DisplayName("over outbound_high_water_mark, a new subscription's retained messages are not queued: what all sessions hold is bounded")
+  void retainedMessagesOfANewSubscriptionWaitForTheBrokersMemory() {
+    configure(b -> b.outboundHighWaterMark(512 * 1024).outboundLowWaterMark(256 * 1024));
+    byte[] payload = new byte[900];
+    for (int i = 0; i < 1500; i++) { // ~1.4 MB of retained messages
+      broker().publish("r/" + i, payload, 1, true);
+    }
+    RawClient stuck = connect("stuck");
+    subscribe(stuck, "r/#", 1); // takes its in-flight window and acknowledges none: the rest stays queued
+    eventually(() -> broker().memoryStats().overHighWaterMark());
+
+    RawClient late = connect("late");
+    subscribe(late, "r/#", 0);
+    broker().publish("r/live", "now".getBytes(StandardCharsets.UTF_8), 0, false);
+    assertThat(text(late.expect(Publish.class))).as("no retained message before the live one").isEqualTo("now");
+
+    stuck.close(); // its session ends, and what it held with it
+    eventually(() -> !broker().memoryStats().overHighWaterMark());
+    RawClient after = connect("after");
+    subscribe(after, "r/#", 0);
+    assertThat(after.expect(Publish.class).retain()).as("the retained messages go again").isTrue();
+  }
 }
