@@ -5,11 +5,9 @@ import static io.tern.broker.conformance.Packets.pubAck;
 import static io.tern.broker.conformance.Packets.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tern.broker.store.Durability;
-import io.tern.broker.store.InMemoryStore;
 import io.tern.broker.store.MessageStore;
 import io.tern.broker.store.StoreBatch;
-import io.tern.broker.store.StoredState;
+import io.tern.broker.testsupport.DelegatingStore;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Collections;
@@ -24,22 +22,11 @@ import org.junit.jupiter.api.Test;
  * that starts and stops brokers (tests, embedding applications) is not left with one per thread.
  */
 class StoreBatchLifecycleTest extends BrokerTestBase {
-  private final InMemoryStore inner = new InMemoryStore();
   private final Map<StoreBatch, StoreBatch> batches = Collections.synchronizedMap(new IdentityHashMap<>());
   private final AtomicInteger closed = new AtomicInteger();
 
   /** The in-memory store, its batches wrapped to count {@link StoreBatch#close} calls. */
-  private final MessageStore counting = new MessageStore() {
-    @Override
-    public Durability durability() {
-      return inner.durability();
-    }
-
-    @Override
-    public StoredState recover() {
-      return inner.recover();
-    }
-
+  private final MessageStore counting = new DelegatingStore() {
     @Override
     public StoreBatch newBatch() {
       StoreBatch b = inner.newBatch();
@@ -61,21 +48,6 @@ class StoreBatchLifecycleTest extends BrokerTestBase {
     @Override
     public void write(StoreBatch batch) {
       inner.write(batches.get(batch));
-    }
-
-    @Override
-    public void afterSync(Runnable done) {
-      inner.afterSync(done);
-    }
-
-    @Override
-    public long sizeBytes() {
-      return inner.sizeBytes();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   };
 
