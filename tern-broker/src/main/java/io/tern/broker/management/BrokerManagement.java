@@ -90,8 +90,25 @@ public interface BrokerManagement {
    */
   List<RetainedMessage> retained(String filter);
 
+  /**
+   * The topics of the retained messages {@link #retained(String)} selects, in no particular order.
+   * No payload is copied: a listing can count and sort them all and then read only the messages of
+   * one page ({@link #retainedMessage(String, int)}), where {@code retained} copies every payload.
+   *
+   * @throws IllegalArgumentException for an invalid filter
+   */
+  List<String> retainedTopics(String filter);
+
   /** The retained message of exactly this topic. */
   Optional<RetainedMessage> retainedMessage(String topic);
+
+  /**
+   * The retained message of exactly this topic with at most the first {@code maxPayloadBytes} of its
+   * payload copied ({@link RetainedMessage#payloadSize()} is the whole size, {@link
+   * RetainedMessage#truncated()} says whether it was cut): what a listing shows of a message that
+   * may be megabytes long.
+   */
+  Optional<RetainedMessage> retainedMessage(String topic, int maxPayloadBytes);
 
   /** Removes the retained message of this topic; false when there was none. */
   boolean deleteRetained(String topic);

@@ -174,4 +174,28 @@ class BrokerManagementTest {
     assertThat(b.management().retainedMessage("r/1")).isEmpty();
     assertThat(b.stats().messagesReceived()).isEqualTo(received);
   }
+
+  @Test
+  void aListingReadsTopicsWithoutPayloadsAndAMessageWithAtMostTheBytesAsked() {
+    Broker b = start(null);
+    byte[] big = new byte[100_000];
+    java.util.Arrays.fill(big, (byte) 'x');
+    big[0] = 'a';
+    b.publish("r/big", big, 0, true);
+    b.publish("r/small", "s".getBytes(StandardCharsets.UTF_8), 0, true);
+    b.publish("$SYS/x", "c".getBytes(StandardCharsets.UTF_8), 0, true);
+    assertThat(b.management().retainedTopics("#")).containsExactlyInAnyOrder("r/big", "r/small");
+    assertThat(b.management().retainedTopics("$SYS/#")).containsExactly("$SYS/x");
+    RetainedMessage cut = b.management().retainedMessage("r/big", 10).orElseThrow();
+    assertThat(cut.payload()).hasSize(10).startsWith('a', 'x');
+    assertThat(cut.payloadSize()).isEqualTo(100_000);
+    assertThat(cut.truncated()).isTrue();
+    RetainedMessage small = b.management().retainedMessage("r/small", 10).orElseThrow();
+    assertThat(small.payload()).containsExactly('s');
+    assertThat(small.truncated()).isFalse();
+    RetainedMessage whole = b.management().retainedMessage("r/big").orElseThrow();
+    assertThat(whole.payload()).isEqualTo(big);
+    assertThat(whole.truncated()).isFalse();
+    assertThat(b.management().retainedMessage("r/none", 10)).isEmpty();
+  }
 }

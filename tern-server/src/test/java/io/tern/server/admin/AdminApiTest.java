@@ -572,6 +572,83 @@ class AdminApiTest {
   }
 
   @Test
+  void aListingShowsTheFirstBytesOfALargePayloadAndTheMessageItselfAllOfIt() {
+    // 'a' then 2-byte characters: the listing's cut at 4,096 bytes falls inside one of them.
+    String text = "a" + "\u00e9".repeat(50_000);
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    f.broker.publish("big/text", bytes, 0, true);
+    byte[] binary = new byte[RestApi.LIST_PAYLOAD_BYTES + 1];
+    binary[0] = (byte) 0xFF;
+    f.broker.publish("big/binary", binary, 0, true);
+    f.broker.publish("small", "21.5".getBytes(StandardCharsets.UTF_8), 0, true);
+
+    JsonNode items = f.getJson("/api/v1/retained").get("items");
+    assertThat(items).hasSize(3);
+    JsonNode listed = items.get(1);
+    assertThat(listed.get("topic").asText()).isEqualTo("big/text");
+    assertThat(listed.get("payload_size").asInt()).isEqualTo(bytes.length);
+    assertThat(listed.get("truncated").asBoolean()).isTrue();
+    assertThat(java.util.Base64.getDecoder().decode(listed.get("payload_base64").asText()))
+        .isEqualTo(java.util.Arrays.copyOf(bytes, RestApi.LIST_PAYLOAD_BYTES));
+    assertThat(listed.get("payload").asText()).as("the character cut in two is left out")
+        .isEqualTo(text.substring(0, 1 + (RestApi.LIST_PAYLOAD_BYTES - 1) / 2));
+    assertThat(items.get(0).get("payload").isNull()).isTrue();
+    assertThat(items.get(0).get("truncated").asBoolean()).isTrue();
+    assertThat(items.get(2).get("payload").asText()).isEqualTo("21.5");
+    assertThat(items.get(2).get("truncated").asBoolean()).isFalse();
+
+    JsonNode whole = f.getJson("/api/v1/retained/big/text");
+    assertThat(whole.get("payload").asText()).isEqualTo(text);
+    assertThat(java.util.Base64.getDecoder().decode(whole.get("payload_base64").asText())).isEqualTo(bytes);
+    assertThat(whole.get("payload_size").asInt()).isEqualTo(bytes.length);
+    assertThat(whole.get("truncated").asBoolean()).isFalse();
+  }
+
+  @Test
+  void anErrorInAHandlerIsAnsweredAsAJsonErrorAndLoggedOnceOnOneLine() {
+    ch.qos.logback.classic.Logger adminLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(AdminServer.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    adminLog.addAppender(lines);
+    BrokenSize store = new BrokenSize();
+    AdminFixture g = new AdminFixture(store);
+    try {
+      store.broken = true;
+      HttpResponse<String> r = g.get("/api/v1/stats");
+      assertError(r, 500, null);
+      assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("internal_error");
+      assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+      assertThat(lines.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+          .singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR);
+            assertThat(e.getFormattedMessage()).contains("GET /api/v1/stats", "OutOfMemoryError", "(test)")
+                .doesNotContain("\n");
+            assertThat(e.getThrowableProxy()).as("one line, no stack").isNull();
+          });
+      store.broken = false;
+      assertThat(g.get("/api/v1/stats").statusCode()).isEqualTo(200);
+    } finally {
+      g.close();
+      adminLog.detachAppender(lines);
+    }
+  }
+
+  /** A store whose size cannot be read while {@link #broken}: an Error, as the heap running out. */
+  static final class BrokenSize extends io.tern.broker.testsupport.DelegatingStore {
+    volatile boolean broken;
+
+    @Override
+    public long sizeBytes() {
+      if (broken) {
+        throw new OutOfMemoryError("Java heap space (test)");
+      }
+      return inner.sizeBytes();
+    }
+  }
+
+  @Test
   void aRetainedMessageShowsWhatIsLeftOfItsExpiryInterval() {
     f.call("POST", "/api/v1/publish", "{\"topic\": \"exp\", \"payload\": \"x\", \"retain\": true, "
         + "\"properties\": {\"message_expiry_interval\": 100}}");
