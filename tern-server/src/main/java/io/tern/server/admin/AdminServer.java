@@ -114,6 +114,15 @@ public final class AdminServer implements AutoCloseable {
       throw new IllegalStateException("admin server: cannot listen on " + config.bind() + ":" + config.port() + ": "
           + rootMessage(e), e);
     }
+    AdminConnections.HeadDeadline heads =
+        new AdminConnections.HeadDeadline(app.jettyServer().server(), AdminConnections.HEAD_DEADLINE_MILLIS);
+    sampling.scheduleAtFixedRate(() -> {
+      try {
+        heads.run();
+      } catch (RuntimeException e) {
+        log.debug("Admin: checking request heads failed: {}", e.toString());
+      }
+    }, 1, 1, TimeUnit.SECONDS);
     log.info("Admin: listening on {}://{}:{} ({}); dashboard at /dashboard/, metrics at /metrics",
         config.tls() == null ? "http" : "https", config.bind(), app.port(), auth.describe());
     if (config.tls() == null && !isLoopback(config.bind())) {
@@ -206,18 +215,22 @@ public final class AdminServer implements AutoCloseable {
     // frees its thread; one that stops arriving altogether, at the idle timeout of I/O during a request.
     c.jetty.modifyServletContextHandler(context -> context.insertHandler(new BodyDeadline()));
     c.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(BODY_DEADLINE_MILLIS));
-    if (config.tls() != null) {
-      SSLContext ssl = sslContext(config.tls());
-      c.jetty.addConnector((server, http) -> {
+    // Connections are bounded whoever opens them: in number (past it, new ones wait in the kernel's
+    // accept queue), and in the time a request's head may take (HeadDeadline, swept by start()).
+    c.jetty.modifyServer(server -> AdminConnections.limit(server, config.maxConnections()));
+    SSLContext ssl = config.tls() == null ? null : sslContext(config.tls());
+    c.jetty.addConnector((server, http) -> {
+      SslContextFactory.Server factory = null;
+      if (ssl != null) {
         http.addCustomizer(new SecureRequestCustomizer(false)); // no SNI host check: 127.0.0.1 is fine
-        SslContextFactory.Server factory = new SslContextFactory.Server();
+        factory = new SslContextFactory.Server();
         factory.setSslContext(ssl);
-        ServerConnector connector = new ServerConnector(server, factory, new HttpConnectionFactory(http));
-        connector.setHost(config.bind());
-        connector.setPort(config.port());
-        return connector;
-      });
-    }
+      }
+      ServerConnector connector = new AdminConnections.AdminConnector(server, factory, new HttpConnectionFactory(http));
+      connector.setHost(config.bind());
+      connector.setPort(config.port());
+      return connector;
+    });
     var r = c.routes;
     r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.field, e.getMessage()));
     r.exception(HttpResponseException.class, AdminServer::httpError);
@@ -494,6 +507,15 @@ public final class AdminServer implements AutoCloseable {
       t = t.getCause();
     }
     return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /** The admin server's open connections (tests). */
+  int connections() {
+    int n = 0;
+    for (org.eclipse.jetty.server.Connector c : app.jettyServer().server().getConnectors()) {
+      n += c.getConnectedEndPoints().size();
+    }
+    return n;
   }
 
   /** The bound port (the real one when configured as 0). */

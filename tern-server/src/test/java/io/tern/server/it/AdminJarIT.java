@@ -169,4 +169,109 @@ class AdminJarIT {
     return java.util.HexFormat.of().formatHex(
         java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
   }
+
+  /**
+   * 600 connections to the admin port trickling their headers, with 400 file descriptors: before,
+   * the admin server accepted them all, the process ran out of descriptors, MQTT clients could not
+   * connect, and Jetty logged a stack trace each second. Now it holds at most admin.max_connections
+   * (256) and closes a head not whole in 10 s.
+   */
+  @Test
+  void slowAdminConnectionsDoNotTakeTheDescriptorsMqttClientsNeed(@TempDir Path dir) throws Exception {
+    int mqtt = TernProcess.freePort();
+    int admin = TernProcess.freePort();
+    Path config = dir.resolve("tern.yaml");
+    Files.writeString(config, "listeners: [{bind: 127.0.0.1, port: " + mqtt + "}]\n"
+        + "storage: {durability: none}\n"
+        + "admin:\n  port: " + admin + "\n  api_keys: [{name: it, sha256: " + sha256("k") + "}]\n");
+    tern = TernProcess.startWithOpenFilesLimit(400, "--config", config.toString()).awaitStarted();
+    List<java.net.Socket> slow = openTrickling(admin, 600);
+    try {
+      for (int round = 0; round < 3; round++) { // 12 s: past the head deadline
+        drip(slow);
+        assertThat(mqttConnAck(mqtt)).as("CONNACK to an MQTT client, round %d", round).isEqualTo(0);
+        Thread.sleep(4000);
+      }
+      assertThat(tern.output()).doesNotContain("Accept Failure").doesNotContain("\tat ")
+          .doesNotContain("cannot accept connections");
+    } finally {
+      for (java.net.Socket s : slow) {
+        s.close();
+      }
+    }
+    assertThat(tern.terminate()).isZero();
+  }
+
+  /**
+   * At the open files limit (admin.max_connections above it) a failed accept is logged on one line,
+   * not as Jetty's WARN with a stack trace each second.
+   */
+  @Test
+  void atTheOpenFilesLimitAdminAcceptFailuresAreLoggedOnceNotEverySecond(@TempDir Path dir) throws Exception {
+    int admin = TernProcess.freePort();
+    Path config = dir.resolve("tern.yaml");
+    Files.writeString(config, "listeners: [{bind: 127.0.0.1, port: 0}]\n"
+        + "storage: {durability: none}\n"
+        + "admin:\n  port: " + admin + "\n  max_connections: 5000\n  api_keys: [{name: it, sha256: " + sha256("k")
+        + "}]\n");
+    tern = TernProcess.startWithOpenFilesLimit(200, "--config", config.toString()).awaitStarted();
+    List<java.net.Socket> open = openTrickling(admin, 300);
+    try {
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> tern.lines().stream().anyMatch(l -> l.contains("Admin: cannot accept connections")));
+      Thread.sleep(3000); // three more retries
+      assertThat(tern.lines()).filteredOn(l -> l.contains("cannot accept connections")).singleElement().asString()
+          .contains("Too many open files").contains("ulimit -n");
+      assertThat(tern.output()).doesNotContain("Accept Failure").doesNotContain("\tat ");
+    } finally {
+      for (java.net.Socket s : open) {
+        s.close();
+      }
+    }
+  }
+
+  /** Up to {@code n} connections that began a request head (fewer when the kernel's queue is full). */
+  private static List<java.net.Socket> openTrickling(int port, int n) throws java.io.IOException {
+    List<java.net.Socket> sockets = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      java.net.Socket s = new java.net.Socket();
+      try {
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 500);
+        s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        sockets.add(s);
+      } catch (java.io.IOException full) {
+        s.close(); // the accept queue is full: the rest would wait as well
+      }
+    }
+    return sockets;
+  }
+
+  private static void drip(List<java.net.Socket> sockets) {
+    for (java.net.Socket s : sockets) {
+      try {
+        s.getOutputStream().write('a');
+      } catch (java.io.IOException closed) {
+        // closed by the server
+      }
+    }
+  }
+
+  /** Connects an MQTT 3.1.1 client; the CONNACK's return code, or -1 without one within 5 s. */
+  private static int mqttConnAck(int port) throws java.io.IOException {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+      s.setSoTimeout(5000);
+      byte[] id = "probe".getBytes(StandardCharsets.UTF_8);
+      java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+      p.write(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, (byte) id.length});
+      p.write(id);
+      s.getOutputStream().write(0x10);
+      s.getOutputStream().write(p.size());
+      p.writeTo(s.getOutputStream());
+      byte[] ack = s.getInputStream().readNBytes(4);
+      return ack.length == 4 && ack[0] == 0x20 ? ack[3] : -1;
+    } catch (java.net.SocketTimeoutException e) {
+      return -1;
+    }
+  }
 }
