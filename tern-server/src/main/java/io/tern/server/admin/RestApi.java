@@ -90,20 +90,29 @@ final class RestApi {
 
   void register(RoutesConfig r) {
     String p = "/api/v1";
+    // Each action on a client id or topic also takes it in the query or the body, on the collection:
+    // a browser resolves "." and ".." levels of a path (percent-encoded too), and the dashboard's
+    // "disconnect a/../b" disconnected client "b".
     r.get(p + "/clients", this::clients);
+    r.delete(p + "/clients", this::disconnect);
     r.get(p + "/clients/<id>", ctx -> json(ctx, 200, client(found(m.client(id(ctx)), "client", id(ctx)))));
     r.delete(p + "/clients/<id>", this::disconnect);
     r.post(p + "/clients/<id>/trace", this::trace);
+    r.post(p + "/trace", this::trace);
     r.get(p + "/sessions", this::sessions);
+    r.delete(p + "/sessions", this::deleteSession);
     r.get(p + "/sessions/<id>", ctx -> json(ctx, 200, session(found(m.session(id(ctx)), "session", id(ctx)))));
     r.delete(p + "/sessions/<id>", this::deleteSession);
     r.get(p + "/subscriptions", this::subscriptions);
+    r.post(p + "/subscriptions", this::subscribe);
+    r.delete(p + "/subscriptions", this::unsubscribe);
     r.get(p + "/subscriptions/<id>", this::subscriptionsOf);
     r.post(p + "/subscriptions/<id>", this::subscribe);
     r.delete(p + "/subscriptions/<id>", this::unsubscribe);
     r.post(p + "/publish", this::publish);
     r.post(p + "/publish/batch", this::publishBatch);
     r.get(p + "/retained", this::retained);
+    r.delete(p + "/retained", this::deleteRetained);
     r.get(p + "/retained/<topic>", this::retainedMessage);
     r.delete(p + "/retained/<topic>", this::deleteRetained);
     r.get(p + "/stats", ctx -> json(ctx, 200, stats()));
@@ -115,10 +124,13 @@ final class RestApi {
 
   private void clients(Context ctx) {
     String username = ctx.queryParam("username");
+    String clientId = emptyAsNull(ctx.queryParam("client_id"));
     String prefix = ctx.queryParam("client_id_prefix");
     Boolean connected = Params.boolParam(ctx, "connected");
+    // One client id: its snapshot alone, not every session's.
+    List<ClientSnapshot> source = clientId != null ? m.client(clientId).map(List::of).orElse(List.of()) : m.clients();
     List<ClientSnapshot> all = new ArrayList<>();
-    for (ClientSnapshot c : m.clients()) {
+    for (ClientSnapshot c : source) {
       if ((username == null || username.equals(c.username()))
           && (prefix == null || c.clientId().startsWith(prefix))
           && (connected == null || connected == c.connected())) {
@@ -162,9 +174,8 @@ final class RestApi {
   }
 
   private void trace(Context ctx) {
-    String id = id(ctx);
     JsonNode body = body(ctx);
-    Params.onlyFields(body, "", "enabled");
+    String id = idOf(ctx, body, "enabled");
     boolean on = Params.bool(body, "", "enabled");
     m.trace(id, on);
     log.info("Admin: tracing of client {} turned {} by {}", id, on ? "on" : "off", AdminServer.who(ctx));
@@ -177,10 +188,12 @@ final class RestApi {
   // ------------------------------------------------------------------ sessions
 
   private void sessions(Context ctx) {
+    String clientId = emptyAsNull(ctx.queryParam("client_id"));
     String prefix = ctx.queryParam("client_id_prefix");
     Boolean online = Params.boolParam(ctx, "online");
+    List<SessionSnapshot> source = clientId != null ? m.session(clientId).map(List::of).orElse(List.of()) : m.sessions();
     List<SessionSnapshot> all = new ArrayList<>();
-    for (SessionSnapshot s : m.sessions()) {
+    for (SessionSnapshot s : source) {
       if ((prefix == null || s.clientId().startsWith(prefix)) && (online == null || online == s.online())) {
         all.add(s);
       }
@@ -215,7 +228,7 @@ final class RestApi {
   // ------------------------------------------------------------------ subscriptions
 
   private void subscriptions(Context ctx) {
-    String clientId = ctx.queryParam("client_id");
+    String clientId = emptyAsNull(ctx.queryParam("client_id"));
     String filter = ctx.queryParam("filter");
     String group = ctx.queryParam("share_group");
     List<SubscriptionSnapshot> all = new ArrayList<>();
@@ -252,9 +265,8 @@ final class RestApi {
   }
 
   private void subscribe(Context ctx) {
-    String id = id(ctx);
     JsonNode body = body(ctx);
-    Params.onlyFields(body, "", "filter", "qos", "no_local", "retain_as_published", "retain_handling");
+    String id = idOf(ctx, body, "filter", "qos", "no_local", "retain_as_published", "retain_handling");
     String filter = Params.text(body, "", "filter", true);
     checkString("filter", filter);
     if (!validFilter(filter)) {
@@ -730,15 +742,50 @@ final class RestApi {
 
   // ------------------------------------------------------------------ helpers
 
+  /**
+   * The client id: the path's ({@code /clients/{id}}), or the {@code client_id} query parameter of
+   * the same action on the collection ({@code DELETE /clients?client_id=...}).
+   */
   private static String id(Context ctx) {
-    return ctx.pathParam("id");
+    return ctx.pathParamMap().containsKey("id") ? ctx.pathParam("id") : requiredQuery(ctx, "client_id");
   }
 
-  /** The topic name in the path, checked as a PUBLISH's. */
+  /**
+   * The client id of a request with a body: the path's, or the body's {@code client_id} field (on
+   * the collection), the body holding nothing else but {@code fields}.
+   */
+  private static String idOf(Context ctx, JsonNode body, String... fields) {
+    if (ctx.pathParamMap().containsKey("id")) {
+      Params.onlyFields(body, "", fields);
+      return ctx.pathParam("id");
+    }
+    String[] known = java.util.Arrays.copyOf(fields, fields.length + 1);
+    known[fields.length] = "client_id";
+    Params.onlyFields(body, "", known);
+    String id = Params.text(body, "", "client_id", true);
+    if (id.isEmpty()) {
+      throw ApiError.badRequest("client_id", "client_id must not be empty");
+    }
+    return id;
+  }
+
+  /** The topic name in the path, or the {@code topic} query parameter; checked as a PUBLISH's. */
   private static String topic(Context ctx) {
-    String topic = ctx.pathParam("topic");
+    String topic = ctx.pathParamMap().containsKey("topic") ? ctx.pathParam("topic") : requiredQuery(ctx, "topic");
     checkTopicName("topic", topic);
     return topic;
+  }
+
+  private static String requiredQuery(Context ctx, String name) {
+    String value = ctx.queryParam(name);
+    if (value == null || value.isEmpty()) {
+      throw ApiError.badRequest(name, name + " (query parameter) is required");
+    }
+    return value;
+  }
+
+  private static String emptyAsNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   private static <T> T found(java.util.Optional<T> o, String what, String id) {

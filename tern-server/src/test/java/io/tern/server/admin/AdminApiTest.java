@@ -327,6 +327,61 @@ class AdminApiTest {
     assertError(f.get("/api/v1/no-such-endpoint"), 404, null);
   }
 
+  /**
+   * "." and ".." are legal MQTT topic levels and client ids, but a browser resolves them in a path
+   * (percent-encoded too): the dashboard's "disconnect a/../b" sent DELETE /clients/b. Every action
+   * on a client id or topic also takes it in the query or the body.
+   */
+  @Test
+  void aClientIdOrTopicWithDotLevelsIsAddressedInTheQueryOrTheBody() {
+    String dots = "a/../b";
+    String q = java.net.URLEncoder.encode(dots, StandardCharsets.UTF_8);
+    connect("b", null, true);
+    connect(dots, null, true);
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"b\", \"payload\": \"b\", \"retain\": true}");
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"a/../b\", \"payload\": \"dots\", \"retain\": true}");
+
+    assertThat(ids(f.getJson("/api/v1/clients?client_id=" + q))).containsExactly(dots);
+    assertThat(ids(f.getJson("/api/v1/sessions?client_id=" + q))).containsExactly(dots);
+    assertThat(ids(f.getJson("/api/v1/clients?client_id=nobody"))).isEmpty();
+
+    assertThat(f.call("POST", "/api/v1/trace", "{\"client_id\": \"a/../b\", \"enabled\": true}").statusCode())
+        .isEqualTo(200);
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/clients?client_id=" + q)
+        .get("items").get(0).get("traced").asBoolean());
+    assertThat(f.getJson("/api/v1/clients/b").get("traced").asBoolean()).isFalse();
+
+    assertThat(f.call("POST", "/api/v1/subscriptions", "{\"client_id\": \"a/../b\", \"filter\": \"x/#\"}")
+        .statusCode()).isEqualTo(201);
+    assertThat(f.getJson("/api/v1/subscriptions?client_id=" + q).get("total").asInt()).isEqualTo(1);
+    assertThat(f.getJson("/api/v1/subscriptions?client_id=b").get("total").asInt()).isZero();
+    assertThat(f.call("DELETE", "/api/v1/subscriptions?client_id=" + q + "&filter=x/%23", null).statusCode())
+        .isEqualTo(204);
+    assertThat(f.getJson("/api/v1/subscriptions?client_id=" + q).get("total").asInt()).isZero();
+
+    assertThat(f.call("DELETE", "/api/v1/retained?topic=" + q, null).statusCode()).isEqualTo(204);
+    assertThat(f.getJson("/api/v1/retained?filter=" + q).get("total").asInt()).isZero();
+    assertThat(f.getJson("/api/v1/retained/b").get("payload").asText()).isEqualTo("b");
+
+    assertThat(f.call("DELETE", "/api/v1/clients?client_id=" + q, null).statusCode()).isEqualTo(204);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !f.getJson("/api/v1/clients?client_id=" + q)
+        .get("items").get(0).get("connected").asBoolean());
+    assertThat(f.getJson("/api/v1/clients/b").get("connected").asBoolean()).isTrue();
+    assertThat(f.call("DELETE", "/api/v1/sessions?client_id=" + q, null).statusCode()).isEqualTo(204);
+    assertThat(ids(f.getJson("/api/v1/sessions"))).containsExactly("b");
+
+    assertError(f.call("DELETE", "/api/v1/clients?client_id=nobody", null), 404, null);
+    assertError(f.call("DELETE", "/api/v1/clients", null), 400, "client_id");
+    assertError(f.call("DELETE", "/api/v1/sessions?client_id=", null), 400, "client_id");
+    assertError(f.call("DELETE", "/api/v1/retained", null), 400, "topic");
+    assertError(f.call("DELETE", "/api/v1/retained?topic=a/%2B", null), 400, "topic");
+    assertError(f.call("POST", "/api/v1/trace", "{\"enabled\": true}"), 400, "client_id");
+    assertError(f.call("POST", "/api/v1/subscriptions", "{\"filter\": \"x\"}"), 400, "client_id");
+    assertError(f.call("POST", "/api/v1/subscriptions/b", "{\"client_id\": \"b\", \"filter\": \"x\"}"), 400,
+        "client_id");
+    assertError(f.call("DELETE", "/api/v1/subscriptions?client_id=b", null), 400, "filter");
+  }
+
   @Test
   void deletingAClientDisconnectsAnMqtt5ClientWithAdministrativeAction() throws Exception {
     MqttClient paho = new MqttClient("tcp://127.0.0.1:" + f.mqttPort(), "paho-v5", new MemoryPersistence());
