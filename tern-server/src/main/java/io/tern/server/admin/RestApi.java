@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonSerializable;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -55,11 +56,13 @@ final class RestApi {
   private static final Logger log = LoggerFactory.getLogger(RestApi.class);
   /**
    * Bodies with a key twice ({"qos": 0, "qos": 2}) are refused, as the YAML config's are, not read as
-   * the last. Answers are written to the response as they are made ({@link #json}): the stream is
-   * the response's, not the mapper's to close.
+   * the last; so are bodies with anything but white space after their object ({"filter": "x"}
+   * {"filter": "y"} was read as its first object). Answers are written to the response as they are
+   * made ({@link #json}): the stream is the response's, not the mapper's to close.
    */
   static final ObjectMapper JSON = JsonMapper.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
       .build();
   /** Messages in one {@code POST /publish/batch} at most. */

@@ -116,6 +116,20 @@ class AdminApiTest {
     assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"qos\": 0, \"qos\": 2}"), 400, "body");
   }
 
+  @Test
+  void aBodyWithAnythingButWhiteSpaceAfterItsObjectIsRefused() {
+    connect("c", null, false);
+    for (String body : List.of("{\"filter\": \"x\"} trailing", "{\"filter\": \"x\"}{\"filter\": \"y\"}",
+        "{\"filter\": \"x\"} 1", "{\"filter\": \"x\"} {")) {
+      HttpResponse<String> r = f.call("POST", "/api/v1/subscriptions/c", body);
+      assertError(r, 400, "body");
+      assertThat(AdminFixture.json(r).get("message").asText()).as(body).startsWith("the body is not valid JSON");
+    }
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\"} []"), 400, "body");
+    assertThat(f.getJson("/api/v1/subscriptions/c").get("total").asInt()).isZero();
+    assertThat(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"x\"} \r\n\t ").statusCode()).isEqualTo(201);
+  }
+
   /** With {@code lockout_loopback}: these requests all come from 127.0.0.1, as a remote guesser's would from one address. */
   @Test
   void repeatedFailuresFromOneAddressAreLockedOut() {
