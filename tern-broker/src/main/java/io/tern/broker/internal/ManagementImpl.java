@@ -192,9 +192,14 @@ public final class ManagementImpl implements BrokerManagement {
   }
 
   @Override
-  public void trace(String clientId, boolean on) {
+  public boolean trace(String clientId, boolean on) {
     if (on) {
-      core.traced.add(clientId);
+      synchronized (core.traced) { // the count and the add as one: turning off needs no lock
+        if (!core.traced.contains(clientId) && core.traced.size() >= MAX_TRACED) {
+          return false;
+        }
+        core.traced.add(clientId);
+      }
     } else {
       core.traced.remove(clientId);
     }
@@ -211,6 +216,7 @@ public final class ManagementImpl implements BrokerManagement {
         // stopped: nothing to trace
       }
     }
+    return true;
   }
 
   @Override

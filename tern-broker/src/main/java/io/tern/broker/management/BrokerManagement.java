@@ -113,12 +113,19 @@ public interface BrokerManagement {
   /** Removes the retained message of this topic; false when there was none. */
   boolean deleteRetained(String topic);
 
+  /** Client ids traced at once at most ({@link #trace}): each is held until turned off. */
+  int MAX_TRACED = 100;
+
   /**
    * Turns per-client tracing on or off: every packet the client sends and receives is logged (at
    * INFO, logger {@code io.tern.broker.trace}), from now on and across its reconnections, until
-   * turned off. Works for client ids that are not connected yet.
+   * turned off. Works for client ids that are not connected yet (their CONNECT is traced). At most
+   * {@link #MAX_TRACED} ids are traced at once.
+   *
+   * @return false when turning it on would trace more than {@link #MAX_TRACED} ids: nothing changes
+   *     (turn another off first); true otherwise
    */
-  void trace(String clientId, boolean on);
+  boolean trace(String clientId, boolean on);
 
   /** The client ids being traced. */
   java.util.Set<String> traced();

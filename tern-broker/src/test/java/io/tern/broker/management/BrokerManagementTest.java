@@ -92,6 +92,20 @@ class BrokerManagementTest {
   }
 
   @Test
+  void atMostMaxTracedClientIdsAreTracedAtOnce() {
+    Broker b = start(null);
+    for (int i = 0; i < BrokerManagement.MAX_TRACED; i++) {
+      assertThat(b.management().trace("id-" + i, true)).isTrue();
+    }
+    assertThat(b.management().trace("one-more", true)).isFalse();
+    assertThat(b.management().traced()).hasSize(BrokerManagement.MAX_TRACED).doesNotContain("one-more");
+    assertThat(b.management().trace("id-0", true)).as("already traced").isTrue();
+    assertThat(b.management().trace("id-0", false)).isTrue();
+    assertThat(b.management().trace("one-more", true)).isTrue();
+    assertThat(b.management().traced()).hasSize(BrokerManagement.MAX_TRACED).contains("one-more");
+  }
+
+  @Test
   void theDisconnectAnOperatorSendsATracedClientIsTraced() {
     try (io.tern.broker.testsupport.LogCapture log = io.tern.broker.testsupport.LogCapture.of(
         "io.tern.broker.trace", ch.qos.logback.classic.Level.INFO)) {

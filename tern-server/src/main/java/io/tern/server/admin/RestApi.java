@@ -101,6 +101,7 @@ final class RestApi {
     r.get(p + "/clients/<id>", ctx -> json(ctx, 200, client(found(m.client(id(ctx)), "client", id(ctx)))));
     r.delete(p + "/clients/<id>", this::disconnect);
     r.post(p + "/clients/<id>/trace", this::trace);
+    r.get(p + "/trace", this::traced);
     r.post(p + "/trace", this::trace);
     r.get(p + "/sessions", this::sessions);
     r.delete(p + "/sessions", this::deleteSession);
@@ -180,11 +181,23 @@ final class RestApi {
     JsonNode body = body(ctx);
     String id = idOf(ctx, body, "enabled");
     boolean on = Params.bool(body, "", "enabled");
-    m.trace(id, on);
+    // Any id, with a session or not: a client traced before it connects has its CONNECT traced.
+    if (!m.trace(id, on)) {
+      throw new ApiError(409, "enabled", "at most " + BrokerManagement.MAX_TRACED + " client ids are traced at once: "
+          + "turn one off first (GET /api/v1/trace lists them)");
+    }
     log.info("Admin: tracing of client {} turned {} by {}", id, on ? "on" : "off", AdminServer.who(ctx));
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("client_id", id);
     o.put("traced", on);
+    o.put("session", m.hasSession(id)); // false: tracing starts at its next CONNECT (or the id is mistyped)
+    json(ctx, 200, o);
+  }
+
+  private void traced(Context ctx) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("traced", m.traced().stream().sorted().toList());
+    o.put("max", BrokerManagement.MAX_TRACED);
     json(ctx, 200, o);
   }
 

@@ -465,6 +465,35 @@ class AdminApiTest {
     }
   }
 
+  /**
+   * Tracing takes any client id, with a session or not (a client traced before it connects has its
+   * CONNECT traced): not 404 as for other unknown ids, but the answer says there is no session. The
+   * ids traced were never bounded.
+   */
+  @Test
+  void anyClientIdMayBeTracedUpToTheBound() {
+    JsonNode r = AdminFixture.json(f.call("POST", "/api/v1/clients/not-yet/trace", "{\"enabled\": true}"));
+    assertThat(r.get("traced").asBoolean()).isTrue();
+    assertThat(r.get("session").asBoolean()).isFalse();
+    for (int i = 1; i < io.tern.broker.management.BrokerManagement.MAX_TRACED; i++) {
+      assertThat(f.call("POST", "/api/v1/trace", "{\"client_id\": \"id-" + i + "\", \"enabled\": true}")
+          .statusCode()).isEqualTo(200);
+    }
+    HttpResponse<String> over = f.call("POST", "/api/v1/clients/one-more/trace", "{\"enabled\": true}");
+    assertError(over, 409, "enabled");
+    assertThat(AdminFixture.json(over).get("error").asText()).isEqualTo("conflict");
+    JsonNode traced = f.getJson("/api/v1/trace");
+    assertThat(traced.get("traced")).hasSize(io.tern.broker.management.BrokerManagement.MAX_TRACED);
+    assertThat(traced.get("traced").get(traced.get("traced").size() - 1).asText()).isEqualTo("not-yet");
+    assertThat(traced.get("max").asInt()).isEqualTo(io.tern.broker.management.BrokerManagement.MAX_TRACED);
+    assertThat(f.call("POST", "/api/v1/clients/not-yet/trace", "{\"enabled\": false}").statusCode()).isEqualTo(200);
+    assertThat(f.call("POST", "/api/v1/clients/one-more/trace", "{\"enabled\": true}").statusCode()).isEqualTo(200);
+    connect("with-session", null, false);
+    assertThat(f.call("POST", "/api/v1/clients/id-1/trace", "{\"enabled\": false}").statusCode()).isEqualTo(200);
+    assertThat(AdminFixture.json(f.call("POST", "/api/v1/clients/with-session/trace", "{\"enabled\": true}"))
+        .get("session").asBoolean()).isTrue();
+  }
+
   // ------------------------------------------------------------------ sessions
 
   @Test
