@@ -675,7 +675,7 @@ class AdminApiTest {
     String text = "a" + "\u00e9".repeat(50_000);
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     f.broker.publish("big/text", bytes, 0, true);
-    byte[] binary = new byte[RestApi.LIST_PAYLOAD_BYTES + 1];
+    byte[] binary = new byte[RetainedJson.LIST_PAYLOAD_BYTES + 1];
     binary[0] = (byte) 0xFF;
     f.broker.publish("big/binary", binary, 0, true);
     f.broker.publish("small", "21.5".getBytes(StandardCharsets.UTF_8), 0, true);
@@ -687,9 +687,9 @@ class AdminApiTest {
     assertThat(listed.get("payload_size").asInt()).isEqualTo(bytes.length);
     assertThat(listed.get("truncated").asBoolean()).isTrue();
     assertThat(java.util.Base64.getDecoder().decode(listed.get("payload_base64").asText()))
-        .isEqualTo(java.util.Arrays.copyOf(bytes, RestApi.LIST_PAYLOAD_BYTES));
+        .isEqualTo(java.util.Arrays.copyOf(bytes, RetainedJson.LIST_PAYLOAD_BYTES));
     assertThat(listed.get("payload").asText()).as("the character cut in two is left out")
-        .isEqualTo(text.substring(0, 1 + (RestApi.LIST_PAYLOAD_BYTES - 1) / 2));
+        .isEqualTo(text.substring(0, 1 + (RetainedJson.LIST_PAYLOAD_BYTES - 1) / 2));
     assertThat(items.get(0).get("payload").isNull()).isTrue();
     assertThat(items.get(0).get("truncated").asBoolean()).isTrue();
     assertThat(items.get(2).get("payload").asText()).isEqualTo("21.5");
