@@ -16,6 +16,7 @@ import io.tern.codec.Topics;
 import io.tern.codec.UserProperty;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -191,9 +192,14 @@ public final class ManagementImpl implements BrokerManagement {
   }
 
   @Override
-  public void trace(String clientId, boolean on) {
+  public boolean trace(String clientId, boolean on) {
     if (on) {
-      core.traced.add(clientId);
+      synchronized (core.traced) { // the count and the add as one: turning off needs no lock
+        if (!core.traced.contains(clientId) && core.traced.size() >= MAX_TRACED) {
+          return false;
+        }
+        core.traced.add(clientId);
+      }
     } else {
       core.traced.remove(clientId);
     }
@@ -210,6 +216,7 @@ public final class ManagementImpl implements BrokerManagement {
         // stopped: nothing to trace
       }
     }
+    return true;
   }
 
   @Override
@@ -221,29 +228,55 @@ public final class ManagementImpl implements BrokerManagement {
 
   @Override
   public List<RetainedMessage> retained(String filter) {
-    checkFilter(filter);
-    if (Topics.isShared(filter)) {
-      throw new IllegalArgumentException("a shared subscription filter does not select retained messages");
-    }
+    checkRetainedFilter(filter);
     List<RetainedMessage> out = new ArrayList<>();
     long now = System.nanoTime();
     Instant wallNow = Instant.now();
     core.retained().match(filter, m -> {
       if (!m.expired(now)) {
-        out.add(retained(m, now, wallNow));
+        out.add(retained(m, now, wallNow, Integer.MAX_VALUE));
       }
     });
     return out;
   }
 
   @Override
+  public List<String> retainedTopics(String filter) {
+    checkRetainedFilter(filter);
+    List<String> out = new ArrayList<>();
+    long now = System.nanoTime();
+    core.retained().match(filter, m -> {
+      if (!m.expired(now)) {
+        out.add(m.publish().topic());
+      }
+    });
+    return out;
+  }
+
+  private static void checkRetainedFilter(String filter) {
+    checkFilter(filter);
+    if (Topics.isShared(filter)) {
+      throw new IllegalArgumentException("a shared subscription filter does not select retained messages");
+    }
+  }
+
+  @Override
   public Optional<RetainedMessage> retainedMessage(String topic) {
+    return retainedMessage(topic, Integer.MAX_VALUE);
+  }
+
+  @Override
+  public Optional<RetainedMessage> retainedMessage(String topic, int maxPayloadBytes) {
+    if (maxPayloadBytes < 0) {
+      throw new IllegalArgumentException("maxPayloadBytes must be 0 or more, got " + maxPayloadBytes);
+    }
     if (topic == null || !Topics.isSendableName(topic)) {
       return Optional.empty();
     }
     long now = System.nanoTime();
     Message m = core.retained().get(topic);
-    return m == null || m.expired(now) ? Optional.empty() : Optional.of(retained(m, now, Instant.now()));
+    return m == null || m.expired(now) ? Optional.empty()
+        : Optional.of(retained(m, now, Instant.now(), maxPayloadBytes));
   }
 
   @Override
@@ -262,7 +295,7 @@ public final class ManagementImpl implements BrokerManagement {
     return previous != null;
   }
 
-  private static RetainedMessage retained(Message m, long nowNanos, Instant wallNow) {
+  private static RetainedMessage retained(Message m, long nowNanos, Instant wallNow, int maxPayloadBytes) {
     Publish p = m.publish();
     MqttProperties props = p.properties();
     Map<String, String> user = new LinkedHashMap<>();
@@ -275,7 +308,9 @@ public final class ManagementImpl implements BrokerManagement {
         .truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     // What is left of it, as a new subscriber would be given it (MQTT-3.3.2-6).
     Long remaining = m.expires() ? Long.valueOf(m.remainingSeconds(nowNanos)) : null;
-    return new RetainedMessage(p.topic(), p.qos(), p.payload().clone(), received, remaining,
+    byte[] payload = p.payload();
+    byte[] copy = payload.length <= maxPayloadBytes ? payload.clone() : Arrays.copyOf(payload, maxPayloadBytes);
+    return new RetainedMessage(p.topic(), p.qos(), copy, payload.length, received, remaining,
         props.getString(Property.CONTENT_TYPE), Map.copyOf(user));
   }
 

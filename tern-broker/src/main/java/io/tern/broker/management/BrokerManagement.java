@@ -90,18 +90,42 @@ public interface BrokerManagement {
    */
   List<RetainedMessage> retained(String filter);
 
+  /**
+   * The topics of the retained messages {@link #retained(String)} selects, in no particular order.
+   * No payload is copied: a listing can count and sort them all and then read only the messages of
+   * one page ({@link #retainedMessage(String, int)}), where {@code retained} copies every payload.
+   *
+   * @throws IllegalArgumentException for an invalid filter
+   */
+  List<String> retainedTopics(String filter);
+
   /** The retained message of exactly this topic. */
   Optional<RetainedMessage> retainedMessage(String topic);
+
+  /**
+   * The retained message of exactly this topic with at most the first {@code maxPayloadBytes} of its
+   * payload copied ({@link RetainedMessage#payloadSize()} is the whole size, {@link
+   * RetainedMessage#truncated()} says whether it was cut): what a listing shows of a message that
+   * may be megabytes long.
+   */
+  Optional<RetainedMessage> retainedMessage(String topic, int maxPayloadBytes);
 
   /** Removes the retained message of this topic; false when there was none. */
   boolean deleteRetained(String topic);
 
+  /** Client ids traced at once at most ({@link #trace}): each is held until turned off. */
+  int MAX_TRACED = 100;
+
   /**
    * Turns per-client tracing on or off: every packet the client sends and receives is logged (at
    * INFO, logger {@code io.tern.broker.trace}), from now on and across its reconnections, until
-   * turned off. Works for client ids that are not connected yet.
+   * turned off. Works for client ids that are not connected yet (their CONNECT is traced). At most
+   * {@link #MAX_TRACED} ids are traced at once.
+   *
+   * @return false when turning it on would trace more than {@link #MAX_TRACED} ids: nothing changes
+   *     (turn another off first); true otherwise
    */
-  void trace(String clientId, boolean on);
+  boolean trace(String clientId, boolean on);
 
   /** The client ids being traced. */
   java.util.Set<String> traced();

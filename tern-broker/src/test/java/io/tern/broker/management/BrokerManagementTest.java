@@ -92,6 +92,20 @@ class BrokerManagementTest {
   }
 
   @Test
+  void atMostMaxTracedClientIdsAreTracedAtOnce() {
+    Broker b = start(null);
+    for (int i = 0; i < BrokerManagement.MAX_TRACED; i++) {
+      assertThat(b.management().trace("id-" + i, true)).isTrue();
+    }
+    assertThat(b.management().trace("one-more", true)).isFalse();
+    assertThat(b.management().traced()).hasSize(BrokerManagement.MAX_TRACED).doesNotContain("one-more");
+    assertThat(b.management().trace("id-0", true)).as("already traced").isTrue();
+    assertThat(b.management().trace("id-0", false)).isTrue();
+    assertThat(b.management().trace("one-more", true)).isTrue();
+    assertThat(b.management().traced()).hasSize(BrokerManagement.MAX_TRACED).contains("one-more");
+  }
+
+  @Test
   void theDisconnectAnOperatorSendsATracedClientIsTraced() {
     try (io.tern.broker.testsupport.LogCapture log = io.tern.broker.testsupport.LogCapture.of(
         "io.tern.broker.trace", ch.qos.logback.classic.Level.INFO)) {
@@ -173,5 +187,29 @@ class BrokerManagementTest {
     assertThat(b.management().deleteRetained("r/1")).isFalse();
     assertThat(b.management().retainedMessage("r/1")).isEmpty();
     assertThat(b.stats().messagesReceived()).isEqualTo(received);
+  }
+
+  @Test
+  void aListingReadsTopicsWithoutPayloadsAndAMessageWithAtMostTheBytesAsked() {
+    Broker b = start(null);
+    byte[] big = new byte[100_000];
+    java.util.Arrays.fill(big, (byte) 'x');
+    big[0] = 'a';
+    b.publish("r/big", big, 0, true);
+    b.publish("r/small", "s".getBytes(StandardCharsets.UTF_8), 0, true);
+    b.publish("$SYS/x", "c".getBytes(StandardCharsets.UTF_8), 0, true);
+    assertThat(b.management().retainedTopics("#")).containsExactlyInAnyOrder("r/big", "r/small");
+    assertThat(b.management().retainedTopics("$SYS/#")).containsExactly("$SYS/x");
+    RetainedMessage cut = b.management().retainedMessage("r/big", 10).orElseThrow();
+    assertThat(cut.payload()).hasSize(10).startsWith('a', 'x');
+    assertThat(cut.payloadSize()).isEqualTo(100_000);
+    assertThat(cut.truncated()).isTrue();
+    RetainedMessage small = b.management().retainedMessage("r/small", 10).orElseThrow();
+    assertThat(small.payload()).containsExactly('s');
+    assertThat(small.truncated()).isFalse();
+    RetainedMessage whole = b.management().retainedMessage("r/big").orElseThrow();
+    assertThat(whole.payload()).isEqualTo(big);
+    assertThat(whole.truncated()).isFalse();
+    assertThat(b.management().retainedMessage("r/none", 10)).isEmpty();
   }
 }

@@ -443,6 +443,27 @@ class TransportSecurityTest {
     });
   }
 
+  /**
+   * A text frame that is not UTF-8, as most MQTT packets sent as text are not (PINGREQ is C0 00):
+   * Netty's frame decoder refuses it before the broker sees its type, with 1007 (security.md said 1003).
+   */
+  @Test
+  void aTextFrameThatIsNotUtf8ClosesTheConnectionWith1007AndOneLogLine() throws Exception {
+    List<ch.qos.logback.classic.spi.ILoggingEvent> lines = connectionLog(() -> {
+      broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();
+      RawWebSocket c = new RawWebSocket(broker.port());
+      c.send(new byte[] {(byte) 0x81, (byte) 0x82, 0, 0, 0, 0, (byte) 0xc0, 0x00});
+      assertThat(c.readCloseStatus()).as("invalid frame payload data").isEqualTo(1007);
+      assertThat(c.in.read()).as("one Close frame, then the end").isEqualTo(-1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().protocolErrors() == 1);
+    });
+    assertThat(lines).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+      assertThat(e.getFormattedMessage()).contains("(before CONNECT)");
+      assertThat(e.getThrowableProxy()).isNull();
+    });
+  }
+
   @Test
   void aCloseFrameIsAnsweredWithItsStatusCodeOrWithProtocolErrorForACodeNoPeerMaySend() throws Exception {
     broker = Broker.builder().listener(Listener.ws("127.0.0.1", 0)).build().start();

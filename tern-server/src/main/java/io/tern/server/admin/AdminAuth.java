@@ -34,7 +34,8 @@ final class AdminAuth {
   private static final Logger log = LoggerFactory.getLogger(AdminAuth.class);
   static final Duration REMEMBER = Duration.ofMinutes(5);
   static final Duration SESSION = Duration.ofHours(8);
-  private static final int MAX_SESSIONS = 1024;
+  /** Session tokens (logins) held at most; past it the oldest is forgotten. */
+  static final int MAX_SESSIONS = 1024;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** Who made a request, and how they proved it. */
@@ -262,17 +263,25 @@ final class AdminAuth {
     return d;
   }
 
-  /** A new session token for {@code user} (the dashboard's login), valid for {@link #SESSION}. */
-  String newSession(String user) {
+  /**
+   * A new session token for {@code user} (the dashboard's login), valid for {@link #SESSION}. At most
+   * {@link #MAX_SESSIONS} are held: past it the expired ones go, then the oldest (the one that
+   * expires first; all last as long). The whole table was cleared, and a script logging in on each
+   * call logged every dashboard user out at each 1,025th login. Synchronized: logins are rare, and
+   * the table must not overshoot between the count and the put.
+   */
+  synchronized String newSession(String user) {
     byte[] bytes = new byte[32];
     RANDOM.nextBytes(bytes);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     long now = System.nanoTime();
     if (sessions.size() >= MAX_SESSIONS) {
       sessions.values().removeIf(x -> now - x.untilNanos() >= 0);
-      if (sessions.size() >= MAX_SESSIONS) {
-        sessions.clear(); // bounded: the oldest logins log in again
-      }
+    }
+    while (sessions.size() >= MAX_SESSIONS) {
+      sessions.entrySet().stream()
+          .min((a, b) -> Long.compare(a.getValue().untilNanos() - now, b.getValue().untilNanos() - now))
+          .ifPresent(oldest -> sessions.remove(oldest.getKey(), oldest.getValue()));
     }
     sessions.put(sha256(token), new Remembered(user, now + SESSION.toNanos()));
     return token;

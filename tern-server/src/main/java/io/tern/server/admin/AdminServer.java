@@ -114,6 +114,15 @@ public final class AdminServer implements AutoCloseable {
       throw new IllegalStateException("admin server: cannot listen on " + config.bind() + ":" + config.port() + ": "
           + rootMessage(e), e);
     }
+    AdminConnections.HeadDeadline heads =
+        new AdminConnections.HeadDeadline(app.jettyServer().server(), AdminConnections.HEAD_DEADLINE_MILLIS);
+    sampling.scheduleAtFixedRate(() -> {
+      try {
+        heads.run();
+      } catch (RuntimeException e) {
+        log.debug("Admin: checking request heads failed: {}", e.toString());
+      }
+    }, 1, 1, TimeUnit.SECONDS);
     log.info("Admin: listening on {}://{}:{} ({}); dashboard at /dashboard/, metrics at /metrics",
         config.tls() == null ? "http" : "https", config.bind(), app.port(), auth.describe());
     if (config.tls() == null && !isLoopback(config.bind())) {
@@ -206,18 +215,22 @@ public final class AdminServer implements AutoCloseable {
     // frees its thread; one that stops arriving altogether, at the idle timeout of I/O during a request.
     c.jetty.modifyServletContextHandler(context -> context.insertHandler(new BodyDeadline()));
     c.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(BODY_DEADLINE_MILLIS));
-    if (config.tls() != null) {
-      SSLContext ssl = sslContext(config.tls());
-      c.jetty.addConnector((server, http) -> {
+    // Connections are bounded whoever opens them: in number (past it, new ones wait in the kernel's
+    // accept queue), and in the time a request's head may take (HeadDeadline, swept by start()).
+    c.jetty.modifyServer(server -> AdminConnections.limit(server, config.maxConnections()));
+    SSLContext ssl = config.tls() == null ? null : sslContext(config.tls());
+    c.jetty.addConnector((server, http) -> {
+      SslContextFactory.Server factory = null;
+      if (ssl != null) {
         http.addCustomizer(new SecureRequestCustomizer(false)); // no SNI host check: 127.0.0.1 is fine
-        SslContextFactory.Server factory = new SslContextFactory.Server();
+        factory = new SslContextFactory.Server();
         factory.setSslContext(ssl);
-        ServerConnector connector = new ServerConnector(server, factory, new HttpConnectionFactory(http));
-        connector.setHost(config.bind());
-        connector.setPort(config.port());
-        return connector;
-      });
-    }
+      }
+      ServerConnector connector = new AdminConnections.AdminConnector(server, factory, new HttpConnectionFactory(http));
+      connector.setHost(config.bind());
+      connector.setPort(config.port());
+      return connector;
+    });
     var r = c.routes;
     r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.field, e.getMessage()));
     r.exception(HttpResponseException.class, AdminServer::httpError);
@@ -232,8 +245,31 @@ public final class AdminServer implements AutoCloseable {
         error(ctx, 408, null, "the request body did not arrive: " + gone);
         return;
       }
-      log.warn("Admin: {} {} failed", ctx.method(), ctx.path(), e);
+      failed(ctx.method() + " " + ctx.path(), e instanceof HandlerError ? e.getCause() : e);
       error(ctx, 500, null, "internal error");
+    });
+    // Javalin's exception handlers take Exceptions only, and it answered an Error (an OutOfMemoryError
+    // in a handler) with an empty 500 and a line at a level logback.xml turns off: a handler's Error
+    // goes to the handler above as a HandlerError, and any other (Javalin's own) comes here.
+    c.router.handlerWrapper(endpoint -> ctx -> {
+      try {
+        endpoint.handler.handle(ctx);
+      } catch (Error e) {
+        throw new HandlerError(e);
+      }
+    });
+    c.router.javaLangErrorHandler((response, e) -> {
+      failed("a request", e);
+      if (!response.isCommitted()) {
+        response.reset();
+        response.setStatus(500);
+        response.setContentType("application/json");
+        try {
+          response.getOutputStream().write(RestApi.JSON.writeValueAsBytes(errorBody(500, null, "internal error")));
+        } catch (IOException | RuntimeException ignored) {
+          // the client gets the status alone
+        }
+      }
     });
 
     r.get("/health", AdminServer::health);
@@ -289,6 +325,35 @@ public final class AdminServer implements AutoCloseable {
       }
       resource(ctx, "dashboard/" + file, type);
     });
+  }
+
+  /** Lines about failed requests at WARN or ERROR: at most 5 a second, the rest at DEBUG. */
+  private static final io.tern.broker.internal.LogLimit failureLines =
+      new io.tern.broker.internal.LogLimit(5, "failed admin requests", null);
+
+  /** An Error thrown by a handler, carried to the exception handlers (which take Exceptions only). */
+  static final class HandlerError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    HandlerError(Error cause) {
+      super(cause.toString(), cause, false, false);
+    }
+  }
+
+  /**
+   * Logs a request the server failed: one line, at ERROR for an Error, else WARN, naming the failure
+   * and where it was thrown; its stack at DEBUG. Rate-limited: a failure on every request of a
+   * dashboard polling each second must not flood the log.
+   */
+  static void failed(String request, Throwable e) {
+    if (failureLines.level(log) == org.slf4j.event.Level.INFO) {
+      StackTraceElement[] stack = e.getStackTrace();
+      log.atLevel(e instanceof Error ? org.slf4j.event.Level.ERROR : org.slf4j.event.Level.WARN)
+          .log("Admin: {} failed: {}{}", request, e, stack.length == 0 ? "" : " (at " + stack[0] + ")");
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("Admin: {} failed", request, e);
+    }
   }
 
   /**
@@ -351,6 +416,10 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private static void error(Context ctx, int status, String field, String message) {
+    if (ctx.res().isCommitted()) {
+      return; // the answer was under way when it failed: its status can no longer change
+    }
+    ctx.res().resetBuffer(); // what a failed answer had written of its body
     RestApi.json(ctx, status, errorBody(status, field, message));
   }
 
@@ -438,6 +507,15 @@ public final class AdminServer implements AutoCloseable {
       t = t.getCause();
     }
     return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /** The admin server's open connections (tests). */
+  int connections() {
+    int n = 0;
+    for (org.eclipse.jetty.server.Connector c : app.jettyServer().server().getConnectors()) {
+      n += c.getConnectedEndPoints().size();
+    }
+    return n;
   }
 
   /** The bound port (the real one when configured as 0). */

@@ -9,7 +9,8 @@ import java.util.function.Function;
 /**
  * Pagination of a list answer: {@code ?page=1&per_page=100} in, {@code items}, {@code page},
  * {@code per_page}, {@code total}, {@code total_pages} out. Pages count from 1; a page past the end
- * is empty (not an error).
+ * is empty (not an error). Only the page's items are rendered; one that renders as {@code null} (gone
+ * since the list was made) is left out of its page.
  */
 final class Page {
   static final int DEFAULT_PER_PAGE = 100;
@@ -25,7 +26,10 @@ final class Page {
     long from = (long) (page - 1) * perPage;
     List<Object> items = new java.util.ArrayList<>();
     for (long i = from; i < Math.min(total, from + perPage); i++) {
-      items.add(render.apply(all.get((int) i)));
+      Object item = render.apply(all.get((int) i));
+      if (item != null) {
+        items.add(item);
+      }
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("items", items);

@@ -1,8 +1,12 @@
 package io.tern.server.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.netty.buffer.ByteBufUtil;
@@ -10,7 +14,6 @@ import io.tern.broker.Broker;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.management.BrokerManagement;
 import io.tern.broker.management.ClientSnapshot;
-import io.tern.broker.management.RetainedMessage;
 import io.tern.broker.management.SessionSnapshot;
 import io.tern.broker.management.SubscriptionSnapshot;
 import io.tern.codec.MqttEncoder;
@@ -43,9 +46,17 @@ import org.slf4j.LoggerFactory;
  */
 final class RestApi {
   private static final Logger log = LoggerFactory.getLogger(RestApi.class);
-  /** Bodies with a key twice ({"qos": 0, "qos": 2}) are refused, as the YAML config's are, not read as the last. */
-  static final ObjectMapper JSON = new ObjectMapper()
-      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /**
+   * Bodies with a key twice ({"qos": 0, "qos": 2}) are refused, as the YAML config's are, not read as
+   * the last; so are bodies with anything but white space after their object ({"filter": "x"}
+   * {"filter": "y"} was read as its first object). Answers are written to the response as they are
+   * made ({@link #json}): the stream is the response's, not the mapper's to close.
+   */
+  static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+      .build();
   /** Messages in one {@code POST /publish/batch} at most. */
   static final int MAX_BATCH = 1000;
 
@@ -55,6 +66,9 @@ final class RestApi {
   private final BooleanSupplier ready;
   private final BooleanSupplier storeWritable;
   private final long startedAtMillis = System.currentTimeMillis();
+  /** Whole payloads being answered ({@code GET /retained/{topic}}): an eighth of the heap at most. */
+  private final RetainedJson.PayloadBudget wholePayloads =
+      new RetainedJson.PayloadBudget(Runtime.getRuntime().maxMemory() / 8);
 
   RestApi(Broker broker, StatsSampler sampler, BooleanSupplier ready, BooleanSupplier storeWritable) {
     this.broker = broker;
@@ -66,22 +80,31 @@ final class RestApi {
 
   void register(RoutesConfig r) {
     String p = "/api/v1";
+    // Each action on a client id or topic also takes it in the query or the body, on the collection:
+    // a browser resolves "." and ".." levels of a path (percent-encoded too), and the dashboard's
+    // "disconnect a/../b" disconnected client "b".
     r.get(p + "/clients", this::clients);
+    r.delete(p + "/clients", this::disconnect);
     r.get(p + "/clients/<id>", ctx -> json(ctx, 200, client(found(m.client(id(ctx)), "client", id(ctx)))));
     r.delete(p + "/clients/<id>", this::disconnect);
     r.post(p + "/clients/<id>/trace", this::trace);
+    r.get(p + "/trace", this::traced);
+    r.post(p + "/trace", this::trace);
     r.get(p + "/sessions", this::sessions);
+    r.delete(p + "/sessions", this::deleteSession);
     r.get(p + "/sessions/<id>", ctx -> json(ctx, 200, session(found(m.session(id(ctx)), "session", id(ctx)))));
     r.delete(p + "/sessions/<id>", this::deleteSession);
     r.get(p + "/subscriptions", this::subscriptions);
+    r.post(p + "/subscriptions", this::subscribe);
+    r.delete(p + "/subscriptions", this::unsubscribe);
     r.get(p + "/subscriptions/<id>", this::subscriptionsOf);
     r.post(p + "/subscriptions/<id>", this::subscribe);
     r.delete(p + "/subscriptions/<id>", this::unsubscribe);
     r.post(p + "/publish", this::publish);
     r.post(p + "/publish/batch", this::publishBatch);
     r.get(p + "/retained", this::retained);
-    r.get(p + "/retained/<topic>", ctx -> json(ctx, 200,
-        retained(found(m.retainedMessage(topic(ctx)), "retained message", topic(ctx)))));
+    r.delete(p + "/retained", this::deleteRetained);
+    r.get(p + "/retained/<topic>", this::retainedMessage);
     r.delete(p + "/retained/<topic>", this::deleteRetained);
     r.get(p + "/stats", ctx -> json(ctx, 200, stats()));
     r.get(p + "/stats/history", this::history);
@@ -92,10 +115,13 @@ final class RestApi {
 
   private void clients(Context ctx) {
     String username = ctx.queryParam("username");
+    String clientId = emptyAsNull(ctx.queryParam("client_id"));
     String prefix = ctx.queryParam("client_id_prefix");
     Boolean connected = Params.boolParam(ctx, "connected");
+    // One client id: its snapshot alone, not every session's.
+    List<ClientSnapshot> source = clientId != null ? m.client(clientId).map(List::of).orElse(List.of()) : m.clients();
     List<ClientSnapshot> all = new ArrayList<>();
-    for (ClientSnapshot c : m.clients()) {
+    for (ClientSnapshot c : source) {
       if ((username == null || username.equals(c.username()))
           && (prefix == null || c.clientId().startsWith(prefix))
           && (connected == null || connected == c.connected())) {
@@ -139,25 +165,38 @@ final class RestApi {
   }
 
   private void trace(Context ctx) {
-    String id = id(ctx);
     JsonNode body = body(ctx);
-    Params.onlyFields(body, "", "enabled");
+    String id = idOf(ctx, body, "enabled");
     boolean on = Params.bool(body, "", "enabled");
-    m.trace(id, on);
+    // Any id, with a session or not: a client traced before it connects has its CONNECT traced.
+    if (!m.trace(id, on)) {
+      throw new ApiError(409, "enabled", "at most " + BrokerManagement.MAX_TRACED + " client ids are traced at once: "
+          + "turn one off first (GET /api/v1/trace lists them)");
+    }
     log.info("Admin: tracing of client {} turned {} by {}", id, on ? "on" : "off", AdminServer.who(ctx));
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("client_id", id);
     o.put("traced", on);
+    o.put("session", m.hasSession(id)); // false: tracing starts at its next CONNECT (or the id is mistyped)
+    json(ctx, 200, o);
+  }
+
+  private void traced(Context ctx) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("traced", m.traced().stream().sorted().toList());
+    o.put("max", BrokerManagement.MAX_TRACED);
     json(ctx, 200, o);
   }
 
   // ------------------------------------------------------------------ sessions
 
   private void sessions(Context ctx) {
+    String clientId = emptyAsNull(ctx.queryParam("client_id"));
     String prefix = ctx.queryParam("client_id_prefix");
     Boolean online = Params.boolParam(ctx, "online");
+    List<SessionSnapshot> source = clientId != null ? m.session(clientId).map(List::of).orElse(List.of()) : m.sessions();
     List<SessionSnapshot> all = new ArrayList<>();
-    for (SessionSnapshot s : m.sessions()) {
+    for (SessionSnapshot s : source) {
       if ((prefix == null || s.clientId().startsWith(prefix)) && (online == null || online == s.online())) {
         all.add(s);
       }
@@ -192,7 +231,7 @@ final class RestApi {
   // ------------------------------------------------------------------ subscriptions
 
   private void subscriptions(Context ctx) {
-    String clientId = ctx.queryParam("client_id");
+    String clientId = emptyAsNull(ctx.queryParam("client_id"));
     String filter = ctx.queryParam("filter");
     String group = ctx.queryParam("share_group");
     List<SubscriptionSnapshot> all = new ArrayList<>();
@@ -229,9 +268,8 @@ final class RestApi {
   }
 
   private void subscribe(Context ctx) {
-    String id = id(ctx);
     JsonNode body = body(ctx);
-    Params.onlyFields(body, "", "filter", "qos", "no_local", "retain_as_published", "retain_handling");
+    String id = idOf(ctx, body, "filter", "qos", "no_local", "retain_as_published", "retain_handling");
     String filter = Params.text(body, "", "filter", true);
     checkString("filter", filter);
     if (!validFilter(filter)) {
@@ -491,23 +529,31 @@ final class RestApi {
     if (!Topics.isValidFilter(filter) || Topics.isShared(filter)) {
       throw ApiError.badRequest("filter", "not a valid topic filter: '" + filter + "'");
     }
-    List<RetainedMessage> all = new ArrayList<>(m.retained(filter));
-    all.sort(Comparator.comparing(RetainedMessage::topic));
-    json(ctx, 200, Page.of(ctx, all, RestApi::retained));
+    List<String> topics = new ArrayList<>(m.retainedTopics(filter));
+    topics.sort(Comparator.naturalOrder());
+    // Only the page's messages are read, each with the first LIST_PAYLOAD_BYTES of its payload; one
+    // cleared since the topics were listed is left out of the page.
+    json(ctx, 200, Page.of(ctx, topics, topic -> m.retainedMessage(topic, RetainedJson.LIST_PAYLOAD_BYTES)
+        .map(RetainedJson::of).orElse(null)));
   }
 
-  static Map<String, Object> retained(RetainedMessage r) {
-    Map<String, Object> o = new LinkedHashMap<>();
-    o.put("topic", r.topic());
-    o.put("qos", r.qos());
-    o.put("payload", utf8(r.payload()));
-    o.put("payload_base64", Base64.getEncoder().encodeToString(r.payload()));
-    o.put("payload_size", r.payload().length);
-    o.put("received_at", text(r.receivedAt()));
-    o.put("message_expiry_interval", r.messageExpiryInterval());
-    o.put("content_type", r.contentType());
-    o.put("user_properties", r.userProperties());
-    return o;
+  /**
+   * One message with its whole payload, written to the response as it is encoded (the payload is
+   * held once, not as text, base64 and JSON besides). The payloads being answered at once are held
+   * to {@link #wholePayloads}.
+   */
+  private void retainedMessage(Context ctx) {
+    String topic = topic(ctx);
+    long size = found(m.retainedMessage(topic, 0), "retained message", topic).payloadSize();
+    if (!wholePayloads.take(size)) {
+      ctx.header("Retry-After", "1");
+      throw new ApiError(503, null, "other large retained messages are being read; try again in a second");
+    }
+    try {
+      json(ctx, 200, RetainedJson.of(found(m.retainedMessage(topic), "retained message", topic)));
+    } finally {
+      wholePayloads.give(size);
+    }
   }
 
   private void deleteRetained(Context ctx) {
@@ -593,15 +639,50 @@ final class RestApi {
 
   // ------------------------------------------------------------------ helpers
 
+  /**
+   * The client id: the path's ({@code /clients/{id}}), or the {@code client_id} query parameter of
+   * the same action on the collection ({@code DELETE /clients?client_id=...}).
+   */
   private static String id(Context ctx) {
-    return ctx.pathParam("id");
+    return ctx.pathParamMap().containsKey("id") ? ctx.pathParam("id") : requiredQuery(ctx, "client_id");
   }
 
-  /** The topic name in the path, checked as a PUBLISH's. */
+  /**
+   * The client id of a request with a body: the path's, or the body's {@code client_id} field (on
+   * the collection), the body holding nothing else but {@code fields}.
+   */
+  private static String idOf(Context ctx, JsonNode body, String... fields) {
+    if (ctx.pathParamMap().containsKey("id")) {
+      Params.onlyFields(body, "", fields);
+      return ctx.pathParam("id");
+    }
+    String[] known = java.util.Arrays.copyOf(fields, fields.length + 1);
+    known[fields.length] = "client_id";
+    Params.onlyFields(body, "", known);
+    String id = Params.text(body, "", "client_id", true);
+    if (id.isEmpty()) {
+      throw ApiError.badRequest("client_id", "client_id must not be empty");
+    }
+    return id;
+  }
+
+  /** The topic name in the path, or the {@code topic} query parameter; checked as a PUBLISH's. */
   private static String topic(Context ctx) {
-    String topic = ctx.pathParam("topic");
+    String topic = ctx.pathParamMap().containsKey("topic") ? ctx.pathParam("topic") : requiredQuery(ctx, "topic");
     checkTopicName("topic", topic);
     return topic;
+  }
+
+  private static String requiredQuery(Context ctx, String name) {
+    String value = ctx.queryParam(name);
+    if (value == null || value.isEmpty()) {
+      throw ApiError.badRequest(name, name + " (query parameter) is required");
+    }
+    return value;
+  }
+
+  private static String emptyAsNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   private static <T> T found(java.util.Optional<T> o, String what, String id) {
@@ -665,11 +746,16 @@ final class RestApi {
     return true;
   }
 
+  /**
+   * Answers {@code value} as JSON, written to the response as it is encoded: a list page is never
+   * held whole as one string (an answer of up to 32 KiB is still sent with its Content-Length).
+   */
   static void json(Context ctx, int status, Object value) {
+    ctx.status(status).contentType("application/json");
     try {
-      ctx.status(status).contentType("application/json").result(JSON.writeValueAsString(value));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
+      JSON.writeValue(ctx.outputStream(), value);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -677,7 +763,7 @@ final class RestApi {
     return i == null ? null : i.toString();
   }
 
-  /** The payload as text when it is valid UTF-8, else null (see payload_base64). */
+  /** The bytes as text when they are valid UTF-8, else null. */
   private static String utf8(byte[] b) {
     try {
       return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

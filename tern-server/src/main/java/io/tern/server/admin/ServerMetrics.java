@@ -90,11 +90,11 @@ public final class ServerMetrics implements AutoCloseable {
     var r = registry;
     gauge("tern.connections.current", "Open client connections", broker, b -> b.stats().connections());
     counter("tern.connections", "Client connections accepted since start", broker, b -> b.stats().connectionsTotal());
-    refused("limit", "over max_connections", broker, b -> b.securityStats().connectionsRefusedLimit());
-    refused("rate", "over max_connection_rate_per_address", broker, b -> b.securityStats().connectionsRefusedRate());
-    refused("memory", "heap over max_heap_usage", broker, b -> b.memoryStats().connectionsRefusedMemory());
-    refused("auth", "refused by the authenticator", broker, b -> b.securityStats().authFailures());
-    refused("tls", "failed TLS handshakes", broker, b -> b.securityStats().tlsHandshakeFailures());
+    refused("limit", broker, b -> b.securityStats().connectionsRefusedLimit());
+    refused("rate", broker, b -> b.securityStats().connectionsRefusedRate());
+    refused("memory", broker, b -> b.memoryStats().connectionsRefusedMemory());
+    refused("auth", broker, b -> b.securityStats().authFailures());
+    refused("tls", broker, b -> b.securityStats().tlsHandshakeFailures());
     counter("tern.protocol.errors", "Connections closed for a protocol violation or a bad CONNECT", broker,
         b -> b.stats().protocolErrors());
     gauge("tern.sessions", "Sessions (connected or not)", broker, b -> b.stats().sessions());
@@ -163,9 +163,17 @@ public final class ServerMetrics implements AutoCloseable {
     FunctionCounter.builder(name, broker, f).description(help).register(registry);
   }
 
-  private void refused(String reason, String help, Broker broker, ToDoubleFunction<Broker> f) {
+  /**
+   * One HELP line serves every reason of a metric (the first registered's description): it names
+   * them all, where each reason's own description left "(heap over max_heap_usage)" for all five.
+   */
+  private static final String REFUSED_HELP = "Connections refused, by reason: limit (over limits.max_connections or "
+      + "a listener's max_connections), rate (over limits.max_connection_rate_per_address), memory (the heap over "
+      + "limits.max_heap_usage), auth (refused by the authenticator), tls (failed TLS handshakes)";
+
+  private void refused(String reason, Broker broker, ToDoubleFunction<Broker> f) {
     FunctionCounter.builder("tern.connections.refused", broker, f)
-        .description("Connections refused, by reason (" + help + ")").tag("reason", reason).register(registry);
+        .description(REFUSED_HELP).tag("reason", reason).register(registry);
   }
 
   private void dropped(String reason, Broker broker, ToDoubleFunction<Broker> f) {

@@ -27,12 +27,19 @@ import java.util.regex.Pattern;
  * @param lockoutLoopback whether failed logins from loopback addresses count towards the lockout
  *     (by default they do not: every client of the machine shares the address, and a script's or a
  *     test suite's wrong passwords locked the right ones out too; see docs/operations.md)
+ * @param maxConnections the admin server's open connections at most ({@link #DEFAULT_MAX_CONNECTIONS}
+ *     by default): past it, new ones wait in the kernel's accept queue until one closes
  */
 public record AdminConfig(
     Boolean enabled, String bind, int port, TlsConfig tls, List<User> users, Path passwordFile, List<ApiKey> apiKeys,
-    boolean lockoutLoopback) {
+    boolean lockoutLoopback, int maxConnections) {
   public static final String DEFAULT_BIND = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
+  /**
+   * A few dashboards and scrapers need a handful; unbounded, 1,180 connections trickling their
+   * headers took every file descriptor of the process, and MQTT clients could not connect.
+   */
+  public static final int DEFAULT_MAX_CONNECTIONS = 256;
 
   /** An administrator: a name and the hash of the password. */
   public record User(String name, PasswordHash passwordHash) {
@@ -82,16 +89,22 @@ public record AdminConfig(
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("admin port must be 0..65535, got " + port);
     }
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("admin max_connections must be 1 or more, got " + maxConnections);
+    }
     if (Boolean.TRUE.equals(enabled) && !hasCredentials(users, passwordFile, apiKeys)) {
       throw new IllegalArgumentException("admin is enabled but has no users, password_file or api_keys: "
           + "every endpoint but /health needs credentials");
     }
   }
 
-  /** With failed logins from loopback addresses not counted towards the lockout (the default). */
+  /**
+   * With failed logins from loopback addresses not counted towards the lockout, and {@link
+   * #DEFAULT_MAX_CONNECTIONS} (the defaults).
+   */
   public AdminConfig(
       Boolean enabled, String bind, int port, TlsConfig tls, List<User> users, Path passwordFile, List<ApiKey> apiKeys) {
-    this(enabled, bind, port, tls, users, passwordFile, apiKeys, false);
+    this(enabled, bind, port, tls, users, passwordFile, apiKeys, false, DEFAULT_MAX_CONNECTIONS);
   }
 
   /** Off unless credentials are configured: 127.0.0.1:8080, no users. */
@@ -110,11 +123,17 @@ public record AdminConfig(
 
   /** This configuration listening on another address and port (tests, {@code --admin-port}). */
   public AdminConfig withAddress(String newBind, int newPort) {
-    return new AdminConfig(enabled, newBind, newPort, tls, users, passwordFile, apiKeys, lockoutLoopback);
+    return new AdminConfig(enabled, newBind, newPort, tls, users, passwordFile, apiKeys, lockoutLoopback,
+        maxConnections);
   }
 
   /** This configuration with {@code lockout_loopback} set. */
   public AdminConfig withLockoutLoopback(boolean on) {
-    return new AdminConfig(enabled, bind, port, tls, users, passwordFile, apiKeys, on);
+    return new AdminConfig(enabled, bind, port, tls, users, passwordFile, apiKeys, on, maxConnections);
+  }
+
+  /** This configuration with {@code max_connections} set. */
+  public AdminConfig withMaxConnections(int max) {
+    return new AdminConfig(enabled, bind, port, tls, users, passwordFile, apiKeys, lockoutLoopback, max);
   }
 }

@@ -103,7 +103,7 @@ public final class ConfigLoader {
     AuthConfig auth = auth(top.section("auth", "password_file", "acl_file", "allow_anonymous",
         "reload_check_interval", "lockout_loopback"));
     AdminConfig admin = admin(top.section("admin", "enabled", "bind", "port", "tls", "users", "password_file",
-        "api_keys", "lockout_loopback"));
+        "api_keys", "lockout_loopback", "max_connections"));
     SysConfig sys = sys(top.section("sys", "interval"));
     PluginsConfig plugins = plugins(top.section("plugins", "delayed_publish", "exclusive_subscriptions",
         "auto_subscribe", "topic_rewrite", "topic_rewrite_subscriptions"));
@@ -593,8 +593,13 @@ public final class ConfigLoader {
       }
     }
     Path passwordFile = path(s, "password_file");
+    int maxConnections = s.integer("max_connections", AdminConfig.DEFAULT_MAX_CONNECTIONS, null);
+    if (maxConnections < 1) {
+      throw error(s.get("max_connections").path, "must be 1 or more, got " + maxConnections);
+    }
     try {
-      return new AdminConfig(enabled, bind, port, tls, users, passwordFile, keys, s.bool("lockout_loopback", false));
+      return new AdminConfig(enabled, bind, port, tls, users, passwordFile, keys, s.bool("lockout_loopback", false),
+          maxConnections);
     } catch (IllegalArgumentException e) {
       throw error(s.path, e.getMessage());
     }

@@ -116,6 +116,20 @@ class AdminApiTest {
     assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\", \"qos\": 0, \"qos\": 2}"), 400, "body");
   }
 
+  @Test
+  void aBodyWithAnythingButWhiteSpaceAfterItsObjectIsRefused() {
+    connect("c", null, false);
+    for (String body : List.of("{\"filter\": \"x\"} trailing", "{\"filter\": \"x\"}{\"filter\": \"y\"}",
+        "{\"filter\": \"x\"} 1", "{\"filter\": \"x\"} {")) {
+      HttpResponse<String> r = f.call("POST", "/api/v1/subscriptions/c", body);
+      assertError(r, 400, "body");
+      assertThat(AdminFixture.json(r).get("message").asText()).as(body).startsWith("the body is not valid JSON");
+    }
+    assertError(f.call("POST", "/api/v1/publish", "{\"topic\": \"a\"} []"), 400, "body");
+    assertThat(f.getJson("/api/v1/subscriptions/c").get("total").asInt()).isZero();
+    assertThat(f.call("POST", "/api/v1/subscriptions/c", "{\"filter\": \"x\"} \r\n\t ").statusCode()).isEqualTo(201);
+  }
+
   /** With {@code lockout_loopback}: these requests all come from 127.0.0.1, as a remote guesser's would from one address. */
   @Test
   void repeatedFailuresFromOneAddressAreLockedOut() {
@@ -327,6 +341,61 @@ class AdminApiTest {
     assertError(f.get("/api/v1/no-such-endpoint"), 404, null);
   }
 
+  /**
+   * "." and ".." are legal MQTT topic levels and client ids, but a browser resolves them in a path
+   * (percent-encoded too): the dashboard's "disconnect a/../b" sent DELETE /clients/b. Every action
+   * on a client id or topic also takes it in the query or the body.
+   */
+  @Test
+  void aClientIdOrTopicWithDotLevelsIsAddressedInTheQueryOrTheBody() {
+    String dots = "a/../b";
+    String q = java.net.URLEncoder.encode(dots, StandardCharsets.UTF_8);
+    connect("b", null, true);
+    connect(dots, null, true);
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"b\", \"payload\": \"b\", \"retain\": true}");
+    f.call("POST", "/api/v1/publish", "{\"topic\": \"a/../b\", \"payload\": \"dots\", \"retain\": true}");
+
+    assertThat(ids(f.getJson("/api/v1/clients?client_id=" + q))).containsExactly(dots);
+    assertThat(ids(f.getJson("/api/v1/sessions?client_id=" + q))).containsExactly(dots);
+    assertThat(ids(f.getJson("/api/v1/clients?client_id=nobody"))).isEmpty();
+
+    assertThat(f.call("POST", "/api/v1/trace", "{\"client_id\": \"a/../b\", \"enabled\": true}").statusCode())
+        .isEqualTo(200);
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.getJson("/api/v1/clients?client_id=" + q)
+        .get("items").get(0).get("traced").asBoolean());
+    assertThat(f.getJson("/api/v1/clients/b").get("traced").asBoolean()).isFalse();
+
+    assertThat(f.call("POST", "/api/v1/subscriptions", "{\"client_id\": \"a/../b\", \"filter\": \"x/#\"}")
+        .statusCode()).isEqualTo(201);
+    assertThat(f.getJson("/api/v1/subscriptions?client_id=" + q).get("total").asInt()).isEqualTo(1);
+    assertThat(f.getJson("/api/v1/subscriptions?client_id=b").get("total").asInt()).isZero();
+    assertThat(f.call("DELETE", "/api/v1/subscriptions?client_id=" + q + "&filter=x/%23", null).statusCode())
+        .isEqualTo(204);
+    assertThat(f.getJson("/api/v1/subscriptions?client_id=" + q).get("total").asInt()).isZero();
+
+    assertThat(f.call("DELETE", "/api/v1/retained?topic=" + q, null).statusCode()).isEqualTo(204);
+    assertThat(f.getJson("/api/v1/retained?filter=" + q).get("total").asInt()).isZero();
+    assertThat(f.getJson("/api/v1/retained/b").get("payload").asText()).isEqualTo("b");
+
+    assertThat(f.call("DELETE", "/api/v1/clients?client_id=" + q, null).statusCode()).isEqualTo(204);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !f.getJson("/api/v1/clients?client_id=" + q)
+        .get("items").get(0).get("connected").asBoolean());
+    assertThat(f.getJson("/api/v1/clients/b").get("connected").asBoolean()).isTrue();
+    assertThat(f.call("DELETE", "/api/v1/sessions?client_id=" + q, null).statusCode()).isEqualTo(204);
+    assertThat(ids(f.getJson("/api/v1/sessions"))).containsExactly("b");
+
+    assertError(f.call("DELETE", "/api/v1/clients?client_id=nobody", null), 404, null);
+    assertError(f.call("DELETE", "/api/v1/clients", null), 400, "client_id");
+    assertError(f.call("DELETE", "/api/v1/sessions?client_id=", null), 400, "client_id");
+    assertError(f.call("DELETE", "/api/v1/retained", null), 400, "topic");
+    assertError(f.call("DELETE", "/api/v1/retained?topic=a/%2B", null), 400, "topic");
+    assertError(f.call("POST", "/api/v1/trace", "{\"enabled\": true}"), 400, "client_id");
+    assertError(f.call("POST", "/api/v1/subscriptions", "{\"filter\": \"x\"}"), 400, "client_id");
+    assertError(f.call("POST", "/api/v1/subscriptions/b", "{\"client_id\": \"b\", \"filter\": \"x\"}"), 400,
+        "client_id");
+    assertError(f.call("DELETE", "/api/v1/subscriptions?client_id=b", null), 400, "filter");
+  }
+
   @Test
   void deletingAClientDisconnectsAnMqtt5ClientWithAdministrativeAction() throws Exception {
     MqttClient paho = new MqttClient("tcp://127.0.0.1:" + f.mqttPort(), "paho-v5", new MemoryPersistence());
@@ -394,6 +463,35 @@ class AdminApiTest {
       traceLog.detachAppender(lines);
       traceLog.setLevel(null);
     }
+  }
+
+  /**
+   * Tracing takes any client id, with a session or not (a client traced before it connects has its
+   * CONNECT traced): not 404 as for other unknown ids, but the answer says there is no session. The
+   * ids traced were never bounded.
+   */
+  @Test
+  void anyClientIdMayBeTracedUpToTheBound() {
+    JsonNode r = AdminFixture.json(f.call("POST", "/api/v1/clients/not-yet/trace", "{\"enabled\": true}"));
+    assertThat(r.get("traced").asBoolean()).isTrue();
+    assertThat(r.get("session").asBoolean()).isFalse();
+    for (int i = 1; i < io.tern.broker.management.BrokerManagement.MAX_TRACED; i++) {
+      assertThat(f.call("POST", "/api/v1/trace", "{\"client_id\": \"id-" + i + "\", \"enabled\": true}")
+          .statusCode()).isEqualTo(200);
+    }
+    HttpResponse<String> over = f.call("POST", "/api/v1/clients/one-more/trace", "{\"enabled\": true}");
+    assertError(over, 409, "enabled");
+    assertThat(AdminFixture.json(over).get("error").asText()).isEqualTo("conflict");
+    JsonNode traced = f.getJson("/api/v1/trace");
+    assertThat(traced.get("traced")).hasSize(io.tern.broker.management.BrokerManagement.MAX_TRACED);
+    assertThat(traced.get("traced").get(traced.get("traced").size() - 1).asText()).isEqualTo("not-yet");
+    assertThat(traced.get("max").asInt()).isEqualTo(io.tern.broker.management.BrokerManagement.MAX_TRACED);
+    assertThat(f.call("POST", "/api/v1/clients/not-yet/trace", "{\"enabled\": false}").statusCode()).isEqualTo(200);
+    assertThat(f.call("POST", "/api/v1/clients/one-more/trace", "{\"enabled\": true}").statusCode()).isEqualTo(200);
+    connect("with-session", null, false);
+    assertThat(f.call("POST", "/api/v1/clients/id-1/trace", "{\"enabled\": false}").statusCode()).isEqualTo(200);
+    assertThat(AdminFixture.json(f.call("POST", "/api/v1/clients/with-session/trace", "{\"enabled\": true}"))
+        .get("session").asBoolean()).isTrue();
   }
 
   // ------------------------------------------------------------------ sessions
@@ -569,6 +667,83 @@ class AdminApiTest {
     assertThat(f.call("DELETE", "/api/v1/retained/room/1/temp", null).statusCode()).isEqualTo(204);
     assertError(f.get("/api/v1/retained/room/1/temp"), 404, null);
     assertThat(f.getJson("/api/v1/retained?filter=room/%23").get("total").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void aListingShowsTheFirstBytesOfALargePayloadAndTheMessageItselfAllOfIt() {
+    // 'a' then 2-byte characters: the listing's cut at 4,096 bytes falls inside one of them.
+    String text = "a" + "\u00e9".repeat(50_000);
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    f.broker.publish("big/text", bytes, 0, true);
+    byte[] binary = new byte[RetainedJson.LIST_PAYLOAD_BYTES + 1];
+    binary[0] = (byte) 0xFF;
+    f.broker.publish("big/binary", binary, 0, true);
+    f.broker.publish("small", "21.5".getBytes(StandardCharsets.UTF_8), 0, true);
+
+    JsonNode items = f.getJson("/api/v1/retained").get("items");
+    assertThat(items).hasSize(3);
+    JsonNode listed = items.get(1);
+    assertThat(listed.get("topic").asText()).isEqualTo("big/text");
+    assertThat(listed.get("payload_size").asInt()).isEqualTo(bytes.length);
+    assertThat(listed.get("truncated").asBoolean()).isTrue();
+    assertThat(java.util.Base64.getDecoder().decode(listed.get("payload_base64").asText()))
+        .isEqualTo(java.util.Arrays.copyOf(bytes, RetainedJson.LIST_PAYLOAD_BYTES));
+    assertThat(listed.get("payload").asText()).as("the character cut in two is left out")
+        .isEqualTo(text.substring(0, 1 + (RetainedJson.LIST_PAYLOAD_BYTES - 1) / 2));
+    assertThat(items.get(0).get("payload").isNull()).isTrue();
+    assertThat(items.get(0).get("truncated").asBoolean()).isTrue();
+    assertThat(items.get(2).get("payload").asText()).isEqualTo("21.5");
+    assertThat(items.get(2).get("truncated").asBoolean()).isFalse();
+
+    JsonNode whole = f.getJson("/api/v1/retained/big/text");
+    assertThat(whole.get("payload").asText()).isEqualTo(text);
+    assertThat(java.util.Base64.getDecoder().decode(whole.get("payload_base64").asText())).isEqualTo(bytes);
+    assertThat(whole.get("payload_size").asInt()).isEqualTo(bytes.length);
+    assertThat(whole.get("truncated").asBoolean()).isFalse();
+  }
+
+  @Test
+  void anErrorInAHandlerIsAnsweredAsAJsonErrorAndLoggedOnceOnOneLine() {
+    ch.qos.logback.classic.Logger adminLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(AdminServer.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    adminLog.addAppender(lines);
+    BrokenSize store = new BrokenSize();
+    AdminFixture g = new AdminFixture(store);
+    try {
+      store.broken = true;
+      HttpResponse<String> r = g.get("/api/v1/stats");
+      assertError(r, 500, null);
+      assertThat(AdminFixture.json(r).get("error").asText()).isEqualTo("internal_error");
+      assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+      assertThat(lines.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+          .singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR);
+            assertThat(e.getFormattedMessage()).contains("GET /api/v1/stats", "OutOfMemoryError", "(test)")
+                .doesNotContain("\n");
+            assertThat(e.getThrowableProxy()).as("one line, no stack").isNull();
+          });
+      store.broken = false;
+      assertThat(g.get("/api/v1/stats").statusCode()).isEqualTo(200);
+    } finally {
+      g.close();
+      adminLog.detachAppender(lines);
+    }
+  }
+
+  /** A store whose size cannot be read while {@link #broken}: an Error, as the heap running out. */
+  static final class BrokenSize extends io.tern.broker.testsupport.DelegatingStore {
+    volatile boolean broken;
+
+    @Override
+    public long sizeBytes() {
+      if (broken) {
+        throw new OutOfMemoryError("Java heap space (test)");
+      }
+      return inner.sizeBytes();
+    }
   }
 
   @Test

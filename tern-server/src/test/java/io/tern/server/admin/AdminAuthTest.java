@@ -29,6 +29,29 @@ class AdminAuthTest {
     assertThat(auth.check(basic("admin", "right"), "127.0.0.5")).isInstanceOf(AdminAuth.Ok.class);
   }
 
+  /** The whole table was cleared at the 1,025th login: every dashboard user was logged out. */
+  @Test
+  void aFullSessionTableForgetsItsOldestLoginAndNoOther() {
+    AdminAuth auth = new AdminAuth(new AdminConfig(null, "127.0.0.1", 0, null, List.of(), null,
+        List.of(new AdminConfig.ApiKey("k", AdminAuth.sha256("key")))));
+    String oldest = auth.newSession("first");
+    String second = auth.newSession("second");
+    List<String> later = new java.util.ArrayList<>();
+    for (int i = 2; i < AdminAuth.MAX_SESSIONS; i++) {
+      later.add(auth.newSession("user-" + i));
+    }
+    assertThat(auth.check("Bearer " + oldest, "10.0.0.1")).as("the table is not full yet").isInstanceOf(AdminAuth.Ok.class);
+    String newest = auth.newSession("newest");
+    assertThat(auth.check("Bearer " + oldest, "10.0.0.1")).isInstanceOf(AdminAuth.Denied.class);
+    assertThat(auth.check("Bearer " + second, "10.0.0.1")).isInstanceOf(AdminAuth.Ok.class);
+    assertThat(auth.check("Bearer " + later.get(later.size() - 1), "10.0.0.1")).isInstanceOf(AdminAuth.Ok.class);
+    assertThat(auth.check("Bearer " + newest, "10.0.0.1")).isInstanceOf(AdminAuth.Ok.class);
+    String next = auth.newSession("next");
+    assertThat(auth.check("Bearer " + second, "10.0.0.1")).isInstanceOf(AdminAuth.Denied.class);
+    assertThat(auth.check("Bearer " + later.get(0), "10.0.0.1")).isInstanceOf(AdminAuth.Ok.class);
+    assertThat(auth.check("Bearer " + next, "10.0.0.1")).isInstanceOf(AdminAuth.Ok.class);
+  }
+
   @Test
   void loopbackAddressesAreToldFromOthersWithoutALookup() {
     assertThat(AdminAuth.isLoopback("127.0.0.1")).isTrue();

@@ -90,4 +90,64 @@ class DashboardBrowserTest {
     assertThat(victim.getState().isConnected()).isFalse();
     listener.disconnect();
   }
+
+  /**
+   * A client id and a retained topic with a ".." level, beside the ones a browser resolves them to:
+   * every action the page offers on them reaches them, and nothing else. The page put ids and topics
+   * in paths, which the browser normalised (percent-encoded dots too): "disconnect a/../b"
+   * disconnected client b, and deleting retained a/../b deleted b.
+   */
+  @Test
+  @Timeout(120)
+  void actionsOnAClientIdOrTopicWithDotLevelsReachItAndNoOther() throws Exception {
+    f = new AdminFixture();
+    String dots = "a/../b";
+    Mqtt5BlockingClient twin = Mqtt5Client.builder().identifier("b").serverHost("127.0.0.1")
+        .serverPort(f.mqttPort()).buildBlocking();
+    twin.connect();
+    Mqtt5BlockingClient dotted = Mqtt5Client.builder().identifier(dots).serverHost("127.0.0.1")
+        .serverPort(f.mqttPort()).buildBlocking();
+    dotted.connect();
+    f.broker.publish("b", "twin".getBytes(StandardCharsets.UTF_8), 0, true);
+    f.broker.publish(dots, "dots".getBytes(StandardCharsets.UTF_8), 0, true);
+
+    JsonNode result = runScript("dashboard-dots.js", f.base(), AdminFixture.USER, AdminFixture.PASSWORD, dots);
+    assertThat(result.get("detailId").asText()).isEqualTo(dots);
+    assertThat(result.get("detailFields").asText()).contains("connected");
+    assertThat(result.get("traceStatus").asInt()).isEqualTo(200);
+    assertThat(f.broker.management().traced()).containsExactly(dots);
+    assertThat(result.get("subscribed").asBoolean() && result.get("unsubscribed").asBoolean()).isTrue();
+    assertThat(f.broker.management().subscriptions("b").orElseThrow()).isEmpty();
+    assertThat(f.broker.management().retainedMessage(dots)).isEmpty();
+    assertThat(f.broker.management().retainedMessage("b")).isPresent();
+    assertThat(result.get("retainedShown").toString()).contains("\"b\"").doesNotContain(dots);
+    assertThat(result.get("flash").asText()).isEqualTo("Disconnected " + dots);
+    await().atMost(Duration.ofSeconds(5)).until(() -> f.broker.management().client(dots).isEmpty());
+    assertThat(dotted.getState().isConnected()).isFalse();
+    assertThat(twin.getState().isConnected()).isTrue();
+    assertThat(f.broker.management().client("b").orElseThrow().connected()).isTrue();
+    assertThat(result.get("pageErrors")).isEmpty();
+    assertThat(result.get("requests")).isNotEmpty().allSatisfy(r -> {
+      String path = java.net.URI.create(r.asText().substring(r.asText().indexOf(' ') + 1)).getRawPath();
+      assertThat(path).as("no id or topic in a path: %s", r.asText()).doesNotContain("..").doesNotEndWith("/b")
+          .doesNotContain("/a/");
+    });
+    twin.disconnect();
+  }
+
+  /** Runs a script of src/test/js in Node; its last line of output, as JSON. */
+  private static JsonNode runScript(String script, String... args) throws Exception {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("node", script));
+    command.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(command).directory(JS.toFile()).start();
+    boolean finished = p.waitFor(90, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly();
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(finished).as("the browser script finished: %s %s", out, err).isTrue();
+    assertThat(p.exitValue()).as("browser script: %s\n%s", out, err).isZero();
+    return AdminFixture.JSON.readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+  }
 }

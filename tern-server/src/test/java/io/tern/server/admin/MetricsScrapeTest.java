@@ -102,6 +102,13 @@ class MetricsScrapeTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> scrape().get("tern_connections_current") == 0.0);
   }
 
+  @Test
+  void theHelpOfRefusedConnectionsNamesEveryReason() {
+    String body = f.send("GET", "/metrics", null, "Bearer " + AdminFixture.API_KEY).body();
+    assertThat(body.lines().filter(l -> l.startsWith("# HELP tern_connections_refused_total "))).singleElement()
+        .asString().contains("limit (", "rate (", "memory (", "auth (", "tls (");
+  }
+
   private static double delta(Map<String, Double> before, Map<String, Double> after, String key) {
     assertThat(after).containsKey(key);
     return after.get(key) - before.getOrDefault(key, 0.0);

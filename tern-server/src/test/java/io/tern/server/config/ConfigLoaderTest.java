@@ -640,6 +640,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void adminConnectionsAreBounded() {
+    assertThat(ServerConfig.defaults().admin().maxConnections()).isEqualTo(256);
+    String keys = "  api_keys: [{name: k, sha256: '" + "0".repeat(64) + "'}]\n";
+    assertThat(parse("admin:\n  max_connections: 16\n" + keys).admin().maxConnections()).isEqualTo(16);
+    assertThat(parse("admin:\n  max_connections: 16\n" + keys).admin().withAddress("127.0.0.1", 0).maxConnections())
+        .isEqualTo(16);
+    assertRejected("admin:\n  max_connections: 0\n" + keys, "admin.max_connections").hasMessageContaining("1 or more");
+    assertRejected("admin:\n  max_connections: many\n" + keys, "admin.max_connections");
+  }
+
+  @Test
   void badAdminValuesAreNamed() {
     assertRejected("admin:\n  enabled: true\n", "admin").hasMessageContaining("no users");
     assertRejected("admin:\n  port: 70000\n", "admin.port");

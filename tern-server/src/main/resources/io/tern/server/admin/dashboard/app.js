@@ -17,7 +17,9 @@
     if (!r.ok) throw new Error((data && data.message) || (r.status + ' ' + r.statusText));
     return data;
   }
-  const enc = s => encodeURIComponent(s).replace(/%2F/g, '/');
+  // Client ids and topics go in query strings and bodies, never in paths: a browser resolves "." and
+  // ".." levels of a path (percent-encoded as well), and "disconnect a/../b" disconnected client "b".
+  const query = params => new URLSearchParams(params).toString();
   function esc(s) {
     return s === null || s === undefined ? '' : String(s).replace(/[&<>"']/g,
       c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -127,7 +129,7 @@
     const id = row.dataset.client;
     if (e.target.classList.contains('client-disconnect')) {
       try {
-        await api('DELETE', '/clients/' + enc(id));
+        await api('DELETE', '/clients?' + query({ client_id: id }));
         flash('Disconnected ' + id);
         refresh();
       } catch (err) { flash(err.message, true); }
@@ -140,8 +142,12 @@
   async function detail(id) {
     let c, subs, s;
     try {
-      [c, subs, s] = await Promise.all([api('GET', '/clients/' + enc(id)), api('GET', '/subscriptions/' + enc(id)),
-        api('GET', '/sessions/' + enc(id))]);
+      const byId = query({ client_id: id });
+      let clients, sessions;
+      [clients, subs, sessions] = await Promise.all([api('GET', '/clients?' + byId), api('GET', '/subscriptions?' + byId),
+        api('GET', '/sessions?' + byId)]);
+      [c, s] = [clients.items[0], sessions.items[0]];
+      if (!c || !s) throw new Error("no client '" + id + "'");
     } catch (err) { state.detail = null; $('client-detail').hidden = true; throw err; }
     $('client-detail').hidden = false;
     $('detail-id').textContent = id;
@@ -157,20 +163,21 @@
       '</td><td><button class="link unsubscribe">unsubscribe</button></td></tr>').join('');
   }
   $('detail-trace').addEventListener('change', async e => {
-    try { await api('POST', '/clients/' + enc(state.detail) + '/trace', { enabled: e.target.checked }); } catch (err) { flash(err.message, true); }
+    try { await api('POST', '/trace', { client_id: state.detail, enabled: e.target.checked }); } catch (err) { flash(err.message, true); }
   });
   $('detail-subscriptions').addEventListener('click', async e => {
     const row = e.target.closest('tr[data-filter]');
     if (!row || !e.target.classList.contains('unsubscribe')) return;
     try {
-      await api('DELETE', '/subscriptions/' + enc(state.detail) + '?filter=' + encodeURIComponent(row.dataset.filter));
+      await api('DELETE', '/subscriptions?' + query({ client_id: state.detail, filter: row.dataset.filter }));
       await detail(state.detail);
     } catch (err) { flash(err.message, true); }
   });
   $('subscribe-form').addEventListener('submit', async e => {
     e.preventDefault();
     try {
-      await api('POST', '/subscriptions/' + enc(state.detail), { filter: $('subscribe-filter').value, qos: Number($('subscribe-qos').value) });
+      await api('POST', '/subscriptions', { client_id: state.detail, filter: $('subscribe-filter').value,
+        qos: Number($('subscribe-qos').value) });
       $('subscribe-filter').value = '';
       await detail(state.detail);
     } catch (err) { flash(err.message, true); }
@@ -179,7 +186,7 @@
   // ---------------------------------------------------------------- retained
   $('retained-refresh').addEventListener('click', refresh);
   async function retained() {
-    const p = await api('GET', '/retained?per_page=200&filter=' + encodeURIComponent($('retained-filter').value || '#'));
+    const p = await api('GET', '/retained?' + query({ per_page: 200, filter: $('retained-filter').value || '#' }));
     $('retained-count').textContent = p.total + ' message(s)' + (p.total > p.items.length ? ', first ' + p.items.length + ' shown' : '');
     $('retained-table').querySelector('tbody').innerHTML = p.items.map(r =>
       '<tr data-topic="' + esc(r.topic) + '"><td>' + esc(r.topic) + '</td><td>' +
@@ -190,7 +197,7 @@
   $('retained-table').addEventListener('click', async e => {
     const row = e.target.closest('tr[data-topic]');
     if (!row || !e.target.classList.contains('retained-delete')) return;
-    try { await api('DELETE', '/retained/' + enc(row.dataset.topic)); refresh(); } catch (err) { flash(err.message, true); }
+    try { await api('DELETE', '/retained?' + query({ topic: row.dataset.topic })); refresh(); } catch (err) { flash(err.message, true); }
   });
 
   // ---------------------------------------------------------------- publish
