@@ -608,24 +608,24 @@ public final class BrokerCore {
   }
 
   /**
-   * A retained will as it may be published: itself, or, when keeping it would break {@code
-   * max_retained_messages} or {@code max_retained_bytes}, a copy with RETAIN 0 (its subscribers get
-   * it; nothing is kept), with a line in the log. A retained PUBLISH over the quotas is refused
+   * A client's retained will (or message published on its behalf) as it may be published: itself,
+   * or, when keeping it would break {@code max_retained_messages} or {@code max_retained_bytes}, a
+   * copy with RETAIN 0 (its subscribers get it; nothing is kept), with a line in the log. A retained PUBLISH over the quotas is refused
    * (0x97); a will has no one to refuse, and was accepted with its CONNECT, when the quotas may
    * have held (an outside audit filled a 512 MB heap with 68 clients' retained wills of 32,000
    * levels each when wills were exempt).
    */
-  private Publish retainedWithinQuota(String clientId, Publish will, String kind) {
-    if (!will.retain() || will.payload().length == 0) {
-      return will;
+  private Publish retainedWithinQuota(String clientId, Publish p, String kind) {
+    if (!p.retain() || p.payload().length == 0) {
+      return p;
     }
-    String over = retainedQuotaExceeded(will);
+    String over = retainedQuotaExceeded(p);
     if (over == null) {
-      return will;
+      return p;
     }
     clientLine(org.slf4j.LoggerFactory.getLogger(BrokerCore.class)).log(
-        "Client {}: {} to {}: {}: published without being retained", clientId, kind, will.topic(), over);
-    return new Publish(will.topic(), will.qos(), false, false, 0, will.payload(), will.properties());
+        "Client {}: {} to {}: {}: published without being retained", clientId, kind, p.topic(), over);
+    return p.withDelivery(p.qos(), false, false, 0);
   }
 
   /** Publishes what the will hooks left: nothing (null), the will itself (its view), or another message. */
@@ -647,25 +647,12 @@ public final class BrokerCore {
     for (Delivery d : unacked) {
       Subscriber s = subscriptions.otherMember(d.sharedFilter(), from);
       if (s != null && !(access.authorizing && !access.mayReceive(s.session(), d.message()))) {
-        Message m = d.message();
-        if (hooks.hasDeliverHooks() && s.session().rule == null) { // as for any delivery to this member
-          m = afterDeliverHooks(s.session(), m);
-          if (m == null) {
-            continue;
-          }
-        }
-        List<Integer> ids = s.subscriptionId() == 0 ? List.of() : List.of(s.subscriptionId());
-        // The new member's own options: its QoS, its Retain As Published (MQTT-3.3.1-12/13).
-        Delivery again = new Delivery(m, Math.min(m.qos(), s.qos()), s.retainAsPublished() && m.retain(), ids,
-            d.sharedFilter());
-        if (!persistence.enabled()) {
-          s.session().enqueue(again);
-          continue;
-        }
-        if (batch == null) {
+        if (persistence.enabled() && batch == null) {
           batch = new DeliveryBatcher();
         }
-        batch.deliver(s.session(), again);
+        // As any delivery to this member: its deliver hooks, its QoS, its Retain As Published
+        // (MQTT-3.3.1-12/13), its subscription identifier.
+        deliver(batch != null ? batch : DeliverySink.DIRECT, s, d.message());
       }
     }
     if (batch != null) {
