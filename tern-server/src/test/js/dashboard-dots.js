@@ -58,6 +58,10 @@ const [base, user, password, dots] = process.argv.slice(2);
     await page.click('nav a[data-tab=clients]');
     await page.click(row + ' .client-disconnect');
     await page.waitForFunction(() => document.querySelector('#flash').textContent.startsWith('Disconnected'));
+    // The refresh after it finds the client gone and closes its open detail; the flash still says
+    // what was done (it said "no client" once the detail's refresh raced it).
+    await page.waitForSelector(row, { state: 'detached' });
+    await page.waitForSelector('#client-detail', { state: 'hidden' });
     result.flash = await page.textContent('#flash');
     result.pageErrors = errors;
     console.log(JSON.stringify(result));

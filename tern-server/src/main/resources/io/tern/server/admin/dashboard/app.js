@@ -121,7 +121,9 @@
       '<td class="' + (c.connected ? 'online">connected' : 'offline">offline') + '</td>' +
       '<td>' + c.queued + '</td><td>' + c.inflight + '</td>' +
       '<td>' + (c.connected ? '<button class="danger client-disconnect">Disconnect</button>' : '') + '</td></tr>').join('');
-    if (state.detail) await detail(state.detail);
+    // The open detail follows its client; one that is gone (disconnected with its session, or taken
+    // over) closes without an error, which would hide the flash of the action that ended it.
+    if (state.detail) await detail(state.detail, true);
   }
   $('clients-table').addEventListener('click', async e => {
     const row = e.target.closest('tr[data-client]');
@@ -139,7 +141,7 @@
     }
   });
   $('detail-close').addEventListener('click', () => { state.detail = null; $('client-detail').hidden = true; });
-  async function detail(id) {
+  async function detail(id, closeIfGone) {
     let c, subs, s;
     try {
       const byId = query({ client_id: id });
@@ -147,7 +149,10 @@
       [clients, subs, sessions] = await Promise.all([api('GET', '/clients?' + byId), api('GET', '/subscriptions?' + byId),
         api('GET', '/sessions?' + byId)]);
       [c, s] = [clients.items[0], sessions.items[0]];
-      if (!c || !s) throw new Error("no client '" + id + "'");
+      if (!c || !s) {
+        if (closeIfGone) { state.detail = null; $('client-detail').hidden = true; return; }
+        throw new Error("no client '" + id + "'");
+      }
     } catch (err) { state.detail = null; $('client-detail').hidden = true; throw err; }
     $('client-detail').hidden = false;
     $('detail-id').textContent = id;
