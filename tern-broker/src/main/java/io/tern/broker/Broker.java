@@ -308,7 +308,7 @@ public final class Broker implements AutoCloseable {
     return core.subscribe(clientId, filter, qos);
   }
 
-  /** Hook invocations that threw, failed their stage or answered null since start. */
+  /** Hook invocations that threw, failed their stage, answered null or did not answer in time, since start. */
   public long hookFailures() {
     return core.hooks().failures();
   }

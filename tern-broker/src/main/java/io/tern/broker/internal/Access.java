@@ -1,6 +1,7 @@
 package io.tern.broker.internal;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.ssl.SslHandler;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.Listener;
@@ -23,6 +24,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -82,8 +84,15 @@ final class Access {
     }
     InetSocketAddress remote = request.remoteAddress();
     // The connect hooks first, then the authenticator; the hook chain isolates failures and applies timeouts.
-    CompletionStage<AuthResult> stage = hooks.connect(request, authenticator);
+    CompletableFuture<Void> gone = new CompletableFuture<>();
+    ChannelFutureListener closed = f -> gone.complete(null);
+    ch.closeFuture().addListener(closed);
+    CompletionStage<AuthResult> stage = hooks.connect(request, authenticator, gone);
     stage.whenComplete((result, error) -> ch.eventLoop().execute(() -> {
+      ch.closeFuture().removeListener(closed);
+      if (gone.isDone()) {
+        return; // the client left before the answer: nobody to tell, nothing to count
+      }
       AuthResult r = result;
       if (error != null || r == null) {
         log.warn("Authentication failed for client {} from {}", clientId, remote, error);
@@ -136,7 +145,14 @@ final class Access {
       then.accept(AuthResult.notAuthorized());
       return;
     }
-    hooks.connect(request, EXCHANGE_DECIDES).whenComplete((result, error) -> ch.eventLoop().execute(() -> {
+    CompletableFuture<Void> gone = new CompletableFuture<>();
+    ChannelFutureListener closed = f -> gone.complete(null);
+    ch.closeFuture().addListener(closed);
+    hooks.connect(request, EXCHANGE_DECIDES, gone).whenComplete((result, error) -> ch.eventLoop().execute(() -> {
+      ch.closeFuture().removeListener(closed);
+      if (gone.isDone()) {
+        return;
+      }
       AuthResult r = error != null || result == null ? AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR) : result;
       if (r.accepted() || r.isPass()) {
         then.accept(null);

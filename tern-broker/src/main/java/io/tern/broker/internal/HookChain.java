@@ -239,22 +239,36 @@ public final class HookChain {
    * AuthResult#pass()} decides. Each step is bounded by the timeout (then that hook's fallback).
    */
   CompletionStage<AuthResult> connect(ConnectRequest request, Authenticator authenticator) {
+    return connect(request, authenticator, null);
+  }
+
+  /**
+   * As {@link #connect(ConnectRequest, Authenticator)}; when {@code gone} completes (the client
+   * left before the answer), the step under way is cancelled and no later one starts: a hook
+   * that checks its stage (the password file's check does) skips work nobody waits for.
+   */
+  CompletionStage<AuthResult> connect(ConnectRequest request, Authenticator authenticator, CompletableFuture<?> gone) {
     ConnectHook[] hooks = connect;
     if (hooks.length == 0) {
-      return step(authenticator, request);
+      return step(authenticator, request, gone);
     }
-    return next(hooks, 0, request, authenticator);
+    return next(hooks, 0, request, authenticator, gone);
   }
 
-  private CompletionStage<AuthResult> next(ConnectHook[] hooks, int i, ConnectRequest request, Authenticator last) {
+  private CompletionStage<AuthResult> next(ConnectHook[] hooks, int i, ConnectRequest request, Authenticator last,
+      CompletableFuture<?> gone) {
     if (i == hooks.length) {
-      return step(last, request);
+      return step(last, request, gone);
     }
-    return step(hooks[i], request).thenCompose(r -> r.isPass() ? next(hooks, i + 1, request, last)
-        : CompletableFuture.completedFuture(r));
+    return step(hooks[i], request, gone).thenCompose(r -> r.isPass() && !isDone(gone)
+        ? next(hooks, i + 1, request, last, gone) : CompletableFuture.completedFuture(r));
   }
 
-  private CompletionStage<AuthResult> step(ConnectHook h, ConnectRequest request) {
+  private static boolean isDone(CompletableFuture<?> gone) {
+    return gone != null && gone.isDone();
+  }
+
+  private CompletionStage<AuthResult> step(ConnectHook h, ConnectRequest request, CompletableFuture<?> gone) {
     CompletionStage<AuthResult> stage;
     try {
       stage = h.onConnect(request);
@@ -277,12 +291,21 @@ public final class HookChain {
     CompletableFuture<AuthResult> out = new CompletableFuture<>();
     stage.whenComplete((r, e) -> {
       if (e != null || r == null) {
-        failed(h, "connect", e != null ? e : new NullPointerException("null AuthResult"));
+        if (!out.isDone()) { // a stage the broker cancelled (timed out, client gone) did not fail
+          failed(h, "connect", e != null ? e : new NullPointerException("null AuthResult"));
+        }
         out.complete(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
       } else {
         out.complete(r);
       }
     });
+    if (gone != null) {
+      gone.whenComplete((v, e) -> {
+        if (out.complete(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR))) {
+          cancel(stage);
+        }
+      });
+    }
     AuthResult fallback;
     try {
       fallback = h.timeoutFallback();
@@ -292,10 +315,37 @@ public final class HookChain {
     AuthResult fb = fallback;
     Duration t = timeout;
     return out.completeOnTimeout(fb, t.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
-      if (r == fb && !stage.toCompletableFuture().isDone()) {
-        log.warn("Hook {} did not answer CONNECT of {} within {} ms: {}", h.name(), request.clientId(), t.toMillis(), fb);
+      if (r == fb && cancel(stage)) {
+        timedOut(h, "Hook " + h.name() + " did not answer CONNECT of " + request.clientId() + " within "
+            + t.toMillis() + " ms: " + fb);
       }
     });
+  }
+
+  /**
+   * Tells a hook's stage that its answer is no longer wanted; false when it had answered already.
+   * A stage that is not a {@link CompletableFuture} cannot be told and goes on (true).
+   */
+  private static boolean cancel(CompletionStage<?> stage) {
+    try {
+      CompletableFuture<?> f = stage.toCompletableFuture();
+      return !f.isDone() && (f.cancel(false) || !f.isDone());
+    } catch (UnsupportedOperationException e) {
+      return true;
+    }
+  }
+
+  /**
+   * A hook did not answer in time: counted with the failures, the first time of each hook at WARN,
+   * later ones at DEBUG (a burst of slow checks is one line, not one per client).
+   */
+  private void timedOut(Hook h, String line) {
+    failures.increment();
+    if (failedOnce.add(java.util.List.of(h, "timeout"))) {
+      log.warn("{} (later timeouts of this hook are logged at debug)", line);
+    } else {
+      log.debug(line);
+    }
   }
 
   // ------------------------------------------------------------------ subscribe

@@ -70,10 +70,13 @@ class HookChainTest extends HookTestBase {
 
   @Test
   void asyncConnectHookThatTimesOutGetsItsFallback() {
+    List<CompletableFuture<AuthResult>> stages = new CopyOnWriteArrayList<>();
     start(b -> b.hookTimeout(Duration.ofMillis(300)).hook(new ConnectHook() {
       @Override
       public java.util.concurrent.CompletionStage<AuthResult> onConnect(io.tern.broker.auth.ConnectRequest r) {
-        return new CompletableFuture<>(); // never answers
+        CompletableFuture<AuthResult> never = new CompletableFuture<>(); // never answers
+        stages.add(never);
+        return never;
       }
 
       @Override
@@ -84,6 +87,45 @@ class HookChainTest extends HookTestBase {
     assertThatThrownBy(() -> v5("slow")).isInstanceOfSatisfying(Mqtt5ConnAckException.class,
         e -> assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.SERVER_BUSY));
     await().atMost(Duration.ofSeconds(5)).until(() -> broker.stats().connections() == 0);
+    // the hook is told its answer is no longer wanted (a check not started yet can be skipped)
+    assertThat(stages).hasSize(1).allSatisfy(f -> assertThat(f).isCancelled());
+    assertThat(broker.hookFailures()).isEqualTo(1);
+  }
+
+  /**
+   * A client that leaves while a connect hook works on its CONNECT: the hook's stage is cancelled
+   * (a password check queued behind a burst of such clients is skipped, not paid for), the hooks
+   * after it are not asked, and nothing is counted as a failure.
+   */
+  @Test
+  void aConnectHookWhoseClientLeftIsCancelledAndTheHooksAfterItAreNotAsked() throws Exception {
+    CompletableFuture<AuthResult> pending = new CompletableFuture<>();
+    AtomicInteger asked = new AtomicInteger();
+    AtomicInteger askedAfter = new AtomicInteger();
+    start(b -> b
+        .hook((ConnectHook) r -> {
+          if (!"gone".equals(r.clientId())) {
+            return CompletableFuture.completedFuture(AuthResult.pass());
+          }
+          asked.incrementAndGet();
+          return pending;
+        })
+        .hook((ConnectHook) r -> {
+          if ("gone".equals(r.clientId())) {
+            askedAfter.incrementAndGet();
+          }
+          return CompletableFuture.completedFuture(AuthResult.pass());
+        }));
+    byte[] connect = {0x10, 0x10, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 4, 'g', 'o', 'n', 'e'};
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker.port())) {
+      s.setSoLinger(true, 0); // closed with a reset: gone (a FIN alone is a half-close, answered)
+      s.getOutputStream().write(connect);
+      await().atMost(Duration.ofSeconds(5)).until(() -> asked.get() == 1);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(pending::isCancelled);
+    assertThat(askedAfter).hasValue(0);
+    assertThat(broker.hookFailures()).isZero();
+    v5("after"); // the broker serves the next client
   }
 
   @Test

@@ -21,9 +21,12 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Hashing runs on a small executor of its own ({@link #THREADS} threads, {@link #QUEUE}
- *       waiting checks), never on an event loop; a CONNECT that finds the queue full is refused with
- *       {@code 0x89 Server busy} (MQTT 3: {@code 0x03}). This bounds the CPU a flood of CONNECTs can
- *       take to those threads.
+ *       waiting checks), never on an event loop; a CONNECT that finds the queue full, or the checks
+ *       ahead of it longer than {@link #MAX_EXPECTED_WAIT_NANOS}, is refused with {@code 0x89
+ *       Server busy} (MQTT 3: {@code 0x03}). This bounds the CPU a flood of CONNECTs can take to
+ *       those threads. A check whose answer is no longer wanted (its client left, or the broker's
+ *       hook timeout passed and the stage was cancelled) is skipped: a burst of CONNECTs that
+ *       leave costs nothing after they left, and the clients after them do not wait for it.
  *   <li>An unknown user costs the same hash as a known one (against a dummy of the file's highest
  *       iteration count) and gets the same {@code 0x86}/{@code 0x04}, so neither the answer nor its
  *       time says which users exist.
@@ -40,6 +43,12 @@ public final class PasswordAuthenticator implements AutoCloseable {
 
   static final int THREADS = 2;
   static final int QUEUE = 256;
+  /**
+   * A CONNECT whose check would wait longer than this for a thread is refused at once with
+   * {@code 0x89 Server busy}, not queued: half the default hook timeout (10 s), after which the
+   * broker would refuse it anyway, with the check still to be paid.
+   */
+  static final long MAX_EXPECTED_WAIT_NANOS = 5_000_000_000L;
   static final int ADDRESS_THRESHOLD = 5;
   static final int USER_THRESHOLD = 10;
   static final long BASE_LOCKOUT_MILLIS = 1_000;
@@ -57,9 +66,12 @@ public final class PasswordAuthenticator implements AutoCloseable {
   private final AtomicLong unknownUsers = new AtomicLong();
   private final AtomicLong rateLimited = new AtomicLong();
   private final AtomicLong busy = new AtomicLong();
+  private final AtomicLong abandoned = new AtomicLong();
+  /** The recent time of one check (a moving average), which {@link #expectedWaitNanos} counts in. */
+  private volatile long checkNanos;
 
   /** Counters since start. */
-  public record Stats(long accepted, long wrongPasswords, long unknownUsers, long rateLimited, long busy) {}
+  public record Stats(long accepted, long wrongPasswords, long unknownUsers, long rateLimited, long busy, long abandoned) {}
 
   /**
    * Whether wrong passwords from loopback addresses count (and lock out). By default they do not:
@@ -83,6 +95,17 @@ public final class PasswordAuthenticator implements AutoCloseable {
           t.setDaemon(true);
           return t;
         });
+    // The time of one check, before the first CONNECT: a burst that arrives before any check has
+    // ended is admitted against it, not against nothing (250 CONNECTs in 0.2 s were all queued, 30 s
+    // of hashing, and every client behind them timed out).
+    executor.execute(() -> {
+      PasswordHash d = dummy(Math.max(PasswordHash.MIN_ITERATIONS, passwords.get().maxIterations()));
+      long start = System.nanoTime();
+      d.matches(new byte[] {1});
+      if (checkNanos == 0) {
+        checkNanos = System.nanoTime() - start;
+      }
+    });
     this.byAddress = new FailureLimiter(ADDRESS_THRESHOLD, baseLockoutMillis, MAX_LOCKOUT_MILLIS, MAX_TRACKED,
         System::nanoTime);
     this.byUser = new FailureLimiter(USER_THRESHOLD, baseLockoutMillis, MAX_LOCKOUT_MILLIS, MAX_TRACKED,
@@ -99,10 +122,22 @@ public final class PasswordAuthenticator implements AutoCloseable {
     }
     byte[] password = request.password() == null ? null : request.password().clone();
     CompletableFuture<AuthResult> result = new CompletableFuture<>();
+    if (expectedWaitNanos() > MAX_EXPECTED_WAIT_NANOS) {
+      busy.incrementAndGet();
+      return CompletableFuture.completedFuture(AuthResult.refuse(AuthResult.SERVER_BUSY)
+          .because("password checks waiting longer than " + MAX_EXPECTED_WAIT_NANOS / 1_000_000_000 + " s"));
+    }
     try {
       executor.execute(() -> {
         try {
-          result.complete(check(request, user, address, password));
+          if (result.isDone()) { // cancelled: the broker stopped waiting (timeout) or the client left
+            abandoned.incrementAndGet();
+            return;
+          }
+          long start = System.nanoTime();
+          AuthResult r = check(request, user, address, password);
+          checkNanos = (checkNanos * 7 + (System.nanoTime() - start)) / 8;
+          result.complete(r);
         } catch (Throwable t) {
           result.completeExceptionally(t);
         } finally {
@@ -117,6 +152,16 @@ public final class PasswordAuthenticator implements AutoCloseable {
           .because("too many password checks waiting"));
     }
     return result;
+  }
+
+  /** The recent time of one check (0 until the first one is timed). */
+  long checkNanos() {
+    return checkNanos;
+  }
+
+  /** How long a check queued now would wait for a thread: the checks ahead of it, at the recent time of one. */
+  private long expectedWaitNanos() {
+    return executor.getQueue().size() * checkNanos / THREADS;
   }
 
   /**
@@ -226,7 +271,8 @@ public final class PasswordAuthenticator implements AutoCloseable {
   }
 
   public Stats stats() {
-    return new Stats(accepted.get(), wrongPasswords.get(), unknownUsers.get(), rateLimited.get(), busy.get());
+    return new Stats(accepted.get(), wrongPasswords.get(), unknownUsers.get(), rateLimited.get(), busy.get(),
+        abandoned.get());
   }
 
   private static String hostOf(InetSocketAddress a) {

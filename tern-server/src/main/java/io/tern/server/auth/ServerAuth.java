@@ -85,8 +85,27 @@ public final class ServerAuth implements AutoCloseable {
         + (config.allowAnonymous() == AnonymousAccess.LOCALHOST ? " (loopback addresses only)" : "");
   }
 
+  /**
+   * The authenticator of the {@code auth} section. When its answer takes longer than the hook
+   * timeout (the password checks are backed up), the client gets {@code 0x89 Server busy}.
+   */
   public Authenticator authenticator() {
-    return this::authenticate;
+    return new Authenticator() {
+      @Override
+      public CompletionStage<AuthResult> authenticate(ConnectRequest request) {
+        return ServerAuth.this.authenticate(request);
+      }
+
+      @Override
+      public AuthResult timeoutFallback() {
+        return AuthResult.refuse(AuthResult.SERVER_BUSY).because("password check not done in time");
+      }
+
+      @Override
+      public String name() {
+        return "auth (password file, allow_anonymous)";
+      }
+    };
   }
 
   /**
