@@ -15,6 +15,9 @@ import java.util.concurrent.CompletionStage;
  * <p>Asynchronous: return an incomplete stage and complete it from any thread; the connection waits
  * (reading nothing more) up to the broker's hook timeout, then applies {@link #timeoutFallback()}.
  * A hook that throws or fails its stage refuses the client with {@code 0x80 Unspecified error}.
+ * When the broker stops waiting (the timeout passed, or the client reset its connection) it cancels
+ * the stage ({@code toCompletableFuture().cancel(false)}), so work not yet started can be skipped:
+ * return a future of each call's own ({@code shared.copy()}), not one shared between requests.
  *
  * <pre>{@code
  * ConnectHook banned = req -> CompletableFuture.completedFuture(
