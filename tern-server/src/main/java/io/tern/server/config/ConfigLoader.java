@@ -3,6 +3,7 @@ package io.tern.server.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLAnchorReplayingFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.tern.broker.BrokerConfig;
 import io.tern.broker.DropPolicy;
@@ -36,7 +37,12 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class ConfigLoader {
-  private static final YAMLMapper YAML = YAMLMapper.builder()
+  /**
+   * Anchors and aliases ({@code &tls} ... {@code *tls}) are replayed: Jackson's plain YAML parser
+   * handed an alias over as the anchor's name, so {@code response_information: *nm} became "nm"
+   * and a {@code tls:} block shared by two listeners was refused.
+   */
+  private static final YAMLMapper YAML = YAMLMapper.builder(new YAMLAnchorReplayingFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .build();
 
@@ -82,12 +88,18 @@ public final class ConfigLoader {
 
   private ServerConfig read(String yaml) {
     JsonNode root;
-    try {
-      root = YAML.readTree(yaml);
+    try (JsonParser parser = YAML.createParser(yaml)) {
+      root = YAML.readTree(parser);
+      if (root != null && parser.nextToken() != null) { // the rest was ignored without a word
+        throw new ConfigException(source, null,
+            "holds more than one YAML document (a line '---' after the first): put the whole configuration in one");
+      }
     } catch (JacksonException e) {
       int line = lineOf(e);
       throw new ConfigException(source, null, "not valid YAML: " + firstLines(e.getOriginalMessage())
           + (line > 0 ? " (line " + line + ")" : ""));
+    } catch (IOException e) { // reading a String: not expected, but declared
+      throw new ConfigException(source, null, "not valid YAML: " + e.getMessage());
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ServerConfig.defaults();

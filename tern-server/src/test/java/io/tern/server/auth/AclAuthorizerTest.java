@@ -47,6 +47,21 @@ class AclAuthorizerTest {
       pattern read mixed/%u-%c
       """;
 
+  /** The example in docs/security.md loads and means what its comments say (it had comments after rules, refused). */
+  @Test
+  void theExampleInTheSecurityDocsLoadsAndMeansWhatItSays() throws Exception {
+    String doc = java.nio.file.Files.readString(Path.of("..", "docs", "security.md"));
+    int at = doc.indexOf("```", doc.indexOf("**ACL file**"));
+    String example = doc.substring(doc.indexOf('\n', at) + 1, doc.indexOf("```", at + 3));
+    AclAuthorizer a = acl(example);
+    assertThat(may(a, anonymous("x"), Action.RECEIVE, "status/1")).isTrue();
+    assertThat(may(a, user("alice", "a1"), Action.PUBLISH, "alice/1")).isTrue();
+    assertThat(may(a, user("alice", "a1"), Action.RECEIVE, "alice/secret/1")).isFalse();
+    assertThat(may(a, user("bob", "b1"), Action.PUBLISH, "alice/1")).isFalse();
+    assertThat(may(a, user("bob", "dev7"), Action.PUBLISH, "devices/dev7/t")).isTrue();
+    assertThat(may(a, user("bob", "dev7"), Action.PUBLISH, "devices/dev8/t")).isFalse();
+  }
+
   @Test
   void topicLinesBeforeAnyUserApplyToEveryoneAnonymousIncluded() {
     AclAuthorizer a = acl(RULES);

@@ -55,6 +55,31 @@ class ConfigLoaderTest {
     assertThat(parse(yaml)).isEqualTo(ServerConfig.defaults());
   }
 
+  /**
+   * Anchors and aliases are YAML: an alias was read as the anchor's name ("nm" sent to clients as
+   * Response Information), and a tls block shared by two listeners was refused.
+   */
+  @Test
+  void anchorsAndAliasesAreReadAsTheValuesTheyName() {
+    ServerConfig c = parse("""
+        listeners:
+          - {name: &nm main, type: mqtts, port: 8883, tls: &tls {cert: /etc/tern/server.crt, key: /etc/tern/server.key}}
+          - {name: web, type: wss, port: 8884, tls: *tls}
+        limits: {max_inflight: &n 16, max_queued_messages: *n}
+        mqtt: {response_information: *nm}
+        """);
+    assertThat(c.listeners().get(1).tls()).isEqualTo(c.listeners().get(0).tls());
+    assertThat(c.toBrokerConfig().maxInflight()).isEqualTo(16);
+    assertThat(c.toBrokerConfig().maxQueuedMessages()).isEqualTo(16);
+    assertThat(c.toBrokerConfig().responseInformation()).isEqualTo("main");
+  }
+
+  @Test
+  void aSecondYamlDocumentIsRefusedNotIgnored() {
+    assertThatThrownBy(() -> parse("limits: {max_inflight: 3}\n---\nlimits: {max_inflight: 5}\n"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("more than one YAML document");
+  }
+
   @Test
   void theExampleFileAtTheRepositoryRootIsValidAndStatesTheDefaults() {
     // Surefire runs in tern-server/; tern.yaml documents every key with its default value.
