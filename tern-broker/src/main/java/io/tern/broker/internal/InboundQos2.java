@@ -1,6 +1,7 @@
 package io.tern.broker.internal;
 
-import java.util.Set;
+import java.util.BitSet;
+import java.util.Collection;
 
 /**
  * The packet ids of the QoS 2 PUBLISHes one session's client sent that await their PUBREL: the
@@ -12,21 +13,36 @@ import java.util.Set;
  */
 final class InboundQos2 {
   private final Session session;
-  private final Set<Integer> ids;
+  /**
+   * One bit per packet id: at most 8 KiB however many await PUBREL. An MQTT 3 client has no
+   * Receive Maximum and may use every id (MQTT.js sends a burst of 2,000 QoS 2 PUBLISHes at once);
+   * a set of boxed ids cost ~60 bytes each, 3.9 MB for a client that used them all.
+   */
+  private final BitSet ids = new BitSet();
+  private int count;
 
-  InboundQos2(Session session, Set<Integer> ids) {
+  InboundQos2(Session session, Collection<Integer> ids) {
     this.session = session;
-    this.ids = ids;
+    for (int id : ids) {
+      if (!this.ids.get(id)) {
+        this.ids.set(id);
+        count++;
+      }
+    }
   }
 
   /** True while this packet id awaits its PUBREL. */
   boolean awaitsRelease(int packetId) {
-    return ids.contains(packetId);
+    return ids.get(packetId);
   }
 
   /** True when this packet id is new, false for a resend before PUBREL. */
   boolean received(int packetId) {
-    boolean added = ids.add(packetId);
+    boolean added = !ids.get(packetId);
+    if (added) {
+      ids.set(packetId);
+      count++;
+    }
     if (added && session.storing) {
       session.core.persistence().batch().putInboundQos2(session.clientId, packetId);
     }
@@ -35,7 +51,11 @@ final class InboundQos2 {
 
   /** Inbound PUBREL: forgets the packet id; true when it was known. */
   boolean released(int packetId) {
-    boolean removed = ids.remove(packetId);
+    boolean removed = ids.get(packetId);
+    if (removed) {
+      ids.clear(packetId);
+      count--;
+    }
     if (removed && session.inStore) {
       session.core.persistence().batch().removeInboundQos2(session.clientId, packetId);
     }
@@ -43,6 +63,6 @@ final class InboundQos2 {
   }
 
   int count() {
-    return ids.size();
+    return count;
   }
 }

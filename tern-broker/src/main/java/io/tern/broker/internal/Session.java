@@ -1212,7 +1212,7 @@ final class Session {
    */
   InboundQos2 inboundQos2() {
     if (inboundQos2 == null) {
-      inboundQos2 = new InboundQos2(this, new HashSet<>());
+      inboundQos2 = new InboundQos2(this, java.util.List.of());
     }
     return inboundQos2;
   }

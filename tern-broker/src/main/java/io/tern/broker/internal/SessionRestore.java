@@ -120,7 +120,7 @@ final class SessionRestore {
     session.storeSeq = maxSeq;
     life.maybeSentThroughSeq = Math.min(sentThrough, maxSeq); // those restored with DUP stay so
     if (!s.inboundQos2().isEmpty()) {
-      session.inboundQos2 = new InboundQos2(session, new HashSet<>(s.inboundQos2()));
+      session.inboundQos2 = new InboundQos2(session, s.inboundQos2());
     }
     session.inStore = true;
     session.storing = true;
