@@ -219,7 +219,16 @@ public final class Transport {
                 p.addLast("mqtt", new MqttConnection(core, l, !framed)); // encodes what it writes itself
               }
             });
-        Channel ch = b.bind(l.host(), l.port()).syncUninterruptibly().channel();
+        Channel ch;
+        try {
+          ch = b.bind(l.host(), l.port()).syncUninterruptibly().channel();
+        } catch (Exception e) { // Netty's message names neither the address nor the port
+          java.net.BindException named = new java.net.BindException(
+              "listener " + l.name() + " on " + l.host() + ":" + l.port() + ": " + e.getMessage());
+          named.initCause(e);
+          io.netty.util.internal.PlatformDependent.throwException(named); // undeclared, as Netty's own
+          throw new AssertionError(); // not reached
+        }
         // After Netty's acceptor, which the bind has added: it pauses accepting for a second on an
         // error, then passes the error on, here instead of to the pipeline's tail (a WARN each time).
         ch.pipeline().addLast("accept-errors", new AcceptErrors(l.name()));

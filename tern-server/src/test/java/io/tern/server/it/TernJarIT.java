@@ -378,6 +378,7 @@ class TernJarIT {
       List<String> errors = tern.lines().stream().filter(l -> l.contains("ERROR")).toList();
       assertThat(errors).singleElement().asString()
           .contains("Cannot start")
+          .contains("listener mqtt on 127.0.0.1:" + taken.getLocalPort() + ": ") // which one failed
           .contains("Address already in use")
           .contains("127.0.0.1:" + taken.getLocalPort());
       assertThat(tern.output()).doesNotContain("\tat ", "Exception");
