@@ -174,6 +174,7 @@ final class TlsContext {
     X509Certificate[] chain = Pem.certificates(c.certificateChain());
     PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
     checkKeyMatches(key, chain[0], c);
+    warnIfOutOfDate(chain[0], c);
     SslProvider provider = provider(c, key);
     SslContextBuilder b = serverBuilder(c, chain, key, provider);
     if (c.clientAuth() != TlsConfig.ClientAuth.NONE) {
@@ -197,7 +198,27 @@ final class TlsContext {
     X509Certificate[] chain = Pem.certificates(c.certificateChain());
     PrivateKey key = Pem.privateKey(c.privateKey(), c.keyPassword());
     checkKeyMatches(key, chain[0], c);
+    warnIfOutOfDate(chain[0], c);
     return ((io.netty.handler.ssl.JdkSslContext) serverBuilder(c, chain, key, SslProvider.JDK).build()).context();
+  }
+
+  /**
+   * One WARN when the certificate is expired or not yet valid: it loads, and every client then
+   * refuses the handshake, which the broker sees only as failed handshakes.
+   */
+  static boolean warnIfOutOfDate(X509Certificate cert, TlsConfig c) {
+    java.util.Date now = new java.util.Date();
+    if (now.after(cert.getNotAfter())) {
+      log.warn("TLS certificate {} expired on {}: clients will refuse the handshake", c.certificateChain(),
+          cert.getNotAfter().toInstant());
+      return true;
+    }
+    if (now.before(cert.getNotBefore())) {
+      log.warn("TLS certificate {} is not valid before {}: clients will refuse the handshake", c.certificateChain(),
+          cert.getNotBefore().toInstant());
+      return true;
+    }
+    return false;
   }
 
   /** A server context with {@code c}'s key, chain, protocols and cipher suites: a listener's and the admin server's. */

@@ -30,6 +30,24 @@ class TlsContextTest {
     assertThat(TlsContext.identity(spiffe.cert(), TlsConfig.Identity.CN)).isEqualTo("eve");
   }
 
+  /** An expired certificate loads and every handshake then fails: the operator is told at once. */
+  @Test
+  void anExpiredOrNotYetValidCertificateIsWarnedAboutWhenLoaded() throws Exception {
+    TestCertificates certs = new TestCertificates(dir);
+    long twoDays = 2 * 86_400_000L;
+    var expired = certs.issue("old", "CN=localhost", null, TestCertificates.rsaKeys(), -twoDays);
+    var early = certs.issue("early", "CN=localhost", null, TestCertificates.rsaKeys(), twoDays);
+    var fine = certs.issue("fine", "CN=localhost", null);
+    try (LogCapture log = LogCapture.of(TlsContext.class.getName(), ch.qos.logback.classic.Level.WARN)) {
+      new TlsContext("l", TlsConfig.builder(expired.certFile(), expired.keyFile()).build());
+      new TlsContext("l", TlsConfig.builder(early.certFile(), early.keyFile()).build());
+      new TlsContext("l", TlsConfig.builder(fine.certFile(), fine.keyFile()).build());
+      assertThat(log.messages()).hasSize(2);
+      assertThat(log.messages().get(0)).contains("old.crt", "expired on");
+      assertThat(log.messages().get(1)).contains("early.crt", "not valid before");
+    }
+  }
+
   @Test
   void aMissingFileIsSaidToBeMissing() throws Exception {
     TestCertificates certs = new TestCertificates(dir);

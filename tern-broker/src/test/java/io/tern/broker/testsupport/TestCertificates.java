@@ -63,7 +63,12 @@ public final class TestCertificates {
 
   /** As {@link #issue(String, String, GeneralNames)}, for the key pair given (RSA from {@link #rsaKeys()}). */
   public Issued issue(String name, String subject, GeneralNames sans, KeyPair kp) throws Exception {
-    X509Certificate cert = sign(subject, kp, caKeys, ca, false, sans);
+    return issue(name, subject, sans, kp, 0);
+  }
+
+  /** As {@link #issue(String, String, GeneralNames)}, with its validity moved by {@code shiftMillis} (negative: expired). */
+  public Issued issue(String name, String subject, GeneralNames sans, KeyPair kp, long shiftMillis) throws Exception {
+    X509Certificate cert = sign(subject, kp, caKeys, ca, false, sans, shiftMillis);
     Path crt = write(name + ".crt", cert);
     Path key = dir.resolve(name + ".key");
     writePem(key, kp.getPrivate());
@@ -124,7 +129,12 @@ public final class TestCertificates {
 
   private static X509Certificate sign(String subject, KeyPair subjectKeys, KeyPair issuerKeys, X509Certificate issuer,
       boolean isCa, GeneralNames sans) throws Exception {
-    long now = System.currentTimeMillis();
+    return sign(subject, subjectKeys, issuerKeys, issuer, isCa, sans, 0);
+  }
+
+  private static X509Certificate sign(String subject, KeyPair subjectKeys, KeyPair issuerKeys, X509Certificate issuer,
+      boolean isCa, GeneralNames sans, long shiftMillis) throws Exception {
+    long now = System.currentTimeMillis() + shiftMillis;
     JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
         issuer == null ? new X500Principal(subject) : issuer.getSubjectX500Principal(),
         BigInteger.valueOf(SERIAL.incrementAndGet()), new Date(now - 3_600_000L), new Date(now + 86_400_000L),
