@@ -104,6 +104,11 @@ final class ServerProcess {
     log.info("Tern {} starting ({})", Version.get(), source);
     log.info("Limits: {}", describe(config.limits()));
     log.info("Auth: {}", auth.describe());
+    if (config.auth().passwordFile() == null
+        && config.auth().allowAnonymous() == io.tern.server.auth.AnonymousAccess.FALSE) {
+      log.warn("Auth: allow_anonymous is false and there is no password file: only clients with a certificate identity"
+          + " (identity_as_username on a TLS listener) can connect");
+    }
     if (config.auth().allowAnonymous() == io.tern.server.auth.AnonymousAccess.TRUE && config.auth().passwordFile() == null) {
       log.warn("Auth: allow_anonymous is true and there is no password file: every client that can reach a "
           + "listener may connect");

@@ -66,6 +66,18 @@ class PasswdCommandTest {
     assertThat(err.toString()).contains("user alice is not in");
   }
 
+  /** A password file that is a symbolic link: the file it points to is updated, the link stays a link. */
+  @Test
+  void aLinkedPasswordFileIsUpdatedWhereItPoints() throws Exception {
+    Path target = java.nio.file.Files.createDirectories(dir.resolve("secrets")).resolve("passwd");
+    assertThat(passwd("one\n", "--iterations", "1000", target.toString(), "alice")).isZero();
+    Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("passwd"), target);
+    assertThat(passwd("two\n", "--iterations", "1000", link.toString(), "bob")).isZero();
+    assertThat(java.nio.file.Files.isSymbolicLink(link)).isTrue();
+    assertThat(matches(target, "bob", "two")).isTrue();
+    assertThat(matches(target, "alice", "one")).isTrue();
+  }
+
   @Test
   void scramWritesASCramCredentialOfTheSamePasswordAndAnUpdateWithoutItDropsIt() throws Exception {
     Path f = dir.resolve("passwd");

@@ -54,6 +54,10 @@ final class TlsContext {
         current instanceof io.netty.handler.ssl.JdkSslContext ? SslProvider.JDK : SslProvider.OPENSSL,
         config.protocols(), config.clientAuth().name().toLowerCase(java.util.Locale.ROOT),
         config.ciphers().isEmpty() ? "default" : current.cipherSuites());
+    if (config.trustedCertificates() != null && config.clientAuth() == TlsConfig.ClientAuth.NONE) {
+      log.warn("Listener {}: a CA file is set but client certificates are not asked for (client_auth: none):"
+          + " set client_auth: optional or required for mutual TLS", listenerName);
+    }
   }
 
   /** A file error's message is only the path: what happened to it is the exception's class. */

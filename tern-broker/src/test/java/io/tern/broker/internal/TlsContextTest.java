@@ -48,6 +48,21 @@ class TlsContextTest {
     }
   }
 
+  /** A CA file without client_auth: an operator who thinks mutual TLS is on is told it is not. */
+  @Test
+  void aCaFileWithoutClientCertificatesAskedForIsWarnedAbout() throws Exception {
+    TestCertificates certs = new TestCertificates(dir);
+    var server = certs.issue("srv", "CN=localhost", null);
+    try (LogCapture log = LogCapture.of(TlsContext.class.getName(), ch.qos.logback.classic.Level.WARN)) {
+      new TlsContext("l", TlsConfig.builder(server.certFile(), server.keyFile()).trustedCertificates(certs.caCert)
+          .build());
+      assertThat(log.messages()).singleElement().asString().contains("client_auth: none");
+      new TlsContext("m", TlsConfig.builder(server.certFile(), server.keyFile()).trustedCertificates(certs.caCert)
+          .clientAuth(TlsConfig.ClientAuth.OPTIONAL).build());
+      assertThat(log.messages()).hasSize(1);
+    }
+  }
+
   @Test
   void aMissingFileIsSaidToBeMissing() throws Exception {
     TestCertificates certs = new TestCertificates(dir);

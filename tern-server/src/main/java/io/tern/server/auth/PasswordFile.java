@@ -196,7 +196,10 @@ public final class PasswordFile {
     return found;
   }
 
-  private static void writeAtomically(Path file, List<String> lines) throws IOException {
+  private static void writeAtomically(Path link, List<String> lines) throws IOException {
+    // A symbolic link (a file kept in a secrets directory, a Kubernetes volume) is followed: the
+    // rename replaced the link with a regular file, and the file it pointed to kept the old users.
+    Path file = Files.exists(link) ? link.toRealPath() : link;
     Path dir = file.toAbsolutePath().getParent();
     boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
     Path tmp = posix
