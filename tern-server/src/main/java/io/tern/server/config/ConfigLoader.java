@@ -59,6 +59,8 @@ public final class ConfigLoader {
       text = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new ConfigException(file.toString(), null, "no such file");
+    } catch (java.nio.charset.CharacterCodingException e) { // its message was "Input length = 1"
+      throw new ConfigException(file.toString(), null, "not UTF-8 text (save the file as UTF-8)");
     } catch (IOException e) {
       throw new ConfigException(file.toString(), null, "cannot read: " + e.getMessage());
     }

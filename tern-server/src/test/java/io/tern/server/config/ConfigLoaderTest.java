@@ -539,6 +539,13 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(file)).hasMessage(file + ": no such file");
   }
 
+  @Test
+  void aFileThatIsNotUtf8IsSaidToBeSo(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("latin1.yaml");
+    java.nio.file.Files.write(file, "mqtt: {response_information: caf\u00e9}\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThatThrownBy(() -> ConfigLoader.load(file)).hasMessage(file + ": not UTF-8 text (save the file as UTF-8)");
+  }
+
   // ---------------------------------------------------------------- overrides
 
   @Test
