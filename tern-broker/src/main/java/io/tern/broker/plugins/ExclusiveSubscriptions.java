@@ -33,8 +33,16 @@ public final class ExclusiveSubscriptions implements Plugin, SubscribeHook, Unsu
   /** The filter prefix. */
   public static final String PREFIX = "$exclusive/";
 
-  /** Filter to the client id holding it. */
-  private final ConcurrentHashMap<String, String> holders = new ConcurrentHashMap<>();
+  /** Filter to the client id holding it, and when it was granted. */
+  private final ConcurrentHashMap<String, Hold> holders = new ConcurrentHashMap<>();
+
+  /**
+   * A hold, with the time it was granted (ms since the epoch, as events' timestamps): the
+   * SessionEnded event of a session lets go only the holds granted before it. Listeners may run
+   * behind, and a worker that dropped and took its filter again within 50 ms had its new hold let
+   * go by its old session's late event, and a second worker was granted the same filter.
+   */
+  private record Hold(String clientId, long grantedAt) {}
   /** Client id to the filters it holds: a session's end releases its own holds, not a scan of all. */
   private final ConcurrentHashMap<String, Set<String>> held = new ConcurrentHashMap<>();
   private volatile Broker broker;
@@ -47,7 +55,7 @@ public final class ExclusiveSubscriptions implements Plugin, SubscribeHook, Unsu
     hooks = broker.addHook(this);
     events = broker.onEvent(e -> {
       if (e instanceof BrokerEvent.SessionEnded ended) {
-        releaseAll(ended.clientId());
+        releaseAll(ended.clientId(), ended.timestamp());
       }
     });
   }
@@ -64,7 +72,8 @@ public final class ExclusiveSubscriptions implements Plugin, SubscribeHook, Unsu
 
   /** The client id holding an exclusive subscription to {@code filter}, or {@code null}. */
   public String holder(String filter) {
-    return holders.get(filter);
+    Hold h = holders.get(filter);
+    return h == null ? null : h.clientId();
   }
 
   @Override
@@ -77,14 +86,17 @@ public final class ExclusiveSubscriptions implements Plugin, SubscribeHook, Unsu
       return SubscribeDecision.refuse(0x8F); // Topic Filter invalid
     }
     String me = client.clientId();
-    String holder = holders.putIfAbsent(real, me);
-    if (holder != null && !holder.equals(me)) {
+    Hold mine = new Hold(me, System.currentTimeMillis());
+    Hold holder = holders.putIfAbsent(real, mine);
+    if (holder != null && holder.clientId().equals(me)) {
+      holders.replace(real, holder, mine); // taken again (a new session of the same client): as of now
+    } else if (holder != null) {
       Broker b = broker;
       // The holder's session ended without its event reaching us (dropped): take its place.
-      if (b == null || b.management().hasSession(holder) || !holders.replace(real, holder, me)) {
+      if (b == null || b.management().hasSession(holder.clientId()) || !holders.replace(real, holder, mine)) {
         return SubscribeDecision.refuse(0x97); // Quota exceeded: someone else has it
       }
-      release(holder, real);
+      release(holder.clientId(), real);
     }
     held.computeIfAbsent(me, k -> ConcurrentHashMap.newKeySet()).add(real);
     return SubscribeDecision.grant(qos, real);
@@ -93,7 +105,8 @@ public final class ExclusiveSubscriptions implements Plugin, SubscribeHook, Unsu
   @Override
   public String onUnsubscribe(ClientInfo client, String filter) {
     String real = filter.startsWith(PREFIX) ? filter.substring(PREFIX.length()) : filter;
-    if (holders.remove(real, client.clientId())) {
+    Hold h = holders.get(real);
+    if (h != null && h.clientId().equals(client.clientId()) && holders.remove(real, h)) {
       release(client.clientId(), real);
     }
     return real;
@@ -106,11 +119,16 @@ public final class ExclusiveSubscriptions implements Plugin, SubscribeHook, Unsu
     });
   }
 
-  private void releaseAll(String clientId) {
-    Set<String> filters = held.remove(clientId);
-    if (filters != null) {
-      for (String f : filters) {
-        holders.remove(f, clientId);
+  /** The session of {@code clientId} that ended at {@code endedAt} lets go the holds granted before then. */
+  private void releaseAll(String clientId, long endedAt) {
+    Set<String> filters = held.get(clientId);
+    if (filters == null) {
+      return;
+    }
+    for (String f : filters) {
+      Hold h = holders.get(f);
+      if (h != null && h.clientId().equals(clientId) && h.grantedAt() < endedAt && holders.remove(f, h)) {
+        release(clientId, f);
       }
     }
   }

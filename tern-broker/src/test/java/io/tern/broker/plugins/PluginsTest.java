@@ -222,4 +222,48 @@ class PluginsTest {
     Thread.sleep(200);
     assertThat(exclusive.holder("jobs/#")).isEqualTo("w2");
   }
+  /**
+   * A worker that drops and takes its filter again before its old session's SessionEnded reaches
+   * the plugin keeps its new hold: the late event let it go, and a second worker was granted the
+   * same filter (both then got the same jobs).
+   */
+  @Test
+  void aLateSessionEndedLeavesTheHoldOfTheClientsNewSession() throws Exception {
+    ExclusiveSubscriptions exclusive = new ExclusiveSubscriptions();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+    start(b -> b.plugin(exclusive).onEvent(e -> {
+      if (e instanceof io.tern.broker.event.BrokerEvent.SessionEnded end && end.clientId().equals("w1")
+          && ended.getCount() > 0) {
+        ended.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }));
+    Mqtt5BlockingClient first = connect("w1");
+    first.subscribeWith().topicFilter("$exclusive/jobs/#").send();
+    first.disconnect();
+    assertThat(ended.await(5, TimeUnit.SECONDS)).isTrue();
+    Thread.sleep(5); // the new hold is granted in a later millisecond than the end (events have ms timestamps)
+    Mqtt5BlockingClient again = connect("w1");
+    assertThat(again.subscribeWith().topicFilter("$exclusive/jobs/#").send().getReasonCodes())
+        .containsExactly(Mqtt5SubAckReasonCode.GRANTED_QOS_2);
+    java.util.concurrent.CountDownLatch markerSeen = new java.util.concurrent.CountDownLatch(1);
+    broker.onEvent(e -> { // after the plugin's listener: events reach listeners in order, one at a time
+      if (e instanceof io.tern.broker.event.BrokerEvent.SessionEnded end && end.clientId().equals("marker")) {
+        markerSeen.countDown();
+      }
+    });
+    release.countDown(); // the old session's event reaches the plugin now
+    connect("marker").disconnect();
+    assertThat(markerSeen.await(10, TimeUnit.SECONDS)).as("every event before it has been handled").isTrue();
+    Mqtt5BlockingClient second = connect("w2");
+    assertThatThrownBy(() -> second.subscribeWith().topicFilter("$exclusive/jobs/#").send())
+        .isInstanceOfSatisfying(Mqtt5SubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCodes())
+            .containsExactly(Mqtt5SubAckReasonCode.QUOTA_EXCEEDED));
+    assertThat(exclusive.holder("jobs/#")).isEqualTo("w1");
+  }
 }
