@@ -167,7 +167,8 @@ final class Rules {
         delivered.incrementAndGet(); // handed over: counted while the handler runs too
         try {
           handler.onMessage(view);
-        } catch (Exception e) {
+        } catch (Throwable e) {
+          UserCode.rethrowFatal(e); // an assertion in a handler ends neither the rule's thread nor the rule
           core.hooks().failedOther(this, "Rule " + filter + ": its handler failed on a message to " + m.topic(),
               "counted in hookFailures; the rule goes on", e);
         }

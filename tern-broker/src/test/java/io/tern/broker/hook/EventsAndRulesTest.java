@@ -234,6 +234,80 @@ class EventsAndRulesTest extends HookTestBase {
   }
 
   @Test
+  void aListenerThatThrowsAnErrorKeepsReceivingEvents() {
+    List<BrokerEvent> seen = new CopyOnWriteArrayList<>();
+    start(b -> b.onEvent(e -> {
+      seen.add(e);
+      throw new AssertionError("a test's assertion in a listener");
+    }));
+    v5("a").disconnect();
+    v5("b").disconnect(); // events after the first failure still arrive: the events thread lives on
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.stream()
+        .anyMatch(e -> e instanceof BrokerEvent.Disconnected d && d.clientId().equals("b")));
+  }
+
+  @Test
+  void stopCompletesWhenAStoppingListenerThrowsAnError() throws Exception {
+    start(b -> b.onEvent(e -> {
+      if (e instanceof BrokerEvent.Stopping) {
+        throw new AssertionError("a test's assertion in a listener");
+      }
+    }));
+    int port = broker.port();
+    broker.stop();
+    assertThat(broker.isRunning()).isFalse();
+    try (java.net.ServerSocket again = new java.net.ServerSocket()) { // the port was released
+      again.setReuseAddress(true);
+      again.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+    }
+    broker.start(); // and the broker can run again
+    v5("after").disconnect();
+  }
+
+  @Test
+  void aRuleWhoseHandlerThrowsAnErrorGoesOnAndCountsIt() {
+    List<String> got = new CopyOnWriteArrayList<>();
+    start(b -> b.rule("in/#", 0, m -> {
+      if (m.topic().equals("in/assert")) {
+        throw new AssertionError("a test's assertion in a handler");
+      }
+      got.add(m.topic());
+    }));
+    broker.publish("in/assert", bytes("x"));
+    broker.publish("in/next", bytes("y"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> got.equals(List.of("in/next")));
+    assertThat(broker.hookFailures()).isEqualTo(1);
+  }
+
+  @Test
+  void aPluginWhoseStartThrowsAnErrorLeavesNothingStartedAndTheErrorIsThrown() {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    io.tern.broker.hook.Plugin first = new io.tern.broker.hook.Plugin() {
+      @Override
+      public void start(io.tern.broker.Broker b) {
+        calls.add("start");
+      }
+
+      @Override
+      public void stop() {
+        calls.add("stop");
+        throw new AssertionError("a failing stop is logged, not thrown");
+      }
+    };
+    io.tern.broker.hook.Plugin failing = new io.tern.broker.hook.Plugin() {
+      @Override
+      public void start(io.tern.broker.Broker b) {
+        throw new NoClassDefFoundError("com/example/Missing");
+      }
+    };
+    io.tern.broker.Broker b = io.tern.broker.Broker.builder().listener(io.tern.broker.Listener.tcp("127.0.0.1", 0))
+        .plugin(first).plugin(failing).build();
+    assertThatThrownBy(b::start).isInstanceOf(NoClassDefFoundError.class);
+    assertThat(calls).containsExactly("start", "stop");
+    assertThat(b.isRunning()).isFalse();
+  }
+
+  @Test
   void stopEndsTheRulesThreadsAndAStartRunsThemAgain() {
     List<String> got = new CopyOnWriteArrayList<>();
     start(b -> b.rule("in/#", 0, m -> got.add(m.topic())));
