@@ -322,6 +322,32 @@ class EventsAndRulesTest extends HookTestBase {
   }
 
   @Test
+  void stopLetsARunningHandlerFinishItsMessageAndTheQueuedOnesRunAfterTheNextStart() throws Exception {
+    List<String> handled = new CopyOnWriteArrayList<>();
+    CountDownLatch inHandler = new CountDownLatch(1);
+    start(b -> b.rule("keep/#", 0, m -> {
+      if (m.topic().equals("keep/0")) {
+        inHandler.countDown();
+        try {
+          Thread.sleep(300); // the handler's work (a database call), under way when the broker stops
+        } catch (InterruptedException e) {
+          handled.add("interrupted");
+          return;
+        }
+      }
+      handled.add(m.topic());
+    }));
+    broker.publish("keep/0", bytes("x"));
+    broker.publish("keep/1", bytes("x"));
+    assertThat(inHandler.await(5, TimeUnit.SECONDS)).isTrue();
+    broker.stop();
+    assertThat(handled).containsExactly("keep/0");
+    broker.start();
+    await().atMost(Duration.ofSeconds(5)).until(() -> handled.equals(List.of("keep/0", "keep/1")));
+    assertThat(broker.hookFailures()).isZero();
+  }
+
+  @Test
   void aStartThatCannotBindStopsThePluginsThatStartedAndSaysWhy() throws Exception {
     List<String> calls = new CopyOnWriteArrayList<>();
     io.tern.broker.hook.Plugin plugin = new io.tern.broker.hook.Plugin() {
