@@ -470,7 +470,9 @@ public final class Broker implements AutoCloseable {
 
     /**
      * Where persistent sessions, their queued and in-flight messages and retained messages are kept
-     * (see {@link MessageStore}); without one, they live in memory only and end with the broker.
+     * (see {@link MessageStore}); without one, they live in memory only and end with the broker: at
+     * {@link Broker#stop()} (event {@code SessionEnded} with cause {@code BROKER_STOPPED}), so that a
+     * client connecting after a new {@link Broker#start()} gets Session Present 0.
      * The broker does not close the store: close it after {@link Broker#stop()}.
      */
     public Builder store(MessageStore messageStore) {

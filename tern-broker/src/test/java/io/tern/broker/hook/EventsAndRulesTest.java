@@ -348,6 +348,26 @@ class EventsAndRulesTest extends HookTestBase {
   }
 
   @Test
+  void withoutAStoreSessionsEndAtStopAndTheirClientsConnectAgainAfterTheNextStart() {
+    start(b -> b.onEvent(events::add));
+    Mqtt5BlockingClient c = client("keeper");
+    c.connectWith().cleanStart(true).sessionExpiryInterval(3600).send();
+    c.subscribeWith().topicFilter("t/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    c.disconnect();
+    broker.stop();
+    assertThat(broker.stats().sessions()).isZero();
+    assertThat(of(BrokerEvent.SessionEnded.class)).extracting(BrokerEvent.SessionEnded::cause)
+        .containsExactly(SessionEndCause.BROKER_STOPPED);
+    broker.start();
+    assertThat(broker.management().hasSession("keeper")).isFalse();
+    // The client id connects again (it got no CONNACK, its session bound to a loop that had ended).
+    c = client("keeper"); // on the new start's port
+    assertThat(c.connectWith().cleanStart(false).sessionExpiryInterval(3600).send().isSessionPresent()).isFalse();
+    assertThat(broker.stats().sessions()).isEqualTo(1);
+    assertThat(broker.management().sessions()).hasSize(1);
+  }
+
+  @Test
   void aStartThatCannotBindStopsThePluginsThatStartedAndSaysWhy() throws Exception {
     List<String> calls = new CopyOnWriteArrayList<>();
     io.tern.broker.hook.Plugin plugin = new io.tern.broker.hook.Plugin() {
