@@ -86,11 +86,14 @@ public final class Broker implements AutoCloseable {
         pluginsStarted++;
       }
       core.transport().start();
-    } catch (Exception e) { // Netty's bind throws checked exceptions undeclared
+    } catch (Throwable e) { // Netty's bind throws checked exceptions undeclared; a plugin may throw an Error
       stopPlugins(pluginsStarted);
       core.events().close();
       if (e instanceof RuntimeException re) {
         throw re;
+      }
+      if (e instanceof Error err) {
+        throw err;
       }
       throw new IllegalStateException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
     }
@@ -109,7 +112,8 @@ public final class Broker implements AutoCloseable {
     for (int i = started - 1; i >= 0; i--) {
       try {
         plugins.get(i).stop();
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        io.tern.broker.internal.UserCode.rethrowFatal(e);
         org.slf4j.LoggerFactory.getLogger(Broker.class).warn("Plugin {} failed to stop", plugins.get(i), e);
       }
     }
@@ -126,13 +130,16 @@ public final class Broker implements AutoCloseable {
       return;
     }
     started = false;
-    core.events().emitNow(new BrokerEvent.Stopping(System.currentTimeMillis()));
-    core.transport().stop();
-    core.stopRules();
-    core.stopHeapGuard();
-    stopPlugins();
-    core.events().close();
-    stopped = true; // the Stopping listeners and the plugins' stop() may still publish
+    try {
+      core.events().emitNow(new BrokerEvent.Stopping(System.currentTimeMillis()));
+    } finally { // even past a failing JVM's error from a listener: a stop left half-way could not be redone
+      core.transport().stop();
+      core.stopRules();
+      core.stopHeapGuard();
+      stopPlugins();
+      core.events().close();
+      stopped = true; // the Stopping listeners and the plugins' stop() may still publish
+    }
   }
 
   @Override
@@ -463,7 +470,9 @@ public final class Broker implements AutoCloseable {
 
     /**
      * Where persistent sessions, their queued and in-flight messages and retained messages are kept
-     * (see {@link MessageStore}); without one, they live in memory only and end with the broker.
+     * (see {@link MessageStore}); without one, they live in memory only and end with the broker: at
+     * {@link Broker#stop()} (event {@code SessionEnded} with cause {@code BROKER_STOPPED}), so that a
+     * client connecting after a new {@link Broker#start()} gets Session Present 0.
      * The broker does not close the store: close it after {@link Broker#stop()}.
      */
     public Builder store(MessageStore messageStore) {

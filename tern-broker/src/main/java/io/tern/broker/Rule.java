@@ -10,7 +10,8 @@ import io.tern.broker.hook.Registration;
  *
  * <p>The thread runs while the broker runs: a rule added before {@link Broker#start()} or while the
  * broker is stopped keeps what it is given in its queue until the broker starts; {@link
- * Broker#stop()} ends the thread (a message being handled is finished) and keeps the rule. A rule is
+ * Broker#stop()} ends the thread (a message being handled is finished: stop waits at most 5 s for it,
+ * then interrupts the handler) and keeps the rule. A rule is
  * given the messages published after it was added, not the retained messages already there. A
  * handler that throws is logged (with its stack trace the first time) and counted in {@link
  * Broker#hookFailures()}; the rule goes on with the next message.

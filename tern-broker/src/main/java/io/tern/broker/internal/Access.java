@@ -289,7 +289,8 @@ final class Access {
     Permission p;
     try {
       p = authorizer.authorize(client, action, topic, qos);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      UserCode.rethrowFatal(e);
       hooks.failedAuthorizer(authorizer, action, e);
       return Permission.DENY;
     }

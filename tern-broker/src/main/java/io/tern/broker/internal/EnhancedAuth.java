@@ -67,7 +67,8 @@ final class EnhancedAuth {
     try {
       exchange = authenticator.begin(request);
       next(exchange.start(data));
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      UserCode.rethrowFatal(e);
       failed(e);
     }
   }
@@ -89,7 +90,8 @@ final class EnhancedAuth {
       turn = Turn.SERVER;
       try {
         next(exchange.respond(a.properties().getBinary(Property.AUTHENTICATION_DATA)));
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        UserCode.rethrowFatal(e);
         failed(e);
       }
       return null;

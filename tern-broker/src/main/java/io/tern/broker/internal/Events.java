@@ -103,7 +103,8 @@ public final class Events {
     for (EventListener l : listeners) {
       try {
         l.onEvent(e);
-      } catch (RuntimeException ex) {
+      } catch (Throwable ex) {
+        UserCode.rethrowFatal(ex);
         if (failedOnce.add(l)) {
           log.warn("Event listener {} failed on {} (it goes on getting events; later failures are logged at debug)",
               l, e, ex);

@@ -219,12 +219,14 @@ public final class HookChain {
         boolean fallback;
         try {
           fallback = a.timeoutFallback();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+          UserCode.rethrowFatal(e);
           fallback = false;
         }
         return answer.completeOnTimeout(fallback, timeout.toMillis(), TimeUnit.MILLISECONDS)
             .thenCompose(ok -> ok ? accept(hooks, next, remote, listener) : REFUSED);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        UserCode.rethrowFatal(e);
         failed(h, "accept", e);
         return REFUSED;
       }
@@ -272,7 +274,8 @@ public final class HookChain {
     CompletionStage<AuthResult> stage;
     try {
       stage = h.onConnect(request);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      UserCode.rethrowFatal(e);
       failed(h, "connect", e);
       return CompletableFuture.completedFuture(AuthResult.refuse(ReasonCodes.UNSPECIFIED_ERROR));
     }
@@ -309,7 +312,8 @@ public final class HookChain {
     AuthResult fallback;
     try {
       fallback = h.timeoutFallback();
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      UserCode.rethrowFatal(e);
       fallback = AuthResult.refuse(ReasonCodes.SERVER_UNAVAILABLE);
     }
     AuthResult fb = fallback;
@@ -372,7 +376,8 @@ public final class HookChain {
       SubscribeDecision d;
       try {
         d = h.onSubscribe(client, filter, qos);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        UserCode.rethrowFatal(e);
         failed(h, "subscribe", e);
         return Sub.done(ReasonCodes.UNSPECIFIED_ERROR, filter);
       }
@@ -424,7 +429,8 @@ public final class HookChain {
         } else {
           failed(h, "unsubscribe", new NullPointerException("null filter"));
         }
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        UserCode.rethrowFatal(e);
         failed(h, "unsubscribe", e);
       }
     }
@@ -453,7 +459,8 @@ public final class HookChain {
       PublishDecision d;
       try {
         d = h.onPublish(client, message);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        UserCode.rethrowFatal(e);
         failed(h, "publish", e);
         return PublishDecision.refuse(ReasonCodes.UNSPECIFIED_ERROR);
       }
@@ -506,7 +513,8 @@ public final class HookChain {
       DeliverDecision d;
       try {
         d = h.onDeliver(subscriber, message);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        UserCode.rethrowFatal(e);
         failed(h, "deliver", e);
         return null;
       }
@@ -540,7 +548,8 @@ public final class HookChain {
       PublishDecision d;
       try {
         d = h.onWill(client, message);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) {
+        UserCode.rethrowFatal(e);
         failed(h, "will", e);
         return CompletableFuture.completedFuture(null);
       }

@@ -41,17 +41,27 @@ final class Rules {
 
   /**
    * The broker stopped: every rule's thread ends (waited for outside the lock: a handler may be
-   * removing its rule); the rules and what they had queued stay.
+   * removing its rule); the rules and what they had queued stay. A handler that is running is let
+   * finish its message, as the {@link Rule} Javadoc promises: waited for at most {@link
+   * RuleSink#JOIN_MILLIS} in all, then interrupted (and no longer waited for).
    */
   void stopThreads() {
     List<Thread> ending = new java.util.ArrayList<>();
     synchronized (this) {
       running = false;
       for (RuleSink s : sinks) {
-        ending.add(s.endThread());
+        ending.add(s.endThread(false));
       }
     }
-    ending.forEach(RuleSink::join);
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(RuleSink.JOIN_MILLIS);
+    for (Thread t : ending) {
+      RuleSink.join(t, Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    }
+    for (Thread t : ending) {
+      if (t != null && t != Thread.currentThread() && t.isAlive()) {
+        t.interrupt();
+      }
+    }
   }
 
   Rule add(String filter, int qos, RuleHandler handler) {
@@ -86,6 +96,8 @@ final class Rules {
     /** The handler's thread while the broker runs; null while it is stopped. Changed under {@code rules}' lock. */
     private volatile Thread thread;
     private volatile boolean removed;
+    /** Whether the thread is in the handler (not waiting for a message): under this sink's lock. */
+    private boolean handling;
 
     RuleSink(String filter, int qos, RuleHandler handler, BrokerCore core, Rules rules) {
       this.filter = filter;
@@ -109,21 +121,28 @@ final class Rules {
       }
     }
 
-    /** Tells the handler's thread to end (under {@code rules}' lock); returns it, or null, to {@link #join}. */
-    Thread endThread() {
+    /** How long a stop or a remove waits for a running handler. */
+    static final long JOIN_MILLIS = 5000;
+
+    /**
+     * Tells the handler's thread to end (under {@code rules}' lock); returns it, or null, to {@link
+     * #join}. A thread waiting for a message is woken; a running handler is interrupted only when
+     * {@code interruptHandler} (a remove), else it finishes its message and the thread ends after it.
+     */
+    synchronized Thread endThread(boolean interruptHandler) {
       Thread t = thread;
       thread = null;
-      if (t != null) {
+      if (t != null && (interruptHandler || !handling)) {
         t.interrupt();
       }
       return t;
     }
 
-    /** Waits (up to 5 s) for a thread {@link #endThread} ended; not for the calling thread itself. */
-    static void join(Thread t) {
+    /** Waits (up to {@code millis}) for a thread {@link #endThread} ended; not for the calling thread itself. */
+    static void join(Thread t, long millis) {
       if (t != null && Thread.currentThread() != t) {
         try {
-          t.join(5000);
+          t.join(millis);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
@@ -162,14 +181,25 @@ final class Rules {
         } catch (InterruptedException e) {
           return;
         }
+        synchronized (this) {
+          handling = true;
+          if (thread != self && !removed) {
+            // A stop woke the take that had just returned: the message taken is handled, uninterrupted.
+            Thread.interrupted();
+          }
+        }
         Message m = d.message();
         MqttMessage view = MqttMessage.wrap(m.publish().withDelivery(d.qos(), m.retain(), false, 0));
         delivered.incrementAndGet(); // handed over: counted while the handler runs too
         try {
           handler.onMessage(view);
-        } catch (Exception e) {
+        } catch (Throwable e) {
+          UserCode.rethrowFatal(e); // an assertion in a handler ends neither the rule's thread nor the rule
           core.hooks().failedOther(this, "Rule " + filter + ": its handler failed on a message to " + m.topic(),
               "counted in hookFailures; the rule goes on", e);
+        }
+        synchronized (this) {
+          handling = false;
         }
       }
     }
@@ -204,9 +234,9 @@ final class Rules {
       Thread t;
       synchronized (rules) {
         rules.sinks.remove(this);
-        t = endThread();
+        t = endThread(true);
       }
-      join(t);
+      join(t, JOIN_MILLIS);
       queue.clear();
     }
 

@@ -119,6 +119,31 @@ public final class Transport {
         d.complete(null);
       }
     }
+    return await(done);
+  }
+
+  /** Runs {@code action} on every session, on its loop, and waits (up to 5 s); false when the time ran out. */
+  private boolean onEverySession(java.util.function.Consumer<Session> action) {
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    for (Session s : core.registry().all()) {
+      CompletableFuture<Void> d = new CompletableFuture<>();
+      done.add(d);
+      try {
+        s.runOnLoop(() -> {
+          try {
+            action.accept(s);
+          } finally {
+            d.complete(null);
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        d.complete(null);
+      }
+    }
+    return await(done);
+  }
+
+  private static boolean await(List<CompletableFuture<Void>> done) {
     try {
       CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.SECONDS);
       return true;
@@ -454,6 +479,13 @@ public final class Transport {
     }
     if (!onEveryConnection(MqttConnection::serverShutdown, true)) {
       log.warn("Not every connection closed within 5 s of the stop; the event loops close the rest");
+    }
+    // Without a store, sessions live in memory only and end with the broker (Builder.store): one
+    // kept would stay bound to a loop that ends here, and its client id could never connect again
+    // after a new start. With a store, the next start reads them back.
+    if (!core.persistence().enabled() && !onEverySession(
+        s -> s.lifecycle.terminateBecause(io.tern.broker.event.SessionEndCause.BROKER_STOPPED))) {
+      log.warn("Not every session ended within 5 s of the stop");
     }
     if (workerGroup != null) {
       workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -234,6 +234,80 @@ class EventsAndRulesTest extends HookTestBase {
   }
 
   @Test
+  void aListenerThatThrowsAnErrorKeepsReceivingEvents() {
+    List<BrokerEvent> seen = new CopyOnWriteArrayList<>();
+    start(b -> b.onEvent(e -> {
+      seen.add(e);
+      throw new AssertionError("a test's assertion in a listener");
+    }));
+    v5("a").disconnect();
+    v5("b").disconnect(); // events after the first failure still arrive: the events thread lives on
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.stream()
+        .anyMatch(e -> e instanceof BrokerEvent.Disconnected d && d.clientId().equals("b")));
+  }
+
+  @Test
+  void stopCompletesWhenAStoppingListenerThrowsAnError() throws Exception {
+    start(b -> b.onEvent(e -> {
+      if (e instanceof BrokerEvent.Stopping) {
+        throw new AssertionError("a test's assertion in a listener");
+      }
+    }));
+    int port = broker.port();
+    broker.stop();
+    assertThat(broker.isRunning()).isFalse();
+    try (java.net.ServerSocket again = new java.net.ServerSocket()) { // the port was released
+      again.setReuseAddress(true);
+      again.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+    }
+    broker.start(); // and the broker can run again
+    v5("after").disconnect();
+  }
+
+  @Test
+  void aRuleWhoseHandlerThrowsAnErrorGoesOnAndCountsIt() {
+    List<String> got = new CopyOnWriteArrayList<>();
+    start(b -> b.rule("in/#", 0, m -> {
+      if (m.topic().equals("in/assert")) {
+        throw new AssertionError("a test's assertion in a handler");
+      }
+      got.add(m.topic());
+    }));
+    broker.publish("in/assert", bytes("x"));
+    broker.publish("in/next", bytes("y"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> got.equals(List.of("in/next")));
+    assertThat(broker.hookFailures()).isEqualTo(1);
+  }
+
+  @Test
+  void aPluginWhoseStartThrowsAnErrorLeavesNothingStartedAndTheErrorIsThrown() {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    io.tern.broker.hook.Plugin first = new io.tern.broker.hook.Plugin() {
+      @Override
+      public void start(io.tern.broker.Broker b) {
+        calls.add("start");
+      }
+
+      @Override
+      public void stop() {
+        calls.add("stop");
+        throw new AssertionError("a failing stop is logged, not thrown");
+      }
+    };
+    io.tern.broker.hook.Plugin failing = new io.tern.broker.hook.Plugin() {
+      @Override
+      public void start(io.tern.broker.Broker b) {
+        throw new NoClassDefFoundError("com/example/Missing");
+      }
+    };
+    io.tern.broker.Broker b = io.tern.broker.Broker.builder().listener(io.tern.broker.Listener.tcp("127.0.0.1", 0))
+        .plugin(first).plugin(failing).build();
+    assertThatThrownBy(b::start).isInstanceOf(NoClassDefFoundError.class);
+    assertThat(calls).containsExactly("start", "stop");
+    assertThat(b.isRunning()).isFalse();
+  }
+
+  @Test
   void stopEndsTheRulesThreadsAndAStartRunsThemAgain() {
     List<String> got = new CopyOnWriteArrayList<>();
     start(b -> b.rule("in/#", 0, m -> got.add(m.topic())));
@@ -245,6 +319,52 @@ class EventsAndRulesTest extends HookTestBase {
     broker.start();
     broker.publish("in/c", bytes("x"));
     await().atMost(Duration.ofSeconds(5)).until(() -> got.equals(List.of("in/a", "in/c")));
+  }
+
+  @Test
+  void stopLetsARunningHandlerFinishItsMessageAndTheQueuedOnesRunAfterTheNextStart() throws Exception {
+    List<String> handled = new CopyOnWriteArrayList<>();
+    CountDownLatch inHandler = new CountDownLatch(1);
+    start(b -> b.rule("keep/#", 0, m -> {
+      if (m.topic().equals("keep/0")) {
+        inHandler.countDown();
+        try {
+          Thread.sleep(300); // the handler's work (a database call), under way when the broker stops
+        } catch (InterruptedException e) {
+          handled.add("interrupted");
+          return;
+        }
+      }
+      handled.add(m.topic());
+    }));
+    broker.publish("keep/0", bytes("x"));
+    broker.publish("keep/1", bytes("x"));
+    assertThat(inHandler.await(5, TimeUnit.SECONDS)).isTrue();
+    broker.stop();
+    assertThat(handled).containsExactly("keep/0");
+    broker.start();
+    await().atMost(Duration.ofSeconds(5)).until(() -> handled.equals(List.of("keep/0", "keep/1")));
+    assertThat(broker.hookFailures()).isZero();
+  }
+
+  @Test
+  void withoutAStoreSessionsEndAtStopAndTheirClientsConnectAgainAfterTheNextStart() {
+    start(b -> b.onEvent(events::add));
+    Mqtt5BlockingClient c = client("keeper");
+    c.connectWith().cleanStart(true).sessionExpiryInterval(3600).send();
+    c.subscribeWith().topicFilter("t/#").qos(MqttQos.AT_LEAST_ONCE).send();
+    c.disconnect();
+    broker.stop();
+    assertThat(broker.stats().sessions()).isZero();
+    assertThat(of(BrokerEvent.SessionEnded.class)).extracting(BrokerEvent.SessionEnded::cause)
+        .containsExactly(SessionEndCause.BROKER_STOPPED);
+    broker.start();
+    assertThat(broker.management().hasSession("keeper")).isFalse();
+    // The client id connects again (it got no CONNACK, its session bound to a loop that had ended).
+    c = client("keeper"); // on the new start's port
+    assertThat(c.connectWith().cleanStart(false).sessionExpiryInterval(3600).send().isSessionPresent()).isFalse();
+    assertThat(broker.stats().sessions()).isEqualTo(1);
+    assertThat(broker.management().sessions()).hasSize(1);
   }
 
   @Test

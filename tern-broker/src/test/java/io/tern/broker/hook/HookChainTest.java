@@ -446,6 +446,55 @@ class HookChainTest extends HookTestBase {
   }
 
   @Test
+  void anErrorFromAHookOrTheAuthorizerFailsOnlyItsOperationAsAnExceptionDoes() {
+    // An assertion in a test's hook, a missing class, a runaway recursion: not the broker's failure.
+    start(b -> b
+        .hook((ConnectHook) req -> {
+          if (req.clientId().equals("no-class")) {
+            throw new NoClassDefFoundError("com/example/Missing");
+          }
+          return CompletableFuture.completedFuture(AuthResult.pass());
+        })
+        .hook((PublishHook) (client, m) -> {
+          if (m.topic().equals("assert")) {
+            throw new AssertionError("expected something else");
+          }
+          return PublishDecision.CONTINUE;
+        })
+        .hook((DeliverHook) (subscriber, m) -> {
+          if (m.topic().equals("deep")) {
+            throw new StackOverflowError();
+          }
+          return DeliverDecision.CONTINUE;
+        })
+        .authorizer((client, action, topic, qos) -> {
+          if (topic.equals("denied/assert")) {
+            throw new AssertionError("authorizer assertion");
+          }
+          return io.tern.broker.auth.Permission.ALLOW;
+        }));
+    assertThatThrownBy(() -> v5("no-class")).isInstanceOfSatisfying(Mqtt5ConnAckException.class,
+        e -> assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.UNSPECIFIED_ERROR));
+    Mqtt5BlockingClient sub = v5("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(sub);
+    sub.subscribeWith().topicFilter("#").send();
+    assertThatThrownBy(() -> sub.subscribeWith().topicFilter("denied/assert").send())
+        .isInstanceOfSatisfying(Mqtt5SubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCodes())
+            .containsExactly(Mqtt5SubAckReasonCode.NOT_AUTHORIZED));
+    Mqtt5BlockingClient pub = v5("pub");
+    assertThatThrownBy(() -> pub.publishWith().topic("assert").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("x")).send())
+        .isInstanceOfSatisfying(Mqtt5PubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
+            .isEqualTo(Mqtt5PubAckReasonCode.UNSPECIFIED_ERROR));
+    // The deliver hook runs on the publisher's loop: its error skips that delivery, not the publisher.
+    pub.publishWith().topic("deep").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("skipped")).send();
+    pub.publishWith().topic("fine").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("kept")).send();
+    assertThat(text(receive(in, 5000).orElseThrow())).isEqualTo("kept");
+    assertThat(broker.hookFailures()).isEqualTo(4);
+    assertThat(pub.getState().isConnected()).isTrue();
+    assertThat(sub.getState().isConnected()).isTrue();
+  }
+
+  @Test
   void nullAnswersFailTheirOperationSafelyAndAreCounted() {
     start(b -> b
         .hook((ConnectHook) req -> "null-stage".equals(req.clientId()) ? null
