@@ -1131,6 +1131,14 @@ final class Session {
     }
   }
 
+  /**
+   * The next packet id handed out follows {@code packetId} (0: from 1), as it did before a restart
+   * ({@link SessionRestore}). Before the session is used.
+   */
+  void continuePacketIdsAfter(int packetId) {
+    nextPacketId = packetId == 65535 ? 1 : packetId + 1;
+  }
+
   int nextPacketId() {
     // The window is at most 65535, so a free id exists; ids in flight are skipped (MQTT-2.2.1-3).
     while (true) {
