@@ -272,6 +272,82 @@ class Mqtt5StoreTest extends Mqtt5TestBase {
     assertThat(store.recover().messages()).as("the expired messages leave the store with their flows").isEmpty();
   }
 
+  /**
+   * {@link #store}, read back at a restart as it was at {@link #kill}: what a killed broker leaves
+   * (every write committed until then; nothing its stop writes).
+   */
+  private final class Killable extends io.tern.broker.testsupport.DelegatingStore {
+    private volatile StoredState atKill;
+
+    Killable() {
+      super(store);
+    }
+
+    void kill() {
+      atKill = inner.recover();
+    }
+
+    @Override
+    public StoredState recover() {
+      StoredState s = atKill;
+      return s == null ? inner.recover() : s;
+    }
+  }
+
+  /** A v5 client "c" leaves a stored session subscribed to {@code filter}, with a message queued for it. */
+  private void storedSessionWithAMessageQueued(String filter, int qos) {
+    RawClient c = connect5(v5("c").cleanSession(false).properties(expiry(3600)), false);
+    subscribe5(c, sub(filter, qos));
+    c.close();
+    eventually(() -> broker().stats().connections() == 0);
+    RawClient p = connect5("p");
+    publishQos2(p, 1, "x/1", MqttProperties.EMPTY);
+    p.close();
+    eventually(() -> broker().stats().connections() == 0);
+    assertThat(stored("c").queue()).hasSize(1);
+  }
+
+  /**
+   * v5 section 3.1.2.11.2: a session resumed with Session Expiry Interval 0 ends when its network
+   * connection closes, and a crash closes it too; after the restart it does not exist (CONNACK
+   * Session Present 0, MQTT-3.2.2-2). Its records stayed in the store until the session's end,
+   * which a killed broker never reaches: it came back in its old state (its old subscriptions,
+   * not those made since, and its old expiry; a durability audit, SIGKILL).
+   */
+  @Test
+  @DisplayName("3.1.2.11.2 a stored session resumed with Session Expiry Interval 0 does not come back after a crash")
+  void aStoredSessionResumedWithExpiry0DoesNotComeBackAfterACrash() {
+    Killable killable = new Killable();
+    useStore(killable);
+    storedSessionWithAMessageQueued("x/#", 1);
+    RawClient c = connect5(v5("c").cleanSession(false), true); // no Session Expiry Interval: 0
+    Publish queued = c.expect(Publish.class);
+    c.send(new PubAck(queued.packetId()));
+    subscribe5(c, sub("y/#", 1));
+    killable.kill();
+    restartBroker();
+
+    connect5(v5("c").cleanSession(false).properties(expiry(3600)), false);
+  }
+
+  /**
+   * A session resumed with Session Expiry Interval 0 has left the store: sending a stored QoS 2
+   * message writes no record of it (with its packet id), which would have outlived the session and
+   * come back, resent, with the client's next stored session.
+   */
+  @Test
+  @DisplayName("a stored session resumed with Session Expiry Interval 0 leaves no record behind for the next one")
+  void aStoredSessionResumedWithExpiry0LeavesNoRecordForTheNextSession() {
+    storedSessionWithAMessageQueued("x/#", 2);
+    RawClient c = connect5(v5("c").cleanSession(false), true);
+    c.expect(Publish.class); // not acknowledged
+    c.close(); // the session ends
+    eventually(() -> broker().stats().connections() == 0);
+    connect5(v5("c").cleanSession(false).properties(expiry(3600)), false).close();
+    eventually(() -> broker().stats().connections() == 0);
+    assertThat(stored("c").queue()).isEmpty();
+  }
+
   @Test
   @DisplayName("a delayed will is removed from the store when the client is back in time")
   void delayedWillCancelledWhenClientReturns() {
