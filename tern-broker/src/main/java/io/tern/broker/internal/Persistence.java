@@ -220,16 +220,16 @@ final class Persistence {
 
   /**
    * A message read back from the store: its Message Expiry Interval goes on from the stored
-   * deadline, so the time the broker was down counts (v5 section 3.3.2.3.3). Null when it expired.
+   * deadline, so the time the broker was down counts (v5 section 3.3.2.3.3); one whose deadline
+   * passed comes back {@link Message#expired expired}, for the deliveries that had begun before
+   * (a PUBLISH in flight is resent however old it is: MQTT-3.3.2-5 deletes only what was not sent
+   * yet); each other reader drops it.
    */
   static Message restored(StoredMessage sm, long nowNanos, long nowMillis) {
     Long interval = sm.publish().properties().messageExpiryInterval();
     long receivedAt = nowNanos;
     if (interval != null && sm.expiresAtMillis() != 0) {
       long left = sm.expiresAtMillis() - nowMillis;
-      if (left <= 0) {
-        return null;
-      }
       receivedAt = nowNanos - Math.max(0, interval * 1000 - left) * 1_000_000L;
     }
     return new Message(sm.publish(), sm.origin(), receivedAt);
@@ -285,14 +285,12 @@ final class Persistence {
     long nowMillis = System.currentTimeMillis();
     StoreBatch b = batch();
     int expiredMessages = 0;
+    // Expired ones too (while the broker was down): a session whose PUBLISH or PUBREL of it was in
+    // flight resends it (MQTT-4.4.0-1); the other references find it gone, and the last one's
+    // absence removes it below.
     for (Map.Entry<Long, StoredMessage> e : state.messages().entrySet()) {
       maxId = Math.max(maxId, e.getKey());
       Message m = restored(e.getValue(), now, nowMillis);
-      if (m == null) { // expired while the broker was down: its references find it gone
-        b.removeMessage(e.getKey());
-        expiredMessages++;
-        continue;
-      }
       m.storeId = e.getKey();
       messages.put(e.getKey(), m);
     }
@@ -333,7 +331,7 @@ final class Persistence {
     int retained = 0;
     for (Map.Entry<String, Long> e : state.retained().entrySet()) {
       Message m = messages.get(e.getValue());
-      if (m == null) {
+      if (m == null || m.expired(now)) {
         b.removeRetained(e.getKey());
         continue;
       }
@@ -368,7 +366,11 @@ final class Persistence {
     for (Message m : messages.values()) {
       if (m.storeRefs() == 0) {
         b.removeMessage(m.storeId);
-        dead++;
+        if (m.expired(now)) {
+          expiredMessages++;
+        } else {
+          dead++;
+        }
       }
     }
     commit();

@@ -1105,9 +1105,11 @@ final class Session {
         }
         inflight.put(packetId, d);
         inflightSize = inflight.size();
-        if (qos == 2 && d.stored()) {
+        if (qos == 2 && d.stored() && inStore) {
           // QoS 2 is resent after a restart with the same packet id, so that the client recognizes
-          // it (MQTT-4.3.3); a QoS 1 message read back is simply sent again with DUP.
+          // it (MQTT-4.3.3); a QoS 1 message read back is simply sent again with DUP. Not for a
+          // session that left the store (resumed with expiry 0): its record would outlive it, and
+          // come back with the client's next stored session.
           core.persistence().batch().putQueued(clientId, Persistence.queued(d, packetId, false));
         }
       }
@@ -1129,6 +1131,14 @@ final class Session {
     } else if (forgot) {
       core.persistence().commitOrReport();
     }
+  }
+
+  /**
+   * The next packet id handed out follows {@code packetId} (0: from 1), as it did before a restart
+   * ({@link SessionRestore}). Before the session is used.
+   */
+  void continuePacketIdsAfter(int packetId) {
+    nextPacketId = packetId == 65535 ? 1 : packetId + 1;
   }
 
   int nextPacketId() {
@@ -1172,7 +1182,7 @@ final class Session {
         return;
       }
       if (!inflight.released(packetId)) {
-        if (d.stored()) {
+        if (d.stored() && inStore) {
           core.persistence().batch().putQueued(clientId, Persistence.queued(d, packetId, true));
         }
         inflight.release(packetId);

@@ -45,16 +45,35 @@ final class SessionLifecycle {
   }
 
   /**
-   * A persistent session's record, written before its CONNACK is: throws a {@link
+   * A persistent session's record, written before its CONNACK is; a stored session attached with
+   * Session Expiry Interval 0 leaves the store then. Throws a {@link
    * io.tern.broker.store.StoreException} when the store cannot be written, with nothing changed, so
    * that the client can be refused. On loop.
    */
   void storeAttach(long expiryIntervalNow) {
     Persistence p = session.core.persistence();
-    if (expiryIntervalNow > 0 && p.enabled()) {
+    if (!p.enabled()) {
+      return;
+    }
+    if (expiryIntervalNow > 0) {
       p.batch().putSession(session.clientId, expiryIntervalNow, 0);
       p.commit();
       session.inStore = true;
+    } else if (session.inStore) {
+      // It ends with this connection (v5 section 3.1.2.11.2), and a crash ends the connection too:
+      // its records go now, not at its end, which a crash never reaches. Left until then, a killed
+      // broker brought it back in its old state, with its old expiry (Session Present 1,
+      // MQTT-3.2.2-2; a durability audit). Publishers stop storing deliveries for it first.
+      boolean wasStoring = session.storing;
+      session.storing = false;
+      try {
+        p.batch().removeSession(session.clientId); // with its will, subscriptions, queue, inbound ids
+        p.commit();
+      } catch (io.tern.broker.store.StoreException e) {
+        session.storing = wasStoring;
+        throw e;
+      }
+      session.inStore = false;
     }
   }
 

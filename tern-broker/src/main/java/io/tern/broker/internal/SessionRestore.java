@@ -14,11 +14,12 @@ import java.util.List;
  * Fills a new {@link Session} from what the store kept of it when the broker starts: its Session
  * Expiry Interval and when its client went away, its subscriptions, its queue and in-flight window
  * (in the order the messages arrived), its inbound QoS 2 packet ids, and the queue bounds applied
- * to what was read back; the records read back that are not restored (their message gone, or over
- * a bound) leave the store through the recovery's batch. Owns nothing that outlives {@link
- * #restore}: one per restored session, made by {@link Persistence#recover} and dropped after it.
- * Runs on the starting thread, before the broker accepts connections; the session's loop sees it
- * all with its first task.
+ * to what was read back; the records read back that are not restored (their message gone or
+ * expired before it was sent, or over a bound) leave the store through the recovery's batch; the
+ * in-flight ones keep their packet ids, and new ids follow the last of them. Owns nothing that
+ * outlives {@link #restore}: one per restored session, made by {@link Persistence#recover} and
+ * dropped after it. Runs on the starting thread, before the broker accepts connections; the
+ * session's loop sees it all with its first task.
  */
 final class SessionRestore {
   private final Session session;
@@ -63,13 +64,18 @@ final class SessionRestore {
     List<StoredQueued> records = new ArrayList<>(s.queue());
     records.sort(java.util.Comparator.comparingLong(StoredQueued::seq));
     long lastInflightSeq = -1;
+    int lastStoredId = 0;
     java.util.Set<Integer> storedIds = new HashSet<>();
     for (StoredQueued q : records) {
       if (q.packetId() != 0) {
         lastInflightSeq = q.seq();
+        lastStoredId = q.packetId();
         storedIds.add(q.packetId());
       }
     }
+    // Ids go on from the last one sent, as if the broker had not stopped: not from 1 again, where
+    // the ids of flows the store could not give back (their message gone) would come first.
+    session.continuePacketIdsAfter(lastStoredId);
     // QoS 1 sends are not recorded: a QoS 1 message may have been sent before (and goes with DUP)
     // unless the session record says it came after all that was sent when the client went away.
     long sentThrough = s.sentThroughSeq() == StoredSession.UNKNOWN ? Long.MAX_VALUE : s.sentThroughSeq();
@@ -83,11 +89,16 @@ final class SessionRestore {
       Message m;
       if (q.message() != null) {
         m = Persistence.restored(q.message(), nowNanos, nowMillis);
-        if (m != null) {
-          m.storedInline = true;
-        }
+        m.storedInline = true;
       } else {
         m = messages.get(q.messageId());
+      }
+      if (m != null && q.packetId() == 0 && m.expired(nowNanos)) {
+        // Expired before it was sent: deleted (MQTT-3.3.2-5). One with a packet id had been sent,
+        // and its flow goes on whatever its age, as without a restart: resent with DUP, or its
+        // PUBREL resent; its id is not free until the flow ends (MQTT-4.4.0-1). Dropped, its id went
+        // to the next message, which a client still waiting for that PUBREL took for the resend.
+        m = null;
       }
       Delivery d = new Delivery(m, q.qos(), q.retain(), q.subscriptionIds(),
           m == null ? null : sharedFilterOf(m.topic(), shared), q.seq(), q.qos() == 1 && q.seq() <= sentThrough, run,

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tern.broker.store.InMemoryStore;
 import io.tern.broker.store.MessageStore;
+import io.tern.broker.store.StoredMessage;
+import io.tern.broker.store.StoredQueued;
 import io.tern.broker.store.StoredState;
 import io.tern.broker.store.StoredSubscription;
 import io.tern.broker.store.StoredWill;
@@ -176,6 +178,174 @@ class Mqtt5StoreTest extends Mqtt5TestBase {
         return state;
       }
     };
+  }
+
+  /**
+   * {@link #store} as a restart finds it after the broker was down past the deadline of every
+   * message with a Message Expiry Interval, once {@code downPastExpiry} is set.
+   */
+  private final class Downtime extends io.tern.broker.testsupport.DelegatingStore {
+    volatile boolean downPastExpiry;
+
+    Downtime() {
+      super(store);
+    }
+
+    @Override
+    public StoredState recover() {
+      StoredState s = inner.recover();
+      if (!downPastExpiry) {
+        return s;
+      }
+      long past = System.currentTimeMillis() - 1;
+      java.util.function.UnaryOperator<StoredMessage> expire =
+          m -> m == null || m.expiresAtMillis() == 0 ? m : new StoredMessage(m.publish(), m.origin(), past);
+      List<StoredSession> sessions = s.sessions().stream().map(ss -> new StoredSession(ss.clientId(),
+          ss.expiryInterval(), ss.disconnectedAtMillis(), ss.subscriptions(), ss.queue().stream()
+              .map(q -> new StoredQueued(q.seq(), q.messageId(), q.qos(), q.retain(), q.subscriptionIds(),
+                  q.packetId(), q.released(), expire.apply(q.message()), q.run(), q.retainedOnSubscribe()))
+              .toList(), ss.inboundQos2(), ss.sentThroughSeq())).toList();
+      java.util.Map<Long, StoredMessage> messages = new java.util.HashMap<>();
+      s.messages().forEach((id, m) -> messages.put(id, expire.apply(m)));
+      return new StoredState(sessions, messages, s.retained(), s.wills(), s.aliveAtMillis());
+    }
+  }
+
+  /** A QoS 2 message published (and its flow completed) by {@code p}, with this Message Expiry Interval. */
+  private static void publishQos2(RawClient p, int packetId, String topic, MqttProperties props) {
+    p.send(publish5(topic, 2, packetId, topic, props));
+    p.expect(Packets.pubRec(packetId));
+    p.send(Packets.pubRel(packetId));
+    p.expect(Packets.pubComp(packetId));
+  }
+
+  /**
+   * MQTT-4.4.0-1 and MQTT-3.3.2-5 across a restart: a message whose onward delivery has begun is
+   * not deleted when it expires, also while the broker is down. The PUBLISH the client has not
+   * acknowledged is resent with DUP and its packet id, the PUBREL of a released one is resent, and
+   * those ids stay taken until PUBCOMP: new messages get ids past them. The restart removed both
+   * flows with their expired messages and gave their ids to the next messages, which a client still
+   * waiting for that PUBREL takes for resends and drops (a durability audit, also after a kill).
+   */
+  @Test
+  @DisplayName("4.4.0-1 after a restart: QoS 2 flows whose message expired while the broker was down go on, and keep their ids")
+  void inFlightQos2FlowsWhoseMessageExpiredWhileTheBrokerWasDownGoOn() {
+    Downtime downtime = new Downtime();
+    useStore(downtime);
+    RawClient s = connect5(v5("s").cleanSession(false).properties(expiry(60)), false);
+    subscribe5(s, sub("e/#", 2));
+    RawClient p = connect5("p");
+    MqttProperties expiring = MqttProperties.builder().messageExpiryInterval(60).build();
+    for (int i = 0; i < 3; i++) {
+      publishQos2(p, i + 1, "e/" + i, expiring);
+    }
+    Publish done = s.expect(Publish.class);
+    Publish released = s.expect(Publish.class);
+    Publish sent = s.expect(Publish.class);
+    s.send(Packets.pubRec(done.packetId()));
+    s.expect(Packets.pubRel(done.packetId()));
+    s.send(Packets.pubComp(done.packetId())); // its id is free again
+    s.send(Packets.pubRec(released.packetId()));
+    s.expect(Packets.pubRel(released.packetId())); // PUBCOMP outstanding; "sent": PUBREC outstanding
+    downtime.downPastExpiry = true;
+    restartBroker();
+
+    RawClient again = connect5(v5("s").cleanSession(false).properties(expiry(60)), true);
+    again.expect(Packets.pubRel(released.packetId()));
+    Publish resent = again.expect(Publish.class);
+    assertThat(resent.dup()).as("DUP of %s", resent).isTrue();
+    assertThat(resent.packetId()).isEqualTo(sent.packetId());
+    assertThat(Packets.text(resent)).isEqualTo("e/2");
+    publishQos2(connect5("p2"), 1, "e/3", MqttProperties.EMPTY);
+    Publish next = again.expect(Publish.class);
+    assertThat(Packets.text(next)).isEqualTo("e/3");
+    assertThat(next.packetId()).as("the id of the next message, after %s and %s in flight",
+        released.packetId(), sent.packetId()).isGreaterThan(sent.packetId());
+    again.send(Packets.pubComp(released.packetId()));
+    for (Publish q : List.of(resent, next)) {
+      again.send(Packets.pubRec(q.packetId()));
+      again.expect(Packets.pubRel(q.packetId()));
+      again.send(Packets.pubComp(q.packetId()));
+    }
+    again.ping();
+    eventually(() -> stored("s").queue().isEmpty());
+    assertThat(store.recover().messages()).as("the expired messages leave the store with their flows").isEmpty();
+  }
+
+  /**
+   * {@link #store}, read back at a restart as it was at {@link #kill}: what a killed broker leaves
+   * (every write committed until then; nothing its stop writes).
+   */
+  private final class Killable extends io.tern.broker.testsupport.DelegatingStore {
+    private volatile StoredState atKill;
+
+    Killable() {
+      super(store);
+    }
+
+    void kill() {
+      atKill = inner.recover();
+    }
+
+    @Override
+    public StoredState recover() {
+      StoredState s = atKill;
+      return s == null ? inner.recover() : s;
+    }
+  }
+
+  /** A v5 client "c" leaves a stored session subscribed to {@code filter}, with a message queued for it. */
+  private void storedSessionWithAMessageQueued(String filter, int qos) {
+    RawClient c = connect5(v5("c").cleanSession(false).properties(expiry(3600)), false);
+    subscribe5(c, sub(filter, qos));
+    c.close();
+    eventually(() -> broker().stats().connections() == 0);
+    RawClient p = connect5("p");
+    publishQos2(p, 1, "x/1", MqttProperties.EMPTY);
+    p.close();
+    eventually(() -> broker().stats().connections() == 0);
+    assertThat(stored("c").queue()).hasSize(1);
+  }
+
+  /**
+   * v5 section 3.1.2.11.2: a session resumed with Session Expiry Interval 0 ends when its network
+   * connection closes, and a crash closes it too; after the restart it does not exist (CONNACK
+   * Session Present 0, MQTT-3.2.2-2). Its records stayed in the store until the session's end,
+   * which a killed broker never reaches: it came back in its old state (its old subscriptions,
+   * not those made since, and its old expiry; a durability audit, SIGKILL).
+   */
+  @Test
+  @DisplayName("3.1.2.11.2 a stored session resumed with Session Expiry Interval 0 does not come back after a crash")
+  void aStoredSessionResumedWithExpiry0DoesNotComeBackAfterACrash() {
+    Killable killable = new Killable();
+    useStore(killable);
+    storedSessionWithAMessageQueued("x/#", 1);
+    RawClient c = connect5(v5("c").cleanSession(false), true); // no Session Expiry Interval: 0
+    Publish queued = c.expect(Publish.class);
+    c.send(new PubAck(queued.packetId()));
+    subscribe5(c, sub("y/#", 1));
+    killable.kill();
+    restartBroker();
+
+    connect5(v5("c").cleanSession(false).properties(expiry(3600)), false);
+  }
+
+  /**
+   * A session resumed with Session Expiry Interval 0 has left the store: sending a stored QoS 2
+   * message writes no record of it (with its packet id), which would have outlived the session and
+   * come back, resent, with the client's next stored session.
+   */
+  @Test
+  @DisplayName("a stored session resumed with Session Expiry Interval 0 leaves no record behind for the next one")
+  void aStoredSessionResumedWithExpiry0LeavesNoRecordForTheNextSession() {
+    storedSessionWithAMessageQueued("x/#", 2);
+    RawClient c = connect5(v5("c").cleanSession(false), true);
+    c.expect(Publish.class); // not acknowledged
+    c.close(); // the session ends
+    eventually(() -> broker().stats().connections() == 0);
+    connect5(v5("c").cleanSession(false).properties(expiry(3600)), false).close();
+    eventually(() -> broker().stats().connections() == 0);
+    assertThat(stored("c").queue()).isEmpty();
   }
 
   @Test
