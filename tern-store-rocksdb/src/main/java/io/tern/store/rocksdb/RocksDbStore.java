@@ -453,9 +453,15 @@ public final class RocksDbStore implements MessageStore {
       }
     }
     if (!lost.isEmpty()) {
-      throw corrupt(dir, "cannot open the store: its MANIFEST " + (listed.isEmpty()
-          ? "cannot be read (no CURRENT file, or the MANIFEST it names is missing or damaged from its start)"
-          : "is damaged or cut short: it lacks the column families " + String.join(", ", lost)), null);
+      String problem;
+      if (!listed.isEmpty()) {
+        problem = "its MANIFEST is damaged or cut short: it lacks the column families " + String.join(", ", lost);
+      } else if (!Files.exists(dir.resolve("CURRENT"))) {
+        problem = "it has no CURRENT file (which names its MANIFEST)";
+      } else {
+        problem = "its CURRENT file, or the MANIFEST it names, is missing or cannot be read";
+      }
+      throw corrupt(dir, "cannot open the store: " + problem, null);
     }
     return added;
   }

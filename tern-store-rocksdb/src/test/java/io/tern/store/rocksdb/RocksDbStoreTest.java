@@ -494,6 +494,7 @@ class RocksDbStoreTest {
 
     assertThatThrownBy(this::open)
         .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("its CURRENT file, or the MANIFEST it names, is missing or cannot be read")
         .hasMessageContaining(dir().toAbsolutePath().toString())
         .hasMessageContaining("on_corrupt_store: quarantine");
     assertThat(dir().resolve("CURRENT")).as("left as it was").exists();
@@ -633,7 +634,7 @@ class RocksDbStoreTest {
     for (int start = 0; start < 2; start++) {
       assertThatThrownBy(this::open)
           .isInstanceOf(StoreCorruptException.class)
-          .hasMessageContaining("its MANIFEST cannot be read");
+          .hasMessageContaining("it has no CURRENT file");
     }
     assertThat(files()).isEqualTo(damaged);
 
