@@ -324,6 +324,14 @@ public final class BrokerCore {
    * a will is ({@link #retainedWithinQuota}). Any thread.
    */
   public void publish(Publish publish, String origin) {
+    try {
+      publishAs(publish, origin);
+    } finally {
+      persistence.release(); // an application's thread keeps no batch
+    }
+  }
+
+  private void publishAs(Publish publish, String origin) {
     if (origin != null) {
       publish = retainedWithinQuota(origin, publish, "message");
     }

@@ -291,6 +291,7 @@ public final class ManagementImpl implements BrokerManagement {
     if (previous != null && core.persistence().enabled()) {
       core.persistence().retained(clear, previous);
       core.persistence().commit();
+      core.persistence().release(); // an application's thread keeps no batch
     }
     return previous != null;
   }

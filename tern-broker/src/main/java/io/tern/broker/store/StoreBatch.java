@@ -81,9 +81,11 @@ public interface StoreBatch {
 
   /**
    * Frees what the batch holds outside the heap (native or direct memory); it is not used after.
-   * The broker calls it when the thread that owns the batch ends (an event loop, at the broker's
-   * stop), so that a process that starts and stops brokers (tests, applications embedding one)
-   * does not keep a batch's memory per stopped thread. This default has nothing to free.
+   * The broker calls it when the event loop that owns the batch ends (at the broker's stop), and
+   * for any other thread (an application's calling {@code Broker.publish}) at the end of that call,
+   * so that a process that starts and stops brokers (tests, applications embedding one), or calls
+   * them from short-lived threads, does not keep a batch's memory per thread. This default has
+   * nothing to free.
    */
   default void close() {}
 }

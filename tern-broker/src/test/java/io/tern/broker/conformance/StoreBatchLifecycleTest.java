@@ -5,14 +5,18 @@ import static io.tern.broker.conformance.Packets.pubAck;
 import static io.tern.broker.conformance.Packets.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.util.concurrent.FastThreadLocalThread;
+import io.tern.broker.Broker;
 import io.tern.broker.store.MessageStore;
 import io.tern.broker.store.StoreBatch;
 import io.tern.broker.testsupport.DelegatingStore;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +28,8 @@ import org.junit.jupiter.api.Test;
 class StoreBatchLifecycleTest extends BrokerTestBase {
   private final Map<StoreBatch, StoreBatch> batches = Collections.synchronizedMap(new IdentityHashMap<>());
   private final AtomicInteger closed = new AtomicInteger();
+  /** Batches made for a thread that is not an event loop, not closed yet. */
+  private final Set<StoreBatch> openOffLoops = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
   /** The in-memory store, its batches wrapped to count {@link StoreBatch#close} calls. */
   private final MessageStore counting = new DelegatingStore() {
@@ -34,6 +40,7 @@ class StoreBatchLifecycleTest extends BrokerTestBase {
           (proxy, method, args) -> {
             if (method.getName().equals("close")) {
               closed.incrementAndGet();
+              openOffLoops.remove(proxy);
             }
             try {
               return method.invoke(b, args);
@@ -42,6 +49,9 @@ class StoreBatchLifecycleTest extends BrokerTestBase {
             }
           });
       batches.put(p, b);
+      if (!(Thread.currentThread() instanceof FastThreadLocalThread)) {
+        openOffLoops.add(p);
+      }
       return p;
     }
 
@@ -69,5 +79,28 @@ class StoreBatchLifecycleTest extends BrokerTestBase {
     broker().stop();
 
     eventually(() -> closed.get() == batches.size());
+  }
+
+  /**
+   * Netty closes an event loop's batch when the loop ends; nothing closed one kept for any other
+   * thread: every application thread that ever published kept one for good (with the RocksDB store
+   * 4 KB of direct memory and a native write batch each: 5,000 short-lived threads, 20 MB).
+   */
+  @Test
+  void anApplicationThreadKeepsNoBatchAfterItsCall() throws Exception {
+    useStore(counting);
+    Broker broker = broker();
+    for (int i = 0; i < 20; i++) {
+      int n = i;
+      Thread t = new Thread(() -> { // a web application's request thread, say
+        broker.publish("config/" + n, "v".getBytes(StandardCharsets.UTF_8), 1, true);
+        broker.management().deleteRetained("config/" + n);
+      });
+      t.start();
+      t.join();
+    }
+    assertThat(broker.management().retained("config/#")).as("the calls were made").isEmpty();
+    assertThat(batches).as("batches were made off the event loops").hasSizeGreaterThan(20);
+    assertThat(openOffLoops).as("each closed after its call").isEmpty();
   }
 }

@@ -93,6 +93,11 @@ public final class RocksDbStore implements MessageStore {
   private static final String[] FAMILIES = {
     "sessions", "subscriptions", "queue", "inbound", "messages", "retained", "wills", "runs"
   };
+  /**
+   * The format that added a family, where later than 1: a store of an older format lacks it, and it
+   * is created when the store is upgraded. Any other family missing from a store is damage.
+   */
+  private static final Map<String, Integer> FAMILY_SINCE = Map.of("runs", 2);
   /** The families whose records come and go with every message: short-lived, not worth compressing. */
   private static final Set<String> TRANSIENT = Set.of("queue", "messages", "runs");
   /** At most this many records of a family are deleted one by one when a session is removed. */
@@ -202,10 +207,18 @@ public final class RocksDbStore implements MessageStore {
   }
 
   private static RocksDbStore openOrThrow(Path dir, Durability durability) {
-    int format = checkFormat(dir);
+    Format found = checkFormat(dir);
+    int format = found.version();
+    // A store that exists is opened as it is. RocksDB creates what it does not find when told to:
+    // a MANIFEST damaged in its middle or cut short (read up to the damage) opened with families
+    // recreated empty and the log's records for them skipped, then deleted with the log (0 of 220
+    // acknowledged messages back); a missing CURRENT was refused, but that open wrote a new one, so
+    // the next start opened an empty store and deleted the log. Checked before RocksDB touches the
+    // directory, so that a refused store stays as it was.
+    boolean createFamilies = found.created() || !missingFamilies(dir, format).isEmpty();
     DBOptions dbOptions = new DBOptions()
-        .setCreateIfMissing(true)
-        .setCreateMissingColumnFamilies(true)
+        .setCreateIfMissing(found.created())
+        .setCreateMissingColumnFamilies(createFamilies)
         .setParanoidChecks(true)
         // A record that is damaged in the middle of a write-ahead log fails the open, so that
         // on_corrupt_store decides. RocksDB's default (point in time) stops replaying at the first bad
@@ -358,6 +371,18 @@ public final class RocksDbStore implements MessageStore {
     return true;
   }
 
+  /**
+   * Whether RocksDB has written a store here: a first start that stopped after FORMAT was written
+   * but before RocksDB's CURRENT, MANIFEST or log (killed, or a disk that filled up) left nothing to
+   * lose, and its next start creates the store.
+   */
+  private static boolean rocksDbWroteAnything(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).anyMatch(n -> n.equals("CURRENT")
+          || n.startsWith("MANIFEST-") || n.endsWith(".log") || n.endsWith(".sst") || n.endsWith(".blob"));
+    }
+  }
+
   static StoreCorruptException corrupt(Path dir, String problem, Throwable cause) {
     return new StoreCorruptException(dir, problem + " (data directory " + dir.toAbsolutePath() + "). Way out: "
         + "restore a backup of the directory, or move it aside and start empty (or set storage.on_corrupt_store: "
@@ -393,11 +418,59 @@ public final class RocksDbStore implements MessageStore {
     }
   }
 
+  /** A data directory's format version, and whether this open creates the store in it. */
+  private record Format(int version, boolean created) {}
+
+  /**
+   * The families a store of {@code format} has that its MANIFEST does not list: only those new in a
+   * later format (created now, at the upgrade); refuses the store when one it must have is missing.
+   */
+  private static List<String> missingFamilies(Path dir, int format) {
+    Set<String> listed = new HashSet<>();
+    try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+      // Reads CURRENT and the MANIFEST as the open would, up to any damage; writes nothing. What
+      // cannot be read at all (no CURRENT, a MANIFEST damaged from its start) lists nothing: RocksJava
+      // hands back an empty list, not the error.
+      for (byte[] f : RocksDB.listColumnFamilies(o, dir.toString())) {
+        listed.add(new String(f, StandardCharsets.UTF_8));
+      }
+    } catch (RocksDBException e) {
+      Status s = e.getStatus();
+      String what = s == null ? e.getMessage() : s.getCodeString() + ": " + s.getState();
+      if (!corruption(e)) {
+        throw ioFailure(dir, "cannot open the store: " + what, e);
+      }
+      throw corrupt(dir, "cannot open the store: " + what, e);
+    }
+    List<String> lost = new ArrayList<>();
+    List<String> added = new ArrayList<>();
+    List<String> expected = new ArrayList<>();
+    expected.add(new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8));
+    expected.addAll(List.of(FAMILIES));
+    for (String f : expected) {
+      if (!listed.contains(f)) {
+        (FAMILY_SINCE.getOrDefault(f, 1) > format ? added : lost).add(f);
+      }
+    }
+    if (!lost.isEmpty()) {
+      String problem;
+      if (!listed.isEmpty()) {
+        problem = "its MANIFEST is damaged or cut short: it lacks the column families " + String.join(", ", lost);
+      } else if (!Files.exists(dir.resolve("CURRENT"))) {
+        problem = "it has no CURRENT file (which names its MANIFEST)";
+      } else {
+        problem = "its CURRENT file, or the MANIFEST it names, is missing or cannot be read";
+      }
+      throw corrupt(dir, "cannot open the store: " + problem, null);
+    }
+    return added;
+  }
+
   /**
    * Creates the FORMAT file in a new or empty directory; refuses what this code cannot read.
    * Returns the format of the directory.
    */
-  private static int checkFormat(Path dir) {
+  private static Format checkFormat(Path dir) {
     Path format = dir.resolve(FORMAT_FILE);
     try {
       if (Files.exists(dir) && !Files.isDirectory(dir)) {
@@ -406,7 +479,7 @@ public final class RocksDbStore implements MessageStore {
       createOwnerOnly(dir);
       if (holdsNoStore(dir)) {
         writeFormat(dir);
-        return FORMAT_VERSION;
+        return new Format(FORMAT_VERSION, true);
       }
       String text;
       try {
@@ -429,7 +502,7 @@ public final class RocksDbStore implements MessageStore {
       if (version < 1) {
         throw corrupt(format, format.toAbsolutePath() + " names format " + version + ", which never existed", null);
       }
-      return version;
+      return new Format(version, !rocksDbWroteAnything(dir));
     } catch (IOException e) {
       throw ioFailure(dir, "cannot read or write the data directory: " + e, e);
     }

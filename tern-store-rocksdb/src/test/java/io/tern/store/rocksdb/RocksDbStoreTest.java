@@ -24,7 +24,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -492,6 +494,7 @@ class RocksDbStoreTest {
 
     assertThatThrownBy(this::open)
         .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("its CURRENT file, or the MANIFEST it names, is missing or cannot be read")
         .hasMessageContaining(dir().toAbsolutePath().toString())
         .hasMessageContaining("on_corrupt_store: quarantine");
     assertThat(dir().resolve("CURRENT")).as("left as it was").exists();
@@ -527,6 +530,133 @@ class RocksDbStoreTest {
         .hasMessageContaining("Corruption")
         .hasMessageContaining(dir().toAbsolutePath().toString());
     assertThat(wal).as("left as it was, for the operator").exists().hasSize(size);
+  }
+
+  /** A store with a session, a queued message and a retained one, closed with its writes in the log alone. */
+  private void storeWithQueuedAndRetained() {
+    open();
+    StoreBatch b = batch(store);
+    b.putSession("c", StoredSession.NEVER, 0);
+    b.putMessage(7, new StoredMessage(publish("t", 1, true, "kept", MqttProperties.EMPTY), "p"));
+    b.putRetained("t", 7);
+    b.putQueued("c", new StoredQueued(1, 7, 1, false, List.of(), 0, false, null, 0));
+    store.write(b);
+    store.close();
+    store = null;
+  }
+
+  private void assertQueuedAndRetainedAreBack() {
+    StoredState state = open().recover();
+    assertThat(state.sessions()).hasSize(1);
+    assertThat(state.sessions().get(0).queue()).hasSize(1);
+    assertThat(state.retained()).containsEntry("t", 7L);
+  }
+
+  /** Every file of the data directory with its contents, to see that a refused open changed nothing. */
+  private Map<String, String> files() throws Exception {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> list = Files.list(dir())) {
+      for (Path f : (Iterable<Path>) list::iterator) {
+        files.put(f.getFileName().toString(), java.util.HexFormat.of().formatHex(
+            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+      }
+    }
+    return files;
+  }
+
+  private Path manifest() throws Exception {
+    try (Stream<Path> list = Files.list(dir())) {
+      return list.filter(f -> f.getFileName().toString().startsWith("MANIFEST-")).findFirst().orElseThrow();
+    }
+  }
+
+  /**
+   * A MANIFEST read only up to damage in its middle lists fewer column families than the store
+   * has. RocksDB, told to create missing families, opened it with them empty and skipped the log's
+   * records for them: a black-box probe got 0 of 220 acknowledged messages back, without a word.
+   */
+  @Test
+  void aManifestDamagedInItsMiddleIsCorruptionAndTheRefusalChangesNothing() throws Exception {
+    storeWithQueuedAndRetained();
+    Path manifest = manifest();
+    byte[] intact = Files.readAllBytes(manifest);
+    // The records of RocksDB's log format: checksum (4 bytes), length (2), type (1), data. Damage
+    // the length and type of the record in the middle, as the probe's 4 bytes flipped did.
+    List<Integer> records = new ArrayList<>();
+    for (int at = 0; at + 7 <= intact.length; at += 7 + ((intact[at + 4] & 0xff) | (intact[at + 5] & 0xff) << 8)) {
+      records.add(at);
+    }
+    byte[] damage = intact.clone();
+    int middle = records.get(records.size() / 2);
+    for (int i = middle + 5; i < middle + 9; i++) {
+      damage[i] ^= (byte) 0xff;
+    }
+    Files.write(manifest, damage);
+    Map<String, String> damaged = files();
+
+    assertThatThrownBy(this::open)
+        .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("MANIFEST is damaged or cut short: it lacks the column families")
+        .hasMessageContaining(dir().toAbsolutePath().toString())
+        .hasMessageContaining("on_corrupt_store: quarantine");
+    assertThatThrownBy(this::open).as("refused again").isInstanceOf(StoreCorruptException.class);
+    assertThat(files()).as("no file written, none removed").isEqualTo(damaged);
+
+    Files.write(manifest, intact);
+    assertQueuedAndRetainedAreBack();
+  }
+
+  @Test
+  void aManifestCutShortIsCorruption() throws Exception {
+    storeWithQueuedAndRetained();
+    Path manifest = manifest();
+    byte[] intact = Files.readAllBytes(manifest);
+    Files.write(manifest, java.util.Arrays.copyOf(intact, intact.length / 2));
+    Map<String, String> cut = files();
+
+    assertThatThrownBy(this::open)
+        .isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("MANIFEST is damaged or cut short");
+    assertThat(files()).isEqualTo(cut);
+  }
+
+  /**
+   * RocksDB refused a store without CURRENT, but its open had already written a new CURRENT and
+   * MANIFEST: the next start (a service manager's restart, or quarantine as the error advises)
+   * opened an empty store and deleted the log that held the data.
+   */
+  @Test
+  void aMissingCurrentIsRefusedAtEveryStartAndQuarantinedAsItWas() throws Exception {
+    storeWithQueuedAndRetained();
+    Files.delete(dir().resolve("CURRENT"));
+    Map<String, String> damaged = files();
+
+    for (int start = 0; start < 2; start++) {
+      assertThatThrownBy(this::open)
+          .isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining("it has no CURRENT file");
+    }
+    assertThat(files()).isEqualTo(damaged);
+
+    assertThat(open(OnCorrupt.QUARANTINE).recover().sessions()).isEmpty();
+    Path aside;
+    try (Stream<Path> siblings = Files.list(tmp)) {
+      aside = siblings.filter(p -> p.getFileName().toString().startsWith("data.corrupt-")).findFirst().orElseThrow();
+    }
+    store.close();
+    store = null;
+    Files.move(dir(), tmp.resolve("empty"));
+    Files.move(aside, dir());
+    assertThat(files()).as("moved aside as it was").isEqualTo(damaged);
+    Files.writeString(dir().resolve("CURRENT"), manifest().getFileName() + "\n");
+    assertQueuedAndRetainedAreBack();
+  }
+
+  @Test
+  void aFirstStartStoppedBeforeRocksDbWroteLeavesANewStore() throws Exception {
+    Files.createDirectories(dir());
+    Files.writeString(dir().resolve(RocksDbStore.FORMAT_FILE), RocksDbStore.FORMAT_VERSION + "\n");
+    assertThat(open().recover().sessions()).isEmpty();
   }
 
   @Test
