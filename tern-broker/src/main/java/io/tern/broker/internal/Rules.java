@@ -89,6 +89,14 @@ final class Rules {
     private final RuleHandler handler;
     private final BrokerCore core;
     private final BlockingQueue<Delivery> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    /**
+     * The bytes queued ({@link Message#size}), bounded by {@link #maxBytes} and counted in the
+     * broker's outbound memory: a handler that waited (a database down) with 1 MB messages arriving
+     * took a 512 MB heap to an OutOfMemoryError in ~250 messages, where a stalled MQTT subscriber is
+     * held at the outbound high water mark.
+     */
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final long maxBytes;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final Rules rules;
@@ -105,6 +113,7 @@ final class Rules {
       this.handler = handler;
       this.core = core;
       this.rules = rules;
+      this.maxBytes = Math.max(1L << 20, core.config().outboundHighWaterMark() / 4);
       this.session = Session.forRule("$rule/" + filter, core, this);
     }
 
@@ -154,14 +163,24 @@ final class Rules {
       if (removed) {
         return;
       }
-      if (!queue.offer(d)) {
+      int size = d.message().size();
+      if (queuedBytes.get() + size > maxBytes || !queue.offer(d)) {
         dropped.incrementAndGet();
         core.stats().messagesDropped.increment();
         if (core.events().active()) {
           core.events().emit(new BrokerEvent.MessageDropped(System.currentTimeMillis(), session.clientId,
               d.message().topic(), d.qos(), DropReason.RULE_QUEUE_FULL, 1));
         }
+        return;
       }
+      queuedBytes.addAndGet(size);
+      core.memory().add(size);
+    }
+
+    private void taken(Delivery d) {
+      int size = d.message().size();
+      queuedBytes.addAndGet(-size);
+      core.memory().add(-size);
     }
 
     void offerAll(List<Delivery> batch) {
@@ -181,6 +200,7 @@ final class Rules {
         } catch (InterruptedException e) {
           return;
         }
+        taken(d);
         synchronized (this) {
           handling = true;
           if (thread != self && !removed) {
@@ -237,7 +257,9 @@ final class Rules {
         t = endThread(true);
       }
       join(t, JOIN_MILLIS);
-      queue.clear();
+      List<Delivery> left = new java.util.ArrayList<>();
+      queue.drainTo(left);
+      left.forEach(this::taken);
     }
 
     @Override

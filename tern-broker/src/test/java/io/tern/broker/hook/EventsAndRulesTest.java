@@ -214,6 +214,38 @@ class EventsAndRulesTest extends HookTestBase {
     slow.remove();
   }
 
+  /**
+   * A rule's queue is bounded in bytes too (a quarter of the outbound high water mark, at least
+   * 1 MiB), and what it holds is counted in the broker's outbound memory: a stuck handler with 1 MB
+   * messages arriving ran a 512 MB heap out of memory in ~250 messages.
+   */
+  @Test
+  void aStuckRuleHoldsABoundedNumberOfBytes() throws Exception {
+    long high = 8L << 20;
+    start(b -> b.configure(c -> c.outboundHighWaterMark(high).outboundLowWaterMark(high / 2)));
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch first = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+    Rule slow = broker.rule("big/#", 1, m -> {
+      first.countDown();
+      release.await(30, TimeUnit.SECONDS);
+      handled.incrementAndGet();
+    });
+    byte[] payload = new byte[100_000];
+    broker.publish("big/0", payload, 1, false);
+    assertThat(first.await(5, TimeUnit.SECONDS)).isTrue(); // the handler holds one, the queue the rest
+    for (int i = 1; i <= 60; i++) { // 6 MB against a bound of 2 MiB
+      broker.publish("big/" + i, payload, 1, false);
+    }
+    assertThat(slow.dropped()).isGreaterThan(30);
+    assertThat(broker.memoryStats().bufferedOutboundBytes()).isBetween(1_900_000L, high / 4 + 200_000);
+    release.countDown();
+    long kept = 61 - slow.dropped();
+    await().atMost(Duration.ofSeconds(10)).until(() -> handled.get() == kept);
+    assertThat(broker.memoryStats().bufferedOutboundBytes()).isZero();
+    slow.remove();
+  }
+
   @Test
   void rulesAddedOnTheBuilderSeeInProcessPublishes() {
     List<String> got = new CopyOnWriteArrayList<>();
