@@ -64,8 +64,17 @@ final class InboundPublishes {
         return;
       }
     }
-    if (p.qos() == 2 && !conn.session.inboundQos2().awaitsRelease(p.packetId())
-        && conn.session.inboundQos2().count() >= core.config().receiveMaximum()) {
+    if (p.qos() == 2 && conn.session.inboundQos2().awaitsRelease(p.packetId())) {
+      // A resend before PUBREL of a message already taken (MQTT-4.3.3-2): acknowledged, and not
+      // shown to the authorizer and the publish hooks again: a hook that took it (handled(), as
+      // DelayedPublish does) is an onward recipient and got it twice (outside audit: a rule got a
+      // delayed message twice). A first copy awaiting a hook's answer is not taken yet: a resend
+      // on its connection waits behind it (nothing is read meanwhile); the answer for a connection
+      // that closed is dropped, and the resend on the next one is the copy that counts.
+      writer.ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
+      return;
+    }
+    if (p.qos() == 2 && conn.session.inboundQos2().count() >= core.config().receiveMaximum()) {
       // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
       // MQTT 3 clients are held to it too (closed: 3.1.1 has no code for it): else only the packet
       // id space bounded what a session keeps awaiting PUBREL (an outside load audit: 20 clients
@@ -170,7 +179,8 @@ final class InboundPublishes {
         break;
       }
       default: {
-        // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
+        // Exactly once: the packet id now awaits PUBREL, and a resend of it is answered in
+        // onPublish, before the hooks; a copy already taken is acknowledged, not routed again.
         int code = ReasonCodes.SUCCESS;
         if (conn.session.inboundQos2().received(p.packetId()) && core.route(m, conn.matches(), conn.batcher()) == 0
             && conn.version.isV5()) {
