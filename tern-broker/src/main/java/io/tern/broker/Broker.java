@@ -184,9 +184,16 @@ public final class Broker implements AutoCloseable {
     core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), MqttProperties.EMPTY));
   }
 
-  /** Publishes a message from inside the process (see {@link #publish(String, byte[], int, boolean)}). */
+  /**
+   * Publishes a message from inside the process (see {@link #publish(String, byte[], int, boolean)}).
+   *
+   * @throws IllegalArgumentException for a property that a PUBLISH may not carry (see {@link
+   *     MqttMessage#checkProperties}: only a message built with {@link MqttMessage#wrap} can have one)
+   * @throws IllegalStateException after {@link #stop()} (until it is started again)
+   */
   public void publish(MqttMessage message) {
     requireRunning();
+    MqttMessage.checkProperties(message.properties());
     core.publish(message.toPublish());
   }
 
@@ -197,10 +204,12 @@ public final class Broker implements AutoCloseable {
    * max_retained_messages} and {@code max_retained_bytes} (over them: published with RETAIN 0 and
    * not kept, with a log line), as a client's will is; the other publish methods are exempt.
    *
+   * @throws IllegalArgumentException for a property that a PUBLISH may not carry (as {@link #publish(MqttMessage)})
    * @throws IllegalStateException after {@link #stop()} (until it is started again)
    */
   public void publish(MqttMessage message, String clientId) {
     requireRunning();
+    MqttMessage.checkProperties(message.properties());
     core.publish(message.toPublish(), Objects.requireNonNull(clientId, "clientId"));
   }
 
@@ -217,7 +226,7 @@ public final class Broker implements AutoCloseable {
    * without them.
    *
    * @throws IllegalArgumentException for an invalid topic name or QoS, or a property that a
-   *     PUBLISH may not carry
+   *     PUBLISH may not carry (see {@link MqttMessage#checkProperties})
    * @throws IllegalStateException after {@link #stop()} (until it is started again)
    */
   public void publish(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties) {
@@ -226,9 +235,6 @@ public final class Broker implements AutoCloseable {
     Objects.requireNonNull(properties, "properties");
     MqttMessage.checkTopic(topic);
     MqttMessage.checkProperties(properties);
-    if (properties.topicAlias() != null || !properties.subscriptionIdentifiers().isEmpty()) {
-      throw new IllegalArgumentException("Topic Alias and Subscription Identifier are not for publishing");
-    }
     core.publish(new Publish(topic, qos, retain, false, 0, payload.clone(), properties));
   }
 

@@ -1,6 +1,8 @@
 package io.tern.broker;
 
 import io.tern.codec.MqttProperties;
+import io.tern.codec.PacketType;
+import io.tern.codec.Property;
 import io.tern.codec.Publish;
 import io.tern.codec.Topics;
 import java.nio.ByteBuffer;
@@ -36,7 +38,10 @@ public final class MqttMessage {
     return new MqttMessage(new Publish(topic, qos, retain, false, 0, payload.clone(), MqttProperties.EMPTY));
   }
 
-  /** Wraps a received PUBLISH (its payload array is shared, never modified). For the engine. */
+  /**
+   * Wraps a received PUBLISH (its payload array is shared, never modified). For the engine: it
+   * checks nothing, the engine checks the properties of what a hook hands back.
+   */
   public static MqttMessage wrap(Publish publish) {
     return new MqttMessage(publish);
   }
@@ -108,7 +113,11 @@ public final class MqttMessage {
     return new MqttMessage(publish.withDelivery(publish.qos(), retain, false, 0));
   }
 
-  /** @throws IllegalArgumentException for a string property that MQTT does not allow (see {@link #checkProperties}) */
+  /**
+   * @throws IllegalArgumentException for a property the broker may not send in a PUBLISH (one MQTT 5
+   *     does not allow there, a Topic Alias or Subscription Identifier, an invalid string: see
+   *     {@link #checkProperties})
+   */
   public MqttMessage withProperties(MqttProperties properties) {
     checkProperties(Objects.requireNonNull(properties));
     return new MqttMessage(publish.withProperties(properties));
@@ -126,18 +135,48 @@ public final class MqttMessage {
     }
   }
 
-  /** Refuses string properties (Content Type, Response Topic, User Properties) that are not MQTT UTF-8 Encoded Strings. */
-  static void checkProperties(MqttProperties properties) {
+  /**
+   * Refuses properties the broker may not send in a PUBLISH. A v5 subscriber treats any of them as
+   * a protocol error and drops its connection (HiveMQ and Paho do), on every reconnect when the
+   * message is retained:
+   *
+   * <ul>
+   *   <li>one MQTT 5 does not allow in a PUBLISH (2.2.2.2: Session Expiry Interval, Reason String,
+   *       Receive Maximum, Maximum Packet Size, ...);
+   *   <li>Topic Alias and Subscription Identifier: the broker sets those per subscriber, from what
+   *       that subscriber allows and subscribed with (MQTT-3.3.2-10, MQTT-3.3.4-3);
+   *   <li>string properties (Content Type, Response Topic, User Properties) that are not MQTT UTF-8
+   *       Encoded Strings, and a Response Topic that is not a topic name (MQTT-3.3.2-14).
+   * </ul>
+   *
+   * <p>{@link #withProperties} and {@code Broker.publish} check this; the engine checks with it
+   * what a hook hands back, which {@link #wrap} may have built without a check.
+   *
+   * @throws IllegalArgumentException naming the first property refused
+   */
+  public static void checkProperties(MqttProperties properties) {
     if (properties.isEmpty()) {
       return;
     }
-    for (io.tern.codec.Property p : io.tern.codec.Property.values()) {
-      if (p.type() == io.tern.codec.Property.Type.UTF8_STRING && properties.has(p)
+    for (Property p : Property.values()) {
+      // User Properties and Subscription Identifiers are lists, not slots: has() never sees them.
+      if (properties.has(p) && (!p.allowedIn(PacketType.PUBLISH) || p == Property.TOPIC_ALIAS)) {
+        throw new IllegalArgumentException(p + (p == Property.TOPIC_ALIAS
+            ? " is set by the broker for each subscriber, not by a publisher"
+            : " may not be carried by a PUBLISH (MQTT 5 2.2.2.2)"));
+      }
+    }
+    if (!properties.subscriptionIdentifiers().isEmpty()) {
+      throw new IllegalArgumentException("SUBSCRIPTION_IDENTIFIER is set by the broker for each subscriber, not by a"
+          + " publisher");
+    }
+    for (Property p : Property.values()) {
+      if (p.type() == Property.Type.UTF8_STRING && properties.has(p)
           && !Topics.isWellFormedString(properties.getString(p))) {
         throw new IllegalArgumentException(p + " is not a valid MQTT string (U+0000, a lone surrogate or over 65,535 bytes)");
       }
     }
-    String response = properties.getString(io.tern.codec.Property.RESPONSE_TOPIC);
+    String response = properties.getString(Property.RESPONSE_TOPIC);
     if (response != null && !Topics.isValidName(response)) {
       throw new IllegalArgumentException("Response Topic may not be empty or hold wildcards"); // MQTT-3.3.2-14
     }

@@ -149,6 +149,25 @@ public final class HookChain {
     return answer.completeOnTimeout(fallback, t.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Whether a hook's replacement may be sent on: a message built with {@link MqttMessage#wrap}
+   * skipped the checks of {@code withProperties}, and a property a PUBLISH may not carry makes v5
+   * subscribers drop their connections (for good when retained). When not, the hook failed, as
+   * one that throws. Properties the hook was given, kept as they were, are not checked again.
+   */
+  private boolean sendable(Hook h, String point, MqttMessage given, MqttMessage replacement) {
+    if (replacement.properties() == given.properties()) {
+      return true;
+    }
+    try {
+      MqttMessage.checkProperties(replacement.properties());
+      return true;
+    } catch (IllegalArgumentException e) {
+      failed(h, point, e);
+      return false;
+    }
+  }
+
   private void failed(Hook h, String point, Throwable e) {
     failures.increment();
     if (failedOnce.add(h)) {
@@ -472,6 +491,9 @@ public final class HookChain {
         return PublishDecision.refuse(ReasonCodes.UNSPECIFIED_ERROR);
       }
       if (d.isRewrite()) {
+        if (!sendable(h, "publish", message, d.message())) {
+          return PublishDecision.refuse(ReasonCodes.UNSPECIFIED_ERROR);
+        }
         message = d.message();
         rewritten = true;
         continue;
@@ -491,6 +513,8 @@ public final class HookChain {
           PublishDecision rest;
           if (r.isContinue()) {
             rest = publish(hooks, i + 1, client, message, rewritten);
+          } else if (r.isRewrite() && !sendable(h, "publish", message, r.message())) {
+            rest = PublishDecision.refuse(ReasonCodes.UNSPECIFIED_ERROR);
           } else if (r.isRewrite()) {
             rest = publish(hooks, i + 1, client, r.message(), true);
           } else {
@@ -525,7 +549,7 @@ public final class HookChain {
         failed(h, "deliver", new NullPointerException("null DeliverDecision"));
         return null;
       }
-      if (d.isSkip()) {
+      if (d.isSkip() || !sendable(h, "deliver", message, d.message())) {
         return null;
       }
       message = d.message();
@@ -559,7 +583,7 @@ public final class HookChain {
       if (d != null && d.isAsync()) {
         return willAsync(hooks, i, h, d, client, message);
       }
-      if (d == null || !d.isRewrite()) {
+      if (d == null || !d.isRewrite() || !sendable(h, "will", message, d.message())) {
         return CompletableFuture.completedFuture(null);
       }
       message = d.message();
@@ -573,7 +597,7 @@ public final class HookChain {
       if (r.isContinue()) {
         return will(hooks, i + 1, client, message);
       }
-      if (r.isRewrite()) {
+      if (r.isRewrite() && sendable(h, "will", message, r.message())) {
         return will(hooks, i + 1, client, r.message());
       }
       return CompletableFuture.completedFuture(null);

@@ -64,8 +64,17 @@ final class InboundPublishes {
         return;
       }
     }
-    if (p.qos() == 2 && conn.version.isV5() && !conn.session.inboundQos2().awaitsRelease(p.packetId())
-        && conn.session.inboundQos2().count() >= core.config().receiveMaximum()) {
+    if (p.qos() == 2 && conn.session.inboundQos2().awaitsRelease(p.packetId())) {
+      // A resend before PUBREL of a message already taken (MQTT-4.3.3-2): acknowledged, and not
+      // shown to the authorizer and the publish hooks again: a hook that took it (handled(), as
+      // DelayedPublish does) is an onward recipient and got it twice (outside audit: a rule got a
+      // delayed message twice). A first copy awaiting a hook's answer is not taken yet: a resend
+      // on its connection waits behind it (nothing is read meanwhile); the answer for a connection
+      // that closed is dropped, and the resend on the next one is the copy that counts.
+      writer.ack(PacketType.PUBREC, p.packetId(), ReasonCodes.SUCCESS);
+      return;
+    }
+    if (p.qos() == 2 && conn.version.isV5() && conn.session.inboundQos2().count() >= core.config().receiveMaximum()) {
       // MQTT-3.3.4-7/8: more unacknowledged QoS 2 PUBLISHes than the Receive Maximum we announced.
       // Not MQTT 3 clients: they have no Receive Maximum and may use any free packet id (2.3.1), and
       // MQTT.js sends 2,000 QoS 2 PUBLISHes at once (closed at the 1,025th when they were held to
@@ -171,7 +180,8 @@ final class InboundPublishes {
         break;
       }
       default: {
-        // Exactly once: a resend of a packet id awaiting PUBREL is acknowledged, not routed again.
+        // Exactly once: the packet id now awaits PUBREL, and a resend of it is answered in
+        // onPublish, before the hooks; a copy already taken is acknowledged, not routed again.
         int code = ReasonCodes.SUCCESS;
         if (conn.session.inboundQos2().received(p.packetId()) && core.route(m, conn.matches(), conn.batcher()) == 0
             && conn.version.isV5()) {

@@ -9,6 +9,8 @@ import static io.tern.broker.conformance.Packets.subAck;
 import static io.tern.broker.conformance.Packets.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tern.broker.hook.PublishDecision;
+import io.tern.broker.hook.PublishHook;
 import io.tern.codec.Publish;
 import io.tern.codec.PubRel;
 import java.time.Duration;
@@ -16,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -118,6 +122,88 @@ class Conformance_4_3_QosTest extends BrokerTestBase {
     again.send(publish("t", 0, 0, "after"));
     assertThat(text(sub.expect(Publish.class))).isEqualTo("once");
     assertThat(text(sub.expect(Publish.class))).isEqualTo("after");
+  }
+
+  @Test
+  @DisplayName("MQTT-4.3.3-2: a QoS 2 resend before PUBREL is not shown to the publish hooks again")
+  void inboundQos2ResendBeforePubrelDoesNotRunThePublishHooksAgain() {
+    // A hook that takes the message (as DelayedPublish does) is an onward recipient: it ran again
+    // for each resend, and a delayed message reached a rule twice (outside audit).
+    List<String> taken = new CopyOnWriteArrayList<>();
+    broker().addHook((PublishHook) (client, m) -> {
+      taken.add(m.payloadAsString());
+      return PublishDecision.handled();
+    });
+    RawClient pub = connect(Packets.connectPacket("pub").cleanSession(false), false);
+    pub.send(publish("orders/1", 2, 4, "once"));
+    pub.expect(pubRec(4));
+    pub.send(publish("orders/1", 2, false, true, 4, "once")); // on the same connection
+    pub.expect(pubRec(4));
+    pub.close(); // lost before PUBREL: resent on the next connection (MQTT-4.4.0-1)
+    RawClient again = connect(Packets.connectPacket("pub").cleanSession(false), true);
+    again.send(publish("orders/1", 2, false, true, 4, "once"));
+    again.expect(pubRec(4));
+    again.send(pubRel(4));
+    again.expect(pubComp(4));
+    again.send(publish("orders/2", 2, 5, "next")); // the hook runs before its PUBREC is sent
+    again.expect(pubRec(5));
+    assertThat(taken).containsExactly("once", "next");
+  }
+
+  @Test
+  @DisplayName("MQTT-4.3.3-2: a QoS 2 resend behind a pending async hook answer does not run the hooks again")
+  void inboundQos2ResendBehindAPendingHookAnswerDoesNotRunTheHooksAgain() {
+    CompletableFuture<PublishDecision> answer = new CompletableFuture<>();
+    List<String> calls = new CopyOnWriteArrayList<>();
+    broker().addHook((PublishHook) (client, m) -> {
+      calls.add(m.payloadAsString());
+      return m.payloadAsString().equals("once") && calls.size() == 1 ? PublishDecision.async(answer)
+          : PublishDecision.CONTINUE;
+    });
+    RawClient sub = subscriber("sub", "t", 2);
+    RawClient pub = connect("pub");
+    pub.send(publish("t", 2, 1, "once"));
+    eventually(() -> calls.size() == 1);
+    pub.send(publish("t", 2, false, true, 1, "once")); // waits behind the answer (or is not read yet)
+    answer.complete(PublishDecision.CONTINUE);
+    pub.expect(pubRec(1));
+    pub.expect(pubRec(1));
+    pub.send(pubRel(1));
+    pub.expect(pubComp(1));
+    pub.send(publish("t", 2, 2, "after"));
+    pub.expect(pubRec(2));
+    assertThat(text(sub.expect(Publish.class))).isEqualTo("once");
+    assertThat(text(sub.expect(Publish.class))).isEqualTo("after");
+    assertThat(calls).containsExactly("once", "after");
+  }
+
+  @Test
+  @DisplayName("MQTT-4.3.3-2: a hook answer for a connection that closed is dropped; the resend is delivered once")
+  void inboundQos2ResendAfterATakeOverWhileAHookAnswerIsPendingIsDeliveredOnce() {
+    // The first copy was never acknowledged (no PUBREC): the resend on the next connection is the
+    // one the hooks decide on, and the late answer for the first changes nothing.
+    CompletableFuture<PublishDecision> late = new CompletableFuture<>();
+    List<String> calls = new CopyOnWriteArrayList<>();
+    broker().addHook((PublishHook) (client, m) -> {
+      calls.add(m.payloadAsString());
+      return calls.size() == 1 ? PublishDecision.async(late) : PublishDecision.CONTINUE;
+    });
+    RawClient sub = subscriber("sub", "t", 2);
+    RawClient pub = connect(Packets.connectPacket("pub").cleanSession(false), false);
+    pub.send(publish("t", 2, 1, "once"));
+    eventually(() -> calls.size() == 1);
+    RawClient again = connect(Packets.connectPacket("pub").cleanSession(false), true); // takes over
+    late.complete(PublishDecision.CONTINUE);
+    again.send(publish("t", 2, false, true, 1, "once"));
+    again.expect(pubRec(1));
+    again.send(pubRel(1));
+    again.expect(pubComp(1));
+    again.send(publish("t", 2, 2, "after"));
+    again.expect(pubRec(2));
+    assertThat(text(sub.expect(Publish.class))).isEqualTo("once");
+    assertThat(text(sub.expect(Publish.class))).isEqualTo("after");
+    assertThat(calls).containsExactly("once", "once", "after");
+    sub.expectNothing(Duration.ofMillis(300));
   }
 
   // ------------------------------------------------------------------ outbound (broker to client)

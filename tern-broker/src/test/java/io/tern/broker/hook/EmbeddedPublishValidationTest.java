@@ -6,14 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import io.tern.broker.MqttMessage;
 import io.tern.codec.MqttProperties;
 import io.tern.codec.Property;
+import io.tern.codec.Publish;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -68,5 +74,103 @@ class EmbeddedPublishValidationTest extends HookTestBase {
         .set(Property.CONTENT_TYPE, "text/plain").set(Property.RESPONSE_TOPIC, "replies/1").build();
     broker.publish("a", new byte[0], 0, false, good);
     assertThat(MqttMessage.of("a", new byte[0]).withProperties(good).properties()).isEqualTo(good);
+  }
+
+  /**
+   * Properties a PUBLISH may not carry (MQTT 5 2.2.2.2), and the two the broker sets per subscriber:
+   * forwarded, each made HiveMQ and Paho v5 subscribers drop their connections (an outside audit).
+   */
+  static Stream<MqttProperties> propertiesNotForAPublish() {
+    return Stream.of(
+        MqttProperties.builder().reasonString("set by admin").build(),
+        MqttProperties.builder().sessionExpiryInterval(60).build(),
+        MqttProperties.builder().receiveMaximum(10).build(),
+        MqttProperties.builder().maximumPacketSize(1000).build(),
+        MqttProperties.builder().set(Property.WILL_DELAY_INTERVAL, 5L).build(),
+        MqttProperties.builder().set(Property.ASSIGNED_CLIENT_IDENTIFIER, "x").build(),
+        MqttProperties.builder().userProperty("k", "v").topicAlias(1).build(), // MQTT-3.3.2-10
+        MqttProperties.builder().subscriptionIdentifier(7).build()); // MQTT-3.3.4-3
+  }
+
+  @ParameterizedTest
+  @MethodSource("propertiesNotForAPublish")
+  void propertiesAPublishMayNotCarryAreRefused(MqttProperties bad) throws Exception {
+    start(b -> {});
+    Mqtt5BlockingClient sub = v5("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes received = publishes(sub);
+    sub.subscribeWith().topicFilter("#").qos(MqttQos.AT_LEAST_ONCE).send();
+
+    assertThatThrownBy(() -> broker.publish("cfg/1", bytes("x"), 1, true, bad))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> MqttMessage.of("cfg/1", new byte[0]).withProperties(bad))
+        .isInstanceOf(IllegalArgumentException.class);
+    MqttMessage wrapped = MqttMessage.wrap(new Publish("cfg/1", 1, true, false, 0, bytes("x"), bad));
+    assertThatThrownBy(() -> broker.publish(wrapped)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> broker.publish(wrapped, "someone")).isInstanceOf(IllegalArgumentException.class);
+
+    broker.publish("after", bytes("fine"), 1, false);
+    assertThat(receive(received, 5000).orElseThrow().getTopic().toString()).isEqualTo("after"); // nothing before
+    assertThat(broker.management().retained("#")).isEmpty();
+    assertThat(sub.getState().isConnected()).isTrue();
+  }
+
+  @Test
+  void aPublishHookRewriteWithAPropertyAPublishMayNotCarryFailsThatHook() {
+    // MqttMessage.wrap checks nothing: the broker checks what a hook hands back, sync or async.
+    MqttProperties bad = MqttProperties.builder().reasonString("nope").build();
+    start(b -> b.hook((PublishHook) (client, m) -> {
+      MqttMessage out = MqttMessage.wrap(new Publish(m.topic(), m.qos(), m.retain(), false, 0, m.payloadBytes(), bad));
+      return switch (m.topic()) {
+        case "sync" -> PublishDecision.rewrite(out);
+        case "async" -> PublishDecision.async(CompletableFuture.completedFuture(PublishDecision.rewrite(out)));
+        default -> PublishDecision.CONTINUE;
+      };
+    }));
+    Mqtt5BlockingClient sub = v5("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(sub);
+    sub.subscribeWith().topicFilter("#").send();
+    Mqtt5BlockingClient pub = v5("pub");
+    for (String topic : new String[] {"sync", "async"}) {
+      // Refused as by a hook that throws: the publisher learns it, nothing is routed or retained.
+      assertThatThrownBy(() -> pub.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true)
+          .payload(bytes("x")).send())
+          .isInstanceOfSatisfying(Mqtt5PubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
+              .isEqualTo(Mqtt5PubAckReasonCode.UNSPECIFIED_ERROR));
+    }
+    pub.publishWith().topic("fine").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("y")).send();
+    assertThat(receive(in, 5000).orElseThrow().getTopic().toString()).isEqualTo("fine");
+    assertThat(broker.hookFailures()).isEqualTo(2);
+    assertThat(broker.management().retained("#")).isEmpty();
+    assertThat(sub.getState().isConnected()).isTrue();
+    assertThat(pub.getState().isConnected()).isTrue();
+  }
+
+  @Test
+  void aDeliverHookRewriteWithATopicAliasSkipsThatSubscriberAndIsCounted() {
+    MqttProperties alias = MqttProperties.builder().topicAlias(3).build();
+    start(b -> b.hook((DeliverHook) (subscriber, m) -> m.topic().equals("aliased")
+        ? DeliverDecision.rewrite(MqttMessage.wrap(
+            new Publish(m.topic(), m.qos(), m.retain(), false, 0, m.payloadBytes(), alias)))
+        : DeliverDecision.CONTINUE));
+    Mqtt5BlockingClient sub = v5("sub");
+    Mqtt5BlockingClient.Mqtt5Publishes in = publishes(sub);
+    sub.subscribeWith().topicFilter("#").send();
+
+    broker.publish("aliased", bytes("x"));
+    broker.publish("fine", bytes("y"));
+    assertThat(receive(in, 5000).orElseThrow().getTopic().toString()).isEqualTo("fine");
+    assertThat(broker.hookFailures()).isEqualTo(1);
+    assertThat(sub.getState().isConnected()).isTrue();
+  }
+
+  @Test
+  void aHookRewriteBuiltWithWithPropertiesThrowsInTheHookAndFailsIt() {
+    start(b -> b.hook((PublishHook) (client, m) -> PublishDecision.rewrite(
+        m.withProperties(MqttProperties.builder().sessionExpiryInterval(10).build()))));
+    Mqtt5BlockingClient pub = v5("pub");
+    assertThatThrownBy(() -> pub.publishWith().topic("t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("x")).send())
+        .isInstanceOfSatisfying(Mqtt5PubAckException.class, e -> assertThat(e.getMqttMessage().getReasonCode())
+            .isEqualTo(Mqtt5PubAckReasonCode.UNSPECIFIED_ERROR));
+    assertThat(broker.hookFailures()).isEqualTo(1);
   }
 }
