@@ -580,10 +580,14 @@ public final class HookChain {
       if (d == PublishDecision.CONTINUE) {
         continue;
       }
-      if (d != null && d.isAsync()) {
+      if (d == null) { // a failure as a throw is (the will is not published), counted and logged
+        failed(h, "will", new NullPointerException("null PublishDecision"));
+        return CompletableFuture.completedFuture(null);
+      }
+      if (d.isAsync()) {
         return willAsync(hooks, i, h, d, client, message);
       }
-      if (d == null || !d.isRewrite() || !sendable(h, "will", message, d.message())) {
+      if (!d.isRewrite() || !sendable(h, "will", message, d.message())) {
         return CompletableFuture.completedFuture(null);
       }
       message = d.message();

@@ -495,12 +495,13 @@ class HookChainTest extends HookTestBase {
   }
 
   @Test
-  void nullAnswersFailTheirOperationSafelyAndAreCounted() {
+  void nullAnswersFailTheirOperationSafelyAndAreCounted() throws Exception {
     start(b -> b
         .hook((ConnectHook) req -> "null-stage".equals(req.clientId()) ? null
             : CompletableFuture.completedFuture(AuthResult.pass()))
         .hook((DeliverHook) (subscriber, m) -> m.topic().equals("null/deliver") ? null : DeliverDecision.CONTINUE)
-        .hook((UnsubscribeHook) (client, filter) -> null));
+        .hook((UnsubscribeHook) (client, filter) -> null)
+        .hook((WillHook) (client, will) -> null));
     // A connect hook answering null instead of a stage: CONNACK 0x80, not a connection closed without one.
     assertThatThrownBy(() -> v5("null-stage")).isInstanceOfSatisfying(Mqtt5ConnAckException.class,
         e -> assertThat(e.getMqttMessage().getReasonCode()).isEqualTo(Mqtt5ConnAckReasonCode.UNSPECIFIED_ERROR));
@@ -516,6 +517,15 @@ class HookChainTest extends HookTestBase {
     sub.unsubscribeWith().topicFilter("null/#").send(); // null: the client's filter is removed, counted
     assertThat(broker.hookFailures()).isEqualTo(3);
     assertThat(broker.stats().subscriptions()).isZero();
+    // A will hook answering null: the will is not published, and that is counted as a failure too.
+    byte[] connectWithWill = {0x10, 0x19, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x06, 0, 60, 0, 1, 'w', 0, 4, 'n', 'u', 'l', 'l',
+        0, 4, 'g', 'o', 'n', 'e'};
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", broker.port())) {
+      s.getOutputStream().write(connectWithWill);
+      assertThat(s.getInputStream().read()).as("CONNACK").isEqualTo(0x20);
+      s.setSoLinger(true, 0); // closed without DISCONNECT: the will goes to the hooks
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> broker.hookFailures() == 4);
   }
 
   @Test
