@@ -24,7 +24,9 @@ public final class DeliverDecision {
 
   /**
    * Send {@code replacement} to this subscriber instead; it goes at most at the QoS the subscriber
-   * was granted, and its retain flag is used as given.
+   * was granted, and its retain flag counts as the original's would: kept for a retained message
+   * sent because of a new subscription and for a subscription with Retain As Published, else the
+   * PUBLISH carries RETAIN 0 (MQTT-3.3.1-9).
    */
   public static DeliverDecision rewrite(MqttMessage replacement) {
     return new DeliverDecision(Objects.requireNonNull(replacement), false);
