@@ -174,6 +174,7 @@ public final class Router implements PublishHook, SubscribeHook, UnsubscribeHook
   private static RouteDecision run(Route r, RouteContext ctx, int action) {
     Pipe[] pipes = r.pipes;
     RouteContext current = ctx;
+    int pipeGrant = 2; // the lowest QoS a pipe granted: a cap on the subscription (it was ignored)
     for (int i = 0; i < pipes.length; i++) {
       RouteDecision d = pipes[i].apply(current);
       if (d == RouteDecision.CONTINUE) {
@@ -184,13 +185,25 @@ public final class Router implements PublishHook, SubscribeHook, UnsubscribeHook
       }
       if (d.kind == RouteDecision.Kind.NEXT) {
         current = d.context;
-      } else if (d.kind != RouteDecision.Kind.GRANT) {
+      } else if (d.kind == RouteDecision.Kind.GRANT) {
+        pipeGrant = Math.min(pipeGrant, d.code);
+      } else {
         return d;
       }
     }
     RouteDecision d = action == PUBLISH ? r.controller.publish(current) : r.controller.subscribe(current);
     if (d == null) {
       throw new NullPointerException("the controller of route " + r.pattern + " answered null");
+    }
+    if (pipeGrant < 2 && action != PUBLISH) {
+      if (d.kind == RouteDecision.Kind.CONTINUE || d.kind == RouteDecision.Kind.NEXT) {
+        return RouteDecision.grant(pipeGrant, d.kind == RouteDecision.Kind.NEXT ? d.context
+            : current != ctx ? current : null);
+      }
+      if (d.kind == RouteDecision.Kind.GRANT) {
+        return RouteDecision.grant(Math.min(pipeGrant, d.code), d.context != null ? d.context
+            : current != ctx ? current : null);
+      }
     }
     if (current != ctx) { // a pipe changed the request and the controller allowed it
       if (d.kind == RouteDecision.Kind.CONTINUE) {

@@ -103,6 +103,23 @@ class RouterMatchTest {
     assertThat(d.filter()).isEqualTo("user/alice/inbox/#");
   }
 
+  /** A pipe's grant caps the subscription's QoS (it was taken as "go on" and the cap was lost). */
+  @Test
+  void aPipesGrantCapsTheQosTheControllerGives() {
+    Router r = Router.create(x -> x.scope("capped/", s -> s
+        .pipe(ctx -> RouteDecision.grant(0))
+        .subscribe("allow/*rest", ctx -> RouteDecision.allow())
+        .subscribe("grant/*rest", ctx -> RouteDecision.grant(1))
+        .subscribe("moved/*rest", ctx -> RouteDecision.next(ctx.withTopic("elsewhere/" + ctx.param("rest"))))
+        .subscribe("refused/*rest", ctx -> RouteDecision.refuse())));
+    assertThat(r.onSubscribe(ALICE, "capped/allow/x", 2).qos()).isZero();
+    assertThat(r.onSubscribe(ALICE, "capped/grant/x", 2).qos()).isZero();
+    SubscribeDecision moved = r.onSubscribe(ALICE, "capped/moved/x", 2);
+    assertThat(moved.qos()).isZero();
+    assertThat(moved.filter()).isEqualTo("elsewhere/x");
+    assertThat(r.onSubscribe(ALICE, "capped/refused/x", 2).isRefuse()).isTrue();
+  }
+
   @Test
   void aSharedSubscriptionIsRoutedAsItsFilterAndARewriteStaysInItsGroup() {
     Router r = Router.create(x -> x
