@@ -108,10 +108,40 @@ public final class TopicRewrite implements Plugin, PublishHook, SubscribeHook, U
     /**
      * Adds a rule: topics matching {@code regex} as a whole become {@code replacement} ({@code $1}
      * for the first group). @throws java.util.regex.PatternSyntaxException for a bad expression
+     * @throws IllegalArgumentException for a replacement that names a group the expression does not
+     *     have ({@code $2} with one group), or ends in a lone {@code $} or {@code \}: it failed on
+     *     every matching PUBLISH (0x80), not here
      */
     public Builder rule(String regex, String replacement) {
-      rules.add(new Rule(Pattern.compile(regex), replacement));
+      Pattern pattern = Pattern.compile(regex);
+      checkReplacement(regex, pattern.matcher("").groupCount(), replacement);
+      rules.add(new Rule(pattern, replacement));
       return this;
+    }
+
+    /** The checks {@link java.util.regex.Matcher#appendReplacement} makes when a topic matches, made now. */
+    private static void checkReplacement(String regex, int groups, String replacement) {
+      for (int i = 0; i < replacement.length(); i++) {
+        char c = replacement.charAt(i);
+        if (c == '\\') {
+          if (++i == replacement.length()) {
+            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement ends in a lone \\");
+          }
+        } else if (c == '$') {
+          if (++i == replacement.length()) {
+            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement ends in a lone $");
+          }
+          char next = replacement.charAt(i);
+          if (next != '{' && (next < '0' || next > '9')) {
+            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement has $" + next
+                + " (a group is $1, $2 ... or ${name}; a $ of its own is \\$)");
+          }
+          if (next >= '0' && next <= '9' && next - '0' > groups) {
+            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement uses $" + next
+                + " and the expression has " + groups + " group(s)");
+          }
+        }
+      }
     }
 
     /** Whether the rules also rename subscription filters (default false). */

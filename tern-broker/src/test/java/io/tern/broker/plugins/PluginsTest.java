@@ -266,4 +266,14 @@ class PluginsTest {
             .containsExactly(Mqtt5SubAckReasonCode.QUOTA_EXCEEDED));
     assertThat(exclusive.holder("jobs/#")).isEqualTo("w1");
   }
+  /** A replacement naming a group the expression lacks is refused when the rule is made, not at every PUBLISH. */
+  @Test
+  void aTopicRewriteWithABadReplacementIsRefusedWhenMade() {
+    assertThatThrownBy(() -> TopicRewrite.builder().rule("^a/(.*)$", "b/$2"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("$2").hasMessageContaining("1 group");
+    assertThatThrownBy(() -> TopicRewrite.builder().rule("^a/(.*)$", "b/$")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TopicRewrite.builder().rule("^a/(.*)$", "b/$x")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TopicRewrite.builder().rule("^a/(.*)$", "b\\")).isInstanceOf(IllegalArgumentException.class);
+    TopicRewrite.builder().rule("^a/(?<rest>.*)$", "b/$1/${rest}/\\$").build(); // all fine
+  }
 }

@@ -452,6 +452,11 @@ public final class ConfigLoader {
       } catch (java.util.regex.PatternSyntaxException ex) {
         throw error(e.path + ".match", "not a regular expression: " + ex.getDescription());
       }
+      try {
+        io.tern.broker.plugins.TopicRewrite.builder().rule(match, replace);
+      } catch (IllegalArgumentException ex) { // a group the expression lacks: it failed at every PUBLISH
+        throw error(e.path + ".replace", ex.getMessage());
+      }
       rewrites.add(new PluginsConfig.Rewrite(match, replace));
     }
     return new PluginsConfig(s.bool("delayed_publish", false), s.bool("exclusive_subscriptions", false), auto,

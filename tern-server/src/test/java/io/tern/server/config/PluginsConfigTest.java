@@ -56,6 +56,9 @@ class PluginsConfigTest {
   void mistakesAreNamedWithTheirPath() {
     assertThatThrownBy(() -> parse("plugins:\n  topic_rewrite:\n    - {match: '(', replace: x}\n"))
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.yaml: plugins.topic_rewrite[0].match: ");
+    assertThatThrownBy(() -> parse("plugins:\n  topic_rewrite:\n    - {match: '^a/(.*)$', replace: 'b/$2'}\n"))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.yaml: plugins.topic_rewrite[0].replace: ")
+        .hasMessageContaining("$2");
     assertThatThrownBy(() -> parse("plugins:\n  auto_subscribe:\n    - {filter: 'a/#/b', qos: 1}\n"))
         .isInstanceOf(ConfigException.class).hasMessageStartingWith("test.yaml: plugins.auto_subscribe[0].filter: ");
     assertThatThrownBy(() -> parse("plugins:\n  auto_subscribe:\n    - {filter: 'a', qos: 3}\n"))
