@@ -95,47 +95,45 @@ public final class Transport {
    * closed. False when the time ran out first.
    */
   private boolean onEveryConnection(java.util.function.Consumer<MqttConnection> action, boolean untilClosed) {
-    List<CompletableFuture<Void>> done = new ArrayList<>();
-    for (Session s : core.registry().all()) {
-      CompletableFuture<Void> d = new CompletableFuture<>();
-      done.add(d);
+    return onEvery((s, d) -> {
+      MqttConnection c = s.connection();
       try {
-        s.runOnLoop(() -> {
-          MqttConnection c = s.connection();
-          try {
-            if (c != null) {
-              if (untilClosed) {
-                c.closeFuture().addListener(f -> d.complete(null));
-              }
-              action.accept(c);
-            }
-          } finally {
-            if (c == null || !untilClosed) {
-              d.complete(null);
-            }
+        if (c != null) {
+          if (untilClosed) {
+            c.closeFuture().addListener(f -> d.complete(null));
           }
-        });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        d.complete(null);
+          action.accept(c);
+        }
+      } finally {
+        if (c == null || !untilClosed) {
+          d.complete(null);
+        }
       }
-    }
-    return await(done);
+    });
   }
 
   /** Runs {@code action} on every session, on its loop, and waits (up to 5 s); false when the time ran out. */
   private boolean onEverySession(java.util.function.Consumer<Session> action) {
+    return onEvery((s, d) -> {
+      try {
+        action.accept(s);
+      } finally {
+        d.complete(null);
+      }
+    });
+  }
+
+  /**
+   * Runs {@code work} for every session on its loop, with a future it completes when done (a loop
+   * that no longer runs tasks counts as done), and waits for them all (up to 5 s).
+   */
+  private boolean onEvery(java.util.function.BiConsumer<Session, CompletableFuture<Void>> work) {
     List<CompletableFuture<Void>> done = new ArrayList<>();
     for (Session s : core.registry().all()) {
       CompletableFuture<Void> d = new CompletableFuture<>();
       done.add(d);
       try {
-        s.runOnLoop(() -> {
-          try {
-            action.accept(s);
-          } finally {
-            d.complete(null);
-          }
-        });
+        s.runOnLoop(() -> work.accept(s, d));
       } catch (java.util.concurrent.RejectedExecutionException e) {
         d.complete(null);
       }

@@ -119,28 +119,17 @@ public final class TopicRewrite implements Plugin, PublishHook, SubscribeHook, U
       return this;
     }
 
-    /** The checks {@link java.util.regex.Matcher#appendReplacement} makes when a topic matches, made now. */
+    /**
+     * The replacement checked by the JDK's own parser of it, now rather than at the first matching
+     * PUBLISH: applied to the empty string with the expression made to match it (an alternative with
+     * nothing, which keeps its groups, unmatched, and their names).
+     */
     private static void checkReplacement(String regex, int groups, String replacement) {
-      for (int i = 0; i < replacement.length(); i++) {
-        char c = replacement.charAt(i);
-        if (c == '\\') {
-          if (++i == replacement.length()) {
-            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement ends in a lone \\");
-          }
-        } else if (c == '$') {
-          if (++i == replacement.length()) {
-            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement ends in a lone $");
-          }
-          char next = replacement.charAt(i);
-          if (next != '{' && (next < '0' || next > '9')) {
-            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement has $" + next
-                + " (a group is $1, $2 ... or ${name}; a $ of its own is \\$)");
-          }
-          if (next >= '0' && next <= '9' && next - '0' > groups) {
-            throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement uses $" + next
-                + " and the expression has " + groups + " group(s)");
-          }
-        }
+      try {
+        Pattern.compile("(?:" + regex + ")|").matcher("").replaceFirst(replacement);
+      } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+        throw new IllegalArgumentException("topic rewrite " + regex + ": the replacement " + replacement
+            + " does not fit the expression (" + e.getMessage() + "; it has " + groups + " group(s))", e);
       }
     }
 
